@@ -1,0 +1,61 @@
+import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/core';
+import { Job } from './job.entity.js';
+import type { RunStatus, RunTrigger } from './statuses.js';
+
+export class SyncRun {
+  [OptionalProps]?:
+    | 'status'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'objectsTotal'
+    | 'objectsDone'
+    | 'objectsFailed'
+    | 'objectsSkipped'
+    | 'bytesTotal'
+    | 'bytesDone'
+    | 'error'
+    | 'createdAt';
+
+  id!: number;
+  /** The owning job's id (a relation mapped to its key); rows go with the job by a foreign-key cascade. */
+  jobId!: string;
+  trigger!: RunTrigger;
+  status: RunStatus = 'RUNNING';
+  startedAt: Date | null = null;
+  finishedAt: Date | null = null;
+  objectsTotal = 0;
+  /** Objects that ended PROCESSED or SKIPPED in this run, including unchanged ones. */
+  objectsDone = 0;
+  objectsFailed = 0;
+  objectsSkipped = 0;
+  bytesTotal = 0;
+  bytesDone = 0;
+  error: string | null = null;
+  createdAt: Date = new Date();
+
+  constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
+    Object.assign(this, init);
+  }
+}
+
+export const SyncRunSchema = new EntitySchema<SyncRun>({
+  class: SyncRun,
+  tableName: 'sync_runs',
+  indexes: [{ properties: ['jobId', 'id'] }],
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    jobId: { kind: 'm:1', entity: () => Job, mapToPk: true, fieldName: 'job_id', deleteRule: 'cascade' },
+    trigger: { type: 'string', length: 16 },
+    status: { type: 'string', length: 16 },
+    startedAt: { type: 'datetime', nullable: true },
+    finishedAt: { type: 'datetime', nullable: true },
+    objectsTotal: { type: 'integer' },
+    objectsDone: { type: 'integer' },
+    objectsFailed: { type: 'integer' },
+    objectsSkipped: { type: 'integer' },
+    bytesTotal: { type: new BigIntType('number') },
+    bytesDone: { type: new BigIntType('number') },
+    error: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+  },
+});

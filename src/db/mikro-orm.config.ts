@@ -1,0 +1,21 @@
+import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
+import { Migrator } from '@mikro-orm/migrations';
+import { JobSchema } from './entities/job.entity.js';
+import { SyncObjectSchema } from './entities/sync-object.entity.js';
+import { SyncRunSchema } from './entities/sync-run.entity.js';
+import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
+
+/** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
+const MIGRATIONS = [{ name: 'Migration20261126000000', class: Migration20261126000000 }];
+
+export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {
+  return defineConfig({
+    dbName: dbFile,
+    entities: [JobSchema, SyncRunSchema, SyncObjectSchema],
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    forceUtcTimezone: true,
+    debug: false,
+    ...overrides,
+  });
+}

@@ -1,0 +1,31 @@
+import type { Job } from '../db/entities/job.entity.js';
+import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
+import type { SyncRun } from '../db/entities/sync-run.entity.js';
+
+/**
+ * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
+ * that died) to its end, updates the row and returns its final status. Stops at the next chunk
+ * boundary once `signal` aborts (final status CANCELLED). Implemented by src/sync/sync-run.ts.
+ */
+export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
+
+/** Owns every job's schedule and every running sync; the services layer's only handle on them. */
+export interface JobRunner {
+  /** Loads active jobs, resumes runs cut short by a crash, runs overdue jobs once, starts the timers. */
+  start(): Promise<void>;
+  /** Stops the timers, cancels running syncs at a chunk boundary and waits for them. */
+  stop(): Promise<void>;
+  /** (Re)registers a job's schedule from its row (after create, update or resume) and sets `nextRunAt`. */
+  schedule(job: Job): Promise<void>;
+  /** Removes a job's schedule (pause, delete). Does not touch a running sync. */
+  unschedule(jobId: string): void;
+  /**
+   * Starts a run now. When the job already has a run in progress, records a SKIPPED run instead
+   * and returns it (never two runs of one job at once).
+   */
+  trigger(jobId: string, trigger: RunTrigger): Promise<SyncRun>;
+  /** Cancels the job's running sync, if any, and waits until it has stopped. True when one was running. */
+  cancel(jobId: string): Promise<boolean>;
+  isRunning(jobId: string): boolean;
+  [Symbol.asyncDispose](): Promise<void>;
+}
