@@ -1,0 +1,21 @@
+import { InputError } from './errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Accepts a job UUID with surrounding whitespace (the old service's examples send `"<uuid> "`). */
+export function parseJobId(raw: unknown, field = 'id'): string {
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  if (!UUID.test(text)) throw new InputError(field, 'Invalid job ID');
+  return text.toLowerCase();
+}
+
+export function isJobId(raw: unknown): boolean {
+  return typeof raw === 'string' && UUID.test(raw.trim());
+}
+
+/** Run and object ids are positive integers, sent as strings in GraphQL `ID`s. */
+export function parseRowId(raw: unknown, field: string): number {
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw new InputError(field, `${field} must be a positive integer id`);
+  return Number(text);
+}

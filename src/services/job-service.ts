@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { FilterQuery } from '@mikro-orm/core';
+import { Job } from '../db/entities/job.entity.js';
+import type { JobStatus } from '../db/entities/statuses.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { NotFoundError } from './errors.js';
+import { parseJobId } from './ids.js';
+import { checkSchedule, createJobInput, parseInput } from './inputs.js';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+
+export interface JobServiceDeps {
+  orm: Orm;
+  runner: JobRunner;
+  defaultPageSize: number;
+}
+
+const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
+
+export function createJobService({ orm, runner, defaultPageSize }: JobServiceDeps) {
+  async function get(rawId: unknown, field = 'id'): Promise<Job | null> {
+    const id = parseJobId(rawId, field);
+    return orm.em.fork().findOne(Job, { id });
+  }
+
+  async function require(rawId: unknown, field = 'id'): Promise<Job> {
+    const job = await get(rawId, field);
+    if (!job) throw new NotFoundError('Job', 'Job not found');
+    return job;
+  }
+
+  return {
+    get,
+    require,
+
+    /** Validates, stores and schedules a job; its first run starts right away unless it is created paused. */
+    async create(raw: unknown): Promise<Job> {
+      const input = parseInput(createJobInput, raw);
+      checkSchedule(input.schedule, input.timezone);
+      const job = new Job({
+        id: randomUUID(),
+        name: input.name,
+        connectorType: input.connectorType,
+        bucketName: input.connectorConfig.bucketName,
+        prefix: input.connectorConfig.prefix,
+        schedule: input.schedule,
+        timezone: input.timezone ?? null,
+        status: input.paused ? 'PAUSED' : 'SCHEDULED',
+      });
+      await orm.em.fork().persistAndFlush(job);
+      if (!input.paused) {
+        await runner.schedule(job);
+        await runner.trigger(job.id, 'CREATED');
+      }
+      return (await get(job.id)) ?? job;
+    },
+
+    async list(args: PageArgs & { status?: JobStatus | null } = {}): Promise<Page<Job>> {
+      const size = pageSize(args.first, defaultPageSize);
+      const em = orm.em.fork();
+      const where: FilterQuery<Job> = args.status ? { status: args.status } : {};
+      let keyset: FilterQuery<Job> = {};
+      if (args.after) {
+        const [createdAt, id] = decodeCursor(args.after, ['number', 'string'] as const);
+        const at = new Date(createdAt);
+        keyset = { $or: [{ createdAt: { $gt: at } }, { createdAt: at, id: { $gt: id } }] };
+      }
+      const [rows, totalCount] = await Promise.all([
+        em.find(Job, { $and: [where, keyset] }, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: size + 1 }),
+        em.count(Job, where),
+      ]);
+      return toPage(rows, size, totalCount, args.after, jobCursor);
+    },
+
+    /** Every job, oldest first (the REST list route's shape). */
+    async listAll(): Promise<Job[]> {
+      return orm.em.fork().find(Job, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    },
+
+    /** Stops the schedule, cancels a running sync at its next chunk boundary and removes the job's rows. Files stay. */
+    async delete(rawId: unknown, field = 'id'): Promise<string> {
+      const job = await require(rawId, field);
+      runner.unschedule(job.id);
+      await runner.cancel(job.id);
+      await orm.em.fork().nativeDelete(Job, { id: job.id });
+      return job.id;
+    },
+
+    /** The most recent run that did work (SKIPPED ticks are history, not the last run). */
+    async lastRun(jobId: string): Promise<SyncRun | null> {
+      return orm.em
+        .fork()
+        .findOne(SyncRun, { jobId, status: { $ne: 'SKIPPED' } }, { orderBy: { id: 'desc' } });
+    },
+  };
+}
+
+export type JobService = ReturnType<typeof createJobService>;

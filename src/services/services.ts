@@ -1,0 +1,22 @@
+import type { Orm } from '../db/orm.js';
+import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { createJobService } from './job-service.js';
+import { createObjectService } from './object-service.js';
+import { createRunService } from './run-service.js';
+
+export interface ServiceDeps {
+  orm: Orm;
+  runner: JobRunner;
+  defaultPageSize: number;
+}
+
+/** The one API that GraphQL resolvers and REST routes both call. */
+export function createServices(deps: ServiceDeps) {
+  return {
+    jobs: createJobService(deps),
+    objects: createObjectService(deps),
+    runs: createRunService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
