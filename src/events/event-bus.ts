@@ -1,25 +1,54 @@
-import { createPubSub } from 'graphql-yoga';
+import { ProgressQueue } from './bounded-queue.js';
 import type { SyncProgressEvent } from './progress-event.js';
+
+const ALL_JOBS_TOPIC = 'syncProgressAll';
+const jobTopic = (jobId: string) => `syncProgress:${jobId}`;
+
+/** Queued events per subscriber before CHUNK events are coalesced. */
+export const DEFAULT_SUBSCRIBER_CAPACITY = 256;
 
 /**
  * The only link between the sync engine and its observers (subscriptions, metrics, tests).
- * Publishing is synchronous and never waits on a subscriber. To run several instances,
- * pass a distributed `eventTarget` (e.g. @graphql-yoga/redis-event-target) here; no caller changes.
+ * Events travel as `CustomEvent`s with the payload in `detail`, the same shape as graphql-yoga's
+ * createPubSub, so a distributed target (e.g. @graphql-yoga/redis-event-target) can be passed as
+ * `eventTarget` to run several instances; no caller changes. Publishing is synchronous and never
+ * waits on a subscriber: each subscriber reads from its own bounded queue.
  */
-export function createEventBus(options: { eventTarget?: EventTarget } = {}) {
-  const pubsub = createPubSub<{
-    syncProgress: [jobId: string, event: SyncProgressEvent];
-    syncProgressAll: [event: SyncProgressEvent];
-  }>(options.eventTarget ? { eventTarget: options.eventTarget as never } : undefined);
+export function createEventBus(
+  options: { eventTarget?: EventTarget; subscriberCapacity?: number; onListenerError?: (error: unknown) => void } = {},
+) {
+  const target = options.eventTarget ?? new EventTarget();
+  const capacity = options.subscriberCapacity ?? DEFAULT_SUBSCRIBER_CAPACITY;
+  const onListenerError = options.onListenerError ?? (() => {});
+
+  function listen(topic: string, onEvent: (event: SyncProgressEvent) => void): () => void {
+    // A throwing listener must not reach EventTarget, which would turn it into an uncaught exception.
+    const listener = (event: Event) => {
+      try {
+        onEvent((event as CustomEvent<SyncProgressEvent>).detail);
+      } catch (error) {
+        onListenerError(error);
+      }
+    };
+    target.addEventListener(topic, listener);
+    return () => target.removeEventListener(topic, listener);
+  }
 
   return {
     publish(event: SyncProgressEvent): void {
-      pubsub.publish('syncProgress', event.jobId, event);
-      pubsub.publish('syncProgressAll', event);
+      target.dispatchEvent(new CustomEvent(jobTopic(event.jobId), { detail: event }));
+      target.dispatchEvent(new CustomEvent(ALL_JOBS_TOPIC, { detail: event }));
     },
-    /** Events of one job, or of every job when `jobId` is undefined. */
-    subscribe(jobId?: string): AsyncIterable<SyncProgressEvent> {
-      return jobId === undefined ? pubsub.subscribe('syncProgressAll') : pubsub.subscribe('syncProgress', jobId);
+    /** Events of one job, or of every job when `jobId` is undefined, through a bounded queue. */
+    subscribe(jobId?: string): ProgressQueue {
+      let unlisten = () => {};
+      const queue = new ProgressQueue(capacity, () => unlisten());
+      unlisten = listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => queue.push(event));
+      return queue;
+    },
+    /** A synchronous listener for in-process observers (metrics, tests); returns the unsubscribe function. */
+    on(listener: (event: SyncProgressEvent) => void, jobId?: string): () => void {
+      return listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), listener);
     },
   };
 }
