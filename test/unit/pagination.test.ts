@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/services/errors.js';
+import { parseJobId, parseRowId } from '../../src/services/ids.js';
+import { decodeCursor, encodeCursor, pageSize, toPage } from '../../src/services/pagination.js';
+
+describe('page size', () => {
+  it('defaults, accepts 0..1000, refuses the rest naming the field', () => {
+    expect(pageSize(undefined, 100)).toBe(100);
+    expect(pageSize(null, 100)).toBe(100);
+    expect(pageSize(0, 100)).toBe(0);
+    expect(pageSize(1000, 100)).toBe(1000);
+    for (const bad of [1001, -1, 1.5, Number.NaN]) {
+      expect(() => pageSize(bad, 100)).toThrow(InputError);
+    }
+    try {
+      pageSize(1001, 100, 'limit');
+    } catch (error) {
+      expect((error as InputError).field).toBe('limit');
+    }
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip typed keyset values', () => {
+    const cursor = encodeCursor([1700000000000, 'a-b']);
+    expect(decodeCursor(cursor, ['number', 'string'] as const)).toEqual([1700000000000, 'a-b']);
+  });
+
+  it.each(['', 'not-base64!', encodeCursor(['x']), encodeCursor([1, 2]), Buffer.from('{"a":1}').toString('base64url')])(
+    'refuse the malformed cursor %j',
+    (cursor) => {
+      expect(() => decodeCursor(cursor, ['number', 'string'] as const)).toThrow(/after is not a valid cursor/);
+    },
+  );
+
+  it('know whether a next page exists from one extra row', () => {
+    const page = toPage([1, 2, 3], 2, 10, undefined, (n) => String(n));
+    expect(page).toEqual({ nodes: [1, 2], cursors: ['1', '2'], totalCount: 10, hasNextPage: true, hasPreviousPage: false });
+  });
+});
+
+describe('ids', () => {
+  it('accept a UUID with surrounding whitespace and refuse anything else', () => {
+    expect(parseJobId(' 3F2504E0-4F89-11D3-9A0C-0305E82C3301 ')).toBe('3f2504e0-4f89-11d3-9a0c-0305e82c3301');
+    for (const bad of ['', 'abc', 42, null, '3f2504e0-4f89-11d3-9a0c-0305e82c330', '3f2504e0-4f89-11d3-9a0c-0305e82c3301x']) {
+      expect(() => parseJobId(bad)).toThrow('Invalid job ID');
+    }
+    expect(parseRowId('42', 'runId')).toBe(42);
+    expect(() => parseRowId('0', 'runId')).toThrow(/runId/);
+  });
+});
