@@ -1,0 +1,159 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the proxy knows about a request when choosing a fault. */
+export interface ProxiedRequest {
+  /** 1-based arrival number over the proxy's life. */
+  n: number;
+  method: string;
+  /** Decoded path, e.g. `/bucket/some key`. */
+  path: string;
+  /** Object key when the path is `/<bucket>/<key>`, else ''. */
+  key: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+}
+
+export type Fault =
+  /** Answer with this status and an S3 XML error body; nothing reaches the upstream. */
+  | { kind: 'status'; status: number; code: string }
+  /** Destroy the client socket before any response byte. */
+  | { kind: 'reset' }
+  /** Forward status, headers and `afterBytes` body bytes, then destroy the client socket. */
+  | { kind: 'resetMidBody'; afterBytes: number }
+  /** Wait `ms` before forwarding. */
+  | { kind: 'latency'; ms: number }
+  /** Accept the request and never answer (until the proxy stops or the client gives up). */
+  | { kind: 'hang' };
+
+export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
+
+export interface ProxyCounts {
+  requests: number;
+  /** Requests answered with a fault (status/reset/resetMidBody/hang). */
+  faults: number;
+  /** Response body bytes sent to clients. */
+  bytesToClient: number;
+  /** GetObject requests (GET with a key). */
+  gets: number;
+}
+
+export interface FaultProxy extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`: point the S3 client here instead of at the server. */
+  endpoint: string;
+  counts: ProxyCounts;
+  /** Chooses a fault per request; `undefined` (the default) forwards untouched. */
+  setRule(rule: FaultRule | undefined): void;
+  resetCounts(): void;
+  stop(): Promise<void>;
+}
+
+const s3ErrorBody = (code: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by fault proxy</Message></Error>`;
+
+/**
+ * A small HTTP proxy in front of an S3-compatible server (cf. pg-boss test/halfOpenProxy.ts).
+ * It forwards the Host header unchanged so SigV4 signatures stay valid.
+ */
+export async function startFaultProxy(upstream: string, options: { bucket?: string } = {}): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  let rule: FaultRule | undefined;
+  let n = 0;
+  let counts: ProxyCounts = { requests: 0, faults: 0, bytesToClient: 0, gets: 0 };
+  const bucketPrefix = options.bucket ? `/${options.bucket}/` : undefined;
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    n += 1;
+    counts.requests += 1;
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const path = decodeURIComponent(url.pathname);
+    const key = keyOf(path, bucketPrefix);
+    if (req.method === 'GET' && key !== '') counts.gets += 1;
+    const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
+    if (fault && fault.kind !== 'latency') counts.faults += 1;
+    if (fault?.kind === 'status') {
+      req.resume();
+      const body = s3ErrorBody(fault.code);
+      counts.bytesToClient += Buffer.byteLength(body);
+      res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'hang') {
+      req.resume();
+      return;
+    }
+    const forward = () => {
+      const upstreamReq = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          let sent = 0;
+          upstreamRes.on('data', (chunk: Buffer) => {
+            if (fault?.kind === 'resetMidBody') {
+              const room = fault.afterBytes - sent;
+              if (room <= 0) return;
+              const part = chunk.subarray(0, room);
+              sent += part.length;
+              counts.bytesToClient += part.length;
+              res.write(part, () => {
+                if (sent >= fault.afterBytes) {
+                  upstreamRes.destroy();
+                  res.socket?.destroy();
+                }
+              });
+              return;
+            }
+            sent += chunk.length;
+            counts.bytesToClient += chunk.length;
+            if (!res.write(chunk)) {
+              upstreamRes.pause();
+              res.once('drain', () => upstreamRes.resume());
+            }
+          });
+          upstreamRes.on('end', () => res.end());
+          upstreamRes.on('error', () => res.destroy());
+        },
+      );
+      upstreamReq.on('error', () => res.destroy());
+      res.on('close', () => upstreamReq.destroy());
+      req.pipe(upstreamReq);
+    };
+    if (fault?.kind === 'latency') setTimeout(forward, fault.ms);
+    else forward();
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get counts() {
+      return counts;
+    },
+    setRule(next) {
+      rule = next;
+    },
+    resetCounts() {
+      counts = { requests: 0, faults: 0, bytesToClient: 0, gets: 0 };
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function keyOf(path: string, bucketPrefix: string | undefined): string {
+  if (bucketPrefix) return path.startsWith(bucketPrefix) ? path.slice(bucketPrefix.length) : '';
+  const second = path.indexOf('/', 1);
+  return second === -1 ? '' : path.slice(second + 1);
+}
