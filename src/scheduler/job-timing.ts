@@ -1,0 +1,38 @@
+import type { JobStatus, RunStatus } from '../db/entities/statuses.js';
+import { nextFireTime, parseSchedule, type Schedule } from './schedule.js';
+
+/** What the timer loop needs to know about one job's schedule. */
+export interface ScheduledEntry {
+  schedule: Schedule;
+  /** Interval schedules count from here (the job's creation), so restarts keep the cadence. */
+  anchor: Date;
+  nextRunAt: Date;
+}
+
+/** Builds a job's timing entry from its row, or explains why its stored schedule is unusable. Pure. */
+export function planJob(
+  job: { schedule: string; timezone: string | null; createdAt: Date },
+  now: Date,
+): { ok: true; entry: ScheduledEntry } | { ok: false; message: string } {
+  const parsed = parseSchedule(job.schedule, job.timezone);
+  if (!parsed.ok) return { ok: false, message: parsed.message };
+  const anchor = job.createdAt;
+  return { ok: true, entry: { schedule: parsed.schedule, anchor, nextRunAt: nextFireTime(parsed.schedule, now, anchor) } };
+}
+
+/** The fire time after `now` for an entry that has just fired. Pure. */
+export function advance(entry: ScheduledEntry, now: Date): Date {
+  return nextFireTime(entry.schedule, now, entry.anchor);
+}
+
+/** A job's status once its run has ended (a PAUSED job stays PAUSED; the caller guards that). */
+export function jobStatusAfterRun(status: RunStatus): JobStatus {
+  switch (status) {
+    case 'FAILED':
+      return 'FAILED';
+    case 'CANCELLED':
+      return 'CANCELLED';
+    default:
+      return 'SCHEDULED';
+  }
+}

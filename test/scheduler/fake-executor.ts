@@ -1,0 +1,67 @@
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import type { RunStatus } from '../../src/db/entities/statuses.js';
+import type { Orm } from '../../src/db/orm.js';
+import type { RunExecutor } from '../../src/scheduler/job-runner-types.js';
+
+export interface FakeCall {
+  runId: number;
+  signal: AbortSignal;
+  /** Ends the run with `status` (writes the row like the real executor) unless it already ended. */
+  finish(status?: RunStatus, error?: string): Promise<void>;
+  ended: Promise<RunStatus>;
+}
+
+/**
+ * A controllable RunExecutor: each call stays open until the test calls `finish`, or ends by itself
+ * in `auto` mode; an abort ends it CANCELLED, as the real engine does at a chunk boundary.
+ */
+export function createFakeExecutor(orm: Orm, options: { auto?: RunStatus | 'throw' } = {}) {
+  const calls: FakeCall[] = [];
+  let active = 0;
+  let maxActive = 0;
+
+  const execute: RunExecutor = (runId, signal) => {
+    if (options.auto === 'throw') return Promise.reject(new Error('NoSuchBucket: The specified bucket does not exist'));
+    let resolveEnded!: (s: RunStatus) => void;
+    const ended = new Promise<RunStatus>((r) => (resolveEnded = r));
+    let settled = false;
+    active += 1;
+    const finish = async (status: RunStatus = 'SUCCEEDED', error?: string) => {
+      if (settled) return;
+      settled = true;
+      await orm.em
+        .fork()
+        .nativeUpdate(SyncRun, { id: runId }, { status, finishedAt: new Date(), error: error ?? null, objectsDone: 1, objectsTotal: 1 });
+      active -= 1;
+      resolveEnded(status);
+    };
+    calls.push({ runId, signal, finish, ended });
+    signal.addEventListener('abort', () => void finish('CANCELLED'), { once: true });
+    if (signal.aborted) void finish('CANCELLED');
+    if (options.auto) void finish(options.auto);
+    maxActive = Math.max(maxActive, active);
+    return ended;
+  };
+
+  return {
+    execute,
+    calls,
+    get active() {
+      return active;
+    },
+    get maxActive() {
+      return maxActive;
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value (bounded), instead of sleeping. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../src/config/logger.js';
+import { initOrm, type Orm } from '../../src/db/orm.js';
+
+export const silentLogger = createLogger('silent');
+
+/** A fresh SQLite file with the real migrations; `reopen` opens the same file again (a restarted process). */
+export async function openTestDb() {
+  const dir = mkdtempSync(join(tmpdir(), 'scheduler-test-'));
+  const url = `sqlite:${join(dir, 'db.sqlite')}`;
+  const opened: Orm[] = [];
+  const open = async () => {
+    const orm = await initOrm(url);
+    opened.push(orm);
+    return orm;
+  };
+  const orm = await open();
+  return {
+    orm,
+    dir,
+    reopen: open,
+    async [Symbol.asyncDispose]() {
+      for (const o of opened) await o.close(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
