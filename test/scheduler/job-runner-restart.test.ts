@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import type { Orm } from '../../src/db/orm.js';
+import { createJobRunner, type SchedulingJobRunner } from '../../src/scheduler/job-runner.js';
+import { createServices } from '../../src/services/services.js';
+import { createFakeExecutor, waitFor } from './fake-executor.js';
+import { openTestDb, silentLogger } from './test-db.js';
+
+const HOUR = 3_600_000;
+const input = { name: 'hourly-job', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: 'bucket-a' } };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** One "process": a runner over its own ORM on the shared SQLite file, with its own fake clock and executor. */
+async function boot(orm: Orm, t: number) {
+  const clock = { t };
+  const fake = createFakeExecutor(orm);
+  const runner: SchedulingJobRunner = createJobRunner({
+    orm,
+    execute: fake.execute,
+    logger: silentLogger,
+    now: () => new Date(clock.t),
+    tickMs: HOUR,
+  });
+  cleanups.push(() => runner.stop());
+  const services = createServices({ orm, runner, defaultPageSize: 100 });
+  await runner.start();
+  return { clock, fake, runner, services };
+}
+
+async function firstProcess() {
+  const db = await openTestDb();
+  cleanups.push(() => db[Symbol.asyncDispose]());
+  const first = await boot(db.orm, Date.now());
+  const job = await first.services.jobs.create(input);
+  return { db, first, job, created: job.createdAt.getTime() };
+}
+
+const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
+const jobRow = (orm: Orm, id: string) => orm.em.fork().findOneOrFail(Job, { id });
+
+describe('restart', () => {
+  it('re-registers schedules without running anything early', async () => {
+    const { db, first, job, created } = await firstProcess();
+    await first.fake.calls[0]!.finish();
+    await waitFor(async () => (await jobRow(db.orm, job.id)).status === 'SCHEDULED');
+    await first.runner.stop();
+
+    const second = await boot(await db.reopen(), created + 30 * 60_000);
+    expect(second.fake.calls).toHaveLength(0);
+    expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + HOUR);
+    second.clock.t = created + HOUR;
+    await second.runner.tick();
+    expect(second.fake.calls).toHaveLength(1);
+    expect((await runsOf(db.orm, job.id)).map((r) => r.trigger)).toEqual(['CREATED', 'SCHEDULE']);
+    await second.fake.calls[0]!.finish();
+  });
+
+  it('runs an overdue job once at start (not a burst) and recomputes nextRunAt', async () => {
+    const { db, first, job, created } = await firstProcess();
+    await first.fake.calls[0]!.finish();
+    await waitFor(() => !first.runner.isRunning(job.id));
+    await first.runner.stop();
+
+    // Down for a bit over five hours: five ticks were missed.
+    const second = await boot(await db.reopen(), created + 5 * HOUR + 10 * 60_000);
+    expect(second.fake.calls).toHaveLength(1);
+    expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + 6 * HOUR);
+    await second.runner.tick();
+    expect(second.fake.calls).toHaveLength(1);
+    const runs = await runsOf(db.orm, job.id);
+    expect(runs.map((r) => [r.trigger, r.status])).toEqual([
+      ['CREATED', 'SUCCEEDED'],
+      ['CATCH_UP', 'RUNNING'],
+    ]);
+    await second.fake.calls[0]!.finish();
+  });
+
+  it('resumes a run left RUNNING by a dead process at once, with the same run id, and runs nothing else', async () => {
+    const { db, first, job, created } = await firstProcess();
+    const runId = first.fake.calls[0]!.runId;
+    // The first process "dies": no stop(), its run row stays RUNNING. It was due again while down.
+    const second = await boot(await db.reopen(), created + 2 * HOUR + 1000);
+    expect(second.fake.calls.map((c) => c.runId)).toEqual([runId]);
+    expect(second.runner.isRunning(job.id)).toBe(true);
+    expect((await jobRow(db.orm, job.id)).status).toBe('RUNNING');
+
+    await second.fake.calls[0]!.finish();
+    await waitFor(async () => (await jobRow(db.orm, job.id)).status === 'SCHEDULED');
+    const runs = await runsOf(db.orm, job.id);
+    expect(runs.map((r) => [r.id, r.trigger, r.status])).toEqual([[runId, 'CREATED', 'SUCCEEDED']]);
+    expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + 3 * HOUR);
+    // The dead process's executor never returns; the first runner is disposed by the cleanup.
+  });
+
+  it('a run stopped by a graceful shutdown is resumed by the next start', async () => {
+    const { db, first, job, created } = await firstProcess();
+    const runId = first.fake.calls[0]!.runId;
+    await first.runner.stop();
+    expect(first.fake.calls[0]!.signal.aborted).toBe(true);
+
+    const second = await boot(await db.reopen(), created + 60_000);
+    expect(second.fake.calls.map((c) => c.runId)).toEqual([runId]);
+    await second.fake.calls[0]!.finish();
+    await waitFor(async () => (await jobRow(db.orm, job.id)).status === 'SCHEDULED');
+    expect(await runsOf(db.orm, job.id)).toHaveLength(1);
+  });
+
+  it('leaves paused jobs alone at start and closes their stale runs', async () => {
+    const { db, first, job, created } = await firstProcess();
+    // Paused in the database while a run was still recorded RUNNING (a crash mid-pause).
+    await db.orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null });
+    const second = await boot(await db.reopen(), created + 3 * HOUR);
+    expect(second.fake.calls).toHaveLength(0);
+    await second.runner.tick();
+    expect(second.fake.calls).toHaveLength(0);
+    expect((await runsOf(db.orm, job.id)).map((r) => r.status)).toEqual(['CANCELLED']);
+    expect(first.fake.calls).toHaveLength(1);
+  });
+});
