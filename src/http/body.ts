@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './http-error.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const tooLarge = () => new HttpError(413, `Request body too large, the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
+
+/** Reads the whole body, refusing more than `limit` bytes without buffering the excess. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body; anything that is not JSON is a 400 naming the problem, never a 500. */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const text = (await readBody(req, limit)).toString('utf8');
+  if (text.trim() === '') throw new HttpError(400, 'Request body must be a JSON object, got an empty body');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'Request body must be valid JSON');
+  }
+}
+
+/** A JSON object body (not an array, string or null), as the REST routes expect. */
+export async function readJsonObject(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(req, limit);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import type { Logger } from '../config/logger.js';
+import type { Services } from '../services/services.js';
+import { isAuthorized } from './auth.js';
+import { readJsonObject } from './body.js';
+import type { Metrics } from './metrics.js';
+import { logRequest } from './request-log.js';
+import type { Route, RouteResult } from './route.js';
+
+/** A handler that writes the response itself (GraphQL), mounted on every method of `path`. */
+export interface Mount {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse): unknown;
+}
+
+export interface RouterDeps {
+  routes: Route[];
+  mounts?: Mount[];
+  services: Services;
+  apiToken?: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Maps an error no route claimed to a wire body (service errors → the Flask bodies). */
+  mapError(error: unknown): RouteResult;
+}
+
+type Entry = { kind: 'route'; route: Route } | { kind: 'mount'; mount: Mount };
+
+const METHODS: HTTPMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const noop = () => undefined;
+
+export function send(res: ServerResponse, { status, body, headers = {} }: RouteResult): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const contentType = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  res.writeHead(status, { 'content-type': contentType, ...headers, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** One request handler for the whole server: route table + mounts, auth, error mapping, metrics and a log line. */
+export function createRouter({ routes, mounts = [], services, apiToken, logger, metrics, mapError }: RouterDeps) {
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 200 });
+  for (const route of routes) {
+    router.on(route.method, route.path, noop, { kind: 'route', route } satisfies Entry);
+    if (route.method === 'GET') router.on('HEAD', route.path, noop, { kind: 'route', route } satisfies Entry);
+  }
+  for (const mount of mounts) router.all(mount.path, noop, { kind: 'mount', mount } satisfies Entry);
+  let draining = false;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, entry: Entry, match: Record<string, string | undefined>, query: URLSearchParams) {
+    if (entry.kind === 'mount') return entry.mount.handle(req, res);
+    const { route } = entry;
+    if (route.auth !== false && !isAuthorized(req.headers.authorization, apiToken)) {
+      return send(res, { status: 401, body: { message: 'Unauthorized' }, headers: { 'www-authenticate': 'Bearer' } });
+    }
+    try {
+      send(res, await route.handler({ req, params: match, query, services, readJsonObject: () => readJsonObject(req) }));
+    } catch (error) {
+      const result = route.mapError?.(error) ?? mapError(error);
+      if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
+      // A refused body may still be arriving: close the connection rather than read the rest.
+      if (result.status === 413) res.setHeader('connection', 'close');
+      send(res, result);
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+    const found = router.find(method as HTTPMethod, url);
+    const entry = found?.store as Entry | undefined;
+    const pattern = entry ? (entry.kind === 'route' ? entry.route.path : entry.mount.path) : undefined;
+    if (draining) res.setHeader('connection', 'close');
+
+    res.once('close', () => {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.observeRequest({ method, route: pattern ?? 'unmatched', status: res.statusCode, seconds });
+      const level = entry?.kind === 'route' ? (entry.route.logLevel ?? 'info') : 'info';
+      logRequest(logger, { method, route: pattern ?? path.slice(0, 200), status: res.statusCode, durationMs: seconds * 1000, level });
+    });
+
+    if (!found || !entry) {
+      const allowed = METHODS.filter((m) => m !== method && router.find(m, url) !== null);
+      if (allowed.length > 0) {
+        return send(res, { status: 405, body: { message: `Method ${method} not allowed, use ${allowed.join(', ')}` }, headers: { allow: allowed.join(', ') } });
+      }
+      return send(res, { status: 404, body: { message: `Not found: no route for ${method} ${path.slice(0, 200)}` } });
+    }
+    dispatch(req, res, entry, found.params, query).catch((error: unknown) => {
+      logger.error({ err: error, route: pattern }, 'request failed');
+      send(res, { status: 500, body: { message: 'Internal server error' } });
+    });
+  }
+
+  return {
+    handle,
+    /** From now on every response asks the client to close its connection (graceful stop). */
+    drain(): void {
+      draining = true;
+    },
+  };
+}
+
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,65 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { EventBus } from '../events/event-bus.js';
+import type { SyncProgressEvent } from '../events/progress-event.js';
+
+/**
+ * Feeds sync metrics from the event bus (the engine knows nothing about metrics).
+ * CHUNK events carry the committed prefix of an object, so bytes are counted as the growth of that
+ * prefix; the first chunk seen for an object (e.g. after a resume) counts only that chunk.
+ * Returns the unsubscribe function.
+ */
+export function bridgeSyncMetrics(bus: EventBus, registry: Registry, chunkSize: number): () => void {
+  const registers = [registry];
+  const bytes = new Counter({
+    name: 'dss_sync_bytes_downloaded_total',
+    help: 'Bytes downloaded and committed to checkpoints by this process',
+    registers,
+  });
+  const objects = new Counter({
+    name: 'dss_sync_objects_total',
+    help: 'Objects finished by this process, by result (done, failed, skipped)',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const runs = new Counter({
+    name: 'dss_sync_runs_finished_total',
+    help: 'Sync runs finished, by final status',
+    labelNames: ['status'] as const,
+    registers,
+  });
+  const running = new Gauge({ name: 'dss_sync_runs_in_progress', help: 'Sync runs in progress', registers });
+  for (const result of ['done', 'failed', 'skipped']) objects.inc({ result }, 0);
+
+  const committed = new Map<string, number>();
+  const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
+
+  function onEvent(event: SyncProgressEvent): void {
+    switch (event.kind) {
+      case 'RUN_STARTED':
+        running.inc();
+        break;
+      case 'CHUNK': {
+        const key = keyOf(event);
+        const previous = committed.get(key);
+        const done = event.bytesTransferred;
+        const delta = previous === undefined ? done - Math.max(0, Math.ceil(done / chunkSize) - 1) * chunkSize : done - previous;
+        if (delta > 0) bytes.inc(delta);
+        committed.set(key, Math.max(done, previous ?? 0));
+        break;
+      }
+      case 'OBJECT_DONE':
+      case 'OBJECT_FAILED':
+      case 'OBJECT_SKIPPED':
+        committed.delete(keyOf(event));
+        objects.inc({ result: event.kind.slice('OBJECT_'.length).toLowerCase() });
+        break;
+      case 'RUN_FINISHED':
+        running.dec();
+        runs.inc({ status: event.runStatus ?? 'UNKNOWN' });
+        for (const key of committed.keys()) if (key.startsWith(`${event.runId ?? ''}\u0000`)) committed.delete(key);
+        break;
+    }
+  }
+
+  return bus.on(onEvent);
+}

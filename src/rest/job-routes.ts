@@ -1,0 +1,44 @@
+import type { Route } from '../http/route.js';
+import { connectorConfig, requireKeys } from './request.js';
+import { toWireJob } from './wire.js';
+
+/** The old Flask service's scheduler routes, wire-compatible. */
+export const jobRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/api/v1/scheduler/create_job',
+    async handler({ readJsonObject, services }) {
+      const body = await readJsonObject();
+      requireKeys(body, ['job_name', 'connector_type', 'schedule', 'connector_config']);
+      const config = connectorConfig(body.connector_config);
+      const job = await services.jobs.create({
+        name: body.job_name,
+        connectorType: body.connector_type,
+        schedule: body.schedule,
+        timezone: body.timezone,
+        paused: body.paused,
+        connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix },
+      });
+      return { status: 200, body: { job_id: job.id, message: 'Job scheduled successfully' } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/scheduler/list_jobs',
+    async handler({ query, services }) {
+      const jobId = query.get('job_id');
+      if (jobId === null) return { status: 200, body: { jobs: (await services.jobs.listAll()).map(toWireJob) } };
+      return { status: 200, body: { job: toWireJob(await services.jobs.require(jobId, 'job_id')) } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/scheduler/delete_job',
+    async handler({ readJsonObject, services }) {
+      const body = await readJsonObject();
+      requireKeys(body, ['job_id']);
+      await services.jobs.delete(body.job_id, 'job_id');
+      return { status: 200, body: { message: 'Job deleted successfully' } };
+    },
+  },
+];

@@ -1,0 +1,116 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/env.js';
+import { createLogger, type Logger } from './config/logger.js';
+import { initOrm, type Orm } from './db/orm.js';
+import { createEventBus, type EventBus } from './events/event-bus.js';
+import { healthRoutes } from './http/health.js';
+import { createMetrics } from './http/metrics.js';
+import { createRouter, type Mount } from './http/router.js';
+import { bridgeSyncMetrics } from './http/sync-metrics.js';
+import { mapRestError } from './rest/errors.js';
+import { restRoutes } from './rest/routes.js';
+import type { JobRunner } from './scheduler/job-runner-types.js';
+import { createJobRunner } from './scheduler/job-runner.js';
+import { createServices, type Services } from './services/services.js';
+import { createRunExecutor } from './sync/run-executor.js';
+
+export interface App {
+  server: Server;
+  orm: Orm;
+  bus: EventBus;
+  runner: JobRunner;
+  services: Services;
+  config: Config;
+  logger: Logger;
+  /** Listens on config.host:config.port (0 = any free port), then starts the schedules. */
+  start(): Promise<{ port: number }>;
+  /** Stops accepting, finishes in-flight requests, cancels syncs at a chunk boundary, closes the database. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface BuildAppOptions {
+  logger?: Logger;
+  /** How long stop() lets in-flight requests (and long-lived streams) finish before closing their sockets. */
+  stopGraceMs?: number;
+}
+
+/** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
+export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const orm = await initOrm(config.dbUrl);
+  const bus = createEventBus({ onListenerError: (err) => logger.error({ err }, 'event listener failed') });
+  const execute = createRunExecutor({ orm, bus, config, logger });
+  const runner = createJobRunner({ orm, execute, logger });
+  const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
+
+  const metrics = createMetrics();
+  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry, config.chunkSize);
+  // TODO(graphql): mount buildYoga({ services, bus, config, logger }) on /graphql and call
+  // attachGraphqlWs(server, yoga, deps) once src/graphql/yoga.ts and src/graphql/ws.ts land.
+  const mounts: Mount[] = [];
+  const router = createRouter({
+    routes: [...healthRoutes(orm), metrics.route, ...restRoutes],
+    mounts,
+    services,
+    apiToken: config.apiToken,
+    logger,
+    metrics,
+    mapError: mapRestError,
+  });
+  const server = createServer(router.handle);
+  const closeWebSockets = async () => {};
+
+  let started: Promise<{ port: number }> | undefined;
+  let stopped: Promise<void> | undefined;
+
+  async function listen(): Promise<{ port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    await runner.start();
+    logger.info({ host: config.host, port }, 'listening');
+    return { port };
+  }
+
+  async function closeServer(): Promise<void> {
+    router.drain();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 10_000);
+    try {
+      await closeWebSockets();
+      await closed;
+    } finally {
+      clearTimeout(grace);
+    }
+  }
+
+  async function shutdown(): Promise<void> {
+    if (server.listening) await closeServer();
+    await runner.stop();
+    stopSyncMetrics();
+    await orm.close();
+    logger.info('stopped');
+  }
+
+  const app: App = {
+    server,
+    orm,
+    bus,
+    runner,
+    services,
+    config,
+    logger,
+    start: () => (started ??= listen()),
+    stop: () => (stopped ??= shutdown()),
+    [Symbol.asyncDispose]: () => app.stop(),
+  };
+  return app;
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import type { Logger } from '../../src/config/logger.js';
+import type { Orm } from '../../src/db/orm.js';
+import type { EventBus } from '../../src/events/event-bus.js';
+import type { JobRunner } from '../../src/scheduler/job-runner-types.js';
+import { buildApp, type App } from '../../src/server.js';
+import type { Services } from '../../src/services/services.js';
+
+export interface TestApp {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  graphqlUrl: string;
+  /** `ws://127.0.0.1:<port>/graphql` */
+  wsUrl: string;
+  config: Config;
+  orm: Orm;
+  services: Services;
+  bus: EventBus;
+  runner: JobRunner;
+  /** Holds `scheduler.db` and `downloads/`; kept when the test that started the app fails. */
+  tmpDir: string;
+  app: App;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment variables merged over the test defaults, then parsed by loadConfig like a real start. */
+  env?: Record<string, string>;
+  /** A logger to capture log lines; by default LOG_LEVEL=silent. */
+  logger?: Logger;
+}
+
+/**
+ * A real server on an ephemeral loopback port with a fresh SQLite file (migrations run by initOrm).
+ * Started inside a test, it must be stopped by that test (`await using app = await startTestApp()`);
+ * otherwise the test fails. Its temp dir is removed on stop unless the test failed.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const tmpDir = await mkdtemp(join(tmpdir(), 'dss-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DB_URL: `sqlite:${join(tmpDir, 'scheduler.db')}`,
+    DOWNLOAD_ROOT_FOLDER: join(tmpDir, 'downloads'),
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const app = await buildApp(config, { logger: options.logger, stopGraceMs: 2_000 });
+  const { port } = await app.start();
+
+  let stopped = false;
+  let inTest = false;
+  const stop = async () => {
+    await app.stop();
+    if (!stopped && !inTest) await rm(tmpDir, { recursive: true, force: true });
+    stopped = true;
+  };
+  try {
+    onTestFinished(async ({ task }) => {
+      const leaked = !stopped;
+      if (leaked) await stop();
+      if (task.result?.state === 'fail') console.error(`test failed; its app's files are kept in ${tmpDir}`);
+      else await rm(tmpDir, { recursive: true, force: true });
+      if (leaked) throw new Error('startTestApp: the test did not stop its app (use `await using app = await startTestApp()`)');
+    });
+    inTest = true;
+  } catch {
+    // Started in a beforeAll/afterAll hook: the caller stops it in the matching hook.
+  }
+
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    config,
+    orm: app.orm,
+    services: app.services,
+    bus: app.bus,
+    runner: app.runner,
+    tmpDir,
+    app,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
