@@ -1,5 +1,6 @@
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createJobService } from './job-service.js';
 import { createObjectService } from './object-service.js';
 import { createRunService } from './run-service.js';
@@ -14,6 +15,7 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   return {
     jobs: createJobService(deps),
+    lifecycle: createJobLifecycleService(deps),
     objects: createObjectService(deps),
     runs: createRunService(deps),
   };

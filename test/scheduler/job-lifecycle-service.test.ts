@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import type { Orm } from '../../src/db/orm.js';
+import { createJobRunner } from '../../src/scheduler/job-runner.js';
+import { ConflictError, InputError, NotFoundError } from '../../src/services/errors.js';
+import { createServices } from '../../src/services/services.js';
+import { createFakeExecutor, waitFor } from './fake-executor.js';
+import { openTestDb, silentLogger } from './test-db.js';
+
+const HOUR = 3_600_000;
+const input = { name: 'nightly', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: 'bucket-a' } };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup() {
+  const db = await openTestDb();
+  const clock = { t: Date.now() };
+  const fake = createFakeExecutor(db.orm);
+  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
+  cleanups.push(async () => {
+    await runner.stop();
+    await db[Symbol.asyncDispose]();
+  });
+  await runner.start();
+  const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
+  const job = await services.jobs.create(input);
+  return { orm: db.orm, clock, fake, runner, services, job, lifecycle: services.lifecycle };
+}
+
+const row = (orm: Orm, id: string) => orm.em.fork().findOne(Job, { id });
+const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
+
+describe('job lifecycle service', () => {
+  it('update re-registers a new schedule and recomputes nextRunAt; bad cron or timezone names the field', async () => {
+    const { orm, clock, fake, runner, job, lifecycle } = await setup();
+    clock.t = Date.parse('2026-12-01T10:07:00Z');
+    const updated = await lifecycle.update(` ${job.id} `, { name: '  renamed ', schedule: '0 9 * * *', timezone: 'Europe/Paris', prefix: 'new/' });
+    expect(updated).toMatchObject({ name: 'renamed', schedule: '0 9 * * *', timezone: 'Europe/Paris', prefix: 'new/' });
+    expect(updated.nextRunAt).toEqual(new Date('2026-12-02T08:00:00Z'));
+
+    await expect(lifecycle.update(job.id, { schedule: '99 * * * *' })).rejects.toMatchObject({ field: 'schedule' });
+    await expect(lifecycle.update(job.id, { timezone: 'Mars/Base' })).rejects.toMatchObject({ field: 'timezone' });
+    await expect(lifecycle.update(job.id, { name: 'x' })).rejects.toMatchObject({ field: 'name' });
+    await expect(lifecycle.update('nope', {})).rejects.toBeInstanceOf(InputError);
+    await expect(lifecycle.update(randomUUID(), {})).rejects.toBeInstanceOf(NotFoundError);
+    expect(await row(orm, job.id)).toMatchObject({ name: 'renamed', schedule: '0 9 * * *' });
+
+    // The new schedule is the one the loop fires.
+    await fake.calls[0]!.finish();
+    await waitFor(() => !runner.isRunning(job.id));
+    clock.t = Date.parse('2026-12-02T08:00:00Z');
+    await runner.tick();
+    expect(fake.calls).toHaveLength(2);
+    await fake.calls[1]!.finish();
+  });
+
+  it('pause cancels the running sync, stops the schedule; resume brings the schedule back without running', async () => {
+    const { orm, clock, fake, runner, job, lifecycle } = await setup();
+    const paused = await lifecycle.pause(job.id);
+    expect(fake.calls[0]!.signal.aborted).toBe(true);
+    expect(paused).toMatchObject({ status: 'PAUSED', nextRunAt: null });
+    expect((await runsOf(orm, job.id))[0]!.status).toBe('CANCELLED');
+    await expect(lifecycle.pause(job.id)).rejects.toBeInstanceOf(ConflictError);
+
+    clock.t = job.createdAt.getTime() + 3 * HOUR + 60_000;
+    await runner.tick();
+    expect(fake.calls).toHaveLength(1);
+
+    const resumed = await lifecycle.resume(job.id);
+    expect(resumed.status).toBe('SCHEDULED');
+    expect(resumed.nextRunAt?.getTime()).toBe(job.createdAt.getTime() + 4 * HOUR);
+    expect(fake.calls).toHaveLength(1);
+    await expect(lifecycle.resume(job.id)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('trigger runs now or records SKIPPED; cancelRun stops the run and reports it', async () => {
+    const { orm, fake, runner, job, lifecycle } = await setup();
+    const skipped = await lifecycle.trigger(job.id);
+    expect(skipped.run).toMatchObject({ status: 'SKIPPED', trigger: 'MANUAL' });
+    const cancelled = await lifecycle.cancelRun(job.id);
+    expect(cancelled.job.status).toBe('CANCELLED');
+    expect(cancelled.run).toMatchObject({ id: fake.calls[0]!.runId, status: 'CANCELLED' });
+    await expect(lifecycle.cancelRun(job.id)).rejects.toBeInstanceOf(ConflictError);
+
+    const manual = await lifecycle.trigger(job.id);
+    expect(manual.run).toMatchObject({ status: 'RUNNING', trigger: 'MANUAL' });
+    expect(manual.job.status).toBe('RUNNING');
+    await fake.calls[1]!.finish();
+    await waitFor(() => !runner.isRunning(job.id));
+    expect((await row(orm, job.id))!.status).toBe('SCHEDULED');
+  });
+
+  it('deleteMany validates every id first, cancels running syncs and reports unknown ids', async () => {
+    const { orm, fake, services, job, lifecycle } = await setup();
+    const other = await services.jobs.create({ ...input, paused: true });
+    const unknown = randomUUID();
+
+    await expect(lifecycle.deleteMany([job.id, 'not-a-uuid'])).rejects.toMatchObject({ field: 'ids.1', message: 'Invalid job ID: ids[1]' });
+    await expect(lifecycle.deleteMany(job.id)).rejects.toMatchObject({ field: 'ids' });
+    expect(await row(orm, job.id)).not.toBeNull();
+
+    const result = await lifecycle.deleteMany([job.id, ` ${other.id.toUpperCase()} `, unknown, job.id]);
+    expect(result).toEqual({ deletedJobIds: [job.id, other.id], unknownJobIds: [unknown] });
+    expect(fake.calls[0]!.signal.aborted).toBe(true);
+    expect(await row(orm, job.id)).toBeNull();
+    expect(await row(orm, other.id)).toBeNull();
+    expect(await runsOf(orm, job.id)).toHaveLength(0);
+    expect(await lifecycle.deleteMany([])).toEqual({ deletedJobIds: [], unknownJobIds: [] });
+  });
+});
