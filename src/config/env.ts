@@ -54,7 +54,10 @@ const dbUrl = z
     'must be sqlite:<path> or postgresql://…, e.g. sqlite:./data/scheduler.db',
   );
 
-const url = z.string().trim().url('must be a URL, e.g. http://127.0.0.1:9000');
+const url = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
 
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());

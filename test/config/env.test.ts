@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Config } from '../../src/config/env.js';
+
+const TOKEN = 'a-very-secret-token-value-1234';
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig defaults', () => {
+  it('gives the contract defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 5000,
+      host: '0.0.0.0',
+      dbUrl: 'sqlite:./data/scheduler.db',
+      downloadRoot: './downloads',
+      chunkSize: 10485760,
+      retry: { count: 3, delaySeconds: 1, backoff: 2 },
+      syncConcurrency: 8,
+      defaultPageSize: 100,
+      s3: { region: undefined, endpoint: undefined, forcePathStyle: false },
+      apiToken: undefined,
+      logLevel: 'info',
+    } satisfies Config);
+  });
+});
+
+const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
+  ['PORT', '0', (c) => c.port, 0],
+  ['PORT', '8080', (c) => c.port, 8080],
+  ['PORT', '65535', (c) => c.port, 65535],
+  ['HOST', '127.0.0.1', (c) => c.host, '127.0.0.1'],
+  ['HOST', '::', (c) => c.host, '::'],
+  ['DB_URL', 'sqlite:/var/lib/dss/db.sqlite', (c) => c.dbUrl, 'sqlite:/var/lib/dss/db.sqlite'],
+  ['DB_URL', 'sqlite::memory:', (c) => c.dbUrl, 'sqlite::memory:'],
+  ['DB_URL', 'postgresql://user@db:5432/dss', (c) => c.dbUrl, 'postgresql://user@db:5432/dss'],
+  ['DOWNLOAD_ROOT_FOLDER', '/srv/mirror', (c) => c.downloadRoot, '/srv/mirror'],
+  ['S3_CHUNK_SIZE', '10485760', (c) => c.chunkSize, 10485760],
+  ['S3_CHUNK_SIZE', '8MiB', (c) => c.chunkSize, 8 * 1024 * 1024],
+  ['S3_CHUNK_SIZE', '10MB', (c) => c.chunkSize, 10_000_000],
+  ['S3_CHUNK_SIZE', '10 * 1024 * 1024', (c) => c.chunkSize, 10485760],
+  ['S3_CHUNK_SIZE', '64KiB', (c) => c.chunkSize, 65536],
+  ['S3_CHUNK_SIZE', '5GiB', (c) => c.chunkSize, 5 * 1024 ** 3],
+  ['RETRY_COUNT', '0', (c) => c.retry.count, 0],
+  ['RETRY_COUNT', '5', (c) => c.retry.count, 5],
+  ['RETRY_DELAY', '0.5', (c) => c.retry.delaySeconds, 0.5],
+  ['RETRY_BACKOFF', '1.5', (c) => c.retry.backoff, 1.5],
+  ['SYNC_CONCURRENCY', '1', (c) => c.syncConcurrency, 1],
+  ['SYNC_CONCURRENCY', '32', (c) => c.syncConcurrency, 32],
+  ['DB_ROWS_RETRIEVAL_LIMIT', '1000', (c) => c.defaultPageSize, 1000],
+  ['DB_ROWS_RETRIEVAL_LIMIT', '1', (c) => c.defaultPageSize, 1],
+  ['AWS_REGION', 'eu-west-3', (c) => c.s3.region, 'eu-west-3'],
+  ['AWS_ENDPOINT_URL_S3', 'http://127.0.0.1:9000', (c) => c.s3.endpoint, 'http://127.0.0.1:9000'],
+  ['S3_ENDPOINT', 'https://minio.internal:9000', (c) => c.s3.endpoint, 'https://minio.internal:9000'],
+  ['S3_FORCE_PATH_STYLE', 'true', (c) => c.s3.forcePathStyle, true],
+  ['S3_FORCE_PATH_STYLE', 'FALSE', (c) => c.s3.forcePathStyle, false],
+  ['S3_FORCE_PATH_STYLE', '1', (c) => c.s3.forcePathStyle, true],
+  ['API_TOKEN', TOKEN, (c) => c.apiToken, TOKEN],
+  ['API_TOKEN', '', (c) => c.apiToken, undefined],
+  ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
+  ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
+];
+
+describe('loadConfig accepts good values', () => {
+  it.each(GOOD)('%s=%j', (name, value, read, expected) => {
+    expect(read(loadConfig({ [name]: value }))).toEqual(expected);
+  });
+
+  it('prefers AWS_ENDPOINT_URL_S3 over S3_ENDPOINT', () => {
+    const config = loadConfig({ AWS_ENDPOINT_URL_S3: 'http://a:1', S3_ENDPOINT: 'http://b:2' });
+    expect(config.s3.endpoint).toBe('http://a:1');
+  });
+});
+
+const BAD: Array<[string, string]> = [
+  ['PORT', 'abc'],
+  ['PORT', '-1'],
+  ['PORT', '65536'],
+  ['PORT', '80.5'],
+  ['HOST', '   '],
+  ['DB_URL', 'mysql://db/dss'],
+  ['DB_URL', './scheduler.db'],
+  ['DOWNLOAD_ROOT_FOLDER', '  '],
+  ['S3_CHUNK_SIZE', '0'],
+  ['S3_CHUNK_SIZE', '-1'],
+  ['S3_CHUNK_SIZE', '63KiB'],
+  ['S3_CHUNK_SIZE', '6GiB'],
+  ['S3_CHUNK_SIZE', 'abc'],
+  ['S3_CHUNK_SIZE', '1e9'],
+  ['S3_CHUNK_SIZE', "require('x')"],
+  ['S3_CHUNK_SIZE', '10 * '],
+  ['S3_CHUNK_SIZE', '10 * 1024 * 1024; process.exit(1)'],
+  ['RETRY_COUNT', '-1'],
+  ['RETRY_COUNT', 'three'],
+  ['RETRY_COUNT', '1.5'],
+  ['RETRY_DELAY', '-1'],
+  ['RETRY_DELAY', 'soon'],
+  ['RETRY_BACKOFF', '0.5'],
+  ['RETRY_BACKOFF', 'x2'],
+  ['SYNC_CONCURRENCY', '0'],
+  ['SYNC_CONCURRENCY', 'many'],
+  ['DB_ROWS_RETRIEVAL_LIMIT', '0'],
+  ['DB_ROWS_RETRIEVAL_LIMIT', '1001'],
+  ['DB_ROWS_RETRIEVAL_LIMIT', 'all'],
+  ['AWS_REGION', 'EU West'],
+  ['AWS_ENDPOINT_URL_S3', 'not a url'],
+  ['S3_ENDPOINT', 'minio:9000 please'],
+  ['AWS_ENDPOINT_URL_S3', 'minio:9000'],
+  ['AWS_ENDPOINT_URL_S3', 'ftp://files.example.com'],
+  ['S3_FORCE_PATH_STYLE', 'maybe'],
+  ['API_TOKEN', 'short'],
+  ['LOG_LEVEL', 'verbose'],
+];
+
+describe('loadConfig refuses bad values with one line naming the variable', () => {
+  it.each(BAD)('%s=%j', (name, value) => {
+    const message = configError({ [name]: value });
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(new RegExp(`^invalid ${name}\\b`));
+    expect(message).not.toMatch(/\n\s+at /);
+    if (name === 'API_TOKEN') expect(message).not.toContain(value);
+    else expect(message).toContain(`"${value}"`);
+    expect(message).toMatch(/e\.g\./);
+  });
+
+  it('reports every bad variable, one line each', () => {
+    const message = configError({ PORT: 'x', S3_CHUNK_SIZE: '0', LOG_LEVEL: 'loud' });
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => l.split(' ')[1]).sort()).toEqual(['LOG_LEVEL', 'PORT', 'S3_CHUNK_SIZE']);
+  });
+
+  it('never echoes an API_TOKEN value, even next to other errors', () => {
+    const secret = 'tooshort-secret';
+    const message = configError({ API_TOKEN: secret, PORT: 'x' });
+    expect(message).not.toContain(secret);
+    expect(message).toContain('invalid API_TOKEN');
+  });
+});

@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Child {
+  exited: Promise<number | null>;
+  stderr(): string;
+  /** Resolves with the first stdout JSON line matching `predicate` (bounded by the test timeout). */
+  line(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function startMain(cwd: string, env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    exited,
+    stderr: () => stderr,
+    kill: (signal) => child.kill(signal),
+    async line(predicate) {
+      for (;;) {
+        for (const text of stdout.split('\n')) {
+          if (!text.startsWith('{')) continue;
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          if (predicate(parsed)) return parsed;
+        }
+        await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited]);
+        if (child.exitCode !== null) throw new Error(`main exited with ${child.exitCode}: ${stderr}`);
+      }
+    },
+  };
+}
+
+describe('npm start entry point (src/main.ts)', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'dss-main-'));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('reads .env, and a bad value exits 1 with one line naming the variable, no stack trace', async () => {
+    await writeFile(join(cwd, '.env'), 'PORT=abc\n');
+    const child = startMain(cwd, {});
+    expect(await child.exited).toBe(1);
+    const lines = child.stderr().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^invalid PORT \(got "abc"\): must be a whole number, e\.g\. 5000$/)]);
+  });
+
+  it('reports each bad variable on its own line and never prints the token', async () => {
+    const child = startMain(cwd, { S3_CHUNK_SIZE: "require('x')", API_TOKEN: 'short-secret' });
+    expect(await child.exited).toBe(1);
+    const stderr = child.stderr();
+    expect(stderr.trim().split('\n').map((l) => /^invalid (\w+)/.exec(l)?.[1]).sort()).toEqual(['API_TOKEN', 'S3_CHUNK_SIZE']);
+    expect(stderr).not.toContain('short-secret');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serves, then stops cleanly with exit code 0 on SIGTERM', async () => {
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', DB_URL: 'sqlite:./state/db.sqlite' });
+    try {
+      const listening = await child.line((l) => l.msg === 'listening');
+      const response = await fetch(`http://127.0.0.1:${String(listening.port)}/healthz`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+      child.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+      expect(await child.line((l) => l.msg === 'stopped')).toMatchObject({ level: 30 });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
