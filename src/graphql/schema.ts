@@ -1,0 +1,9 @@
+import { builder } from './builder.js';
+import './types/scalars.js';
+import './types/connection.js';
+import './types/job.js';
+import './types/sync-object.js';
+import './types/sync-run.js';
+import './types/sync-progress.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

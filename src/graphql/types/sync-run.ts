@@ -1,0 +1,44 @@
+import { RUN_STATUSES, RUN_TRIGGERS } from '../../db/entities/statuses.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import { builder } from '../builder.js';
+import { connectionComplexity, toConnection } from './connection.js';
+import { DateTime } from './scalars.js';
+
+export const RunStatus = builder.enumType('RunStatus', {
+  values: RUN_STATUSES,
+  description: 'FAILED: at least one object failed or the listing failed',
+});
+
+export const RunTrigger = builder.enumType('RunTrigger', { values: RUN_TRIGGERS });
+
+export const SyncRunType = builder.objectType(SyncRun, {
+  name: 'SyncRun',
+  description: 'One execution of a job (or a skipped tick, status SKIPPED)',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    jobId: t.exposeID('jobId'),
+    status: t.expose('status', { type: RunStatus }),
+    trigger: t.expose('trigger', { type: RunTrigger }),
+    startedAt: t.expose('startedAt', { type: DateTime, nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: DateTime, nullable: true }),
+    objectsTotal: t.exposeInt('objectsTotal'),
+    objectsDone: t.exposeInt('objectsDone', { description: 'Objects PROCESSED or SKIPPED in this run' }),
+    objectsFailed: t.exposeInt('objectsFailed'),
+    objectsSkipped: t.exposeInt('objectsSkipped'),
+    bytesTotal: t.exposeFloat('bytesTotal'),
+    bytesDone: t.exposeFloat('bytesDone'),
+    error: t.exposeString('error', { nullable: true }),
+  }),
+});
+
+export const SyncRunConnection = builder.connectionObject({ type: SyncRunType, name: 'SyncRunConnection' });
+
+builder.queryField('runs', (t) =>
+  t.field({
+    type: SyncRunConnection,
+    description: "A job's runs, newest first",
+    args: { jobId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
+    complexity: connectionComplexity,
+    resolve: async (_root, { jobId, ...page }, ctx) => toConnection(await ctx.services.runs.list(jobId, page)),
+  }),
+);

@@ -1,0 +1,75 @@
+import type http from 'node:http';
+import type { ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { isAuthorized } from '../http/auth.js';
+import type { GraphqlDeps } from './context.js';
+import { GRAPHQL_PATH, type Yoga } from './yoga.js';
+
+type Enveloped = ReturnType<Yoga['getEnveloped']>;
+type RootWithEnvelop = { execute: Enveloped['execute']; subscribe: Enveloped['subscribe'] };
+
+/** `authorization` in connection params (any case); Node clients may send the upgrade header instead. */
+function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request: http.IncomingMessage): string | undefined {
+  const key = Object.keys(params ?? {}).find((k) => k.toLowerCase() === 'authorization');
+  const value = key ? params?.[key] : request.headers.authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the server's `/graphql` path, following yoga's
+ * examples/graphql-ws recipe: every operation goes through `yoga.getEnveloped`, so WebSocket
+ * operations get the HTTP path's context, validation, query limits and error masking.
+ *
+ * Auth: with an API token configured, `connectionParams.authorization` must be `Bearer <token>`;
+ * otherwise the socket is closed with 4401 Unauthorized before any operation runs.
+ */
+export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDeps): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const disposable = useServer(
+    {
+      execute: (args) => (args.rootValue as RootWithEnvelop).execute(args),
+      subscribe: (args) => (args.rootValue as RootWithEnvelop).subscribe(args),
+      onConnect: (ctx) => {
+        if (isAuthorized(bearerOf(ctx.connectionParams, ctx.extra.request), deps.config.apiToken)) return true;
+        ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        return false;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as never];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory({ connectionParams: ctx.connectionParams }),
+          rootValue: { execute, subscribe } satisfies RootWithEnvelop,
+        };
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    async close() {
+      for (const socket of wss.clients) socket.terminate();
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

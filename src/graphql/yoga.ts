@@ -1,0 +1,42 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaLogger } from 'graphql-yoga';
+import type { Logger } from '../config/logger.js';
+import type { GraphqlContext, GraphqlDeps } from './context.js';
+import { createMaskError } from './error-mapping.js';
+import { useBearerAuth } from './plugins/use-bearer-auth.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
+import { schema } from './schema.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** Yoga logs through our pino logger (JSON lines, secrets redacted) instead of the console. */
+function yogaLogger(logger: Logger): YogaLogger {
+  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+    const [first, ...rest] = args;
+    if (first instanceof Error) logger[level]({ err: first, details: rest }, 'graphql-yoga');
+    else logger[level]({ details: args }, typeof first === 'string' ? first : 'graphql-yoga');
+  };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/**
+ * The GraphQL API on `/graphql`: POST/GET over HTTP, GraphiQL (bundled, no CDN) for browsers, and
+ * the same envelop (context, auth, limits, masking) for graphql-ws through attachGraphqlWs.
+ */
+export function buildYoga(deps: GraphqlDeps) {
+  return createYoga<object, GraphqlContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    context: (initial) => ({ ...initial, ...deps }),
+    maskedErrors: { maskError: createMaskError(deps.logger), errorMessage: 'Unexpected error.' },
+    logging: yogaLogger(deps.logger),
+    graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },
+    renderGraphiQL,
+    // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
+    parserAndValidationCache: { validationCache: false },
+    landingPage: false,
+    plugins: [useBearerAuth(deps.config.apiToken), useQueryLimits(deps)],
+  });
+}
+
+export type Yoga = ReturnType<typeof buildYoga>;
