@@ -1,0 +1,139 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
+import { median } from './measure.js';
+import { BENCH_BUCKET, type RequestCounts, type S3Fixture } from './s3-fixture.js';
+import type { Scenario } from './scenarios.js';
+import type { RunTarget, Tool, ToolRun } from './tool.js';
+
+export interface RunRecord extends ToolRun {
+  counts: RequestCounts;
+  /** Files and bytes found at the destination afterwards (`.partial` files excluded). */
+  files: number;
+  bytes: number;
+}
+
+export interface ToolResult {
+  tool: string;
+  scenario: string;
+  timing: string;
+  skipped?: string;
+  runs: RunRecord[];
+  /** The untimed first sync of a no-op scenario. */
+  initial?: RunRecord;
+  medianMs?: number;
+  mbPerSecond?: number;
+  objectsPerSecond?: number;
+  gets?: number;
+  heads?: number;
+  lists?: number;
+  peakRssKb?: number | null;
+  checkpointMs?: number;
+  processWallMs?: number;
+}
+
+async function tree(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || entry.name.endsWith('.partial')) continue;
+    files += 1;
+    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return { files, bytes };
+}
+
+async function fresh(...dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+  }
+}
+
+async function measuredRun(tool: Tool, target: RunTarget, fixture: S3Fixture, verify: boolean): Promise<RunRecord> {
+  await fixture.counts(true);
+  const run = await tool.run(target);
+  const counts = await fixture.counts(true);
+  const found = verify ? await tree(target.dest) : { files: 0, bytes: 0 };
+  return { ...run, counts, ...found };
+}
+
+function summarise(result: ToolResult, scenario: Scenario): void {
+  const ok = result.runs.filter((r) => r.ok);
+  if (!ok.length) return;
+  const ms = median(ok.map((r) => r.wallMs));
+  const bytes = scenario.set.count * scenario.set.size;
+  result.medianMs = ms;
+  result.mbPerSecond = scenario.noop ? undefined : bytes / 1e6 / (ms / 1000);
+  result.objectsPerSecond = scenario.set.count / (ms / 1000);
+  result.gets = median(ok.map((r) => r.counts.get));
+  result.heads = median(ok.map((r) => r.counts.head));
+  result.lists = median(ok.map((r) => r.counts.list));
+  const rss = ok.map((r) => r.maxRssKb).filter((v): v is number => v !== null);
+  result.peakRssKb = rss.length ? Math.max(...rss) : null;
+  const checkpoints = ok.map((r) => r.checkpointMs).filter((v): v is number => v !== undefined);
+  if (checkpoints.length) result.checkpointMs = median(checkpoints);
+  const process = ok.map((r) => r.processWallMs).filter((v): v is number => v !== undefined);
+  if (process.length) result.processWallMs = median(process);
+}
+
+/** Runs every tool on one scenario, round-robin (run 1 of each tool, then run 2 …) so drift hits all alike. */
+export async function runScenario(
+  scenario: Scenario,
+  tools: { tool: Tool; skipped: string | null }[],
+  fixture: S3Fixture,
+  root: string,
+  log: (line: string) => void,
+): Promise<ToolResult[]> {
+  let proxy: LatencyProxy | undefined;
+  if (scenario.latencyMs) proxy = await startLatencyProxy(fixture.port, scenario.latencyMs);
+  const endpoint = proxy?.endpoint ?? fixture.endpoint;
+  const expected = { files: scenario.set.count, bytes: scenario.set.count * scenario.set.size };
+  const results = tools.map(({ tool, skipped }): ToolResult => ({
+    tool: tool.name,
+    scenario: scenario.id,
+    timing: tool.timing,
+    runs: [],
+    ...(skipped ? { skipped } : {}),
+  }));
+  const targets = tools.map(({ tool }, i): RunTarget => {
+    const base = join(root, 'runs', `${scenario.id}-${i}-${tool.name.replace(/\W+/g, '-')}`);
+    return { endpoint, bucket: BENCH_BUCKET, prefix: scenario.set.prefix, dest: join(base, 'dest'), workDir: join(base, 'work'), inflight: scenario.rawInflight, timeoutMs: scenario.timeoutMs };
+  });
+  const writes = (tool: Tool) => !tool.name.startsWith('raw');
+  try {
+    if (scenario.noop) {
+      for (const [i, { tool }] of tools.entries()) {
+        const result = results[i]!;
+        if (result.skipped || !writes(tool)) continue;
+        await fresh(targets[i]!.dest, targets[i]!.workDir);
+        result.initial = await measuredRun(tool, targets[i]!, fixture, true);
+        log(`  ${tool.name}: initial sync ${(result.initial.wallMs / 1000).toFixed(2)} s${result.initial.ok ? '' : ` FAILED ${result.initial.error}`}`);
+        if (!result.initial.ok) result.skipped = `initial sync failed: ${result.initial.error}`;
+      }
+    }
+    for (let n = 0; n < scenario.runs; n += 1) {
+      for (const [i, { tool }] of tools.entries()) {
+        const result = results[i]!;
+        if (result.skipped) continue;
+        const target = targets[i]!;
+        if (!scenario.noop) await fresh(target.dest, target.workDir);
+        else await mkdir(target.workDir, { recursive: true });
+        const record = await measuredRun(tool, target, fixture, writes(tool));
+        if (record.ok && writes(tool) && (record.files !== expected.files || record.bytes !== expected.bytes)) {
+          record.ok = false;
+          record.error = `destination holds ${record.files} files / ${record.bytes} bytes, expected ${expected.files} / ${expected.bytes}`;
+        }
+        result.runs.push(record);
+        const c = record.counts;
+        log(`  ${tool.name} run ${n + 1}: ${(record.wallMs / 1000).toFixed(3)} s, GET ${c.get} HEAD ${c.head} LIST ${c.list}${record.ok ? '' : ` FAILED ${record.error}`}`);
+      }
+    }
+  } finally {
+    await proxy?.stop();
+    for (const target of targets) await rm(join(target.dest, '..'), { recursive: true, force: true });
+  }
+  for (const result of results) summarise(result, scenario);
+  return results;
+}

@@ -1,0 +1,99 @@
+// Our sync for the benchmark, alone in its own process so its peak RSS is ours: opens the SQLite database,
+// creates (or reuses) the Job row, inserts a RUNNING SyncRun and runs createRunExecutor(...)(runId, signal),
+// exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/env.js';
+import { createLogger } from '../src/config/logger.js';
+import { Job } from '../src/db/entities/job.entity.js';
+import { SyncRun } from '../src/db/entities/sync-run.entity.js';
+import { initOrm } from '../src/db/orm.js';
+import { createEventBus } from '../src/events/event-bus.js';
+import { createRunExecutor } from '../src/sync/run-executor.js';
+import { DUMMY_CREDENTIALS } from './s3-fixture.js';
+
+export interface OurSyncOptions {
+  dbFile: string;
+  downloadRoot: string;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  chunkSize: number;
+  concurrency: number;
+  /** Reuse this job (a rerun); otherwise a new job with this id is created. */
+  jobId: string;
+  statsFile: string;
+}
+
+export interface OurSyncStats {
+  status: string;
+  runMs: number;
+  startupMs: number;
+  maxRssKb: number;
+  baselineRssKb: number;
+  checkpointMs: number | null;
+  objectsDone: number;
+  bytesDone: number;
+  error: string | null;
+}
+
+const started = performance.now();
+const options = JSON.parse(process.argv[2] ?? '') as OurSyncOptions;
+const config = loadConfig({
+  DB_URL: `sqlite:${options.dbFile}`,
+  DOWNLOAD_ROOT_FOLDER: options.downloadRoot,
+  S3_CHUNK_SIZE: String(options.chunkSize),
+  SYNC_CONCURRENCY: String(options.concurrency),
+  AWS_ENDPOINT_URL_S3: options.endpoint,
+  S3_FORCE_PATH_STYLE: 'true',
+  AWS_REGION: DUMMY_CREDENTIALS.region,
+  RETRY_COUNT: '1',
+  LOG_LEVEL: 'warn',
+});
+process.env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY = DUMMY_CREDENTIALS.secretAccessKey;
+
+const logger = createLogger(config.logLevel, pino.destination(2));
+const orm = await initOrm(config.dbUrl);
+const bus = createEventBus();
+const execute = createRunExecutor({ orm, bus, config, logger });
+
+const em = orm.em.fork();
+let job = await em.findOne(Job, { id: options.jobId });
+if (!job) {
+  job = new Job({ id: options.jobId || randomUUID(), name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
+  job.prefix = options.prefix;
+}
+job.status = 'RUNNING';
+const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
+em.persist([job, run]);
+await em.flush();
+
+const baselineRssKb = process.resourceUsage().maxRSS;
+const startupMs = performance.now() - started;
+const controller = new AbortController();
+const runStart = performance.now();
+let status: string = 'FAILED';
+let error: string | null = null;
+try {
+  status = await execute(run.id, controller.signal);
+} catch (err) {
+  error = err instanceof Error ? err.message : String(err);
+}
+const runMs = performance.now() - runStart;
+
+const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+const stats: OurSyncStats = {
+  status,
+  runMs,
+  startupMs,
+  maxRssKb: process.resourceUsage().maxRSS,
+  baselineRssKb,
+  checkpointMs: null,
+  objectsDone: after.objectsDone,
+  bytesDone: after.bytesDone,
+  error: error ?? after.error,
+};
+await writeFile(options.statsFile, JSON.stringify(stats));
+await orm.close();

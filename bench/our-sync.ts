@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runMeasured } from './measure.js';
+import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
+import { benchFile, tsxArgs } from './s3-fixture.js';
+import { failure, type RunTarget, type Tool } from './tool.js';
+
+export const CHUNK_SIZE = 8 * 1024 * 1024;
+export const CONCURRENCY = 8;
+const EXECUTOR = new URL('../src/sync/run-executor.ts', import.meta.url);
+
+/** Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself. */
+export function ourSync(chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool {
+  return {
+    name: 'this service',
+    timing: 'the run inside the child (createRunExecutor call to return); start-up and DB open are reported apart',
+    async unavailable() {
+      const source = await readFile(EXECUTOR, 'utf8');
+      return /PLACEHOLDER/.test(source.slice(0, 400)) ? 'src/sync/run-executor.ts is still the placeholder' : null;
+    },
+    async run(target: RunTarget) {
+      const jobFile = join(target.workDir, 'job-id');
+      const jobId = (await readFile(jobFile, 'utf8').catch(() => '')) || randomUUID();
+      await writeFile(jobFile, jobId);
+      const options: OurSyncOptions = {
+        dbFile: join(target.workDir, 'bench.db'),
+        downloadRoot: target.dest,
+        endpoint: target.endpoint,
+        bucket: target.bucket,
+        prefix: target.prefix,
+        chunkSize,
+        concurrency,
+        jobId,
+        statsFile: join(target.workDir, 'stats.json'),
+      };
+      const result = await runMeasured(process.execPath, [...tsxArgs, benchFile('./our-sync-child.ts'), JSON.stringify(options)], {
+        timeoutMs: target.timeoutMs,
+      });
+      const error = failure(result);
+      const stats = JSON.parse(await readFile(options.statsFile, 'utf8').catch(() => 'null')) as OurSyncStats | null;
+      await writeFile(options.statsFile, 'null');
+      if (error || !stats) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, ok: false, error: error ?? 'no stats written' };
+      const runError = stats.status === 'SUCCEEDED' ? undefined : `run ${stats.status}: ${stats.error ?? ''}`;
+      return {
+        wallMs: stats.runMs,
+        maxRssKb: stats.maxRssKb,
+        ok: !runError,
+        error: runError,
+        checkpointMs: stats.checkpointMs ?? undefined,
+        processWallMs: result.wallMs,
+        baselineRssKb: stats.baselineRssKb,
+      };
+    },
+  };
+}

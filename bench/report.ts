@@ -1,0 +1,100 @@
+import type { ApiResult } from './api-bench.js';
+import type { ToolResult } from './harness.js';
+
+export const PEERS = ['aws s3 sync', 'rclone copy'];
+export const OURS = 'this service';
+const isRaw = (tool: string) => tool.startsWith('raw');
+
+export interface Target {
+  name: string;
+  verdict: 'PASS' | 'MISS' | 'N/A';
+  detail: string;
+}
+
+const find = (results: ToolResult[], scenario: string, tool: string) =>
+  results.find((r) => r.scenario === scenario && r.tool === tool && r.medianMs !== undefined);
+
+function bestPeerMs(results: ToolResult[], scenario: string): number | undefined {
+  const times = PEERS.map((p) => find(results, scenario, p)?.medianMs).filter((v): v is number => v !== undefined);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+function rawMs(results: ToolResult[], scenario: string): number | undefined {
+  return results.find((r) => r.scenario === scenario && isRaw(r.tool) && r.medianMs !== undefined)?.medianMs;
+}
+
+/** Speed ratio: how many times faster `ms` is than `reference` (> 1: faster). */
+const ratio = (reference: number | undefined, ms: number | undefined) => (reference && ms ? reference / ms : undefined);
+const fixed = (v: number | undefined | null, digits = 2) => (v === undefined || v === null ? '–' : v.toFixed(digits));
+
+export function ratios(results: ToolResult[], r: ToolResult) {
+  return { vsBestPeer: ratio(bestPeerMs(results, r.scenario), r.medianMs), vsRaw: ratio(rawMs(results, r.scenario), r.medianMs) };
+}
+
+export function table(results: ToolResult[], titles: Map<string, string>): string {
+  const header = ['scenario', 'tool', 'median s', 'MB/s', 'obj/s', 'GET', 'HEAD', 'LIST', 'peak RSS MB', 'ckpt ms (%)', '× best peer', '× raw'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    const title = titles.get(r.scenario) ?? r.scenario;
+    if (r.skipped || r.medianMs === undefined) {
+      rows.push([title, r.tool, `skipped: ${r.skipped ?? r.runs.find((x) => !x.ok)?.error ?? 'no successful run'}`.slice(0, 100)]);
+      continue;
+    }
+    const { vsBestPeer, vsRaw } = ratios(results, r);
+    const ckpt = r.checkpointMs === undefined ? '–' : `${r.checkpointMs.toFixed(0)} (${((100 * r.checkpointMs) / r.medianMs).toFixed(1)}%)`;
+    rows.push([
+      title,
+      r.tool,
+      fixed(r.medianMs / 1000, 3),
+      fixed(r.mbPerSecond, 1),
+      fixed(r.objectsPerSecond, 0),
+      String(r.gets ?? '–'),
+      String(r.heads ?? '–'),
+      String(r.lists ?? '–'),
+      r.peakRssKb ? (r.peakRssKb / 1024).toFixed(0) : '–',
+      ckpt,
+      fixed(vsBestPeer),
+      isRaw(r.tool) ? '1.00' : fixed(vsRaw),
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((row) => row.length > 3).map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.length <= 3 ? `| ${cells[0]!.padEnd(widths[0]!)} | ${cells[1]!.padEnd(widths[1]!)} | ${cells[2]}` : `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function verdict(name: string, value: number | undefined, pass: (v: number) => boolean, detail: (v: number) => string): Target {
+  if (value === undefined || Number.isNaN(value)) return { name, verdict: 'N/A', detail: 'not measured' };
+  return { name, verdict: pass(value) ? 'PASS' : 'MISS', detail: detail(value) };
+}
+
+export function targets(results: ToolResult[], api: ApiResult | undefined): Target[] {
+  const ours = (scenario: string) => find(results, scenario, OURS);
+  const out: Target[] = [];
+  for (const scenario of ['large', 'huge']) {
+    const o = ours(scenario);
+    const vsRaw = ratio(rawMs(results, scenario), o?.medianMs);
+    out.push(verdict(`${scenario}: ≥ 0.9× raw GET`, vsRaw, (v) => v >= 0.9, (v) => `${v.toFixed(2)}×`));
+    const vsRclone = ratio(find(results, scenario, 'rclone copy')?.medianMs, o?.medianMs);
+    out.push(verdict(`${scenario}: ≥ 1.2× rclone`, vsRclone, (v) => v >= 1.2, (v) => `${v.toFixed(2)}×`));
+  }
+  const small = ratio(find(results, 'small', 'rclone copy')?.medianMs, ours('small')?.medianMs);
+  out.push(verdict('small: ≥ 1.5× rclone', small, (v) => v >= 1.5, (v) => `${v.toFixed(2)}×`));
+  const noop = ours('noop');
+  out.push(verdict('no-op rerun < 0.5 s', noop?.medianMs, (v) => v < 500, (v) => `${(v / 1000).toFixed(3)} s`));
+  out.push(verdict('no-op rerun: zero GETs', noop?.gets, (v) => v === 0, (v) => `${v} GETs, ${noop?.heads ?? 0} HEADs`));
+  const huge = ours('huge')?.peakRssKb ?? undefined;
+  out.push(verdict('huge: peak RSS < 150 MB', huge, (v) => v < 150 * 1024, (v) => `${(v / 1024).toFixed(0)} MB`));
+  for (const scenario of ['large', 'huge']) {
+    const o = ours(scenario);
+    const share = o?.checkpointMs !== undefined && o.medianMs ? (100 * o.checkpointMs) / o.medianMs : undefined;
+    out.push(verdict(`${scenario}: checkpoints < 5% of sync time`, share, (v) => v < 5, (v) => `${v.toFixed(1)}%`));
+  }
+  out.push(verdict('API p99 < 20 ms idle', api?.idleP99, (v) => v < 20, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));
+  out.push(verdict('API p99 < 50 ms during a sync', api?.busyP99, (v) => v < 50, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));
+  return out;
+}
+
+export function targetLines(list: Target[]): string {
+  return list.map((t) => `${t.verdict.padEnd(4)} ${t.name}: ${t.detail}`).join('\n');
+}

@@ -1,0 +1,101 @@
+// `npm run bench` / `npm run bench:quick`: see the Benchmarks section of the README.
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runApiBench, type ApiResult } from './api-bench.js';
+import { runScenario, type ToolResult } from './harness.js';
+import { awsCli, rclone } from './peers.js';
+import { ourSync, CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
+import { rawGet } from './raw-get.js';
+import { ratios, table, targetLines, targets } from './report.js';
+import { BENCH_BUCKET, startS3Fixture, type S3Fixture } from './s3-fixture.js';
+import { FULL, QUICK } from './scenarios.js';
+import { seedObjects } from './seed.js';
+
+const args = process.argv.slice(2);
+const profile = args.includes('--quick') ? QUICK : FULL;
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const skipApi = args.includes('--no-api');
+const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));
+const log = (line: string) => console.log(line);
+const started = Date.now();
+
+const seedBytes = profile.sets.reduce((sum, set) => sum + set.count * (set.size + 4096), 0);
+const largest = Math.max(...profile.sets.map((set) => set.count * set.size));
+const needed = seedBytes + 2 * largest + (skipApi ? 0 : seedBytes);
+const disk = await statfs(tmpdir());
+if (disk.bavail * disk.bsize < needed * 1.1) {
+  console.error(`not enough free disk under ${tmpdir()}: need ~${(needed / 1e9).toFixed(1)} GB`);
+  process.exit(1);
+}
+
+const root = await mkdtemp(join(tmpdir(), 'dss-bench-'));
+let fixture: S3Fixture | undefined;
+const cleanup = async () => {
+  await fixture?.stop();
+  await rm(root, { recursive: true, force: true });
+};
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+try {
+  log(`bench (${profile.name}) in ${root}; ${cpus().length} CPUs, node ${process.version}`);
+  const seedStart = performance.now();
+  for (const [i, set] of profile.sets.entries()) await seedObjects(join(root, 'server'), BENCH_BUCKET, set, i * 100_000);
+  log(`seeded ${(seedBytes / 1e9).toFixed(2)} GB in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+  await mkdir(join(root, 'server'), { recursive: true });
+  fixture = await startS3Fixture(join(root, 'server'));
+
+  const tools = [ourSync(), awsCli, rclone];
+  const available = await Promise.all(tools.map(async (tool) => ({ tool, skipped: await tool.unavailable() })));
+  for (const { tool, skipped } of available) if (skipped) log(`skipping ${tool.name}: ${skipped}`);
+
+  const results: ToolResult[] = [];
+  for (const scenario of scenarios) {
+    log(`\n${scenario.title} (${scenario.runs} run${scenario.runs > 1 ? 's' : ''})`);
+    const raw = { tool: rawGet(scenario.noop), skipped: null };
+    results.push(...(await runScenario(scenario, [...available, raw], fixture, root, log)));
+  }
+
+  let api: ApiResult | undefined;
+  if (!skipApi && (!only || only.includes('api'))) {
+    log('\nAPI benchmark');
+    api = await runApiBench({ root, fixture, rows: profile.apiRows, seconds: profile.apiSeconds, log }).catch((err: unknown) => {
+      log(`  API benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+  }
+
+  const titles = new Map(profile.scenarios.map((s) => [s.id, s.title]));
+  const verdicts = targets(results, api);
+  log(`\nResults (${profile.name}; median of ${profile.name === 'full' ? 3 : 1} run(s); chunk ${CHUNK_SIZE / 2 ** 20} MiB, concurrency ${CONCURRENCY})`);
+  log(table(results, titles));
+  log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
+  for (const tool of [...tools, rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
+  const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
+  if (ours.length) log(`  this service, process spawn to exit: ${ours.map((r) => `${r.scenario} ${(r.processWallMs! / 1000).toFixed(2)} s`).join(', ')}`);
+  if (api) {
+    log(`\nAPI (${api.rows} rows, ${api.connections} connection, ${api.seconds} s each): deep page (offset ${Math.floor(api.rows * 0.9)})`);
+    for (const m of api.measurements) log(`  ${m.route.padEnd(7)} ${m.phase.padEnd(11)} p50 ${m.p50} ms  p99 ${m.p99} ms  max ${m.max} ms  ${m.requestsPerSecond.toFixed(0)} req/s  non-2xx ${m.non2xx}`);
+    for (const note of api.notes) log(`  note: ${note}`);
+  }
+  log(`\nTargets (reported, not asserted)\n${targetLines(verdicts)}`);
+  log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  const resultsDir = new URL('./results/', import.meta.url);
+  await mkdir(resultsDir, { recursive: true });
+  const json = {
+    profile: profile.name,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    settings: { chunkSize: CHUNK_SIZE, concurrency: CONCURRENCY },
+    scenarios: profile.scenarios.filter((s) => scenarios.includes(s)).map((s) => ({ ...s, timeoutMs: undefined })),
+    results: results.map((r) => ({ ...r, ...ratios(results, r) })),
+    api,
+    targets: verdicts,
+    tookSeconds: (Date.now() - started) / 1000,
+  };
+  await writeFile(new URL('latest.json', resultsDir), `${JSON.stringify(json, null, 2)}\n`);
+  log('wrote bench/results/latest.json');
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,69 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { RequestCounts } from './s3-server-child.js';
+
+export type { RequestCounts };
+
+export const BENCH_BUCKET = 'bench';
+/** s3rver accepts any signature from these; the tools only need something to sign with. */
+export const DUMMY_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' } as const;
+
+export interface S3Fixture {
+  port: number;
+  endpoint: string;
+  /** Request counts since the last reset; `reset` zeroes them after reading. */
+  counts(reset?: boolean): Promise<RequestCounts>;
+  stop(): Promise<void>;
+}
+
+export const tsxArgs = ['--openssl-legacy-provider', '--import', 'tsx'];
+
+export function benchFile(name: string): string {
+  return fileURLToPath(new URL(name, import.meta.url));
+}
+
+type ChildMessage = { type: 'ready'; port: number } | { type: 'counts'; id: number; counts: RequestCounts };
+
+/** Starts s3rver in its own process over `directory` (already seeded by seed.ts). */
+export async function startS3Fixture(directory: string): Promise<S3Fixture> {
+  const child: ChildProcess = fork(benchFile('./s3-server-child.ts'), [directory], {
+    execArgv: tsxArgs,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, (counts: RequestCounts) => void>();
+  let nextId = 1;
+  const ready = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('s3rver child did not start within 30 s')), 30_000);
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message.port);
+      } else if (message.type === 'counts') {
+        pending.get(message.id)?.(message.counts);
+        pending.delete(message.id);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver child exited with ${code}`)));
+  });
+  const port = await ready;
+  return {
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    counts(reset = false) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        child.send({ type: 'counts', reset, id });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

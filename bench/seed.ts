@@ -1,0 +1,65 @@
+// Writes generated objects straight into s3rver's filesystem-store layout (`<key>._S3rver_object` plus its
+// `.md5` and metadata files), which is what a PUT would leave behind, minus the HTTP round trips.
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdir, open, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface ObjectSet {
+  /** Key prefix inside the bench bucket, ending in `/`. */
+  prefix: string;
+  count: number;
+  size: number;
+}
+
+/** Fixed whole-second mtime, so every tool sees the same LastModified at any precision. */
+const SOURCE_TIME = new Date('2026-01-01T00:00:00Z');
+const POOL = randomFillSync(Buffer.alloc(16 * 1024 * 1024));
+const BLOCK = 4 * 1024 * 1024;
+
+export function keyOf(set: ObjectSet, index: number): string {
+  const shard = String(index % 20).padStart(2, '0');
+  return `${set.prefix}part-${shard}/obj-${String(index).padStart(6, '0')}.bin`;
+}
+
+/** Block `n` of object `seed`: a slice of the random pool stamped with (seed, n), so no two blocks are equal. */
+function block(seed: number, n: number, length: number): Buffer {
+  const start = ((seed * 7919 + n * 104729) * 4096) % (POOL.length - BLOCK);
+  const out = Buffer.from(POOL.subarray(start, start + length));
+  if (length >= 16) {
+    out.writeUInt32LE(seed, 0);
+    out.writeUInt32LE(n, 4);
+  }
+  return out;
+}
+
+async function writeObject(bucketDir: string, key: string, seed: number, size: number): Promise<void> {
+  const objectPath = join(bucketDir, `${key}._S3rver_object`);
+  await mkdir(dirname(objectPath), { recursive: true });
+  const md5 = createHash('md5');
+  const handle = await open(objectPath, 'w');
+  try {
+    for (let offset = 0, n = 0; offset < size; offset += BLOCK, n += 1) {
+      const data = block(seed, n, Math.min(BLOCK, size - offset));
+      md5.update(data);
+      await handle.write(data, 0, data.length, offset);
+    }
+  } finally {
+    await handle.close();
+  }
+  await writeFile(`${objectPath}.md5`, md5.digest('hex'));
+  await writeFile(join(bucketDir, `${key}._S3rver_metadata.json`), '{"content-type":"application/octet-stream"}');
+  await utimes(objectPath, SOURCE_TIME, SOURCE_TIME);
+}
+
+/** Seeds one object set into `<root>/<bucket>/`; 32 small files are written at a time. */
+export async function seedObjects(root: string, bucket: string, set: ObjectSet, seedBase: number): Promise<void> {
+  const bucketDir = join(root, bucket);
+  const parallel = set.size > BLOCK ? 1 : 32;
+  for (let i = 0; i < set.count; i += parallel) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(set.count, i + parallel); j += 1) {
+      batch.push(writeObject(bucketDir, keyOf(set, j), seedBase + j, set.size));
+    }
+    await Promise.all(batch);
+  }
+}

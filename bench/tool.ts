@@ -1,0 +1,43 @@
+/** Where one measured run reads from and writes to. */
+export interface RunTarget {
+  endpoint: string;
+  bucket: string;
+  /** Key prefix ending in `/`. */
+  prefix: string;
+  /** Local destination folder (kept between runs of a no-op scenario). */
+  dest: string;
+  /** Scratch folder for this tool in this scenario (config files, databases), kept between its runs. */
+  workDir: string;
+  /** Requests kept in flight by the raw-GET baseline. */
+  inflight: number;
+  timeoutMs: number;
+}
+
+export interface ToolRun {
+  /** The figure compared across tools (see each tool's `timing` note). */
+  wallMs: number;
+  maxRssKb: number | null;
+  ok: boolean;
+  error?: string;
+  /** Our sync only: time spent committing checkpoints, when the engine reports it. */
+  checkpointMs?: number;
+  /** Our sync only: spawn-to-exit of the child, including start-up and opening the database. */
+  processWallMs?: number;
+  /** Our sync only: RSS after start-up, before the run. */
+  baselineRssKb?: number;
+}
+
+export interface Tool {
+  name: string;
+  /** What `wallMs` covers, printed under the table. */
+  timing: string;
+  /** null when usable, else why the tool is skipped. */
+  unavailable(): Promise<string | null>;
+  run(target: RunTarget): Promise<ToolRun>;
+}
+
+export function failure(result: { code: number | null; timedOut: boolean; stderr: string }): string | undefined {
+  if (result.timedOut) return 'timed out';
+  if (result.code !== 0) return `exit ${result.code}: ${result.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
+  return undefined;
+}
