@@ -10,7 +10,7 @@ import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
-import type { JobRunner } from './scheduler/job-runner-types.js';
+import type { JobRunner, RunExecutor } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor } from './sync/run-executor.js';
@@ -34,6 +34,8 @@ export interface BuildAppOptions {
   logger?: Logger;
   /** How long stop() lets in-flight requests (and long-lived streams) finish before closing their sockets. */
   stopGraceMs?: number;
+  /** Replaces the sync engine (tests of the scheduler and lifecycle APIs drive runs by hand). */
+  execute?: RunExecutor;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
@@ -41,7 +43,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await initOrm(config.dbUrl);
   const bus = createEventBus({ onListenerError: (err) => logger.error({ err }, 'event listener failed') });
-  const execute = createRunExecutor({ orm, bus, config, logger });
+  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
   const runner = createJobRunner({ orm, execute, logger });
   const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
 

@@ -1,10 +1,11 @@
 import type { Route } from '../http/route.js';
 import { jobRoutes } from './job-routes.js';
+import { lifecycleRoutes } from './lifecycle-routes.js';
 import { objectRoutes } from './object-routes.js';
 
 /** Every REST route under /api/v1. To add routes, export a `Route[]` from a file in src/rest/ and list it here. */
 export const restRoutes: Route[] = [
   ...jobRoutes,
   ...objectRoutes,
-  // ...lifecycleRoutes,  (src/rest/lifecycle-routes.ts: update, pause, resume, trigger, cancel)
+  ...lifecycleRoutes,
 ];

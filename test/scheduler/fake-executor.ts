@@ -15,7 +15,8 @@ export interface FakeCall {
  * A controllable RunExecutor: each call stays open until the test calls `finish`, or ends by itself
  * in `auto` mode; an abort ends it CANCELLED, as the real engine does at a chunk boundary.
  */
-export function createFakeExecutor(orm: Orm, options: { auto?: RunStatus | 'throw' } = {}) {
+export function createFakeExecutor(db: Orm | (() => Orm), options: { auto?: RunStatus | 'throw' } = {}) {
+  const ormOf = () => (typeof db === 'function' ? db() : db);
   const calls: FakeCall[] = [];
   let active = 0;
   let maxActive = 0;
@@ -29,8 +30,8 @@ export function createFakeExecutor(orm: Orm, options: { auto?: RunStatus | 'thro
     const finish = async (status: RunStatus = 'SUCCEEDED', error?: string) => {
       if (settled) return;
       settled = true;
-      await orm.em
-        .fork()
+      await ormOf()
+        .em.fork()
         .nativeUpdate(SyncRun, { id: runId }, { status, finishedAt: new Date(), error: error ?? null, objectsDone: 1, objectsTotal: 1 });
       active -= 1;
       resolveEnded(status);
