@@ -51,6 +51,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
   }
   for (const mount of mounts) router.all(mount.path, noop, { kind: 'mount', mount } satisfies Entry);
   let draining = false;
+  const inFlight = new Set<ServerResponse>();
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, entry: Entry, match: Record<string, string | undefined>, query: URLSearchParams) {
     if (entry.kind === 'mount') return entry.mount.handle(req, res);
@@ -80,8 +81,10 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     const entry = found?.store as Entry | undefined;
     const pattern = entry ? (entry.kind === 'route' ? entry.route.path : entry.mount.path) : undefined;
     if (draining) res.setHeader('connection', 'close');
+    inFlight.add(res);
 
     res.once('close', () => {
+      inFlight.delete(res);
       const seconds = (performance.now() - started) / 1000;
       metrics.observeRequest({ method, route: pattern ?? 'unmatched', status: res.statusCode, seconds });
       const level = entry?.kind === 'route' ? (entry.route.logLevel ?? 'info') : 'info';
@@ -106,6 +109,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     /** From now on every response asks the client to close its connection (graceful stop). */
     drain(): void {
       draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     },
   };
 }

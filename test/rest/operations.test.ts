@@ -1,0 +1,132 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
+import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import { http } from '../helpers/clients.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
+
+/** A pino logger whose JSON lines land in an array. */
+function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw.push(chunk.toString());
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger('debug', sink), lines, raw };
+}
+
+const sample = (text: string, name: string, labels: string): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
+
+describe('health and readiness', () => {
+  it('/healthz is 200; /readyz is 200, then 503 once the database is gone', async () => {
+    await using app = await startTestApp();
+    expect(await http(app, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await http(app, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    await app.orm.close(true);
+    expect(await http(app, 'GET', '/readyz')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
+    expect((await http(app, 'GET', '/healthz')).status).toBe(200);
+  });
+});
+
+describe('unknown routes and methods', () => {
+  it.each([
+    ['GET', '/nope', 404],
+    ['GET', '/api/v1/scheduler/unknown', 404],
+    ['GET', '/api/v1/jobs/x/objects/extra', 404],
+    ['GET', '/api/v1/scheduler/create_job', 405],
+    ['PUT', '/api/v1/scheduler/list_jobs', 405],
+    ['POST', '/api/v1/scheduler/delete_job', 405],
+    ['POST', '/healthz', 405],
+  ])('%s %s → %i JSON', async (method, path, status) => {
+    await using app = await startTestApp();
+    const res = await http(app, method, path);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.body.message).toEqual(expect.any(String));
+    if (status === 405) expect(res.headers.get('allow')).toMatch(/^(GET|POST|DELETE)/);
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests by route pattern and status, and sync events from the bus', async () => {
+    await using app = await startTestApp();
+    await http(app, 'GET', '/healthz');
+    await http(app, 'GET', '/healthz');
+    await http(app, 'GET', '/api/v1/jobs/00000000-0000-4000-8000-000000000000/objects');
+    await http(app, 'GET', '/api/v1/jobs/not-a-uuid/objects');
+    await http(app, 'GET', '/no/such/route');
+
+    const chunk = 64 * 1024;
+    const base = { jobId: '00000000-0000-4000-8000-000000000001', runId: '7', objectSize: 3 * chunk, status: null, at: new Date() };
+    const events: SyncProgressEvent[] = [
+      { ...base, kind: 'RUN_STARTED', objectKey: null, bytesTransferred: 0 },
+      { ...base, kind: 'CHUNK', objectKey: 'a', bytesTransferred: chunk },
+      { ...base, kind: 'CHUNK', objectKey: 'a', bytesTransferred: 3 * chunk },
+      { ...base, kind: 'OBJECT_DONE', objectKey: 'a', bytesTransferred: 3 * chunk, status: 'PROCESSED' },
+      { ...base, kind: 'OBJECT_SKIPPED', objectKey: 'b', bytesTransferred: 0, status: 'SKIPPED' },
+      { ...base, kind: 'OBJECT_FAILED', objectKey: 'c', bytesTransferred: 0, status: 'FAILED' },
+      { ...base, kind: 'RUN_FINISHED', objectKey: null, bytesTransferred: 3 * chunk, runStatus: 'FAILED' },
+    ];
+    for (const event of events) app.bus.publish(event);
+
+    const res = await http(app, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(sample(text, 'http_requests_total', 'method="GET",route="/healthz",status="200"')).toBe(2);
+    expect(sample(text, 'http_requests_total', 'method="GET",route="/api/v1/jobs/:job_id/objects",status="404"')).toBe(1);
+    expect(sample(text, 'http_requests_total', 'method="GET",route="/api/v1/jobs/:job_id/objects",status="400"')).toBe(1);
+    expect(sample(text, 'http_requests_total', 'method="GET",route="unmatched",status="404"')).toBe(1);
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(3 * chunk);
+    expect(sample(text, 'dss_sync_objects_total', 'result="done"')).toBe(1);
+    expect(sample(text, 'dss_sync_objects_total', 'result="skipped"')).toBe(1);
+    expect(sample(text, 'dss_sync_objects_total', 'result="failed"')).toBe(1);
+    expect(sample(text, 'dss_sync_runs_finished_total', 'status="FAILED"')).toBe(1);
+    expect(sample(text, 'dss_sync_runs_in_progress', '')).toBe(0);
+  });
+
+  it('counts only the chunk seen when an object resumes mid-way', async () => {
+    await using app = await startTestApp({ env: { S3_CHUNK_SIZE: '64KiB' } });
+    const chunk = 64 * 1024;
+    const base = { jobId: '00000000-0000-4000-8000-000000000001', runId: '8', objectKey: 'r', objectSize: null, status: null, at: new Date() };
+    app.bus.publish({ ...base, kind: 'CHUNK', bytesTransferred: 5 * chunk });
+    app.bus.publish({ ...base, kind: 'CHUNK', bytesTransferred: 5 * chunk + 100 });
+    const text = (await http(app, 'GET', '/metrics')).text;
+    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(chunk + 100);
+  });
+});
+
+describe('request logs', () => {
+  it('writes one JSON line per request with the route pattern, and never a token', async () => {
+    const token = 'log-secret-token-0123456789';
+    const { logger, lines, raw } = captureLogs();
+    await using app = await startTestApp({ env: { ...OFFLINE_S3_ENV, API_TOKEN: token }, logger });
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', validJob(), auth);
+    await http(app, 'GET', `/api/v1/jobs/${created.body.job_id}/objects?limit=5`, undefined, auth);
+    await http(app, 'GET', '/api/v1/scheduler/list_jobs', undefined, { authorization: 'Bearer wrong-token-value-123' });
+    await app.stop();
+
+    const requests = lines.filter((l) => l.msg === 'request');
+    expect(requests.map((l) => [l.method, l.route, l.status])).toEqual([
+      ['POST', '/api/v1/scheduler/create_job', 200],
+      ['GET', '/api/v1/jobs/:job_id/objects', 200],
+      ['GET', '/api/v1/scheduler/list_jobs', 401],
+    ]);
+    for (const line of requests) expect(line.durationMs).toEqual(expect.any(Number));
+    const all = raw.join('');
+    expect(all).not.toContain(token);
+    expect(all).not.toContain('wrong-token-value-123');
+    expect(all).not.toContain(created.body.job_id + '/objects');
+  });
+});
