@@ -4,6 +4,8 @@ import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { initOrm, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { attachGraphqlWs } from './graphql/ws.js';
+import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { healthRoutes } from './http/health.js';
 import { createMetrics } from './http/metrics.js';
 import { createRouter, type Mount } from './http/router.js';
@@ -49,9 +51,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   const metrics = createMetrics();
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry, config.chunkSize);
-  // TODO(graphql): mount buildYoga({ services, bus, config, logger }) on /graphql and call
-  // attachGraphqlWs(server, yoga, deps) once src/graphql/yoga.ts and src/graphql/ws.ts land.
-  const mounts: Mount[] = [];
+  const graphqlDeps = { services, bus, config, logger };
+  const yoga = buildYoga(graphqlDeps);
+  const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
   const router = createRouter({
     routes: [...healthRoutes(orm), metrics.route, ...restRoutes],
     mounts,
@@ -62,7 +64,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     mapError: mapRestError,
   });
   const server = createServer(router.handle);
-  const closeWebSockets = async () => {};
+  const webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
 
   let started: Promise<{ port: number }> | undefined;
   let stopped: Promise<void> | undefined;
@@ -87,7 +89,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 10_000);
     try {
-      await closeWebSockets();
+      await webSockets.close();
       await closed;
     } finally {
       clearTimeout(grace);
@@ -96,6 +98,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   async function shutdown(): Promise<void> {
     if (server.listening) await closeServer();
+    else await webSockets.close();
     await runner.stop();
     stopSyncMetrics();
     await orm.close();

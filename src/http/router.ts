@@ -4,7 +4,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from '../config/logger.js';
 import type { Services } from '../services/services.js';
 import { isAuthorized } from './auth.js';
-import { readJsonObject } from './body.js';
+import { MAX_BODY_BYTES, readJsonObject } from './body.js';
 import type { Metrics } from './metrics.js';
 import { logRequest } from './request-log.js';
 import type { Route, RouteResult } from './route.js';
@@ -54,7 +54,14 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
   const inFlight = new Set<ServerResponse>();
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, entry: Entry, match: Record<string, string | undefined>, query: URLSearchParams) {
-    if (entry.kind === 'mount') return entry.mount.handle(req, res);
+    if (entry.kind === 'mount') {
+      // Mounted handlers buffer their bodies; refuse a declared oversize body before they read it.
+      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+        res.setHeader('connection', 'close');
+        return send(res, { status: 413, body: { message: `Request body too large, the limit is ${MAX_BODY_BYTES} bytes (1 MiB)` } });
+      }
+      return entry.mount.handle(req, res);
+    }
     const { route } = entry;
     if (route.auth !== false && !isAuthorized(req.headers.authorization, apiToken)) {
       return send(res, { status: 401, body: { message: 'Unauthorized' }, headers: { 'www-authenticate': 'Bearer' } });
