@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import './types/scalars.js';
 import './types/connection.js';
 import './types/job.js';
+import './types/job-lifecycle.js';
 import './types/sync-object.js';
 import './types/sync-run.js';
 import './types/sync-progress.js';
