@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# data-sync-scheduler: build with `docker build -t data-sync-scheduler .`
+# Run: docker run -p 5000:5000 -v dss-data:/app/data -v /srv/mirror:/app/downloads data-sync-scheduler
+# Configuration comes from the environment (-e / --env-file); no .env is ever copied into the image.
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: native modules (better-sqlite3) and TypeScript -------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: production node_modules + dist only, non-root ------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=5000 \
+    HOST=0.0.0.0 \
+    DB_URL=sqlite:/app/data/scheduler.db \
+    DOWNLOAD_ROOT_FOLDER=/app/downloads
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /app/data /app/downloads && chown node:node /app/data /app/downloads
+USER node
+EXPOSE 5000
+VOLUME ["/app/data", "/app/downloads"]
+# node, not curl: the slim image has no curl. /healthz stays open when API_TOKEN is set.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node directly (not npm) so SIGTERM reaches the app, which finishes in-flight requests and
+# stops syncs at a chunk boundary before exiting.
+CMD ["node", "dist/main.js"]
