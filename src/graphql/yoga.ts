@@ -2,7 +2,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
-import { createMaskError } from './error-mapping.js';
+import { createMaskError, isExpectedError } from './error-mapping.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { schema } from './schema.js';
@@ -13,7 +13,9 @@ export const GRAPHQL_PATH = '/graphql';
 function yogaLogger(logger: Logger): YogaLogger {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
     const [first, ...rest] = args;
-    if (first instanceof Error) logger[level]({ err: first, details: rest }, 'graphql-yoga');
+    // yoga logs every error it masks, including the client errors mapped to a code by createMaskError.
+    if (level === 'error' && isExpectedError(first)) logger.debug({ err: first }, 'client error');
+    else if (first instanceof Error) logger[level]({ err: first, details: rest }, 'graphql-yoga');
     else logger[level]({ details: args }, typeof first === 'string' ? first : 'graphql-yoga');
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };

@@ -1,6 +1,7 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { createGraphQLError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { GraphqlDeps } from '../context.js';
+import { badVariableField } from '../error-mapping.js';
 import { maxDepthRule } from './max-depth-rule.js';
 
 export interface QueryLimits {
@@ -47,6 +48,14 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
           },
         }),
       );
+      // The complexity rule coerces the variables, so a bad variable is found here, before execution.
+      return ({ valid, result }) => {
+        if (valid) return;
+        for (const error of result) {
+          const field = badVariableField(error);
+          if (field !== null) Object.assign(error.extensions, { code: 'BAD_USER_INPUT', field });
+        }
+      };
     },
   };
 }

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { attachGraphqlWs } from '../../src/graphql/ws.js';
+import { buildYoga } from '../../src/graphql/yoga.js';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+/**
+ * Creating a job starts a sync run; these tests don't need S3, so it points at a closed loopback
+ * port with dummy credentials: the run fails fast and nothing leaves the machine.
+ */
+const OFFLINE_S3_ENV: Record<string, string> = {
+  AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+  S3_FORCE_PATH_STYLE: 'true',
+  AWS_REGION: 'us-east-1',
+  RETRY_COUNT: '0',
+};
+process.env.AWS_ACCESS_KEY_ID ??= 'offline';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'offline';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+
+export const TOKEN = 'test-token-0123456789abcdef';
+
+export interface GraphqlTestApp extends AsyncDisposable {
+  app: TestApp;
+  graphqlUrl: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The test app (real SQLite file, real services) with the GraphQL API served over a real loopback
+ * socket: buildYoga + attachGraphqlWs on an http.Server, exactly as src/server.ts is to mount them.
+ */
+export async function startGraphqlApp(env: Record<string, string> = {}): Promise<GraphqlTestApp> {
+  const app = await startTestApp({ env: { ...OFFLINE_S3_ENV, ...env } });
+  const deps = { services: app.services, bus: app.bus, config: app.config, logger: app.app.logger };
+  const yoga = buildYoga(deps);
+  const server: Server = createServer(yoga);
+  const ws = attachGraphqlWs(server, yoga, deps);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const stop = async () => {
+    await ws.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await app.stop();
+  };
+  return {
+    app,
+    graphqlUrl: `http://127.0.0.1:${port}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+export interface GqlResponse<T> {
+  status: number;
+  body: FormattedExecutionResult<T>;
+}
+
+/** POSTs an operation (a typed document or raw text) as JSON and returns the status and parsed body. */
+export async function gql<TData, TVariables>(
+  target: { graphqlUrl: string },
+  document: TypedDocumentNode<TData, TVariables> | string,
+  variables?: TVariables | Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse<TData>> {
+  const query = typeof document === 'string' ? document : print(document);
+  const response = await fetch(target.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as FormattedExecutionResult<TData> };
+}
+
+/** The one error of a failed operation (fails the test when there is not exactly one). */
+export function onlyError(body: FormattedExecutionResult<unknown>) {
+  if (body.errors?.length !== 1) throw new Error(`expected exactly one error, got ${JSON.stringify(body)}`);
+  return body.errors[0]!;
+}
+
+export const countJobs = (app: TestApp) => app.orm.em.fork().count(Job, {});
+
+export const validInput = (overrides: Record<string, unknown> = {}) => ({
+  name: 'nightly',
+  connectorType: 'S3',
+  schedule: 'hourly',
+  connectorConfig: { bucketName: 'my-bucket', prefix: 'data/' },
+  paused: true,
+  ...overrides,
+});
+
+export function wsClient(url: string, connectionParams?: Record<string, unknown>): Client {
+  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
+}
+
+/** Polls `condition` (running `step` between checks) until it holds, or fails after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, step: () => void = () => {}, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    step();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
