@@ -1,0 +1,126 @@
+import type { EntityManager } from '@mikro-orm/better-sqlite';
+import { Job } from '../db/entities/job.entity.js';
+import type { ObjectStatus } from '../db/entities/statuses.js';
+import { SyncObject } from '../db/entities/sync-object.entity.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import type { RemoteObject } from './s3-connector.js';
+
+/** The columns of a SyncObject row that decide what a run does with it. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag: string | null;
+  status: ObjectStatus;
+  lastPosition: number;
+  localPath: string | null;
+}
+
+export type ObjectUpdate = Partial<
+  Pick<SyncObject, 'status' | 'lastPosition' | 'localPath' | 'error' | 'etag' | 'size' | 'lastModified' | 'checksum'>
+>;
+
+/** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
+export class JobGoneError extends Error {
+  override name = 'JobGoneError';
+}
+
+/** Every write the sync engine makes to SyncObject rows, for one job and run. */
+export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
+  const fork = () => orm.em.fork() as EntityManager;
+
+  async function ensureJob(em: EntityManager) {
+    if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
+  }
+
+  return {
+    /** One query for a whole listing page: the stored rows of these keys. */
+    async load(keys: string[]): Promise<Map<string, StoredObject>> {
+      const rows = (await fork()
+        .createQueryBuilder(SyncObject)
+        .select(['key', 'size', 'etag', 'status', 'lastPosition', 'localPath'])
+        .where({ jobId, key: { $in: keys } })
+        .execute('all', true)) as StoredObject[];
+      return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));
+    },
+
+    /**
+     * In one transaction: inserts rows for new keys and records the listed state of changed ones.
+     * `lastPosition` is kept when the object is the same version (a checkpoint to resume from).
+     */
+    async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
+      if (changes.length === 0) return;
+      const now = new Date();
+      await fork().transactional(async (em) => {
+        const inserts = changes.filter((c) => !c.stored);
+        if (inserts.length > 0) {
+          await ensureJob(em);
+          await em.insertMany(
+            SyncObject,
+            inserts.map(({ remote }) => ({
+              jobId,
+              key: remote.key,
+              size: remote.size,
+              etag: remote.etag,
+              lastModified: remote.lastModified,
+              checksum: null,
+              lastPosition: 0,
+              status: 'PENDING' as const,
+              localPath: null,
+              error: null,
+              runId,
+              createdAt: now,
+              updatedAt: now,
+            })),
+          );
+        }
+        for (const { remote, stored, lastPosition } of changes) {
+          if (!stored) continue;
+          const affected = await em.nativeUpdate(
+            SyncObject,
+            { jobId, key: remote.key },
+            {
+              size: remote.size,
+              etag: remote.etag,
+              lastModified: remote.lastModified,
+              lastPosition,
+              status: stored.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
+              error: null,
+              runId,
+              updatedAt: now,
+            },
+          );
+          if (affected === 0) throw new JobGoneError(`job ${jobId} was deleted`);
+        }
+      });
+    },
+
+    /** Commits one object's state (a checkpoint); false when the row is gone (job deleted). */
+    async commit(key: string, update: ObjectUpdate): Promise<boolean> {
+      const affected = await fork().nativeUpdate(
+        SyncObject,
+        { jobId, key },
+        { ...update, runId, updatedAt: new Date() },
+      );
+      return affected > 0;
+    },
+
+    /** Commits many objects' states and the run's counters in one transaction. */
+    async commitMany(updates: Array<{ key: string; update: ObjectUpdate }>, runCounters?: Partial<SyncRun>) {
+      const now = new Date();
+      await fork().transactional(async (em) => {
+        for (const { key, update } of updates) {
+          const affected = await em.nativeUpdate(SyncObject, { jobId, key }, { ...update, runId, updatedAt: now });
+          if (affected === 0) throw new JobGoneError(`job ${jobId} was deleted`);
+        }
+        if (runCounters) await em.nativeUpdate(SyncRun, { id: runId }, runCounters);
+      });
+    },
+
+    async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
+      return (await fork().nativeUpdate(SyncRun, { id: runId }, fields)) > 0;
+    },
+  };
+}
+
+export type CheckpointStore = ReturnType<typeof createCheckpointStore>;

@@ -1,0 +1,48 @@
+/** A byte range of an object: `start` inclusive, `end` exclusive. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** The ranges still to fetch for an object of `size` bytes, from `from` on, each at most `chunkSize`. */
+export function planChunks(size: number, chunkSize: number, from = 0): ByteRange[] {
+  if (chunkSize <= 0) throw new RangeError('chunkSize must be positive');
+  const ranges: ByteRange[] = [];
+  for (let start = Math.max(0, from); start < size; start += chunkSize) {
+    ranges.push({ start, end: Math.min(size, start + chunkSize) });
+  }
+  return ranges;
+}
+
+/** Where a resumed object starts: the checkpoint, unless the partial file is shorter than it. */
+export function resumeOffset(lastPosition: number, partialSize: number | undefined, size: number): number {
+  if (partialSize === undefined || lastPosition <= 0 || lastPosition > size) return 0;
+  return partialSize >= lastPosition ? lastPosition : 0;
+}
+
+/**
+ * Tracks ranges finished out of order and reports the longest contiguous prefix from `start`:
+ * the only position that is safe to checkpoint.
+ */
+export class ContiguousPrefix {
+  #end: number;
+  readonly #done = new Map<number, number>();
+
+  constructor(start: number) {
+    this.#end = start;
+  }
+
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Records a finished range; returns the (possibly unchanged) contiguous end. */
+  complete(range: ByteRange): number {
+    this.#done.set(range.start, range.end);
+    for (let next = this.#done.get(this.#end); next !== undefined; next = this.#done.get(this.#end)) {
+      this.#done.delete(this.#end);
+      this.#end = next;
+    }
+    return this.#end;
+  }
+}

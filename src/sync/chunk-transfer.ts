@@ -1,0 +1,146 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createFileDigestFollower } from './checksum.js';
+import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
+import { ensureDir, publishFile, removeQuietly, sizeOf } from './local-files.js';
+import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
+import { chooseDigester } from './small-object.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+
+/**
+ * One object larger than a chunk: ranged GETs of `chunkSize`, several in flight, each written at its
+ * offset in `<path>.partial`. Whenever the contiguous prefix grows, the file is fdatasync'ed, then
+ * `last_position` is committed, then a CHUNK event is published (group commit: one checkpoint may
+ * cover several finished chunks). Resumes from the stored checkpoint when the partial file holds it.
+ */
+export async function transferChunkedObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
+  const { remote } = item;
+  let file: FileHandle | undefined;
+  try {
+    await ensureDir(ctx, dirname(item.finalPath));
+    if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
+      return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
+    }
+    const from = resumeOffset(item.lastPosition, await sizeOf(item.partialPath), remote.size);
+    file = await open(item.partialPath, from > 0 ? 'r+' : 'w+');
+    if (!(await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) {
+      ctx.jobGone();
+      return { status: 'CANCELLED' };
+    }
+    const digester = await chooseDigester(ctx, item);
+    const follower = digester ? createFileDigestFollower(file, digester) : null;
+    follower?.advance(from);
+    const checkpoints = createCheckpointer(ctx, item, file, from);
+    let etagIsNotMd5 = false;
+    const prefix = new ContiguousPrefix(from);
+    const failure = await runLimited(planChunks(remote.size, ctx.chunkSize, from), ctx, async (range) => {
+      const result = await fetchRangeInto(ctx, item, file!, range);
+      etagIsNotMd5 ||= result.etagIsNotMd5;
+      const end = prefix.complete(range);
+      follower?.advance(end);
+      checkpoints.request(end);
+    });
+    await checkpoints.idle();
+    if (failure !== undefined) throw failure;
+    if (checkpoints.gone) return { status: 'CANCELLED' };
+    if (prefix.end < remote.size) return { status: 'CANCELLED' };
+
+    const written = (await file.stat()).size;
+    let mismatch = written === remote.size ? null : `size mismatch: expected ${remote.size} bytes, got ${written}`;
+    if (!mismatch && follower) {
+      const reason = await follower.finish(remote.size);
+      if (!(etagIsNotMd5 && digester?.label === 'MD5')) mismatch = reason;
+    }
+    await file.close();
+    file = undefined;
+    if (mismatch) {
+      await removeQuietly(item.partialPath);
+      return { status: 'FAILED', error: `verification failed: ${mismatch}` };
+    }
+    await publishFile(item.partialPath, item.finalPath, remote.lastModified);
+    return { status: 'PROCESSED' };
+  } catch (error) {
+    await file?.close().catch(() => {});
+    if (error instanceof SourceChangedError) return { status: 'CHANGED' };
+    if (ctx.signal.aborted) return { status: 'CANCELLED' };
+    // The partial file and its checkpoint stay: the next run resumes from there.
+    return { status: 'FAILED', error: describe(error) };
+  }
+}
+
+/**
+ * Runs `task` over `ranges` with at most `ctx.chunkParallelism` in flight; stops starting new
+ * ones after the first failure or once the run is aborted. Returns the first failure.
+ */
+async function runLimited(
+  ranges: ByteRange[],
+  ctx: TransferContext,
+  task: (range: ByteRange) => Promise<void>,
+): Promise<unknown> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < ranges.length && failure === undefined && !ctx.signal.aborted) {
+      const range = ranges[next++]!;
+      try {
+        await task(range);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.chunkParallelism, ranges.length) }, worker));
+  return failure;
+}
+
+/** Serial group commit of checkpoints: fdatasync, then the row, then the CHUNK event. */
+function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHandle, committed: number) {
+  let wanted = committed;
+  let published = committed;
+  let running: Promise<void> | null = null;
+  let gone = false;
+  let failure: unknown;
+
+  const loop = async () => {
+    try {
+      while (wanted > committed && !gone && failure === undefined) {
+        const target = wanted;
+        const started = performance.now();
+        await file.datasync();
+        const ok = await ctx.store.commit(item.remote.key, { lastPosition: target, status: 'PROCESSING' });
+        ctx.stats.checkpointMs += performance.now() - started;
+        ctx.stats.checkpoints += 1;
+        if (!ok) {
+          gone = true;
+          ctx.jobGone();
+          return;
+        }
+        committed = target;
+        if (target > published) {
+          published = target;
+          ctx.publish('CHUNK', item.remote, target, 'PROCESSING');
+        }
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      running = null;
+    }
+  };
+
+  return {
+    get gone() {
+      return gone;
+    },
+    request(end: number) {
+      if (end <= wanted) return;
+      wanted = end;
+      running ??= loop();
+    },
+    /** Waits for pending checkpoints; throws when one could not be written. */
+    async idle() {
+      while (running) await running;
+      if (failure !== undefined) throw failure;
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type ChecksumAlgorithm,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from '../config/env.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+
+/** An object as listed: plain data, no SDK types. */
+export interface RemoteObject {
+  key: string;
+  size: number;
+  /** As S3 sends it, quotes included. */
+  etag: string;
+  lastModified: Date | null;
+  /** Algorithms of the checksums S3 stored with the object (ask HEAD for their values). */
+  checksumAlgorithms: string[];
+}
+
+/** A full-object checksum: `algorithm` is CRC32, CRC32C, SHA1 or SHA256; `value` is base64. */
+export interface ObjectChecksum {
+  algorithm: string;
+  value: string;
+}
+
+export interface RangeResponse {
+  body: Readable;
+  contentLength: number;
+  etag: string | undefined;
+  /** True when S3 encrypted the object with KMS or a customer key: its ETag is then not an MD5. */
+  etagIsNotMd5: boolean;
+}
+
+export interface S3Connector {
+  /** Lists `prefix` page by page (any number of keys); each page request is retried. */
+  listPages(bucket: string, prefix: string, signal?: AbortSignal): AsyncIterable<RemoteObject[]>;
+  /** The object's full-object checksum, when S3 has one. Retried. */
+  headChecksum(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum | null>;
+  /** Current ETag, size and time of the object (after a 412). Retried. */
+  head(bucket: string, key: string, signal?: AbortSignal): Promise<Omit<RemoteObject, 'checksumAlgorithms' | 'key'>>;
+  /**
+   * One GET pinned with If-Match to `etag`, of bytes [start, end) or the whole object when `end`
+   * is undefined. Not retried here: the caller retries the GET together with reading its body, so a
+   * body cut mid-stream resumes from the last byte written.
+   */
+  getRange(bucket: string, key: string, range: { etag: string; start: number; end?: number }): Promise<RangeResponse>;
+  destroy(): void;
+}
+
+export interface S3ConnectorOptions {
+  s3: Config['s3'];
+  retry: RetryPolicy;
+  /** At least the number of requests kept in flight. */
+  maxSockets: number;
+  /** A socket idle this long (no byte in either direction) fails the request as a timeout. */
+  socketTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+/** The only place that knows the AWS SDK. Credentials and region come from the SDK's default chain. */
+export function createS3Connector(options: S3ConnectorOptions): S3Connector {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  const client = new S3Client({
+    region: options.s3.region,
+    endpoint: options.s3.endpoint,
+    forcePathStyle: options.s3.forcePathStyle,
+    // Retries happen in one place, withRetry; a second layer inside the SDK would multiply them.
+    maxAttempts: 1,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+      socketTimeout: options.socketTimeoutMs ?? 60_000,
+    }),
+  });
+  const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal });
+
+  return {
+    async *listPages(bucket, prefix, signal) {
+      let token: string | undefined;
+      do {
+        const page = await retried(
+          () =>
+            client.send(
+              new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+              { abortSignal: signal },
+            ),
+          signal,
+        );
+        yield (page.Contents ?? []).map((item) => ({
+          key: item.Key ?? '',
+          size: Number(item.Size ?? 0),
+          etag: item.ETag ?? '',
+          lastModified: item.LastModified ?? null,
+          checksumAlgorithms: (item.ChecksumAlgorithm ?? []) as string[],
+        }));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async headChecksum(bucket, key, etag, signal) {
+      const out = await retried(
+        () =>
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED' }), {
+            abortSignal: signal,
+          }),
+        signal,
+      );
+      // A COMPOSITE checksum is a checksum of part checksums, not of the bytes: unusable here.
+      if (out.ChecksumType && out.ChecksumType !== 'FULL_OBJECT') return null;
+      const candidates: Array<[ChecksumAlgorithm, string | undefined]> = [
+        ['SHA256', out.ChecksumSHA256],
+        ['CRC32C', out.ChecksumCRC32C],
+        ['CRC32', out.ChecksumCRC32],
+        ['SHA1', out.ChecksumSHA1],
+      ];
+      for (const [algorithm, value] of candidates) {
+        if (value && !value.includes('-')) return { algorithm, value };
+      }
+      return null;
+    },
+
+    async head(bucket, key, signal) {
+      const out = await retried(
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+        signal,
+      );
+      return { size: Number(out.ContentLength ?? 0), etag: out.ETag ?? '', lastModified: out.LastModified ?? null };
+    },
+
+    async getRange(bucket, key, { etag, start, end }) {
+      const ranged = end !== undefined;
+      const out = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          IfMatch: etag,
+          Range: ranged ? `bytes=${start}-${end - 1}` : undefined,
+        }),
+      );
+      return {
+        body: out.Body as Readable,
+        contentLength: Number(out.ContentLength ?? 0),
+        etag: out.ETag,
+        etagIsNotMd5: Boolean(out.SSECustomerAlgorithm) || String(out.ServerSideEncryption ?? '').startsWith('aws:kms'),
+      };
+    },
+
+    destroy() {
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+
+/** The usual file-name limit (ext4, xfs, btrfs, APFS, NTFS): bytes per path segment. */
+export const MAX_SEGMENT_BYTES = 255;
+/** S3's key limit. */
+export const MAX_KEY_BYTES = 1024;
+const PARTIAL_SUFFIX = '.partial';
+
+export type LocalPath =
+  | { ok: true; path: string; isDirectory: boolean }
+  | { ok: false; reason: string };
+
+/**
+ * Maps an S3 key to a path under `jobRoot` (`<DOWNLOAD_ROOT_FOLDER>/<job_id>`) or explains why it
+ * cannot. A key ending in `/` names a directory (a folder marker). Refuses anything that could
+ * escape the root or land on another key's path: `..` and `.` segments (also between backslashes),
+ * absolute paths, NUL, empty segments, and segments the file system cannot name.
+ */
+export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
+  const keyBytes = Buffer.byteLength(key);
+  if (keyBytes === 0) return refuse('the key is empty');
+  if (keyBytes > MAX_KEY_BYTES) return refuse(`the key is ${keyBytes} bytes, over S3's ${MAX_KEY_BYTES}-byte limit`);
+  if (key.includes('\0')) return refuse('the key contains a NUL character');
+  if (key.startsWith('/') || key.startsWith('\\') || /^[A-Za-z]:[\\/]/.test(key)) {
+    return refuse('the key is an absolute path');
+  }
+  const isDirectory = key.endsWith('/');
+  const segments = (isDirectory ? key.slice(0, -1) : key).split('/');
+  for (const segment of segments) {
+    if (segment === '') return refuse('the key has an empty path segment ("//")');
+    if (segment === '..' || segment === '.') return refuse(`the key has a "${segment}" path segment`);
+    if (segment.split('\\').some((part) => part === '..')) {
+      return refuse('the key has a ".." segment between backslashes');
+    }
+    const bytes = Buffer.byteLength(segment);
+    if (bytes > MAX_SEGMENT_BYTES) {
+      return refuse(
+        `a path segment is ${bytes} bytes, over the file system's ${MAX_SEGMENT_BYTES}-byte name limit`,
+      );
+    }
+  }
+  const root = resolve(jobRoot);
+  const path = join(root, ...segments);
+  const rel = relative(root, path);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || !path.startsWith(root + sep)) {
+    return refuse('the key resolves outside the job folder');
+  }
+  return { ok: true, path, isDirectory };
+}
+
+/**
+ * The temporary name next to `finalPath` that bytes are written to before the rename. When the
+ * name plus `.partial` would exceed the name limit, a short hashed name in the same folder is used.
+ */
+export function partialPathFor(finalPath: string): string {
+  const name = basename(finalPath);
+  if (Buffer.byteLength(name) + PARTIAL_SUFFIX.length <= MAX_SEGMENT_BYTES) return finalPath + PARTIAL_SUFFIX;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 32);
+  return join(dirname(finalPath), `.${digest}${PARTIAL_SUFFIX}`);
+}
+
+function refuse(reason: string): LocalPath {
+  return { ok: false, reason: `unsafe key: ${reason}` };
+}

@@ -1,0 +1,53 @@
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createDigester, md5FromEtag, type Digester } from './checksum.js';
+import { ensureDir, publishFile, removeQuietly } from './local-files.js';
+import { describe, fetchRangeInto, isPreconditionFailed, SourceChangedError } from './range-fetch.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+
+/**
+ * The fast path for an object that fits in one chunk: one GET (no Range header) streamed into the
+ * .partial file with its checksum computed inline, verified, renamed into place. No intermediate
+ * checkpoint; the caller commits the final row in a batch with other small objects.
+ */
+export async function transferSmallObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
+  const { remote } = item;
+  let file;
+  try {
+    await ensureDir(ctx, dirname(item.finalPath));
+    const digester = await chooseDigester(ctx, item);
+    file = await open(item.partialPath, 'w');
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
+      whole: true,
+      onWritten: (data) => digester?.update(data),
+    });
+    await file.close();
+    file = undefined;
+    const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
+    if (mismatch) {
+      await removeQuietly(item.partialPath);
+      return { status: 'FAILED', error: `verification failed: ${mismatch}` };
+    }
+    await publishFile(item.partialPath, item.finalPath, remote.lastModified);
+    return { status: 'PROCESSED' };
+  } catch (error) {
+    await file?.close().catch(() => {});
+    await removeQuietly(item.partialPath);
+    if (error instanceof SourceChangedError) return { status: 'CHANGED' };
+    if (ctx.signal.aborted) return { status: 'CANCELLED' };
+    return { status: 'FAILED', error: describe(error) };
+  }
+}
+
+/** MD5 of a single-part ETag when there is one; else a full-object checksum from HEAD, if S3 has one. */
+export async function chooseDigester(ctx: TransferContext, item: WorkItem): Promise<Digester | null> {
+  const md5 = md5FromEtag(item.remote.etag);
+  if (md5) return createDigester({ algorithm: 'MD5', hex: md5 });
+  if (item.remote.checksumAlgorithms.length === 0) return null;
+  const checksum = await ctx.connector
+    .headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal)
+    .catch((error: unknown) => {
+      throw isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)') : error;
+    });
+  return checksum ? createDigester(checksum) : null;
+}

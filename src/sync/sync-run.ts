@@ -1,0 +1,252 @@
+import { mkdir, open, utimes } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
+import { Job } from '../db/entities/job.entity.js';
+import type { RunStatus } from '../db/entities/statuses.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import type { EventBus } from '../events/event-bus.js';
+import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
+import { transferChunkedObject } from './chunk-transfer.js';
+import { createLimiter } from './limiter.js';
+import { ensureDir, isPresent, removeQuietly } from './local-files.js';
+import { planPage, type PageDecision } from './page-plan.js';
+import { describe } from './range-fetch.js';
+import { createRunEvents } from './run-events.js';
+import { createRowBatcher } from './row-batcher.js';
+import { partialPathFor } from './safe-path.js';
+import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
+import { transferSmallObject } from './small-object.js';
+import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
+
+export interface SyncTuning {
+  /** Ranged GETs of one large object in flight (default 4, as rclone's multi-thread streams). */
+  chunkParallelism?: number;
+  socketTimeoutMs?: number;
+}
+
+export interface SyncRunDeps {
+  orm: Orm;
+  bus: EventBus;
+  config: Config;
+  logger: Logger;
+  connector?: S3Connector;
+  tuning?: SyncTuning;
+}
+
+export interface SyncRunResult {
+  status: RunStatus;
+  stats: RunStats;
+}
+
+/**
+ * One run of one job: list the prefix page by page, skip unchanged objects, fetch the rest with at
+ * most `syncConcurrency` objects in flight, record the run. Never throws for S3, network or file
+ * problems: they end up in the rows and the run's status.
+ */
+export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: AbortSignal): Promise<SyncRunResult> {
+  const started = performance.now();
+  const stats = emptyStats();
+  const { orm, config, logger } = deps;
+  const em = orm.em.fork();
+  const run = await em.findOne(SyncRun, { id: runId });
+  const job = run ? await em.findOne(Job, { id: run.jobId }) : null;
+  if (!run || !job) {
+    logger.info({ runId }, 'sync run or its job no longer exists; nothing to do');
+    return { status: 'CANCELLED', stats };
+  }
+  if (run.status !== 'RUNNING') return { status: run.status, stats };
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (signal.aborted) controller.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let gone = false;
+  const jobGone = () => {
+    gone = true;
+    controller.abort();
+  };
+  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? 4);
+  const connector =
+    deps.connector ??
+    createS3Connector({
+      s3: config.s3,
+      retry: config.retry,
+      maxSockets: config.syncConcurrency * parallelism + 4,
+      socketTimeoutMs: deps.tuning?.socketTimeoutMs,
+    });
+  const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
+  let firstFailure: string | null = null;
+  let internalError: string | null = null;
+  const store = createCheckpointStore(orm, job.id, runId);
+  const events = createRunEvents(deps.bus, job.id, runId);
+  const batcher = createRowBatcher(store, {
+    counters: () => ({ ...counters }),
+    stats,
+    onError: (error) => {
+      if (error instanceof JobGoneError) return jobGone();
+      internalError ??= `database: ${describe(error)}`;
+      logger.error({ err: error, runId }, 'could not commit object rows');
+    },
+  });
+  const jobRoot = resolve(config.downloadRoot, job.id);
+  const ctx: TransferContext = {
+    connector,
+    store,
+    batcher,
+    bucket: job.bucketName,
+    jobId: job.id,
+    runId,
+    chunkSize: config.chunkSize,
+    chunkParallelism: parallelism,
+    retry: config.retry,
+    signal: controller.signal,
+    logger,
+    stats,
+    createdDirs: new Set(),
+    publish: events.object,
+    jobGone,
+  };
+
+  const failed = (remote: RemoteObject, error: string, keepCheckpoint: boolean) => {
+    counters.objectsFailed += 1;
+    firstFailure ??= `${remote.key}: ${error}`;
+    batcher.add(remote.key, keepCheckpoint ? { status: 'FAILED', error } : { status: 'FAILED', error, lastPosition: 0 }, () =>
+      events.object('OBJECT_FAILED', remote, 0, 'FAILED', error),
+    );
+  };
+  const done = (remote: RemoteObject, status: 'PROCESSED' | 'SKIPPED', localPath: string) => {
+    counters.objectsDone += 1;
+    counters.bytesDone += remote.size;
+    if (status === 'SKIPPED') counters.objectsSkipped += 1;
+    batcher.add(remote.key, { status, lastPosition: remote.size, localPath, error: null }, () => {
+      if (status === 'SKIPPED') return events.object('OBJECT_SKIPPED', remote, 0, 'SKIPPED');
+      events.object('CHUNK', remote, remote.size, 'PROCESSING');
+      events.object('OBJECT_DONE', remote, remote.size, 'PROCESSED');
+    });
+  };
+
+  const transfer = (item: WorkItem): Promise<TransferOutcome> =>
+    item.remote.size <= config.chunkSize ? transferSmallObject(ctx, item) : transferChunkedObject(ctx, item);
+
+  const fetchObject = async (item: WorkItem) => {
+    let outcome = await transfer(item);
+    if (outcome.status === 'CHANGED') outcome = await restartChanged(item);
+    if (outcome.status === 'PROCESSED') done(item.remote, 'PROCESSED', item.finalPath);
+    else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, true);
+  };
+
+  /** 412 on If-Match: read the object's new version and fetch it again from byte 0, once. */
+  const restartChanged = async (item: WorkItem): Promise<TransferOutcome> => {
+    try {
+      const current = await connector.head(ctx.bucket, item.remote.key, controller.signal);
+      await removeQuietly(item.partialPath);
+      counters.bytesTotal += current.size - item.remote.size;
+      item.remote = { ...item.remote, ...current };
+      item.lastPosition = 0;
+      const update = { etag: current.etag, size: current.size, lastModified: current.lastModified, lastPosition: 0 };
+      if (!(await store.commit(item.remote.key, { ...update, status: 'PENDING' }))) return jobGone(), { status: 'CANCELLED' };
+      const again = current.size === 0 ? await writeEmptyFile(item.finalPath, item.remote) : await transfer(item);
+      return again.status === 'CHANGED' ? { status: 'FAILED', error: 'the object kept changing at the source during the run' } : again;
+    } catch (error) {
+      if (controller.signal.aborted) return { status: 'CANCELLED' };
+      return { status: 'FAILED', error: `the object changed at the source and could not be re-read: ${describe(error)}` };
+    }
+  };
+
+  const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean) => {
+    try {
+      if (isDirectory) await mkdir(path, { recursive: true });
+      else await ensureDir(ctx, dirname(path));
+      if (!isDirectory) await writeEmptyFile(path, remote);
+      done(remote, 'SKIPPED', path);
+    } catch (error) {
+      failed(remote, describe(error), false);
+    }
+  };
+
+  const handlePage = async (page: RemoteObject[]) => {
+    const stored = await store.load(page.map((o) => o.key));
+    const decisions = await resolveMissing(planPage(jobRoot, page, stored));
+    const changes = decisions.flatMap((d) =>
+      d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
+    );
+    await store.upsert(changes);
+    for (const decision of decisions) {
+      const { remote } = decision;
+      counters.objectsTotal += 1;
+      counters.bytesTotal += remote.size;
+      if (controller.signal.aborted) continue;
+      if (decision.kind === 'unchanged') {
+        counters.objectsDone += 1;
+        counters.objectsSkipped += 1;
+        counters.bytesDone += remote.size;
+      } else if (decision.kind === 'refused') failed(remote, decision.reason, false);
+      else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
+      else await limiter.run(() => fetchObject({ ...decision }));
+    }
+  };
+
+  const limiter = createLimiter(config.syncConcurrency);
+  let listingError: string | null = null;
+  try {
+    await mkdir(jobRoot, { recursive: true });
+    await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
+    events.run('RUN_STARTED', 0);
+    let listStarted = performance.now();
+    for await (const page of connector.listPages(job.bucketName, job.prefix, controller.signal)) {
+      stats.listMs += performance.now() - listStarted;
+      if (controller.signal.aborted) break;
+      await handlePage(page);
+      listStarted = performance.now();
+    }
+  } catch (error) {
+    if (error instanceof JobGoneError) jobGone();
+    else if (!controller.signal.aborted) listingError = `listing failed: ${describe(error)}`;
+  }
+  await limiter.drain();
+  await batcher.flush();
+  signal.removeEventListener('abort', onAbort);
+  if (!deps.connector) connector.destroy();
+  stats.wallMs = performance.now() - started;
+  if (gone) {
+    logger.info({ runId, jobId: job.id }, 'job deleted during its sync run; stopped');
+    return { status: 'CANCELLED', stats };
+  }
+  const status: RunStatus = controller.signal.aborted
+    ? 'CANCELLED'
+    : listingError || internalError || counters.objectsFailed > 0
+      ? 'FAILED'
+      : 'SUCCEEDED';
+  const error =
+    listingError ?? internalError ?? (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
+  try {
+    if (!(await store.updateRun({ ...counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', stats };
+  } catch (dbError) {
+    logger.error({ err: dbError, runId }, 'could not record the end of the sync run');
+    return { status: 'FAILED', stats };
+  }
+  events.run('RUN_FINISHED', counters.bytesDone, status, error);
+  logger.info({ runId, jobId: job.id, status, ...counters, error, stats }, 'sync run finished');
+  return { status, stats };
+
+  /** An unchanged object whose local file is gone or has another size is fetched again (whole). */
+  async function resolveMissing(decisions: PageDecision[]): Promise<PageDecision[]> {
+    return Promise.all(
+      decisions.map(async (d): Promise<PageDecision> => {
+        if (d.kind !== 'unchanged' || (await isPresent(d.path, d.remote.size, d.isDirectory))) return d;
+        const stored: StoredObject = d.stored;
+        if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
+        return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(d.path), lastPosition: 0, stored };
+      }),
+    );
+  }
+}
+
+async function writeEmptyFile(path: string, remote: RemoteObject): Promise<TransferOutcome> {
+  const file = await open(path, 'w');
+  await file.close();
+  if (remote.lastModified) await utimes(path, remote.lastModified, remote.lastModified);
+  return { status: 'PROCESSED' };
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Config } from '../../src/config/env.js';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { initOrm, type Orm } from '../../src/db/orm.js';
+import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
+import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
+import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+
+export const KiB = 1024;
+export const CHUNK = 64 * KiB;
+
+export interface SyncFixture extends AsyncDisposable {
+  dir: string;
+  dbFile: string;
+  s3: TestS3Server;
+  orm: Orm;
+  bus: EventBus;
+  config: Config;
+  jobId: string;
+  /** `<downloadRoot>/<jobId>` */
+  root: string;
+  events: SyncProgressEvent[];
+  /** Creates a RUNNING SyncRun row and executes it. */
+  sync(options?: { signal?: AbortSignal; connector?: S3Connector }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
+  createRun(): Promise<number>;
+  rows(): Promise<SyncObject[]>;
+  row(key: string): Promise<SyncObject | null>;
+  /** A connector through another endpoint (e.g. a fault proxy), with a short socket timeout. */
+  connectorVia(endpoint: string, overrides?: { socketTimeoutMs?: number; retryCount?: number }): S3Connector;
+}
+
+export async function startSyncFixture(
+  options: { chunkSize?: number; concurrency?: number; prefix?: string; retryCount?: number } = {},
+): Promise<SyncFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'sync-test-'));
+  const s3 = await startS3Server();
+  const dbFile = join(dir, 'db.sqlite');
+  const orm = await initOrm(`sqlite:${dbFile}`);
+  const bus = createEventBus();
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    dbUrl: `sqlite:${dbFile}`,
+    downloadRoot: join(dir, 'downloads'),
+    chunkSize: options.chunkSize ?? CHUNK,
+    retry: { count: options.retryCount ?? 4, delaySeconds: 0.005, backoff: 2 },
+    syncConcurrency: options.concurrency ?? 4,
+    defaultPageSize: 100,
+    s3: s3.s3Config,
+    logLevel: 'silent',
+  };
+  const jobId = randomUUID();
+  await orm.em.fork().persistAndFlush(
+    new Job({ id: jobId, name: 'test job', connectorType: 'S3', bucketName: s3.bucket, prefix: options.prefix ?? '', schedule: 'hourly' }),
+  );
+  const events: SyncProgressEvent[] = [];
+  const unlisten = bus.on((event) => events.push(event), jobId);
+  const logger = pino({ level: 'silent' });
+  const connectors: S3Connector[] = [];
+
+  const createRun = async () => {
+    const run = new SyncRun({ jobId, trigger: 'MANUAL', status: 'RUNNING', startedAt: new Date() });
+    await orm.em.fork().persistAndFlush(run);
+    return run.id;
+  };
+
+  const fixture: SyncFixture = {
+    dir,
+    dbFile,
+    s3,
+    orm,
+    bus,
+    config,
+    jobId,
+    root: join(config.downloadRoot, jobId),
+    events,
+    createRun,
+    async sync({ signal, connector } = {}) {
+      const runId = await createRun();
+      const result = await executeSyncRun(
+        { orm, bus, config, logger, connector },
+        runId,
+        signal ?? new AbortController().signal,
+      );
+      const run = await orm.em.fork().findOneOrFail(SyncRun, { id: runId });
+      return { ...result, runId, run };
+    },
+    rows: () => orm.em.fork().find(SyncObject, { jobId }, { orderBy: { key: 'asc' } }),
+    row: (key) => orm.em.fork().findOne(SyncObject, { jobId, key }),
+    connectorVia(endpoint, overrides = {}) {
+      const connector = createS3Connector({
+        s3: { ...s3.s3Config, endpoint },
+        retry: { ...config.retry, count: overrides.retryCount ?? config.retry.count },
+        maxSockets: 32,
+        socketTimeoutMs: overrides.socketTimeoutMs ?? 5_000,
+      });
+      connectors.push(connector);
+      return connector;
+    },
+    async [Symbol.asyncDispose]() {
+      unlisten();
+      for (const connector of connectors) connector.destroy();
+      await orm.close();
+      await s3.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
