@@ -43,7 +43,7 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
   const root = resolve(jobRoot);
   const path = join(root, ...segments);
   const rel = relative(root, path);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || !path.startsWith(root + sep)) {
+  if (rel === '' || rel.split(sep)[0] === '..' || isAbsolute(rel) || !path.startsWith(root + sep)) {
     return refuse('the key resolves outside the job folder');
   }
   return { ok: true, path, isDirectory };
