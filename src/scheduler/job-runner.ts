@@ -41,8 +41,9 @@ export function createJobRunner({
   const loop = createTickLoop(() => runner.tick(), tickMs, (err) => logger.error({ err }, 'scheduler tick failed'));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 
-  async function storeNextRunAt(jobId: string, nextRunAt: Date | null): Promise<void> {
-    await orm.em.fork().nativeUpdate(Job, { id: jobId }, { nextRunAt });
+  // A pause that lands while a tick is storing its time wins: paused jobs keep nextRunAt null.
+  async function storeNextRunAt(jobId: string, nextRunAt: Date): Promise<void> {
+    await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt });
   }
 
   /** Start-up recovery: resume runs a stopped process left RUNNING, catch up once on missed ticks. */
