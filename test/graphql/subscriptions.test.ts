@@ -1,0 +1,127 @@
+import type { FormattedExecutionResult } from 'graphql';
+import type { Client } from 'graphql-ws';
+import { describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import { SyncProgressDocument, type SyncProgressSubscription } from '../generated/graphql.js';
+import { startGraphqlApp, TOKEN, waitFor, wsClient } from './graphql-env.js';
+
+const JOB_A = '11111111-1111-4111-8111-111111111111';
+const JOB_B = '22222222-2222-4222-8222-222222222222';
+
+const chunk = (jobId: string, bytes: number): SyncProgressEvent => ({
+  kind: 'CHUNK',
+  jobId,
+  runId: '7',
+  objectKey: 'data/big.bin',
+  bytesTransferred: bytes,
+  objectSize: 2 ** 53 - 1,
+  status: 'PROCESSING',
+  at: new Date('2026-11-24T10:00:00Z'),
+});
+
+/** Subscribes and collects every `next` payload (and the end: error or completion) into arrays. */
+function collect(client: Client, jobId?: string) {
+  const results: FormattedExecutionResult<SyncProgressSubscription, unknown>[] = [];
+  const ended: unknown[] = [];
+  const dispose = client.subscribe<SyncProgressSubscription>(
+    { query: print(SyncProgressDocument), variables: jobId === undefined ? {} : { jobId } },
+    { next: (r) => results.push(r), error: (e) => ended.push(e), complete: () => ended.push('complete') },
+  );
+  return { results, ended, dispose, events: () => results.flatMap((r) => (r.data ? [r.data.syncProgress] : [])) };
+}
+
+describe('syncProgress over graphql-ws', () => {
+  it('delivers bus events over a real socket; the jobId filter keeps other jobs out', async () => {
+    await using api = await startGraphqlApp();
+    const client = wsClient(api.wsUrl);
+    try {
+      const onlyA = collect(client, JOB_A);
+      const all = collect(client);
+      // A subscription becomes live asynchronously: publish until both have seen events of both jobs.
+      let bytes = 0;
+      await waitFor(
+        () => onlyA.events().length > 0 && new Set(all.events().map((e) => e.jobId)).size === 2,
+        () => {
+          bytes += 1;
+          api.app.bus.publish(chunk(JOB_B, bytes));
+          api.app.bus.publish(chunk(JOB_A, bytes));
+        },
+      );
+      expect(onlyA.events().every((e) => e.jobId === JOB_A)).toBe(true);
+      expect(onlyA.events()[0]).toEqual({
+        kind: 'CHUNK',
+        jobId: JOB_A,
+        runId: '7',
+        objectKey: 'data/big.bin',
+        bytesTransferred: expect.any(Number),
+        objectSize: 2 ** 53 - 1,
+        status: 'PROCESSING',
+        runStatus: null,
+        error: null,
+        at: '2026-11-24T10:00:00.000Z',
+      });
+      // Per subscriber, events arrive in publish order.
+      const seenA = onlyA.events().map((e) => e.bytesTransferred);
+      expect(seenA).toEqual([...seenA].sort((x, y) => x - y));
+      expect([...onlyA.results, ...all.results].every((r) => r.errors === undefined)).toBe(true);
+      onlyA.dispose();
+      all.dispose();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a malformed jobId is BAD_USER_INPUT', async () => {
+    await using api = await startGraphqlApp();
+    const client = wsClient(api.wsUrl);
+    try {
+      const sub = collect(client, 'not-a-uuid');
+      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
+      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      expect(errors).toEqual([expect.objectContaining({ message: 'jobId: Invalid job ID', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('with API_TOKEN set, the socket needs connectionParams.authorization; else it is closed with 4401', async () => {
+    await using api = await startGraphqlApp({ API_TOKEN: TOKEN });
+    const closes: number[] = [];
+    const denied = wsClient(api.wsUrl, { authorization: 'Bearer wrong-token-0123456789' });
+    denied.on('closed', (event) => closes.push((event as { code: number }).code));
+    const refused = collect(denied, JOB_A);
+    await waitFor(() => refused.ended.length > 0);
+    expect(closes).toEqual([4401]);
+    expect(refused.results).toEqual([]);
+    await denied.dispose();
+
+    const allowed = wsClient(api.wsUrl, { authorization: `Bearer ${TOKEN}` });
+    try {
+      const sub = collect(allowed, JOB_A);
+      await waitFor(() => sub.events().length > 0, () => api.app.bus.publish(chunk(JOB_A, 1)));
+      expect(sub.events()[0]?.jobId).toBe(JOB_A);
+    } finally {
+      await allowed.dispose();
+    }
+  });
+
+  it('runs queries over the socket with the same limits as HTTP', async () => {
+    await using api = await startGraphqlApp();
+    const client = wsClient(api.wsUrl);
+    try {
+      const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+      const errors: unknown[] = [];
+      const run = (query: string) =>
+        new Promise<void>((resolve) =>
+          client.subscribe({ query }, { next: (r) => results.push(r), error: (e) => (errors.push(e), resolve()), complete: resolve }),
+        );
+      await run('{ jobs { totalCount } }');
+      expect(results).toEqual([{ data: { jobs: { totalCount: 0 } } }]);
+      await run('{ jobs(first: 1000) { edges { node { objects(first: 1000) { totalCount } } } } }');
+      expect(errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]]);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
