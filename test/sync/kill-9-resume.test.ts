@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
+
+const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
+const BIG_CHUNKS = 40;
+
+function startCli(f: SyncFixture, endpoint: string): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', f.jobId], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: {
+      ...process.env,
+      ...f.s3.env,
+      NODE_OPTIONS: '',
+      AWS_ENDPOINT_URL_S3: endpoint,
+      DB_URL: `sqlite:${f.dbFile}`,
+      DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot,
+      S3_CHUNK_SIZE: String(CHUNK),
+      SYNC_CONCURRENCY: '2',
+      RETRY_DELAY: '0.01',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, exit };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('kill -9 during a sync, then run again', () => {
+  test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    // Latency makes the transfer long enough to be killed in the middle.
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 15 } : undefined));
+    const big = seededBytes(BIG_CHUNKS * CHUNK + 321, 7);
+    const smalls: Array<[string, Buffer]> = Array.from({ length: 6 }, (_, i) => [`small/${i}.txt`, seededBytes(5000 + i, i)]);
+    await f.s3.putObjects([['big.bin', big], ...smalls]);
+    const bigRanges = () => f.s3.counts.getRanges.filter((g) => g.key === 'big.bin').map((g) => g.range!);
+
+    let committed = 0;
+    for (const killAfterChunks of [2, 12, 30]) {
+      f.s3.resetCounts();
+      const run = startCli(f, proxy.endpoint);
+      await waitFor(async () => {
+        const row = await f.row('big.bin');
+        return row && row.lastPosition >= killAfterChunks * CHUNK ? row : undefined;
+      }, `${killAfterChunks} chunks committed`);
+      run.child.kill('SIGKILL');
+      expect((await run.exit).signal).toBe('SIGKILL');
+      // This run started where the previous one's checkpoint was.
+      if (committed > 0) expect(bigRanges()[0]).toBe(`bytes=${committed}-${committed + CHUNK - 1}`);
+
+      const row = (await f.row('big.bin'))!;
+      expect(row.lastPosition).toBeGreaterThanOrEqual(Math.max(committed, killAfterChunks * CHUNK));
+      committed = row.lastPosition;
+      expect(committed % CHUNK === 0 || committed === big.length).toBe(true);
+      if (committed < big.length) {
+        expect(row.status).toBe('PROCESSING');
+        // The checkpoint never runs ahead of the bytes on disk.
+        expect((await stat(join(f.root, 'big.bin.partial'))).size).toBeGreaterThanOrEqual(committed);
+      }
+    }
+
+    f.s3.resetCounts();
+    const last = startCli(f, proxy.endpoint);
+    const done = await last.exit;
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ status: 'SUCCEEDED', objectsFailed: 0 });
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+    for (const [key, body] of smalls) expect(await sha256File(join(f.root, key)), key).toBe(sha256(body));
+    const refetched = bigRanges().reduce((sum, range) => {
+      const [start, end] = range.replace('bytes=', '').split('-').map(Number);
+      return sum + end! - start! + 1;
+    }, 0);
+    expect(refetched).toBeLessThanOrEqual(big.length - committed);
+    if (committed < big.length) expect(bigRanges()[0]).toBe(`bytes=${committed}-${committed + CHUNK - 1}`);
+    const rows = await f.rows();
+    expect(rows.every((r) => r.status === 'PROCESSED' && r.lastPosition === r.size)).toBe(true);
+  });
+});
