@@ -1,11 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type FormattedExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { attachGraphqlWs } from '../../src/graphql/ws.js';
-import { buildYoga } from '../../src/graphql/yoga.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -33,30 +29,12 @@ export interface GraphqlTestApp extends AsyncDisposable {
 }
 
 /**
- * The test app (real SQLite file, real services) with the GraphQL API served over a real loopback
- * socket: buildYoga + attachGraphqlWs on an http.Server, exactly as src/server.ts is to mount them.
+ * The whole service (src/server.ts through startTestApp: real SQLite file, real services, yoga and
+ * graphql-ws mounted on one http.Server) on a loopback port, with S3 offline.
  */
 export async function startGraphqlApp(env: Record<string, string> = {}): Promise<GraphqlTestApp> {
   const app = await startTestApp({ env: { ...OFFLINE_S3_ENV, ...env } });
-  const deps = { services: app.services, bus: app.bus, config: app.config, logger: app.app.logger };
-  const yoga = buildYoga(deps);
-  const server: Server = createServer(yoga);
-  const ws = attachGraphqlWs(server, yoga, deps);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const stop = async () => {
-    await ws.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await app.stop();
-  };
-  return {
-    app,
-    graphqlUrl: `http://127.0.0.1:${port}/graphql`,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    stop,
-    [Symbol.asyncDispose]: stop,
-  };
+  return { app, graphqlUrl: app.graphqlUrl, wsUrl: app.wsUrl, stop: app.stop, [Symbol.asyncDispose]: app.stop };
 }
 
 export interface GqlResponse<T> {
