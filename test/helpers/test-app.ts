@@ -37,18 +37,24 @@ export interface TestAppOptions {
 
 /**
  * A real server on an ephemeral loopback port with a fresh SQLite file (migrations run by initOrm).
+ * Without AWS_ENDPOINT_URL_S3/S3_ENDPOINT in `env`, S3 points at a closed loopback port (never real AWS).
  * Started inside a test, it must be stopped by that test (`await using app = await startTestApp()`);
  * otherwise the test fails. Its temp dir is removed on stop unless the test failed.
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'dss-test-'));
+  const env = options.env ?? {};
+  // A job created in a test starts a run at once: unless the test brings its own S3 server, point
+  // S3 at a closed loopback port so a run fails fast instead of reaching for real AWS.
+  const offlineS3 = env.AWS_ENDPOINT_URL_S3 || env.S3_ENDPOINT ? {} : { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', S3_FORCE_PATH_STYLE: 'true' };
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DB_URL: `sqlite:${join(tmpDir, 'scheduler.db')}`,
     DOWNLOAD_ROOT_FOLDER: join(tmpDir, 'downloads'),
     LOG_LEVEL: 'silent',
-    ...options.env,
+    ...offlineS3,
+    ...env,
   });
   const app = await buildApp(config, { logger: options.logger, stopGraceMs: 2_000 });
   const { port } = await app.start();

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
-import { startTestApp } from '../helpers/test-app.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
 
 /** A pino logger whose JSON lines land in an array. */
@@ -37,6 +37,14 @@ describe('health and readiness', () => {
 });
 
 describe('unknown routes and methods', () => {
+  let shared: TestApp;
+  beforeAll(async () => {
+    shared = await startTestApp();
+  });
+  afterAll(async () => {
+    await shared.stop();
+  });
+
   it.each([
     ['GET', '/nope', 404],
     ['GET', '/api/v1/scheduler/unknown', 404],
@@ -46,8 +54,7 @@ describe('unknown routes and methods', () => {
     ['POST', '/api/v1/scheduler/delete_job', 405],
     ['POST', '/healthz', 405],
   ])('%s %s → %i JSON', async (method, path, status) => {
-    await using app = await startTestApp();
-    const res = await http(app, method, path);
+    const res = await http(shared, method, path);
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body.message).toEqual(expect.any(String));
