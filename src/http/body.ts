@@ -5,18 +5,31 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const tooLarge = () => new HttpError(413, `Request body too large, the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
 
+/**
+ * Above this a refused body is cut off at once; up to it the excess is read and dropped, so a client
+ * that is still sending receives its 413 cleanly instead of a reset connection.
+ */
+const DRAIN_LIMIT = 16 * MAX_BODY_BYTES;
+
 /** Reads the whole body, refusing more than `limit` bytes without buffering the excess. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > DRAIN_LIMIT) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT) {
+        req.destroy();
+        reject(tooLarge());
+      } else if (size <= limit) {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => (size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
 }
 
 /** Parses a JSON body; anything that is not JSON is a 400 naming the problem, never a 500. */

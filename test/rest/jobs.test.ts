@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_SCHEDULE_MESSAGE } from '../../src/scheduler/schedule.js';
 import { http } from '../helpers/clients.js';
@@ -122,6 +123,30 @@ describe('create_job refuses bad input with the old service messages', () => {
     if (typeof message === 'string') expect(res.body).toEqual({ message });
     else expect(res.body.message).toMatch(message);
     expect(await countJobs(app)).toBe(before);
+  });
+
+  it('refuses a chunked body (no content-length) once it passes 1 MiB', async () => {
+    const before = await countJobs(app);
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${app.url}${CREATE}`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(64 * 1024, ' ');
+      let sent = 0;
+      const pump = () => {
+        while (sent++ < 40) if (!req.write(chunk)) return void req.once('drain', pump);
+        req.end();
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.text)).toEqual({ message: expect.stringMatching(/too large/) });
+    expect(await countJobs(app)).toBe(before);
+    expect((await http(app, 'GET', '/healthz')).status).toBe(200);
   });
 
   it('keeps the exact list of named schedules in the message', async () => {
