@@ -1,8 +1,8 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError } from './error-mapping.js';
+import { renderGraphiqlPage } from './graphiql.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { schema } from './schema.js';
@@ -33,7 +33,7 @@ export function buildYoga(deps: GraphqlDeps) {
     maskedErrors: { maskError: createMaskError(deps.logger), errorMessage: 'Unexpected error.' },
     logging: yogaLogger(deps.logger),
     graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiqlPage,
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,

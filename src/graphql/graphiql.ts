@@ -1,0 +1,42 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { GraphiQLOptions } from 'graphql-yoga';
+
+/**
+ * A browser cannot put headers on a WebSocket, and GraphiQL sends an empty `connection_init`. This
+ * page script remembers the `Authorization` header GraphiQL last sent over HTTP (the Headers tab;
+ * GraphiQL re-fetches the schema with it) and adds it to `connection_init` as
+ * `connectionParams.authorization`, so subscriptions work in GraphiQL when API_TOKEN is set.
+ * The token only ever comes from the user's own Headers tab; the page itself holds no secret.
+ */
+const FORWARD_AUTHORIZATION = `(() => {
+  let authorization = null;
+  const nativeFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    try {
+      const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+      if (url.origin === location.origin && url.pathname === location.pathname) {
+        const headers = new Headers(init && init.headers ? init.headers : input instanceof Request ? input.headers : undefined);
+        authorization = headers.get('authorization');
+      }
+    } catch (_) {}
+    return nativeFetch(input, init);
+  };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (authorization && typeof data === 'string' && data.includes('"connection_init"')) {
+      try {
+        const message = JSON.parse(data);
+        if (message.type === 'connection_init') {
+          message.payload = Object.assign({}, message.payload, { authorization });
+          data = JSON.stringify(message);
+        }
+      } catch (_) {}
+    }
+    return send.call(this, data);
+  };
+})();`;
+
+/** @graphql-yoga/render-graphiql's page (every asset inline, no CDN) plus the script above. */
+export function renderGraphiqlPage(options: GraphiQLOptions): string {
+  return renderGraphiQL(options).replace('<head>', () => `<head><script>${FORWARD_AUTHORIZATION}</script>`);
+}
