@@ -61,6 +61,8 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDe
         };
         return args;
       },
+      // Like maskedErrors on HTTP: an internal failure closes the socket with 4500 and no message.
+      isProd: true,
     },
     wss,
   );
@@ -68,8 +70,7 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDe
   return {
     async close() {
       for (const socket of wss.clients) socket.terminate();
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await disposable.dispose(); // closes the WebSocketServer (not the http.Server)
     },
   };
 }
