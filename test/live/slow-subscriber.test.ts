@@ -1,0 +1,118 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import { seededBytes } from '../helpers/files.js';
+import { CHUNK_SIZE, collect, type Collector, createPausedJob, ofObject, startLiveEnv, triggerJob, untilLive, waitFor, wsClient } from './live-env.js';
+
+/** A WebSocket whose instances the test can reach, to stop reading from the socket (TCP backpressure). */
+function pausableWebSocket() {
+  const sockets: WebSocket[] = [];
+  class Pausable extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  return { Pausable, pause: () => sockets.forEach((s) => s.pause()), resume: () => sockets.forEach((s) => s.resume()) };
+}
+
+const OBJECTS = 10;
+const CHUNKS_PER_OBJECT = 1_500;
+const JOB = '33333333-3333-4333-8333-333333333333';
+const event = (kind: SyncProgressEvent['kind'], key: string | null, bytes: number): SyncProgressEvent => ({
+  kind,
+  jobId: JOB,
+  runId: '1',
+  objectKey: key,
+  bytesTransferred: bytes,
+  objectSize: 1e12,
+  status: kind === 'CHUNK' ? 'PROCESSING' : kind === 'OBJECT_DONE' ? 'PROCESSED' : null,
+  at: new Date(),
+});
+
+describe('a subscriber that stops reading', () => {
+  it('does not hold up the sync; once it reads again it gets every OBJECT_DONE and RUN_FINISHED, CHUNKs still climbing', async () => {
+    await using env = await startLiveEnv();
+    const source: Array<[string, Buffer | string]> = [
+      ['s/big.bin', seededBytes(8 * CHUNK_SIZE, 1)],
+      ['s/mid.bin', seededBytes(3 * CHUNK_SIZE + 1, 2)],
+      ['s/small.txt', 'small'],
+    ];
+    await env.s3.putObjects(source);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 's/');
+    const slowSocket = pausableWebSocket();
+    const slow = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
+    const fast = wsClient(env.app.wsUrl);
+    try {
+      const slowSub = collect(slow, jobId);
+      const fastSub = collect(fast, jobId);
+      await untilLive(env.app.bus, [jobId], [slowSub, fastSub]);
+      slowSocket.pause();
+      const received = slowSub.events.length;
+
+      await triggerJob(env.app, jobId);
+      // The run ends (and the fast subscriber hears of it) while the slow one reads nothing.
+      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      expect(slowSub.events.length).toBe(received);
+
+      slowSocket.resume();
+      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      expect(slowSub.ended).toEqual([]);
+      const doneKeys = slowSub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort();
+      expect(doneKeys).toEqual(source.map(([key]) => key).sort());
+      for (const [key, body] of source) {
+        const bytes = ofObject(slowSub.events, key).filter((e) => e.kind === 'CHUNK').map((e) => e.bytesTransferred);
+        expect(bytes, key).toEqual([...new Set(bytes)].sort((x, y) => x - y));
+        expect(bytes.at(-1), key).toBe(Buffer.byteLength(body));
+      }
+    } finally {
+      await slow.dispose();
+      await fast.dispose();
+    }
+  });
+
+  it('gets coalesced CHUNKs instead of a growing backlog, while a reading subscriber gets them all', async () => {
+    await using env = await startLiveEnv();
+    const slowSocket = pausableWebSocket();
+    const slow = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
+    const fast = wsClient(env.app.wsUrl);
+    try {
+      const slowSub = collect(slow, JOB);
+      const fastSub = collect(fast, JOB);
+      await untilLive(env.app.bus, [JOB], [slowSub, fastSub]);
+      slowSocket.pause();
+
+      // Long keys make each message ~1.3 KB, so the socket buffers fill after a few thousand.
+      // Published in small bursts: the server gets to write between them, as during a real sync.
+      const key = (o: number) => `${'k'.repeat(1000)}-${o}`;
+      for (let o = 0; o < OBJECTS; o += 1) {
+        for (let c = 1; c <= CHUNKS_PER_OBJECT; c += 1) {
+          env.app.bus.publish(event('CHUNK', key(o), c));
+          if (c % 10 === 0) await nextTurn();
+        }
+        env.app.bus.publish(event('OBJECT_DONE', key(o), CHUNKS_PER_OBJECT));
+      }
+      env.app.bus.publish(event('RUN_FINISHED', null, OBJECTS * CHUNKS_PER_OBJECT));
+      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+
+      slowSocket.resume();
+      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      const published = OBJECTS * CHUNKS_PER_OBJECT;
+      const chunks = (sub: Collector) => sub.events.filter((e) => e.kind === 'CHUNK').length;
+      for (const sub of [slowSub, fastSub]) {
+        expect(sub.ended).toEqual([]);
+        expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey)).toEqual(Array.from({ length: OBJECTS }, (_, o) => key(o)));
+        for (let o = 0; o < OBJECTS; o += 1) {
+          const bytes = ofObject(sub.events, key(o)).filter((e) => e.kind === 'CHUNK').map((e) => e.bytesTransferred);
+          expect(bytes).toEqual([...new Set(bytes)].sort((x, y) => x - y));
+        }
+      }
+      expect(chunks(slowSub)).toBeLessThan(published / 2);
+      expect(chunks(fastSub)).toBeGreaterThan(published * 0.9);
+    } finally {
+      await slow.dispose();
+      await fast.dispose();
+    }
+  });
+});
