@@ -54,9 +54,10 @@ export function markBadVariable(error: GraphQLError): GraphQLError {
 
 /**
  * Maps the services' typed errors to client errors at the GraphQL edge; everything unexpected is
- * logged here and reaches the client as yoga's "Unexpected error." (never a stack or an internal message).
+ * logged here (once; `reported` remembers it) and reaches the client as yoga's "Unexpected error."
+ * (never a stack or an internal message).
  */
-export function createMaskError(logger: Logger): MaskError {
+export function createMaskError(logger: Logger, reported: WeakSet<object> = new WeakSet()): MaskError {
   return (error, message) => {
     const original = rootCause(error);
     const at = isGraphQLError(error) ? { nodes: error.nodes, path: error.path } : {};
@@ -77,7 +78,10 @@ export function createMaskError(logger: Logger): MaskError {
       return createGraphQLError(original.message, { ...at, extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     }
     if (isGraphQLError(error) && !error.originalError) return markBadVariable(error);
-    if (!isGraphQLError(original)) logger.error({ err: original, path: at.path }, 'unexpected GraphQL error');
+    if (!isGraphQLError(original) && !(original instanceof Object && reported.has(original))) {
+      logger.error({ err: original, path: at.path }, 'unexpected GraphQL error');
+      if (original instanceof Object) reported.add(original);
+    }
     return maskError(error, message, false);
   };
 }

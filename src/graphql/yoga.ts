@@ -1,7 +1,7 @@
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
-import { createMaskError, isExpectedError } from './error-mapping.js';
+import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
 import { renderGraphiqlPage } from './graphiql.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -10,13 +10,19 @@ import { schema } from './schema.js';
 export const GRAPHQL_PATH = '/graphql';
 
 /** Yoga logs through our pino logger (JSON lines, secrets redacted) instead of the console. */
-function yogaLogger(logger: Logger): YogaLogger {
+function yogaLogger(logger: Logger, reported: WeakSet<object>): YogaLogger {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
     const [first, ...rest] = args;
-    // yoga logs every error it masks, including the client errors mapped to a code by createMaskError.
-    if (level === 'error' && isExpectedError(first)) logger.debug({ err: first }, 'client error');
-    else if (first instanceof Error) logger[level]({ err: first, details: rest }, 'graphql-yoga');
-    else logger[level]({ details: args }, typeof first === 'string' ? first : 'graphql-yoga');
+    // yoga logs every error it masks: client errors mapped to a code, and unexpected ones that
+    // createMaskError has already logged with their path.
+    const cause = rootCause(first);
+    if (level === 'error' && (isExpectedError(first) || (cause instanceof Object && reported.has(cause)))) {
+      logger.debug({ err: first }, 'graphql-yoga: masked error');
+    } else if (first instanceof Error) {
+      logger[level]({ err: first, details: rest }, 'graphql-yoga');
+    } else {
+      logger[level]({ details: args }, typeof first === 'string' ? first : 'graphql-yoga');
+    }
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
@@ -26,12 +32,13 @@ function yogaLogger(logger: Logger): YogaLogger {
  * the same envelop (context, auth, limits, masking) for graphql-ws through attachGraphqlWs.
  */
 export function buildYoga(deps: GraphqlDeps) {
+  const reported = new WeakSet<object>();
   return createYoga<object, GraphqlContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     context: (initial) => ({ ...initial, ...deps }),
-    maskedErrors: { maskError: createMaskError(deps.logger), errorMessage: 'Unexpected error.' },
-    logging: yogaLogger(deps.logger),
+    maskedErrors: { maskError: createMaskError(deps.logger, reported), errorMessage: 'Unexpected error.' },
+    logging: yogaLogger(deps.logger, reported),
     graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },
     renderGraphiQL: renderGraphiqlPage,
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
