@@ -5,7 +5,8 @@ import autocannon from 'autocannon';
 import { encodeCursor } from '../src/services/pagination.js';
 import type { ApiChildOptions, ApiChildReady } from './api-server-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
-import { benchFile, tsxArgs, type S3Fixture } from './s3-fixture.js';
+import { childCommand } from './build-children.js';
+import type { S3Fixture } from './s3-fixture.js';
 
 export interface ApiMeasurement {
   route: 'graphql' | 'rest';
@@ -36,6 +37,7 @@ export interface ApiResult {
 const CONNECTIONS = 1;
 const GRAPHQL = `query Deep($jobId: ID!, $after: String) {
   objects(jobId: $jobId, first: 100, after: $after) {
+    totalCount
     edges { cursor node { id key size lastPosition status localPath etag updatedAt } }
     pageInfo { hasNextPage endCursor }
   }
@@ -126,7 +128,14 @@ async function duringSync(base: string, fixture: S3Fixture, request: Request, se
   }
 }
 
-export async function runApiBench(opts: { root: string; fixture: S3Fixture; rows: number; seconds: number; log: (line: string) => void }): Promise<ApiResult> {
+export async function runApiBench(opts: {
+  root: string;
+  fixture: S3Fixture;
+  rows: number;
+  seconds: number;
+  build: string | null;
+  log: (line: string) => void;
+}): Promise<ApiResult> {
   const { root, fixture, rows, seconds, log } = opts;
   const childOptions: ApiChildOptions = {
     dbFile: join(root, 'api', 'api.db'),
@@ -136,16 +145,18 @@ export async function runApiBench(opts: { root: string; fixture: S3Fixture; rows
     chunkSize: CHUNK_SIZE,
     concurrency: CONCURRENCY,
   };
-  const child = fork(benchFile('./api-server-child.ts'), [JSON.stringify(childOptions)], { execArgv: tsxArgs, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const [script, ...execArgv] = childCommand(opts.build, 'api-server-child').reverse();
+  const child = fork(script!, [JSON.stringify(childOptions)], { execArgv: execArgv.reverse(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = once(child, 'exit');
   const notes: string[] = [];
   const result: ApiResult = { rows, seedMs: 0, connections: CONNECTIONS, seconds, measurements: [], notes };
   try {
+    let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       once(child, 'message').then(([message]) => message as ApiChildReady),
       exited.then(([code]) => Promise.reject(new Error(`API server child exited with ${code}`))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('API server child did not start within 120 s')), 120_000)),
-    ]);
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('API server child did not start within 120 s')), 120_000))),
+    ]).finally(() => clearTimeout(timer));
     result.seedMs = ready.seedMs;
     log(`  ${rows} rows inserted in ${(ready.seedMs / 1000).toFixed(2)} s; service on port ${ready.port}`);
     const base = `http://127.0.0.1:${ready.port}`;

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMeasured } from './measure.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
-import { benchFile, tsxArgs } from './s3-fixture.js';
+import { childCommand } from './build-children.js';
 import { failure, type RunTarget, type Tool } from './tool.js';
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
@@ -11,10 +11,10 @@ export const CONCURRENCY = 8;
 const EXECUTOR = new URL('../src/sync/run-executor.ts', import.meta.url);
 
 /** Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself. */
-export function ourSync(chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool {
+export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool {
   return {
     name: 'this service',
-    timing: 'the run inside the child (createRunExecutor call to return); start-up and DB open are reported apart',
+    timing: `the run inside the child (createRunExecutor call to return; ${build ? 'compiled JS' : 'through tsx'}); start-up and DB open are reported apart`,
     async unavailable() {
       const source = await readFile(EXECUTOR, 'utf8');
       return /PLACEHOLDER/.test(source.slice(0, 400)) ? 'src/sync/run-executor.ts is still the placeholder' : null;
@@ -34,7 +34,7 @@ export function ourSync(chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool
         jobId,
         statsFile: join(target.workDir, 'stats.json'),
       };
-      const result = await runMeasured(process.execPath, [...tsxArgs, benchFile('./our-sync-child.ts'), JSON.stringify(options)], {
+      const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {
         timeoutMs: target.timeoutMs,
       });
       const error = failure(result);
@@ -47,7 +47,8 @@ export function ourSync(chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool
         maxRssKb: stats.maxRssKb,
         ok: !runError,
         error: runError,
-        checkpointMs: stats.checkpointMs ?? undefined,
+        checkpointMs: stats.engine ? (stats.engine.checkpointMs ?? 0) + (stats.engine.batchCommitMs ?? 0) : undefined,
+        engine: stats.engine ?? undefined,
         processWallMs: result.wallMs,
         baselineRssKb: stats.baselineRssKb,
       };

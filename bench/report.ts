@@ -32,7 +32,7 @@ export function ratios(results: ToolResult[], r: ToolResult) {
 }
 
 export function table(results: ToolResult[], titles: Map<string, string>): string {
-  const header = ['scenario', 'tool', 'median s', 'MB/s', 'obj/s', 'GET', 'HEAD', 'LIST', 'peak RSS MB', 'ckpt ms (%)', '× best peer', '× raw'];
+  const header = ['scenario', 'tool', 'median s', 'MB/s', 'obj/s', 'GET', 'HEAD', 'LIST', 'peak RSS MB', 'commit ms (%)', '× best peer', '× raw'];
   const rows: string[][] = [];
   for (const r of results) {
     const title = titles.get(r.scenario) ?? r.scenario;

@@ -1,8 +1,9 @@
 // `npm run bench` / `npm run bench:quick`: see the Benchmarks section of the README.
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runApiBench, type ApiResult } from './api-bench.js';
+import { buildChildren } from './build-children.js';
 import { runScenario, type ToolResult } from './harness.js';
 import { awsCli, rclone } from './peers.js';
 import { ourSync, CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
@@ -38,14 +39,17 @@ const cleanup = async () => {
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 try {
-  log(`bench (${profile.name}) in ${root}; ${cpus().length} CPUs, node ${process.version}`);
+  const loadAtStart = loadavg();
+  log(`bench (${profile.name}) in ${root}; ${cpus().length} CPUs, node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const seedStart = performance.now();
   for (const [i, set] of profile.sets.entries()) await seedObjects(join(root, 'server'), BENCH_BUCKET, set, i * 100_000);
   log(`seeded ${(seedBytes / 1e9).toFixed(2)} GB in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
   await mkdir(join(root, 'server'), { recursive: true });
   fixture = await startS3Fixture(join(root, 'server'));
 
-  const tools = [ourSync(), awsCli, rclone];
+  const build = await buildChildren();
+  log(build ? 'our code compiled to JS for the run (as npm start runs it)' : 'our code runs through tsx');
+  const tools = [ourSync(build), awsCli, rclone];
   const available = await Promise.all(tools.map(async (tool) => ({ tool, skipped: await tool.unavailable() })));
   for (const { tool, skipped } of available) if (skipped) log(`skipping ${tool.name}: ${skipped}`);
 
@@ -59,7 +63,7 @@ try {
   let api: ApiResult | undefined;
   if (!skipApi && (!only || only.includes('api'))) {
     log('\nAPI benchmark');
-    api = await runApiBench({ root, fixture, rows: profile.apiRows, seconds: profile.apiSeconds, log }).catch((err: unknown) => {
+    api = await runApiBench({ root, fixture, rows: profile.apiRows, seconds: profile.apiSeconds, build, log }).catch((err: unknown) => {
       log(`  API benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     });
@@ -68,9 +72,12 @@ try {
   const titles = new Map(profile.scenarios.map((s) => [s.id, s.title]));
   const verdicts = targets(results, api);
   log(`\nResults (${profile.name}; median of ${profile.name === 'full' ? 3 : 1} run(s); chunk ${CHUNK_SIZE / 2 ** 20} MiB, concurrency ${CONCURRENCY})`);
-  log(table(results, titles));
-  log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
-  for (const tool of [...tools, rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
+  if (results.length) {
+    log(table(results, titles));
+    log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
+    log('commit ms: chunk checkpoints (fdatasync + row commit) plus batched row commits, summed over objects in flight.');
+    for (const tool of [...tools, rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
+  }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
   if (ours.length) log(`  this service, process spawn to exit: ${ours.map((r) => `${r.scenario} ${(r.processWallMs! / 1000).toFixed(2)} s`).join(', ')}`);
   if (api) {
@@ -79,14 +86,15 @@ try {
     for (const note of api.notes) log(`  note: ${note}`);
   }
   log(`\nTargets (reported, not asserted)\n${targetLines(verdicts)}`);
-  log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const loadAtEnd = loadavg();
+  log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} (above ~2 on this machine, other work shared the CPUs and the figures are noisy)`);
 
   const resultsDir = new URL('./results/', import.meta.url);
   await mkdir(resultsDir, { recursive: true });
   const json = {
     profile: profile.name,
     at: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAtStart, loadAtEnd },
     settings: { chunkSize: CHUNK_SIZE, concurrency: CONCURRENCY },
     scenarios: profile.scenarios.filter((s) => scenarios.includes(s)).map((s) => ({ ...s, timeoutMs: undefined })),
     results: results.map((r) => ({ ...r, ...ratios(results, r) })),

@@ -19,8 +19,13 @@ export interface ToolRun {
   maxRssKb: number | null;
   ok: boolean;
   error?: string;
-  /** Our sync only: time spent committing checkpoints, when the engine reports it. */
+  /**
+   * Our sync only: time spent committing state, summed over objects in flight: chunk checkpoints
+   * (fdatasync + row commit) plus batched row commits of small objects, as the engine reports them.
+   */
   checkpointMs?: number;
+  /** Our sync only: the engine's counters for the run. */
+  engine?: Record<string, number>;
   /** Our sync only: spawn-to-exit of the child, including start-up and opening the database. */
   processWallMs?: number;
   /** Our sync only: RSS after start-up, before the run. */
