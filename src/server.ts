@@ -64,7 +64,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     mapError: mapRestError,
   });
   const server = createServer(router.handle);
-  const webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
+  // Attached once listening: the WebSocket server re-emits a listen error (EADDRINUSE) and graphql-ws
+  // would print it with a stack trace; start() reports it as one line instead.
+  let webSockets: ReturnType<typeof attachGraphqlWs> | undefined;
 
   let started: Promise<{ port: number }> | undefined;
   let stopped: Promise<void> | undefined;
@@ -77,6 +79,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         resolve();
       });
     });
+    webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
     const { port } = server.address() as AddressInfo;
     await runner.start();
     logger.info({ host: config.host, port }, 'listening');
@@ -89,7 +92,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 10_000);
     try {
-      await webSockets.close();
+      await webSockets?.close();
       await closed;
     } finally {
       clearTimeout(grace);
@@ -98,7 +101,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   async function shutdown(): Promise<void> {
     if (server.listening) await closeServer();
-    else await webSockets.close();
+    else await webSockets?.close();
     await runner.stop();
     stopSyncMetrics();
     await orm.close();

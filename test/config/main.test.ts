@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,19 @@ describe('npm start entry point (src/main.ts)', () => {
     expect(stderr.trim().split('\n').map((l) => /^invalid (\w+)/.exec(l)?.[1]).sort()).toEqual(['API_TOKEN', 'S3_CHUNK_SIZE']);
     expect(stderr).not.toContain('short-secret');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a port already in use exits 1 with one line, no stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as { port: number };
+      const child = startMain(cwd, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+      expect(await child.exited).toBe(1);
+      expect(child.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^failed to start: .*EADDRINUSE/)]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('serves, then stops cleanly with exit code 0 on SIGTERM', async () => {
