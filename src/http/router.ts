@@ -44,7 +44,7 @@ export function send(res: ServerResponse, { status, body, headers = {} }: RouteR
 
 /** One request handler for the whole server: route table + mounts, auth, error mapping, metrics and a log line. */
 export function createRouter({ routes, mounts = [], services, apiToken, logger, metrics, mapError }: RouterDeps) {
-  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 200 });
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
   for (const route of routes) {
     router.on(route.method, route.path, noop, { kind: 'route', route } satisfies Entry);
     if (route.method === 'GET') router.on('HEAD', route.path, noop, { kind: 'route', route } satisfies Entry);

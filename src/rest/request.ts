@@ -4,7 +4,7 @@ import { InputError } from '../services/errors.js';
 /** Flask's KeyError answer for a required field: `Missing key: 'job_name'`. */
 export function requireKeys(body: Record<string, unknown>, keys: readonly string[]): void {
   for (const key of keys) {
-    if (!(key in body) || body[key] === undefined) throw new InputError(key, `Missing key: '${key}'`);
+    if (!Object.hasOwn(body, key) || body[key] === undefined) throw new InputError(key, `Missing key: '${key}'`);
   }
 }
 

@@ -107,6 +107,7 @@ describe('create_job refuses bad input with the old service messages', () => {
     ['no connector_type', missing('connector_type'), 400, "Missing key: 'connector_type'"],
     ['no schedule', missing('schedule'), 400, "Missing key: 'schedule'"],
     ['no connector_config', missing('connector_config'), 400, "Missing key: 'connector_config'"],
+    ['keys only on the prototype', '{"__proto__": {"job_name": "nightly"}}', 400, "Missing key: 'job_name'"],
     ['a non-JSON body', 'job_name=nightly', 400, 'Request body must be valid JSON'],
     ['truncated JSON', '{"job_name": "nightly"', 400, 'Request body must be valid JSON'],
     ['an empty body', '', 400, /must be a JSON object/],

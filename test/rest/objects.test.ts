@@ -72,7 +72,7 @@ describe('GET /api/v1/jobs/<job_id>/objects', () => {
     expect(res.body.total_objects).toBe(4);
   });
 
-  it.each(['not-a-uuid', '1234', `${'0'.repeat(8)}-0000-0000-0000-00000000000g`])('job id %j → 400', async (id) => {
+  it.each(['not-a-uuid', '1234', `${'0'.repeat(8)}-0000-0000-0000-00000000000g`, 'x'.repeat(500)])('job id %j → 400', async (id) => {
     const res = await http(app, 'GET', objectsOf(id));
     expect(res).toMatchObject({ status: 400, body: { error: 'job_id must be a valid UUID string' } });
   });
