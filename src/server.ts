@@ -90,7 +90,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     router.drain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 10_000);
+    const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 5_000);
     try {
       await webSockets?.close();
       await closed;
