@@ -50,7 +50,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
 
   const metrics = createMetrics();
-  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry, config.chunkSize);
+  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
   const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];

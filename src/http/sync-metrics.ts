@@ -5,14 +5,15 @@ import type { SyncProgressEvent } from '../events/progress-event.js';
 /**
  * Feeds sync metrics from the event bus (the engine knows nothing about metrics).
  * CHUNK events carry the committed prefix of an object, so bytes are counted as the growth of that
- * prefix; the first chunk seen for an object (e.g. after a resume) counts only that chunk.
+ * prefix within a run. Events do not say where a resumed object started, so its first checkpoint
+ * counts from 0: exact for fresh downloads (the usual case), an over-count only after a crash.
  * Returns the unsubscribe function.
  */
-export function bridgeSyncMetrics(bus: EventBus, registry: Registry, chunkSize: number): () => void {
+export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void {
   const registers = [registry];
   const bytes = new Counter({
     name: 'dss_sync_bytes_downloaded_total',
-    help: 'Bytes downloaded and committed to checkpoints by this process',
+    help: 'Object bytes committed to checkpoints by sync runs (a resumed object counts from 0)',
     registers,
   });
   const objects = new Counter({
@@ -40,11 +41,11 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry, chunkSize: 
         break;
       case 'CHUNK': {
         const key = keyOf(event);
-        const previous = committed.get(key);
-        const done = event.bytesTransferred;
-        const delta = previous === undefined ? done - Math.max(0, Math.ceil(done / chunkSize) - 1) * chunkSize : done - previous;
-        if (delta > 0) bytes.inc(delta);
-        committed.set(key, Math.max(done, previous ?? 0));
+        const previous = committed.get(key) ?? 0;
+        if (event.bytesTransferred > previous) {
+          bytes.inc(event.bytesTransferred - previous);
+          committed.set(key, event.bytesTransferred);
+        }
         break;
       }
       case 'OBJECT_DONE':

@@ -102,14 +102,16 @@ describe('metrics', () => {
     expect(sample(text, 'dss_sync_runs_in_progress', '')).toBe(0);
   });
 
-  it('counts only the chunk seen when an object resumes mid-way', async () => {
-    await using app = await startTestApp({ env: { S3_CHUNK_SIZE: '64KiB' } });
+  it('counts a checkpoint that covers several chunks in full, and never counts bytes twice', async () => {
+    await using app = await startTestApp();
     const chunk = 64 * 1024;
-    const base = { jobId: '00000000-0000-4000-8000-000000000001', runId: '8', objectKey: 'r', objectSize: null, status: null, at: new Date() };
-    app.bus.publish({ ...base, kind: 'CHUNK', bytesTransferred: 5 * chunk });
-    app.bus.publish({ ...base, kind: 'CHUNK', bytesTransferred: 5 * chunk + 100 });
+    const base = { jobId: '00000000-0000-4000-8000-000000000001', runId: '8', objectSize: 10 * chunk, status: null, at: new Date() };
+    app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 'r', bytesTransferred: 3 * chunk });
+    app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 'r', bytesTransferred: 2 * chunk });
+    app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 'r', bytesTransferred: 5 * chunk + 100 });
+    app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 's', bytesTransferred: 100 });
     const text = (await http(app, 'GET', '/metrics')).text;
-    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(chunk + 100);
+    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(5 * chunk + 200);
   });
 });
 
