@@ -37,6 +37,8 @@ export interface OurSyncStats {
   objectsDone: number;
   bytesDone: number;
   error: string | null;
+  /** process.hrtime of the run's start and end in µs (the clock of a .cpuprofile's timestamps). */
+  runWindowUs: [number, number];
 }
 
 const started = performance.now();
@@ -84,6 +86,7 @@ const baselineRssKb = process.resourceUsage().maxRSS;
 const startupMs = performance.now() - started;
 const controller = new AbortController();
 const runStart = performance.now();
+const runStartUs = Number(process.hrtime.bigint() / 1000n);
 let status: string = 'FAILED';
 let error: string | null = null;
 try {
@@ -92,6 +95,7 @@ try {
   error = err instanceof Error ? err.message : String(err);
 }
 const runMs = performance.now() - runStart;
+const runEndUs = Number(process.hrtime.bigint() / 1000n);
 
 const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
 const stats: OurSyncStats = {
@@ -104,6 +108,7 @@ const stats: OurSyncStats = {
   objectsDone: after.objectsDone,
   bytesDone: after.bytesDone,
   error: error ?? after.error,
+  runWindowUs: [runStartUs, runEndUs],
 };
 await writeFile(options.statsFile, JSON.stringify(stats));
 await orm.close();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runApiBench, type ApiResult } from './api-bench.js';
 import { buildChildren } from './build-children.js';
 import { runScenario, type ToolResult } from './harness.js';
+import { median } from './measure.js';
 import { awsCli, rclone } from './peers.js';
 import { ourSync, CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
 import { rawGet } from './raw-get.js';
@@ -17,6 +18,13 @@ const args = process.argv.slice(2);
 const profile = args.includes('--quick') ? QUICK : FULL;
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const skipApi = args.includes('--no-api');
+const numberArg = (name: string) => {
+  const value = args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  return value === undefined ? undefined : Number(value);
+};
+/** `--chunk-mib=16 --concurrency=4`: try other settings than the defaults (8 MiB, 8). */
+const chunkSize = (numberArg('chunk-mib') ?? CHUNK_SIZE / 2 ** 20) * 2 ** 20;
+const concurrency = numberArg('concurrency') ?? CONCURRENCY;
 const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));
 const log = (line: string) => console.log(line);
 const started = Date.now();
@@ -49,7 +57,7 @@ try {
 
   const build = await buildChildren();
   log(build ? 'our code compiled to JS for the run (as npm start runs it)' : 'our code runs through tsx');
-  const tools = [ourSync(build), awsCli, rclone];
+  const tools = [ourSync(build, chunkSize, concurrency), awsCli, rclone];
   const available = await Promise.all(tools.map(async (tool) => ({ tool, skipped: await tool.unavailable() })));
   for (const { tool, skipped } of available) if (skipped) log(`skipping ${tool.name}: ${skipped}`);
 
@@ -71,7 +79,7 @@ try {
 
   const titles = new Map(profile.scenarios.map((s) => [s.id, s.title]));
   const verdicts = targets(results, api);
-  log(`\nResults (${profile.name}; median of ${profile.name === 'full' ? 3 : 1} run(s); chunk ${CHUNK_SIZE / 2 ** 20} MiB, concurrency ${CONCURRENCY})`);
+  log(`\nResults (${profile.name}; median of ${profile.name === 'full' ? 3 : 1} run(s); chunk ${chunkSize / 2 ** 20} MiB, concurrency ${concurrency})`);
   if (results.length) {
     log(table(results, titles));
     log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
@@ -80,6 +88,8 @@ try {
   }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
   if (ours.length) log(`  this service, process spawn to exit: ${ours.map((r) => `${r.scenario} ${(r.processWallMs! / 1000).toFixed(2)} s`).join(', ')}`);
+  const listing = ours.map((r) => ({ scenario: r.scenario, ms: median(r.runs.filter((x) => x.ok).map((x) => x.engine?.listMs ?? 0)) }));
+  if (listing.length) log(`  this service, time waiting for listings: ${listing.map((l) => `${l.scenario} ${(l.ms / 1000).toFixed(2)} s`).join(', ')}`);
   if (api) {
     log(`\nAPI (${api.rows} rows, ${api.connections} connection, ${api.seconds} s each): deep page (offset ${Math.floor(api.rows * 0.9)})`);
     for (const m of api.measurements) log(`  ${m.route.padEnd(7)} ${m.phase.padEnd(11)} p50 ${m.p50} ms  p99 ${m.p99} ms  max ${m.max} ms  ${m.requestsPerSecond.toFixed(0)} req/s  non-2xx ${m.non2xx}`);
@@ -95,7 +105,7 @@ try {
     profile: profile.name,
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAtStart, loadAtEnd },
-    settings: { chunkSize: CHUNK_SIZE, concurrency: CONCURRENCY },
+    settings: { chunkSize, concurrency },
     scenarios: profile.scenarios.filter((s) => scenarios.includes(s)).map((s) => ({ ...s, timeoutMs: undefined })),
     results: results.map((r) => ({ ...r, ...ratios(results, r) })),
     api,

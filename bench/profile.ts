@@ -1,0 +1,91 @@
+// `node --openssl-legacy-provider --import tsx bench/profile.ts [small|large|huge|noop]`: seeds one scenario,
+// runs our sync once under `node --cpu-prof` (compiled, as in the benchmark) and prints where the CPU went,
+// by package and by function (self time). The .cpuprofile stays in the printed folder for Chrome DevTools.
+import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildChildren, childCommand } from './build-children.js';
+import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
+import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
+import { BENCH_BUCKET, startS3Fixture } from './s3-fixture.js';
+import { FULL } from './scenarios.js';
+import { seedObjects } from './seed.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+const id = process.argv[2] ?? 'small';
+const scenario = FULL.scenarios.find((s) => s.id === id);
+if (!scenario) throw new Error(`unknown scenario ${id}; one of ${FULL.scenarios.map((s) => s.id).join(', ')}`);
+const root = await mkdtemp(join(tmpdir(), 'dss-profile-'));
+const profiles = join(root, 'profiles');
+const fixture = await (async () => {
+  await seedObjects(join(root, 'server'), BENCH_BUCKET, scenario.set, 0);
+  return startS3Fixture(join(root, 'server'));
+})();
+try {
+  const build = await buildChildren();
+  const run = async (label: string) => {
+    const options: OurSyncOptions = {
+      dbFile: join(root, 'bench.db'),
+      downloadRoot: join(root, 'dest'),
+      endpoint: fixture.endpoint,
+      bucket: BENCH_BUCKET,
+      prefix: scenario.set.prefix,
+      chunkSize: CHUNK_SIZE,
+      concurrency: CONCURRENCY,
+      jobId: jobId,
+      statsFile: join(root, 'stats.json'),
+    };
+    const profile = label === 'profiled' ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+    const result = spawnSync(process.execPath, [...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)], { stdio: 'inherit' });
+    const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
+    console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, ${JSON.stringify(stats.engine)}`);
+    return stats;
+  };
+  const jobId = randomUUID();
+  await mkdir(profiles, { recursive: true });
+  if (scenario.noop) await run('initial');
+  const [windowStart, windowEnd] = (await run('profiled')).runWindowUs;
+
+  const file = (await readdir(profiles)).find((f) => f.endsWith('.cpuprofile'))!;
+  const data = JSON.parse(await readFile(join(profiles, file), 'utf8')) as {
+    nodes: ProfileNode[];
+    startTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  // Only the samples taken during the run (start-up, module loading and the database open are left out).
+  const msById = new Map<number, number>();
+  let at = data.startTime;
+  for (const [i, nodeId] of data.samples.entries()) {
+    const delta = data.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= windowStart && at <= windowEnd) msById.set(nodeId, (msById.get(nodeId) ?? 0) + delta / 1000);
+  }
+  const byPackage = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, ms: number) => map.set(key, (map.get(key) ?? 0) + ms);
+  for (const node of data.nodes) {
+    const ms = msById.get(node.id) ?? 0;
+    if (!ms) continue;
+    const { url, functionName, lineNumber } = node.callFrame;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? 'src (ours)' : url.startsWith('node:') ? 'node core' : url ? 'other' : functionName);
+    add(byPackage, pkg, ms);
+    add(byFunction, `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/')}:${lineNumber + 1}`, ms);
+  }
+  const top = (map: Map<string, number>, n: number) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `  ${ms.toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+  console.log(`\nself time during the run (${((windowEnd - windowStart) / 1000).toFixed(0)} ms) by package:\n${top(byPackage, 15)}`);
+  console.log(`\nself time by function:\n${top(byFunction, 30)}`);
+  console.log(`\nprofile: ${join(profiles, file)} (kept; the rest of ${root} is removed)`);
+} finally {
+  await fixture.stop();
+  await rm(join(root, 'server'), { recursive: true, force: true });
+  await rm(join(root, 'dest'), { recursive: true, force: true });
+}
