@@ -38,13 +38,18 @@ export interface BuildAppOptions {
   stopGraceMs?: number;
   /** Replaces the sync engine (tests of the scheduler and lifecycle APIs drive runs by hand). */
   execute?: RunExecutor;
+  /** The event bus's transport, e.g. @graphql-yoga/redis-event-target to share progress between instances. */
+  eventTarget?: EventTarget;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await initOrm(config.dbUrl);
-  const bus = createEventBus({ onListenerError: (err) => logger.error({ err }, 'event listener failed') });
+  const bus = createEventBus({
+    eventTarget: options.eventTarget,
+    onListenerError: (err) => logger.error({ err }, 'event listener failed'),
+  });
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
   const runner = createJobRunner({ orm, execute, logger });
   const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });

@@ -25,7 +25,7 @@ export function createEventBus(
     // A throwing listener must not reach EventTarget, which would turn it into an uncaught exception.
     const listener = (event: Event) => {
       try {
-        onEvent((event as CustomEvent<SyncProgressEvent>).detail);
+        onEvent(revive((event as CustomEvent<SyncProgressEvent>).detail));
       } catch (error) {
         onListenerError(error);
       }
@@ -51,6 +51,11 @@ export function createEventBus(
       return listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), listener);
     },
   };
+}
+
+/** A transport that serialises events (e.g. Redis) delivers `at` as a string; observers always get a Date. */
+function revive(event: SyncProgressEvent): SyncProgressEvent {
+  return event.at instanceof Date ? event : { ...event, at: new Date(event.at) };
 }
 
 export type EventBus = ReturnType<typeof createEventBus>;

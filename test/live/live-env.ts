@@ -138,7 +138,11 @@ export function collect(client: Client, jobId: string | undefined, onEvent: (eve
  */
 export async function untilLive(bus: EventBus, jobIds: string[], collectors: Collector[]): Promise<void> {
   await waitFor(
-    () => collectors.every((c) => c.probed),
+    () => {
+      const failed = collectors.find((c) => c.results.some((r) => r.errors) || c.ended.length > 0);
+      if (failed) throw new Error(`a subscription failed: ${JSON.stringify(failed.results.find((r) => r.errors) ?? failed.ended)}`);
+      return collectors.every((c) => c.probed);
+    },
     () => {
       for (const jobId of jobIds) {
         bus.publish({ kind: 'RUN_STARTED', jobId, runId: PROBE_RUN_ID, objectKey: null, bytesTransferred: 0, objectSize: null, status: null, at: new Date() });
