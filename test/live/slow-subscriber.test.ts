@@ -115,4 +115,36 @@ describe('a subscriber that stops reading', () => {
       await fast.dispose();
     }
   });
+
+  it('is ended with SUBSCRIBER_TOO_SLOW when it falls too far behind on events that are never dropped; the socket stays usable', async () => {
+    await using env = await startLiveEnv();
+    const slowSocket = pausableWebSocket();
+    const client = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
+    const OTHER = '44444444-4444-4444-8444-444444444444';
+    const closes: number[] = [];
+    client.on('closed', (e) => closes.push((e as { code: number }).code));
+    try {
+      const flooded = collect(client, JOB);
+      const quiet = collect(client, OTHER);
+      await untilLive(env.app.bus, [JOB, OTHER], [flooded, quiet]);
+      slowSocket.pause();
+      const key = (i: number) => `${'k'.repeat(1000)}-${i}`;
+      // 30,000 OBJECT_DONE: more than the 256 × 64 a subscription may fall behind by.
+      for (let i = 0; i < 30_000; i += 1) {
+        env.app.bus.publish(event('OBJECT_DONE', key(i), 1));
+        if (i % 100 === 0) await nextTurn();
+      }
+      slowSocket.resume();
+      await waitFor(() => flooded.ended.length > 0);
+      expect(flooded.ended).toEqual([[expect.objectContaining({ extensions: { code: 'SUBSCRIBER_TOO_SLOW' } })]]);
+      expect(flooded.events.length).toBeLessThan(30_000);
+
+      // The other subscription on the same socket carries on.
+      await waitFor(() => quiet.events.length > 0, () => env.app.bus.publish({ ...event('RUN_FINISHED', null, 0), jobId: OTHER }));
+      expect(quiet.ended).toEqual([]);
+      expect(closes).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
 });
