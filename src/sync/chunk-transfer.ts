@@ -123,9 +123,15 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
       }
     } catch (error) {
       failure = error;
-    } finally {
-      running = null;
     }
+  };
+  // `.finally` always runs asynchronously, so `running` is set before it is cleared; a request that
+  // arrived after the loop's last check starts a new loop.
+  const start = () => {
+    running = loop().finally(() => {
+      running = null;
+      if (wanted > committed && !gone && failure === undefined) start();
+    });
   };
 
   return {
@@ -135,7 +141,7 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
     request(end: number) {
       if (end <= wanted) return;
       wanted = end;
-      running ??= loop();
+      if (!running) start();
     },
     /** Waits for pending checkpoints; throws when one could not be written. */
     async idle() {

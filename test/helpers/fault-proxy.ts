@@ -24,7 +24,9 @@ export type Fault =
   /** Wait `ms` before forwarding. */
   | { kind: 'latency'; ms: number }
   /** Accept the request and never answer (until the proxy stops or the client gives up). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer with this exact response (e.g. a fabricated listing with keys the server cannot store). */
+  | { kind: 'respond'; status: number; body: string; contentType?: string };
 
 export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
 
@@ -70,13 +72,23 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     const key = keyOf(path, bucketPrefix);
     if (req.method === 'GET' && key !== '') counts.gets += 1;
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
-    if (fault && fault.kind !== 'latency') counts.faults += 1;
+    if (fault && fault.kind !== 'latency' && fault.kind !== 'respond') counts.faults += 1;
     if (fault?.kind === 'status') {
       req.resume();
       const body = s3ErrorBody(fault.code);
       counts.bytesToClient += Buffer.byteLength(body);
       res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
+      return;
+    }
+    if (fault?.kind === 'respond') {
+      req.resume();
+      counts.bytesToClient += Buffer.byteLength(fault.body);
+      res.writeHead(fault.status, {
+        'content-type': fault.contentType ?? 'application/xml',
+        'content-length': Buffer.byteLength(fault.body),
+      });
+      res.end(fault.body);
       return;
     }
     if (fault?.kind === 'reset') {

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { createRunExecutor } from '../../src/sync/run-executor.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
+
+describe('cancellation', () => {
+  test('an abort stops the run at the next chunk boundary with checkpoints intact; the next run resumes', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    const big = seededBytes(30 * CHUNK, 3);
+    await f.s3.putObjects([['big.bin', big], ['later.txt', 'queued behind big']]);
+    const controller = new AbortController();
+    const unlisten = f.bus.on((e) => {
+      if (e.kind === 'CHUNK' && e.bytesTransferred >= 3 * CHUNK) controller.abort();
+    }, f.jobId);
+    const connector = f.connectorVia(proxy.endpoint);
+    const first = await f.sync({ signal: controller.signal, connector });
+    unlisten();
+
+    expect(first.status).toBe('CANCELLED');
+    expect(first.run.status).toBe('CANCELLED');
+    expect(first.run.finishedAt).toBeInstanceOf(Date);
+    const row = (await f.row('big.bin'))!;
+    expect(row.status).toBe('PROCESSING');
+    expect(row.lastPosition).toBeGreaterThanOrEqual(3 * CHUNK);
+    expect(row.lastPosition).toBeLessThan(big.length);
+    expect((await stat(join(f.root, 'big.bin.partial'))).size).toBeGreaterThanOrEqual(row.lastPosition);
+    expect(existsSync(join(f.root, 'big.bin'))).toBe(false);
+    expect(f.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'CANCELLED' });
+
+    f.s3.resetCounts();
+    const second = await f.sync({ connector });
+    expect(second.status).toBe('SUCCEEDED');
+    expect(f.s3.counts.getRanges.find((g) => g.key === 'big.bin')?.range).toBe(`bytes=${row.lastPosition}-${row.lastPosition + CHUNK - 1}`);
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+    expect(await sha256File(join(f.root, 'later.txt'))).toBe(sha256('queued behind big'));
+  });
+
+  test('deleting the job mid-run stops the run quietly (no throw, no rows left)', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    await f.s3.putObjects([
+      ['big.bin', seededBytes(30 * CHUNK, 1)],
+      ...Array.from({ length: 20 }, (_, i): [string, string] => [`s/${i}.txt`, `small ${i}`]),
+    ]);
+    let deletion: Promise<unknown> | undefined;
+    const unlisten = f.bus.on((e) => {
+      if (e.kind === 'CHUNK' && e.objectKey === 'big.bin' && !deletion) {
+        deletion = f.orm.em.fork().nativeDelete(Job, { id: f.jobId });
+      }
+    }, f.jobId);
+    const execute = createRunExecutor({ orm: f.orm, bus: f.bus, config: f.config, logger: pino({ level: 'silent' }), connector: f.connectorVia(proxy.endpoint) });
+    const runId = await f.createRun();
+    const status = await execute(runId, new AbortController().signal);
+    unlisten();
+    await deletion;
+
+    expect(status).toBe('CANCELLED');
+    const em = f.orm.em.fork();
+    expect(await em.count(SyncObject, { jobId: f.jobId })).toBe(0);
+    expect(await em.count(SyncRun, { jobId: f.jobId })).toBe(0);
+    expect(existsSync(join(f.root, 'big.bin'))).toBe(false);
+  });
+});
