@@ -5,7 +5,7 @@ import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob } from '../live/live-env.js';
+import { CHUNK_SIZE, createPausedJob, startLiveEnv } from '../live/live-env.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -41,7 +41,7 @@ async function runInGraphiql(page: Page, url: string, query: string, field: stri
 
 const hasChromium = existsSync(CHROMIUM);
 const title = hasChromium
-  ? 'GraphiQL at /graphql runs a jobs query and shows syncProgress events of a running sync, with no request off the machine'
+  ? 'GraphiQL at /graphql runs a jobs query, a triggerJob mutation and a syncProgress subscription that shows the sync, with no request off the machine'
   : `GraphiQL in a browser: SKIPPED because ${CHROMIUM} is not installed (CI installs it in .ci/run)`;
 
 describe('GraphiQL in headless Chromium', () => {
@@ -75,11 +75,18 @@ describe('GraphiQL in headless Chromium', () => {
     await expect.poll(() => resultText(page), { timeout: 15_000 }).toContain(`"id": "${jobId}"`);
     expect(await resultText(page)).toContain('"name": "job demo/"');
 
+    await page.screenshot({ path: join(ARTIFACTS, 'graphiql-query.png') });
+
     const subscription = `subscription { syncProgress(jobId: "${jobId}") { kind objectKey bytesTransferred objectSize status runStatus at } }`;
     await runInGraphiql(page, env.app.graphqlUrl, subscription, 'syncProgress');
-    // GraphiQL shows the latest event; the subscription goes live within a moment of the click,
-    // and the throttled sync lasts seconds, so CHUNK events of the large object show up.
-    await triggerJob(env.app, jobId);
+    // The run is started from GraphiQL in a second browser tab while the first one keeps its
+    // subscription open. GraphiQL shows the latest event; the throttled sync lasts seconds, so
+    // CHUNK events of the large object show up.
+    const second = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    second.on('request', (request) => requested.push(request.url()));
+    second.on('websocket', (socket) => requested.push(socket.url()));
+    await runInGraphiql(second, env.app.graphqlUrl, `mutation { triggerJob(id: "${jobId}") { run { id status } } }`, 'triggerJob');
+    await expect.poll(() => resultText(second), { timeout: 15_000 }).toContain('"status": "RUNNING"');
     await expect.poll(() => resultText(page), { timeout: 20_000 }).toMatch(/"kind": "CHUNK",\s*"objectKey": "demo\/large.bin"/);
     await page.screenshot({ path: join(ARTIFACTS, 'graphiql-subscription-chunk.png') });
     await expect.poll(() => resultText(page), { timeout: 30_000 }).toContain('"kind": "RUN_FINISHED"');
