@@ -23,7 +23,7 @@ export type WireEvent = Omit<SyncProgressEvent, 'at'> & { at: string };
 export interface LiveEnv extends AsyncDisposable {
   s3: TestS3Server;
   app: TestApp;
-  /** The job to be created: its prefix in the test bucket. */
+  /** Stops the app, then s3rver. */
   stop(): Promise<void>;
 }
 
