@@ -47,12 +47,12 @@ const title = hasChromium
 describe('GraphiQL in headless Chromium', () => {
   it.skipIf(!hasChromium)(title, async () => {
     let proxy: FaultProxy | undefined;
-    // Every ranged GET waits 150 ms: the sync takes seconds, long enough to watch in the page.
+    // Every ranged GET waits 200 ms: the sync takes seconds, long enough to watch in the page.
     await using env = await startLiveEnv({
       env: { SYNC_CONCURRENCY: '1' },
       s3Endpoint: async (s3) => {
         proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => (req.method === 'GET' && req.key !== '' ? { kind: 'latency', ms: 150 } : undefined));
+        proxy.setRule((req) => (req.method === 'GET' && req.key !== '' ? { kind: 'latency', ms: 200 } : undefined));
         return proxy.endpoint;
       },
     });

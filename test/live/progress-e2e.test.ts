@@ -118,8 +118,9 @@ describe('syncProgress end to end: real engine → bus → graphql-ws over a rea
       expect(mine.at(-1), key).toMatchObject({ kind: 'OBJECT_DONE', bytesTransferred: size, objectSize: size, status: 'PROCESSED' });
       expect(mine.filter((e) => e.kind !== 'CHUNK'), key).toHaveLength(1);
     }
-    // The big object reports progress while it is transferred, not only at the end.
-    expect(ofObject(events, 'a/big.bin').filter((e) => e.kind === 'CHUNK').length).toBeGreaterThan(2);
+    // The big object reports progress while it is transferred, not only at the end (checkpoints
+    // are group-committed, so how many CHUNKs depends on timing; the first one never covers all 11).
+    expect(ofObject(events, 'a/big.bin').filter((e) => e.kind === 'CHUNK').length).toBeGreaterThanOrEqual(2);
 
     // And the bytes on disk are the source's.
     for (const key of keysOf('a/')) {
@@ -129,7 +130,7 @@ describe('syncProgress end to end: real engine → bus → graphql-ws over a rea
 
   it('publishes every CHUNK only after its checkpoint (last_position >= bytesTransferred) is committed', () => {
     const chunkEvents = onlyA.events.filter((e) => e.kind === 'CHUNK').length;
-    expect(chunkEvents).toBeGreaterThan(4);
+    expect(chunkEvents).toBeGreaterThanOrEqual(5);
     expect(wsChecks).toBe(chunkEvents);
     expect(busChecks).toBeGreaterThanOrEqual(chunkEvents);
     expect(violations).toEqual([]);
