@@ -24,7 +24,8 @@ describe('with API_TOKEN set', () => {
   });
 
   it.each(PROTECTED)('%s %s → 401 without a token, with a wrong one, or with another scheme', async (method, path, body) => {
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: 'Bearer ' }, { authorization: `Basic ${TOKEN}` }, { authorization: TOKEN }]) {
+    const variants: Array<Record<string, string>> = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: 'Bearer ' }, { authorization: `Basic ${TOKEN}` }, { authorization: TOKEN }];
+    for (const headers of variants) {
       const res = await http(app, method, path, body, headers);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ message: 'Unauthorized' });
