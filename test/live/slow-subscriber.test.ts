@@ -18,7 +18,7 @@ function pausableWebSocket() {
 }
 
 const OBJECTS = 10;
-const CHUNKS_PER_OBJECT = 1_500;
+const CHUNKS_PER_OBJECT = 1_000;
 const JOB = '33333333-3333-4333-8333-333333333333';
 const event = (kind: SyncProgressEvent['kind'], key: string | null, bytes: number): SyncProgressEvent => ({
   kind,
@@ -83,9 +83,9 @@ describe('a subscriber that stops reading', () => {
       await untilLive(env.app.bus, [JOB], [slowSub, fastSub]);
       slowSocket.pause();
 
-      // Long keys make each message ~1.3 KB, so the socket buffers fill after a few thousand.
+      // Long keys make each message ~4 KB, so socket buffers (a few MB) fill after about a thousand.
       // Published in small bursts: the server gets to write between them, as during a real sync.
-      const key = (o: number) => `${'k'.repeat(1000)}-${o}`;
+      const key = (o: number) => `${'k'.repeat(4000)}-${o}`;
       for (let o = 0; o < OBJECTS; o += 1) {
         for (let c = 1; c <= CHUNKS_PER_OBJECT; c += 1) {
           env.app.bus.publish(event('CHUNK', key(o), c));
