@@ -1,10 +1,11 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createFileDigestFollower } from './checksum.js';
+import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
+import { createWorkerDigestFollower } from './hash-worker.js';
 import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishFile, removeQuietly, sizeOf } from './local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
-import { chooseDigester } from './small-object.js';
+import { chooseExpected } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
@@ -16,6 +17,7 @@ import type { TransferContext, TransferOutcome, WorkItem } from './transfer-cont
 export async function transferChunkedObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
   let file: FileHandle | undefined;
+  let follower: Follower | null = null;
   try {
     await ensureDir(ctx, dirname(item.finalPath));
     if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
@@ -27,14 +29,15 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       ctx.jobGone();
       return { status: 'CANCELLED' };
     }
-    const digester = await chooseDigester(ctx, item);
-    const follower = digester ? createFileDigestFollower(file, digester) : null;
+    const expected = await chooseExpected(ctx, item);
+    follower = expected ? createFollower(ctx, item, file, expected) : null;
     follower?.advance(from);
     const checkpoints = createCheckpointer(ctx, item, file, from);
     let etagIsNotMd5 = false;
     const prefix = new ContiguousPrefix(from);
     const failure = await runLimited(planChunks(remote.size, ctx.chunkSize, from), ctx, async (range) => {
-      const result = await fetchRangeInto(ctx, item, file!, range);
+      const release = await ctx.chunkSlots.acquire();
+      const result = await fetchRangeInto(ctx, item, file!, range).finally(release);
       etagIsNotMd5 ||= result.etagIsNotMd5;
       const end = prefix.complete(range);
       follower?.advance(end);
@@ -42,30 +45,48 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     });
     await checkpoints.idle();
     if (failure !== undefined) throw failure;
-    if (checkpoints.gone) return { status: 'CANCELLED' };
-    if (prefix.end < remote.size) return { status: 'CANCELLED' };
+    if (checkpoints.gone || prefix.end < remote.size) {
+      follower?.close();
+      await file.close();
+      return { status: 'CANCELLED' };
+    }
 
     const written = (await file.stat()).size;
     let mismatch = written === remote.size ? null : `size mismatch: expected ${remote.size} bytes, got ${written}`;
     if (!mismatch && follower) {
       const reason = await follower.finish(remote.size);
-      if (!(etagIsNotMd5 && digester?.label === 'MD5')) mismatch = reason;
+      if (!(etagIsNotMd5 && expected?.algorithm === 'MD5')) mismatch = reason;
     }
+    follower = null;
     await file.close();
     file = undefined;
     if (mismatch) {
       await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: `verification failed: ${mismatch}` };
+      return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
     }
     await publishFile(item.partialPath, item.finalPath, remote.lastModified);
     return { status: 'PROCESSED' };
   } catch (error) {
+    follower?.close();
     await file?.close().catch(() => {});
     if (error instanceof SourceChangedError) return { status: 'CHANGED' };
     if (ctx.signal.aborted) return { status: 'CANCELLED' };
     // The partial file and its checkpoint stay: the next run resumes from there.
     return { status: 'FAILED', error: describe(error) };
   }
+}
+
+interface Follower {
+  advance(end: number): void;
+  finish(size: number): Promise<string | null>;
+  close(): void;
+}
+
+/** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
+function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Follower | null {
+  if (item.remote.size >= ctx.workerHashMinBytes) return createWorkerDigestFollower(item.partialPath, expected);
+  const digester = createDigester(expected);
+  return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
 }
 
 /**

@@ -25,3 +25,27 @@ export function createLimiter(limit: number) {
     },
   };
 }
+
+/** At most `limit` holders at once; `acquire` resolves with the release function. */
+export function createSemaphore(limit: number) {
+  let held = 0;
+  const waiters: Array<() => void> = [];
+  const release = () => {
+    held -= 1;
+    waiters.shift()?.();
+  };
+  return {
+    async acquire(): Promise<() => void> {
+      while (held >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
+      held += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release();
+      };
+    },
+  };
+}
+
+export type Semaphore = ReturnType<typeof createSemaphore>;

@@ -24,7 +24,7 @@ export interface RowBatcherOptions {
  */
 export function createRowBatcher(store: CheckpointStore, options: RowBatcherOptions) {
   const maxRows = options.maxRows ?? 500;
-  const maxDelayMs = options.maxDelayMs ?? 25;
+  const maxDelayMs = options.maxDelayMs ?? 100;
   let queue: Entry[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDigester, md5FromEtag, type Digester } from './checksum.js';
+import { createDigester, md5FromEtag, type Digester, type Expected } from './checksum.js';
 import { ensureDir, publishFile, removeQuietly } from './local-files.js';
 import { describe, fetchRangeInto, isPreconditionFailed, SourceChangedError } from './range-fetch.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -26,7 +26,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
     if (mismatch) {
       await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: `verification failed: ${mismatch}` };
+      return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
     }
     await publishFile(item.partialPath, item.finalPath, remote.lastModified);
     return { status: 'PROCESSED' };
@@ -39,15 +39,20 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   }
 }
 
-/** MD5 of a single-part ETag when there is one; else a full-object checksum from HEAD, if S3 has one. */
 export async function chooseDigester(ctx: TransferContext, item: WorkItem): Promise<Digester | null> {
+  const expected = await chooseExpected(ctx, item);
+  return expected ? createDigester(expected) : null;
+}
+
+/** MD5 of a single-part ETag when there is one; else a full-object checksum from HEAD, if S3 has one. */
+export async function chooseExpected(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
   const md5 = md5FromEtag(item.remote.etag);
-  if (md5) return createDigester({ algorithm: 'MD5', hex: md5 });
+  if (md5) return { algorithm: 'MD5', hex: md5 };
   if (item.remote.checksumAlgorithms.length === 0) return null;
   const checksum = await ctx.connector
     .headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal)
     .catch((error: unknown) => {
       throw isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)') : error;
     });
-  return checksum ? createDigester(checksum) : null;
+  return checksum;
 }

@@ -9,7 +9,7 @@ import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
 import { transferChunkedObject } from './chunk-transfer.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter, createSemaphore } from './limiter.js';
 import { ensureDir, isPresent, removeQuietly } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
@@ -21,8 +21,12 @@ import { transferSmallObject } from './small-object.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
 export interface SyncTuning {
-  /** Ranged GETs of one large object in flight (default 4, as rclone's multi-thread streams). */
+  /** Ranged GETs of one large object in flight (default 8). */
   chunkParallelism?: number;
+  /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
+  chunkSlots?: number;
+  /** Objects at least this large are hashed on a worker thread (default 64 MiB). */
+  workerHashMinBytes?: number;
   socketTimeoutMs?: number;
 }
 
@@ -67,13 +71,14 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     gone = true;
     controller.abort();
   };
-  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? 4);
+  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? 8);
+  const slots = Math.max(1, deps.tuning?.chunkSlots ?? Math.max(16, 2 * config.syncConcurrency));
   const connector =
     deps.connector ??
     createS3Connector({
       s3: config.s3,
       retry: config.retry,
-      maxSockets: config.syncConcurrency * parallelism + 4,
+      maxSockets: slots + config.syncConcurrency + 4,
       socketTimeoutMs: deps.tuning?.socketTimeoutMs,
     });
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
@@ -100,6 +105,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     runId,
     chunkSize: config.chunkSize,
     chunkParallelism: parallelism,
+    chunkSlots: createSemaphore(slots),
+    workerHashMinBytes: deps.tuning?.workerHashMinBytes ?? 64 * 1024 * 1024,
     retry: config.retry,
     signal: controller.signal,
     logger,
@@ -134,7 +141,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     let outcome = await transfer(item);
     if (outcome.status === 'CHANGED') outcome = await restartChanged(item);
     if (outcome.status === 'PROCESSED') done(item.remote, 'PROCESSED', item.finalPath);
-    else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, true);
+    else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, !outcome.restart);
   };
 
   /** 412 on If-Match: read the object's new version and fetch it again from byte 0, once. */

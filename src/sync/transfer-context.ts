@@ -2,6 +2,7 @@ import type { Logger } from '../config/logger.js';
 import type { ProgressKind } from '../events/progress-event.js';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { Semaphore } from './limiter.js';
 import type { RowBatcher } from './row-batcher.js';
 import type { RetryPolicy } from './retry.js';
 import type { RemoteObject, S3Connector } from './s3-connector.js';
@@ -37,6 +38,10 @@ export interface TransferContext {
   chunkSize: number;
   /** Ranged GETs of one object in flight at once. */
   chunkParallelism: number;
+  /** Ranged GETs in flight across all objects of the run. */
+  chunkSlots: Semaphore;
+  /** Objects at least this large are hashed on a worker thread. */
+  workerHashMinBytes: number;
   retry: RetryPolicy;
   /** Aborts on cancel or when the job is deleted: no new chunk starts, retries stop. */
   signal: AbortSignal;
@@ -60,7 +65,8 @@ export interface WorkItem {
 
 export type TransferOutcome =
   | { status: 'PROCESSED' }
-  | { status: 'FAILED'; error: string }
+  /** `restart`: the partial file was discarded, so the checkpoint goes back to 0. */
+  | { status: 'FAILED'; error: string; restart?: boolean }
   /** The source changed under us (412 on If-Match): the caller re-reads it and starts again. */
   | { status: 'CHANGED' }
   /** The run was aborted; checkpoints are intact. */

@@ -21,12 +21,14 @@ export type Fault =
   | { kind: 'reset' }
   /** Forward status, headers and `afterBytes` body bytes, then destroy the client socket. */
   | { kind: 'resetMidBody'; afterBytes: number }
+  /** Forward everything, but flip the bits of the body byte at `atByte` (a bit error the checksum must catch). */
+  | { kind: 'corrupt'; atByte: number }
   /** Wait `ms` before forwarding. */
   | { kind: 'latency'; ms: number }
   /** Accept the request and never answer (until the proxy stops or the client gives up). */
   | { kind: 'hang' }
   /** Answer with this exact response (e.g. a fabricated listing with keys the server cannot store). */
-  | { kind: 'respond'; status: number; body: string; contentType?: string };
+  | { kind: 'respond'; status: number; body: string; contentType?: string; headers?: Record<string, string> };
 
 export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
 
@@ -72,7 +74,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     const key = keyOf(path, bucketPrefix);
     if (req.method === 'GET' && key !== '') counts.gets += 1;
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
-    if (fault && fault.kind !== 'latency' && fault.kind !== 'respond') counts.faults += 1;
+    if (fault && fault.kind !== 'latency' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
     if (fault?.kind === 'status') {
       req.resume();
       const body = s3ErrorBody(fault.code);
@@ -87,6 +89,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
       res.writeHead(fault.status, {
         'content-type': fault.contentType ?? 'application/xml',
         'content-length': Buffer.byteLength(fault.body),
+        ...fault.headers,
       });
       res.end(fault.body);
       return;
@@ -119,6 +122,10 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
                 }
               });
               return;
+            }
+            if (fault?.kind === 'corrupt' && fault.atByte >= sent && fault.atByte < sent + chunk.length) {
+              chunk = Buffer.from(chunk);
+              chunk[fault.atByte - sent] = chunk[fault.atByte - sent]! ^ 0xff;
             }
             sent += chunk.length;
             counts.bytesToClient += chunk.length;

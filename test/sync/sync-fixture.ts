@@ -11,7 +11,7 @@ import { initOrm, type Orm } from '../../src/db/orm.js';
 import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
-import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
+import { executeSyncRun, type SyncRunResult, type SyncTuning } from '../../src/sync/sync-run.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 export const KiB = 1024;
@@ -29,7 +29,7 @@ export interface SyncFixture extends AsyncDisposable {
   root: string;
   events: SyncProgressEvent[];
   /** Creates a RUNNING SyncRun row and executes it. */
-  sync(options?: { signal?: AbortSignal; connector?: S3Connector }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
+  sync(options?: { signal?: AbortSignal; connector?: S3Connector; tuning?: SyncTuning }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
   createRun(): Promise<number>;
   rows(): Promise<SyncObject[]>;
   row(key: string): Promise<SyncObject | null>;
@@ -83,10 +83,10 @@ export async function startSyncFixture(
     root: join(config.downloadRoot, jobId),
     events,
     createRun,
-    async sync({ signal, connector } = {}) {
+    async sync({ signal, connector, tuning } = {}) {
       const runId = await createRun();
       const result = await executeSyncRun(
-        { orm, bus, config, logger, connector },
+        { orm, bus, config, logger, connector, tuning },
         runId,
         signal ?? new AbortController().signal,
       );

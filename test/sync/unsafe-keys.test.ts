@@ -2,20 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, sha256, sha256File } from '../helpers/files.js';
+import { listingXml } from './listing-xml.js';
 import { startSyncFixture } from './sync-fixture.js';
-
-const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** A ListObjectsV2 answer; used for keys s3rver cannot hold (it resolves `..` on its own disk, and names > 240 bytes). */
-function listingXml(bucket: string, entries: Array<{ key: string; etag: string; size: number }>): string {
-  const contents = entries
-    .map(
-      (e) =>
-        `<Contents><Key>${xml(e.key)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${xml(e.etag)}</ETag><Size>${e.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
-    )
-    .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix></Prefix><KeyCount>${entries.length}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`;
-}
 
 describe('keys that cannot be stored safely', () => {
   test('traversal, absolute and over-long keys fail with a reason and are never fetched; nothing lands outside the job folder', async () => {

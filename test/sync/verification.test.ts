@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { describe, expect, test } from 'vitest';
+import { crc32c } from '../../src/sync/checksum.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { listingXml } from './listing-xml.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
+
+const crcBase64 = (value: number) => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(value >>> 0);
+  return out.toString('base64');
+};
+/** Hash large objects on the worker thread from 4 chunks up, so both hashing paths run here. */
+const tuning = { workerHashMinBytes: 4 * CHUNK };
+
+describe('verification before the rename', () => {
+  const data = (): Array<[string, Buffer]> => [
+    ['small.txt', seededBytes(5000, 1)],
+    ['mid.bin', seededBytes(3 * CHUNK + 10, 2)],
+    ['big.bin', seededBytes(5 * CHUNK + 10, 3)],
+  ];
+
+  test('a bit flipped in transit fails the MD5 check (inline, page-cache and worker paths): FAILED, nothing left on disk', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    await f.s3.putObjects(data());
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'corrupt', atByte: 100 } : undefined));
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning });
+
+    expect(result.status).toBe('FAILED');
+    for (const row of await f.rows()) {
+      expect(row.status, row.key).toBe('FAILED');
+      expect(row.error, row.key).toMatch(/^verification failed: MD5 mismatch: expected [0-9a-f]{32}, got [0-9a-f]{32}$/);
+      expect(row.lastPosition, row.key).toBe(0);
+    }
+    expect(await listTree(f.root)).toEqual([]);
+  });
+
+  test('the same data through a clean network verifies on every path', async () => {
+    await using f = await startSyncFixture();
+    const objects = data();
+    await f.s3.putObjects(objects);
+    const result = await f.sync({ tuning });
+    expect(result.status).toBe('SUCCEEDED');
+    for (const [key, body] of objects) expect(await sha256File(join(f.root, key))).toBe(sha256(body));
+  });
+
+  test('full-object SHA256/CRC32/CRC32C from HEAD are checked when the ETag is not an MD5', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const bodies: Record<string, Buffer> = {
+      'sha.bin': seededBytes(4 * CHUNK + 1, 4),
+      'crc32.bin': seededBytes(2 * CHUNK + 1, 5),
+      'crc32c.txt': seededBytes(777, 6),
+      'bad-sha.bin': seededBytes(2 * CHUNK + 3, 7),
+    };
+    await f.s3.putObjects(Object.entries(bodies));
+    const checksums: Record<string, [string, string]> = {
+      'sha.bin': ['SHA256', createHash('sha256').update(bodies['sha.bin']!).digest('base64')],
+      'crc32.bin': ['CRC32', crcBase64(crc32(bodies['crc32.bin']!))],
+      'crc32c.txt': ['CRC32C', crcBase64(crc32c(bodies['crc32c.txt']!))],
+      'bad-sha.bin': ['SHA256', createHash('sha256').update('something else').digest('base64')],
+    };
+    const multipartEtag = (key: string) => `"${createHash('md5').update(key).digest('hex')}-2"`;
+    const listing = listingXml(
+      f.s3.bucket,
+      Object.entries(bodies).map(([key, body]) => ({ key, etag: multipartEtag(key), size: body.length, checksumAlgorithm: checksums[key]![0] })),
+    );
+    proxy.setRule((req) => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'HEAD') {
+        const [algorithm, value] = checksums[req.key]!;
+        return {
+          kind: 'respond',
+          status: 200,
+          body: '',
+          headers: { etag: multipartEtag(req.key), [`x-amz-checksum-${algorithm.toLowerCase()}`]: value, 'x-amz-checksum-type': 'FULL_OBJECT' },
+        };
+      }
+      return undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['sha.bin', 'crc32.bin', 'crc32c.txt']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key))).toBe(sha256(bodies[key]!));
+    }
+    expect(rows.get('bad-sha.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0 });
+    expect(rows.get('bad-sha.bin')?.error).toMatch(/^verification failed: SHA256 mismatch: expected /);
+    expect(existsSync(join(f.root, 'bad-sha.bin'))).toBe(false);
+    expect(existsSync(join(f.root, 'bad-sha.bin.partial'))).toBe(false);
+    expect(f.s3.counts.heads).toBe(0); // answered by the proxy
+  });
+});
