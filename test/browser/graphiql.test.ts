@@ -40,6 +40,7 @@ async function runInGraphiql(page: Page, url: string, query: string, field: stri
 }
 
 const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`test/browser/graphiql.test.ts SKIPPED: ${CHROMIUM} is not installed (CI installs it in .ci/run)`);
 const title = hasChromium
   ? 'GraphiQL at /graphql runs a jobs query, a triggerJob mutation and a syncProgress subscription that shows the sync, with no request off the machine'
   : `GraphiQL in a browser: SKIPPED because ${CHROMIUM} is not installed (CI installs it in .ci/run)`;
