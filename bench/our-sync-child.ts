@@ -39,6 +39,8 @@ export interface OurSyncStats {
   error: string | null;
   /** process.hrtime of the run's start and end in µs (the clock of a .cpuprofile's timestamps). */
   runWindowUs: [number, number];
+  /** process.memoryUsage() (MB) at the sample with the highest RSS during the run, sampled every 50 ms. */
+  memoryAtPeak: Record<string, number>;
 }
 
 const started = performance.now();
@@ -87,6 +89,11 @@ const startupMs = performance.now() - started;
 const controller = new AbortController();
 const runStart = performance.now();
 const runStartUs = Number(process.hrtime.bigint() / 1000n);
+let memoryAtPeak: NodeJS.MemoryUsage = process.memoryUsage();
+const sampler = setInterval(() => {
+  const now = process.memoryUsage();
+  if (now.rss > memoryAtPeak.rss) memoryAtPeak = now;
+}, 50);
 let status: string = 'FAILED';
 let error: string | null = null;
 try {
@@ -96,6 +103,7 @@ try {
 }
 const runMs = performance.now() - runStart;
 const runEndUs = Number(process.hrtime.bigint() / 1000n);
+clearInterval(sampler);
 
 const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
 const stats: OurSyncStats = {
@@ -109,6 +117,7 @@ const stats: OurSyncStats = {
   bytesDone: after.bytesDone,
   error: error ?? after.error,
   runWindowUs: [runStartUs, runEndUs],
+  memoryAtPeak: Object.fromEntries(Object.entries(memoryAtPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
 };
 await writeFile(options.statsFile, JSON.stringify(stats));
 await orm.close();

@@ -51,6 +51,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         engine: stats.engine ?? undefined,
         processWallMs: result.wallMs,
         baselineRssKb: stats.baselineRssKb,
+        memoryAtPeak: stats.memoryAtPeak,
       };
     },
   };

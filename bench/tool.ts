@@ -30,6 +30,8 @@ export interface ToolRun {
   processWallMs?: number;
   /** Our sync only: RSS after start-up, before the run. */
   baselineRssKb?: number;
+  /** Our sync only: process.memoryUsage() in MB when RSS peaked. */
+  memoryAtPeak?: Record<string, number>;
 }
 
 export interface Tool {
