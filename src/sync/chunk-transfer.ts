@@ -1,7 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
-import { createWorkerDigestFollower } from './hash-worker.js';
 import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishFile, removeQuietly, sizeOf } from './local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
@@ -25,6 +24,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }
     const from = resumeOffset(item.lastPosition, await sizeOf(item.partialPath), remote.size);
     file = await open(item.partialPath, from > 0 ? 'r+' : 'w+');
+    // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
+    if (from === 0) await file.truncate(remote.size);
     if (!(await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) {
       ctx.jobGone();
       return { status: 'CANCELLED' };
@@ -43,7 +44,9 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       follower?.advance(end);
       checkpoints.request(end);
     });
+    const waitStarted = performance.now();
     await checkpoints.idle();
+    ctx.stats.checkpointWaitMs += performance.now() - waitStarted;
     if (failure !== undefined) throw failure;
     if (checkpoints.gone || prefix.end < remote.size) {
       follower?.close();
@@ -84,7 +87,7 @@ interface Follower {
 
 /** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
 function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Follower | null {
-  if (item.remote.size >= ctx.workerHashMinBytes) return createWorkerDigestFollower(item.partialPath, expected);
+  if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(item.partialPath, expected);
   const digester = createDigester(expected);
   return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
 }

@@ -6,11 +6,10 @@ import type { Expected } from './checksum.js';
  * and from the compiled dist. It reads the file back (page cache) as its written prefix grows.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
 const zlib = require('node:zlib');
-const { path, algorithm } = workerData;
 let crcTable;
 function crc32c(data, value) {
   if (!crcTable) {
@@ -21,32 +20,40 @@ function crc32c(data, value) {
   for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;
 }
-let crc = 0;
-const hash = algorithm === 'CRC32' || algorithm === 'CRC32C' ? null : createHash(algorithm === 'MD5' ? 'md5' : algorithm.toLowerCase());
-const update = (data) => {
-  if (hash) hash.update(data);
-  else crc = algorithm === 'CRC32' ? zlib.crc32(data, crc) : crc32c(data, crc);
-};
-const digest = () => {
-  if (hash) return hash.digest(algorithm === 'MD5' ? 'hex' : 'base64');
-  const out = Buffer.alloc(4); out.writeUInt32BE(crc >>> 0); return out.toString('base64');
-};
-const fd = openSync(path, 'r');
 const buffer = Buffer.allocUnsafe(1 << 20);
-let hashed = 0, target = 0, finish = -1;
-parentPort.on('message', (message) => {
+const files = new Map();
+function open(id, path, algorithm) {
+  const hash = algorithm === 'CRC32' || algorithm === 'CRC32C' ? null : createHash(algorithm === 'MD5' ? 'md5' : algorithm.toLowerCase());
+  files.set(id, { fd: openSync(path, 'r'), algorithm, hash, crc: 0, hashed: 0, target: 0, finish: -1 });
+}
+function close(id) {
+  const file = files.get(id);
+  if (file) { files.delete(id); closeSync(file.fd); }
+}
+function digest(file) {
+  if (file.hash) return file.hash.digest(file.algorithm === 'MD5' ? 'hex' : 'base64');
+  const out = Buffer.alloc(4); out.writeUInt32BE(file.crc >>> 0); return out.toString('base64');
+}
+parentPort.on('message', (m) => {
   try {
-    if (message.finish !== undefined) finish = message.finish;
-    target = Math.max(target, message.upTo ?? 0, finish);
-    while (hashed < target) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, target - hashed), hashed);
-      if (n === 0) throw new Error('file ended at ' + hashed + ' while verifying');
-      update(buffer.subarray(0, n));
-      hashed += n;
+    if (m.open) open(m.id, m.open.path, m.open.algorithm);
+    if (m.close) return close(m.id);
+    const file = files.get(m.id);
+    if (!file) return;
+    if (m.finish !== undefined) file.finish = m.finish;
+    file.target = Math.max(file.target, m.upTo ?? 0, file.finish);
+    while (file.hashed < file.target) {
+      const n = readSync(file.fd, buffer, 0, Math.min(buffer.length, file.target - file.hashed), file.hashed);
+      if (n === 0) throw new Error('file ended at ' + file.hashed + ' while verifying');
+      const data = buffer.subarray(0, n);
+      if (file.hash) file.hash.update(data);
+      else file.crc = file.algorithm === 'CRC32' ? zlib.crc32(data, file.crc) : crc32c(data, file.crc);
+      file.hashed += n;
     }
-    if (finish >= 0 && hashed >= finish) { closeSync(fd); parentPort.postMessage({ digest: digest() }); }
+    if (file.finish >= 0 && file.hashed >= file.finish) { close(m.id); parentPort.postMessage({ id: m.id, digest: digest(file) }); }
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    close(m.id);
+    parentPort.postMessage({ id: m.id, error: String((error && error.message) || error) });
   }
 });
 `;
@@ -55,37 +62,63 @@ parentPort.on('message', (message) => {
 const WORKER_ALGORITHMS = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
 
 /**
- * Hashes a large `.partial` file on a worker thread as its contiguous prefix grows, keeping the
- * hash's CPU time off the thread that drives the downloads. Same interface as the in-thread follower.
+ * One worker thread per run that hashes large `.partial` files as their contiguous prefixes grow,
+ * keeping the hashes' CPU time off the thread that drives the downloads (one isolate, however many
+ * large objects are in flight). Created on first use; `close()` ends it.
  */
-export function createWorkerDigestFollower(path: string, expected: Expected) {
-  if (!WORKER_ALGORITHMS.has(expected.algorithm)) return null;
-  const want = 'hex' in expected ? expected.hex : expected.value;
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, algorithm: expected.algorithm } });
-  worker.unref();
-  const result = new Promise<string>((resolve, reject) => {
-    worker.once('message', (message: { digest?: string; error?: string }) =>
-      message.digest !== undefined ? resolve(message.digest) : reject(new Error(message.error)),
-    );
-    worker.once('error', reject);
-  });
-  result.catch(() => {});
+export function createHashPool() {
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
+
+  const start = () => {
+    const created = new Worker(WORKER_SOURCE, { eval: true });
+    created.unref();
+    created.on('message', (message: { id: number; digest?: string; error?: string }) => {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.digest !== undefined) waiter?.resolve(message.digest);
+      else waiter?.reject(new Error(message.error));
+    });
+    created.on('error', (error) => {
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+      worker = null;
+    });
+    return created;
+  };
 
   return {
-    advance(end: number) {
-      worker.postMessage({ upTo: end });
+    /** A follower for one file, or null when the algorithm is not one the worker knows. */
+    follow(path: string, expected: Expected) {
+      if (!WORKER_ALGORITHMS.has(expected.algorithm)) return null;
+      const want = 'hex' in expected ? expected.hex : expected.value;
+      const id = nextId++;
+      const thread = (worker ??= start());
+      thread.postMessage({ id, open: { path, algorithm: expected.algorithm } });
+      const result = new Promise<string>((resolve, reject) => pending.set(id, { resolve, reject }));
+      result.catch(() => {});
+      return {
+        advance(end: number) {
+          thread.postMessage({ id, upTo: end });
+        },
+        async finish(size: number): Promise<string | null> {
+          thread.postMessage({ id, finish: size });
+          const actual = await result;
+          return actual === want ? null : `${expected.algorithm} mismatch: expected ${want}, got ${actual}`;
+        },
+        close() {
+          pending.delete(id);
+          thread.postMessage({ id, close: true });
+        },
+      };
     },
-    async finish(size: number): Promise<string | null> {
-      worker.postMessage({ finish: size });
-      try {
-        const actual = await result;
-        return actual === want ? null : `${expected.algorithm} mismatch: expected ${want}, got ${actual}`;
-      } finally {
-        void worker.terminate();
-      }
-    },
-    close() {
-      void worker.terminate();
+    async close() {
+      const current = worker;
+      worker = null;
+      if (current) await current.terminate();
     },
   };
 }
+
+export type HashPool = ReturnType<typeof createHashPool>;

@@ -9,6 +9,7 @@ import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
 import { transferChunkedObject } from './chunk-transfer.js';
+import { createHashPool } from './hash-worker.js';
 import { createLimiter, createSemaphore } from './limiter.js';
 import { ensureDir, isPresent, removeQuietly } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
@@ -107,6 +108,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     chunkParallelism: parallelism,
     chunkSlots: createSemaphore(slots),
     workerHashMinBytes: deps.tuning?.workerHashMinBytes ?? 64 * 1024 * 1024,
+    hashPool: createHashPool(),
     retry: config.retry,
     signal: controller.signal,
     logger,
@@ -216,6 +218,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   await batcher.flush();
   signal.removeEventListener('abort', onAbort);
   if (!deps.connector) connector.destroy();
+  await ctx.hashPool.close();
   stats.wallMs = performance.now() - started;
   if (gone) {
     logger.info({ runId, jobId: job.id }, 'job deleted during its sync run; stopped');

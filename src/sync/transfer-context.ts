@@ -2,6 +2,7 @@ import type { Logger } from '../config/logger.js';
 import type { ProgressKind } from '../events/progress-event.js';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { HashPool } from './hash-worker.js';
 import type { Semaphore } from './limiter.js';
 import type { RowBatcher } from './row-batcher.js';
 import type { RetryPolicy } from './retry.js';
@@ -11,8 +12,13 @@ import type { RemoteObject, S3Connector } from './s3-connector.js';
 export interface RunStats {
   wallMs: number;
   listMs: number;
-  /** Time spent making chunk checkpoints durable: fdatasync of the .partial file + the row commit. */
+  /**
+   * Sum of the durations of chunk checkpoints: fdatasync of the .partial file + the row commit. They
+   * run beside the transfers (the next chunks keep downloading), so this is not time the run waited.
+   */
   checkpointMs: number;
+  /** Time objects waited for their last checkpoint before verification: what checkpoints added to the run. */
+  checkpointWaitMs: number;
   checkpoints: number;
   /** Time spent in batched row commits (small objects, empty objects, failures). */
   batchCommitMs: number;
@@ -24,7 +30,7 @@ export interface RunStats {
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpoints: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
+  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
 }
 
 /** Everything one object's transfer needs from its run. */
@@ -40,8 +46,9 @@ export interface TransferContext {
   chunkParallelism: number;
   /** Ranged GETs in flight across all objects of the run. */
   chunkSlots: Semaphore;
-  /** Objects at least this large are hashed on a worker thread. */
+  /** Objects at least this large are hashed on the run's worker thread. */
   workerHashMinBytes: number;
+  hashPool: HashPool;
   retry: RetryPolicy;
   /** Aborts on cancel or when the job is deleted: no new chunk starts, retries stop. */
   signal: AbortSignal;
