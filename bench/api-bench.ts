@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { encodeCursor } from '../src/services/pagination.js';
-import type { ApiChildOptions, ApiChildReady } from './api-server-child.js';
+import type { ChildProcess } from 'node:child_process';
+import type { ApiChildOptions, ApiChildReady, LoopDelay } from './api-server-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
 import { childCommand } from './build-children.js';
 import type { S3Fixture } from './s3-fixture.js';
@@ -21,6 +22,8 @@ export interface ApiMeasurement {
   /** During-sync phase: object GETs the server answered in the window, and whether the run was still going at its end. */
   syncGets?: number;
   syncStillRunning?: boolean;
+  /** The service's event-loop delay (ms) during the measurement. */
+  loopDelay?: { p50: number; p99: number; max: number };
 }
 
 export interface ApiResult {
@@ -75,9 +78,14 @@ function requests(base: string, ready: ApiChildReady): Request[] {
   ];
 }
 
-async function cannon(request: Request, seconds: number): Promise<Omit<ApiMeasurement, 'route' | 'phase'>> {
+async function cannon(child: ChildProcess, request: Request, seconds: number): Promise<Omit<ApiMeasurement, 'route' | 'phase'>> {
+  child.send({ type: 'loop-start' });
   const result = await autocannon({ url: request.url, ...request.init, connections: CONNECTIONS, duration: seconds });
+  const delay = once(child, 'message').then(([m]) => m as LoopDelay);
+  child.send({ type: 'loop-stop' });
+  const { p50, p99, max } = await delay;
   return {
+    loopDelay: { p50, p99, max },
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
@@ -103,7 +111,14 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Pr
 }
 
 /** Starts a sync of the whole bench bucket through the public API, measures, then deletes the job (cancelling it). */
-async function duringSync(base: string, fixture: S3Fixture, request: Request, seconds: number, notes: string[]): Promise<ApiMeasurement | undefined> {
+async function duringSync(
+  child: ChildProcess,
+  base: string,
+  fixture: S3Fixture,
+  request: Request,
+  seconds: number,
+  notes: string[],
+): Promise<ApiMeasurement | undefined> {
   await fixture.counts(true);
   const created = await fetch(`${base}/api/v1/scheduler/create_job`, {
     method: 'POST',
@@ -119,7 +134,7 @@ async function duringSync(base: string, fixture: S3Fixture, request: Request, se
     const gotGets = await waitFor(async () => (await fixture.counts()).get > 0, 15_000);
     if (!gotGets) notes.push(`${request.route}: the sync made no object GET within 15 s`);
     await fixture.counts(true);
-    const figures = await cannon(request, seconds);
+    const figures = await cannon(child, request, seconds);
     const syncGets = (await fixture.counts(true)).get;
     const syncStillRunning = (await jobStatus(base, jobId)) === 'RUNNING';
     return { route: request.route, phase: 'during sync', ...figures, syncGets, syncStillRunning };
@@ -168,12 +183,12 @@ export async function runApiBench(opts: {
       else usable.push(request);
     }
     for (const request of usable) {
-      const m = { route: request.route, phase: 'idle' as const, ...(await cannon(request, seconds)) };
+      const m = { route: request.route, phase: 'idle' as const, ...(await cannon(child, request, seconds)) };
       result.measurements.push(m);
       log(`  ${m.route} idle: p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.requestsPerSecond.toFixed(0)} req/s`);
     }
     for (const request of usable) {
-      const m = await duringSync(base, fixture, request, seconds, notes);
+      const m = await duringSync(child, base, fixture, request, seconds, notes);
       if (!m) continue;
       result.measurements.push(m);
       log(`  ${m.route} during sync: p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.requestsPerSecond.toFixed(0)} req/s, ${m.syncGets} GETs served, still running: ${m.syncStillRunning}`);

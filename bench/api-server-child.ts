@@ -1,6 +1,7 @@
 // The service itself (buildApp) in its own process for the API benchmark, with one paused job holding
 // `rows` SyncObject rows inserted by one raw SQL statement in a transaction on the ORM's connection.
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -82,7 +83,24 @@ const stop = async () => {
   await app.stop();
   process.exit(0);
 };
+/** Event-loop delay of the service while a measurement runs: how long a ready request waits for the loop. */
+export interface LoopDelay {
+  type: 'loop';
+  p50: number;
+  p99: number;
+  max: number;
+}
+let loop: IntervalHistogram | undefined;
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stop') void stop();
+  else if (message.type === 'loop-start') {
+    loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+  } else if (message.type === 'loop-stop' && loop) {
+    loop.disable();
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    const reply: LoopDelay = { type: 'loop', p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) };
+    process.send?.(reply);
+  }
 });
 process.on('disconnect', () => void stop());

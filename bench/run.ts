@@ -92,7 +92,10 @@ try {
   if (listing.length) log(`  this service, time waiting for listings: ${listing.map((l) => `${l.scenario} ${(l.ms / 1000).toFixed(2)} s`).join(', ')}`);
   if (api) {
     log(`\nAPI (${api.rows} rows, ${api.connections} connection, ${api.seconds} s each): deep page (offset ${Math.floor(api.rows * 0.9)})`);
-    for (const m of api.measurements) log(`  ${m.route.padEnd(7)} ${m.phase.padEnd(11)} p50 ${m.p50} ms  p99 ${m.p99} ms  max ${m.max} ms  ${m.requestsPerSecond.toFixed(0)} req/s  non-2xx ${m.non2xx}`);
+    for (const m of api.measurements) {
+      const loop = m.loopDelay ? `  event-loop delay p99 ${m.loopDelay.p99} ms, max ${m.loopDelay.max} ms` : '';
+      log(`  ${m.route.padEnd(7)} ${m.phase.padEnd(11)} p50 ${m.p50} ms  p99 ${m.p99} ms  max ${m.max} ms  ${m.requestsPerSecond.toFixed(0)} req/s  non-2xx ${m.non2xx}${loop}`);
+    }
     for (const note of api.notes) log(`  note: ${note}`);
   }
   log(`\nTargets (reported, not asserted)\n${targetLines(verdicts)}`);
