@@ -1,5 +1,6 @@
 import type { ApiResult } from './api-bench.js';
 import type { ToolResult } from './harness.js';
+import { median } from './measure.js';
 
 export const PEERS = ['aws s3 sync', 'rclone copy'];
 export const OURS = 'this service';
@@ -87,8 +88,20 @@ export function targets(results: ToolResult[], api: ApiResult | undefined): Targ
   out.push(verdict('huge: peak RSS < 150 MB', huge, (v) => v < 150 * 1024, (v) => `${(v / 1024).toFixed(0)} MB`));
   for (const scenario of ['large', 'huge']) {
     const o = ours(scenario);
-    const share = o?.checkpointMs !== undefined && o.medianMs ? (100 * o.checkpointMs) / o.medianMs : undefined;
-    out.push(verdict(`${scenario}: checkpoints < 5% of sync time`, share, (v) => v < 5, (v) => `${v.toFixed(1)}%`));
+    if (!o?.medianMs || o.checkpointMs === undefined) {
+      out.push(verdict(`${scenario}: checkpoints < 5% of sync time`, undefined, () => false, () => ''));
+      continue;
+    }
+    const summed = (100 * o.checkpointMs) / o.medianMs;
+    const waits = o.runs.filter((r) => r.ok).map((r) => r.engine?.checkpointWaitMs);
+    // Judged on the time the run waited for checkpoints when the engine reports it (checkpoints
+    // overlap the downloads); the summed durations are shown beside it.
+    const wait = waits.every((w) => w !== undefined) ? (100 * median(waits as number[])) / o.medianMs : undefined;
+    out.push(
+      verdict(`${scenario}: checkpoints < 5% of sync time`, wait ?? summed, (v) => v < 5, (v) =>
+        wait === undefined ? `${v.toFixed(1)}% (summed durations)` : `run waited ${v.toFixed(1)}%; durations summed over objects ${summed.toFixed(1)}%`,
+      ),
+    );
   }
   out.push(verdict('API p99 < 20 ms idle', api?.idleP99, (v) => v < 20, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));
   out.push(verdict('API p99 < 50 ms during a sync', api?.busyP99, (v) => v < 50, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));

@@ -1,4 +1,5 @@
 // `npm run bench` / `npm run bench:quick`: see the Benchmarks section of the README.
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,9 @@ process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 try {
   const loadAtStart = loadavg();
+  const git = (cmd: string[]) => spawnSync('git', cmd, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).stdout?.trim() ?? '';
+  const revision = { commit: git(['rev-parse', '--short', 'HEAD']), srcChanged: git(['status', '--porcelain', 'src']).split('\n').filter(Boolean) };
+  log(`measuring src/ at ${revision.commit}${revision.srcChanged.length ? ` plus uncommitted changes: ${revision.srcChanged.join(', ')}` : ''}`);
   log(`bench (${profile.name}) in ${root}; ${cpus().length} CPUs, node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   const seedStart = performance.now();
   for (const [i, set] of profile.sets.entries()) await seedObjects(join(root, 'server'), BENCH_BUCKET, set, i * 100_000);
@@ -109,6 +113,7 @@ try {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAtStart, loadAtEnd },
     settings: { chunkSize, concurrency },
+    revision,
     scenarios: profile.scenarios.filter((s) => scenarios.includes(s)).map((s) => ({ ...s, timeoutMs: undefined })),
     results: results.map((r) => ({ ...r, ...ratios(results, r) })),
     api,
