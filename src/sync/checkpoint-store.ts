@@ -55,6 +55,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
     async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
       if (changes.length === 0) return;
       const now = new Date();
+      const platform = orm.em.getPlatform();
       await fork().transactional(async (em) => {
         const inserts = changes.filter((c) => !c.stored);
         if (inserts.length > 0) {
@@ -84,23 +85,25 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
             .execute('all', true);
           for (const row of rows as Array<{ id: number; key: string }>) ids.set(row.key, row.id);
         }
-        for (const { remote, stored, lastPosition } of changes) {
-          if (!stored) continue;
-          const affected = await em.nativeUpdate(
-            SyncObject,
-            { jobId, key: remote.key },
-            {
+        const updates = changes.filter((c) => c.stored);
+        for (let start = 0; start < updates.length; start += 200) {
+          const slice = updates.slice(start, start + 200);
+          const result = await em.getDriver().nativeUpdateMany(
+            SyncObject.name,
+            slice.map(({ stored }) => ({ id: stored!.id })),
+            slice.map(({ remote, stored, lastPosition }) => ({
               size: remote.size,
               etag: remote.etag,
-              lastModified: remote.lastModified,
+              lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
               lastPosition,
-              status: stored.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
+              status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
               error: null,
               runId,
-              updatedAt: now,
-            },
+              updatedAt: platform.processDateProperty(now),
+            })) as never,
+            { ctx: em.getTransactionContext() },
           );
-          if (affected === 0) throw new JobGoneError(`job ${jobId} was deleted`);
+          if ((result.affectedRows ?? slice.length) < slice.length) throw new JobGoneError(`job ${jobId} was deleted`);
         }
       });
     },
