@@ -53,20 +53,28 @@ try {
   if (scenario.noop) await run('initial');
   const [windowStart, windowEnd] = (await run('profiled')).runWindowUs;
 
-  const file = (await readdir(profiles)).find((f) => f.endsWith('.cpuprofile'))!;
-  const data = JSON.parse(await readFile(join(profiles, file), 'utf8')) as {
-    nodes: ProfileNode[];
-    startTime: number;
-    samples: number[];
-    timeDeltas: number[];
-  };
-  // Only the samples taken during the run (start-up, module loading and the database open are left out).
+  // One .cpuprofile per thread: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, thread 0 is the main one.
+  const files = (await readdir(profiles)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  for (const file of files) {
+    const thread = Number(file.split('.')[4]);
+    await summarise(join(profiles, file), thread === 0 ? 'main thread' : `worker thread ${thread}`, thread === 0 ? 30 : 8, [windowStart, windowEnd]);
+  }
+  console.log(`\nprofiles kept in ${profiles} (open them in Chrome DevTools); the rest of ${root} is removed`);
+} finally {
+  await fixture.stop();
+  await rm(join(root, 'server'), { recursive: true, force: true });
+  await rm(join(root, 'dest'), { recursive: true, force: true });
+}
+
+/** Self time of the samples taken during the run (start-up and the database open are left out). */
+async function summarise(path: string, label: string, functions: number, [from, to]: number[]): Promise<void> {
+  const data = JSON.parse(await readFile(path, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
   const msById = new Map<number, number>();
   let at = data.startTime;
   for (const [i, nodeId] of data.samples.entries()) {
     const delta = data.timeDeltas[i] ?? 0;
     at += delta;
-    if (at >= windowStart && at <= windowEnd) msById.set(nodeId, (msById.get(nodeId) ?? 0) + delta / 1000);
+    if (at >= from! && at <= to!) msById.set(nodeId, (msById.get(nodeId) ?? 0) + delta / 1000);
   }
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
@@ -81,11 +89,6 @@ try {
   }
   const top = (map: Map<string, number>, n: number) =>
     [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `  ${ms.toFixed(0).padStart(6)} ms  ${k}`).join('\n');
-  console.log(`\nself time during the run (${((windowEnd - windowStart) / 1000).toFixed(0)} ms) by package:\n${top(byPackage, 15)}`);
-  console.log(`\nself time by function:\n${top(byFunction, 30)}`);
-  console.log(`\nprofile: ${join(profiles, file)} (kept; the rest of ${root} is removed)`);
-} finally {
-  await fixture.stop();
-  await rm(join(root, 'server'), { recursive: true, force: true });
-  await rm(join(root, 'dest'), { recursive: true, force: true });
+  console.log(`\n${label}, self time during the run (${((to! - from!) / 1000).toFixed(0)} ms), by package:\n${top(byPackage, functions === 30 ? 15 : 5)}`);
+  console.log(`${label}, by function:\n${top(byFunction, functions)}`);
 }
