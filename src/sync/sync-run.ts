@@ -204,7 +204,9 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const limiter = createLimiter(config.syncConcurrency);
   let listingError: string | null = null;
   try {
-    await mkdir(jobRoot, { recursive: true });
+    await mkdir(jobRoot, { recursive: true }).catch((error: unknown) => {
+      throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+    });
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();
@@ -216,6 +218,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   } catch (error) {
     if (error instanceof JobGoneError) jobGone();
+    else if ((error as { local?: boolean }).local) listingError = (error as Error).message;
     else if (!controller.signal.aborted) listingError = `listing failed: ${describe(error)}`;
   }
   await limiter.drain();

@@ -45,6 +45,37 @@ describe('cancellation', () => {
     expect(await sha256File(join(f.root, 'later.txt'))).toBe(sha256('queued behind big'));
   });
 
+  test('a run row left RUNNING (its process died) is executed again by id and resumes; a finished run is left alone', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    const big = seededBytes(20 * CHUNK, 8);
+    await f.s3.putObject('big.bin', big);
+    const connector = f.connectorVia(proxy.endpoint);
+    const execute = createRunExecutor({ orm: f.orm, bus: f.bus, config: f.config, logger: pino({ level: 'silent' }), connector });
+    const runId = await f.createRun();
+    const controller = new AbortController();
+    const unlisten = f.bus.on((e) => {
+      if (e.kind === 'CHUNK' && e.bytesTransferred >= 2 * CHUNK) controller.abort();
+    }, f.jobId);
+    expect(await execute(runId, controller.signal)).toBe('CANCELLED');
+    unlisten();
+    const checkpoint = (await f.row('big.bin'))!.lastPosition;
+    // As if the process had died before recording the end of the run:
+    await f.orm.em.fork().nativeUpdate(SyncRun, { id: runId }, { status: 'RUNNING', finishedAt: null });
+
+    f.s3.resetCounts();
+    expect(await execute(runId, new AbortController().signal)).toBe('SUCCEEDED');
+    expect(f.s3.counts.getRanges[0]?.range).toBe(`bytes=${checkpoint}-${checkpoint + CHUNK - 1}`);
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+    const run = await f.orm.em.fork().findOneOrFail(SyncRun, { id: runId });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: 1, objectsDone: 1, bytesDone: big.length });
+
+    f.s3.resetCounts();
+    expect(await execute(runId, new AbortController().signal)).toBe('SUCCEEDED');
+    expect(f.s3.counts.requests).toBe(0);
+  });
+
   test('deleting the job mid-run stops the run quietly (no throw, no rows left)', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
