@@ -49,3 +49,23 @@ export function createSemaphore(limit: number) {
 }
 
 export type Semaphore = ReturnType<typeof createSemaphore>;
+
+/**
+ * Iterates `source` one item ahead: the next page of a listing is requested while the current one
+ * is being processed, so listing latency overlaps with the work.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = iterator.next();
+      next.catch(() => {});
+      yield result.value;
+    }
+  } finally {
+    void next.then(() => iterator.return?.(), () => {});
+  }
+}

@@ -10,7 +10,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
 import { transferChunkedObject } from './chunk-transfer.js';
 import { createHashPool } from './hash-worker.js';
-import { createLimiter, createSemaphore } from './limiter.js';
+import { createLimiter, createSemaphore, readAhead } from './limiter.js';
 import { ensureDir, isPresent, removeQuietly } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
@@ -210,7 +210,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();
-    for await (const page of connector.listPages(job.bucketName, job.prefix, controller.signal)) {
+    for await (const page of readAhead(connector.listPages(job.bucketName, job.prefix, controller.signal))) {
       stats.listMs += performance.now() - listStarted;
       if (controller.signal.aborted) break;
       await handlePage(page);
