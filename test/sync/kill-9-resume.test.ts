@@ -50,8 +50,13 @@ describe('kill -9 during a sync, then run again', () => {
   test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    // Latency makes the transfer long enough to be killed in the middle.
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 15 } : undefined));
+    // Latency makes the transfer long enough to be killed in the middle; the last chunks are much
+    // slower, so the run is still going when the last kill point (30 chunks) is reached.
+    proxy.setRule((req) => {
+      if (req.method !== 'GET' || !req.key) return undefined;
+      const start = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      return { kind: 'latency', ms: start >= 36 * CHUNK ? 400 : 15 };
+    });
     const big = seededBytes(BIG_CHUNKS * CHUNK + 321, 7);
     const smalls: Array<[string, Buffer]> = Array.from({ length: 6 }, (_, i) => [`small/${i}.txt`, seededBytes(5000 + i, i)]);
     await f.s3.putObjects([['big.bin', big], ...smalls]);
