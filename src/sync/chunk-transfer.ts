@@ -22,7 +22,11 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
       return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
     }
-    const from = resumeOffset(item.lastPosition, await sizeOf(item.partialPath), remote.size);
+    const partialSize = await sizeOf(item.partialPath);
+    if (partialSize === undefined && item.lastPosition === remote.size && (await isInPlace(item))) {
+      return { status: 'PROCESSED' };
+    }
+    const from = resumeOffset(item.lastPosition, partialSize, remote.size);
     file = await open(item.partialPath, from > 0 ? 'r+' : 'w+');
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
@@ -77,6 +81,22 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     // The partial file and its checkpoint stay: the next run resumes from there.
     return { status: 'FAILED', error: describe(error) };
   }
+}
+
+/**
+ * A crash between the rename and the row commit leaves a complete checkpoint, no partial file and
+ * the file in place. It is this version when its size and its mtime (set right after the rename)
+ * are the object's; otherwise the object is fetched again.
+ */
+async function isInPlace(item: WorkItem): Promise<boolean> {
+  const info = await stat(item.finalPath).catch(() => null);
+  return (
+    info !== null &&
+    info.isFile() &&
+    info.size === item.remote.size &&
+    item.remote.lastModified !== null &&
+    Math.floor(info.mtimeMs / 1000) === Math.floor(item.remote.lastModified.getTime() / 1000)
+  );
 }
 
 interface Follower {

@@ -1,7 +1,8 @@
-import { stat, truncate, unlink } from 'node:fs/promises';
+import { stat, truncate, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
@@ -68,6 +69,26 @@ describe('re-running a sync', () => {
     for (const [key, body] of objects.filter(([k]) => !k.endsWith('/'))) {
       expect(await sha256File(join(f.root, key)), key).toBe(sha256(body));
     }
+  });
+
+  test('a crash between the rename and the row commit: the file in place is kept when size and mtime match, else refetched', async () => {
+    await using f = await startSyncFixture();
+    const big = seededBytes(4 * CHUNK + 1, 21);
+    await f.s3.putObjects([['big.bin', big], ['other.bin', seededBytes(3 * CHUNK, 22)]]);
+    await f.sync();
+    // The state such a crash leaves: last checkpoint == size, no .partial, row not yet PROCESSED.
+    await f.orm.em.fork().nativeUpdate(SyncObject, { jobId: f.jobId }, { status: 'PROCESSING' });
+    await utimes(join(f.root, 'other.bin'), new Date(0), new Date(0)); // as if the crash came before utimes
+
+    f.s3.resetCounts();
+    const second = await f.sync();
+    expect(second.status).toBe('SUCCEEDED');
+    expect(new Set(f.s3.counts.getRanges.map((g) => g.key))).toEqual(new Set(['other.bin']));
+    expect((await f.rows()).map((r) => [r.key, r.status])).toEqual([
+      ['big.bin', 'PROCESSED'],
+      ['other.bin', 'PROCESSED'],
+    ]);
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
   });
 
   test('an object changed at the source (same size, new content) is downloaded again', async () => {
