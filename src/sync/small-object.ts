@@ -8,7 +8,8 @@ import type { TransferContext, TransferOutcome, WorkItem } from './transfer-cont
 /**
  * The fast path for an object that fits in one chunk: one GET (no Range header) streamed into the
  * .partial file with its checksum computed inline, verified, renamed into place. No intermediate
- * checkpoint; the caller commits the final row in a batch with other small objects.
+ * checkpoint; the file is fdatasync'ed, then the caller commits the final row in a batch with
+ * other small objects.
  */
 export async function transferSmallObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
@@ -21,6 +22,10 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
       whole: true,
       onWritten: (data) => digester?.update(data),
     });
+    // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
+    const syncStarted = performance.now();
+    await file.datasync();
+    ctx.stats.fileSyncMs += performance.now() - syncStarted;
     await file.close();
     file = undefined;
     const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;

@@ -20,6 +20,8 @@ export interface RunStats {
   /** Time objects waited for their last checkpoint before verification: what checkpoints added to the run. */
   checkpointWaitMs: number;
   checkpoints: number;
+  /** Sum of the fdatasync times of small (single-GET) files before their batched row commit. */
+  fileSyncMs: number;
   /** Time spent in batched row commits (small objects, empty objects, failures). */
   batchCommitMs: number;
   batchCommits: number;
@@ -30,7 +32,7 @@ export interface RunStats {
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
+  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
 }
 
 /** Everything one object's transfer needs from its run. */
