@@ -24,6 +24,8 @@ export interface OurSyncOptions {
   /** Reuse this job (a rerun); otherwise a new job with this id is created. */
   jobId: string;
   statsFile: string;
+  /** Engine tuning to explore (`--tuning=<json>` of bench/run.ts); the benchmark's figures use the defaults. */
+  tuning?: Record<string, number>;
 }
 
 export interface OurSyncStats {
@@ -71,7 +73,7 @@ const logger = createLogger('info', {
 });
 const orm = await initOrm(config.dbUrl);
 const bus = createEventBus();
-const execute = createRunExecutor({ orm, bus, config, logger });
+const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning });
 
 const em = orm.em.fork();
 let job = await em.findOne(Job, { id: options.jobId });

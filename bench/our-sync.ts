@@ -11,7 +11,7 @@ export const CONCURRENCY = 8;
 const EXECUTOR = new URL('../src/sync/run-executor.ts', import.meta.url);
 
 /** Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself. */
-export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY): Tool {
+export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY, tuning?: Record<string, number>): Tool {
   return {
     name: 'this service',
     timing: `the run inside the child (createRunExecutor call to return; ${build ? 'compiled JS' : 'through tsx'}); start-up and DB open are reported apart`,
@@ -33,6 +33,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         concurrency,
         jobId,
         statsFile: join(target.workDir, 'stats.json'),
+        tuning,
       };
       const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {
         timeoutMs: target.timeoutMs,

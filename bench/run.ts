@@ -26,6 +26,9 @@ const numberArg = (name: string) => {
 /** `--chunk-mib=16 --concurrency=4`: try other settings than the defaults (8 MiB, 8). */
 const chunkSize = (numberArg('chunk-mib') ?? CHUNK_SIZE / 2 ** 20) * 2 ** 20;
 const concurrency = numberArg('concurrency') ?? CONCURRENCY;
+/** `--tuning='{"workerHashMinBytes":67108864}'`: the engine's SyncTuning, to explore its knobs. */
+const tuningArg = args.find((a) => a.startsWith('--tuning='))?.slice('--tuning='.length);
+const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : undefined;
 const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));
 const log = (line: string) => console.log(line);
 const started = Date.now();
@@ -61,7 +64,8 @@ try {
 
   const build = await buildChildren();
   log(build ? 'our code compiled to JS for the run (as npm start runs it)' : 'our code runs through tsx');
-  const tools = [ourSync(build, chunkSize, concurrency), awsCli, rclone];
+  const tools = [ourSync(build, chunkSize, concurrency, tuning), awsCli, rclone];
+  if (tuning) log(`engine tuning: ${JSON.stringify(tuning)}`);
   const available = await Promise.all(tools.map(async (tool) => ({ tool, skipped: await tool.unavailable() })));
   for (const { tool, skipped } of available) if (skipped) log(`skipping ${tool.name}: ${skipped}`);
 
@@ -112,7 +116,7 @@ try {
     profile: profile.name,
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAtStart, loadAtEnd },
-    settings: { chunkSize, concurrency },
+    settings: { chunkSize, concurrency, tuning },
     revision,
     scenarios: profile.scenarios.filter((s) => scenarios.includes(s)).map((s) => ({ ...s, timeoutMs: undefined })),
     results: results.map((r) => ({ ...r, ...ratios(results, r) })),
