@@ -213,7 +213,10 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     for await (const page of readAhead(connector.listPages(job.bucketName, job.prefix, controller.signal))) {
       stats.listMs += performance.now() - listStarted;
       if (controller.signal.aborted) break;
-      await handlePage(page);
+      await handlePage(page).catch((error: unknown) => {
+        if (error instanceof JobGoneError) throw error;
+        throw Object.assign(new Error(`recording the listing failed: ${describe(error)}`), { local: true });
+      });
       listStarted = performance.now();
     }
   } catch (error) {
