@@ -126,6 +126,8 @@ export async function runScenario(
           record.error = `destination holds ${record.files} files / ${record.bytes} bytes, expected ${expected.files} / ${expected.bytes}`;
         }
         result.runs.push(record);
+        // Unlinked at once, a tool's dirty pages are dropped instead of being written back during the next tool's run.
+        if (!scenario.noop) await rm(target.dest, { recursive: true, force: true });
         const c = record.counts;
         log(`  ${tool.name} run ${n + 1}: ${(record.wallMs / 1000).toFixed(3)} s, GET ${c.get} HEAD ${c.head} LIST ${c.list}${record.ok ? '' : ` FAILED ${record.error}`}`);
       }
