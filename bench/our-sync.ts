@@ -48,7 +48,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         maxRssKb: stats.maxRssKb,
         ok: !runError,
         error: runError,
-        checkpointMs: stats.engine ? (stats.engine.checkpointMs ?? 0) + (stats.engine.batchCommitMs ?? 0) : undefined,
+        checkpointMs: stats.engine ? (stats.engine.checkpointMs ?? 0) + (stats.engine.fileSyncMs ?? 0) + (stats.engine.batchCommitMs ?? 0) : undefined,
         engine: stats.engine ?? undefined,
         processWallMs: result.wallMs,
         baselineRssKb: stats.baselineRssKb,

@@ -91,7 +91,7 @@ try {
   if (results.length) {
     log(table(results, titles));
     log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
-    log('commit ms: chunk checkpoints (fdatasync + row commit) plus batched row commits, summed over objects in flight.');
+    log('commit ms: chunk checkpoints (fdatasync + row commit), small files\' fdatasync and batched row commits, summed over objects in flight.');
     for (const tool of [...tools, rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
   }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
