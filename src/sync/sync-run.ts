@@ -22,7 +22,7 @@ import { transferSmallObject } from './small-object.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
 export interface SyncTuning {
-  /** Ranged GETs of one large object in flight (default 8). */
+  /** Ranged GETs of one large object in flight (default: all the run's chunk slots). */
   chunkParallelism?: number;
   /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
   chunkSlots?: number;
@@ -76,8 +76,10 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     gone = true;
     controller.abort();
   };
-  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? 8);
   const slots = Math.max(1, deps.tuning?.chunkSlots ?? Math.max(16, 2 * config.syncConcurrency));
+  // Latency-bound links need many ranges in flight for one object (bandwidth-delay product);
+  // several large objects share the slots.
+  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? slots);
   const connector =
     deps.connector ??
     createS3Connector({

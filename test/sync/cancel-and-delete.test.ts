@@ -49,7 +49,7 @@ describe('cancellation', () => {
     await using f = await startSyncFixture({ concurrency: 1 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
     proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
-    const big = seededBytes(20 * CHUNK, 8);
+    const big = seededBytes(40 * CHUNK, 8);
     await f.s3.putObject('big.bin', big);
     const connector = f.connectorVia(proxy.endpoint);
     const execute = createRunExecutor({ orm: f.orm, bus: f.bus, config: f.config, logger: pino({ level: 'silent' }), connector });
