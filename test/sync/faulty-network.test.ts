@@ -37,7 +37,7 @@ describe('sync through a faulty network', () => {
       if (req.key === 's/one.txt') oneRanges.push(req.headers.range);
       return plans[req.key]?.[count - 1];
     });
-    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint, { socketTimeoutMs: 500 }) });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint, { socketTimeoutMs: 1000 }) });
 
     expect(result.run.error).toBeNull();
     expect(result.status).toBe('SUCCEEDED');
