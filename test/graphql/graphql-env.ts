@@ -5,20 +5,6 @@ import WebSocket from 'ws';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-/**
- * Creating a job starts a sync run; these tests don't need S3, so it points at a closed loopback
- * port with dummy credentials: the run fails fast and nothing leaves the machine.
- */
-const OFFLINE_S3_ENV: Record<string, string> = {
-  AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
-  S3_FORCE_PATH_STYLE: 'true',
-  AWS_REGION: 'us-east-1',
-  RETRY_COUNT: '0',
-};
-process.env.AWS_ACCESS_KEY_ID ??= 'offline';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'offline';
-process.env.AWS_EC2_METADATA_DISABLED = 'true';
-
 export const TOKEN = 'test-token-0123456789abcdef';
 
 export interface GraphqlTestApp extends AsyncDisposable {
@@ -33,7 +19,7 @@ export interface GraphqlTestApp extends AsyncDisposable {
  * graphql-ws mounted on one http.Server) on a loopback port, with S3 offline.
  */
 export async function startGraphqlApp(env: Record<string, string> = {}): Promise<GraphqlTestApp> {
-  const app = await startTestApp({ env: { ...OFFLINE_S3_ENV, ...env } });
+  const app = await startTestApp({ env });
   return { app, graphqlUrl: app.graphqlUrl, wsUrl: app.wsUrl, stop: app.stop, [Symbol.asyncDispose]: app.stop };
 }
 

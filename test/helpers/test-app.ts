@@ -7,7 +7,7 @@ import type { Logger } from '../../src/config/logger.js';
 import type { Orm } from '../../src/db/orm.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { JobRunner } from '../../src/scheduler/job-runner-types.js';
-import { buildApp, type App } from '../../src/server.js';
+import { buildApp, type App, type BuildAppOptions } from '../../src/server.js';
 import type { Services } from '../../src/services/services.js';
 
 export interface TestApp {
@@ -33,7 +33,17 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** A logger to capture log lines; by default LOG_LEVEL=silent. */
   logger?: Logger;
+  /** Swaps parts of the app: a hand-driven `execute` instead of the sync engine, another bus `eventTarget`. */
+  build?: Pick<BuildAppOptions, 'execute' | 'eventTarget'>;
 }
+
+/** S3 at a closed loopback port: a run fails fast (no retries) and nothing leaves the machine. */
+const OFFLINE_S3_ENV = {
+  AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+  S3_FORCE_PATH_STYLE: 'true',
+  AWS_REGION: 'us-east-1',
+  RETRY_COUNT: '0',
+};
 
 /**
  * A real server on an ephemeral loopback port with a fresh SQLite file (migrations run by initOrm).
@@ -46,7 +56,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const env = options.env ?? {};
   // A job created in a test starts a run at once: unless the test brings its own S3 server, point
   // S3 at a closed loopback port so a run fails fast instead of reaching for real AWS.
-  const offlineS3 = env.AWS_ENDPOINT_URL_S3 || env.S3_ENDPOINT ? {} : { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', S3_FORCE_PATH_STYLE: 'true' };
+  const offlineS3 = env.AWS_ENDPOINT_URL_S3 || env.S3_ENDPOINT ? {} : OFFLINE_S3_ENV;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -56,7 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...offlineS3,
     ...env,
   });
-  const app = await buildApp(config, { logger: options.logger, stopGraceMs: 2_000 });
+  const app = await buildApp(config, { ...options.build, logger: options.logger, stopGraceMs: 2_000 });
   const { port } = await app.start();
 
   let stopped = false;

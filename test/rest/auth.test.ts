@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
+import { validJob } from './rest-env.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const UNKNOWN_JOB = '00000000-0000-4000-8000-000000000000';
@@ -17,7 +17,7 @@ const PROTECTED: Array<[string, string, unknown]> = [
 describe('with API_TOKEN set', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ env: { ...OFFLINE_S3_ENV, API_TOKEN: TOKEN } });
+    app = await startTestApp({ env: { API_TOKEN: TOKEN } });
   });
   afterAll(async () => {
     await app.stop();
@@ -60,7 +60,7 @@ describe('with API_TOKEN set', () => {
 
 describe('without API_TOKEN', () => {
   it('serves every route without a header', async () => {
-    await using app = await startTestApp({ env: OFFLINE_S3_ENV });
+    await using app = await startTestApp();
     for (const [method, path, body] of PROTECTED) {
       const res = await http(app, method, path, body);
       expect(res.status, `${method} ${path}`).not.toBe(401);

@@ -4,11 +4,11 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { initOrm } from '../../src/db/orm.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
+import { validJob } from './rest-env.js';
 
 describe('stop()', () => {
   it('finishes an in-flight request, then refuses new connections and closes the database', async () => {
-    await using app = await startTestApp({ env: OFFLINE_S3_ENV });
+    await using app = await startTestApp();
     const body = Buffer.from(JSON.stringify(validJob({ job_name: 'in-flight' })));
     const arrived = new Promise<void>((resolve) => app.app.server.once('request', () => resolve()));
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
+import { validJob } from './rest-env.js';
 
 describe('GraphQL shares the port with REST', () => {
   it('sees a job created over REST, and its requests are counted in /metrics', async () => {
-    await using app = await startTestApp({ env: OFFLINE_S3_ENV });
+    await using app = await startTestApp();
     const created = await http(app, 'POST', '/api/v1/scheduler/create_job', validJob({ job_name: 'via-rest' }));
     const res = await http(app, 'POST', '/graphql', { query: 'query ($id: ID!) { job(id: $id) { id name connectorConfig { bucketName prefix } } }', variables: { id: created.body.job_id } });
     expect(res.status).toBe(200);

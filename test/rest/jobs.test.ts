@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_SCHEDULE_MESSAGE } from '../../src/scheduler/schedule.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { countJobs, OFFLINE_S3_ENV, RFC1123, UUID, validJob } from './rest-env.js';
+import { countJobs, RFC1123, UUID, validJob } from './rest-env.js';
 
 const CREATE = '/api/v1/scheduler/create_job';
 const LIST = '/api/v1/scheduler/list_jobs';
@@ -16,7 +16,7 @@ const SCHEDULE_PREFIX =
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ env: OFFLINE_S3_ENV });
+  app = await startTestApp();
 });
 afterAll(async () => {
   await app.stop();

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isJobId } from '../../src/services/ids.js';
 import { http, type HttpResult } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { countJobs, OFFLINE_S3_ENV, validJob } from './rest-env.js';
+import { countJobs, validJob } from './rest-env.js';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ env: OFFLINE_S3_ENV });
+  app = await startTestApp();
 });
 afterAll(async () => {
   await app.stop();

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { OFFLINE_S3_ENV, RFC1123, validJob } from './rest-env.js';
+import { RFC1123, validJob } from './rest-env.js';
 
 let app: TestApp;
 let jobId: string;
 const objectsOf = (id: string, query = '') => `/api/v1/jobs/${id}/objects${query}`;
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { ...OFFLINE_S3_ENV, DB_ROWS_RETRIEVAL_LIMIT: '2' } });
+  app = await startTestApp({ env: { DB_ROWS_RETRIEVAL_LIMIT: '2' } });
   const created = await http(app, 'POST', '/api/v1/scheduler/create_job', validJob({ connector_config: { bucket_name: 'objects-bucket' } }));
   jobId = created.body.job_id;
   const em = app.orm.em.fork();

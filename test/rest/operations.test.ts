@@ -4,7 +4,7 @@ import { createLogger } from '../../src/config/logger.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { OFFLINE_S3_ENV, validJob } from './rest-env.js';
+import { validJob } from './rest-env.js';
 
 /** A pino logger whose JSON lines land in an array. */
 function captureLogs() {
@@ -119,7 +119,7 @@ describe('request logs', () => {
   it('writes one JSON line per request with the route pattern, and never a token', async () => {
     const token = 'log-secret-token-0123456789';
     const { logger, lines, raw } = captureLogs();
-    await using app = await startTestApp({ env: { ...OFFLINE_S3_ENV, API_TOKEN: token }, logger });
+    await using app = await startTestApp({ env: { API_TOKEN: token }, logger });
     const auth = { authorization: `Bearer ${token}` };
     const created = await http(app, 'POST', '/api/v1/scheduler/create_job', validJob(), auth);
     await http(app, 'GET', `/api/v1/jobs/${created.body.job_id}/objects?limit=5`, undefined, auth);
