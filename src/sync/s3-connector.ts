@@ -11,6 +11,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/env.js';
 import { withRetry, type RetryPolicy } from './retry.js';
+import { createSignedGet } from './signed-get.js';
 
 /** An object as listed: plain data, no SDK types. */
 export interface RemoteObject {
@@ -63,9 +64,16 @@ export interface S3ConnectorOptions {
   connectionTimeoutMs?: number;
 }
 
-/** The only place that knows the AWS SDK. Credentials and region come from the SDK's default chain. */
+/**
+ * The only place that knows the AWS SDK (with signed-get.ts for GETs). Credentials and region come
+ * from the SDK's default chain.
+ */
 export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  const httpAgent = new HttpAgent(agentOptions);
+  const httpsAgent = new HttpsAgent(agentOptions);
+  const connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
+  const socketTimeoutMs = options.socketTimeoutMs ?? 60_000;
   const client = new S3Client({
     region: options.s3.region,
     endpoint: options.s3.endpoint,
@@ -74,12 +82,16 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     maxAttempts: 1,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
-      socketTimeout: options.socketTimeoutMs ?? 60_000,
-    }),
+    requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: connectionTimeoutMs, socketTimeout: socketTimeoutMs }),
+  });
+  const signedGet = createSignedGet({
+    client,
+    endpoint: options.s3.endpoint,
+    forcePathStyle: options.s3.forcePathStyle,
+    httpAgent,
+    httpsAgent,
+    socketTimeoutMs,
+    connectionTimeoutMs,
   });
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal });
 
@@ -138,6 +150,19 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async getRange(bucket, key, { etag, start, end }) {
       const ranged = end !== undefined;
+      const headers: Record<string, string> = { 'if-match': etag };
+      if (ranged) headers.range = `bytes=${start}-${end - 1}`;
+      // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
+      const response = await signedGet({ bucket, key, headers });
+      if (response) {
+        const sse = String(response.headers['x-amz-server-side-encryption'] ?? '');
+        return {
+          body: response,
+          contentLength: Number(response.headers['content-length'] ?? 0),
+          etag: response.headers.etag,
+          etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
+        };
+      }
       const out = await client.send(
         new GetObjectCommand({
           Bucket: bucket,
@@ -156,6 +181,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     destroy() {
       client.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
 }
