@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { ByteRange } from './chunk-plan.js';
 import { TruncatedBodyError, withRetry } from './retry.js';
 import type { TransferContext, WorkItem } from './transfer-context.js';
@@ -16,6 +15,12 @@ export function isPreconditionFailed(error: unknown): boolean {
   return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
 }
 
+/** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */
+export interface PositionalFile {
+  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+}
+
 export interface RangeFetchOptions {
   /** Send the first GET without a Range header (a whole small object). */
   whole?: boolean;
@@ -31,7 +36,7 @@ export interface RangeFetchOptions {
 export async function fetchRangeInto(
   ctx: TransferContext,
   item: WorkItem,
-  file: FileHandle,
+  file: PositionalFile,
   range: ByteRange,
   options: RangeFetchOptions = {},
 ): Promise<{ etagIsNotMd5: boolean }> {
@@ -99,7 +104,7 @@ export async function fetchRangeInto(
   return { etagIsNotMd5 };
 }
 
-async function writeAll(file: FileHandle, buffers: Buffer[], position: number) {
+async function writeAll(file: PositionalFile, buffers: Buffer[], position: number) {
   const total = buffers.reduce((sum, b) => sum + b.length, 0);
   let { bytesWritten } = await file.writev(buffers, position);
   if (bytesWritten === total) return;
