@@ -1,32 +1,30 @@
-import { close, fdatasync, futimes, open, write } from 'node:fs';
+import { closeSync, fdatasync, futimesSync, openSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-const openFd = promisify(open);
-const writeFd = promisify(write);
-const futimesFd = promisify(futimes);
 const fdatasyncFd = promisify(fdatasync);
-const closeFd = promisify(close);
 
 /** Objects up to this size are fetched into memory, verified there, then written with one call. */
 export const IN_MEMORY_MAX_BYTES = 256 * 1024;
 
 /**
  * Writes a whole small file at `path` (the .partial), with `mtime` set on the open file (a rename
- * keeps it) and its data fdatasync'ed before returning. Numeric fds with the callback API: each call
- * is one thread-pool round trip, without a FileHandle object per file.
- * Returns the time spent in fdatasync.
+ * keeps it) and its data fdatasync'ed before returning; returns the time spent in fdatasync.
+ * Open, write, futimes and close of a file this small only touch the page cache: done synchronously
+ * they cost a few µs each, while each async call is a thread-pool round trip (two thread switches;
+ * ~9% of the run time on 2000 × 4 KB objects on a 2-core host). fdatasync waits for the disk, so
+ * it stays on the thread pool.
  */
 export async function writeSmallFile(path: string, data: Buffer, mtime: Date | null): Promise<number> {
-  const fd = await openFd(path, 'w');
+  const fd = openSync(path, 'w');
   try {
     let offset = 0;
-    while (offset < data.length) offset += (await writeFd(fd, data, offset, data.length - offset, offset)).bytesWritten;
-    if (mtime) await futimesFd(fd, mtime, mtime);
+    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, offset);
+    if (mtime) futimesSync(fd, mtime, mtime);
     const started = performance.now();
     await fdatasyncFd(fd);
     return performance.now() - started;
   } finally {
-    await closeFd(fd);
+    closeSync(fd);
   }
 }
 
