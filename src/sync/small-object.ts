@@ -46,29 +46,37 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
 }
 
 /**
- * A small object is fetched into memory and verified there; only verified bytes are written: one
- * write, mtime set on the open file, fdatasync, close, rename (five file system calls, only the
- * fdatasync on the thread pool).
+ * A small object is fetched into memory and verified there; only verified bytes are written, by the
+ * returned `finish`: one write, mtime set on the open file, fdatasync, close, rename (five file
+ * system calls, only the fdatasync on the thread pool).
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
+  let memory: MemoryFile;
   try {
     const [digester] = await Promise.all([chooseDigester(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
-    const memory = new MemoryFile(remote.size);
+    memory = new MemoryFile(remote.size);
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
       whole: true,
       onWritten: (data) => digester?.update(data),
     });
     const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
-    // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
-    ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified);
-    renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache, like the calls above
-    return { status: 'PROCESSED' };
   } catch (error) {
-    await removeQuietly(item.partialPath);
     return failedOutcome(ctx, error);
   }
+  const finish = async (): Promise<TransferOutcome> => {
+    try {
+      // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
+      ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified);
+      renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache, like the calls above
+      return { status: 'PROCESSED' };
+    } catch (error) {
+      await removeQuietly(item.partialPath);
+      return { status: 'FAILED', error: describe(error) };
+    }
+  };
+  return { status: 'FETCHED', finish };
 }
 
 function failedOutcome(ctx: TransferContext, error: unknown): TransferOutcome {

@@ -21,6 +21,9 @@ import { createS3Connector, type RemoteObject, type S3Connector } from './s3-con
 import { transferSmallObject } from './small-object.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
+/** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
+const SMALL_WRITES_IN_FLIGHT = 32;
+
 export interface SyncTuning {
   /** Ranged GETs of one large object in flight (default: all the run's chunk slots). */
   chunkParallelism?: number;
@@ -145,11 +148,17 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const transfer = (item: WorkItem): Promise<TransferOutcome> =>
     item.remote.size <= config.chunkSize ? transferSmallObject(ctx, item) : transferChunkedObject(ctx, item);
 
+  const record = (item: WorkItem, outcome: TransferOutcome) => {
+    if (outcome.status === 'PROCESSED') done(item.remote, 'PROCESSED', item.finalPath);
+    else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, !outcome.restart);
+  };
   const fetchObject = async (item: WorkItem) => {
     let outcome = await transfer(item);
     if (outcome.status === 'CHANGED') outcome = await restartChanged(item);
-    if (outcome.status === 'PROCESSED') done(item.remote, 'PROCESSED', item.finalPath);
-    else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, !outcome.restart);
+    if (outcome.status !== 'FETCHED') return record(item, outcome);
+    // The download slot is freed once a writer slot is: the next GET overlaps with this file's fdatasync.
+    const { finish } = outcome;
+    await writer.run(async () => record(item, await finish()));
   };
 
   /** 412 on If-Match: read the object's new version and fetch it again from byte 0, once. */
@@ -204,6 +213,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   };
 
   const limiter = createLimiter(config.syncConcurrency);
+  // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
+  const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
   let listingError: string | null = null;
   try {
     await mkdir(jobRoot, { recursive: true }).catch((error: unknown) => {
@@ -227,6 +238,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     else if (!controller.signal.aborted) listingError = `listing failed: ${describe(error)}`;
   }
   await limiter.drain();
+  await writer.drain();
   await batcher.flush();
   signal.removeEventListener('abort', onAbort);
   if (!deps.connector) connector.destroy();

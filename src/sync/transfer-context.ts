@@ -79,4 +79,9 @@ export type TransferOutcome =
   /** The source changed under us (412 on If-Match): the caller re-reads it and starts again. */
   | { status: 'CHANGED' }
   /** The run was aborted; checkpoints are intact. */
-  | { status: 'CANCELLED' };
+  | { status: 'CANCELLED' }
+  /**
+   * A small object's verified bytes are in memory; `finish` writes, fdatasyncs and renames them. The
+   * caller runs it outside the object's download slot, so the next GET overlaps with the disk work.
+   */
+  | { status: 'FETCHED'; finish: () => Promise<TransferOutcome> };
