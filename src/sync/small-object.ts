@@ -47,8 +47,8 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
 
 /**
  * A small object is fetched into memory and verified there; only verified bytes are written, by the
- * returned `finish`: one write, mtime set on the open file, fdatasync, close, rename (five file
- * system calls, only open and fdatasync on the thread pool).
+ * returned `finish`: open, one write, mtime set on the open file, fdatasync, close, rename (six
+ * file system calls, only open and fdatasync on the thread pool).
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
