@@ -21,6 +21,7 @@ RUN npm run build \
 # --- runtime: production node_modules + dist only, non-root ------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
+    UV_THREADPOOL_SIZE=16 \
     PORT=5000 \
     HOST=0.0.0.0 \
     DB_URL=sqlite:/app/data/scheduler.db \
