@@ -6,7 +6,7 @@ import { encodeCursor } from '../src/services/pagination.js';
 import type { ChildProcess } from 'node:child_process';
 import type { ApiChildOptions, ApiChildReady, LoopDelay } from './api-server-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
-import { childCommand } from './build-children.js';
+import { childCommand, SERVICE_ENV } from './build-children.js';
 import type { S3Fixture } from './s3-fixture.js';
 
 export interface ApiMeasurement {
@@ -161,7 +161,7 @@ export async function runApiBench(opts: {
     concurrency: CONCURRENCY,
   };
   const [script, ...execArgv] = childCommand(opts.build, 'api-server-child').reverse();
-  const child = fork(script!, [JSON.stringify(childOptions)], { execArgv: execArgv.reverse(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(script!, [JSON.stringify(childOptions)], { execArgv: execArgv.reverse(), env: SERVICE_ENV, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = once(child, 'exit');
   const notes: string[] = [];
   const result: ApiResult = { rows, seedMs: 0, connections: CONNECTIONS, seconds, measurements: [], notes };

@@ -34,6 +34,9 @@ export async function buildChildren(): Promise<string | null> {
   });
 }
 
+/** The environment `npm start` gives the service (see package.json), so the children run as it does. */
+export const SERVICE_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+
 /** How to start one of our children: compiled when available, else through tsx. */
 export function childCommand(build: string | null, name: 'our-sync-child' | 'api-server-child'): string[] {
   return build ? [join(build, `${name}.js`)] : ['--openssl-legacy-provider', '--import', 'tsx', benchFile(`./${name}.ts`)];

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMeasured } from './measure.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
-import { childCommand } from './build-children.js';
+import { childCommand, SERVICE_ENV } from './build-children.js';
 import { failure, type RunTarget, type Tool } from './tool.js';
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
@@ -37,6 +37,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
       };
       const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {
         timeoutMs: target.timeoutMs,
+        env: SERVICE_ENV,
       });
       const error = failure(result);
       const stats = JSON.parse(await readFile(options.statsFile, 'utf8').catch(() => 'null')) as OurSyncStats | null;
