@@ -12,10 +12,10 @@ import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
-import type { JobRunner, RunExecutor } from './scheduler/job-runner-types.js';
+import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
 import { createServices, type Services } from './services/services.js';
-import { createRunExecutor } from './sync/run-executor.js';
+import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 
 export interface App {
   server: Server;

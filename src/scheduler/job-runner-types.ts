@@ -1,13 +1,6 @@
 import type { Job } from '../db/entities/job.entity.js';
-import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
+import type { RunTrigger } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
-
-/**
- * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
- * that died) to its end, updates the row and returns its final status. Stops at the next chunk
- * boundary once `signal` aborts (final status CANCELLED). Implemented by src/sync/sync-run.ts.
- */
-export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
 
 /** Owns every job's schedule and every running sync; the services layer's only handle on them. */
 export interface JobRunner {

@@ -3,7 +3,7 @@ import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
-import type { RunExecutor } from './job-runner-types.js';
+import type { RunExecutor } from '../sync/run-executor.js';
 import { jobStatusAfterRun } from './job-timing.js';
 
 interface Slot {

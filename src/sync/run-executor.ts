@@ -1,11 +1,19 @@
 import type { Config } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
+import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { RunExecutor } from '../scheduler/job-runner-types.js';
 import type { S3Connector } from './s3-connector.js';
 import { executeSyncRun, type SyncTuning } from './sync-run.js';
+
+/**
+ * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
+ * that died) to its end, updates the row and returns its final status. Stops at the next chunk
+ * boundary once `signal` aborts (final status CANCELLED). Made by createRunExecutor below;
+ * the scheduler calls it.
+ */
+export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
 
 export interface RunExecutorDeps {
   orm: Orm;

@@ -1,7 +1,7 @@
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { RunStatus } from '../../src/db/entities/statuses.js';
 import type { Orm } from '../../src/db/orm.js';
-import type { RunExecutor } from '../../src/scheduler/job-runner-types.js';
+import type { RunExecutor } from '../../src/sync/run-executor.js';
 
 export interface FakeCall {
   runId: number;
