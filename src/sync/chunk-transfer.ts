@@ -2,7 +2,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
 import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { ensureDir, publishFile, removeQuietly, sizeOf } from './local-files.js';
+import { ensureDir, publishVerified, sizeOf } from './local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
 import { chooseExpected } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -67,12 +67,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     follower = null;
     await file.close();
     file = undefined;
-    if (mismatch) {
-      await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
-    }
-    await publishFile(item.partialPath, item.finalPath, remote.lastModified);
-    return { status: 'PROCESSED' };
+    return await publishVerified(item, mismatch);
   } catch (error) {
     follower?.close();
     await file?.close().catch(() => {});

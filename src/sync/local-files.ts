@@ -8,6 +8,22 @@ export async function ensureDir(ctx: Pick<TransferContext, 'createdDirs'>, dir: 
   ctx.createdDirs.add(dir);
 }
 
+/**
+ * The end of every transfer: a failed verification discards the partial file (the object starts
+ * over next time); otherwise the file is published.
+ */
+export async function publishVerified(
+  item: { partialPath: string; finalPath: string; remote: { lastModified: Date | null } },
+  mismatch: string | null,
+): Promise<{ status: 'PROCESSED' } | { status: 'FAILED'; error: string; restart: true }> {
+  if (mismatch) {
+    await removeQuietly(item.partialPath);
+    return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
+  }
+  await publishFile(item.partialPath, item.finalPath, item.remote.lastModified);
+  return { status: 'PROCESSED' };
+}
+
 /** Moves a verified file into place (atomic on one file system) with the object's time as mtime. */
 export async function publishFile(partialPath: string, finalPath: string, lastModified: Date | null): Promise<void> {
   await rename(partialPath, finalPath);

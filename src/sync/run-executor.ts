@@ -1,11 +1,6 @@
-import type { Config } from '../config/env.js';
-import type { Logger } from '../config/logger.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { S3Connector } from './s3-connector.js';
-import { executeSyncRun, type SyncTuning } from './sync-run.js';
+import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
 
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
@@ -15,15 +10,8 @@ import { executeSyncRun, type SyncTuning } from './sync-run.js';
  */
 export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
 
-export interface RunExecutorDeps {
-  orm: Orm;
-  bus: EventBus;
-  config: Config;
-  logger: Logger;
-  /** Shared by all runs when given (tests, benchmarks); otherwise each run opens and closes its own. */
-  connector?: S3Connector;
-  tuning?: SyncTuning;
-}
+/** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
+export type RunExecutorDeps = SyncRunDeps;
 
 /**
  * Executes a RUNNING SyncRun row (new, or left RUNNING by a dead process: executing it again

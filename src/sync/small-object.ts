@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, md5FromEtag, type Digester, type Expected } from './checksum.js';
-import { ensureDir, publishFile, removeQuietly } from './local-files.js';
+import { ensureDir, publishVerified, removeQuietly } from './local-files.js';
 import { describe, fetchRangeInto, isPreconditionFailed, SourceChangedError } from './range-fetch.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -32,12 +32,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     await file.close();
     file = undefined;
     const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
-    if (mismatch) {
-      await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
-    }
-    await publishFile(item.partialPath, item.finalPath, remote.lastModified);
-    return { status: 'PROCESSED' };
+    return await publishVerified(item, mismatch);
   } catch (error) {
     await file?.close().catch(() => {});
     await removeQuietly(item.partialPath);
