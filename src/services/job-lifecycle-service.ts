@@ -1,10 +1,11 @@
 import { Job } from '../db/entities/job.entity.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
+import { findLastRun, requireJob } from './job-lookup.js';
 
 export interface JobLifecycleServiceDeps {
   orm: Orm;
@@ -15,16 +16,8 @@ export const MAX_BULK_IDS = 1000;
 
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
 export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDeps) {
-  async function load(rawId: unknown, field: string): Promise<Job> {
-    const job = await orm.em.fork().findOne(Job, { id: parseJobId(rawId, field) });
-    if (!job) throw new NotFoundError('Job', 'Job not found');
-    return job;
-  }
-
+  const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
-
-  const lastRun = (jobId: string) =>
-    orm.em.fork().findOne(SyncRun, { jobId, status: { $ne: 'SKIPPED' } }, { orderBy: { id: 'desc' } });
 
   return {
     /** Changes name, schedule, timezone or prefix; a new schedule is registered at once (next run recomputed). */
@@ -79,7 +72,7 @@ export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDe
     async cancelRun(rawJobId: unknown, field = 'jobId'): Promise<{ job: Job; run: SyncRun | null }> {
       const job = await load(rawJobId, field);
       if (!(await runner.cancel(job.id))) throw new ConflictError('Job has no run in progress');
-      return { job: await reload(job.id), run: await lastRun(job.id) };
+      return { job: await reload(job.id), run: await findLastRun(orm, job.id) };
     },
 
     /**

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
-import { NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
+import { findLastRun, requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
@@ -24,11 +24,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
     return orm.em.fork().findOne(Job, { id });
   }
 
-  async function require(rawId: unknown, field = 'id'): Promise<Job> {
-    const job = await get(rawId, field);
-    if (!job) throw new NotFoundError('Job', 'Job not found');
-    return job;
-  }
+  const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
   return {
     get,
@@ -88,11 +84,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
     },
 
     /** The most recent run that did work (SKIPPED ticks are history, not the last run). */
-    async lastRun(jobId: string): Promise<SyncRun | null> {
-      return orm.em
-        .fork()
-        .findOne(SyncRun, { jobId, status: { $ne: 'SKIPPED' } }, { orderBy: { id: 'desc' } });
-    },
+    lastRun: (jobId: string): Promise<SyncRun | null> => findLastRun(orm, jobId),
   };
 }
 

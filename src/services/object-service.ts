@@ -1,10 +1,9 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { Job } from '../db/entities/job.entity.js';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import type { Orm } from '../db/orm.js';
-import { InputError, NotFoundError } from './errors.js';
-import { parseJobId } from './ids.js';
+import { InputError } from './errors.js';
+import { requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface ObjectServiceDeps {
@@ -22,12 +21,7 @@ export interface OffsetPage<T> {
 const objectCursor = (object: SyncObject) => encodeCursor([object.id]);
 
 export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps) {
-  async function requireJobId(rawJobId: unknown, field: string): Promise<string> {
-    const jobId = parseJobId(rawJobId, field);
-    const exists = await orm.em.fork().count(Job, { id: jobId });
-    if (!exists) throw new NotFoundError('Job', 'Job not found');
-    return jobId;
-  }
+  const requireJobId = async (rawJobId: unknown, field: string) => (await requireJob(orm, rawJobId, field)).id;
 
   return {
     /** Keyset page of a job's objects in id order, optionally filtered by status. */

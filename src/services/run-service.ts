@@ -1,8 +1,6 @@
-import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { NotFoundError } from './errors.js';
-import { parseJobId } from './ids.js';
+import { requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface RunServiceDeps {
@@ -16,10 +14,9 @@ export function createRunService({ orm, defaultPageSize }: RunServiceDeps) {
   return {
     /** A job's runs, newest first. */
     async list(rawJobId: unknown, args: PageArgs = {}, field = 'jobId'): Promise<Page<SyncRun>> {
-      const jobId = parseJobId(rawJobId, field);
+      const { id: jobId } = await requireJob(orm, rawJobId, field);
       const size = pageSize(args.first, defaultPageSize);
       const em = orm.em.fork();
-      if (!(await em.count(Job, { id: jobId }))) throw new NotFoundError('Job', 'Job not found');
       const beforeId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : Number.MAX_SAFE_INTEGER;
       const [rows, totalCount] = await Promise.all([
         em.find(SyncRun, { jobId, id: { $lt: beforeId } }, { orderBy: { id: 'desc' }, limit: size + 1 }),
