@@ -28,10 +28,12 @@ function expectClientError(response: GqlResponse<unknown>) {
 
 const notAString = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+/** Characters as the old Flask service counted them (Python `len`): Unicode code points, not UTF-16 units. */
+const characters = (s: string) => [...s.trim()].length;
 
 /** One field of an otherwise valid input made bad, so each case tests exactly one rule. */
 const badInput = fc.oneof(
-  fc.record({ name: fc.oneof(notAString, text.filter((s) => s.trim().length < 3 || s.trim().length > 25), fc.string({ minLength: 26, maxLength: 300 })) }),
+  fc.record({ name: fc.oneof(notAString, text.filter((s) => characters(s) < 3 || characters(s) > 25), fc.string({ minLength: 26, maxLength: 300 })) }),
   fc.record({ connectorType: fc.oneof(notAString, text.filter((s) => s !== 'S3')) }),
   fc.record({ schedule: fc.oneof(notAString, text.filter((s) => !parseSchedule(s).ok)) }),
   fc.record({ timezone: fc.oneof(fc.integer(), fc.boolean(), text.filter((s) => s.trim() !== '' && !isValidTimezone(s.trim()))) }),

@@ -66,6 +66,7 @@ describe('job routes: the happy path', () => {
     ['a trimmed name of 3', { job_name: '   abc   ' }, { job_name: 'abc' }],
     ['a name of 25', { job_name: 'x'.repeat(25) }, { job_name: 'x'.repeat(25) }],
     ['a padded name of 25', { job_name: ` ${'y'.repeat(25)}\t` }, { job_name: 'y'.repeat(25) }],
+    ['25 astral characters (50 UTF-16 units)', { job_name: '𝕻'.repeat(25) }, { job_name: '𝕻'.repeat(25) }],
     ['connector_type "s3"', { connector_type: 's3' }, { connector_type: 'S3' }],
     ['a named schedule in capitals', { schedule: 'Half-Hourly' }, {}],
     ['a cron schedule with a timezone', { schedule: '*/15 * * * *', timezone: 'Europe/Paris' }, { timezone: 'Europe/Paris' }],
@@ -87,6 +88,8 @@ describe('create_job refuses bad input with the old service messages', () => {
   const cases: Array<[string, unknown, number, string | RegExp]> = [
     ['a name of 2', validJob({ job_name: 'ab' }), 400, NAME_MESSAGE],
     ['a name of 26', validJob({ job_name: 'x'.repeat(26) }), 400, NAME_MESSAGE],
+    ['26 astral characters', validJob({ job_name: '𝕻'.repeat(26) }), 400, NAME_MESSAGE],
+    ['2 astral characters (4 UTF-16 units)', validJob({ job_name: '𝕻𝕻' }), 400, NAME_MESSAGE],
     ['a name of spaces', validJob({ job_name: '      ' }), 400, NAME_MESSAGE],
     ['a padded name of 2', validJob({ job_name: '  ab  ' }), 400, NAME_MESSAGE],
     ['a numeric name', validJob({ job_name: 12345 }), 400, NAME_MESSAGE],
