@@ -28,6 +28,9 @@ export interface ToolResult {
   heads?: number;
   lists?: number;
   peakRssKb?: number | null;
+  /** Median CPU time of the tool's process, and of the S3 server while it ran. */
+  cpuMs?: number;
+  serverCpuMs?: number;
   checkpointMs?: number;
   processWallMs?: number;
 }
@@ -72,6 +75,9 @@ function summarise(result: ToolResult, scenario: Scenario): void {
   result.lists = median(ok.map((r) => r.counts.list));
   const rss = ok.map((r) => r.maxRssKb).filter((v): v is number => v !== null);
   result.peakRssKb = rss.length ? Math.max(...rss) : null;
+  const cpu = ok.map((r) => r.cpuMs).filter((v): v is number => v !== null);
+  if (cpu.length) result.cpuMs = median(cpu);
+  result.serverCpuMs = median(ok.map((r) => r.counts.cpuMs));
   const checkpoints = ok.map((r) => r.checkpointMs).filter((v): v is number => v !== undefined);
   if (checkpoints.length) result.checkpointMs = median(checkpoints);
   const process = ok.map((r) => r.processWallMs).filter((v): v is number => v !== undefined);
@@ -129,7 +135,8 @@ export async function runScenario(
         // Unlinked at once, a tool's dirty pages are dropped instead of being written back during the next tool's run.
         if (!scenario.noop) await rm(target.dest, { recursive: true, force: true });
         const c = record.counts;
-        log(`  ${tool.name} run ${n + 1}: ${(record.wallMs / 1000).toFixed(3)} s, GET ${c.get} HEAD ${c.head} LIST ${c.list}${record.ok ? '' : ` FAILED ${record.error}`}`);
+        const cpu = record.cpuMs === null ? '' : `, CPU ${(record.cpuMs / 1000).toFixed(2)} s (server ${(c.cpuMs / 1000).toFixed(2)} s)`;
+        log(`  ${tool.name} run ${n + 1}: ${(record.wallMs / 1000).toFixed(3)} s, GET ${c.get} HEAD ${c.head} LIST ${c.list}${cpu}${record.ok ? '' : ` FAILED ${record.error}`}`);
       }
     }
   } finally {

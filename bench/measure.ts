@@ -8,6 +8,8 @@ export interface ProcessResult {
   wallMs: number;
   /** Peak resident set of the process (and its waited-for children), from /usr/bin/time. */
   maxRssKb: number | null;
+  /** CPU time (user + system) of the process and its waited-for children, from /usr/bin/time. */
+  cpuMs: number | null;
   code: number | null;
   timedOut: boolean;
   stdout: string;
@@ -28,7 +30,7 @@ async function hasTime(): Promise<boolean> {
   return timeAvailable;
 }
 
-function runRaw(command: string, args: string[], options: RunOptions): Promise<Omit<ProcessResult, 'maxRssKb'>> {
+function runRaw(command: string, args: string[], options: RunOptions): Promise<Omit<ProcessResult, 'maxRssKb' | 'cpuMs'>> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,13 +56,15 @@ function runRaw(command: string, args: string[], options: RunOptions): Promise<O
 
 /** Runs a command to completion (or kills it at the timeout) and reads its peak RSS with /usr/bin/time. */
 export async function runMeasured(command: string, args: string[], options: RunOptions): Promise<ProcessResult> {
-  if (!(await hasTime())) return { ...(await runRaw(command, args, options)), maxRssKb: null };
+  if (!(await hasTime())) return { ...(await runRaw(command, args, options)), maxRssKb: null, cpuMs: null };
   const dir = await mkdtemp(join(tmpdir(), 'bench-time-'));
   const out = join(dir, 'rss');
   try {
-    const result = await runRaw(TIME, ['-f', '%M', '-o', out, command, ...args], options);
-    const rss = Number.parseInt((await readFile(out, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '', 10);
-    return { ...result, maxRssKb: Number.isFinite(rss) ? rss : null };
+    const result = await runRaw(TIME, ['-f', '%M %U %S', '-o', out, command, ...args], options);
+    const last = (await readFile(out, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
+    const [rss, user, system] = last.split(' ').map(Number);
+    const cpuSeconds = (user ?? Number.NaN) + (system ?? Number.NaN);
+    return { ...result, maxRssKb: Number.isFinite(rss) ? rss! : null, cpuMs: Number.isFinite(cpuSeconds) ? cpuSeconds * 1000 : null };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 // creates (or reuses) the Job row, inserts a RUNNING SyncRun and runs createRunExecutor(...)(runId, signal),
 // exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -26,6 +26,8 @@ export interface OurSyncOptions {
   statsFile: string;
   /** Engine tuning to explore (`--tuning=<json>` of bench/run.ts); the benchmark's figures use the defaults. */
   tuning?: Record<string, number>;
+  /** Sample each thread's CPU during the run (bench/profile.ts). */
+  sampleThreads?: boolean;
 }
 
 export interface OurSyncStats {
@@ -43,6 +45,37 @@ export interface OurSyncStats {
   runWindowUs: [number, number];
   /** process.memoryUsage() (MB) at the sample with the highest RSS during the run, sampled every 50 ms. */
   memoryAtPeak: Record<string, number>;
+  /** CPU time of the whole process (all threads) during the run, in ms. */
+  runCpuMs: { user: number; system: number };
+  /** With `sampleThreads`: CPU time per thread name during the run, in ms (Linux, sampled every 100 ms). */
+  threadCpuMs?: Record<string, { user: number; system: number }>;
+}
+
+type ThreadTimes = Map<string, { name: string; user: number; system: number }>;
+
+/** Adds the current user/system CPU (ms) of each live thread, by thread id, from /proc/self/task (Linux). */
+async function sampleThreads(into: ThreadTimes): Promise<void> {
+  const tids = await readdir('/proc/self/task').catch(() => [] as string[]);
+  for (const tid of tids) {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '');
+    const fields = stat.slice(close + 2).split(' ');
+    into.set(tid, { name, user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 });
+  }
+}
+
+/** CPU used during the run per thread name: last sample minus the sample before the run (threads that ended keep their last sample). */
+function threadDeltas(before: ThreadTimes, after: ThreadTimes): Record<string, { user: number; system: number }> {
+  const byName: Record<string, { user: number; system: number }> = {};
+  for (const [tid, last] of after) {
+    const first = before.get(tid) ?? { user: 0, system: 0 };
+    const entry = (byName[last.name] ??= { user: 0, system: 0 });
+    entry.user += last.user - first.user;
+    entry.system += last.system - first.system;
+  }
+  return byName;
 }
 
 const started = performance.now();
@@ -91,6 +124,11 @@ const startupMs = performance.now() - started;
 const controller = new AbortController();
 const runStart = performance.now();
 const runStartUs = Number(process.hrtime.bigint() / 1000n);
+const cpuAtStart = process.cpuUsage();
+const threadsBefore: ThreadTimes = new Map();
+const threadsLatest: ThreadTimes = new Map();
+if (options.sampleThreads) await sampleThreads(threadsBefore);
+const threadSampler = options.sampleThreads ? setInterval(() => void sampleThreads(threadsLatest), 100) : undefined;
 let memoryAtPeak: NodeJS.MemoryUsage = process.memoryUsage();
 const sampler = setInterval(() => {
   const now = process.memoryUsage();
@@ -105,6 +143,9 @@ try {
 }
 const runMs = performance.now() - runStart;
 const runEndUs = Number(process.hrtime.bigint() / 1000n);
+const runCpu = process.cpuUsage(cpuAtStart);
+clearInterval(threadSampler);
+if (options.sampleThreads) await sampleThreads(threadsLatest);
 clearInterval(sampler);
 
 const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
@@ -119,6 +160,8 @@ const stats: OurSyncStats = {
   bytesDone: after.bytesDone,
   error: error ?? after.error,
   runWindowUs: [runStartUs, runEndUs],
+  runCpuMs: { user: Math.round(runCpu.user / 1000), system: Math.round(runCpu.system / 1000) },
+  threadCpuMs: options.sampleThreads ? threadDeltas(threadsBefore, threadsLatest) : undefined,
   memoryAtPeak: Object.fromEntries(Object.entries(memoryAtPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
 };
 await writeFile(options.statsFile, JSON.stringify(stats));

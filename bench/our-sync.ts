@@ -42,11 +42,12 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
       const error = failure(result);
       const stats = JSON.parse(await readFile(options.statsFile, 'utf8').catch(() => 'null')) as OurSyncStats | null;
       await writeFile(options.statsFile, 'null');
-      if (error || !stats) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, ok: false, error: error ?? 'no stats written' };
+      if (error || !stats) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: false, error: error ?? 'no stats written' };
       const runError = stats.status === 'SUCCEEDED' ? undefined : `run ${stats.status}: ${stats.error ?? ''}`;
       return {
         wallMs: stats.runMs,
         maxRssKb: stats.maxRssKb,
+        cpuMs: result.cpuMs,
         ok: !runError,
         error: runError,
         checkpointMs: stats.engine ? (stats.engine.checkpointMs ?? 0) + (stats.engine.fileSyncMs ?? 0) + (stats.engine.batchCommitMs ?? 0) : undefined,

@@ -33,7 +33,7 @@ export const awsCli: Tool = {
     const source = `s3://${target.bucket}/${target.prefix}`;
     const args = ['s3', 'sync', source, target.dest, '--endpoint-url', target.endpoint, '--only-show-errors'];
     const result = await runMeasured('aws', args, { env, timeoutMs: target.timeoutMs });
-    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, ok: !failure(result), error: failure(result) };
+    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !failure(result), error: failure(result) };
   },
 };
 
@@ -58,6 +58,6 @@ export const rclone: Tool = {
     };
     const source = `bench:${target.bucket}/${target.prefix.replace(/\/$/, '')}`;
     const result = await runMeasured('rclone', ['copy', source, target.dest], { env, timeoutMs: target.timeoutMs });
-    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, ok: !failure(result), error: failure(result) };
+    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !failure(result), error: failure(result) };
   },
 };

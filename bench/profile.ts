@@ -1,4 +1,4 @@
-// `node --openssl-legacy-provider --import tsx bench/profile.ts [small|large|huge|noop]`: seeds one scenario,
+// `node --openssl-legacy-provider --import tsx bench/profile.ts [small|large|huge|noop] ['<tuning json>']`: seeds one scenario,
 // runs our sync once under `node --cpu-prof` (compiled, as in the benchmark) and prints where the CPU went,
 // by package and by function (self time). The .cpuprofile stays in the printed folder for Chrome DevTools.
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,8 @@ interface ProfileNode {
 }
 
 const id = process.argv[2] ?? 'small';
+/** Optional engine tuning as JSON, as `--tuning=` of bench/run.ts. */
+const tuning = process.argv[3] ? (JSON.parse(process.argv[3]) as Record<string, number>) : undefined;
 const scenario = FULL.scenarios.find((s) => s.id === id);
 if (!scenario) throw new Error(`unknown scenario ${id}; one of ${FULL.scenarios.map((s) => s.id).join(', ')}`);
 const root = await mkdtemp(join(tmpdir(), 'dss-profile-'));
@@ -41,11 +43,14 @@ try {
       concurrency: CONCURRENCY,
       jobId: jobId,
       statsFile: join(root, 'stats.json'),
+      sampleThreads: true,
+      tuning,
     };
     const profile = label === 'profiled' ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
     const result = spawnSync(process.execPath, [...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)], { stdio: 'inherit' });
     const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
-    console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, ${JSON.stringify(stats.engine)}`);
+    console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, CPU during the run ${JSON.stringify(stats.runCpuMs)} ms, ${JSON.stringify(stats.engine)}`);
+    console.log(`  CPU by thread during the run (ms): ${JSON.stringify(stats.threadCpuMs)}`);
     return stats;
   };
   const jobId = randomUUID();

@@ -20,9 +20,9 @@ export function rawGet(listOnly: boolean): Tool {
       if (listOnly) args.push('list-only');
       const result = await runMeasured(process.execPath, args, { timeoutMs: target.timeoutMs });
       const error = failure(result);
-      if (error) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, ok: false, error };
+      if (error) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: false, error };
       const stats = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as RawStats;
-      return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, ok: true, processWallMs: result.wallMs };
+      return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: true, processWallMs: result.wallMs };
     },
   };
 }

@@ -33,7 +33,7 @@ export function ratios(results: ToolResult[], r: ToolResult) {
 }
 
 export function table(results: ToolResult[], titles: Map<string, string>): string {
-  const header = ['scenario', 'tool', 'median s', 'MB/s', 'obj/s', 'GET', 'HEAD', 'LIST', 'peak RSS MB', 'commit ms (%)', '× best peer', '× raw'];
+  const header = ['scenario', 'tool', 'median s', 'MB/s', 'obj/s', 'GET', 'HEAD', 'LIST', 'peak RSS MB', 'CPU s (server)', 'commit ms (%)', '× best peer', '× raw'];
   const rows: string[][] = [];
   for (const r of results) {
     const title = titles.get(r.scenario) ?? r.scenario;
@@ -53,6 +53,7 @@ export function table(results: ToolResult[], titles: Map<string, string>): strin
       String(r.heads ?? '–'),
       String(r.lists ?? '–'),
       r.peakRssKb ? (r.peakRssKb / 1024).toFixed(0) : '–',
+      r.cpuMs === undefined ? '–' : `${fixed(r.cpuMs / 1000, 2)} (${fixed((r.serverCpuMs ?? Number.NaN) / 1000, 2)})`,
       ckpt,
       fixed(vsBestPeer),
       isRaw(r.tool) ? '1.00' : fixed(vsRaw),

@@ -8,6 +8,8 @@ export interface RequestCounts {
   list: number;
   head: number;
   other: number;
+  /** CPU time (user + system) the server process used, in ms. */
+  cpuMs: number;
 }
 
 interface S3rverInstance {
@@ -23,7 +25,8 @@ type ParentMessage = { type: 'counts'; reset: boolean; id: number } | { type: 's
 const directory = process.argv[2];
 if (!directory || !process.send) throw new Error('usage: fork s3-server-child.ts <directory> with an IPC channel');
 
-const counts: RequestCounts = { get: 0, list: 0, head: 0, other: 0 };
+const counts: Omit<RequestCounts, 'cpuMs'> = { get: 0, list: 0, head: 0, other: 0 };
+let cpuSince = process.cpuUsage();
 const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
 
 // Koa composes `middleware` when the server starts listening, so this runs before the logger and router.
@@ -41,8 +44,12 @@ process.send({ type: 'ready', port: address.port });
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'counts') {
-    process.send?.({ type: 'counts', id: message.id, counts: { ...counts } });
-    if (message.reset) Object.assign(counts, { get: 0, list: 0, head: 0, other: 0 });
+    const cpu = process.cpuUsage(cpuSince);
+    process.send?.({ type: 'counts', id: message.id, counts: { ...counts, cpuMs: (cpu.user + cpu.system) / 1000 } });
+    if (message.reset) {
+      Object.assign(counts, { get: 0, list: 0, head: 0, other: 0 });
+      cpuSince = process.cpuUsage();
+    }
   } else if (message.type === 'stop') {
     void server.close().then(() => process.exit(0));
   }

@@ -17,6 +17,8 @@ export interface ToolRun {
   /** The figure compared across tools (see each tool's `timing` note). */
   wallMs: number;
   maxRssKb: number | null;
+  /** CPU time (user + system) of the tool's whole process, start-up included. */
+  cpuMs: number | null;
   ok: boolean;
   error?: string;
   /**
