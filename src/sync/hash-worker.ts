@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Expected } from './checksum.js';
 
@@ -62,30 +63,37 @@ parentPort.on('message', (m) => {
 const WORKER_ALGORITHMS = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
 
 /**
- * One worker thread per run that hashes large `.partial` files as their contiguous prefixes grow,
- * keeping the hashes' CPU time off the thread that drives the downloads (one isolate, however many
- * large objects are in flight). Created on first use; `close()` ends it.
+ * Worker threads (up to `maxWorkers`, one per core by default) that hash large `.partial` files as
+ * their contiguous prefixes grow, keeping the hashes' CPU time off the thread that drives the
+ * downloads. MD5 runs at one core's speed per object, so several large objects in flight need more
+ * than one worker; each object goes to the worker following the fewest files. Workers are created on
+ * first use; `close()` ends them.
  */
-export function createHashPool() {
-  let worker: Worker | null = null;
+export function createHashPool(maxWorkers = Math.min(2, availableParallelism())) {
+  const workers: Array<{ thread: Worker; following: number }> = [];
   let nextId = 0;
   const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
 
   const start = () => {
-    const created = new Worker(WORKER_SOURCE, { eval: true });
-    created.unref();
-    created.on('message', (message: { id: number; digest?: string; error?: string }) => {
+    const slot = { thread: new Worker(WORKER_SOURCE, { eval: true }), following: 0 };
+    slot.thread.unref();
+    slot.thread.on('message', (message: { id: number; digest?: string; error?: string }) => {
       const waiter = pending.get(message.id);
       pending.delete(message.id);
       if (message.digest !== undefined) waiter?.resolve(message.digest);
       else waiter?.reject(new Error(message.error));
     });
-    created.on('error', (error) => {
+    slot.thread.on('error', (error) => {
       for (const waiter of pending.values()) waiter.reject(error);
       pending.clear();
-      worker = null;
+      workers.splice(workers.indexOf(slot), 1);
     });
-    return created;
+    workers.push(slot);
+    return slot;
+  };
+  const leastBusy = () => {
+    const idle = workers.reduce<(typeof workers)[number] | undefined>((best, w) => (!best || w.following < best.following ? w : best), undefined);
+    return idle && (idle.following === 0 || workers.length >= Math.max(1, maxWorkers)) ? idle : start();
   };
 
   return {
@@ -94,10 +102,17 @@ export function createHashPool() {
       if (!WORKER_ALGORITHMS.has(expected.algorithm)) return null;
       const want = 'hex' in expected ? expected.hex : expected.value;
       const id = nextId++;
-      const thread = (worker ??= start());
+      const slot = leastBusy();
+      const { thread } = slot;
+      slot.following += 1;
+      let done = false;
+      const release = () => {
+        if (!done) slot.following -= 1;
+        done = true;
+      };
       thread.postMessage({ id, open: { path, algorithm: expected.algorithm } });
       const result = new Promise<string>((resolve, reject) => pending.set(id, { resolve, reject }));
-      result.catch(() => {});
+      result.then(release, release);
       return {
         advance(end: number) {
           thread.postMessage({ id, upTo: end });
@@ -108,15 +123,15 @@ export function createHashPool() {
           return actual === want ? null : `${expected.algorithm} mismatch: expected ${want}, got ${actual}`;
         },
         close() {
+          release();
           pending.delete(id);
           thread.postMessage({ id, close: true });
         },
       };
     },
     async close() {
-      const current = worker;
-      worker = null;
-      if (current) await current.terminate();
+      const current = workers.splice(0);
+      await Promise.all(current.map((w) => w.thread.terminate()));
     },
   };
 }
