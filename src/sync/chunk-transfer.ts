@@ -40,13 +40,16 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     const checkpoints = createCheckpointer(ctx, item, file, from);
     let etagIsNotMd5 = false;
     const prefix = new ContiguousPrefix(from);
-    const failure = await runLimited(planChunks(remote.size, ctx.chunkSize, from), ctx, async (range) => {
-      const release = await ctx.chunkSlots.acquire();
-      const result = await fetchRangeInto(ctx, item, file!, range).finally(release);
-      etagIsNotMd5 ||= result.etagIsNotMd5;
-      const end = prefix.complete(range);
+    const chunkDone = (chunk: ByteRange) => {
+      const end = prefix.complete(chunk);
       follower?.advance(end);
       checkpoints.request(end);
+    };
+    const failure = await runLimited(planChunks(remote.size, ctx.getSpan, from), ctx, async (span) => {
+      const release = await ctx.chunkSlots.acquire();
+      const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
+      const result = await fetchRangeInto(ctx, item, file!, span, { onWritten: chunks.written }).finally(release);
+      etagIsNotMd5 ||= result.etagIsNotMd5;
     });
     const waitStarted = performance.now();
     await checkpoints.idle();
@@ -105,6 +108,29 @@ function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, 
   if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(item.partialPath, expected);
   const digester = createDigester(expected);
   return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
+}
+
+/**
+ * Splits one GET's span into chunks (at multiples of `chunkSize`, and the span's end): `done` is called
+ * for each chunk once all its bytes are written, so checkpoints keep the chunk's granularity whatever
+ * the size of the GET. Once `signal` aborts, the GET stops at the next chunk boundary.
+ */
+function chunkBoundaries(span: ByteRange, chunkSize: number, done: (chunk: ByteRange) => void, signal: AbortSignal) {
+  let start = span.start;
+  const nextBoundary = () => Math.min(span.end, (Math.floor(start / chunkSize) + 1) * chunkSize);
+  let boundary = nextBoundary();
+  return {
+    written(_data: Buffer, end: number): 'stop' | undefined {
+      let crossed = false;
+      while (start < span.end && end >= boundary) {
+        done({ start, end: boundary });
+        start = boundary;
+        boundary = nextBoundary();
+        crossed = true;
+      }
+      return crossed && signal.aborted ? 'stop' : undefined;
+    },
+  };
 }
 
 /**

@@ -24,8 +24,11 @@ export interface PositionalFile {
 export interface RangeFetchOptions {
   /** Send the first GET without a Range header (a whole small object). */
   whole?: boolean;
-  /** Sees every byte once, in order, after it is written (inline checksums). */
-  onWritten?: (data: Buffer) => void;
+  /**
+   * Sees every byte once, in order, after it is written (inline checksums); `end` is the offset after
+   * `data`. Returning 'stop' ends the GET there: the call returns with `complete: false`.
+   */
+  onWritten?: (data: Buffer, end: number) => void | 'stop';
 }
 
 /**
@@ -39,9 +42,10 @@ export async function fetchRangeInto(
   file: PositionalFile,
   range: ByteRange,
   options: RangeFetchOptions = {},
-): Promise<{ etagIsNotMd5: boolean }> {
+): Promise<{ etagIsNotMd5: boolean; complete: boolean }> {
   let position = range.start;
   let etagIsNotMd5 = false;
+  let stopped = false;
   await withRetry(
     async (attempt) => {
       ctx.stats.gets += 1;
@@ -73,7 +77,7 @@ export async function fetchRangeInto(
         await writeAll(file, buffers, position);
         for (const buffer of buffers) {
           position += buffer.length;
-          options.onWritten?.(buffer);
+          if (options.onWritten?.(buffer, position) === 'stop') stopped = true;
         }
       };
       try {
@@ -83,12 +87,16 @@ export async function fetchRangeInto(
           pending.push(chunk);
           pendingBytes += chunk.length;
           if (pendingBytes >= WRITE_BATCH) await writePending();
+          if (stopped) {
+            response.body.destroy();
+            return;
+          }
         }
       } finally {
         // What arrived before a cut is good data: keep it so the retry asks only for the rest.
         await writePending();
       }
-      if (position < range.end) {
+      if (position < range.end && !stopped) {
         throw new TruncatedBodyError(`the response ended at byte ${position} of ${range.end}`);
       }
     },
@@ -101,7 +109,7 @@ export async function fetchRangeInto(
       },
     },
   );
-  return { etagIsNotMd5 };
+  return { etagIsNotMd5, complete: position === range.end };
 }
 
 async function writeAll(file: PositionalFile, buffers: Buffer[], position: number) {

@@ -26,8 +26,18 @@ const SMALL_WRITES_IN_FLIGHT = 32;
 
 const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
 
+/**
+ * One large object is fetched as this many GETs in flight, each asking for this many bytes (whole
+ * chunks, each checkpointed as it lands). On a 2-core host against a local server, 4 × 32 MiB beat
+ * 16 × 8 MiB (1 GB: ~3.6 s → ~3.0 s; 5 × 200 MB: ~3.1 s → ~2.7 s): a request costs the server
+ * ~5 ms of CPU, and fewer streams keep the contiguous prefix (what the hash worker reads) close
+ * behind the newest bytes, so little hashing is left when the last byte lands.
+ */
+const DEFAULT_STREAMS_PER_OBJECT = 4;
+const DEFAULT_GET_SPAN_BYTES = 32 * 1024 * 1024;
+
 export interface SyncTuning {
-  /** Ranged GETs of one large object in flight (default: all the run's chunk slots). */
+  /** Ranged GETs of one large object in flight (default 4). */
   chunkParallelism?: number;
   /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
   chunkSlots?: number;
@@ -38,6 +48,8 @@ export interface SyncTuning {
    */
   workerHashMinBytes?: number;
   socketTimeoutMs?: number;
+  /** Bytes one ranged GET asks for, rounded to whole chunks (default 32 MiB, at least one chunk). */
+  getSpanBytes?: number;
 }
 
 export interface SyncRunDeps {
@@ -82,9 +94,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     controller.abort();
   };
   const slots = Math.max(1, deps.tuning?.chunkSlots ?? Math.max(16, 2 * config.syncConcurrency));
-  // Latency-bound links need many ranges in flight for one object (bandwidth-delay product);
-  // several large objects share the slots.
-  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? slots);
+  // Several large objects share the slots, DEFAULT_STREAMS_PER_OBJECT each.
+  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? Math.min(slots, DEFAULT_STREAMS_PER_OBJECT));
   const connector =
     deps.connector ??
     createS3Connector({
@@ -116,6 +127,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     jobId: job.id,
     runId,
     chunkSize: config.chunkSize,
+    getSpan: Math.max(1, Math.round((deps.tuning?.getSpanBytes ?? DEFAULT_GET_SPAN_BYTES) / config.chunkSize)) * config.chunkSize,
     chunkParallelism: parallelism,
     chunkSlots: createSemaphore(slots),
     workerHashMinBytes: deps.tuning?.workerHashMinBytes ?? DEFAULT_WORKER_HASH_MIN_BYTES,

@@ -44,6 +44,8 @@ export interface TransferContext {
   jobId: string;
   runId: number;
   chunkSize: number;
+  /** Bytes asked for by one ranged GET: a whole number of chunks, each checkpointed as it lands. */
+  getSpan: number;
   /** Ranged GETs of one object in flight at once. */
   chunkParallelism: number;
   /** Ranged GETs in flight across all objects of the run. */

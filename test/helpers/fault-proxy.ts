@@ -25,6 +25,8 @@ export type Fault =
   | { kind: 'corrupt'; atByte: number }
   /** Wait `ms` before forwarding. */
   | { kind: 'latency'; ms: number }
+  /** A slow link: wait `ms`, then send the body at most `bytesPerSecond` (pieces of ≤ 16 KiB). */
+  | { kind: 'throttle'; ms: number; bytesPerSecond: number }
   /** Accept the request and never answer (until the proxy stops or the client gives up). */
   | { kind: 'hang' }
   /** Answer with this exact response (e.g. a fabricated listing with keys the server cannot store). */
@@ -52,6 +54,16 @@ export interface FaultProxy extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** Writes `chunk` in pieces of ≤ 16 KiB, each followed by the pause that keeps the rate at `bytesPerSecond`. */
+async function sendSlowly(res: ServerResponse, chunk: Buffer, bytesPerSecond: number, onSent: (bytes: number) => void): Promise<void> {
+  for (let offset = 0; offset < chunk.length && !res.destroyed; offset += 16 * 1024) {
+    const piece = chunk.subarray(offset, offset + 16 * 1024);
+    res.write(piece);
+    onSent(piece.length);
+    await new Promise((resolve) => setTimeout(resolve, (1000 * piece.length) / bytesPerSecond));
+  }
+}
+
 const s3ErrorBody = (code: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by fault proxy</Message></Error>`;
 
@@ -74,7 +86,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     const key = keyOf(path, bucketPrefix);
     if (req.method === 'GET' && key !== '') counts.gets += 1;
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
-    if (fault && fault.kind !== 'latency' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
+    if (fault && fault.kind !== 'latency' && fault.kind !== 'throttle' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
     if (fault?.kind === 'status') {
       req.resume();
       const body = s3ErrorBody(fault.code);
@@ -108,6 +120,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
         (upstreamRes) => {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           let sent = 0;
+          let throttled = Promise.resolve();
           upstreamRes.on('data', (chunk: Buffer) => {
             if (fault?.kind === 'resetMidBody') {
               const room = fault.afterBytes - sent;
@@ -127,6 +140,18 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
               chunk = Buffer.from(chunk);
               chunk[fault.atByte - sent] = chunk[fault.atByte - sent]! ^ 0xff;
             }
+            if (fault?.kind === 'throttle') {
+              upstreamRes.pause();
+              throttled = throttled
+                .then(() => sendSlowly(res, chunk, fault.bytesPerSecond, (bytes) => {
+                  sent += bytes;
+                  counts.bytesToClient += bytes;
+                }))
+                .then(() => {
+                  upstreamRes.resume();
+                });
+              return;
+            }
             sent += chunk.length;
             counts.bytesToClient += chunk.length;
             if (!res.write(chunk)) {
@@ -134,7 +159,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
               res.once('drain', () => upstreamRes.resume());
             }
           });
-          upstreamRes.on('end', () => res.end());
+          upstreamRes.on('end', () => void throttled.then(() => res.end()));
           upstreamRes.on('error', () => res.destroy());
         },
       );
@@ -142,7 +167,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
       res.on('close', () => upstreamReq.destroy());
       req.pipe(upstreamReq);
     };
-    if (fault?.kind === 'latency') setTimeout(forward, fault.ms);
+    if (fault?.kind === 'latency' || fault?.kind === 'throttle') setTimeout(forward, fault.ms);
     else forward();
   });
 

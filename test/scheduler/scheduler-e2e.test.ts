@@ -61,12 +61,12 @@ describe('scheduler with the real sync engine', () => {
 
   it('a run stopped by a graceful shutdown is resumed by the next process from its checkpoints', async () => {
     await using s3 = await startS3Server();
-    // 64 chunks: more than the ranges one object may keep in flight, so the stop lands mid-object.
+    // 64 chunks of 64 KiB.
     const body = randomBytes(4 * 1024 * 1024);
     await s3.putObject('big.bin', body);
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    // The first ranged GETs are quick, the rest slow, so the stop lands mid-object.
-    proxy.setRule((req) => (req.method === 'GET' && req.key && req.n > 4 ? { kind: 'latency', ms: 300 } : undefined));
+    // A slow link (4 s for the object), so the stop lands mid-object.
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 1024 * 1024 } : undefined));
     const shared = await mkdtemp(join(tmpdir(), 'scheduler-e2e-'));
     const env = {
       ...s3.env,

@@ -11,11 +11,14 @@ import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
+/** One GET spans many chunks; at this rate a run is still mid-object when the test stops it. */
+const SLOW_LINK = { kind: 'throttle', ms: 10, bytesPerSecond: 2 * 1024 * 1024 } as const;
+
 describe('cancellation', () => {
   test('an abort stops the run at the next chunk boundary with checkpoints intact; the next run resumes', async () => {
     await using f = await startSyncFixture({ concurrency: 1 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW_LINK : undefined));
     const big = seededBytes(30 * CHUNK, 3);
     await f.s3.putObjects([['big.bin', big], ['later.txt', 'queued behind big']]);
     const controller = new AbortController();
@@ -40,7 +43,7 @@ describe('cancellation', () => {
     f.s3.resetCounts();
     const second = await f.sync({ connector });
     expect(second.status).toBe('SUCCEEDED');
-    expect(f.s3.counts.getRanges.find((g) => g.key === 'big.bin')?.range).toBe(`bytes=${row.lastPosition}-${row.lastPosition + CHUNK - 1}`);
+    expect(f.s3.counts.getRanges.find((g) => g.key === 'big.bin')?.range).toMatch(new RegExp(`^bytes=${row.lastPosition}-`));
     expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
     expect(await sha256File(join(f.root, 'later.txt'))).toBe(sha256('queued behind big'));
   });
@@ -48,7 +51,7 @@ describe('cancellation', () => {
   test('a run row left RUNNING (its process died) is executed again by id and resumes; a finished run is left alone', async () => {
     await using f = await startSyncFixture({ concurrency: 1 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW_LINK : undefined));
     const big = seededBytes(40 * CHUNK, 8);
     await f.s3.putObject('big.bin', big);
     const connector = f.connectorVia(proxy.endpoint);
@@ -66,7 +69,7 @@ describe('cancellation', () => {
 
     f.s3.resetCounts();
     expect(await execute(runId, new AbortController().signal)).toBe('SUCCEEDED');
-    expect(f.s3.counts.getRanges[0]?.range).toBe(`bytes=${checkpoint}-${checkpoint + CHUNK - 1}`);
+    expect(f.s3.counts.getRanges[0]?.range).toMatch(new RegExp(`^bytes=${checkpoint}-`));
     expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
     const run = await f.orm.em.fork().findOneOrFail(SyncRun, { id: runId });
     expect(run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: 1, objectsDone: 1, bytesDone: big.length });
@@ -79,7 +82,7 @@ describe('cancellation', () => {
   test('deleting the job mid-run stops the run quietly (no throw, no rows left)', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 10 } : undefined));
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW_LINK : undefined));
     await f.s3.putObjects([
       ['big.bin', seededBytes(30 * CHUNK, 1)],
       ...Array.from({ length: 20 }, (_, i): [string, string] => [`s/${i}.txt`, `small ${i}`]),

@@ -99,7 +99,8 @@ describe('sync through a faulty network', () => {
       const failAt = req.key === 'big.bin' ? 3 : 1;
       return count === failAt ? { kind: 'status', status: 412, code: 'PreconditionFailed' } : undefined;
     });
-    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+    // One GET per chunk, so the 412 arrives after two chunks of big.bin are on disk.
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { getSpanBytes: CHUNK } });
 
     expect(result.status).toBe('SUCCEEDED');
     expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));

@@ -50,12 +50,10 @@ describe('kill -9 during a sync, then run again', () => {
   test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    // Latency makes the transfer long enough to be killed in the middle; the last chunks are much
-    // slower, so the run is still going when the last kill point (30 chunks) is reached.
+    // A slow link makes the transfer long enough to be killed in the middle (one GET spans many chunks).
     proxy.setRule((req) => {
       if (req.method !== 'GET' || !req.key) return undefined;
-      const start = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
-      return { kind: 'latency', ms: start >= 36 * CHUNK ? 400 : 15 };
+      return { kind: 'throttle', ms: 15, bytesPerSecond: 1024 * 1024 };
     });
     const big = seededBytes(BIG_CHUNKS * CHUNK + 321, 7);
     const smalls: Array<[string, Buffer]> = Array.from({ length: 6 }, (_, i) => [`small/${i}.txt`, seededBytes(5000 + i, i)]);
@@ -73,7 +71,7 @@ describe('kill -9 during a sync, then run again', () => {
       run.child.kill('SIGKILL');
       expect((await run.exit).signal).toBe('SIGKILL');
       // This run started where the previous one's checkpoint was.
-      if (committed > 0) expect(bigRanges()[0]).toBe(`bytes=${committed}-${committed + CHUNK - 1}`);
+      if (committed > 0) expect(bigRanges()[0]).toMatch(new RegExp(`^bytes=${committed}-`));
 
       const row = (await f.row('big.bin'))!;
       expect(row.lastPosition).toBeGreaterThanOrEqual(Math.max(committed, killAfterChunks * CHUNK));
@@ -98,7 +96,7 @@ describe('kill -9 during a sync, then run again', () => {
       return sum + end! - start! + 1;
     }, 0);
     expect(refetched).toBeLessThanOrEqual(big.length - committed);
-    if (committed < big.length) expect(bigRanges()[0]).toBe(`bytes=${committed}-${committed + CHUNK - 1}`);
+    if (committed < big.length) expect(bigRanges()[0]).toMatch(new RegExp(`^bytes=${committed}-`));
     const rows = await f.rows();
     expect(rows.every((r) => r.status === 'PROCESSED' && r.lastPosition === r.size)).toBe(true);
   });
