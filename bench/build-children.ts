@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +35,17 @@ export async function buildChildren(): Promise<string | null> {
   });
 }
 
+/** The node flags of `npm start` (package.json), so the children run as the service does. */
+const SERVICE_NODE_FLAGS: string[] = (() => {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const start = manifest.scripts.start ?? '';
+  return start.slice(start.indexOf(' node ') + 6).split(/\s+/).filter((word) => word.startsWith('--'));
+})();
+
 /** The environment `npm start` gives the service (see package.json), so the children run as it does. */
 export const SERVICE_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
 
 /** How to start one of our children: compiled when available, else through tsx. */
 export function childCommand(build: string | null, name: 'our-sync-child' | 'api-server-child'): string[] {
-  return build ? [join(build, `${name}.js`)] : ['--openssl-legacy-provider', '--import', 'tsx', benchFile(`./${name}.ts`)];
+  return build ? [...SERVICE_NODE_FLAGS, join(build, `${name}.js`)] : [...SERVICE_NODE_FLAGS, '--openssl-legacy-provider', '--import', 'tsx', benchFile(`./${name}.ts`)];
 }
