@@ -50,10 +50,12 @@ describe('kill -9 during a sync, then run again', () => {
   test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    // A slow link makes the transfer long enough to be killed in the middle (one GET spans many chunks).
+    // A slow link makes the transfer long enough to be killed in the middle (one GET spans many chunks);
+    // GETs resuming past chunk 8 are slower still, so ~1 s is left when the last kill point (30 chunks) is reached.
     proxy.setRule((req) => {
       if (req.method !== 'GET' || !req.key) return undefined;
-      return { kind: 'throttle', ms: 15, bytesPerSecond: 1024 * 1024 };
+      const start = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      return { kind: 'throttle', ms: 15, bytesPerSecond: start >= 8 * CHUNK ? 512 * 1024 : 1024 * 1024 };
     });
     const big = seededBytes(BIG_CHUNKS * CHUNK + 321, 7);
     const smalls: Array<[string, Buffer]> = Array.from({ length: 6 }, (_, i) => [`small/${i}.txt`, seededBytes(5000 + i, i)]);
