@@ -70,23 +70,27 @@ const WORKER_ALGORITHMS = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
  * first use; `close()` ends them.
  */
 export function createHashPool(maxWorkers = Math.min(2, availableParallelism())) {
-  const workers: Array<{ thread: Worker; following: number }> = [];
+  const workers: Array<{ thread: Worker; following: number; ids: Set<number> }> = [];
   let nextId = 0;
   const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
 
   const start = () => {
-    const slot = { thread: new Worker(WORKER_SOURCE, { eval: true }), following: 0 };
+    const slot = { thread: new Worker(WORKER_SOURCE, { eval: true }), following: 0, ids: new Set<number>() };
     slot.thread.unref();
     slot.thread.on('message', (message: { id: number; digest?: string; error?: string }) => {
       const waiter = pending.get(message.id);
       pending.delete(message.id);
+      slot.ids.delete(message.id);
       if (message.digest !== undefined) waiter?.resolve(message.digest);
       else waiter?.reject(new Error(message.error));
     });
     slot.thread.on('error', (error) => {
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
-      workers.splice(workers.indexOf(slot), 1);
+      // Only this worker's files fail; the others' keep hashing.
+      for (const id of slot.ids) pending.get(id)?.reject(error);
+      for (const id of slot.ids) pending.delete(id);
+      slot.ids.clear();
+      const at = workers.indexOf(slot);
+      if (at >= 0) workers.splice(at, 1);
     });
     workers.push(slot);
     return slot;
@@ -105,6 +109,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
       const slot = leastBusy();
       const { thread } = slot;
       slot.following += 1;
+      slot.ids.add(id);
       let done = false;
       const release = () => {
         if (!done) slot.following -= 1;
@@ -125,6 +130,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
         close() {
           release();
           pending.delete(id);
+          slot.ids.delete(id);
           thread.postMessage({ id, close: true });
         },
       };

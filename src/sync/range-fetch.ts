@@ -26,7 +26,7 @@ export interface RangeFetchOptions {
   whole?: boolean;
   /**
    * Sees every byte once, in order, after it is written (inline checksums); `end` is the offset after
-   * `data`. Returning 'stop' ends the GET there: the call returns with `complete: false`.
+   * `data`. Returning 'stop' ends the GET there: the rest of the range is not fetched.
    */
   onWritten?: (data: Buffer, end: number) => void | 'stop';
 }
@@ -42,7 +42,7 @@ export async function fetchRangeInto(
   file: PositionalFile,
   range: ByteRange,
   options: RangeFetchOptions = {},
-): Promise<{ etagIsNotMd5: boolean; complete: boolean }> {
+): Promise<{ etagIsNotMd5: boolean }> {
   let position = range.start;
   let etagIsNotMd5 = false;
   let stopped = false;
@@ -109,7 +109,7 @@ export async function fetchRangeInto(
       },
     },
   );
-  return { etagIsNotMd5, complete: position === range.end };
+  return { etagIsNotMd5 };
 }
 
 async function writeAll(file: PositionalFile, buffers: Buffer[], position: number) {
