@@ -69,3 +69,11 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
     void next.then(() => iterator.return?.(), () => {});
   }
 }
+
+/**
+ * Lets timers and I/O run (an `await` on a settled promise only reaches the microtask queue). Used
+ * between slices of synchronous SQLite work so the API sharing the event loop is not held up.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -10,7 +10,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
 import { transferChunkedObject } from './chunk-transfer.js';
 import { createHashPool } from './hash-worker.js';
-import { createLimiter, createSemaphore, readAhead } from './limiter.js';
+import { createLimiter, createSemaphore, readAhead, yieldToEventLoop } from './limiter.js';
 import { ensureDir, isPresent, removeQuietly } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
@@ -20,6 +20,9 @@ import { partialPathFor } from './safe-path.js';
 import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
 import { transferSmallObject } from './small-object.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
+
+/** Listed objects looked up, planned and recorded at a time (a page holds up to 1000). */
+const PAGE_SLICE = 250;
 
 /** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
 const SMALL_WRITES_IN_FLIGHT = 32;
@@ -204,7 +207,15 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
+  /** A listing page is recorded in slices, with the event loop free between them (see UPSERT_SLICE). */
   const handlePage = async (page: RemoteObject[]) => {
+    for (let start = 0; start < page.length; start += PAGE_SLICE) {
+      if (start > 0) await yieldToEventLoop();
+      await handleSlice(page.slice(start, start + PAGE_SLICE));
+    }
+  };
+
+  const handleSlice = async (page: RemoteObject[]) => {
     const stored = await store.load(page.map((o) => o.key));
     const decisions = await resolveMissing(planPage(jobRoot, page, stored));
     const changes = decisions.flatMap((d) =>
