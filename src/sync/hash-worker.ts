@@ -11,6 +11,12 @@ const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
 const zlib = require('node:zlib');
+// Linux: this thread (not the process) at a lower priority, so the thread serving the API and
+// driving the downloads wins the CPU when both want it; hashing catches up when it is free.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, 10);
+} catch {}
 let crcTable;
 function crc32c(data, value) {
   if (!crcTable) {
