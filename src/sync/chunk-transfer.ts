@@ -8,8 +8,8 @@ import { chooseExpected } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
- * One object larger than a chunk: ranged GETs of `chunkSize`, several in flight, each written at its
- * offset in `<path>.partial`. Whenever the contiguous prefix grows, the file is fdatasync'ed, then
+ * One object larger than a chunk: ranged GETs of whole chunks (`getSpan` bytes), several in flight, each written at its
+ * offset in its partial file. Whenever the contiguous prefix grows, the file is fdatasync'ed, then
  * `last_position` is committed, then a CHUNK event is published (group commit: one checkpoint may
  * cover several finished chunks). Resumes from the stored checkpoint when the partial file holds it.
  */

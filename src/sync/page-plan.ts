@@ -40,7 +40,7 @@ export function planPage(jobRoot: string, page: RemoteObject[], stored: Map<stri
       kind: 'fetch',
       remote,
       finalPath: local.path,
-      partialPath: partialPathFor(local.path),
+      partialPath: partialPathFor(jobRoot, remote.key),
       lastPosition: sameVersion ? row.lastPosition : 0,
       stored: row,
     };

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 
 /** The usual file-name limit (ext4, xfs, btrfs, APFS, NTFS): bytes per path segment. */
 export const MAX_SEGMENT_BYTES = 255;
 /** S3's key limit. */
 export const MAX_KEY_BYTES = 1024;
-const PARTIAL_SUFFIX = '.partial';
+/**
+ * The folder inside each job's root where downloads are written before their rename. Keys under it
+ * are refused, so no object's final path can be another object's temporary file (which a `.partial`
+ * name next to the final path allowed: keys `x` and `x.partial` in one prefix).
+ */
+export const PARTIAL_DIR = '.dss-partial';
 
 export type LocalPath =
   | { ok: true; path: string; isDirectory: boolean }
@@ -27,6 +32,7 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
   }
   const isDirectory = key.endsWith('/');
   const segments = (isDirectory ? key.slice(0, -1) : key).split('/');
+  if (segments[0] === PARTIAL_DIR) return refuse(`the folder "${PARTIAL_DIR}" is where this service keeps partial downloads`);
   for (const segment of segments) {
     if (segment === '') return refuse('the key has an empty path segment ("//")');
     if (segment === '..' || segment === '.') return refuse(`the key has a "${segment}" path segment`);
@@ -50,14 +56,13 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
 }
 
 /**
- * The temporary name next to `finalPath` that bytes are written to before the rename. When the
- * name plus `.partial` would exceed the name limit, a short hashed name in the same folder is used.
+ * Where the bytes of `key` are written before the rename into place: `<jobRoot>/.dss-partial/` and a
+ * name hashed from the key (fixed length whatever the key's, the same across runs so a download
+ * resumes, and never a path any key can map to).
  */
-export function partialPathFor(finalPath: string): string {
-  const name = basename(finalPath);
-  if (Buffer.byteLength(name) + PARTIAL_SUFFIX.length <= MAX_SEGMENT_BYTES) return finalPath + PARTIAL_SUFFIX;
-  const digest = createHash('sha256').update(name).digest('hex').slice(0, 32);
-  return join(dirname(finalPath), `.${digest}${PARTIAL_SUFFIX}`);
+export function partialPathFor(jobRoot: string, key: string): string {
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
+  return join(resolve(jobRoot), PARTIAL_DIR, `${digest}.partial`);
 }
 
 function refuse(reason: string): LocalPath {

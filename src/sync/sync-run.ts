@@ -1,5 +1,5 @@
 import { mkdir, open, utimes } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
@@ -16,7 +16,7 @@ import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
 import { createRunEvents } from './run-events.js';
 import { createRowBatcher } from './row-batcher.js';
-import { partialPathFor } from './safe-path.js';
+import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
 import { transferSmallObject } from './small-object.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
@@ -242,7 +242,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
   let listingError: string | null = null;
   try {
-    await mkdir(jobRoot, { recursive: true }).catch((error: unknown) => {
+    await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
     });
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
@@ -297,7 +297,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
         if (d.kind !== 'unchanged' || (await isPresent(d.path, d.remote.size, d.isDirectory))) return d;
         const stored: StoredObject = d.stored;
         if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
-        return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(d.path), lastPosition: 0, stored };
+        return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
       }),
     );
   }

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
+import { partialPathFor } from '../../src/sync/safe-path.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
@@ -36,7 +37,7 @@ describe('cancellation', () => {
     expect(row.status).toBe('PROCESSING');
     expect(row.lastPosition).toBeGreaterThanOrEqual(3 * CHUNK);
     expect(row.lastPosition).toBeLessThan(big.length);
-    expect((await stat(join(f.root, 'big.bin.partial'))).size).toBeGreaterThanOrEqual(row.lastPosition);
+    expect((await stat(partialPathFor(f.root, 'big.bin'))).size).toBeGreaterThanOrEqual(row.lastPosition);
     expect(existsSync(join(f.root, 'big.bin'))).toBe(false);
     expect(f.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'CANCELLED' });
 

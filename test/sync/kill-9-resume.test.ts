@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { partialPathFor } from '../../src/sync/safe-path.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
@@ -82,7 +83,7 @@ describe('kill -9 during a sync, then run again', () => {
       if (committed < big.length) {
         expect(row.status).toBe('PROCESSING');
         // The checkpoint never runs ahead of the bytes on disk.
-        expect((await stat(join(f.root, 'big.bin.partial'))).size).toBeGreaterThanOrEqual(committed);
+        expect((await stat(partialPathFor(f.root, 'big.bin'))).size).toBeGreaterThanOrEqual(committed);
       }
     }
 

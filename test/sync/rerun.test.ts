@@ -123,7 +123,8 @@ describe('re-running a sync', () => {
     expect(f.s3.counts.lists).toBeGreaterThanOrEqual(2);
     expect(first.run).toMatchObject({ objectsTotal: 1005, objectsDone: 1005, objectsFailed: 0 });
     const tree = await listTree(f.root);
-    expect(tree).toHaveLength(1006); // the folder plus 1005 files
+    expect(tree).toHaveLength(1007); // the folder, the (empty) partial-downloads folder and 1005 files
+    expect(tree).toContain('.dss-partial/');
     expect(tree).not.toContain('other/');
     for (const [key, body] of [objects[0]!, objects[999]!, objects[1000]!, objects[1004]!]) {
       expect(await sha256File(join(f.root, key))).toBe(sha256(body));

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { listTree, sha256, sha256File } from '../helpers/files.js';
+import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
-import { startSyncFixture } from './sync-fixture.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 describe('keys that cannot be stored safely', () => {
   test('traversal, absolute and over-long keys fail with a reason and are never fetched; nothing lands outside the job folder', async () => {
@@ -46,9 +46,9 @@ describe('keys that cannot be stored safely', () => {
     expect(f.s3.counts.getRanges.map((g) => g.key).sort()).toEqual(['ok.txt', unicodeKey].sort());
     expect(f.events.filter((e) => e.kind === 'OBJECT_FAILED')).toHaveLength(5);
 
-    // Only the job folder under the download root, holding only the two good files.
+    // Only the job folder under the download root, holding only the two good files (and the empty partial-downloads folder).
     expect(await listTree(f.config.downloadRoot)).toEqual(
-      [`${f.jobId}/`, `${f.jobId}/ok.txt`, `${f.jobId}/ünïcødé/`, `${f.jobId}/ünïcødé/${'é'.repeat(120)}/`, `${f.jobId}/${unicodeKey}`].sort(),
+      [`${f.jobId}/`, `${f.jobId}/.dss-partial/`, `${f.jobId}/ok.txt`, `${f.jobId}/ünïcødé/`, `${f.jobId}/ünïcødé/${'é'.repeat(120)}/`, `${f.jobId}/${unicodeKey}`].sort(),
     );
     expect((await listTree(f.dir)).filter((p) => !p.startsWith('downloads/') && !p.startsWith('db.sqlite'))).toEqual([]);
   });
@@ -66,5 +66,28 @@ describe('keys that cannot be stored safely', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.error).toMatch(/directory|parent folder/);
     expect(rows.filter((r) => r.status === 'PROCESSED')).toHaveLength(1);
+  });
+
+  test('keys x and x.partial in one prefix both land byte-identical; a key in the partial-downloads folder is refused', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    const big = seededBytes(5 * CHUNK + 11, 21);
+    const other = seededBytes(3 * CHUNK + 7, 22);
+    await f.s3.putObjects([
+      ['x', big],
+      ['x.partial', other],
+      ['small', 'small body'],
+      ['small.partial', 'another small body'],
+      ['.dss-partial/sneaky', 'would be a temporary file'],
+    ]);
+    const result = await f.sync();
+
+    expect(result.run).toMatchObject({ objectsTotal: 5, objectsDone: 4, objectsFailed: 1 });
+    expect(await sha256File(join(f.root, 'x'))).toBe(sha256(big));
+    expect(await sha256File(join(f.root, 'x.partial'))).toBe(sha256(other));
+    expect(await sha256File(join(f.root, 'small'))).toBe(sha256('small body'));
+    expect(await sha256File(join(f.root, 'small.partial'))).toBe(sha256('another small body'));
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    expect(rows.get('.dss-partial/sneaky')).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/partial downloads/) });
+    expect(await listTree(join(f.root, '.dss-partial'))).toEqual([]);
   });
 });

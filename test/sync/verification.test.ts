@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
+import { partialPathFor } from '../../src/sync/safe-path.js';
 import { crc32c } from '../../src/sync/checksum.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -37,7 +38,8 @@ describe('verification before the rename', () => {
       expect(row.error, row.key).toMatch(/^verification failed: MD5 mismatch: expected [0-9a-f]{32}, got [0-9a-f]{32}$/);
       expect(row.lastPosition, row.key).toBe(0);
     }
-    expect(await listTree(f.root)).toEqual([]);
+    // Nothing at the final paths, no partial file left.
+    expect(await listTree(f.root)).toEqual(['.dss-partial/']);
   });
 
   test('the same data through a clean network verifies on every path', async () => {
@@ -94,7 +96,7 @@ describe('verification before the rename', () => {
     expect(rows.get('bad-sha.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0 });
     expect(rows.get('bad-sha.bin')?.error).toMatch(/^verification failed: SHA256 mismatch: expected /);
     expect(existsSync(join(f.root, 'bad-sha.bin'))).toBe(false);
-    expect(existsSync(join(f.root, 'bad-sha.bin.partial'))).toBe(false);
+    expect(existsSync(partialPathFor(f.root, 'bad-sha.bin'))).toBe(false);
     expect(f.s3.counts.heads).toBe(0); // answered by the proxy
   });
 });

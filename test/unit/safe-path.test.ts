@@ -39,6 +39,8 @@ describe('resolveLocalPath', () => {
     { key: `${'x'.repeat(256)}`, reason: '256 bytes, over the file system\'s 255-byte name limit' },
     { key: `dir/${'é'.repeat(128)}/f`, reason: '256 bytes' },
     { key: 'k'.repeat(1025), reason: "over S3's 1024-byte limit" },
+    { key: '.dss-partial/x', reason: 'partial downloads' },
+    { key: '.dss-partial/', reason: 'partial downloads' },
   ])('refuses $key', ({ key, reason }) => {
     const result = resolveLocalPath(root, key);
     expect(result.ok).toBe(false);
@@ -67,15 +69,18 @@ describe('resolveLocalPath', () => {
 });
 
 describe('partialPathFor', () => {
-  test('appends .partial when the name allows', () => {
-    expect(partialPathFor('/r/a/file.bin')).toBe('/r/a/file.bin.partial');
+  test('a fixed-length name hashed from the key, in the job root\'s .dss-partial folder, the same on every run', () => {
+    const partial = partialPathFor(root, 'a/file.bin');
+    expect(partial).toMatch(new RegExp(`^${root}/\\.dss-partial/[0-9a-f]{40}\\.partial$`));
+    expect(partialPathFor(`${root}/`, 'a/file.bin')).toBe(partial);
+    expect(partialPathFor(root, 'n'.repeat(1000))).toMatch(/\/[0-9a-f]{40}\.partial$/);
   });
 
-  test('uses a short hashed name next to the file when the name is near the limit', () => {
-    const long = `/r/a/${'n'.repeat(250)}`;
-    const partial = partialPathFor(long);
-    expect(partial).toMatch(/^\/r\/a\/\.[0-9a-f]{32}\.partial$/);
-    expect(partialPathFor(long)).toBe(partial);
-    expect(partialPathFor(`/r/a/${'m'.repeat(250)}`)).not.toBe(partial);
+  test('keys x and x.partial: neither one\'s temporary file is the other\'s final path, and every key maps to its own', () => {
+    const keys = ['x', 'x.partial', 'd/x', 'd/x.partial', 'X'];
+    const partials = keys.map((key) => partialPathFor(root, key));
+    expect(new Set(partials).size).toBe(keys.length);
+    const finals = keys.map((key) => (resolveLocalPath(root, key) as { path: string }).path);
+    for (const partial of partials) expect(finals).not.toContain(partial);
   });
 });
