@@ -3,6 +3,7 @@ import type { Config } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Services } from '../services/services.js';
+import type { Loaders } from './loaders.js';
 
 /** What buildYoga receives; the same object becomes part of every operation's context. */
 export interface GraphqlDeps {
@@ -15,4 +16,6 @@ export interface GraphqlDeps {
 /** Over WebSocket, ws.ts adds the graphql-ws connection params (see attachGraphqlWs). */
 export interface GraphqlContext extends YogaInitialContext, GraphqlDeps {
   connectionParams?: Readonly<Record<string, unknown>>;
+  /** Created for each operation, so batches never outlive it. */
+  loaders: Loaders;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
 import { renderGraphiqlPage } from './graphiql.js';
+import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { schema } from './schema.js';
@@ -36,7 +37,7 @@ export function buildYoga(deps: GraphqlDeps) {
   return createYoga<object, GraphqlContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: (initial) => ({ ...initial, ...deps }),
+    context: (initial) => ({ ...initial, ...deps, loaders: createLoaders(deps.services) }),
     maskedErrors: { maskError: createMaskError(deps.logger, reported), errorMessage: 'Unexpected error.' },
     logging: yogaLogger(deps.logger, reported),
     graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },

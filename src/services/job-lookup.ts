@@ -1,3 +1,4 @@
+import { raw } from '@mikro-orm/core';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -14,4 +15,18 @@ export async function requireJob(orm: Orm, rawId: unknown, field: string): Promi
 /** The most recent run that did work (SKIPPED ticks are history, not the last run). */
 export function findLastRun(orm: Orm, jobId: string): Promise<SyncRun | null> {
   return orm.em.fork().findOne(SyncRun, { jobId, status: { $ne: 'SKIPPED' } }, { orderBy: { id: 'desc' } });
+}
+
+/** findLastRun for many jobs in two queries, whatever their number: job id → run (absent when none). */
+export async function findLastRuns(orm: Orm, jobIds: readonly string[]): Promise<Map<string, SyncRun>> {
+  if (jobIds.length === 0) return new Map();
+  const em = orm.em.fork();
+  const latest = await em
+    .createQueryBuilder(SyncRun)
+    .select(['jobId', raw('max(id) as latest')])
+    .where({ jobId: { $in: [...jobIds] }, status: { $ne: 'SKIPPED' } })
+    .groupBy('jobId')
+    .execute<Array<{ latest: number }>>('all', true);
+  const runs = await em.find(SyncRun, { id: { $in: latest.map((row) => row.latest) } });
+  return new Map(runs.map((run) => [run.jobId, run]));
 }

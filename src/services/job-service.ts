@@ -7,7 +7,7 @@ import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { parseJobId } from './ids.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
-import { findLastRun, requireJob } from './job-lookup.js';
+import { findLastRuns, requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
@@ -83,8 +83,8 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
       return job.id;
     },
 
-    /** The most recent run that did work (SKIPPED ticks are history, not the last run). */
-    lastRun: (jobId: string): Promise<SyncRun | null> => findLastRun(orm, jobId),
+    /** The most recent run that did work (SKIPPED ticks are not), for many jobs at once (GraphQL batches a page into one call). */
+    lastRuns: (jobIds: readonly string[]): Promise<Map<string, SyncRun>> => findLastRuns(orm, jobIds),
   };
 }
 

@@ -37,7 +37,7 @@ export const JobType = builder.objectType(Job, {
       type: SyncRunType,
       nullable: true,
       description: 'The most recent run that did work (skipped ticks are not counted)',
-      resolve: (job, _args, ctx) => ctx.services.jobs.lastRun(job.id),
+      resolve: (job, _args, ctx) => ctx.loaders.lastRun.load(job.id),
     }),
     objects: t.field({
       type: SyncObjectConnection,
