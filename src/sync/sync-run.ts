@@ -16,6 +16,7 @@ import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
 import { createRunEvents } from './run-events.js';
 import { createRowBatcher } from './row-batcher.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
 import { transferSmallObject } from './small-object.js';
@@ -241,10 +242,12 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
   const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
   let listingError: string | null = null;
+  let lock: RunLock | undefined;
   try {
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
     });
+    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR));
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();
@@ -268,6 +271,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   signal.removeEventListener('abort', onAbort);
   if (!deps.connector) connector.destroy();
   await ctx.hashPool.close();
+  await lock?.release();
   stats.wallMs = performance.now() - started;
   if (gone) {
     logger.info({ runId, jobId: job.id }, 'job deleted during its sync run; stopped');

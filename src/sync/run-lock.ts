@@ -1,0 +1,67 @@
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Another live process on this host is syncing the same job folder. */
+export class RunLockedError extends Error {
+  override name = 'RunLockedError';
+  /** Ends the run as a local (not S3) problem; see executeSyncRun. */
+  readonly local = true;
+  constructor(readonly holderPid: number) {
+    super(`another process (pid ${holderPid}) is syncing this job into the same folder; this run fetched nothing`);
+  }
+}
+
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One sync per job folder at a time across processes on this host (the service and `npm run sync`):
+ * `<dir>/run.lock` holds the owner's pid. It is created by hard-linking a file that already holds the
+ * pid, so no reader ever sees it empty. A lock whose process is gone (kill -9, a crash) is taken over;
+ * so is one left by this very process, whose runner already allows one run per job.
+ */
+export async function acquireRunLock(dir: string): Promise<RunLock> {
+  const path = join(dir, 'run.lock');
+  const mine = join(dir, `run.lock.${process.pid}`);
+  await writeFile(mine, `${process.pid}\n`);
+  try {
+    if (await tryLink(mine, path)) return { release: () => releaseIfMine(path) };
+    const holder = await readPid(path);
+    if (holder !== null && holder !== process.pid && isAlive(holder)) throw new RunLockedError(holder);
+    await unlink(path).catch(() => {});
+    if (await tryLink(mine, path)) return { release: () => releaseIfMine(path) };
+    // Another process took the stale lock over between our unlink and link.
+    throw new RunLockedError((await readPid(path)) ?? Number.NaN);
+  } finally {
+    await unlink(mine).catch(() => {});
+  }
+}
+
+async function tryLink(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function releaseIfMine(path: string): Promise<void> {
+  if ((await readPid(path)) === process.pid) await unlink(path).catch(() => {});
+}
+
+async function readPid(path: string): Promise<number | null> {
+  const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { PARTIAL_DIR } from '../../src/sync/safe-path.js';
+import { sha256, sha256File } from '../helpers/files.js';
+import { startSyncFixture } from './sync-fixture.js';
+
+/** A process that is alive until killed, standing in for another sync of the same job. */
+function otherProcess() {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  return { pid: child.pid!, stop: () => new Promise<void>((resolve) => child.once('exit', () => resolve()).kill('SIGKILL')) };
+}
+
+describe('one sync per job folder across processes', () => {
+  test('while another live process holds the job, a run fails at once naming it, fetches nothing and leaves its lock alone', async () => {
+    await using f = await startSyncFixture();
+    await f.s3.putObject('a.txt', 'body of a');
+    const other = otherProcess();
+    try {
+      const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
+      await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
+      await writeFile(lockPath, `${other.pid}\n`);
+      const result = await f.sync();
+
+      expect(result.status).toBe('FAILED');
+      expect(result.run.error).toBe(`another process (pid ${other.pid}) is syncing this job into the same folder; this run fetched nothing`);
+      expect(f.s3.counts.gets).toBe(0);
+      expect(existsSync(join(f.root, 'a.txt'))).toBe(false);
+      expect(await f.rows()).toEqual([]);
+      expect(existsSync(lockPath)).toBe(true);
+      expect(f.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'FAILED' });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a lock left by a process that is gone (kill -9) is taken over; the run succeeds and removes it', async () => {
+    await using f = await startSyncFixture();
+    await f.s3.putObject('a.txt', 'body of a');
+    const gone = otherProcess();
+    await gone.stop();
+    const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
+    await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
+    await writeFile(lockPath, `${gone.pid}\n`);
+
+    const result = await f.sync();
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'a.txt'))).toBe(sha256('body of a'));
+    expect(existsSync(lockPath)).toBe(false);
+  });
+});
