@@ -20,6 +20,7 @@ import { acquireRunLock, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
 import { transferSmallObject } from './small-object.js';
+import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
 /** Listed objects looked up, planned and recorded at a time (a page holds up to 1000). */
@@ -27,34 +28,6 @@ const PAGE_SLICE = 250;
 
 /** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
 const SMALL_WRITES_IN_FLIGHT = 32;
-
-const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
-
-/**
- * One large object is fetched as this many GETs in flight, each asking for this many bytes (whole
- * chunks, each checkpointed as it lands). On a 2-core host against a local server, 4 × 32 MiB beat
- * 16 × 8 MiB (1 GB: ~3.6 s → ~3.0 s; 5 × 200 MB: ~3.1 s → ~2.7 s): a request costs the server
- * ~5 ms of CPU, and fewer streams keep the contiguous prefix (what the hash worker reads) close
- * behind the newest bytes, so little hashing is left when the last byte lands.
- */
-const DEFAULT_STREAMS_PER_OBJECT = 4;
-const DEFAULT_GET_SPAN_BYTES = 32 * 1024 * 1024;
-
-export interface SyncTuning {
-  /** Ranged GETs of one large object in flight (default 4). */
-  chunkParallelism?: number;
-  /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
-  chunkSlots?: number;
-  /**
-   * Objects at least this large are hashed on a worker thread instead of this one (default 64 MiB).
-   * The worker's isolate costs ~20 MB of RSS, but MD5 on the main thread took ~40% of a 1 GB run;
-   * on the worker, 5 × 200 MB went from ~3.4 s to ~2.6 s on a 2-core host.
-   */
-  workerHashMinBytes?: number;
-  socketTimeoutMs?: number;
-  /** Bytes one ranged GET asks for, rounded to whole chunks (default 32 MiB, at least one chunk). */
-  getSpanBytes?: number;
-}
 
 export interface SyncRunDeps {
   orm: Orm;
@@ -97,16 +70,14 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     gone = true;
     controller.abort();
   };
-  const slots = Math.max(1, deps.tuning?.chunkSlots ?? Math.max(16, 2 * config.syncConcurrency));
-  // Several large objects share the slots, DEFAULT_STREAMS_PER_OBJECT each.
-  const parallelism = Math.max(1, deps.tuning?.chunkParallelism ?? Math.min(slots, DEFAULT_STREAMS_PER_OBJECT));
+  const tuning = resolveTuning(config, deps.tuning);
   const connector =
     deps.connector ??
     createS3Connector({
       s3: config.s3,
       retry: config.retry,
-      maxSockets: slots + config.syncConcurrency + 4,
-      socketTimeoutMs: deps.tuning?.socketTimeoutMs,
+      maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+      socketTimeoutMs: tuning.socketTimeoutMs,
     });
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
@@ -131,10 +102,10 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     jobId: job.id,
     runId,
     chunkSize: config.chunkSize,
-    getSpan: Math.max(1, Math.round((deps.tuning?.getSpanBytes ?? DEFAULT_GET_SPAN_BYTES) / config.chunkSize)) * config.chunkSize,
-    chunkParallelism: parallelism,
-    chunkSlots: createSemaphore(slots),
-    workerHashMinBytes: deps.tuning?.workerHashMinBytes ?? DEFAULT_WORKER_HASH_MIN_BYTES,
+    getSpan: tuning.getSpan,
+    chunkParallelism: tuning.chunkParallelism,
+    chunkSlots: createSemaphore(tuning.chunkSlots),
+    workerHashMinBytes: tuning.workerHashMinBytes,
     hashPool: createHashPool(),
     retry: config.retry,
     signal: controller.signal,

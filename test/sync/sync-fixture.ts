@@ -11,7 +11,8 @@ import { initOrm, type Orm } from '../../src/db/orm.js';
 import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
-import { executeSyncRun, type SyncRunResult, type SyncTuning } from '../../src/sync/sync-run.js';
+import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
+import type { SyncTuning } from '../../src/sync/sync-tuning.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 export const KiB = 1024;
