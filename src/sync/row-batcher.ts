@@ -1,6 +1,6 @@
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { CheckpointStore, ObjectUpdate } from './checkpoint-store.js';
-import type { RunStats } from './transfer-context.js';
+import type { RunStats } from './run-stats.js';
 
 interface Entry {
   key: string;

@@ -21,7 +21,8 @@ import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
 import { transferSmallObject } from './small-object.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
-import { emptyStats, type RunStats, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
+import { emptyStats, type RunStats } from './run-stats.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /** Listed objects looked up, planned and recorded at a time (a page holds up to 1000). */
 const PAGE_SLICE = 250;

@@ -1,0 +1,26 @@
+/** Counters a run exposes for benchmarks and logs (the `stats` of the "sync run finished" log line). */
+export interface RunStats {
+  wallMs: number;
+  listMs: number;
+  /**
+   * Sum of the durations of chunk checkpoints: fdatasync of the .partial file + the row commit. They
+   * run beside the transfers (the next chunks keep downloading), so this is not time the run waited.
+   */
+  checkpointMs: number;
+  /** Time objects waited for their last checkpoint before verification: what checkpoints added to the run. */
+  checkpointWaitMs: number;
+  checkpoints: number;
+  /** Sum of the fdatasync times of small (single-GET) files before their batched row commit. */
+  fileSyncMs: number;
+  /** Time spent in batched row commits (small objects, empty objects, failures). */
+  batchCommitMs: number;
+  batchCommits: number;
+  /** GET requests sent and body bytes received (including retries and refetches). */
+  gets: number;
+  bytesFetched: number;
+  retries: number;
+}
+
+export function emptyStats(): RunStats {
+  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
+}
