@@ -37,9 +37,9 @@ export async function buildChildren(): Promise<string | null> {
 
 /** The node flags of `npm start` (package.json), so the children run as the service does. */
 const SERVICE_NODE_FLAGS: string[] = (() => {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  const start = manifest.scripts.start ?? '';
-  return start.slice(start.indexOf(' node ') + 6).split(/\s+/).filter((word) => word.startsWith('--'));
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts?: Record<string, string> };
+  const flags = /\bnode((?:\s+--\S+)*)\s/.exec(manifest.scripts?.start ?? '')?.[1] ?? '';
+  return flags.split(/\s+/).filter(Boolean);
 })();
 
 /** The environment `npm start` gives the service (see package.json), so the children run as it does. */
