@@ -108,7 +108,7 @@ try {
   }
   log(`\nTargets (reported, not asserted)\n${targetLines(verdicts)}`);
   const loadAtEnd = loadavg();
-  log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} (above ~2 on this machine, other work shared the CPUs and the figures are noisy)`);
+  log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} (the benchmark alone keeps about 2 processes runnable; well above the CPU count, other work shared the CPUs and the figures are noisy)`);
 
   const resultsDir = new URL('./results/', import.meta.url);
   await mkdir(resultsDir, { recursive: true });
