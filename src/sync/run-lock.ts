@@ -1,4 +1,4 @@
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Another live process on this host is syncing the same job folder. */
@@ -28,7 +28,7 @@ export async function acquireRunLock(dir: string): Promise<RunLock> {
   try {
     if (await tryLink(mine, path)) return { release: () => releaseIfMine(path) };
     const holder = await readPid(path);
-    if (holder !== null && holder !== process.pid && isAlive(holder)) throw new RunLockedError(holder);
+    if (holder !== null && holder !== process.pid && (await holdsLock(holder, path))) throw new RunLockedError(holder);
     await unlink(path).catch(() => {});
     if (await tryLink(mine, path)) return { release: () => releaseIfMine(path) };
     // Another process took the stale lock over between our unlink and link.
@@ -55,6 +55,30 @@ async function releaseIfMine(path: string): Promise<void> {
 async function readPid(path: string): Promise<number | null> {
   const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/**
+ * The process `pid` is alive and is the one that wrote the lock: on Linux a process that started
+ * after the lock file was written is an unrelated process that reused the pid.
+ */
+async function holdsLock(pid: number, path: string): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  const [started, written] = await Promise.all([processStartMs(pid), stat(path).then((s) => s.mtimeMs, () => null)]);
+  return started === null || written === null || started <= written + 1000;
+}
+
+/** When `pid` started (ms since the epoch), from /proc; null where /proc cannot tell. */
+async function processStartMs(pid: number): Promise<number | null> {
+  try {
+    const [stat, system] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile('/proc/stat', 'utf8')]);
+    const ticksSinceBoot = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(system)?.[1]);
+    // USER_HZ is 100 on every Linux architecture Node runs on.
+    const started = bootSeconds * 1000 + ticksSinceBoot * 10;
+    return Number.isFinite(started) ? started : null;
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PARTIAL_DIR } from '../../src/sync/safe-path.js';
@@ -50,5 +50,26 @@ describe('one sync per job folder across processes', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(await sha256File(join(f.root, 'a.txt'))).toBe(sha256('body of a'));
     expect(existsSync(lockPath)).toBe(false);
+  });
+
+  test('a lock whose pid now belongs to a process started after it was written (pid reuse) is taken over', async () => {
+    await using f = await startSyncFixture();
+    await f.s3.putObject('a.txt', 'body of a');
+    const unrelated = otherProcess();
+    try {
+      const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
+      await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
+      await writeFile(lockPath, `${unrelated.pid}\n`);
+      const anHourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(lockPath, anHourAgo, anHourAgo);
+
+      const result = await f.sync();
+
+      expect(result.status).toBe('SUCCEEDED');
+      expect(await sha256File(join(f.root, 'a.txt'))).toBe(sha256('body of a'));
+      expect(existsSync(lockPath)).toBe(false);
+    } finally {
+      await unrelated.stop();
+    }
   });
 });
