@@ -76,12 +76,13 @@ const WORKER_ALGORITHMS = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
  * first use; `close()` ends them.
  */
 export function createHashPool(maxWorkers = Math.min(2, availableParallelism())) {
-  const workers: Array<{ thread: Worker; following: number; ids: Set<number> }> = [];
+  /** `ids`: the files a worker is following (its load). */
+  const workers: Array<{ thread: Worker; ids: Set<number> }> = [];
   let nextId = 0;
   const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
 
   const start = () => {
-    const slot = { thread: new Worker(WORKER_SOURCE, { eval: true }), following: 0, ids: new Set<number>() };
+    const slot = { thread: new Worker(WORKER_SOURCE, { eval: true }), ids: new Set<number>() };
     slot.thread.unref();
     slot.thread.on('message', (message: { id: number; digest?: string; error?: string }) => {
       const waiter = pending.get(message.id);
@@ -102,8 +103,8 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
     return slot;
   };
   const leastBusy = () => {
-    const idle = workers.reduce<(typeof workers)[number] | undefined>((best, w) => (!best || w.following < best.following ? w : best), undefined);
-    return idle && (idle.following === 0 || workers.length >= Math.max(1, maxWorkers)) ? idle : start();
+    const idle = workers.reduce<(typeof workers)[number] | undefined>((best, w) => (!best || w.ids.size < best.ids.size ? w : best), undefined);
+    return idle && (idle.ids.size === 0 || workers.length >= Math.max(1, maxWorkers)) ? idle : start();
   };
 
   return {
@@ -114,16 +115,10 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
       const id = nextId++;
       const slot = leastBusy();
       const { thread } = slot;
-      slot.following += 1;
       slot.ids.add(id);
-      let done = false;
-      const release = () => {
-        if (!done) slot.following -= 1;
-        done = true;
-      };
       thread.postMessage({ id, open: { path, algorithm: expected.algorithm } });
       const result = new Promise<string>((resolve, reject) => pending.set(id, { resolve, reject }));
-      result.then(release, release);
+      result.catch(() => {});
       return {
         advance(end: number) {
           thread.postMessage({ id, upTo: end });
@@ -134,7 +129,6 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
           return actual === want ? null : `${expected.algorithm} mismatch: expected ${want}, got ${actual}`;
         },
         close() {
-          release();
           pending.delete(id);
           slot.ids.delete(id);
           thread.postMessage({ id, close: true });
