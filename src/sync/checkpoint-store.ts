@@ -4,7 +4,6 @@ import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { yieldToEventLoop } from './limiter.js';
 import type { RemoteObject } from './s3-connector.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
@@ -22,9 +21,6 @@ export type ObjectUpdate = Partial<
   Pick<SyncObject, 'status' | 'lastPosition' | 'localPath' | 'error' | 'etag' | 'size' | 'lastModified' | 'checksum'>
 >;
 
-/** Rows per transaction when a listing page is recorded. */
-const UPSERT_SLICE = 250;
-
 /** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
 export class JobGoneError extends Error {
   override name = 'JobGoneError';
@@ -35,60 +31,6 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
   const fork = () => orm.em.fork() as EntityManager;
   /** Row ids by key, for the keys of the pages seen so far: batched updates address rows by primary key. */
   const ids = new Map<string, number>();
-
-  async function upsertSlice(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
-    const now = new Date();
-    const platform = orm.em.getPlatform();
-    await fork().transactional(async (em) => {
-      const inserts = changes.filter((c) => !c.stored);
-      if (inserts.length > 0) {
-        await ensureJob(em);
-        await em.insertMany(
-          SyncObject,
-          inserts.map(({ remote }) => ({
-            jobId,
-            key: remote.key,
-            size: remote.size,
-            etag: remote.etag,
-            lastModified: remote.lastModified,
-            checksum: null,
-            lastPosition: 0,
-            status: 'PENDING' as const,
-            localPath: null,
-            error: null,
-            runId,
-            createdAt: now,
-            updatedAt: now,
-          })),
-        );
-        const rows = await em
-          .createQueryBuilder(SyncObject)
-          .select(['id', 'key'])
-          .where({ jobId, key: { $in: inserts.map(({ remote }) => remote.key) } })
-          .execute('all', true);
-        for (const row of rows as Array<{ id: number; key: string }>) ids.set(row.key, row.id);
-      }
-      const updates = changes.filter((c) => c.stored);
-      if (updates.length === 0) return;
-      // One UPDATE with a CASE per column keyed by primary key.
-      const result = await em.getDriver().nativeUpdateMany(
-        SyncObject.name,
-        updates.map(({ stored }) => ({ id: stored!.id })),
-        updates.map(({ remote, stored, lastPosition }) => ({
-          size: remote.size,
-          etag: remote.etag,
-          lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
-          lastPosition,
-          status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
-          error: null,
-          runId,
-          updatedAt: platform.processDateProperty(now),
-        })) as never,
-        { ctx: em.getTransactionContext() },
-      );
-      if ((result.affectedRows ?? updates.length) < updates.length) throw new JobGoneError(`job ${jobId} was deleted`);
-    });
-  }
 
   async function ensureJob(em: EntityManager) {
     if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
@@ -107,17 +49,65 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
     },
 
     /**
-     * Inserts rows for new keys and records the listed state of changed ones, in transactions of
-     * UPSERT_SLICE rows with a turn of the event loop between them: better-sqlite3 is synchronous, and
-     * a 1000-row page in one go held the loop (and the API sharing it) for 20–50 ms.
+     * In one transaction: inserts rows for new keys and records the listed state of changed ones
+     * (one UPDATE for all of them: the run passes a slice of a page, PAGE_SLICE rows at most).
      * `lastPosition` is kept when the object is the same version (a checkpoint to resume from).
      */
     async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
-      for (let start = 0; start < changes.length; start += UPSERT_SLICE) {
-        if (start > 0) await yieldToEventLoop();
-        await upsertSlice(changes.slice(start, start + UPSERT_SLICE));
-      }
+      if (changes.length === 0) return;
+      const now = new Date();
+      const platform = orm.em.getPlatform();
+      await fork().transactional(async (em) => {
+        const inserts = changes.filter((c) => !c.stored);
+        if (inserts.length > 0) {
+          await ensureJob(em);
+          await em.insertMany(
+            SyncObject,
+            inserts.map(({ remote }) => ({
+              jobId,
+              key: remote.key,
+              size: remote.size,
+              etag: remote.etag,
+              lastModified: remote.lastModified,
+              checksum: null,
+              lastPosition: 0,
+              status: 'PENDING' as const,
+              localPath: null,
+              error: null,
+              runId,
+              createdAt: now,
+              updatedAt: now,
+            })),
+          );
+          const rows = await em
+            .createQueryBuilder(SyncObject)
+            .select(['id', 'key'])
+            .where({ jobId, key: { $in: inserts.map(({ remote }) => remote.key) } })
+            .execute('all', true);
+          for (const row of rows as Array<{ id: number; key: string }>) ids.set(row.key, row.id);
+        }
+        const updates = changes.filter((c) => c.stored);
+        if (updates.length === 0) return;
+        // One UPDATE with a CASE per column keyed by primary key.
+        const result = await em.getDriver().nativeUpdateMany(
+          SyncObject.name,
+          updates.map(({ stored }) => ({ id: stored!.id })),
+          updates.map(({ remote, stored, lastPosition }) => ({
+            size: remote.size,
+            etag: remote.etag,
+            lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
+            lastPosition,
+            status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
+            error: null,
+            runId,
+            updatedAt: platform.processDateProperty(now),
+          })) as never,
+          { ctx: em.getTransactionContext() },
+        );
+        if ((result.affectedRows ?? updates.length) < updates.length) throw new JobGoneError(`job ${jobId} was deleted`);
+      });
     },
+
     /** Commits one object's state (a checkpoint); false when the row is gone (job deleted). */
     async commit(key: string, update: ObjectUpdate): Promise<boolean> {
       const affected = await fork().nativeUpdate(

@@ -24,7 +24,11 @@ import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 import { emptyStats, type RunStats } from './run-stats.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
-/** Listed objects looked up, planned and recorded at a time (a page holds up to 1000). */
+/**
+ * Listed objects looked up, planned and recorded at a time (a page holds up to 1000), with a turn of
+ * the event loop between slices: better-sqlite3 is synchronous, and recording a 1000-row page in one
+ * go held the loop (and the API sharing it) for 20–50 ms.
+ */
 const PAGE_SLICE = 250;
 
 /** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
@@ -180,7 +184,6 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  /** A listing page is recorded in slices, with the event loop free between them (see UPSERT_SLICE). */
   const handlePage = async (page: RemoteObject[]) => {
     for (let start = 0; start < page.length; start += PAGE_SLICE) {
       if (start > 0) await yieldToEventLoop();
