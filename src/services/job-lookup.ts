@@ -13,8 +13,8 @@ export async function requireJob(orm: Orm, rawId: unknown, field: string): Promi
 }
 
 /** The most recent run that did work (SKIPPED ticks are history, not the last run). */
-export function findLastRun(orm: Orm, jobId: string): Promise<SyncRun | null> {
-  return orm.em.fork().findOne(SyncRun, { jobId, status: { $ne: 'SKIPPED' } }, { orderBy: { id: 'desc' } });
+export async function findLastRun(orm: Orm, jobId: string): Promise<SyncRun | null> {
+  return (await findLastRuns(orm, [jobId])).get(jobId) ?? null;
 }
 
 /** findLastRun for many jobs in two queries, whatever their number: job id → run (absent when none). */
