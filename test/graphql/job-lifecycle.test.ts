@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
-import { waitFor } from '../scheduler/fake-executor.js';
+import { waitFor } from '../helpers/poll.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
 type Gql = { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
-import { waitFor } from '../scheduler/fake-executor.js';
+import { waitFor } from '../helpers/poll.js';
 
 const createBody = { job_name: 'nightly', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bucket-a', prefix: 'data/' } };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
+import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 
@@ -10,16 +11,6 @@ const sample = (text: string, series: string): number | undefined => {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a real sync seen through REST and /metrics', () => {
   it('lists the synced objects with the old wire shape and counts bytes, objects and runs', async () => {
@@ -42,10 +33,10 @@ describe('a real sync seen through REST and /metrics', () => {
     expect(created.status).toBe(200);
     const jobId: string = created.body.job_id;
 
-    const metrics = await until(async () => {
+    const metrics = await waitFor(async () => {
       const text = (await http(app, 'GET', '/metrics')).text;
       return sample(text, 'dss_sync_runs_finished_total{status="SUCCEEDED"}') === 1 ? text : undefined;
-    }, 'the first run to finish');
+    }, 15_000, 'the first run to finish');
     expect(sample(metrics, 'dss_sync_bytes_downloaded_total')).toBe(10 + big.length);
     expect(sample(metrics, 'dss_sync_objects_total{result="done"}')).toBe(2);
     expect(sample(metrics, 'dss_sync_objects_total{result="skipped"}')).toBe(2);

@@ -6,7 +6,8 @@ import type { Orm } from '../../src/db/orm.js';
 import { createJobRunner } from '../../src/scheduler/job-runner.js';
 import { ConflictError, InputError, NotFoundError } from '../../src/services/errors.js';
 import { createServices } from '../../src/services/services.js';
-import { createFakeExecutor, waitFor } from './fake-executor.js';
+import { waitFor } from '../helpers/poll.js';
+import { createFakeExecutor } from './fake-executor.js';
 import { openTestDb, silentLogger } from './test-db.js';
 
 const HOUR = 3_600_000;

@@ -13,7 +13,7 @@ import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { waitFor } from './fake-executor.js';
+import { waitFor } from '../helpers/poll.js';
 
 const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
 

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/safe-path.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { waitFor } from '../helpers/poll.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
@@ -37,16 +38,6 @@ function startCli(f: SyncFixture, endpoint: string): { child: ChildProcess; exit
   return { child, exit };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('kill -9 during a sync, then run again', () => {
   test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {
     await using f = await startSyncFixture();
@@ -70,7 +61,7 @@ describe('kill -9 during a sync, then run again', () => {
       await waitFor(async () => {
         const row = await f.row('big.bin');
         return row && row.lastPosition >= killAfterChunks * CHUNK ? row : undefined;
-      }, `${killAfterChunks} chunks committed`);
+      }, 30_000, `${killAfterChunks} chunks committed`);
       run.child.kill('SIGKILL');
       expect((await run.exit).signal).toBe('SIGKILL');
       // This run started where the previous one's checkpoint was.

@@ -13,15 +13,21 @@ function otherProcess() {
   return { pid: child.pid!, stop: () => new Promise<void>((resolve) => child.once('exit', () => resolve()).kill('SIGKILL')) };
 }
 
+/** Writes the job's lock file as if process `pid` held it; returns its path. */
+async function writeLock(jobRoot: string, pid: number): Promise<string> {
+  const lockPath = join(jobRoot, PARTIAL_DIR, 'run.lock');
+  await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true });
+  await writeFile(lockPath, `${pid}\n`);
+  return lockPath;
+}
+
 describe('one sync per job folder across processes', () => {
   test('while another live process holds the job, a run fails at once naming it, fetches nothing and leaves its lock alone', async () => {
     await using f = await startSyncFixture();
     await f.s3.putObject('a.txt', 'body of a');
     const other = otherProcess();
     try {
-      const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
-      await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
-      await writeFile(lockPath, `${other.pid}\n`);
+      const lockPath = await writeLock(f.root, other.pid);
       const result = await f.sync();
 
       expect(result.status).toBe('FAILED');
@@ -41,9 +47,7 @@ describe('one sync per job folder across processes', () => {
     await f.s3.putObject('a.txt', 'body of a');
     const gone = otherProcess();
     await gone.stop();
-    const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
-    await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
-    await writeFile(lockPath, `${gone.pid}\n`);
+    const lockPath = await writeLock(f.root, gone.pid);
 
     const result = await f.sync();
 
@@ -57,9 +61,7 @@ describe('one sync per job folder across processes', () => {
     await f.s3.putObject('a.txt', 'body of a');
     const unrelated = otherProcess();
     try {
-      const lockPath = join(f.root, PARTIAL_DIR, 'run.lock');
-      await mkdir(join(f.root, PARTIAL_DIR), { recursive: true });
-      await writeFile(lockPath, `${unrelated.pid}\n`);
+      const lockPath = await writeLock(f.root, unrelated.pid);
       const anHourAgo = new Date(Date.now() - 3_600_000);
       await utimes(lockPath, anHourAgo, anHourAgo);
 
