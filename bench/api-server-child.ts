@@ -8,15 +8,10 @@ import { createLogger } from '../src/config/logger.js';
 import { Job } from '../src/db/entities/job.entity.js';
 import { initOrm } from '../src/db/orm.js';
 import { buildApp } from '../src/server.js';
-import { DUMMY_CREDENTIALS } from './s3-fixture.js';
+import { benchServiceEnv, type BenchTarget } from './s3-fixture.js';
 
-export interface ApiChildOptions {
-  dbFile: string;
-  downloadRoot: string;
-  endpoint: string;
+export interface ApiChildOptions extends BenchTarget {
   rows: number;
-  chunkSize: number;
-  concurrency: number;
 }
 
 export interface ApiChildReady {
@@ -32,20 +27,7 @@ export interface ApiChildReady {
 
 const options = JSON.parse(process.argv[2] ?? '') as ApiChildOptions;
 if (!process.send) throw new Error('api-server-child.ts needs an IPC channel');
-process.env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;
-process.env.AWS_SECRET_ACCESS_KEY = DUMMY_CREDENTIALS.secretAccessKey;
-const config = loadConfig({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  DB_URL: `sqlite:${options.dbFile}`,
-  DOWNLOAD_ROOT_FOLDER: options.downloadRoot,
-  S3_CHUNK_SIZE: String(options.chunkSize),
-  SYNC_CONCURRENCY: String(options.concurrency),
-  AWS_ENDPOINT_URL_S3: options.endpoint,
-  S3_FORCE_PATH_STYLE: 'true',
-  AWS_REGION: DUMMY_CREDENTIALS.region,
-  LOG_LEVEL: 'warn',
-});
+const config = loadConfig({ ...benchServiceEnv(options), PORT: '0', HOST: '127.0.0.1' });
 
 // Seeded before the app opens the database; the job is PAUSED so the scheduler never syncs it.
 const seedStart = performance.now();

@@ -11,16 +11,11 @@ import { SyncRun } from '../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../src/db/orm.js';
 import { createEventBus } from '../src/events/event-bus.js';
 import { createRunExecutor } from '../src/sync/run-executor.js';
-import { DUMMY_CREDENTIALS } from './s3-fixture.js';
+import { benchServiceEnv, type BenchTarget } from './s3-fixture.js';
 
-export interface OurSyncOptions {
-  dbFile: string;
-  downloadRoot: string;
-  endpoint: string;
+export interface OurSyncOptions extends BenchTarget {
   bucket: string;
   prefix: string;
-  chunkSize: number;
-  concurrency: number;
   /** Reuse this job (a rerun); otherwise a new job with this id is created. */
   jobId: string;
   statsFile: string;
@@ -80,19 +75,7 @@ function threadDeltas(before: ThreadTimes, after: ThreadTimes): Record<string, {
 
 const started = performance.now();
 const options = JSON.parse(process.argv[2] ?? '') as OurSyncOptions;
-const config = loadConfig({
-  DB_URL: `sqlite:${options.dbFile}`,
-  DOWNLOAD_ROOT_FOLDER: options.downloadRoot,
-  S3_CHUNK_SIZE: String(options.chunkSize),
-  SYNC_CONCURRENCY: String(options.concurrency),
-  AWS_ENDPOINT_URL_S3: options.endpoint,
-  S3_FORCE_PATH_STYLE: 'true',
-  AWS_REGION: DUMMY_CREDENTIALS.region,
-  RETRY_COUNT: '1',
-  LOG_LEVEL: 'warn',
-});
-process.env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;
-process.env.AWS_SECRET_ACCESS_KEY = DUMMY_CREDENTIALS.secretAccessKey;
+const config = loadConfig({ ...benchServiceEnv(options), RETRY_COUNT: '1' });
 
 // Info level, so the engine's end-of-run line (with its `stats`) is seen; only warnings and errors reach stderr.
 let engine: Record<string, number> | null = null;

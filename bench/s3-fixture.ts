@@ -17,6 +17,34 @@ export interface S3Fixture {
   stop(): Promise<void>;
 }
 
+/** Where a child of ours (a sync or the whole service) stores and fetches in a benchmark. */
+export interface BenchTarget {
+  dbFile: string;
+  downloadRoot: string;
+  endpoint: string;
+  chunkSize: number;
+  concurrency: number;
+}
+
+/**
+ * The service's configuration variables for a child pointed at the fixture (path style, the dummy
+ * region, warnings only); the SDK's credential chain gets the dummy credentials from process.env.
+ */
+export function benchServiceEnv(target: BenchTarget): Record<string, string> {
+  process.env.AWS_ACCESS_KEY_ID = DUMMY_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = DUMMY_CREDENTIALS.secretAccessKey;
+  return {
+    DB_URL: `sqlite:${target.dbFile}`,
+    DOWNLOAD_ROOT_FOLDER: target.downloadRoot,
+    S3_CHUNK_SIZE: String(target.chunkSize),
+    SYNC_CONCURRENCY: String(target.concurrency),
+    AWS_ENDPOINT_URL_S3: target.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: DUMMY_CREDENTIALS.region,
+    LOG_LEVEL: 'warn',
+  };
+}
+
 export const tsxArgs = ['--openssl-legacy-provider', '--import', 'tsx'];
 
 export function benchFile(name: string): string {
