@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.js';
-import { buildApp, type App } from '../../src/server.js';
 import { seededBytes } from '../helpers/files.js';
 import { startS3Server } from '../helpers/s3-server.js';
+import { startTestApp } from '../helpers/test-app.js';
 import { CHUNK_SIZE, collect, untilLive, waitFor, wsClient } from './live-env.js';
 
 /**
@@ -32,21 +28,6 @@ function createFakeRedis() {
   };
 }
 
-async function startInstance(env: Record<string, string>, eventTarget: EventTarget): Promise<App & { dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'dss-instance-'));
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DB_URL: `sqlite:${join(dir, 'scheduler.db')}`,
-    DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
-    LOG_LEVEL: 'silent',
-    S3_CHUNK_SIZE: String(CHUNK_SIZE),
-    ...env,
-  });
-  const app = await buildApp(config, { eventTarget, stopGraceMs: 2_000 });
-  return Object.assign(app, { dir });
-}
-
 describe('the event bus on another transport', () => {
   it('a subscriber on one instance follows a sync run by another, through a shared (serialising) event target', async () => {
     await using s3 = await startS3Server();
@@ -55,37 +36,29 @@ describe('the event bus on another transport', () => {
       ['t/small.txt', 'small'],
     ]);
     const redis = createFakeRedis();
-    const worker = await startInstance(s3.env, redis.target());
-    const api = await startInstance(s3.env, redis.target());
+    const env = { ...s3.env, S3_CHUNK_SIZE: String(CHUNK_SIZE) };
+    await using worker = await startTestApp({ env, build: { eventTarget: redis.target() } });
+    await using api = await startTestApp({ env, build: { eventTarget: redis.target() } });
+    const job = await worker.services.jobs.create({
+      name: 'shared bus',
+      connectorType: 'S3',
+      schedule: 'hourly',
+      paused: true,
+      connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
+    });
+    const client = wsClient(api.wsUrl);
     try {
-      await worker.start();
-      const { port } = await api.start();
-      const job = await worker.services.jobs.create({
-        name: 'shared bus',
-        connectorType: 'S3',
-        schedule: 'hourly',
-        paused: true,
-        connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
-      });
-      const client = wsClient(`ws://127.0.0.1:${port}/graphql`);
-      try {
-        const sub = collect(client, job.id);
-        await untilLive(api.bus, [job.id], [sub]);
-        await worker.services.lifecycle.trigger(job.id);
-        await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors));
-        expect(sub.results.filter((r) => r.errors)).toEqual([]);
-        expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id });
-        expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
-        expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/small.txt']);
-        expect(sub.events.every((e) => !Number.isNaN(Date.parse(e.at)) && e.at.endsWith('Z'))).toBe(true);
-      } finally {
-        await client.dispose();
-      }
+      const sub = collect(client, job.id);
+      await untilLive(api.bus, [job.id], [sub]);
+      await worker.services.lifecycle.trigger(job.id);
+      await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors));
+      expect(sub.results.filter((r) => r.errors)).toEqual([]);
+      expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id });
+      expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
+      expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/small.txt']);
+      expect(sub.events.every((e) => !Number.isNaN(Date.parse(e.at)) && e.at.endsWith('Z'))).toBe(true);
     } finally {
-      await api.stop();
-      await worker.stop();
-      await rm(api.dir, { recursive: true, force: true });
-      await rm(worker.dir, { recursive: true, force: true });
+      await client.dispose();
     }
   });
 });
