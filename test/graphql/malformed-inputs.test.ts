@@ -34,7 +34,7 @@ const characters = (s: string) => [...s.trim()].length;
 
 /** One field of an otherwise valid input made bad, so each case tests exactly one rule. */
 const badInput = fc.oneof(
-  fc.record({ name: fc.oneof(notAString, text.filter((s) => characters(s) < 3 || characters(s) > 25), fc.string({ minLength: 26, maxLength: 300 })) }),
+  fc.record({ name: fc.oneof(notAString, text.filter((s) => characters(s) < 3 || characters(s) > 25), fc.string({ minLength: 26, maxLength: 300 }).filter((s) => characters(s) > 25)) }),
   fc.record({ connectorType: fc.oneof(notAString, text.filter((s) => s.trim().toUpperCase() !== 'S3')) }),
   fc.record({ schedule: fc.oneof(notAString, text.filter((s) => !parseSchedule(s).ok)) }),
   fc.record({ timezone: fc.oneof(fc.integer(), fc.boolean(), text.filter((s) => s.trim() !== '' && !isValidTimezone(s.trim()))) }),
