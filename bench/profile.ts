@@ -1,6 +1,7 @@
-// `node --openssl-legacy-provider --import tsx bench/profile.ts [small|large|huge|noop] ['<tuning json>']`: seeds one scenario,
-// runs our sync once under `node --cpu-prof` (compiled, as in the benchmark) and prints where the CPU went,
+// `node --openssl-legacy-provider --import tsx bench/profile.ts [small|large|huge|noop] ['<tuning json>'] [--threads-only]`: seeds
+// one scenario, runs our sync once under `node --cpu-prof` (compiled, as in the benchmark) and prints where the CPU went,
 // by package and by function (self time). The .cpuprofile stays in the printed folder for Chrome DevTools.
+// `--threads-only` skips the profiler (it samples wall time and slows the run) and prints only CPU per thread.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -21,7 +22,9 @@ interface ProfileNode {
 
 const id = process.argv[2] ?? 'small';
 /** Optional engine tuning as JSON, as `--tuning=` of bench/run.ts. */
-const tuning = process.argv[3] ? (JSON.parse(process.argv[3]) as Record<string, number>) : undefined;
+const threadsOnly = process.argv.includes('--threads-only');
+const tuningArg = process.argv.slice(3).find((a) => !a.startsWith('--'));
+const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : undefined;
 const scenario = FULL.scenarios.find((s) => s.id === id);
 if (!scenario) throw new Error(`unknown scenario ${id}; one of ${FULL.scenarios.map((s) => s.id).join(', ')}`);
 const root = await mkdtemp(join(tmpdir(), 'dss-profile-'));
@@ -46,7 +49,7 @@ try {
       sampleThreads: true,
       tuning,
     };
-    const profile = label === 'profiled' ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+    const profile = label === 'profiled' && !threadsOnly ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
     const result = spawnSync(process.execPath, [...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)], { stdio: 'inherit' });
     const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
     console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, CPU during the run ${JSON.stringify(stats.runCpuMs)} ms, ${JSON.stringify(stats.engine)}`);

@@ -19,6 +19,8 @@ const args = process.argv.slice(2);
 const profile = args.includes('--quick') ? QUICK : FULL;
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const skipApi = args.includes('--no-api');
+/** `--no-peers`: only this service and the raw-GET baseline, for quicker tuning rounds. */
+const skipPeers = args.includes('--no-peers');
 const numberArg = (name: string) => {
   const value = args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   return value === undefined ? undefined : Number(value);
@@ -64,7 +66,7 @@ try {
 
   const build = await buildChildren();
   log(build ? 'our code compiled to JS for the run (as npm start runs it)' : 'our code runs through tsx');
-  const tools = [ourSync(build, chunkSize, concurrency, tuning), awsCli, rclone];
+  const tools = [ourSync(build, chunkSize, concurrency, tuning), ...(skipPeers ? [] : [awsCli, rclone])];
   if (tuning) log(`engine tuning: ${JSON.stringify(tuning)}`);
   const available = await Promise.all(tools.map(async (tool) => ({ tool, skipped: await tool.unavailable() })));
   for (const { tool, skipped } of available) if (skipped) log(`skipping ${tool.name}: ${skipped}`);

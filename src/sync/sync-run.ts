@@ -193,7 +193,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
 
   const handleSlice = async (page: RemoteObject[]) => {
     const stored = await store.load(page.map((o) => o.key));
-    const decisions = await resolveMissing(planPage(jobRoot, page, stored));
+    const decisions = resolveMissing(planPage(jobRoot, page, stored));
     const changes = decisions.flatMap((d) =>
       d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
     );
@@ -270,15 +270,13 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   return { status, stats };
 
   /** An unchanged object whose local file is gone or has another size is fetched again (whole). */
-  async function resolveMissing(decisions: PageDecision[]): Promise<PageDecision[]> {
-    return Promise.all(
-      decisions.map(async (d): Promise<PageDecision> => {
-        if (d.kind !== 'unchanged' || (await isPresent(d.path, d.remote.size, d.isDirectory))) return d;
-        const stored: StoredObject = d.stored;
-        if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
-        return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
-      }),
-    );
+  function resolveMissing(decisions: PageDecision[]): PageDecision[] {
+    return decisions.map((d): PageDecision => {
+      if (d.kind !== 'unchanged' || isPresent(d.path, d.remote.size, d.isDirectory)) return d;
+      const stored: StoredObject = d.stored;
+      if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
+      return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
+    });
   }
 }
 
