@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { median } from './measure.js';
@@ -54,7 +54,27 @@ async function fresh(...dirs: string[]): Promise<void> {
   }
 }
 
-async function measuredRun(tool: Tool, target: RunTarget, fixture: S3Fixture, verify: boolean): Promise<RunRecord> {
+/**
+ * Writes and unlinks `bytes` of scratch data beside `dir`, so the tool about to run gets page-cache
+ * pages that were just in use. On this class of VM, memory the guest freed more than ~2 s earlier is
+ * handed back to the host, and touching it again costs ~2 s of system CPU per GB (measured with a
+ * plain write loop). Without this, whichever tool runs first after a pause pays that, and the others
+ * reuse the pages the previous tool's deleted output freed: a bias by position in the rotation.
+ */
+async function warmPageCache(dir: string, bytes: number): Promise<void> {
+  const path = join(dir, '..', 'page-cache-warmer');
+  const file = await open(path, 'w');
+  try {
+    const block = Buffer.alloc(Math.min(bytes, 8 * 2 ** 20), 1);
+    for (let at = 0; at < bytes; at += block.length) await file.write(block, 0, Math.min(block.length, bytes - at), at);
+  } finally {
+    await file.close();
+    await unlink(path);
+  }
+}
+
+async function measuredRun(tool: Tool, target: RunTarget, fixture: S3Fixture, verify: boolean, warmBytes = 0): Promise<RunRecord> {
+  if (warmBytes > 0) await warmPageCache(target.dest, warmBytes);
   await fixture.counts(true);
   const run = await tool.run(target);
   const counts = await fixture.counts(true);
@@ -126,7 +146,7 @@ export async function runScenario(
         const target = targets[i]!;
         if (!scenario.noop) await fresh(target.dest, target.workDir);
         else await mkdir(target.workDir, { recursive: true });
-        const record = await measuredRun(tool, target, fixture, writes(tool));
+        const record = await measuredRun(tool, target, fixture, writes(tool), scenario.noop ? 0 : expected.bytes);
         if (record.ok && writes(tool) && (record.files !== expected.files || record.bytes !== expected.bytes)) {
           record.ok = false;
           record.error = `destination holds ${record.files} files / ${record.bytes} bytes, expected ${expected.files} / ${expected.bytes}`;

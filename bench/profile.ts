@@ -54,6 +54,7 @@ try {
     const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
     console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, CPU during the run ${JSON.stringify(stats.runCpuMs)} ms, ${JSON.stringify(stats.engine)}`);
     console.log(`  CPU by thread during the run (ms): ${JSON.stringify(stats.threadCpuMs)}`);
+    console.log(`  peak RSS ${(stats.maxRssKb / 1024).toFixed(0)} MB (${(stats.baselineRssKb / 1024).toFixed(0)} MB before the run); memory at the peak (MB): ${JSON.stringify(stats.memoryAtPeak)}`);
     return stats;
   };
   const jobId = randomUUID();

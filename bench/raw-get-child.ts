@@ -49,7 +49,8 @@ if (listOnlyArg !== 'list-only') {
   const worker = async () => {
     while (next < keys.length) {
       const key = keys[next++]!;
-      bytes += await get(`/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+      const received = await get(`/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+      bytes += received;
     }
   };
   await Promise.all(Array.from({ length: Math.min(inflight, keys.length) }, worker));
