@@ -46,9 +46,14 @@ export async function sizeOf(path: string): Promise<number | undefined> {
  * a thread wake-up each, measured). The caller checks one slice of a listing page at a time.
  */
 export function isPresent(path: string, size: number, isDirectory: boolean): boolean {
-  const info = statSync(path, { throwIfNoEntry: false });
-  if (!info) return false;
-  return isDirectory ? info.isDirectory() : info.isFile() && info.size === size;
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    if (!info) return false;
+    return isDirectory ? info.isDirectory() : info.isFile() && info.size === size;
+  } catch {
+    // ENOTDIR (a parent became a file), EACCES …: not there as we left it; the fetch reports why.
+    return false;
+  }
 }
 
 export async function removeQuietly(path: string): Promise<void> {
