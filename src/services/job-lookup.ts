@@ -5,9 +5,14 @@ import type { Orm } from '../db/orm.js';
 import { NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 
-/** The job with this id (validated as a UUID, naming `field` when it is not), or NotFoundError. */
+/** The job with this id (validated as a UUID, naming `field` when it is not), or null. */
+export function findJob(orm: Orm, rawId: unknown, field: string): Promise<Job | null> {
+  return orm.em.fork().findOne(Job, { id: parseJobId(rawId, field) });
+}
+
+/** findJob, or NotFoundError when there is no such job. */
 export async function requireJob(orm: Orm, rawId: unknown, field: string): Promise<Job> {
-  const job = await orm.em.fork().findOne(Job, { id: parseJobId(rawId, field) });
+  const job = await findJob(orm, rawId, field);
   if (!job) throw new NotFoundError('Job', 'Job not found');
   return job;
 }

@@ -5,9 +5,8 @@ import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
-import { parseJobId } from './ids.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
-import { findLastRuns, requireJob } from './job-lookup.js';
+import { findJob, findLastRuns, requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
@@ -19,11 +18,7 @@ export interface JobServiceDeps {
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
 export function createJobService({ orm, runner, defaultPageSize }: JobServiceDeps) {
-  async function get(rawId: unknown, field = 'id'): Promise<Job | null> {
-    const id = parseJobId(rawId, field);
-    return orm.em.fork().findOne(Job, { id });
-  }
-
+  const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
   return {
