@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runMeasured } from './measure.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
 import { childCommand, SERVICE_ENV } from './build-children.js';
-import { failure, type RunTarget, type Tool } from './tool.js';
+import { failure, processRun, type RunTarget, type Tool } from './tool.js';
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 export const CONCURRENCY = 8;
@@ -42,7 +42,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
       const error = failure(result);
       const stats = JSON.parse(await readFile(options.statsFile, 'utf8').catch(() => 'null')) as OurSyncStats | null;
       await writeFile(options.statsFile, 'null');
-      if (error || !stats) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: false, error: error ?? 'no stats written' };
+      if (error || !stats) return { ...processRun(result), ok: false, error: error ?? 'no stats written' };
       const runError = stats.status === 'SUCCEEDED' ? undefined : `run ${stats.status}: ${stats.error ?? ''}`;
       return {
         wallMs: stats.runMs,

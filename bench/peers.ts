@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandExists, runMeasured } from './measure.js';
 import { DUMMY_CREDENTIALS } from './s3-fixture.js';
-import { failure, type RunTarget, type Tool } from './tool.js';
+import { processRun, type RunTarget, type Tool } from './tool.js';
 
 /** The caller's environment minus any AWS_* / RCLONE_* settings (a CA bundle, a profile) that would change the run. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -32,8 +32,7 @@ export const awsCli: Tool = {
     };
     const source = `s3://${target.bucket}/${target.prefix}`;
     const args = ['s3', 'sync', source, target.dest, '--endpoint-url', target.endpoint, '--only-show-errors'];
-    const result = await runMeasured('aws', args, { env, timeoutMs: target.timeoutMs });
-    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !failure(result), error: failure(result) };
+    return processRun(await runMeasured('aws', args, { env, timeoutMs: target.timeoutMs }));
   },
 };
 
@@ -57,7 +56,6 @@ export const rclone: Tool = {
       RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
     };
     const source = `bench:${target.bucket}/${target.prefix.replace(/\/$/, '')}`;
-    const result = await runMeasured('rclone', ['copy', source, target.dest], { env, timeoutMs: target.timeoutMs });
-    return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !failure(result), error: failure(result) };
+    return processRun(await runMeasured('rclone', ['copy', source, target.dest], { env, timeoutMs: target.timeoutMs }));
   },
 };

@@ -21,8 +21,8 @@ interface ProfileNode {
 }
 
 const id = process.argv[2] ?? 'small';
-/** Optional engine tuning as JSON, as `--tuning=` of bench/run.ts. */
 const threadsOnly = process.argv.includes('--threads-only');
+/** Optional engine tuning as JSON, as `--tuning=` of bench/run.ts. */
 const tuningArg = process.argv.slice(3).find((a) => !a.startsWith('--'));
 const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : undefined;
 const scenario = FULL.scenarios.find((s) => s.id === id);

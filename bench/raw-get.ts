@@ -1,6 +1,6 @@
 import { runMeasured } from './measure.js';
 import { benchFile, tsxArgs } from './s3-fixture.js';
-import { failure, type RunTarget, type Tool } from './tool.js';
+import { failure, processRun, type RunTarget, type Tool } from './tool.js';
 
 interface RawStats {
   objects: number;
@@ -19,8 +19,7 @@ export function rawGet(listOnly: boolean): Tool {
       const args = [...tsxArgs, benchFile('./raw-get-child.ts'), target.endpoint, target.bucket, target.prefix, String(target.inflight)];
       if (listOnly) args.push('list-only');
       const result = await runMeasured(process.execPath, args, { timeoutMs: target.timeoutMs });
-      const error = failure(result);
-      if (error) return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: false, error };
+      if (failure(result)) return processRun(result);
       const stats = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as RawStats;
       return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: true, processWallMs: result.wallMs };
     },

@@ -1,3 +1,5 @@
+import type { ProcessResult } from './measure.js';
+
 /** Where one measured run reads from and writes to. */
 export interface RunTarget {
   endpoint: string;
@@ -49,4 +51,10 @@ export function failure(result: { code: number | null; timedOut: boolean; stderr
   if (result.timedOut) return 'timed out';
   if (result.code !== 0) return `exit ${result.code}: ${result.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
   return undefined;
+}
+
+/** A tool timed as its whole process: spawn to exit, with peak RSS and CPU from /usr/bin/time. */
+export function processRun(result: ProcessResult): ToolRun {
+  const error = failure(result);
+  return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !error, error };
 }
