@@ -10,6 +10,8 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics } from './http/metrics.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
+import { createDeliveryLoop, type DeliveryLoop } from './notify/delivery-loop.js';
+import { notifyRunFinished } from './notify/enqueue.js';
 import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
@@ -25,6 +27,7 @@ export interface App {
   services: Services;
   config: Config;
   logger: Logger;
+  webhooks: DeliveryLoop;
   /** Listens on config.host:config.port (0 = any free port), then starts the schedules. */
   start(): Promise<{ port: number }>;
   /** Stops accepting, finishes in-flight requests, cancels syncs at a chunk boundary, closes the database. */
@@ -40,6 +43,8 @@ export interface BuildAppOptions {
   execute?: RunExecutor;
   /** The event bus's transport, e.g. @graphql-yoga/redis-event-target to share progress between instances. */
   eventTarget?: EventTarget;
+  /** How often the webhook delivery loop looks for due deliveries (default 1 s). */
+  webhookPollMs?: number;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
@@ -51,8 +56,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
-  const runner = createJobRunner({ orm, execute, logger });
-  const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
+  const webhooks = createDeliveryLoop({ orm, config: config.webhooks, logger, pollMs: options.webhookPollMs });
+  const runner = createJobRunner({
+    orm,
+    execute,
+    logger,
+    onRunFinished: async ({ runId, status }) => void (await notifyRunFinished(orm, runId, status)),
+  });
+  const services = createServices({
+    orm,
+    runner,
+    defaultPageSize: config.defaultPageSize,
+    webhookAllowedHosts: config.webhooks.allowedHosts,
+  });
 
   const metrics = createMetrics();
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
@@ -87,6 +103,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
     const { port } = server.address() as AddressInfo;
     await runner.start();
+    webhooks.start();
+    if (!config.webhooks.secret) logger.warn('WEBHOOK_SECRET is not set: webhook deliveries are sent unsigned (no X-DSS-Signature)');
     logger.info({ host: config.host, port }, 'listening');
     return { port };
   }
@@ -108,6 +126,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     if (server.listening) await closeServer();
     else await webSockets?.close();
     await runner.stop();
+    await webhooks.stop();
     stopSyncMetrics();
     await orm.close();
     logger.info('stopped');
@@ -121,6 +140,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     services,
     config,
     logger,
+    webhooks,
     start: () => (started ??= listen()),
     stop: () => (stopped ??= shutdown()),
     [Symbol.asyncDispose]: () => app.stop(),

@@ -59,6 +59,15 @@ const url = z
   .trim()
   .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
 
+/** Host names (or `*.example.com` suffixes) webhooks may target: lower-cased, comma-separated. */
+const hostList = z
+  .string()
+  .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .refine(
+    (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)),
+    'must be a comma-separated list of host names, e.g. hooks.example.com,*.internal.example.com',
+  );
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -78,6 +87,10 @@ export const envSchema = z.object({
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
   API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  WEBHOOK_ALLOWED_HOSTS: optional(hostList),
+  WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
+  WEBHOOK_RETRY_BASE: decimal('30', 0.01, 3600).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
 });
 
@@ -94,8 +107,22 @@ export interface Config {
   defaultPageSize: number;
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
+  webhooks: WebhookConfig;
   logLevel: ParsedEnv['LOG_LEVEL'];
 }
+
+export interface WebhookConfig {
+  /** HMAC-SHA256 key of X-DSS-Signature; unset → deliveries are sent unsigned. */
+  secret?: string;
+  /** When set, webhook URLs must point at one of these hosts (`*.example.com` matches sub-domains). */
+  allowedHosts: string[] | null;
+  timeoutMs: number;
+  /** First retry delay; attempt n waits base × 2^(n-1). */
+  retryBaseMs: number;
+}
+
+/** Variables whose value is never echoed in a start-up error. */
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'WEBHOOK_SECRET']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -108,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got "${value}")`;
+      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got "${value}")`;
       return `invalid ${name}${shown}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -129,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? false,
     },
     apiToken: e.API_TOKEN,
+    webhooks: {
+      secret: e.WEBHOOK_SECRET,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS ?? null,
+      timeoutMs: Math.round(e.WEBHOOK_TIMEOUT * 1000),
+      retryBaseMs: Math.round(e.WEBHOOK_RETRY_BASE * 1000),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,15 +3,21 @@ import { Migrator } from '@mikro-orm/migrations';
 import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
 import { SyncRunSchema } from './entities/sync-run.entity.js';
+import { WebhookAttemptSchema } from './entities/webhook-attempt.entity.js';
+import { WebhookDeliverySchema } from './entities/webhook-delivery.entity.js';
 import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
+import { Migration20261129200000 } from './migrations/Migration20261129200000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
-const MIGRATIONS = [{ name: 'Migration20261126000000', class: Migration20261126000000 }];
+const MIGRATIONS = [
+  { name: 'Migration20261126000000', class: Migration20261126000000 },
+  { name: 'Migration20261129200000', class: Migration20261129200000 },
+];
 
 export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     dbName: dbFile,
-    entities: [JobSchema, SyncRunSchema, SyncObjectSchema],
+    entities: [JobSchema, SyncRunSchema, SyncObjectSchema, WebhookDeliverySchema, WebhookAttemptSchema],
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     forceUtcTimezone: true,

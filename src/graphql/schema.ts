@@ -6,5 +6,6 @@ import './types/job-lifecycle.js';
 import './types/sync-object.js';
 import './types/sync-run.js';
 import './types/sync-progress.js';
+import './types/webhook.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

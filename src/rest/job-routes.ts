@@ -17,6 +17,7 @@ export const jobRoutes: Route[] = [
         schedule: body.schedule,
         timezone: body.timezone,
         paused: body.paused,
+        webhooks: body.webhooks,
         connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix },
       });
       return { status: 200, body: { job_id: job.id, message: 'Job scheduled successfully' } };

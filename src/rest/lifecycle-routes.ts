@@ -48,7 +48,7 @@ export const lifecycleRoutes: Route[] = [
     const body = await jobIdBody(ctx);
     const job = await ctx.services.lifecycle.update(
       body.job_id,
-      { name: body.job_name, schedule: body.schedule, timezone: body.timezone, prefix: prefixFrom(body.connector_config) },
+      { name: body.job_name, schedule: body.schedule, timezone: body.timezone, prefix: prefixFrom(body.connector_config), webhooks: body.webhooks },
       'job_id',
     );
     return { status: 200, body: { job: toWireJob(job), message: 'Job updated successfully' } };

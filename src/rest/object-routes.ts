@@ -6,7 +6,7 @@ import { queryCount } from './request.js';
 import { toWireObject } from './wire.js';
 
 /** This route answered errors as `{ "error": … }` with its own messages in the old service. */
-function mapObjectsError(error: unknown) {
+export function mapObjectsError(error: unknown) {
   if (error instanceof InputError && error.field === 'job_id') {
     return { status: 400, body: { error: 'job_id must be a valid UUID string' } };
   }

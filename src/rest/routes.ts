@@ -1,4 +1,5 @@
 import type { Route } from '../http/route.js';
+import { deliveryRoutes } from './delivery-routes.js';
 import { jobRoutes } from './job-routes.js';
 import { lifecycleRoutes } from './lifecycle-routes.js';
 import { objectRoutes } from './object-routes.js';
@@ -8,4 +9,5 @@ export const restRoutes: Route[] = [
   ...jobRoutes,
   ...objectRoutes,
   ...lifecycleRoutes,
+  ...deliveryRoutes,
 ];

@@ -4,7 +4,7 @@ import type { SyncObject } from '../db/entities/sync-object.entity.js';
 /** RFC 1123 in GMT, as Flask's jsonify wrote datetimes: `Tue, 24 Nov 2026 10:00:00 GMT`. */
 export const httpDate = (date: Date): string => date.toUTCString();
 
-/** The old service's Job shape; `next_run_at` and `timezone` are additions. Credentials never appear. */
+/** The old service's Job shape; `next_run_at`, `timezone` and `webhooks` are additions. Credentials never appear. */
 export function toWireJob(job: Job) {
   return {
     job_id: job.id,
@@ -15,6 +15,7 @@ export function toWireJob(job: Job) {
     timezone: job.timezone,
     job_status: job.status,
     next_run_at: job.nextRunAt ? httpDate(job.nextRunAt) : null,
+    webhooks: job.webhooks.map(({ url, events }) => ({ url, events })),
     created_at: httpDate(job.createdAt),
     updated_at: httpDate(job.updatedAt),
   };

@@ -5,7 +5,7 @@ import type { Orm } from '../db/orm.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import type { JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
-import { createRunSlots } from './run-slots.js';
+import { createRunSlots, type RunFinishedHook } from './run-slots.js';
 import { createTickLoop } from './tick-loop.js';
 
 export interface JobRunnerDeps {
@@ -17,6 +17,8 @@ export interface JobRunnerDeps {
   tickMs?: number;
   /** How long stop() waits for runs to reach a chunk boundary (default 5 s). */
   stopTimeoutMs?: number;
+  /** Told once each run's final status is committed (webhooks, per-job metrics). */
+  onRunFinished?: RunFinishedHook;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
@@ -36,9 +38,10 @@ export function createJobRunner({
   now = () => new Date(),
   tickMs = 500,
   stopTimeoutMs = 5000,
+  onRunFinished,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
-  const slots = createRunSlots({ orm, execute, logger, now });
+  const slots = createRunSlots({ orm, execute, logger, now, onRunFinished });
   const loop = createTickLoop(() => runner.tick(), tickMs, (err) => logger.error({ err }, 'scheduler tick failed'));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 

@@ -21,7 +21,12 @@ export interface RunSlotsDeps {
   execute: RunExecutor;
   logger: Logger;
   now: () => Date;
+  /** Told once a run's final status is committed (webhooks, metrics); its failure is logged, never the run's. */
+  onRunFinished?: RunFinishedHook;
 }
+
+/** A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown). */
+export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }) => Promise<void> | void;
 
 const MAX_ERROR_LENGTH = 2000;
 
@@ -31,7 +36,7 @@ function errorText(err: unknown): string {
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, onRunFinished }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
 
   // Synchronous, so two triggers in the same tick cannot both see a free slot.
@@ -72,16 +77,26 @@ export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
     }
   }
 
+  async function reportEnd(jobId: string, runId: number, status: RunStatus): Promise<void> {
+    try {
+      await onRunFinished?.({ jobId, runId, status });
+    } catch (err) {
+      logger.error({ err, jobId, runId }, 'could not report the end of a sync run');
+    }
+  }
+
   async function drive(jobId: string, slot: Slot, runId: number): Promise<void> {
     try {
       const status = await runToEnd(runId, slot.controller.signal);
       const em = orm.em.fork();
-      if (slot.shutdown && status === 'CANCELLED') {
+      const resumeAtNextStart = slot.shutdown && status === 'CANCELLED';
+      if (resumeAtNextStart) {
         await em.nativeUpdate(SyncRun, { id: runId }, { status: 'RUNNING', finishedAt: null, error: null });
       } else {
         await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
       }
       logger.info({ jobId, runId, status }, 'sync run ended');
+      if (!resumeAtNextStart) await reportEnd(jobId, runId, status);
     } catch (err) {
       logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
     } finally {

@@ -6,24 +6,27 @@ import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { findLastRun, requireJob } from './job-lookup.js';
+import { webhooksOf } from './webhook-inputs.js';
 
 export interface JobLifecycleServiceDeps {
   orm: Orm;
   runner: JobRunner;
+  webhookAllowedHosts?: readonly string[] | null;
 }
 
 export const MAX_BULK_IDS = 1000;
 
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
-export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDeps) {
+export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = null }: JobLifecycleServiceDeps) {
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
   return {
-    /** Changes name, schedule, timezone or prefix; a new schedule is registered at once (next run recomputed). */
+    /** Changes name, schedule, timezone, prefix or webhooks (a list replaces the job's list; [] removes them); a new schedule is registered at once (next run recomputed). */
     async update(rawId: unknown, raw: unknown, field = 'id'): Promise<Job> {
       const id = parseJobId(rawId, field);
       const input = parseInput(updateJobInput, raw ?? {});
+      const webhooks = webhooksOf(raw, webhookAllowedHosts);
       const em = orm.em.fork();
       const job = await em.findOne(Job, { id });
       if (!job) throw new NotFoundError('Job', 'Job not found');
@@ -34,6 +37,7 @@ export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDe
       if (timingChanged) checkSchedule(schedule, timezone);
       if (input.name != null) job.name = input.name;
       if (input.prefix != null) job.prefix = input.prefix;
+      if (webhooks) job.webhooks = webhooks;
       job.schedule = schedule;
       job.timezone = timezone;
       await em.flush();

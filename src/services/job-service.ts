@@ -7,17 +7,19 @@ import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
+import { webhooksOf } from './webhook-inputs.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
+  webhookAllowedHosts?: readonly string[] | null;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
-export function createJobService({ orm, runner, defaultPageSize }: JobServiceDeps) {
+export function createJobService({ orm, runner, defaultPageSize, webhookAllowedHosts = null }: JobServiceDeps) {
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
@@ -29,6 +31,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
     async create(raw: unknown): Promise<Job> {
       const input = parseInput(createJobInput, raw);
       checkSchedule(input.schedule, input.timezone);
+      const webhooks = webhooksOf(raw, webhookAllowedHosts) ?? [];
       const job = new Job({
         id: randomUUID(),
         name: input.name,
@@ -38,6 +41,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
         schedule: input.schedule,
         timezone: input.timezone ?? null,
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
+        webhooks,
       });
       await orm.em.fork().persistAndFlush(job);
       if (!input.paused) {

@@ -26,6 +26,7 @@ describe('loadConfig defaults', () => {
       defaultPageSize: 100,
       s3: { region: undefined, endpoint: undefined, forcePathStyle: false },
       apiToken: undefined,
+      webhooks: { secret: undefined, allowedHosts: null, timeoutMs: 10_000, retryBaseMs: 30_000 },
       logLevel: 'info',
     } satisfies Config);
   });
@@ -63,6 +64,9 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['S3_FORCE_PATH_STYLE', '1', (c) => c.s3.forcePathStyle, true],
   ['API_TOKEN', TOKEN, (c) => c.apiToken, TOKEN],
   ['API_TOKEN', '', (c) => c.apiToken, undefined],
+  ['WEBHOOK_ALLOWED_HOSTS', 'Hooks.example.com, *.internal', (c) => c.webhooks.allowedHosts, ['hooks.example.com', '*.internal']],
+  ['WEBHOOK_TIMEOUT', '2.5', (c) => c.webhooks.timeoutMs, 2500],
+  ['WEBHOOK_RETRY_BASE', '0.05', (c) => c.webhooks.retryBaseMs, 50],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
 ];
@@ -115,6 +119,11 @@ const BAD: Array<[string, string]> = [
   ['AWS_ENDPOINT_URL_S3', 'ftp://files.example.com'],
   ['S3_FORCE_PATH_STYLE', 'maybe'],
   ['API_TOKEN', 'short'],
+  ['WEBHOOK_SECRET', 'short-secret'],
+  ['WEBHOOK_ALLOWED_HOSTS', 'http://hooks.example.com'],
+  ['WEBHOOK_ALLOWED_HOSTS', ' , '],
+  ['WEBHOOK_TIMEOUT', '0'],
+  ['WEBHOOK_RETRY_BASE', 'soon'],
   ['LOG_LEVEL', 'verbose'],
 ];
 
@@ -124,7 +133,7 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toMatch(new RegExp(`^invalid ${name}\\b`));
     expect(message).not.toMatch(/\n\s+at /);
-    if (name === 'API_TOKEN') expect(message).not.toContain(value);
+    if (name === 'API_TOKEN' || name === 'WEBHOOK_SECRET') expect(message).not.toContain(value);
     else expect(message).toContain(`"${value}"`);
     expect(message).toMatch(/e\.g\./);
   });

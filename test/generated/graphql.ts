@@ -18,6 +18,8 @@ export type CreateJobInput = {
   schedule: string;
   /** IANA zone for a cron schedule, default UTC */
   timezone?: string | null | undefined;
+  /** At most 10; run outcomes are POSTed to them */
+  webhooks?: Array<WebhookInput> | null | undefined;
 };
 
 export type JobStatus =
@@ -65,6 +67,21 @@ export type S3ConnectorConfigInput = {
   bucketName: string;
   /** Defaults to "" (the whole bucket) */
   prefix?: string | null | undefined;
+};
+
+/** RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED: a run ended so; DELETES_BLOCKED: a mirror-delete run refused to remove files */
+export type WebhookEvent =
+  | 'DELETES_BLOCKED'
+  | 'RUN_CANCELLED'
+  | 'RUN_FAILED'
+  | 'RUN_SUCCEEDED';
+
+/** A URL the service POSTs run outcomes to (signed with WEBHOOK_SECRET) */
+export type WebhookInput = {
+  /** Default [RUN_FAILED] */
+  events?: Array<WebhookEvent> | null | undefined;
+  /** An http(s) URL without credentials, at most 2048 characters */
+  url: string;
 };
 
 export type JobFieldsFragment = { id: string, name: string, connectorType: ConnectorType, schedule: string, timezone: string | null, status: JobStatus, createdAt: string, updatedAt: string, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string } };

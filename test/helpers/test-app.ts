@@ -34,7 +34,7 @@ export interface TestAppOptions {
   /** A logger to capture log lines; by default LOG_LEVEL=silent. */
   logger?: Logger;
   /** Swaps parts of the app: a hand-driven `execute` instead of the sync engine, another bus `eventTarget`. */
-  build?: Pick<BuildAppOptions, 'execute' | 'eventTarget'>;
+  build?: Pick<BuildAppOptions, 'execute' | 'eventTarget' | 'webhookPollMs'>;
 }
 
 /** S3 at a closed loopback port: a run fails fast (no retries) and nothing leaves the machine. */

@@ -41,6 +41,7 @@ describe('job routes: the happy path', () => {
       timezone: null,
       job_status: expect.stringMatching(/^(SCHEDULED|PENDING|RUNNING|FAILED)$/),
       next_run_at: expect.stringMatching(RFC1123),
+      webhooks: [],
       created_at: expect.stringMatching(RFC1123),
       updated_at: expect.stringMatching(RFC1123),
     });

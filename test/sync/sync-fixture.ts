@@ -56,6 +56,7 @@ export async function startSyncFixture(
     syncConcurrency: options.concurrency ?? 4,
     defaultPageSize: 100,
     s3: s3.s3Config,
+    webhooks: { allowedHosts: null, timeoutMs: 10_000, retryBaseMs: 30_000 },
     logLevel: 'silent',
   };
   const jobId = randomUUID();

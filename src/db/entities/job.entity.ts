@@ -1,8 +1,9 @@
 import { EntitySchema, OptionalProps } from '@mikro-orm/core';
 import type { ConnectorType, JobStatus } from './statuses.js';
+import type { JobWebhook } from './webhook-statuses.js';
 
 export class Job {
-  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt' | 'webhooks';
 
   id!: string;
   name!: string;
@@ -15,6 +16,8 @@ export class Job {
   timezone: string | null = null;
   status: JobStatus = 'SCHEDULED';
   nextRunAt: Date | null = null;
+  /** Where run outcomes are POSTed (see src/notify/). */
+  webhooks: JobWebhook[] = [];
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 
@@ -36,6 +39,7 @@ export const JobSchema = new EntitySchema<Job>({
     timezone: { type: 'string', length: 64, nullable: true },
     status: { type: 'string', length: 16, index: true },
     nextRunAt: { type: 'datetime', nullable: true },
+    webhooks: { type: 'json' },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

@@ -3,6 +3,7 @@ import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { builder } from '../builder.js';
 import { JobType } from './job.js';
 import { SyncRunType } from './sync-run.js';
+import { WebhookInput } from './webhook-input.js';
 
 export const UpdateJobInput = builder.inputType('UpdateJobInput', {
   description: 'Fields to change; an omitted field keeps its value. A new schedule takes effect at once.',
@@ -11,6 +12,7 @@ export const UpdateJobInput = builder.inputType('UpdateJobInput', {
     schedule: t.string({ description: 'A named interval or a 5/6-field cron expression' }),
     timezone: t.string({ description: 'IANA zone for a cron schedule; null clears it (UTC)' }),
     prefix: t.string({ description: 'Key prefix to sync; "" for the whole bucket' }),
+    webhooks: t.field({ type: [WebhookInput], description: "Replaces the job's webhooks; [] removes them" }),
   }),
 });
 

@@ -5,6 +5,7 @@ import { connectionComplexity, toConnection } from './connection.js';
 import { DateTime } from './scalars.js';
 import { ObjectStatus, SyncObjectConnection } from './sync-object.js';
 import { SyncRunType } from './sync-run.js';
+import { WebhookInput } from './webhook-input.js';
 
 export const ConnectorType = builder.enumType('ConnectorType', { values: CONNECTOR_TYPES });
 export const JobStatus = builder.enumType('JobStatus', { values: JOB_STATUSES });
@@ -85,6 +86,7 @@ export const CreateJobInput = builder.inputType('CreateJobInput', {
     timezone: t.string({ description: 'IANA zone for a cron schedule, default UTC' }),
     connectorConfig: t.field({ type: S3ConnectorConfigInput, required: true }),
     paused: t.boolean({ description: 'Create the job paused: no first run, no schedule until resumed' }),
+    webhooks: t.field({ type: [WebhookInput], description: 'At most 10; run outcomes are POSTed to them' }),
   }),
 });
 

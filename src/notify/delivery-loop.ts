@@ -1,0 +1,173 @@
+import type { WebhookConfig } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
+import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
+import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
+import type { Orm } from '../db/orm.js';
+import { sendWebhook, type SendResult } from './send-webhook.js';
+import { isHostAllowed, webhookOrigin } from './webhook-url.js';
+
+/** Attempts per delivery, the first included. */
+export const MAX_ATTEMPTS = 5;
+/** Deliveries POSTed at once by one process; a hanging receiver holds one of them for at most the timeout. */
+const MAX_IN_FLIGHT = 8;
+/** Added to the timeout when claiming a row, so a claim outlives its attempt even on a busy loop. */
+const CLAIM_MARGIN_MS = 30_000;
+
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
+
+export interface DeliveryLoopDeps {
+  orm: Orm;
+  config: WebhookConfig;
+  logger: Logger;
+  /** How often due deliveries are looked for (default 1 s). */
+  pollMs?: number;
+  /** Told about every recorded attempt (metrics). */
+  onOutcome?: (jobId: string, outcome: DeliveryOutcome) => void;
+  now?: () => Date;
+}
+
+export interface DeliveryLoop {
+  start(): void;
+  /** Stops polling, aborts attempts in flight (their rows stay due for the next start) and waits for them. */
+  stop(): Promise<void>;
+  /** Looks for due deliveries now and waits for the attempts it started (tests). */
+  poll(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function hostnameOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+/** Delay before attempt `n + 1` after `n` failed ones: base × 2^(n-1), plus up to 10% jitter. */
+export function retryDelayMs(attemptsMade: number, baseMs: number): number {
+  const delay = baseMs * 2 ** (attemptsMade - 1);
+  return Math.round(delay + delay * 0.1 * Math.random());
+}
+
+/**
+ * Sends the rows of `webhook_deliveries`. A due row is claimed with one conditional UPDATE (status
+ * PENDING and due → due again only after the claim), so two loops, in one process or several
+ * sharing a database, never send the same attempt. Each attempt is recorded with its delivery's
+ * new state in one transaction; a process that dies mid-attempt leaves the row to be retried when
+ * its claim runs out (the same X-DSS-Delivery id, so receivers can drop a duplicate).
+ */
+export function createDeliveryLoop({ orm, config, logger, pollMs = 1000, onOutcome, now = () => new Date() }: DeliveryLoopDeps): DeliveryLoop {
+  const inFlight = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | null = null;
+  let state: 'idle' | 'started' | 'stopped' = 'idle';
+
+  async function claim(delivery: WebhookDelivery, at: Date): Promise<boolean> {
+    const until = new Date(at.getTime() + config.timeoutMs + CLAIM_MARGIN_MS);
+    const claimed = await orm.em
+      .fork()
+      .nativeUpdate(WebhookDelivery, { id: delivery.id, status: 'PENDING', nextAttemptAt: { $lte: at } }, { nextAttemptAt: until });
+    return claimed === 1;
+  }
+
+  async function record(delivery: WebhookDelivery, attempt: number, result: SendResult, giveUp: boolean): Promise<DeliveryOutcome> {
+    const at = now();
+    const outcome: DeliveryOutcome = result.ok ? 'delivered' : giveUp || attempt >= MAX_ATTEMPTS ? 'failed' : 'retrying';
+    await orm.em.fork().transactional(async (em) => {
+      em.persist(
+        new WebhookAttempt({
+          deliveryId: delivery.id,
+          attempt,
+          statusCode: result.statusCode,
+          error: result.error,
+          durationMs: result.durationMs,
+          attemptedAt: at,
+        }),
+      );
+      await em.flush();
+      await em.nativeUpdate(
+        WebhookDelivery,
+        { id: delivery.id },
+        {
+          status: outcome === 'delivered' ? 'DELIVERED' : outcome === 'failed' ? 'FAILED' : 'PENDING',
+          attempts: attempt,
+          lastStatusCode: result.statusCode,
+          lastError: result.error,
+          deliveredAt: result.ok ? at : null,
+          nextAttemptAt: outcome === 'retrying' ? new Date(at.getTime() + retryDelayMs(attempt, config.retryBaseMs)) : at,
+          updatedAt: at,
+        },
+      );
+    });
+    return outcome;
+  }
+
+  async function deliver(delivery: WebhookDelivery): Promise<void> {
+    const attempt = delivery.attempts + 1;
+    const target = { deliveryId: delivery.id, jobId: delivery.jobId, event: delivery.event, attempt, target: webhookOrigin(delivery.url) };
+    const allowed = isHostAllowed(hostnameOf(delivery.url), config.allowedHosts);
+    const result: SendResult = allowed
+      ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal)
+      : { ok: false, statusCode: null, error: 'host is not in WEBHOOK_ALLOWED_HOSTS', durationMs: 0 };
+    if (stopping.signal.aborted && !result.ok) {
+      // Cut short by shutdown: not an attempt. The row is due again for the next start.
+      await orm.em.fork().nativeUpdate(WebhookDelivery, { id: delivery.id, status: 'PENDING' }, { nextAttemptAt: now() });
+      return;
+    }
+    const outcome = await record(delivery, attempt, result, !allowed);
+    onOutcome?.(delivery.jobId, outcome);
+    if (outcome === 'delivered') logger.debug({ ...target, statusCode: result.statusCode }, 'webhook delivered');
+    else logger.warn({ ...target, statusCode: result.statusCode, error: result.error, outcome }, 'webhook attempt failed');
+  }
+
+  async function pollOnce(): Promise<void> {
+    const at = now();
+    const room = MAX_IN_FLIGHT - inFlight.size;
+    if (room <= 0) return;
+    const due = await orm.em
+      .fork()
+      .find(WebhookDelivery, { status: 'PENDING', nextAttemptAt: { $lte: at } }, { orderBy: { nextAttemptAt: 'asc' }, limit: room });
+    for (const delivery of due) {
+      if (stopping.signal.aborted || !(await claim(delivery, at))) continue;
+      const sending = deliver(delivery)
+        .catch((err: unknown) => logger.error({ err, deliveryId: delivery.id }, 'could not record a webhook attempt'))
+        .finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    }
+  }
+
+  function poll(): Promise<void> {
+    polling ??= pollOnce()
+      .catch((err: unknown) => logger.error({ err }, 'webhook delivery poll failed'))
+      .finally(() => (polling = null));
+    return polling;
+  }
+
+  function schedule(): void {
+    if (state !== 'started') return;
+    timer = setTimeout(() => void poll().finally(schedule), pollMs);
+  }
+
+  const loop: DeliveryLoop = {
+    start() {
+      if (state !== 'idle') return;
+      state = 'started';
+      schedule();
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      clearTimeout(timer);
+      stopping.abort();
+      await polling;
+      await Promise.all([...inFlight]);
+    },
+    async poll() {
+      await poll();
+      await Promise.all([...inFlight]);
+    },
+    [Symbol.asyncDispose]: () => loop.stop(),
+  };
+  return loop;
+}

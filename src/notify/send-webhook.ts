@@ -1,0 +1,62 @@
+import { signBody } from './signature.js';
+
+export interface WebhookRequest {
+  deliveryId: string;
+  event: string;
+  url: string;
+  body: string;
+  attempt: number;
+  secret?: string;
+}
+
+/** What one POST gave: `ok` for a 2xx answer; `error` when there was no usable answer. */
+export interface SendResult {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export const USER_AGENT = 'data-sync-scheduler-webhook/1';
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `no answer within ${timeoutMs / 1000} s`;
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return (typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text).slice(0, 500);
+}
+
+/**
+ * POSTs one delivery attempt. Never follows redirects (a 3xx is a failed attempt: a redirect could
+ * lead past WEBHOOK_ALLOWED_HOSTS) and never reads the answer's body. `stop` aborts it for shutdown;
+ * the caller tells that case apart by checking `stop.aborted`.
+ */
+export async function sendWebhook(request: WebhookRequest, timeoutMs: number, stop: AbortSignal): Promise<SendResult> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'x-dss-event': request.event,
+    'x-dss-delivery': request.deliveryId,
+    'x-dss-attempt': String(request.attempt),
+  };
+  if (request.secret) headers['x-dss-signature'] = signBody(request.body, request.secret);
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
+    });
+    await response.body?.cancel().catch(() => undefined);
+    const ok = response.status >= 200 && response.status < 300;
+    return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}`, durationMs: elapsed() };
+  } catch (error) {
+    return { ok: false, statusCode: null, error: describeFailure(error, timeoutMs), durationMs: elapsed() };
+  }
+}
