@@ -1,0 +1,65 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedWebhook {
+  headers: IncomingHttpHeaders;
+  /** The raw body text, exactly as received (what the signature covers). */
+  body: string;
+  /** The body parsed as JSON. */
+  json: Record<string, unknown>;
+}
+
+/** How the receiver answers one request: an HTTP status, or `hang` (never answers until stopped). */
+export type Answer = number | 'hang';
+
+export interface WebhookReceiver extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>/hook` */
+  url: string;
+  port: number;
+  received: ReceivedWebhook[];
+  /** Requests being held by `hang` answers. */
+  hanging: number;
+  /** Answers for the next requests, in order; once used up, `fallback` answers. */
+  answers: Answer[];
+  fallback: Answer;
+  stop(): Promise<void>;
+}
+
+/** A real HTTP server on 127.0.0.1:0 that records every webhook POST and answers as told. */
+export async function startWebhookReceiver(answers: Answer[] = [], fallback: Answer = 200): Promise<WebhookReceiver> {
+  const held = new Set<ServerResponse>();
+  const receiver = { received: [] as ReceivedWebhook[], answers: [...answers], fallback, hanging: 0 };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        // recorded as is; the test's assertions on `json` then fail
+      }
+      receiver.received.push({ headers: req.headers, body, json });
+      const answer = receiver.answers.shift() ?? receiver.fallback;
+      if (answer === 'hang') {
+        held.add(res);
+        receiver.hanging = held.size;
+        res.on('close', () => {
+          held.delete(res);
+          receiver.hanging = held.size;
+        });
+        return;
+      }
+      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const stop = async () => {
+    for (const res of held) res.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return Object.assign(receiver, { url: `http://127.0.0.1:${port}/hook`, port, stop, [Symbol.asyncDispose]: stop });
+}

@@ -1,0 +1,281 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.js';
+import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
+import { http } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.js';
+import { gql } from '../graphql/graphql-env.js';
+
+const SECRET = 'webhook-secret-0123456789';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Fast retries and polling, so a test sees five attempts in well under a second. */
+const FAST = { WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE: '0.02' };
+const build = { webhookPollMs: 10 };
+
+const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) { job { id webhooks { url events } } } }`;
+const DELIVERIES = `query($id: ID!) { job(id: $id) { webhookDeliveries(first: 10) { totalCount edges { node {
+  id event url runId status attemptCount lastStatusCode lastError deliveredAt nextAttemptAt
+  attempts { attempt statusCode error durationMs attemptedAt } } } } } }`;
+
+const jobInput = (webhooks: unknown) => ({
+  name: 'nightly',
+  connectorType: 'S3',
+  schedule: 'hourly',
+  connectorConfig: { bucketName: 'my-bucket', prefix: 'data/' },
+  webhooks,
+});
+
+/** Creates a job (its first run starts at once and fails: S3 is offline) and returns its id. */
+async function createJob(app: TestApp, webhooks: unknown): Promise<string> {
+  const { body } = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, { input: jobInput(webhooks) });
+  expect(body.errors).toBeUndefined();
+  return body.data!.createJob.job.id;
+}
+
+/** The receiver's own check, written from the README's recipe: HMAC-SHA256 of the raw body, hex. */
+function signatureIsValid(hook: ReceivedWebhook, secret: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(hook.body).digest('hex')}`);
+  const given = Buffer.from(String(hook.headers['x-dss-signature'] ?? ''));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function deliveries(app: TestApp, jobId: string) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads the response shape directly
+  const { body } = await gql<any, unknown>(app, DELIVERIES, { id: jobId });
+  expect(body.errors).toBeUndefined();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return body.data.job.webhookDeliveries.edges.map((e: any) => e.node);
+}
+
+describe('webhook deliveries', () => {
+  it('POSTs the contract body, signed with WEBHOOK_SECRET, when a run fails', async () => {
+    await using receiver = await startWebhookReceiver();
+    await using app = await startTestApp({ env: FAST, build });
+    const jobId = await createJob(app, [{ url: receiver.url }]);
+
+    await waitFor(() => receiver.received.length === 1, 10_000, 'the RUN_FAILED webhook');
+    const [hook] = receiver.received;
+    expect(signatureIsValid(hook!, SECRET)).toBe(true);
+    expect(signatureIsValid(hook!, 'another-secret-0123456')).toBe(false);
+    expect(hook!.headers['content-type']).toBe('application/json');
+    expect(hook!.headers['x-dss-event']).toBe('RUN_FAILED');
+    expect(hook!.headers['x-dss-delivery']).toMatch(UUID);
+
+    const run = await app.orm.em.fork().findOneOrFail(SyncRun, { jobId }, { orderBy: { id: 'desc' } });
+    expect(hook!.json).toEqual({
+      event: 'RUN_FAILED',
+      jobId,
+      jobName: 'nightly',
+      runId: String(run.id),
+      status: 'FAILED',
+      startedAt: run.startedAt!.toISOString(),
+      finishedAt: run.finishedAt!.toISOString(),
+      objectsDone: 0,
+      objectsFailed: 0,
+      bytesDone: 0,
+      error: run.error,
+      firstErrors: [],
+    });
+    expect(run.error).toBeTruthy();
+
+    const [delivery] = await waitFor(async () => {
+      const list = await deliveries(app, jobId);
+      return list[0]?.status === 'DELIVERED' ? list : null;
+    });
+    expect(delivery).toMatchObject({
+      id: hook!.headers['x-dss-delivery'],
+      event: 'RUN_FAILED',
+      url: receiver.url,
+      runId: String(run.id),
+      attemptCount: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      nextAttemptAt: null,
+      attempts: [{ attempt: 1, statusCode: 200, error: null }],
+    });
+  });
+
+  it('sends only the events a webhook asked for (default RUN_FAILED)', async () => {
+    await using failures = await startWebhookReceiver();
+    await using successes = await startWebhookReceiver();
+    await using app = await startTestApp({ env: FAST, build });
+    const jobId = await createJob(app, [{ url: failures.url }, { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] }]);
+    const { body } = await gql<{ job: { webhooks: unknown } }, unknown>(app, `query($id: ID!) { job(id: $id) { webhooks { url events } } }`, { id: jobId });
+    expect(body.data?.job.webhooks).toEqual([
+      { url: failures.url, events: ['RUN_FAILED'] },
+      { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] },
+    ]);
+    await waitFor(() => failures.received.length === 1, 10_000, 'the RUN_FAILED webhook');
+    await app.app.webhooks.poll();
+    expect(successes.received).toHaveLength(0);
+    expect((await deliveries(app, jobId)).map((d: { url: string }) => d.url)).toEqual([failures.url]);
+  });
+
+  it('retries after 500s with the same delivery id and lists every attempt', async () => {
+    await using receiver = await startWebhookReceiver([500, 503], 200);
+    await using app = await startTestApp({ env: FAST, build });
+    const jobId = await createJob(app, [{ url: receiver.url, events: ['RUN_FAILED'] }]);
+
+    await waitFor(() => receiver.received.length === 3, 10_000, 'three attempts');
+    const ids = new Set(receiver.received.map((r) => r.headers['x-dss-delivery']));
+    expect(ids.size).toBe(1);
+    expect(receiver.received.map((r) => r.headers['x-dss-attempt'])).toEqual(['1', '2', '3']);
+    expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+    expect(receiver.received.every((r) => signatureIsValid(r, SECRET))).toBe(true);
+
+    const rest = await waitFor(async () => {
+      const res = await http(app, 'GET', `/api/v1/jobs/${jobId}/deliveries`);
+      return res.body.deliveries?.[0]?.status === 'DELIVERED' ? res : null;
+    });
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ total_deliveries: 1, limit: 100, offset: 0 });
+    const [delivery] = rest.body.deliveries;
+    expect(delivery).toMatchObject({
+      delivery_id: [...ids][0],
+      job_id: jobId,
+      event: 'RUN_FAILED',
+      status: 'DELIVERED',
+      attempt_count: 3,
+      last_status_code: 200,
+      next_attempt_at: null,
+    });
+    expect(delivery.attempts.map((a: { status_code: number; error: string | null }) => [a.status_code, a.error])).toEqual([
+      [500, 'HTTP 500'],
+      [503, 'HTTP 503'],
+      [200, null],
+    ]);
+    // Receiver down for good: unchanged.
+    expect(receiver.received).toHaveLength(3);
+  });
+
+  it('gives up after 5 attempts and records each', async () => {
+    await using receiver = await startWebhookReceiver([], 500);
+    await using app = await startTestApp({ env: FAST, build });
+    const jobId = await createJob(app, [{ url: receiver.url }]);
+
+    const [delivery] = await waitFor(async () => {
+      const list = await deliveries(app, jobId);
+      return list[0]?.status === 'FAILED' ? list : null;
+    }, 15_000);
+    expect(delivery.attemptCount).toBe(5);
+    expect(delivery.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
+    await app.app.webhooks.poll();
+    expect(receiver.received).toHaveLength(5);
+  });
+
+  it('a hanging receiver holds neither the runs nor the API', async () => {
+    await using receiver = await startWebhookReceiver([], 'hang');
+    await using app = await startTestApp({ env: { ...FAST, WEBHOOK_TIMEOUT: '60' }, build });
+    const jobId = await createJob(app, [{ url: receiver.url }]);
+    await waitFor(() => receiver.hanging === 1, 10_000, 'the receiver to hold the first delivery');
+
+    // While the receiver holds the POST, another run starts and ends, and the API answers.
+    const trigger = await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: jobId });
+    expect(trigger.status).toBe(200);
+    const secondRunId = trigger.body.run.run_id as number;
+    await waitFor(async () => (await app.orm.em.fork().findOne(SyncRun, { id: secondRunId }))?.finishedAt, 10_000, 'the second run to end');
+    const listed = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${jobId}`);
+    expect(listed.status).toBe(200);
+    expect(receiver.hanging).toBeGreaterThanOrEqual(1);
+
+    // Stopping does not wait for the receiver: the attempt in flight is aborted (the row stays due).
+    await app.stop();
+    await waitFor(() => receiver.hanging === 0, 5_000, 'the held request to be aborted');
+  });
+
+  it('records a timeout as a failed attempt and retries', async () => {
+    await using receiver = await startWebhookReceiver(['hang'], 204);
+    await using app = await startTestApp({ env: { ...FAST, WEBHOOK_TIMEOUT: '0.2' }, build });
+    const jobId = await createJob(app, [{ url: receiver.url }]);
+    const [delivery] = await waitFor(async () => {
+      const list = await deliveries(app, jobId);
+      return list[0]?.status === 'DELIVERED' ? list : null;
+    }, 10_000);
+    expect(delivery.attempts.map((a: { statusCode: number | null; error: string | null }) => [a.statusCode, a.error])).toEqual([
+      [null, 'no answer within 0.2 s'],
+      [204, null],
+    ]);
+  });
+
+  it('a restart in the middle of retries still delivers, with the same delivery id', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'dss-webhook-restart-'));
+    try {
+      await using receiver = await startWebhookReceiver([], 500);
+      // One second between attempts: the first app is stopped while the delivery waits for its retry.
+      const env = {
+        ...FAST,
+        WEBHOOK_RETRY_BASE: '1',
+        DB_URL: `sqlite:${join(shared, 'scheduler.db')}`,
+        DOWNLOAD_ROOT_FOLDER: join(shared, 'downloads'),
+      };
+      const first = await startTestApp({ env, build });
+      const jobId = await createJob(first, [{ url: receiver.url }]);
+      await waitFor(async () => (await deliveries(first, jobId))[0]?.attemptCount === 1, 10_000, 'the first attempt');
+      await first.stop();
+      expect(receiver.received).toHaveLength(1);
+
+      receiver.fallback = 200;
+      await using second = await startTestApp({ env, build });
+      const [delivery] = await waitFor(async () => {
+        const list = await deliveries(second, jobId);
+        return list[0]?.status === 'DELIVERED' ? list : null;
+      }, 10_000);
+      expect(receiver.received.map((r) => r.headers['x-dss-delivery'])).toEqual([delivery.id, delivery.id]);
+      expect(delivery.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 200]);
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('sends unsigned deliveries when WEBHOOK_SECRET is not set', async () => {
+    await using receiver = await startWebhookReceiver();
+    await using app = await startTestApp({ env: { WEBHOOK_RETRY_BASE: '0.02' }, build });
+    await createJob(app, [{ url: receiver.url }]);
+    await waitFor(() => receiver.received.length === 1, 10_000, 'the webhook');
+    expect(receiver.received[0]!.headers['x-dss-signature']).toBeUndefined();
+    expect(receiver.received[0]!.headers['x-dss-delivery']).toMatch(UUID);
+  });
+});
+
+describe('delivery claims', () => {
+  it('two delivery loops on one database never send the same attempt', async () => {
+    await using receiver = await startWebhookReceiver();
+    // The app's own loop polls rarely; two more loops share its database and race for the rows.
+    await using app = await startTestApp({ env: FAST, build: { webhookPollMs: 60_000 } });
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+      job_name: 'claims',
+      connector_type: 'S3',
+      schedule: 'hourly',
+      connector_config: { bucket_name: 'my-bucket' },
+      paused: true,
+    });
+    const jobId = created.body.job_id as string;
+    const em = app.orm.em.fork();
+    const now = new Date();
+    for (let i = 0; i < 20; i++) {
+      em.persist(new WebhookDelivery({ id: randomUUID(), jobId, url: receiver.url, event: 'RUN_FAILED', body: `{"n":${i}}`, nextAttemptAt: now }));
+    }
+    await em.flush();
+
+    const loops = [0, 1].map(() => createDeliveryLoop({ orm: app.orm, config: app.config.webhooks, logger: app.app.logger }));
+    try {
+      await waitFor(async () => {
+        await Promise.all(loops.map((loop) => loop.poll()));
+        return receiver.received.length >= 20;
+      }, 10_000, 'twenty deliveries');
+      await Promise.all(loops.map((loop) => loop.poll()));
+    } finally {
+      await Promise.all(loops.map((loop) => loop.stop()));
+    }
+    const ids = receiver.received.map((r) => r.headers['x-dss-delivery']);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    expect(await app.orm.em.fork().count(WebhookDelivery, { jobId, status: 'DELIVERED', attempts: 1 })).toBe(20);
+  });
+});
