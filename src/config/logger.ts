@@ -11,6 +11,8 @@ const REDACT = [
   '*.secretAccessKey',
   '*.sessionToken',
   'apiToken',
+  'secret',
+  '*.secret',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

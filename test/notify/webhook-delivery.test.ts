@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.js';
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
+import { notifyDeletesBlocked } from '../../src/notify/enqueue.js';
 import { http } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -277,5 +278,26 @@ describe('delivery claims', () => {
     expect(ids).toHaveLength(20);
     expect(new Set(ids).size).toBe(20);
     expect(await app.orm.em.fork().count(WebhookDelivery, { jobId, status: 'DELIVERED', attempts: 1 })).toBe(20);
+  });
+});
+
+describe('DELETES_BLOCKED', () => {
+  it('notifyDeletesBlocked sends the run with the reason as its error, only to webhooks that asked', async () => {
+    await using receiver = await startWebhookReceiver();
+    await using other = await startWebhookReceiver();
+    await using app = await startTestApp({ env: FAST, build });
+    const jobId = await createJob(app, [
+      { url: receiver.url, events: ['DELETES_BLOCKED'] },
+      { url: other.url, events: ['RUN_SUCCEEDED'] },
+    ]);
+    const run = await waitFor(() => app.orm.em.fork().findOne(SyncRun, { jobId, finishedAt: { $ne: null } }), 10_000, 'the first run');
+    const reason = 'Refused to delete 7 of 10 local files (70% > max_delete_percent 50)';
+    const ids = await notifyDeletesBlocked(app.orm, run.id, reason);
+    expect(ids).toHaveLength(1);
+    await waitFor(() => receiver.received.length === 1, 10_000, 'the DELETES_BLOCKED webhook');
+    expect(receiver.received[0]!.headers['x-dss-delivery']).toBe(ids[0]);
+    expect(receiver.received[0]!.json).toMatchObject({ event: 'DELETES_BLOCKED', jobId, runId: String(run.id), error: reason });
+    await app.app.webhooks.poll();
+    expect(other.received).toHaveLength(0);
   });
 });
