@@ -7,6 +7,7 @@ import { createEventBus, type EventBus } from './events/event-bus.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { healthRoutes } from './http/health.js';
+import { createJobMetrics } from './http/job-metrics.js';
 import { createMetrics } from './http/metrics.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
@@ -55,13 +56,25 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     eventTarget: options.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
-  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
-  const webhooks = createDeliveryLoop({ orm, config: config.webhooks, logger, pollMs: options.webhookPollMs });
+  const metrics = createMetrics({ beforeScrape: () => jobMetrics.prune() });
+  const jobMetrics = createJobMetrics(metrics.registry, bus, orm);
+  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
+  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry });
+  const webhooks = createDeliveryLoop({
+    orm,
+    config: config.webhooks,
+    logger,
+    pollMs: options.webhookPollMs,
+    onOutcome: jobMetrics.webhookOutcome,
+  });
   const runner = createJobRunner({
     orm,
     execute,
     logger,
-    onRunFinished: async ({ runId, status }) => void (await notifyRunFinished(orm, runId, status)),
+    onRunFinished: async (run) => {
+      await notifyRunFinished(orm, run.runId, run.status);
+      await jobMetrics.runFinished(run);
+    },
   });
   const services = createServices({
     orm,
@@ -70,8 +83,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     webhookAllowedHosts: config.webhooks.allowedHosts,
   });
 
-  const metrics = createMetrics();
-  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
   const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
@@ -128,6 +139,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await runner.stop();
     await webhooks.stop();
     stopSyncMetrics();
+    jobMetrics.stop();
     await orm.close();
     logger.info('stopped');
   }

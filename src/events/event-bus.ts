@@ -20,6 +20,8 @@ export function createEventBus(
   const target = options.eventTarget ?? new EventTarget();
   const capacity = options.subscriberCapacity ?? DEFAULT_SUBSCRIBER_CAPACITY;
   const onListenerError = options.onListenerError ?? (() => {});
+  const queues = new Set<ProgressQueue>();
+  let droppedByClosedQueues = 0;
 
   function listen(topic: string, onEvent: (event: SyncProgressEvent) => void): () => void {
     // A throwing listener must not reach EventTarget, which would turn it into an uncaught exception.
@@ -42,9 +44,20 @@ export function createEventBus(
     /** Events of one job, or of every job when `jobId` is undefined, through a bounded queue. */
     subscribe(jobId?: string): ProgressQueue {
       let unlisten = () => {};
-      const queue = new ProgressQueue(capacity, () => unlisten());
+      const queue = new ProgressQueue(capacity, () => {
+        unlisten();
+        queues.delete(queue);
+        droppedByClosedQueues += queue.dropped;
+      });
       unlisten = listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => queue.push(event));
+      queues.add(queue);
       return queue;
+    },
+    /** Live subscriptions of this process, and CHUNK events dropped or coalesced for slow ones since start. */
+    subscriberStats(): { subscribers: number; droppedEvents: number } {
+      let dropped = droppedByClosedQueues;
+      for (const queue of queues) dropped += queue.dropped;
+      return { subscribers: queues.size, droppedEvents: dropped };
     },
     /** A synchronous listener for in-process observers (metrics, tests); returns the unsubscribe function. */
     on(listener: (event: SyncProgressEvent) => void, jobId?: string): () => void {

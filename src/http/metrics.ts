@@ -12,7 +12,7 @@ export interface RequestSample {
  * One prom-client Registry per app (tests run several apps in one process, and the global
  * registry would refuse a second metric of the same name).
  */
-export function createMetrics() {
+export function createMetrics(options: { beforeScrape?: () => Promise<void> } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -33,11 +33,10 @@ export function createMetrics() {
     method: 'GET',
     path: '/metrics',
     logLevel: 'debug',
-    handler: async () => ({
-      status: 200,
-      body: await registry.metrics(),
-      headers: { 'content-type': registry.contentType },
-    }),
+    handler: async () => {
+      await options.beforeScrape?.();
+      return { status: 200, body: await registry.metrics(), headers: { 'content-type': registry.contentType } };
+    },
   };
 
   return {

@@ -105,6 +105,7 @@ export async function fetchRangeInto(
       signal: ctx.signal,
       onRetry: (error, attempt, delayMs) => {
         ctx.stats.retries += 1;
+        ctx.onRetry?.(error);
         ctx.logger.debug({ key: item.remote.key, attempt, delayMs, err: describe(error) }, 'retrying GET');
       },
     },

@@ -110,3 +110,18 @@ export function isRetriableS3Error(error: unknown): boolean {
   // Errors from the local disk (ENOSPC, EACCES, EISDIR…) carry a syscall; never retry those.
   return false;
 }
+
+/** Why a call was retried, for metrics: a small fixed set of values (a label with bounded cardinality). */
+export type RetryCause = 'throttled' | 'server_error' | 'timeout' | 'connection' | 'truncated_body' | 'other';
+
+export function retryCause(error: unknown): RetryCause {
+  if (!error || typeof error !== 'object') return 'other';
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 429 || status === 503 || /slowdown|throttl|toomanyrequests|limitexceeded/i.test(e.name ?? '')) return 'throttled';
+  if (e.name === 'TruncatedBodyError') return 'truncated_body';
+  if (/timeout/i.test(e.name ?? '') || /TIMEDOUT|TIMEOUT/.test(e.code ?? '')) return 'timeout';
+  if (status !== undefined && status >= 500) return 'server_error';
+  if (e.code && RETRIABLE_CODES.has(e.code)) return 'connection';
+  return 'other';
+}

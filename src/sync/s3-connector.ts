@@ -69,6 +69,8 @@ export interface S3ConnectorOptions {
   /** A socket idle this long (no byte in either direction) fails the request as a timeout. */
   socketTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Told about each retried listing or HEAD (metrics). */
+  onRetry?: (error: unknown) => void;
 }
 
 /**
@@ -100,7 +102,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     socketTimeoutMs,
     connectionTimeoutMs,
   });
-  const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal });
+  const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   return {
     async *listPages(bucket, prefix, signal) {

@@ -14,6 +14,7 @@ import { createLimiter, createSemaphore, readAhead, yieldToEventLoop } from './l
 import { ensureDir, isPresent, removeQuietly } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
+import { retryCause, type RetryCause } from './retry.js';
 import { createRunEvents } from './run-events.js';
 import { createRowBatcher } from './row-batcher.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
@@ -41,6 +42,8 @@ export interface SyncRunDeps {
   logger: Logger;
   connector?: S3Connector;
   tuning?: SyncTuning;
+  /** Told about every retried S3 call, with the job and the retry's cause (metrics). */
+  onRetry?: (jobId: string, cause: RetryCause) => void;
 }
 
 export interface SyncRunResult {
@@ -76,6 +79,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     controller.abort();
   };
   const tuning = resolveTuning(config, deps.tuning);
+  const onRetry = deps.onRetry && ((error: unknown) => deps.onRetry?.(job.id, retryCause(error)));
   const connector =
     deps.connector ??
     createS3Connector({
@@ -83,6 +87,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       retry: config.retry,
       maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
       socketTimeoutMs: tuning.socketTimeoutMs,
+      onRetry,
     });
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
@@ -119,6 +124,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     createdDirs: new Set(),
     publish: events.object,
     jobGone,
+    onRetry,
   };
 
   const failed = (remote: RemoteObject, error: string, keepCheckpoint: boolean) => {

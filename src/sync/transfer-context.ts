@@ -37,6 +37,8 @@ export interface TransferContext {
   publish(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string): void;
   /** Called when a row update finds the job gone. */
   jobGone(): void;
+  /** Told about each retried GET (metrics). */
+  onRetry?: (error: unknown) => void;
 }
 
 /** One object to fetch, as decided from the listing and its stored row. */

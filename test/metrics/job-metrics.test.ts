@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { http } from '../helpers/clients.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { waitFor } from '../helpers/poll.js';
+import { startS3Server } from '../helpers/s3-server.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { wsClient } from '../graphql/graphql-env.js';
+
+/** The value of the series `name{…}` whose labels include every pair of `labels`; undefined when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && pairs.every((p) => l.slice(0, l.lastIndexOf(' ')).includes(p)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('per-job metrics after a real sync', () => {
+  it('count bytes, objects, outcomes, durations, retries by cause, webhooks and subscribers by job; a deleted job leaves no series', async () => {
+    await using s3 = await startS3Server();
+    const big = Buffer.alloc(200 * 1024, 3);
+    await s3.putObjects([
+      ['data/a.txt', 'alpha'],
+      ['data/big.bin', big],
+      ['data/empty.txt', ''],
+    ]);
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    const firstGet = new Set<string>();
+    // The first GET of each object fails once: a.txt throttled (503 SlowDown), big.bin a 500.
+    proxy.setRule((req) => {
+      if (req.method !== 'GET' || !req.key || firstGet.has(req.key)) return undefined;
+      firstGet.add(req.key);
+      if (req.key === 'data/a.txt') return { kind: 'status', status: 503, code: 'SlowDown' };
+      if (req.key === 'data/big.bin') return { kind: 'status', status: 500, code: 'InternalError' };
+      return undefined;
+    });
+    await using receiver = await startWebhookReceiver();
+    await using app = await startTestApp({
+      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '2', RETRY_DELAY: '0.01' },
+      build: { webhookPollMs: 10 },
+    });
+
+    const client = wsClient(app.wsUrl);
+    const dispose = client.subscribe({ query: 'subscription { syncProgress { kind } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    try {
+      const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+        job_name: 'metered',
+        connector_type: 'S3',
+        schedule: 'hourly',
+        connector_config: { bucket_name: s3.bucket, prefix: 'data/' },
+        webhooks: [{ url: receiver.url, events: ['RUN_SUCCEEDED'] }],
+      });
+      expect(created.status).toBe(200);
+      const job_id = created.body.job_id as string;
+
+      const text = await waitFor(async () => {
+        const scraped = (await http(app, 'GET', '/metrics')).text;
+        const done = sample(scraped, 'dss_job_runs_total', { job_id, status: 'SUCCEEDED' }) === 1;
+        return done && sample(scraped, 'dss_webhook_deliveries_total', { job_id, outcome: 'delivered' }) === 1 ? scraped : undefined;
+      }, 15_000, 'the run and its webhook');
+
+      expect(sample(text, 'dss_job_bytes_downloaded_total', { job_id })).toBe(5 + big.length);
+      expect(sample(text, 'dss_job_objects_total', { job_id, result: 'done' })).toBe(2);
+      expect(sample(text, 'dss_job_objects_total', { job_id, result: 'skipped' })).toBe(1);
+      expect(sample(text, 'dss_job_objects_total', { job_id, result: 'failed' })).toBeUndefined();
+      expect(sample(text, 'dss_job_run_duration_seconds_count', { job_id })).toBe(1);
+      expect(sample(text, 'dss_job_run_duration_seconds_bucket', { job_id, le: '+Inf' })).toBe(1);
+      expect(sample(text, 'dss_sync_retries_total', { job_id, cause: 'throttled' })).toBe(1);
+      expect(sample(text, 'dss_sync_retries_total', { job_id, cause: 'server_error' })).toBe(1);
+      expect(sample(text, 'dss_job_objects_in_flight', { job_id })).toBeUndefined();
+      expect(sample(text, 'dss_subscribers')).toBe(1);
+      expect(sample(text, 'dss_subscriber_events_dropped')).toBe(0);
+
+      const deleted = await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id });
+      expect(deleted.status).toBe(200);
+      const after = (await http(app, 'GET', '/metrics')).text;
+      expect(after).not.toContain(job_id);
+      expect(sample(after, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
+    } finally {
+      dispose();
+      await client.dispose();
+    }
+    await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_subscribers') === 0, 5_000, 'the subscription to end');
+  });
+});
