@@ -18,3 +18,13 @@ const REDACT = [
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? pino.destination(1));
 }
+
+/**
+ * The logger of one sync run: every line carries `jobId` and `runId`. Returns `logger` itself when
+ * it already carries them (a run's logger handed down from the scheduler to the engine).
+ */
+export function runLogger(logger: Logger, jobId: string | null | undefined, runId: number): Logger {
+  const bound = logger.bindings();
+  if (bound.runId === runId) return bound.jobId !== undefined || !jobId ? logger : logger.child({ jobId });
+  return logger.child(jobId ? { jobId, runId } : { runId });
+}

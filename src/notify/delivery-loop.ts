@@ -105,7 +105,14 @@ export function createDeliveryLoop({ orm, config, logger, pollMs = 1000, onOutco
 
   async function deliver(delivery: WebhookDelivery): Promise<void> {
     const attempt = delivery.attempts + 1;
-    const target = { deliveryId: delivery.id, jobId: delivery.jobId, event: delivery.event, attempt, target: webhookOrigin(delivery.url) };
+    const target = {
+      deliveryId: delivery.id,
+      jobId: delivery.jobId,
+      runId: delivery.runId,
+      event: delivery.event,
+      attempt,
+      target: webhookOrigin(delivery.url),
+    };
     const allowed = isHostAllowed(hostnameOf(delivery.url), config.allowedHosts);
     const result: SendResult = allowed
       ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal)
@@ -131,7 +138,7 @@ export function createDeliveryLoop({ orm, config, logger, pollMs = 1000, onOutco
     for (const delivery of due) {
       if (stopping.signal.aborted || !(await claim(delivery, at))) continue;
       const sending = deliver(delivery)
-        .catch((err: unknown) => logger.error({ err, deliveryId: delivery.id }, 'could not record a webhook attempt'))
+        .catch((err: unknown) => logger.error({ err, deliveryId: delivery.id, jobId: delivery.jobId, runId: delivery.runId }, 'could not record a webhook attempt'))
         .finally(() => inFlight.delete(sending));
       inFlight.add(sending);
     }

@@ -53,21 +53,21 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
     slot.release();
   }
 
-  async function runToEnd(runId: number, signal: AbortSignal): Promise<RunStatus> {
+  async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus> {
     const em = orm.em.fork();
     if (signal.aborted) {
       await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: now() });
       return 'CANCELLED';
     }
     try {
-      const returned = await execute(runId, signal);
+      const returned = await execute(runId, signal, logger.child({ jobId, runId }));
       const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
       await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status, finishedAt: now() });
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
-      if (status === 'FAILED') logger.error({ err, runId }, 'sync run failed');
+      if (status === 'FAILED') logger.error({ err, jobId, runId }, 'sync run failed');
       await em.nativeUpdate(
         SyncRun,
         { id: runId, status: 'RUNNING' },
@@ -87,7 +87,7 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
 
   async function drive(jobId: string, slot: Slot, runId: number): Promise<void> {
     try {
-      const status = await runToEnd(runId, slot.controller.signal);
+      const status = await runToEnd(jobId, runId, slot.controller.signal);
       const em = orm.em.fork();
       const resumeAtNextStart = slot.shutdown && status === 'CANCELLED';
       if (resumeAtNextStart) {

@@ -1,3 +1,4 @@
+import { runLogger, type Logger } from '../config/logger.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
@@ -8,7 +9,7 @@ import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
  * boundary once `signal` aborts (final status CANCELLED). Made by createRunExecutor below;
  * the scheduler calls it.
  */
-export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
+export type RunExecutor = (runId: number, signal: AbortSignal, logger?: Logger) => Promise<RunStatus>;
 
 /** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
 export type RunExecutorDeps = SyncRunDeps;
@@ -18,12 +19,13 @@ export type RunExecutorDeps = SyncRunDeps;
  * resumes from the checkpoints) and returns its final status. Leaves Job.status to the scheduler.
  */
 export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
-  return async (runId, signal) => {
+  return async (runId, signal, logger) => {
+    const log = runLogger(logger ?? deps.logger, null, runId);
     try {
-      return (await executeSyncRun(deps, runId, signal)).status;
+      return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
-      deps.logger.error({ err: error, runId }, 'sync run failed');
+      log.error({ err: error }, 'sync run failed');
       await deps.orm.em
         .fork()
         .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })

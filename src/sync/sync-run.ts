@@ -1,7 +1,7 @@
 import { mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/env.js';
-import type { Logger } from '../config/logger.js';
+import { runLogger, type Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -59,12 +59,14 @@ export interface SyncRunResult {
 export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: AbortSignal): Promise<SyncRunResult> {
   const started = performance.now();
   const stats = emptyStats();
-  const { orm, config, logger } = deps;
+  const { orm, config } = deps;
   const em = orm.em.fork();
   const run = await em.findOne(SyncRun, { id: runId });
   const job = run ? await em.findOne(Job, { id: run.jobId }) : null;
+  // Every line of the run, the transfers' included, carries jobId and runId.
+  const logger = runLogger(deps.logger, run?.jobId, runId);
   if (!run || !job) {
-    logger.info({ runId }, 'sync run or its job no longer exists; nothing to do');
+    logger.info('sync run or its job no longer exists; nothing to do');
     return { status: 'CANCELLED', stats };
   }
   if (run.status !== 'RUNNING') return { status: run.status, stats };
@@ -100,7 +102,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     onError: (error) => {
       if (error instanceof JobGoneError) return jobGone();
       internalError ??= `database: ${describe(error)}`;
-      logger.error({ err: error, runId }, 'could not commit object rows');
+      logger.error({ err: error }, 'could not commit object rows');
     },
   });
   const jobRoot = resolve(config.downloadRoot, job.id);
@@ -255,7 +257,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   await lock?.release();
   stats.wallMs = performance.now() - started;
   if (gone) {
-    logger.info({ runId, jobId: job.id }, 'job deleted during its sync run; stopped');
+    logger.info('job deleted during its sync run; stopped');
     return { status: 'CANCELLED', stats };
   }
   const status: RunStatus = controller.signal.aborted
@@ -268,11 +270,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   try {
     if (!(await store.updateRun({ ...counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', stats };
   } catch (dbError) {
-    logger.error({ err: dbError, runId }, 'could not record the end of the sync run');
+    logger.error({ err: dbError }, 'could not record the end of the sync run');
     return { status: 'FAILED', stats };
   }
   events.run('RUN_FINISHED', counters.bytesDone, status, error);
-  logger.info({ runId, jobId: job.id, status, ...counters, error, stats }, 'sync run finished');
+  logger.info({ status, ...counters, error, stats }, 'sync run finished');
   return { status, stats };
 
   /** An unchanged object whose local file is gone or has another size is fetched again (whole). */

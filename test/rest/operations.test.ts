@@ -1,24 +1,9 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/config/logger.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
+import { captureLogs } from '../helpers/logs.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { validJob } from './rest-env.js';
-
-/** A pino logger whose JSON lines land in an array. */
-function captureLogs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      raw.push(chunk.toString());
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger('debug', sink), lines, raw };
-}
 
 const sample = (text: string, name: string, labels: string): number | undefined => {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
