@@ -56,7 +56,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     eventTarget: options.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
-  const metrics = createMetrics({ beforeScrape: () => jobMetrics.prune() });
+  const metrics = createMetrics({
+    beforeScrape: () => jobMetrics.prune().catch((err: unknown) => logger.warn({ err }, 'could not prune the metrics of deleted jobs')),
+  });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm);
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry });

@@ -44,6 +44,7 @@ describe('per-job metrics after a real sync', () => {
     const client = wsClient(app.wsUrl);
     const dispose = client.subscribe({ query: 'subscription { syncProgress { kind } }' }, { next: () => {}, error: () => {}, complete: () => {} });
     try {
+      await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_subscribers') === 1, 5_000, 'the subscription');
       const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
         job_name: 'metered',
         connector_type: 'S3',
