@@ -8,6 +8,7 @@ import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.j
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
 import { notifyDeletesBlocked } from '../../src/notify/enqueue.js';
 import { http } from '../helpers/clients.js';
+import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.js';
@@ -192,16 +193,16 @@ describe('webhook deliveries', () => {
 
   it('records a timeout as a failed attempt and retries', async () => {
     await using receiver = await startWebhookReceiver(['hang'], 204);
-    await using app = await startTestApp({ env: { ...FAST, WEBHOOK_TIMEOUT: '0.2' }, build });
+    // One second: short for the test, long enough that a busy machine does not time out the 204 too.
+    await using app = await startTestApp({ env: { ...FAST, WEBHOOK_TIMEOUT: '1' }, build });
     const jobId = await createJob(app, [{ url: receiver.url }]);
     const [delivery] = await waitFor(async () => {
       const list = await deliveries(app, jobId);
-      return list[0]?.status === 'DELIVERED' ? list : null;
-    }, 10_000);
-    expect(delivery.attempts.map((a: { statusCode: number | null; error: string | null }) => [a.statusCode, a.error])).toEqual([
-      [null, 'no answer within 0.2 s'],
-      [204, null],
-    ]);
+      return list[0] && list[0].status !== 'PENDING' ? list : null;
+    }, 15_000);
+    expect(delivery.status).toBe('DELIVERED');
+    expect(delivery.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 1 s' });
+    expect(delivery.attempts.at(-1)).toMatchObject({ statusCode: 204, error: null });
   });
 
   it('a restart in the middle of retries still delivers, with the same delivery id', async () => {
@@ -219,7 +220,9 @@ describe('webhook deliveries', () => {
       const jobId = await createJob(first, [{ url: receiver.url }]);
       await waitFor(async () => (await deliveries(first, jobId))[0]?.attemptCount === 1, 10_000, 'the first attempt');
       await first.stop();
-      expect(receiver.received).toHaveLength(1);
+      // Usually one attempt; a slow machine may have made a second before the stop.
+      const before = receiver.received.length;
+      expect(before).toBeGreaterThanOrEqual(1);
 
       receiver.fallback = 200;
       await using second = await startTestApp({ env, build });
@@ -227,8 +230,8 @@ describe('webhook deliveries', () => {
         const list = await deliveries(second, jobId);
         return list[0]?.status === 'DELIVERED' ? list : null;
       }, 10_000);
-      expect(receiver.received.map((r) => r.headers['x-dss-delivery'])).toEqual([delivery.id, delivery.id]);
-      expect(delivery.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 200]);
+      expect(receiver.received.map((r) => r.headers['x-dss-delivery'])).toEqual(Array(before + 1).fill(delivery.id));
+      expect(delivery.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([...Array(before).fill(500), 200]);
     } finally {
       await rm(shared, { recursive: true, force: true });
     }
@@ -278,6 +281,44 @@ describe('delivery claims', () => {
     expect(ids).toHaveLength(20);
     expect(new Set(ids).size).toBe(20);
     expect(await app.orm.em.fork().count(WebhookDelivery, { jobId, status: 'DELIVERED', attempts: 1 })).toBe(20);
+
+    // Both listings page through all twenty, newest first, without repeats.
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads the response shape directly
+      const response: { body: any } = await gql(app, `query($id: ID!, $after: String) { job(id: $id) { webhookDeliveries(first: 7, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id createdAt } } } } }`, { id: jobId, after });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const page: any = response.body.data.job.webhookDeliveries;
+      expect(page.totalCount).toBe(20);
+      seen.push(...page.edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(20);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    const offsetPage = await http(app, 'GET', `/api/v1/jobs/${jobId}/deliveries?limit=5&offset=5`);
+    expect(offsetPage.body).toMatchObject({ total_deliveries: 20, limit: 5, offset: 5 });
+    expect(offsetPage.body.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual(seen.slice(5, 10));
+  });
+});
+
+describe('WEBHOOK_SECRET', () => {
+  it('is never logged; without it, start-up warns that deliveries go unsigned', async () => {
+    const withSecret = captureLogs();
+    await using receiver = await startWebhookReceiver();
+    const app = await startTestApp({ env: FAST, build, logger: withSecret.logger });
+    await createJob(app, [{ url: receiver.url }]);
+    await waitFor(() => withSecret.lines.some((l) => l.msg === 'webhook delivered'), 10_000, 'the delivery to be logged');
+    await app.stop();
+    expect(withSecret.raw.join('')).not.toContain(SECRET);
+    expect(withSecret.lines.some((l) => String(l.msg).includes('WEBHOOK_SECRET'))).toBe(false);
+
+    const without = captureLogs();
+    const unsigned = await startTestApp({ logger: without.logger });
+    await unsigned.stop();
+    expect(without.lines.find((l) => String(l.msg).startsWith('WEBHOOK_SECRET is not set'))).toMatchObject({ level: 40 });
   });
 });
 
