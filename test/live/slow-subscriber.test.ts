@@ -110,6 +110,10 @@ describe('a subscriber that stops reading', () => {
       }
       expect(chunks(slowSub)).toBeLessThan(published / 2);
       expect(chunks(fastSub)).toBeGreaterThan(published * 0.9);
+      // Every CHUNK either reached a subscriber or was counted as dropped for it.
+      const metrics = await (await fetch(`${env.app.url}/metrics`)).text();
+      const dropped = Number(/^dss_subscriber_events_dropped (\d+)$/m.exec(metrics)?.[1]);
+      expect(dropped).toBe(2 * published - chunks(slowSub) - chunks(fastSub));
     } finally {
       await slow.dispose();
       await fast.dispose();
