@@ -84,4 +84,27 @@ describe('per-job metrics after a real sync', () => {
     }
     await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_subscribers') === 0, 5_000, 'the subscription to end');
   });
+
+  it('show an object in flight while it downloads, and none once the run ends', async () => {
+    await using s3 = await startS3Server();
+    await s3.putObject('slow/big.bin', Buffer.alloc(1024 * 1024, 9));
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    // About two seconds for the object: time for several scrapes while it is in flight.
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 512 * 1024 } : undefined));
+    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB' } });
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+      job_name: 'in flight',
+      connector_type: 'S3',
+      schedule: 'hourly',
+      connector_config: { bucket_name: s3.bucket, prefix: 'slow/' },
+    });
+    const job_id = created.body.job_id as string;
+    await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_job_objects_in_flight', { job_id }) === 1, 10_000, 'the object in flight');
+    const done = await waitFor(async () => {
+      const text = (await http(app, 'GET', '/metrics')).text;
+      return sample(text, 'dss_job_runs_total', { job_id, status: 'SUCCEEDED' }) === 1 ? text : undefined;
+    }, 15_000, 'the run to end');
+    expect(sample(done, 'dss_job_objects_in_flight', { job_id })).toBeUndefined();
+    expect(sample(done, 'dss_job_bytes_downloaded_total', { job_id })).toBe(1024 * 1024);
+  });
 });
