@@ -14,6 +14,7 @@ import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
+import { createRunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 
@@ -51,8 +52,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
-  const runner = createJobRunner({ orm, execute, logger });
-  const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
+  const runner = createJobRunner({ orm, execute, logger, minIntervalMs: config.minScheduleIntervalMs });
+  const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
+  const services = createServices({
+    orm,
+    runner,
+    defaultPageSize: config.defaultPageSize,
+    minScheduleIntervalMs: config.minScheduleIntervalMs,
+    downloadRoot: config.downloadRoot,
+  });
 
   const metrics = createMetrics();
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
@@ -87,6 +95,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
     const { port } = server.address() as AddressInfo;
     await runner.start();
+    historyPruner.start();
     logger.info({ host: config.host, port }, 'listening');
     return { port };
   }
@@ -107,6 +116,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   async function shutdown(): Promise<void> {
     if (server.listening) await closeServer();
     else await webSockets?.close();
+    await historyPruner.stop();
     await runner.stop();
     stopSyncMetrics();
     await orm.close();

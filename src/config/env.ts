@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
+import { parseDuration } from './duration.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
 export const MAX_PAGE_SIZE = 1000;
+/** Scheduled runs of one job never come closer than this by default (MIN_SCHEDULE_INTERVAL). */
+export const DEFAULT_MIN_SCHEDULE_INTERVAL_MS = 60_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -46,6 +49,18 @@ const chunkSize = z.string().transform((text, ctx) => {
   return parsed.bytes;
 });
 
+/** A duration from `min` to `max` ms, written `60s`, `5m`, `1h` or as whole seconds. */
+function duration(example: string, minMs: number, maxMs: number, range: string) {
+  return z.string().transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if ('error' in parsed || parsed.ms < minMs || parsed.ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration between ${range}, e.g. ${example}` });
+      return z.NEVER;
+    }
+    return parsed.ms;
+  });
+}
+
 const dbUrl = z
   .string()
   .trim()
@@ -79,6 +94,9 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
   API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
+  MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
+  RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
+  RUN_HISTORY_MAX: integer('1000', 0, 10_000_000).default(1000),
 });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -95,6 +113,10 @@ export interface Config {
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
   logLevel: ParsedEnv['LOG_LEVEL'];
+  /** Shortest gap allowed between two scheduled runs of one job (0 = no limit). */
+  minScheduleIntervalMs: number;
+  /** Run rows kept per job: newer than `maxAgeDays` and at most `maxPerJob` (0 = no limit). */
+  runHistory: { maxAgeDays: number; maxPerJob: number };
 }
 
 export class ConfigError extends Error {
@@ -130,5 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,
+    minScheduleIntervalMs: e.MIN_SCHEDULE_INTERVAL,
+    runHistory: { maxAgeDays: e.RUN_HISTORY_DAYS, maxPerJob: e.RUN_HISTORY_MAX },
   };
 }

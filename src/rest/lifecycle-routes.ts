@@ -21,6 +21,7 @@ export function toWireRun(run: SyncRun) {
     bytes_total: String(run.bytesTotal),
     bytes_done: String(run.bytesDone),
     error: run.error,
+    skipped_count: run.skippedCount,
   };
 }
 

@@ -4,18 +4,25 @@ import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { findLastRun, requireJob } from './job-lookup.js';
+import { checkScheduleInterval } from './schedule-limits.js';
 
 export interface JobLifecycleServiceDeps {
   orm: Orm;
   runner: JobRunner;
+  minScheduleIntervalMs?: number;
 }
 
 export const MAX_BULK_IDS = 1000;
 
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
-export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDeps) {
+export function createJobLifecycleService({
+  orm,
+  runner,
+  minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+}: JobLifecycleServiceDeps) {
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
@@ -31,7 +38,10 @@ export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDe
       // An explicit null or "" clears the timezone (UTC); an absent one keeps it.
       const timezone = input.timezone === undefined ? job.timezone : input.timezone || null;
       const timingChanged = schedule !== job.schedule || timezone !== job.timezone;
-      if (timingChanged) checkSchedule(schedule, timezone);
+      if (timingChanged) {
+        checkSchedule(schedule, timezone);
+        checkScheduleInterval(schedule, timezone, minScheduleIntervalMs, new Date());
+      }
       if (input.name != null) job.name = input.name;
       if (input.prefix != null) job.prefix = input.prefix;
       job.schedule = schedule;

@@ -5,19 +5,27 @@ import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
+import { checkScheduleInterval } from './schedule-limits.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
+  minScheduleIntervalMs?: number;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
-export function createJobService({ orm, runner, defaultPageSize }: JobServiceDeps) {
+export function createJobService({
+  orm,
+  runner,
+  defaultPageSize,
+  minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+}: JobServiceDeps) {
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
@@ -29,6 +37,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
     async create(raw: unknown): Promise<Job> {
       const input = parseInput(createJobInput, raw);
       checkSchedule(input.schedule, input.timezone);
+      checkScheduleInterval(input.schedule, input.timezone, minScheduleIntervalMs, new Date());
       const job = new Job({
         id: randomUUID(),
         name: input.name,

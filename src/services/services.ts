@@ -9,6 +9,10 @@ export interface ServiceDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
+  /** MIN_SCHEDULE_INTERVAL in ms (default 60 s); 0 = no limit. */
+  minScheduleIntervalMs?: number;
+  /** DOWNLOAD_ROOT_FOLDER: where deletes clean up a job's files. Without it, deletes leave files alone. */
+  downloadRoot?: string;
 }
 
 /** The one API that GraphQL resolvers and REST routes both call. */

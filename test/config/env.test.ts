@@ -27,6 +27,8 @@ describe('loadConfig defaults', () => {
       s3: { region: undefined, endpoint: undefined, forcePathStyle: false },
       apiToken: undefined,
       logLevel: 'info',
+      minScheduleIntervalMs: 60_000,
+      runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
     } satisfies Config);
   });
 });

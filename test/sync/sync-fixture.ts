@@ -57,6 +57,8 @@ export async function startSyncFixture(
     defaultPageSize: 100,
     s3: s3.s3Config,
     logLevel: 'silent',
+    minScheduleIntervalMs: 60_000,
+    runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
   };
   const jobId = randomUUID();
   await orm.em.fork().persistAndFlush(
