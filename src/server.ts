@@ -60,6 +60,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     defaultPageSize: config.defaultPageSize,
     minScheduleIntervalMs: config.minScheduleIntervalMs,
     downloadRoot: config.downloadRoot,
+    logger,
   });
 
   const metrics = createMetrics();

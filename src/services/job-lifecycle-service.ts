@@ -5,6 +5,9 @@ import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
+import { removeRowsOutOfScope } from '../sync/job-scope.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { findLastRun, requireJob } from './job-lookup.js';
 import { checkScheduleInterval } from './schedule-limits.js';
@@ -13,6 +16,8 @@ export interface JobLifecycleServiceDeps {
   orm: Orm;
   runner: JobRunner;
   minScheduleIntervalMs?: number;
+  downloadRoot?: string;
+  logger?: Logger;
 }
 
 export const MAX_BULK_IDS = 1000;
@@ -22,12 +27,24 @@ export function createJobLifecycleService({
   orm,
   runner,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  ...files
 }: JobLifecycleServiceDeps) {
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
+  /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
+  async function applyNewScope(job: Job): Promise<void> {
+    const wasRunning = await runner.cancel(job.id);
+    await removeRowsOutOfScope(orm, job, files.downloadRoot);
+    if (wasRunning) await runner.trigger(job.id, 'UPDATE');
+  }
+
   return {
-    /** Changes name, schedule, timezone or prefix; a new schedule is registered at once (next run recomputed). */
+    /**
+     * Changes name, schedule, timezone or prefix; a new schedule is registered at once (next run
+     * recomputed). A new prefix cancels a sync in progress and starts a new run with it (trigger
+     * UPDATE), and the rows of keys outside the new prefix are deleted (their files stay).
+     */
     async update(rawId: unknown, raw: unknown, field = 'id'): Promise<Job> {
       const id = parseJobId(rawId, field);
       const input = parseInput(updateJobInput, raw ?? {});
@@ -42,12 +59,14 @@ export function createJobLifecycleService({
         checkSchedule(schedule, timezone);
         checkScheduleInterval(schedule, timezone, minScheduleIntervalMs, new Date());
       }
+      const prefixChanged = input.prefix != null && input.prefix !== job.prefix;
       if (input.name != null) job.name = input.name;
       if (input.prefix != null) job.prefix = input.prefix;
       job.schedule = schedule;
       job.timezone = timezone;
       await em.flush();
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
+      if (prefixChanged) await applyNewScope(job);
       return reload(id);
     },
 
@@ -87,9 +106,15 @@ export function createJobLifecycleService({
 
     /**
      * Deletes several jobs: every id is checked first and one malformed id deletes nothing. Running
-     * syncs are cancelled; downloaded files stay. Unknown ids are reported, not an error.
+     * syncs are cancelled; partial downloads are removed, downloaded files too with `purgeFiles`.
+     * Unknown ids are reported, not an error.
      */
-    async deleteMany(rawIds: unknown, field = 'ids'): Promise<{ deletedJobIds: string[]; unknownJobIds: string[] }> {
+    async deleteMany(
+      rawIds: unknown,
+      field = 'ids',
+      options: DeleteOptions = {},
+    ): Promise<{ deletedJobIds: string[]; unknownJobIds: string[] }> {
+      const purge = parsePurgeFiles(options);
       if (!Array.isArray(rawIds)) throw new InputError(field, `${field} must be a list of job IDs`);
       if (rawIds.length > MAX_BULK_IDS) throw new InputError(field, `${field} may hold at most ${MAX_BULK_IDS} job IDs`);
       const ids = [...new Set(rawIds.map((raw, i) => parseJobIdAt(raw, field, i)))];
@@ -99,6 +124,7 @@ export function createJobLifecycleService({
       for (const id of deletedJobIds) runner.unschedule(id);
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
       if (deletedJobIds.length) await em.nativeDelete(Job, { id: { $in: deletedJobIds } });
+      await cleanUpDeletedJobFiles(files, deletedJobIds, purge);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };

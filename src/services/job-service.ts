@@ -6,6 +6,8 @@ import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
 import { checkScheduleInterval } from './schedule-limits.js';
@@ -16,6 +18,8 @@ export interface JobServiceDeps {
   runner: JobRunner;
   defaultPageSize: number;
   minScheduleIntervalMs?: number;
+  downloadRoot?: string;
+  logger?: Logger;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
@@ -25,6 +29,7 @@ export function createJobService({
   runner,
   defaultPageSize,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  ...files
 }: JobServiceDeps) {
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
@@ -78,12 +83,17 @@ export function createJobService({
       return orm.em.fork().find(Job, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
     },
 
-    /** Stops the schedule, cancels a running sync at its next chunk boundary and removes the job's rows. Files stay. */
-    async delete(rawId: unknown, field = 'id'): Promise<string> {
+    /**
+     * Stops the schedule, cancels a running sync at its next chunk boundary (and waits for it),
+     * removes the job's rows and its partial downloads; with `purgeFiles`, its downloaded files too.
+     */
+    async delete(rawId: unknown, field = 'id', options: DeleteOptions = {}): Promise<string> {
+      const purge = parsePurgeFiles(options);
       const job = await require(rawId, field);
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       await orm.em.fork().nativeDelete(Job, { id: job.id });
+      await cleanUpDeletedJobFiles(files, [job.id], purge);
       return job.id;
     },
 

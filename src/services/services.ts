@@ -1,3 +1,4 @@
+import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
@@ -13,6 +14,8 @@ export interface ServiceDeps {
   minScheduleIntervalMs?: number;
   /** DOWNLOAD_ROOT_FOLDER: where deletes clean up a job's files. Without it, deletes leave files alone. */
   downloadRoot?: string;
+  /** Reports what a request cannot (files a delete could not remove). */
+  logger?: Logger;
 }
 
 /** The one API that GraphQL resolvers and REST routes both call. */
