@@ -222,7 +222,10 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
     });
-    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR));
+    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
+      if ((error as { local?: boolean }).local) throw error;
+      throw Object.assign(new Error(`cannot lock the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+    });
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();
