@@ -96,6 +96,17 @@ describe('deleting a job cleans up its files', () => {
     await waitFor(() => existsSync(join(app.config.downloadRoot, keep, 'b/other.txt')), 10_000, 'b/other.txt synced');
   });
 
+  it('a job that downloaded nothing leaves no folder behind', async () => {
+    await using app = await startTestApp();
+    const jobId = await createJob(app, 'a/');
+    const folder = join(app.config.downloadRoot, jobId);
+    // S3 is unreachable: the run creates the job folder and its .dss-partial/, then fails.
+    await waitFor(async () => (await app.orm.em.fork().findOne(SyncRun, { jobId }))?.status === 'FAILED', 10_000, 'failed run');
+    expect(await listTree(folder)).toEqual(['.dss-partial/']);
+    expect((await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: jobId })).status).toBe(200);
+    expect(existsSync(folder)).toBe(false);
+  });
+
   it('refuses a purge_files that is not a boolean (400 naming it) and deletes nothing', async () => {
     await using app = await startTestApp();
     const jobId = await createJob(app, 'a/');
