@@ -36,7 +36,10 @@ export function createJobLifecycleService({
   async function applyNewScope(job: Job): Promise<void> {
     const wasRunning = await runner.cancel(job.id);
     await removeRowsOutOfScope(orm, job, files.downloadRoot);
-    if (wasRunning) await runner.trigger(job.id, 'UPDATE');
+    // The update itself is stored: should the rerun not start (the service is stopping), the next scheduled run uses the new prefix.
+    if (wasRunning) {
+      await runner.trigger(job.id, 'UPDATE').catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix change'));
+    }
   }
 
   return {
