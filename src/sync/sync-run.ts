@@ -11,7 +11,7 @@ import { createCheckpointStore, JobGoneError, type StoredObject } from './checkp
 import { transferChunkedObject } from './chunk-transfer.js';
 import { createHashPool } from './hash-worker.js';
 import { createLimiter, createSemaphore, readAhead, yieldToEventLoop } from './limiter.js';
-import { ensureDir, isPresent, removeQuietly } from './local-files.js';
+import { ensureDir, isPresent, openPartial, removeQuietly, type OpenPartial } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
 import { createRunEvents } from './run-events.js';
@@ -41,6 +41,8 @@ export interface SyncRunDeps {
   logger: Logger;
   connector?: S3Connector;
   tuning?: SyncTuning;
+  /** Replaces how partial files are opened (tests inject disk faults through it). */
+  openPartial?: OpenPartial;
 }
 
 export interface SyncRunResult {
@@ -117,6 +119,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     logger,
     stats,
     createdDirs: new Set(),
+    openPartial: deps.openPartial ?? openPartial,
     publish: events.object,
     jobGone,
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { partialPathFor } from '../../src/sync/safe-path.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { accessDeniedFor, diskFillingAfter } from '../helpers/disk-faults.js';
 import { canMakeImmutable, canMountTmpfs, mountTmpfs, setImmutable } from '../helpers/limited-disk.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
@@ -95,5 +96,50 @@ describe('permission denied during a sync', () => {
     expect(await sha256File(join(locked, 'small.txt'))).toBe(sha256('small'));
     // The big object was complete in its partial file: published without fetching it again.
     expect(f.s3.counts.getRanges.filter((g) => g.key === 'locked/big.bin')).toEqual([]);
+  });
+});
+
+describe('disk faults injected at the file layer (any machine, and EACCES, which root never gets)', () => {
+  it('ENOSPC mid-object: FAILED with the reason, checkpoint within the written bytes, the next run resumes', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    const big = seededBytes(32 * CHUNK, 9);
+    await f.s3.putObject('big.bin', big);
+
+    const first = await f.sync({ openPartial: diskFillingAfter(10 * CHUNK + 1234) });
+    expect(first.status).toBe('FAILED');
+    const row = (await f.row('big.bin'))!;
+    expect(row).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^no space left on the download device \(ENOSPC\)/) });
+    expect(row.lastPosition).toBeGreaterThan(0);
+    expect(row.lastPosition).toBeLessThanOrEqual(10 * CHUNK);
+    expect(row.lastPosition % CHUNK).toBe(0);
+    const partial = partialPathFor(f.root, 'big.bin');
+    expect((await head(partial, row.lastPosition)).equals(big.subarray(0, row.lastPosition))).toBe(true);
+
+    f.s3.resetCounts();
+    const second = await f.sync();
+    expect(second.status).toBe('SUCCEEDED');
+    expect(f.s3.counts.getRanges[0]?.range).toMatch(new RegExp(`^bytes=${row.lastPosition}-`));
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+  });
+
+  it('EACCES on a partial file fails that object with the reason; the others sync; the next run fetches it', async () => {
+    const MiB = 1024 * 1024;
+    await using f = await startSyncFixture({ concurrency: 2, chunkSize: MiB });
+    const big = seededBytes(3 * MiB, 4);
+    const medium = seededBytes(300 * 1024, 6); // one GET, but too large for the in-memory path (256 KiB)
+    await f.s3.putObjects([['denied/big.bin', big], ['denied/medium.bin', medium], ['ok.txt', 'fine']]);
+    const deniedPartials = new Set([partialPathFor(f.root, 'denied/big.bin'), partialPathFor(f.root, 'denied/medium.bin')]);
+
+    const first = await f.sync({ openPartial: accessDeniedFor((path) => deniedPartials.has(path)) });
+    expect(first.status).toBe('FAILED');
+    for (const key of ['denied/big.bin', 'denied/medium.bin']) {
+      expect(await f.row(key)).toMatchObject({ status: 'FAILED', error: 'permission denied writing the local file (EACCES)' });
+    }
+    expect(await sha256File(join(f.root, 'ok.txt'))).toBe(sha256('fine'));
+
+    const second = await f.sync();
+    expect(second.status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'denied/big.bin'))).toBe(sha256(big));
+    expect(await sha256File(join(f.root, 'denied/medium.bin'))).toBe(sha256(medium));
   });
 });
