@@ -14,7 +14,7 @@ import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
-import { createRunHistoryPruner } from './scheduler/run-history.js';
+import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 
@@ -23,6 +23,8 @@ export interface App {
   orm: Orm;
   bus: EventBus;
   runner: JobRunner;
+  /** Prunes run history (RUN_HISTORY_DAYS / RUN_HISTORY_MAX) at start and every 10 minutes. */
+  historyPruner: RunHistoryPruner;
   services: Services;
   config: Config;
   logger: Logger;
@@ -129,6 +131,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     orm,
     bus,
     runner,
+    historyPruner,
     services,
     config,
     logger,

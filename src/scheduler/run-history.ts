@@ -118,8 +118,10 @@ export function createRunHistoryPruner({
     return removed;
   }
 
-  const pruneOnce = (): Promise<number> => {
-    pass ??= pruneAll().finally(() => (pass = null));
+  /** One pass at a time: a call during a pass waits for it, then makes its own (it may have rows the other missed). */
+  const pruneOnce = async (): Promise<number> => {
+    while (pass) await pass.catch(() => undefined);
+    pass = pruneAll().finally(() => (pass = null));
     return pass;
   };
 
@@ -135,7 +137,7 @@ export function createRunHistoryPruner({
     async stop() {
       stopped = true;
       await loop.stop();
-      await pass?.catch(() => undefined);
+      while (pass) await pass.catch(() => undefined);
     },
     pruneOnce,
   };

@@ -5,6 +5,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { Orm } from '../../src/db/orm.js';
 import { createRunHistoryPruner, type RunHistoryPolicy } from '../../src/scheduler/run-history.js';
 import { waitFor } from '../helpers/poll.js';
+import { startTestApp } from '../helpers/test-app.js';
 import { openTestDb, silentLogger } from './test-db.js';
 
 const DAY = 86_400_000;
@@ -108,5 +109,21 @@ describe('run history pruning (RUN_HISTORY_DAYS, RUN_HISTORY_MAX)', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     await waitFor(async () => (await remaining(orm, job)).length === 2, 5000, 'timed pass');
     expect(await remaining(orm, job)).toEqual([first[1], later[1]]);
+  });
+});
+
+describe('the service prunes with its configured limits', () => {
+  it('RUN_HISTORY_MAX from the environment bounds the runs of a job', async () => {
+    await using app = await startTestApp({ env: { RUN_HISTORY_MAX: '3', RUN_HISTORY_DAYS: '0' } });
+    const job = await app.services.jobs.create({
+      name: 'pruned',
+      connectorType: 'S3',
+      schedule: 'hourly',
+      connectorConfig: { bucketName: 'bucket-a' },
+      paused: true,
+    });
+    const ids = await addRuns(app.orm, job.id, Array.from({ length: 10 }, (): [RunStatus, number] => ['SUCCEEDED', 0]));
+    expect(await app.app.historyPruner.pruneOnce()).toBe(7);
+    expect(await remaining(app.orm, job.id)).toEqual(ids.slice(7));
   });
 });
