@@ -1,14 +1,14 @@
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { removeRowsOutOfScope } from '../sync/job-scope.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
-import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
-import type { Logger } from '../config/logger.js';
-import { removeRowsOutOfScope } from '../sync/job-scope.js';
-import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findLastRun, requireJob } from './job-lookup.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
@@ -36,10 +36,11 @@ export function createJobLifecycleService({
   async function applyNewScope(job: Job): Promise<void> {
     const wasRunning = await runner.cancel(job.id);
     await removeRowsOutOfScope(orm, job, files.downloadRoot);
-    // The update itself is stored: should the rerun not start (the service is stopping), the next scheduled run uses the new prefix.
-    if (wasRunning) {
-      await runner.trigger(job.id, 'UPDATE').catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix change'));
-    }
+    if (!wasRunning) return;
+    // The new prefix is stored: should the rerun not start (the service is stopping), the next scheduled run uses it.
+    await runner
+      .trigger(job.id, 'UPDATE')
+      .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix change'));
   }
 
   return {

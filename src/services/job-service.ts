@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
-import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
-import type { Logger } from '../config/logger.js';
-import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
-import { checkScheduleInterval } from './schedule-limits.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { checkScheduleInterval } from './schedule-limits.js';
 
 export interface JobServiceDeps {
   orm: Orm;
