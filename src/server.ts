@@ -17,6 +17,7 @@ import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
+import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 
@@ -25,6 +26,8 @@ export interface App {
   orm: Orm;
   bus: EventBus;
   runner: JobRunner;
+  /** Prunes run history (RUN_HISTORY_DAYS / RUN_HISTORY_MAX) at start and every 10 minutes. */
+  historyPruner: RunHistoryPruner;
   services: Services;
   config: Config;
   logger: Logger;
@@ -73,6 +76,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     orm,
     execute,
     logger,
+    minIntervalMs: config.minScheduleIntervalMs,
     onRunFinished: async (run) => {
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);
@@ -83,7 +87,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     runner,
     defaultPageSize: config.defaultPageSize,
     webhookAllowedHosts: config.webhooks.allowedHosts,
+    minScheduleIntervalMs: config.minScheduleIntervalMs,
+    downloadRoot: config.downloadRoot,
+    logger,
   });
+  const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
 
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
@@ -118,6 +126,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await runner.start();
     webhooks.start();
     if (!config.webhooks.secret) logger.warn('WEBHOOK_SECRET is not set: webhook deliveries are sent unsigned (no X-DSS-Signature)');
+    historyPruner.start();
     logger.info({ host: config.host, port }, 'listening');
     return { port };
   }
@@ -138,6 +147,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   async function shutdown(): Promise<void> {
     if (server.listening) await closeServer();
     else await webSockets?.close();
+    await historyPruner.stop();
     await runner.stop();
     await webhooks.stop();
     stopSyncMetrics();
@@ -151,6 +161,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     orm,
     bus,
     runner,
+    historyPruner,
     services,
     config,
     logger,

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
+import { parseDuration } from './duration.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
 export const MAX_PAGE_SIZE = 1000;
+/** Scheduled runs of one job never come closer than this by default (MIN_SCHEDULE_INTERVAL). */
+export const DEFAULT_MIN_SCHEDULE_INTERVAL_MS = 60_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -45,6 +48,18 @@ const chunkSize = z.string().transform((text, ctx) => {
   }
   return parsed.bytes;
 });
+
+/** A duration from `min` to `max` ms, written `60s`, `5m`, `1h` or as whole seconds. */
+function duration(example: string, minMs: number, maxMs: number, range: string) {
+  return z.string().transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if ('error' in parsed || parsed.ms < minMs || parsed.ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration between ${range}, e.g. ${example}` });
+      return z.NEVER;
+    }
+    return parsed.ms;
+  });
+}
 
 const dbUrl = z
   .string()
@@ -92,6 +107,9 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
   WEBHOOK_RETRY_BASE: decimal('30', 0.01, 3600).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
+  MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
+  RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
+  RUN_HISTORY_MAX: integer('1000', 0, 10_000_000).default(1000),
 });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -109,6 +127,10 @@ export interface Config {
   apiToken?: string;
   webhooks: WebhookConfig;
   logLevel: ParsedEnv['LOG_LEVEL'];
+  /** Shortest gap allowed between two scheduled runs of one job (0 = no limit). */
+  minScheduleIntervalMs: number;
+  /** Run rows kept per job: newer than `maxAgeDays` and at most `maxPerJob` (0 = no limit). */
+  runHistory: { maxAgeDays: number; maxPerJob: number };
 }
 
 export interface WebhookConfig {
@@ -163,5 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: Math.round(e.WEBHOOK_RETRY_BASE * 1000),
     },
     logLevel: e.LOG_LEVEL,
+    minScheduleIntervalMs: e.MIN_SCHEDULE_INTERVAL,
+    runHistory: { maxAgeDays: e.RUN_HISTORY_DAYS, maxPerJob: e.RUN_HISTORY_MAX },
   };
 }

@@ -38,7 +38,7 @@ export const jobRoutes: Route[] = [
     async handler({ readJsonObject, services }) {
       const body = await readJsonObject();
       requireKeys(body, ['job_id']);
-      await services.jobs.delete(body.job_id, 'job_id');
+      await services.jobs.delete(body.job_id, 'job_id', { purgeFiles: body.purge_files, purgeField: 'purge_files' });
       return { status: 200, body: { message: 'Job deleted successfully' } };
     },
   },

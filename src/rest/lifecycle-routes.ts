@@ -21,6 +21,7 @@ export function toWireRun(run: SyncRun) {
     bytes_total: String(run.bytesTotal),
     bytes_done: String(run.bytesDone),
     error: run.error,
+    skipped_count: run.skippedCount,
   };
 }
 
@@ -77,7 +78,7 @@ export const lifecycleRoutes: Route[] = [
       async handler({ readJsonObject, services }) {
         const body = await readJsonObject();
         requireKeys(body, ['job_ids']);
-        const result = await services.lifecycle.deleteMany(body.job_ids, 'job_ids');
+        const result = await services.lifecycle.deleteMany(body.job_ids, 'job_ids', { purgeFiles: body.purge_files, purgeField: 'purge_files' });
         return {
           status: 200,
           body: {

@@ -19,6 +19,8 @@ export interface JobRunnerDeps {
   stopTimeoutMs?: number;
   /** Told once each run's final status is committed (webhooks, per-job metrics). */
   onRunFinished?: RunFinishedHook;
+  /** Scheduled runs of one job start at least this far apart (MIN_SCHEDULE_INTERVAL; default 0). */
+  minIntervalMs?: number;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
@@ -39,6 +41,7 @@ export function createJobRunner({
   tickMs = 500,
   stopTimeoutMs = 5000,
   onRunFinished,
+  minIntervalMs = 0,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
   const slots = createRunSlots({ orm, execute, logger, now, onRunFinished });
@@ -139,7 +142,7 @@ export function createJobRunner({
         if (state === 'stopped') return;
         if (entry.nextRunAt.getTime() > at.getTime()) continue;
         // Moved on before any await, so a concurrent tick cannot fire the same time twice.
-        entry.nextRunAt = advance(entry, at);
+        entry.nextRunAt = advance(entry, at, minIntervalMs);
         try {
           await storeNextRunAt(jobId, entry.nextRunAt);
           if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE');

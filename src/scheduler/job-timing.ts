@@ -20,9 +20,14 @@ export function planJob(
   return { ok: true, entry: { schedule: parsed.schedule, anchor, nextRunAt: nextFireTime(parsed.schedule, now, anchor) } };
 }
 
-/** The fire time after `now` for an entry that has just fired. Pure. */
-export function advance(entry: ScheduledEntry, now: Date): Date {
-  return nextFireTime(entry.schedule, now, entry.anchor);
+/**
+ * The fire time after `now` for an entry whose `nextRunAt` has just fired, and at least
+ * `minIntervalMs` after that fire time: a job stored with a schedule finer than
+ * MIN_SCHEDULE_INTERVAL (before the limit existed) skips the fire times in between. Pure.
+ */
+export function advance(entry: ScheduledEntry, now: Date, minIntervalMs = 0): Date {
+  const earliest = Math.max(now.getTime(), entry.nextRunAt.getTime() + minIntervalMs - 1);
+  return nextFireTime(entry.schedule, new Date(earliest), entry.anchor);
 }
 
 /** A job's status once its run has ended (a PAUSED job stays PAUSED; the caller guards that). */

@@ -5,6 +5,7 @@ import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { jobStatusAfterRun } from './job-timing.js';
+import { recordSkippedRun } from './skipped-runs.js';
 
 interface Slot {
   runId: number | null;
@@ -116,18 +117,13 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
       const em = orm.em.fork();
       const busy = slots.get(jobId);
       if (busy) {
-        const at = now();
-        const skipped = new SyncRun({
-          jobId,
-          trigger,
-          status: 'SKIPPED',
-          startedAt: at,
-          finishedAt: at,
-          error: `Skipped: ${busy.runId ? `run ${busy.runId}` : 'a run'} of this job is still in progress`,
-        });
-        await em.persistAndFlush(skipped);
-        logger.info({ jobId, trigger, runId: skipped.id }, 'sync run skipped: previous run still in progress');
-        return skipped;
+        const { run, coalesced } = await recordSkippedRun(em, { jobId, trigger, busyRunId: busy.runId, at: now() });
+        // One line per series of skipped ticks at info; the ticks that only bump its count at debug.
+        logger[coalesced ? 'debug' : 'info'](
+          { jobId, trigger, runId: run.id, skippedCount: run.skippedCount },
+          'sync run skipped: previous run still in progress',
+        );
+        return run;
       }
       const slot = reserve(jobId);
       try {

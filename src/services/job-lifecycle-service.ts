@@ -1,28 +1,58 @@
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { removeRowsOutOfScope } from '../sync/job-scope.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findLastRun, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
+import { checkScheduleInterval } from './schedule-limits.js';
 
 export interface JobLifecycleServiceDeps {
   orm: Orm;
   runner: JobRunner;
   webhookAllowedHosts?: readonly string[] | null;
+  minScheduleIntervalMs?: number;
+  downloadRoot?: string;
+  logger?: Logger;
 }
 
 export const MAX_BULK_IDS = 1000;
 
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
-export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = null }: JobLifecycleServiceDeps) {
+export function createJobLifecycleService({
+  orm,
+  runner,
+  webhookAllowedHosts = null,
+  minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  ...files
+}: JobLifecycleServiceDeps) {
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
+  /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
+  async function applyNewScope(job: Job): Promise<void> {
+    const wasRunning = await runner.cancel(job.id);
+    await removeRowsOutOfScope(orm, job, files.downloadRoot);
+    if (!wasRunning) return;
+    // The new prefix is stored: should the rerun not start (the service is stopping), the next scheduled run uses it.
+    await runner
+      .trigger(job.id, 'UPDATE')
+      .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix change'));
+  }
+
   return {
-    /** Changes name, schedule, timezone, prefix or webhooks (a list replaces the job's list; [] removes them); a new schedule is registered at once (next run recomputed). */
+    /**
+     * Changes name, schedule, timezone, prefix or webhooks (a list replaces the job's list; [] removes
+     * them); a new schedule is registered at once (next run recomputed). A new prefix cancels a sync in
+     * progress and starts a new run with it (trigger UPDATE), and the rows of keys outside the new
+     * prefix are deleted (their files stay).
+     */
     async update(rawId: unknown, raw: unknown, field = 'id'): Promise<Job> {
       const id = parseJobId(rawId, field);
       const input = parseInput(updateJobInput, raw ?? {});
@@ -34,7 +64,11 @@ export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = n
       // An explicit null or "" clears the timezone (UTC); an absent one keeps it.
       const timezone = input.timezone === undefined ? job.timezone : input.timezone || null;
       const timingChanged = schedule !== job.schedule || timezone !== job.timezone;
-      if (timingChanged) checkSchedule(schedule, timezone);
+      if (timingChanged) {
+        checkSchedule(schedule, timezone);
+        checkScheduleInterval(schedule, timezone, minScheduleIntervalMs, new Date());
+      }
+      const prefixChanged = input.prefix != null && input.prefix !== job.prefix;
       if (input.name != null) job.name = input.name;
       if (input.prefix != null) job.prefix = input.prefix;
       if (webhooks) job.webhooks = webhooks;
@@ -42,6 +76,7 @@ export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = n
       job.timezone = timezone;
       await em.flush();
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
+      if (prefixChanged) await applyNewScope(job);
       return reload(id);
     },
 
@@ -81,9 +116,15 @@ export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = n
 
     /**
      * Deletes several jobs: every id is checked first and one malformed id deletes nothing. Running
-     * syncs are cancelled; downloaded files stay. Unknown ids are reported, not an error.
+     * syncs are cancelled; partial downloads are removed, downloaded files too with `purgeFiles`.
+     * Unknown ids are reported, not an error.
      */
-    async deleteMany(rawIds: unknown, field = 'ids'): Promise<{ deletedJobIds: string[]; unknownJobIds: string[] }> {
+    async deleteMany(
+      rawIds: unknown,
+      field = 'ids',
+      options: DeleteOptions = {},
+    ): Promise<{ deletedJobIds: string[]; unknownJobIds: string[] }> {
+      const purge = parsePurgeFiles(options);
       if (!Array.isArray(rawIds)) throw new InputError(field, `${field} must be a list of job IDs`);
       if (rawIds.length > MAX_BULK_IDS) throw new InputError(field, `${field} may hold at most ${MAX_BULK_IDS} job IDs`);
       const ids = [...new Set(rawIds.map((raw, i) => parseJobIdAt(raw, field, i)))];
@@ -93,6 +134,7 @@ export function createJobLifecycleService({ orm, runner, webhookAllowedHosts = n
       for (const id of deletedJobIds) runner.unschedule(id);
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
       if (deletedJobIds.length) await em.nativeDelete(Job, { id: { $in: deletedJobIds } });
+      await cleanUpDeletedJobFiles(files, deletedJobIds, purge);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };

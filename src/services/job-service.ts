@@ -1,25 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
+import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
+import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
+import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { checkScheduleInterval } from './schedule-limits.js';
 
 export interface JobServiceDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
   webhookAllowedHosts?: readonly string[] | null;
+  minScheduleIntervalMs?: number;
+  downloadRoot?: string;
+  logger?: Logger;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
-export function createJobService({ orm, runner, defaultPageSize, webhookAllowedHosts = null }: JobServiceDeps) {
+export function createJobService({
+  orm,
+  runner,
+  defaultPageSize,
+  webhookAllowedHosts = null,
+  minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  ...files
+}: JobServiceDeps) {
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
@@ -31,6 +45,7 @@ export function createJobService({ orm, runner, defaultPageSize, webhookAllowedH
     async create(raw: unknown): Promise<Job> {
       const input = parseInput(createJobInput, raw);
       checkSchedule(input.schedule, input.timezone);
+      checkScheduleInterval(input.schedule, input.timezone, minScheduleIntervalMs, new Date());
       const webhooks = webhooksOf(raw, webhookAllowedHosts) ?? [];
       const job = new Job({
         id: randomUUID(),
@@ -73,12 +88,17 @@ export function createJobService({ orm, runner, defaultPageSize, webhookAllowedH
       return orm.em.fork().find(Job, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
     },
 
-    /** Stops the schedule, cancels a running sync at its next chunk boundary and removes the job's rows. Files stay. */
-    async delete(rawId: unknown, field = 'id'): Promise<string> {
+    /**
+     * Stops the schedule, cancels a running sync at its next chunk boundary (and waits for it),
+     * removes the job's rows and its partial downloads; with `purgeFiles`, its downloaded files too.
+     */
+    async delete(rawId: unknown, field = 'id', options: DeleteOptions = {}): Promise<string> {
+      const purge = parsePurgeFiles(options);
       const job = await require(rawId, field);
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       await orm.em.fork().nativeDelete(Job, { id: job.id });
+      await cleanUpDeletedJobFiles(files, [job.id], purge);
       return job.id;
     },
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
@@ -12,6 +13,12 @@ export interface ServiceDeps {
   defaultPageSize: number;
   /** WEBHOOK_ALLOWED_HOSTS: webhook URLs must target one of these hosts; null = any host. */
   webhookAllowedHosts?: readonly string[] | null;
+  /** MIN_SCHEDULE_INTERVAL in ms (default 60 s); 0 = no limit. */
+  minScheduleIntervalMs?: number;
+  /** DOWNLOAD_ROOT_FOLDER: where deletes clean up a job's files. Without it, deletes leave files alone. */
+  downloadRoot?: string;
+  /** Reports what a request cannot (files a delete could not remove). */
+  logger?: Logger;
 }
 
 /** The one API that GraphQL resolvers and REST routes both call. */

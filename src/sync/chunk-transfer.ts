@@ -1,4 +1,4 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
 import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
@@ -27,7 +27,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       return { status: 'PROCESSED' };
     }
     const from = resumeOffset(item.lastPosition, partialSize, remote.size);
-    file = await open(item.partialPath, from > 0 ? 'r+' : 'w+');
+    file = await ctx.openPartial(item.partialPath, from > 0 ? 'r+' : 'w+');
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
     if (!(await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) {

@@ -1,6 +1,15 @@
 import { statSync } from 'node:fs';
-import { mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import type { TransferContext } from './transfer-context.js';
+
+/**
+ * Opens a download's partial file. The file layer's seam: a run's deps may replace it
+ * (`SyncRunDeps.openPartial`) so tests can inject disk faults (ENOSPC, EACCES) where the machine
+ * cannot produce them.
+ */
+export type OpenPartial = (path: string, flags: 'w' | 'w+' | 'r+') => Promise<FileHandle>;
+
+export const openPartial: OpenPartial = (path, flags) => open(path, flags);
 
 /** mkdir -p, once per directory per run. */
 export async function ensureDir(ctx: Pick<TransferContext, 'createdDirs'>, dir: string): Promise<void> {

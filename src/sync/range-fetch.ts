@@ -138,7 +138,11 @@ export function describe(error: unknown): string {
     case 'ENAMETOOLONG':
       return 'the local path is too long for the file system';
     case 'ENOSPC':
-      return 'no space left on the download device';
+      return 'no space left on the download device (ENOSPC); the next run resumes from the last checkpoint once space is freed';
+    case 'EDQUOT':
+      return 'disk quota exceeded on the download device (EDQUOT); the next run resumes from the last checkpoint';
+    case 'EROFS':
+      return 'the download folder is on a read-only file system (EROFS)';
     case 'EACCES':
     case 'EPERM':
       return `permission denied writing the local file (${e.code})`;

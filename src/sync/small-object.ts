@@ -1,5 +1,4 @@
 import { renameSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, md5FromEtag, type Digester, type Expected } from './checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from './local-files.js';
@@ -20,7 +19,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   try {
     await ensureDir(ctx, dirname(item.finalPath));
     const digester = await chooseDigester(ctx, item);
-    file = await open(item.partialPath, 'w');
+    file = await ctx.openPartial(item.partialPath, 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
       whole: true,
       onWritten: (data) => digester?.update(data),

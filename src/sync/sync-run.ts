@@ -11,7 +11,7 @@ import { createCheckpointStore, JobGoneError, type StoredObject } from './checkp
 import { transferChunkedObject } from './chunk-transfer.js';
 import { createHashPool } from './hash-worker.js';
 import { createLimiter, createSemaphore, readAhead, yieldToEventLoop } from './limiter.js';
-import { ensureDir, isPresent, removeQuietly } from './local-files.js';
+import { ensureDir, isPresent, openPartial, removeQuietly, type OpenPartial } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
 import { retryCause, type RetryCause } from './retry.js';
@@ -44,6 +44,8 @@ export interface SyncRunDeps {
   tuning?: SyncTuning;
   /** Told about every retried S3 call, with the job and the retry's cause (metrics). */
   onRetry?: (jobId: string, cause: RetryCause) => void;
+  /** Replaces how partial files are opened (tests inject disk faults through it). */
+  openPartial?: OpenPartial;
 }
 
 export interface SyncRunResult {
@@ -124,6 +126,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     logger,
     stats,
     createdDirs: new Set(),
+    openPartial: deps.openPartial ?? openPartial,
     publish: events.object,
     jobGone,
     onRetry,
@@ -230,7 +233,10 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
     });
-    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR));
+    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
+      if ((error as { local?: boolean }).local) throw error;
+      throw Object.assign(new Error(`cannot lock the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+    });
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();

@@ -3,6 +3,7 @@ import type { ProgressKind } from '../events/progress-event.js';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { HashPool } from './hash-worker.js';
+import type { OpenPartial } from './local-files.js';
 import type { Semaphore } from './limiter.js';
 import type { RowBatcher } from './row-batcher.js';
 import type { RetryPolicy } from './retry.js';
@@ -34,6 +35,8 @@ export interface TransferContext {
   stats: RunStats;
   /** Directories already created in this run. */
   createdDirs: Set<string>;
+  /** Opens partial files (local-files.ts openPartial unless a test injects faults). */
+  openPartial: OpenPartial;
   publish(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string): void;
   /** Called when a row update finds the job gone. */
   jobGone(): void;

@@ -28,6 +28,8 @@ describe('loadConfig defaults', () => {
       apiToken: undefined,
       webhooks: { secret: undefined, allowedHosts: null, timeoutMs: 10_000, retryBaseMs: 30_000 },
       logLevel: 'info',
+      minScheduleIntervalMs: 60_000,
+      runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
     } satisfies Config);
   });
 });

@@ -61,7 +61,8 @@ export type RunTrigger =
   | 'CREATED'
   | 'MANUAL'
   | 'RESUME'
-  | 'SCHEDULE';
+  | 'SCHEDULE'
+  | 'UPDATE';
 
 export type S3ConnectorConfigInput = {
   bucketName: string;

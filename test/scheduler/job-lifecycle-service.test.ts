@@ -51,13 +51,19 @@ describe('job lifecycle service', () => {
     await expect(lifecycle.update(randomUUID(), {})).rejects.toBeInstanceOf(NotFoundError);
     expect(await row(orm, job.id)).toMatchObject({ name: 'renamed', schedule: '0 9 * * *' });
 
+    // The new prefix cancelled the run in progress and started one with it.
+    expect(fake.calls[0]!.signal.aborted).toBe(true);
+    expect((await runsOf(orm, job.id)).map((r) => [r.trigger, r.status])).toEqual([
+      ['CREATED', 'CANCELLED'],
+      ['UPDATE', 'RUNNING'],
+    ]);
     // The new schedule is the one the loop fires.
-    await fake.calls[0]!.finish();
+    await fake.calls[1]!.finish();
     await waitFor(() => !runner.isRunning(job.id));
     clock.t = Date.parse('2026-12-02T08:00:00Z');
     await runner.tick();
-    expect(fake.calls).toHaveLength(2);
-    await fake.calls[1]!.finish();
+    expect(fake.calls).toHaveLength(3);
+    await fake.calls[2]!.finish();
   });
 
   it('pause cancels the running sync, stops the schedule; resume brings the schedule back without running', async () => {

@@ -24,7 +24,7 @@ async function setup(auto: 'SUCCEEDED' | undefined, tickMs?: number) {
     await db[Symbol.asyncDispose]();
   });
   await runner.start();
-  return { orm: db.orm, fake, runner, services: createServices({ orm: db.orm, runner, defaultPageSize: 100 }) };
+  return { orm: db.orm, fake, runner, services: createServices({ orm: db.orm, runner, defaultPageSize: 100, minScheduleIntervalMs: 0 }) };
 }
 
 describe('timer loop', () => {

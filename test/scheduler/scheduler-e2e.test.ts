@@ -32,7 +32,7 @@ describe('scheduler with the real sync engine', () => {
   it('a six-field every-second cron syncs new objects on its ticks; a missing bucket fails its run and keeps its schedule', async () => {
     await using s3 = await startS3Server();
     await s3.putObject('a.txt', 'first object');
-    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0' } });
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', MIN_SCHEDULE_INTERVAL: '1s' } });
     const id = await createJob(app, s3.bucket, '*/1 * * * * *');
     const root = join(app.config.downloadRoot, id);
     await waitFor(() => existsSync(join(root, 'a.txt')), 10_000, 'a.txt synced');

@@ -10,6 +10,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm, type Orm } from '../../src/db/orm.js';
 import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import type { OpenPartial } from '../../src/sync/local-files.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
 import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
 import type { SyncTuning } from '../../src/sync/sync-tuning.js';
@@ -30,7 +31,12 @@ export interface SyncFixture extends AsyncDisposable {
   root: string;
   events: SyncProgressEvent[];
   /** Creates a RUNNING SyncRun row and executes it. */
-  sync(options?: { signal?: AbortSignal; connector?: S3Connector; tuning?: SyncTuning }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
+  sync(options?: {
+    signal?: AbortSignal;
+    connector?: S3Connector;
+    tuning?: SyncTuning;
+    openPartial?: OpenPartial;
+  }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
   createRun(): Promise<number>;
   rows(): Promise<SyncObject[]>;
   row(key: string): Promise<SyncObject | null>;
@@ -58,6 +64,8 @@ export async function startSyncFixture(
     s3: s3.s3Config,
     webhooks: { allowedHosts: null, timeoutMs: 10_000, retryBaseMs: 30_000 },
     logLevel: 'silent',
+    minScheduleIntervalMs: 60_000,
+    runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
   };
   const jobId = randomUUID();
   await orm.em.fork().persistAndFlush(
@@ -85,10 +93,10 @@ export async function startSyncFixture(
     root: join(config.downloadRoot, jobId),
     events,
     createRun,
-    async sync({ signal, connector, tuning } = {}) {
+    async sync({ signal, connector, tuning, openPartial } = {}) {
       const runId = await createRun();
       const result = await executeSyncRun(
-        { orm, bus, config, logger, connector, tuning },
+        { orm, bus, config, logger, connector, tuning, openPartial },
         runId,
         signal ?? new AbortController().signal,
       );

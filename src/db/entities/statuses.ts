@@ -7,8 +7,11 @@ export type ObjectStatus = (typeof OBJECT_STATUSES)[number];
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** Why a run started: shown in run history so an operator can tell schedule from manual from recovery. */
-export const RUN_TRIGGERS = ['CREATED', 'SCHEDULE', 'MANUAL', 'CATCH_UP', 'RESUME', 'CLI'] as const;
+/**
+ * Why a run started: shown in run history so an operator can tell schedule from manual from recovery.
+ * UPDATE: the job's prefix changed during a run, which was cancelled and started again.
+ */
+export const RUN_TRIGGERS = ['CREATED', 'SCHEDULE', 'MANUAL', 'CATCH_UP', 'RESUME', 'CLI', 'UPDATE'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const CONNECTOR_TYPES = ['S3'] as const;

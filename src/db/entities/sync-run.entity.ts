@@ -14,6 +14,7 @@ export class SyncRun {
     | 'bytesTotal'
     | 'bytesDone'
     | 'error'
+    | 'skippedCount'
     | 'createdAt';
 
   id!: number;
@@ -31,6 +32,11 @@ export class SyncRun {
   bytesTotal = 0;
   bytesDone = 0;
   error: string | null = null;
+  /**
+   * SKIPPED rows only: how many consecutive skipped ticks this row stands for (startedAt is the first,
+   * finishedAt the last); 0 for runs that ran.
+   */
+  skippedCount = 0;
   createdAt: Date = new Date();
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
@@ -56,6 +62,7 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     bytesTotal: { type: new BigIntType('number') },
     bytesDone: { type: new BigIntType('number') },
     error: { type: 'text', nullable: true },
+    skippedCount: { type: 'integer' },
     createdAt: { type: 'datetime' },
   },
 });

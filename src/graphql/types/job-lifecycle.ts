@@ -74,8 +74,11 @@ builder.mutationFields((t) => ({
   }),
   deleteJobs: t.field({
     type: DeleteJobsPayload,
-    description: 'Deletes several jobs; one malformed id deletes nothing. Downloaded files stay.',
-    args: { ids: t.arg.idList({ required: true }) },
-    resolve: (_root, { ids }, ctx) => ctx.services.lifecycle.deleteMany(ids),
+    description: 'Deletes several jobs; one malformed id deletes nothing. Downloaded files stay unless purgeFiles.',
+    args: {
+      ids: t.arg.idList({ required: true }),
+      purgeFiles: t.arg.boolean({ defaultValue: false, description: "Also remove the jobs' downloaded files (their whole folders)" }),
+    },
+    resolve: (_root, { ids, purgeFiles }, ctx) => ctx.services.lifecycle.deleteMany(ids, 'ids', { purgeFiles }),
   }),
 }));

@@ -107,8 +107,12 @@ builder.mutationFields((t) => ({
   }),
   deleteJob: t.field({
     type: DeleteJobPayload,
-    description: 'Stops the schedule, cancels a running sync and removes the rows; downloaded files stay',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => ({ deletedJobId: await ctx.services.jobs.delete(id) }),
+    description:
+      'Stops the schedule, cancels a running sync, removes the rows and the partial downloads; downloaded files stay unless purgeFiles',
+    args: {
+      id: t.arg.id({ required: true }),
+      purgeFiles: t.arg.boolean({ defaultValue: false, description: "Also remove the job's downloaded files (its whole folder)" }),
+    },
+    resolve: async (_root, { id, purgeFiles }, ctx) => ({ deletedJobId: await ctx.services.jobs.delete(id, 'id', { purgeFiles }) }),
   }),
 }));

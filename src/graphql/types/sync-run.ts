@@ -28,6 +28,10 @@ export const SyncRunType = builder.objectType(SyncRun, {
     bytesTotal: t.exposeFloat('bytesTotal'),
     bytesDone: t.exposeFloat('bytesDone'),
     error: t.exposeString('error', { nullable: true }),
+    skippedCount: t.exposeInt('skippedCount', {
+      description:
+        'SKIPPED runs: how many consecutive skipped ticks this row stands for (startedAt: the first, finishedAt: the last); 0 for runs that ran',
+    }),
   }),
 });
 

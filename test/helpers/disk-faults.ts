@@ -1,0 +1,42 @@
+import type { FileHandle } from 'node:fs/promises';
+import { openPartial, type OpenPartial } from '../../src/sync/local-files.js';
+
+/** An error shaped like the one Node raises for a failed system call. */
+export function systemError(code: 'ENOSPC' | 'EACCES', syscall: string, path?: string): NodeJS.ErrnoException {
+  const text = code === 'ENOSPC' ? 'no space left on device' : 'permission denied';
+  return Object.assign(new Error(`${code}: ${text}, ${syscall}${path ? ` '${path}'` : ''}`), { code, syscall, path, errno: code === 'ENOSPC' ? -28 : -13 });
+}
+
+/**
+ * Opens partial files for real, but the disk "fills up" once `capacity` bytes have been written
+ * through them: the write that would cross it fails with ENOSPC, writing nothing (as a full disk does
+ * for the block that does not fit). The seam is the run's `openPartial`; the rest of the engine is real.
+ */
+export function diskFillingAfter(capacity: number): OpenPartial {
+  let written = 0;
+  return async (path, flags) => {
+    const file = await openPartial(path, flags);
+    const writev: FileHandle['writev'] = async (buffers, position) => {
+      const bytes = buffers.reduce((sum, b) => sum + b.byteLength, 0);
+      if (written + bytes > capacity) throw systemError('ENOSPC', 'write');
+      written += bytes;
+      return file.writev(buffers, position);
+    };
+    return new Proxy(file, {
+      get(target, name) {
+        if (name === 'writev') return writev;
+        const value: unknown = Reflect.get(target, name, target);
+        // FileHandle's methods need the real handle as `this`.
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+}
+
+/** Partial files whose path `refuse` selects cannot be opened: EACCES, as for a folder the service may not write. */
+export function accessDeniedFor(refuse: (path: string) => boolean): OpenPartial {
+  return async (path, flags) => {
+    if (refuse(path)) throw systemError('EACCES', 'open', path);
+    return openPartial(path, flags);
+  };
+}
