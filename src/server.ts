@@ -16,6 +16,10 @@ import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
+import { createConnectorCache } from './sync/connector-cache.js';
+import { resolveTuning } from './sync/sync-tuning.js';
+import { createSecretBox } from './config/secret-box.js';
+import { checkStoredSecrets } from './db/stored-secrets-check.js';
 
 export interface App {
   server: Server;
@@ -46,13 +50,32 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await initOrm(config.dbUrl);
+  const secrets = createSecretBox(config.secretsKey);
+  await checkStoredSecrets(orm, secrets).catch(async (error: unknown) => {
+    await orm.close();
+    throw error;
+  });
+  const tuning = resolveTuning(config);
+  const connectors = createConnectorCache({
+    config,
+    secrets,
+    maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+    socketTimeoutMs: tuning.socketTimeoutMs,
+  });
   const bus = createEventBus({
     eventTarget: options.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
-  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
+  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger, connectors });
   const runner = createJobRunner({ orm, execute, logger });
-  const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
+  const services = createServices({
+    orm,
+    runner,
+    defaultPageSize: config.defaultPageSize,
+    secrets,
+    syncConcurrency: config.syncConcurrency,
+    connectors,
+  });
 
   const metrics = createMetrics();
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
@@ -108,6 +131,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     if (server.listening) await closeServer();
     else await webSockets?.close();
     await runner.stop();
+    connectors.close();
     stopSyncMetrics();
     await orm.close();
     logger.info('stopped');

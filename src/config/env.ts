@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
+import { parseSecretsKey } from './secret-box.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -59,6 +60,15 @@ const url = z
   .trim()
   .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
 
+const secretsKey = z.string().transform((text, ctx) => {
+  const key = parseSecretsKey(text);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes as base64 or 64 hex digits, e.g. the output of `openssl rand -base64 32`' });
+    return z.NEVER;
+  }
+  return key;
+});
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -78,6 +88,7 @@ export const envSchema = z.object({
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
   API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  SECRETS_KEY: optional(secretsKey),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
 });
 
@@ -94,8 +105,13 @@ export interface Config {
   defaultPageSize: number;
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
+  /** Key of the per-job credentials (AES-256-GCM); without it, jobs with credentials are refused. */
+  secretsKey?: Buffer;
   logLevel: ParsedEnv['LOG_LEVEL'];
 }
+
+/** Never echoed in a start-up error. */
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'SECRETS_KEY']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -108,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got "${value}")`;
+      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got "${value}")`;
       return `invalid ${name}${shown}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -129,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? false,
     },
     apiToken: e.API_TOKEN,
+    secretsKey: e.SECRETS_KEY,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,9 +4,13 @@ import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
 import { SyncRunSchema } from './entities/sync-run.entity.js';
 import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
+import { Migration20261129500000 } from './migrations/Migration20261129500000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
-const MIGRATIONS = [{ name: 'Migration20261126000000', class: Migration20261126000000 }];
+const MIGRATIONS = [
+  { name: 'Migration20261126000000', class: Migration20261126000000 },
+  { name: 'Migration20261129500000', class: Migration20261129500000 },
+];
 
 export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({

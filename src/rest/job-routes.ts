@@ -1,5 +1,6 @@
 import type { Route } from '../http/route.js';
 import { connectorConfig, requireKeys } from './request.js';
+import { settingsFromWire } from './connector-config-wire.js';
 import { toWireJob } from './wire.js';
 
 /** The old Flask service's scheduler routes, wire-compatible. */
@@ -17,7 +18,7 @@ export const jobRoutes: Route[] = [
         schedule: body.schedule,
         timezone: body.timezone,
         paused: body.paused,
-        connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix },
+        connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix, ...settingsFromWire(config) },
       });
       return { status: 200, body: { job_id: job.id, message: 'Job scheduled successfully' } };
     },

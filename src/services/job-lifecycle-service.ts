@@ -4,18 +4,20 @@ import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
+import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { findLastRun, requireJob } from './job-lookup.js';
 
-export interface JobLifecycleServiceDeps {
+export interface JobLifecycleServiceDeps extends SourceSettingsDeps {
   orm: Orm;
   runner: JobRunner;
+  connectors: ConnectorEviction;
 }
 
 export const MAX_BULK_IDS = 1000;
 
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
-export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDeps) {
+export function createJobLifecycleService({ orm, runner, connectors, ...settingsDeps }: JobLifecycleServiceDeps) {
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
@@ -33,10 +35,13 @@ export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDe
       const timingChanged = schedule !== job.schedule || timezone !== job.timezone;
       if (timingChanged) checkSchedule(schedule, timezone);
       if (input.name != null) job.name = input.name;
-      if (input.prefix != null) job.prefix = input.prefix;
+      const prefix = input.prefix ?? input.connectorConfig?.prefix;
+      if (prefix != null) job.prefix = prefix;
+      if (input.connectorConfig) applySourceSettings(job, input.connectorConfig, settingsDeps);
       job.schedule = schedule;
       job.timezone = timezone;
       await em.flush();
+      connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
       return reload(id);
     },
@@ -89,6 +94,7 @@ export function createJobLifecycleService({ orm, runner }: JobLifecycleServiceDe
       for (const id of deletedJobIds) runner.unschedule(id);
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
       if (deletedJobIds.length) await em.nativeDelete(Job, { id: { $in: deletedJobIds } });
+      for (const id of deletedJobIds) connectors.forget(id);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };

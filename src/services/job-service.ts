@@ -5,19 +5,21 @@ import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
-export interface JobServiceDeps {
+export interface JobServiceDeps extends SourceSettingsDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
+  connectors: ConnectorEviction;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
-export function createJobService({ orm, runner, defaultPageSize }: JobServiceDeps) {
+export function createJobService({ orm, runner, defaultPageSize, connectors, ...settingsDeps }: JobServiceDeps) {
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
@@ -39,6 +41,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
         timezone: input.timezone ?? null,
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
       });
+      applySourceSettings(job, input.connectorConfig, settingsDeps);
       await orm.em.fork().persistAndFlush(job);
       if (!input.paused) {
         await runner.schedule(job);
@@ -75,6 +78,7 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       await orm.em.fork().nativeDelete(Job, { id: job.id });
+      connectors.forget(job.id);
       return job.id;
     },
 

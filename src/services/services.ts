@@ -1,5 +1,7 @@
+import { createSecretBox, type SecretBox } from '../config/secret-box.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import type { ConnectorEviction } from './job-source-settings.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createJobService } from './job-service.js';
 import { createObjectService } from './object-service.js';
@@ -9,10 +11,26 @@ export interface ServiceDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
+  /** Seals per-job credentials; without a key, jobs with credentials are refused. */
+  secrets?: SecretBox;
+  /** The process-wide SYNC_CONCURRENCY: a job's maxConcurrency may not exceed it. */
+  syncConcurrency?: number;
+  /** Told when a job's connection changes or the job goes, so its cached S3 client is dropped. */
+  connectors?: ConnectorEviction;
+}
+
+export interface ResolvedServiceDeps extends Required<Omit<ServiceDeps, 'connectors'>> {
+  connectors: ConnectorEviction;
 }
 
 /** The one API that GraphQL resolvers and REST routes both call. */
-export function createServices(deps: ServiceDeps) {
+export function createServices(options: ServiceDeps) {
+  const deps: ResolvedServiceDeps = {
+    ...options,
+    secrets: options.secrets ?? createSecretBox(undefined),
+    syncConcurrency: options.syncConcurrency ?? Number.MAX_SAFE_INTEGER,
+    connectors: options.connectors ?? { forget: () => {} },
+  };
   return {
     jobs: createJobService(deps),
     lifecycle: createJobLifecycleService(deps),

@@ -18,7 +18,10 @@ import { createRunEvents } from './run-events.js';
 import { createRowBatcher } from './row-batcher.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
-import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
+import type { RemoteObject, S3Connector } from './s3-connector.js';
+import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from './connector-cache.js';
+import { createKeyFilter } from './key-filter.js';
+import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import { transferSmallObject } from './small-object.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 import { emptyStats, type RunStats } from './run-stats.js';
@@ -40,12 +43,16 @@ export interface SyncRunDeps {
   config: Config;
   logger: Logger;
   connector?: S3Connector;
+  /** Per-job S3 clients, reused across runs; without it a run builds its own connector. */
+  connectors?: ConnectorCache;
   tuning?: SyncTuning;
 }
 
 export interface SyncRunResult {
   status: RunStatus;
   stats: RunStats;
+  /** Set when the job mirrors deletes and the listing completed: what was removed, or why nothing was (DELETES_BLOCKED). */
+  deletes?: MirrorDeleteOutcome;
 }
 
 /**
@@ -59,7 +66,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const { orm, config, logger } = deps;
   const em = orm.em.fork();
   const run = await em.findOne(SyncRun, { id: runId });
-  const job = run ? await em.findOne(Job, { id: run.jobId }) : null;
+  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials'] as never }) : null;
   if (!run || !job) {
     logger.info({ runId }, 'sync run or its job no longer exists; nothing to do');
     return { status: 'CANCELLED', stats };
@@ -76,14 +83,30 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     controller.abort();
   };
   const tuning = resolveTuning(config, deps.tuning);
-  const connector =
-    deps.connector ??
-    createS3Connector({
-      s3: config.s3,
-      retry: config.retry,
-      maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
-      socketTimeoutMs: tuning.socketTimeoutMs,
-    });
+  let lease: ConnectorLease;
+  try {
+    lease = deps.connector
+      ? { connector: deps.connector, release: () => {} }
+      : (deps.connectors?.acquire(job) ??
+        openUncachedConnector(
+          { config, secretsKey: config.secretsKey, maxSockets: tuning.chunkSlots + config.syncConcurrency + 4, socketTimeoutMs: tuning.socketTimeoutMs },
+          job,
+        ));
+  } catch (error) {
+    // A job whose credentials cannot be opened never runs with the process's instead.
+    signal.removeEventListener('abort', onAbort);
+    const message = `connection: ${describe(error)}`;
+    await em.nativeUpdate(SyncRun, { id: runId }, { status: 'FAILED', startedAt: run.startedAt ?? new Date(), finishedAt: new Date(), error: message });
+    createRunEvents(deps.bus, job.id, runId).run('RUN_FINISHED', 0, 'FAILED', message);
+    logger.warn({ runId, jobId: job.id, error: message }, 'sync run failed before listing');
+    return { status: 'FAILED', stats };
+  }
+  const { connector } = lease;
+  const keep = createKeyFilter(job);
+  const mirrorDeletes = job.mirrorDeletes === true;
+  /** Keys listed and kept by the filters (only tracked for mirror deletes). */
+  const keptKeys = new Set<string>();
+  let listedCount = 0;
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
   let internalError: string | null = null;
@@ -191,7 +214,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  const handleSlice = async (page: RemoteObject[]) => {
+  const handleSlice = async (listed: RemoteObject[]) => {
+    listedCount += listed.length;
+    const page = keep ? await setAsideExcluded(listed) : listed;
+    if (mirrorDeletes) for (const remote of page) keptKeys.add(remote.key);
+    if (page.length === 0) return;
     const stored = await store.load(page.map((o) => o.key));
     const decisions = resolveMissing(planPage(jobRoot, page, stored));
     const changes = decisions.flatMap((d) =>
@@ -213,7 +240,20 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  const limiter = createLimiter(config.syncConcurrency);
+  /** Objects the filters leave out: their rows (if any) become EXCLUDED; nothing is fetched. */
+  const setAsideExcluded = async (listed: RemoteObject[]): Promise<RemoteObject[]> => {
+    const kept = listed.filter((remote) => keep!(remote.key));
+    if (kept.length === listed.length) return kept;
+    const excluded = listed.filter((remote) => !keep!(remote.key)).map((remote) => remote.key);
+    const rows = await store.load(excluded);
+    const updates = [...rows.values()]
+      .filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED')
+      .map((row) => ({ key: row.key, update: { status: 'EXCLUDED' as const, error: null } }));
+    if (updates.length) await store.commitMany(updates);
+    return kept;
+  };
+
+  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency));
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
   const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
   let listingError: string | null = null;
@@ -243,8 +283,26 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   await limiter.drain();
   await writer.drain();
   await batcher.flush();
+  let deletes: MirrorDeleteOutcome | undefined;
+  if (mirrorDeletes && !gone && !listingError && !internalError && !controller.signal.aborted) {
+    deletes = await applyMirrorDeletes({
+      orm,
+      logger,
+      jobId: job.id,
+      runId,
+      jobRoot,
+      keptKeys,
+      listedCount,
+      maxDeletePercent: job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
+      onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),
+    }).catch((error: unknown) => {
+      internalError ??= `mirror deletes: ${describe(error)}`;
+      return undefined;
+    });
+  }
+  const deletesBlocked = deletes?.kind === 'blocked' ? deletes.message : null;
   signal.removeEventListener('abort', onAbort);
-  if (!deps.connector) connector.destroy();
+  lease.release();
   await ctx.hashPool.close();
   await lock?.release();
   stats.wallMs = performance.now() - started;
@@ -254,11 +312,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   }
   const status: RunStatus = controller.signal.aborted
     ? 'CANCELLED'
-    : listingError || internalError || counters.objectsFailed > 0
+    : listingError || internalError || deletesBlocked || counters.objectsFailed > 0
       ? 'FAILED'
       : 'SUCCEEDED';
   const error =
-    listingError ?? internalError ?? (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
+    listingError ?? internalError ?? deletesBlocked ?? (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
   try {
     if (!(await store.updateRun({ ...counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', stats };
   } catch (dbError) {
@@ -266,8 +324,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     return { status: 'FAILED', stats };
   }
   events.run('RUN_FINISHED', counters.bytesDone, status, error);
-  logger.info({ runId, jobId: job.id, status, ...counters, error, stats }, 'sync run finished');
-  return { status, stats };
+  logger.info({ runId, jobId: job.id, status, ...counters, error, stats, deletes }, 'sync run finished');
+  return { status, stats, deletes };
 
   /** An unchanged object whose local file is gone or has another size is fetched again (whole). */
   function resolveMissing(decisions: PageDecision[]): PageDecision[] {

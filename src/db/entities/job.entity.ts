@@ -1,8 +1,8 @@
-import { EntitySchema, OptionalProps } from '@mikro-orm/core';
+import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/core';
 import type { ConnectorType, JobStatus } from './statuses.js';
 
 export class Job {
-  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt' | keyof JobSourceSettings;
 
   id!: string;
   name!: string;
@@ -15,6 +15,19 @@ export class Job {
   timezone: string | null = null;
   status: JobStatus = 'SCHEDULED';
   nextRunAt: Date | null = null;
+  region: string | null = null;
+  endpoint: string | null = null;
+  forcePathStyle: boolean | null = null;
+  accessKeyId: string | null = null;
+  /** `{secretAccessKey, sessionToken}` sealed by config/secret-box.ts with the job id as context; never in clear. */
+  sealedCredentials: string | null = null;
+  includePatterns: string[] | null = null;
+  excludePatterns: string[] | null = null;
+  mirrorDeletes: boolean | null = null;
+  maxDeletePercent: number | null = null;
+  maxConcurrency: number | null = null;
+  /** Bytes per second across the job's GETs. */
+  bandwidthLimit: number | null = null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 
@@ -22,6 +35,22 @@ export class Job {
     Object.assign(this, init);
   }
 }
+
+/** The optional per-job settings of contract §6 (null: the process's default). */
+export type JobSourceSettings = Pick<
+  Job,
+  | 'region'
+  | 'endpoint'
+  | 'forcePathStyle'
+  | 'accessKeyId'
+  | 'sealedCredentials'
+  | 'includePatterns'
+  | 'excludePatterns'
+  | 'mirrorDeletes'
+  | 'maxDeletePercent'
+  | 'maxConcurrency'
+  | 'bandwidthLimit'
+>;
 
 export const JobSchema = new EntitySchema<Job>({
   class: Job,
@@ -36,6 +65,17 @@ export const JobSchema = new EntitySchema<Job>({
     timezone: { type: 'string', length: 64, nullable: true },
     status: { type: 'string', length: 16, index: true },
     nextRunAt: { type: 'datetime', nullable: true },
+    region: { type: 'string', length: 64, nullable: true },
+    endpoint: { type: 'text', nullable: true },
+    forcePathStyle: { type: 'boolean', nullable: true },
+    accessKeyId: { type: 'string', length: 128, nullable: true },
+    sealedCredentials: { type: 'text', nullable: true, lazy: true },
+    includePatterns: { type: 'json', nullable: true },
+    excludePatterns: { type: 'json', nullable: true },
+    mirrorDeletes: { type: 'boolean', nullable: true },
+    maxDeletePercent: { type: 'integer', nullable: true },
+    maxConcurrency: { type: 'integer', nullable: true },
+    bandwidthLimit: { type: new BigIntType('number'), nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

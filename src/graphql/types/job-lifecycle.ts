@@ -1,6 +1,7 @@
 import type { Job } from '../../db/entities/job.entity.js';
 import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { builder } from '../builder.js';
+import { S3ConnectorConfigUpdateInput } from './connector-config.js';
 import { JobType } from './job.js';
 import { SyncRunType } from './sync-run.js';
 
@@ -11,6 +12,7 @@ export const UpdateJobInput = builder.inputType('UpdateJobInput', {
     schedule: t.string({ description: 'A named interval or a 5/6-field cron expression' }),
     timezone: t.string({ description: 'IANA zone for a cron schedule; null clears it (UTC)' }),
     prefix: t.string({ description: 'Key prefix to sync; "" for the whole bucket' }),
+    connectorConfig: t.field({ type: S3ConnectorConfigUpdateInput, description: 'The prefix and the per-job connection, filters and limits' }),
   }),
 });
 
