@@ -21,6 +21,7 @@ import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import type { RemoteObject, S3Connector } from './s3-connector.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from './connector-cache.js';
 import { createKeyFilter } from './key-filter.js';
+import { createTokenBucket, throttleConnector } from './bandwidth-limit.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import { transferSmallObject } from './small-object.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
@@ -101,7 +102,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     logger.warn({ runId, jobId: job.id, error: message }, 'sync run failed before listing');
     return { status: 'FAILED', stats };
   }
-  const { connector } = lease;
+  const connector = job.bandwidthLimit ? throttleConnector(lease.connector, createTokenBucket(job.bandwidthLimit)) : lease.connector;
   const keep = createKeyFilter(job);
   const mirrorDeletes = job.mirrorDeletes === true;
   /** Keys listed and kept by the filters (only tracked for mirror deletes). */
