@@ -18,6 +18,7 @@ import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 import { createConnectorCache } from './sync/connector-cache.js';
 import { resolveTuning } from './sync/sync-tuning.js';
+import { previewSync } from './sync/sync-preview.js';
 import { createSecretBox } from './config/secret-box.js';
 import { checkStoredSecrets } from './db/stored-secrets-check.js';
 
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     secrets,
     syncConcurrency: config.syncConcurrency,
     connectors,
+    previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot }, job),
   });
 
   const metrics = createMetrics();

@@ -5,6 +5,7 @@ import type { ConnectorEviction } from './job-source-settings.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createJobService } from './job-service.js';
 import { createObjectService } from './object-service.js';
+import { createPreviewService, type PreviewServiceDeps } from './preview-service.js';
 import { createRunService } from './run-service.js';
 
 export interface ServiceDeps {
@@ -17,9 +18,12 @@ export interface ServiceDeps {
   syncConcurrency?: number;
   /** Told when a job's connection changes or the job goes, so its cached S3 client is dropped. */
   connectors?: ConnectorEviction;
+  /** Lists a job's source for previewSync (sync/sync-preview.ts). */
+  previewSync?: PreviewServiceDeps['previewSync'];
 }
 
-export interface ResolvedServiceDeps extends Required<Omit<ServiceDeps, 'connectors'>> {
+export interface ResolvedServiceDeps extends Required<Omit<ServiceDeps, 'connectors' | 'previewSync'>> {
+  previewSync?: PreviewServiceDeps['previewSync'];
   connectors: ConnectorEviction;
 }
 
@@ -36,6 +40,7 @@ export function createServices(options: ServiceDeps) {
     lifecycle: createJobLifecycleService(deps),
     objects: createObjectService(deps),
     runs: createRunService(deps),
+    previews: createPreviewService(deps),
   };
 }
 
