@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -135,5 +136,29 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     expect(empty.status).toBe('FAILED');
     expect(empty.error).toMatch(/^mirror deletes blocked: would have removed 2 of 2 local files; the source listing was empty/);
     expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
+  });
+
+  it('a listing cut short (its second page fails) deletes nothing, even with a 100% guard', async () => {
+    await using s3 = await startS3Server();
+    const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
+    await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: { name: 'cut', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
+    });
+    const jobId = created.body.data!.createJob.job.id;
+    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    const root = join(app.config.downloadRoot, jobId);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+
+    // The first page (100 keys) comes back; the continuation fails: the 50 keys of page two look "gone".
+    proxy.setRule((req) => (req.query.has('continuation-token') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
+    const cut = await trigger(app, jobId);
+    expect(cut.status).toBe('FAILED');
+    expect(cut.error).toMatch(/^listing failed/);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+    expect(existsSync(join(root, '.dss-trash'))).toBe(false);
+    expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
   });
 });

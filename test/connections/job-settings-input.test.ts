@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { countJobs, gql, wsClient } from '../graphql/graphql-env.js';
@@ -9,11 +11,22 @@ const TOKEN = 'uNiQuE-sEsSiOn-ToKeN-77';
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
 
 let app: TestApp;
+const logged: string[] = [];
 beforeAll(async () => {
-  app = await startTestApp({ env: { SECRETS_KEY: randomBytes(32).toString('base64'), SYNC_CONCURRENCY: '8' } });
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  app = await startTestApp({ env: { SECRETS_KEY: randomBytes(32).toString('base64'), SYNC_CONCURRENCY: '8' }, logger: createLogger('trace', stream) });
 });
 afterAll(async () => {
   await app.stop();
+  // Every request above was logged (trace level); no secret value reached the log.
+  const text = logged.join('');
+  expect(text.length).toBeGreaterThan(0);
+  for (const secret of [SECRET, TOKEN, '419283771', '8675309123']) expect(text).not.toContain(secret);
 });
 
 const input = (connectorConfig: Record<string, unknown>) => ({

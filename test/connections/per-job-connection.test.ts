@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/config/logger.js';
 import { buildApp } from '../../src/server.js';
 import { http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
@@ -26,6 +28,18 @@ const JOB = `query ($id: ID!) { job(id: $id) { id status lastRun { id status err
   hasCredentials accessKeyId endpoint region } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { connectorConfig { hasCredentials accessKeyId } } } }`;
 const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id status } } }`;
+
+/** Every log line the app writes, at the most verbose level, as raw text. */
+function capturedLog() {
+  const text: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { logger: createLogger('trace', stream), text: () => text.join('') };
+}
 
 const secretsKey = () => randomBytes(32).toString('base64');
 
@@ -56,7 +70,8 @@ describe('a job with its own endpoint, region and credentials', () => {
     const body = randomBytes(150_000);
     await jobS3.putObjects([['reports/a.bin', body], ['reports/b.txt', 'hello job 13']]);
     await using gateway = await startSigV4Gateway(jobS3.endpoint, JOB_KEYS);
-    await using app = await startTestApp({ env: { ...processS3.env, SECRETS_KEY: secretsKey(), S3_CHUNK_SIZE: '64KiB' } });
+    const log = capturedLog();
+    await using app = await startTestApp({ env: { ...processS3.env, SECRETS_KEY: secretsKey(), S3_CHUNK_SIZE: '64KiB' }, logger: log.logger });
     processS3.resetCounts();
 
     const created = await gql<{ createJob: { job: { id: string; connectorConfig: Record<string, unknown> } } }, unknown>(app, CREATE, {
@@ -150,6 +165,10 @@ describe('a job with its own endpoint, region and credentials', () => {
     });
     expect(removed.body.data?.updateJob.job.connectorConfig).toEqual({ hasCredentials: false, accessKeyId: null });
     expect(await databaseText(app)).not.toContain('"sealed_credentials":"v1.');
+
+    // Nothing the app logged (trace level: requests, runs, errors) holds a secret.
+    expect(log.text()).toContain('sync run finished');
+    for (const secret of [JOB_KEYS.secretAccessKey, JOB_KEYS.sessionToken, 'not-the-secret']) expect(log.text()).not.toContain(secret);
   });
 
   it('refuses credentials without SECRETS_KEY, naming it, and stores nothing', async () => {
