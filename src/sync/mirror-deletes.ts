@@ -60,7 +60,7 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
         await rename(row.localPath, target);
       }
       const em = input.orm.em.fork() as EntityManager;
-      await em.nativeUpdate(SyncObject, { id: row.id }, { status: 'DELETED', localPath: null, error: null, runId: input.runId });
+      await em.nativeUpdate(SyncObject, { id: row.id }, { status: 'DELETED', localPath: null, lastPosition: 0, error: null, runId: input.runId });
       removed += 1;
       input.onDeleted(row);
     } catch (error) {

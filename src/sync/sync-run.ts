@@ -96,9 +96,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   } catch (error) {
     // A job whose credentials cannot be opened never runs with the process's instead.
     signal.removeEventListener('abort', onAbort);
-    const message = `connection: ${describe(error)}`;
+    const message = `connection: ${error instanceof Error ? error.message : String(error)}`;
     await em.nativeUpdate(SyncRun, { id: runId }, { status: 'FAILED', startedAt: run.startedAt ?? new Date(), finishedAt: new Date(), error: message });
-    createRunEvents(deps.bus, job.id, runId).run('RUN_FINISHED', 0, 'FAILED', message);
+    const runEvents = createRunEvents(deps.bus, job.id, runId);
+    runEvents.run('RUN_STARTED', 0);
+    runEvents.run('RUN_FINISHED', 0, 'FAILED', message);
     logger.warn({ runId, jobId: job.id, error: message }, 'sync run failed before listing');
     return { status: 'FAILED', stats };
   }
@@ -249,7 +251,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     const rows = await store.load(excluded);
     const updates = [...rows.values()]
       .filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED')
-      .map((row) => ({ key: row.key, update: { status: 'EXCLUDED' as const, error: null } }));
+      // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one starts over.
+      .map((row) => ({
+        key: row.key,
+        update: { status: 'EXCLUDED' as const, error: null, ...(row.status === 'PROCESSED' || row.status === 'SKIPPED' ? {} : { lastPosition: 0 }) },
+      }));
     if (updates.length) await store.commitMany(updates);
     return kept;
   };

@@ -80,6 +80,16 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
     expect(existsSync(join(root, 'data/b.csv'))).toBe(true);
 
+    // Included again while its file is intact: back to PROCESSED without a GET.
+    await update(app, jobId, { exclude: ['tmp/**'] });
+    s3.resetCounts();
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
+    expect(s3.counts.gets).toBe(0);
+    await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
+
     // Mirror deletes on: b.csv (excluded) and c.csv (gone at the source) go to the run's trash, 2 of 4 files = 50%.
     await s3.deleteObject('data/c.csv');
     await update(app, jobId, { mirrorDeletes: true });
@@ -117,6 +127,15 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
       unsubscribe();
       await client.dispose();
     }
+
+    // b.csv included again after its file went to the trash: fetched anew.
+    await update(app, jobId, { exclude: ['tmp/**'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await readFile(join(root, 'data/b.csv'), 'utf8')).toBe('b');
+    expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
+    await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('DELETED');
 
     // Removing 1 of 2 local files is 50%: over a 40% guard, nothing moves and the run fails saying so.
     await s3.deleteObject('data/a.csv');

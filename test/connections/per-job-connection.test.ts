@@ -141,6 +141,12 @@ describe('a job with its own endpoint, region and credentials', () => {
     expect(second.status).toBe('SUCCEEDED');
     expect(gateway.connections()).toBe(connectionsBefore);
 
+    // Changing another setting keeps the sealed credentials (the run still signs with them).
+    const renamed = await gql(app, UPDATE, { id: job.id, input: { name: 'renamed', connectorConfig: { maxConcurrency: 4, include: ['**'] } } });
+    expect(renamed.body.errors).toBeUndefined();
+    const third = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
+    expect((await runFinished(app, job.id, Number(third.body.data!.triggerJob.run.id) - 1)).status).toBe('SUCCEEDED');
+
     // A wrong secret really fails at the verifying gateway; the process's credentials are never tried instead.
     const replaced = await gql<{ updateJob: { job: { connectorConfig: unknown } } }, unknown>(app, UPDATE, {
       id: job.id,
@@ -169,6 +175,41 @@ describe('a job with its own endpoint, region and credentials', () => {
     // Nothing the app logged (trace level: requests, runs, errors) holds a secret.
     expect(log.text()).toContain('sync run finished');
     for (const secret of [JOB_KEYS.secretAccessKey, JOB_KEYS.sessionToken, 'not-the-secret']) expect(log.text()).not.toContain(secret);
+  });
+
+  it('a sealed value copied onto another job does not open (job id as associated data): the run fails, nothing is sent', async () => {
+    await using s3 = await startS3Server({ bucket: 'job-bucket' });
+    await using gateway = await startSigV4Gateway(s3.endpoint, JOB_KEYS);
+    await using app = await startTestApp({ env: { SECRETS_KEY: secretsKey() } });
+    const ids: string[] = [];
+    for (const name of ['owner', 'thief']) {
+      const response = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+        input: {
+          name,
+          connectorType: 'S3',
+          schedule: 'hourly',
+          paused: true,
+          connectorConfig: {
+            bucketName: 'job-bucket',
+            endpoint: gateway.endpoint,
+            forcePathStyle: true,
+            region: JOB_KEYS.region,
+            credentials: { accessKeyId: JOB_KEYS.accessKeyId, secretAccessKey: name === 'owner' ? JOB_KEYS.secretAccessKey : 'other' },
+          },
+        },
+      });
+      ids.push(response.body.data!.createJob.job.id);
+    }
+    const [owner, thief] = ids as [string, string];
+    const connection = app.orm.em.fork().getConnection();
+    await connection.execute('update jobs set sealed_credentials = (select sealed_credentials from jobs where id = ?) where id = ?', [owner, thief]);
+    const started = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: thief });
+    const run = await runFinished(app, thief, Number(started.body.data!.triggerJob.run.id) - 1);
+    expect(run).toMatchObject({ status: 'FAILED', error: "connection: the job's credentials do not decrypt with this SECRETS_KEY; no other credentials are used" });
+    expect(gateway.requests).toEqual([]);
+    expect(s3.counts.requests).toBe(0);
+    const metrics = (await http(app, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/^dss_sync_runs_in_progress 0$/m);
   });
 
   it('refuses credentials without SECRETS_KEY, naming it, and stores nothing', async () => {
