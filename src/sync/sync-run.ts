@@ -228,6 +228,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
     );
     await store.upsert(changes);
+    await restoreIncluded(decisions);
     for (const decision of decisions) {
       const { remote } = decision;
       counters.objectsTotal += 1;
@@ -241,6 +242,16 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
       else await limiter.run(() => fetchObject({ ...decision }));
     }
+  };
+
+  /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
+  const restoreIncluded = async (decisions: PageDecision[]) => {
+    const restored = decisions.flatMap((d) =>
+      d.kind === 'unchanged' && d.stored.status === 'EXCLUDED'
+        ? [{ key: d.remote.key, update: { status: d.remote.size === 0 ? ('SKIPPED' as const) : ('PROCESSED' as const) } }]
+        : [],
+    );
+    if (restored.length) await store.commitMany(restored);
   };
 
   /** Objects the filters leave out: their rows (if any) become EXCLUDED; nothing is fetched. */
