@@ -1,6 +1,6 @@
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
+import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './sync-run.js';
 
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
@@ -11,7 +11,13 @@ import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
 export type RunExecutor = (runId: number, signal: AbortSignal) => Promise<RunStatus>;
 
 /** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
-export type RunExecutorDeps = SyncRunDeps;
+export interface RunExecutorDeps extends SyncRunDeps {
+  /**
+   * Told how each run ended, with what mirror deletes did (`result.deletes`, kind `blocked` with the
+   * reason and counts when the guard stopped them: a notifier's DELETES_BLOCKED). Must not throw.
+   */
+  onRunResult?: (runId: number, result: SyncRunResult) => void;
+}
 
 /**
  * Executes a RUNNING SyncRun row (new, or left RUNNING by a dead process: executing it again
@@ -20,7 +26,9 @@ export type RunExecutorDeps = SyncRunDeps;
 export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
   return async (runId, signal) => {
     try {
-      return (await executeSyncRun(deps, runId, signal)).status;
+      const result = await executeSyncRun(deps, runId, signal);
+      deps.onRunResult?.(runId, result);
+      return result.status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       deps.logger.error({ err: error, runId }, 'sync run failed');

@@ -108,6 +108,32 @@ describe('per-job settings: bad input names the field and stores nothing', () =>
   });
 });
 
+describe('credentials over REST', () => {
+  it('are stored, shown only as has_credentials and the key id, replaced, and removed with aws_access_key_id: null', async () => {
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', restBody({ aws_access_key_id: 'AKIAREST0001', aws_secret_access_key: SECRET, aws_session_token: TOKEN }));
+    expect(created.status).toBe(200);
+    const id: string = created.body.job_id;
+    try {
+      const read = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${id}`);
+      expect(read.body.job.connector_config).toEqual({ bucket_name: 'my-bucket', prefix: '', has_credentials: true, aws_access_key_id: 'AKIAREST0001' });
+      const replaced = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: 'AKIAREST0002', aws_secret_access_key: 'another' } });
+      expect(replaced.body.job.connector_config).toMatchObject({ has_credentials: true, aws_access_key_id: 'AKIAREST0002' });
+      const halfBad = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: 'AKIAREST0003' } });
+      expect(halfBad.status).toBe(400);
+      expect(halfBad.body.message).toMatch(/aws_secret_access_key/);
+      const removed = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: null } });
+      expect(removed.status).toBe(200);
+      expect(removed.body.job.connector_config).toEqual({ bucket_name: 'my-bucket', prefix: '' });
+      for (const response of [created, read, replaced, halfBad, removed]) {
+        expect(response.text).not.toContain(SECRET);
+        expect(response.text).not.toContain('another');
+      }
+    } finally {
+      await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id });
+    }
+  });
+});
+
 describe("GraphQL's own input errors never repeat a secret", () => {
   const credentialsCases: Array<[string, Record<string, unknown>]> = [
     ['a secretAccessKey of the wrong type', { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 419_283_771 }],
