@@ -12,7 +12,7 @@ import { createMetrics } from './http/metrics.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { createDeliveryLoop, type DeliveryLoop } from './notify/delivery-loop.js';
-import { notifyRunFinished } from './notify/enqueue.js';
+import { notifyDeletesBlocked, notifyRunFinished } from './notify/enqueue.js';
 import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
@@ -20,6 +20,12 @@ import { createJobRunner } from './scheduler/job-runner.js';
 import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
+import { createConnectorCache } from './sync/connector-cache.js';
+import { retryCause } from './sync/retry.js';
+import { resolveTuning } from './sync/sync-tuning.js';
+import { previewSync } from './sync/sync-preview.js';
+import { createSecretBox } from './config/secret-box.js';
+import { checkStoredSecrets } from './db/stored-secrets-check.js';
 
 export interface App {
   server: Server;
@@ -55,6 +61,19 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await initOrm(config.dbUrl);
+  const secrets = createSecretBox(config.secretsKey);
+  await checkStoredSecrets(orm, secrets).catch(async (error: unknown) => {
+    await orm.close();
+    throw error;
+  });
+  const tuning = resolveTuning(config);
+  const connectors = createConnectorCache({
+    config,
+    secrets,
+    maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+    socketTimeoutMs: tuning.socketTimeoutMs,
+    onRetry: (jobId, error) => jobMetrics.retry(jobId, retryCause(error)),
+  });
   const bus = createEventBus({
     eventTarget: options.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
@@ -64,7 +83,20 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm);
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
-  const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry });
+  const execute =
+    options.execute ??
+    createRunExecutor({
+      orm,
+      bus,
+      config,
+      logger,
+      connectors,
+      onRetry: jobMetrics.retry,
+      onRunResult: (runId, result) => {
+        if (result.deletes?.kind !== 'blocked') return;
+        notifyDeletesBlocked(orm, runId, result.deletes.message).catch((err: unknown) => logger.error({ err, runId }, 'could not queue the DELETES_BLOCKED webhooks'));
+      },
+    });
   const webhooks = createDeliveryLoop({
     orm,
     config: config.webhooks,
@@ -90,6 +122,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     minScheduleIntervalMs: config.minScheduleIntervalMs,
     downloadRoot: config.downloadRoot,
     logger,
+    secrets,
+    syncConcurrency: config.syncConcurrency,
+    connectors,
+    previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot }, job),
   });
   const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
 
@@ -150,6 +186,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await historyPruner.stop();
     await runner.stop();
     await webhooks.stop();
+    connectors.close();
     stopSyncMetrics();
     jobMetrics.stop();
     await orm.close();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
+import { parseSecretsKey } from './secret-box.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -82,6 +83,14 @@ const hostList = z
     (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)),
     'must be a comma-separated list of host names, e.g. hooks.example.com,*.internal.example.com',
   );
+const secretsKey = z.string().transform((text, ctx) => {
+  const key = parseSecretsKey(text);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes as base64 or 64 hex digits, e.g. the output of `openssl rand -base64 32`' });
+    return z.NEVER;
+  }
+  return key;
+});
 
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -106,6 +115,7 @@ export const envSchema = z.object({
   WEBHOOK_ALLOWED_HOSTS: optional(hostList),
   WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
   WEBHOOK_RETRY_BASE: decimal('30', 0.01, 3600).default(30),
+  SECRETS_KEY: optional(secretsKey),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
   MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
@@ -126,6 +136,8 @@ export interface Config {
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
   webhooks: WebhookConfig;
+  /** Key of the per-job credentials (AES-256-GCM); without it, jobs with credentials are refused. */
+  secretsKey?: Buffer;
   logLevel: ParsedEnv['LOG_LEVEL'];
   /** Shortest gap allowed between two scheduled runs of one job (0 = no limit). */
   minScheduleIntervalMs: number;
@@ -144,7 +156,7 @@ export interface WebhookConfig {
 }
 
 /** Variables whose value is never echoed in a start-up error. */
-const SECRET_VARIABLES = new Set(['API_TOKEN', 'WEBHOOK_SECRET']);
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'WEBHOOK_SECRET', 'SECRETS_KEY']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -184,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Math.round(e.WEBHOOK_TIMEOUT * 1000),
       retryBaseMs: Math.round(e.WEBHOOK_RETRY_BASE * 1000),
     },
+    secretsKey: e.SECRETS_KEY,
     logLevel: e.LOG_LEVEL,
     minScheduleIntervalMs: e.MIN_SCHEDULE_INTERVAL,
     runHistory: { maxAgeDays: e.RUN_HISTORY_DAYS, maxPerJob: e.RUN_HISTORY_MAX },

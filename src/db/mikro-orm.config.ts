@@ -8,12 +8,14 @@ import { WebhookDeliverySchema } from './entities/webhook-delivery.entity.js';
 import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
 import { Migration20261129100000 } from './migrations/Migration20261129100000.js';
 import { Migration20261129200000 } from './migrations/Migration20261129200000.js';
+import { Migration20261129500000 } from './migrations/Migration20261129500000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
 const MIGRATIONS = [
   { name: 'Migration20261126000000', class: Migration20261126000000 },
   { name: 'Migration20261129100000', class: Migration20261129100000 },
   { name: 'Migration20261129200000', class: Migration20261129200000 },
+  { name: 'Migration20261129500000', class: Migration20261129500000 },
 ];
 
 export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {

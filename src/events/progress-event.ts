@@ -7,6 +7,8 @@ export const PROGRESS_KINDS = [
   'OBJECT_FAILED',
   'OBJECT_SKIPPED',
   'RUN_FINISHED',
+  /** Mirror deletes moved the object's local file to the run's trash folder. */
+  'OBJECT_DELETED',
 ] as const;
 export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 

@@ -12,6 +12,7 @@ export const builder = new SchemaBuilder<{
   Context: GraphqlContext;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    ByteSize: { Input: number | string; Output: number | string };
     ID: { Input: string; Output: string | number };
   };
   Connection: { totalCount: number };

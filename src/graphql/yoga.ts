@@ -6,6 +6,7 @@ import { renderGraphiqlPage } from './graphiql.js';
 import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useSecretRedaction } from './plugins/use-secret-redaction.js';
 import { schema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -45,7 +46,7 @@ export function buildYoga(deps: GraphqlDeps) {
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,
-    plugins: [useBearerAuth(deps.config.apiToken), useQueryLimits(deps)],
+    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps)],
   });
 }
 

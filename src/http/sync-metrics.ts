@@ -18,7 +18,7 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
   });
   const objects = new Counter({
     name: 'dss_sync_objects_total',
-    help: 'Objects finished by this process, by result (done, failed, skipped)',
+    help: 'Objects finished by this process, by result (done, failed, skipped; deleted: moved to the trash by mirror deletes)',
     labelNames: ['result'] as const,
     registers,
   });
@@ -53,6 +53,9 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
       case 'OBJECT_SKIPPED':
         committed.delete(keyOf(event));
         objects.inc({ result: event.kind.slice('OBJECT_'.length).toLowerCase() });
+        break;
+      case 'OBJECT_DELETED':
+        objects.inc({ result: 'deleted' });
         break;
       case 'RUN_FINISHED':
         running.dec();

@@ -1,5 +1,6 @@
 import type { Route } from '../http/route.js';
 import { connectorConfig, requireKeys } from './request.js';
+import { settingsFromWire } from './connector-config-wire.js';
 import { toWireJob } from './wire.js';
 
 /** The old Flask service's scheduler routes, wire-compatible. */
@@ -18,7 +19,7 @@ export const jobRoutes: Route[] = [
         timezone: body.timezone,
         paused: body.paused,
         webhooks: body.webhooks,
-        connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix },
+        connectorConfig: { bucketName: config.bucket_name, prefix: config.prefix, ...settingsFromWire(config) },
       });
       return { status: 200, body: { job_id: job.id, message: 'Job scheduled successfully' } };
     },

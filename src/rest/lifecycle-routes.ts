@@ -1,7 +1,7 @@
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Route, RouteContext } from '../http/route.js';
-import { InputError } from '../services/errors.js';
 import { CONNECTOR_CONFIG_MESSAGE } from '../services/inputs.js';
+import { updatableConfig } from './connector-config-wire.js';
 import { requireKeys } from './request.js';
 import { httpDate, toWireJob } from './wire.js';
 
@@ -25,16 +25,6 @@ export function toWireRun(run: SyncRun) {
   };
 }
 
-/** `connector_config` on update may only carry a new `prefix`. */
-function prefixFrom(raw: unknown): unknown {
-  if (raw === undefined) return undefined;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('connector_config', CONNECTOR_CONFIG_MESSAGE);
-  const config = raw as Record<string, unknown>;
-  const others = Object.keys(config).filter((k) => k !== 'prefix');
-  if (others.length) throw new InputError('connector_config', `Invalid connector config, only 'prefix' can be updated (got '${others[0]}')`);
-  return config.prefix;
-}
-
 async function jobIdBody({ readJsonObject }: RouteContext): Promise<Record<string, unknown>> {
   const body = await readJsonObject();
   requireKeys(body, ['job_id']);
@@ -49,7 +39,13 @@ export const lifecycleRoutes: Route[] = [
     const body = await jobIdBody(ctx);
     const job = await ctx.services.lifecycle.update(
       body.job_id,
-      { name: body.job_name, schedule: body.schedule, timezone: body.timezone, prefix: prefixFrom(body.connector_config), webhooks: body.webhooks },
+      {
+        name: body.job_name,
+        schedule: body.schedule,
+        timezone: body.timezone,
+        connectorConfig: updatableConfig(body.connector_config, CONNECTOR_CONFIG_MESSAGE),
+        webhooks: body.webhooks,
+      },
       'job_id',
     );
     return { status: 200, body: { job: toWireJob(job), message: 'Job updated successfully' } };

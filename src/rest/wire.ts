@@ -1,5 +1,6 @@
 import type { Job } from '../db/entities/job.entity.js';
 import type { SyncObject } from '../db/entities/sync-object.entity.js';
+import { toWireConnectorConfig } from './connector-config-wire.js';
 
 /** RFC 1123 in GMT, as Flask's jsonify wrote datetimes: `Tue, 24 Nov 2026 10:00:00 GMT`. */
 export const httpDate = (date: Date): string => date.toUTCString();
@@ -10,7 +11,7 @@ export function toWireJob(job: Job) {
     job_id: job.id,
     job_name: job.name,
     connector_type: job.connectorType,
-    connector_config: { bucket_name: job.bucketName, prefix: job.prefix },
+    connector_config: toWireConnectorConfig(job),
     schedule: job.schedule,
     timezone: job.timezone,
     job_status: job.status,

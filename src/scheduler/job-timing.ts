@@ -41,3 +41,16 @@ export function jobStatusAfterRun(status: RunStatus): JobStatus {
       return 'SCHEDULED';
   }
 }
+
+/** The next `count` fire times of a job's schedule after `now` (a preview; whether the job is paused is not considered). Pure. */
+export function upcomingRuns(job: { schedule: string; timezone: string | null; createdAt: Date }, now: Date, count: number): Date[] {
+  const parsed = parseSchedule(job.schedule, job.timezone);
+  if (!parsed.ok) return [];
+  const times: Date[] = [];
+  let after = now;
+  while (times.length < count) {
+    after = nextFireTime(parsed.schedule, after, job.createdAt);
+    times.push(after);
+  }
+  return times;
+}

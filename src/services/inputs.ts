@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONNECTOR_TYPES } from '../db/entities/statuses.js';
 import { INVALID_SCHEDULE_MESSAGE, parseSchedule } from '../scheduler/schedule.js';
 import { InputError } from './errors.js';
+import { sourceSettingsInput } from './source-inputs.js';
 
 export const JOB_NAME_MESSAGE = 'Invalid job name, must be between 3 and 25 characters';
 export const CONNECTOR_TYPE_MESSAGE = `Invalid connector type, supported one: [${CONNECTOR_TYPES.map((t) => `'${t}'`).join(', ')}]`;
@@ -32,7 +33,7 @@ const prefix = z
   .refine((p) => Buffer.byteLength(p) <= 1024 && !p.includes('\0'), PREFIX_MESSAGE);
 
 export const connectorConfigInput = z.object(
-  { bucketName, prefix: prefix.nullish().transform((p) => p ?? '') },
+  { bucketName, prefix: prefix.nullish().transform((p) => p ?? ''), ...sourceSettingsInput.shape },
   { message: CONNECTOR_CONFIG_MESSAGE },
 );
 
@@ -51,6 +52,8 @@ export const updateJobInput = z.object({
   schedule: scheduleText.nullish(),
   timezone,
   prefix: prefix.nullish(),
+  /** The prefix and the per-job settings of contract §6; omitted fields keep their values. */
+  connectorConfig: sourceSettingsInput.extend({ prefix: prefix.nullish() }).nullish(),
 });
 export type UpdateJobInput = z.output<typeof updateJobInput>;
 

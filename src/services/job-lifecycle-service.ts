@@ -7,19 +7,21 @@ import { removeRowsOutOfScope } from '../sync/job-scope.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
+import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findLastRun, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
-export interface JobLifecycleServiceDeps {
+export interface JobLifecycleServiceDeps extends SourceSettingsDeps {
   orm: Orm;
   runner: JobRunner;
   webhookAllowedHosts?: readonly string[] | null;
   minScheduleIntervalMs?: number;
   downloadRoot?: string;
   logger?: Logger;
+  connectors: ConnectorEviction;
 }
 
 export const MAX_BULK_IDS = 1000;
@@ -30,8 +32,10 @@ export function createJobLifecycleService({
   runner,
   webhookAllowedHosts = null,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  connectors,
   ...files
 }: JobLifecycleServiceDeps) {
+  const settingsDeps: SourceSettingsDeps = files;
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
@@ -43,7 +47,7 @@ export function createJobLifecycleService({
     // The new prefix is stored: should the rerun not start (the service is stopping), the next scheduled run uses it.
     await runner
       .trigger(job.id, 'UPDATE')
-      .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix change'));
+      .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix or filter change'));
   }
 
   return {
@@ -68,15 +72,20 @@ export function createJobLifecycleService({
         checkSchedule(schedule, timezone);
         checkScheduleInterval(schedule, timezone, minScheduleIntervalMs, new Date());
       }
-      const prefixChanged = input.prefix != null && input.prefix !== job.prefix;
+      const prefix = input.prefix ?? input.connectorConfig?.prefix;
+      const filtersBefore = JSON.stringify([job.includePatterns, job.excludePatterns]);
+      const prefixChanged = prefix != null && prefix !== job.prefix;
       if (input.name != null) job.name = input.name;
-      if (input.prefix != null) job.prefix = input.prefix;
+      if (prefix != null) job.prefix = prefix;
+      if (input.connectorConfig) applySourceSettings(job, input.connectorConfig, settingsDeps);
+      const scopeChanged = prefixChanged || filtersBefore !== JSON.stringify([job.includePatterns, job.excludePatterns]);
       if (webhooks) job.webhooks = webhooks;
       job.schedule = schedule;
       job.timezone = timezone;
       await em.flush();
+      connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
-      if (prefixChanged) await applyNewScope(job);
+      if (scopeChanged) await applyNewScope(job);
       return reload(id);
     },
 
@@ -135,6 +144,7 @@ export function createJobLifecycleService({
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
       if (deletedJobIds.length) await em.nativeDelete(Job, { id: { $in: deletedJobIds } });
       await cleanUpDeletedJobFiles(files, deletedJobIds, purge);
+      for (const id of deletedJobIds) connectors.forget(id);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };

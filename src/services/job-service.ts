@@ -7,6 +7,7 @@ import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
@@ -14,7 +15,7 @@ import { webhooksOf } from './webhook-inputs.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
-export interface JobServiceDeps {
+export interface JobServiceDeps extends SourceSettingsDeps {
   orm: Orm;
   runner: JobRunner;
   defaultPageSize: number;
@@ -22,6 +23,7 @@ export interface JobServiceDeps {
   minScheduleIntervalMs?: number;
   downloadRoot?: string;
   logger?: Logger;
+  connectors: ConnectorEviction;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
@@ -32,8 +34,10 @@ export function createJobService({
   defaultPageSize,
   webhookAllowedHosts = null,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  connectors,
   ...files
 }: JobServiceDeps) {
+  const settingsDeps: SourceSettingsDeps = files;
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
@@ -58,6 +62,7 @@ export function createJobService({
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
         webhooks,
       });
+      applySourceSettings(job, input.connectorConfig, settingsDeps);
       await orm.em.fork().persistAndFlush(job);
       if (!input.paused) {
         await runner.schedule(job);
@@ -98,6 +103,7 @@ export function createJobService({
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       await orm.em.fork().nativeDelete(Job, { id: job.id });
+      connectors.forget(job.id);
       await cleanUpDeletedJobFiles(files, [job.id], purge);
       return job.id;
     },

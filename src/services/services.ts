@@ -1,10 +1,13 @@
 import type { Logger } from '../config/logger.js';
+import { createSecretBox, type SecretBox } from '../config/secret-box.js';
 import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import type { ConnectorEviction } from './job-source-settings.js';
 import { createJobLifecycleService } from './job-lifecycle-service.js';
 import { createDeliveryService } from './delivery-service.js';
 import { createJobService } from './job-service.js';
 import { createObjectService } from './object-service.js';
+import { createPreviewService, type PreviewServiceDeps } from './preview-service.js';
 import { createRunService } from './run-service.js';
 
 export interface ServiceDeps {
@@ -19,16 +22,37 @@ export interface ServiceDeps {
   downloadRoot?: string;
   /** Reports what a request cannot (files a delete could not remove). */
   logger?: Logger;
+  /** Seals per-job credentials; without a key, jobs with credentials are refused. */
+  secrets?: SecretBox;
+  /** The process-wide SYNC_CONCURRENCY: a job's maxConcurrency may not exceed it. */
+  syncConcurrency?: number;
+  /** Told when a job's connection changes or the job goes, so its cached S3 client is dropped. */
+  connectors?: ConnectorEviction;
+  /** Lists a job's source for previewSync (sync/sync-preview.ts). */
+  previewSync?: PreviewServiceDeps['previewSync'];
+}
+
+export interface ResolvedServiceDeps extends ServiceDeps {
+  secrets: SecretBox;
+  syncConcurrency: number;
+  connectors: ConnectorEviction;
 }
 
 /** The one API that GraphQL resolvers and REST routes both call. */
-export function createServices(deps: ServiceDeps) {
+export function createServices(options: ServiceDeps) {
+  const deps: ResolvedServiceDeps = {
+    ...options,
+    secrets: options.secrets ?? createSecretBox(undefined),
+    syncConcurrency: options.syncConcurrency ?? Number.MAX_SAFE_INTEGER,
+    connectors: options.connectors ?? { forget: () => {} },
+  };
   return {
     jobs: createJobService(deps),
     lifecycle: createJobLifecycleService(deps),
     objects: createObjectService(deps),
     runs: createRunService(deps),
     deliveries: createDeliveryService(deps),
+    previews: createPreviewService(deps),
   };
 }
 

@@ -3,7 +3,7 @@ import type { RemoteObject } from './s3-connector.js';
 import { partialPathFor, resolveLocalPath } from './safe-path.js';
 
 export type PageDecision =
-  /** Same ETag and size as a PROCESSED/SKIPPED row: fetched only if the local file is missing. */
+  /** Same ETag and size as a PROCESSED/SKIPPED row (or an EXCLUDED one whose file was complete): fetched only if the local file is missing. */
   | { kind: 'unchanged'; remote: RemoteObject; path: string; isDirectory: boolean; stored: StoredObject }
   | { kind: 'refused'; remote: RemoteObject; reason: string; stored: StoredObject | undefined }
   | { kind: 'empty'; remote: RemoteObject; path: string; isDirectory: boolean; stored: StoredObject | undefined }
@@ -32,7 +32,8 @@ export function planPage(jobRoot: string, page: RemoteObject[], stored: Map<stri
       };
     }
     const sameVersion = row !== undefined && row.etag === remote.etag && row.size === remote.size;
-    if (sameVersion && (row.status === 'PROCESSED' || row.status === 'SKIPPED')) {
+    const complete = row?.status === 'PROCESSED' || row?.status === 'SKIPPED' || (row?.status === 'EXCLUDED' && row.localPath !== null && row.lastPosition === row.size);
+    if (sameVersion && complete) {
       return { kind: 'unchanged', remote, path: local.path, isDirectory: local.isDirectory, stored: row };
     }
     if (remote.size === 0) return { kind: 'empty', remote, path: local.path, isDirectory: local.isDirectory, stored: row };

@@ -1,7 +1,7 @@
 import { runLogger, type Logger } from '../config/logger.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
+import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './sync-run.js';
 
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
@@ -12,7 +12,13 @@ import { executeSyncRun, type SyncRunDeps } from './sync-run.js';
 export type RunExecutor = (runId: number, signal: AbortSignal, logger?: Logger) => Promise<RunStatus>;
 
 /** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
-export type RunExecutorDeps = SyncRunDeps;
+export interface RunExecutorDeps extends SyncRunDeps {
+  /**
+   * Told how each run ended, with what mirror deletes did (`result.deletes`, kind `blocked` with the
+   * reason and counts when the guard stopped them: a notifier's DELETES_BLOCKED). Must not throw.
+   */
+  onRunResult?: (runId: number, result: SyncRunResult) => void;
+}
 
 /**
  * Executes a RUNNING SyncRun row (new, or left RUNNING by a dead process: executing it again
@@ -22,7 +28,9 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
   return async (runId, signal, logger) => {
     const log = runLogger(logger ?? deps.logger, null, runId);
     try {
-      return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
+      const result = await executeSyncRun({ ...deps, logger: log }, runId, signal);
+      deps.onRunResult?.(runId, result);
+      return result.status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       log.error({ err: error }, 'sync run failed');

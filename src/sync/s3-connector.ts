@@ -63,6 +63,8 @@ export interface S3Connector {
 
 export interface S3ConnectorOptions {
   s3: Config['s3'];
+  /** A job's static credentials; absent: the SDK's default chain (the process's). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   retry: RetryPolicy;
   /** At least the number of requests kept in flight. */
   maxSockets: number;
@@ -75,7 +77,7 @@ export interface S3ConnectorOptions {
 
 /**
  * The only place that knows the AWS SDK (with signed-get.ts for GETs). Credentials and region come
- * from the SDK's default chain.
+ * from the job's connection (job-connection.ts), else the SDK's default chain.
  */
 export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
@@ -87,6 +89,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     region: options.s3.region,
     endpoint: options.s3.endpoint,
     forcePathStyle: options.s3.forcePathStyle,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     // Retries happen in one place, withRetry; a second layer inside the SDK would multiply them.
     maxAttempts: 1,
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -12,6 +12,9 @@ export const MAX_KEY_BYTES = 1024;
  */
 export const PARTIAL_DIR = '.dss-partial';
 
+/** The folder inside each job's root where mirror deletes move removed files: `.dss-trash/<run id>/<key>`. Reserved like PARTIAL_DIR. */
+export const TRASH_DIR = '.dss-trash';
+
 export type LocalPath =
   | { ok: true; path: string; isDirectory: boolean }
   | { ok: false; reason: string };
@@ -33,6 +36,7 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
   const isDirectory = key.endsWith('/');
   const segments = (isDirectory ? key.slice(0, -1) : key).split('/');
   if (segments[0] === PARTIAL_DIR) return refuse(`the folder "${PARTIAL_DIR}" is where this service keeps partial downloads`);
+  if (segments[0] === TRASH_DIR) return refuse(`the folder "${TRASH_DIR}" is where this service moves files removed by mirror deletes`);
   for (const segment of segments) {
     if (segment === '') return refuse('the key has an empty path segment ("//")');
     if (segment === '..' || segment === '.') return refuse(`the key has a "${segment}" path segment`);

@@ -19,7 +19,11 @@ import { createRunEvents } from './run-events.js';
 import { createRowBatcher } from './row-batcher.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
-import { createS3Connector, type RemoteObject, type S3Connector } from './s3-connector.js';
+import type { RemoteObject, S3Connector } from './s3-connector.js';
+import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from './connector-cache.js';
+import { createKeyFilter } from './key-filter.js';
+import { createTokenBucket, throttleConnector } from './bandwidth-limit.js';
+import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import { transferSmallObject } from './small-object.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 import { emptyStats, type RunStats } from './run-stats.js';
@@ -41,6 +45,8 @@ export interface SyncRunDeps {
   config: Config;
   logger: Logger;
   connector?: S3Connector;
+  /** Per-job S3 clients, reused across runs; without it a run builds its own connector. */
+  connectors?: ConnectorCache;
   tuning?: SyncTuning;
   /** Told about every retried S3 call, with the job and the retry's cause (metrics). */
   onRetry?: (jobId: string, cause: RetryCause) => void;
@@ -51,6 +57,8 @@ export interface SyncRunDeps {
 export interface SyncRunResult {
   status: RunStatus;
   stats: RunStats;
+  /** Set when the job mirrors deletes and the listing completed: what was removed, or why nothing was (DELETES_BLOCKED). */
+  deletes?: MirrorDeleteOutcome;
 }
 
 /**
@@ -64,7 +72,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const { orm, config } = deps;
   const em = orm.em.fork();
   const run = await em.findOne(SyncRun, { id: runId });
-  const job = run ? await em.findOne(Job, { id: run.jobId }) : null;
+  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials'] as never }) : null;
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);
   if (!run || !job) {
@@ -84,15 +92,38 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   };
   const tuning = resolveTuning(config, deps.tuning);
   const onRetry = deps.onRetry && ((error: unknown) => deps.onRetry?.(job.id, retryCause(error)));
-  const connector =
-    deps.connector ??
-    createS3Connector({
-      s3: config.s3,
-      retry: config.retry,
-      maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
-      socketTimeoutMs: tuning.socketTimeoutMs,
-      onRetry,
-    });
+  let lease: ConnectorLease;
+  try {
+    lease = deps.connector
+      ? { connector: deps.connector, release: () => {} }
+      : (deps.connectors?.acquire(job) ??
+        openUncachedConnector(
+          {
+            config,
+            secretsKey: config.secretsKey,
+            maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+            socketTimeoutMs: tuning.socketTimeoutMs,
+            onRetry: onRetry && ((_jobId, error) => onRetry(error)),
+          },
+          job,
+        ));
+  } catch (error) {
+    // A job whose credentials cannot be opened never runs with the process's instead.
+    signal.removeEventListener('abort', onAbort);
+    const message = `connection: ${error instanceof Error ? error.message : String(error)}`;
+    await em.nativeUpdate(SyncRun, { id: runId }, { status: 'FAILED', startedAt: run.startedAt ?? new Date(), finishedAt: new Date(), error: message });
+    const runEvents = createRunEvents(deps.bus, job.id, runId);
+    runEvents.run('RUN_STARTED', 0);
+    runEvents.run('RUN_FINISHED', 0, 'FAILED', message);
+    logger.warn({ runId, jobId: job.id, error: message }, 'sync run failed before listing');
+    return { status: 'FAILED', stats };
+  }
+  const connector = job.bandwidthLimit ? throttleConnector(lease.connector, createTokenBucket(job.bandwidthLimit)) : lease.connector;
+  const keep = createKeyFilter(job);
+  const mirrorDeletes = job.mirrorDeletes === true;
+  /** Keys listed and kept by the filters (only tracked for mirror deletes). */
+  const keptKeys = new Set<string>();
+  let listedCount = 0;
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
   let internalError: string | null = null;
@@ -202,13 +233,18 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  const handleSlice = async (page: RemoteObject[]) => {
+  const handleSlice = async (listed: RemoteObject[]) => {
+    listedCount += listed.length;
+    const page = keep ? await setAsideExcluded(listed) : listed;
+    if (mirrorDeletes) for (const remote of page) keptKeys.add(remote.key);
+    if (page.length === 0) return;
     const stored = await store.load(page.map((o) => o.key));
     const decisions = resolveMissing(planPage(jobRoot, page, stored));
     const changes = decisions.flatMap((d) =>
       d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
     );
     await store.upsert(changes);
+    await restoreIncluded(decisions);
     for (const decision of decisions) {
       const { remote } = decision;
       counters.objectsTotal += 1;
@@ -224,7 +260,34 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  const limiter = createLimiter(config.syncConcurrency);
+  /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
+  const restoreIncluded = async (decisions: PageDecision[]) => {
+    const restored = decisions.flatMap((d) =>
+      d.kind === 'unchanged' && d.stored.status === 'EXCLUDED'
+        ? [{ key: d.remote.key, update: { status: d.remote.size === 0 ? ('SKIPPED' as const) : ('PROCESSED' as const) } }]
+        : [],
+    );
+    if (restored.length) await store.commitMany(restored);
+  };
+
+  /** Objects the filters leave out: their rows (if any) become EXCLUDED; nothing is fetched. */
+  const setAsideExcluded = async (listed: RemoteObject[]): Promise<RemoteObject[]> => {
+    const kept = listed.filter((remote) => keep!(remote.key));
+    if (kept.length === listed.length) return kept;
+    const excluded = listed.filter((remote) => !keep!(remote.key)).map((remote) => remote.key);
+    const rows = await store.load(excluded);
+    const updates = [...rows.values()]
+      .filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED')
+      // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one starts over.
+      .map((row) => ({
+        key: row.key,
+        update: { status: 'EXCLUDED' as const, error: null, ...(row.status === 'PROCESSED' || row.status === 'SKIPPED' ? {} : { lastPosition: 0 }) },
+      }));
+    if (updates.length) await store.commitMany(updates);
+    return kept;
+  };
+
+  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency));
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
   const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
   let listingError: string | null = null;
@@ -257,8 +320,26 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   await limiter.drain();
   await writer.drain();
   await batcher.flush();
+  let deletes: MirrorDeleteOutcome | undefined;
+  if (mirrorDeletes && !gone && !listingError && !internalError && !controller.signal.aborted) {
+    deletes = await applyMirrorDeletes({
+      orm,
+      logger,
+      jobId: job.id,
+      runId,
+      jobRoot,
+      keptKeys,
+      listedCount,
+      maxDeletePercent: job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
+      onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),
+    }).catch((error: unknown) => {
+      internalError ??= `mirror deletes: ${describe(error)}`;
+      return undefined;
+    });
+  }
+  const deletesBlocked = deletes?.kind === 'blocked' ? deletes.message : null;
   signal.removeEventListener('abort', onAbort);
-  if (!deps.connector) connector.destroy();
+  lease.release();
   await ctx.hashPool.close();
   await lock?.release();
   stats.wallMs = performance.now() - started;
@@ -268,11 +349,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   }
   const status: RunStatus = controller.signal.aborted
     ? 'CANCELLED'
-    : listingError || internalError || counters.objectsFailed > 0
+    : listingError || internalError || deletesBlocked || counters.objectsFailed > 0
       ? 'FAILED'
       : 'SUCCEEDED';
   const error =
-    listingError ?? internalError ?? (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
+    listingError ?? internalError ?? deletesBlocked ?? (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
   try {
     if (!(await store.updateRun({ ...counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', stats };
   } catch (dbError) {
@@ -280,8 +361,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     return { status: 'FAILED', stats };
   }
   events.run('RUN_FINISHED', counters.bytesDone, status, error);
-  logger.info({ status, ...counters, error, stats }, 'sync run finished');
-  return { status, stats };
+  logger.info({ status, ...counters, error, stats, deletes }, 'sync run finished');
+  return { status, stats, deletes };
 
   /** An unchanged object whose local file is gone or has another size is fetched again (whole). */
   function resolveMissing(decisions: PageDecision[]): PageDecision[] {

@@ -33,6 +33,8 @@ export type JobStatus =
 
 /** SKIPPED: an empty object or a folder marker, nothing to fetch */
 export type ObjectStatus =
+  | 'DELETED'
+  | 'EXCLUDED'
   | 'FAILED'
   | 'PENDING'
   | 'PROCESSED'
@@ -41,6 +43,7 @@ export type ObjectStatus =
 
 export type ProgressKind =
   | 'CHUNK'
+  | 'OBJECT_DELETED'
   | 'OBJECT_DONE'
   | 'OBJECT_FAILED'
   | 'OBJECT_SKIPPED'
@@ -65,9 +68,36 @@ export type RunTrigger =
   | 'UPDATE';
 
 export type S3ConnectorConfigInput = {
+  /** Bytes per second across this job’s transfers, e.g. 20971520 or "20MiB" */
+  bandwidthLimit?: number | string | null | undefined;
   bucketName: string;
+  /** Static credentials; on update, null removes them */
+  credentials?: S3CredentialsInput | null | undefined;
+  /** An S3-compatible server for this job, http(s):// URL */
+  endpoint?: string | null | undefined;
+  /** Glob patterns; a key matching any is not synced */
+  exclude?: Array<string> | null | undefined;
+  /** Path-style addressing for this job */
+  forcePathStyle?: boolean | null | undefined;
+  /** Glob patterns relative to the prefix: * within a segment, ** across, ?, [abc], {a,b} */
+  include?: Array<string> | null | undefined;
+  /** Objects in flight for this job (at most SYNC_CONCURRENCY) */
+  maxConcurrency?: number | null | undefined;
+  /** Mirror deletes remove nothing when they would remove more than this share of local files; default 50 */
+  maxDeletePercent?: number | null | undefined;
+  /** Move local files whose object is gone (or excluded) to .dss-trash/<run id>/; default false */
+  mirrorDeletes?: boolean | null | undefined;
   /** Defaults to "" (the whole bucket) */
   prefix?: string | null | undefined;
+  /** The bucket's region */
+  region?: string | null | undefined;
+};
+
+/** Static credentials of a job: stored encrypted under SECRETS_KEY, never returned */
+export type S3CredentialsInput = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | null | undefined;
 };
 
 /** RUN_SUCCEEDED, RUN_FAILED, RUN_CANCELLED: a run ended so; DELETES_BLOCKED: a mirror-delete run refused to remove files */

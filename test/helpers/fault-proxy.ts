@@ -42,6 +42,9 @@ export interface ProxyCounts {
   bytesToClient: number;
   /** GetObject requests (GET with a key). */
   gets: number;
+  /** GetObject requests whose response has not ended yet, and the most there ever were at once. */
+  getsInFlight: number;
+  maxGetsInFlight: number;
 }
 
 export interface FaultProxy extends AsyncDisposable {
@@ -75,7 +78,8 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
   const target = new URL(upstream);
   let rule: FaultRule | undefined;
   let n = 0;
-  let counts: ProxyCounts = { requests: 0, faults: 0, bytesToClient: 0, gets: 0 };
+  const emptyCounts = (): ProxyCounts => ({ requests: 0, faults: 0, bytesToClient: 0, gets: 0, getsInFlight: 0, maxGetsInFlight: 0 });
+  let counts = emptyCounts();
   const bucketPrefix = options.bucket ? `/${options.bucket}/` : undefined;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -84,7 +88,15 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     const url = new URL(req.url ?? '/', 'http://proxy');
     const path = decodeURIComponent(url.pathname);
     const key = keyOf(path, bucketPrefix);
-    if (req.method === 'GET' && key !== '') counts.gets += 1;
+    if (req.method === 'GET' && key !== '') {
+      const counted = counts;
+      counted.gets += 1;
+      counted.getsInFlight += 1;
+      counted.maxGetsInFlight = Math.max(counted.maxGetsInFlight, counted.getsInFlight);
+      res.once('close', () => {
+        counted.getsInFlight -= 1;
+      });
+    }
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
     if (fault && fault.kind !== 'latency' && fault.kind !== 'throttle' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
     if (fault?.kind === 'status') {
@@ -189,7 +201,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
       rule = next;
     },
     resetCounts() {
-      counts = { requests: 0, faults: 0, bytesToClient: 0, gets: 0 };
+      counts = emptyCounts();
     },
     stop,
     [Symbol.asyncDispose]: stop,

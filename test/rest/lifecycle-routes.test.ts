@@ -36,7 +36,7 @@ describe('REST lifecycle routes', () => {
       [{ job_id: id, schedule: 'fortnightly' }, 400, /^Invalid schedule, supported one: \['quinqueminutely'/],
       [{ job_id: id, schedule: '0 9 * * *', timezone: 'Mars/Olympus' }, 400, /Invalid timezone/],
       [{ job_id: id, job_name: 'ab' }, 400, /^Invalid job name, must be between 3 and 25 characters$/],
-      [{ job_id: id, connector_config: { bucket_name: 'other' } }, 400, /only 'prefix' can be updated/],
+      [{ job_id: id, connector_config: { bucket_name: 'other' } }, 400, /'bucket_name' cannot be updated/],
       [{ job_name: 'abc' }, 400, /^Missing key: 'job_id'$/],
       [{ job_id: 'nope' }, 400, /^Invalid job ID$/],
       [{ job_id: randomUUID() }, 404, /^Job not found$/],

@@ -1,5 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isPreconditionFailed } from '../../src/sync/range-fetch.js';
@@ -9,6 +7,7 @@ import { encodeKey } from '../../src/sync/signed-get.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256 } from '../helpers/files.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../helpers/s3-server.js';
+import { verifySigV4 } from '../helpers/sigv4-gateway.js';
 
 const NO_RETRY = { count: 0, delaySeconds: 0, backoff: 1 };
 const connectors: S3Connector[] = [];
@@ -43,24 +42,6 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
       else process.env[k] = v;
     }
   }
-}
-
-/** An independent SigV4 check of a GET without a query string (AWS's documented algorithm). */
-function verifySigV4(method: string, path: string, headers: IncomingHttpHeaders, region: string, secret: string): boolean {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-    String(headers.authorization),
-  );
-  if (!auth || auth[3] !== region) return false;
-  const [, , day, , signedHeaders, signature] = auth as unknown as string[];
-  const names = signedHeaders!.split(';');
-  if (!names.includes('host') || !names.includes('x-amz-date')) return false;
-  const canonicalHeaders = names.map((n) => `${n}:${String(headers[n]).trim()}\n`).join('');
-  const canonicalRequest = [method, path, '', canonicalHeaders, signedHeaders, String(headers['x-amz-content-sha256'])].join('\n');
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', String(headers['x-amz-date']), scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const key = ['s3', 'aws4_request'].reduce((k, part) => hmac(k, part), hmac(hmac(`AWS4${secret}`, day!), region));
-  return hmac(key, stringToSign).toString('hex') === signature;
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
@@ -102,7 +83,10 @@ describe('signed GET (SigV4 without the SDK middleware)', () => {
     const verdicts: boolean[] = [];
     proxy.setRule((req) => {
       if (!req.key) return undefined;
-      const ok = verifySigV4(req.method, req.path, req.headers, s3.s3Config.region, S3RVER_CREDENTIALS.secretAccessKey);
+      const ok = verifySigV4(
+        { method: req.method, rawPath: req.path, headers: req.headers },
+        { region: s3.s3Config.region, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey },
+      );
       verdicts.push(ok);
       return ok ? undefined : { kind: 'status', status: 403, code: 'SignatureDoesNotMatch' };
     });

@@ -41,6 +41,8 @@ describe('resolveLocalPath', () => {
     { key: 'k'.repeat(1025), reason: "over S3's 1024-byte limit" },
     { key: '.dss-partial/x', reason: 'partial downloads' },
     { key: '.dss-partial/', reason: 'partial downloads' },
+    { key: '.dss-trash/1/x', reason: 'mirror deletes' },
+    { key: '.dss-trash/', reason: 'mirror deletes' },
   ])('refuses $key', ({ key, reason }) => {
     const result = resolveLocalPath(root, key);
     expect(result.ok).toBe(false);

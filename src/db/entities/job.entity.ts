@@ -1,9 +1,9 @@
-import { EntitySchema, OptionalProps } from '@mikro-orm/core';
+import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/core';
 import type { ConnectorType, JobStatus } from './statuses.js';
 import type { JobWebhook } from './webhook-statuses.js';
 
 export class Job {
-  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt' | 'webhooks';
+  [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt' | 'webhooks' | keyof JobSourceSettings;
 
   id!: string;
   name!: string;
@@ -18,6 +18,19 @@ export class Job {
   nextRunAt: Date | null = null;
   /** Where run outcomes are POSTed (see src/notify/). */
   webhooks: JobWebhook[] = [];
+  region: string | null = null;
+  endpoint: string | null = null;
+  forcePathStyle: boolean | null = null;
+  accessKeyId: string | null = null;
+  /** `{secretAccessKey, sessionToken}` sealed by config/secret-box.ts with the job id as context; never in clear. */
+  sealedCredentials: string | null = null;
+  includePatterns: string[] | null = null;
+  excludePatterns: string[] | null = null;
+  mirrorDeletes: boolean | null = null;
+  maxDeletePercent: number | null = null;
+  maxConcurrency: number | null = null;
+  /** Bytes per second across the job's GETs. */
+  bandwidthLimit: number | null = null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 
@@ -25,6 +38,22 @@ export class Job {
     Object.assign(this, init);
   }
 }
+
+/** The optional per-job settings of contract §6 (null: the process's default). */
+export type JobSourceSettings = Pick<
+  Job,
+  | 'region'
+  | 'endpoint'
+  | 'forcePathStyle'
+  | 'accessKeyId'
+  | 'sealedCredentials'
+  | 'includePatterns'
+  | 'excludePatterns'
+  | 'mirrorDeletes'
+  | 'maxDeletePercent'
+  | 'maxConcurrency'
+  | 'bandwidthLimit'
+>;
 
 export const JobSchema = new EntitySchema<Job>({
   class: Job,
@@ -40,6 +69,17 @@ export const JobSchema = new EntitySchema<Job>({
     status: { type: 'string', length: 16, index: true },
     nextRunAt: { type: 'datetime', nullable: true },
     webhooks: { type: 'json' },
+    region: { type: 'string', length: 64, nullable: true },
+    endpoint: { type: 'text', nullable: true },
+    forcePathStyle: { type: 'boolean', nullable: true },
+    accessKeyId: { type: 'string', length: 128, nullable: true },
+    sealedCredentials: { type: 'text', nullable: true, lazy: true },
+    includePatterns: { type: 'json', nullable: true },
+    excludePatterns: { type: 'json', nullable: true },
+    mirrorDeletes: { type: 'boolean', nullable: true },
+    maxDeletePercent: { type: 'integer', nullable: true },
+    maxConcurrency: { type: 'integer', nullable: true },
+    bandwidthLimit: { type: new BigIntType('number'), nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

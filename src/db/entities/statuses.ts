@@ -1,7 +1,8 @@
 export const JOB_STATUSES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED', 'FAILED', 'CANCELLED', 'SKIPPED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const OBJECT_STATUSES = ['PENDING', 'PROCESSING', 'PROCESSED', 'SKIPPED', 'FAILED'] as const;
+/** EXCLUDED: no longer matched by the job's filters; DELETED: its local file was moved to the run's trash (mirror deletes). */
+export const OBJECT_STATUSES = ['PENDING', 'PROCESSING', 'PROCESSED', 'SKIPPED', 'FAILED', 'EXCLUDED', 'DELETED'] as const;
 export type ObjectStatus = (typeof OBJECT_STATUSES)[number];
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'] as const;

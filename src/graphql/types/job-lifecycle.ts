@@ -1,6 +1,7 @@
 import type { Job } from '../../db/entities/job.entity.js';
 import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { builder } from '../builder.js';
+import { S3ConnectorConfigUpdateInput } from './connector-config.js';
 import { JobType } from './job.js';
 import { SyncRunType } from './sync-run.js';
 import { WebhookInput } from './webhook-input.js';
@@ -13,6 +14,7 @@ export const UpdateJobInput = builder.inputType('UpdateJobInput', {
     timezone: t.string({ description: 'IANA zone for a cron schedule; null clears it (UTC)' }),
     prefix: t.string({ description: 'Key prefix to sync; "" for the whole bucket' }),
     webhooks: t.field({ type: [WebhookInput], description: "Replaces the job's webhooks; [] removes them" }),
+    connectorConfig: t.field({ type: S3ConnectorConfigUpdateInput, description: 'The prefix and the per-job connection, filters and limits' }),
   }),
 });
 

@@ -2,6 +2,7 @@ import { Job } from '../../db/entities/job.entity.js';
 import { CONNECTOR_TYPES, JOB_STATUSES } from '../../db/entities/statuses.js';
 import { builder } from '../builder.js';
 import { connectionComplexity, toConnection } from './connection.js';
+import { S3ConnectorConfig, S3ConnectorConfigInput } from './connector-config.js';
 import { DateTime } from './scalars.js';
 import { ObjectStatus, SyncObjectConnection } from './sync-object.js';
 import { SyncRunType } from './sync-run.js';
@@ -9,13 +10,6 @@ import { WebhookInput } from './webhook-input.js';
 
 export const ConnectorType = builder.enumType('ConnectorType', { values: CONNECTOR_TYPES });
 export const JobStatus = builder.enumType('JobStatus', { values: JOB_STATUSES });
-
-export const S3ConnectorConfig = builder.objectRef<{ bucketName: string; prefix: string }>('S3ConnectorConfig').implement({
-  fields: (t) => ({
-    bucketName: t.exposeString('bucketName'),
-    prefix: t.exposeString('prefix', { description: 'Key prefix synced; "" for the whole bucket' }),
-  }),
-});
 
 export const JobType = builder.objectType(Job, {
   name: 'Job',
@@ -26,7 +20,7 @@ export const JobType = builder.objectType(Job, {
     connectorType: t.expose('connectorType', { type: ConnectorType }),
     connectorConfig: t.field({
       type: S3ConnectorConfig,
-      resolve: (job) => ({ bucketName: job.bucketName, prefix: job.prefix }),
+      resolve: (job) => job,
     }),
     schedule: t.exposeString('schedule', { description: 'A named interval (hourly, …) or a cron expression' }),
     timezone: t.exposeString('timezone', { nullable: true, description: 'IANA zone of a cron schedule; null means UTC' }),
@@ -67,13 +61,6 @@ builder.queryFields((t) => ({
     resolve: (_root, { id }, ctx) => ctx.services.jobs.get(id),
   }),
 }));
-
-export const S3ConnectorConfigInput = builder.inputType('S3ConnectorConfigInput', {
-  fields: (t) => ({
-    bucketName: t.string({ required: true }),
-    prefix: t.string({ description: 'Defaults to "" (the whole bucket)' }),
-  }),
-});
 
 export const CreateJobInput = builder.inputType('CreateJobInput', {
   fields: (t) => ({

@@ -1,0 +1,40 @@
+import type { Route } from '../http/route.js';
+import type { PreviewBucket } from '../sync/sync-preview.js';
+import { queryCount } from './request.js';
+import { httpDate } from './wire.js';
+
+const wireBucket = (bucket: PreviewBucket) => ({ objects: bucket.objects, bytes: String(bucket.bytes), keys: bucket.keys });
+
+/** Previews in the old service's style: query-string job_id, `{ "message": … }` errors. */
+export const previewRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/api/v1/scheduler/upcoming_runs',
+    async handler({ query, services }) {
+      const jobId = query.get('job_id');
+      const times = await services.previews.upcomingRuns(jobId ?? undefined, queryCount(query, 'count'), 'job_id', 'count');
+      return { status: 200, body: { job_id: jobId?.trim(), upcoming_runs: times.map(httpDate) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/scheduler/preview_sync',
+    async handler({ query, services }) {
+      const jobId = query.get('job_id');
+      const preview = await services.previews.previewSync(jobId ?? undefined, 'job_id');
+      return {
+        status: 200,
+        body: {
+          job_id: jobId?.trim(),
+          listed_objects: preview.listedObjects,
+          fetch: wireBucket(preview.fetch),
+          skip: wireBucket(preview.skip),
+          exclude: wireBucket(preview.exclude),
+          delete: wireBucket(preview.delete),
+          refuse: wireBucket(preview.refuse),
+          deletes_blocked: preview.deletesBlocked,
+        },
+      };
+    },
+  },
+];

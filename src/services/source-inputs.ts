@@ -1,0 +1,92 @@
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { parseByteSize } from '../config/byte-size.js';
+
+/** The optional per-job settings of contract §6, as both APIs accept them (GraphQL names; REST maps its names). */
+export const MAX_PATTERNS = 100;
+export const MAX_PATTERN_LENGTH = 1024;
+export const MIN_BANDWIDTH_LIMIT = 1024;
+
+const named = (graphql: string, rest: string) => (graphql === rest ? graphql : `${graphql} (${rest})`);
+
+export const REGION_MESSAGE = `Invalid region, must be a region name such as eu-west-1`;
+export const ENDPOINT_MESSAGE = `Invalid ${named('endpoint', 'endpoint_url')}, must be an http:// or https:// URL such as https://s3.eu-west-1.amazonaws.com`;
+export const FORCE_PATH_STYLE_MESSAGE = `Invalid ${named('forcePathStyle', 'force_path_style')}, must be true or false`;
+export const ACCESS_KEY_ID_MESSAGE = `Invalid ${named('credentials.accessKeyId', 'aws_access_key_id')}, must be 3 to 128 printable characters without spaces`;
+export const SECRET_ACCESS_KEY_MESSAGE = `Invalid ${named('credentials.secretAccessKey', 'aws_secret_access_key')}, must be a string of 1 to 512 characters`;
+export const SESSION_TOKEN_MESSAGE = `Invalid ${named('credentials.sessionToken', 'aws_session_token')}, must be a string of at most 8192 characters`;
+export const MIRROR_DELETES_MESSAGE = `Invalid ${named('mirrorDeletes', 'mirror_deletes')}, must be true or false`;
+export const MAX_DELETE_PERCENT_MESSAGE = `Invalid ${named('maxDeletePercent', 'max_delete_percent')}, must be a number from 0 to 100`;
+export const BANDWIDTH_LIMIT_MESSAGE = `Invalid ${named('bandwidthLimit', 'bandwidth_limit')}, must be at least ${MIN_BANDWIDTH_LIMIT} bytes per second, as an integer or with a unit such as 20MiB`;
+export const maxConcurrencyMessage = (max: number) =>
+  `Invalid ${named('maxConcurrency', 'max_concurrency')}, must be a whole number from 1 to SYNC_CONCURRENCY (${max})`;
+const patternsMessage = (field: string) =>
+  `Invalid ${field}, must be a list of at most ${MAX_PATTERNS} glob patterns, each a string of 1 to ${MAX_PATTERN_LENGTH} characters`;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
+function isGlob(pattern: string): boolean {
+  try {
+    picomatch.makeRe(pattern, { strictBrackets: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const patterns = (field: string) =>
+  z
+    .array(
+      z
+        .string({ message: patternsMessage(field) })
+        .min(1, patternsMessage(field))
+        .max(MAX_PATTERN_LENGTH, patternsMessage(field))
+        .refine(isGlob, `Invalid ${field}, not a glob pattern (check its brackets)`),
+      { message: patternsMessage(field) },
+    )
+    .max(MAX_PATTERNS, patternsMessage(field));
+
+const bandwidthLimit = z.union([z.number(), z.string()], { message: BANDWIDTH_LIMIT_MESSAGE }).transform((raw, ctx) => {
+  const parsed = typeof raw === 'number' ? { bytes: raw } : parseByteSize(raw);
+  if ('error' in parsed || !Number.isSafeInteger(parsed.bytes) || parsed.bytes < MIN_BANDWIDTH_LIMIT) {
+    ctx.addIssue({ code: 'custom', message: BANDWIDTH_LIMIT_MESSAGE });
+    return z.NEVER;
+  }
+  return parsed.bytes;
+});
+
+export const credentialsInput = z.object(
+  {
+    accessKeyId: z.string({ message: ACCESS_KEY_ID_MESSAGE }).trim().regex(/^[\x21-\x7e]{3,128}$/, ACCESS_KEY_ID_MESSAGE),
+    secretAccessKey: z.string({ message: SECRET_ACCESS_KEY_MESSAGE }).min(1, SECRET_ACCESS_KEY_MESSAGE).max(512, SECRET_ACCESS_KEY_MESSAGE),
+    sessionToken: z.string({ message: SESSION_TOKEN_MESSAGE }).max(8192, SESSION_TOKEN_MESSAGE).nullish(),
+  },
+  { message: `Invalid ${named('credentials', 'aws_access_key_id')}, must hold an access key id and a secret access key` },
+);
+export type CredentialsInput = z.output<typeof credentialsInput>;
+
+/**
+ * Every field optional; on update an explicit null resets the field to its default (null
+ * `credentials` removes them), an absent one keeps it.
+ */
+export const sourceSettingsInput = z.object({
+  region: z.string({ message: REGION_MESSAGE }).trim().regex(/^[a-z0-9-]{2,64}$/, REGION_MESSAGE).nullish(),
+  endpoint: z.string({ message: ENDPOINT_MESSAGE }).trim().max(2048, ENDPOINT_MESSAGE).refine(isHttpUrl, ENDPOINT_MESSAGE).nullish(),
+  forcePathStyle: z.boolean({ message: FORCE_PATH_STYLE_MESSAGE }).nullish(),
+  credentials: credentialsInput.nullish(),
+  include: patterns('include').nullish(),
+  exclude: patterns('exclude').nullish(),
+  mirrorDeletes: z.boolean({ message: MIRROR_DELETES_MESSAGE }).nullish(),
+  maxDeletePercent: z.number({ message: MAX_DELETE_PERCENT_MESSAGE }).min(0, MAX_DELETE_PERCENT_MESSAGE).max(100, MAX_DELETE_PERCENT_MESSAGE).nullish(),
+  // Checked against SYNC_CONCURRENCY by the service, which knows it.
+  maxConcurrency: z.number({ message: maxConcurrencyMessage(256) }).int(maxConcurrencyMessage(256)).min(1, maxConcurrencyMessage(256)).nullish(),
+  bandwidthLimit: bandwidthLimit.nullish(),
+});
+export type SourceSettingsInput = z.output<typeof sourceSettingsInput>;

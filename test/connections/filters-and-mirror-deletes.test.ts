@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { listTree } from '../helpers/files.js';
+import { waitFor } from '../helpers/poll.js';
+import { startS3Server } from '../helpers/s3-server.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { gql, wsClient } from '../graphql/graphql-env.js';
+
+const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
+const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }`;
+const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id status } } }`;
+const RUN = `query ($id: ID!) { job(id: $id) { lastRun { id status error } } }`;
+const PROGRESS = `subscription ($jobId: ID) { syncProgress(jobId: $jobId) { kind runId objectKey status } }`;
+
+interface Run {
+  id: string;
+  status: string;
+  error: string | null;
+}
+
+async function lastRun(app: TestApp, jobId: string, after: number): Promise<Run> {
+  return waitFor(
+    async () => {
+      const run = (await gql<{ job: { lastRun: Run | null } }, unknown>(app, RUN, { id: jobId })).body.data?.job.lastRun;
+      return run && Number(run.id) > after && run.status !== 'RUNNING' ? run : undefined;
+    },
+    15_000,
+    'the run to finish',
+  );
+}
+
+async function trigger(app: TestApp, jobId: string): Promise<Run> {
+  const started = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: jobId });
+  return lastRun(app, jobId, Number(started.body.data!.triggerJob.run.id) - 1);
+}
+
+async function update(app: TestApp, id: string, connectorConfig: Record<string, unknown>) {
+  const response = await gql(app, UPDATE, { id, input: { connectorConfig } });
+  expect(response.body.errors).toBeUndefined();
+}
+
+async function rows(app: TestApp, jobId: string): Promise<Record<string, string>> {
+  const found = await app.orm.em.fork().find(SyncObject, { jobId }, { orderBy: { key: 'asc' } });
+  return Object.fromEntries(found.map((row) => [row.key, row.status]));
+}
+
+describe('include/exclude filters and mirror deletes on a real server', () => {
+  it('filters what is synced, marks objects that stop matching EXCLUDED, moves removed files to the trash, and guards deletes', async () => {
+    await using s3 = await startS3Server();
+    await s3.putObjects([
+      ['data/a.csv', 'a'],
+      ['data/b.csv', 'b'],
+      ['data/c.csv', 'c'],
+      ['data/sub/d.csv', 'd'],
+      ['data/notes.txt', 'n'],
+      ['data/tmp/e.csv', 'e'],
+    ]);
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0' } });
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: {
+        name: 'filtered',
+        connectorType: 'S3',
+        schedule: 'hourly',
+        connectorConfig: { bucketName: s3.bucket, prefix: 'data/', include: ['**/*.csv'], exclude: ['tmp/**'] },
+      },
+    });
+    const jobId = created.body.data!.createJob.job.id;
+    const root = join(app.config.downloadRoot, jobId);
+    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'b.csv', 'c.csv', 'sub/', 'sub/d.csv']);
+    expect(await rows(app, jobId)).toEqual({ 'data/a.csv': 'PROCESSED', 'data/b.csv': 'PROCESSED', 'data/c.csv': 'PROCESSED', 'data/sub/d.csv': 'PROCESSED' });
+
+    // b.csv stops matching: EXCLUDED, its file stays (mirror deletes are off).
+    await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
+    expect(existsSync(join(root, 'data/b.csv'))).toBe(true);
+
+    // Included again while its file is intact: back to PROCESSED without a GET.
+    await update(app, jobId, { exclude: ['tmp/**'] });
+    s3.resetCounts();
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
+    expect(s3.counts.gets).toBe(0);
+    await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
+
+    // Mirror deletes on: b.csv (excluded) and c.csv (gone at the source) go to the run's trash, 2 of 4 files = 50%.
+    await s3.deleteObject('data/c.csv');
+    await update(app, jobId, { mirrorDeletes: true });
+    const client = wsClient(app.wsUrl);
+    const events: Array<{ kind: string; runId: string; objectKey: string | null; status: string | null }> = [];
+    const unsubscribe = client.subscribe<{ syncProgress: (typeof events)[number] }>(
+      { query: PROGRESS, variables: { jobId } },
+      { next: (message) => void (message.data && events.push(message.data.syncProgress)), error: () => {}, complete: () => {} },
+    );
+    try {
+      // A subscription becomes live asynchronously: publish a probe until it arrives.
+      const probe = { kind: 'CHUNK' as const, jobId, runId: null, objectKey: 'probe', bytesTransferred: 0, objectSize: 0, status: null, at: new Date() };
+      await waitFor(() => {
+        app.bus.publish(probe);
+        return events.some((e) => e.objectKey === 'probe') || undefined;
+      }, 5_000, 'the subscription to be live');
+      const mirrored = await trigger(app, jobId);
+      expect(mirrored).toMatchObject({ status: 'SUCCEEDED', error: null });
+      await waitFor(() => events.filter((e) => e.kind === 'OBJECT_DELETED').length === 2 || undefined, 5_000, 'two OBJECT_DELETED events');
+      expect(
+        events
+          .filter((e) => e.kind === 'OBJECT_DELETED')
+          .map((e) => [e.objectKey, e.status, e.runId])
+          .sort(),
+      ).toEqual([
+        ['data/b.csv', 'DELETED', mirrored.id],
+        ['data/c.csv', 'DELETED', mirrored.id],
+      ]);
+      const trash = join(root, '.dss-trash', mirrored.id);
+      expect(await readFile(join(trash, 'data/b.csv'), 'utf8')).toBe('b');
+      expect(await readFile(join(trash, 'data/c.csv'), 'utf8')).toBe('c');
+      expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
+      expect(await rows(app, jobId)).toMatchObject({ 'data/b.csv': 'DELETED', 'data/c.csv': 'DELETED', 'data/a.csv': 'PROCESSED' });
+    } finally {
+      unsubscribe();
+      await client.dispose();
+    }
+
+    // b.csv included again after its file went to the trash: fetched anew.
+    await update(app, jobId, { exclude: ['tmp/**'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await readFile(join(root, 'data/b.csv'), 'utf8')).toBe('b');
+    expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
+    await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
+    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await rows(app, jobId))['data/b.csv']).toBe('DELETED');
+
+    // Removing 1 of 2 local files is 50%: over a 40% guard, nothing moves and the run fails saying so.
+    await s3.deleteObject('data/a.csv');
+    await update(app, jobId, { maxDeletePercent: 40 });
+    const guarded = await trigger(app, jobId);
+    expect(guarded.status).toBe('FAILED');
+    expect(guarded.error).toBe(
+      'mirror deletes blocked: would have removed 1 of 2 local files; that is 50% of them, over maxDeletePercent (40%); nothing was removed',
+    );
+    expect(existsSync(join(root, 'data/a.csv'))).toBe(true);
+    expect((await rows(app, jobId))['data/a.csv']).toBe('PROCESSED');
+
+    // An empty listing never deletes, whatever the percentage allows.
+    await update(app, jobId, { maxDeletePercent: 100 });
+    for (const key of ['data/b.csv', 'data/sub/d.csv', 'data/notes.txt', 'data/tmp/e.csv']) await s3.deleteObject(key);
+    const empty = await trigger(app, jobId);
+    expect(empty.status).toBe('FAILED');
+    expect(empty.error).toMatch(/^mirror deletes blocked: would have removed 2 of 2 local files; the source listing was empty/);
+    expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
+  });
+
+  it('a listing cut short (its second page fails) deletes nothing, even with a 100% guard', async () => {
+    await using s3 = await startS3Server();
+    const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
+    await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: { name: 'cut', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
+    });
+    const jobId = created.body.data!.createJob.job.id;
+    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    const root = join(app.config.downloadRoot, jobId);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+
+    // The first page (100 keys) comes back; the continuation fails: the 50 keys of page two look "gone".
+    proxy.setRule((req) => (req.query.has('continuation-token') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
+    const cut = await trigger(app, jobId);
+    expect(cut.status).toBe('FAILED');
+    expect(cut.error).toMatch(/^listing failed/);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+    expect(existsSync(join(root, '.dss-trash'))).toBe(false);
+    expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
+  });
+});

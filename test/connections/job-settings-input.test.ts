@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
+import { http } from '../helpers/clients.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { countJobs, gql, wsClient } from '../graphql/graphql-env.js';
+
+const SECRET = 'Zq8-uNiQuE-sEcReT-vAlUe-41';
+const TOKEN = 'uNiQuE-sEsSiOn-ToKeN-77';
+const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
+
+let app: TestApp;
+const logged: string[] = [];
+beforeAll(async () => {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  app = await startTestApp({ env: { SECRETS_KEY: randomBytes(32).toString('base64'), SYNC_CONCURRENCY: '8' }, logger: createLogger('trace', stream) });
+});
+afterAll(async () => {
+  await app.stop();
+  // Every request above was logged (trace level); no secret value reached the log.
+  const text = logged.join('');
+  expect(text.length).toBeGreaterThan(0);
+  for (const secret of [SECRET, TOKEN, '419283771', '8675309123']) expect(text).not.toContain(secret);
+});
+
+const input = (connectorConfig: Record<string, unknown>) => ({
+  name: 'settings',
+  connectorType: 'S3',
+  schedule: 'hourly',
+  paused: true,
+  connectorConfig: { bucketName: 'my-bucket', ...connectorConfig },
+});
+const restBody = (config: Record<string, unknown>) => ({
+  job_name: 'settings',
+  connector_type: 'S3',
+  schedule: 'hourly',
+  paused: true,
+  connector_config: { bucket_name: 'my-bucket', ...config },
+});
+
+describe('per-job settings: bad input names the field and stores nothing', () => {
+  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, RegExp]> = [
+    ['an ftp:// endpoint', { endpoint: 'ftp://files.example.com' }, { endpoint_url: 'ftp://files.example.com' }, /endpoint \(endpoint_url\).*http/],
+    ['an endpoint with credentials in it', { endpoint: 'https://u:p@s3.example.com' }, { endpoint_url: 'https://u:p@s3.example.com' }, /endpoint/],
+    ['a region with spaces', { region: 'eu west 1' }, { region: 'eu west 1' }, /Invalid region/],
+    ['a negative maxConcurrency', { maxConcurrency: -1 }, { max_concurrency: -1 }, /maxConcurrency \(max_concurrency\)/],
+    ['a maxConcurrency over SYNC_CONCURRENCY', { maxConcurrency: 9 }, { max_concurrency: 9 }, /SYNC_CONCURRENCY \(8\)/],
+    ['a negative bandwidthLimit', { bandwidthLimit: -5 }, { bandwidth_limit: -5 }, /bandwidthLimit \(bandwidth_limit\)/],
+    ['a bandwidthLimit with an unknown unit', { bandwidthLimit: '20 furlongs' }, { bandwidth_limit: '20 furlongs' }, /bandwidthLimit/],
+    ['maxDeletePercent above 100', { maxDeletePercent: 101 }, { max_delete_percent: 101 }, /maxDeletePercent \(max_delete_percent\).*0 to 100/],
+    ['maxDeletePercent below 0', { maxDeletePercent: -0.5 }, { max_delete_percent: -0.5 }, /maxDeletePercent/],
+    ['an unclosed bracket in a pattern', { include: ['logs/[a-z'] }, { include: ['logs/[a-z'] }, /include/],
+    ['too many patterns', { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, /exclude.*at most 100/],
+  ];
+
+  it.each(cases)('%s', async (_name, graphqlConfig, restConfig, message) => {
+    const graphql = await gql(app, CREATE, { input: input(graphqlConfig) });
+    expect(graphql.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(graphql.body.errors?.[0]?.message).toMatch(message);
+    const rest = await http(app, 'POST', '/api/v1/scheduler/create_job', restBody(restConfig));
+    expect(rest.status).toBe(400);
+    expect(rest.body.message).toMatch(message);
+    expect(await countJobs(app)).toBe(0);
+  });
+
+  it('a pattern that is not a string: REST names the field; GraphQL refuses it as a [String!]', async () => {
+    const rest = await http(app, 'POST', '/api/v1/scheduler/create_job', restBody({ include: ['*.csv', 42] }));
+    expect(rest.status).toBe(400);
+    expect(rest.body.message).toMatch(/Invalid include.*glob patterns/);
+    const graphql = await gql(app, CREATE, { input: input({ include: ['*.csv', 42] }) });
+    expect(graphql.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(graphql.body.errors?.[0]?.message).toMatch(/include/);
+    expect(await countJobs(app)).toBe(0);
+  });
+
+  it('an update with a bad field changes nothing', async () => {
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, { input: input({ maxConcurrency: 2, include: ['*.csv'] }) });
+    const id = created.body.data!.createJob.job.id;
+    try {
+      const bad = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, job_name: 'renamed', connector_config: { include: ['a'], max_delete_percent: 300 } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/max_delete_percent/);
+      const after = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${id}`);
+      expect(after.body.job).toMatchObject({ job_name: 'settings', connector_config: { include: ['*.csv'], max_concurrency: 2 } });
+      const good = await http(app, 'POST', '/api/v1/scheduler/update_job', {
+        job_id: id,
+        connector_config: { include: [], exclude: ['**/*.tmp'], bandwidth_limit: '20MiB', mirror_deletes: true, max_delete_percent: 10 },
+      });
+      expect(good.status).toBe(200);
+      expect(good.body.job.connector_config).toEqual({
+        bucket_name: 'my-bucket',
+        prefix: '',
+        exclude: ['**/*.tmp'],
+        mirror_deletes: true,
+        max_delete_percent: 10,
+        max_concurrency: 2,
+        bandwidth_limit: 20 * 1024 * 1024,
+      });
+    } finally {
+      await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id });
+    }
+  });
+});
+
+describe('credentials over REST', () => {
+  it('are stored, shown only as has_credentials and the key id, replaced, and removed with aws_access_key_id: null', async () => {
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', restBody({ aws_access_key_id: 'AKIAREST0001', aws_secret_access_key: SECRET, aws_session_token: TOKEN }));
+    expect(created.status).toBe(200);
+    const id: string = created.body.job_id;
+    try {
+      const read = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${id}`);
+      expect(read.body.job.connector_config).toEqual({ bucket_name: 'my-bucket', prefix: '', has_credentials: true, aws_access_key_id: 'AKIAREST0001' });
+      const replaced = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: 'AKIAREST0002', aws_secret_access_key: 'another' } });
+      expect(replaced.body.job.connector_config).toMatchObject({ has_credentials: true, aws_access_key_id: 'AKIAREST0002' });
+      const halfBad = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: 'AKIAREST0003' } });
+      expect(halfBad.status).toBe(400);
+      expect(halfBad.body.message).toMatch(/aws_secret_access_key/);
+      const removed = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { aws_access_key_id: null } });
+      expect(removed.status).toBe(200);
+      expect(removed.body.job.connector_config).toEqual({ bucket_name: 'my-bucket', prefix: '' });
+      for (const response of [created, read, replaced, halfBad, removed]) {
+        expect(response.text).not.toContain(SECRET);
+        expect(response.text).not.toContain('another');
+      }
+    } finally {
+      await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id });
+    }
+  });
+});
+
+describe("GraphQL's own input errors never repeat a secret", () => {
+  const credentialsCases: Array<[string, Record<string, unknown>]> = [
+    ['a secretAccessKey of the wrong type', { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 419_283_771 }],
+    ['an unknown field beside the secret', { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: SECRET, sessionToken: TOKEN, region: 'x' }],
+    ['a missing accessKeyId beside the secret', { secretAccessKey: SECRET, sessionToken: TOKEN }],
+    ['a sessionToken of the wrong type', { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: SECRET, sessionToken: { value: TOKEN } }],
+    ['an accessKeyId of the wrong type', { accessKeyId: 7, secretAccessKey: SECRET, sessionToken: TOKEN }],
+  ];
+
+  it.each(credentialsCases)('%s (variables, HTTP and WebSocket)', async (_name, credentials) => {
+    const variables = { input: input({ credentials }) };
+    const response = await gql(app, CREATE, variables);
+    const text = JSON.stringify(response.body);
+    expect(response.body.errors?.length).toBeGreaterThan(0);
+    for (const secret of [SECRET, TOKEN, '419283771']) expect(text).not.toContain(secret);
+
+    const client = wsClient(app.wsUrl);
+    try {
+      const ws = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: CREATE, variables }, { next: resolve, error: resolve, complete: () => resolve(null) });
+      });
+      const wsText = JSON.stringify(ws);
+      expect(wsText).toMatch(/credentials|accessKeyId|secretAccessKey|sessionToken|region/);
+      for (const secret of [SECRET, TOKEN, '419283771']) expect(wsText).not.toContain(secret);
+    } finally {
+      await client.dispose();
+    }
+    expect(await countJobs(app)).toBe(0);
+  });
+
+  it('a secret written as a literal of the wrong type', async () => {
+    const response = await gql(
+      app,
+      `mutation { createJob(input: { name: "lit", connectorType: S3, schedule: "hourly", paused: true,
+        connectorConfig: { bucketName: "my-bucket", credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: 8675309123, sessionToken: ["${TOKEN}"] } } }) { job { id } } }`,
+    );
+    const text = JSON.stringify(response.body);
+    expect(response.body.errors?.length).toBeGreaterThan(0);
+    expect(text).not.toContain('8675309123');
+    expect(text).not.toContain(TOKEN);
+    expect(text).toMatch(/\[redacted\]/);
+  });
+});

@@ -1,0 +1,104 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** RFC 3986 encoding as SigV4 canonical query strings use it. */
+const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * An independent SigV4 check (AWS's documented algorithm) of a request without a body: `rawPath`
+ * is the path as sent (S3 signs it without a second round of escaping), `rawQuery` the query string.
+ */
+export function verifySigV4(
+  request: { method: string; rawPath: string; rawQuery?: string; headers: IncomingHttpHeaders },
+  credentials: { region: string; accessKeyId?: string; secretAccessKey: string },
+): boolean {
+  const { headers } = request;
+  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+    String(headers.authorization),
+  );
+  if (!auth || auth[3] !== credentials.region) return false;
+  const [, accessKeyId, day, , signedHeaders, signature] = auth as unknown as string[];
+  if (credentials.accessKeyId !== undefined && accessKeyId !== credentials.accessKeyId) return false;
+  const names = signedHeaders!.split(';');
+  if (!names.includes('host') || !names.includes('x-amz-date')) return false;
+  const canonicalHeaders = names.map((n) => `${n}:${String(headers[n]).trim().replace(/\s+/g, ' ')}\n`).join('');
+  const query = [...new URLSearchParams(request.rawQuery ?? '')]
+    .map(([k, v]) => [encode(k), encode(v)] as const)
+    .sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonicalRequest = [request.method, request.rawPath, query, canonicalHeaders, signedHeaders, String(headers['x-amz-content-sha256'])].join('\n');
+  const scope = `${day}/${credentials.region}/s3/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', String(headers['x-amz-date']), scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  const key = ['s3', 'aws4_request'].reduce((k, part) => hmac(k, part), hmac(hmac(`AWS4${credentials.secretAccessKey}`, day!), credentials.region));
+  return hmac(key, stringToSign).toString('hex') === signature;
+}
+
+export interface GatewayRequest {
+  method: string;
+  path: string;
+  query: string;
+  accessKeyId: string | undefined;
+  sessionToken: string | undefined;
+  verified: boolean;
+}
+
+export interface SigV4Gateway extends AsyncDisposable {
+  endpoint: string;
+  /** Every request seen, in order. */
+  requests: GatewayRequest[];
+  /** TCP connections accepted. */
+  connections: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A gateway in front of s3rver (which checks only that an access key id exists, never a
+ * signature): it knows one key pair (and session token), verifies each request's SigV4 signature
+ * with it, answers 403 SignatureDoesNotMatch when it does not verify, and forwards verified
+ * requests to the server anonymously (s3rver serves anonymous requests).
+ */
+export async function startSigV4Gateway(
+  upstream: string,
+  credentials: { region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): Promise<SigV4Gateway> {
+  const target = new URL(upstream);
+  const requests: GatewayRequest[] = [];
+  let connections = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
+    const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    const sessionToken = req.headers['x-amz-security-token'] as string | undefined;
+    const verified =
+      verifySigV4({ method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers }, credentials) &&
+      sessionToken === credentials.sessionToken;
+    requests.push({ method: req.method ?? 'GET', path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified });
+    if (!verified) {
+      req.resume();
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>signature does not verify at the gateway</Message></Error>';
+      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
+    for (const name of ['authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256']) delete headers[name];
+    const forwarded = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  server.on('connection', () => {
+    connections += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, requests, connections: () => connections, stop, [Symbol.asyncDispose]: stop };
+}
