@@ -3,6 +3,7 @@ import { InputError } from '../services/errors.js';
 import { parseJobId } from '../services/ids.js';
 import { mapRestErrorAsError } from './errors.js';
 import { queryCount } from './request.js';
+import { toWireRun } from './lifecycle-routes.js';
 import { toWireObject } from './wire.js';
 
 /** This route answered errors as `{ "error": … }` with its own messages in the old service. */
@@ -10,6 +11,7 @@ function mapObjectsError(error: unknown) {
   if (error instanceof InputError && error.field === 'job_id') {
     return { status: 400, body: { error: 'job_id must be a valid UUID string' } };
   }
+  if (error instanceof InputError && error.field === 'key_prefix') return { status: 400, body: { error: error.message } };
   if (error instanceof InputError && (error.field === 'limit' || error.field === 'offset')) {
     return { status: 400, body: { error: 'Invalid limit or offset' } };
   }
@@ -23,10 +25,24 @@ export const objectRoutes: Route[] = [
     mapError: mapObjectsError,
     async handler({ params, query, services }) {
       const jobId = parseJobId(params.job_id, 'job_id');
-      const page = await services.objects.listByOffset(jobId, queryCount(query, 'limit'), queryCount(query, 'offset'));
+      const filter = { keyPrefix: query.get('key_prefix') };
+      const page = await services.objects.listByOffset(jobId, queryCount(query, 'limit'), queryCount(query, 'offset'), filter);
       return {
         status: 200,
         body: { total_objects: page.totalCount, limit: page.limit, offset: page.offset, objects: page.nodes.map(toWireObject) },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/jobs/:job_id/runs',
+    mapError: mapObjectsError,
+    async handler({ params, query, services }) {
+      const jobId = parseJobId(params.job_id, 'job_id');
+      const page = await services.runs.listByOffset(jobId, queryCount(query, 'limit'), queryCount(query, 'offset'));
+      return {
+        status: 200,
+        body: { total_runs: page.totalCount, limit: page.limit, offset: page.offset, runs: page.nodes.map(toWireRun) },
       };
     },
   },

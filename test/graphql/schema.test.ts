@@ -17,7 +17,7 @@ const CONTRACT = /* GraphQL */ `
   type Query {
     jobs(first: Int, after: String, status: JobStatus): JobConnection!
     job(id: ID!): Job
-    objects(jobId: ID!, first: Int, after: String, status: ObjectStatus): SyncObjectConnection!
+    objects(jobId: ID!, first: Int, after: String, status: ObjectStatus, keyPrefix: String): SyncObjectConnection!
     runs(jobId: ID!, first: Int, after: String): SyncRunConnection!
   }
   type Mutation {
@@ -75,9 +75,9 @@ describe('schema', () => {
       .filter((t) => !t.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(t.name))
       .flatMap(signatures);
     expect(wanted.length).toBeGreaterThan(80);
-    // Our Job.objects also takes a status filter: compare arguments the contract names only.
+    // Our Job.objects also takes the status and keyPrefix filters: compare arguments the contract names only.
     const missing = wanted.filter((s) => !ours.has(s) && s !== 'Job.objects(after: String, first: Int): SyncObjectConnection!');
     expect(missing).toEqual([]);
-    expect(ours).toContain('Job.objects(after: String, first: Int, status: ObjectStatus): SyncObjectConnection!');
+    expect(ours).toContain('Job.objects(after: String, first: Int, keyPrefix: String, status: ObjectStatus): SyncObjectConnection!');
   });
 });
