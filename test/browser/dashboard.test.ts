@@ -149,6 +149,53 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('when the socket drops mid-run, the page reconnects and refetches: it shows the end it missed', async () => {
+    let proxy: FaultProxy | undefined;
+    await using env = await startLiveEnv({
+      s3Endpoint: async (s3) => {
+        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+        proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW : undefined));
+        return proxy.endpoint;
+      },
+    });
+    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
+    const large = seededBytes(24 * CHUNK_SIZE, 9);
+    await env.s3.putObject('drop/large.bin', large);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
+    const { page, consoleErrors } = await watchedPage(browser);
+    // Every socket goes through this route, so the test can cut them and refuse new ones for a while.
+    let refusing = false;
+    const open: Array<{ close(): Promise<void> }> = [];
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (refusing) return void ws.close({ code: 1011, reason: 'test: service unreachable' });
+      const server = ws.connectToServer();
+      open.push({ close: async () => void (await Promise.all([ws.close({ code: 1011 }), server.close()])) });
+    });
+
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    await expect.poll(async () => (await overall(page).catch(() => ({ value: 0 }))).value, { timeout: 20_000 }).toBeGreaterThan(0);
+
+    refusing = true;
+    await Promise.all(open.splice(0).map((socket) => socket.close()));
+    await page.getByText('reconnecting…').waitFor();
+    // The run ends while the page has no socket: its RUN_FINISHED event never reaches the page.
+    await expect
+      .poll(async () => (await env.app.services.runs.list(jobId, { first: 1 })).nodes[0]?.status, { timeout: 30_000 })
+      .toBe('SUCCEEDED');
+    expect(await page.locator('.run-end').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reconnecting.png'), fullPage: true });
+
+    refusing = false;
+    await page.getByText('connected').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.run-end').innerText(), { timeout: 10_000 }).toContain('Run finished: SUCCEEDED');
+    expect(await overall(page)).toEqual({ value: large.length, max: large.length });
+    // The graphql-ws close while refused is logged by Chromium as a WebSocket error; nothing else may be.
+    expect(consoleErrors.filter((text) => !text.includes('WebSocket'))).toEqual([]);
+    await page.close();
+  });
+
   it('with API_TOKEN: asks for the token, says when it is wrong, keeps the right one in sessionStorage only', async () => {
     const token = 'browser-token-0123456789';
     await using app = await startTestApp({ env: { API_TOKEN: token } });
