@@ -98,7 +98,16 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Name').inputValue()).toBe('ab');
     expect(await page.getByLabel('Bucket').inputValue()).toBe('some-bucket');
+    // Fixed name, bad schedule: the message moves to the Schedule field.
+    await page.getByLabel('Name').fill('nightly copy');
+    await page.getByLabel('Bucket').fill('some-bucket');
+    await page.getByLabel('Schedule').fill('every tuesday');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    await expect.poll(() => page.locator('#job-schedule-error').innerText().catch(() => '')).toContain('Invalid schedule, supported one:');
+    expect(await nameError.count()).toBe(0);
+    expect(await page.getByLabel('Schedule').inputValue()).toBe('every tuesday');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-form-error.png'), fullPage: true });
+    expect(await page.locator('table.jobs tbody tr').count()).toBe(1);
 
     // The job's own address survives a reload.
     await link.click();

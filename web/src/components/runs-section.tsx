@@ -92,8 +92,9 @@ function RunsChart({ runs }: { runs: RunRow[] }) {
         <line x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} class="axis" />
         {shown.map((r, i) => {
           const top = y(r.bytesDone / maxBytes);
+          const width = Math.min(slot * 0.7, 40);
           return (
-            <rect key={r.id} class={`bar bar-${r.status.toLowerCase()}`} x={PAD + slot * i + slot * 0.15} y={top} width={slot * 0.7} height={H - PAD - top}>
+            <rect key={r.id} class={`bar bar-${r.status.toLowerCase()}`} x={PAD + slot * (i + 0.5) - width / 2} y={top} width={width} height={H - PAD - top}>
               <title>
                 Run #{r.id}: {formatBytes(r.bytesDone)} in {formatDuration(durations[i] ?? 0)} ({r.status})
               </title>
