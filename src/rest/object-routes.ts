@@ -3,11 +3,10 @@ import { InputError } from '../services/errors.js';
 import { parseJobId } from '../services/ids.js';
 import { mapRestErrorAsError } from './errors.js';
 import { queryCount } from './request.js';
-import { toWireRun } from './lifecycle-routes.js';
 import { toWireObject } from './wire.js';
 
-/** This route answered errors as `{ "error": … }` with its own messages in the old service. */
-function mapObjectsError(error: unknown) {
+/** This route answered errors as `{ "error": … }` with its own messages in the old service; the runs route does the same. */
+export function mapObjectsError(error: unknown) {
   if (error instanceof InputError && error.field === 'job_id') {
     return { status: 400, body: { error: 'job_id must be a valid UUID string' } };
   }
@@ -30,19 +29,6 @@ export const objectRoutes: Route[] = [
       return {
         status: 200,
         body: { total_objects: page.totalCount, limit: page.limit, offset: page.offset, objects: page.nodes.map(toWireObject) },
-      };
-    },
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/jobs/:job_id/runs',
-    mapError: mapObjectsError,
-    async handler({ params, query, services }) {
-      const jobId = parseJobId(params.job_id, 'job_id');
-      const page = await services.runs.listByOffset(jobId, queryCount(query, 'limit'), queryCount(query, 'offset'));
-      return {
-        status: 200,
-        body: { total_runs: page.totalCount, limit: page.limit, offset: page.offset, runs: page.nodes.map(toWireRun) },
       };
     },
   },
