@@ -153,6 +153,18 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await page.setViewportSize({ width: 380, height: 800 });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job-narrow.png'), fullPage: true });
 
+    // Resume puts the paused job on its schedule (the button becomes Pause); Delete asks first.
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    expect(await page.locator('h1 .status').innerText()).toBe('scheduled');
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    expect((await env.app.services.jobs.get(jobId))?.id).toBe(jobId);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No jobs yet').waitFor();
+    expect(await env.app.services.jobs.get(jobId)).toBeNull();
+
     expect(offMachine).toEqual([]);
     expect(consoleErrors).toEqual([]);
     await page.close();
