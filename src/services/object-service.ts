@@ -1,3 +1,4 @@
+import { raw } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -9,6 +10,8 @@ import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs 
 export interface ObjectServiceDeps {
   orm: Orm;
   defaultPageSize: number;
+  /** Default: from the database platform. */
+  keyOrder?: KeyOrder;
 }
 
 export interface OffsetPage<T> {
@@ -29,24 +32,40 @@ export interface ObjectFilter {
   keyPrefix?: string | null;
 }
 
+/**
+ * How the database orders `object_key`: SQLite compares text bytewise (its BINARY collation), so
+ * "starts with" is a range the (job_id, object_key) index answers. PostgreSQL's usual collations
+ * (en_US.UTF-8…) do not order keys by code point, so there it is an exact `substr` test within the job.
+ */
+export type KeyOrder = 'bytewise' | 'collation';
+
 interface ObjectWhere {
   jobId: string;
   status?: ObjectStatus;
   key?: { $gte: string; $lt?: string };
+  [rawCondition: string]: unknown;
 }
 
-function filterWhere(jobId: string, filter: ObjectFilter, prefixField: string): ObjectWhere {
-  const where: ObjectWhere = { jobId };
-  if (filter.status) where.status = filter.status;
+/** A new condition object per query: a raw() key is consumed when a query serialises it. */
+function filterWhere(jobId: string, filter: ObjectFilter, prefixField: string, keyOrder: KeyOrder): () => ObjectWhere {
   const prefix = parseKeyPrefix(filter.keyPrefix, prefixField);
-  if (prefix !== null) {
-    const { gte, lt } = keyPrefixRange(prefix);
-    where.key = lt === null ? { $gte: gte } : { $gte: gte, $lt: lt };
-  }
-  return where;
+  return () => {
+    const where: ObjectWhere = { jobId };
+    if (filter.status) where.status = filter.status;
+    if (prefix === null) return where;
+    if (keyOrder === 'bytewise') {
+      const { gte, lt } = keyPrefixRange(prefix);
+      where.key = lt === null ? { $gte: gte } : { $gte: gte, $lt: lt };
+    } else {
+      const length = Array.from(prefix).length;
+      where[raw((alias: string) => `substr(${alias}.object_key, 1, ${length})`)] = prefix;
+    }
+    return where;
+  };
 }
 
-export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps) {
+export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectServiceDeps) {
+  const order: KeyOrder = keyOrder ?? (orm.em.getPlatform().constructor.name.includes('Sqlite') ? 'bytewise' : 'collation');
   const requireJobId = async (rawJobId: unknown, field: string) => (await requireJob(orm, rawJobId, field)).id;
 
   return {
@@ -54,12 +73,12 @@ export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps)
     async list(rawJobId: unknown, args: PageArgs & ObjectFilter = {}, field = 'jobId'): Promise<Page<SyncObject>> {
       const jobId = await requireJobId(rawJobId, field);
       const size = pageSize(args.first, defaultPageSize);
-      const where = filterWhere(jobId, args, 'keyPrefix');
+      const where = filterWhere(jobId, args, 'keyPrefix', order);
       const afterId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : 0;
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
-        em.find(SyncObject, { ...where, id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
-        em.count(SyncObject, where),
+        em.find(SyncObject, { ...where(), id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
+        em.count(SyncObject, where()),
       ]);
       return toPage(rows, size, totalCount, args.after, objectCursor);
     },
@@ -82,14 +101,14 @@ export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps)
       filter: ObjectFilter = {},
     ): Promise<OffsetPage<SyncObject>> {
       const jobId = await requireJobId(rawJobId, 'job_id');
-      const where = filterWhere(jobId, filter, 'key_prefix');
+      const where = filterWhere(jobId, filter, 'key_prefix', order);
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
       const skip = offset ?? 0;
       if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
       const em = orm.em.fork();
       const [nodes, totalCount] = await Promise.all([
-        em.find(SyncObject, where, { orderBy: { id: 'asc' }, limit: size, offset: skip }),
-        em.count(SyncObject, where),
+        em.find(SyncObject, where(), { orderBy: { id: 'asc' }, limit: size, offset: skip }),
+        em.count(SyncObject, where()),
       ]);
       return { totalCount, limit: size, offset: skip, nodes };
     },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { keyPrefixRange } from '../../src/services/key-prefix.js';
+import { createObjectService } from '../../src/services/object-service.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { gql, onlyError, validInput } from './graphql-env.js';
@@ -58,6 +59,20 @@ describe('objects(keyPrefix:)', () => {
     const { total, keys } = await keysWithPrefix(prefix);
     expect(keys).toEqual(expected);
     expect(total).toBe(expected.length);
+  });
+
+  it.each([
+    ['a%b', ['a%b/1', 'a%b/2', 'a%b']],
+    ['a_', ['a_b/3']],
+    ['é😀', ['é😀/7', 'é😀/8']],
+    ['A', ['A%b/5']],
+  ])('the exact substr test used where keys are not ordered bytewise (PostgreSQL) gives the same for %j', async (prefix, expected) => {
+    const service = createObjectService({ orm: app.orm, defaultPageSize: 100, keyOrder: 'collation' });
+    const page = await service.list(jobId, { keyPrefix: prefix });
+    expect(page.nodes.map((o) => o.key)).toEqual(expected);
+    expect(page.totalCount).toBe(expected.length);
+    const offsetPage = await service.listByOffset(jobId, 10, 0, { keyPrefix: prefix });
+    expect(offsetPage.nodes.map((o) => o.key)).toEqual(expected);
   });
 
   it('"" and null mean no filter; the prefix combines with status and pagination', async () => {
