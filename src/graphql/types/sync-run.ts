@@ -32,7 +32,7 @@ export const SyncRunType = builder.objectType(SyncRun, {
     error: t.exposeString('error', { nullable: true }),
     failures: t.field({
       type: [SyncObjectType],
-      description: `The first objects that failed in this run (each with its error); first: 0 to ${MAX_RUN_FAILURES}, default 5`,
+      description: `The first objects that failed in this run, each with its error (an object a later run touched again counts for that run); first: 0 to ${MAX_RUN_FAILURES}, default 5`,
       args: { first: t.arg.int() },
       complexity: { field: 1, multiplier: MAX_RUN_FAILURES },
       resolve: (run, args, ctx) => ctx.services.objects.runFailures(run.jobId, run.id, args.first ?? 5),
