@@ -19,6 +19,8 @@ export function JobPage({ jobId }: { jobId: string }) {
     page.reload();
     setObjectsVersion((v) => v + 1);
   }, 500);
+  // While objects finish, the runs and objects tables follow at most every 2 s.
+  const reloadSoon = useThrottled(reloadAll, 2_000);
 
   const job = page.data?.job;
   if (page.error && !page.error.unauthenticated) {
@@ -80,7 +82,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           else reloadAll();
         }}
       />
-      <LivePanel jobId={job.id} latest={runs.find((r) => r.status !== 'SKIPPED') ?? null} onRunChange={reloadAll} />
+      <LivePanel jobId={job.id} latest={runs.find((r) => r.status !== 'SKIPPED') ?? null} onRunChange={reloadAll} onObjectChange={reloadSoon} />
       <RunsSection runs={runs} total={page.data.runs.totalCount} />
       <ObjectsSection jobId={job.id} version={objectsVersion} />
     </main>

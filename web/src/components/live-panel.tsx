@@ -16,15 +16,19 @@ interface Props {
   latest: RunFieldsFragment | null;
   /** A run started or ended: the page reloads its runs and objects. */
   onRunChange(): void;
+  /** An object finished or failed (the page refreshes its tables, throttled). */
+  onObjectChange(): void;
 }
 
 /** The job's current run as it happens, from syncProgress (and the run row, re-read when events say it moved). */
-export function LivePanel({ jobId, latest, onRunChange }: Props) {
+export function LivePanel({ jobId, latest, onRunChange, onObjectChange }: Props) {
   const live = useRef<LiveRun | null>(latest ? newLiveRun(latest.id, latest) : null);
   const [, setVersion] = useState(0);
   const redraw = () => setVersion((v) => v + 1);
   const changed = useRef(onRunChange);
   changed.current = onRunChange;
+  const objectChanged = useRef(onObjectChange);
+  objectChanged.current = onObjectChange;
 
   const readRow = async () => {
     const row = (await request(DashboardLatestRunDocument, { jobId }).catch(() => null))?.runs.edges[0]?.node;
@@ -58,6 +62,7 @@ export function LivePanel({ jobId, latest, onRunChange }: Props) {
           changed.current();
           void readRow();
         } else readRowSoon();
+        if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') objectChanged.current();
         redraw();
       }),
     [jobId],

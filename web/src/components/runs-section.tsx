@@ -74,9 +74,9 @@ const W = 600;
 const H = 160;
 const PAD = 28;
 
-/** Bars: bytes done per run; dots and line: its duration. Oldest on the left. */
+/** Bars: bytes done per finished run; dots and line: its duration. Oldest on the left. */
 function RunsChart({ runs }: { runs: RunRow[] }) {
-  const shown = runs.filter((r) => r.status !== 'SKIPPED' && r.startedAt).slice(0, 30).reverse();
+  const shown = runs.filter((r) => r.finishedAt && r.startedAt && r.status !== 'SKIPPED').slice(0, 30).reverse();
   if (shown.length === 0) return null;
   const maxBytes = Math.max(1, ...shown.map((r) => r.bytesDone));
   const durations = shown.map((r) => runDuration(r.startedAt, r.finishedAt) ?? 0);
