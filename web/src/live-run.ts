@@ -15,14 +15,18 @@ export interface Failure {
 }
 
 /**
- * What the live panel shows for one run: the run row as last read (`base`), plus what the events
- * told since. Events carry each object's absolute committed bytes, so coalesced CHUNK events (the
- * service drops intermediate ones for a slow subscriber) lose nothing: only the newest value counts.
+ * What the live panel shows for one run. Events drive the figures (`anchor` + what they reported
+ * since), so the bar moves with each checkpoint; the run row (`base`, re-read now and then) gives
+ * the totals and is a floor: work the events do not tell (unchanged objects skipped at listing)
+ * raises the anchor. Events carry each object's absolute committed bytes, so coalesced CHUNK events
+ * (the service drops intermediate ones for a slow subscriber) lose nothing.
  */
 export interface LiveRun {
   runId: string;
   base: RunFieldsFragment | null;
-  /** Bytes the events reported since `base` was read. */
+  anchorBytes: number;
+  anchorObjects: number;
+  /** Bytes / objects the events reported since the anchor was set. */
   sinceBase: number;
   objectsSinceBase: number;
   /** Last committed bytes seen per object. */
@@ -40,6 +44,8 @@ export interface LiveRun {
 export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null): LiveRun => ({
   runId,
   base,
+  anchorBytes: base?.bytesDone ?? 0,
+  anchorObjects: base?.objectsDone ?? 0,
   sinceBase: 0,
   objectsSinceBase: 0,
   seen: new Map(),
@@ -94,11 +100,17 @@ export function applyEvent(run: LiveRun, event: ProgressEvent, now = Date.now())
   return run;
 }
 
-/** A fresh read of the run row: it includes everything committed so far. */
+/** A fresh read of the run row: new totals, and a floor for what is done. */
 export function rebase(run: LiveRun, base: RunFieldsFragment): LiveRun {
   run.base = base;
-  run.sinceBase = 0;
-  run.objectsSinceBase = 0;
+  if (base.bytesDone > run.anchorBytes + run.sinceBase) {
+    run.anchorBytes = base.bytesDone;
+    run.sinceBase = 0;
+  }
+  if (base.objectsDone > run.anchorObjects + run.objectsSinceBase) {
+    run.anchorObjects = base.objectsDone;
+    run.objectsSinceBase = 0;
+  }
   if (base.status !== 'RUNNING') {
     run.finished ??= { status: base.status, error: base.error ?? null };
     run.inFlight.clear();
@@ -108,9 +120,8 @@ export function rebase(run: LiveRun, base: RunFieldsFragment): LiveRun {
 }
 
 function overallBytes(run: LiveRun): number {
-  const base = run.base?.bytesDone ?? 0;
   const total = run.base?.bytesTotal ?? Number.POSITIVE_INFINITY;
-  return Math.max(0, Math.min(total, base + run.sinceBase));
+  return Math.max(0, Math.min(total, run.anchorBytes + run.sinceBase));
 }
 
 export interface Overview {
@@ -127,7 +138,8 @@ export interface Overview {
 export function overview(run: LiveRun, now = Date.now()): Overview {
   const bytesTotal = Math.max(run.base?.bytesTotal ?? 0, run.shownBytes);
   const objectsTotal = run.base?.objectsTotal ?? 0;
-  const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, (run.base?.objectsDone ?? 0) + run.objectsSinceBase);
+  const counted = run.finished && run.base ? run.base.objectsDone : run.anchorObjects + run.objectsSinceBase;
+  const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, counted);
   const first = run.samples[0];
   const last = run.samples.at(-1);
   const span = first && last ? Math.max(last.t, now) - first.t : 0;
