@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the service with a local S3-compatible server (s3rver) on loopback, seeded with
- * sample data, one job syncing it, and GraphiQL ready to watch the progress. No AWS account, no
+ * sample data, one job syncing it, and the dashboard (and GraphiQL) ready to watch the progress. No AWS account, no
  * network. State lives in ./.demo/ (gitignored), wiped at each start. Ctrl-C stops everything.
  *
  * Optional environment: PORT (5000), DEMO_DIR (.demo), DEMO_BANDWIDTH (download speed from the local S3 per second,
@@ -14,6 +14,7 @@ import type { SyncProgressEvent } from '../src/events/progress-event.js';
 import { buildApp, type App } from '../src/server.js';
 import { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION, SAMPLES, startLocalS3 } from './demo/local-s3.js';
 import { startThrottleProxy } from './demo/throttle-proxy.js';
+import { buildDashboard } from './build-dashboard.js';
 
 const DIR = resolve(process.env.DEMO_DIR ?? '.demo');
 const BUCKET = 'demo-bucket';
@@ -36,6 +37,7 @@ async function main() {
   const bytesPerSecond = bandwidth();
   await clearDemoDir();
 
+  await buildDashboard();
   say('Starting a local S3 server (s3rver) on 127.0.0.1 and generating sample data…');
   const s3 = await startLocalS3(join(DIR, 's3'), BUCKET);
   stops.unshift(s3.stop);
@@ -91,7 +93,10 @@ async function main() {
   say(`The service is up on ${base} (data, database and downloads in ${DIR}).`);
   say(`Job ${jobId} syncs s3://${BUCKET}/samples/ every 5 minutes (quinqueminutely); its first run has started${bytesPerSecond > 0 ? `, throttled to ${mib(bytesPerSecond)}/s` : ''}.`);
   say();
-  say('Watch it live: open this link and press ▶ (GraphiQL, served by the service; the subscription runs over WebSocket):');
+  say('Watch it live in the dashboard (progress, throughput, ETA, runs and objects):');
+  say(`  ${base}/  (this job: ${base}/#/jobs/${jobId})`);
+  say();
+  say('Or open this link and press ▶ (GraphiQL, served by the service; the subscription runs over WebSocket):');
   say(`  ${link(subscription)}`);
   say();
   say('Or paste into GraphiQL at ' + `${base}/graphql:`);

@@ -6,6 +6,7 @@ import { initOrm, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { healthRoutes } from './http/health.js';
 import { createJobMetrics } from './http/job-metrics.js';
 import { createMetrics } from './http/metrics.js';
@@ -133,7 +134,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const yoga = buildYoga(graphqlDeps);
   const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
   const router = createRouter({
-    routes: [...healthRoutes(orm), metrics.route, ...restRoutes],
+    routes: [...healthRoutes(orm), metrics.route, ...restRoutes, ...dashboardRoutes()],
     mounts,
     services,
     apiToken: config.apiToken,

@@ -1,14 +1,17 @@
-import type { FilterQuery } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import type { Orm } from '../db/orm.js';
 import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
+import { keyPrefixRange, parseKeyPrefix } from './key-prefix.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface ObjectServiceDeps {
   orm: Orm;
   defaultPageSize: number;
+  /** Default: from the database platform. */
+  keyOrder?: KeyOrder;
 }
 
 export interface OffsetPage<T> {
@@ -18,36 +21,94 @@ export interface OffsetPage<T> {
   nodes: T[];
 }
 
+/** Failed objects a run lists at most (its "first errors"). */
+export const MAX_RUN_FAILURES = 20;
+
 const objectCursor = (object: SyncObject) => encodeCursor([object.id]);
 
-export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps) {
+export interface ObjectFilter {
+  status?: ObjectStatus | null;
+  /** Only keys starting with this (validated by `parseKeyPrefix`). */
+  keyPrefix?: string | null;
+}
+
+/**
+ * How the database orders `object_key`: SQLite compares text bytewise (its BINARY collation), so
+ * "starts with" is a range the (job_id, object_key) index answers. PostgreSQL's usual collations
+ * (en_US.UTF-8…) do not order keys by code point, so there it is an exact `substr` test within the job.
+ */
+export type KeyOrder = 'bytewise' | 'collation';
+
+interface ObjectWhere {
+  jobId: string;
+  status?: ObjectStatus;
+  key?: { $gte: string; $lt?: string };
+  [rawCondition: string]: unknown;
+}
+
+/** A new condition object per query: a raw() key is consumed when a query serialises it. */
+function filterWhere(jobId: string, filter: ObjectFilter, prefixField: string, keyOrder: KeyOrder): () => ObjectWhere {
+  const prefix = parseKeyPrefix(filter.keyPrefix, prefixField);
+  return () => {
+    const where: ObjectWhere = { jobId };
+    if (filter.status) where.status = filter.status;
+    if (prefix === null) return where;
+    if (keyOrder === 'bytewise') {
+      const { gte, lt } = keyPrefixRange(prefix);
+      where.key = lt === null ? { $gte: gte } : { $gte: gte, $lt: lt };
+    } else {
+      const length = Array.from(prefix).length;
+      where[raw((alias: string) => `substr(${alias}.object_key, 1, ${length})`)] = prefix;
+    }
+    return where;
+  };
+}
+
+export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectServiceDeps) {
+  const order: KeyOrder = keyOrder ?? (orm.em.getPlatform().constructor.name.includes('Sqlite') ? 'bytewise' : 'collation');
   const requireJobId = async (rawJobId: unknown, field: string) => (await requireJob(orm, rawJobId, field)).id;
 
   return {
-    /** Keyset page of a job's objects in id order, optionally filtered by status. */
-    async list(rawJobId: unknown, args: PageArgs & { status?: ObjectStatus | null } = {}, field = 'jobId'): Promise<Page<SyncObject>> {
+    /** Keyset page of a job's objects in id order, optionally filtered by status and key prefix. */
+    async list(rawJobId: unknown, args: PageArgs & ObjectFilter = {}, field = 'jobId'): Promise<Page<SyncObject>> {
       const jobId = await requireJobId(rawJobId, field);
       const size = pageSize(args.first, defaultPageSize);
-      const where: FilterQuery<SyncObject> = args.status ? { jobId, status: args.status } : { jobId };
+      const where = filterWhere(jobId, args, 'keyPrefix', order);
       const afterId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : 0;
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
-        em.find(SyncObject, { ...where, id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
-        em.count(SyncObject, where),
+        em.find(SyncObject, { ...where(), id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
+        em.count(SyncObject, where()),
       ]);
       return toPage(rows, size, totalCount, args.after, objectCursor);
     },
 
+    /** The first objects that failed in a run (its first errors), in the order they were listed. */
+    async runFailures(jobId: string, runId: number, first: number): Promise<SyncObject[]> {
+      if (!Number.isInteger(first) || first < 0 || first > MAX_RUN_FAILURES) {
+        throw new InputError('first', `first must be an integer between 0 and ${MAX_RUN_FAILURES}`);
+      }
+      const limit = first;
+      if (limit === 0) return [];
+      return orm.em.fork().find(SyncObject, { jobId, runId, status: 'FAILED' }, { orderBy: { id: 'asc' }, limit });
+    },
+
     /** Offset page for the REST route that the old service's clients use. */
-    async listByOffset(rawJobId: unknown, limit: number | undefined, offset: number | undefined): Promise<OffsetPage<SyncObject>> {
+    async listByOffset(
+      rawJobId: unknown,
+      limit: number | undefined,
+      offset: number | undefined,
+      filter: ObjectFilter = {},
+    ): Promise<OffsetPage<SyncObject>> {
       const jobId = await requireJobId(rawJobId, 'job_id');
+      const where = filterWhere(jobId, filter, 'key_prefix', order);
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
       const skip = offset ?? 0;
       if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
       const em = orm.em.fork();
       const [nodes, totalCount] = await Promise.all([
-        em.find(SyncObject, { jobId }, { orderBy: { id: 'asc' }, limit: size, offset: skip }),
-        em.count(SyncObject, { jobId }),
+        em.find(SyncObject, where(), { orderBy: { id: 'asc' }, limit: size, offset: skip }),
+        em.count(SyncObject, where()),
       ]);
       return { totalCount, limit: size, offset: skip, nodes };
     },

@@ -1,6 +1,8 @@
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { requireJob } from './job-lookup.js';
+import { InputError } from './errors.js';
+import type { OffsetPage } from './object-service.js';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface RunServiceDeps {
@@ -23,6 +25,20 @@ export function createRunService({ orm, defaultPageSize }: RunServiceDeps) {
         em.count(SyncRun, { jobId }),
       ]);
       return toPage(rows, size, totalCount, args.after, runCursor);
+    },
+
+    /** Offset page of a job's runs, newest first, for the REST route. */
+    async listByOffset(rawJobId: unknown, limit: number | undefined, offset: number | undefined): Promise<OffsetPage<SyncRun>> {
+      const { id: jobId } = await requireJob(orm, rawJobId, 'job_id');
+      const size = pageSize(limit ?? null, defaultPageSize, 'limit');
+      const skip = offset ?? 0;
+      if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
+      const em = orm.em.fork();
+      const [nodes, totalCount] = await Promise.all([
+        em.find(SyncRun, { jobId }, { orderBy: { id: 'desc' }, limit: size, offset: skip }),
+        em.count(SyncRun, { jobId }),
+      ]);
+      return { totalCount, limit: size, offset: skip, nodes };
     },
   };
 }

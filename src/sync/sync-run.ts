@@ -16,6 +16,7 @@ import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
 import { retryCause, type RetryCause } from './retry.js';
 import { createRunEvents } from './run-events.js';
+import { createRunProgress } from './run-progress.js';
 import { createRowBatcher } from './row-batcher.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
@@ -129,8 +130,11 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   let internalError: string | null = null;
   const store = createCheckpointStore(orm, job.id, runId);
   const events = createRunEvents(deps.bus, job.id, runId);
+  const progress = createRunProgress(store, counters, {
+    onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
+  });
   const batcher = createRowBatcher(store, {
-    counters: () => ({ ...counters }),
+    counters: progress.snapshot,
     stats,
     onError: (error) => {
       if (error instanceof JobGoneError) return jobGone();
@@ -158,13 +162,17 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     stats,
     createdDirs: new Set(),
     openPartial: deps.openPartial ?? openPartial,
-    publish: events.object,
+    publish: (kind, object, bytes, status, error) => {
+      if (kind === 'CHUNK') progress.chunk(object.key, bytes);
+      events.object(kind, object, bytes, status, error);
+    },
     jobGone,
     onRetry,
   };
 
   const failed = (remote: RemoteObject, error: string, keepCheckpoint: boolean) => {
     counters.objectsFailed += 1;
+    progress.settle(remote.key);
     firstFailure ??= `${remote.key}: ${error}`;
     batcher.add(remote.key, keepCheckpoint ? { status: 'FAILED', error } : { status: 'FAILED', error, lastPosition: 0 }, () =>
       events.object('OBJECT_FAILED', remote, 0, 'FAILED', error),
@@ -173,6 +181,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const done = (remote: RemoteObject, status: 'PROCESSED' | 'SKIPPED', localPath: string) => {
     counters.objectsDone += 1;
     counters.bytesDone += remote.size;
+    progress.settle(remote.key);
     if (status === 'SKIPPED') counters.objectsSkipped += 1;
     batcher.add(remote.key, { status, lastPosition: remote.size, localPath, error: null }, () => {
       if (status === 'SKIPPED') return events.object('OBJECT_SKIPPED', remote, 0, 'SKIPPED');
@@ -258,6 +267,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
       else await limiter.run(() => fetchObject({ ...decision }));
     }
+    progress.changed();
   };
 
   /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
@@ -320,6 +330,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   await limiter.drain();
   await writer.drain();
   await batcher.flush();
+  await progress.stop();
   let deletes: MirrorDeleteOutcome | undefined;
   if (mirrorDeletes && !gone && !listingError && !internalError && !controller.signal.aborted) {
     deletes = await applyMirrorDeletes({

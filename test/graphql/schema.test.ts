@@ -17,7 +17,7 @@ const CONTRACT = /* GraphQL */ `
   type Query {
     jobs(first: Int, after: String, status: JobStatus): JobConnection!
     job(id: ID!): Job
-    objects(jobId: ID!, first: Int, after: String, status: ObjectStatus): SyncObjectConnection!
+    objects(jobId: ID!, first: Int, after: String, status: ObjectStatus, keyPrefix: String): SyncObjectConnection!
     runs(jobId: ID!, first: Int, after: String): SyncRunConnection!
   }
   type Mutation {
@@ -75,9 +75,9 @@ describe('schema', () => {
       .filter((t) => !t.name.startsWith('__') && !['String', 'Int', 'Float', 'Boolean', 'ID'].includes(t.name))
       .flatMap(signatures);
     expect(wanted.length).toBeGreaterThan(80);
-    // Our Job.objects also takes a status filter, and deleteJob an optional purgeFiles: compare arguments the contract names only.
+    // Our Job.objects also takes the status and keyPrefix filters, and deleteJob an optional purgeFiles: compare arguments the contract names only.
     const extended = new Map([
-      ['Job.objects(after: String, first: Int): SyncObjectConnection!', 'Job.objects(after: String, first: Int, status: ObjectStatus): SyncObjectConnection!'],
+      ['Job.objects(after: String, first: Int): SyncObjectConnection!', 'Job.objects(after: String, first: Int, keyPrefix: String, status: ObjectStatus): SyncObjectConnection!'],
       ['Mutation.deleteJob(id: ID!): DeleteJobPayload!', 'Mutation.deleteJob(id: ID!, purgeFiles: Boolean): DeleteJobPayload!'],
     ]);
     const missing = wanted.filter((s) => !ours.has(s) && !extended.has(s));

@@ -36,7 +36,7 @@ export const JobType = builder.objectType(Job, {
     }),
     objects: t.field({
       type: SyncObjectConnection,
-      args: { first: t.arg.int(), after: t.arg.string(), status: t.arg({ type: ObjectStatus }) },
+      args: { first: t.arg.int(), after: t.arg.string(), status: t.arg({ type: ObjectStatus }), keyPrefix: t.arg.string() },
       complexity: connectionComplexity,
       resolve: async (job, page, ctx) => toConnection(await ctx.services.objects.list(job.id, page)),
     }),

@@ -39,6 +39,7 @@ builder.queryField('objects', (t) =>
       first: t.arg.int(),
       after: t.arg.string(),
       status: t.arg({ type: ObjectStatus }),
+      keyPrefix: t.arg.string({ description: 'Only keys starting with this ("" or null: all); % and _ are plain characters' }),
     },
     complexity: connectionComplexity,
     resolve: async (_root, { jobId, ...page }, ctx) => toConnection(await ctx.services.objects.list(jobId, page)),

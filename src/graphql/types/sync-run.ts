@@ -3,6 +3,8 @@ import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { builder } from '../builder.js';
 import { connectionComplexity, toConnection } from './connection.js';
 import { DateTime } from './scalars.js';
+import { MAX_RUN_FAILURES } from '../../services/object-service.js';
+import { SyncObjectType } from './sync-object.js';
 
 export const RunStatus = builder.enumType('RunStatus', {
   values: RUN_STATUSES,
@@ -31,6 +33,13 @@ export const SyncRunType = builder.objectType(SyncRun, {
     skippedCount: t.exposeInt('skippedCount', {
       description:
         'SKIPPED runs: how many consecutive skipped ticks this row stands for (startedAt: the first, finishedAt: the last); 0 for runs that ran',
+    }),
+    failures: t.field({
+      type: [SyncObjectType],
+      description: `The first objects that failed in this run, each with its error (an object a later run touched again counts for that run); first: 0 to ${MAX_RUN_FAILURES}, default 5`,
+      args: { first: t.arg.int() },
+      complexity: { field: 1, multiplier: MAX_RUN_FAILURES },
+      resolve: (run, args, ctx) => ctx.services.objects.runFailures(run.jobId, run.id, args.first ?? 5),
     }),
   }),
 });

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { DashboardProgressSubscription, RunFieldsFragment } from '../../web/generated/graphql.js';
+import { applyEvent, newLiveRun, overview, rebase } from '../../web/src/live-run.js';
+
+type Event = DashboardProgressSubscription['syncProgress'];
+const event = (kind: Event['kind'], objectKey: string | null, bytes: number, objectSize: number | null = null, extra: Partial<Event> = {}): Event => ({
+  kind,
+  jobId: 'j',
+  runId: '1',
+  objectKey,
+  bytesTransferred: bytes,
+  objectSize,
+  status: null,
+  runStatus: null,
+  error: null,
+  at: '2026-11-29T00:00:00.000Z',
+  ...extra,
+});
+const row = (fields: Partial<RunFieldsFragment>): RunFieldsFragment => ({
+  id: '1',
+  status: 'RUNNING',
+  trigger: 'MANUAL',
+  startedAt: '2026-11-29T00:00:00.000Z',
+  finishedAt: null,
+  objectsTotal: 0,
+  objectsDone: 0,
+  objectsFailed: 0,
+  objectsSkipped: 0,
+  bytesTotal: 0,
+  bytesDone: 0,
+  error: null,
+  ...fields,
+});
+
+describe("the dashboard's live run", () => {
+  it('coalesced CHUNK events (some dropped) give the same bytes as all of them: each carries the absolute count', () => {
+    const all = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 2 }));
+    const coalesced = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 2 }));
+    for (const bytes of [100, 200, 300, 400]) applyEvent(all, event('CHUNK', 'a', bytes, 800), 1000 + bytes);
+    applyEvent(coalesced, event('CHUNK', 'a', 400, 800), 1400);
+    expect(overview(all, 1400).bytesDone).toBe(400);
+    expect(overview(coalesced, 1400).bytesDone).toBe(400);
+    // A late, smaller count (out of order) never moves the bar back.
+    applyEvent(coalesced, event('CHUNK', 'a', 300, 800), 1500);
+    expect(overview(coalesced, 1500).bytesDone).toBe(400);
+    expect(coalesced.inFlight.get('a')).toMatchObject({ size: 800 });
+  });
+
+  it('counts finished objects, lists failures, ends on RUN_FINISHED; throughput and ETA come from the event times', () => {
+    const run = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 3 }));
+    applyEvent(run, event('CHUNK', 'a', 200, 800), 0);
+    applyEvent(run, event('CHUNK', 'a', 600, 800), 1000);
+    const mid = overview(run, 1000);
+    expect(mid.rate).toBe(400);
+    expect(mid.etaMs).toBe(1000);
+    applyEvent(run, event('OBJECT_DONE', 'a', 800, 800), 1100);
+    applyEvent(run, event('OBJECT_FAILED', 'b', 0, 200, { error: 'AccessDenied' }), 1200);
+    expect(run.inFlight.size).toBe(0);
+    expect(run.failures).toEqual([{ key: 'b', error: 'AccessDenied', at: expect.any(String) }]);
+    expect(overview(run, 1200)).toMatchObject({ bytesDone: 800, objectsDone: 1 });
+    applyEvent(run, event('RUN_FINISHED', null, 800, null, { runStatus: 'FAILED', error: '1 object(s) failed' }), 1300);
+    expect(run.finished).toEqual({ status: 'FAILED', error: '1 object(s) failed' });
+    expect(overview(run, 1300).etaMs).toBeNull();
+  });
+
+  it('a re-read run row (e.g. after a reconnect) takes over the totals without the bar going back', () => {
+    const run = newLiveRun('1', null);
+    applyEvent(run, event('CHUNK', 'a', 500, 5000), 0);
+    rebase(run, row({ bytesDone: 300, bytesTotal: 5000, objectsTotal: 4 }));
+    expect(overview(run, 0)).toMatchObject({ bytesDone: 500, bytesTotal: 5000, objectsTotal: 4 });
+    // A row behind the events (written up to 500 ms ago) does not hold the bar back: the next checkpoint moves it.
+    applyEvent(run, event('CHUNK', 'a', 700, 5000), 10);
+    expect(overview(run, 10).bytesDone).toBe(700);
+    // A row ahead of the events (unchanged objects counted at listing, no events) raises it.
+    rebase(run, row({ bytesDone: 2000, bytesTotal: 5000, objectsDone: 2, objectsTotal: 4 }));
+    expect(overview(run, 10)).toMatchObject({ bytesDone: 2000, objectsDone: 2 });
+    applyEvent(run, event('CHUNK', 'a', 800, 5000), 20);
+    expect(overview(run, 20).bytesDone).toBe(2100);
+    rebase(run, row({ status: 'SUCCEEDED', bytesDone: 5000, bytesTotal: 5000, objectsDone: 4, objectsTotal: 4 }));
+    expect(run.finished).toEqual({ status: 'SUCCEEDED', error: null });
+    expect(overview(run, 0)).toMatchObject({ bytesDone: 5000, objectsDone: 4 });
+  });
+});

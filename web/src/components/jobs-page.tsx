@@ -1,0 +1,112 @@
+import { useEffect, useState } from 'preact/hooks';
+import { DashboardJobsDocument, type JobFieldsFragment } from '../../generated/graphql.js';
+import { request } from '../api/client.js';
+import { subscribeProgress } from '../api/live.js';
+import { formatDateTime, formatDuration, formatRelative, runDuration } from '../format.js';
+import { useLiveState, useLoad, useThrottled } from '../hooks.js';
+import { jobHref } from '../route.js';
+import { CreateJobForm } from './create-job-form.js';
+import { JobActions } from './job-actions.js';
+import { ProgressBar } from './progress-bar.js';
+import { Status } from './status.js';
+
+const PAGE_SIZE = 20;
+
+/** Every job, a page at a time, kept current by the all-jobs syncProgress stream. */
+export function JobsPage() {
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const after = cursors.at(-1) ?? null;
+  const jobs = useLoad(() => request(DashboardJobsDocument, { first: PAGE_SIZE, after }), [after]);
+  const refresh = useThrottled(jobs.reload, 1_000);
+  useLiveState(jobs.reload);
+  useEffect(() => subscribeProgress(null, refresh), [refresh]);
+
+  const page = jobs.data?.jobs;
+  return (
+    <main>
+      <section aria-labelledby="jobs-title">
+        <h1 id="jobs-title">Jobs {page && <span class="count">({page.totalCount})</span>}</h1>
+        {jobs.error && !jobs.error.unauthenticated && (
+          <p class="error" role="alert">
+            Could not load the jobs: {jobs.error.message}
+          </p>
+        )}
+        {page && page.totalCount === 0 && <p>No jobs yet: create one below.</p>}
+        {page && page.edges.length > 0 && (
+          <div class="table-wrap">
+            <table class="jobs">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Schedule</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Last run</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.edges.map(({ node }) => (
+                  <JobRow key={node.id} job={node} onChanged={jobs.reload} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav class="pager" aria-label="Jobs pages">
+          <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous page
+          </button>
+          <span>Page {cursors.length}</span>
+          <button type="button" disabled={!page?.pageInfo.hasNextPage} onClick={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}>
+            Next page
+          </button>
+        </nav>
+      </section>
+      <CreateJobForm onCreated={jobs.reload} />
+    </main>
+  );
+}
+
+function JobRow({ job, onChanged }: { job: JobFieldsFragment; onChanged(): void }) {
+  const run = job.lastRun;
+  const source = `s3://${job.connectorConfig.bucketName}/${job.connectorConfig.prefix}`;
+  return (
+    <tr>
+      <td data-label="Name">
+        <a href={jobHref(job.id)}>{job.name}</a>
+      </td>
+      <td data-label="Source" class="mono">
+        {source}
+      </td>
+      <td data-label="Schedule">
+        {job.schedule}
+        {job.timezone ? ` (${job.timezone})` : ''}
+        <div class="sub" title={formatDateTime(job.nextRunAt)}>
+          next: {job.nextRunAt ? formatRelative(job.nextRunAt) : '–'}
+        </div>
+      </td>
+      <td data-label="Status">
+        <Status value={job.status} />
+      </td>
+      <td data-label="Last run">
+        {run ? (
+          <>
+            <Status value={run.status} />{' '}
+            <span class="sub" title={formatDateTime(run.startedAt)}>
+              {formatRelative(run.startedAt)}
+              {run.status !== 'RUNNING' && run.startedAt ? `, took ${formatDuration(runDuration(run.startedAt, run.finishedAt) ?? 0)}` : ''}
+            </span>
+            {run.status === 'RUNNING' && <ProgressBar done={run.bytesDone} total={run.bytesTotal} label={`${job.name}: bytes done`} />}
+            {run.error && <div class="sub error-text">{run.error}</div>}
+          </>
+        ) : (
+          'never'
+        )}
+      </td>
+      <td data-label="Actions">
+        <JobActions job={job} onChanged={onChanged} />
+      </td>
+    </tr>
+  );
+}

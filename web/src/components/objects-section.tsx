@@ -1,0 +1,113 @@
+import { useState } from 'preact/hooks';
+import { DashboardObjectsDocument, type ObjectStatus } from '../../generated/graphql.js';
+import { request } from '../api/client.js';
+import { formatBytes, formatDateTime, percent } from '../format.js';
+import { useLoad } from '../hooks.js';
+import { Status } from './status.js';
+
+const PAGE_SIZE = 50;
+const STATUSES: ObjectStatus[] = ['PENDING', 'PROCESSING', 'PROCESSED', 'SKIPPED', 'FAILED', 'EXCLUDED', 'DELETED'];
+
+/** A job's objects, a page at a time, filtered by status and key prefix. `version` changes → reload. */
+export function ObjectsSection({ jobId, version }: { jobId: string; version: number }) {
+  const [status, setStatus] = useState<ObjectStatus | ''>('');
+  const [prefixInput, setPrefixInput] = useState('');
+  const [keyPrefix, setKeyPrefix] = useState('');
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const after = cursors.at(-1) ?? null;
+  const objects = useLoad(
+    () => request(DashboardObjectsDocument, { jobId, first: PAGE_SIZE, after, status: status || null, keyPrefix: keyPrefix || null }),
+    [jobId, after, status, keyPrefix, version],
+  );
+  const page = objects.data?.objects;
+
+  const applyFilter = (event: Event) => {
+    event.preventDefault();
+    setKeyPrefix(prefixInput);
+    setCursors([null]);
+  };
+
+  return (
+    <section aria-labelledby="objects-title">
+      <h2 id="objects-title">
+        Objects {page && <span class="count">({page.totalCount})</span>}
+      </h2>
+      <form class="filters" onSubmit={applyFilter} role="search" aria-label="Filter objects">
+        <div class="field">
+          <label for="objects-status">Status</label>
+          <select
+            id="objects-status"
+            value={status}
+            onChange={(e) => {
+              setStatus((e.currentTarget as HTMLSelectElement).value as ObjectStatus | '');
+              setCursors([null]);
+            }}
+          >
+            <option value="">All</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="objects-prefix">Key prefix</label>
+          <input id="objects-prefix" value={prefixInput} onInput={(e) => setPrefixInput((e.currentTarget as HTMLInputElement).value)} />
+        </div>
+        <button type="submit">Filter</button>
+      </form>
+      {objects.error && (
+        <p class="error" role="alert">
+          {objects.error.message}
+        </p>
+      )}
+      {page && page.edges.length === 0 && <p>No objects{keyPrefix || status ? ' match this filter' : ' yet'}.</p>}
+      {page && page.edges.length > 0 && (
+        <div class="table-wrap">
+          <table class="objects">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Status</th>
+                <th scope="col">Size</th>
+                <th scope="col">Local path</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.edges.map(({ node }) => (
+                <tr key={node.id}>
+                  <td data-label="Key" class="mono">
+                    {node.key}
+                    {node.error && <div class="error-text">{node.error}</div>}
+                  </td>
+                  <td data-label="Status">
+                    <Status value={node.status} />
+                    {node.status === 'PROCESSING' && <div class="sub">{percent(node.lastPosition, node.size).toFixed(0)}% committed</div>}
+                  </td>
+                  <td data-label="Size" title={`${node.size} bytes`}>
+                    {formatBytes(node.size)}
+                  </td>
+                  <td data-label="Local path" class="mono">
+                    {node.localPath ?? '–'}
+                  </td>
+                  <td data-label="Updated">{formatDateTime(node.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Objects pages">
+        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Previous page
+        </button>
+        <span>Page {cursors.length}</span>
+        <button type="button" disabled={!page?.pageInfo.hasNextPage} onClick={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}>
+          Next page
+        </button>
+      </nav>
+    </section>
+  );
+}

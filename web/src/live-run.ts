@@ -1,0 +1,150 @@
+import type { DashboardProgressSubscription, RunFieldsFragment } from '../generated/graphql.js';
+
+type ProgressEvent = DashboardProgressSubscription['syncProgress'];
+
+export interface InFlight {
+  key: string;
+  bytes: number;
+  size: number;
+}
+
+export interface Failure {
+  key: string;
+  error: string;
+  at: string;
+}
+
+/**
+ * What the live panel shows for one run. Events drive the figures (`anchor` + what they reported
+ * since), so the bar moves with each checkpoint; the run row (`base`, re-read now and then) gives
+ * the totals and is a floor: work the events do not tell (unchanged objects skipped at listing)
+ * raises the anchor. Events carry each object's absolute committed bytes, so coalesced CHUNK events
+ * (the service drops intermediate ones for a slow subscriber) lose nothing.
+ */
+export interface LiveRun {
+  runId: string;
+  base: RunFieldsFragment | null;
+  anchorBytes: number;
+  anchorObjects: number;
+  /** Bytes / objects the events reported since the anchor was set. */
+  sinceBase: number;
+  objectsSinceBase: number;
+  /** Last committed bytes seen per object. */
+  seen: Map<string, number>;
+  inFlight: Map<string, InFlight>;
+  failures: Failure[];
+  /** (time, cumulative bytes from events) for the throughput over the last seconds. */
+  samples: Array<{ t: number; bytes: number }>;
+  transferred: number;
+  finished: { status: string; error: string | null } | null;
+  /** Never shown going backwards. */
+  shownBytes: number;
+}
+
+export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null): LiveRun => ({
+  runId,
+  base,
+  anchorBytes: base?.bytesDone ?? 0,
+  anchorObjects: base?.objectsDone ?? 0,
+  sinceBase: 0,
+  objectsSinceBase: 0,
+  seen: new Map(),
+  inFlight: new Map(),
+  failures: [],
+  samples: [],
+  transferred: 0,
+  finished: base && base.status !== 'RUNNING' ? { status: base.status, error: base.error ?? null } : null,
+  shownBytes: base?.bytesDone ?? 0,
+});
+
+const WINDOW_MS = 5_000;
+
+/** Applies one event of this run (mutates and returns `run`; callers re-render with a copy). */
+export function applyEvent(run: LiveRun, event: ProgressEvent, now = Date.now()): LiveRun {
+  const key = event.objectKey ?? '';
+  const advance = (bytes: number) => {
+    const delta = bytes - (run.seen.get(key) ?? 0);
+    if (delta <= 0) return;
+    run.seen.set(key, bytes);
+    run.sinceBase += delta;
+    run.transferred += delta;
+  };
+  switch (event.kind) {
+    case 'CHUNK':
+      advance(event.bytesTransferred);
+      run.inFlight.set(key, { key, bytes: event.bytesTransferred, size: event.objectSize ?? 0 });
+      break;
+    case 'OBJECT_DONE':
+    case 'OBJECT_SKIPPED':
+      advance(event.objectSize ?? event.bytesTransferred);
+      run.inFlight.delete(key);
+      run.seen.delete(key);
+      run.objectsSinceBase += 1;
+      break;
+    case 'OBJECT_FAILED':
+      run.sinceBase -= run.seen.get(key) ?? 0;
+      run.inFlight.delete(key);
+      run.seen.delete(key);
+      run.failures.push({ key, error: event.error ?? 'failed', at: event.at });
+      break;
+    case 'RUN_FINISHED':
+      run.finished = { status: event.runStatus ?? 'FINISHED', error: event.error ?? null };
+      run.inFlight.clear();
+      break;
+    default:
+      break;
+  }
+  run.samples.push({ t: now, bytes: run.transferred });
+  while (run.samples.length > 2 && run.samples[0]!.t < now - WINDOW_MS) run.samples.shift();
+  run.shownBytes = Math.max(run.shownBytes, overallBytes(run));
+  return run;
+}
+
+/** A fresh read of the run row: new totals, and a floor for what is done. */
+export function rebase(run: LiveRun, base: RunFieldsFragment): LiveRun {
+  run.base = base;
+  if (base.bytesDone > run.anchorBytes + run.sinceBase) {
+    run.anchorBytes = base.bytesDone;
+    run.sinceBase = 0;
+  }
+  if (base.objectsDone > run.anchorObjects + run.objectsSinceBase) {
+    run.anchorObjects = base.objectsDone;
+    run.objectsSinceBase = 0;
+  }
+  if (base.status !== 'RUNNING') {
+    run.finished ??= { status: base.status, error: base.error ?? null };
+    run.inFlight.clear();
+  }
+  run.shownBytes = run.finished ? base.bytesDone : Math.max(run.shownBytes, overallBytes(run));
+  return run;
+}
+
+function overallBytes(run: LiveRun): number {
+  const total = run.base?.bytesTotal ?? Number.POSITIVE_INFINITY;
+  return Math.max(0, Math.min(total, run.anchorBytes + run.sinceBase));
+}
+
+export interface Overview {
+  bytesDone: number;
+  bytesTotal: number;
+  objectsDone: number;
+  objectsTotal: number;
+  /** Bytes per second over the last seconds; null before two samples. */
+  rate: number | null;
+  /** Milliseconds left at that rate; null when unknown. */
+  etaMs: number | null;
+}
+
+export function overview(run: LiveRun, now = Date.now()): Overview {
+  const bytesTotal = Math.max(run.base?.bytesTotal ?? 0, run.shownBytes);
+  const objectsTotal = run.base?.objectsTotal ?? 0;
+  const counted = run.finished && run.base ? run.base.objectsDone : run.anchorObjects + run.objectsSinceBase;
+  const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, counted);
+  const first = run.samples[0];
+  const last = run.samples.at(-1);
+  const span = first && last ? Math.max(last.t, now) - first.t : 0;
+  const rate = first && last && span >= 500 && !run.finished ? (last.bytes - first.bytes) / (span / 1000) : null;
+  const left = bytesTotal - run.shownBytes;
+  const etaMs = rate && rate > 0 && !run.finished ? (1000 * left) / rate : null;
+  return { bytesDone: run.shownBytes, bytesTotal, objectsDone, objectsTotal, rate, etaMs };
+}
