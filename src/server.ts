@@ -7,7 +7,9 @@ import { createEventBus, type EventBus } from './events/event-bus.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { healthRoutes } from './http/health.js';
+import { graphqlErrorBody, GRAPHQL_MEDIA_TYPES } from './graphql/edge.js';
 import { createMetrics } from './http/metrics.js';
+import { createOriginPolicy } from './http/origin-policy.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { mapRestError } from './rest/errors.js';
@@ -58,7 +60,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
-  const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
+  const originPolicy = createOriginPolicy(config.corsOrigins ?? []);
+  const mounts: Mount[] = [
+    { path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res), mediaTypes: GRAPHQL_MEDIA_TYPES, errorBody: graphqlErrorBody },
+  ];
   const router = createRouter({
     routes: [...healthRoutes(orm), metrics.route, ...restRoutes],
     mounts,
@@ -66,6 +71,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     apiToken: config.apiToken,
     logger,
     metrics,
+    originPolicy,
     mapError: mapRestError,
   });
   const server = createServer(router.handle);
@@ -84,7 +90,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         resolve();
       });
     });
-    webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
+    webSockets = attachGraphqlWs(server, yoga, { ...graphqlDeps, originPolicy });
     const { port } = server.address() as AddressInfo;
     await runner.start();
     logger.info({ host: config.host, port }, 'listening');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
+import { parseOriginList } from './origins.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -59,6 +60,21 @@ const url = z
   .trim()
   .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
 
+const originList = z.string().transform((text, ctx) => {
+  const parsed = parseOriginList(text);
+  if (parsed.ok) return parsed.origins;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
+
+// Trimmed: clients trim the header, so a token with surrounding spaces (or only spaces) would lock
+// everyone out. Printable ASCII only: anything else cannot travel in an HTTP header.
+const apiToken = z
+  .string()
+  .trim()
+  .min(16, { error: 'must be at least 16 characters, not counting surrounding spaces, e.g. the output of `openssl rand -hex 32`', abort: true })
+  .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII (it travels in an HTTP header), e.g. the output of `openssl rand -hex 32`');
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -77,8 +93,9 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optional(url),
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
-  API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  API_TOKEN: optional(apiToken),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
+  CORS_ORIGINS: originList.default([]),
 });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -95,6 +112,8 @@ export interface Config {
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
   logLevel: ParsedEnv['LOG_LEVEL'];
+  /** Origins (besides the service's own) whose pages may call the API; empty = same-origin only. */
+  corsOrigins?: string[];
 }
 
 export class ConfigError extends Error {
@@ -130,5 +149,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

@@ -4,6 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { isAuthorized } from '../http/auth.js';
+import type { OriginPolicy } from '../http/origin-policy.js';
 import type { GraphqlDeps } from './context.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
 
@@ -22,11 +23,25 @@ function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request
  * examples/graphql-ws recipe: every operation goes through `yoga.getEnveloped`, so WebSocket
  * operations get the HTTP path's context, validation, query limits and error masking.
  *
- * Auth: with an API token configured, `connectionParams.authorization` must be `Bearer <token>`;
+ * Origin: see verifyClient. Auth: with an API token configured, `connectionParams.authorization` must be `Bearer <token>`;
  * otherwise the socket is closed with 4401 Unauthorized before any operation runs.
  */
-export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDeps): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+export function attachGraphqlWs(
+  server: http.Server,
+  yoga: Yoga,
+  deps: GraphqlDeps & { originPolicy: OriginPolicy },
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    // Browsers send Origin on every upgrade and apply no CORS to WebSockets: a page of another origin
+    // is refused here (403) unless CORS_ORIGINS lists it. Clients without Origin (Node, curl) pass.
+    verifyClient: ({ req }, done) => {
+      const verdict = deps.originPolicy.judge(req);
+      if (verdict.kind === 'refused') done(false, 403, 'Origin not allowed');
+      else done(true);
+    },
+  });
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as RootWithEnvelop).execute(args),

@@ -27,6 +27,7 @@ describe('loadConfig defaults', () => {
       s3: { region: undefined, endpoint: undefined, forcePathStyle: false },
       apiToken: undefined,
       logLevel: 'info',
+      corsOrigins: [],
     } satisfies Config);
   });
 });
@@ -63,6 +64,9 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['S3_FORCE_PATH_STYLE', '1', (c) => c.s3.forcePathStyle, true],
   ['API_TOKEN', TOKEN, (c) => c.apiToken, TOKEN],
   ['API_TOKEN', '', (c) => c.apiToken, undefined],
+  ['API_TOKEN', `  ${TOKEN}\n`, (c) => c.apiToken, TOKEN],
+  ['CORS_ORIGINS', '', (c) => c.corsOrigins, []],
+  ['CORS_ORIGINS', 'https://Dash.Example.com:443/, http://localhost:3000,,', (c) => c.corsOrigins, ['https://dash.example.com', 'http://localhost:3000']],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
 ];
@@ -115,6 +119,15 @@ const BAD: Array<[string, string]> = [
   ['AWS_ENDPOINT_URL_S3', 'ftp://files.example.com'],
   ['S3_FORCE_PATH_STYLE', 'maybe'],
   ['API_TOKEN', 'short'],
+  ['API_TOKEN', ' '.repeat(24)],
+  ['API_TOKEN', 'x\u0000-secret-0123456789abcdef'],
+  ['API_TOKEN', 'seçret-0123456789abcdef'],
+  ['CORS_ORIGINS', '*'],
+  ['CORS_ORIGINS', 'dash.example.com'],
+  ['CORS_ORIGINS', 'http://ok.example, ftp://files.example'],
+  ['CORS_ORIGINS', 'https://dash.example.com/app'],
+  ['CORS_ORIGINS', 'https://dash.example.com?x=1'],
+  ['CORS_ORIGINS', 'https://user:pw@dash.example.com'],
   ['LOG_LEVEL', 'verbose'],
 ];
 
