@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
+import { ensureWritableFolder } from './config/writable-folder.js';
 import { initOrm, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { attachGraphqlWs } from './graphql/ws.js';
@@ -47,6 +48,7 @@ export interface BuildAppOptions {
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
   const orm = await initOrm(config.dbUrl);
   const bus = createEventBus({
     eventTarget: options.eventTarget,

@@ -42,7 +42,7 @@ export function decodeCursor<T extends readonly ('string' | 'number')[]>(
   const valid =
     Array.isArray(values) &&
     values.length === shape.length &&
-    values.every((value, i) => typeof value === shape[i] && (typeof value !== 'number' || Number.isFinite(value)));
+    values.every((value, i) => typeof value === shape[i] && (typeof value === 'number' ? Number.isFinite(value) : !value.includes('\0')));
   if (!valid) throw new InputError(field, `${field} is not a valid cursor`);
   return values as { [K in keyof T]: T[K] extends 'string' ? string : number };
 }

@@ -89,6 +89,15 @@ describe('npm start entry point (src/main.ts)', () => {
     }
   });
 
+  it('a DOWNLOAD_ROOT_FOLDER that is a file exits 1 at start-up with one line naming it', async () => {
+    await writeFile(join(cwd, 'downloads'), 'not a folder');
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DOWNLOAD_ROOT_FOLDER: './downloads' });
+    expect(await child.exited).toBe(1);
+    expect(child.stderr().trim().split('\n')).toEqual([
+      'invalid DOWNLOAD_ROOT_FOLDER (got "./downloads"): ./downloads is a file, not a folder, e.g. ./downloads',
+    ]);
+  });
+
   it('serves, then stops cleanly with exit code 0 on SIGTERM', async () => {
     const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', DB_URL: 'sqlite:./state/db.sqlite' });
     try {
