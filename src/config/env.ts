@@ -116,6 +116,11 @@ export interface Config {
   corsOrigins?: string[];
 }
 
+/** A value as the error line shows it: quoted, escaped (a newline must not break the line), at most 200 characters. */
+export function quoteValue(value: string): string {
+  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -127,8 +132,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got "${value}")`;
-      return `invalid ${name}${shown}: ${issue.message}`;
+      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got ${quoteValue(value)})`;
+      // Messages may quote the value: control characters escaped, so each variable stays one line.
+      const message = issue.message.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+      return `invalid ${name}${shown}: ${message}`;
     });
     throw new ConfigError(lines.join('\n'));
   }

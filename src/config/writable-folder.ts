@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './env.js';
+import { ConfigError, quoteValue } from './env.js';
 
 export interface FolderSetting {
   /** The environment variable the folder comes from, e.g. DOWNLOAD_ROOT_FOLDER. */
@@ -13,7 +13,7 @@ export interface FolderSetting {
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'error';
 
 function refuse(setting: FolderSetting, problem: string): ConfigError {
-  return new ConfigError(`invalid ${setting.variable} (got "${setting.value}"): ${problem}, e.g. ${setting.example}`);
+  return new ConfigError(`invalid ${setting.variable} (got ${quoteValue(setting.value)}): ${problem}, e.g. ${setting.example}`);
 }
 
 /**

@@ -18,6 +18,20 @@ function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Messages only a server sends. graphql-ws accepts them as well-formed, then throws on them: a 4500 and a console.error. */
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+
+/**
+ * Parses each incoming message (graphql-ws's reviver hook): a client sending a server's message type
+ * is refused as a bad message (4400 "Invalid message received"), like any other malformed frame.
+ */
+function refuseServerMessages(key: string, value: unknown): unknown {
+  if (key === '' && typeof value === 'object' && value !== null && SERVER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string)) {
+    throw new Error('a client may not send this message type');
+  }
+  return value;
+}
+
 /**
  * graphql-ws (`graphql-transport-ws`) on the server's `/graphql` path, following yoga's
  * examples/graphql-ws recipe: every operation goes through `yoga.getEnveloped`, so WebSocket
@@ -78,6 +92,7 @@ export function attachGraphqlWs(
       },
       // Like maskedErrors on HTTP: an internal failure closes the socket with 4500 and no message.
       isProd: true,
+      jsonMessageReviver: refuseServerMessages,
     },
     wss,
   );
