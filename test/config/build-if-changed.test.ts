@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,12 +36,7 @@ afterEach(() => {
 
 function run(dir: string): { status: number | null; tscRuns: number } {
   const { status } = spawnSync(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: dir, stdio: 'ignore' });
-  let tscRuns = 0;
-  try {
-    tscRuns = readFileSync(join(dir, 'tsc-runs'), 'utf8').length;
-  } catch {
-    tscRuns = 0;
-  }
+  const tscRuns = existsSync(join(dir, 'tsc-runs')) ? readFileSync(join(dir, 'tsc-runs'), 'utf8').length : 0;
   return { status, tscRuns };
 }
 
