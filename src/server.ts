@@ -9,6 +9,7 @@ import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { healthRoutes } from './http/health.js';
 import { graphqlErrorBody, GRAPHQL_MEDIA_TYPES } from './graphql/edge.js';
+import { withCompression } from './http/compression.js';
 import { createMetrics } from './http/metrics.js';
 import { createOriginPolicy } from './http/origin-policy.js';
 import { createRouter, type Mount } from './http/router.js';
@@ -76,7 +77,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     originPolicy,
     mapError: mapRestError,
   });
-  const server = createServer(router.handle);
+  const server = createServer(withCompression(router.handle));
   // Attached once listening: the WebSocket server re-emits a listen error (EADDRINUSE) and graphql-ws
   // would print it with a stack trace; start() reports it as one line instead.
   let webSockets: ReturnType<typeof attachGraphqlWs> | undefined;
