@@ -7,7 +7,8 @@ import type { Orm } from '../db/orm.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import type { OffsetPage } from './object-service.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface JobServiceDeps {
   orm: Orm;
@@ -62,6 +63,18 @@ export function createJobService({ orm, runner, defaultPageSize }: JobServiceDep
         em.count(Job, where),
       ]);
       return toPage(rows, size, totalCount, args.after, jobCursor);
+    },
+
+    /** One page of jobs, oldest first, by limit and offset (the REST list route with `limit`/`offset`). */
+    async listByOffset(limit: number | undefined, offset: number | undefined): Promise<OffsetPage<Job>> {
+      const size = pageSize(limit ?? null, defaultPageSize, 'limit');
+      const skip = pageOffset(offset);
+      const em = orm.em.fork();
+      const [nodes, totalCount] = await Promise.all([
+        em.find(Job, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: size, offset: skip }),
+        em.count(Job, {}),
+      ]);
+      return { totalCount, limit: size, offset: skip, nodes };
     },
 
     /** Every job, oldest first (the REST list route's shape). */

@@ -2,9 +2,8 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import type { Orm } from '../db/orm.js';
-import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface ObjectServiceDeps {
   orm: Orm;
@@ -42,8 +41,7 @@ export function createObjectService({ orm, defaultPageSize }: ObjectServiceDeps)
     async listByOffset(rawJobId: unknown, limit: number | undefined, offset: number | undefined): Promise<OffsetPage<SyncObject>> {
       const jobId = await requireJobId(rawJobId, 'job_id');
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
-      const skip = offset ?? 0;
-      if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
+      const skip = pageOffset(offset);
       const em = orm.em.fork();
       const [nodes, totalCount] = await Promise.all([
         em.find(SyncObject, { jobId }, { orderBy: { id: 'asc' }, limit: size, offset: skip }),
