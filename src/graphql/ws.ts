@@ -18,7 +18,7 @@ function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Messages only a server sends. graphql-ws accepts them as well-formed, then throws on them: a 4500 and a console.error. */
+/** Messages only a server sends: graphql-ws parses them as well-formed, then throws (a 4500 and a console.error). */
 const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
 
 /**
@@ -37,8 +37,8 @@ function refuseServerMessages(key: string, value: unknown): unknown {
  * examples/graphql-ws recipe: every operation goes through `yoga.getEnveloped`, so WebSocket
  * operations get the HTTP path's context, validation, query limits and error masking.
  *
- * Origin: see verifyClient. Auth: with an API token configured, `connectionParams.authorization` must be `Bearer <token>`;
- * otherwise the socket is closed with 4401 Unauthorized before any operation runs.
+ * Origin: see verifyClient below. Auth: with an API token configured, `connectionParams.authorization`
+ * must be `Bearer <token>`; otherwise the socket is closed with 4401 Unauthorized before any operation runs.
  */
 export function attachGraphqlWs(
   server: http.Server,
