@@ -1,7 +1,9 @@
 import { join, relative, sep } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, sha256, sha256File } from '../helpers/files.js';
+import { listingXml } from './listing-xml.js';
 import { startSyncFixture } from './sync-fixture.js';
 
 /**
@@ -38,5 +40,29 @@ describe('generated S3 keys synced end to end', () => {
       expect(path.startsWith(`${f.jobId}/`), path).toBe(true);
       expect(relative(f.root, join(f.config.downloadRoot, path)).split(sep)).not.toContain('..');
     }
+  });
+});
+
+describe('listed keys no database can store', () => {
+  test('a NUL in a listed key: its row is FAILED with the reason (NUL shown as ␀), the run finishes, the other keys sync', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const ok = await f.s3.putObject('ok.txt', 'fine');
+    const fake = '"0123456789abcdef0123456789abcdef"';
+    const listing = listingXml(f.s3.bucket, [
+      { key: 'nul\u0000.txt', etag: fake, size: 5 },
+      { key: 'ctl\u0001char.txt', etag: fake, size: 5 },
+      { key: 'ok.txt', etag: ok.etag, size: 4 },
+    ]);
+    proxy.setRule((req) => (req.method === 'GET' && !req.key ? { kind: 'respond', status: 200, body: listing } : undefined));
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint, { retryCount: 0 }) });
+
+    // Before: the row insert failed on the NUL and the run stayed RUNNING with no rows at all.
+    expect(result.run).toMatchObject({ status: 'FAILED', objectsTotal: 3, objectsDone: 1, objectsFailed: 2 });
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    expect(rows.get('nul\u2400.txt')).toMatchObject({ status: 'FAILED', error: 'unsafe key: the key contains a NUL character' });
+    expect(rows.get('ctl\u0001char.txt')).toMatchObject({ status: 'FAILED' }); // listed but not at the source
+    expect(rows.get('ok.txt')).toMatchObject({ status: 'PROCESSED' });
+    expect(await listTree(f.root)).toEqual(['.dss-partial/', 'ok.txt']);
   });
 });
