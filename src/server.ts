@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
+import { ensureWritableFolder } from './config/writable-folder.js';
 import { initOrm, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { attachGraphqlWs } from './graphql/ws.js';
@@ -9,7 +10,10 @@ import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { healthRoutes } from './http/health.js';
 import { createJobMetrics } from './http/job-metrics.js';
+import { graphqlErrorBody, GRAPHQL_MEDIA_TYPES } from './graphql/edge.js';
+import { withCompression } from './http/compression.js';
 import { createMetrics } from './http/metrics.js';
+import { createOriginPolicy } from './http/origin-policy.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { createDeliveryLoop, type DeliveryLoop } from './notify/delivery-loop.js';
@@ -61,6 +65,7 @@ export interface BuildAppOptions {
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
   const orm = await initOrm(config.dbUrl);
   const secrets = createSecretBox(config.secretsKey);
   await checkStoredSecrets(orm, secrets).catch(async (error: unknown) => {
@@ -132,7 +137,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
-  const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
+  const originPolicy = createOriginPolicy(config.corsOrigins ?? []);
+  const mounts: Mount[] = [
+    { path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res), mediaTypes: GRAPHQL_MEDIA_TYPES, errorBody: graphqlErrorBody },
+  ];
   const router = createRouter({
     routes: [...healthRoutes(orm), metrics.route, ...restRoutes, ...dashboardRoutes()],
     mounts,
@@ -140,9 +148,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     apiToken: config.apiToken,
     logger,
     metrics,
+    originPolicy,
     mapError: mapRestError,
   });
-  const server = createServer(router.handle);
+  const server = createServer(withCompression(router.handle));
   // Attached once listening: the WebSocket server re-emits a listen error (EADDRINUSE) and graphql-ws
   // would print it with a stack trace; start() reports it as one line instead.
   let webSockets: ReturnType<typeof attachGraphqlWs> | undefined;
@@ -158,7 +167,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         resolve();
       });
     });
-    webSockets = attachGraphqlWs(server, yoga, graphqlDeps);
+    webSockets = attachGraphqlWs(server, yoga, { ...graphqlDeps, originPolicy });
     const { port } = server.address() as AddressInfo;
     await runner.start();
     webhooks.start();

@@ -25,6 +25,8 @@ export async function startLocalS3(directory: string, bucket: string) {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
   const { port } = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
+  // Same switch as the service's connector: no SDK notice about Node 20 in the demo's terminal.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new S3Client({
     endpoint,
     region: LOCAL_S3_REGION,

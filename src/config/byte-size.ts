@@ -28,10 +28,10 @@ export function parseByteSize(text: string): { bytes: number } | { error: string
   let bytes = 1;
   for (const factor of factors) {
     const match = FACTOR.exec(factor);
-    if (!match) return { error: `"${factor}" is not a number with an optional unit` };
+    if (!match) return { error: `${JSON.stringify(factor)} is not a number with an optional unit` };
     const [, digits = '', unitText = ''] = match;
     const unit = unitText === '' ? 1 : UNIT_BYTES[unitText.toLowerCase()];
-    if (unit === undefined) return { error: `unknown unit "${unitText}"` };
+    if (unit === undefined) return { error: `unknown unit ${JSON.stringify(unitText)}` };
     bytes *= Number(digits) * unit;
   }
   if (!Number.isSafeInteger(bytes)) return { error: 'is not a whole number of bytes' };

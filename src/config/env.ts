@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { parseSecretsKey } from './secret-box.js';
+import { parseOriginList } from './origins.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -92,6 +93,21 @@ const secretsKey = z.string().transform((text, ctx) => {
   return key;
 });
 
+const originList = z.string().transform((text, ctx) => {
+  const parsed = parseOriginList(text);
+  if (parsed.ok) return parsed.origins;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
+
+// Trimmed: clients trim the header, so a token with surrounding spaces (or only spaces) would lock
+// everyone out. Printable ASCII only: anything else cannot travel in an HTTP header.
+const apiToken = z
+  .string()
+  .trim()
+  .min(16, { error: 'must be at least 16 characters, not counting surrounding spaces, e.g. the output of `openssl rand -hex 32`', abort: true })
+  .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII (it travels in an HTTP header), e.g. the output of `openssl rand -hex 32`');
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -110,7 +126,7 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optional(url),
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
-  API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  API_TOKEN: optional(apiToken),
   WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
   WEBHOOK_ALLOWED_HOSTS: optional(hostList),
   WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
@@ -120,6 +136,7 @@ export const envSchema = z.object({
   MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
   RUN_HISTORY_MAX: integer('1000', 0, 10_000_000).default(1000),
+  CORS_ORIGINS: originList.default([]),
 });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -143,6 +160,13 @@ export interface Config {
   minScheduleIntervalMs: number;
   /** Run rows kept per job: newer than `maxAgeDays` and at most `maxPerJob` (0 = no limit). */
   runHistory: { maxAgeDays: number; maxPerJob: number };
+  /** Origins (besides the service's own) whose pages may call the API; empty = same-origin only. */
+  corsOrigins?: string[];
+}
+
+/** A value as the error line shows it: quoted, escaped (a newline must not break the line), at most 200 characters. */
+export function quoteValue(value: string): string {
+  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
 }
 
 export interface WebhookConfig {
@@ -169,8 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got "${value}")`;
-      return `invalid ${name}${shown}: ${issue.message}`;
+      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got ${quoteValue(value)})`;
+      // Messages may quote the value: control characters escaped, so each variable stays one line.
+      const message = issue.message.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
+      return `invalid ${name}${shown}: ${message}`;
     });
     throw new ConfigError(lines.join('\n'));
   }
@@ -200,5 +226,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     minScheduleIntervalMs: e.MIN_SCHEDULE_INTERVAL,
     runHistory: { maxAgeDays: e.RUN_HISTORY_DAYS, maxPerJob: e.RUN_HISTORY_MAX },
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/better-sqlite';
 import { ConfigError } from '../config/env.js';
+import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { buildOrmConfig } from './mikro-orm.config.js';
 
 export type Orm = MikroORM;
@@ -23,7 +23,11 @@ export function sqliteFileFromUrl(dbUrl: string): string {
  */
 export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): Promise<Orm> {
   const file = sqliteFileFromUrl(dbUrl);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    const setting = { variable: 'DB_URL', value: dbUrl, example: 'sqlite:./data/scheduler.db' };
+    ensureWritableFolder(dirname(file), setting);
+    ensureWritableFile(file, setting);
+  }
   const orm = await MikroORM.init(buildOrmConfig(file, overrides));
   const connection = orm.em.getConnection();
   await connection.execute('pragma journal_mode = WAL');

@@ -4,6 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { isAuthorized } from '../http/auth.js';
+import type { OriginPolicy } from '../http/origin-policy.js';
 import type { GraphqlDeps } from './context.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
 
@@ -17,16 +18,44 @@ function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Messages only a server sends: graphql-ws parses them as well-formed, then throws (a 4500 and a console.error). */
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+
+/**
+ * Parses each incoming message (graphql-ws's reviver hook): a client sending a server's message type
+ * is refused as a bad message (4400 "Invalid message received"), like any other malformed frame.
+ */
+function refuseServerMessages(key: string, value: unknown): unknown {
+  if (key === '' && typeof value === 'object' && value !== null && SERVER_MESSAGE_TYPES.has((value as { type?: unknown }).type as string)) {
+    throw new Error('a client may not send this message type');
+  }
+  return value;
+}
+
 /**
  * graphql-ws (`graphql-transport-ws`) on the server's `/graphql` path, following yoga's
  * examples/graphql-ws recipe: every operation goes through `yoga.getEnveloped`, so WebSocket
  * operations get the HTTP path's context, validation, query limits and error masking.
  *
- * Auth: with an API token configured, `connectionParams.authorization` must be `Bearer <token>`;
- * otherwise the socket is closed with 4401 Unauthorized before any operation runs.
+ * Origin: see verifyClient below. Auth: with an API token configured, `connectionParams.authorization`
+ * must be `Bearer <token>`; otherwise the socket is closed with 4401 Unauthorized before any operation runs.
  */
-export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDeps): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+export function attachGraphqlWs(
+  server: http.Server,
+  yoga: Yoga,
+  deps: GraphqlDeps & { originPolicy: OriginPolicy },
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    // Browsers send Origin on every upgrade and apply no CORS to WebSockets: a page of another origin
+    // is refused here (403) unless CORS_ORIGINS lists it. Clients without Origin (Node, curl) pass.
+    verifyClient: ({ req }, done) => {
+      const verdict = deps.originPolicy.judge(req);
+      if (verdict.kind === 'refused') done(false, 403, 'Origin not allowed');
+      else done(true);
+    },
+  });
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as RootWithEnvelop).execute(args),
@@ -63,6 +92,7 @@ export function attachGraphqlWs(server: http.Server, yoga: Yoga, deps: GraphqlDe
       },
       // Like maskedErrors on HTTP: an internal failure closes the socket with 4500 and no message.
       isProd: true,
+      jsonMessageReviver: refuseServerMessages,
     },
     wss,
   );

@@ -41,6 +41,8 @@ export function buildYoga(deps: GraphqlDeps) {
     context: (initial) => ({ ...initial, ...deps, loaders: createLoaders(deps.services) }),
     maskedErrors: { maskError: createMaskError(deps.logger, reported), errorMessage: 'Unexpected error.' },
     logging: yogaLogger(deps.logger, reported),
+    // Cross-origin policy lives at the HTTP edge (http/cross-origin.ts); yoga's default allows every origin.
+    cors: false,
     graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },
     renderGraphiQL: renderGraphiqlPage,
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.

@@ -5,7 +5,9 @@ import type { Logger } from '../config/logger.js';
 import type { Services } from '../services/services.js';
 import { isAuthorized } from './auth.js';
 import { MAX_BODY_BYTES, readJsonObject } from './body.js';
+import { checkMediaType, checkOrigin, JSON_MEDIA_TYPES, restErrorBody, type ErrorBody } from './cross-origin.js';
 import type { Metrics } from './metrics.js';
+import type { OriginPolicy } from './origin-policy.js';
 import { logRequest } from './request-log.js';
 import type { Route, RouteResult } from './route.js';
 
@@ -13,6 +15,10 @@ import type { Route, RouteResult } from './route.js';
 export interface Mount {
   path: string;
   handle(req: IncomingMessage, res: ServerResponse): unknown;
+  /** Request media types the handler reads (default: JSON). */
+  mediaTypes?: readonly string[];
+  /** How the edge words its refusals (403 origin, 415 media type) here; default `{"message"}`. */
+  errorBody?: ErrorBody;
 }
 
 export interface RouterDeps {
@@ -22,6 +28,8 @@ export interface RouterDeps {
   apiToken?: string;
   logger: Logger;
   metrics: Metrics;
+  /** Which browser origins may call the API (same-origin and CORS_ORIGINS). */
+  originPolicy: OriginPolicy;
   /** Maps an error no route claimed to a wire body (service errors → the Flask bodies). */
   mapError(error: unknown): RouteResult;
 }
@@ -43,7 +51,7 @@ export function send(res: ServerResponse, { status, body, headers = {} }: RouteR
 }
 
 /** One request handler for the whole server: route table + mounts, auth, error mapping, metrics and a log line. */
-export function createRouter({ routes, mounts = [], services, apiToken, logger, metrics, mapError }: RouterDeps) {
+export function createRouter({ routes, mounts = [], services, apiToken, logger, metrics, originPolicy, mapError }: RouterDeps) {
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
   for (const route of routes) {
     router.on(route.method, route.path, noop, { kind: 'route', route } satisfies Entry);
@@ -60,12 +68,16 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
         res.setHeader('connection', 'close');
         return send(res, { status: 413, body: { message: `Request body too large, the limit is ${MAX_BODY_BYTES} bytes (1 MiB)` } });
       }
-      return entry.mount.handle(req, res);
+      const { mediaTypes = JSON_MEDIA_TYPES, errorBody = restErrorBody } = entry.mount;
+      const refused = checkMediaType(req, mediaTypes, errorBody);
+      return refused ? send(res, refused) : entry.mount.handle(req, res);
     }
     const { route } = entry;
     if (route.auth !== false && !isAuthorized(req.headers.authorization, apiToken)) {
       return send(res, { status: 401, body: { message: 'Unauthorized' }, headers: { 'www-authenticate': 'Bearer' } });
     }
+    const refused = checkMediaType(req, JSON_MEDIA_TYPES, restErrorBody);
+    if (refused) return send(res, refused);
     try {
       send(res, await route.handler({ req, params: match, query, services, readJsonObject: () => readJsonObject(req) }));
     } catch (error) {
@@ -97,6 +109,9 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
       const level = entry?.kind === 'route' ? (entry.route.logLevel ?? 'info') : 'info';
       logRequest(logger, { method, route: pattern ?? path.slice(0, 200), status: res.statusCode, durationMs: seconds * 1000, level });
     });
+
+    const refusedOrigin = checkOrigin(req, res, originPolicy, (entry?.kind === 'mount' && entry.mount.errorBody) || restErrorBody);
+    if (refusedOrigin) return send(res, refusedOrigin);
 
     if (!found || !entry) {
       const allowed = METHODS.filter((m) => m !== method && router.find(m, url) !== null);

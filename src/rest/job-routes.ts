@@ -1,7 +1,16 @@
 import type { Route } from '../http/route.js';
-import { connectorConfig, requireKeys } from './request.js';
+import { InputError } from '../services/errors.js';
+import { connectorConfig, queryCount, requireKeys } from './request.js';
 import { settingsFromWire } from './connector-config-wire.js';
 import { toWireJob } from './wire.js';
+
+/** Paging errors in this route's `{"message"}` style, with the objects route's wording. */
+function mapListError(error: unknown) {
+  if (error instanceof InputError && (error.field === 'limit' || error.field === 'offset')) {
+    return { status: 400, body: { message: 'Invalid limit or offset' } };
+  }
+  return undefined;
+}
 
 /** The old Flask service's scheduler routes, wire-compatible. */
 export const jobRoutes: Route[] = [
@@ -27,10 +36,14 @@ export const jobRoutes: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/scheduler/list_jobs',
+    mapError: mapListError,
     async handler({ query, services }) {
       const jobId = query.get('job_id');
-      if (jobId === null) return { status: 200, body: { jobs: (await services.jobs.listAll()).map(toWireJob) } };
-      return { status: 200, body: { job: toWireJob(await services.jobs.require(jobId, 'job_id')) } };
+      if (jobId !== null) return { status: 200, body: { job: toWireJob(await services.jobs.require(jobId, 'job_id')) } };
+      // Without limit/offset: every job in the old service's shape; with either: one page, framed like objects.
+      if (!query.has('limit') && !query.has('offset')) return { status: 200, body: { jobs: (await services.jobs.listAll()).map(toWireJob) } };
+      const page = await services.jobs.listByOffset(queryCount(query, 'limit'), queryCount(query, 'offset'));
+      return { status: 200, body: { total_jobs: page.totalCount, limit: page.limit, offset: page.offset, jobs: page.nodes.map(toWireJob) } };
     },
   },
   {

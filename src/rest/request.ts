@@ -18,11 +18,13 @@ export function connectorConfig(raw: unknown): Record<string, unknown> {
   return config;
 }
 
-/** A non-negative whole number from the query string; absent → undefined. */
+/**
+ * A non-negative whole number from the query string, plain decimal digits only; absent → undefined.
+ * Not trimmed: a `+` in a query string decodes to a space, so trimming let `limit=+5` through.
+ */
 export function queryCount(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
   if (raw === null) return undefined;
-  const text = raw.trim();
-  if (!/^\d{1,15}$/.test(text)) throw new InputError(name, `${name} must be a non-negative integer`);
-  return Number(text);
+  if (!/^\d{1,15}$/.test(raw)) throw new InputError(name, `${name} must be a non-negative integer`);
+  return Number(raw);
 }

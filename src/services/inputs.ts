@@ -11,7 +11,14 @@ export const BUCKET_NAME_MESSAGE =
   'Invalid bucket name, must be 3 to 63 characters of lowercase letters, digits, dots and hyphens';
 export const PREFIX_MESSAGE = 'Invalid prefix, must be a string of at most 1024 bytes';
 
-const jobName = z.string({ message: JOB_NAME_MESSAGE }).trim().min(3, JOB_NAME_MESSAGE).max(25, JOB_NAME_MESSAGE);
+export const JOB_NAME_CONTROL_MESSAGE = 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …)';
+
+const jobName = z
+  .string({ message: JOB_NAME_MESSAGE })
+  .trim()
+  .min(3, JOB_NAME_MESSAGE)
+  .max(25, JOB_NAME_MESSAGE)
+  .refine((name) => !/\p{Cc}/u.test(name), JOB_NAME_CONTROL_MESSAGE);
 
 const connectorType = z
   .string({ message: CONNECTOR_TYPE_MESSAGE })

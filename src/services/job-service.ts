@@ -12,7 +12,8 @@ import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
 import { findJob, findLastRuns, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import type { OffsetPage } from './object-service.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
 export interface JobServiceDeps extends SourceSettingsDeps {
@@ -86,6 +87,18 @@ export function createJobService({
         em.count(Job, where),
       ]);
       return toPage(rows, size, totalCount, args.after, jobCursor);
+    },
+
+    /** One page of jobs, oldest first, by limit and offset (the REST list route with `limit`/`offset`). */
+    async listByOffset(limit: number | undefined, offset: number | undefined): Promise<OffsetPage<Job>> {
+      const size = pageSize(limit ?? null, defaultPageSize, 'limit');
+      const skip = pageOffset(offset);
+      const em = orm.em.fork();
+      const [nodes, totalCount] = await Promise.all([
+        em.find(Job, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: size, offset: skip }),
+        em.count(Job, {}),
+      ]);
+      return { totalCount, limit: size, offset: skip, nodes };
     },
 
     /** Every job, oldest first (the REST list route's shape). */

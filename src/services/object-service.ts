@@ -5,7 +5,7 @@ import type { Orm } from '../db/orm.js';
 import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
 import { keyPrefixRange, parseKeyPrefix } from './key-prefix.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface ObjectServiceDeps {
   orm: Orm;
@@ -103,8 +103,7 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const jobId = await requireJobId(rawJobId, 'job_id');
       const where = filterWhere(jobId, filter, 'key_prefix', order);
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
-      const skip = offset ?? 0;
-      if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
+      const skip = pageOffset(offset);
       const em = orm.em.fork();
       const [nodes, totalCount] = await Promise.all([
         em.find(SyncObject, where(), { orderBy: { id: 'asc' }, limit: size, offset: skip }),

@@ -23,6 +23,13 @@ export function pageSize(first: number | null | undefined, defaultSize: number, 
   return first;
 }
 
+/** An offset into a listing: absent → 0. */
+export function pageOffset(offset: number | null | undefined, field = 'offset'): number {
+  const skip = offset ?? 0;
+  if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError(field, `${field} must be a non-negative integer`);
+  return skip;
+}
+
 export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
@@ -42,7 +49,7 @@ export function decodeCursor<T extends readonly ('string' | 'number')[]>(
   const valid =
     Array.isArray(values) &&
     values.length === shape.length &&
-    values.every((value, i) => typeof value === shape[i] && (typeof value !== 'number' || Number.isFinite(value)));
+    values.every((value, i) => typeof value === shape[i] && (typeof value === 'number' ? Number.isFinite(value) : !value.includes('\0')));
   if (!valid) throw new InputError(field, `${field} is not a valid cursor`);
   return values as { [K in keyof T]: T[K] extends 'string' ? string : number };
 }

@@ -39,10 +39,13 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
   return {
     /** One query for a whole listing page: the stored rows of these keys. */
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
+      // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
+      // would break the query: SQLite stops reading the statement at the NUL.
+      const storable = keys.filter((key) => !key.includes('\0'));
       const rows = (await fork()
         .createQueryBuilder(SyncObject)
         .select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'])
-        .where({ jobId, key: { $in: keys } })
+        .where({ jobId, key: { $in: storable } })
         .execute('all', true)) as StoredObject[];
       for (const row of rows) ids.set(row.key, row.id);
       return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));

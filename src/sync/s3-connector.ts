@@ -80,6 +80,10 @@ export interface S3ConnectorOptions {
  * from the job's connection (job-connection.ts), else the SDK's default chain.
  */
 export function createS3Connector(options: S3ConnectorOptions): S3Connector {
+  // The SDK prints a NodeVersionSupportWarning on Node 20: future SDK releases will need Node 22. It
+  // says nothing about this service, whose SDK version the lockfile pins and which supports Node 20,
+  // so it is turned off with the SDK's documented switch (an operator's own value wins).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);

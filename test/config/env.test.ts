@@ -30,6 +30,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       minScheduleIntervalMs: 60_000,
       runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
+      corsOrigins: [],
     } satisfies Config);
   });
 });
@@ -69,6 +70,9 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['WEBHOOK_ALLOWED_HOSTS', 'Hooks.example.com, *.internal', (c) => c.webhooks.allowedHosts, ['hooks.example.com', '*.internal']],
   ['WEBHOOK_TIMEOUT', '2.5', (c) => c.webhooks.timeoutMs, 2500],
   ['WEBHOOK_RETRY_BASE', '0.05', (c) => c.webhooks.retryBaseMs, 50],
+  ['API_TOKEN', `  ${TOKEN}\n`, (c) => c.apiToken, TOKEN],
+  ['CORS_ORIGINS', '', (c) => c.corsOrigins, []],
+  ['CORS_ORIGINS', 'https://Dash.Example.com:443/, http://localhost:3000,,', (c) => c.corsOrigins, ['https://dash.example.com', 'http://localhost:3000']],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
 ];
@@ -126,6 +130,15 @@ const BAD: Array<[string, string]> = [
   ['WEBHOOK_ALLOWED_HOSTS', ' , '],
   ['WEBHOOK_TIMEOUT', '0'],
   ['WEBHOOK_RETRY_BASE', 'soon'],
+  ['API_TOKEN', ' '.repeat(24)],
+  ['API_TOKEN', 'x\u0000-secret-0123456789abcdef'],
+  ['API_TOKEN', 'seçret-0123456789abcdef'],
+  ['CORS_ORIGINS', '*'],
+  ['CORS_ORIGINS', 'dash.example.com'],
+  ['CORS_ORIGINS', 'http://ok.example, ftp://files.example'],
+  ['CORS_ORIGINS', 'https://dash.example.com/app'],
+  ['CORS_ORIGINS', 'https://dash.example.com?x=1'],
+  ['CORS_ORIGINS', 'https://user:pw@dash.example.com'],
   ['LOG_LEVEL', 'verbose'],
 ];
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/poll.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -89,16 +90,40 @@ describe('npm start entry point (src/main.ts)', () => {
     }
   });
 
+  it('a DOWNLOAD_ROOT_FOLDER that is a file exits 1 at start-up with one line naming it', async () => {
+    await writeFile(join(cwd, 'downloads'), 'not a folder');
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DOWNLOAD_ROOT_FOLDER: './downloads' });
+    expect(await child.exited).toBe(1);
+    expect(child.stderr().trim().split('\n')).toEqual([
+      'invalid DOWNLOAD_ROOT_FOLDER (got "./downloads"): ./downloads is a file, not a folder, e.g. ./downloads',
+    ]);
+  });
+
   it('serves, then stops cleanly with exit code 0 on SIGTERM', async () => {
-    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', DB_URL: 'sqlite:./state/db.sqlite' });
+    const s3 = { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1', RETRY_COUNT: '0' };
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', DB_URL: 'sqlite:./state/db.sqlite', ...s3 });
     try {
       const listening = await child.line((l) => l.msg === 'listening');
-      const response = await fetch(`http://127.0.0.1:${String(listening.port)}/healthz`);
+      const base = `http://127.0.0.1:${String(listening.port)}`;
+      const response = await fetch(`${base}/healthz`);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ status: 'ok' });
+      // A job whose first run uses the S3 client (offline endpoint: the run fails at once).
+      const created = await fetch(`${base}/api/v1/scheduler/create_job`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job_name: 'first', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt' } }),
+      });
+      expect(created.status).toBe(200);
+      await waitFor(async () => {
+        const { jobs } = (await (await fetch(`${base}/api/v1/scheduler/list_jobs`)).json()) as { jobs: Array<{ job_status: string }> };
+        return jobs[0]?.job_status === 'FAILED';
+      }, 20_000, 'the first run to fail');
       child.kill('SIGTERM');
       expect(await child.exited).toBe(0);
       expect(await child.line((l) => l.msg === 'stopped')).toMatchObject({ level: 30 });
+      // No third-party noise (the AWS SDK's NodeVersionSupportWarning on Node 20 was printed here).
+      expect(child.stderr()).toBe('');
     } finally {
       child.kill('SIGKILL');
     }

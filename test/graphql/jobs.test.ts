@@ -102,6 +102,8 @@ describe('createJob input errors', () => {
     ['a 2-character name', { name: 'ab' }, 'name', `name: ${NAME}`],
     ['a 26-character name', { name: 'x'.repeat(26) }, 'name', `name: ${NAME}`],
     ['a name of spaces padding 2 characters', { name: '   ab   ' }, 'name', `name: ${NAME}`],
+    ['a name with a NUL', { name: 'ab\u0000cd' }, 'name', /^name: Invalid job name, must not contain control characters/],
+    ['a NUL in the timezone', { schedule: '0 3 * * *', timezone: 'UTC\u0000' }, 'timezone', /^timezone: Invalid timezone/],
     ['an unknown schedule', { schedule: 'fortnightly' }, 'schedule', /^schedule: Invalid schedule, supported one: \['quinqueminutely'/],
     ['an invalid cron expression', { schedule: '61 * * * *' }, 'schedule', /^schedule: Invalid schedule/],
     ['an invalid timezone', { schedule: '0 3 * * *', timezone: 'Mars/Olympus' }, 'timezone', /^timezone: Invalid timezone "Mars\/Olympus"/],

@@ -8,7 +8,7 @@ export interface HttpResult<T = unknown> {
 
 /**
  * One HTTP request against a test app. A string or Buffer body is sent as is (for malformed-body tests);
- * anything else is sent as JSON.
+ * anything else is sent as JSON. Either way it is labelled `application/json` unless `headers` sets a type.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
 export async function http<T = any>(
@@ -22,7 +22,8 @@ export async function http<T = any>(
   const raw = typeof body === 'string' || Buffer.isBuffer(body);
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined || raw ? headers : { 'content-type': 'application/json', ...headers },
+    // Bodies are declared JSON (the service refuses other media types with 415) unless `headers` says otherwise.
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : raw ? (typeof body === 'string' ? body : new Uint8Array(body as Buffer)) : JSON.stringify(body),
   });
   const text = await response.text();

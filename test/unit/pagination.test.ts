@@ -26,7 +26,7 @@ describe('cursors', () => {
     expect(decodeCursor(cursor, ['number', 'string'] as const)).toEqual([1700000000000, 'a-b']);
   });
 
-  it.each(['', 'not-base64!', encodeCursor(['x']), encodeCursor([1, 2]), Buffer.from('{"a":1}').toString('base64url')])(
+  it.each(['', 'not-base64!', encodeCursor(['x']), encodeCursor([1, 2]), encodeCursor([1, 'nul\u0000']), Buffer.from('{"a":1}').toString('base64url')])(
     'refuse the malformed cursor %j',
     (cursor) => {
       expect(() => decodeCursor(cursor, ['number', 'string'] as const)).toThrow(/after is not a valid cursor/);
