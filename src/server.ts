@@ -51,7 +51,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
-  const runner = createJobRunner({ orm, execute, logger });
+  const runner = createJobRunner({ orm, execute, logger, instanceId: config.instanceId, leaseTtlMs: config.runLeaseTtlMs });
   const services = createServices({ orm, runner, defaultPageSize: config.defaultPageSize });
 
   const metrics = createMetrics();

@@ -1,5 +1,8 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isPostgresUrl, postgresUrlProblem } from './db-url.js';
 import { parseByteSize } from './byte-size.js';
+import { parseDurationMs } from './duration.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -49,10 +52,36 @@ const chunkSize = z.string().transform((text, ctx) => {
 const dbUrl = z
   .string()
   .trim()
-  .refine(
-    (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
-    'must be sqlite:<path> or postgresql://…, e.g. sqlite:./data/scheduler.db',
-  );
+  .superRefine((v, ctx) => {
+    const example = 'e.g. sqlite:./data/scheduler.db or postgresql://dss:secret@db:5432/dss';
+    if (isPostgresUrl(v)) {
+      const problem = postgresUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the postgresql URL ${problem}, ${example}` });
+    } else if (!/^sqlite:.+/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be sqlite:<path> or postgresql://…, ${example}` });
+    }
+  });
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    if (!/^rediss?:\/\//i.test(v)) return false;
+    try {
+      return new URL(v).hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379');
+
+const leaseTtl = z.string().transform((text, ctx) => {
+  const ms = parseDurationMs(text);
+  if (ms === null || ms < 1000 || ms > 3_600_000) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration from 1s to 1h, e.g. 30s' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const url = z
   .string()
@@ -78,6 +107,11 @@ export const envSchema = z.object({
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
   API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
+  REDIS_URL: optional(redisUrl),
+  INSTANCE_ID: optional(
+    z.string().trim().regex(/^[\w.:@-]{1,64}$/, 'must be 1–64 letters, digits or . _ : @ -, e.g. dss-a'),
+  ),
+  RUN_LEASE_TTL: leaseTtl.default(30_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
 });
 
@@ -95,10 +129,20 @@ export interface Config {
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
   logLevel: ParsedEnv['LOG_LEVEL'];
+  /** Progress events shared by all instances when set. */
+  redisUrl?: string;
+  /** Names this instance in run rows, leases and logs. */
+  instanceId: string;
+  runLeaseTtlMs: number;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** A URL's password (DB_URL, REDIS_URL) never reaches a log line. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][\w+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1***@');
 }
 
 /** Validates the environment; throws a ConfigError whose message is one line per bad variable. */
@@ -108,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got "${value}")`;
+      const shown = name === 'API_TOKEN' || value === undefined ? '' : ` (got "${withoutPassword(value)}")`;
       return `invalid ${name}${shown}: ${issue.message}`;
     });
     throw new ConfigError(lines.join('\n'));
@@ -130,5 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    runLeaseTtlMs: e.RUN_LEASE_TTL,
   };
 }

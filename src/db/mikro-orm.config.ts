@@ -1,21 +1,32 @@
-import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
+import type { Options } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { DbTarget } from '../config/db-url.js';
 import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
 import { SyncRunSchema } from './entities/sync-run.entity.js';
 import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
+import { Migration20261129400000 } from './migrations/Migration20261129400000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
-const MIGRATIONS = [{ name: 'Migration20261126000000', class: Migration20261126000000 }];
+const MIGRATIONS = [
+  { name: 'Migration20261126000000', class: Migration20261126000000 },
+  { name: 'Migration20261129400000', class: Migration20261129400000 },
+];
 
-export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {
-  return defineConfig({
-    dbName: dbFile,
+export function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Options {
+  const connection: Partial<Options> =
+    target.kind === 'postgresql'
+      ? { driver: PostgreSqlDriver, clientUrl: target.url }
+      : { driver: BetterSqliteDriver, dbName: target.file };
+  return {
+    ...connection,
     entities: [JobSchema, SyncRunSchema, SyncObjectSchema],
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     forceUtcTimezone: true,
     debug: false,
     ...overrides,
-  });
+  } as Options;
 }

@@ -21,6 +21,8 @@ export function toWireRun(run: SyncRun) {
     bytes_total: String(run.bytesTotal),
     bytes_done: String(run.bytesDone),
     error: run.error,
+    scheduled_for: run.scheduledFor ? httpDate(run.scheduledFor) : null,
+    instance_id: run.instanceId,
   };
 }
 

@@ -4,6 +4,8 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { RunExecutor } from '../sync/run-executor.js';
+import { leasedTo, type RunLeases } from '../sync/run-leases.js';
+import { recordDueRun } from './due-runs.js';
 import { jobStatusAfterRun } from './job-timing.js';
 
 interface Slot {
@@ -21,7 +23,11 @@ export interface RunSlotsDeps {
   execute: RunExecutor;
   logger: Logger;
   now: () => Date;
+  leases: RunLeases;
 }
+
+/** A run that is no longer this instance's to record (its lease went to another instance). */
+const LEASE_LOST = new Error('run lease lost to another instance');
 
 const MAX_ERROR_LENGTH = 2000;
 
@@ -31,8 +37,9 @@ function errorText(err: unknown): string {
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
+  const mine = leasedTo(leases.instanceId);
 
   // Synchronous, so two triggers in the same tick cannot both see a free slot.
   function reserve(jobId: string): Slot {
@@ -51,21 +58,21 @@ export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
   async function runToEnd(runId: number, signal: AbortSignal): Promise<RunStatus> {
     const em = orm.em.fork();
     if (signal.aborted) {
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: now() });
+      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status: 'CANCELLED', finishedAt: now() });
       return 'CANCELLED';
     }
     try {
       const returned = await execute(runId, signal);
       const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status, finishedAt: now() });
+      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now() });
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
       if (status === 'FAILED') logger.error({ err, runId }, 'sync run failed');
       await em.nativeUpdate(
         SyncRun,
-        { id: runId, status: 'RUNNING' },
+        { id: runId, status: 'RUNNING', ...mine },
         { status, finishedAt: now(), error: status === 'FAILED' ? errorText(err) : null },
       );
       return status;
@@ -73,11 +80,18 @@ export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
   }
 
   async function drive(jobId: string, slot: Slot, runId: number): Promise<void> {
+    leases.hold(runId);
     try {
       const status = await runToEnd(runId, slot.controller.signal);
       const em = orm.em.fork();
+      if (slot.controller.signal.reason === LEASE_LOST) {
+        logger.warn({ jobId, runId }, 'sync run taken over by another instance');
+        return;
+      }
       if (slot.shutdown && status === 'CANCELLED') {
-        await em.nativeUpdate(SyncRun, { id: runId }, { status: 'RUNNING', finishedAt: null, error: null });
+        // Handed back: RUNNING again with its lease expired now, for the next start or another instance.
+        await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
+        await leases.handBack([runId]);
       } else {
         await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
       }
@@ -85,6 +99,7 @@ export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
     } catch (err) {
       logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
     } finally {
+      leases.release(runId);
       free(jobId, slot);
     }
   }
@@ -96,38 +111,45 @@ export function createRunSlots({ orm, execute, logger, now }: RunSlotsDeps) {
   return {
     isRunning: (jobId: string) => slots.has(jobId),
 
-    /** Starts a run, or records a SKIPPED one when the job already has a run in progress. */
-    async start(jobId: string, trigger: RunTrigger): Promise<SyncRun> {
-      const em = orm.em.fork();
+    /**
+     * Records the due time `scheduledFor` of a job (default: now, a trigger of its own) and starts
+     * its run, or records it SKIPPED when the job has a run going here or on another instance.
+     * Null when another instance recorded this due time first.
+     */
+    async start(jobId: string, trigger: RunTrigger, scheduledFor?: Date): Promise<SyncRun | null> {
       const busy = slots.get(jobId);
-      if (busy) {
-        const at = now();
-        const skipped = new SyncRun({
+      const slot = busy ? undefined : reserve(jobId);
+      try {
+        if (slot && !(await orm.em.fork().count(Job, { id: jobId }))) throw new Error(`job ${jobId} does not exist`);
+        const startedAt = now();
+        const outcome = await recordDueRun(orm, {
           jobId,
           trigger,
-          status: 'SKIPPED',
-          startedAt: at,
-          finishedAt: at,
-          error: `Skipped: ${busy.runId ? `run ${busy.runId}` : 'a run'} of this job is still in progress`,
+          scheduledFor: scheduledFor ?? startedAt,
+          startedAt,
+          busy: busy ? { runId: busy.runId } : undefined,
+          lease: leases.newLease(),
         });
-        await em.persistAndFlush(skipped);
-        logger.info({ jobId, trigger, runId: skipped.id }, 'sync run skipped: previous run still in progress');
-        return skipped;
-      }
-      const slot = reserve(jobId);
-      try {
-        if (!(await em.count(Job, { id: jobId }))) throw new Error(`job ${jobId} does not exist`);
-        const run = new SyncRun({ jobId, trigger, status: 'RUNNING', startedAt: now() });
-        await em.persistAndFlush(run);
+        if (outcome.kind !== 'started') {
+          if (slot) free(jobId, slot);
+          if (outcome.kind === 'skipped') logger.info({ jobId, trigger, runId: outcome.run.id }, 'sync run skipped: previous run still in progress');
+          return outcome.kind === 'skipped' ? outcome.run : null;
+        }
+        const run = outcome.run;
         await markJobRunning(jobId);
-        slot.runId = run.id;
+        slot!.runId = run.id;
         logger.info({ jobId, trigger, runId: run.id }, 'sync run started');
-        void drive(jobId, slot, run.id);
+        void drive(jobId, slot!, run.id);
         return run;
       } catch (err) {
-        free(jobId, slot);
+        if (slot) free(jobId, slot);
         throw err;
       }
+    },
+
+    /** Stops working on a run another instance has taken over; its row is theirs to record. */
+    abandon(runId: number): void {
+      for (const slot of slots.values()) if (slot.runId === runId) slot.controller.abort(LEASE_LOST);
     },
 
     /** Runs an existing RUNNING row again (left by a process that stopped); the executor resumes from checkpoints. */

@@ -28,6 +28,12 @@ export const SyncRunType = builder.objectType(SyncRun, {
     bytesTotal: t.exposeFloat('bytesTotal'),
     bytesDone: t.exposeFloat('bytesDone'),
     error: t.exposeString('error', { nullable: true }),
+    scheduledFor: t.expose('scheduledFor', {
+      type: DateTime,
+      nullable: true,
+      description: "The due time the run is for (the schedule's, or the trigger's moment); one run per due time across instances",
+    }),
+    instanceId: t.exposeString('instanceId', { nullable: true, description: 'The instance (INSTANCE_ID) that started the run or last took it over' }),
   }),
 });
 
