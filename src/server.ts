@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
-import { initOrm, type Orm } from './db/orm.js';
+import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { createRedisTransport, type RedisTransport } from './events/redis-transport.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { healthRoutes } from './http/health.js';
@@ -46,8 +47,18 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const orm = await initOrm(config.dbUrl);
+  let redis: RedisTransport | undefined;
+  try {
+    redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, logger) : undefined;
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+  if (isPostgres(orm) && !config.redisUrl && !options.eventTarget) {
+    logger.warn('PostgreSQL without REDIS_URL: syncProgress subscribers see only the runs of this instance');
+  }
   const bus = createEventBus({
-    eventTarget: options.eventTarget,
+    eventTarget: options.eventTarget ?? redis?.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
   const execute = options.execute ?? createRunExecutor({ orm, bus, config, logger });
@@ -60,7 +71,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const yoga = buildYoga(graphqlDeps);
   const mounts: Mount[] = [{ path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res) }];
   const router = createRouter({
-    routes: [...healthRoutes(orm), metrics.route, ...restRoutes],
+    routes: [...healthRoutes(orm, redis), metrics.route, ...restRoutes],
     mounts,
     services,
     apiToken: config.apiToken,
@@ -109,6 +120,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     else await webSockets?.close();
     await runner.stop();
     stopSyncMetrics();
+    await redis?.close();
     await orm.close();
     logger.info('stopped');
   }

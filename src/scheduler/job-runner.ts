@@ -50,6 +50,8 @@ export function createJobRunner({
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
   let lastTakeOver = 0;
+  /** The schedule text each scheduled job had when this instance (re)planned it. */
+  const signatures = new Map<string, string>();
   const loop = createTickLoop(() => runner.tick(), tickMs, (err) => logger.error({ err }, 'scheduler tick failed'));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 
@@ -106,6 +108,24 @@ export function createJobRunner({
     }
   }
 
+  /**
+   * Jobs created, changed, paused or deleted through another instance: every instance runs every
+   * schedule (the database decides which one runs each due time), so each follows the jobs table.
+   */
+  async function followOtherInstances(): Promise<void> {
+    const jobs = await orm.em.fork().find(Job, {});
+    const active = new Set<string>();
+    for (const job of jobs) {
+      if (job.status === 'PAUSED') continue;
+      active.add(job.id);
+      const signature = `${job.schedule}|${job.timezone ?? ''}`;
+      if (schedules.has(job.id) && signatures.get(job.id) === signature) continue;
+      signatures.set(job.id, signature);
+      await runner.schedule(job);
+    }
+    for (const jobId of schedules.keys()) if (!active.has(jobId)) schedules.delete(jobId);
+  }
+
   /** Resumes, from their checkpoints, the runs of instances that stopped renewing their leases. */
   async function takeOver(): Promise<void> {
     for (const run of await leases.findUnowned()) {
@@ -149,6 +169,7 @@ export function createJobRunner({
         return;
       }
       schedules.set(job.id, plan.entry);
+      signatures.set(job.id, `${job.schedule}|${job.timezone ?? ''}`);
       job.nextRunAt = plan.entry.nextRunAt;
       await storeNextRunAt(job.id, plan.entry.nextRunAt);
     },
@@ -183,6 +204,7 @@ export function createJobRunner({
       }
       if (state === 'started' && at.getTime() - lastTakeOver >= leaseTtlMs / 3) {
         lastTakeOver = at.getTime();
+        if (!embedded) await followOtherInstances();
         await takeOver();
       }
     },
