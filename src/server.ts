@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
-import { initOrm, type Orm } from './db/orm.js';
+import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
+import { createRedisTransport, type RedisTransport } from './events/redis-transport.js';
 import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -67,8 +68,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const logger = options.logger ?? createLogger(config.logLevel);
   ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
   const orm = await initOrm(config.dbUrl);
+  let redis: RedisTransport | undefined;
+  try {
+    redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, logger) : undefined;
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+  if (isPostgres(orm) && !config.redisUrl && !options.eventTarget) {
+    logger.warn('PostgreSQL without REDIS_URL: syncProgress subscribers see only the runs of this instance');
+  }
   const secrets = createSecretBox(config.secretsKey);
   await checkStoredSecrets(orm, secrets).catch(async (error: unknown) => {
+    await redis?.close();
     await orm.close();
     throw error;
   });
@@ -81,7 +93,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onRetry: (jobId, error) => jobMetrics.retry(jobId, retryCause(error)),
   });
   const bus = createEventBus({
-    eventTarget: options.eventTarget,
+    eventTarget: options.eventTarget ?? redis?.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),
   });
   const metrics = createMetrics({
@@ -115,6 +127,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     execute,
     logger,
     minIntervalMs: config.minScheduleIntervalMs,
+    instanceId: config.instanceId,
+    leaseTtlMs: config.runLeaseTtlMs,
     onRunFinished: async (run) => {
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);
@@ -142,7 +156,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     { path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res), mediaTypes: GRAPHQL_MEDIA_TYPES, errorBody: graphqlErrorBody },
   ];
   const router = createRouter({
-    routes: [...healthRoutes(orm), metrics.route, ...restRoutes, ...dashboardRoutes()],
+    routes: [...healthRoutes(orm, redis), metrics.route, ...restRoutes, ...dashboardRoutes()],
     mounts,
     services,
     apiToken: config.apiToken,
@@ -199,6 +213,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     connectors.close();
     stopSyncMetrics();
     jobMetrics.stop();
+    await redis?.close();
     await orm.close();
     logger.info('stopped');
   }

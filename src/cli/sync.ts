@@ -7,6 +7,9 @@ import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
+import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
+import { createRunLeases } from '../sync/run-leases.js';
+import { RunLockedError } from '../sync/run-lock.js';
 import { executeSyncRun } from '../sync/sync-run.js';
 
 const USAGE = 'usage: npm run sync -- --job <job id>';
@@ -28,12 +31,26 @@ async function main(): Promise<number> {
       console.error(`job not found: ${jobId}`);
       return 2;
     }
-    const run = new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-    await em.persistAndFlush(run);
+    const leases = createRunLeases({ orm, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger });
+    let acquired: Awaited<ReturnType<typeof acquireCliRun>>;
+    try {
+      acquired = await acquireCliRun(orm, config, leases, jobId);
+    } catch (error) {
+      if (!(error instanceof RunInProgressError || error instanceof RunLockedError)) throw error;
+      console.error(error.message);
+      return 1;
+    }
+    const run = { id: acquired.runId };
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
-    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal);
+    leases.start();
+    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal).finally(
+      async () => {
+        await leases.stop();
+        await acquired.release();
+      },
+    );
     const row = await orm.em.fork().findOne(SyncRun, { id: run.id });
     const summary = {
       runId: run.id,

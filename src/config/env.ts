@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isPostgresUrl, postgresUrlProblem } from './db-url.js';
 import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { parseSecretsKey } from './secret-box.js';
@@ -66,10 +68,27 @@ function duration(example: string, minMs: number, maxMs: number, range: string) 
 const dbUrl = z
   .string()
   .trim()
-  .refine(
-    (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
-    'must be sqlite:<path> or postgresql://…, e.g. sqlite:./data/scheduler.db',
-  );
+  .superRefine((v, ctx) => {
+    const example = 'e.g. sqlite:./data/scheduler.db or postgresql://dss:secret@db:5432/dss';
+    if (isPostgresUrl(v)) {
+      const problem = postgresUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the postgresql URL ${problem}, ${example}` });
+    } else if (!/^sqlite:.+/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: `must be sqlite:<path> or postgresql://…, ${example}` });
+    }
+  });
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    if (!/^rediss?:\/\//i.test(v)) return false;
+    try {
+      return new URL(v).hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379');
 
 const url = z
   .string()
@@ -132,6 +151,11 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
   WEBHOOK_RETRY_BASE: decimal('30', 0.01, 3600).default(30),
   SECRETS_KEY: optional(secretsKey),
+  REDIS_URL: optional(redisUrl),
+  INSTANCE_ID: optional(
+    z.string().trim().regex(/^[\w.:@-]{1,64}$/, 'must be 1–64 letters, digits or . _ : @ -, e.g. dss-a'),
+  ),
+  RUN_LEASE_TTL: duration('30s', 1000, 3_600_000, '1s and 1h').default(30_000),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` }).default('info'),
   MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
@@ -162,6 +186,11 @@ export interface Config {
   runHistory: { maxAgeDays: number; maxPerJob: number };
   /** Origins (besides the service's own) whose pages may call the API; empty = same-origin only. */
   corsOrigins?: string[];
+  /** Progress events shared by all instances when set. */
+  redisUrl?: string;
+  /** Names this instance in run rows, leases and logs. */
+  instanceId: string;
+  runLeaseTtlMs: number;
 }
 
 /** A value as the error line shows it: quoted, escaped (a newline must not break the line), at most 200 characters. */
@@ -186,6 +215,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A URL's password (DB_URL, REDIS_URL) never reaches a log line. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][\w+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1***@');
+}
+
 /** Validates the environment; throws a ConfigError whose message is one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = envSchema.safeParse(env);
@@ -193,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       const value = env[name];
-      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got ${quoteValue(value)})`;
+      const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got ${quoteValue(withoutPassword(value))})`;
       // Messages may quote the value: control characters escaped, so each variable stays one line.
       const message = issue.message.replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1));
       return `invalid ${name}${shown}: ${message}`;
@@ -227,5 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minScheduleIntervalMs: e.MIN_SCHEDULE_INTERVAL,
     runHistory: { maxAgeDays: e.RUN_HISTORY_DAYS, maxPerJob: e.RUN_HISTORY_MAX },
     corsOrigins: e.CORS_ORIGINS,
+    redisUrl: e.REDIS_URL,
+    instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    runLeaseTtlMs: e.RUN_LEASE_TTL,
   };
 }

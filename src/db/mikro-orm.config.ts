@@ -1,5 +1,8 @@
-import { defineConfig, type Options } from '@mikro-orm/better-sqlite';
+import type { Options } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { DbTarget } from '../config/db-url.js';
 import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
 import { SyncRunSchema } from './entities/sync-run.entity.js';
@@ -8,6 +11,7 @@ import { WebhookDeliverySchema } from './entities/webhook-delivery.entity.js';
 import { Migration20261126000000 } from './migrations/Migration20261126000000.js';
 import { Migration20261129100000 } from './migrations/Migration20261129100000.js';
 import { Migration20261129200000 } from './migrations/Migration20261129200000.js';
+import { Migration20261129400000 } from './migrations/Migration20261129400000.js';
 import { Migration20261129500000 } from './migrations/Migration20261129500000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
@@ -15,17 +19,22 @@ const MIGRATIONS = [
   { name: 'Migration20261126000000', class: Migration20261126000000 },
   { name: 'Migration20261129100000', class: Migration20261129100000 },
   { name: 'Migration20261129200000', class: Migration20261129200000 },
+  { name: 'Migration20261129400000', class: Migration20261129400000 },
   { name: 'Migration20261129500000', class: Migration20261129500000 },
 ];
 
-export function buildOrmConfig(dbFile: string, overrides: Partial<Options> = {}): Options {
-  return defineConfig({
-    dbName: dbFile,
+export function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Options {
+  const connection: Partial<Options> =
+    target.kind === 'postgresql'
+      ? { driver: PostgreSqlDriver, clientUrl: target.url }
+      : { driver: BetterSqliteDriver, dbName: target.file };
+  return {
+    ...connection,
     entities: [JobSchema, SyncRunSchema, SyncObjectSchema, WebhookDeliverySchema, WebhookAttemptSchema],
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     forceUtcTimezone: true,
     debug: false,
     ...overrides,
-  });
+  } as Options;
 }

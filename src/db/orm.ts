@@ -1,41 +1,56 @@
-import { dirname, resolve } from 'node:path';
-import { MikroORM, type Options } from '@mikro-orm/better-sqlite';
-import { ConfigError } from '../config/env.js';
+import { dirname } from 'node:path';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { parseDbUrl } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
+import { withMigrationLock } from './migration-lock.js';
 import { buildOrmConfig } from './mikro-orm.config.js';
 
-export type Orm = MikroORM;
-
-/** Resolves `sqlite:<path>` to a file path; `sqlite::memory:` stays in memory. */
-export function sqliteFileFromUrl(dbUrl: string): string {
-  if (dbUrl.startsWith('postgres')) {
-    throw new ConfigError(
-      'invalid DB_URL: postgresql is not supported by this build yet; use sqlite:<path>, e.g. sqlite:./data/scheduler.db',
-    );
-  }
-  const path = dbUrl.replace(/^sqlite:/, '');
-  return path === ':memory:' ? path : resolve(path);
-}
+export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
 /**
- * Opens the database, applies the pragmas the sync engine relies on (WAL, NORMAL sync, busy timeout,
- * foreign keys) and runs pending migrations. The one entry point for the app, the CLI and tests.
+ * PostgreSQL's bigint (ids from bigserial, count(*), byte counts) as a JS number, as SQLite gives
+ * it: without this, pg returns decimal strings and ids would compare unequal across engines.
+ * Exact up to 2^53, the bound the API already documents for byte counts.
+ */
+pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+
+/**
+ * Opens the database and runs pending migrations. On SQLite, applies the pragmas the sync engine
+ * relies on (WAL, NORMAL sync, busy timeout, foreign keys); on PostgreSQL, migrations run under an
+ * advisory lock so instances starting together apply them once. The one entry point for the app,
+ * the CLI and tests.
  */
 export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): Promise<Orm> {
-  const file = sqliteFileFromUrl(dbUrl);
-  if (file !== ':memory:') {
+  const target = parseDbUrl(dbUrl);
+  if (target.kind === 'sqlite' && target.file !== ':memory:') {
     const setting = { variable: 'DB_URL', value: dbUrl, example: 'sqlite:./data/scheduler.db' };
-    ensureWritableFolder(dirname(file), setting);
-    ensureWritableFile(file, setting);
+    ensureWritableFolder(dirname(target.file), setting);
+    ensureWritableFile(target.file, setting);
   }
-  const orm = await MikroORM.init(buildOrmConfig(file, overrides));
-  const connection = orm.em.getConnection();
-  await connection.execute('pragma journal_mode = WAL');
-  await connection.execute('pragma synchronous = NORMAL');
-  await connection.execute('pragma busy_timeout = 5000');
-  await connection.execute('pragma foreign_keys = ON');
-  await orm.getMigrator().up();
+  const orm = (await MikroORM.init(buildOrmConfig(target, overrides))) as Orm;
+  try {
+    if (target.kind === 'sqlite') {
+      const connection = orm.em.getConnection();
+      await connection.execute('pragma journal_mode = WAL');
+      await connection.execute('pragma synchronous = NORMAL');
+      await connection.execute('pragma busy_timeout = 5000');
+      await connection.execute('pragma foreign_keys = ON');
+      await orm.getMigrator().up();
+    } else {
+      await withMigrationLock(orm, () => orm.getMigrator().up());
+    }
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   return orm;
+}
+
+export function isPostgres(orm: Orm): boolean {
+  return orm.em.getDriver() instanceof PostgreSqlDriver;
 }
 
 /** True when the database answers a trivial query; used by /readyz. */

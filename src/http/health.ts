@@ -1,8 +1,13 @@
 import { isDatabaseReady, type Orm } from '../db/orm.js';
+import type { RedisTransport } from '../events/redis-transport.js';
 import type { Route } from './route.js';
 
-/** Liveness and readiness probes; always open, even when API_TOKEN is set. */
-export function healthRoutes(orm: Orm): Route[] {
+/**
+ * Liveness and readiness probes; always open, even when API_TOKEN is set. Readiness is the
+ * database's: with REDIS_URL set, Redis is reported too, but its outage only degrades progress
+ * events (syncs and the API go on), so it does not take the instance out of a load balancer.
+ */
+export function healthRoutes(orm: Orm, redis?: RedisTransport): Route[] {
   return [
     {
       method: 'GET',
@@ -16,10 +21,12 @@ export function healthRoutes(orm: Orm): Route[] {
       path: '/readyz',
       auth: false,
       logLevel: 'debug',
-      handler: async () =>
-        (await isDatabaseReady(orm))
-          ? { status: 200, body: { status: 'ok', database: 'ok' } }
-          : { status: 503, body: { status: 'unavailable', database: 'unreachable' } },
+      handler: async () => {
+        const [database, redisUp] = await Promise.all([isDatabaseReady(orm), redis?.isReady()]);
+        const redisField = redis ? { redis: redisUp ? 'ok' : 'unreachable' } : {};
+        if (!database) return { status: 503, body: { status: 'unavailable', database: 'unreachable', ...redisField } };
+        return { status: 200, body: { status: redis && !redisUp ? 'degraded' : 'ok', database: 'ok', ...redisField } };
+      },
     },
   ];
 }

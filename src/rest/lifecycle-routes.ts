@@ -22,6 +22,8 @@ export function toWireRun(run: SyncRun) {
     bytes_done: String(run.bytesDone),
     error: run.error,
     skipped_count: run.skippedCount,
+    scheduled_for: run.scheduledFor ? httpDate(run.scheduledFor) : null,
+    instance_id: run.instanceId,
   };
 }
 

@@ -1,7 +1,8 @@
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
-import type { Orm } from '../db/orm.js';
+import { isPostgres, type Orm } from '../db/orm.js';
+import { createRunLeases } from '../sync/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import type { JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
@@ -21,6 +22,10 @@ export interface JobRunnerDeps {
   onRunFinished?: RunFinishedHook;
   /** Scheduled runs of one job start at least this far apart (MIN_SCHEDULE_INTERVAL; default 0). */
   minIntervalMs?: number;
+  /** Names this instance in run leases (default `local`). */
+  instanceId?: string;
+  /** RUN_LEASE_TTL: a run whose lease is not renewed for this long is taken over (default 30 s). */
+  leaseTtlMs?: number;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
@@ -42,9 +47,17 @@ export function createJobRunner({
   stopTimeoutMs = 5000,
   onRunFinished,
   minIntervalMs = 0,
+  instanceId = 'local',
+  leaseTtlMs = 30_000,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
-  const slots = createRunSlots({ orm, execute, logger, now, onRunFinished });
+  const leases = createRunLeases({ orm, instanceId, ttlMs: leaseTtlMs, logger, now, onLost: (runId) => slots.abandon(runId) });
+  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished });
+  /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
+  const embedded = !isPostgres(orm);
+  let lastTakeOver = 0;
+  /** The schedule text each scheduled job had when this instance (re)planned it. */
+  const signatures = new Map<string, string>();
   const loop = createTickLoop(() => runner.tick(), tickMs, (err) => logger.error({ err }, 'scheduler tick failed'));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 
@@ -53,12 +66,17 @@ export function createJobRunner({
     await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt });
   }
 
-  /** Start-up recovery: resume runs a stopped process left RUNNING, catch up once on missed ticks. */
+  /**
+   * Start-up recovery: resume runs a stopped process left RUNNING (on PostgreSQL: those whose lease
+   * has expired or that this instance id held), catch up once on missed ticks.
+   */
   async function recover(): Promise<void> {
     const em = orm.em.fork();
     const at = now();
     const jobs = await em.find(Job, {}, { orderBy: { createdAt: 'asc' } });
-    const leftRunning = await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } });
+    const leftRunning = embedded
+      ? await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })
+      : await leases.findUnowned({ startUp: true });
     const toResume = new Map<string, SyncRun>();
     const stale: number[] = [];
     for (const run of leftRunning) {
@@ -71,14 +89,17 @@ export function createJobRunner({
         if (run) stale.push(run.id);
         continue;
       }
-      const missed = job.nextRunAt === null || job.nextRunAt.getTime() <= at.getTime();
+      const missedAt = job.nextRunAt;
+      const missed = missedAt === null || missedAt.getTime() <= at.getTime();
       await runner.schedule(job);
       try {
         if (run) {
-          await slots.resume(job.id, run.id);
+          if (await leases.claim(run.id, { any: embedded })) await slots.resume(job.id, run.id);
         } else {
-          if (job.status === 'RUNNING') await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED' });
-          if (missed) await slots.start(job.id, 'CATCH_UP');
+          const runningElsewhere = !embedded && (await em.count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
+          if (job.status === 'RUNNING' && !runningElsewhere) await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED' });
+          // The missed due time itself, so instances starting together catch up once between them.
+          if (missed) await slots.start(job.id, 'CATCH_UP', missedAt ?? undefined);
         }
       } catch (err) {
         logger.error({ err, jobId: job.id }, 'could not start a job at start-up');
@@ -93,11 +114,44 @@ export function createJobRunner({
     }
   }
 
+  /**
+   * Jobs created, changed, paused or deleted through another instance: every instance runs every
+   * schedule (the database decides which one runs each due time), so each follows the jobs table.
+   */
+  async function followOtherInstances(): Promise<void> {
+    const jobs = await orm.em.fork().find(Job, {});
+    const active = new Set<string>();
+    for (const job of jobs) {
+      if (job.status === 'PAUSED') continue;
+      active.add(job.id);
+      const signature = `${job.schedule}|${job.timezone ?? ''}`;
+      if (schedules.has(job.id) && signatures.get(job.id) === signature) continue;
+      signatures.set(job.id, signature);
+      await runner.schedule(job);
+    }
+    for (const jobId of schedules.keys()) if (!active.has(jobId)) schedules.delete(jobId);
+  }
+
+  /** Resumes, from their checkpoints, the runs of instances that stopped renewing their leases. */
+  async function takeOver(): Promise<void> {
+    for (const run of await leases.findUnowned()) {
+      if (state !== 'started' || slots.isRunning(run.jobId) || !schedules.has(run.jobId)) continue;
+      try {
+        if (!(await leases.claim(run.id))) continue;
+        logger.info({ runId: run.id, jobId: run.jobId, from: run.leaseOwner }, 'taking over a sync run whose lease expired');
+        await slots.resume(run.jobId, run.id);
+      } catch (err) {
+        logger.error({ err, runId: run.id }, 'could not take over a sync run');
+      }
+    }
+  }
+
   const runner: SchedulingJobRunner = {
     async start() {
       if (state === 'started') return;
       state = 'started';
       await recover();
+      leases.start();
       loop.start();
       logger.info({ jobs: schedules.size }, 'scheduler started');
     },
@@ -108,6 +162,7 @@ export function createJobRunner({
       await loop.stop();
       schedules.clear();
       await slots.stopAll(stopTimeoutMs);
+      await leases.stop();
       logger.info('scheduler stopped');
     },
 
@@ -120,6 +175,7 @@ export function createJobRunner({
         return;
       }
       schedules.set(job.id, plan.entry);
+      signatures.set(job.id, `${job.schedule}|${job.timezone ?? ''}`);
       job.nextRunAt = plan.entry.nextRunAt;
       await storeNextRunAt(job.id, plan.entry.nextRunAt);
     },
@@ -130,7 +186,8 @@ export function createJobRunner({
 
     async trigger(jobId, trigger) {
       if (state === 'stopped') throw new Error('the scheduler is stopped');
-      return slots.start(jobId, trigger);
+      // A trigger's own due time (now) is never taken by another instance, so a row always comes back.
+      return (await slots.start(jobId, trigger))!;
     },
 
     cancel: (jobId) => slots.cancel(jobId),
@@ -141,14 +198,20 @@ export function createJobRunner({
       for (const [jobId, entry] of schedules) {
         if (state === 'stopped') return;
         if (entry.nextRunAt.getTime() > at.getTime()) continue;
+        const dueAt = entry.nextRunAt;
         // Moved on before any await, so a concurrent tick cannot fire the same time twice.
         entry.nextRunAt = advance(entry, at, minIntervalMs);
         try {
           await storeNextRunAt(jobId, entry.nextRunAt);
-          if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE');
+          if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE', dueAt);
         } catch (err) {
           logger.error({ err, jobId }, 'could not start a scheduled run');
         }
+      }
+      if (state === 'started' && at.getTime() - lastTakeOver >= leaseTtlMs / 3) {
+        lastTakeOver = at.getTime();
+        if (!embedded) await followOtherInstances();
+        await takeOver();
       }
     },
 

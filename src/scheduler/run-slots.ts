@@ -4,8 +4,9 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { RunExecutor } from '../sync/run-executor.js';
+import { leasedTo, type RunLeases } from '../sync/run-leases.js';
+import { recordDueRun } from './due-runs.js';
 import { jobStatusAfterRun } from './job-timing.js';
-import { recordSkippedRun } from './skipped-runs.js';
 
 interface Slot {
   runId: number | null;
@@ -22,12 +23,16 @@ export interface RunSlotsDeps {
   execute: RunExecutor;
   logger: Logger;
   now: () => Date;
+  leases: RunLeases;
   /** Told once a run's final status is committed (webhooks, metrics); its failure is logged, never the run's. */
   onRunFinished?: RunFinishedHook;
 }
 
 /** A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown). */
 export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }) => Promise<void> | void;
+
+/** A run that is no longer this instance's to record (its lease went to another instance). */
+const LEASE_LOST = new Error('run lease lost to another instance');
 
 const MAX_ERROR_LENGTH = 2000;
 
@@ -37,8 +42,9 @@ function errorText(err: unknown): string {
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now, onRunFinished }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
+  const mine = leasedTo(leases.instanceId);
 
   // Synchronous, so two triggers in the same tick cannot both see a free slot.
   function reserve(jobId: string): Slot {
@@ -57,21 +63,21 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
   async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus> {
     const em = orm.em.fork();
     if (signal.aborted) {
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: now() });
+      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status: 'CANCELLED', finishedAt: now() });
       return 'CANCELLED';
     }
     try {
       const returned = await execute(runId, signal, logger.child({ jobId, runId }));
       const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status, finishedAt: now() });
+      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now() });
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
       if (status === 'FAILED') logger.error({ err, jobId, runId }, 'sync run failed');
       await em.nativeUpdate(
         SyncRun,
-        { id: runId, status: 'RUNNING' },
+        { id: runId, status: 'RUNNING', ...mine },
         { status, finishedAt: now(), error: status === 'FAILED' ? errorText(err) : null },
       );
       return status;
@@ -87,12 +93,19 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
   }
 
   async function drive(jobId: string, slot: Slot, runId: number): Promise<void> {
+    leases.hold(runId);
     try {
       const status = await runToEnd(jobId, runId, slot.controller.signal);
       const em = orm.em.fork();
+      if (slot.controller.signal.reason === LEASE_LOST) {
+        logger.warn({ jobId, runId }, 'sync run taken over by another instance');
+        return;
+      }
       const resumeAtNextStart = slot.shutdown && status === 'CANCELLED';
       if (resumeAtNextStart) {
-        await em.nativeUpdate(SyncRun, { id: runId }, { status: 'RUNNING', finishedAt: null, error: null });
+        // Handed back: RUNNING again with its lease expired now, for the next start or another instance.
+        await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
+        await leases.handBack([runId]);
       } else {
         await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
       }
@@ -101,6 +114,7 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
     } catch (err) {
       logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
     } finally {
+      leases.release(runId);
       free(jobId, slot);
     }
   }
@@ -112,33 +126,50 @@ export function createRunSlots({ orm, execute, logger, now, onRunFinished }: Run
   return {
     isRunning: (jobId: string) => slots.has(jobId),
 
-    /** Starts a run, or records a SKIPPED one when the job already has a run in progress. */
-    async start(jobId: string, trigger: RunTrigger): Promise<SyncRun> {
-      const em = orm.em.fork();
+    /**
+     * Records the due time `scheduledFor` of a job (default: now, a trigger of its own) and starts
+     * its run, or records it SKIPPED when the job has a run going here or on another instance.
+     * Null when another instance recorded this due time first.
+     */
+    async start(jobId: string, trigger: RunTrigger, scheduledFor?: Date): Promise<SyncRun | null> {
       const busy = slots.get(jobId);
-      if (busy) {
-        const { run, coalesced } = await recordSkippedRun(em, { jobId, trigger, busyRunId: busy.runId, at: now() });
-        // One line per series of skipped ticks at info; the ticks that only bump its count at debug.
-        logger[coalesced ? 'debug' : 'info'](
-          { jobId, trigger, runId: run.id, skippedCount: run.skippedCount },
-          'sync run skipped: previous run still in progress',
-        );
-        return run;
-      }
-      const slot = reserve(jobId);
+      const slot = busy ? undefined : reserve(jobId);
       try {
-        if (!(await em.count(Job, { id: jobId }))) throw new Error(`job ${jobId} does not exist`);
-        const run = new SyncRun({ jobId, trigger, status: 'RUNNING', startedAt: now() });
-        await em.persistAndFlush(run);
+        if (slot && !(await orm.em.fork().count(Job, { id: jobId }))) throw new Error(`job ${jobId} does not exist`);
+        const startedAt = now();
+        const outcome = await recordDueRun(orm, {
+          jobId,
+          trigger,
+          scheduledFor: scheduledFor ?? startedAt,
+          startedAt,
+          busy: busy ? { runId: busy.runId } : undefined,
+          lease: leases.newLease(),
+        });
+        if (outcome.kind !== 'started') {
+          if (slot) free(jobId, slot);
+          if (outcome.kind === 'taken') return null;
+          // One line per series of skipped ticks at info; the ticks that only bump its count at debug.
+          logger[outcome.coalesced ? 'debug' : 'info'](
+            { jobId, trigger, runId: outcome.run.id, skippedCount: outcome.run.skippedCount },
+            'sync run skipped: previous run still in progress',
+          );
+          return outcome.run;
+        }
+        const run = outcome.run;
         await markJobRunning(jobId);
-        slot.runId = run.id;
+        slot!.runId = run.id;
         logger.info({ jobId, trigger, runId: run.id }, 'sync run started');
-        void drive(jobId, slot, run.id);
+        void drive(jobId, slot!, run.id);
         return run;
       } catch (err) {
-        free(jobId, slot);
+        if (slot) free(jobId, slot);
         throw err;
       }
+    },
+
+    /** Stops working on a run another instance has taken over; its row is theirs to record. */
+    abandon(runId: number): void {
+      for (const slot of slots.values()) if (slot.runId === runId) slot.controller.abort(LEASE_LOST);
     },
 
     /** Runs an existing RUNNING row again (left by a process that stopped); the executor resumes from checkpoints. */

@@ -1,42 +1,65 @@
-import { raw, type EntityManager } from '@mikro-orm/core';
+import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
 
 export interface SkippedTick {
   jobId: string;
   trigger: RunTrigger;
   /** The run still in progress, named in the row's reason. */
   busyRunId: number | null;
+  /** The due time this tick is for (the schedule's, or the trigger's moment). */
+  scheduledFor: Date;
   at: Date;
+  instanceId: string | null;
+}
+
+export interface SkippedRecord {
+  run: SyncRun;
+  /** True when the tick only bumped the count of the series' row. */
+  coalesced: boolean;
 }
 
 /**
  * Records a tick that found the job's previous run still going. Consecutive skipped ticks (no other
- * run of the job recorded in between, same trigger) share one SKIPPED row: its `skippedCount` grows
- * and `finishedAt` moves to the latest, so a cron firing every second during an hour-long run adds
- * one row, not 3,600. Returns the row and whether it is new.
+ * run of the job recorded in between, same trigger) share one SKIPPED row: its `skippedCount` grows,
+ * `finishedAt` moves to the latest tick and `scheduledFor` to the latest due time, so a cron firing
+ * every second during an hour-long run adds one row, not 3,600. Returns null when another instance
+ * already recorded this due time (the row's `scheduledFor` is not older, or the insert hit the
+ * unique due-time index), so each due time is counted once across instances.
  */
-export async function recordSkippedRun(em: EntityManager, tick: SkippedTick): Promise<{ run: SyncRun; coalesced: boolean }> {
+export async function recordSkippedRun(orm: Orm, tick: SkippedTick): Promise<SkippedRecord | null> {
+  const em = orm.em.fork();
   const error = `Skipped: ${tick.busyRunId ? `run ${tick.busyRunId}` : 'a run'} of this job is still in progress`;
-  const latest = await em.findOne(SyncRun, { jobId: tick.jobId }, { orderBy: { id: 'desc' } });
-  if (latest && latest.status === 'SKIPPED' && latest.trigger === tick.trigger) {
-    await em.nativeUpdate(
-      SyncRun,
-      { id: latest.id, status: 'SKIPPED' },
-      { skippedCount: raw('skipped_count + 1'), finishedAt: tick.at, error },
-    );
-    await em.refresh(latest);
-    return { run: latest, coalesced: true };
+  const scheduled = SCHEDULED_TRIGGERS.includes(tick.trigger);
+  try {
+    const latest = await em.findOne(SyncRun, { jobId: tick.jobId }, { orderBy: { id: 'desc' } });
+    if (latest && latest.status === 'SKIPPED' && latest.trigger === tick.trigger) {
+      const updated = await em.nativeUpdate(
+        SyncRun,
+        { id: latest.id, status: 'SKIPPED', ...(scheduled ? { scheduledFor: { $lt: tick.scheduledFor } } : {}) },
+        { skippedCount: raw('skipped_count + 1'), finishedAt: tick.at, scheduledFor: tick.scheduledFor, error },
+      );
+      if (updated === 0) return null;
+      await em.refresh(latest);
+      return { run: latest, coalesced: true };
+    }
+    const run = new SyncRun({
+      jobId: tick.jobId,
+      trigger: tick.trigger,
+      status: 'SKIPPED',
+      startedAt: tick.at,
+      finishedAt: tick.at,
+      scheduledFor: tick.scheduledFor,
+      instanceId: tick.instanceId,
+      skippedCount: 1,
+      error,
+    });
+    await em.persistAndFlush(run);
+    return { run, coalesced: false };
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) return null;
+    throw err;
   }
-  const run = new SyncRun({
-    jobId: tick.jobId,
-    trigger: tick.trigger,
-    status: 'SKIPPED',
-    startedAt: tick.at,
-    finishedAt: tick.at,
-    skippedCount: 1,
-    error,
-  });
-  await em.persistAndFlush(run);
-  return { run, coalesced: false };
 }

@@ -1,9 +1,10 @@
-import type { EntityManager } from '@mikro-orm/better-sqlite';
+import type { SqlEntityManager as EntityManager } from '@mikro-orm/knex';
 import { Job } from '../db/entities/job.entity.js';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { leasedTo } from './run-leases.js';
 import type { RemoteObject } from './s3-connector.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
@@ -26,9 +27,10 @@ export class JobGoneError extends Error {
   override name = 'JobGoneError';
 }
 
-/** Every write the sync engine makes to SyncObject rows, for one job and run. */
-export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
+/** Every write the sync engine makes to SyncObject rows, for one job and run; rows name `instanceId` as their worker. */
+export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string) {
   const fork = () => orm.em.fork() as EntityManager;
+  const runRow = { id: runId, ...leasedTo(instanceId) };
   /** Row ids by key, for the keys of the pages seen so far: batched updates address rows by primary key. */
   const ids = new Map<string, number>();
 
@@ -78,6 +80,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
               localPath: null,
               error: null,
               runId,
+              instanceId,
               createdAt: now,
               updatedAt: now,
             })),
@@ -116,7 +119,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
       const affected = await fork().nativeUpdate(
         SyncObject,
         { jobId, key },
-        { ...update, runId, updatedAt: new Date() },
+        { ...update, runId, instanceId, updatedAt: new Date() },
       );
       return affected > 0;
     },
@@ -137,7 +140,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
             if (id === undefined) throw new Error(`no row id known for key ${key}`);
             return { id };
           });
-          const data = slice.map(({ update }) => ({ ...update, runId, updatedAt: now }));
+          const data = slice.map(({ update }) => ({ ...update, runId, instanceId, updatedAt: now }));
           const result = await driver.nativeUpdateMany(SyncObject.name, where, data as never, {
             ctx: em.getTransactionContext(),
           });
@@ -145,12 +148,12 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number) {
             throw new JobGoneError(`job ${jobId} was deleted`);
           }
         }
-        if (runCounters) await em.nativeUpdate(SyncRun, { id: runId }, runCounters);
+        if (runCounters) await em.nativeUpdate(SyncRun, runRow, runCounters);
       });
     },
 
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
-      return (await fork().nativeUpdate(SyncRun, { id: runId }, fields)) > 0;
+      return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
     },
   };
 }

@@ -54,7 +54,7 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
   try {
     const jobRoot = resolve(deps.downloadRoot, job.id);
     // Only `load` is used: it reads rows and writes nothing.
-    const store = createCheckpointStore(deps.orm, job.id, 0);
+    const store = createCheckpointStore(deps.orm, job.id, 0, 'preview');
     const keep = createKeyFilter(job);
     const preview: SyncPreview = {
       listedObjects: 0,

@@ -5,7 +5,7 @@ import { runLogger, type Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
+import { isPostgres, type Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import { createCheckpointStore, JobGoneError, type StoredObject } from './checkpoint-store.js';
 import { transferChunkedObject } from './chunk-transfer.js';
@@ -128,7 +128,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
   let internalError: string | null = null;
-  const store = createCheckpointStore(orm, job.id, runId);
+  const store = createCheckpointStore(orm, job.id, runId, config.instanceId);
   const events = createRunEvents(deps.bus, job.id, runId);
   const progress = createRunProgress(store, counters, {
     onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
@@ -306,10 +306,14 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
     });
-    lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
-      if ((error as { local?: boolean }).local) throw error;
-      throw Object.assign(new Error(`cannot lock the download folder ${jobRoot}: ${describe(error)}`), { local: true });
-    });
+    // On PostgreSQL the run's lease says who works on it (instances may share one host and folder);
+    // the pid lock keeps the embedded SQLite service and `npm run sync` apart.
+    if (!isPostgres(orm)) {
+      lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
+        if ((error as { local?: boolean }).local) throw error;
+        throw Object.assign(new Error(`cannot lock the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+      });
+    }
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
     let listStarted = performance.now();

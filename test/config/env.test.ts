@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config/env.js';
 
@@ -31,6 +32,9 @@ describe('loadConfig defaults', () => {
       minScheduleIntervalMs: 60_000,
       runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
       corsOrigins: [],
+      redisUrl: undefined,
+      instanceId: `${hostname()}-${process.pid}`,
+      runLeaseTtlMs: 30_000,
     } satisfies Config);
   });
 });
@@ -73,6 +77,13 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['API_TOKEN', `  ${TOKEN}\n`, (c) => c.apiToken, TOKEN],
   ['CORS_ORIGINS', '', (c) => c.corsOrigins, []],
   ['CORS_ORIGINS', 'https://Dash.Example.com:443/, http://localhost:3000,,', (c) => c.corsOrigins, ['https://dash.example.com', 'http://localhost:3000']],
+  ['DB_URL', 'postgres://dss:secret@127.0.0.1/dss', (c) => c.dbUrl, 'postgres://dss:secret@127.0.0.1/dss'],
+  ['REDIS_URL', 'redis://127.0.0.1:6379', (c) => c.redisUrl, 'redis://127.0.0.1:6379'],
+  ['REDIS_URL', 'rediss://:pw@cache.internal:6380/2', (c) => c.redisUrl, 'rediss://:pw@cache.internal:6380/2'],
+  ['INSTANCE_ID', 'dss-a', (c) => c.instanceId, 'dss-a'],
+  ['RUN_LEASE_TTL', '45s', (c) => c.runLeaseTtlMs, 45_000],
+  ['RUN_LEASE_TTL', '2m', (c) => c.runLeaseTtlMs, 120_000],
+  ['RUN_LEASE_TTL', '10', (c) => c.runLeaseTtlMs, 10_000],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
 ];
@@ -96,6 +107,15 @@ const BAD: Array<[string, string]> = [
   ['HOST', '   '],
   ['DB_URL', 'mysql://db/dss'],
   ['DB_URL', './scheduler.db'],
+  ['DB_URL', 'postgresql://'],
+  ['DB_URL', 'postgresql://db:5432'],
+  ['DB_URL', 'postgresql://db:port/dss'],
+  ['REDIS_URL', 'localhost:6379'],
+  ['REDIS_URL', 'http://cache:6379'],
+  ['REDIS_URL', 'redis://'],
+  ['INSTANCE_ID', 'two words'],
+  ['RUN_LEASE_TTL', '0s'],
+  ['RUN_LEASE_TTL', 'soon'],
   ['DOWNLOAD_ROOT_FOLDER', '  '],
   ['S3_CHUNK_SIZE', '0'],
   ['S3_CHUNK_SIZE', '-1'],
@@ -158,6 +178,13 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     const lines = message.split('\n');
     expect(lines).toHaveLength(3);
     expect(lines.map((l) => l.split(' ')[1]).sort()).toEqual(['LOG_LEVEL', 'PORT', 'S3_CHUNK_SIZE']);
+  });
+
+  it('never echoes the password of a DB_URL or REDIS_URL', () => {
+    const message = configError({ DB_URL: 'postgresql://dss:hunter2@db:5432', REDIS_URL: 'http://:hunter2@cache' });
+    expect(message).not.toContain('hunter2');
+    expect(message).toContain('invalid DB_URL (got "postgresql://dss:***@db:5432")');
+    expect(message).toContain('invalid REDIS_URL');
   });
 
   it('never echoes an API_TOKEN value, even next to other errors', () => {

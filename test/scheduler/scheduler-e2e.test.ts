@@ -9,6 +9,7 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm, type Orm } from '../../src/db/orm.js';
 import { http } from '../helpers/clients.js';
+import { freshDbUrl } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -40,7 +41,10 @@ describe('scheduler with the real sync engine', () => {
     await s3.putObject('b.txt', 'second object');
     await waitFor(() => existsSync(join(root, 'b.txt')), 10_000, 'b.txt synced by a scheduled run');
     expect(await sha256File(join(root, 'b.txt'))).toBe(sha256('second object'));
+    // The run that wrote b.txt may still be recording its end (a networked database takes longer).
+    await waitFor(async () => (await runsOf(app.orm, id)).some((r) => r.trigger === 'SCHEDULE' && r.status === 'SUCCEEDED'), 10_000, 'a scheduled run to succeed');
     await http(app, 'POST', '/api/v1/scheduler/pause_job', { job_id: id });
+    await waitFor(() => !app.runner.isRunning(id), 10_000, 'the last run to end');
 
     const runs = (await runsOf(app.orm, id)).filter((r) => r.status !== 'SKIPPED');
     expect(runs[0]).toMatchObject({ trigger: 'CREATED', status: 'SUCCEEDED' });
@@ -71,7 +75,7 @@ describe('scheduler with the real sync engine', () => {
     const env = {
       ...s3.env,
       AWS_ENDPOINT_URL_S3: proxy.endpoint,
-      DB_URL: `sqlite:${join(shared, 'scheduler.db')}`,
+      DB_URL: await freshDbUrl(shared),
       DOWNLOAD_ROOT_FOLDER: join(shared, 'downloads'),
       S3_CHUNK_SIZE: '64KiB',
       SYNC_CONCURRENCY: '1',

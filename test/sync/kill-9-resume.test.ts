@@ -19,7 +19,10 @@ function startCli(f: SyncFixture, endpoint: string): { child: ChildProcess; exit
       ...f.s3.env,
       NODE_OPTIONS: '',
       AWS_ENDPOINT_URL_S3: endpoint,
-      DB_URL: `sqlite:${f.dbFile}`,
+      DB_URL: f.config.dbUrl,
+      // The same instance id each time: a restarted CLI takes its own run back at once (on PostgreSQL
+      // another id would wait for the dead one's lease to expire).
+      INSTANCE_ID: 'kill-9-cli',
       DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot,
       S3_CHUNK_SIZE: String(CHUNK),
       SYNC_CONCURRENCY: '2',

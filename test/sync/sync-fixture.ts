@@ -14,6 +14,7 @@ import type { OpenPartial } from '../../src/sync/local-files.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
 import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
 import type { SyncTuning } from '../../src/sync/sync-tuning.js';
+import { freshDbUrl } from '../helpers/db-url.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 export const KiB = 1024;
@@ -21,6 +22,7 @@ export const CHUNK = 64 * KiB;
 
 export interface SyncFixture extends AsyncDisposable {
   dir: string;
+  /** The SQLite file; meaningful only when `config.dbUrl` is `sqlite:` (not in the PostgreSQL pass). */
   dbFile: string;
   s3: TestS3Server;
   orm: Orm;
@@ -50,12 +52,13 @@ export async function startSyncFixture(
   const dir = await mkdtemp(join(tmpdir(), 'sync-test-'));
   const s3 = await startS3Server();
   const dbFile = join(dir, 'db.sqlite');
-  const orm = await initOrm(`sqlite:${dbFile}`);
+  const dbUrl = await freshDbUrl(dir, 'db.sqlite');
+  const orm = await initOrm(dbUrl);
   const bus = createEventBus();
   const config: Config = {
     port: 0,
     host: '127.0.0.1',
-    dbUrl: `sqlite:${dbFile}`,
+    dbUrl,
     downloadRoot: join(dir, 'downloads'),
     chunkSize: options.chunkSize ?? CHUNK,
     retry: { count: options.retryCount ?? 4, delaySeconds: 0.005, backoff: 2 },
@@ -66,6 +69,8 @@ export async function startSyncFixture(
     logLevel: 'silent',
     minScheduleIntervalMs: 60_000,
     runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
+    instanceId: 'test-instance',
+    runLeaseTtlMs: 30_000,
   };
   const jobId = randomUUID();
   await orm.em.fork().persistAndFlush(

@@ -13,7 +13,8 @@ export class SyncObject {
     | 'error'
     | 'runId'
     | 'createdAt'
-    | 'updatedAt';
+    | 'updatedAt'
+    | 'instanceId';
 
   id!: number;
   jobId!: string;
@@ -34,6 +35,8 @@ export class SyncObject {
   runId: number | null = null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
+  /** The instance that last worked on the object. */
+  instanceId: string | null = null;
 
   constructor(init: Pick<SyncObject, 'jobId' | 'key' | 'size'> & Partial<SyncObject>) {
     Object.assign(this, init);
@@ -60,5 +63,6 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
     runId: { type: 'integer', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    instanceId: { type: 'string', length: 128, nullable: true },
   },
 });

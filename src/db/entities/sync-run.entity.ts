@@ -15,7 +15,11 @@ export class SyncRun {
     | 'bytesDone'
     | 'error'
     | 'skippedCount'
-    | 'createdAt';
+    | 'createdAt'
+    | 'scheduledFor'
+    | 'instanceId'
+    | 'leaseOwner'
+    | 'leaseExpiresAt';
 
   id!: number;
   /** The owning job's id (a relation mapped to its key); rows go with the job by a foreign-key cascade. */
@@ -38,6 +42,13 @@ export class SyncRun {
    */
   skippedCount = 0;
   createdAt: Date = new Date();
+  /** The due time this run is for (unique per job): the schedule's time, or the trigger's moment. */
+  scheduledFor: Date | null = null;
+  /** The instance that started the run, or the last one that took it over. */
+  instanceId: string | null = null;
+  /** The instance that may work on the run while `leaseExpiresAt` is in the future. */
+  leaseOwner: string | null = null;
+  leaseExpiresAt: Date | null = null;
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
     Object.assign(this, init);
@@ -64,5 +75,9 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     error: { type: 'text', nullable: true },
     skippedCount: { type: 'integer' },
     createdAt: { type: 'datetime' },
+    scheduledFor: { type: 'datetime', nullable: true },
+    instanceId: { type: 'string', length: 128, nullable: true },
+    leaseOwner: { type: 'string', length: 128, nullable: true },
+    leaseExpiresAt: { type: 'datetime', nullable: true },
   },
 });

@@ -41,6 +41,12 @@ export const SyncRunType = builder.objectType(SyncRun, {
       complexity: { field: 1, multiplier: MAX_RUN_FAILURES },
       resolve: (run, args, ctx) => ctx.services.objects.runFailures(run.jobId, run.id, args.first ?? 5),
     }),
+    scheduledFor: t.expose('scheduledFor', {
+      type: DateTime,
+      nullable: true,
+      description: "The due time the run is for (the schedule's, or the trigger's moment); one run per due time across instances",
+    }),
+    instanceId: t.exposeString('instanceId', { nullable: true, description: 'The instance (INSTANCE_ID) that started the run or last took it over' }),
   }),
 });
 

@@ -1,0 +1,65 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { Logger } from '../config/logger.js';
+
+/** How long start-up waits for Redis before going on without it (events are then lost until it answers). */
+const CONNECT_WAIT_MS = 5_000;
+const PING_TIMEOUT_MS = 1_000;
+
+export interface RedisTransport {
+  /** The event bus's target: every instance's events reach every instance's subscribers. */
+  eventTarget: EventTarget;
+  /** True when Redis answers a PING; used by /readyz. */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Progress events through Redis pub/sub (graphql-yoga's Redis event target on ioredis). Redis is
+ * not needed for syncing: while it is down, publishing drops events instead of queueing them (a
+ * sync never waits on it or fills memory), subscriptions stay open and receive again once ioredis
+ * has reconnected and resubscribed; the outage and the recovery are logged once each.
+ */
+export async function createRedisTransport(url: string, logger: Logger): Promise<RedisTransport> {
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  // The subscriber keeps its offline queue: SUBSCRIBE commands sent while reconnecting wait for it.
+  const subscriber = new Redis(url, { lazyConnect: true });
+  let down = false;
+  const onError = (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: err.message }, 'Redis unreachable: progress events of this instance are not shared until it is back; syncs go on');
+  };
+  const onReady = () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis reachable again: progress events are shared again');
+  };
+  for (const client of [publisher, subscriber]) {
+    client.on('error', onError);
+    client.on('ready', onReady);
+  }
+  const connected = Promise.all([publisher.connect(), subscriber.connect()]).then(() => true, () => false);
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CONNECT_WAIT_MS).unref());
+  if (!(await Promise.race([connected, timeout]))) onError(new Error(`no answer from Redis within ${CONNECT_WAIT_MS} ms`));
+
+  // The event target does not wait for PUBLISH; a refused one (Redis down) must not become an unhandled rejection.
+  const publishClient = {
+    publish: (channel: string, message: string) => publisher.publish(channel, message).catch((err: Error) => onError(err)),
+  } as unknown as Redis;
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient: subscriber }) as unknown as EventTarget;
+
+  return {
+    eventTarget,
+    async isReady() {
+      if (publisher.status !== 'ready') return false;
+      const ping = publisher.ping().then(() => true, () => false);
+      const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
+      return Promise.race([ping, late]);
+    },
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { RunTrigger } from '../db/entities/statuses.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
+import { recordSkippedRun } from './skipped-runs.js';
+
+
+export type DueRun =
+  /** This instance inserted the job's RUNNING run for the due time: it runs it. */
+  | { kind: 'started'; run: SyncRun }
+  /** The job already had a run going: this due time is recorded as SKIPPED (once, whoever recorded it), in a new row or coalesced into the series' row. */
+  | { kind: 'skipped'; run: SyncRun; coalesced: boolean }
+  /** Another instance recorded this due time first: nothing to do here. */
+  | { kind: 'taken' };
+
+export interface DueRunRequest {
+  jobId: string;
+  trigger: RunTrigger;
+  scheduledFor: Date;
+  startedAt: Date;
+  /** Set when this process knows the job is busy (its own run, id null while it starts): no RUNNING insert is tried. */
+  busy?: { runId: number | null };
+  lease: Pick<SyncRun, 'instanceId' | 'leaseOwner' | 'leaseExpiresAt'>;
+}
+
+/**
+ * Records one due time of a job through the database, so that every instance can try and exactly
+ * one succeeds: `(job_id, scheduled_for)` of the schedule's runs is unique, and so is a job's RUNNING
+ * run (partial unique indexes). A manual trigger is a due time of its own: it is never `taken`.
+ * Inserting the RUNNING row either wins, or fails because the due time was taken (→ taken) or the
+ * job is busy (→ a SKIPPED row for the due time, unless another instance recorded it first).
+ */
+export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<DueRun> {
+  const { jobId, trigger, scheduledFor, startedAt } = request;
+  if (!request.busy) {
+    const run = new SyncRun({ jobId, trigger, status: 'RUNNING', startedAt, scheduledFor, ...request.lease });
+    if (await insertUnlessTaken(orm, run)) return { kind: 'started', run };
+    if (await dueTimeTaken(orm, jobId, scheduledFor)) return { kind: 'taken' };
+  }
+  const runningId = request.busy ? request.busy.runId : await runningRunId(orm, jobId);
+  const skipped = await recordSkippedRun(orm, {
+    jobId,
+    trigger,
+    busyRunId: runningId,
+    scheduledFor,
+    at: startedAt,
+    instanceId: request.lease.instanceId,
+  });
+  return skipped ? { kind: 'skipped', ...skipped } : { kind: 'taken' };
+}
+
+async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean> {
+  try {
+    // A fresh fork each time: on PostgreSQL a failed insert leaves nothing behind in this fork's state.
+    await orm.em.fork().persistAndFlush(run);
+    return true;
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) return false;
+    throw error;
+  }
+}
+
+async function dueTimeTaken(orm: Orm, jobId: string, scheduledFor: Date): Promise<boolean> {
+  return (await orm.em.fork().count(SyncRun, { jobId, scheduledFor, trigger: { $in: SCHEDULED_TRIGGERS } })) > 0;
+}
+
+async function runningRunId(orm: Orm, jobId: string): Promise<number | null> {
+  const running = await orm.em.fork().findOne(SyncRun, { jobId, status: 'RUNNING' }, { fields: ['id'] });
+  return running?.id ?? null;
+}

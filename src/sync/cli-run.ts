@@ -1,0 +1,50 @@
+import { resolve, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Config } from '../config/env.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import { isPostgres, type Orm } from '../db/orm.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
+import type { RunLeases } from './run-leases.js';
+import { PARTIAL_DIR } from './safe-path.js';
+
+/** Why a foreground run cannot start: the job's run is going elsewhere. */
+export class RunInProgressError extends Error {
+  override name = 'RunInProgressError';
+}
+
+/**
+ * The run `npm run sync` works on: the job's RUNNING run when nobody works on it any more (same run
+ * id, continued from its checkpoints), else a new one. Who works on it: on PostgreSQL the run's
+ * lease; on SQLite (one host) the job folder's pid lock, held here until `release`.
+ */
+export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases, jobId: string): Promise<{ runId: number; release(): Promise<void> }> {
+  let lock: RunLock | undefined;
+  if (!isPostgres(orm)) {
+    const dir = join(resolve(config.downloadRoot, jobId), PARTIAL_DIR);
+    await mkdir(dir, { recursive: true });
+    lock = await acquireRunLock(dir);
+  }
+  const release = async () => lock?.release();
+  try {
+    const em = orm.em.fork();
+    const running = await em.findOne(SyncRun, { jobId, status: 'RUNNING' });
+    if (running) {
+      if (await leases.claim(running.id, { any: lock !== undefined })) return { runId: running.id, release };
+      throw new RunInProgressError(`job ${jobId} has a run in progress (run ${running.id} on ${running.leaseOwner}); try again when it has finished`);
+    }
+    const startedAt = new Date();
+    const run = new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt, scheduledFor: startedAt, ...leases.newLease() });
+    try {
+      await em.persistAndFlush(run);
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new RunInProgressError(`job ${jobId} has a run in progress; try again when it has finished`);
+      throw error;
+    }
+    leases.hold(run.id);
+    return { runId: run.id, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
