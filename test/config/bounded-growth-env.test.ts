@@ -22,7 +22,7 @@ describe('MIN_SCHEDULE_INTERVAL, RUN_HISTORY_DAYS, RUN_HISTORY_MAX', () => {
     ['MIN_SCHEDULE_INTERVAL', 'soon'],
     ['MIN_SCHEDULE_INTERVAL', '-5s'],
     ['MIN_SCHEDULE_INTERVAL', '25h'],
-    ['MIN_SCHEDULE_INTERVAL', '1.5m'],
+    ['MIN_SCHEDULE_INTERVAL', '90 seconds'],
     ['RUN_HISTORY_DAYS', '-1'],
     ['RUN_HISTORY_DAYS', 'month'],
     ['RUN_HISTORY_MAX', '1e3'],

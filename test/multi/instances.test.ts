@@ -43,7 +43,7 @@ describe('three instances on one PostgreSQL and Redis', () => {
   it('each scheduled due time of a job yields exactly one run row across the instances', async () => {
     await using s3 = await startS3Server();
     await s3.putObjects([['a.txt', 'tiny']]);
-    await using cluster = await startCluster({ ...s3.env, RETRY_COUNT: '0' });
+    await using cluster = await startCluster({ ...s3.env, RETRY_COUNT: '0', MIN_SCHEDULE_INTERVAL: '0' });
     const [a] = cluster.instances;
     const { job_id: jobId } = await post(a!, '/api/v1/scheduler/create_job', {
       job_name: 'every second',
