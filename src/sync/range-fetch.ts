@@ -52,11 +52,12 @@ export async function fetchRangeInto(
       let response;
       try {
         const whole = options.whole === true && attempt === 0 && position === 0;
-        response = await ctx.connector.getRange(ctx.bucket, item.remote.key, {
-          etag: item.remote.etag,
-          start: position,
-          end: whole ? undefined : range.end,
-        });
+        response = await ctx.connector.getRange(
+          ctx.bucket,
+          item.remote.key,
+          { etag: item.remote.etag, start: position, end: whole ? undefined : range.end },
+          ctx.signal,
+        );
       } catch (error) {
         if (isPreconditionFailed(error)) throw new SourceChangedError('the object changed at the source (412)');
         throw error;
