@@ -56,13 +56,14 @@ export function skewCorrectedNow(client: S3Client): Date {
 
 /**
  * As the SDK does after an answer carrying the server's time: when our clock is off by more than
- * five minutes, remember the difference so the next signature is dated in the server's time.
+ * five minutes, remember the difference (on the client, so listings use it too) so the next
+ * signature is dated in the server's time. True when the offset changed.
  */
-export function learnClockSkew(client: S3Client, serverDate: string | undefined): void {
+export function learnClockSkew(client: S3Client, serverDate: string | undefined): boolean {
   const serverTime = serverDate ? Date.parse(serverDate) : Number.NaN;
-  if (Number.isNaN(serverTime)) return;
+  if (Number.isNaN(serverTime)) return false;
   const config = client.config;
-  if (Math.abs(serverTime - (Date.now() + (config.systemClockOffset ?? 0))) >= 300_000) {
-    config.systemClockOffset = serverTime - Date.now();
-  }
+  if (Math.abs(serverTime - (Date.now() + (config.systemClockOffset ?? 0))) < 300_000) return false;
+  config.systemClockOffset = serverTime - Date.now();
+  return true;
 }

@@ -28,7 +28,7 @@ export interface SignedGetRequest {
 
 /** An S3 error answer, shaped like the SDK's service errors (name = S3 error code, $metadata). */
 export class S3HttpError extends Error {
-  readonly $metadata: { httpStatusCode: number; requestId?: string };
+  readonly $metadata: { httpStatusCode: number; requestId?: string; clockSkewCorrected?: boolean };
   readonly $fault: 'client' | 'server';
   constructor(name: string, status: number, message: string, requestId?: string) {
     super(message);
@@ -76,9 +76,12 @@ export function createSignedGet(options: SignedGetOptions) {
     );
     const response = await send(url.protocol === 'https:', { host: url.hostname, port, path, headers: signed.headers }, req.signal);
     const status = response.statusCode ?? 0;
-    learnClockSkew(client, headerValue(response.headers.date));
+    const skewCorrected = learnClockSkew(client, headerValue(response.headers.date));
     if (status >= 200 && status < 300) return response;
-    throw await errorFrom(response, status);
+    const error = await errorFrom(response, status);
+    // As the SDK marks it: signed with a wrong clock, now corrected, so worth one more attempt.
+    if (skewCorrected) error.$metadata.clockSkewCorrected = true;
+    throw error;
   };
 
   function send(
