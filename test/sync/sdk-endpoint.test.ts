@@ -217,4 +217,20 @@ describe('a GET stalled mid-body', () => {
     expect(second.status).toBe('SUCCEEDED');
     expect(await sha256File(join(f.root, 'stalled.bin'))).toBe(sha256(BIG));
   });
+
+  test('a cancel ends a listing stalled mid-body too', async () => {
+    await using f = await startSyncFixture();
+    await seed(f);
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    proxy.setRule((req) => (req.query.has('list-type') ? { kind: 'stallMidBody', afterBytes: 200 } : undefined));
+    const connector = f.connectorVia(proxy.endpoint, { socketTimeoutMs: 600_000, retryCount: 0 });
+    const controller = new AbortController();
+    const run = f.sync({ signal: controller.signal, connector });
+    await waitFor(() => proxy.counts.bytesToClient >= 200, 10_000, 'the listing to stall');
+    controller.abort();
+    const cancelled = await run;
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(cancelled.run.status).toBe('CANCELLED');
+    expect(await f.rows()).toEqual([]);
+  });
 });
