@@ -1,6 +1,6 @@
 import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
+import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from './checksum.js';
 import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from './local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
@@ -62,12 +62,14 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }
 
     const written = (await file.stat()).size;
-    let mismatch = written === remote.size ? null : `size mismatch: expected ${remote.size} bytes, got ${written}`;
-    if (!mismatch && follower) {
-      const reason = await follower.finish(remote.size);
-      if (!(etagIsNotMd5 && expected?.algorithm === 'MD5')) mismatch = reason;
-    }
+    const check = follower;
     follower = null;
+    const mismatch = await verificationFailure({
+      size: { expected: remote.size, actual: written },
+      expected,
+      compare: async () => (check ? check.finish(remote.size) : null),
+      etagIsNotMd5,
+    }).finally(() => check?.close());
     await file.close();
     file = undefined;
     return await publishVerified(item, mismatch);
