@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, md5FromEtag, verificationFailure, type Digester, type Expected } from './checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from './local-files.js';
-import { describe, fetchRangeInto, isPreconditionFailed, SourceChangedError } from './range-fetch.js';
+import { describe, fetchRangeInto, SourceChangedError, sourceChangedOr } from './range-fetch.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
@@ -93,7 +93,7 @@ export async function chooseExpected(ctx: TransferContext, item: WorkItem): Prom
   const checksum = await ctx.connector
     .headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal)
     .catch((error: unknown) => {
-      throw isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)') : error;
+      throw sourceChangedOr(error);
     });
   return checksum;
 }
