@@ -128,6 +128,11 @@ export function createSignedGet(options: SignedGetOptions) {
  */
 const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
 function whenAborted(signal: AbortSignal, fn: () => void): () => void {
+  // Aborted while this request was being signed: its 'abort' event has been and gone.
+  if (signal.aborted) {
+    process.nextTick(fn);
+    return () => {};
+  }
   let watchers = abortWatchers.get(signal);
   if (!watchers) {
     const set = new Set<() => void>();

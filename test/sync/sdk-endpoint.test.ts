@@ -218,6 +218,21 @@ describe('a GET stalled mid-body', () => {
     expect(await sha256File(join(f.root, 'stalled.bin'))).toBe(sha256(BIG));
   });
 
+  test('an abort ends a GET still waiting for its headers, and a GET asked for after the abort is never sent', async () => {
+    await using f = await startSyncFixture();
+    const { etag } = await f.s3.putObject('k.txt', 'hello');
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    proxy.setRule((req) => (req.key ? { kind: 'hang' } : undefined));
+    const connector = f.connectorVia(proxy.endpoint, { socketTimeoutMs: 600_000 });
+    const controller = new AbortController();
+    const pending = connector.getRange(f.s3.bucket, 'k.txt', { etag, start: 0 }, controller.signal);
+    await waitFor(() => proxy.counts.gets === 1, 5_000, 'the GET to reach the proxy');
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(connector.getRange(f.s3.bucket, 'k.txt', { etag, start: 0 }, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(proxy.counts.gets).toBe(1);
+  });
+
   test('a cancel ends a listing stalled mid-body too', async () => {
     await using f = await startSyncFixture();
     await seed(f);
