@@ -88,7 +88,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const connectors = createConnectorCache({
     config,
     secrets,
-    maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+    maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
     socketTimeoutMs: tuning.socketTimeoutMs,
     onRetry: (jobId, error) => jobMetrics.retry(jobId, retryCause(error)),
   });

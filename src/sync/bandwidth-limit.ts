@@ -41,8 +41,8 @@ export function createTokenBucket(bytesPerSecond: number, clock: TokenBucketCloc
 export function throttleConnector(connector: S3Connector, bucket: TokenBucket): S3Connector {
   return {
     ...connector,
-    async getRange(bucketName, key, range) {
-      const response = await connector.getRange(bucketName, key, range);
+    async getRange(bucketName, key, range, signal) {
+      const response = await connector.getRange(bucketName, key, range, signal);
       const paced = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           bucket.take(chunk.length).then(() => done(null, chunk), done);

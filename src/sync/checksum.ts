@@ -1,16 +1,59 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { Crc32c } from '@aws-sdk/checksums/crc';
 import type { ObjectChecksum } from './s3-connector.js';
 
 /** What a finished file is checked against, besides its size. */
 export type Expected = { algorithm: 'MD5'; hex: string } | ObjectChecksum;
 
+/** A checksum of the bytes fed so far, stated as S3 states it: hex for MD5 (an ETag), base64 otherwise. */
+export interface RunningChecksum {
+  update(data: Uint8Array): void;
+  digest(): Promise<string>;
+}
+
+/** The algorithms verified here (the main thread's digesters and the hash workers alike). */
+export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
+
+/** Null for an algorithm not verified here (CRC64NVME): the object is then checked by size only. */
+export function createRunningChecksum(algorithm: string): RunningChecksum | null {
+  switch (algorithm) {
+    case 'MD5':
+    case 'SHA256':
+    case 'SHA1': {
+      const hash = createHash(algorithm.toLowerCase());
+      const encoding = algorithm === 'MD5' ? 'hex' : 'base64';
+      return { update: (data) => hash.update(data), digest: async () => hash.digest(encoding) };
+    }
+    case 'CRC32': {
+      let value = 0;
+      return {
+        update: (data) => {
+          value = crc32(data, value);
+        },
+        digest: async () => {
+          const bytes = Buffer.alloc(4);
+          bytes.writeUInt32BE(value >>> 0);
+          return bytes.toString('base64');
+        },
+      };
+    }
+    case 'CRC32C': {
+      // The SDK's own CRC-32C (the same one its flexible checksums use).
+      const crc = new Crc32c();
+      return { update: (data) => crc.update(data), digest: async () => Buffer.from(await crc.digest()).toString('base64') };
+    }
+    default:
+      return null;
+  }
+}
+
 export interface Digester {
   readonly label: string;
-  update(data: Buffer): void;
+  update(data: Uint8Array): void;
   /** Null when the bytes match, else the reason. */
-  mismatch(): string | null;
+  mismatch(): Promise<string | null>;
 }
 
 /** The MD5 in a single-part ETag (`"<32 hex>"`); multipart ETags (`…-N`) are not a hash of the bytes. */
@@ -19,64 +62,49 @@ export function md5FromEtag(etag: string): string | null {
   return /^[0-9a-f]{32}$/i.test(bare) ? bare.toLowerCase() : null;
 }
 
+export function expectedValue(expected: Expected): string {
+  return 'hex' in expected ? expected.hex : expected.value;
+}
+
+export function mismatchReason(label: string, expected: string, actual: string): string | null {
+  return actual === expected ? null : `${label} mismatch: expected ${expected}, got ${actual}`;
+}
+
 export function createDigester(expected: Expected): Digester | null {
-  if ('hex' in expected) return hashDigester('MD5', createHash('md5'), expected.hex, 'hex');
-  switch (expected.algorithm) {
-    case 'SHA256':
-      return hashDigester('SHA256', createHash('sha256'), expected.value, 'base64');
-    case 'SHA1':
-      return hashDigester('SHA1', createHash('sha1'), expected.value, 'base64');
-    case 'CRC32':
-      return crcDigester('CRC32', (data, value) => crc32(data, value), expected.value);
-    case 'CRC32C':
-      return crcDigester('CRC32C', crc32c, expected.value);
-    default:
-      return null;
-  }
-}
-
-function hashDigester(label: string, hash: Hash, expected: string, encoding: 'hex' | 'base64'): Digester {
+  const checksum = createRunningChecksum(expected.algorithm);
+  if (!checksum) return null;
+  const label = expected.algorithm;
   return {
     label,
-    update: (data) => hash.update(data),
-    mismatch() {
-      const actual = hash.digest(encoding);
-      return actual === expected ? null : `${label} mismatch: expected ${expected}, got ${actual}`;
-    },
+    update: (data) => checksum.update(data),
+    mismatch: async () => mismatchReason(label, expectedValue(expected), await checksum.digest()),
   };
 }
 
-function crcDigester(label: string, step: (data: Buffer, value: number) => number, expected: string): Digester {
-  let value = 0;
-  return {
-    label,
-    update: (data) => {
-      value = step(data, value);
-    },
-    mismatch() {
-      const bytes = Buffer.alloc(4);
-      bytes.writeUInt32BE(value >>> 0);
-      const actual = bytes.toString('base64');
-      return actual === expected ? null : `${label} mismatch: expected ${expected}, got ${actual}`;
-    },
-  };
+export interface VerificationInput {
+  /** Bytes the listing announced and bytes on disk; omitted when the transfer already enforced the size. */
+  size?: { expected: number; actual: number };
+  /** What the bytes were checked against; null: size only. */
+  expected: Expected | null;
+  /** Finishes the checksum and compares it (null: match, or no checksum kept for this algorithm). */
+  compare: () => Promise<string | null>;
+  /** S3 said the object is SSE-KMS or SSE-C encrypted: its ETag is then not the MD5 of its bytes. */
+  etagIsNotMd5: boolean;
 }
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n += 1) {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+/**
+ * The one verification rule for every object, small or chunked: the size must match; then the
+ * checksum must, except an ETag's MD5 for an object whose ETag is not an MD5 (then size only).
+ * Returns the failure reason, or null when the object is verified.
+ */
+export async function verificationFailure(input: VerificationInput): Promise<string | null> {
+  if (input.size && input.size.actual !== input.size.expected) {
+    return `size mismatch: expected ${input.size.expected} bytes, got ${input.size.actual}`;
   }
-  return table;
-})();
-
-/** CRC-32C (Castagnoli), continuing from `value` like zlib.crc32. */
-export function crc32c(data: Buffer, value = 0): number {
-  let crc = ~value >>> 0;
-  for (let i = 0; i < data.length; i += 1) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
+  if (!input.expected) return null;
+  const mismatch = await input.compare();
+  if (input.expected.algorithm === 'MD5' && input.etagIsNotMd5) return null;
+  return mismatch;
 }
 
 const READ_BLOCK = 1024 * 1024;
@@ -125,7 +153,7 @@ export function createFileDigestFollower(file: FileHandle, digester: Digester) {
       kick();
       while (running) await running;
       if (failure) throw failure;
-      return digester.mismatch();
+      return await digester.mismatch();
     },
   };
 }

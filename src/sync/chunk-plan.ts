@@ -4,12 +4,15 @@ export interface ByteRange {
   end: number;
 }
 
-/** The ranges still to fetch for an object of `size` bytes, from `from` on, each at most `chunkSize`. */
-export function planChunks(size: number, chunkSize: number, from = 0): ByteRange[] {
-  if (chunkSize <= 0) throw new RangeError('chunkSize must be positive');
+/**
+ * The spans (one GET each) still to fetch for an object of `size` bytes, from `from` on, each at
+ * most `spanSize` (a whole number of chunks, the checkpoint unit; see chunkBoundaries).
+ */
+export function planSpans(size: number, spanSize: number, from = 0): ByteRange[] {
+  if (spanSize <= 0) throw new RangeError('spanSize must be positive');
   const ranges: ByteRange[] = [];
-  for (let start = Math.max(0, from); start < size; start += chunkSize) {
-    ranges.push({ start, end: Math.min(size, start + chunkSize) });
+  for (let start = Math.max(0, from); start < size; start += spanSize) {
+    ranges.push({ start, end: Math.min(size, start + spanSize) });
   }
   return ranges;
 }

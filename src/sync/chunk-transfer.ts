@@ -1,14 +1,14 @@
 import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDigester, createFileDigestFollower, type Expected } from './checksum.js';
-import { ContiguousPrefix, planChunks, resumeOffset, type ByteRange } from './chunk-plan.js';
+import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from './checksum.js';
+import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from './local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
 import { chooseExpected } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
- * One object larger than a chunk: ranged GETs of whole chunks (`getSpan` bytes), several in flight, each written at its
+ * One object larger than a chunk: ranged GETs of spans (`getSpan` bytes, whole chunks), several in flight, each written at its
  * offset in its partial file. Whenever the contiguous prefix grows, the file is fdatasync'ed, then
  * `last_position` is committed, then a CHUNK event is published (group commit: one checkpoint may
  * cover several finished chunks). Resumes from the stored checkpoint when the partial file holds it.
@@ -45,8 +45,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       follower?.advance(end);
       checkpoints.request(end);
     };
-    const failure = await runLimited(planChunks(remote.size, ctx.getSpan, from), ctx, async (span) => {
-      const release = await ctx.chunkSlots.acquire();
+    const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
+      const release = await ctx.spanSlots.acquire();
       const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
       const result = await fetchRangeInto(ctx, item, file!, span, { onWritten: chunks.written }).finally(release);
       etagIsNotMd5 ||= result.etagIsNotMd5;
@@ -62,12 +62,14 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }
 
     const written = (await file.stat()).size;
-    let mismatch = written === remote.size ? null : `size mismatch: expected ${remote.size} bytes, got ${written}`;
-    if (!mismatch && follower) {
-      const reason = await follower.finish(remote.size);
-      if (!(etagIsNotMd5 && expected?.algorithm === 'MD5')) mismatch = reason;
-    }
+    const check = follower;
     follower = null;
+    const mismatch = await verificationFailure({
+      size: { expected: remote.size, actual: written },
+      expected,
+      compare: async () => (check ? check.finish(remote.size) : null),
+      etagIsNotMd5,
+    }).finally(() => check?.close());
     await file.close();
     file = undefined;
     return await publishVerified(item, mismatch);
@@ -113,7 +115,8 @@ function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, 
 /**
  * Splits one GET's span into chunks (at multiples of `chunkSize`, and the span's end): `done` is called
  * for each chunk once all its bytes are written, so checkpoints keep the chunk's granularity whatever
- * the size of the GET. Once `signal` aborts, the GET stops at the next chunk boundary.
+ * the size of the GET. Once `signal` aborts, the GET stops at the next chunk boundary (if the
+ * abort has not already ended it: the signal also cuts the request itself).
  */
 function chunkBoundaries(span: ByteRange, chunkSize: number, done: (chunk: ByteRange) => void, signal: AbortSignal) {
   let start = span.start;
@@ -134,7 +137,7 @@ function chunkBoundaries(span: ByteRange, chunkSize: number, done: (chunk: ByteR
 }
 
 /**
- * Runs `task` over `ranges` with at most `ctx.chunkParallelism` in flight; stops starting new
+ * Runs `task` over the spans with at most `ctx.spansPerObject` in flight; stops starting new
  * ones after the first failure or once the run is aborted. Returns the first failure.
  */
 async function runLimited(
@@ -154,7 +157,7 @@ async function runLimited(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.chunkParallelism, ranges.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(ctx.spansPerObject, ranges.length) }, worker));
   return failure;
 }
 

@@ -1,8 +1,10 @@
 /**
  * A fixed number of tasks in flight: `run` waits for a free slot before starting the task (so a
- * producer such as a listing is held back), `drain` waits for every started task.
+ * producer such as a listing is held back), `drain` waits for every started task. A task that
+ * throws frees its slot and is handed to `onTaskError` (log it, count it, fail the run): never
+ * silently dropped.
  */
-export function createLimiter(limit: number) {
+export function createLimiter(limit: number, onTaskError: (error: unknown) => void) {
   let active = 0;
   const waiters: Array<() => void> = [];
   const inFlight = new Set<Promise<void>>();
@@ -12,7 +14,7 @@ export function createLimiter(limit: number) {
       while (active >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
       active += 1;
       const promise: Promise<void> = task()
-        .catch(() => {})
+        .catch(onTaskError)
         .finally(() => {
           active -= 1;
           inFlight.delete(promise);

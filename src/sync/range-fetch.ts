@@ -15,6 +15,11 @@ export function isPreconditionFailed(error: unknown): boolean {
   return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
 }
 
+/** The one reading of a 412 on a request pinned to the listed ETag (GET or HEAD): the source changed. */
+export function sourceChangedOr(error: unknown): unknown {
+  return isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)', { cause: error }) : error;
+}
+
 /** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */
 export interface PositionalFile {
   writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
@@ -52,14 +57,14 @@ export async function fetchRangeInto(
       let response;
       try {
         const whole = options.whole === true && attempt === 0 && position === 0;
-        response = await ctx.connector.getRange(ctx.bucket, item.remote.key, {
-          etag: item.remote.etag,
-          start: position,
-          end: whole ? undefined : range.end,
-        });
+        response = await ctx.connector.getRange(
+          ctx.bucket,
+          item.remote.key,
+          { etag: item.remote.etag, start: position, end: whole ? undefined : range.end },
+          ctx.signal,
+        );
       } catch (error) {
-        if (isPreconditionFailed(error)) throw new SourceChangedError('the object changed at the source (412)');
-        throw error;
+        throw sourceChangedOr(error);
       }
       etagIsNotMd5 ||= response.etagIsNotMd5;
       const expected = range.end - position;

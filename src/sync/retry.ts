@@ -95,13 +95,15 @@ const RETRIABLE_CODES = new Set([
 
 /**
  * The one classifier (cf. rclone's shouldRetry): 5xx, 429, SlowDown/throttling, timeouts,
- * connection resets and a body cut mid-stream are transient; an abort, 4xx (including 412
- * PreconditionFailed) and local file errors are not.
+ * connection resets, a body cut mid-stream and a refusal for a since-corrected clock skew are
+ * transient; an abort, other 4xx (including 412 PreconditionFailed) and local file errors are not.
  */
 export function isRetriableS3Error(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean }; $retryable?: unknown };
   if (e.name === 'AbortError') return false;
+  // Refused for a skewed clock that the client has since corrected (the SDK's own rule).
+  if (e.$metadata?.clockSkewCorrected) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   if (e.name && RETRIABLE_NAMES.has(e.name)) return true;

@@ -19,8 +19,10 @@ export interface RunStats {
   gets: number;
   bytesFetched: number;
   retries: number;
+  /** Object tasks that threw instead of recording an outcome (each also fails the run). */
+  tasksFailed: number;
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0 };
+  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
 }

@@ -55,9 +55,10 @@ export interface S3Connector {
   /**
    * One GET pinned with If-Match to `etag`, of bytes [start, end) or the whole object when `end`
    * is undefined. Not retried here: the caller retries the GET together with reading its body, so a
-   * body cut mid-stream resumes from the last byte written.
+   * body cut mid-stream resumes from the last byte written. `signal` ends the GET at once, also
+   * mid-body (the body stream then errors).
    */
-  getRange(bucket: string, key: string, range: { etag: string; start: number; end?: number }): Promise<RangeResponse>;
+  getRange(bucket: string, key: string, range: { etag: string; start: number; end?: number }, signal?: AbortSignal): Promise<RangeResponse>;
   destroy(): void;
 }
 
@@ -102,8 +103,6 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   });
   const signedGet = createSignedGet({
     client,
-    endpoint: options.s3.endpoint,
-    forcePathStyle: options.s3.forcePathStyle,
     httpAgent,
     httpsAgent,
     socketTimeoutMs,
@@ -169,12 +168,12 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       return { size: Number(out.ContentLength ?? 0), etag: out.ETag ?? '', lastModified: out.LastModified ?? null };
     },
 
-    async getRange(bucket, key, { etag, start, end }) {
+    async getRange(bucket, key, { etag, start, end }, signal) {
       const ranged = end !== undefined;
       const headers: Record<string, string> = { 'if-match': etag };
       if (ranged) headers.range = `bytes=${start}-${end - 1}`;
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
-      const response = await signedGet({ bucket, key, headers });
+      const response = await signedGet({ bucket, key, headers, signal });
       if (response) {
         const sse = String(response.headers['x-amz-server-side-encryption'] ?? '');
         return {
@@ -191,6 +190,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           IfMatch: etag,
           Range: ranged ? `bytes=${start}-${end - 1}` : undefined,
         }),
+        { abortSignal: signal },
       );
       return {
         body: out.Body as Readable,

@@ -1,19 +1,17 @@
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { learnClockSkew, resolveGetTarget, skewCorrectedNow, type GetTarget } from './get-target.js';
 
 /**
- * GetObject without the SDK's per-request middleware: the URL comes from the client's own endpoint
- * rules (resolved once per bucket: custom endpoint, path-style or virtual-hosted), the request is
- * signed with SigV4 using the client's credential chain and region, and sent on the same keep-alive
- * agents. For many small objects the SDK's per-request cost is a large share of the CPU.
+ * GetObject without the SDK's per-request middleware: the URL, addressing style, region and
+ * signing name come from the SDK's own endpoint resolution on the same client that lists
+ * (get-target.ts, once per bucket), the request is signed with SigV4 using the client's credential
+ * chain and clock-skew offset, and sent on the same keep-alive agents. For many small objects the
+ * SDK's per-request cost is a large share of the CPU.
  */
 export interface SignedGetOptions {
   client: S3Client;
-  /** The custom endpoint the client was built with, if any. */
-  endpoint: string | undefined;
-  forcePathStyle: boolean;
   httpAgent: HttpAgent;
   httpsAgent: HttpsAgent;
   socketTimeoutMs: number;
@@ -24,11 +22,13 @@ export interface SignedGetRequest {
   bucket: string;
   key: string;
   headers: Record<string, string>;
+  /** Ends the request at once, before or after its headers (the body stream errors with an AbortError). */
+  signal?: AbortSignal;
 }
 
 /** An S3 error answer, shaped like the SDK's service errors (name = S3 error code, $metadata). */
 export class S3HttpError extends Error {
-  readonly $metadata: { httpStatusCode: number; requestId?: string };
+  readonly $metadata: { httpStatusCode: number; requestId?: string; clockSkewCorrected?: boolean };
   readonly $fault: 'client' | 'server';
   constructor(name: string, status: number, message: string, requestId?: string) {
     super(message);
@@ -38,48 +38,15 @@ export class S3HttpError extends Error {
   }
 }
 
-interface BucketTarget {
-  url: URL;
-  signer: SignatureV4;
-  signingRegion: string;
-}
-
-/** Returns null when the bucket needs an auth scheme other than plain SigV4 (then use the SDK). */
+/** The sender resolves null when the bucket needs an auth scheme other than plain SigV4 (then use the SDK). */
 export function createSignedGet(options: SignedGetOptions) {
-  const targets = new Map<string, Promise<BucketTarget | null>>();
-  const config = options.client.config;
+  const targets = new Map<string, Promise<GetTarget | null>>();
+  const { client } = options;
 
-  const resolveTarget = async (bucket: string): Promise<BucketTarget | null> => {
-    const flag = async (value: unknown) => Boolean(typeof value === 'function' ? await (value as () => unknown)() : value);
-    const region = await config.region();
-    const resolved = config.endpointProvider({
-      Bucket: bucket,
-      Region: region,
-      UseFIPS: await flag(config.useFipsEndpoint),
-      UseDualStack: await flag(config.useDualstackEndpoint),
-      Accelerate: await flag(config.useAccelerateEndpoint),
-      ForcePathStyle: options.forcePathStyle,
-      Endpoint: options.endpoint,
-    });
-    const schemes = (resolved.properties?.authSchemes ?? []) as Array<{ name?: string; signingName?: string; signingRegion?: string }>;
-    const scheme = schemes[0];
-    if (scheme && scheme.name !== 'sigv4') return null;
-    const signingRegion = scheme?.signingRegion ?? region;
-    const signer = new SignatureV4({
-      service: scheme?.signingName ?? 's3',
-      region: signingRegion,
-      credentials: config.credentials,
-      sha256: config.sha256,
-      // S3 signs the path as sent (no second round of escaping).
-      uriEscapePath: false,
-    });
-    return { url: new URL(resolved.url.toString()), signer, signingRegion };
-  };
-
-  const targetFor = (bucket: string) => {
+  const targetFor = (bucket: string, key: string) => {
     let target = targets.get(bucket);
     if (!target) {
-      target = resolveTarget(bucket);
+      target = resolveGetTarget(client, bucket, key);
       targets.set(bucket, target);
       target.catch(() => targets.delete(bucket));
     }
@@ -88,7 +55,8 @@ export function createSignedGet(options: SignedGetOptions) {
 
   /** Sends one signed GET; resolves with the response for 2xx, rejects with an S3HttpError otherwise. */
   return async (req: SignedGetRequest): Promise<IncomingMessage | null> => {
-    const target = await targetFor(req.bucket);
+    req.signal?.throwIfAborted();
+    const target = await targetFor(req.bucket, req.key);
     if (!target) return null;
     const { url } = target;
     const basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
@@ -102,22 +70,25 @@ export function createSignedGet(options: SignedGetOptions) {
         port,
         path,
         query: {},
-        headers: { ...req.headers, host: url.host },
+        headers: { ...target.headers, ...req.headers, host: url.host },
       },
-      { signingRegion: target.signingRegion },
+      { signingRegion: target.signingRegion, signingDate: skewCorrectedNow(client) },
     );
-    const response = await send(url.protocol === 'https:', {
-      host: url.hostname,
-      port,
-      path,
-      headers: signed.headers,
-    });
+    const response = await send(url.protocol === 'https:', { host: url.hostname, port, path, headers: signed.headers }, req.signal);
     const status = response.statusCode ?? 0;
+    const skewCorrected = learnClockSkew(client, headerValue(response.headers.date));
     if (status >= 200 && status < 300) return response;
-    throw await errorFrom(response, status);
+    const error = await errorFrom(response, status);
+    // As the SDK marks it: signed with a wrong clock, now corrected, so worth one more attempt.
+    if (skewCorrected) error.$metadata.clockSkewCorrected = true;
+    throw error;
   };
 
-  function send(secure: boolean, target: { host: string; port: number | undefined; path: string; headers: Record<string, string> }) {
+  function send(
+    secure: boolean,
+    target: { host: string; port: number | undefined; path: string; headers: Record<string, string> },
+    signal: AbortSignal | undefined,
+  ) {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = (secure ? httpsRequest : httpRequest)({
         ...target,
@@ -130,6 +101,7 @@ export function createSignedGet(options: SignedGetOptions) {
         if (response) response.destroy(error);
         else request.destroy(error);
       };
+      if (signal) request.once('close', whenAborted(signal, () => fail(abortError(signal))));
       request.once('socket', (socket) => {
         if (!socket.connecting) return;
         const timer = setTimeout(
@@ -148,6 +120,37 @@ export function createSignedGet(options: SignedGetOptions) {
       request.end();
     });
   }
+}
+
+/**
+ * One 'abort' listener per signal however many requests share it (a run's GETs all do; one
+ * listener each would trip Node's listener-leak warning). Returns the unsubscribe.
+ */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+function whenAborted(signal: AbortSignal, fn: () => void): () => void {
+  // Aborted while this request was being signed: its 'abort' event has been and gone.
+  if (signal.aborted) {
+    process.nextTick(fn);
+    return () => {};
+  }
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const set = new Set<() => void>();
+    watchers = set;
+    abortWatchers.set(signal, set);
+    signal.addEventListener('abort', () => {
+      for (const watcher of [...set]) watcher();
+      set.clear();
+    }, { once: true });
+  }
+  watchers.add(fn);
+  return () => watchers.delete(fn);
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error && signal.reason.name === 'AbortError'
+    ? signal.reason
+    : Object.assign(new Error('the request was aborted', { cause: signal.reason }), { name: 'AbortError' });
 }
 
 const MAX_ERROR_BODY = 64 * 1024;

@@ -1,8 +1,8 @@
 import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createDigester, md5FromEtag, type Digester, type Expected } from './checksum.js';
+import { createDigester, md5FromEtag, verificationFailure, type Digester, type Expected } from './checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from './local-files.js';
-import { describe, fetchRangeInto, isPreconditionFailed, SourceChangedError } from './range-fetch.js';
+import { describe, fetchRangeInto, SourceChangedError, sourceChangedOr } from './range-fetch.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
@@ -18,7 +18,8 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   let file;
   try {
     await ensureDir(ctx, dirname(item.finalPath));
-    const digester = await chooseDigester(ctx, item);
+    const expected = await chooseExpected(ctx, item);
+    const digester = expected && createDigester(expected);
     file = await ctx.openPartial(item.partialPath, 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
       whole: true,
@@ -30,8 +31,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     ctx.stats.fileSyncMs += performance.now() - syncStarted;
     await file.close();
     file = undefined;
-    const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
-    return await publishVerified(item, mismatch);
+    return await publishVerified(item, await verdict(expected, digester, etagIsNotMd5));
   } catch (error) {
     await file?.close().catch(() => {});
     await removeQuietly(item.partialPath);
@@ -48,13 +48,14 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   const { remote } = item;
   let memory: MemoryFile;
   try {
-    const [digester] = await Promise.all([chooseDigester(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
+    const [expected] = await Promise.all([chooseExpected(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
+    const digester = expected && createDigester(expected);
     memory = new MemoryFile(remote.size);
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
       whole: true,
       onWritten: (data) => digester?.update(data),
     });
-    const mismatch = digester && !(etagIsNotMd5 && digester.label === 'MD5') ? digester.mismatch() : null;
+    const mismatch = await verdict(expected, digester, etagIsNotMd5);
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
     return failedOutcome(ctx, error);
@@ -79,9 +80,9 @@ function failedOutcome(ctx: TransferContext, error: unknown): TransferOutcome {
   return { status: 'FAILED', error: describe(error) };
 }
 
-export async function chooseDigester(ctx: TransferContext, item: WorkItem): Promise<Digester | null> {
-  const expected = await chooseExpected(ctx, item);
-  return expected ? createDigester(expected) : null;
+/** fetchRangeInto has enforced the size: only the checksum is left to judge. */
+function verdict(expected: Expected | null, digester: Digester | null, etagIsNotMd5: boolean): Promise<string | null> {
+  return verificationFailure({ expected, compare: async () => (digester ? digester.mismatch() : null), etagIsNotMd5 });
 }
 
 /** MD5 of a single-part ETag when there is one; else a full-object checksum from HEAD, if S3 has one. */
@@ -92,7 +93,7 @@ export async function chooseExpected(ctx: TransferContext, item: WorkItem): Prom
   const checksum = await ctx.connector
     .headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal)
     .catch((error: unknown) => {
-      throw isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)') : error;
+      throw sourceChangedOr(error);
     });
   return checksum;
 }

@@ -11,6 +11,7 @@ import { createCheckpointStore, JobGoneError, type StoredObject } from './checkp
 import { transferChunkedObject } from './chunk-transfer.js';
 import { createHashPool } from './hash-worker.js';
 import { createLimiter, createSemaphore, readAhead, yieldToEventLoop } from './limiter.js';
+import { LocalRunError } from './run-errors.js';
 import { ensureDir, isPresent, openPartial, removeQuietly, type OpenPartial } from './local-files.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { describe } from './range-fetch.js';
@@ -18,7 +19,7 @@ import { retryCause, type RetryCause } from './retry.js';
 import { createRunEvents } from './run-events.js';
 import { createRunProgress } from './run-progress.js';
 import { createRowBatcher } from './row-batcher.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
+import { acquireRunLock, RunLockedError, type RunLock } from './run-lock.js';
 import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import type { RemoteObject, S3Connector } from './s3-connector.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from './connector-cache.js';
@@ -102,7 +103,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
           {
             config,
             secretsKey: config.secretsKey,
-            maxSockets: tuning.chunkSlots + config.syncConcurrency + 4,
+            maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
             socketTimeoutMs: tuning.socketTimeoutMs,
             onRetry: onRetry && ((_jobId, error) => onRetry(error)),
           },
@@ -152,8 +153,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     runId,
     chunkSize: config.chunkSize,
     getSpan: tuning.getSpan,
-    chunkParallelism: tuning.chunkParallelism,
-    chunkSlots: createSemaphore(tuning.chunkSlots),
+    spansPerObject: tuning.spansPerObject,
+    spanSlots: createSemaphore(tuning.spanSlots),
     workerHashMinBytes: tuning.workerHashMinBytes,
     hashPool: createHashPool(),
     retry: config.retry,
@@ -297,21 +298,27 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     return kept;
   };
 
-  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency));
+  const taskFailed = (error: unknown) => {
+    stats.tasksFailed += 1;
+    if (error instanceof JobGoneError) return jobGone();
+    internalError ??= `object task: ${describe(error)}`;
+    logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
+  };
+  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency), taskFailed);
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
-  const writer = createLimiter(SMALL_WRITES_IN_FLIGHT);
+  const writer = createLimiter(SMALL_WRITES_IN_FLIGHT, taskFailed);
   let listingError: string | null = null;
   let lock: RunLock | undefined;
   try {
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
-      throw Object.assign(new Error(`cannot create the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+      throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${describe(error)}`);
     });
     // On PostgreSQL the run's lease says who works on it (instances may share one host and folder);
     // the pid lock keeps the embedded SQLite service and `npm run sync` apart.
     if (!isPostgres(orm)) {
       lock = await acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
-        if ((error as { local?: boolean }).local) throw error;
-        throw Object.assign(new Error(`cannot lock the download folder ${jobRoot}: ${describe(error)}`), { local: true });
+        if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
+        throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${describe(error)}`);
       });
     }
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
@@ -322,13 +329,13 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       if (controller.signal.aborted) break;
       await handlePage(page).catch((error: unknown) => {
         if (error instanceof JobGoneError) throw error;
-        throw Object.assign(new Error(`recording the listing failed: ${describe(error)}`), { local: true });
+        throw new LocalRunError(`recording the listing failed: ${describe(error)}`);
       });
       listStarted = performance.now();
     }
   } catch (error) {
     if (error instanceof JobGoneError) jobGone();
-    else if ((error as { local?: boolean }).local) listingError = (error as Error).message;
+    else if (error instanceof LocalRunError) listingError = error.message;
     else if (!controller.signal.aborted) listingError = `listing failed: ${describe(error)}`;
   }
   await limiter.drain();

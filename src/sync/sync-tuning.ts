@@ -16,9 +16,9 @@ const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
 /** The sync engine's knobs (benchmarks and tests set them; the service uses the defaults). */
 export interface SyncTuning {
   /** Ranged GETs of one large object in flight (default 4). */
-  chunkParallelism?: number;
+  spansPerObject?: number;
   /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
-  chunkSlots?: number;
+  spanSlots?: number;
   /** Objects at least this large are hashed on a worker thread instead of the main one (default 64 MiB). */
   workerHashMinBytes?: number;
   socketTimeoutMs?: number;
@@ -27,8 +27,8 @@ export interface SyncTuning {
 }
 
 export interface ResolvedTuning {
-  chunkSlots: number;
-  chunkParallelism: number;
+  spanSlots: number;
+  spansPerObject: number;
   getSpan: number;
   workerHashMinBytes: number;
   socketTimeoutMs: number | undefined;
@@ -36,11 +36,11 @@ export interface ResolvedTuning {
 
 /** The knobs with their defaults filled in for this configuration. */
 export function resolveTuning(config: Pick<Config, 'chunkSize' | 'syncConcurrency'>, tuning: SyncTuning = {}): ResolvedTuning {
-  const chunkSlots = Math.max(1, tuning.chunkSlots ?? Math.max(16, 2 * config.syncConcurrency));
+  const spanSlots = Math.max(1, tuning.spanSlots ?? Math.max(16, 2 * config.syncConcurrency));
   return {
-    chunkSlots,
+    spanSlots,
     // Several large objects share the slots, DEFAULT_STREAMS_PER_OBJECT each.
-    chunkParallelism: Math.max(1, tuning.chunkParallelism ?? Math.min(chunkSlots, DEFAULT_STREAMS_PER_OBJECT)),
+    spansPerObject: Math.max(1, tuning.spansPerObject ?? Math.min(spanSlots, DEFAULT_STREAMS_PER_OBJECT)),
     getSpan: Math.max(1, Math.round((tuning.getSpanBytes ?? DEFAULT_GET_SPAN_BYTES) / config.chunkSize)) * config.chunkSize,
     workerHashMinBytes: tuning.workerHashMinBytes ?? DEFAULT_WORKER_HASH_MIN_BYTES,
     socketTimeoutMs: tuning.socketTimeoutMs,

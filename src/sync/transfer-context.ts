@@ -22,14 +22,14 @@ export interface TransferContext {
   /** Bytes asked for by one ranged GET: a whole number of chunks, each checkpointed as it lands. */
   getSpan: number;
   /** Ranged GETs of one object in flight at once. */
-  chunkParallelism: number;
+  spansPerObject: number;
   /** Ranged GETs in flight across all objects of the run. */
-  chunkSlots: Semaphore;
+  spanSlots: Semaphore;
   /** Objects at least this large are hashed on the run's worker thread. */
   workerHashMinBytes: number;
   hashPool: HashPool;
   retry: RetryPolicy;
-  /** Aborts on cancel or when the job is deleted: no new chunk starts, retries stop. */
+  /** Aborts on cancel or when the job is deleted: GETs in flight end, no new span starts, retries stop. */
   signal: AbortSignal;
   logger: Logger;
   stats: RunStats;

@@ -8,7 +8,7 @@ import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql, wsClient } from '../graphql/graphql-env.js';
+import { gql, wsClient } from '../helpers/clients.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }`;

@@ -5,7 +5,7 @@ import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql } from '../graphql/graphql-env.js';
+import { gql } from '../helpers/clients.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id connectorConfig { maxConcurrency bandwidthLimit } } } }`;
 const RUN = `query ($id: ID!) { job(id: $id) { lastRun { status objectsDone } } }`;

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
-import { http } from '../helpers/clients.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { countJobs, gql, wsClient } from '../graphql/graphql-env.js';
+import { gql, http, wsClient } from '../helpers/clients.js';import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { countJobs } from '../graphql/graphql-env.js';
 
 const SECRET = 'Zq8-uNiQuE-sEcReT-vAlUe-41';
 const TOKEN = 'uNiQuE-sEsSiOn-ToKeN-77';

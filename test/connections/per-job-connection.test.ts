@@ -6,13 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/config/logger.js';
 import { buildApp } from '../../src/server.js';
-import { http } from '../helpers/clients.js';
-import { sha256, sha256File } from '../helpers/files.js';
+import { gql, http } from '../helpers/clients.js';import { sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startSigV4Gateway } from '../helpers/sigv4-gateway.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql } from '../graphql/graphql-env.js';
 
 /** The second account: distinctive, so a leak or a fallback to the process's credentials shows. */
 const JOB_KEYS = {

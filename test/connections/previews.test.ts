@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { http } from '../helpers/clients.js';
-import { listTree } from '../helpers/files.js';
+import { gql, http } from '../helpers/clients.js';import { listTree } from '../helpers/files.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql } from '../graphql/graphql-env.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
 const RUN = `query ($id: ID!) { job(id: $id) { lastRun { id status error } } }`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobsDocument } from '../generated/graphql.js';
-import { gql, onlyError, startGraphqlApp, TOKEN } from './graphql-env.js';
+import { gql } from '../helpers/clients.js';
+import { onlyError, startGraphqlApp, TOKEN } from './graphql-env.js';
 
 const UNAUTHENTICATED = { message: 'Missing or invalid bearer token', extensions: { code: 'UNAUTHENTICATED' } };
 

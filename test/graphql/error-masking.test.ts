@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import { JobDocument, JobsDocument } from '../generated/graphql.js';
-import { gql, onlyError } from './graphql-env.js';
+import { gql } from '../helpers/clients.js';
+import { onlyError } from './graphql-env.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 /** A pino logger whose JSON lines are kept in memory. */

@@ -1,7 +1,4 @@
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type FormattedExecutionResult } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { FormattedExecutionResult } from 'graphql';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -23,27 +20,6 @@ export async function startGraphqlApp(env: Record<string, string> = {}): Promise
   return { app, graphqlUrl: app.graphqlUrl, wsUrl: app.wsUrl, stop: app.stop, [Symbol.asyncDispose]: app.stop };
 }
 
-export interface GqlResponse<T> {
-  status: number;
-  body: FormattedExecutionResult<T>;
-}
-
-/** POSTs an operation (a typed document or raw text) as JSON and returns the status and parsed body. */
-export async function gql<TData, TVariables>(
-  target: { graphqlUrl: string },
-  document: TypedDocumentNode<TData, TVariables> | string,
-  variables?: TVariables | Record<string, unknown>,
-  headers: Record<string, string> = {},
-): Promise<GqlResponse<TData>> {
-  const query = typeof document === 'string' ? document : print(document);
-  const response = await fetch(target.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as FormattedExecutionResult<TData> };
-}
-
 /** The one error of a failed operation (fails the test when there is not exactly one). */
 export function onlyError(body: FormattedExecutionResult<unknown>) {
   if (body.errors?.length !== 1) throw new Error(`expected exactly one error, got ${JSON.stringify(body)}`);
@@ -60,17 +36,3 @@ export const validInput = (overrides: Record<string, unknown> = {}) => ({
   paused: true,
   ...overrides,
 });
-
-export function wsClient(url: string, connectionParams?: Record<string, unknown>): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
-}
-
-/** Polls `condition` (running `step` between checks) until it holds, or fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, step: () => void = () => {}, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    step();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { http } from '../helpers/clients.js';
+import { gql as postGql } from '../helpers/clients.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
 import { waitFor } from '../helpers/poll.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
 type Gql = { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
-async function gql(app: { url: string }, query: string, variables: Record<string, unknown> = {}): Promise<Gql> {
-  const res = await http<Gql>(app, 'POST', '/graphql', { query, variables });
-  return res.body;
-}
+/** The response body only: these tests assert data and errors, not statuses. */
+const gql = async (app: { graphqlUrl: string }, query: string, variables: Record<string, unknown> = {}): Promise<Gql> =>
+  (await postGql<Gql['data'], Record<string, unknown>>(app, query, variables)).body as Gql;
 
 const JOB = 'job { id name schedule timezone status nextRunAt connectorConfig { prefix } }';
 const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
@@ -22,7 +21,7 @@ const CANCEL = `mutation($jobId: ID!) { cancelRun(jobId: $jobId) { ${JOB} run { 
 const DELETE = `mutation($ids: [ID!]!) { deleteJobs(ids: $ids) { deletedJobIds unknownJobIds } }`;
 const RUNS = `query($jobId: ID!) { runs(jobId: $jobId) { totalCount edges { node { status trigger error } } } job(id: $jobId) { status lastRun { status } } }`;
 
-async function createJob(app: { url: string }, paused = false): Promise<string> {
+async function createJob(app: { graphqlUrl: string }, paused = false): Promise<string> {
   const res = await gql(app, CREATE, {
     input: { name: 'nightly', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: 'bucket-a' }, paused },
   });

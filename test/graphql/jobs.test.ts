@@ -10,7 +10,8 @@ import {
   type JobsQuery,
   type ObjectsQuery,
 } from '../generated/graphql.js';
-import { countJobs, gql, onlyError, startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
+import { gql } from '../helpers/clients.js';
+import { countJobs, onlyError, startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

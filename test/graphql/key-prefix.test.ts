@@ -3,9 +3,8 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { keyPrefixRange } from '../../src/services/key-prefix.js';
 import { createObjectService } from '../../src/services/object-service.js';
-import { http } from '../helpers/clients.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql, onlyError, validInput } from './graphql-env.js';
+import { gql, http } from '../helpers/clients.js';import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { onlyError, validInput } from './graphql-env.js';
 
 let app: TestApp;
 let jobId: string;

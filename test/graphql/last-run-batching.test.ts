@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { RunStatus, RunTrigger } from '../../src/db/entities/statuses.js';
 import { CreateJobDocument } from '../generated/graphql.js';
-import { gql, startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
+import { gql } from '../helpers/clients.js';
+import { startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
 
 let api: GraphqlTestApp;
 beforeAll(async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidTimezone, parseSchedule } from '../../src/scheduler/schedule.js';
 import { isJobId } from '../../src/services/ids.js';
 import { CreateJobDocument, JobDocument, JobsDocument, ObjectsDocument } from '../generated/graphql.js';
-import { countJobs, gql, startGraphqlApp, validInput, type GqlResponse, type GraphqlTestApp } from './graphql-env.js';
+import { gql, type GqlResponse } from '../helpers/clients.js';
+import { countJobs, startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
 
 let api: GraphqlTestApp;
 beforeAll(async () => {

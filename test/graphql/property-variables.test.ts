@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { fieldOr, hostileJson, leaksInternals } from '../helpers/hostile.js';
-import { countJobs, gql, startGraphqlApp, validInput, type GqlResponse, type GraphqlTestApp } from './graphql-env.js';
+import { gql, type GqlResponse } from '../helpers/clients.js';
+import { countJobs, startGraphqlApp, validInput, type GraphqlTestApp } from './graphql-env.js';
 
 /**
  * The GraphQL-variables surface gets 1,000 generated inputs in all (issue 11: ≥ 1,000 per surface),

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { SyncProgressDocument, type SyncProgressSubscription } from '../generated/graphql.js';
-import { startGraphqlApp, TOKEN, waitFor, wsClient } from './graphql-env.js';
+import { wsClient } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
+import { startGraphqlApp, TOKEN } from './graphql-env.js';
 
 const JOB_A = '11111111-1111-4111-8111-111111111111';
 const JOB_B = '22222222-2222-4222-8222-222222222222';
@@ -42,10 +44,12 @@ describe('syncProgress over graphql-ws', () => {
       let bytes = 0;
       await waitFor(
         () => onlyA.events().length > 0 && new Set(all.events().map((e) => e.jobId)).size === 2,
-        () => {
-          bytes += 1;
-          api.app.bus.publish(chunk(JOB_B, bytes));
-          api.app.bus.publish(chunk(JOB_A, bytes));
+        {
+          step: () => {
+            bytes += 1;
+            api.app.bus.publish(chunk(JOB_B, bytes));
+            api.app.bus.publish(chunk(JOB_A, bytes));
+          },
         },
       );
       expect(onlyA.events().every((e) => e.jobId === JOB_A)).toBe(true);
@@ -88,7 +92,7 @@ describe('syncProgress over graphql-ws', () => {
   it('with API_TOKEN set, the socket needs connectionParams.authorization; else it is closed with 4401', async () => {
     await using api = await startGraphqlApp({ API_TOKEN: TOKEN });
     const closes: number[] = [];
-    const denied = wsClient(api.wsUrl, { authorization: 'Bearer wrong-token-0123456789' });
+    const denied = wsClient(api.wsUrl, { connectionParams: { authorization: 'Bearer wrong-token-0123456789' } });
     denied.on('closed', (event) => closes.push((event as { code: number }).code));
     const refused = collect(denied, JOB_A);
     await waitFor(() => refused.ended.length > 0);
@@ -96,10 +100,10 @@ describe('syncProgress over graphql-ws', () => {
     expect(refused.results).toEqual([]);
     await denied.dispose();
 
-    const allowed = wsClient(api.wsUrl, { authorization: `Bearer ${TOKEN}` });
+    const allowed = wsClient(api.wsUrl, { connectionParams: { authorization: `Bearer ${TOKEN}` } });
     try {
       const sub = collect(allowed, JOB_A);
-      await waitFor(() => sub.events().length > 0, () => api.app.bus.publish(chunk(JOB_A, 1)));
+      await waitFor(() => sub.events().length > 0, { step: () => api.app.bus.publish(chunk(JOB_A, 1)) });
       expect(sub.events()[0]?.jobId).toBe(JOB_A);
     } finally {
       await allowed.dispose();

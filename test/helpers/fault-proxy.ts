@@ -21,6 +21,8 @@ export type Fault =
   | { kind: 'reset' }
   /** Forward status, headers and `afterBytes` body bytes, then destroy the client socket. */
   | { kind: 'resetMidBody'; afterBytes: number }
+  /** Forward status, headers and `afterBytes` body bytes, then send nothing more and keep the socket open. */
+  | { kind: 'stallMidBody'; afterBytes: number }
   /** Forward everything, but flip the bits of the body byte at `atByte` (a bit error the checksum must catch). */
   | { kind: 'corrupt'; atByte: number }
   /** Wait `ms` before forwarding. */
@@ -36,7 +38,7 @@ export type FaultRule = (req: ProxiedRequest) => Fault | undefined;
 
 export interface ProxyCounts {
   requests: number;
-  /** Requests answered with a fault (status/reset/resetMidBody/hang). */
+  /** Requests answered with a fault (status/reset/resetMidBody/stallMidBody/hang). */
   faults: number;
   /** Response body bytes sent to clients. */
   bytesToClient: number;
@@ -99,6 +101,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     }
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
     if (fault && fault.kind !== 'latency' && fault.kind !== 'throttle' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
+    const stall = fault?.kind === 'stallMidBody' ? fault : undefined;
     if (fault?.kind === 'status') {
       req.resume();
       const body = s3ErrorBody(fault.code);
@@ -134,6 +137,13 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
           let sent = 0;
           let throttled = Promise.resolve();
           upstreamRes.on('data', (chunk: Buffer) => {
+            if (stall) {
+              const part = chunk.subarray(0, Math.max(0, stall.afterBytes - sent));
+              sent += part.length;
+              counts.bytesToClient += part.length;
+              if (part.length > 0) res.write(part);
+              return;
+            }
             if (fault?.kind === 'resetMidBody') {
               const room = fault.afterBytes - sent;
               if (room <= 0) return;
@@ -171,7 +181,9 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
               res.once('drain', () => upstreamRes.resume());
             }
           });
-          upstreamRes.on('end', () => void throttled.then(() => res.end()));
+          upstreamRes.on('end', () => {
+            if (!stall) void throttled.then(() => res.end());
+          });
           upstreamRes.on('error', () => res.destroy());
         },
       );

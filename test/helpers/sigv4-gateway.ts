@@ -38,11 +38,16 @@ export function verifySigV4(
 
 export interface GatewayRequest {
   method: string;
+  /** The Host header as sent (virtual-hosted requests carry the bucket here). */
+  host: string;
+  /** Decoded path as sent (before `basePath` is stripped or a virtual-hosted bucket is added). */
   path: string;
   query: string;
   accessKeyId: string | undefined;
   sessionToken: string | undefined;
   verified: boolean;
+  /** Refused because its date was too far from the gateway's clock. */
+  skewed?: boolean;
 }
 
 export interface SigV4Gateway extends AsyncDisposable {
@@ -54,6 +59,18 @@ export interface SigV4Gateway extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** The gateway serves S3 below this path (e.g. `/base`): it is stripped before forwarding. */
+  basePath?: string;
+  /** Requests to `<bucket>.<suffix>` are virtual-hosted: forwarded to s3rver as `/<bucket>/...`. */
+  virtualHostSuffix?: string;
+  /**
+   * The gateway's clock runs this far from the host's: like S3, it refuses a request dated more
+   * than 15 minutes from its time (403 RequestTimeTooSkewed) and dates every answer in its time.
+   */
+  clockSkewMs?: number;
+}
+
 /**
  * A gateway in front of s3rver (which checks only that an access key id exists, never a
  * signature): it knows one key pair (and session token), verifies each request's SigV4 signature
@@ -63,6 +80,7 @@ export interface SigV4Gateway extends AsyncDisposable {
 export async function startSigV4Gateway(
   upstream: string,
   credentials: { region: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  options: GatewayOptions = {},
 ): Promise<SigV4Gateway> {
   const target = new URL(upstream);
   const requests: GatewayRequest[] = [];
@@ -74,7 +92,18 @@ export async function startSigV4Gateway(
     const verified =
       verifySigV4({ method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers }, credentials) &&
       sessionToken === credentials.sessionToken;
-    requests.push({ method: req.method ?? 'GET', path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified });
+    const host = String(req.headers.host ?? '');
+    const now = new Date(Date.now() + (options.clockSkewMs ?? 0));
+    res.setHeader('date', now.toUTCString());
+    if (options.clockSkewMs !== undefined && Math.abs(amzDate(req.headers['x-amz-date']) - now.getTime()) > 15 * 60_000) {
+      requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified: false, skewed: true });
+      req.resume();
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>the request time is too far from the server time</Message></Error>';
+      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified });
     if (!verified) {
       req.resume();
       const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>signature does not verify at the gateway</Message></Error>';
@@ -84,8 +113,8 @@ export async function startSigV4Gateway(
     }
     const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
     for (const name of ['authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256']) delete headers[name];
-    const forwarded = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+    const forwarded = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: upstreamPath(req.url ?? '/', host, options), headers }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, { ...upstreamRes.headers, date: now.toUTCString() });
       upstreamRes.pipe(res);
     });
     forwarded.on('error', () => res.destroy());
@@ -101,4 +130,23 @@ export async function startSigV4Gateway(
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return { endpoint: `http://127.0.0.1:${port}`, requests, connections: () => connections, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** `x-amz-date` (`20261130T002800Z`) as epoch milliseconds; NaN when absent or malformed. */
+function amzDate(value: string | string[] | undefined): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(String(value));
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Number.NaN;
+}
+
+/** The path-style URL s3rver understands for a request sent below `basePath` or to a bucket's host. */
+function upstreamPath(url: string, host: string, options: GatewayOptions): string {
+  let path = url;
+  if (options.basePath) {
+    if (!path.startsWith(`${options.basePath}/`)) return `/outside-the-base-path${path}`;
+    path = path.slice(options.basePath.length);
+  }
+  const hostname = host.replace(/:\d+$/, '');
+  const suffix = options.virtualHostSuffix && `.${options.virtualHostSuffix}`;
+  if (suffix && hostname.endsWith(suffix)) path = `/${hostname.slice(0, -suffix.length)}${path}`;
+  return path;
 }

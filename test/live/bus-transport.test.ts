@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { CHUNK_SIZE, collect, untilLive, waitFor, wsClient } from './live-env.js';
+import { wsClient } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
+import { CHUNK_SIZE, collect, LIVE_WAIT_MS, untilLive } from './live-env.js';
 
 /**
  * What @graphql-yoga/redis-event-target does, without Redis: each instance gets its own EventTarget;
@@ -46,12 +48,12 @@ describe('the event bus on another transport', () => {
       paused: true,
       connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
     });
-    const client = wsClient(api.wsUrl);
+    const client = wsClient(api.wsUrl, { lazy: false });
     try {
       const sub = collect(client, job.id);
       await untilLive(api.bus, [job.id], [sub]);
       await worker.services.lifecycle.trigger(job.id);
-      await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors));
+      await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
       expect(sub.results.filter((r) => r.errors)).toEqual([]);
       expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id });
       expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLES } from '../../scripts/demo/local-s3.js';
 import { tempDir } from '../helpers/files.js';
-import { waitFor } from './live-env.js';
+import { waitFor } from '../helpers/poll.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,7 +24,7 @@ describe('npm run demo', () => {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     try {
-      await waitFor(() => /run 1 SUCCEEDED/.test(out) || child.exitCode !== null, undefined, 60_000, 'the first demo run');
+      await waitFor(() => /run 1 SUCCEEDED/.test(out) || child.exitCode !== null, 60_000, 'the first demo run');
       expect(out, err).toMatch(/run 1 SUCCEEDED/);
       for (const { key } of SAMPLES) expect(out).toContain(`✓ ${key}`);
 

@@ -1,7 +1,8 @@
 import Database, { type SqliteDatabase } from 'better-sqlite3';
 import type { FormattedExecutionResult } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { gqlData } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -49,22 +50,9 @@ export async function startLiveEnv(options: { env?: Record<string, string>; s3En
   }
 }
 
-/** One GraphQL operation over HTTP; throws on any GraphQL error (these tests only send valid ones). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary result shapes
-export async function gql<T = any>(app: TestApp, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(app.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as FormattedExecutionResult<T>;
-  if (response.status !== 200 || body.errors || !body.data) throw new Error(`GraphQL ${response.status}: ${JSON.stringify(body)}`);
-  return body.data;
-}
-
 /** Creates a paused job on `prefix` (so nothing runs until `triggerJob`); returns its id. */
 export async function createPausedJob(app: TestApp, bucket: string, prefix: string, headers: Record<string, string> = {}): Promise<string> {
-  const data = await gql<{ createJob: { job: { id: string } } }>(
+  const data = await gqlData<{ createJob: { job: { id: string } } }>(
     app,
     `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`,
     { input: { name: `job ${prefix}`, connectorType: 'S3', schedule: 'hourly', paused: true, connectorConfig: { bucketName: bucket, prefix } } },
@@ -74,7 +62,7 @@ export async function createPausedJob(app: TestApp, bucket: string, prefix: stri
 }
 
 export async function triggerJob(app: TestApp, jobId: string, headers: Record<string, string> = {}): Promise<string> {
-  const data = await gql<{ triggerJob: { run: { id: string; status: string } } }>(
+  const data = await gqlData<{ triggerJob: { run: { id: string; status: string } } }>(
     app,
     `mutation ($id: ID!) { triggerJob(id: $id) { run { id status } } }`,
     { id: jobId },
@@ -84,17 +72,8 @@ export async function triggerJob(app: TestApp, jobId: string, headers: Record<st
   return data.triggerJob.run.id;
 }
 
-export function wsClient(url: string, options: { connectionParams?: Record<string, unknown>; webSocketImpl?: unknown } = {}): Client {
-  return createClient({
-    url,
-    webSocketImpl: options.webSocketImpl ?? WebSocket,
-    retryAttempts: 0,
-    lazy: false,
-    // Refused sockets are asserted through the subscription's end and the `closed` event.
-    onNonLazyError: () => {},
-    connectionParams: options.connectionParams,
-  });
-}
+/** How long the live tests wait for a run's events (a sync with many objects on a shared CPU). */
+export const LIVE_WAIT_MS = 20_000;
 
 export interface Collector {
   /** Events received, probes excluded. */
@@ -143,22 +122,16 @@ export async function untilLive(bus: EventBus, jobIds: string[], collectors: Col
       if (failed) throw new Error(`a subscription failed: ${JSON.stringify(failed.results.find((r) => r.errors) ?? failed.ended)}`);
       return collectors.every((c) => c.probed);
     },
-    () => {
-      for (const jobId of jobIds) {
-        bus.publish({ kind: 'RUN_STARTED', jobId, runId: PROBE_RUN_ID, objectKey: null, bytesTransferred: 0, objectSize: null, status: null, at: new Date() });
-      }
+    {
+      timeoutMs: LIVE_WAIT_MS,
+      what: 'every subscription to be live',
+      step: () => {
+        for (const jobId of jobIds) {
+          bus.publish({ kind: 'RUN_STARTED', jobId, runId: PROBE_RUN_ID, objectKey: null, bytesTransferred: 0, objectSize: null, status: null, at: new Date() });
+        }
+      },
     },
   );
-}
-
-/** Polls `condition` (running `step` between checks) until it holds; fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, step: () => void = () => {}, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    step();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**

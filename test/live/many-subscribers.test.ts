@@ -1,7 +1,9 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
-import { CHUNK_SIZE, collect, createPausedJob, startLiveEnv, triggerJob, untilLive, waitFor, wsClient, type Collector } from './live-env.js';
+import { wsClient } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
+import { CHUNK_SIZE, collect, createPausedJob, startLiveEnv, triggerJob, untilLive, type Collector } from './live-env.js';
 
 const SOCKETS = 10;
 const SUBSCRIPTIONS_PER_SOCKET = 10;
@@ -16,7 +18,7 @@ describe('many subscribers', () => {
     await using env = await startLiveEnv();
     await env.s3.putObjects(SOURCE);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'data/');
-    const clients: Client[] = Array.from({ length: SOCKETS }, () => wsClient(env.app.wsUrl));
+    const clients: Client[] = Array.from({ length: SOCKETS }, () => wsClient(env.app.wsUrl, { lazy: false }));
     try {
       // Half of each socket's subscriptions name the job, half listen to every job.
       const collectors: Collector[] = clients.flatMap((client) =>
@@ -26,7 +28,7 @@ describe('many subscribers', () => {
 
       const runId = await triggerJob(env.app, jobId);
       const finished = (c: Collector) => c.events.some((e) => e.kind === 'RUN_FINISHED');
-      await waitFor(() => collectors.every(finished), undefined, 30_000, 'RUN_FINISHED on all subscriptions');
+      await waitFor(() => collectors.every(finished), 30_000, 'RUN_FINISHED on all subscriptions');
 
       const expectedKeys = SOURCE.map(([key]) => key).sort();
       for (const [i, c] of collectors.entries()) {

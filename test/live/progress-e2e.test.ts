@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { wsClient } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
 import {
   CHUNK_SIZE,
   collect,
@@ -13,8 +15,6 @@ import {
   startLiveEnv,
   triggerJob,
   untilLive,
-  waitFor,
-  wsClient,
   type Collector,
   type LiveEnv,
   type WireEvent,
@@ -77,7 +77,7 @@ describe('syncProgress end to end: real engine → bus → graphql-ws over a rea
         violations.push({ where: 'ws client', key: event.objectKey, bytes: event.bytesTransferred, committed });
       }
     };
-    client = wsClient(env.app.wsUrl);
+    client = wsClient(env.app.wsUrl, { lazy: false });
     onlyA = collect(client, jobA, checkOnArrival);
     onlyB = collect(client, jobB);
     everyJob = collect(client, undefined);
@@ -85,7 +85,7 @@ describe('syncProgress end to end: real engine → bus → graphql-ws over a rea
 
     await Promise.all([triggerJob(env.app, jobA), triggerJob(env.app, jobB)]);
     const finished = (c: Collector, n = 1) => c.events.filter((e) => e.kind === 'RUN_FINISHED').length >= n;
-    await waitFor(() => finished(onlyA) && finished(onlyB) && finished(everyJob, 2), undefined, 30_000, 'RUN_FINISHED on every subscription');
+    await waitFor(() => finished(onlyA) && finished(onlyB) && finished(everyJob, 2), 30_000, 'RUN_FINISHED on every subscription');
     stopListening();
     reader.close();
   });

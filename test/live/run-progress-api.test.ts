@@ -4,7 +4,8 @@ import { http } from '../helpers/clients.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
 import { waitFor as poll } from '../helpers/poll.js';
-import { CHUNK_SIZE, createPausedJob, gql, startLiveEnv, triggerJob } from './live-env.js';
+import { gqlData } from '../helpers/clients.js';
+import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob } from './live-env.js';
 
 /** A slow link: the large object takes seconds, so the run is watched mid-way. */
 const SLOW = { kind: 'throttle', ms: 5, bytesPerSecond: 1024 * 1024 } as const;
@@ -37,7 +38,7 @@ describe('a run row is kept current while the run goes', () => {
     const runId = await triggerJob(env.app, jobId);
 
     const runsQuery = 'query ($jobId: ID!) { runs(jobId: $jobId, first: 1) { edges { node { id status objectsTotal objectsDone bytesTotal bytesDone } } } }';
-    const graphqlRun = async () => (await gql<{ runs: { edges: Array<{ node: RunRow & { id: string } }> } }>(env.app, runsQuery, { jobId })).runs.edges[0]!.node;
+    const graphqlRun = async () => (await gqlData<{ runs: { edges: Array<{ node: RunRow & { id: string } }> } }>(env.app, runsQuery, { jobId })).runs.edges[0]!.node;
 
     // Mid-run: the listing is complete, the small objects are done and the large one is part-way.
     const mid = await poll(

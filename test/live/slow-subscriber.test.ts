@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { seededBytes } from '../helpers/files.js';
-import { CHUNK_SIZE, collect, type Collector, createPausedJob, ofObject, startLiveEnv, triggerJob, untilLive, waitFor, wsClient } from './live-env.js';
+import { wsClient } from '../helpers/clients.js';
+import { waitFor } from '../helpers/poll.js';
+import { CHUNK_SIZE, collect, type Collector, createPausedJob, LIVE_WAIT_MS, ofObject, startLiveEnv, triggerJob, untilLive } from './live-env.js';
 
 /** A WebSocket whose instances the test can reach, to stop reading from the socket (TCP backpressure). */
 function pausableWebSocket() {
@@ -42,8 +44,8 @@ describe('a subscriber that stops reading', () => {
     await env.s3.putObjects(source);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 's/');
     const slowSocket = pausableWebSocket();
-    const slow = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
-    const fast = wsClient(env.app.wsUrl);
+    const slow = wsClient(env.app.wsUrl, { lazy: false, webSocketImpl: slowSocket.Pausable });
+    const fast = wsClient(env.app.wsUrl, { lazy: false });
     try {
       const slowSub = collect(slow, jobId);
       const fastSub = collect(fast, jobId);
@@ -53,11 +55,11 @@ describe('a subscriber that stops reading', () => {
 
       await triggerJob(env.app, jobId);
       // The run ends (and the fast subscriber hears of it) while the slow one reads nothing.
-      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS);
       expect(slowSub.events.length).toBe(received);
 
       slowSocket.resume();
-      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS);
       expect(slowSub.ended).toEqual([]);
       const doneKeys = slowSub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort();
       expect(doneKeys).toEqual(source.map(([key]) => key).sort());
@@ -75,8 +77,8 @@ describe('a subscriber that stops reading', () => {
   it('gets coalesced CHUNKs instead of a growing backlog, while a reading subscriber gets them all', async () => {
     await using env = await startLiveEnv();
     const slowSocket = pausableWebSocket();
-    const slow = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
-    const fast = wsClient(env.app.wsUrl);
+    const slow = wsClient(env.app.wsUrl, { lazy: false, webSocketImpl: slowSocket.Pausable });
+    const fast = wsClient(env.app.wsUrl, { lazy: false });
     try {
       const slowSub = collect(slow, JOB);
       const fastSub = collect(fast, JOB);
@@ -94,10 +96,10 @@ describe('a subscriber that stops reading', () => {
         env.app.bus.publish(event('OBJECT_DONE', key(o), CHUNKS_PER_OBJECT));
       }
       env.app.bus.publish(event('RUN_FINISHED', null, OBJECTS * CHUNKS_PER_OBJECT));
-      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      await waitFor(() => fastSub.events.some((e) => e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS);
 
       slowSocket.resume();
-      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'));
+      await waitFor(() => slowSub.events.some((e) => e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS);
       const published = OBJECTS * CHUNKS_PER_OBJECT;
       const chunks = (sub: Collector) => sub.events.filter((e) => e.kind === 'CHUNK').length;
       for (const sub of [slowSub, fastSub]) {
@@ -123,7 +125,7 @@ describe('a subscriber that stops reading', () => {
   it('is ended with SUBSCRIBER_TOO_SLOW when it falls too far behind on events that are never dropped; the socket stays usable', async () => {
     await using env = await startLiveEnv();
     const slowSocket = pausableWebSocket();
-    const client = wsClient(env.app.wsUrl, { webSocketImpl: slowSocket.Pausable });
+    const client = wsClient(env.app.wsUrl, { lazy: false, webSocketImpl: slowSocket.Pausable });
     const OTHER = '44444444-4444-4444-8444-444444444444';
     const closes: number[] = [];
     client.on('closed', (e) => closes.push((e as { code: number }).code));
@@ -139,12 +141,12 @@ describe('a subscriber that stops reading', () => {
         if (i % 100 === 0) await nextTurn();
       }
       slowSocket.resume();
-      await waitFor(() => flooded.ended.length > 0);
+      await waitFor(() => flooded.ended.length > 0, LIVE_WAIT_MS);
       expect(flooded.ended).toEqual([[expect.objectContaining({ extensions: { code: 'SUBSCRIBER_TOO_SLOW' } })]]);
       expect(flooded.events.length).toBeLessThan(30_000);
 
       // The other subscription on the same socket carries on.
-      await waitFor(() => quiet.events.length > 0, () => env.app.bus.publish({ ...event('RUN_FINISHED', null, 0), jobId: OTHER }));
+      await waitFor(() => quiet.events.length > 0, { timeoutMs: LIVE_WAIT_MS, step: () => env.app.bus.publish({ ...event('RUN_FINISHED', null, 0), jobId: OTHER }) });
       expect(quiet.ended).toEqual([]);
       expect(closes).toEqual([]);
     } finally {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { http } from '../helpers/clients.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { http, wsClient } from '../helpers/clients.js';import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { wsClient } from '../graphql/graphql-env.js';
 
 /** The value of the series `name{…}` whose labels include every pair of `labels`; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

@@ -9,7 +9,8 @@ import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { CHUNK_SIZE, collect, untilLive, waitFor, wsClient } from '../live/live-env.js';
+import { wsClient } from '../helpers/clients.js';
+import { CHUNK_SIZE, collect, LIVE_WAIT_MS, untilLive } from '../live/live-env.js';
 import { findRedisServer, startThrowawayRedis } from '../setup/throwaway-servers.js';
 
 /** Two instances on one PostgreSQL database and one download folder, as the README's "Running several instances" says. */
@@ -43,12 +44,12 @@ describe('progress events through Redis', () => {
       paused: true,
       connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
     });
-    const client = wsClient(api.wsUrl);
+    const client = wsClient(api.wsUrl, { lazy: false });
     try {
       const sub = collect(client, job.id);
       await untilLive(api.bus, [job.id], [sub]);
       const { run } = await worker.services.lifecycle.trigger(job.id);
-      await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors));
+      await poll(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
       expect(sub.results.filter((r) => r.errors)).toEqual([]);
       expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id, runId: String(run.id) });
       expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });

@@ -7,12 +7,10 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.js';
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
 import { notifyDeletesBlocked } from '../../src/notify/enqueue.js';
-import { http } from '../helpers/clients.js';
-import { captureLogs } from '../helpers/logs.js';
+import { gql, http } from '../helpers/clients.js';import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.js';
-import { gql } from '../graphql/graphql-env.js';
 
 const SECRET = 'webhook-secret-0123456789';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

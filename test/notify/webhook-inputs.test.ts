@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
-import { http } from '../helpers/clients.js';
-import { startTestApp } from '../helpers/test-app.js';
-import { gql, onlyError } from '../graphql/graphql-env.js';
+import { gql, http } from '../helpers/clients.js';import { startTestApp } from '../helpers/test-app.js';
+import { onlyError } from '../graphql/graphql-env.js';
 import { validJob } from '../rest/rest-env.js';
 
 const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;

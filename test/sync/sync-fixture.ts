@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Config } from '../../src/config/env.js';
+import { onTestFinished } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/env.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
@@ -55,23 +56,21 @@ export async function startSyncFixture(
   const dbUrl = await freshDbUrl(dir, 'db.sqlite');
   const orm = await initOrm(dbUrl);
   const bus = createEventBus();
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dbUrl,
-    downloadRoot: join(dir, 'downloads'),
-    chunkSize: options.chunkSize ?? CHUNK,
-    retry: { count: options.retryCount ?? 4, delaySeconds: 0.005, backoff: 2 },
-    syncConcurrency: options.concurrency ?? 4,
-    defaultPageSize: 100,
-    s3: s3.s3Config,
-    webhooks: { allowedHosts: null, timeoutMs: 10_000, retryBaseMs: 30_000 },
-    logLevel: 'silent',
-    minScheduleIntervalMs: 60_000,
-    runHistory: { maxAgeDays: 30, maxPerJob: 1000 },
-    instanceId: 'test-instance',
-    runLeaseTtlMs: 30_000,
-  };
+  // Parsed like a real start, so the fixture cannot hold a configuration the service would refuse.
+  const config = loadConfig({
+    DB_URL: dbUrl,
+    DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
+    S3_CHUNK_SIZE: String(options.chunkSize ?? CHUNK),
+    RETRY_COUNT: String(options.retryCount ?? 4),
+    RETRY_DELAY: '0.005',
+    RETRY_BACKOFF: '2',
+    SYNC_CONCURRENCY: String(options.concurrency ?? 4),
+    AWS_ENDPOINT_URL_S3: s3.s3Config.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: s3.s3Config.region,
+    LOG_LEVEL: 'silent',
+    INSTANCE_ID: 'test-instance',
+  });
   const jobId = randomUUID();
   await orm.em.fork().persistAndFlush(
     new Job({ id: jobId, name: 'test job', connectorType: 'S3', bucketName: s3.bucket, prefix: options.prefix ?? '', schedule: 'hourly' }),
@@ -125,8 +124,20 @@ export async function startSyncFixture(
       for (const connector of connectors) connector.destroy();
       await orm.close();
       await s3.stop();
-      await rm(dir, { recursive: true, force: true });
+      if (!inTest) await rm(dir, { recursive: true, force: true });
     },
   };
+  // Inside a test, the temp dir (database, downloads) is removed once the test passed, and kept
+  // for a look when it failed.
+  let inTest = false;
+  try {
+    onTestFinished(async ({ task }) => {
+      if (task.result?.state === 'fail') console.error(`test failed; its sync fixture's files are kept in ${dir}`);
+      else await rm(dir, { recursive: true, force: true });
+    });
+    inTest = true;
+  } catch {
+    // Started in a hook: removed on dispose.
+  }
   return fixture;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ContiguousPrefix, planChunks, resumeOffset } from '../../src/sync/chunk-plan.js';
+import { ContiguousPrefix, planSpans, resumeOffset } from '../../src/sync/chunk-plan.js';
 
-describe('planChunks', () => {
+describe('planSpans', () => {
   test.each([
     { size: 0, chunk: 10, from: 0, expected: [] },
     { size: 1, chunk: 10, from: 0, expected: [[0, 1]] },
@@ -11,18 +11,18 @@ describe('planChunks', () => {
     { size: 25, chunk: 10, from: 25, expected: [] },
     { size: 25, chunk: 10, from: 13, expected: [[13, 23], [23, 25]] },
   ])('size $size chunk $chunk from $from', ({ size, chunk, from, expected }) => {
-    expect(planChunks(size, chunk, from).map((r) => [r.start, r.end])).toEqual(expected);
+    expect(planSpans(size, chunk, from).map((r) => [r.start, r.end])).toEqual(expected);
   });
 
   test('covers every byte exactly once', () => {
-    const ranges = planChunks(1_000_003, 65_536, 7);
+    const ranges = planSpans(1_000_003, 65_536, 7);
     expect(ranges[0]!.start).toBe(7);
     for (let i = 1; i < ranges.length; i += 1) expect(ranges[i]!.start).toBe(ranges[i - 1]!.end);
     expect(ranges.at(-1)!.end).toBe(1_000_003);
   });
 
   test('refuses a non-positive chunk size', () => {
-    expect(() => planChunks(10, 0)).toThrow(RangeError);
+    expect(() => planSpans(10, 0)).toThrow(RangeError);
   });
 });
 

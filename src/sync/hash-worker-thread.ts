@@ -1,0 +1,92 @@
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import { createRunningChecksum, type RunningChecksum } from './checksum.js';
+
+/**
+ * The hash worker's thread (started by hash-worker.ts): reads each followed `.partial` file back
+ * (from the page cache) as its written prefix grows and replies with the digest once `finish` is
+ * reached.
+ */
+
+/** From the pool: open a file to follow, hash up to `upTo`, the final size (`finish`), or stop following. */
+export interface HashWorkerRequest {
+  id: number;
+  open?: { path: string; algorithm: string };
+  upTo?: number;
+  finish?: number;
+  close?: true;
+}
+
+export type HashWorkerReply = { id: number; digest: string } | { id: number; error: string };
+
+interface FollowedFile {
+  fd: number;
+  checksum: RunningChecksum;
+  hashed: number;
+  target: number;
+  /** The final size once known, else -1. */
+  finish: number;
+}
+
+const READ_BLOCK = 1 << 20;
+const buffer = Buffer.allocUnsafe(READ_BLOCK);
+const files = new Map<number, FollowedFile>();
+const port = parentPort;
+if (!port) throw new Error('hash-worker-thread.ts runs as a worker thread only');
+
+// Linux: this thread (not the process) at a lower priority, so the thread serving the API and
+// driving the downloads wins the CPU when both want it; hashing catches up when it is free.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+} catch {
+  // Not Linux, or not allowed: same priority as the main thread.
+}
+
+function open(id: number, path: string, algorithm: string): void {
+  const checksum = createRunningChecksum(algorithm);
+  if (!checksum) throw new Error(`no checksum for ${algorithm}`);
+  files.set(id, { fd: openSync(path, 'r'), checksum, hashed: 0, target: 0, finish: -1 });
+}
+
+function close(id: number): void {
+  const file = files.get(id);
+  if (!file) return;
+  files.delete(id);
+  closeSync(file.fd);
+}
+
+function reply(message: HashWorkerReply): void {
+  port!.postMessage(message);
+}
+
+function handle(message: HashWorkerRequest): void {
+  if (message.open) open(message.id, message.open.path, message.open.algorithm);
+  if (message.close) return close(message.id);
+  const file = files.get(message.id);
+  if (!file) return;
+  if (message.finish !== undefined) file.finish = message.finish;
+  file.target = Math.max(file.target, message.upTo ?? 0, file.finish);
+  while (file.hashed < file.target) {
+    const n = readSync(file.fd, buffer, 0, Math.min(READ_BLOCK, file.target - file.hashed), file.hashed);
+    if (n === 0) throw new Error(`file ended at ${file.hashed} while verifying`);
+    file.checksum.update(buffer.subarray(0, n));
+    file.hashed += n;
+  }
+  if (file.finish >= 0 && file.hashed >= file.finish) {
+    close(message.id);
+    file.checksum.digest().then(
+      (digest) => reply({ id: message.id, digest }),
+      (error: unknown) => reply({ id: message.id, error: String(error) }),
+    );
+  }
+}
+
+port.on('message', (message: HashWorkerRequest) => {
+  try {
+    handle(message);
+  } catch (error) {
+    close(message.id);
+    reply({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+  }
+});

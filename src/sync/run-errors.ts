@@ -1,0 +1,7 @@
+/**
+ * The run cannot go on for a reason on this host (the download folder cannot be created or locked,
+ * the listing cannot be recorded), not an S3 one: the run ends FAILED with this message as is.
+ */
+export class LocalRunError extends Error {
+  override name = 'LocalRunError';
+}
