@@ -9,10 +9,10 @@ import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { executeSyncRun } from '../sync/sync-run.js';
 
-const USAGE = 'usage: npm run sync -- --job <job id>';
+const USAGE = 'usage: npm run sync -- --job <job id> [--resume]   (--resume: go on with the job\'s newest RUNNING run, e.g. after kill -9)';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { job: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { job: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean' } } });
   const jobId = values.job?.trim();
   if (values.help || !jobId) {
     console.error(USAGE);
@@ -28,8 +28,9 @@ async function main(): Promise<number> {
       console.error(`job not found: ${jobId}`);
       return 2;
     }
-    const run = new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-    await em.persistAndFlush(run);
+    const unfinished = values.resume ? await em.findOne(SyncRun, { jobId, status: 'RUNNING' }, { orderBy: { id: 'desc' } }) : null;
+    const run = unfinished ?? new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
+    if (!unfinished) await em.persistAndFlush(run);
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -15,6 +15,8 @@ export class SyncRun {
     | 'bytesDone'
     | 'error'
     | 'skippedCount'
+    | 'listAfter'
+    | 'listingComplete'
     | 'createdAt';
 
   id!: number;
@@ -37,6 +39,10 @@ export class SyncRun {
    * finishedAt the last); 0 for runs that ran.
    */
   skippedCount = 0;
+  /** The last key whose listing page is recorded: a resumed run lists after it (null: from the start). */
+  listAfter: string | null = null;
+  /** The whole prefix was listed without error (possibly across a crash and a resume). */
+  listingComplete: boolean | null = null;
   createdAt: Date = new Date();
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
@@ -63,6 +69,8 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     bytesDone: { type: new BigIntType('number') },
     error: { type: 'text', nullable: true },
     skippedCount: { type: 'integer' },
+    listAfter: { type: 'text', nullable: true },
+    listingComplete: { type: 'boolean', nullable: true },
     createdAt: { type: 'datetime' },
   },
 });
