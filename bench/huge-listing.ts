@@ -71,6 +71,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
     await ours('this service: resumed after kill -9', ['--resume']);
     const resumed = rows.at(-1)!;
+    // Its objects/s counts what it fetched, not the objects the killed process had finished.
+    resumed.objects = resumed.gets;
     resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
     await orm.close();
 
@@ -100,7 +102,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
 }
 
 function row(phase: string, wallMs: number, objects: number, s3: SyntheticS3, maxRssKb: number | null, note: string): Row {
-  return { phase, seconds: wallMs / 1000, objects, lists: s3.counts.lists, gets: s3.counts.gets, peakRssMb: maxRssKb === null ? null : Math.round(maxRssKb / 1024), note };
+  return { phase, seconds: wallMs / 1000, objects, lists: s3.counts.lists, gets: s3.counts.gets, peakRssMb: maxRssKb ? Math.round(maxRssKb / 1024) : null, note };
 }
 
 function format(r: Row): string {
