@@ -13,6 +13,7 @@ import { rawGet } from './raw-get.js';
 import { ratios, table, targetLines, targets } from './report.js';
 import { BENCH_BUCKET, startS3Fixture, type S3Fixture } from './s3-fixture.js';
 import { FULL, QUICK } from './scenarios.js';
+import { runHugeListing } from './huge-listing.js';
 import { seedObjects } from './seed.js';
 
 const args = process.argv.slice(2);
@@ -34,6 +35,12 @@ const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : u
 const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));
 const log = (line: string) => console.log(line);
 const started = Date.now();
+
+// A scenario of its own: N generated keys on the synthetic S3 server, nothing seeded on disk.
+if (only?.includes('huge-listing')) {
+  await runHugeListing(args, log);
+  if (only.length === 1) process.exit(0);
+}
 
 const seedBytes = profile.sets.reduce((sum, set) => sum + set.count * (set.size + 4096), 0);
 const largest = Math.max(...profile.sets.map((set) => set.count * set.size));

@@ -31,8 +31,15 @@ export class JobGoneError extends Error {
 export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
-  /** Row ids by key, for the keys of the pages seen so far: batched updates address rows by primary key. */
-  const ids = new Map<string, number>();
+
+  async function idsOf(em: EntityManager, keys: string[]): Promise<Map<string, number>> {
+    const rows = (await em
+      .createQueryBuilder(SyncObject)
+      .select(['id', 'key'])
+      .where({ jobId, key: { $in: keys } })
+      .execute('all', true)) as Array<{ id: number; key: string }>;
+    return new Map(rows.map((row) => [row.key, row.id]));
+  }
 
   async function ensureJob(em: EntityManager) {
     if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
@@ -49,7 +56,6 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
         .select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'])
         .where({ jobId, key: { $in: storable } })
         .execute('all', true)) as StoredObject[];
-      for (const row of rows) ids.set(row.key, row.id);
       return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));
     },
 
@@ -85,12 +91,6 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
               updatedAt: now,
             })),
           );
-          const rows = await em
-            .createQueryBuilder(SyncObject)
-            .select(['id', 'key'])
-            .where({ jobId, key: { $in: inserts.map(({ remote }) => remote.key) } })
-            .execute('all', true);
-          for (const row of rows as Array<{ id: number; key: string }>) ids.set(row.key, row.id);
         }
         const updates = changes.filter((c) => c.stored);
         if (updates.length === 0) return;
@@ -135,9 +135,11 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
         const driver = em.getDriver();
         for (let start = 0; start < updates.length; start += 200) {
           const slice = updates.slice(start, start + 200);
+          // Ids looked up per slice (one indexed query) rather than remembered for every key of the run.
+          const ids = await idsOf(em, slice.map(({ key }) => key));
           const where = slice.map(({ key }) => {
             const id = ids.get(key);
-            if (id === undefined) throw new Error(`no row id known for key ${key}`);
+            if (id === undefined) throw new JobGoneError(`job ${jobId} was deleted`);
             return { id };
           });
           const data = slice.map(({ update }) => ({ ...update, runId, instanceId, updatedAt: now }));

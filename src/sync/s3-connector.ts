@@ -46,8 +46,11 @@ export interface RangeResponse {
 }
 
 export interface S3Connector {
-  /** Lists `prefix` page by page (any number of keys); each page request is retried. */
-  listPages(bucket: string, prefix: string, signal?: AbortSignal): AsyncIterable<RemoteObject[]>;
+  /**
+   * Lists `prefix` page by page (any number of keys), after `startAfter` when given (a resumed
+   * listing: unlike a continuation token, a key never expires); each page request is retried.
+   */
+  listPages(bucket: string, prefix: string, signal?: AbortSignal, startAfter?: string): AsyncIterable<RemoteObject[]>;
   /** The object's full-object checksum, when S3 has one. Retried. */
   headChecksum(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum | null>;
   /** Current ETag, size and time of the object (after a 412). Retried. */
@@ -111,7 +114,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   return {
-    async *listPages(bucket, prefix, signal) {
+    async *listPages(bucket, prefix, signal, startAfter) {
       let token: string | undefined;
       do {
         const page = await retried(
@@ -121,6 +124,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
                 Bucket: bucket,
                 Prefix: prefix || undefined,
                 ContinuationToken: token,
+                StartAfter: token ? undefined : startAfter,
                 MaxKeys: token ? undefined : FIRST_PAGE_KEYS,
               }),
               { abortSignal: signal },

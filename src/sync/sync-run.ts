@@ -24,6 +24,7 @@ import { PARTIAL_DIR, partialPathFor } from './safe-path.js';
 import type { RemoteObject, S3Connector } from './s3-connector.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from './connector-cache.js';
 import { createKeyFilter } from './key-filter.js';
+import { createListingCheckpoint, createListingPosition, type ListingState } from './listing-checkpoint.js';
 import { createTokenBucket, throttleConnector } from './bandwidth-limit.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import { transferSmallObject } from './small-object.js';
@@ -123,8 +124,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const connector = job.bandwidthLimit ? throttleConnector(lease.connector, createTokenBucket(job.bandwidthLimit)) : lease.connector;
   const keep = createKeyFilter(job);
   const mirrorDeletes = job.mirrorDeletes === true;
-  /** Keys listed and kept by the filters (only tracked for mirror deletes). */
-  const keptKeys = new Set<string>();
+  const listing = createListingCheckpoint(orm, job.id, runId);
   let listedCount = 0;
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
@@ -236,18 +236,34 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     }
   };
 
-  const handlePage = async (page: RemoteObject[]) => {
+  /**
+   * One listing page (or, with `replay`, rows this run listed before a restart and did not finish):
+   * keys already listed by this run are dropped, the rest recorded and queued; then the page is
+   * marked as listed and the listing position moves past it.
+   */
+  const handlePage = async (listedPage: RemoteObject[], replay = false) => {
+    const page = replay ? listedPage : await withoutRepeats(listedPage);
+    const kept: string[] = [];
     for (let start = 0; start < page.length; start += PAGE_SLICE) {
       if (start > 0) await yieldToEventLoop();
-      await handleSlice(page.slice(start, start + PAGE_SLICE));
+      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE))));
     }
+    if (!replay) await listing.recordPage(kept, position.advance(page.map((remote) => remote.key)));
   };
 
-  const handleSlice = async (listed: RemoteObject[]) => {
+  /** Drops keys repeated within the page or already listed by this run (across pages, or a page re-listed after a crash). */
+  const withoutRepeats = async (listed: RemoteObject[]): Promise<RemoteObject[]> => {
+    const unique = new Map(listed.map((remote) => [remote.key, remote]));
+    const seen = await listing.alreadyListed([...unique.keys()]);
+    if (seen.size === 0 && unique.size === listed.length) return listed;
+    return [...unique.values()].filter((remote) => !seen.has(remote.key));
+  };
+
+  /** Records and queues a slice of a page; returns the keys the filters kept. */
+  const handleSlice = async (listed: RemoteObject[]): Promise<string[]> => {
     listedCount += listed.length;
     const page = keep ? await setAsideExcluded(listed) : listed;
-    if (mirrorDeletes) for (const remote of page) keptKeys.add(remote.key);
-    if (page.length === 0) return;
+    if (page.length === 0) return [];
     const stored = await store.load(page.map((o) => o.key));
     const decisions = resolveMissing(planPage(jobRoot, page, stored));
     const changes = decisions.flatMap((d) =>
@@ -269,6 +285,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       else await limiter.run(() => fetchObject({ ...decision }));
     }
     progress.changed();
+    return page.map((remote) => remote.key);
   };
 
   /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
@@ -309,6 +326,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const writer = createLimiter(SMALL_WRITES_IN_FLIGHT, taskFailed);
   let listingError: string | null = null;
   let lock: RunLock | undefined;
+  let resumeFrom: ListingState = { listAfter: null, complete: false };
+  let position = createListingPosition(null);
   try {
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${describe(error)}`);
@@ -321,17 +340,32 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
         throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${describe(error)}`);
       });
     }
+    resumeFrom = await listing.state();
+    position = createListingPosition(resumeFrom.listAfter);
+    const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
+    if (resumed) {
+      const { firstFailure: failedBefore, ...before } = await listing.countListed();
+      firstFailure = failedBefore;
+      Object.assign(counters, before);
+    }
     await store.updateRun({ ...counters, startedAt: run.startedAt ?? new Date(), error: null });
     events.run('RUN_STARTED', 0);
-    let listStarted = performance.now();
-    for await (const page of readAhead(connector.listPages(job.bucketName, job.prefix, controller.signal))) {
-      stats.listMs += performance.now() - listStarted;
-      if (controller.signal.aborted) break;
-      await handlePage(page).catch((error: unknown) => {
-        if (error instanceof JobGoneError) throw error;
-        throw new LocalRunError(`recording the listing failed: ${describe(error)}`);
-      });
-      listStarted = performance.now();
+    const recorded = (error: unknown) => {
+      if (error instanceof JobGoneError) throw error;
+      throw new LocalRunError(`recording the listing failed: ${describe(error)}`);
+    };
+    // Objects listed before a restart and not finished go first; the listing then goes on after its last recorded key.
+    if (resumed) for await (const rows of listing.unfinished()) await handlePage(rows, true).catch(recorded);
+    if (!resumeFrom.complete) {
+      let listStarted = performance.now();
+      const pages = connector.listPages(job.bucketName, job.prefix, controller.signal, resumeFrom.listAfter ?? undefined);
+      for await (const page of readAhead(pages)) {
+        stats.listMs += performance.now() - listStarted;
+        if (controller.signal.aborted) break;
+        await handlePage(page).catch(recorded);
+        listStarted = performance.now();
+      }
+      if (!controller.signal.aborted) await listing.complete().catch(recorded);
     }
   } catch (error) {
     if (error instanceof JobGoneError) jobGone();
@@ -350,8 +384,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       jobId: job.id,
       runId,
       jobRoot,
-      keptKeys,
-      listedCount,
+      listedAny: listedCount > 0 || resumeFrom.listAfter !== null,
       maxDeletePercent: job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
       onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),
     }).catch((error: unknown) => {

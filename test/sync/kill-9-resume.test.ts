@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -6,40 +5,10 @@ import { partialPathFor } from '../../src/sync/safe-path.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
-import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
+import { startCli } from './sync-cli.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
-const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
 const BIG_CHUNKS = 40;
-
-function startCli(f: SyncFixture, endpoint: string): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', f.jobId], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: {
-      ...process.env,
-      ...f.s3.env,
-      NODE_OPTIONS: '',
-      AWS_ENDPOINT_URL_S3: endpoint,
-      DB_URL: f.config.dbUrl,
-      // The same instance id each time: a restarted CLI takes its own run back at once (on PostgreSQL
-      // another id would wait for the dead one's lease to expire).
-      INSTANCE_ID: 'kill-9-cli',
-      DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot,
-      S3_CHUNK_SIZE: String(CHUNK),
-      SYNC_CONCURRENCY: '2',
-      RETRY_DELAY: '0.01',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, exit };
-}
 
 describe('kill -9 during a sync, then run again', () => {
   test('killed three times at different points (≥ 2, 12, 30 chunks committed): each run resumes from the checkpoint; the last ends byte-identical', async () => {

@@ -12,6 +12,7 @@ export class SyncObject {
     | 'localPath'
     | 'error'
     | 'runId'
+    | 'listedRunId'
     | 'createdAt'
     | 'updatedAt'
     | 'instanceId';
@@ -33,6 +34,8 @@ export class SyncObject {
   error: string | null = null;
   /** The run that last touched the object. */
   runId: number | null = null;
+  /** The last run whose listing contained the key (and whose filters kept it). */
+  listedRunId: number | null = null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
   /** The instance that last worked on the object. */
@@ -47,7 +50,7 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
   class: SyncObject,
   tableName: 'sync_objects',
   uniques: [{ properties: ['jobId', 'key'] }],
-  indexes: [{ properties: ['jobId', 'status', 'id'] }, { properties: ['jobId', 'id'] }],
+  indexes: [{ properties: ['jobId', 'status', 'id'] }, { properties: ['jobId', 'id'] }, { properties: ['jobId', 'listedRunId'] }],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     jobId: { kind: 'm:1', entity: () => Job, mapToPk: true, fieldName: 'job_id', deleteRule: 'cascade' },
@@ -61,6 +64,7 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
     localPath: { type: 'text', nullable: true },
     error: { type: 'text', nullable: true },
     runId: { type: 'integer', nullable: true },
+    listedRunId: { type: 'integer', nullable: true, fieldName: 'listed_run_id' },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
     instanceId: { type: 'string', length: 128, nullable: true },

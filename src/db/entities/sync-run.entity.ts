@@ -19,7 +19,9 @@ export class SyncRun {
     | 'scheduledFor'
     | 'instanceId'
     | 'leaseOwner'
-    | 'leaseExpiresAt';
+    | 'leaseExpiresAt'
+    | 'listAfter'
+    | 'listingComplete';
 
   id!: number;
   /** The owning job's id (a relation mapped to its key); rows go with the job by a foreign-key cascade. */
@@ -41,6 +43,10 @@ export class SyncRun {
    * finishedAt the last); 0 for runs that ran.
    */
   skippedCount = 0;
+  /** The last key whose listing page is recorded: a resumed run lists after it (null: from the start). */
+  listAfter: string | null = null;
+  /** The whole prefix was listed without error (possibly across a crash and a resume). */
+  listingComplete: boolean | null = null;
   createdAt: Date = new Date();
   /** The due time this run is for (unique per job): the schedule's time, or the trigger's moment. */
   scheduledFor: Date | null = null;
@@ -74,6 +80,8 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     bytesDone: { type: new BigIntType('number') },
     error: { type: 'text', nullable: true },
     skippedCount: { type: 'integer' },
+    listAfter: { type: 'text', nullable: true },
+    listingComplete: { type: 'boolean', nullable: true },
     createdAt: { type: 'datetime' },
     scheduledFor: { type: 'datetime', nullable: true },
     instanceId: { type: 'string', length: 128, nullable: true },

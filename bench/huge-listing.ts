@@ -1,0 +1,127 @@
+// `npm run bench -- --only=huge-listing [--keys=1000000] [--peer-timeout-s=1200]`: one job over N keys
+// served by the synthetic S3 server (test/helpers/synthetic-s3.ts): first run, no-op rerun, a run
+// killed (-9) half-way through its listing and resumed; then the peers against the same server.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job } from '../src/db/entities/job.entity.js';
+import { SyncRun } from '../src/db/entities/sync-run.entity.js';
+import { initOrm } from '../src/db/orm.js';
+import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3.js';
+import { runMeasured } from './measure.js';
+import { awsCli, rclone } from './peers.js';
+
+const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
+const ROOT = join(import.meta.dirname, '..');
+
+interface Row {
+  phase: string;
+  seconds: number;
+  objects: number;
+  lists: number;
+  gets: number;
+  peakRssMb: number | null;
+  note: string;
+}
+
+export async function runHugeListing(args: string[], log: (line: string) => void): Promise<void> {
+  const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const keys = Number(arg('keys') ?? 1_000_000);
+  const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
+  // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
+  const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
+  const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
+  const rows: Row[] = [];
+  try {
+    log(`huge listing: ${keys} keys on the synthetic S3 server, in ${dir}`);
+    const dbFile = join(dir, 'bench.db');
+    const orm = await initOrm(`sqlite:${dbFile}`);
+    const jobId = randomUUID();
+    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+    const env = {
+      ...process.env,
+      ...s3.env,
+      NODE_OPTIONS: '',
+      DB_URL: `sqlite:${dbFile}`,
+      DOWNLOAD_ROOT_FOLDER: join(dir, 'ours'),
+      LOG_LEVEL: 'warn',
+      UV_THREADPOOL_SIZE: '16',
+    };
+    const ours = async (phase: string, extra: string[] = []) => {
+      s3.resetCounts();
+      const result = await runMeasured(process.execPath, ['--import', 'tsx', CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as { status?: string; objectsTotal?: number; error?: string };
+      rows.push(row(phase, result.wallMs, summary.objectsTotal ?? 0, s3, result.maxRssKb, summary.status === 'SUCCEEDED' ? '' : `${summary.status}: ${summary.error ?? result.stderr.slice(-300)}`));
+      log(format(rows.at(-1)!));
+    };
+
+    await ours('this service: first run');
+    await ours('this service: no-op rerun');
+
+    // Killed half-way through the listing of a fresh destination, then resumed.
+    await orm.em.fork().nativeDelete(Job, { id: jobId });
+    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+    await rm(join(dir, 'ours'), { recursive: true, force: true });
+    s3.resetCounts();
+    const killed = await killMidListing(orm, jobId, s3.keyAt(Math.floor(keys / 2)), env);
+    const listsBefore = s3.counts.lists;
+    const getsBefore = s3.counts.gets;
+    log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
+    await ours('this service: resumed after kill -9');
+    const resumed = rows.at(-1)!;
+    // Its objects/s counts what it fetched, not the objects the killed process had finished.
+    resumed.objects = resumed.gets;
+    resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
+    await orm.close();
+
+    for (const peer of [rclone, awsCli]) {
+      const why = await peer.unavailable();
+      if (why) {
+        log(`skipping ${peer.name}: ${why}`);
+        continue;
+      }
+      for (const phase of ['first run', 'no-op rerun']) {
+        s3.resetCounts();
+        const workDir = join(dir, `${peer.name.split(' ')[0]}-work`);
+        await mkdir(workDir, { recursive: true });
+        const result = await peer.run({ endpoint: s3.endpoint, bucket: s3.bucket, prefix: '', dest: join(dir, peer.name.split(' ')[0]!), workDir, inflight: 32, timeoutMs: peerTimeoutMs });
+        const note = result.ok ? '' : result.wallMs >= peerTimeoutMs ? `ran out of time (${peerTimeoutMs / 1000} s)` : `failed: ${result.error ?? ''}`.slice(0, 200);
+        rows.push(row(`${peer.name}: ${phase}`, result.wallMs, keys, s3, result.maxRssKb, note));
+        log(format(rows.at(-1)!));
+        if (!result.ok) break;
+      }
+    }
+    log(`\n| run (${keys} keys) | time (s) | objects/s | list requests | GETs | peak RSS (MB) | note |\n|---|---|---|---|---|---|---|`);
+    for (const r of rows) log(`| ${r.phase} | ${r.seconds.toFixed(1)} | ${Math.round(r.objects / r.seconds)} | ${r.lists} | ${r.gets} | ${r.peakRssMb ?? 'n/a'} | ${r.note} |`);
+  } finally {
+    await s3.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function row(phase: string, wallMs: number, objects: number, s3: SyntheticS3, maxRssKb: number | null, note: string): Row {
+  return { phase, seconds: wallMs / 1000, objects, lists: s3.counts.lists, gets: s3.counts.gets, peakRssMb: maxRssKb ? Math.round(maxRssKb / 1024) : null, note };
+}
+
+function format(r: Row): string {
+  return `${r.phase}: ${r.seconds.toFixed(1)} s, ${Math.round(r.objects / r.seconds)} objects/s, ${r.lists} lists, ${r.gets} GETs, peak RSS ${r.peakRssMb ?? 'n/a'} MB ${r.note}`;
+}
+
+/** Runs the CLI until its run row's listing position passes `killAt`, then kills it with SIGKILL; returns the ms it ran. */
+async function killMidListing(orm: Awaited<ReturnType<typeof initOrm>>, jobId: string, killAt: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let running = true;
+  void exited.then(() => (running = false));
+  while (running) {
+    const run = await orm.em.fork().findOne(SyncRun, { jobId }, { orderBy: { id: 'desc' } });
+    if ((run?.listAfter ?? '') >= killAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  return performance.now() - started;
+}
