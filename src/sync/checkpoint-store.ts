@@ -6,6 +6,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { leasedTo } from './run-leases.js';
 import type { RemoteObject } from './s3-connector.js';
+import { isStorableKey } from './safe-path.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -50,7 +51,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
       // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
       // would break the query: SQLite stops reading the statement at the NUL.
-      const storable = keys.filter((key) => !key.includes('\0'));
+      const storable = keys.filter(isStorableKey);
       const rows = (await fork()
         .createQueryBuilder(SyncObject)
         .select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'])

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/better-sqlite';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { isStorableKey } from './safe-path.js';
 import type { RemoteObject } from './s3-connector.js';
 
 /** Where a run's listing stands, as recorded on its row. */
@@ -40,7 +41,9 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
     },
 
     /** Keys of `keys` this run already listed (a page repeated across a crash, or a duplicate across pages). */
-    async alreadyListed(keys: string[]): Promise<Set<string>> {
+    async alreadyListed(listedKeys: string[]): Promise<Set<string>> {
+      // Keys with a NUL have no row (page-plan.ts) and would break the statement.
+      const keys = listedKeys.filter(isStorableKey);
       if (keys.length === 0) return new Set();
       const rows = (await fork()
         .createQueryBuilder(SyncObject)
@@ -54,7 +57,10 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
      * Marks the page's kept keys as listed by this run and, in the same transaction, records the
      * position (null when the listing is not in key order: start-after could then skip keys).
      */
-    async recordPage(keptKeys: string[], listAfter: string | null): Promise<void> {
+    async recordPage(listedKeys: string[], position: string | null): Promise<void> {
+      const keptKeys = listedKeys.filter(isStorableKey);
+      // A position no database can hold: a resumed run lists from the start instead.
+      const listAfter = position !== null && isStorableKey(position) ? position : null;
       await fork().transactional(async (em) => {
         for (let start = 0; start < keptKeys.length; start += 500) {
           const slice = keptKeys.slice(start, start + 500);

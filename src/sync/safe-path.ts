@@ -72,3 +72,8 @@ export function partialPathFor(jobRoot: string, key: string): string {
 function refuse(reason: string): LocalPath {
   return { ok: false, reason: `unsafe key: ${reason}` };
 }
+
+/** False for a key no database can store in a text column (a NUL): it has no row and must stay out of queries. */
+export function isStorableKey(key: string): boolean {
+  return !key.includes('\0');
+}
