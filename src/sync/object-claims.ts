@@ -64,14 +64,22 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
         .sort((a, b) => a.id - b.id);
     },
 
-    /** True while the run has rows not finished yet (claimed by anyone, or not claimed). */
+    /**
+     * True while the run has rows not finished yet, unclaimed or claimed by another instance. Asked
+     * with nothing of this instance in flight: its own remaining claims are objects whose transfer
+     * ended without a result (an internal error), not work to wait for.
+     */
     async hasOpenWork(): Promise<boolean> {
-      return (await orm.em.fork().count(SyncObject, openRows)) > 0;
+      const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: instanceId } }] };
+      return (await orm.em.fork().count(SyncObject, { ...openRows, ...others })) > 0;
     },
 
-    /** Hands this instance's unfinished claims back at once (graceful stop): another instance continues them. */
+    /**
+     * Clears this instance's claims on the run's rows when it stops working on the run: unfinished
+     * ones go back at once (graceful stop), finished ones must not hold up the job's next run.
+     */
     async releaseAll(): Promise<void> {
-      await orm.em.fork().nativeUpdate(SyncObject, mine, { claimOwner: null, claimExpiresAt: null });
+      await orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null });
     },
 
     /** Renews this instance's claims every TTL/3 until `stop`. */
