@@ -56,6 +56,8 @@ export interface SyncRunDeps {
   onRetry?: (jobId: string, cause: RetryCause) => void;
   /** Replaces how partial files are opened (tests inject disk faults through it). */
   openPartial?: OpenPartial;
+  /** False: fetch from the listing, claiming nothing (the CLI, a one-off process). Default: on PostgreSQL. */
+  shareWork?: boolean;
 }
 
 export interface SyncRunResult {
@@ -138,7 +140,7 @@ export async function executeSyncRun(
   let firstFailure: string | null = null;
   let internalError: string | null = null;
   // On PostgreSQL the objects are claimed in batches, so several instances share one run.
-  const claims = isPostgres(orm)
+  const claims = isPostgres(orm) && deps.shareWork !== false
     ? createObjectClaims({ orm, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
     : undefined;
   /** Objects to fetch as listed (checksum algorithms included), until claimed by this instance. */
@@ -330,10 +332,12 @@ export async function executeSyncRun(
       settle: () => batcher.flush(),
       idleMs: 100,
       work: async (row) => {
-        const item = claimedItem(jobRoot, row, listedForClaims.get(row.key));
+        const listed = listedForClaims.get(row.key);
         listedForClaims.delete(row.key);
+        const item = claimedItem(jobRoot, row, listed);
+        // Refused keys (a NUL is shown as ␀) are recorded FAILED by the holder's listing itself.
+        if ('refused' in item || row.key.includes('\u2400')) return;
         store.remember(row.key, row.id);
-        if ('refused' in item) return failed(item.remote, item.refused, false);
         await fetchObject(item);
       },
     });
