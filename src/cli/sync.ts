@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
     leases.start();
-    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal).finally(
+    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger, shareWork: false }, run.id, controller.signal).finally(
       async () => {
         await leases.stop();
         await acquired.release();

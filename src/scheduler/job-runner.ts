@@ -7,6 +7,7 @@ import type { RunExecutor } from '../sync/run-executor.js';
 import type { JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots, type RunFinishedHook } from './run-slots.js';
+import { createRunHelpers } from './run-helpers.js';
 import { createTickLoop } from './tick-loop.js';
 
 export interface JobRunnerDeps {
@@ -55,6 +56,8 @@ export function createJobRunner({
   const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
+  /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
+  const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
   let lastTakeOver = 0;
   /** The schedule text each scheduled job had when this instance (re)planned it. */
   const signatures = new Map<string, string>();
@@ -161,7 +164,7 @@ export function createJobRunner({
       state = 'stopped';
       await loop.stop();
       schedules.clear();
-      await slots.stopAll(stopTimeoutMs);
+      await Promise.all([slots.stopAll(stopTimeoutMs), helpers?.stopAll()]);
       await leases.stop();
       logger.info('scheduler stopped');
     },
@@ -212,6 +215,7 @@ export function createJobRunner({
         lastTakeOver = at.getTime();
         if (!embedded) await followOtherInstances();
         await takeOver();
+        await helpers?.check((jobId) => slots.isRunning(jobId));
       }
     },
 

@@ -28,8 +28,12 @@ export class JobGoneError extends Error {
   override name = 'JobGoneError';
 }
 
-/** Every write the sync engine makes to SyncObject rows, for one job and run; rows name `instanceId` as their worker. */
-export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string) {
+/**
+ * Every write the sync engine makes to SyncObject rows, for one job and run; rows name `instanceId`
+ * as their worker. With `claimed` (work sharing), a checkpoint is written only while this instance
+ * still holds the row's claim: once another instance has taken the object over, `commit` is false.
+ */
+export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimed = false) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
 
@@ -119,7 +123,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async commit(key: string, update: ObjectUpdate): Promise<boolean> {
       const affected = await fork().nativeUpdate(
         SyncObject,
-        { jobId, key },
+        { jobId, key, ...(claimed ? { claimOwner: instanceId } : {}) },
         { ...update, runId, instanceId, updatedAt: new Date() },
       );
       return affected > 0;

@@ -9,7 +9,12 @@ import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './sync-run
  * boundary once `signal` aborts (final status CANCELLED). Made by createRunExecutor below;
  * the scheduler calls it.
  */
-export type RunExecutor = (runId: number, signal: AbortSignal, logger?: Logger) => Promise<RunStatus>;
+export type RunExecutor = ((runId: number, signal: AbortSignal, logger?: Logger) => Promise<RunStatus>) & {
+  /** Works on the open objects of a run another instance holds (work sharing), until none is left to claim. */
+  help?: RunHelper;
+};
+
+export type RunHelper = (runId: number, signal: AbortSignal) => Promise<void>;
 
 /** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
 export interface RunExecutorDeps extends SyncRunDeps {
@@ -25,7 +30,14 @@ export interface RunExecutorDeps extends SyncRunDeps {
  * resumes from the checkpoints) and returns its final status. Leaves Job.status to the scheduler.
  */
 export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
-  return async (runId, signal, logger) => {
+  const help: RunHelper = async (runId, signal) => {
+    const log = runLogger(deps.logger, null, runId);
+    // A helper never records the run: its failures stay in the object rows, the holder ends the run.
+    await executeSyncRun({ ...deps, logger: log }, runId, signal, { helper: true }).catch((error: unknown) =>
+      log.error({ err: error }, 'helping with a sync run failed'),
+    );
+  };
+  const execute: RunExecutor = async (runId, signal, logger) => {
     const log = runLogger(logger ?? deps.logger, null, runId);
     try {
       const result = await executeSyncRun({ ...deps, logger: log }, runId, signal);
@@ -41,4 +53,6 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
       return 'FAILED';
     }
   };
+  execute.help = help;
+  return execute;
 }

@@ -31,6 +31,9 @@ import { transferSmallObject } from './small-object.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 import { emptyStats, type RunStats } from './run-stats.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+import { createObjectClaims } from './object-claims.js';
+import { claimedItem, workClaimedObjects } from './claimed-work.js';
+import { countSharedResults } from './shared-run.js';
 
 /**
  * Listed objects looked up, planned and recorded at a time (a page holds up to 1000), with a turn of
@@ -55,6 +58,8 @@ export interface SyncRunDeps {
   onRetry?: (jobId: string, cause: RetryCause) => void;
   /** Replaces how partial files are opened (tests inject disk faults through it). */
   openPartial?: OpenPartial;
+  /** False: fetch from the listing, claiming nothing (the CLI, a one-off process). Default: on PostgreSQL. */
+  shareWork?: boolean;
 }
 
 export interface SyncRunResult {
@@ -69,7 +74,13 @@ export interface SyncRunResult {
  * most `syncConcurrency` objects in flight, record the run. Never throws for S3, network or file
  * problems: they end up in the rows and the run's status.
  */
-export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: AbortSignal): Promise<SyncRunResult> {
+export async function executeSyncRun(
+  deps: SyncRunDeps,
+  runId: number,
+  signal: AbortSignal,
+  /** `helper`: another instance holds the run; only claim and fetch its open objects (object-claims.ts). */
+  options: { helper?: boolean } = {},
+): Promise<SyncRunResult> {
   const started = performance.now();
   const stats = emptyStats();
   const { orm, config } = deps;
@@ -129,7 +140,13 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   const counters = { objectsTotal: 0, objectsDone: 0, objectsFailed: 0, objectsSkipped: 0, bytesTotal: 0, bytesDone: 0 };
   let firstFailure: string | null = null;
   let internalError: string | null = null;
-  const store = createCheckpointStore(orm, job.id, runId, config.instanceId);
+  // On PostgreSQL the objects are claimed in batches, so several instances share one run.
+  const claims = isPostgres(orm) && deps.shareWork !== false
+    ? createObjectClaims({ orm, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
+    : undefined;
+  /** Objects to fetch as listed (checksum algorithms included), until claimed by this instance. */
+  const listedForClaims = new Map<string, RemoteObject>();
+  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims !== undefined);
   const events = createRunEvents(deps.bus, job.id, runId);
   const progress = createRunProgress(store, counters, {
     onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
@@ -282,6 +299,7 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
         counters.bytesDone += remote.size;
       } else if (decision.kind === 'refused') failed(remote, decision.reason, false);
       else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
+      else if (claims) listedForClaims.set(remote.key, remote);
       else await limiter.run(() => fetchObject({ ...decision }));
     }
     progress.changed();
@@ -328,6 +346,37 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
   let lock: RunLock | undefined;
   let resumeFrom: ListingState = { listAfter: null, complete: false };
   let position = createListingPosition(null);
+  let listingDone = false;
+  const claimedWork =
+    claims &&
+    workClaimedObjects({
+      claims,
+      limiter,
+      signal: controller.signal,
+      listingDone: options.helper ? undefined : () => listingDone,
+      shouldStop: () => listingError !== null || gone,
+      settle: () => batcher.flush(),
+      idleMs: 100,
+      work: async (row) => {
+        const listed = listedForClaims.get(row.key);
+        listedForClaims.delete(row.key);
+        const item = claimedItem(jobRoot, row, listed);
+        // Refused keys (a NUL is shown as ␀) are recorded FAILED by the holder's listing itself.
+        if ('refused' in item || row.key.includes('\u2400')) return;
+        await fetchObject(item);
+      },
+    });
+  if (options.helper) {
+    await claimedWork;
+    await writer.drain();
+    await batcher.flush();
+    await progress.stop();
+    signal.removeEventListener('abort', onAbort);
+    lease.release();
+    await ctx.hashPool.close();
+    logger.info({ stats }, 'helped with a sync run held by another instance');
+    return { status: 'RUNNING', stats };
+  }
   try {
     await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
       throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${describe(error)}`);
@@ -372,6 +421,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
     else if (error instanceof LocalRunError) listingError = error.message;
     else if (!controller.signal.aborted) listingError = `listing failed: ${describe(error)}`;
   }
+  listingDone = true;
+  await claimedWork;
   await limiter.drain();
   await writer.drain();
   await batcher.flush();
@@ -392,6 +443,8 @@ export async function executeSyncRun(deps: SyncRunDeps, runId: number, signal: A
       return undefined;
     });
   }
+  // Helpers' objects are committed as rows: the run's counts come from the database.
+  if (claims && !controller.signal.aborted) firstFailure = (await countSharedResults(orm, runId, counters)) ?? firstFailure;
   const deletesBlocked = deletes?.kind === 'blocked' ? deletes.message : null;
   signal.removeEventListener('abort', onAbort);
   lease.release();

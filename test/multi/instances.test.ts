@@ -43,7 +43,8 @@ describe('three instances on one PostgreSQL and Redis', () => {
   it('each scheduled due time of a job yields exactly one run row across the instances', async () => {
     await using s3 = await startS3Server();
     await s3.putObjects([['a.txt', 'tiny']]);
-    await using cluster = await startCluster({ ...s3.env, RETRY_COUNT: '0', MIN_SCHEDULE_INTERVAL: '0' });
+    // A schedule every second needs the minimum interval lifted (MIN_SCHEDULE_INTERVAL defaults to 60s).
+    await using cluster = await startCluster({ ...s3.env, RETRY_COUNT: '0', MIN_SCHEDULE_INTERVAL: '0s' });
     const [a] = cluster.instances;
     const { job_id: jobId } = await post(a!, '/api/v1/scheduler/create_job', {
       job_name: 'every second',

@@ -15,7 +15,9 @@ export class SyncObject {
     | 'listedRunId'
     | 'createdAt'
     | 'updatedAt'
-    | 'instanceId';
+    | 'instanceId'
+    | 'claimOwner'
+    | 'claimExpiresAt';
 
   id!: number;
   jobId!: string;
@@ -40,6 +42,9 @@ export class SyncObject {
   updatedAt: Date = new Date();
   /** The instance that last worked on the object. */
   instanceId: string | null = null;
+  /** The instance working on the object now (work sharing), while `claimExpiresAt` is in the future. */
+  claimOwner: string | null = null;
+  claimExpiresAt: Date | null = null;
 
   constructor(init: Pick<SyncObject, 'jobId' | 'key' | 'size'> & Partial<SyncObject>) {
     Object.assign(this, init);
@@ -68,5 +73,7 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
     instanceId: { type: 'string', length: 128, nullable: true },
+    claimOwner: { type: 'string', length: 128, nullable: true, fieldName: 'claim_owner' },
+    claimExpiresAt: { type: 'datetime', nullable: true, fieldName: 'claim_expires_at' },
   },
 });

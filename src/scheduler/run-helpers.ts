@@ -1,0 +1,45 @@
+import type { Logger } from '../config/logger.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import { countClaimable } from '../sync/object-claims.js';
+import type { RunHelper } from '../sync/run-executor.js';
+
+export interface RunHelpersDeps {
+  orm: Orm;
+  help: RunHelper;
+  instanceId: string;
+  logger: Logger;
+  now: () => Date;
+}
+
+/**
+ * Work sharing, the helper's side: RUNNING runs held by other (live) instances that have objects
+ * nobody has claimed get this instance's help, one helping session per run at a time.
+ */
+export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelpersDeps) {
+  const helping = new Map<number, { controller: AbortController; done: Promise<void> }>();
+
+  return {
+    /** Joins every run of another live instance with unclaimed objects (`skip`: jobs this instance runs itself). */
+    async check(skip: (jobId: string) => boolean): Promise<void> {
+      const at = now();
+      const runs = await orm.em
+        .fork()
+        .find(SyncRun, { status: 'RUNNING', leaseOwner: { $ne: instanceId }, leaseExpiresAt: { $gt: at } }, { fields: ['id', 'jobId', 'leaseOwner'] });
+      for (const run of runs) {
+        if (helping.has(run.id) || skip(run.jobId)) continue;
+        if ((await countClaimable(orm, run.id, at)) === 0) continue;
+        logger.info({ runId: run.id, jobId: run.jobId, holder: run.leaseOwner }, 'helping with a sync run of another instance');
+        const controller = new AbortController();
+        const done = help(run.id, controller.signal).finally(() => helping.delete(run.id));
+        helping.set(run.id, { controller, done });
+      }
+    },
+    /** Graceful stop: helping stops at a chunk boundary and the claims go back at once. */
+    async stopAll(): Promise<void> {
+      const sessions = [...helping.values()];
+      for (const session of sessions) session.controller.abort();
+      await Promise.all(sessions.map((session) => session.done));
+    },
+  };
+}
