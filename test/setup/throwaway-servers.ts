@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,16 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 export interface ThrowawayServer {
   url: string;
   stop(): Promise<void>;
+}
+
+/** The postmaster's pid from its data directory (first line of postmaster.pid), or null. */
+function postmasterPid(data: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -111,7 +121,22 @@ export async function startThrowawayPostgres(bin: string): Promise<ThrowawayServ
   return {
     url,
     async stop() {
-      await stopChild(child, 'SIGINT'); // fast shutdown: disconnects clients, no checkpoint wait
+      // Fast shutdown (disconnects clients, no checkpoint wait), sent to the postmaster itself:
+      // runuser, the child when the tests run as root, does not pass SIGINT on, and would wait forever.
+      const postmaster = postmasterPid(data);
+      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          if (postmaster) process.kill(postmaster, name);
+          else child.kill(name);
+        } catch {
+          // already gone
+        }
+      };
+      signal('SIGINT');
+      const timer = setTimeout(() => signal('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
     },
   };
