@@ -4,8 +4,6 @@ import { join } from 'node:path';
 /** Another live process on this host is syncing the same job folder. */
 export class RunLockedError extends Error {
   override name = 'RunLockedError';
-  /** Ends the run as a local (not S3) problem; see executeSyncRun. */
-  readonly local = true;
   constructor(readonly holderPid: number) {
     super(`another process (pid ${holderPid}) is syncing this job into the same folder; this run fetched nothing`);
   }
