@@ -119,6 +119,18 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     }
   }
 
+  /**
+   * A run whose final status is already committed (and so shown by the API) still holds its slot
+   * while the job row and the end-of-run hooks are recorded: a trigger in that window waits for the
+   * slot rather than being recorded as an overlap.
+   */
+  async function untilRecordedRunFrees(jobId: string): Promise<void> {
+    const busy = slots.get(jobId);
+    if (!busy || busy.runId === null) return;
+    const run = await orm.em.fork().findOne(SyncRun, { id: busy.runId }, { fields: ['status'] });
+    if (run && run.status !== 'RUNNING') await busy.done;
+  }
+
   async function markJobRunning(jobId: string): Promise<void> {
     await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: 'RUNNING' });
   }
@@ -132,6 +144,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
      * Null when another instance recorded this due time first.
      */
     async start(jobId: string, trigger: RunTrigger, scheduledFor?: Date): Promise<SyncRun | null> {
+      await untilRecordedRunFrees(jobId);
       const busy = slots.get(jobId);
       const slot = busy ? undefined : reserve(jobId);
       try {

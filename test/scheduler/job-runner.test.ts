@@ -100,6 +100,32 @@ describe('job runner', () => {
     expect(fake.maxActive).toBe(1);
   });
 
+  it('a trigger right after a run is recorded finished starts a run, even while the end-of-run hooks still hold the job', async () => {
+    const db = await openTestDb();
+    const fake = createFakeExecutor(db.orm);
+    let releaseHook!: () => void;
+    const hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
+    const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR, onRunFinished: () => hookHeld });
+    const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
+    cleanups.push(async () => {
+      releaseHook();
+      await runner.stop();
+      await db[Symbol.asyncDispose]();
+    });
+    await runner.start();
+    const job = await services.jobs.create(jobInput());
+    await fake.calls[0]!.finish('SUCCEEDED');
+    // The API already shows the run SUCCEEDED; the runner is still reporting its end.
+    await waitFor(async () => (await runsOf(db.orm, job.id))[0]?.status === 'SUCCEEDED', 5000, 'the run recorded');
+    expect(runner.isRunning(job.id)).toBe(true);
+
+    const triggered = runner.trigger(job.id, 'MANUAL');
+    releaseHook();
+    expect((await triggered).status).toBe('RUNNING');
+    expect((await runsOf(db.orm, job.id)).map((r) => r.status)).toEqual(['SUCCEEDED', 'RUNNING']);
+    await fake.calls[1]!.finish();
+  });
+
   it('a failing run marks the job FAILED, keeps its schedule and retries on the next tick', async () => {
     const { orm, clock, fake, runner, services } = await setup({ auto: 'throw' });
     const job = await services.jobs.create(jobInput());
