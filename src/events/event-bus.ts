@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ProgressQueue } from './bounded-queue.js';
 import type { SyncProgressEvent } from './progress-event.js';
 
@@ -17,7 +18,7 @@ export const DEFAULT_SUBSCRIBER_CAPACITY = 256;
 export function createEventBus(
   options: { eventTarget?: EventTarget; subscriberCapacity?: number; onListenerError?: (error: unknown) => void } = {},
 ) {
-  const target = options.eventTarget ?? new EventTarget();
+  const target = options.eventTarget ?? localTarget();
   const capacity = options.subscriberCapacity ?? DEFAULT_SUBSCRIBER_CAPACITY;
   const onListenerError = options.onListenerError ?? (() => {});
   const queues = new Set<ProgressQueue>();
@@ -64,6 +65,13 @@ export function createEventBus(
       return listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), listener);
     },
   };
+}
+
+/** Every subscription is one listener on its topic: many subscribers are the normal case, not a leak. */
+function localTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
 }
 
 /** A transport that serialises events (e.g. Redis) delivers `at` as a string; observers always get a Date. */
