@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { findPostgresBin, findRedisServer, INSTALL_HINT } from './test/setup/throwaway-servers.js';
 
@@ -27,11 +29,51 @@ const SQLITE_ONLY = [
 /** Several instances on one PostgreSQL + Redis: meaningless on SQLite. */
 const POSTGRES_ONLY = ['test/multi/**'];
 
+/**
+ * The longest files, started first so that none of them is left running alone at the end (a fresh
+ * clone has no timing cache to order by). Order only: a file missing here just starts later.
+ */
+const LONGEST_FIRST = [
+  'test/sync/huge-listing.test.ts',
+  'test/multi/instances.test.ts',
+  'test/browser/dashboard.test.ts',
+  'test/sync/listing-faults.test.ts',
+  'test/multi/shared-run.test.ts',
+  'test/sync/kill-9-resume.test.ts',
+  'test/config/main.test.ts',
+  'test/sync/rerun.test.ts',
+  'test/browser/graphiql.test.ts',
+  'test/notify/webhook-delivery.test.ts',
+];
+
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (file: TestSpecification) => {
+      const index = LONGEST_FIRST.findIndex((path) => file.moduleId.endsWith(path));
+      return index === -1 ? LONGEST_FIRST.length : index;
+    };
+    return sorted.map((file, order) => ({ file, order })).sort((a, b) => rank(a.file) - rank(b.file) || a.order - b.order).map(({ file }) => file);
+  }
+}
+
+/**
+ * vitest's default on a 2-core machine is one file at a time; two keep both cores busy without
+ * starving the servers and child processes the tests start.
+ */
+const WORKERS = Math.max(2, availableParallelism());
+
 const shared = {
   setupFiles: ['test/setup/aws-env.ts'],
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: 'forks' as const,
+  /**
+   * A worker runs file after file in one process, so the service's module graph (the AWS SDK,
+   * MikroORM, GraphQL) is imported once per worker rather than once per file. Each file starts its
+   * own servers and app and stops them, and the tests that change process.env or timers restore them.
+   */
+  isolate: false,
 };
 
 function postgresPass(): TestProjectInlineConfiguration | null {
@@ -61,6 +103,8 @@ const sqlitePass: TestProjectInlineConfiguration | null =
 export default defineConfig({
   test: {
     reporters: ['default'],
+    maxWorkers: WORKERS,
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [sqlitePass, postgresPass()].filter((p): p is TestProjectInlineConfiguration => p !== null),
   },
 });
