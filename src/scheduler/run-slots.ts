@@ -172,6 +172,11 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       for (const slot of slots.values()) if (slot.runId === runId) slot.controller.abort(LEASE_LOST);
     },
 
+    /** Cancels a run this instance holds when the cancel was asked through another instance. */
+    cancelRun(runId: number): void {
+      for (const slot of slots.values()) if (slot.runId === runId && !slot.controller.signal.aborted) slot.controller.abort(new Error('run cancelled'));
+    },
+
     /** Runs an existing RUNNING row again (left by a process that stopped); the executor resumes from checkpoints. */
     async resume(jobId: string, runId: number): Promise<void> {
       if (slots.has(jobId)) return;

@@ -40,7 +40,10 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
   const mine = { runId, claimOwner: instanceId, status: { $in: [...OPEN] } };
 
   return {
-    /** Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id order. */
+    /**
+     * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
+     * order; none once the run has ended or its cancel was asked.
+     */
     async claim(limit: number): Promise<ClaimedObject[]> {
       const time = now();
       const rows = (await orm.em.fork().getConnection().execute(
@@ -48,9 +51,10 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
          where id in (select id from sync_objects
            where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
              and (claim_owner is null or claim_expires_at <= ?)
+             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
            order by id limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position`,
-        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), limit],
+        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
       )) as Array<Record<string, unknown>>;
       return rows
         .map((row) => ({
