@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.js';
 import { leasedTo } from './run-leases.js';
 import type { RemoteObject } from './s3-connector.js';
 import { isStorableKey } from './safe-path.js';
+import { retriedWhileDatabaseDown } from '../db/database-outage.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -50,7 +51,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
   }
 
-  return {
+  return retriedWhileDatabaseDown({
     /** One query for a whole listing page: the stored rows of these keys. */
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
       // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
@@ -162,7 +163,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
       return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
     },
-  };
+  });
 }
 
 export type CheckpointStore = ReturnType<typeof createCheckpointStore>;

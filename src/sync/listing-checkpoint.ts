@@ -4,6 +4,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { isStorableKey } from './safe-path.js';
 import type { RemoteObject } from './s3-connector.js';
+import { retriedWhileDatabaseDown } from '../db/database-outage.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {
@@ -34,7 +35,7 @@ const UNFINISHED = ['PENDING', 'PROCESSING'] as const;
 export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) {
   const fork = () => orm.em.fork() as EntityManager;
 
-  return {
+  return retriedWhileDatabaseDown({
     async state(): Promise<ListingState> {
       const run = await fork().findOne(SyncRun, { id: runId }, { fields: ['listAfter', 'listingComplete'] as never });
       return { listAfter: run?.listAfter ?? null, complete: run?.listingComplete === true };
@@ -127,7 +128,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
         if (rows.length < limit) return;
       }
     },
-  };
+  });
 }
 
 export type ListingCheckpoint = ReturnType<typeof createListingCheckpoint>;

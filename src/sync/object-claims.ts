@@ -1,6 +1,7 @@
 import type { Logger } from '../config/logger.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
+import { whileDatabaseDown } from '../db/database-outage.js';
 
 /** Object rows still to be worked on (a claim only ever covers these). */
 const OPEN = ['PENDING', 'PROCESSING'] as const;
@@ -46,7 +47,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
      */
     async claim(limit: number): Promise<ClaimedObject[]> {
       const time = now();
-      const rows = (await orm.em.fork().getConnection().execute(
+      const rows = (await whileDatabaseDown(() => orm.em.fork().getConnection().execute(
         `update sync_objects set claim_owner = ?, claim_expires_at = ?
          where id in (select id from sync_objects
            where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
@@ -55,7 +56,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
            order by id limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position`,
         [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
-      )) as Array<Record<string, unknown>>;
+      ))) as Array<Record<string, unknown>>;
       return rows
         .map((row) => ({
           id: Number(row.id),
@@ -75,7 +76,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
      */
     async hasOpenWork(): Promise<boolean> {
       const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: instanceId } }] };
-      return (await orm.em.fork().count(SyncObject, { ...openRows, ...others })) > 0;
+      return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }))) > 0;
     },
 
     /**
@@ -83,7 +84,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
      * ones go back at once (graceful stop), finished ones must not hold up the job's next run.
      */
     async releaseAll(): Promise<void> {
-      await orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null });
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
     },
 
     /** Renews this instance's claims every TTL/3 until `stop`. */
