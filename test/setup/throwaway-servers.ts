@@ -53,6 +53,8 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 
 export interface ThrowawayServer {
   url: string;
+  /** The server's process id, when known. */
+  pid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,8 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 export interface ThrowawayPostgres extends ThrowawayServer {
   /** Stops the server (fast shutdown: clients are cut off) and starts it again on the same data directory and port. */
   restart(whileDown?: () => Promise<void>): Promise<void>;
+  /** The postmaster's process id (its backends are its children), or null when it is not running. */
+  pid(): number | null;
 }
 
 /**
@@ -155,6 +159,7 @@ export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPost
   }
   return {
     url,
+    pid: () => postmasterPid(data),
     async restart(whileDown) {
       await shutDown(child);
       await whileDown?.();
@@ -187,5 +192,5 @@ export async function startThrowawayRedis(binary: string): Promise<ThrowawayServ
       socket.once('error', () => resolve(false));
     });
   }, 'the throwaway Redis');
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child, 'SIGTERM') };
+  return { url: `redis://127.0.0.1:${port}`, pid: () => child.pid ?? null, stop: () => stopChild(child, 'SIGTERM') };
 }
