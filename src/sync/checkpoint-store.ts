@@ -24,6 +24,16 @@ export type ObjectUpdate = Partial<
   Pick<SyncObject, 'status' | 'lastPosition' | 'localPath' | 'error' | 'etag' | 'size' | 'lastModified' | 'checksum'>
 >;
 
+/** The listing's checksum algorithms as stored on the row (read back with `algorithmsOf`). */
+function algorithmsColumn(remote: RemoteObject): string | null {
+  return remote.checksumAlgorithms.length > 0 ? remote.checksumAlgorithms.join(',') : null;
+}
+
+/** The checksum algorithms stored on a row. */
+export function algorithmsOf(column: unknown): string[] {
+  return typeof column === 'string' && column !== '' ? column.split(',') : [];
+}
+
 /** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
 export class JobGoneError extends Error {
   override name = 'JobGoneError';
@@ -87,6 +97,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
               etag: remote.etag,
               lastModified: remote.lastModified,
               checksum: null,
+              checksumAlgorithms: algorithmsColumn(remote),
               lastPosition: 0,
               status: 'PENDING' as const,
               localPath: null,
@@ -108,6 +119,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
             size: remote.size,
             etag: remote.etag,
             lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
+            checksumAlgorithms: algorithmsColumn(remote),
             lastPosition,
             status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
             error: null,

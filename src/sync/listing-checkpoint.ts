@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm.js';
 import { isStorableKey } from './safe-path.js';
 import type { RemoteObject } from './s3-connector.js';
 import { retriedWhileDatabaseDown } from '../db/database-outage.js';
+import { algorithmsOf } from './checkpoint-store.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {
@@ -111,7 +112,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
       for (;;) {
         const query = fork()
           .createQueryBuilder(SyncObject)
-          .select(['id', 'key', 'size', 'etag', 'lastModified'])
+          .select(['id', 'key', 'size', 'etag', 'lastModified', 'checksumAlgorithms'])
           .where({ jobId, listedRunId: runId, status: { $in: [...UNFINISHED] }, ...(after === null ? {} : { key: { $gt: after } }) })
           .orderBy({ key: 'asc' })
           .limit(limit);
@@ -123,7 +124,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
           size: Number(row.size),
           etag: row.etag ?? '',
           lastModified: row.lastModified,
-          checksumAlgorithms: [],
+          checksumAlgorithms: algorithmsOf(row.checksumAlgorithms),
         }));
         if (rows.length < limit) return;
       }

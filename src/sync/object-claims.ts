@@ -2,6 +2,7 @@ import type { Logger } from '../config/logger.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { whileDatabaseDown } from '../db/database-outage.js';
+import { algorithmsOf } from './checkpoint-store.js';
 
 /** Object rows still to be worked on (a claim only ever covers these). */
 const OPEN = ['PENDING', 'PROCESSING'] as const;
@@ -14,6 +15,8 @@ export interface ClaimedObject {
   etag: string;
   lastModified: Date | null;
   lastPosition: number;
+  /** The checksum algorithms the listing reported, so the fetcher verifies as the lister would. */
+  checksumAlgorithms: string[];
 }
 
 export interface ObjectClaimsDeps {
@@ -54,7 +57,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
              and (claim_owner is null or claim_expires_at <= ?)
              and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
            order by id limit ?${skipLocked})
-         returning id, object_key, size, etag, last_modified, last_position`,
+         returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
         [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
       ))) as Array<Record<string, unknown>>;
       return rows
@@ -65,6 +68,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
           etag: String(row.etag ?? ''),
           lastModified: row.last_modified == null ? null : new Date(row.last_modified as string | number | Date),
           lastPosition: Number(row.last_position),
+          checksumAlgorithms: algorithmsOf(row.checksum_algorithms),
         }))
         .sort((a, b) => a.id - b.id);
     },
