@@ -14,6 +14,7 @@ import { ratios, table, targetLines, targets } from './report.js';
 import { BENCH_BUCKET, startS3Fixture, type S3Fixture } from './s3-fixture.js';
 import { FULL, QUICK } from './scenarios.js';
 import { runHugeListing } from './huge-listing.js';
+import { runInstancesBench } from './instances.js';
 import { seedObjects } from './seed.js';
 
 const args = process.argv.slice(2);
@@ -39,6 +40,11 @@ const started = Date.now();
 // A scenario of its own: N generated keys on the synthetic S3 server, nothing seeded on disk.
 if (only?.includes('huge-listing')) {
   await runHugeListing(args, log);
+  if (only.length === 1) process.exit(0);
+}
+// Several instances on a throwaway PostgreSQL + Redis sharing one run.
+if (only?.includes('instances')) {
+  await runInstancesBench(args, log);
   if (only.length === 1) process.exit(0);
 }
 

@@ -11,6 +11,8 @@ export const DUMMY_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RV
 
 export interface S3Fixture {
   port: number;
+  /** The s3rver child's process id (to read its CPU time). */
+  pid: number;
   endpoint: string;
   /** Request counts since the last reset; `reset` zeroes them after reading. */
   counts(reset?: boolean): Promise<RequestCounts>;
@@ -77,6 +79,7 @@ export async function startS3Fixture(directory: string): Promise<S3Fixture> {
   const port = await ready;
   return {
     port,
+    pid: child.pid!,
     endpoint: `http://127.0.0.1:${port}`,
     counts(reset = false) {
       const id = nextId++;

@@ -67,7 +67,9 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
-  const orm = await initOrm(config.dbUrl);
+  // The query builder's own warnings (a connection lost while the database restarts) as log lines, not bare stdout.
+  const knexLog = (level: 'warn' | 'debug') => (message: unknown) => logger[level]({ detail: String(message) }, 'database driver');
+  const orm = await initOrm(config.dbUrl, { driverOptions: { log: { warn: knexLog('warn'), error: knexLog('warn'), deprecate: knexLog('debug'), debug: knexLog('debug') } } });
   let redis: RedisTransport | undefined;
   try {
     redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, logger) : undefined;

@@ -17,7 +17,10 @@ export interface JobRunner {
    * and returns it (never two runs of one job at once).
    */
   trigger(jobId: string, trigger: RunTrigger): Promise<SyncRun>;
-  /** Cancels the job's running sync, if any, and waits until it has stopped. True when one was running. */
+  /**
+   * Cancels the job's running sync, if any, here or (PostgreSQL) on the instance holding it, and
+   * waits until it has stopped. True when one was running.
+   */
   cancel(jobId: string): Promise<boolean>;
   isRunning(jobId: string): boolean;
   [Symbol.asyncDispose](): Promise<void>;

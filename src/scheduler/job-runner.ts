@@ -8,6 +8,7 @@ import type { JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots, type RunFinishedHook } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
+import { createRemoteCancel } from './remote-cancel.js';
 import { createTickLoop } from './tick-loop.js';
 
 export interface JobRunnerDeps {
@@ -52,10 +53,22 @@ export function createJobRunner({
   leaseTtlMs = 30_000,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
-  const leases = createRunLeases({ orm, instanceId, ttlMs: leaseTtlMs, logger, now, onLost: (runId) => slots.abandon(runId) });
+  const leases = createRunLeases({
+    orm,
+    instanceId,
+    ttlMs: leaseTtlMs,
+    logger,
+    now,
+    onLost: (runId) => slots.abandon(runId),
+    onCancelRequested: (runId) => slots.cancelRun(runId),
+  });
   const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
+  /** A run held by another instance (PostgreSQL) is cancelled through the database. */
+  const cancelElsewhere = embedded
+    ? undefined
+    : createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished });
   /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
   const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
   let lastTakeOver = 0;
@@ -193,7 +206,7 @@ export function createJobRunner({
       return (await slots.start(jobId, trigger))!;
     },
 
-    cancel: (jobId) => slots.cancel(jobId),
+    cancel: async (jobId) => (await slots.cancel(jobId)) || ((await cancelElsewhere?.(jobId)) ?? false),
     isRunning: (jobId) => slots.isRunning(jobId),
 
     async tick() {

@@ -19,10 +19,20 @@ export interface RunHelpersDeps {
 export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelpersDeps) {
   const helping = new Map<number, { controller: AbortController; done: Promise<void> }>();
 
+  /** Helping stops (at a chunk boundary) on runs that ended or whose cancel was asked. */
+  async function stopEnded(): Promise<void> {
+    if (helping.size === 0) return;
+    const ids = [...helping.keys()];
+    const going = await orm.em.fork().find(SyncRun, { id: { $in: ids }, status: 'RUNNING', cancelRequestedAt: null }, { fields: ['id'] });
+    const live = new Set(going.map((run) => run.id));
+    for (const id of ids) if (!live.has(id)) helping.get(id)?.controller.abort();
+  }
+
   return {
     /** Joins every run of another live instance with unclaimed objects (`skip`: jobs this instance runs itself). */
     async check(skip: (jobId: string) => boolean): Promise<void> {
       const at = now();
+      await stopEnded();
       const runs = await orm.em
         .fork()
         .find(SyncRun, { status: 'RUNNING', leaseOwner: { $ne: instanceId }, leaseExpiresAt: { $gt: at } }, { fields: ['id', 'jobId', 'leaseOwner'] });

@@ -3,6 +3,7 @@ import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
+import { whileDatabaseDown } from '../db/database-outage.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { leasedTo, type RunLeases } from '../sync/run-leases.js';
 import { recordDueRun } from './due-runs.js';
@@ -63,22 +64,24 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
   async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus> {
     const em = orm.em.fork();
     if (signal.aborted) {
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status: 'CANCELLED', finishedAt: now() });
+      await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status: 'CANCELLED', finishedAt: now() }));
       return 'CANCELLED';
     }
     try {
       const returned = await execute(runId, signal, logger.child({ jobId, runId }));
       const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
-      await em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now() });
+      await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now() }));
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
       if (status === 'FAILED') logger.error({ err, jobId, runId }, 'sync run failed');
-      await em.nativeUpdate(
-        SyncRun,
-        { id: runId, status: 'RUNNING', ...mine },
-        { status, finishedAt: now(), error: status === 'FAILED' ? errorText(err) : null },
+      await whileDatabaseDown(() =>
+        em.nativeUpdate(
+          SyncRun,
+          { id: runId, status: 'RUNNING', ...mine },
+          { status, finishedAt: now(), error: status === 'FAILED' ? errorText(err) : null },
+        ),
       );
       return status;
     }
@@ -107,7 +110,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
         await leases.handBack([runId]);
       } else {
-        await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
+        await whileDatabaseDown(() => em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) }));
       }
       logger.info({ jobId, runId, status }, 'sync run ended');
       if (!resumeAtNextStart) await reportEnd(jobId, runId, status);
@@ -183,6 +186,11 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     /** Stops working on a run another instance has taken over; its row is theirs to record. */
     abandon(runId: number): void {
       for (const slot of slots.values()) if (slot.runId === runId) slot.controller.abort(LEASE_LOST);
+    },
+
+    /** Cancels a run this instance holds when the cancel was asked through another instance. */
+    cancelRun(runId: number): void {
+      for (const slot of slots.values()) if (slot.runId === runId && !slot.controller.signal.aborted) slot.controller.abort(new Error('run cancelled'));
     },
 
     /** Runs an existing RUNNING row again (left by a process that stopped); the executor resumes from checkpoints. */

@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.js';
 import { leasedTo } from './run-leases.js';
 import type { RemoteObject } from './s3-connector.js';
 import { isStorableKey } from './safe-path.js';
+import { retriedWhileDatabaseDown } from '../db/database-outage.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -22,6 +23,16 @@ export interface StoredObject {
 export type ObjectUpdate = Partial<
   Pick<SyncObject, 'status' | 'lastPosition' | 'localPath' | 'error' | 'etag' | 'size' | 'lastModified' | 'checksum'>
 >;
+
+/** The listing's checksum algorithms as stored on the row (read back with `algorithmsOf`). */
+function algorithmsColumn(remote: RemoteObject): string | null {
+  return remote.checksumAlgorithms.length > 0 ? remote.checksumAlgorithms.join(',') : null;
+}
+
+/** The checksum algorithms stored on a row. */
+export function algorithmsOf(column: unknown): string[] {
+  return typeof column === 'string' && column !== '' ? column.split(',') : [];
+}
 
 /** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
 export class JobGoneError extends Error {
@@ -50,7 +61,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
   }
 
-  return {
+  return retriedWhileDatabaseDown({
     /** One query for a whole listing page: the stored rows of these keys. */
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
       // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
@@ -86,6 +97,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
               etag: remote.etag,
               lastModified: remote.lastModified,
               checksum: null,
+              checksumAlgorithms: algorithmsColumn(remote),
               lastPosition: 0,
               status: 'PENDING' as const,
               localPath: null,
@@ -107,6 +119,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
             size: remote.size,
             etag: remote.etag,
             lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
+            checksumAlgorithms: algorithmsColumn(remote),
             lastPosition,
             status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
             error: null,
@@ -162,7 +175,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
       return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
     },
-  };
+  });
 }
 
 export type CheckpointStore = ReturnType<typeof createCheckpointStore>;

@@ -4,6 +4,8 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { isStorableKey } from './safe-path.js';
 import type { RemoteObject } from './s3-connector.js';
+import { retriedWhileDatabaseDown } from '../db/database-outage.js';
+import { algorithmsOf } from './checkpoint-store.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {
@@ -34,7 +36,7 @@ const UNFINISHED = ['PENDING', 'PROCESSING'] as const;
 export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) {
   const fork = () => orm.em.fork() as EntityManager;
 
-  return {
+  return retriedWhileDatabaseDown({
     async state(): Promise<ListingState> {
       const run = await fork().findOne(SyncRun, { id: runId }, { fields: ['listAfter', 'listingComplete'] as never });
       return { listAfter: run?.listAfter ?? null, complete: run?.listingComplete === true };
@@ -110,7 +112,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
       for (;;) {
         const query = fork()
           .createQueryBuilder(SyncObject)
-          .select(['id', 'key', 'size', 'etag', 'lastModified'])
+          .select(['id', 'key', 'size', 'etag', 'lastModified', 'checksumAlgorithms'])
           .where({ jobId, listedRunId: runId, status: { $in: [...UNFINISHED] }, ...(after === null ? {} : { key: { $gt: after } }) })
           .orderBy({ key: 'asc' })
           .limit(limit);
@@ -122,12 +124,12 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
           size: Number(row.size),
           etag: row.etag ?? '',
           lastModified: row.lastModified,
-          checksumAlgorithms: [],
+          checksumAlgorithms: algorithmsOf(row.checksumAlgorithms),
         }));
         if (rows.length < limit) return;
       }
     },
-  };
+  });
 }
 
 export type ListingCheckpoint = ReturnType<typeof createListingCheckpoint>;

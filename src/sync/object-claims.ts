@@ -1,6 +1,8 @@
 import type { Logger } from '../config/logger.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
+import { whileDatabaseDown } from '../db/database-outage.js';
+import { algorithmsOf } from './checkpoint-store.js';
 
 /** Object rows still to be worked on (a claim only ever covers these). */
 const OPEN = ['PENDING', 'PROCESSING'] as const;
@@ -13,6 +15,8 @@ export interface ClaimedObject {
   etag: string;
   lastModified: Date | null;
   lastPosition: number;
+  /** The checksum algorithms the listing reported, so the fetcher verifies as the lister would. */
+  checksumAlgorithms: string[];
 }
 
 export interface ObjectClaimsDeps {
@@ -40,18 +44,22 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
   const mine = { runId, claimOwner: instanceId, status: { $in: [...OPEN] } };
 
   return {
-    /** Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id order. */
+    /**
+     * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
+     * order; none once the run has ended or its cancel was asked.
+     */
     async claim(limit: number): Promise<ClaimedObject[]> {
       const time = now();
-      const rows = (await orm.em.fork().getConnection().execute(
+      const rows = (await whileDatabaseDown(() => orm.em.fork().getConnection().execute(
         `update sync_objects set claim_owner = ?, claim_expires_at = ?
          where id in (select id from sync_objects
            where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
              and (claim_owner is null or claim_expires_at <= ?)
+             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
            order by id limit ?${skipLocked})
-         returning id, object_key, size, etag, last_modified, last_position`,
-        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), limit],
-      )) as Array<Record<string, unknown>>;
+         returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
+        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
+      ))) as Array<Record<string, unknown>>;
       return rows
         .map((row) => ({
           id: Number(row.id),
@@ -60,6 +68,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
           etag: String(row.etag ?? ''),
           lastModified: row.last_modified == null ? null : new Date(row.last_modified as string | number | Date),
           lastPosition: Number(row.last_position),
+          checksumAlgorithms: algorithmsOf(row.checksum_algorithms),
         }))
         .sort((a, b) => a.id - b.id);
     },
@@ -71,7 +80,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
      */
     async hasOpenWork(): Promise<boolean> {
       const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: instanceId } }] };
-      return (await orm.em.fork().count(SyncObject, { ...openRows, ...others })) > 0;
+      return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }))) > 0;
     },
 
     /**
@@ -79,7 +88,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
      * ones go back at once (graceful stop), finished ones must not hold up the job's next run.
      */
     async releaseAll(): Promise<void> {
-      await orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null });
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
     },
 
     /** Renews this instance's claims every TTL/3 until `stop`. */

@@ -18,6 +18,8 @@ export interface RunLeaseDeps {
   now?: () => Date;
   /** Called when another instance took a held run over (this one stalled past its lease): stop working on it. */
   onLost?: (runId: number) => void;
+  /** Called at each heartbeat for a held run whose cancel was asked through another instance: stop it. */
+  onCancelRequested?: (runId: number) => void;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface RunLeaseDeps {
  * `lease_expires_at` is in the future; a heartbeat every TTL/3 moves it on, so only an instance that
  * stopped (killed, frozen, cut off from the database) loses its runs, and another takes them over.
  */
-export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => new Date(), onLost = () => {} }: RunLeaseDeps) {
+export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => new Date(), onLost = () => {}, onCancelRequested = () => {} }: RunLeaseDeps) {
   const held = new Set<number>();
   let timer: NodeJS.Timeout | undefined;
   let beating: Promise<void> | undefined;
@@ -40,6 +42,8 @@ export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => ne
       { id: { $in: ids }, leaseOwner: instanceId, status: 'RUNNING' },
       { leaseExpiresAt: expiry() },
     );
+    const cancelled = await em.find(SyncRun, { id: { $in: ids }, leaseOwner: instanceId, cancelRequestedAt: { $ne: null } }, { fields: ['id'] });
+    for (const { id } of cancelled) onCancelRequested(id);
     if (renewed === ids.length) return;
     const lost = await em.find(SyncRun, { id: { $in: ids }, status: 'RUNNING', leaseOwner: { $ne: instanceId } }, { fields: ['id'] });
     for (const { id } of lost) {

@@ -53,6 +53,8 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 
 export interface ThrowawayServer {
   url: string;
+  /** The server's process id, when known. */
+  pid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -74,12 +76,19 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+export interface ThrowawayPostgres extends ThrowawayServer {
+  /** Stops the server (fast shutdown: clients are cut off) and starts it again on the same data directory and port. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
+  /** The postmaster's process id (its backends are its children), or null when it is not running. */
+  pid(): number | null;
+}
+
 /**
  * A PostgreSQL server for tests only: a temp data directory, loopback, a free port, no durability
  * (fsync off: a crash of the test machine loses nothing we keep). The superuser `postgres` trusts
  * local connections, so the URL carries no password.
  */
-export async function startThrowawayPostgres(bin: string): Promise<ThrowawayServer> {
+export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'dss-pg-'));
   ownedByServerUser(dir);
   const data = join(dir, 'data');
@@ -97,46 +106,67 @@ export async function startThrowawayPostgres(bin: string): Promise<ThrowawayServ
     shared_buffers: '64MB',
   };
   const args = ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  const [cmd, cmdArgs] = asServerUser(join(bin, 'postgres'), args);
-  const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const [readyCmd, readyArgs] = [join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres']];
-  try {
-    await waitUntil(() => {
-      if (child.exitCode !== null) throw new Error(`postgres exited: ${stderr.slice(-2000)}`);
+
+  async function launch(): Promise<ChildProcess> {
+    const [cmd, cmdArgs] = asServerUser(join(bin, 'postgres'), args);
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitUntil(() => {
+        if (child.exitCode !== null) throw new Error(`postgres exited: ${stderr.slice(-2000)}`);
+        try {
+          execFileSync(readyCmd, readyArgs, { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'the throwaway PostgreSQL');
+    } catch (error) {
+      await stopChild(child, 'SIGQUIT');
+      throw error;
+    }
+    return child;
+  }
+
+  // Fast shutdown (disconnects clients, no checkpoint wait), sent to the postmaster itself:
+  // runuser, the child when the tests run as root, does not pass SIGINT on, and would wait forever.
+  async function shutDown(child: ChildProcess): Promise<void> {
+    const postmaster = postmasterPid(data);
+    const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    const signal = (name: NodeJS.Signals) => {
       try {
-        execFileSync(readyCmd, readyArgs, { stdio: 'ignore' });
-        return true;
+        if (postmaster) process.kill(postmaster, name);
+        else child.kill(name);
       } catch {
-        return false;
+        // already gone
       }
-    }, 'the throwaway PostgreSQL');
+    };
+    signal('SIGINT');
+    const timer = setTimeout(() => signal('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  let child: ChildProcess;
+  try {
+    child = await launch();
   } catch (error) {
-    await stopChild(child, 'SIGQUIT');
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
     url,
+    pid: () => postmasterPid(data),
+    async restart(whileDown) {
+      await shutDown(child);
+      await whileDown?.();
+      child = await launch();
+    },
     async stop() {
-      // Fast shutdown (disconnects clients, no checkpoint wait), sent to the postmaster itself:
-      // runuser, the child when the tests run as root, does not pass SIGINT on, and would wait forever.
-      const postmaster = postmasterPid(data);
-      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-      const signal = (name: NodeJS.Signals) => {
-        try {
-          if (postmaster) process.kill(postmaster, name);
-          else child.kill(name);
-        } catch {
-          // already gone
-        }
-      };
-      signal('SIGINT');
-      const timer = setTimeout(() => signal('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+      await shutDown(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -162,5 +192,5 @@ export async function startThrowawayRedis(binary: string): Promise<ThrowawayServ
       socket.once('error', () => resolve(false));
     });
   }, 'the throwaway Redis');
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child, 'SIGTERM') };
+  return { url: `redis://127.0.0.1:${port}`, pid: () => child.pid ?? null, stop: () => stopChild(child, 'SIGTERM') };
 }

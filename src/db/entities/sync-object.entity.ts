@@ -9,6 +9,7 @@ export class SyncObject {
     | 'etag'
     | 'lastModified'
     | 'checksum'
+    | 'checksumAlgorithms'
     | 'localPath'
     | 'error'
     | 'runId'
@@ -28,6 +29,8 @@ export class SyncObject {
   lastModified: Date | null = null;
   /** `<ALGORITHM>:<base64 value>` when S3 offered a full-object checksum. */
   checksum: string | null = null;
+  /** The checksum algorithms the listing reported for this version, comma-separated (null: none). */
+  checksumAlgorithms: string | null = null;
   /** Bytes committed to the `.partial` file: the exclusive end of the contiguous prefix. */
   lastPosition = 0;
   status: ObjectStatus = 'PENDING';
@@ -64,6 +67,7 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
     etag: { type: 'string', length: 255, nullable: true },
     lastModified: { type: 'datetime', nullable: true },
     checksum: { type: 'string', length: 255, nullable: true },
+    checksumAlgorithms: { type: 'string', length: 64, nullable: true },
     lastPosition: { type: new BigIntType('number') },
     status: { type: 'string', length: 16 },
     localPath: { type: 'text', nullable: true },

@@ -20,6 +20,7 @@ export class SyncRun {
     | 'instanceId'
     | 'leaseOwner'
     | 'leaseExpiresAt'
+    | 'cancelRequestedAt'
     | 'listAfter'
     | 'listingComplete';
 
@@ -55,6 +56,8 @@ export class SyncRun {
   /** The instance that may work on the run while `leaseExpiresAt` is in the future. */
   leaseOwner: string | null = null;
   leaseExpiresAt: Date | null = null;
+  /** Set by a cancel asked through another instance than the lease holder; the holder stops the run. */
+  cancelRequestedAt: Date | null = null;
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
     Object.assign(this, init);
@@ -87,5 +90,6 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     instanceId: { type: 'string', length: 128, nullable: true },
     leaseOwner: { type: 'string', length: 128, nullable: true },
     leaseExpiresAt: { type: 'datetime', nullable: true },
+    cancelRequestedAt: { type: 'datetime', nullable: true },
   },
 });

@@ -1,0 +1,62 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from '../config/logger.js';
+import { Job } from '../db/entities/job.entity.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
+import { jobStatusAfterRun } from './job-timing.js';
+import type { RunFinishedHook } from './run-slots.js';
+
+export interface RemoteCancelDeps {
+  orm: Orm;
+  logger: Logger;
+  now: () => Date;
+  /** How long a cancel waits for the holder to record the run's end before answering anyway. */
+  waitMs: number;
+  /** How often the run row is read while waiting. */
+  pollMs?: number;
+  onRunFinished?: RunFinishedHook;
+}
+
+/**
+ * Cancel of a run held by another instance: the request is recorded on the run row, the holder's
+ * lease heartbeat sees it and stops the run at a chunk boundary (the run ends CANCELLED there), and
+ * helpers stop claiming its objects. A run whose lease expired (its holder is gone) is ended here.
+ */
+export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onRunFinished }: RemoteCancelDeps) {
+  async function endUnheld(jobId: string, runId: number): Promise<boolean> {
+    const em = orm.em.fork();
+    const at = now();
+    const ended = await em.nativeUpdate(
+      SyncRun,
+      { id: runId, status: 'RUNNING', $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $lte: at } }] },
+      { status: 'CANCELLED', finishedAt: at },
+    );
+    if (ended !== 1) return false;
+    await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun('CANCELLED') });
+    logger.info({ jobId, runId }, 'sync run cancelled (its lease had expired)');
+    await Promise.resolve(onRunFinished?.({ jobId, runId, status: 'CANCELLED' })).catch((err: unknown) =>
+      logger.error({ err, jobId, runId }, 'could not report the end of a sync run'),
+    );
+    return true;
+  }
+
+  /** Cancels the job's RUNNING run, wherever it runs, and waits for its end. False when it has none. */
+  return async function cancelElsewhere(jobId: string): Promise<boolean> {
+    const run = await orm.em.fork().findOne(SyncRun, { jobId, status: 'RUNNING' }, { fields: ['id', 'leaseOwner'] });
+    // A run without a lease (the CLI's) is nobody's to stop through the database.
+    if (!run || run.leaseOwner === null) return false;
+    await orm.em.fork().nativeUpdate(SyncRun, { id: run.id, status: 'RUNNING', cancelRequestedAt: null }, { cancelRequestedAt: now() });
+    logger.info({ jobId, runId: run.id, holder: run.leaseOwner }, 'cancel asked of the instance holding the sync run');
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const row = await orm.em.fork().findOne(SyncRun, { id: run.id }, { fields: ['status', 'leaseExpiresAt'] });
+      if (!row || row.status !== 'RUNNING') return true;
+      if ((row.leaseExpiresAt === null || row.leaseExpiresAt.getTime() <= now().getTime()) && (await endUnheld(jobId, run.id))) return true;
+      if (Date.now() >= deadline) {
+        logger.warn({ jobId, runId: run.id }, 'the instance holding the sync run has not stopped it yet; it will at its next heartbeat');
+        return true;
+      }
+      await delay(pollMs);
+    }
+  };
+}
