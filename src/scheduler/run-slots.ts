@@ -4,7 +4,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { RunExecutor } from '../sync/run-executor.js';
-import { leasedTo, type RunLeases } from '../sync/run-leases.js';
+import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
 import { recordDueRun } from './due-runs.js';
 import { jobStatusAfterRun } from './job-timing.js';
 

@@ -1,6 +1,6 @@
-import type { StoredObject } from './checkpoint-store.js';
-import type { RemoteObject } from './s3-connector.js';
-import { partialPathFor, resolveLocalPath } from './safe-path.js';
+import type { StoredObject } from '../checkpoint/checkpoint-store.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
+import { partialPathFor, resolveLocalPath } from '../local/safe-path.js';
 
 export type PageDecision =
   /** Same ETag and size as a PROCESSED/SKIPPED row (or an EXCLUDED one whose file was complete): fetched only if the local file is missing. */

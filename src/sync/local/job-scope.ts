@@ -1,6 +1,6 @@
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import type { Job } from '../db/entities/job.entity.js';
-import type { Orm } from '../db/orm.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import type { Job } from '../../db/entities/job.entity.js';
+import type { Orm } from '../../db/orm.js';
 import { removeQuietly } from './local-files.js';
 import { partialPathFor } from './safe-path.js';
 import { jobFolder } from './job-files.js';

@@ -9,7 +9,7 @@ import {
   type ChecksumAlgorithm,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Config } from '../config/env.js';
+import type { Config } from '../../config/env.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
 

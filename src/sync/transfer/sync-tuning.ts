@@ -1,4 +1,4 @@
-import type { Config } from '../config/env.js';
+import type { Config } from '../../config/env.js';
 
 /**
  * One large object is fetched as this many GETs in flight, each asking for this many bytes (whole

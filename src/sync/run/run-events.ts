@@ -1,7 +1,7 @@
-import type { ObjectStatus, RunStatus } from '../db/entities/statuses.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { ProgressKind } from '../events/progress-event.js';
-import type { RemoteObject } from './s3-connector.js';
+import type { ObjectStatus, RunStatus } from '../../db/entities/statuses.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { ProgressKind } from '../../events/progress-event.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
 
 /**
  * Publishes a run's progress events. Callers publish only after the matching commit; this keeps

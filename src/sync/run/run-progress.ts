@@ -1,5 +1,5 @@
-import type { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { SyncRun } from '../../db/entities/sync-run.entity.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 
 export type RunCounters = Pick<SyncRun, 'objectsTotal' | 'objectsDone' | 'objectsFailed' | 'objectsSkipped' | 'bytesTotal' | 'bytesDone'>;
 

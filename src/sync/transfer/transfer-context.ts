@@ -1,14 +1,14 @@
-import type { Logger } from '../config/logger.js';
-import type { ProgressKind } from '../events/progress-event.js';
-import type { ObjectStatus } from '../db/entities/statuses.js';
-import type { CheckpointStore } from './checkpoint-store.js';
-import type { HashPool } from './hash-worker.js';
-import type { OpenPartial } from './local-files.js';
+import type { Logger } from '../../config/logger.js';
+import type { ProgressKind } from '../../events/progress-event.js';
+import type { ObjectStatus } from '../../db/entities/statuses.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { HashPool } from '../verify/hash-worker.js';
+import type { OpenPartial } from '../local/local-files.js';
 import type { Semaphore } from './limiter.js';
-import type { RowBatcher } from './row-batcher.js';
-import type { RetryPolicy } from './retry.js';
-import type { RunStats } from './run-stats.js';
-import type { RemoteObject, S3Connector } from './s3-connector.js';
+import type { RowBatcher } from '../checkpoint/row-batcher.js';
+import type { RetryPolicy } from '../transport/retry.js';
+import type { RunStats } from '../checkpoint/run-stats.js';
+import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 
 /** Everything one object's transfer needs from its run. */
 export interface TransferContext {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import type { TransferContext } from './transfer-context.js';
+import type { TransferContext } from '../transfer/transfer-context.js';
 
 /**
  * Opens a download's partial file. The file layer's seam: a run's deps may replace it

@@ -1,6 +1,6 @@
-import type { Config } from '../config/env.js';
-import type { SecretBox } from '../config/secret-box.js';
-import type { Job } from '../db/entities/job.entity.js';
+import type { Config } from '../../config/env.js';
+import type { SecretBox } from '../../config/secret-box.js';
+import type { Job } from '../../db/entities/job.entity.js';
 
 export interface StaticCredentials {
   accessKeyId: string;

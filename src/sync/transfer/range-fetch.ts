@@ -1,5 +1,5 @@
 import type { ByteRange } from './chunk-plan.js';
-import { TruncatedBodyError, withRetry } from './retry.js';
+import { TruncatedBodyError, withRetry } from '../transport/retry.js';
 import type { TransferContext, WorkItem } from './transfer-context.js';
 
 /** Bytes gathered from the response stream before one positional write. */

@@ -1,7 +1,7 @@
 import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createDigester, md5FromEtag, verificationFailure, type Digester, type Expected } from './checksum.js';
-import { ensureDir, publishVerified, removeQuietly } from './local-files.js';
+import { createDigester, md5FromEtag, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
+import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
 import { describe, fetchRangeInto, SourceChangedError, sourceChangedOr } from './range-fetch.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';

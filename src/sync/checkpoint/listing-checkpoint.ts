@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/better-sqlite';
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
-import { isStorableKey } from './safe-path.js';
-import type { RemoteObject } from './s3-connector.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import type { Orm } from '../../db/orm.js';
+import { isStorableKey } from '../local/safe-path.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {

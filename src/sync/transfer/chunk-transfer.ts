@@ -1,8 +1,8 @@
 import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from './checksum.js';
+import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { ensureDir, publishVerified, sizeOf } from './local-files.js';
+import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
 import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
 import { chooseExpected } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';

@@ -1,6 +1,6 @@
-import type { Logger } from '../config/logger.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
+import type { Logger } from '../../config/logger.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import type { Orm } from '../../db/orm.js';
 
 /**
  * A run row this instance may still write: not leased (a run of the CLI or of a test) or leased to

@@ -1,5 +1,5 @@
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import type { Orm } from '../db/orm.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import type { Orm } from '../../db/orm.js';
 
 interface RunCounters {
   objectsTotal: number;

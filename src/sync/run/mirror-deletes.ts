@@ -1,11 +1,11 @@
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/better-sqlite';
-import type { Logger } from '../config/logger.js';
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import type { Orm } from '../db/orm.js';
-import { describe } from './range-fetch.js';
-import { TRASH_DIR } from './safe-path.js';
+import type { Logger } from '../../config/logger.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import type { Orm } from '../../db/orm.js';
+import { describe } from '../transfer/range-fetch.js';
+import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
 

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClaimedObject, ObjectClaims } from './object-claims.js';
-import type { RemoteObject } from './s3-connector.js';
-import { partialPathFor, resolveLocalPath } from './safe-path.js';
-import type { WorkItem } from './transfer-context.js';
+import type { ClaimedObject, ObjectClaims } from '../multi/object-claims.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
+import { partialPathFor, resolveLocalPath } from '../local/safe-path.js';
+import type { WorkItem } from '../transfer/transfer-context.js';
 
 /** Rows claimed at a time: one round trip per batch, small enough that a large run spreads over instances. */
 export const CLAIM_BATCH = 16;

@@ -1,5 +1,5 @@
-import type { Config } from '../config/env.js';
-import { createSecretBox, type SecretBox } from '../config/secret-box.js';
+import type { Config } from '../../config/env.js';
+import { createSecretBox, type SecretBox } from '../../config/secret-box.js';
 import { resolveJobConnection, type JobConnectionFields } from './job-connection.js';
 import { createS3Connector, type S3Connector } from './s3-connector.js';
 

@@ -1,6 +1,6 @@
-import type { Logger } from '../config/logger.js';
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import { isPostgres, type Orm } from '../db/orm.js';
+import type { Logger } from '../../config/logger.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { isPostgres, type Orm } from '../../db/orm.js';
 
 /** Object rows still to be worked on (a claim only ever covers these). */
 const OPEN = ['PENDING', 'PROCESSING'] as const;

@@ -1,4 +1,4 @@
-import type { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { CheckpointStore, ObjectUpdate } from './checkpoint-store.js';
 import type { RunStats } from './run-stats.js';
 

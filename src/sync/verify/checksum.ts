@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { Crc32c } from '@aws-sdk/checksums/crc';
-import type { ObjectChecksum } from './s3-connector.js';
+import type { ObjectChecksum } from '../transport/s3-connector.js';
 
 /** What a finished file is checked against, besides its size. */
 export type Expected = { algorithm: 'MD5'; hex: string } | ObjectChecksum;

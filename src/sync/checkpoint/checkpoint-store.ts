@@ -1,12 +1,12 @@
 import type { SqlEntityManager as EntityManager } from '@mikro-orm/knex';
-import { Job } from '../db/entities/job.entity.js';
-import type { ObjectStatus } from '../db/entities/statuses.js';
-import { SyncObject } from '../db/entities/sync-object.entity.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
-import { leasedTo } from './run-leases.js';
-import type { RemoteObject } from './s3-connector.js';
-import { isStorableKey } from './safe-path.js';
+import { Job } from '../../db/entities/job.entity.js';
+import type { ObjectStatus } from '../../db/entities/statuses.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import type { Orm } from '../../db/orm.js';
+import { leasedTo } from '../multi/run-leases.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
+import { isStorableKey } from '../local/safe-path.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
