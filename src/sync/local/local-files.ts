@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
-import type { TransferContext } from '../transfer/transfer-context.js';
 
 /**
  * Opens a download's partial file. The file layer's seam: a run's deps may replace it
@@ -12,7 +11,7 @@ export type OpenPartial = (path: string, flags: 'w' | 'w+' | 'r+') => Promise<Fi
 export const openPartial: OpenPartial = (path, flags) => open(path, flags);
 
 /** mkdir -p, once per directory per run. */
-export async function ensureDir(ctx: Pick<TransferContext, 'createdDirs'>, dir: string): Promise<void> {
+export async function ensureDir(ctx: { createdDirs: Set<string> }, dir: string): Promise<void> {
   if (ctx.createdDirs.has(dir)) return;
   await mkdir(dir, { recursive: true });
   ctx.createdDirs.add(dir);
