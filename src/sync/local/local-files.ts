@@ -64,6 +64,13 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
   }
 }
 
+/** An empty object's file, with the object's time as mtime. */
+export async function createEmptyFile(path: string, lastModified: Date | null): Promise<void> {
+  const file = await open(path, 'w');
+  await file.close();
+  if (lastModified) await utimes(path, lastModified, lastModified);
+}
+
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => {});
 }

@@ -47,3 +47,5 @@ export function createRunEvents(bus: EventBus, jobId: string, runId: number) {
     },
   };
 }
+
+export type RunEvents = ReturnType<typeof createRunEvents>;
