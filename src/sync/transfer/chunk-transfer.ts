@@ -3,8 +3,7 @@ import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
-import { describe, fetchRangeInto, SourceChangedError } from './range-fetch.js';
-import { chooseExpected } from './small-object.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
@@ -34,7 +33,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       ctx.jobGone();
       return { status: 'CANCELLED' };
     }
-    const expected = await chooseExpected(ctx, item);
+    const expected = await expectedChecksum(ctx, item);
     follower = expected ? createFollower(ctx, item, file, expected) : null;
     follower?.advance(from);
     const checkpoints = createCheckpointer(ctx, item, file, from);
@@ -76,10 +75,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   } catch (error) {
     follower?.close();
     await file?.close().catch(() => {});
-    if (error instanceof SourceChangedError) return { status: 'CHANGED' };
-    if (ctx.signal.aborted) return { status: 'CANCELLED' };
-    // The partial file and its checkpoint stay: the next run resumes from there.
-    return { status: 'FAILED', error: describe(error) };
+    // On FAILED the partial file and its checkpoint stay: the next run resumes from there.
+    return failedOutcome(ctx, error);
   }
 }
 

@@ -1,6 +1,7 @@
+import { chooseExpected, type Expected } from '../verify/checksum.js';
 import type { ByteRange } from './chunk-plan.js';
 import { TruncatedBodyError, withRetry } from '../transport/retry.js';
-import type { TransferContext, WorkItem } from './transfer-context.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /** Bytes gathered from the response stream before one positional write. */
 const WRITE_BATCH = 256 * 1024;
@@ -18,6 +19,22 @@ export function isPreconditionFailed(error: unknown): boolean {
 /** The one reading of a 412 on a request pinned to the listed ETag (GET or HEAD): the source changed. */
 export function sourceChangedOr(error: unknown): unknown {
   return isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)', { cause: error }) : error;
+}
+
+/** What the object's bytes are checked against (checksum.ts); the HEAD it may take is pinned to the listed ETag. */
+export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
+  return chooseExpected(item.remote, () =>
+    ctx.connector.headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal).catch((error: unknown) => {
+      throw sourceChangedOr(error);
+    }),
+  );
+}
+
+/** How a transfer that threw ended: the source changed (412), the run was aborted, or it failed. */
+export function failedOutcome(ctx: Pick<TransferContext, 'signal'>, error: unknown): TransferOutcome {
+  if (error instanceof SourceChangedError) return { status: 'CHANGED' };
+  if (ctx.signal.aborted) return { status: 'CANCELLED' };
+  return { status: 'FAILED', error: describe(error) };
 }
 
 /** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */

@@ -1,8 +1,8 @@
 import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createDigester, md5FromEtag, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
+import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
-import { describe, fetchRangeInto, SourceChangedError, sourceChangedOr } from './range-fetch.js';
+import { describe, expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
@@ -18,7 +18,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   let file;
   try {
     await ensureDir(ctx, dirname(item.finalPath));
-    const expected = await chooseExpected(ctx, item);
+    const expected = await expectedChecksum(ctx, item);
     const digester = expected && createDigester(expected);
     file = await ctx.openPartial(item.partialPath, 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
@@ -48,7 +48,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   const { remote } = item;
   let memory: MemoryFile;
   try {
-    const [expected] = await Promise.all([chooseExpected(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
+    const [expected] = await Promise.all([expectedChecksum(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
     const digester = expected && createDigester(expected);
     memory = new MemoryFile(remote.size);
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
@@ -74,26 +74,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   return { status: 'FETCHED', finish };
 }
 
-function failedOutcome(ctx: TransferContext, error: unknown): TransferOutcome {
-  if (error instanceof SourceChangedError) return { status: 'CHANGED' };
-  if (ctx.signal.aborted) return { status: 'CANCELLED' };
-  return { status: 'FAILED', error: describe(error) };
-}
-
 /** fetchRangeInto has enforced the size: only the checksum is left to judge. */
 function verdict(expected: Expected | null, digester: Digester | null, etagIsNotMd5: boolean): Promise<string | null> {
   return verificationFailure({ expected, compare: async () => (digester ? digester.mismatch() : null), etagIsNotMd5 });
-}
-
-/** MD5 of a single-part ETag when there is one; else a full-object checksum from HEAD, if S3 has one. */
-export async function chooseExpected(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
-  const md5 = md5FromEtag(item.remote.etag);
-  if (md5) return { algorithm: 'MD5', hex: md5 };
-  if (item.remote.checksumAlgorithms.length === 0) return null;
-  const checksum = await ctx.connector
-    .headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal)
-    .catch((error: unknown) => {
-      throw sourceChangedOr(error);
-    });
-  return checksum;
 }

@@ -62,6 +62,20 @@ export function md5FromEtag(etag: string): string | null {
   return /^[0-9a-f]{32}$/i.test(bare) ? bare.toLowerCase() : null;
 }
 
+/**
+ * What an object's bytes are checked against: the MD5 of a single-part ETag when there is one; else
+ * a full-object checksum S3 keeps for it (`headChecksum`, a HEAD), if the listing says it has one.
+ */
+export async function chooseExpected(
+  remote: { etag: string; checksumAlgorithms: readonly string[] },
+  headChecksum: () => Promise<ObjectChecksum | null>,
+): Promise<Expected | null> {
+  const md5 = md5FromEtag(remote.etag);
+  if (md5) return { algorithm: 'MD5', hex: md5 };
+  if (remote.checksumAlgorithms.length === 0) return null;
+  return headChecksum();
+}
+
 export function expectedValue(expected: Expected): string {
   return 'hex' in expected ? expected.hex : expected.value;
 }
