@@ -30,7 +30,7 @@ const numberArg = (name: string) => {
 /** `--chunk-mib=16 --concurrency=4`: try other settings than the defaults (8 MiB, 8). */
 const chunkSize = (numberArg('chunk-mib') ?? CHUNK_SIZE / 2 ** 20) * 2 ** 20;
 const concurrency = numberArg('concurrency') ?? CONCURRENCY;
-/** `--tuning='{"getSpanBytes":8388608}'`: the engine's SyncTuning (src/sync/sync-tuning.ts), to explore its knobs. */
+/** `--tuning='{"getSpanBytes":8388608}'`: the engine's SyncTuning (src/sync/transfer/sync-tuning.ts), to explore its knobs. */
 const tuningArg = args.find((a) => a.startsWith('--tuning='))?.slice('--tuning='.length);
 const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : undefined;
 const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));

@@ -8,9 +8,9 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
-import { createRunLeases } from '../sync/run-leases.js';
-import { RunLockedError } from '../sync/run-lock.js';
-import { executeSyncRun } from '../sync/sync-run.js';
+import { createRunLeases } from '../sync/multi/run-leases.js';
+import { RunLockedError } from '../sync/local/run-lock.js';
+import { executeSyncRun } from '../sync/run/sync-run.js';
 
 const USAGE = 'usage: npm run sync -- --job <job id>';
 

@@ -2,7 +2,7 @@ import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import { isPostgres, type Orm } from '../db/orm.js';
-import { createRunLeases } from '../sync/run-leases.js';
+import { createRunLeases } from '../sync/multi/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import type { JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '../config/logger.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { countClaimable } from '../sync/object-claims.js';
+import { countClaimable } from '../sync/multi/object-claims.js';
 import type { RunHelper } from '../sync/run-executor.js';
 
 export interface RunHelpersDeps {

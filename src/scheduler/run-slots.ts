@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import { whileDatabaseDown } from '../db/database-outage.js';
 import type { RunExecutor } from '../sync/run-executor.js';
-import { leasedTo, type RunLeases } from '../sync/run-leases.js';
+import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
 import { recordDueRun } from './due-runs.js';
 import { jobStatusAfterRun } from './job-timing.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../config/logger.js';
-import { removeJobFiles } from '../sync/job-files.js';
+import { removeJobFiles } from '../sync/local/job-files.js';
 import { InputError } from './errors.js';
 
 export interface DeleteOptions {

@@ -3,7 +3,7 @@ import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { removeRowsOutOfScope } from '../sync/job-scope.js';
+import { removeRowsOutOfScope } from '../sync/local/job-scope.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';

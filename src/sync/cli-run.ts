@@ -4,9 +4,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Config } from '../config/env.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
-import type { RunLeases } from './run-leases.js';
-import { PARTIAL_DIR } from './safe-path.js';
+import { acquireRunLock, type RunLock } from './local/run-lock.js';
+import type { RunLeases } from './multi/run-leases.js';
+import { PARTIAL_DIR } from './local/safe-path.js';
 
 /** Why a foreground run cannot start: the job's run is going elsewhere. */
 export class RunInProgressError extends Error {

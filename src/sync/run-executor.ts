@@ -1,7 +1,7 @@
 import { runLogger, type Logger } from '../config/logger.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './sync-run.js';
+import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
 
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Job } from '../db/entities/job.entity.js';
 import type { Orm } from '../db/orm.js';
-import { createCheckpointStore } from './checkpoint-store.js';
-import type { ConnectorCache } from './connector-cache.js';
-import { createKeyFilter } from './key-filter.js';
-import { isPresent } from './local-files.js';
-import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes } from './mirror-deletes.js';
-import { planPage } from './page-plan.js';
+import { createCheckpointStore } from './checkpoint/checkpoint-store.js';
+import type { ConnectorCache } from './transport/connector-cache.js';
+import { createKeyFilter } from './run/key-filter.js';
+import { isPresent } from './local/local-files.js';
+import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes } from './run/mirror-deletes.js';
+import { planPage } from './run/page-plan.js';
 
 /** Keys listed per bucket of a preview. */
 export const PREVIEW_KEYS = 100;

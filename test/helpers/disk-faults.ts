@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { openPartial, type OpenPartial } from '../../src/sync/local-files.js';
+import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
 
 /** An error shaped like the one Node raises for a failed system call. */
 export function systemError(code: 'ENOSPC' | 'EACCES', syscall: string, path?: string): NodeJS.ErrnoException {

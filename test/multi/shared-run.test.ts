@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { CLAIM_BATCH } from '../../src/sync/claimed-work.js';
+import { CLAIM_BATCH } from '../../src/sync/run/claimed-work.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';

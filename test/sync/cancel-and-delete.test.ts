@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { partialPathFor } from '../../src/sync/safe-path.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';

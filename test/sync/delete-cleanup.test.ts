@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { partialPathFor } from '../../src/sync/safe-path.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { http } from '../helpers/clients.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File, tempDir } from '../helpers/files.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { partialPathFor } from '../../src/sync/safe-path.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { accessDeniedFor, diskFillingAfter } from '../helpers/disk-faults.js';
 import { canMakeImmutable, canMountTmpfs, mountTmpfs, setImmutable } from '../helpers/limited-disk.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { partialPathFor } from '../../src/sync/safe-path.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';

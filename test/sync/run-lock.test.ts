@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PARTIAL_DIR } from '../../src/sync/safe-path.js';
+import { PARTIAL_DIR } from '../../src/sync/local/safe-path.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { startSyncFixture } from './sync-fixture.js';
 

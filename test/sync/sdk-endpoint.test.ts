@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/env.js';
-import { withRetry } from '../../src/sync/retry.js';
+import { withRetry } from '../../src/sync/transport/retry.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';

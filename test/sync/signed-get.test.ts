@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
-import { isPreconditionFailed } from '../../src/sync/range-fetch.js';
-import { isRetriableS3Error, withRetry } from '../../src/sync/retry.js';
-import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
-import { encodeKey } from '../../src/sync/signed-get.js';
+import { isPreconditionFailed } from '../../src/sync/transfer/range-fetch.js';
+import { isRetriableS3Error, withRetry } from '../../src/sync/transport/retry.js';
+import { createS3Connector, type S3Connector } from '../../src/sync/transport/s3-connector.js';
+import { encodeKey } from '../../src/sync/transport/signed-get.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256 } from '../helpers/files.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../helpers/s3-server.js';

@@ -11,10 +11,10 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm, type Orm } from '../../src/db/orm.js';
 import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
-import type { OpenPartial } from '../../src/sync/local-files.js';
-import { createS3Connector, type S3Connector } from '../../src/sync/s3-connector.js';
-import { executeSyncRun, type SyncRunResult } from '../../src/sync/sync-run.js';
-import type { SyncTuning } from '../../src/sync/sync-tuning.js';
+import type { OpenPartial } from '../../src/sync/local/local-files.js';
+import { createS3Connector, type S3Connector } from '../../src/sync/transport/s3-connector.js';
+import { executeSyncRun, type SyncRunResult } from '../../src/sync/run/sync-run.js';
+import type { SyncTuning } from '../../src/sync/transfer/sync-tuning.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { partialPathFor } from '../../src/sync/safe-path.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { Crc32c } from '@aws-sdk/checksums/crc';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createTokenBucket, type TokenBucketClock } from '../../src/sync/bandwidth-limit.js';
+import { createTokenBucket, type TokenBucketClock } from '../../src/sync/transport/bandwidth-limit.js';
 
 /** A clock that only moves when a taker sleeps: the total sleep is the time the limit imposes. */
 function fakeClock(): TokenBucketClock & { elapsedMs: () => number } {

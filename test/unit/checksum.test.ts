@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/checksum.js';
+import { createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
 
 const b64 = (n: number) => {
   const buf = Buffer.alloc(4);

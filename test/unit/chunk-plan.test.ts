@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ContiguousPrefix, planSpans, resumeOffset } from '../../src/sync/chunk-plan.js';
+import { ContiguousPrefix, planSpans, resumeOffset } from '../../src/sync/transfer/chunk-plan.js';
 
 describe('planSpans', () => {
   test.each([

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jobFolder } from '../../src/sync/job-files.js';
-import { keyBelongsToJob } from '../../src/sync/job-scope.js';
+import { jobFolder } from '../../src/sync/local/job-files.js';
+import { keyBelongsToJob } from '../../src/sync/local/job-scope.js';
 
 const ID = '3f0c2a9e-1b2c-4d5e-8f90-123456789abc';
 

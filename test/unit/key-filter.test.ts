@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createKeyFilter } from '../../src/sync/key-filter.js';
+import { createKeyFilter } from '../../src/sync/run/key-filter.js';
 
 const filter = (prefix: string, include: string[] | null, exclude: string[] | null) => createKeyFilter({ prefix, includePatterns: include, excludePatterns: exclude });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLimiter } from '../../src/sync/limiter.js';
+import { createLimiter } from '../../src/sync/transfer/limiter.js';
 
 describe('limiter', () => {
   test('a task that throws is handed to onTaskError, frees its slot, and the others still run', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { isPresent } from '../../src/sync/local-files.js';
+import { isPresent } from '../../src/sync/local/local-files.js';
 
 describe('isPresent: is an unchanged object still on disk as the last run left it?', () => {
   const root = mkdtempSync(join(tmpdir(), 'dss-local-files-'));

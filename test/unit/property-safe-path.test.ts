@@ -1,7 +1,7 @@
 import { join, relative, sep } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PARTIAL_DIR, resolveLocalPath } from '../../src/sync/safe-path.js';
+import { PARTIAL_DIR, resolveLocalPath } from '../../src/sync/local/safe-path.js';
 
 const root = '/data/downloads/job-1';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryCause, TruncatedBodyError } from '../../src/sync/retry.js';
+import { retryCause, TruncatedBodyError } from '../../src/sync/transport/retry.js';
 
 const s3Error = (name: string, status?: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 const netError = (code: string) => Object.assign(new Error(code), { code });

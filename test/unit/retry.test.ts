@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isRetriableS3Error, retryDelayMs, TruncatedBodyError, withRetry } from '../../src/sync/retry.js';
+import { isRetriableS3Error, retryDelayMs, TruncatedBodyError, withRetry } from '../../src/sync/transport/retry.js';
 
 const s3Error = (name: string, status?: number) =>
   Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CheckpointStore } from '../../src/sync/checkpoint-store.js';
-import { createRunProgress, type RunCounters } from '../../src/sync/run-progress.js';
+import type { CheckpointStore } from '../../src/sync/checkpoint/checkpoint-store.js';
+import { createRunProgress, type RunCounters } from '../../src/sync/run/run-progress.js';
 
 function fakeStore() {
   const writes: Array<Partial<RunCounters>> = [];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { partialPathFor, resolveLocalPath } from '../../src/sync/safe-path.js';
+import { partialPathFor, resolveLocalPath } from '../../src/sync/local/safe-path.js';
 
 const root = '/data/downloads/job-1';
 

@@ -1,0 +1,124 @@
+import type { Logger } from '../../config/logger.js';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { isPostgres, type Orm } from '../../db/orm.js';
+import { whileDatabaseDown } from '../../db/database-outage.js';
+import { algorithmsOf } from '../../db/checksum-algorithms.js';
+
+/** Object rows still to be worked on (a claim only ever covers these). */
+const OPEN = ['PENDING', 'PROCESSING'] as const;
+
+/** One object row as claimed: what an instance needs to continue it from its checkpoint. */
+export interface ClaimedObject {
+  id: number;
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date | null;
+  lastPosition: number;
+  /** The checksum algorithms the listing reported, so the fetcher verifies as the lister would. */
+  checksumAlgorithms: string[];
+}
+
+export interface ObjectClaimsDeps {
+  orm: Orm;
+  runId: number;
+  instanceId: string;
+  /** RUN_LEASE_TTL: a claim not renewed for this long may be taken by another instance. */
+  ttlMs: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * The claims one instance holds on the object rows of one run (work sharing on PostgreSQL). A row
+ * is claimed in batches with `FOR UPDATE SKIP LOCKED`, so two instances never take the same row;
+ * claims are renewed every TTL/3 and handed back on stop; a killed instance's claims expire.
+ */
+export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now = () => new Date() }: ObjectClaimsDeps) {
+  const platform = orm.em.getPlatform();
+  const at = (date: Date) => platform.processDateProperty(date) as unknown;
+  const skipLocked = isPostgres(orm) ? ' for update skip locked' : '';
+  let timer: NodeJS.Timeout | undefined;
+  let renewing: Promise<unknown> | undefined;
+  const openRows = { runId, status: { $in: [...OPEN] }, size: { $gt: 0 } };
+  const mine = { runId, claimOwner: instanceId, status: { $in: [...OPEN] } };
+
+  return {
+    /**
+     * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
+     * order; none once the run has ended or its cancel was asked.
+     */
+    async claim(limit: number): Promise<ClaimedObject[]> {
+      const time = now();
+      const rows = (await whileDatabaseDown(() => orm.em.fork().getConnection().execute(
+        `update sync_objects set claim_owner = ?, claim_expires_at = ?
+         where id in (select id from sync_objects
+           where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
+             and (claim_owner is null or claim_expires_at <= ?)
+             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
+           order by id limit ?${skipLocked})
+         returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
+        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
+      ))) as Array<Record<string, unknown>>;
+      return rows
+        .map((row) => ({
+          id: Number(row.id),
+          key: String(row.object_key),
+          size: Number(row.size),
+          etag: String(row.etag ?? ''),
+          lastModified: row.last_modified == null ? null : new Date(row.last_modified as string | number | Date),
+          lastPosition: Number(row.last_position),
+          checksumAlgorithms: algorithmsOf(row.checksum_algorithms),
+        }))
+        .sort((a, b) => a.id - b.id);
+    },
+
+    /**
+     * True while the run has rows not finished yet, unclaimed or claimed by another instance. Asked
+     * with nothing of this instance in flight: its own remaining claims are objects whose transfer
+     * ended without a result (an internal error), not work to wait for.
+     */
+    async hasOpenWork(): Promise<boolean> {
+      const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: instanceId } }] };
+      return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }))) > 0;
+    },
+
+    /**
+     * Clears this instance's claims on the run's rows when it stops working on the run: unfinished
+     * ones go back at once (graceful stop), finished ones must not hold up the job's next run.
+     */
+    async releaseAll(): Promise<void> {
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
+    },
+
+    /** Renews this instance's claims every TTL/3 until `stop`. */
+    start(): void {
+      timer = setInterval(() => {
+        if (renewing) return;
+        renewing = orm.em
+          .fork()
+          .nativeUpdate(SyncObject, mine, { claimExpiresAt: new Date(now().getTime() + ttlMs) })
+          .catch((err: unknown) => logger.error({ err }, 'could not renew object claims'))
+          .finally(() => (renewing = undefined));
+      }, Math.max(100, Math.floor(ttlMs / 3)));
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      timer = undefined;
+      await renewing;
+    },
+  };
+}
+
+export type ObjectClaims = ReturnType<typeof createObjectClaims>;
+
+/** How many open rows of a run nobody holds: a helper joins a run only when there is work to take. */
+export async function countClaimable(orm: Orm, runId: number, at: Date): Promise<number> {
+  return orm.em.fork().count(SyncObject, {
+    runId,
+    status: { $in: [...OPEN] },
+    size: { $gt: 0 },
+    $or: [{ claimOwner: null }, { claimExpiresAt: { $lte: at } }],
+  });
+}

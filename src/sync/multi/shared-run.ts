@@ -1,0 +1,25 @@
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import type { Orm } from '../../db/orm.js';
+
+interface RunCounters {
+  objectsTotal: number;
+  objectsDone: number;
+  objectsFailed: number;
+  bytesTotal: number;
+  bytesDone: number;
+}
+
+/**
+ * The end of a shared run (work sharing): the holder listed every object, but helpers fetched some
+ * of them and committed their results as rows. Failures are counted from the run's rows, every other
+ * listed object is done. Returns the first failure (`key: error`) when there is one.
+ */
+export async function countSharedResults(orm: Orm, runId: number, counters: RunCounters): Promise<string | null> {
+  const em = orm.em.fork();
+  const failed = await em.find(SyncObject, { runId, status: 'FAILED' }, { fields: ['key', 'size', 'error'], orderBy: { id: 'asc' } });
+  const failedBytes = failed.reduce((sum, row) => sum + Number(row.size), 0);
+  counters.objectsFailed = failed.length;
+  counters.objectsDone = Math.max(0, counters.objectsTotal - failed.length);
+  counters.bytesDone = Math.max(0, counters.bytesTotal - failedBytes);
+  return failed[0] ? `${failed[0].key}: ${failed[0].error ?? 'failed'}` : null;
+}

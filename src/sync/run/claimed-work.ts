@@ -1,0 +1,65 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClaimedObject, ObjectClaims } from '../multi/object-claims.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
+import { partialPathFor, resolveLocalPath } from '../local/safe-path.js';
+import type { WorkItem } from '../transfer/transfer-context.js';
+
+/** Rows claimed at a time: one round trip per batch, small enough that a large run spreads over instances. */
+export const CLAIM_BATCH = 16;
+
+export interface ClaimedWorkOptions {
+  claims: ObjectClaims;
+  /** The run's transfer limiter: `run` waits for a free slot, `drain` for every started transfer. */
+  limiter: { run(task: () => Promise<void>): Promise<void>; drain(): Promise<void> };
+  signal: AbortSignal;
+  /**
+   * The lease holder passes when its listing is complete: it then keeps claiming until no open row
+   * is left (waiting for helpers' claims to finish or expire). A helper passes nothing and stops
+   * as soon as nothing is left to claim.
+   */
+  listingDone?: () => boolean;
+  /** True when the run is ending anyway (listing failed, job deleted): stop claiming. */
+  shouldStop?: () => boolean;
+  /** Commits the rows of finished objects (before the holder checks for open work). */
+  settle: () => Promise<void>;
+  /** Works on one claimed object (to its committed end). */
+  work: (row: ClaimedObject) => Promise<void>;
+  /** How long to wait before claiming again when nothing was claimable. */
+  idleMs: number;
+}
+
+/** Claims batches of a run's open object rows and works on them, until the run's objects are all done. */
+export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<void> {
+  const { claims, limiter, signal } = options;
+  claims.start();
+  try {
+    while (!signal.aborted && !options.shouldStop?.()) {
+      const batch = await claims.claim(CLAIM_BATCH);
+      // Every claimed row is started before the next batch is claimed: claims never pile up unworked.
+      for (const row of batch) await limiter.run(() => options.work(row));
+      if (batch.length > 0) continue;
+      if (!options.listingDone) break;
+      if (options.listingDone()) {
+        await limiter.drain();
+        await options.settle();
+        if (!(await claims.hasOpenWork())) break;
+      }
+      await delay(options.idleMs, undefined, { signal }).catch(() => {});
+    }
+    await limiter.drain();
+    await options.settle();
+  } finally {
+    await claims.stop();
+    // Whatever is still claimed here was not finished (stopped, cancelled): it goes back at once.
+    await claims.releaseAll();
+  }
+}
+
+/** The work item of a claimed row, or why its key cannot be stored (`listed`: the object as this instance listed it). */
+export function claimedItem(jobRoot: string, row: ClaimedObject, listed?: RemoteObject): WorkItem | { refused: string; remote: RemoteObject } {
+  const remote: RemoteObject = listed ?? { key: row.key, size: row.size, etag: row.etag, lastModified: row.lastModified, checksumAlgorithms: row.checksumAlgorithms };
+  const local = resolveLocalPath(jobRoot, row.key);
+  if (!local.ok) return { refused: local.reason, remote };
+  if (local.isDirectory) return { refused: 'unsafe key: a key ending in "/" holds data and cannot be stored as a file', remote };
+  return { remote, finalPath: local.path, partialPath: partialPathFor(jobRoot, row.key), lastPosition: row.lastPosition };
+}

@@ -1,0 +1,68 @@
+import type { Logger } from '../../config/logger.js';
+import type { RunStatus } from '../../db/entities/statuses.js';
+import type { Orm } from '../../db/orm.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { RunStats } from '../checkpoint/run-stats.js';
+import { describe } from '../transfer/range-fetch.js';
+import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
+import type { RunEvents } from './run-events.js';
+import type { RunTally } from './run-tally.js';
+
+export interface MirrorDeleteStepInput {
+  orm: Orm;
+  logger: Logger;
+  job: { id: string; maxDeletePercent: number | null };
+  runId: number;
+  jobRoot: string;
+  listedAny: boolean;
+  events: RunEvents;
+  tally: RunTally;
+}
+
+/** Mirror deletes after a complete, error-free listing; a failure of the step itself fails the run. */
+export async function mirrorDeleteStep(input: MirrorDeleteStepInput): Promise<MirrorDeleteOutcome | undefined> {
+  const { events, tally } = input;
+  return applyMirrorDeletes({
+    orm: input.orm,
+    logger: input.logger,
+    jobId: input.job.id,
+    runId: input.runId,
+    jobRoot: input.jobRoot,
+    listedAny: input.listedAny,
+    maxDeletePercent: input.job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
+    onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),
+  }).catch((error: unknown) => {
+    tally.internalFailure(`mirror deletes: ${describe(error)}`);
+    return undefined;
+  });
+}
+
+export interface RunEndInput {
+  store: CheckpointStore;
+  events: RunEvents;
+  logger: Logger;
+  tally: RunTally;
+  stats: RunStats;
+  aborted: boolean;
+  deletes: MirrorDeleteOutcome | undefined;
+}
+
+/**
+ * Records the run's end (status, error, counters) on its row and announces it. `recorded` is false
+ * when the row could not be written (the run is then reported FAILED) or was no longer RUNNING
+ * (cancelled meanwhile).
+ */
+export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunStatus; recorded: boolean }> {
+  const { tally, logger } = input;
+  const deletesBlocked = input.deletes?.kind === 'blocked' ? input.deletes.message : null;
+  const { status, error } = tally.outcome(input.aborted, deletesBlocked);
+  try {
+    if (!(await input.store.updateRun({ ...tally.counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', recorded: false };
+  } catch (dbError) {
+    logger.error({ err: dbError }, 'could not record the end of the sync run');
+    return { status: 'FAILED', recorded: false };
+  }
+  input.events.run('RUN_FINISHED', tally.counters.bytesDone, status, error);
+  logger.info({ status, ...tally.counters, error, stats: input.stats, deletes: input.deletes }, 'sync run finished');
+  return { status, recorded: true };
+}

@@ -1,0 +1,177 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
+import { createListingPosition, type createListingCheckpoint, type ListingState } from '../checkpoint/listing-checkpoint.js';
+import type { RunStats } from '../checkpoint/run-stats.js';
+import { createEmptyFile, ensureDir, isPresent } from '../local/local-files.js';
+import { partialPathFor } from '../local/safe-path.js';
+import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
+import { describe } from '../transfer/range-fetch.js';
+import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
+import type { ObjectOutcomes } from './object-outcomes.js';
+import { planPage, type PageDecision } from './page-plan.js';
+import { LocalRunError } from './run-errors.js';
+import type { RunProgress } from './run-progress.js';
+import type { RunTally } from './run-tally.js';
+
+/**
+ * Listed objects looked up, planned and recorded at a time (a page holds up to 1000), with a turn of
+ * the event loop between slices: better-sqlite3 is synchronous, and recording a 1000-row page in one
+ * go held the loop (and the API sharing it) for 20–50 ms.
+ */
+const PAGE_SLICE = 250;
+
+export type FetchDecision = Extract<PageDecision, { kind: 'fetch' }>;
+
+export interface RunListingDeps {
+  connector: S3Connector;
+  bucket: string;
+  prefix: string;
+  jobRoot: string;
+  /** The job's include/exclude filter; null when it has none. */
+  keep: ((key: string) => boolean) | null;
+  store: CheckpointStore;
+  listing: ReturnType<typeof createListingCheckpoint>;
+  tally: RunTally;
+  progress: RunProgress;
+  outcomes: Pick<ObjectOutcomes, 'done' | 'failed'>;
+  /** Directories created in this run (shared with the transfers). */
+  dirs: { createdDirs: Set<string> };
+  /** Hands an object to fetch to the run: a transfer slot, or the claims of a shared run. */
+  queue(decision: FetchDecision): Promise<void> | void;
+  signal: AbortSignal;
+  stats: RunStats;
+}
+
+/**
+ * The run's listing: first the objects listed before a restart and not finished, then the listing
+ * from its recorded position on, page by page, to its end (then marked complete). Each page's
+ * objects are recorded, counted and queued. Returns whether any object was listed (for mirror
+ * deletes); throws a LocalRunError when the listing cannot be recorded, a JobGoneError when the job
+ * is gone, and the S3 error when listing fails.
+ */
+export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState): Promise<{ listedAny: boolean }> {
+  const { listing, signal, stats } = deps;
+  const pages = createPageHandler(deps, createListingPosition(resumeFrom.listAfter));
+  const recorded = (error: unknown) => {
+    if (error instanceof JobGoneError) throw error;
+    throw new LocalRunError(`recording the listing failed: ${describe(error)}`);
+  };
+  const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
+  if (resumed) for await (const rows of listing.unfinished()) await pages.handle(rows, true).catch(recorded);
+  if (!resumeFrom.complete) {
+    let listStarted = performance.now();
+    const listed = deps.connector.listPages(deps.bucket, deps.prefix, signal, resumeFrom.listAfter ?? undefined);
+    for await (const page of readAhead(listed)) {
+      stats.listMs += performance.now() - listStarted;
+      if (signal.aborted) break;
+      await pages.handle(page).catch(recorded);
+      listStarted = performance.now();
+    }
+    if (!signal.aborted) await listing.complete().catch(recorded);
+  }
+  return { listedAny: pages.listedCount() > 0 || resumeFrom.listAfter !== null };
+}
+
+function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof createListingPosition>) {
+  const { store, listing, tally, outcomes, keep, jobRoot } = deps;
+  let listedCount = 0;
+
+  /**
+   * One listing page (or, with `replay`, rows this run listed before a restart and did not finish):
+   * keys already listed by this run are dropped, the rest recorded and queued; then the page is
+   * marked as listed and the listing position moves past it.
+   */
+  const handle = async (listedPage: RemoteObject[], replay = false) => {
+    const page = replay ? listedPage : await withoutRepeats(listedPage);
+    const kept: string[] = [];
+    for (let start = 0; start < page.length; start += PAGE_SLICE) {
+      if (start > 0) await yieldToEventLoop();
+      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE))));
+    }
+    if (!replay) await listing.recordPage(kept, position.advance(page.map((remote) => remote.key)));
+  };
+
+  /** Drops keys repeated within the page or already listed by this run (across pages, or a page re-listed after a crash). */
+  const withoutRepeats = async (listed: RemoteObject[]): Promise<RemoteObject[]> => {
+    const unique = new Map(listed.map((remote) => [remote.key, remote]));
+    const seen = await listing.alreadyListed([...unique.keys()]);
+    if (seen.size === 0 && unique.size === listed.length) return listed;
+    return [...unique.values()].filter((remote) => !seen.has(remote.key));
+  };
+
+  /** Records and queues a slice of a page; returns the keys the filters kept. */
+  const handleSlice = async (listed: RemoteObject[]): Promise<string[]> => {
+    listedCount += listed.length;
+    const page = keep ? await setAsideExcluded(listed, keep) : listed;
+    if (page.length === 0) return [];
+    const stored = await store.load(page.map((o) => o.key));
+    const decisions = resolveMissing(jobRoot, planPage(jobRoot, page, stored));
+    const changes = decisions.flatMap((d) =>
+      d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
+    );
+    await store.upsert(changes);
+    await restoreIncluded(decisions);
+    for (const decision of decisions) {
+      const { remote } = decision;
+      tally.listed(remote);
+      if (deps.signal.aborted) continue;
+      if (decision.kind === 'unchanged') tally.unchanged(remote);
+      else if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
+      else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
+      else await deps.queue(decision);
+    }
+    deps.progress.changed();
+    return page.map((remote) => remote.key);
+  };
+
+  /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
+  const restoreIncluded = async (decisions: PageDecision[]) => {
+    const restored = decisions.flatMap((d) =>
+      d.kind === 'unchanged' && d.stored.status === 'EXCLUDED'
+        ? [{ key: d.remote.key, update: { status: d.remote.size === 0 ? ('SKIPPED' as const) : ('PROCESSED' as const) } }]
+        : [],
+    );
+    if (restored.length) await store.commitMany(restored);
+  };
+
+  /** Objects the filters leave out: their rows (if any) become EXCLUDED; nothing is fetched. */
+  const setAsideExcluded = async (listed: RemoteObject[], included: (key: string) => boolean): Promise<RemoteObject[]> => {
+    const kept = listed.filter((remote) => included(remote.key));
+    if (kept.length === listed.length) return kept;
+    const excluded = listed.filter((remote) => !included(remote.key)).map((remote) => remote.key);
+    const rows = await store.load(excluded);
+    const updates = [...rows.values()]
+      .filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED')
+      // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one starts over.
+      .map((row) => ({
+        key: row.key,
+        update: { status: 'EXCLUDED' as const, error: null, ...(row.status === 'PROCESSED' || row.status === 'SKIPPED' ? {} : { lastPosition: 0 }) },
+      }));
+    if (updates.length) await store.commitMany(updates);
+    return kept;
+  };
+
+  const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean) => {
+    try {
+      if (isDirectory) await mkdir(path, { recursive: true });
+      else await ensureDir(deps.dirs, dirname(path));
+      if (!isDirectory) await createEmptyFile(path, remote.lastModified);
+      outcomes.done(remote, 'SKIPPED', path);
+    } catch (error) {
+      outcomes.failed(remote, describe(error), false);
+    }
+  };
+
+  return { handle, listedCount: () => listedCount };
+}
+
+/** An unchanged object whose local file is gone or has another size is fetched again (whole). */
+function resolveMissing(jobRoot: string, decisions: PageDecision[]): PageDecision[] {
+  return decisions.map((d): PageDecision => {
+    if (d.kind !== 'unchanged' || isPresent(d.path, d.remote.size, d.isDirectory)) return d;
+    const stored: StoredObject = d.stored;
+    if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
+    return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
+  });
+}

@@ -1,0 +1,96 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../../config/env.js';
+import type { Logger } from '../../config/logger.js';
+import type { Job } from '../../db/entities/job.entity.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import { isPostgres, type Orm } from '../../db/orm.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
+import { PARTIAL_DIR } from '../local/safe-path.js';
+import type { ResolvedTuning } from '../transfer/sync-tuning.js';
+import { describe } from '../transfer/range-fetch.js';
+import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from '../transport/connector-cache.js';
+import type { S3Connector } from '../transport/s3-connector.js';
+import { LocalRunError } from './run-errors.js';
+import { createRunEvents } from './run-events.js';
+
+/**
+ * A run's own abort: the caller's signal (cancel, graceful stop) or the job's deletion, which the
+ * run notices itself (`jobGone`). `detach` unhooks it from the caller's signal at the run's end.
+ */
+export function createRunAbort(signal: AbortSignal) {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (signal.aborted) controller.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let gone = false;
+  return {
+    signal: controller.signal,
+    get gone(): boolean {
+      return gone;
+    },
+    jobGone: () => {
+      gone = true;
+      controller.abort();
+    },
+    detach: () => signal.removeEventListener('abort', onAbort),
+  };
+}
+
+export interface RunConnectorInput {
+  config: Config;
+  connector?: S3Connector;
+  connectors?: ConnectorCache;
+  tuning: ResolvedTuning;
+  onRetry?: (error: unknown) => void;
+}
+
+/** The job's S3 client: the one given, the cached one, or one of its own. Throws when the job's credentials cannot be opened. */
+export function openRunConnector({ config, connector, connectors, tuning, onRetry }: RunConnectorInput, job: Job): ConnectorLease {
+  if (connector) return { connector, release: () => {} };
+  return (
+    connectors?.acquire(job) ??
+    openUncachedConnector(
+      {
+        config,
+        secretsKey: config.secretsKey,
+        maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
+        socketTimeoutMs: tuning.socketTimeoutMs,
+        onRetry: onRetry && ((_jobId, error) => onRetry(error)),
+      },
+      job,
+    )
+  );
+}
+
+/** A job whose credentials cannot be opened never runs with the process's instead: the run ends FAILED before listing. */
+export async function failBeforeListing(
+  deps: { orm: Orm; bus: EventBus; logger: Logger },
+  run: SyncRun,
+  jobId: string,
+  error: unknown,
+): Promise<void> {
+  const message = `connection: ${error instanceof Error ? error.message : String(error)}`;
+  await deps.orm.em.fork().nativeUpdate(SyncRun, { id: run.id }, { status: 'FAILED', startedAt: run.startedAt ?? new Date(), finishedAt: new Date(), error: message });
+  const runEvents = createRunEvents(deps.bus, jobId, run.id);
+  runEvents.run('RUN_STARTED', 0);
+  runEvents.run('RUN_FINISHED', 0, 'FAILED', message);
+  deps.logger.warn({ runId: run.id, jobId, error: message }, 'sync run failed before listing');
+}
+
+/**
+ * Creates the job's download folder and, on SQLite, takes its pid lock. On PostgreSQL the run's
+ * lease says who works on it (instances may share one host and folder); the pid lock keeps the
+ * embedded SQLite service and `npm run sync` apart. Throws a LocalRunError.
+ */
+export async function prepareJobFolder(orm: Orm, jobRoot: string): Promise<RunLock | undefined> {
+  await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
+    throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${describe(error)}`);
+  });
+  if (isPostgres(orm)) return undefined;
+  return acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
+    if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
+    throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${describe(error)}`);
+  });
+}

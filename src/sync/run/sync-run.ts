@@ -1,0 +1,258 @@
+import { resolve } from 'node:path';
+import type { Config } from '../../config/env.js';
+import { runLogger, type Logger } from '../../config/logger.js';
+import { Job } from '../../db/entities/job.entity.js';
+import type { RunStatus } from '../../db/entities/statuses.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import { isPostgres, type Orm } from '../../db/orm.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
+import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
+import { createRowBatcher } from '../checkpoint/row-batcher.js';
+import { emptyStats, type RunStats } from '../checkpoint/run-stats.js';
+import { openPartial, type OpenPartial } from '../local/local-files.js';
+import type { RunLock } from '../local/run-lock.js';
+import { createObjectClaims } from '../multi/object-claims.js';
+import { countSharedResults } from '../multi/shared-run.js';
+import { createLimiter, createSemaphore } from '../transfer/limiter.js';
+import { describe } from '../transfer/range-fetch.js';
+import { resolveTuning, type SyncTuning } from '../transfer/sync-tuning.js';
+import type { TransferContext } from '../transfer/transfer-context.js';
+import { createTokenBucket, throttleConnector } from '../transport/bandwidth-limit.js';
+import type { ConnectorCache, ConnectorLease } from '../transport/connector-cache.js';
+import { retryCause, type RetryCause } from '../transport/retry.js';
+import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
+import { createHashPool } from '../verify/hash-worker.js';
+import { workClaimedRun } from './claimed-run.js';
+import { createKeyFilter } from './key-filter.js';
+import type { MirrorDeleteOutcome } from './mirror-deletes.js';
+import { createObjectOutcomes } from './object-outcomes.js';
+import { LocalRunError } from './run-errors.js';
+import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
+import { createRunEvents } from './run-events.js';
+import { listIntoRun } from './run-listing.js';
+import { createRunProgress } from './run-progress.js';
+import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder } from './run-start.js';
+import { createRunTally } from './run-tally.js';
+
+/** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
+const SMALL_WRITES_IN_FLIGHT = 32;
+
+export interface SyncRunDeps {
+  orm: Orm;
+  bus: EventBus;
+  config: Config;
+  logger: Logger;
+  connector?: S3Connector;
+  /** Per-job S3 clients, reused across runs; without it a run builds its own connector. */
+  connectors?: ConnectorCache;
+  tuning?: SyncTuning;
+  /** Told about every retried S3 call, with the job and the retry's cause (metrics). */
+  onRetry?: (jobId: string, cause: RetryCause) => void;
+  /** Replaces how partial files are opened (tests inject disk faults through it). */
+  openPartial?: OpenPartial;
+  /** False: fetch from the listing, claiming nothing (the CLI, a one-off process). Default: on PostgreSQL. */
+  shareWork?: boolean;
+}
+
+export interface SyncRunResult {
+  status: RunStatus;
+  stats: RunStats;
+  /** Set when the job mirrors deletes and the listing completed: what was removed, or why nothing was (DELETES_BLOCKED). */
+  deletes?: MirrorDeleteOutcome;
+}
+
+/**
+ * One run of one job: list the prefix page by page, skip unchanged objects, fetch the rest with at
+ * most `syncConcurrency` objects in flight, record the run. Never throws for S3, network or file
+ * problems: they end up in the rows and the run's status.
+ */
+export async function executeSyncRun(
+  deps: SyncRunDeps,
+  runId: number,
+  signal: AbortSignal,
+  /** `helper`: another instance holds the run; only claim and fetch its open objects (object-claims.ts). */
+  options: { helper?: boolean } = {},
+): Promise<SyncRunResult> {
+  const started = performance.now();
+  const stats = emptyStats();
+  const { orm, config } = deps;
+  const em = orm.em.fork();
+  const run = await em.findOne(SyncRun, { id: runId });
+  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials'] as never }) : null;
+  // Every line of the run, the transfers' included, carries jobId and runId.
+  const logger = runLogger(deps.logger, run?.jobId, runId);
+  if (!run || !job) {
+    logger.info('sync run or its job no longer exists; nothing to do');
+    return { status: 'CANCELLED', stats };
+  }
+  if (run.status !== 'RUNNING') return { status: run.status, stats };
+
+  // Connect.
+  const abort = createRunAbort(signal);
+  const tuning = resolveTuning(config, deps.tuning);
+  const onRetry = deps.onRetry && ((error: unknown) => deps.onRetry?.(job.id, retryCause(error)));
+  let lease: ConnectorLease;
+  try {
+    lease = openRunConnector({ config, connector: deps.connector, connectors: deps.connectors, tuning, onRetry }, job);
+  } catch (error) {
+    abort.detach();
+    await failBeforeListing({ ...deps, logger }, run, job.id, error);
+    return { status: 'FAILED', stats };
+  }
+  const connector = job.bandwidthLimit ? throttleConnector(lease.connector, createTokenBucket(job.bandwidthLimit)) : lease.connector;
+  const keep = createKeyFilter(job);
+
+  // The run's parts: what it records, what it counts, how it transfers.
+  const jobRoot = resolve(config.downloadRoot, job.id);
+  const tally = createRunTally();
+  // On PostgreSQL the objects are claimed in batches, so several instances share one run.
+  const claims =
+    isPostgres(orm) && deps.shareWork !== false
+      ? createObjectClaims({ orm, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
+      : undefined;
+  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims !== undefined);
+  const listing = createListingCheckpoint(orm, job.id, runId);
+  const events = createRunEvents(deps.bus, job.id, runId);
+  const progress = createRunProgress(store, tally.counters, {
+    onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
+  });
+  const batcher = createRowBatcher(store, {
+    counters: progress.snapshot,
+    stats,
+    onError: (error) => {
+      if (error instanceof JobGoneError) return abort.jobGone();
+      tally.internalFailure(`database: ${describe(error)}`);
+      logger.error({ err: error }, 'could not commit object rows');
+    },
+  });
+  const ctx: TransferContext = {
+    connector,
+    store,
+    batcher,
+    bucket: job.bucketName,
+    jobId: job.id,
+    runId,
+    chunkSize: config.chunkSize,
+    getSpan: tuning.getSpan,
+    spansPerObject: tuning.spansPerObject,
+    spanSlots: createSemaphore(tuning.spanSlots),
+    workerHashMinBytes: tuning.workerHashMinBytes,
+    hashPool: createHashPool(),
+    retry: config.retry,
+    signal: abort.signal,
+    logger,
+    stats,
+    createdDirs: new Set(),
+    openPartial: deps.openPartial ?? openPartial,
+    publish: (kind, object, bytes, status, error) => {
+      if (kind === 'CHUNK') progress.chunk(object.key, bytes);
+      events.object(kind, object, bytes, status, error);
+    },
+    jobGone: abort.jobGone,
+    onRetry,
+  };
+  const taskFailed = (error: unknown) => {
+    stats.tasksFailed += 1;
+    if (error instanceof JobGoneError) return abort.jobGone();
+    tally.internalFailure(`object task: ${describe(error)}`);
+    logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
+  };
+  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency), taskFailed);
+  // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
+  const writer = createLimiter(SMALL_WRITES_IN_FLIGHT, taskFailed);
+  const outcomes = createObjectOutcomes({ ctx, tally, progress, batcher, events, writer });
+  let lock: RunLock | undefined;
+  const release = async () => {
+    abort.detach();
+    lease.release();
+    await ctx.hashPool.close();
+    await lock?.release();
+  };
+
+  // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches them.
+  /** Objects to fetch as listed (checksum algorithms included), until claimed by this instance. */
+  const listedForClaims = new Map<string, RemoteObject>();
+  let listingDone = false;
+  const claimedWork =
+    claims &&
+    workClaimedRun({
+      claims,
+      limiter,
+      signal: abort.signal,
+      jobRoot,
+      listed: listedForClaims,
+      listingDone: options.helper ? undefined : () => listingDone,
+      shouldStop: () => tally.listingFailedAlready || abort.gone,
+      settle: () => batcher.flush(),
+      fetch: outcomes.fetch,
+    });
+  if (options.helper) {
+    await claimedWork;
+    await writer.drain();
+    await batcher.flush();
+    await progress.stop();
+    await release();
+    logger.info({ stats }, 'helped with a sync run held by another instance');
+    return { status: 'RUNNING', stats };
+  }
+
+  // List (resuming where a run cut short stopped) and fetch.
+  let listedAny = false;
+  try {
+    lock = await prepareJobFolder(orm, jobRoot);
+    const resumeFrom = await listing.state();
+    if (resumeFrom.listAfter !== null || resumeFrom.complete) tally.resume(await listing.countListed());
+    await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
+    events.run('RUN_STARTED', 0);
+    const listed = await listIntoRun(
+      {
+        connector,
+        bucket: job.bucketName,
+        prefix: job.prefix,
+        jobRoot,
+        keep,
+        store,
+        listing,
+        tally,
+        progress,
+        outcomes,
+        dirs: ctx,
+        queue: (decision) => {
+          if (claims) listedForClaims.set(decision.remote.key, decision.remote);
+          else return limiter.run(() => outcomes.fetch({ ...decision }));
+        },
+        signal: abort.signal,
+        stats,
+      },
+      resumeFrom,
+    );
+    listedAny = listed.listedAny;
+  } catch (error) {
+    if (error instanceof JobGoneError) abort.jobGone();
+    else if (error instanceof LocalRunError) tally.listingFailed(error.message);
+    else if (!abort.signal.aborted) tally.listingFailed(`listing failed: ${describe(error)}`);
+  }
+  listingDone = true;
+  await claimedWork;
+  await limiter.drain();
+  await writer.drain();
+  await batcher.flush();
+  await progress.stop();
+
+  // End: mirror deletes after a clean listing, the shared run's counts, the run's record.
+  const deletes =
+    job.mirrorDeletes === true && !abort.gone && tally.clean && !abort.signal.aborted
+      ? await mirrorDeleteStep({ orm, logger, job, runId, jobRoot, listedAny, events, tally })
+      : undefined;
+  // Helpers' objects are committed as rows: the run's counts come from the database.
+  if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, runId, tally.counters));
+  await release();
+  stats.wallMs = performance.now() - started;
+  if (abort.gone) {
+    logger.info('job deleted during its sync run; stopped');
+    return { status: 'CANCELLED', stats };
+  }
+  const end = await recordRunEnd({ store, events, logger, tally, stats, aborted: abort.signal.aborted, deletes });
+  return end.recorded ? { status: end.status, stats, deletes } : { status: end.status, stats };
+}

@@ -1,0 +1,217 @@
+import { stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from '../verify/checksum.js';
+import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
+import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+
+/**
+ * One object larger than a chunk: ranged GETs of spans (`getSpan` bytes, whole chunks), several in flight, each written at its
+ * offset in its partial file. Whenever the contiguous prefix grows, the file is fdatasync'ed, then
+ * `last_position` is committed, then a CHUNK event is published (group commit: one checkpoint may
+ * cover several finished chunks). Resumes from the stored checkpoint when the partial file holds it.
+ */
+export async function transferChunkedObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
+  const { remote } = item;
+  let file: FileHandle | undefined;
+  let follower: Follower | null = null;
+  try {
+    await ensureDir(ctx, dirname(item.finalPath));
+    if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
+      return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
+    }
+    const partialSize = await sizeOf(item.partialPath);
+    if (partialSize === undefined && item.lastPosition === remote.size && (await isInPlace(item))) {
+      return { status: 'PROCESSED' };
+    }
+    const from = resumeOffset(item.lastPosition, partialSize, remote.size);
+    file = await ctx.openPartial(item.partialPath, from > 0 ? 'r+' : 'w+');
+    // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
+    if (from === 0) await file.truncate(remote.size);
+    if (!(await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) {
+      ctx.jobGone();
+      return { status: 'CANCELLED' };
+    }
+    const expected = await expectedChecksum(ctx, item);
+    follower = expected ? createFollower(ctx, item, file, expected) : null;
+    follower?.advance(from);
+    const checkpoints = createCheckpointer(ctx, item, file, from);
+    let etagIsNotMd5 = false;
+    const prefix = new ContiguousPrefix(from);
+    const chunkDone = (chunk: ByteRange) => {
+      const end = prefix.complete(chunk);
+      follower?.advance(end);
+      checkpoints.request(end);
+    };
+    const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
+      const release = await ctx.spanSlots.acquire();
+      const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
+      const result = await fetchRangeInto(ctx, item, file!, span, { onWritten: chunks.written }).finally(release);
+      etagIsNotMd5 ||= result.etagIsNotMd5;
+    });
+    const waitStarted = performance.now();
+    await checkpoints.idle();
+    ctx.stats.checkpointWaitMs += performance.now() - waitStarted;
+    if (failure !== undefined) throw failure;
+    if (checkpoints.gone || prefix.end < remote.size) {
+      follower?.close();
+      await file.close();
+      return { status: 'CANCELLED' };
+    }
+
+    const written = (await file.stat()).size;
+    const check = follower;
+    follower = null;
+    const mismatch = await verificationFailure({
+      size: { expected: remote.size, actual: written },
+      expected,
+      compare: async () => (check ? check.finish(remote.size) : null),
+      etagIsNotMd5,
+    }).finally(() => check?.close());
+    await file.close();
+    file = undefined;
+    return await publishVerified(item, mismatch);
+  } catch (error) {
+    follower?.close();
+    await file?.close().catch(() => {});
+    // On FAILED the partial file and its checkpoint stay: the next run resumes from there.
+    return failedOutcome(ctx, error);
+  }
+}
+
+/**
+ * A crash between the rename and the row commit leaves a complete checkpoint, no partial file and
+ * the file in place. It is this version when its size and its mtime (set right after the rename)
+ * are the object's; otherwise the object is fetched again.
+ */
+async function isInPlace(item: WorkItem): Promise<boolean> {
+  const info = await stat(item.finalPath).catch(() => null);
+  return (
+    info !== null &&
+    info.isFile() &&
+    info.size === item.remote.size &&
+    item.remote.lastModified !== null &&
+    Math.floor(info.mtimeMs / 1000) === Math.floor(item.remote.lastModified.getTime() / 1000)
+  );
+}
+
+interface Follower {
+  advance(end: number): void;
+  finish(size: number): Promise<string | null>;
+  close(): void;
+}
+
+/** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
+function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Follower | null {
+  if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(item.partialPath, expected);
+  const digester = createDigester(expected);
+  return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
+}
+
+/**
+ * Splits one GET's span into chunks (at multiples of `chunkSize`, and the span's end): `done` is called
+ * for each chunk once all its bytes are written, so checkpoints keep the chunk's granularity whatever
+ * the size of the GET. Once `signal` aborts, the GET stops at the next chunk boundary (if the
+ * abort has not already ended it: the signal also cuts the request itself).
+ */
+function chunkBoundaries(span: ByteRange, chunkSize: number, done: (chunk: ByteRange) => void, signal: AbortSignal) {
+  let start = span.start;
+  const nextBoundary = () => Math.min(span.end, (Math.floor(start / chunkSize) + 1) * chunkSize);
+  let boundary = nextBoundary();
+  return {
+    written(_data: Buffer, end: number): 'stop' | undefined {
+      let crossed = false;
+      while (start < span.end && end >= boundary) {
+        done({ start, end: boundary });
+        start = boundary;
+        boundary = nextBoundary();
+        crossed = true;
+      }
+      return crossed && signal.aborted ? 'stop' : undefined;
+    },
+  };
+}
+
+/**
+ * Runs `task` over the spans with at most `ctx.spansPerObject` in flight; stops starting new
+ * ones after the first failure or once the run is aborted. Returns the first failure.
+ */
+async function runLimited(
+  ranges: ByteRange[],
+  ctx: TransferContext,
+  task: (range: ByteRange) => Promise<void>,
+): Promise<unknown> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < ranges.length && failure === undefined && !ctx.signal.aborted) {
+      const range = ranges[next++]!;
+      try {
+        await task(range);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ctx.spansPerObject, ranges.length) }, worker));
+  return failure;
+}
+
+/** Serial group commit of checkpoints: fdatasync, then the row, then the CHUNK event. */
+function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHandle, committed: number) {
+  let wanted = committed;
+  let published = committed;
+  let running: Promise<void> | null = null;
+  let gone = false;
+  let failure: unknown;
+
+  const loop = async () => {
+    try {
+      while (wanted > committed && !gone && failure === undefined) {
+        const target = wanted;
+        const started = performance.now();
+        await file.datasync();
+        const ok = await ctx.store.commit(item.remote.key, { lastPosition: target, status: 'PROCESSING' });
+        ctx.stats.checkpointMs += performance.now() - started;
+        ctx.stats.checkpoints += 1;
+        if (!ok) {
+          gone = true;
+          ctx.jobGone();
+          return;
+        }
+        committed = target;
+        if (target > published) {
+          published = target;
+          ctx.publish('CHUNK', item.remote, target, 'PROCESSING');
+        }
+      }
+    } catch (error) {
+      failure = error;
+    }
+  };
+  // `.finally` always runs asynchronously, so `running` is set before it is cleared; a request that
+  // arrived after the loop's last check starts a new loop.
+  const start = () => {
+    running = loop().finally(() => {
+      running = null;
+      if (wanted > committed && !gone && failure === undefined) start();
+    });
+  };
+
+  return {
+    get gone() {
+      return gone;
+    },
+    request(end: number) {
+      if (end <= wanted) return;
+      wanted = end;
+      if (!running) start();
+    },
+    /** Waits for pending checkpoints; throws when one could not be written. */
+    async idle() {
+      while (running) await running;
+      if (failure !== undefined) throw failure;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
+import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
+import { describe, expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
+import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+
+/**
+ * The fast path for an object that fits in one chunk: one GET (no Range header) streamed into the
+ * .partial file with its checksum computed inline, verified, renamed into place. No intermediate
+ * checkpoint; the file is fdatasync'ed, then the caller commits the final row in a batch with
+ * other small objects.
+ */
+export async function transferSmallObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
+  if (item.remote.size <= IN_MEMORY_MAX_BYTES) return transferInMemory(ctx, item);
+  const { remote } = item;
+  let file;
+  try {
+    await ensureDir(ctx, dirname(item.finalPath));
+    const expected = await expectedChecksum(ctx, item);
+    const digester = expected && createDigester(expected);
+    file = await ctx.openPartial(item.partialPath, 'w');
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
+      whole: true,
+      onWritten: (data) => digester?.update(data),
+    });
+    // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
+    const syncStarted = performance.now();
+    await file.datasync();
+    ctx.stats.fileSyncMs += performance.now() - syncStarted;
+    await file.close();
+    file = undefined;
+    return await publishVerified(item, await verdict(expected, digester, etagIsNotMd5));
+  } catch (error) {
+    await file?.close().catch(() => {});
+    await removeQuietly(item.partialPath);
+    return failedOutcome(ctx, error);
+  }
+}
+
+/**
+ * A small object is fetched into memory and verified there; only verified bytes are written, by the
+ * returned `finish`: open, one write, mtime set on the open file, fdatasync, close, rename (six
+ * file system calls, only open and fdatasync on the thread pool).
+ */
+async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
+  const { remote } = item;
+  let memory: MemoryFile;
+  try {
+    const [expected] = await Promise.all([expectedChecksum(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
+    const digester = expected && createDigester(expected);
+    memory = new MemoryFile(remote.size);
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
+      whole: true,
+      onWritten: (data) => digester?.update(data),
+    });
+    const mismatch = await verdict(expected, digester, etagIsNotMd5);
+    if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
+  } catch (error) {
+    return failedOutcome(ctx, error);
+  }
+  const finish = async (): Promise<TransferOutcome> => {
+    try {
+      // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
+      ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified);
+      renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache (measured: ~20 µs)
+      return { status: 'PROCESSED' };
+    } catch (error) {
+      await removeQuietly(item.partialPath);
+      return { status: 'FAILED', error: describe(error) };
+    }
+  };
+  return { status: 'FETCHED', finish };
+}
+
+/** fetchRangeInto has enforced the size: only the checksum is left to judge. */
+function verdict(expected: Expected | null, digester: Digester | null, etagIsNotMd5: boolean): Promise<string | null> {
+  return verificationFailure({ expected, compare: async () => (digester ? digester.mismatch() : null), etagIsNotMd5 });
+}
