@@ -86,8 +86,11 @@ describe('job runner', () => {
     const [, a, b] = await Promise.all([runner.tick(), runner.trigger(job.id, 'MANUAL'), runner.trigger(job.id, 'MANUAL')]);
     expect([a.status, b.status]).toEqual(['SKIPPED', 'SKIPPED']);
     const runs = await runsOf(orm, job.id);
-    expect(runs.map((r) => r.status).sort()).toEqual(['RUNNING', 'SKIPPED', 'SKIPPED', 'SKIPPED']);
-    expect(runs.filter((r) => r.status === 'SKIPPED').map((r) => r.trigger).sort()).toEqual(['MANUAL', 'MANUAL', 'SCHEDULE']);
+    expect(runs.filter((r) => r.status === 'RUNNING')).toHaveLength(1);
+    // Three skips; the two manual ones share a row when they are recorded one after the other.
+    const skipped = runs.filter((r) => r.status === 'SKIPPED');
+    expect(skipped.reduce((count, r) => count + r.skippedCount, 0)).toBe(3);
+    expect(new Set(skipped.map((r) => r.trigger))).toEqual(new Set(['MANUAL', 'SCHEDULE']));
     expect(runs.find((r) => r.trigger === 'SCHEDULE')?.error).toMatch(/still in progress/);
     expect(fake.calls).toHaveLength(1);
     expect(fake.maxActive).toBe(1);

@@ -57,10 +57,10 @@ describe('scheduler with the real sync engine', () => {
     const missing = await createJob(app, 'no-such-bucket', 'hourly');
     const failed = await waitFor(async () => (await runsOf(app.orm, missing)).find((r) => r.status === 'FAILED'), 10_000, 'failed run');
     expect(failed.error).toMatch(/NoSuchBucket.*bucket does not exist/);
+    // The FAILED row is committed a moment before the runner records the job's status and frees its slot.
+    await waitFor(() => !app.runner.isRunning(missing), 10_000, 'the failed run to free its slot');
     const job = (await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${missing}`)).body.job;
     expect(job).toMatchObject({ job_status: 'FAILED', next_run_at: expect.stringMatching(/GMT$/) });
-    // The FAILED row is committed a moment before the runner frees the job's slot.
-    await waitFor(() => !app.runner.isRunning(missing), 10_000, 'the failed run to free its slot');
     expect((await http(app, 'GET', '/healthz')).status).toBe(200);
   });
 
