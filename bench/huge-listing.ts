@@ -1,7 +1,8 @@
 // `npm run bench -- --only=huge-listing [--keys=1000000] [--peer-timeout-s=1200]`: one job over N keys
 // served by the synthetic S3 server (test/helpers/synthetic-s3.ts): first run, no-op rerun, a run
 // killed (-9) half-way through its listing and resumed; then the peers against the same server.
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { SyncRun } from '../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../src/db/orm.js';
 import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3.js';
 import { runMeasured } from './measure.js';
+import type { ApiSamples } from './huge-api-child.js';
 import { awsCli, rclone } from './peers.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
@@ -30,6 +32,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const keys = Number(arg('keys') ?? 1_000_000);
   const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
+  const skipPeers = args.includes('--no-peers');
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
   const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
   const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
@@ -39,7 +42,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     const dbFile = join(dir, 'bench.db');
     const orm = await initOrm(`sqlite:${dbFile}`);
     const jobId = randomUUID();
-    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+    // Paused: the API process started below never schedules it; the CLI runs it all the same.
+    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily', status: 'PAUSED' }));
     const env = {
       ...process.env,
       ...s3.env,
@@ -57,8 +61,16 @@ export async function runHugeListing(args: string[], log: (line: string) => void
       log(format(rows.at(-1)!));
     };
 
-    await ours('this service: first run');
-    await ours('this service: no-op rerun');
+    const api = await startApiSampler(jobId, env);
+    for (const phase of ['first run', 'no-op rerun']) {
+      api.send({ type: 'start' });
+      await ours(`this service: ${phase}`);
+      const samples = once(api, 'message').then(([m]) => m as ApiSamples);
+      api.send({ type: 'stop' });
+      log(`  objects API during the ${phase}: ${latencies(await samples)}`);
+    }
+    api.send({ type: 'exit' });
+    await once(api, 'exit');
 
     // Killed half-way through the listing of a fresh destination, then resumed.
     await orm.em.fork().nativeDelete(Job, { id: jobId });
@@ -76,7 +88,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
     await orm.close();
 
-    for (const peer of [rclone, awsCli]) {
+    for (const peer of skipPeers ? [] : [rclone, awsCli]) {
       const why = await peer.unavailable();
       if (why) {
         log(`skipping ${peer.name}: ${why}`);
@@ -99,6 +111,27 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The service's API over the bench's database in its own process (huge-api-child.ts), ready to sample deep pages. */
+async function startApiSampler(jobId: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = fork(join(import.meta.dirname, 'huge-api-child.ts'), [jobId], {
+    env: { ...env, NODE_OPTIONS: '' },
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const [message] = (await once(child, 'message')) as [{ type: string }];
+  if (message.type !== 'ready') throw new Error('the API process did not start');
+  return child;
+}
+
+function latencies({ rest, graphql, errors }: ApiSamples): string {
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(0) : 'n/a';
+  };
+  const one = (name: string, values: number[]) => `${name} p50/p99/max ${percentile(values, 50)}/${percentile(values, 99)}/${percentile(values, 100)} ms (${values.length} pages)`;
+  return `${one('REST deep page', rest)}; ${one('GraphQL deep page', graphql)}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
 }
 
 function row(phase: string, wallMs: number, objects: number, s3: SyntheticS3, maxRssKb: number | null, note: string): Row {
