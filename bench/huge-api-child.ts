@@ -1,7 +1,7 @@
 // The service's API (buildApp, its sync engine replaced by one that never runs) over the huge-listing
 // bench's SQLite file, in its own process: while the CLI syncs, it asks for deep object pages one
-// after another (REST at offset 90% of the job's rows, then GraphQL after that page's first id) and
-// reports their latencies.
+// after another (REST at offset 90% of the job's rows, then GraphQL after that page's first id, then
+// a pause, so the sampling does not take a core from the run it measures) and reports their latencies.
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -28,6 +28,7 @@ const QUERY = `query Deep($jobId: ID!, $after: String) {
   }
 }`;
 
+const PAUSE_MS = 250;
 let sampling: Promise<void> | undefined;
 let stop = false;
 let samples: ApiSamples = { type: 'samples', rest: [], graphql: [], errors: [] };
@@ -59,6 +60,7 @@ async function sample(): Promise<void> {
         const body = (await response.json()) as { errors?: unknown };
         if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 200));
       });
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     } catch (error) {
       if (samples.errors.length < 5) samples.errors.push(String(error));
       await new Promise((resolve) => setTimeout(resolve, 100));
