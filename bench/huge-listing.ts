@@ -56,9 +56,19 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     const ours = async (phase: string, extra: string[] = []) => {
       s3.resetCounts();
       const result = await runMeasured(process.execPath, ['--import', 'tsx', CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
-      const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as { status?: string; objectsTotal?: number; error?: string };
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as {
+        status?: string;
+        objectsTotal?: number;
+        error?: string;
+        stats?: { wallMs: number; listMs: number; batchCommitMs: number };
+      };
       rows.push(row(phase, result.wallMs, summary.objectsTotal ?? 0, s3, result.maxRssKb, summary.status === 'SUCCEEDED' ? '' : `${summary.status}: ${summary.error ?? result.stderr.slice(-300)}`));
       log(format(rows.at(-1)!));
+      const stats = summary.stats;
+      if (stats) {
+        const s = (ms: number) => (ms / 1000).toFixed(1);
+        log(`  the run itself ${s(stats.wallMs)} s (process start-up and exit: the rest), waiting for list pages ${s(stats.listMs)} s, batched row commits ${s(stats.batchCommitMs)} s`);
+      }
     };
 
     const api = await startApiSampler(jobId, env);
