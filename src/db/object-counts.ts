@@ -27,6 +27,15 @@ export async function countObjects(orm: Orm, jobId: string, status?: ObjectStatu
   return total;
 }
 
+/** Folds the deltas of every job that has more than FOLD_AFTER_ROWS of them (PostgreSQL; a no-op on SQLite). */
+export async function foldObjectCounts(orm: Orm): Promise<number> {
+  if (!isPostgres(orm)) return 0;
+  const knex = orm.em.getKnex();
+  const jobs = (await knex('object_counts').groupBy('job_id').havingRaw('count(*) > ?', [FOLD_AFTER_ROWS]).select('job_id')) as Array<{ job_id: string }>;
+  for (const { job_id: jobId } of jobs) await fold(orm, jobId);
+  return jobs.length;
+}
+
 /**
  * PostgreSQL's triggers append one delta row per statement: replaces a job's rows by their sums in
  * one statement. Deltas committed meanwhile are not deleted (not in the statement's snapshot) and
