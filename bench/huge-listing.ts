@@ -4,6 +4,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,10 @@ import { awsCli, rclone } from './peers.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
 const ROOT = join(import.meta.dirname, '..');
+/** Node's flags as `npm run sync` passes them (package.json), so the CLI runs here as operators run it. */
+const NODE_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sync!
+  .split(' ')
+  .filter((token, index, tokens) => token.startsWith('--') || tokens[index - 1] === '--import');
 
 interface Row {
   phase: string;
@@ -55,7 +60,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
     const ours = async (phase: string, extra: string[] = []) => {
       s3.resetCounts();
-      const result = await runMeasured(process.execPath, ['--import', 'tsx', CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
+      const result = await runMeasured(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
       const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as {
         status?: string;
         objectsTotal?: number;
@@ -155,7 +160,7 @@ function format(r: Row): string {
 /** Runs the CLI until its run row's listing position passes `killAt`, then kills it with SIGKILL; returns the ms it ran. */
 async function killMidListing(orm: Awaited<ReturnType<typeof initOrm>>, jobId: string, killAt: string, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let running = true;
   void exited.then(() => (running = false));
