@@ -38,6 +38,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const keys = Number(arg('keys') ?? 1_000_000);
   const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
   const skipPeers = args.includes('--no-peers');
+  /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys). */
+  const phases = new Set((arg('phases') ?? 'first,rerun,kill').split(','));
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
   const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
   const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
@@ -77,7 +79,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
 
     const api = await startApiSampler(jobId, env);
-    for (const phase of ['first run', 'no-op rerun']) {
+    for (const [, phase] of [['first', 'first run'], ['rerun', 'no-op rerun']].filter(([id]) => phases.has(id!))) {
       api.send({ type: 'start' });
       await ours(`this service: ${phase}`);
       const samples = once(api, 'message').then(([m]) => m as ApiSamples);
@@ -88,19 +90,21 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     await once(api, 'exit');
 
     // Killed half-way through the listing of a fresh destination, then resumed.
-    await orm.em.fork().nativeDelete(Job, { id: jobId });
-    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
-    await rm(join(dir, 'ours'), { recursive: true, force: true });
-    s3.resetCounts();
-    const killed = await killMidListing(orm, jobId, s3.keyAt(Math.floor(keys / 2)), env);
-    const listsBefore = s3.counts.lists;
-    const getsBefore = s3.counts.gets;
-    log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
-    await ours('this service: resumed after kill -9');
-    const resumed = rows.at(-1)!;
-    // Its objects/s counts what it fetched, not the objects the killed process had finished.
-    resumed.objects = resumed.gets;
-    resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
+    if (phases.has('kill')) {
+      await orm.em.fork().nativeDelete(Job, { id: jobId });
+      await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+      await rm(join(dir, 'ours'), { recursive: true, force: true });
+      s3.resetCounts();
+      const killed = await killMidListing(orm, jobId, s3.keyAt(Math.floor(keys / 2)), env);
+      const listsBefore = s3.counts.lists;
+      const getsBefore = s3.counts.gets;
+      log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
+      await ours('this service: resumed after kill -9');
+      const resumed = rows.at(-1)!;
+      // Its objects/s counts what it fetched, not the objects the killed process had finished.
+      resumed.objects = resumed.gets;
+      resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
+    }
     await orm.close();
 
     for (const peer of skipPeers ? [] : [rclone, awsCli]) {
@@ -120,8 +124,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
         if (!result.ok) break;
       }
     }
-    log(`\n| run (${keys} keys) | time (s) | objects/s | list requests | GETs | peak RSS (MB) | note |\n|---|---|---|---|---|---|---|`);
-    for (const r of rows) log(`| ${r.phase} | ${r.seconds.toFixed(1)} | ${Math.round(r.objects / r.seconds)} | ${r.lists} | ${r.gets} | ${r.peakRssMb ?? 'n/a'} | ${r.note} |`);
+    printTable(rows, keys, log);
   } finally {
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
@@ -147,6 +150,11 @@ function latencies({ rest, graphql, errors }: ApiSamples): string {
   };
   const one = (name: string, values: number[]) => `${name} p50/p99/max ${percentile(values, 50)}/${percentile(values, 99)}/${percentile(values, 100)} ms (${values.length} pages)`;
   return `${one('REST deep page', rest)}; ${one('GraphQL deep page', graphql)}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
+}
+
+function printTable(rows: Row[], keys: number, log: (line: string) => void): void {
+  log(`\n| run (${keys} keys) | time (s) | objects/s | list requests | GETs | peak RSS (MB) | note |\n|---|---|---|---|---|---|---|`);
+  for (const r of rows) log(`| ${r.phase} | ${r.seconds.toFixed(1)} | ${Math.round(r.objects / r.seconds)} | ${r.lists} | ${r.gets} | ${r.peakRssMb ?? 'n/a'} | ${r.note} |`);
 }
 
 function row(phase: string, wallMs: number, objects: number, s3: SyntheticS3, maxRssKb: number | null, note: string): Row {
