@@ -5,7 +5,7 @@ import { isPostgres, type Orm } from './orm.js';
 const FOLD_AFTER_ROWS = 200;
 
 /**
- * A job's object count per status, read from `object_counts` (kept by the triggers of migration
+ * A job's object count per status (statuses it has none of left out), read from `object_counts` (kept by the triggers of migration
  * Migration20261130200000 in the same transaction as the rows) rather than counted.
  */
 export async function readObjectCounts(orm: Orm, jobId: string): Promise<Map<ObjectStatus, number>> {
@@ -15,7 +15,7 @@ export async function readObjectCounts(orm: Orm, jobId: string): Promise<Map<Obj
     .groupBy('status')
     .select('status', knex.raw('sum(n) as n'), knex.raw('count(*) as deltas'))) as Array<{ status: ObjectStatus; n: string | number; deltas: string | number }>;
   if (isPostgres(orm) && rows.reduce((sum, row) => sum + Number(row.deltas), 0) > FOLD_AFTER_ROWS) await fold(orm, jobId);
-  return new Map(rows.map((row) => [row.status, Number(row.n)]));
+  return new Map(rows.filter((row) => Number(row.n) !== 0).map((row) => [row.status, Number(row.n)]));
 }
 
 /** The count of a job's objects, or of those in one status. */
