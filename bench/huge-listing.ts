@@ -1,8 +1,10 @@
 // `npm run bench -- --only=huge-listing [--keys=1000000] [--peer-timeout-s=1200]`: one job over N keys
 // served by the synthetic S3 server (test/helpers/synthetic-s3.ts): first run, no-op rerun, a run
 // killed (-9) half-way through its listing and resumed; then the peers against the same server.
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +13,15 @@ import { SyncRun } from '../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../src/db/orm.js';
 import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3.js';
 import { runMeasured } from './measure.js';
+import type { ApiSamples } from './huge-api-child.js';
 import { awsCli, rclone } from './peers.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
 const ROOT = join(import.meta.dirname, '..');
+/** Node's flags as `npm run sync` passes them (package.json), so the CLI runs here as operators run it. */
+const NODE_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sync!
+  .split(' ')
+  .filter((token, index, tokens) => token.startsWith('--') || tokens[index - 1] === '--import');
 
 interface Row {
   phase: string;
@@ -30,6 +37,9 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const keys = Number(arg('keys') ?? 1_000_000);
   const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
+  const skipPeers = args.includes('--no-peers');
+  /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys). */
+  const phases = new Set((arg('phases') ?? 'first,rerun,kill').split(','));
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
   const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
   const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
@@ -39,7 +49,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     const dbFile = join(dir, 'bench.db');
     const orm = await initOrm(`sqlite:${dbFile}`);
     const jobId = randomUUID();
-    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+    // Paused: the API process started below never schedules it; the CLI runs it all the same.
+    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily', status: 'PAUSED' }));
     const env = {
       ...process.env,
       ...s3.env,
@@ -51,32 +62,52 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
     const ours = async (phase: string, extra: string[] = []) => {
       s3.resetCounts();
-      const result = await runMeasured(process.execPath, ['--import', 'tsx', CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
-      const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as { status?: string; objectsTotal?: number; error?: string };
+      const result = await runMeasured(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as {
+        status?: string;
+        objectsTotal?: number;
+        error?: string;
+        stats?: { wallMs: number; listMs: number; batchCommitMs: number };
+      };
       rows.push(row(phase, result.wallMs, summary.objectsTotal ?? 0, s3, result.maxRssKb, summary.status === 'SUCCEEDED' ? '' : `${summary.status}: ${summary.error ?? result.stderr.slice(-300)}`));
       log(format(rows.at(-1)!));
+      const stats = summary.stats;
+      if (stats) {
+        const s = (ms: number) => (ms / 1000).toFixed(1);
+        log(`  the run itself ${s(stats.wallMs)} s (process start-up and exit: the rest), waiting for list pages ${s(stats.listMs)} s, batched row commits ${s(stats.batchCommitMs)} s`);
+      }
     };
 
-    await ours('this service: first run');
-    await ours('this service: no-op rerun');
+    const api = await startApiSampler(jobId, env);
+    for (const [, phase] of [['first', 'first run'], ['rerun', 'no-op rerun']].filter(([id]) => phases.has(id!))) {
+      api.send({ type: 'start' });
+      await ours(`this service: ${phase}`);
+      const samples = once(api, 'message').then(([m]) => m as ApiSamples);
+      api.send({ type: 'stop' });
+      log(`  objects API during the ${phase}: ${latencies(await samples)}`);
+    }
+    api.send({ type: 'exit' });
+    await once(api, 'exit');
 
     // Killed half-way through the listing of a fresh destination, then resumed.
-    await orm.em.fork().nativeDelete(Job, { id: jobId });
-    await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
-    await rm(join(dir, 'ours'), { recursive: true, force: true });
-    s3.resetCounts();
-    const killed = await killMidListing(orm, jobId, s3.keyAt(Math.floor(keys / 2)), env);
-    const listsBefore = s3.counts.lists;
-    const getsBefore = s3.counts.gets;
-    log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
-    await ours('this service: resumed after kill -9');
-    const resumed = rows.at(-1)!;
-    // Its objects/s counts what it fetched, not the objects the killed process had finished.
-    resumed.objects = resumed.gets;
-    resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
+    if (phases.has('kill')) {
+      await orm.em.fork().nativeDelete(Job, { id: jobId });
+      await orm.em.fork().persistAndFlush(new Job({ id: jobId, name: 'huge', connectorType: 'S3', bucketName: s3.bucket, prefix: '', schedule: 'daily' }));
+      await rm(join(dir, 'ours'), { recursive: true, force: true });
+      s3.resetCounts();
+      const killed = await killMidListing(orm, jobId, s3.keyAt(Math.floor(keys / 2)), env);
+      const listsBefore = s3.counts.lists;
+      const getsBefore = s3.counts.gets;
+      log(`killed (-9) after ${(killed / 1000).toFixed(1)} s with the listing past key ${Math.floor(keys / 2)}: ${listsBefore} list requests, ${getsBefore} GETs so far`);
+      await ours('this service: resumed after kill -9');
+      const resumed = rows.at(-1)!;
+      // Its objects/s counts what it fetched, not the objects the killed process had finished.
+      resumed.objects = resumed.gets;
+      resumed.note = `${resumed.note}lists over kill + resume: ${listsBefore + resumed.lists} (one complete listing: ${1 + Math.ceil((keys - 100) / 1000)}); GETs: ${getsBefore + resumed.gets}`;
+    }
     await orm.close();
 
-    for (const peer of [rclone, awsCli]) {
+    for (const peer of skipPeers ? [] : [rclone, awsCli]) {
       const why = await peer.unavailable();
       if (why) {
         log(`skipping ${peer.name}: ${why}`);
@@ -93,12 +124,37 @@ export async function runHugeListing(args: string[], log: (line: string) => void
         if (!result.ok) break;
       }
     }
-    log(`\n| run (${keys} keys) | time (s) | objects/s | list requests | GETs | peak RSS (MB) | note |\n|---|---|---|---|---|---|---|`);
-    for (const r of rows) log(`| ${r.phase} | ${r.seconds.toFixed(1)} | ${Math.round(r.objects / r.seconds)} | ${r.lists} | ${r.gets} | ${r.peakRssMb ?? 'n/a'} | ${r.note} |`);
+    printTable(rows, keys, log);
   } finally {
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The service's API over the bench's database in its own process (huge-api-child.ts), ready to sample deep pages. */
+async function startApiSampler(jobId: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = fork(join(import.meta.dirname, 'huge-api-child.ts'), [jobId], {
+    env: { ...env, NODE_OPTIONS: '' },
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const [message] = (await once(child, 'message')) as [{ type: string }];
+  if (message.type !== 'ready') throw new Error('the API process did not start');
+  return child;
+}
+
+function latencies({ rest, graphql, errors }: ApiSamples): string {
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(0) : 'n/a';
+  };
+  const one = (name: string, values: number[]) => `${name} p50/p99/max ${percentile(values, 50)}/${percentile(values, 99)}/${percentile(values, 100)} ms (${values.length} pages)`;
+  return `${one('REST deep page', rest)}; ${one('GraphQL deep page', graphql)}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
+}
+
+function printTable(rows: Row[], keys: number, log: (line: string) => void): void {
+  log(`\n| run (${keys} keys) | time (s) | objects/s | list requests | GETs | peak RSS (MB) | note |\n|---|---|---|---|---|---|---|`);
+  for (const r of rows) log(`| ${r.phase} | ${r.seconds.toFixed(1)} | ${Math.round(r.objects / r.seconds)} | ${r.lists} | ${r.gets} | ${r.peakRssMb ?? 'n/a'} | ${r.note} |`);
 }
 
 function row(phase: string, wallMs: number, objects: number, s3: SyntheticS3, maxRssKb: number | null, note: string): Row {
@@ -112,7 +168,7 @@ function format(r: Row): string {
 /** Runs the CLI until its run row's listing position passes `killAt`, then kills it with SIGKILL; returns the ms it ran. */
 async function killMidListing(orm: Awaited<ReturnType<typeof initOrm>>, jobId: string, killAt: string, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let running = true;
   void exited.then(() => (running = false));

@@ -23,6 +23,7 @@ import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
 import { createJobRunner } from './scheduler/job-runner.js';
+import { createObjectCountFolder } from './scheduler/count-folder.js';
 import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
@@ -150,6 +151,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot }, job),
   });
   const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
+  const countFolder = createObjectCountFolder({ orm, logger });
 
   const graphqlDeps = { services, bus, config, logger };
   const yoga = buildYoga(graphqlDeps);
@@ -189,6 +191,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     webhooks.start();
     if (!config.webhooks.secret) logger.warn('WEBHOOK_SECRET is not set: webhook deliveries are sent unsigned (no X-DSS-Signature)');
     historyPruner.start();
+    countFolder.start();
     logger.info({ host: config.host, port }, 'listening');
     return { port };
   }
@@ -210,6 +213,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     if (server.listening) await closeServer();
     else await webSockets?.close();
     await historyPruner.stop();
+    await countFolder.stop();
     await runner.stop();
     await webhooks.stop();
     connectors.close();

@@ -1,6 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
+import { countObjects } from '../db/object-counts.js';
 import type { Orm } from '../db/orm.js';
 import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
@@ -67,6 +68,9 @@ function filterWhere(jobId: string, filter: ObjectFilter, prefixField: string, k
 export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectServiceDeps) {
   const order: KeyOrder = keyOrder ?? (orm.em.getPlatform().constructor.name.includes('Sqlite') ? 'bytewise' : 'collation');
   const requireJobId = async (rawJobId: unknown, field: string) => (await requireJob(orm, rawJobId, field)).id;
+  // Without a key prefix the count is read from the counts the database keeps per job and status.
+  const count = (jobId: string, filter: ObjectFilter, where: () => ObjectWhere) =>
+    filter.keyPrefix ? orm.em.fork().count(SyncObject, where()) : countObjects(orm, jobId, filter.status);
 
   return {
     /** Keyset page of a job's objects in id order, optionally filtered by status and key prefix. */
@@ -78,7 +82,7 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
         em.find(SyncObject, { ...where(), id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
-        em.count(SyncObject, where()),
+        count(jobId, args, where),
       ]);
       return toPage(rows, size, totalCount, args.after, objectCursor);
     },
@@ -105,13 +109,20 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
       const skip = pageOffset(offset);
       const em = orm.em.fork();
-      const [nodes, totalCount] = await Promise.all([
-        em.find(SyncObject, where(), { orderBy: { id: 'asc' }, limit: size, offset: skip }),
-        em.count(SyncObject, where()),
-      ]);
+      const [nodes, totalCount] = await Promise.all([pageAt(em, where, size, skip), count(jobId, filter, where)]);
       return { totalCount, limit: size, offset: skip, nodes };
     },
   };
+}
+
+/**
+ * An offset page: the ids first (the offset walks the index alone), then their rows, rather than
+ * reading every skipped row from the table.
+ */
+async function pageAt(em: ReturnType<Orm['em']['fork']>, where: () => ObjectWhere, size: number, skip: number): Promise<SyncObject[]> {
+  const ids = (await em.createQueryBuilder(SyncObject).select('id').where(where()).orderBy({ id: 'asc' }).limit(size).offset(skip).execute('all', true)) as Array<{ id: number }>;
+  if (ids.length === 0) return [];
+  return em.find(SyncObject, { id: { $in: ids.map((row) => row.id) } }, { orderBy: { id: 'asc' } });
 }
 
 export type ObjectService = ReturnType<typeof createObjectService>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { readObjectCounts } from '../../src/db/object-counts.js';
 import { CLAIM_BATCH } from '../../src/sync/run/claimed-work.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
@@ -76,6 +77,8 @@ describe('one large run shared by three instances (object claims)', () => {
           const counts = await doneBy();
           expect([...counts.values()].reduce((sum, n) => sum + n, 0)).toBe(OBJECTS);
           for (const id of ['a', 'b', 'c']) expect(counts.get(id) ?? 0, `objects done by ${id}`).toBeGreaterThan(0);
+          // The counts the triggers kept through the instances' concurrent batches match the rows.
+          expect(await readObjectCounts(c.orm, job.id)).toEqual(new Map([['PROCESSED', OBJECTS]]));
           for (const [key, body] of objects) expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, job.id, key)), key).toBe(sha256(body));
           // Fetched again: at most what the killed helper had claimed and not committed.
           const gets = new Map<string, number>();

@@ -3,7 +3,8 @@ import { Job } from '../../db/entities/job.entity.js';
 import type { ObjectStatus } from '../../db/entities/statuses.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
-import type { Orm } from '../../db/orm.js';
+import { isPostgres, type Orm } from '../../db/orm.js';
+import { rowsOfKeys } from './key-span.js';
 import { leasedTo } from '../multi/run-leases.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { isStorableKey } from '../local/safe-path.js';
@@ -38,6 +39,7 @@ export class JobGoneError extends Error {
 export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimed = false) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
+  const bytewise = !isPostgres(orm);
 
   async function idsOf(em: EntityManager, keys: string[]): Promise<Map<string, number>> {
     const rows = (await em
@@ -58,11 +60,14 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
       // would break the query: SQLite stops reading the statement at the NUL.
       const storable = keys.filter(isStorableKey);
-      const rows = (await fork()
-        .createQueryBuilder(SyncObject)
-        .select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'])
-        .where({ jobId, key: { $in: storable } })
-        .execute('all', true)) as StoredObject[];
+      const em = fork();
+      const query = async (key: { $in: string[] } | { $gte: string; $lte: string }, limit?: number) => {
+        const builder = em.createQueryBuilder(SyncObject).select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath']).where({ jobId, key });
+        if (limit !== undefined) builder.limit(limit);
+        return (await builder.execute('all', true)) as StoredObject[];
+      };
+      // PostgreSQL's collation does not order keys bytewise: a span there could miss a page's keys.
+      const rows = bytewise ? await rowsOfKeys(storable, query) : await query({ $in: storable });
       return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));
     },
 

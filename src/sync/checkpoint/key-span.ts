@@ -1,0 +1,42 @@
+/**
+ * Compares keys in UTF-8 byte order: the order of an S3 listing and of SQLite's BINARY collation.
+ * UTF-16 code units compare the same way except surrogates against U+E000–U+FFFF, shifted here.
+ */
+export function compareBytewise(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return byteRank(x) - byteRank(y);
+  }
+  return a.length - b.length;
+}
+
+const byteRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
+
+/** Rows more than the keys asked for a span may hold (stored keys no longer listed) before a lookup by key is cheaper. */
+const SPAN_SLACK = 64;
+
+/**
+ * The stored rows of `keys`, for a database that orders keys bytewise: one range query from the
+ * smallest key to the largest, rows outside `keys` dropped, rather than an `IN` list. A page comes
+ * sorted, so the span holds its keys and little else; when it holds many more rows (keys out of
+ * order, or many stored keys gone from the listing) the lookup is by key instead.
+ */
+export async function rowsOfKeys<T extends { key: string }>(
+  keys: string[],
+  query: (keyCondition: { $in: string[] } | { $gte: string; $lte: string }, limit?: number) => Promise<T[]>,
+): Promise<T[]> {
+  if (keys.length < 2) return query({ $in: keys });
+  let first = keys[0]!;
+  let last = first;
+  for (const key of keys) {
+    if (compareBytewise(key, first) < 0) first = key;
+    if (compareBytewise(key, last) > 0) last = key;
+  }
+  const limit = keys.length * 2 + SPAN_SLACK;
+  const rows = await query({ $gte: first, $lte: last }, limit);
+  if (rows.length >= limit) return query({ $in: keys });
+  const wanted = new Set(keys);
+  return rows.filter((row) => wanted.has(row.key));
+}
