@@ -1,5 +1,4 @@
 import type { ObjectClaims } from '../multi/object-claims.js';
-import type { RemoteObject } from '../transport/s3-connector.js';
 import { claimedItem, workClaimedObjects } from './claimed-work.js';
 import type { WorkItem } from '../transfer/transfer-context.js';
 
@@ -8,8 +7,6 @@ export interface ClaimedRunOptions {
   limiter: { run(task: () => Promise<void>): Promise<void>; drain(): Promise<void> };
   signal: AbortSignal;
   jobRoot: string;
-  /** Objects to fetch as this instance's listing saw them (checksum algorithms included), until claimed. */
-  listed: Map<string, RemoteObject>;
   /** Absent for a helper: it claims until nothing is left. The holder keeps going until its listing is done. */
   listingDone?: () => boolean;
   shouldStop: () => boolean;
@@ -19,7 +16,7 @@ export interface ClaimedRunOptions {
 
 /** A shared run's objects as this instance works on them: claimed in batches, fetched, recorded (object-claims.ts). */
 export function workClaimedRun(options: ClaimedRunOptions): Promise<void> {
-  const { listed, jobRoot } = options;
+  const { jobRoot } = options;
   return workClaimedObjects({
     claims: options.claims,
     limiter: options.limiter,
@@ -29,9 +26,7 @@ export function workClaimedRun(options: ClaimedRunOptions): Promise<void> {
     settle: options.settle,
     idleMs: 100,
     work: async (row) => {
-      const seen = listed.get(row.key);
-      listed.delete(row.key);
-      const item = claimedItem(jobRoot, row, seen);
+      const item = claimedItem(jobRoot, row);
       // Refused keys (a NUL is shown as ␀) are recorded FAILED by the holder's listing itself.
       if ('refused' in item || row.key.includes('\u2400')) return;
       await options.fetch(item);

@@ -55,9 +55,9 @@ export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<v
   }
 }
 
-/** The work item of a claimed row, or why its key cannot be stored (`listed`: the object as this instance listed it). */
-export function claimedItem(jobRoot: string, row: ClaimedObject, listed?: RemoteObject): WorkItem | { refused: string; remote: RemoteObject } {
-  const remote: RemoteObject = listed ?? { key: row.key, size: row.size, etag: row.etag, lastModified: row.lastModified, checksumAlgorithms: row.checksumAlgorithms };
+/** The work item of a claimed row, or why its key cannot be stored. */
+export function claimedItem(jobRoot: string, row: ClaimedObject): WorkItem | { refused: string; remote: RemoteObject } {
+  const remote: RemoteObject = { key: row.key, size: row.size, etag: row.etag, lastModified: row.lastModified, checksumAlgorithms: row.checksumAlgorithms };
   const local = resolveLocalPath(jobRoot, row.key);
   if (!local.ok) return { refused: local.reason, remote };
   if (local.isDirectory) return { refused: 'unsafe key: a key ending in "/" holds data and cannot be stored as a file', remote };

@@ -21,7 +21,7 @@ import type { TransferContext } from '../transfer/transfer-context.js';
 import { createTokenBucket, throttleConnector } from '../transport/bandwidth-limit.js';
 import type { ConnectorCache, ConnectorLease } from '../transport/connector-cache.js';
 import { retryCause, type RetryCause } from '../transport/retry.js';
-import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
+import type { S3Connector } from '../transport/s3-connector.js';
 import { createHashPool } from '../verify/hash-worker.js';
 import { workClaimedRun } from './claimed-run.js';
 import { createKeyFilter } from './key-filter.js';
@@ -170,9 +170,8 @@ export async function executeSyncRun(
     await lock?.release();
   };
 
-  // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches them.
-  /** Objects to fetch as listed (checksum algorithms included), until claimed by this instance. */
-  const listedForClaims = new Map<string, RemoteObject>();
+  // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches
+  // them as their rows describe them (the listing's size, ETag and checksum algorithms).
   let listingDone = false;
   const claimedWork =
     claims &&
@@ -181,7 +180,6 @@ export async function executeSyncRun(
       limiter,
       signal: abort.signal,
       jobRoot,
-      listed: listedForClaims,
       listingDone: options.helper ? undefined : () => listingDone,
       shouldStop: () => tally.listingFailedAlready || abort.gone,
       settle: () => batcher.flush(),
@@ -218,10 +216,8 @@ export async function executeSyncRun(
         progress,
         outcomes,
         dirs: ctx,
-        queue: (decision) => {
-          if (claims) listedForClaims.set(decision.remote.key, decision.remote);
-          else return limiter.run(() => outcomes.fetch({ ...decision }));
-        },
+        // On a shared run the recorded row is the queue: objects are claimed from it.
+        queue: (decision) => (claims ? undefined : limiter.run(() => outcomes.fetch({ ...decision }))),
         signal: abort.signal,
         stats,
       },
