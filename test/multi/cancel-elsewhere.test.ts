@@ -1,41 +1,34 @@
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { freshDbUrl } from '../helpers/db-url.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
-import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startInstance } from './instance-process.js';
+import { startThrottledSource } from './throttled-source.js';
 
 const OBJECTS = 60;
 const CONCURRENCY = 2;
 
 describe('cancel of a run held by another instance', () => {
   it('cancel_run through B stops the run A holds: CANCELLED, no more fetching by either, finished files stay', async () => {
-    await using s3 = await startS3Server();
     const objects: Array<[string, Buffer]> = Array.from({ length: OBJECTS }, (_, i) => [`big/${String(i).padStart(3, '0')}.bin`, seededBytes(300_000 + i, i)]);
-    await s3.putObjects(objects);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
     // About a second per object, so the run is still going when the cancel comes.
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 256 * 1024 } : undefined));
+    await using source = await startThrottledSource(objects, 256 * 1024);
+    const { s3 } = source;
     const dir = await mkdtemp(join(tmpdir(), 'dss-cancel-elsewhere-'));
     try {
-      const env = {
-        ...s3.env,
-        AWS_ENDPOINT_URL_S3: proxy.endpoint,
+      const env = source.instanceEnv({
         DB_URL: await freshDbUrl(dir),
-        REDIS_URL: inject('redisUrl'),
         DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
         SYNC_CONCURRENCY: String(CONCURRENCY),
-        RUN_LEASE_TTL: '2s',
         RETRY_COUNT: '0',
-      };
+      });
       const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
       try {
         await using b = await startTestApp({ env: { ...env, INSTANCE_ID: 'b' } });

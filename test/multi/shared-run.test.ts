@@ -1,44 +1,37 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { readObjectCounts } from '../../src/db/object-counts.js';
 import { CLAIM_BATCH } from '../../src/sync/run/claimed-work.js';
 import { freshDbUrl } from '../helpers/db-url.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor as poll } from '../helpers/poll.js';
-import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { wsClient } from '../helpers/clients.js';
 import { collect, LIVE_WAIT_MS, untilLive } from '../live/live-env.js';
 import { startInstance } from './instance-process.js';
+import { startThrottledSource } from './throttled-source.js';
 
 const OBJECTS = 90;
 const CONCURRENCY = 2;
 
 describe('one large run shared by three instances (object claims)', () => {
   it('each instance does a share; kill -9 of a helper: the others finish its objects; the run succeeds once, byte-identical', async () => {
-    await using s3 = await startS3Server();
     const objects: Array<[string, Buffer]> = Array.from({ length: OBJECTS }, (_, i) => [`many/${String(i).padStart(3, '0')}.bin`, seededBytes(40_000 + i, i)]);
-    await s3.putObjects(objects);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
     // A slow link (every GET at 128 KiB/s), so the run lasts long enough for helpers to join and for a kill mid-run.
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 128 * 1024 } : undefined));
+    await using source = await startThrottledSource(objects, 128 * 1024);
+    const { s3 } = source;
     const dir = await mkdtemp(join(tmpdir(), 'dss-shared-run-'));
     try {
-      const env = {
-        ...s3.env,
-        AWS_ENDPOINT_URL_S3: proxy.endpoint,
+      const env = source.instanceEnv({
         DB_URL: await freshDbUrl(dir),
-        REDIS_URL: inject('redisUrl'),
         DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
         SYNC_CONCURRENCY: String(CONCURRENCY),
-        RUN_LEASE_TTL: '2s',
         RETRY_COUNT: '0',
-      };
+      });
       const [a, b] = await Promise.all(['a', 'b'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
       try {
         await using c = await startTestApp({ env: { ...env, INSTANCE_ID: 'c' } });

@@ -2,6 +2,7 @@ import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import { whileDatabaseDown } from '../../db/database-outage.js';
+import { createHeartbeat } from './heartbeat.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
 
 /** Object rows still to be worked on (a claim only ever covers these). */
@@ -38,10 +39,13 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
   const platform = orm.em.getPlatform();
   const at = (date: Date) => platform.processDateProperty(date) as unknown;
   const skipLocked = isPostgres(orm) ? ' for update skip locked' : '';
-  let timer: NodeJS.Timeout | undefined;
-  let renewing: Promise<unknown> | undefined;
   const openRows = { runId, status: { $in: [...OPEN] }, size: { $gt: 0 } };
   const mine = { runId, claimOwner: instanceId, status: { $in: [...OPEN] } };
+  const renewal = createHeartbeat(
+    () => orm.em.fork().nativeUpdate(SyncObject, mine, { claimExpiresAt: new Date(now().getTime() + ttlMs) }),
+    ttlMs,
+    (err) => logger.error({ err }, 'could not renew object claims'),
+  );
 
   return {
     /**
@@ -92,22 +96,8 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
     },
 
     /** Renews this instance's claims every TTL/3 until `stop`. */
-    start(): void {
-      timer = setInterval(() => {
-        if (renewing) return;
-        renewing = orm.em
-          .fork()
-          .nativeUpdate(SyncObject, mine, { claimExpiresAt: new Date(now().getTime() + ttlMs) })
-          .catch((err: unknown) => logger.error({ err }, 'could not renew object claims'))
-          .finally(() => (renewing = undefined));
-      }, Math.max(100, Math.floor(ttlMs / 3)));
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
-      await renewing;
-    },
+    start: renewal.start,
+    stop: renewal.stop,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../../config/logger.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { Orm } from '../../db/orm.js';
+import { createHeartbeat } from './heartbeat.js';
 
 /**
  * A run row this instance may still write: not leased (a run of the CLI or of a test) or leased to
@@ -29,8 +30,6 @@ export interface RunLeaseDeps {
  */
 export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => new Date(), onLost = () => {}, onCancelRequested = () => {} }: RunLeaseDeps) {
   const held = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
-  let beating: Promise<void> | undefined;
   const expiry = () => new Date(now().getTime() + ttlMs);
 
   async function heartbeat(): Promise<void> {
@@ -52,6 +51,8 @@ export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => ne
       onLost(id);
     }
   }
+
+  const beats = createHeartbeat(heartbeat, ttlMs, (err) => logger.error({ err }, 'run lease heartbeat failed'));
 
   return {
     instanceId,
@@ -106,21 +107,8 @@ export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => ne
         .nativeUpdate(SyncRun, { id: { $in: runIds }, leaseOwner: instanceId }, { leaseExpiresAt: now() });
     },
 
-    start(): void {
-      if (timer) return;
-      timer = setInterval(() => {
-        if (beating) return;
-        beating = heartbeat()
-          .catch((err: unknown) => logger.error({ err }, 'run lease heartbeat failed'))
-          .finally(() => (beating = undefined));
-      }, Math.max(100, Math.floor(ttlMs / 3)));
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      timer = undefined;
-      await beating;
-    },
+    start: beats.start,
+    stop: beats.stop,
   };
 }
 
