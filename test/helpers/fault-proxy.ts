@@ -1,5 +1,5 @@
+import { listenOnLoopback } from './loopback.js';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** What the proxy knows about a request when choosing a fault. */
 export interface ProxiedRequest {
@@ -195,15 +195,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
     else forward();
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const { port, stop } = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get counts() {

@@ -1,6 +1,6 @@
+import { listenOnLoopback } from './loopback.js';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** RFC 3986 encoding as SigV4 canonical query strings use it. */
 const encode = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -123,12 +123,7 @@ export async function startSigV4Gateway(
   server.on('connection', () => {
     connections += 1;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const stop = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const { port, stop } = await listenOnLoopback(server);
   return { endpoint: `http://127.0.0.1:${port}`, requests, connections: () => connections, stop, [Symbol.asyncDispose]: stop };
 }
 

@@ -1,6 +1,6 @@
+import { listenOnLoopback } from './loopback.js';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A synthetic S3-compatible server for tests and the benchmark (never part of the service): one
@@ -214,15 +214,8 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
     list(url, res);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const { port, stop } = await listenOnLoopback(server);
+  const endpoint = `http://127.0.0.1:${port}`;
   const region = 'us-east-1';
   return {
     endpoint,

@@ -1,5 +1,5 @@
+import { listenOnLoopback } from './loopback.js';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -54,12 +54,11 @@ export async function startWebhookReceiver(answers: Answer[] = [], fallback: Ans
       res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
+  const { port } = listening;
   const stop = async () => {
     for (const res of held) res.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await listening.stop();
   };
   return Object.assign(receiver, { url: `http://127.0.0.1:${port}/hook`, port, stop, [Symbol.asyncDispose]: stop });
 }
