@@ -1,10 +1,9 @@
 import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
-import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
 import type { OffsetPage } from './object-service.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface DeliveryServiceDeps {
   orm: Orm;
@@ -52,8 +51,7 @@ export function createDeliveryService({ orm, defaultPageSize }: DeliveryServiceD
     async listByOffset(rawJobId: unknown, limit: number | undefined, offset: number | undefined): Promise<OffsetPage<DeliveryView>> {
       const jobId = (await requireJob(orm, rawJobId, 'job_id')).id;
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
-      const skip = offset ?? 0;
-      if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
+      const skip = pageOffset(offset);
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
         em.find(WebhookDelivery, { jobId }, { orderBy: NEWEST_FIRST, limit: size, offset: skip }),

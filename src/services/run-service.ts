@@ -1,9 +1,8 @@
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { requireJob } from './job-lookup.js';
-import { InputError } from './errors.js';
 import type { OffsetPage } from './object-service.js';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
+import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
 export interface RunServiceDeps {
   orm: Orm;
@@ -31,8 +30,7 @@ export function createRunService({ orm, defaultPageSize }: RunServiceDeps) {
     async listByOffset(rawJobId: unknown, limit: number | undefined, offset: number | undefined): Promise<OffsetPage<SyncRun>> {
       const { id: jobId } = await requireJob(orm, rawJobId, 'job_id');
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
-      const skip = offset ?? 0;
-      if (!Number.isSafeInteger(skip) || skip < 0) throw new InputError('offset', 'offset must be a non-negative integer');
+      const skip = pageOffset(offset);
       const em = orm.em.fork();
       const [nodes, totalCount] = await Promise.all([
         em.find(SyncRun, { jobId }, { orderBy: { id: 'desc' }, limit: size, offset: skip }),
