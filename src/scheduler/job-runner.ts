@@ -140,9 +140,7 @@ export function createJobRunner({
     for (const job of jobs) {
       if (job.status === 'PAUSED') continue;
       active.add(job.id);
-      const signature = `${job.schedule}|${job.timezone ?? ''}`;
-      if (schedules.has(job.id) && signatures.get(job.id) === signature) continue;
-      signatures.set(job.id, signature);
+      if (schedules.has(job.id) && signatures.get(job.id) === scheduleSignature(job)) continue;
       await runner.schedule(job);
     }
     for (const jobId of schedules.keys()) if (!active.has(jobId)) schedules.delete(jobId);
@@ -191,7 +189,7 @@ export function createJobRunner({
         return;
       }
       schedules.set(job.id, plan.entry);
-      signatures.set(job.id, `${job.schedule}|${job.timezone ?? ''}`);
+      signatures.set(job.id, scheduleSignature(job));
       job.nextRunAt = plan.entry.nextRunAt;
       await storeNextRunAt(job.id, plan.entry.nextRunAt);
     },
@@ -235,4 +233,9 @@ export function createJobRunner({
     [Symbol.asyncDispose]: () => runner.stop(),
   };
   return runner;
+}
+
+/** What of a job's row decides its schedule: when it changes, the schedule is planned again. */
+function scheduleSignature(job: Job): string {
+  return `${job.schedule}|${job.timezone ?? ''}`;
 }
