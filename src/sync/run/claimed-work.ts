@@ -55,11 +55,14 @@ export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<v
   }
 }
 
-/** The work item of a claimed row, or why its key cannot be stored. */
-export function claimedItem(jobRoot: string, row: ClaimedObject): WorkItem | { refused: string; remote: RemoteObject } {
-  const remote: RemoteObject = { key: row.key, size: row.size, etag: row.etag, lastModified: row.lastModified, checksumAlgorithms: row.checksumAlgorithms };
+/**
+ * Fetches a claimed row's object as the row describes it (the listing's size, ETag and checksum
+ * algorithms). A key that cannot be stored (a NUL is shown as ␀) was recorded FAILED by the holder's
+ * listing itself: nothing to fetch.
+ */
+export async function fetchClaimed(jobRoot: string, row: ClaimedObject, fetch: (item: WorkItem) => Promise<void>): Promise<void> {
   const local = resolveLocalPath(jobRoot, row.key);
-  if (!local.ok) return { refused: local.reason, remote };
-  if (local.isDirectory) return { refused: 'unsafe key: a key ending in "/" holds data and cannot be stored as a file', remote };
-  return { remote, finalPath: local.path, partialPath: partialPathFor(jobRoot, row.key), lastPosition: row.lastPosition };
+  if (!local.ok || local.isDirectory || row.key.includes('\u2400')) return;
+  const remote: RemoteObject = { key: row.key, size: row.size, etag: row.etag, lastModified: row.lastModified, checksumAlgorithms: row.checksumAlgorithms };
+  await fetch({ remote, finalPath: local.path, partialPath: partialPathFor(jobRoot, row.key), lastPosition: row.lastPosition });
 }

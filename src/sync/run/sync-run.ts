@@ -23,7 +23,7 @@ import type { ConnectorCache, ConnectorLease } from '../transport/connector-cach
 import { retryCause, type RetryCause } from '../transport/retry.js';
 import type { S3Connector } from '../transport/s3-connector.js';
 import { createHashPool } from '../verify/hash-worker.js';
-import { workClaimedRun } from './claimed-run.js';
+import { fetchClaimed, workClaimedObjects } from './claimed-work.js';
 import { createKeyFilter } from './key-filter.js';
 import type { MirrorDeleteOutcome } from './mirror-deletes.js';
 import { createObjectOutcomes } from './object-outcomes.js';
@@ -175,15 +175,15 @@ export async function executeSyncRun(
   let listingDone = false;
   const claimedWork =
     claims &&
-    workClaimedRun({
+    workClaimedObjects({
       claims,
       limiter,
       signal: abort.signal,
-      jobRoot,
       listingDone: options.helper ? undefined : () => listingDone,
       shouldStop: () => tally.listingFailedAlready || abort.gone,
       settle: () => batcher.flush(),
-      fetch: outcomes.fetch,
+      idleMs: 100,
+      work: (row) => fetchClaimed(jobRoot, row, outcomes.fetch),
     });
   if (options.helper) {
     await claimedWork;
