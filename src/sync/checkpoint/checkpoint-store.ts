@@ -4,10 +4,9 @@ import type { ObjectStatus } from '../../db/entities/statuses.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import { rowsOfKeys } from './key-span.js';
+import { selectRowsOfKeys } from './key-span.js';
 import { leasedTo } from '../multi/run-leases.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
-import { isStorableKey } from '../local/safe-path.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 
@@ -57,17 +56,11 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
   return retriedWhileDatabaseDown({
     /** One query for a whole listing page: the stored rows of these keys. */
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
-      // A key with a NUL has no row (no database stores one; page-plan.ts records it as ␀) and
-      // would break the query: SQLite stops reading the statement at the NUL.
-      const storable = keys.filter(isStorableKey);
-      const em = fork();
-      const query = async (key: { $in: string[] } | { $gte: string; $lte: string }, limit?: number) => {
-        const builder = em.createQueryBuilder(SyncObject).select(['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath']).where({ jobId, key });
-        if (limit !== undefined) builder.limit(limit);
-        return (await builder.execute('all', true)) as StoredObject[];
-      };
-      // PostgreSQL's collation does not order keys bytewise: a span there could miss a page's keys.
-      const rows = bytewise ? await rowsOfKeys(storable, query) : await query({ $in: storable });
+      const rows = await selectRowsOfKeys<StoredObject>(fork(), keys, {
+        bytewise,
+        columns: ['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'],
+        where: { jobId },
+      });
       return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));
     },
 

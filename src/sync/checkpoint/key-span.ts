@@ -1,3 +1,8 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { isStorableKey } from '../local/safe-path.js';
+
 /**
  * Compares keys in UTF-8 byte order: the order of an S3 listing and of SQLite's BINARY collation.
  * UTF-16 code units compare the same way except surrogates against U+E000–U+FFFF, shifted here.
@@ -25,7 +30,7 @@ const SPAN_SLACK = 64;
  */
 export async function rowsOfKeys<T extends { key: string }>(
   keys: string[],
-  query: (keyCondition: { $in: string[] } | { $gte: string; $lte: string }, limit?: number) => Promise<T[]>,
+  query: (keyCondition: KeyCondition, limit?: number) => Promise<T[]>,
 ): Promise<T[]> {
   if (keys.length < 2) return query({ $in: keys });
   let first = keys[0]!;
@@ -39,4 +44,31 @@ export async function rowsOfKeys<T extends { key: string }>(
   if (rows.length >= limit) return query({ $in: keys });
   const wanted = new Set(keys);
   return rows.filter((row) => wanted.has(row.key));
+}
+
+type KeyCondition = { $in: string[] } | { $gte: string; $lte: string };
+
+export interface RowsOfKeysQuery {
+  /** Keys sort bytewise in the database (SQLite): a page's rows are read by span. */
+  bytewise: boolean;
+  columns: Array<keyof SyncObject & string>;
+  /** The other conditions on the rows (the job, the run that listed them). */
+  where: FilterQuery<SyncObject>;
+}
+
+/**
+ * `columns` of the SyncObject rows of `keys` that match `where`: by key span where keys sort bytewise,
+ * by `IN` otherwise (PostgreSQL's collation could leave some of a page's keys outside the span). Keys
+ * with a NUL have no row (page-plan.ts records them as ␀) and would break the statement: SQLite stops
+ * reading it at the NUL.
+ */
+export async function selectRowsOfKeys<T extends { key: string }>(em: SqlEntityManager, keys: string[], { bytewise, columns, where }: RowsOfKeysQuery): Promise<T[]> {
+  const storable = keys.filter(isStorableKey);
+  if (storable.length === 0) return [];
+  const query = async (key: KeyCondition, limit?: number) => {
+    const builder = em.createQueryBuilder(SyncObject).select(columns).where({ ...(where as object), key });
+    if (limit !== undefined) builder.limit(limit);
+    return (await builder.execute('all', true)) as T[];
+  };
+  return bytewise ? rowsOfKeys(storable, query) : query({ $in: storable });
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/better-sqlite';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import { rowsOfKeys } from './key-span.js';
+import { selectRowsOfKeys } from './key-span.js';
 import { isStorableKey } from '../local/safe-path.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
@@ -45,17 +45,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
 
     /** Keys of `keys` this run already listed (a page repeated across a crash, or a duplicate across pages). */
     async alreadyListed(listedKeys: string[]): Promise<Set<string>> {
-      // Keys with a NUL have no row (page-plan.ts) and would break the statement.
-      const keys = listedKeys.filter(isStorableKey);
-      if (keys.length === 0) return new Set();
-      const em = fork();
-      const query = async (key: { $in: string[] } | { $gte: string; $lte: string }, limit?: number) => {
-        const builder = em.createQueryBuilder(SyncObject).select(['key']).where({ jobId, listedRunId: runId, key });
-        if (limit !== undefined) builder.limit(limit);
-        return (await builder.execute('all', true)) as Array<{ key: string }>;
-      };
-      // Bytewise key order only on SQLite (see checkpoint-store.ts).
-      const rows = isPostgres(orm) ? await query({ $in: keys }) : await rowsOfKeys(keys, query);
+      const rows = await selectRowsOfKeys<{ key: string }>(fork(), listedKeys, { bytewise: !isPostgres(orm), columns: ['key'], where: { jobId, listedRunId: runId } });
       return new Set(rows.map((row) => row.key));
     },
 
