@@ -1,10 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../config/logger.js';
-import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { jobStatusAfterRun } from './job-timing.js';
-import type { RunFinishedHook } from './run-slots.js';
+import { recordJobStatusAfterRun, reportRunEnd, type RunFinishedHook } from './run-slots.js';
 
 export interface RemoteCancelDeps {
   orm: Orm;
@@ -32,11 +30,9 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
       { status: 'CANCELLED', finishedAt: at },
     );
     if (ended !== 1) return false;
-    await em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun('CANCELLED') });
+    await recordJobStatusAfterRun(orm, jobId, 'CANCELLED');
     logger.info({ jobId, runId }, 'sync run cancelled (its lease had expired)');
-    await Promise.resolve(onRunFinished?.({ jobId, runId, status: 'CANCELLED' })).catch((err: unknown) =>
-      logger.error({ err, jobId, runId }, 'could not report the end of a sync run'),
-    );
+    await reportRunEnd(logger, onRunFinished, { jobId, runId, status: 'CANCELLED' });
     return true;
   }
 

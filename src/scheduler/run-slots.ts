@@ -42,6 +42,20 @@ function errorText(err: unknown): string {
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 
+/** The job's status follows its run's end; a paused job stays paused. */
+export function recordJobStatusAfterRun(orm: Orm, jobId: string, status: RunStatus): Promise<number> {
+  return orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
+}
+
+/** Tells the end-of-run hooks (webhooks, metrics) that a run ended; their failure is logged, never the run's. */
+export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHook | undefined, run: Parameters<RunFinishedHook>[0]): Promise<void> {
+  try {
+    await onRunFinished?.(run);
+  } catch (err) {
+    logger.error({ err, jobId: run.jobId, runId: run.runId }, 'could not report the end of a sync run');
+  }
+}
+
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
 export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
@@ -87,14 +101,6 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     }
   }
 
-  async function reportEnd(jobId: string, runId: number, status: RunStatus): Promise<void> {
-    try {
-      await onRunFinished?.({ jobId, runId, status });
-    } catch (err) {
-      logger.error({ err, jobId, runId }, 'could not report the end of a sync run');
-    }
-  }
-
   async function drive(jobId: string, slot: Slot, runId: number): Promise<void> {
     leases.hold(runId);
     try {
@@ -110,10 +116,10 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
         await leases.handBack([runId]);
       } else {
-        await whileDatabaseDown(() => em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) }));
+        await whileDatabaseDown(() => recordJobStatusAfterRun(orm, jobId, status));
       }
       logger.info({ jobId, runId, status }, 'sync run ended');
-      if (!resumeAtNextStart) await reportEnd(jobId, runId, status);
+      if (!resumeAtNextStart) await reportRunEnd(logger, onRunFinished, { jobId, runId, status });
     } catch (err) {
       logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
     } finally {
