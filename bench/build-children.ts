@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ const OUT = join(tmpdir(), 'dss-bench-build');
 export async function buildChildren(): Promise<string | null> {
   await mkdir(OUT, { recursive: true });
   await writeFile(join(OUT, 'package.json'), '{ "type": "module" }\n');
-  await symlink(NODE_MODULES, join(OUT, 'node_modules'), 'dir').catch(() => {});
+  await linkNodeModules(join(OUT, 'node_modules'));
   const args = [TSC, '-p', benchFile('./tsconfig.children.json'), '--outDir', OUT, '--tsBuildInfoFile', join(OUT, '.tsbuildinfo')];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,6 +33,13 @@ export async function buildChildren(): Promise<string | null> {
       resolve(code === 0 ? join(OUT, 'bench') : null);
     });
   });
+}
+
+/** The folder is shared by every checkout on the machine: the link must name this checkout's modules. */
+async function linkNodeModules(link: string): Promise<void> {
+  if ((await readlink(link).catch(() => null)) === NODE_MODULES) return;
+  await rm(link, { force: true });
+  await symlink(NODE_MODULES, link, 'dir');
 }
 
 /** The node flags of `npm start` (package.json), so the children run as the service does. */
