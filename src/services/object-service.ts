@@ -1,7 +1,8 @@
 import { raw } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
-import { countObjects } from '../db/object-counts.js';
+import { OBJECT_COUNT_BLOCK } from '../db/object-count-block.js';
+import { countObjects, readBlockCounts, type BlockCount } from '../db/object-counts.js';
 import type { Orm } from '../db/orm.js';
 import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
@@ -109,10 +110,44 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
       const skip = pageOffset(offset);
       const em = orm.em.fork();
-      const [nodes, totalCount] = await Promise.all([pageAt(em, where, size, skip), count(jobId, filter, where)]);
+      if (filter.keyPrefix) {
+        const [nodes, totalCount] = await Promise.all([pageAt(em, where, size, skip), count(jobId, filter, where)]);
+        return { totalCount, limit: size, offset: skip, nodes };
+      }
+      // Without a key prefix the maintained counts per id block say which block holds the offset:
+      // the index is walked from that block's first id only (less than one block of rows).
+      const blocks = countsPerBlock(await readBlockCounts(orm, jobId), filter.status);
+      const totalCount = blocks.reduce((sum, { n }) => sum + n, 0);
+      const at = locateOffset(blocks, skip);
+      const nodes = at && size > 0 ? await pageAt(em, () => ({ ...where(), id: { $gte: at.fromId } }), size, at.residual) : [];
       return { totalCount, limit: size, offset: skip, nodes };
     },
   };
+}
+
+/** The counts of the objects in a status (or in any) per id block, in block order. */
+function countsPerBlock(counts: BlockCount[], status: ObjectStatus | null | undefined): Array<{ block: number; n: number }> {
+  const blocks: Array<{ block: number; n: number }> = [];
+  for (const { status: rowStatus, block, n } of counts) {
+    if (status && rowStatus !== status) continue;
+    const last = blocks.at(-1);
+    if (last?.block === block) last.n += n;
+    else blocks.push({ block, n });
+  }
+  return blocks;
+}
+
+/**
+ * Where the object at `offset` (in id order) is: the first id of its block and how many of the
+ * block's objects come before it. Null past the last object.
+ */
+function locateOffset(blocks: Array<{ block: number; n: number }>, offset: number): { fromId: number; residual: number } | null {
+  let before = 0;
+  for (const { block, n } of blocks) {
+    if (offset < before + n) return { fromId: block * OBJECT_COUNT_BLOCK, residual: offset - before };
+    before += n;
+  }
+  return null;
 }
 
 /**
