@@ -115,11 +115,11 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
         return { totalCount, limit: size, offset: skip, nodes };
       }
       // Without a key prefix the maintained counts per id block say which block holds the offset:
-      // the index is walked from that block's first id only (less than one block of rows).
+      // the index is walked within that block only (and the next ones the page needs).
       const blocks = countsPerBlock(await readBlockCounts(orm, jobId), filter.status);
       const totalCount = blocks.reduce((sum, { n }) => sum + n, 0);
-      const at = locateOffset(blocks, skip);
-      const nodes = at && size > 0 ? await pageAt(em, () => ({ ...where(), id: { $gte: at.fromId } }), size, at.residual) : [];
+      const at = locateOffset(blocks, skip, size);
+      const nodes = at && size > 0 ? await pageAt(em, () => ({ ...where(), id: { $gte: at.fromId, $lt: at.belowId } }), size, at.residual) : [];
       return { totalCount, limit: size, offset: skip, nodes };
     },
   };
@@ -138,13 +138,22 @@ function countsPerBlock(counts: BlockCount[], status: ObjectStatus | null | unde
 }
 
 /**
- * Where the object at `offset` (in id order) is: the first id of its block and how many of the
- * block's objects come before it. Null past the last object.
+ * Where the page at `offset` is: from the first id of the block holding that object (`residual` of
+ * the block's objects before it) to below the first id past the block that completes the page.
+ * The upper bound keeps the range to a few blocks whatever the planner's row estimates (a
+ * PostgreSQL table not yet analysed after a bulk load would otherwise sort every row to the end).
+ * Null past the last object.
  */
-function locateOffset(blocks: Array<{ block: number; n: number }>, offset: number): { fromId: number; residual: number } | null {
+function locateOffset(blocks: Array<{ block: number; n: number }>, offset: number, size: number): { fromId: number; belowId: number; residual: number } | null {
   let before = 0;
-  for (const { block, n } of blocks) {
-    if (offset < before + n) return { fromId: block * OBJECT_COUNT_BLOCK, residual: offset - before };
+  for (let at = 0; at < blocks.length; at += 1) {
+    const { block, n } = blocks[at]!;
+    if (offset < before + n) {
+      const residual = offset - before;
+      let last = at;
+      for (let covered = n - residual; covered < size && last + 1 < blocks.length; ) covered += blocks[++last]!.n;
+      return { fromId: block * OBJECT_COUNT_BLOCK, belowId: (blocks[last]!.block + 1) * OBJECT_COUNT_BLOCK, residual };
+    }
     before += n;
   }
   return null;

@@ -25,14 +25,15 @@ async function plainCount(orm: Orm, jobId: string, status: string | null, belowI
 
 /**
  * Offsets worth checking: the first rows, each id block's first row of the job and its neighbours
- * (a page of LIMIT straddling the boundary), block interiors, the last page and past the end.
+ * (a page ending exactly at a block's last row, pages straddling the boundary), block interiors,
+ * the last page and past the end.
  */
 async function offsetsToCheck(orm: Orm, jobId: string, status: string | null): Promise<number[]> {
   const total = await plainCount(orm, jobId, status);
   const offsets = new Set([0, 1, 2, total - LIMIT, total - 3, total - 1, total, total + 1, total + 5_000]);
   for (let block = 1; block * OBJECT_COUNT_BLOCK < ROWS + OBJECT_COUNT_BLOCK; block += 1) {
     const before = await plainCount(orm, jobId, status, block * OBJECT_COUNT_BLOCK);
-    for (const offset of [before - LIMIT + 1, before - 1, before, before + 1, before + 4_321]) offsets.add(offset);
+    for (const offset of [before - LIMIT, before - LIMIT + 1, before - 1, before, before + 1, before + 4_321]) offsets.add(offset);
   }
   return [...offsets].filter((offset) => offset >= 0).sort((a, b) => a - b);
 }
