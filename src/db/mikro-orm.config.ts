@@ -17,6 +17,7 @@ import { Migration20261129700000 } from './migrations/Migration20261129700000.js
 import { Migration20261129900000 } from './migrations/Migration20261129900000.js';
 import { Migration20261130100000 } from './migrations/Migration20261130100000.js';
 import { Migration20261130200000 } from './migrations/Migration20261130200000.js';
+import { Migration20261201100000 } from './migrations/Migration20261201100000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
 const MIGRATIONS = [
@@ -29,6 +30,7 @@ const MIGRATIONS = [
   { name: 'Migration20261129900000', class: Migration20261129900000 },
   { name: 'Migration20261130100000', class: Migration20261130100000 },
   { name: 'Migration20261130200000', class: Migration20261130200000 },
+  { name: 'Migration20261201100000', class: Migration20261201100000 },
 ];
 
 export function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Options {

@@ -1,7 +1,8 @@
 import { raw } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
-import { countObjects } from '../db/object-counts.js';
+import { OBJECT_COUNT_BLOCK } from '../db/object-count-block.js';
+import { countObjects, readBlockCounts, type BlockCount } from '../db/object-counts.js';
 import type { Orm } from '../db/orm.js';
 import { InputError } from './errors.js';
 import { requireJob } from './job-lookup.js';
@@ -109,10 +110,53 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const size = pageSize(limit ?? null, defaultPageSize, 'limit');
       const skip = pageOffset(offset);
       const em = orm.em.fork();
-      const [nodes, totalCount] = await Promise.all([pageAt(em, where, size, skip), count(jobId, filter, where)]);
+      if (filter.keyPrefix) {
+        const [nodes, totalCount] = await Promise.all([pageAt(em, where, size, skip), count(jobId, filter, where)]);
+        return { totalCount, limit: size, offset: skip, nodes };
+      }
+      // Without a key prefix the maintained counts per id block say which block holds the offset:
+      // the index is walked within that block only (and the next ones the page needs).
+      const blocks = countsPerBlock(await readBlockCounts(orm, jobId), filter.status);
+      const totalCount = blocks.reduce((sum, { n }) => sum + n, 0);
+      const at = locateOffset(blocks, skip, size);
+      const nodes = at && size > 0 ? await pageAt(em, () => ({ ...where(), id: { $gte: at.fromId, $lt: at.belowId } }), size, at.residual) : [];
       return { totalCount, limit: size, offset: skip, nodes };
     },
   };
+}
+
+/** The counts of the objects in a status (or in any) per id block, in block order. */
+function countsPerBlock(counts: BlockCount[], status: ObjectStatus | null | undefined): Array<{ block: number; n: number }> {
+  const blocks: Array<{ block: number; n: number }> = [];
+  for (const { status: rowStatus, block, n } of counts) {
+    if (status && rowStatus !== status) continue;
+    const last = blocks.at(-1);
+    if (last?.block === block) last.n += n;
+    else blocks.push({ block, n });
+  }
+  return blocks;
+}
+
+/**
+ * Where the page at `offset` is: from the first id of the block holding that object (`residual` of
+ * the block's objects before it) to below the first id past the block that completes the page.
+ * The upper bound keeps the range to a few blocks whatever the planner's row estimates (a
+ * PostgreSQL table not yet analysed after a bulk load would otherwise sort every row to the end).
+ * Null past the last object.
+ */
+function locateOffset(blocks: Array<{ block: number; n: number }>, offset: number, size: number): { fromId: number; belowId: number; residual: number } | null {
+  let before = 0;
+  for (let at = 0; at < blocks.length; at += 1) {
+    const { block, n } = blocks[at]!;
+    if (offset < before + n) {
+      const residual = offset - before;
+      let last = at;
+      for (let covered = n - residual; covered < size && last + 1 < blocks.length; ) covered += blocks[++last]!.n;
+      return { fromId: block * OBJECT_COUNT_BLOCK, belowId: (blocks[last]!.block + 1) * OBJECT_COUNT_BLOCK, residual };
+    }
+    before += n;
+  }
+  return null;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { OBJECT_COUNT_BLOCK } from '../../src/db/object-count-block.js';
+import { insertInterleavedObjects } from '../helpers/bulk-objects.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { RFC1123, validJob } from './rest-env.js';
@@ -99,5 +101,27 @@ describe('GET /api/v1/jobs/<job_id>/objects', () => {
   ])('%s → 400 Invalid limit or offset', async (query) => {
     const res = await http(app, 'GET', objectsOf(jobId, query));
     expect(res).toMatchObject({ status: 400, body: { error: 'Invalid limit or offset' } });
+  });
+});
+
+describe('GET /api/v1/jobs/<job_id>/objects deep pages', () => {
+  it('a page past several id blocks of a job interleaved with another returns the rows at that offset', async () => {
+    const create = async (bucket: string) => (await http(app, 'POST', '/api/v1/scheduler/create_job', validJob({ connector_config: { bucket_name: bucket } }))).body.job_id as string;
+    const [deepJobId, otherJobId] = [await create('deep-bucket'), await create('other-bucket')];
+    await insertInterleavedObjects(app.orm, { count: 3 * OBJECT_COUNT_BLOCK, jobId: deepJobId, otherJobId });
+    const knex = app.orm.em.getKnex();
+    const ids = ((await knex('sync_objects').where({ job_id: deepJobId }).orderBy('id').select('id', 'object_key')) as Array<{ id: string | number; object_key: string }>).map(
+      (row) => ({ id: Number(row.id), object_key: row.object_key }),
+    );
+    // The job's first row in the third block: the page starts exactly at a block boundary, and one row before it.
+    const boundary = ids.findIndex((row) => row.id >= 2 * OBJECT_COUNT_BLOCK);
+    for (const offset of [boundary, boundary - 1, ids.length - 2]) {
+      const res = await http(app, 'GET', objectsOf(deepJobId, `?limit=5&offset=${offset}`));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ total_objects: ids.length, limit: 5, offset });
+      expect(res.body.objects.map((o: { id: number; object_key: string }) => ({ id: o.id, object_key: o.object_key }))).toEqual(ids.slice(offset, offset + 5));
+    }
+    const pastEnd = await http(app, 'GET', objectsOf(deepJobId, `?limit=3&offset=${ids.length}`));
+    expect(pastEnd.body).toMatchObject({ total_objects: ids.length, objects: [] });
   });
 });

@@ -1,10 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { OBJECT_COUNT_BLOCK } from '../../src/db/object-count-block.js';
 import { foldObjectCounts, readObjectCounts } from '../../src/db/object-counts.js';
 import type { Orm } from '../../src/db/orm.js';
 import { createObjectService } from '../../src/services/object-service.js';
 import { seededBytes } from '../helpers/files.js';
+import { onPostgres } from '../helpers/db-url.js';
 import { startSyncFixture } from './sync-fixture.js';
 
 /** The job's rows counted by status with count(*), as the maintained counts must say. */
@@ -90,5 +92,31 @@ describe('object counts kept per job and status', () => {
     expect(await maintained(f.orm, f.jobId)).toEqual(await countedByStatus(f.orm, f.jobId));
     const deltas = (await f.orm.em.getKnex()('object_counts').where({ job_id: f.jobId }).count({ n: '*' })) as Array<{ n: string | number }>;
     expect(Number(deltas[0]!.n)).toBeLessThanOrEqual(4);
+  });
+
+  test.skipIf(!onPostgres)('a job with many id blocks is folded for its extra deltas, not for its block count', async () => {
+    await using f = await startSyncFixture();
+    const knex = f.orm.em.getKnex();
+    const counterIds = async () => ((await knex('object_counts').where({ job_id: f.jobId }).orderBy('id').select('id')) as Array<{ id: string }>).map((row) => String(row.id));
+    // 300 rows one block apart, inserted by one statement: one delta row per (status, block).
+    const now = new Date();
+    await f.orm.em.getConnection().execute(
+      `with recursive seq(n) as (select 1 union all select n + 1 from seq where n < 300)
+       insert into sync_objects (id, job_id, object_key, size, last_position, status, created_at, updated_at)
+       select 1000000000 + n * ?, ?, 'k/' || cast(n as text), 1, 0, 'PENDING', ?, ? from seq`,
+      [OBJECT_COUNT_BLOCK, f.jobId, now, now],
+      'run',
+    );
+    const inserted = await counterIds();
+    expect(inserted).toHaveLength(300);
+    expect(await maintained(f.orm, f.jobId)).toEqual({ PENDING: 300 });
+    // Read without a fold: the same delta rows (a fold replaces them by rows with new ids).
+    expect(await counterIds()).toEqual(inserted);
+
+    for (let n = 1; n <= 250; n += 1) await knex('sync_objects').where({ job_id: f.jobId, object_key: `k/${n}` }).update({ status: 'PROCESSED' });
+    expect(await maintained(f.orm, f.jobId)).toEqual({ PENDING: 50, PROCESSED: 250 });
+    // The read above saw 500 deltas more than groups and folded them: one row per (status, block).
+    expect(await counterIds()).toHaveLength(300);
+    expect(await maintained(f.orm, f.jobId)).toEqual(await countedByStatus(f.orm, f.jobId));
   });
 });
