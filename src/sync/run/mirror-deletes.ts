@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/better-sqlite';
 import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
-import { describe } from '../transfer/range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -75,7 +75,7 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
         removed += 1;
         input.onDeleted({ key: row.key, size: Number(row.size) });
       } catch (error) {
-        input.logger.warn({ jobId, runId, key: row.key, err: describe(error) }, 'mirror delete of one file failed; kept');
+        input.logger.warn({ jobId, runId, key: row.key, err: failureReason(error) }, 'mirror delete of one file failed; kept');
       }
     }
   }

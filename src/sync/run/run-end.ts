@@ -3,7 +3,7 @@ import type { RunStatus } from '../../db/entities/statuses.js';
 import type { Orm } from '../../db/orm.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
-import { describe } from '../transfer/range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import type { RunEvents } from './run-events.js';
 import type { RunTally } from './run-tally.js';
@@ -32,7 +32,7 @@ export async function mirrorDeleteStep(input: MirrorDeleteStepInput): Promise<Mi
     maxDeletePercent: input.job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
     onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),
   }).catch((error: unknown) => {
-    tally.internalFailure(`mirror deletes: ${describe(error)}`);
+    tally.internalFailure(`mirror deletes: ${failureReason(error)}`);
     return undefined;
   });
 }

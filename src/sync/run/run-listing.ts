@@ -6,7 +6,7 @@ import type { RunStats } from '../checkpoint/run-stats.js';
 import { createEmptyFile, ensureDir, isPresent } from '../local/local-files.js';
 import { partialPathFor } from '../local/safe-path.js';
 import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
-import { describe } from '../transfer/range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
 import { planPage, type PageDecision } from './page-plan.js';
@@ -55,7 +55,7 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
   const pages = createPageHandler(deps, createListingPosition(resumeFrom.listAfter));
   const recorded = (error: unknown) => {
     if (error instanceof JobGoneError) throw error;
-    throw new LocalRunError(`recording the listing failed: ${describe(error)}`);
+    throw new LocalRunError(`recording the listing failed: ${failureReason(error)}`);
   };
   const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
   if (resumed) for await (const rows of listing.unfinished()) await pages.handle(rows, true).catch(recorded);
@@ -159,7 +159,7 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
       if (!isDirectory) await createEmptyFile(path, remote.lastModified);
       outcomes.done(remote, 'SKIPPED', path);
     } catch (error) {
-      outcomes.failed(remote, describe(error), false);
+      outcomes.failed(remote, failureReason(error), false);
     }
   };
 

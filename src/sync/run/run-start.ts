@@ -9,7 +9,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
 import { PARTIAL_DIR } from '../local/safe-path.js';
 import type { ResolvedTuning } from '../transfer/sync-tuning.js';
-import { describe } from '../transfer/range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from '../transport/connector-cache.js';
 import type { S3Connector } from '../transport/s3-connector.js';
 import { LocalRunError } from './run-errors.js';
@@ -86,11 +86,11 @@ export async function failBeforeListing(
  */
 export async function prepareJobFolder(orm: Orm, jobRoot: string): Promise<RunLock | undefined> {
   await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
-    throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${describe(error)}`);
+    throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${failureReason(error)}`);
   });
   if (isPostgres(orm)) return undefined;
   return acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
     if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
-    throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${describe(error)}`);
+    throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${failureReason(error)}`);
   });
 }

@@ -15,7 +15,7 @@ import type { RunLock } from '../local/run-lock.js';
 import { createObjectClaims } from '../multi/object-claims.js';
 import { countSharedResults } from '../multi/shared-run.js';
 import { createLimiter, createSemaphore } from '../transfer/limiter.js';
-import { describe } from '../transfer/range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { resolveTuning, type SyncTuning } from '../transfer/sync-tuning.js';
 import type { TransferContext } from '../transfer/transfer-context.js';
 import { createTokenBucket, throttleConnector } from '../transport/bandwidth-limit.js';
@@ -122,7 +122,7 @@ export async function executeSyncRun(
     stats,
     onError: (error) => {
       if (error instanceof JobGoneError) return abort.jobGone();
-      tally.internalFailure(`database: ${describe(error)}`);
+      tally.internalFailure(`database: ${failureReason(error)}`);
       logger.error({ err: error }, 'could not commit object rows');
     },
   });
@@ -155,7 +155,7 @@ export async function executeSyncRun(
   const taskFailed = (error: unknown) => {
     stats.tasksFailed += 1;
     if (error instanceof JobGoneError) return abort.jobGone();
-    tally.internalFailure(`object task: ${describe(error)}`);
+    tally.internalFailure(`object task: ${failureReason(error)}`);
     logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
   };
   const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency), taskFailed);
@@ -227,7 +227,7 @@ export async function executeSyncRun(
   } catch (error) {
     if (error instanceof JobGoneError) abort.jobGone();
     else if (error instanceof LocalRunError) tally.listingFailed(error.message);
-    else if (!abort.signal.aborted) tally.listingFailed(`listing failed: ${describe(error)}`);
+    else if (!abort.signal.aborted) tally.listingFailed(`listing failed: ${failureReason(error)}`);
   }
   listingDone = true;
   await claimedWork;

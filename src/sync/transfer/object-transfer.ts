@@ -1,6 +1,6 @@
 import { createEmptyFile, removeQuietly } from '../local/local-files.js';
 import { transferChunkedObject } from './chunk-transfer.js';
-import { describe } from './range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { transferSmallObject } from './small-object.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
@@ -33,6 +33,6 @@ async function restartChanged(ctx: TransferContext, item: WorkItem, onResized: (
     return again.status === 'CHANGED' ? { status: 'FAILED', error: 'the object kept changing at the source during the run' } : again;
   } catch (error) {
     if (ctx.signal.aborted) return { status: 'CANCELLED' };
-    return { status: 'FAILED', error: `the object changed at the source and could not be re-read: ${describe(error)}` };
+    return { status: 'FAILED', error: `the object changed at the source and could not be re-read: ${failureReason(error)}` };
   }
 }

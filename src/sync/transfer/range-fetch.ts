@@ -2,6 +2,7 @@ import { chooseExpected, type Expected } from '../verify/checksum.js';
 import type { ByteRange } from './chunk-plan.js';
 import { TruncatedBodyError, withRetry } from '../transport/retry.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+import { failureReason } from '../local/failure-reason.js';
 
 /** Bytes gathered from the response stream before one positional write. */
 const WRITE_BATCH = 256 * 1024;
@@ -34,7 +35,7 @@ export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<
 export function failedOutcome(ctx: Pick<TransferContext, 'signal'>, error: unknown): TransferOutcome {
   if (error instanceof SourceChangedError) return { status: 'CHANGED' };
   if (ctx.signal.aborted) return { status: 'CANCELLED' };
-  return { status: 'FAILED', error: describe(error) };
+  return { status: 'FAILED', error: failureReason(error) };
 }
 
 /** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */
@@ -128,7 +129,7 @@ export async function fetchRangeInto(
       onRetry: (error, attempt, delayMs) => {
         ctx.stats.retries += 1;
         ctx.onRetry?.(error);
-        ctx.logger.debug({ key: item.remote.key, attempt, delayMs, err: describe(error) }, 'retrying GET');
+        ctx.logger.debug({ key: item.remote.key, attempt, delayMs, err: failureReason(error) }, 'retrying GET');
       },
     },
   );
@@ -146,30 +147,4 @@ async function writeAll(file: PositionalFile, buffers: Buffer[], position: numbe
     ({ bytesWritten } = await file.write(rest, offset, rest.length - offset, position + total - rest.length + offset));
     offset += bytesWritten;
   }
-}
-
-/** A short reason for rows and logs; never includes credentials (SDK errors carry none). */
-export function describe(error: unknown): string {
-  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } } | null;
-  switch (e?.code) {
-    case 'EISDIR':
-      return 'the local path is a directory (another key is stored below it)';
-    case 'ENOTDIR':
-    case 'EEXIST':
-      return 'a parent folder of the local path is a file (another key uses that name)';
-    case 'ENAMETOOLONG':
-      return 'the local path is too long for the file system';
-    case 'ENOSPC':
-      return 'no space left on the download device (ENOSPC); the next run resumes from the last checkpoint once space is freed';
-    case 'EDQUOT':
-      return 'disk quota exceeded on the download device (EDQUOT); the next run resumes from the last checkpoint';
-    case 'EROFS':
-      return 'the download folder is on a read-only file system (EROFS)';
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied writing the local file (${e.code})`;
-  }
-  const status = e?.$metadata?.httpStatusCode;
-  const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
-  return `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
 }

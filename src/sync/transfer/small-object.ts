@@ -2,7 +2,8 @@ import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
-import { describe, expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
@@ -68,7 +69,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
       return { status: 'PROCESSED' };
     } catch (error) {
       await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: describe(error) };
+      return { status: 'FAILED', error: failureReason(error) };
     }
   };
   return { status: 'FETCHED', finish };

@@ -1,0 +1,29 @@
+/**
+ * Why a file operation or a request failed, in one line for rows and logs: the local file system's
+ * codes in words, otherwise the error's name, HTTP status and message. Never includes credentials
+ * (SDK errors carry none).
+ */
+export function failureReason(error: unknown): string {
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } } | null;
+  switch (e?.code) {
+    case 'EISDIR':
+      return 'the local path is a directory (another key is stored below it)';
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return 'a parent folder of the local path is a file (another key uses that name)';
+    case 'ENAMETOOLONG':
+      return 'the local path is too long for the file system';
+    case 'ENOSPC':
+      return 'no space left on the download device (ENOSPC); the next run resumes from the last checkpoint once space is freed';
+    case 'EDQUOT':
+      return 'disk quota exceeded on the download device (EDQUOT); the next run resumes from the last checkpoint';
+    case 'EROFS':
+      return 'the download folder is on a read-only file system (EROFS)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied writing the local file (${e.code})`;
+  }
+  const status = e?.$metadata?.httpStatusCode;
+  const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
+  return `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
+}
