@@ -31,6 +31,8 @@ export interface ToolResult {
   /** Median CPU time of the tool's process, and of the S3 server while it ran. */
   cpuMs?: number;
   serverCpuMs?: number;
+  /** Our sync only: median CPU time of the child during the run itself (start-up left out). */
+  runCpuMs?: number;
   checkpointMs?: number;
   processWallMs?: number;
 }
@@ -97,6 +99,8 @@ function summarise(result: ToolResult, scenario: Scenario): void {
   result.peakRssKb = rss.length ? Math.max(...rss) : null;
   const cpu = ok.map((r) => r.cpuMs).filter((v): v is number => v !== null);
   if (cpu.length) result.cpuMs = median(cpu);
+  const runCpu = ok.map((r) => r.runCpuMs).filter((v): v is number => v !== undefined);
+  if (runCpu.length) result.runCpuMs = median(runCpu);
   result.serverCpuMs = median(ok.map((r) => r.counts.cpuMs));
   const checkpoints = ok.map((r) => r.checkpointMs).filter((v): v is number => v !== undefined);
   if (checkpoints.length) result.checkpointMs = median(checkpoints);

@@ -48,6 +48,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         wallMs: stats.runMs,
         maxRssKb: stats.maxRssKb,
         cpuMs: result.cpuMs,
+        runCpuMs: stats.runCpuMs.user + stats.runCpuMs.system,
         ok: !runError,
         error: runError,
         checkpointMs: stats.engine ? (stats.engine.checkpointMs ?? 0) + (stats.engine.fileSyncMs ?? 0) + (stats.engine.batchCommitMs ?? 0) : undefined,

@@ -82,6 +82,7 @@ export function targets(results: ToolResult[], api: ApiResult | undefined): Targ
   }
   const small = ratio(find(results, 'small', 'rclone copy')?.medianMs, ours('small')?.medianMs);
   out.push(verdict('small: ≥ 1.5× rclone', small, (v) => v >= 1.5, (v) => `${v.toFixed(2)}×`));
+  out.push(...cpuTargets(results));
   const noop = ours('noop');
   out.push(verdict('no-op rerun < 0.5 s', noop?.medianMs, (v) => v < 500, (v) => `${(v / 1000).toFixed(3)} s`));
   out.push(verdict('no-op rerun: zero GETs', noop?.gets, (v) => v === 0, (v) => `${v} GETs, ${noop?.heads ?? 0} HEADs`));
@@ -107,6 +108,30 @@ export function targets(results: ToolResult[], api: ApiResult | undefined): Targ
   out.push(verdict('API p99 < 20 ms idle', api?.idleP99, (v) => v < 20, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));
   out.push(verdict('API p99 < 50 ms during a sync', api?.busyP99, (v) => v < 50, (v) => `${v.toFixed(1)} ms (worst of GraphQL and REST)`));
   return out;
+}
+
+/**
+ * CPU per GB (large objects) and per 1,000 objects (small ones) of our process against rclone's on the
+ * same data: whole processes, start-up included, as /usr/bin/time counts them. Our CPU during the run
+ * alone (what a scheduled run costs a service that is already up) is shown beside it.
+ */
+function cpuTargets(results: ToolResult[]): Target[] {
+  const units = [
+    { scenario: 'small', unit: 'per 1,000 objects', per: (r: ToolResult) => (r.objectsPerSecond! * r.medianMs!) / 1000 / 1000 },
+    { scenario: 'large', unit: 'per GB', per: (r: ToolResult) => (r.mbPerSecond! * r.medianMs!) / 1000 / 1000 },
+    { scenario: 'huge', unit: 'per GB', per: (r: ToolResult) => (r.mbPerSecond! * r.medianMs!) / 1000 / 1000 },
+  ];
+  return units.map(({ scenario, unit, per }) => {
+    const o = find(results, scenario, OURS);
+    const rclone = find(results, scenario, 'rclone copy');
+    const name = `${scenario}: CPU ${unit} ≤ rclone's`;
+    if (!o?.cpuMs || !rclone?.cpuMs) return verdict(name, undefined, () => false, () => '');
+    const seconds = (cpuMs: number, r: ToolResult) => cpuMs / 1000 / per(r);
+    const ours = seconds(o.cpuMs, o);
+    const theirs = seconds(rclone.cpuMs, rclone);
+    const inRun = o.runCpuMs === undefined ? '' : `; during the run alone ${seconds(o.runCpuMs, o).toFixed(2)} s (${(seconds(o.runCpuMs, o) / theirs).toFixed(2)}×)`;
+    return verdict(name, ours / theirs, (v) => v <= 1, (v) => `ours ${ours.toFixed(2)} s, rclone ${theirs.toFixed(2)} s (${v.toFixed(2)}×)${inRun}`);
+  });
 }
 
 export function targetLines(list: Target[]): string {

@@ -30,6 +30,8 @@ export interface ToolRun {
   checkpointMs?: number;
   /** Our sync only: the engine's counters for the run. */
   engine?: Record<string, number>;
+  /** Our sync only: CPU time (user + system) of the child during the run itself, without start-up. */
+  runCpuMs?: number;
   /** Our sync only: spawn-to-exit of the child, including start-up and opening the database. */
   processWallMs?: number;
   /** Our sync only: RSS after start-up, before the run. */
