@@ -43,7 +43,7 @@ async function linkNodeModules(link: string): Promise<void> {
 }
 
 /** The node flags of `npm start` (package.json), so the children run as the service does. */
-const SERVICE_NODE_FLAGS: string[] = (() => {
+export const SERVICE_NODE_FLAGS: string[] = (() => {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts?: Record<string, string> };
   const flags = /\bnode((?:\s+--\S+)*)\s/.exec(manifest.scripts?.start ?? '')?.[1] ?? '';
   return flags.split(/\s+/).filter(Boolean);

@@ -13,7 +13,8 @@ import { SyncRun } from '../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../src/db/orm.js';
 import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3.js';
 import { runMeasured } from './measure.js';
-import type { ApiSamples } from './huge-api-child.js';
+import { deepPageSampler, latencies, type ApiSamples } from './deep-page-sampler.js';
+import { startService } from './huge-service.js';
 import { awsCli, rclone } from './peers.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
@@ -38,8 +39,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const keys = Number(arg('keys') ?? 1_000_000);
   const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
   const skipPeers = args.includes('--no-peers');
-  /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys). */
-  const phases = new Set((arg('phases') ?? 'first,rerun,kill').split(','));
+  /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys); `service`: the service itself runs the job. */
+  const phases = new Set((arg('phases') ?? 'first,rerun,kill,service').split(','));
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
   const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
   const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
@@ -107,6 +108,33 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     }
     await orm.close();
 
+    // The service itself (npm start) runs a job of its own: the run a new job starts, then a rerun.
+    if (phases.has('service')) {
+      const service = await startService({ ...env, DB_URL: `sqlite:${join(dir, 'service.db')}`, DOWNLOAD_ROOT_FOLDER: join(dir, 'service') });
+      try {
+        s3.resetCounts();
+        const serviceJobId = await service.createJob(s3.bucket);
+        let previous: string | undefined;
+        for (const phase of ['first run', 'no-op rerun']) {
+          if (previous) {
+            s3.resetCounts();
+            await service.resetPeakRss();
+            await service.trigger(serviceJobId);
+          }
+          const sampler = deepPageSampler(service.base, serviceJobId);
+          sampler.start();
+          const run = await service.runFinished(serviceJobId, previous);
+          const samples = await sampler.stop();
+          previous = run.runId;
+          rows.push(row(`the service (npm start): ${phase}`, run.wallMs, keys, s3, await service.peakRssKb(), run.status === 'SUCCEEDED' ? '' : `${run.status}: ${run.error ?? ''}`));
+          log(format(rows.at(-1)!));
+          log(`  objects API of the same process during the ${phase}: ${latencies(samples)}`);
+        }
+      } finally {
+        await service.stop();
+      }
+    }
+
     for (const peer of skipPeers ? [] : [rclone, awsCli]) {
       const why = await peer.unavailable();
       if (why) {
@@ -141,15 +169,6 @@ async function startApiSampler(jobId: string, env: NodeJS.ProcessEnv): Promise<C
   const [message] = (await once(child, 'message')) as [{ type: string }];
   if (message.type !== 'ready') throw new Error('the API process did not start');
   return child;
-}
-
-function latencies({ rest, graphql, errors }: ApiSamples): string {
-  const percentile = (values: number[], p: number) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!.toFixed(0) : 'n/a';
-  };
-  const one = (name: string, values: number[]) => `${name} p50/p99/max ${percentile(values, 50)}/${percentile(values, 99)}/${percentile(values, 100)} ms (${values.length} pages)`;
-  return `${one('REST deep page', rest)}; ${one('GraphQL deep page', graphql)}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
 }
 
 function printTable(rows: Row[], keys: number, log: (line: string) => void): void {
