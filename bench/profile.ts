@@ -2,6 +2,8 @@
 // one scenario, runs our sync once under `node --cpu-prof` (compiled, as in the benchmark) and prints where the CPU went,
 // by package and by function (self time). The .cpuprofile stays in the printed folder for Chrome DevTools.
 // `--threads-only` skips the profiler (it samples wall time and slows the run) and prints only CPU per thread.
+// PROFILE_NODE_FLAGS='--max-semi-space-size=4' adds node/V8 flags to the child; PROFILE_WRAP='perf stat -e task-clock --'
+// starts the child under another command (perf record, strace -c…).
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -50,7 +52,9 @@ try {
       tuning,
     };
     const profile = label === 'profiled' && !threadsOnly ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
-    const result = spawnSync(process.execPath, [...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)], { stdio: 'inherit' });
+    const words = (value: string | undefined) => (value ? value.split(' ') : []);
+    const command = [...words(process.env.PROFILE_WRAP), process.execPath, ...words(process.env.PROFILE_NODE_FLAGS), ...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)];
+    const result = spawnSync(command[0]!, command.slice(1), { stdio: 'inherit' });
     const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
     console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, CPU during the run ${JSON.stringify(stats.runCpuMs)} ms, ${JSON.stringify(stats.engine)}`);
     console.log(`  CPU by thread during the run (ms): ${JSON.stringify(stats.threadCpuMs)}`);
