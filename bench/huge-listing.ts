@@ -5,7 +5,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../src/db/entities/job.entity.js';
@@ -146,7 +146,14 @@ export async function runHugeListing(args: string[], log: (line: string) => void
         const workDir = join(dir, `${peer.name.split(' ')[0]}-work`);
         await mkdir(workDir, { recursive: true });
         const result = await peer.run({ endpoint: s3.endpoint, bucket: s3.bucket, prefix: '', dest: join(dir, peer.name.split(' ')[0]!), workDir, inflight: 32, timeoutMs: peerTimeoutMs });
-        const note = result.ok ? '' : result.wallMs >= peerTimeoutMs ? `ran out of time (${peerTimeoutMs / 1000} s)` : `failed: ${result.error ?? ''}`.slice(0, 200);
+        const files = result.ok ? await countFiles(join(dir, peer.name.split(' ')[0]!)) : keys;
+        const note = !result.ok
+          ? result.wallMs >= peerTimeoutMs
+            ? `ran out of time (${peerTimeoutMs / 1000} s)`
+            : `failed: ${result.error ?? ''}`.slice(0, 200)
+          : files !== keys
+            ? `exited 0 with ${files} of ${keys} files at the destination`
+            : '';
         rows.push(row(`${peer.name}: ${phase}`, result.wallMs, keys, s3, result.maxRssKb, note));
         log(format(rows.at(-1)!));
         if (!result.ok) break;
@@ -169,6 +176,11 @@ async function startApiSampler(jobId: string, env: NodeJS.ProcessEnv): Promise<C
   const [message] = (await once(child, 'message')) as [{ type: string }];
   if (message.type !== 'ready') throw new Error('the API process did not start');
   return child;
+}
+
+async function countFiles(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).length;
 }
 
 function printTable(rows: Row[], keys: number, log: (line: string) => void): void {

@@ -54,6 +54,8 @@ export const rclone: Tool = {
       RCLONE_CONFIG_BENCH_REGION: DUMMY_CREDENTIALS.region,
       RCLONE_CONFIG_BENCH_ENDPOINT: target.endpoint,
       RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+      // ListObjectsV2, as the others use (provider Other defaults to v1, which the synthetic server does not serve).
+      RCLONE_CONFIG_BENCH_LIST_VERSION: '2',
     };
     const source = `bench:${target.bucket}/${target.prefix.replace(/\/$/, '')}`;
     return processRun(await runMeasured('rclone', ['copy', source, target.dest], { env, timeoutMs: target.timeoutMs }));

@@ -109,30 +109,48 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
     faults.beforeList?.(number);
     if (faults.failLists.delete(number)) return sendError(res, 500, 'InternalError', 'injected list failure');
     const prefix = url.searchParams.get('prefix') ?? '';
+    const delimiter = url.searchParams.get('delimiter') ?? '';
     const token = url.searchParams.get('continuation-token');
     const startAfter = url.searchParams.get('start-after') ?? '';
     const maxKeys = Math.min(MAX_KEYS, Math.max(0, Number(url.searchParams.get('max-keys') ?? MAX_KEYS) || 0));
     const after = token ? Buffer.from(token, 'base64url').toString() : startAfter;
     const from = after >= prefix ? after : '';
-    let index = from ? firstAfter(from) : lowerBound(prefix);
-    const page: number[] = [];
+    // A page that ended on a common prefix goes on past every key under it.
+    const afterCommonPrefix = delimiter !== '' && from.endsWith(delimiter) && from.startsWith(prefix);
+    let index = !from ? lowerBound(prefix) : afterCommonPrefix ? lowerBound(pastPrefix(from)) : firstAfter(from);
+    /** Key indexes, and the common prefixes a delimiter rolls keys up into (strings). */
+    const page: Array<number | string> = [];
     for (; index < options.keys && page.length < maxKeys; index += 1) {
-      if (!keyAt(index).startsWith(prefix)) {
-        if (keyAt(index) > prefix) index = options.keys;
+      const key = keyAt(index);
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) index = options.keys;
         break;
+      }
+      const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      if (cut >= 0) {
+        const common = key.slice(0, cut + delimiter.length);
+        page.push(common);
+        index = lowerBound(pastPrefix(common)) - 1;
+        continue;
       }
       if (!deleted.has(index)) page.push(index);
     }
     while (index < options.keys && deleted.has(index)) index += 1;
     const truncated = page.length > 0 && index < options.keys && keyAt(index).startsWith(prefix);
-    const listed = [...page];
+    const listed = page.filter((entry): entry is number => typeof entry === 'number');
     if (faults.repeatLastKey && after && indexOf(after) !== undefined) listed.unshift(indexOf(after)!);
     if (faults.reversePages) listed.reverse();
     const contents = listed
       .map((i) => `<Contents><Key>${keyAt(i)}</Key><LastModified>${LAST_MODIFIED.toISOString()}</LastModified><ETag>&quot;${etag(i).slice(1, -1)}&quot;</ETag><Size>${sizeOf(i)}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
       .join('');
-    const next = truncated ? `<NextContinuationToken>${Buffer.from(keyAt(page[page.length - 1]!)).toString('base64url')}</NextContinuationToken>` : '';
-    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${listed.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${next}${contents}</ListBucketResult>`;
+    const rolledUp = page.filter((entry): entry is string => typeof entry === 'string');
+    const commonPrefixCount = rolledUp.length;
+    const commonPrefixes = rolledUp
+      .map((common) => `<CommonPrefixes><Prefix>${escapeXml(common)}</Prefix></CommonPrefixes>`)
+      .join('');
+    const last = page[page.length - 1];
+    const next = truncated ? `<NextContinuationToken>${Buffer.from(typeof last === 'string' ? last : keyAt(last!)).toString('base64url')}</NextContinuationToken>` : '';
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${listed.length + commonPrefixCount}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${next}${contents}${commonPrefixes}</ListBucketResult>`;
     res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
     res.end(xml);
   };
@@ -251,6 +269,11 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
   res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
   res.end(xml);
+}
+
+/** The first string after every string that starts with `prefix`. */
+function pastPrefix(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 function escapeXml(text: string): string {

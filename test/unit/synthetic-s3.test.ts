@@ -42,6 +42,27 @@ describe('synthetic S3 server (test fixture)', () => {
     expect(none.KeyCount).toBe(0);
   });
 
+  test('a delimiter rolls keys up into common prefixes, as tools that list folder by folder expect', async () => {
+    const top = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Delimiter: '/' }));
+    expect(top.Contents ?? []).toEqual([]);
+    expect(top.CommonPrefixes).toEqual([{ Prefix: 'obj/' }]);
+    expect(top.IsTruncated).toBe(false);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'obj/', Delimiter: '/', ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((c) => c.Key!));
+      token = page.NextContinuationToken;
+    } while (token);
+    expect(keys).toEqual(Array.from({ length: 2500 }, (_, i) => s3.keyAt(i)));
+    // A page that ends on a common prefix continues past every key under it: keys 0–999 are 'obj/0000…',
+    // then 'obj/0001000' rolls up at its next '0'.
+    const first = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'obj/000', Delimiter: '0', MaxKeys: 1 }));
+    expect(first.CommonPrefixes).toEqual([{ Prefix: 'obj/0000' }]);
+    const second = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'obj/000', Delimiter: '0', MaxKeys: 1, ContinuationToken: first.NextContinuationToken }));
+    expect(second.CommonPrefixes).toEqual([{ Prefix: 'obj/00010' }]);
+  });
+
   test('GET (whole and ranged) serves the bytes whose MD5 is the ETag; If-Match mismatch is a 412', async () => {
     const key = s3.keyAt(42);
     const whole = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body!.transformToByteArray());
