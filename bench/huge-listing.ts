@@ -38,7 +38,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const keys = Number(arg('keys') ?? 1_000_000);
   const peerTimeoutMs = Number(arg('peer-timeout-s') ?? 1200) * 1000;
-  const skipPeers = args.includes('--no-peers');
+  /** `--peers=rclone` runs only the peers named (by their command's first word); `--no-peers` none. */
+  const peerNames = args.includes('--no-peers') ? [] : (arg('peers') ?? 'rclone,aws').split(',');
   /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys); `service`: the service itself runs the job. */
   const phases = new Set((arg('phases') ?? 'first,rerun,kill,service').split(','));
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
@@ -135,7 +136,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
       }
     }
 
-    for (const peer of skipPeers ? [] : [rclone, awsCli]) {
+    for (const peer of [rclone, awsCli].filter((p) => peerNames.includes(p.name.split(' ')[0]!))) {
       const why = await peer.unavailable();
       if (why) {
         log(`skipping ${peer.name}: ${why}`);
