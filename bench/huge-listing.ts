@@ -155,7 +155,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
           : files !== keys
             ? `exited 0 with ${files} of ${keys} files at the destination`
             : '';
-        rows.push(row(`${peer.name}: ${phase}`, result.wallMs, keys, s3, result.maxRssKb, note));
+        rows.push(row(`${peer.name}: ${phase}`, result.wallMs, result.ok ? keys : s3.counts.gets, s3, result.maxRssKb, note));
         log(format(rows.at(-1)!));
         if (!result.ok) break;
       }

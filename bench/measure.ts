@@ -33,7 +33,9 @@ async function hasTime(): Promise<boolean> {
 function runRaw(command: string, args: string[], options: RunOptions): Promise<Omit<ProcessResult, 'maxRssKb' | 'cpuMs'>> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, killed whole at the timeout: a wrapper (a version manager's shim, /usr/bin/time)
+    // killed alone leaves the real process running with our pipes open, and 'close' would never come.
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -41,7 +43,11 @@ function runRaw(command: string, args: string[], options: RunOptions): Promise<O
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, options.timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
