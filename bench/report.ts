@@ -116,10 +116,13 @@ export function targets(results: ToolResult[], api: ApiResult | undefined): Targ
  * alone (what a scheduled run costs a service that is already up) is shown beside it.
  */
 function cpuTargets(results: ToolResult[]): Target[] {
+  // Thousands of objects and GB (10^9 bytes) moved in the median run: rate × its seconds / 1,000.
+  const thousands = (r: ToolResult) => (r.objectsPerSecond! * r.medianMs!) / 1000 / 1000;
+  const gigabytes = (r: ToolResult) => (r.mbPerSecond! * r.medianMs!) / 1000 / 1000;
   const units = [
-    { scenario: 'small', unit: 'per 1,000 objects', per: (r: ToolResult) => (r.objectsPerSecond! * r.medianMs!) / 1000 / 1000 },
-    { scenario: 'large', unit: 'per GB', per: (r: ToolResult) => (r.mbPerSecond! * r.medianMs!) / 1000 / 1000 },
-    { scenario: 'huge', unit: 'per GB', per: (r: ToolResult) => (r.mbPerSecond! * r.medianMs!) / 1000 / 1000 },
+    { scenario: 'small', unit: 'per 1,000 objects', per: thousands },
+    { scenario: 'large', unit: 'per GB', per: gigabytes },
+    { scenario: 'huge', unit: 'per GB', per: gigabytes },
   ];
   return units.map(({ scenario, unit, per }) => {
     const o = find(results, scenario, OURS);
