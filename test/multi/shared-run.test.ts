@@ -80,9 +80,15 @@ describe('one large run shared by three instances (object claims)', () => {
           const refetched = [...gets.values()].reduce((sum, n) => sum + n - 1, 0);
           expect(refetched).toBeLessThanOrEqual(CLAIM_BATCH + CONCURRENCY);
           // The subscriber on `c` saw every object of the run done, whichever instance did it (Redis).
+          // An instance publishes objects' events after committing their rows, so objects `b` committed
+          // right before its kill -9 can lack their event (at most the claims it held); no other may.
           await poll(() => sub.events.some((e) => e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS);
           const done = new Set(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey));
-          expect([...done].sort()).toEqual(objects.map(([key]) => key).sort());
+          const missing = objects.map(([key]) => key).filter((key) => !done.has(key));
+          const doneByKilled = await c.orm.em.fork().find(SyncObject, { jobId: job.id, instanceId: 'b' }, { fields: ['key'] });
+          const killedKeys = new Set(doneByKilled.map((row) => row.key));
+          expect(missing.filter((key) => !killedKeys.has(key)), 'objects without their OBJECT_DONE event').toEqual([]);
+          expect(missing.length).toBeLessThanOrEqual(CLAIM_BATCH);
         } finally {
           await client.dispose();
         }
