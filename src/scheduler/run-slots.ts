@@ -77,26 +77,23 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
 
   async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus> {
     const em = orm.em.fork();
+    /** Ends this instance's row if it is still RUNNING (an executor may have closed it already). */
+    const closeRow = (status: RunStatus, fields: { error?: string | null } = {}) =>
+      whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
     if (signal.aborted) {
-      await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status: 'CANCELLED', finishedAt: now() }));
+      await closeRow('CANCELLED');
       return 'CANCELLED';
     }
     try {
       const returned = await execute(runId, signal, logger.child({ jobId, runId }));
       const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
-      await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now() }));
+      await closeRow(status);
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
       if (status === 'FAILED') logger.error({ err, jobId, runId }, 'sync run failed');
-      await whileDatabaseDown(() =>
-        em.nativeUpdate(
-          SyncRun,
-          { id: runId, status: 'RUNNING', ...mine },
-          { status, finishedAt: now(), error: status === 'FAILED' ? errorText(err) : null },
-        ),
-      );
+      await closeRow(status, { error: status === 'FAILED' ? errorText(err) : null });
       return status;
     }
   }
