@@ -1,4 +1,4 @@
-import { raw } from '@mikro-orm/core';
+import { raw, type QBFilterQuery } from '@mikro-orm/core';
 import type { ObjectStatus } from '../db/entities/statuses.js';
 import { SyncObject } from '../db/entities/sync-object.entity.js';
 import { OBJECT_COUNT_BLOCK } from '../db/object-count-block.js';
@@ -82,7 +82,7 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const afterId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : 0;
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
-        em.find(SyncObject, { ...where(), id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 }),
+        readObjects(em, { ...where(), id: { $gt: afterId } }, size + 1),
         count(jobId, args, where),
       ]);
       return toPage(rows, size, totalCount, args.after, objectCursor);
@@ -95,7 +95,7 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       }
       const limit = first;
       if (limit === 0) return [];
-      return orm.em.fork().find(SyncObject, { jobId, runId, status: 'FAILED' }, { orderBy: { id: 'asc' }, limit });
+      return readObjects(orm.em.fork(), { jobId, runId, status: 'FAILED' }, limit);
     },
 
     /** Offset page for the REST route that the old service's clients use. */
@@ -166,7 +166,17 @@ function locateOffset(blocks: Array<{ block: number; n: number }>, offset: numbe
 async function pageAt(em: ReturnType<Orm['em']['fork']>, where: () => ObjectWhere, size: number, skip: number): Promise<SyncObject[]> {
   const ids = (await em.createQueryBuilder(SyncObject).select('id').where(where()).orderBy({ id: 'asc' }).limit(size).offset(skip).execute('all', true)) as Array<{ id: number }>;
   if (ids.length === 0) return [];
-  return em.find(SyncObject, { id: { $in: ids.map((row) => row.id) } }, { orderBy: { id: 'asc' } });
+  return readObjects(em, { id: { $in: ids.map((row) => row.id) } }, ids.length);
+}
+
+/**
+ * Rows in id order as plain `SyncObject` snapshots, not managed entities: a page is only read, and
+ * the ORM would give each managed row accessor properties for change tracking, which was most of
+ * a page's CPU.
+ */
+async function readObjects(em: ReturnType<Orm['em']['fork']>, where: QBFilterQuery<SyncObject>, limit: number): Promise<SyncObject[]> {
+  const rows = (await em.createQueryBuilder(SyncObject).select('*').where(where).orderBy({ id: 'asc' }).limit(limit).execute('all', true)) as SyncObject[];
+  return rows.map((row) => Object.assign(Object.create(SyncObject.prototype) as SyncObject, row));
 }
 
 export type ObjectService = ReturnType<typeof createObjectService>;
