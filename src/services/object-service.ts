@@ -171,7 +171,7 @@ async function pageAt(em: ReturnType<Orm['em']['fork']>, where: () => ObjectWher
 
 /**
  * Rows in id order as plain `SyncObject` snapshots, not managed entities: a page is only read, and
- * the ORM would give each managed row accessor properties for change tracking, which was most of
+ * the ORM would give each managed row accessor properties for change tracking, the largest part of
  * a page's CPU.
  */
 async function readObjects(em: ReturnType<Orm['em']['fork']>, where: QBFilterQuery<SyncObject>, limit: number): Promise<SyncObject[]> {
