@@ -37,7 +37,8 @@ export interface ToolResult {
   processWallMs?: number;
 }
 
-async function tree(dir: string): Promise<{ files: number; bytes: number }> {
+/** Files (`.partial` ones left out) and their bytes under `dir`: what a tool left at its destination. */
+export async function tree(dir: string): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);

@@ -5,7 +5,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../src/db/entities/job.entity.js';
@@ -14,6 +14,7 @@ import { initOrm } from '../src/db/orm.js';
 import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3.js';
 import { runMeasured } from './measure.js';
 import { deepPageSampler, latencies, type ApiSamples } from './deep-page-sampler.js';
+import { tree } from './harness.js';
 import { startService } from './huge-service.js';
 import { awsCli, rclone } from './peers.js';
 
@@ -147,7 +148,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
         const workDir = join(dir, `${peer.name.split(' ')[0]}-work`);
         await mkdir(workDir, { recursive: true });
         const result = await peer.run({ endpoint: s3.endpoint, bucket: s3.bucket, prefix: '', dest: join(dir, peer.name.split(' ')[0]!), workDir, inflight: 32, timeoutMs: peerTimeoutMs });
-        const files = result.ok ? await countFiles(join(dir, peer.name.split(' ')[0]!)) : keys;
+        const files = result.ok ? (await tree(join(dir, peer.name.split(' ')[0]!))).files : keys;
         const note = !result.ok
           ? result.wallMs >= peerTimeoutMs
             ? `ran out of time (${peerTimeoutMs / 1000} s)`
@@ -177,11 +178,6 @@ async function startApiSampler(jobId: string, env: NodeJS.ProcessEnv): Promise<C
   const [message] = (await once(child, 'message')) as [{ type: string }];
   if (message.type !== 'ready') throw new Error('the API process did not start');
   return child;
-}
-
-async function countFiles(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).length;
 }
 
 function printTable(rows: Row[], keys: number, log: (line: string) => void): void {

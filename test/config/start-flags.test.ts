@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_NODE_FLAGS } from '../../bench/build-children.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-/** The Node flags of `npm start` (between `node` and the script). */
+/** `npm start` runs `node <flags> dist/main.js`; its flags are read as the benchmark reads them. */
 function npmStartFlags(): string[] {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const match = /\bnode((?:\s+--\S+)*)\s+dist\/main\.js\b/.exec(manifest.scripts.start ?? '');
-  if (!match) throw new Error(`npm start does not run node … dist/main.js: ${manifest.scripts.start}`);
-  return match[1]!.split(/\s+/).filter(Boolean);
+  expect(manifest.scripts.start).toMatch(/\bnode(\s+--\S+)*\s+dist\/main\.js\b/);
+  return SERVICE_NODE_FLAGS;
 }
 
 /** The Node flags of the image's CMD (its exec form). */
