@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
 
 /** An error shaped like the one Node raises for a failed system call. */
@@ -16,15 +15,15 @@ export function diskFillingAfter(capacity: number): OpenPartial {
   let written = 0;
   return async (path, flags) => {
     const file = await openPartial(path, flags);
-    const writev: FileHandle['writev'] = async (buffers, position) => {
-      const bytes = buffers.reduce((sum, b) => sum + b.byteLength, 0);
-      if (written + bytes > capacity) throw systemError('ENOSPC', 'write');
-      written += bytes;
-      return file.writev(buffers, position);
+    // The engine writes each batch with one positional write(buffer, offset, length, position).
+    const write = async (buffer: Buffer, offset: number, length: number, position: number) => {
+      if (written + length > capacity) throw systemError('ENOSPC', 'write');
+      written += length;
+      return file.write(buffer, offset, length, position);
     };
     return new Proxy(file, {
       get(target, name) {
-        if (name === 'writev') return writev;
+        if (name === 'write') return write;
         const value: unknown = Reflect.get(target, name, target);
         // FileHandle's methods need the real handle as `this`.
         return typeof value === 'function' ? value.bind(target) : value;

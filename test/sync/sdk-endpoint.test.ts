@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/env.js';
+import { readAll } from '../../src/sync/transport/byte-source.js';
 import { withRetry } from '../../src/sync/transport/retry.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -187,9 +188,7 @@ describe('clock skew', () => {
       delaySeconds: 0,
       backoff: 1,
     });
-    const parts: Buffer[] = [];
-    for await (const chunk of response.body as AsyncIterable<Buffer>) parts.push(chunk);
-    expect(Buffer.concat(parts).toString()).toBe('hello');
+    expect((await readAll(response.body)).toString()).toBe('hello');
     expect(gateway.requests.map((r) => (r.skewed ? 'skewed' : r.verified))).toEqual(['skewed', true]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { readAll, type ByteSource } from '../../src/sync/transport/byte-source.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isPreconditionFailed } from '../../src/sync/transfer/range-fetch.js';
 import { isRetriableS3Error, withRetry } from '../../src/sync/transport/retry.js';
@@ -21,11 +21,7 @@ function connect(s3: { endpoint: string; forcePathStyle: true; region: string },
   return connector;
 }
 
-async function read(body: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) parts.push(chunk);
-  return Buffer.concat(parts);
-}
+const read = (body: ByteSource) => readAll(body);
 
 const retried = (connector: S3Connector, bucket: string, key: string, etag: string) =>
   withRetry(() => connector.getRange(bucket, key, { etag, start: 0 }), { count: 3, delaySeconds: 0, backoff: 1 });

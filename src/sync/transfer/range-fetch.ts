@@ -1,11 +1,9 @@
 import { chooseExpected, type Expected } from '../verify/checksum.js';
 import type { ByteRange } from './chunk-plan.js';
+import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
 import { TruncatedBodyError, withRetry } from '../transport/retry.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 import { failureReason } from '../local/failure-reason.js';
-
-/** Bytes gathered from the response stream before one positional write. */
-const WRITE_BATCH = 256 * 1024;
 
 /** The object changed at the source since it was listed (HTTP 412 on If-Match). */
 export class SourceChangedError extends Error {
@@ -38,20 +36,10 @@ export function failedOutcome(ctx: Pick<TransferContext, 'signal'>, error: unkno
   return { status: 'FAILED', error: failureReason(error) };
 }
 
-/** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */
-export interface PositionalFile {
-  writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }>;
-  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
-}
-
 export interface RangeFetchOptions {
   /** Send the first GET without a Range header (a whole small object). */
   whole?: boolean;
-  /**
-   * Sees every byte once, in order, after it is written (inline checksums); `end` is the offset after
-   * `data`. Returning 'stop' ends the GET there: the rest of the range is not fetched.
-   */
-  onWritten?: (data: Buffer, end: number) => void | 'stop';
+  onWritten?: WrittenListener;
 }
 
 /**
@@ -90,35 +78,30 @@ export async function fetchRangeInto(
         response.body.destroy();
         throw new Error(`the server sent ${response.contentLength} bytes where ${expected} were asked for`);
       }
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const writePending = async () => {
-        if (pendingBytes === 0) return;
-        const buffers = pending;
-        pending = [];
-        pendingBytes = 0;
-        await writeAll(file, buffers, position);
-        for (const buffer of buffers) {
-          position += buffer.length;
-          if (options.onWritten?.(buffer, position) === 'stop') stopped = true;
-        }
-      };
+      const body = response.body;
+      const writer = createBatchWriter(file, position, Math.max(1, Math.min(WRITE_BATCH_BYTES, expected)), body, options.onWritten);
+      let arrived = position;
+      let overrun = false;
+      const received = body.pipeTo((piece) => {
+        ctx.stats.bytesFetched += piece.length;
+        arrived += piece.length;
+        if (arrived > range.end) {
+          overrun = true;
+          body.destroy();
+        } else writer.take(piece);
+      });
       try {
-        for await (const chunk of response.body as AsyncIterable<Buffer>) {
-          ctx.stats.bytesFetched += chunk.length;
-          if (position + pendingBytes + chunk.length > range.end) throw new Error('the server sent more bytes than asked for');
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-          if (pendingBytes >= WRITE_BATCH) await writePending();
-          if (stopped) {
-            response.body.destroy();
-            return;
-          }
-        }
+        await received.catch((error: unknown) => {
+          if (!writer.stopped && !overrun) throw error;
+        });
       } finally {
         // What arrived before a cut is good data: keep it so the retry asks only for the rest.
-        await writePending();
+        await writer.flush().finally(() => {
+          position = writer.written;
+          stopped = writer.stopped;
+        });
       }
+      if (overrun) throw new Error('the server sent more bytes than asked for');
       if (position < range.end && !stopped) {
         throw new TruncatedBodyError(`the response ended at byte ${position} of ${range.end}`);
       }
@@ -134,17 +117,4 @@ export async function fetchRangeInto(
     },
   );
   return { etagIsNotMd5 };
-}
-
-async function writeAll(file: PositionalFile, buffers: Buffer[], position: number) {
-  const total = buffers.reduce((sum, b) => sum + b.length, 0);
-  let { bytesWritten } = await file.writev(buffers, position);
-  if (bytesWritten === total) return;
-  // A short vectored write (rare on regular files): finish byte-exactly with plain writes.
-  const rest = Buffer.concat(buffers).subarray(bytesWritten);
-  let offset = 0;
-  while (offset < rest.length) {
-    ({ bytesWritten } = await file.write(rest, offset, rest.length - offset, position + total - rest.length + offset));
-    offset += bytesWritten;
-  }
 }

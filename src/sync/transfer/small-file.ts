@@ -36,15 +36,8 @@ export class MemoryFile {
   constructor(size: number) {
     this.data = Buffer.allocUnsafe(size);
   }
-  async writev(buffers: Buffer[], position: number): Promise<{ bytesWritten: number }> {
-    let at = position;
-    for (const buffer of buffers) {
-      if (at + buffer.length > this.data.length) throw new RangeError('write beyond the object size');
-      at += buffer.copy(this.data, at);
-    }
-    return { bytesWritten: at - position };
-  }
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
-    return this.writev([buffer.subarray(offset, offset + length)], position);
+    if (position + length > this.data.length) throw new RangeError('write beyond the object size');
+    return { bytesWritten: buffer.copy(this.data, position, offset, offset + length) };
   }
 }

@@ -1,4 +1,4 @@
-import { pipeline, Transform } from 'node:stream';
+import type { ByteSource } from './byte-source.js';
 import type { S3Connector } from './s3-connector.js';
 
 export interface TokenBucket {
@@ -43,14 +43,36 @@ export function throttleConnector(connector: S3Connector, bucket: TokenBucket): 
     ...connector,
     async getRange(bucketName, key, range, signal) {
       const response = await connector.getRange(bucketName, key, range, signal);
-      const paced = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          bucket.take(chunk.length).then(() => done(null, chunk), done);
-        },
-      });
-      // Errors travel both ways: a cut body fails the reader, a reader that stops destroys the body.
-      pipeline(response.body, paced, () => {});
-      return { ...response, body: paced };
+      return { ...response, body: pacedSource(response.body, bucket) };
     },
+  };
+}
+
+/** Pauses `source` after each piece until the bucket has paid for it; the reader's own pauses are kept apart. */
+function pacedSource(source: ByteSource, bucket: TokenBucket): ByteSource {
+  let readerPaused = false;
+  let waiting = 0;
+  const apply = () => (readerPaused || waiting > 0 ? source.pause() : source.resume());
+  return {
+    pipeTo(onData) {
+      return source.pipeTo((piece) => {
+        onData(piece);
+        waiting += 1;
+        apply();
+        void bucket.take(piece.length).finally(() => {
+          waiting -= 1;
+          apply();
+        });
+      });
+    },
+    pause() {
+      readerPaused = true;
+      apply();
+    },
+    resume() {
+      readerPaused = false;
+      apply();
+    },
+    destroy: (error) => source.destroy(error),
   };
 }

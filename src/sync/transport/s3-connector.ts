@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../../config/env.js';
+import { sourceFromReadable, type ByteSource } from './byte-source.js';
+import { createHttp1Client } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
 
@@ -38,7 +40,7 @@ export interface ObjectChecksum {
 }
 
 export interface RangeResponse {
-  body: Readable;
+  body: ByteSource;
   contentLength: number;
   etag: string | undefined;
   /** True when S3 encrypted the object with KMS or a customer key: its ETag is then not an MD5. */
@@ -104,13 +106,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: connectionTimeoutMs, socketTimeout: socketTimeoutMs }),
   });
-  const signedGet = createSignedGet({
-    client,
-    httpAgent,
-    httpsAgent,
-    socketTimeoutMs,
-    connectionTimeoutMs,
-  });
+  const http = createHttp1Client({ connectionTimeoutMs, socketTimeoutMs, maxIdlePerOrigin: options.maxSockets });
+  const signedGet = createSignedGet({ client, http });
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   return {
@@ -179,9 +176,9 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
       const response = await signedGet({ bucket, key, headers, signal });
       if (response) {
-        const sse = String(response.headers['x-amz-server-side-encryption'] ?? '');
+        const sse = response.headers['x-amz-server-side-encryption'] ?? '';
         return {
-          body: response,
+          body: response.body,
           contentLength: Number(response.headers['content-length'] ?? 0),
           etag: response.headers.etag,
           etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
@@ -197,7 +194,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         { abortSignal: signal },
       );
       return {
-        body: out.Body as Readable,
+        body: sourceFromReadable(out.Body as Readable),
         contentLength: Number(out.ContentLength ?? 0),
         etag: out.ETag,
         etagIsNotMd5: Boolean(out.SSECustomerAlgorithm) || String(out.ServerSideEncryption ?? '').startsWith('aws:kms'),
@@ -206,6 +203,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     destroy() {
       client.destroy();
+      http.close();
       httpAgent.destroy();
       httpsAgent.destroy();
     },

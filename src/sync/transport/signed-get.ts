@@ -1,28 +1,26 @@
-import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { readAll } from './byte-source.js';
 import { learnClockSkew, resolveGetTarget, skewCorrectedNow, type GetTarget } from './get-target.js';
+import type { Http1Client, Http1Response } from './http1-client.js';
 
 /**
  * GetObject without the SDK's per-request middleware: the URL, addressing style, region and
  * signing name come from the SDK's own endpoint resolution on the same client that lists
  * (get-target.ts, once per bucket), the request is signed with SigV4 using the client's credential
- * chain and clock-skew offset, and sent on the same keep-alive agents. For many small objects the
- * SDK's per-request cost is a large share of the CPU.
+ * chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of http1-client.ts. For
+ * many small objects the SDK's per-request cost is a large share of the CPU; for large ones, the
+ * stream machinery per byte.
  */
 export interface SignedGetOptions {
   client: S3Client;
-  httpAgent: HttpAgent;
-  httpsAgent: HttpsAgent;
-  socketTimeoutMs: number;
-  connectionTimeoutMs: number;
+  http: Http1Client;
 }
 
 export interface SignedGetRequest {
   bucket: string;
   key: string;
   headers: Record<string, string>;
-  /** Ends the request at once, before or after its headers (the body stream errors with an AbortError). */
+  /** Ends the request at once, before or after its headers (the body then fails with an AbortError). */
   signal?: AbortSignal;
 }
 
@@ -54,119 +52,53 @@ export function createSignedGet(options: SignedGetOptions) {
   };
 
   /** Sends one signed GET; resolves with the response for 2xx, rejects with an S3HttpError otherwise. */
-  return async (req: SignedGetRequest): Promise<IncomingMessage | null> => {
+  return async (req: SignedGetRequest): Promise<Http1Response | null> => {
     req.signal?.throwIfAborted();
     const target = await targetFor(req.bucket, req.key);
     if (!target) return null;
     const { url } = target;
     const basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
     const path = `${basePath}/${encodeKey(req.key)}`;
-    const port = url.port ? Number(url.port) : undefined;
+    const secure = url.protocol === 'https:';
+    const port = url.port ? Number(url.port) : secure ? 443 : 80;
     const signed = await target.signer.sign(
       {
         method: 'GET',
         protocol: url.protocol,
         hostname: url.hostname,
-        port,
+        port: url.port ? port : undefined,
         path,
         query: {},
         headers: { ...target.headers, ...req.headers, host: url.host },
       },
       { signingRegion: target.signingRegion, signingDate: skewCorrectedNow(client) },
     );
-    const response = await send(url.protocol === 'https:', { host: url.hostname, port, path, headers: signed.headers }, req.signal);
-    const status = response.statusCode ?? 0;
-    const skewCorrected = learnClockSkew(client, headerValue(response.headers.date));
+    // A bracketed IPv6 literal in the URL is a bare address to connect to.
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const response = await options.http.request({ secure, host, port, path, headers: signed.headers, signal: req.signal });
+    const status = response.status;
+    const skewCorrected = learnClockSkew(client, response.headers.date);
     if (status >= 200 && status < 300) return response;
-    const error = await errorFrom(response, status);
+    const error = await errorFrom(response);
     // As the SDK marks it: signed with a wrong clock, now corrected, so worth one more attempt.
     if (skewCorrected) error.$metadata.clockSkewCorrected = true;
     throw error;
   };
-
-  function send(
-    secure: boolean,
-    target: { host: string; port: number | undefined; path: string; headers: Record<string, string> },
-    signal: AbortSignal | undefined,
-  ) {
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = (secure ? httpsRequest : httpRequest)({
-        ...target,
-        method: 'GET',
-        agent: secure ? options.httpsAgent : options.httpAgent,
-      });
-      let response: IncomingMessage | undefined;
-      const fail = (error: Error) => {
-        // After the headers, the body stream carries the error to its reader.
-        if (response) response.destroy(error);
-        else request.destroy(error);
-      };
-      if (signal) request.once('close', whenAborted(signal, () => fail(abortError(signal))));
-      request.once('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(
-          () => fail(timeoutError(`no connection after ${options.connectionTimeoutMs} ms`)),
-          options.connectionTimeoutMs,
-        );
-        socket.once('connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      request.setTimeout(options.socketTimeoutMs, () => fail(timeoutError(`socket idle for ${options.socketTimeoutMs} ms`)));
-      request.once('error', reject);
-      request.once('response', (res) => {
-        response = res;
-        resolve(res);
-      });
-      request.end();
-    });
-  }
-}
-
-/**
- * One 'abort' listener per signal however many requests share it (a run's GETs all do; one
- * listener each would trip Node's listener-leak warning). Returns the unsubscribe.
- */
-const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
-function whenAborted(signal: AbortSignal, fn: () => void): () => void {
-  // Aborted while this request was being signed: its 'abort' event has been and gone.
-  if (signal.aborted) {
-    process.nextTick(fn);
-    return () => {};
-  }
-  let watchers = abortWatchers.get(signal);
-  if (!watchers) {
-    const set = new Set<() => void>();
-    watchers = set;
-    abortWatchers.set(signal, set);
-    signal.addEventListener('abort', () => {
-      for (const watcher of [...set]) watcher();
-      set.clear();
-    }, { once: true });
-  }
-  watchers.add(fn);
-  return () => watchers.delete(fn);
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error && signal.reason.name === 'AbortError'
-    ? signal.reason
-    : Object.assign(new Error('the request was aborted', { cause: signal.reason }), { name: 'AbortError' });
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-async function errorFrom(response: IncomingMessage, status: number): Promise<S3HttpError> {
+async function errorFrom(response: Http1Response): Promise<S3HttpError> {
+  const { status } = response;
   let body = '';
   try {
-    for await (const chunk of response as AsyncIterable<Buffer>) {
-      if (body.length < MAX_ERROR_BODY) body += chunk.toString('utf8');
-    }
+    body = (await readAll(response.body, MAX_ERROR_BODY)).toString('utf8');
   } catch {
     // The status alone still classifies the error.
   }
   const code = xmlText(body, 'Code') ?? codeForStatus(status);
   const message = xmlText(body, 'Message') ?? `HTTP ${status}`;
-  const requestId = xmlText(body, 'RequestId') ?? headerValue(response.headers['x-amz-request-id']);
+  const requestId = xmlText(body, 'RequestId') ?? response.headers['x-amz-request-id'];
   return new S3HttpError(code, status, message, requestId);
 }
 
@@ -201,14 +133,6 @@ function xmlText(xml: string, tag: string): string | undefined {
 
 function decodeXml(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[entity]!);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function timeoutError(message: string): Error {
-  return Object.assign(new Error(message), { name: 'TimeoutError' });
 }
 
 /** As the SDK encodes a greedy path label: each segment with RFC 3986 reserved characters escaped. */

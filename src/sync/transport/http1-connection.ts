@@ -1,0 +1,309 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { ByteSource } from './byte-source.js';
+import { framerFor, HttpProtocolError, MAX_HEAD_BYTES, parseHead, type BodyFramer, type ResponseHead } from './http1-framing.js';
+import { abortError, timeoutError, whenAborted } from './request-signals.js';
+import { TruncatedBodyError } from './retry.js';
+
+export interface Http1ClientOptions {
+  connectionTimeoutMs: number;
+  /** A request with no byte in either direction for this long fails as a TimeoutError. */
+  socketTimeoutMs: number;
+  /** Idle connections kept per origin. */
+  maxIdlePerOrigin: number;
+  /** An idle connection is closed after this long, before the server's own keep-alive timeout. */
+  idleTimeoutMs?: number;
+  /** Extra TLS options (tests: a private CA). */
+  tls?: Pick<ConnectionOptions, 'ca'>;
+}
+
+export interface Http1Request {
+  secure: boolean;
+  host: string;
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface Http1Response {
+  status: number;
+  headers: Record<string, string>;
+  body: ByteSource;
+}
+
+/** Each socket reads into its own buffer of this size, reused for every read. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** What a connection tells the pool of http1-client.ts. */
+export interface Pool {
+  release(connection: Connection): void;
+  forget(connection: Connection): void;
+}
+
+type Phase = 'idle' | 'head' | 'body' | 'closed';
+
+/** One response's body as it is handed over: pieces that came before `pipeTo`, then the consumer. */
+class BodyExchange {
+  sink: ((piece: Buffer) => void) | null = null;
+  /** Body bytes that arrived before `pipeTo` (copied: the read buffer is reused). */
+  early: Buffer[] = [];
+  waiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  outcome: { error: Error | null } | null = null;
+  /** The consumer asked for a pause. */
+  held = false;
+
+  settle(error: Error | null): void {
+    if (this.outcome) return;
+    this.outcome = { error };
+    this.sink = null;
+    if (error) this.waiter?.reject(error);
+    else this.waiter?.resolve();
+  }
+}
+
+/** One socket, one request at a time. */
+export class Connection {
+  private phase: Phase = 'idle';
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private framer: BodyFramer | null = null;
+  private answer: { resolve: (response: Http1Response) => void; reject: (error: Error) => void } | null = null;
+  private body: BodyExchange | null = null;
+  private keepAlive = false;
+  private unwatchAbort: () => void = () => {};
+  /** The last request failed before any byte of its answer arrived. */
+  failedBeforeAnswer = false;
+  /**
+   * Reading is held back. Kept here as well as by `socket.pause()`: the socket's stream side may
+   * start reading again on its own (a resume scheduled earlier), and the read callback then
+   * answers false, which stops reading after that one read.
+   */
+  private paused = false;
+
+  private readonly socket: Socket;
+
+  private constructor(
+    req: Http1Request,
+    readonly origin: string,
+    private readonly options: Http1ClientOptions,
+    private readonly pool: Pool,
+  ) {
+    const onread = {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      callback: (n: number, buffer: Uint8Array) => {
+        this.received(buffer as Buffer, n);
+        return !this.paused;
+      },
+    };
+    // tls.connect takes `onread` too (Node >= 14.17); @types/node lists it for net only.
+    const tlsOptions: ConnectionOptions & { onread: typeof onread } = {
+      host: req.host,
+      port: req.port,
+      servername: isIP(req.host) ? undefined : req.host,
+      ALPNProtocols: ['http/1.1'],
+      onread,
+      ...options.tls,
+    };
+    const socket = req.secure ? tlsConnect(tlsOptions) : netConnect({ host: req.host, port: req.port, onread });
+    this.socket = socket;
+    socket.on('error', (error) => this.fail(error));
+    socket.on('end', () => this.ended());
+    socket.on('close', () => this.fail(Object.assign(new Error('the connection closed'), { code: 'ECONNRESET' })));
+    socket.on('timeout', () => {
+      if (this.phase === 'idle') this.close();
+      else this.fail(timeoutError(`socket idle for ${options.socketTimeoutMs} ms`));
+    });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 1_000);
+  }
+
+  /** A new connection, once it is established (and its TLS handshake done). */
+  static open(req: Http1Request, origin: string, options: Http1ClientOptions, pool: Pool): Promise<Connection> {
+    const connection = new Connection(req, origin, options, pool);
+    const { socket } = connection;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => socket.destroy(timeoutError(`no connection after ${options.connectionTimeoutMs} ms`)), options.connectionTimeoutMs);
+      const unwatch = req.signal ? whenAborted(req.signal, () => socket.destroy(abortError(req.signal!))) : () => {};
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        unwatch();
+        socket.off('error', settle);
+        if (error) reject(error);
+        else resolve(connection);
+      };
+      socket.once('error', settle);
+      socket.once(req.secure ? 'secureConnect' : 'connect', () => settle());
+    });
+  }
+
+  request(req: Http1Request): Promise<Http1Response> {
+    if (this.phase !== 'idle') return Promise.reject(new Error('the connection is busy'));
+    const lines = [`GET ${req.path} HTTP/1.1`];
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) return Promise.reject(new Error(`header ${name} holds a line break`));
+      lines.push(`${name}: ${value}`);
+    }
+    this.phase = 'head';
+    this.head = [];
+    this.headBytes = 0;
+    this.failedBeforeAnswer = false;
+    this.socket.setTimeout(this.options.socketTimeoutMs);
+    if (req.signal) this.unwatchAbort = whenAborted(req.signal, () => this.fail(abortError(req.signal!)));
+    const answer = new Promise<Http1Response>((resolve, reject) => (this.answer = { resolve, reject }));
+    this.read(true);
+    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    return answer;
+  }
+
+  /** Back in the pool: reading on, so that the server's close is seen; its timeout closes it. */
+  park(idleTimeoutMs: number): void {
+    this.socket.setTimeout(idleTimeoutMs);
+    this.read(true);
+  }
+
+  private read(on: boolean): void {
+    this.paused = !on;
+    if (on) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  close(): void {
+    this.phase = 'closed';
+    this.pool.forget(this);
+    this.socket.destroy();
+  }
+
+  private received(buffer: Buffer, n: number): void {
+    let data = buffer.subarray(0, n);
+    while (data.length > 0) {
+      if (this.phase === 'head') {
+        const used = this.takeHead(data);
+        if (used < 0) return;
+        data = data.subarray(used);
+      } else if (this.phase === 'body') {
+        const body = this.body!;
+        const used = this.framer!.feed(data, (piece) => this.deliver(body, piece));
+        data = data.subarray(used);
+        if (this.framer!.done) return this.bodyDone(data.length > 0);
+      } else {
+        // Bytes nobody asked for (idle, or after the end of a body): this connection cannot be trusted.
+        return this.fail(new HttpProtocolError('the server sent bytes outside a response'));
+      }
+    }
+  }
+
+  /** Returns the bytes of `data` used by the head (-1 when an error ended the connection). */
+  private takeHead(data: Buffer): number {
+    const before = this.headBytes;
+    this.head.push(Buffer.from(data));
+    this.headBytes += data.length;
+    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    const end = all.indexOf('\r\n\r\n', Math.max(0, before - 3), 'latin1');
+    if (end < 0) {
+      this.head = [all];
+      if (this.headBytes <= MAX_HEAD_BYTES) return data.length;
+      this.fail(new HttpProtocolError('the response head is too large'));
+      return -1;
+    }
+    let head: ResponseHead;
+    try {
+      head = parseHead(all.toString('latin1', 0, end));
+      if (head.status < 200) {
+        // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+        this.head = [];
+        this.headBytes = 0;
+        return end + 4 - before;
+      }
+      this.framer = framerFor(head);
+    } catch (error) {
+      this.fail(error as Error);
+      return -1;
+    }
+    this.keepAlive = head.keepAlive && !this.framer.untilClose;
+    this.phase = 'body';
+    this.head = [];
+    const body = new BodyExchange();
+    this.body = body;
+    const answer = this.answer!;
+    this.answer = null;
+    answer.resolve({ status: head.status, headers: head.headers, body: this.sourceFor(body) });
+    return end + 4 - before;
+  }
+
+  private deliver(body: BodyExchange, piece: Buffer): void {
+    if (body.sink) return body.sink(piece);
+    body.early.push(Buffer.from(piece));
+    this.read(false);
+  }
+
+  private sourceFor(body: BodyExchange): ByteSource {
+    const current = () => this.body === body;
+    return {
+      pipeTo: (onData) =>
+        new Promise<void>((resolve, reject) => {
+          for (const piece of body.early.splice(0)) onData(piece);
+          if (body.outcome) return body.outcome.error ? reject(body.outcome.error) : resolve();
+          body.sink = onData;
+          body.waiter = { resolve, reject };
+          if (current() && !body.held) this.read(true);
+        }),
+      pause: () => {
+        body.held = true;
+        if (current()) this.read(false);
+      },
+      resume: () => {
+        body.held = false;
+        if (current() && body.sink) this.read(true);
+      },
+      destroy: (error) => {
+        if (current()) this.fail(error ?? new Error('the body was destroyed'));
+        else body.settle(error ?? new Error('the body was destroyed'));
+      },
+    };
+  }
+
+  private bodyDone(trailing: boolean): void {
+    const body = this.body!;
+    this.endExchange();
+    this.phase = 'idle';
+    body.settle(null);
+    if (this.keepAlive && !trailing) this.pool.release(this);
+    else this.close();
+  }
+
+  private endExchange(): void {
+    this.unwatchAbort();
+    this.unwatchAbort = () => {};
+    this.framer = null;
+    this.body = null;
+  }
+
+  /** The server closed its side: the end of a body that lasts until the close, else a cut. */
+  private ended(): void {
+    if (this.phase === 'body' && this.framer?.untilClose) {
+      const body = this.body!;
+      this.endExchange();
+      this.close();
+      body.settle(null);
+    } else this.fail(Object.assign(new Error('the server closed the connection'), { code: 'ECONNRESET' }));
+  }
+
+  private fail(error: Error): void {
+    const phase = this.phase;
+    if (phase === 'closed') return;
+    const answer = this.answer;
+    const body = this.body;
+    this.answer = null;
+    this.endExchange();
+    this.close();
+    if (phase === 'head') {
+      // Closed or reset with no byte of an answer: the keep-alive race, worth sending again at once.
+      this.failedBeforeAnswer = this.headBytes === 0 && error.name !== 'TimeoutError' && error.name !== 'AbortError';
+      answer?.reject(error);
+    } else if (body) {
+      const cut = error.name === 'AbortError' || error.name === 'TimeoutError' ? error : new TruncatedBodyError(error.message, { cause: error });
+      body.settle(cut);
+    }
+  }
+}

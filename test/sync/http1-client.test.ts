@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { readAll } from '../../src/sync/transport/byte-source.js';
+import { createHttp1Client, type Http1ClientOptions, type Http1Request } from '../../src/sync/transport/http1-client.js';
+import { isRetriableS3Error } from '../../src/sync/transport/retry.js';
+import { seededBytes, sha256 } from '../helpers/files.js';
+import { waitFor } from '../helpers/poll.js';
+
+/**
+ * The GET transport's HTTP/1.1 client against a scripted server on loopback: each test answers the
+ * request bytes it gets with exactly the bytes it wants, split as it wants.
+ */
+type Answer = (socket: Socket, request: string, index: number) => void;
+
+interface ScriptedServer {
+  port: number;
+  connections: number;
+  requests: string[];
+}
+
+const servers: Server[] = [];
+const clients: Array<{ close(): void }> = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** `server`: a TLS server instead (its sockets come with 'secureConnection'). */
+function startScripted(answer: Answer, server?: Server): Promise<ScriptedServer> {
+  const state = { connections: 0, requests: [] as string[] };
+  const onSocket = (socket: Socket) => {
+    state.connections += 1;
+    let pending = '';
+    socket.on('error', () => {});
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      let end: number;
+      while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
+        const request = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        state.requests.push(request);
+        answer(socket, request, state.requests.length - 1);
+      }
+    });
+  };
+  const listener = server ?? createServer();
+  listener.on(server ? 'secureConnection' : 'connection', onSocket);
+  servers.push(listener);
+  return new Promise((resolve) =>
+    listener.listen(0, '127.0.0.1', () => {
+      const port = (listener.address() as { port: number }).port;
+      resolve({ port, get connections() { return state.connections; }, requests: state.requests });
+    }),
+  );
+}
+
+function client(overrides: Partial<Http1ClientOptions> = {}) {
+  const c = createHttp1Client({ connectionTimeoutMs: 2_000, socketTimeoutMs: 5_000, maxIdlePerOrigin: 4, ...overrides });
+  clients.push(c);
+  return c;
+}
+
+const get = (port: number, extra: Partial<Http1Request> = {}): Http1Request => ({ secure: false, host: '127.0.0.1', port, path: '/bucket/key', headers: { host: `127.0.0.1:${port}` }, ...extra });
+
+/** Writes `data` a few bytes at a time, so heads and bodies cross read boundaries. */
+async function dribble(socket: Socket, data: Buffer, piece: number): Promise<void> {
+  for (let at = 0; at < data.length; at += piece) {
+    socket.write(data.subarray(at, at + piece));
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const BODY = seededBytes(300_000, 7);
+
+describe('the HTTP/1.1 GET client', () => {
+  test('a Content-Length body arrives whole even when the head and body are split across reads; the connection is reused', async () => {
+    const server = await startScripted((socket, _request, index) => {
+      const head = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\nETag: "e${index}"\r\nX-Dup: a\r\nX-Dup: b\r\n\r\n`, 'latin1');
+      void dribble(socket, Buffer.concat([head, BODY]), index === 0 ? 7 : 65_536);
+    });
+    const c = client();
+    for (const round of [0, 1]) {
+      const response = await c.request(get(server.port));
+      expect(response.status).toBe(200);
+      expect(response.headers.etag).toBe(`"e${round}"`);
+      expect(response.headers['x-dup']).toBe('a, b');
+      expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
+    }
+    expect(server.connections).toBe(1);
+    expect(server.requests[0]).toMatch(/^GET \/bucket\/key HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+$/);
+  });
+
+  test('a chunked body (extensions, trailers) is decoded; an interim 100 answer is skipped', async () => {
+    const server = await startScripted((socket) => {
+      const parts = [BODY.subarray(0, 1000), BODY.subarray(1000, 70_000), BODY.subarray(70_000)];
+      const chunks = parts.map((p, i) => Buffer.concat([Buffer.from(`${p.length.toString(16)}${i === 1 ? ';ext=1' : ''}\r\n`), p, Buffer.from('\r\n')]));
+      const message = Buffer.concat([
+        Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+        ...chunks,
+        Buffer.from('0\r\nX-Trailer: t\r\n\r\n'),
+      ]);
+      void dribble(socket, message, 333);
+    });
+    const c = client();
+    const response = await c.request(get(server.port));
+    expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
+    // The message ended at the last CRLF: the same connection serves the next GET.
+    expect(sha256(await readAll((await c.request(get(server.port))).body))).toBe(sha256(BODY));
+    expect(server.connections).toBe(1);
+  });
+
+  test('a body without a length lasts until the close, and that connection is not reused', async () => {
+    const server = await startScripted((socket) => {
+      socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), BODY]));
+    });
+    const c = client();
+    expect(sha256(await readAll((await c.request(get(server.port))).body))).toBe(sha256(BODY));
+    expect(sha256(await readAll((await c.request(get(server.port))).body))).toBe(sha256(BODY));
+    expect(server.connections).toBe(2);
+  });
+
+  test('a body cut before its length fails as retriable; a malformed answer too', async () => {
+    const server = await startScripted((socket, _request, index) => {
+      if (index === 0) socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY.subarray(0, 5000)]));
+      else socket.end('SPDY/9 200 OK\r\n\r\n');
+    });
+    const c = client();
+    const cut = await c.request(get(server.port));
+    const received: Buffer[] = [];
+    const error = await cut.body.pipeTo((piece) => received.push(Buffer.from(piece))).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TruncatedBodyError' });
+    expect(isRetriableS3Error(error)).toBe(true);
+    expect(Buffer.concat(received)).toEqual(BODY.subarray(0, 5000));
+    const malformed = await c.request(get(server.port)).catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ name: 'HttpProtocolError' });
+    expect(isRetriableS3Error(malformed)).toBe(true);
+  });
+
+  test('a parked connection the server has closed is replaced without failing the GET', async () => {
+    const server = await startScripted((socket, _request, index) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`);
+      // The server drops the kept-alive connection right after answering, as a keep-alive timeout would.
+      if (index === 0) setTimeout(() => socket.destroy(), 20);
+    });
+    const c = client();
+    expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
+    expect(server.connections).toBe(2);
+  });
+
+  test('pause holds the body back until resume; an abort ends a stalled body at once', async () => {
+    const server = await startScripted((socket) => {
+      // Half the body, then nothing: the rest never comes.
+      void dribble(socket, Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY.subarray(0, 150_000)]), 10_000);
+    });
+    const controller = new AbortController();
+    const response = await client().request(get(server.port, { signal: controller.signal }));
+    let received = 0;
+    let paused = false;
+    const done = response.body.pipeTo((piece) => {
+      received += piece.length;
+      if (!paused) {
+        paused = true;
+        response.body.pause();
+      }
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const whilePaused = received;
+    // At most one more read lands after the pause (the server wrote 15 pieces of 10,000 bytes).
+    expect(whilePaused).toBeLessThanOrEqual(2 * 65_536);
+    expect(whilePaused).toBeLessThan(150_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).toBe(whilePaused);
+    response.body.resume();
+    await waitFor(() => received === 150_000, 5_000, 'the first half after resume');
+    const started = Date.now();
+    controller.abort();
+    await expect(done).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  test('a body idle past the socket timeout fails as a TimeoutError', async () => {
+    const server = await startScripted((socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc`));
+    const response = await client({ socketTimeoutMs: 200 }).request(get(server.port));
+    const error = await readAll(response.body).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(isRetriableS3Error(error)).toBe(true);
+  });
+});
+
+describe('over TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dss-tls-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a body read over TLS (the same reused read buffer) arrives whole, verified against a private CA', async () => {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    const tlsServer = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const server = await startScripted((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY])), tlsServer);
+    const c = client({ tls: { ca: readFileSync(cert) } });
+    for (const host of ['localhost', '127.0.0.1']) {
+      const response = await c.request(get(server.port, { secure: true, host }));
+      expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
+    }
+    const untrusted = await client().request(get(server.port, { secure: true, host: 'localhost' })).catch((e: unknown) => e);
+    expect(untrusted).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  });
+});
