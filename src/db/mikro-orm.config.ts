@@ -1,7 +1,5 @@
 import type { Options } from '@mikro-orm/core';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Migrator } from '@mikro-orm/migrations';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { DbTarget } from '../config/db-url.js';
 import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
@@ -33,11 +31,12 @@ const MIGRATIONS = [
   { name: 'Migration20261201100000', class: Migration20261201100000 },
 ];
 
-export function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Options {
+/** Only the driver of the configured database is loaded (the other one's modules cost start-up time and memory). */
+export async function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Promise<Options> {
   const connection: Partial<Options> =
     target.kind === 'postgresql'
-      ? { driver: PostgreSqlDriver, clientUrl: target.url }
-      : { driver: BetterSqliteDriver, dbName: target.file };
+      ? { driver: (await import('@mikro-orm/postgresql')).PostgreSqlDriver, clientUrl: target.url }
+      : { driver: (await import('@mikro-orm/better-sqlite')).BetterSqliteDriver, dbName: target.file };
   return {
     ...connection,
     entities: [JobSchema, SyncRunSchema, SyncObjectSchema, WebhookDeliverySchema, WebhookAttemptSchema],

@@ -1,21 +1,25 @@
 import { dirname } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import pg from 'pg';
-import { parseDbUrl } from '../config/db-url.js';
+import { parseDbUrl, type DbTarget } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { withMigrationLock } from './migration-lock.js';
 import { buildOrmConfig } from './mikro-orm.config.js';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
+/** The engine each open ORM talks to (every ORM comes from initOrm). */
+const engines = new WeakMap<Orm, DbTarget['kind']>();
+
 /**
  * PostgreSQL's bigint (ids from bigserial, count(*), byte counts) as a JS number, as SQLite gives
  * it: without this, pg returns decimal strings and ids would compare unequal across engines.
  * Exact up to 2^53, the bound the API already documents for byte counts.
  */
-pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+async function parseBigintsAsNumbers(): Promise<void> {
+  const { default: pg } = await import('pg');
+  pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+}
 
 /**
  * Opens the database and runs pending migrations. On SQLite, applies the pragmas the sync engine
@@ -30,7 +34,9 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
     ensureWritableFolder(dirname(target.file), setting);
     ensureWritableFile(target.file, setting);
   }
-  const orm = (await MikroORM.init(buildOrmConfig(target, overrides))) as Orm;
+  if (target.kind === 'postgresql') await parseBigintsAsNumbers();
+  const orm = (await MikroORM.init(await buildOrmConfig(target, overrides))) as Orm;
+  engines.set(orm, target.kind);
   try {
     if (target.kind === 'sqlite') {
       const connection = orm.em.getConnection();
@@ -50,7 +56,7 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
 }
 
 export function isPostgres(orm: Orm): boolean {
-  return orm.em.getDriver() instanceof PostgreSqlDriver;
+  return engines.get(orm) === 'postgresql';
 }
 
 /** True when the database answers a trivial query; used by /readyz. */
