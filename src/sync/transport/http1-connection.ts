@@ -96,7 +96,7 @@ export class Connection {
         return !this.paused;
       },
     };
-    // tls.connect takes `onread` too (Node >= 14.17); @types/node lists it for net only.
+    // tls.connect takes `onread` as net.connect does; @types/node lists it for net only.
     const tlsOptions: ConnectionOptions & { onread: typeof onread } = {
       host: req.host,
       port: req.port,
