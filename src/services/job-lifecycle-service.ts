@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { deleteJobs } from '../db/job-deletion.js';
 import { removeRowsOutOfScope } from '../sync/local/job-scope.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
@@ -142,7 +143,7 @@ export function createJobLifecycleService({
       const deletedJobIds = ids.filter((id) => found.has(id));
       for (const id of deletedJobIds) runner.unschedule(id);
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
-      if (deletedJobIds.length) await em.nativeDelete(Job, { id: { $in: deletedJobIds } });
+      await deleteJobs(orm, deletedJobIds);
       await cleanUpDeletedJobFiles(files, deletedJobIds, purge);
       for (const id of deletedJobIds) connectors.forget(id);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };

@@ -6,6 +6,7 @@ import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { deleteJobs } from '../db/job-deletion.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
@@ -115,7 +116,7 @@ export function createJobService({
       const job = await require(rawId, field);
       runner.unschedule(job.id);
       await runner.cancel(job.id);
-      await orm.em.fork().nativeDelete(Job, { id: job.id });
+      await deleteJobs(orm, [job.id]);
       connectors.forget(job.id);
       await cleanUpDeletedJobFiles(files, [job.id], purge);
       return job.id;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
-import { Job } from '../../src/db/entities/job.entity.js';
+import { deleteJobs } from '../../src/db/job-deletion.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { createRunExecutor } from '../../src/sync/run-executor.js';
@@ -91,7 +91,8 @@ describe('cancellation', () => {
     let deletion: Promise<unknown> | undefined;
     const unlisten = f.bus.on((e) => {
       if (e.kind === 'CHUNK' && e.objectKey === 'big.bin' && !deletion) {
-        deletion = f.orm.em.fork().nativeDelete(Job, { id: f.jobId });
+        // As the services delete a job (another instance's, say, while this one runs it).
+        deletion = deleteJobs(f.orm, [f.jobId]);
       }
     }, f.jobId);
     const execute = createRunExecutor({ orm: f.orm, bus: f.bus, config: f.config, logger: pino({ level: 'silent' }), connector: f.connectorVia(proxy.endpoint) });

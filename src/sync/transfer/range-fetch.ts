@@ -45,7 +45,7 @@ export interface RangeFetchOptions {
 /**
  * Streams bytes [range.start, range.end) of the object into `file` at their own offsets, pinned to
  * the listed ETag. Retried as one unit: after a reset or a body cut mid-stream, the next attempt
- * asks only for the bytes not yet written. Memory: one write batch per call.
+ * asks only for the bytes not yet written. Memory: two or three write batches per call (batch-writer.ts).
  */
 export async function fetchRangeInto(
   ctx: TransferContext,

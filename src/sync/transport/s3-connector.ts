@@ -61,7 +61,7 @@ export interface S3Connector {
    * One GET pinned with If-Match to `etag`, of bytes [start, end) or the whole object when `end`
    * is undefined. Not retried here: the caller retries the GET together with reading its body, so a
    * body cut mid-stream resumes from the last byte written. `signal` ends the GET at once, also
-   * mid-body (the body stream then errors).
+   * mid-body (the body then fails).
    */
   getRange(bucket: string, key: string, range: { etag: string; start: number; end?: number }, signal?: AbortSignal): Promise<RangeResponse>;
   destroy(): void;
