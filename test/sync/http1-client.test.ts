@@ -80,7 +80,7 @@ const BODY = seededBytes(300_000, 7);
 describe('the HTTP/1.1 GET client', () => {
   test('a Content-Length body arrives whole even when the head and body are split across reads; the connection is reused', async () => {
     const server = await startScripted((socket, _request, index) => {
-      const head = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\nETag: "e${index}"\r\nX-Dup: a\r\nX-Dup: b\r\n\r\n`, 'latin1');
+      const head = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\nETag: "e${index}"\r\nX-Dup: a\r\nX-Dup: b\r\nConstructor: c\r\n__proto__: p\r\n\r\n`, 'latin1');
       void dribble(socket, Buffer.concat([head, BODY]), index === 0 ? 7 : 65_536);
     });
     const c = client();
@@ -89,6 +89,7 @@ describe('the HTTP/1.1 GET client', () => {
       expect(response.status).toBe(200);
       expect(response.headers.etag).toBe(`"e${round}"`);
       expect(response.headers['x-dup']).toBe('a, b');
+      expect([response.headers.constructor, response.headers['__proto__']]).toEqual(['c', 'p']);
       expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
     }
     expect(server.connections).toBe(1);

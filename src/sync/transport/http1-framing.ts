@@ -25,13 +25,14 @@ export function parseHead(text: string): ResponseHead {
   const lines = text.split('\r\n');
   const status = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? '');
   if (!status) throw new HttpProtocolError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` or `constructor` is data like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new HttpProtocolError('a malformed header line');
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
   }
   const connection = (headers.connection ?? '').toLowerCase();
   const keepAlive = status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
