@@ -143,16 +143,33 @@ describe('the HTTP/1.1 GET client', () => {
   });
 
   test('a parked connection the server has closed is replaced without failing the GET', async () => {
-    const server = await startScripted((socket, _request, index) => {
+    const server = await startScripted((socket) => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`);
       // The server drops the kept-alive connection right after answering, as a keep-alive timeout would.
-      if (index === 0) setTimeout(() => socket.destroy(), 20);
+      setTimeout(() => socket.destroy(), 20);
     });
     const c = client();
     expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
     await new Promise((r) => setTimeout(r, 100));
     expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
     expect(server.connections).toBe(2);
+  });
+
+  test('a GET on a reused connection that is reset before any answer is sent once more on a new one', async () => {
+    const server = await startScripted((socket, _request, index) => {
+      // The keep-alive race: the server closes the connection just as the second GET arrives on it.
+      if (index === 1) return socket.destroy();
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`);
+    });
+    const c = client();
+    expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
+    expect((await readAll((await c.request(get(server.port))).body)).toString()).toBe('ok');
+    expect(server.requests).toHaveLength(3);
+    expect(server.connections).toBe(2);
+    // On a new connection the same reset is the caller's to retry.
+    const fresh = await startScripted((socket) => socket.destroy());
+    await expect(client().request(get(fresh.port))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(fresh.requests).toHaveLength(1);
   });
 
   test('pause holds the body back until resume; an abort ends a stalled body at once', async () => {
