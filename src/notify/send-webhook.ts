@@ -45,18 +45,42 @@ export async function sendWebhook(request: WebhookRequest, timeoutMs: number, st
   if (request.secret) headers['x-dss-signature'] = signBody(request.body, request.secret);
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
+  const attempt = abortAfter(timeoutMs, stop);
   try {
     const response = await fetch(request.url, {
       method: 'POST',
       headers,
       body: request.body,
       redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
+      signal: attempt.signal,
     });
     await response.body?.cancel().catch(() => undefined);
     const ok = response.status >= 200 && response.status < 300;
     return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}`, durationMs: elapsed() };
   } catch (error) {
     return { ok: false, statusCode: null, error: describeFailure(error, timeoutMs), durationMs: elapsed() };
+  } finally {
+    attempt.done();
   }
+}
+
+/**
+ * A signal that aborts after `timeoutMs` or with `stop`. Not `AbortSignal.any([AbortSignal.timeout(…),
+ * stop])`: on Node 20 the timeout signal inside it can be garbage-collected before it fires
+ * (nodejs/node#57736), and an attempt then waits for a hanging receiver forever. Here a plain timer
+ * holds the controller until `done`.
+ */
+function abortAfter(timeoutMs: number, stop: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onStop = () => controller.abort(stop.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    },
+  };
 }
