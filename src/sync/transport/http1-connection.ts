@@ -65,7 +65,9 @@ class BodyExchange {
 /** One socket, one request at a time. */
 export class Connection {
   private phase: Phase = 'idle';
-  private head: Buffer[] = [];
+  /** The start of a head that continues in the next read (copied: the read buffer is reused). */
+  private pendingHead: Buffer | null = null;
+  /** Bytes of the current answer's head received so far. */
   private headBytes = 0;
   private framer: BodyFramer | null = null;
   private answer: { resolve: (response: Http1Response) => void; reject: (error: Error) => void } | null = null;
@@ -145,7 +147,7 @@ export class Connection {
       lines.push(`${name}: ${value}`);
     }
     this.phase = 'head';
-    this.head = [];
+    this.pendingHead = null;
     this.headBytes = 0;
     this.failedBeforeAnswer = false;
     this.socket.setTimeout(this.options.socketTimeoutMs);
@@ -196,22 +198,22 @@ export class Connection {
   /** Returns the bytes of `data` used by the head (-1 when an error ended the connection). */
   private takeHead(data: Buffer): number {
     const before = this.headBytes;
-    this.head.push(Buffer.from(data));
     this.headBytes += data.length;
-    const all = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    // A head that arrives whole in one read (the usual case) is searched and parsed in place.
+    const all = this.pendingHead ? Buffer.concat([this.pendingHead, data]) : data;
     const end = all.indexOf('\r\n\r\n', Math.max(0, before - 3), 'latin1');
     if (end < 0) {
-      this.head = [all];
+      this.pendingHead = all === data ? Buffer.from(data) : all;
       if (this.headBytes <= MAX_HEAD_BYTES) return data.length;
       this.fail(new HttpProtocolError('the response head is too large'));
       return -1;
     }
+    this.pendingHead = null;
     let head: ResponseHead;
     try {
       head = parseHead(all.toString('latin1', 0, end));
       if (head.status < 200) {
         // An interim answer (100 Continue, 103 Early Hints): the real one follows.
-        this.head = [];
         this.headBytes = 0;
         return end + 4 - before;
       }
@@ -222,7 +224,6 @@ export class Connection {
     }
     this.keepAlive = head.keepAlive && !this.framer.untilClose;
     this.phase = 'body';
-    this.head = [];
     const body = new BodyExchange();
     this.body = body;
     const answer = this.answer!;
@@ -297,13 +298,14 @@ export class Connection {
     this.answer = null;
     this.endExchange();
     this.close();
+    // Our own abort or timeout, not the server's doing.
+    const ours = error.name === 'AbortError' || error.name === 'TimeoutError';
     if (phase === 'head') {
       // Closed or reset with no byte of an answer: the keep-alive race, worth sending again at once.
-      this.failedBeforeAnswer = this.headBytes === 0 && error.name !== 'TimeoutError' && error.name !== 'AbortError';
+      this.failedBeforeAnswer = this.headBytes === 0 && !ours;
       answer?.reject(error);
     } else if (body) {
-      const cut = error.name === 'AbortError' || error.name === 'TimeoutError' ? error : new TruncatedBodyError(error.message, { cause: error });
-      body.settle(cut);
+      body.settle(ours ? error : new TruncatedBodyError(error.message, { cause: error }));
     }
   }
 }
