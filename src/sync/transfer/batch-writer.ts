@@ -15,8 +15,9 @@ export type WrittenListener = (data: Buffer, end: number) => void | 'stop';
 export const WRITE_BATCH_BYTES = 256 * 1024;
 
 /**
- * Full-size batch buffers between GETs: a large object is many GETs, and fresh buffers for each
- * would wait for a garbage collection to be freed (tens of MB of RSS on a 1 GB object).
+ * Full-size batch buffers, reused by every writer once written: a large object is many GETs, and
+ * fresh buffers for each would wait for a garbage collection to be freed (tens of MB of RSS on a
+ * 1 GB object).
  */
 const spareBatches: Buffer[] = [];
 const MAX_SPARE_BATCHES = 32;
@@ -38,7 +39,6 @@ function giveBack(buffers: Buffer[]): void {
  * before it, the source is paused; memory stays at two or three batches whatever the body's size.
  */
 export function createBatchWriter(file: PositionalFile, start: number, batchBytes: number, source: ByteSource, onWritten?: WrittenListener) {
-  const free: Buffer[] = [];
   let filling: Buffer = batchBuffer(batchBytes);
   let filled = 0;
   const full: Array<{ buffer: Buffer; length: number }> = [];
@@ -66,7 +66,7 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
         stopped = true;
         source.destroy();
       }
-      free.push(buffer);
+      giveBack([buffer]);
       if (paused && full.length < 2) {
         paused = false;
         source.resume();
@@ -81,7 +81,7 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
   };
   const queueFilling = () => {
     full.push({ buffer: filling, length: filled });
-    filling = free.pop() ?? batchBuffer(batchBytes);
+    filling = batchBuffer(batchBytes);
     filled = 0;
     kick();
   };
@@ -107,7 +107,7 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
       if (filled > 0 && !stopped && failure === undefined) queueFilling();
       while (writing) await writing;
       closed = true;
-      giveBack([filling, ...free, ...full.map((batch) => batch.buffer)]);
+      giveBack([filling, ...full.map((batch) => batch.buffer)]);
       full.length = 0;
       if (failure !== undefined) throw failure;
     },
