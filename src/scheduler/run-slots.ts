@@ -128,13 +128,15 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
   /**
    * A run whose final status is already committed (and so shown by the API) still holds its slot
    * while the job row and the end-of-run hooks are recorded: a trigger in that window waits for the
-   * slot rather than being recorded as an overlap.
+   * slot rather than being recorded as an overlap, and a cancel finds nothing going. True when it waited.
    */
-  async function untilRecordedRunFrees(jobId: string): Promise<void> {
+  async function untilRecordedRunFrees(jobId: string): Promise<boolean> {
     const busy = slots.get(jobId);
-    if (!busy || busy.runId === null) return;
+    if (!busy || busy.runId === null) return false;
     const run = await orm.em.fork().findOne(SyncRun, { id: busy.runId }, { fields: ['status'] });
-    if (run && run.status !== 'RUNNING') await busy.done;
+    if (!run || run.status === 'RUNNING') return false;
+    await busy.done;
+    return true;
   }
 
   async function markJobRunning(jobId: string): Promise<void> {
@@ -211,7 +213,9 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       void drive(jobId, slot, runId);
     },
 
+    /** False when no run was going: none, or one whose final status is already committed (it is let finish recording). */
     async cancel(jobId: string): Promise<boolean> {
+      if (await untilRecordedRunFrees(jobId)) return false;
       const slot = slots.get(jobId);
       if (!slot) return false;
       slot.controller.abort(new Error('run cancelled'));

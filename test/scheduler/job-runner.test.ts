@@ -129,6 +129,43 @@ describe('job runner', () => {
     await fake.calls[1]!.finish();
   });
 
+  it('a cancel or a prefix change right after a run is recorded finished cancels nothing and starts no rerun', async () => {
+    const db = await openTestDb();
+    const fake = createFakeExecutor(db.orm);
+    let releaseHook!: () => void;
+    let hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
+    const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR, onRunFinished: () => hookHeld });
+    const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
+    cleanups.push(async () => {
+      releaseHook();
+      await runner.stop();
+      await db[Symbol.asyncDispose]();
+    });
+    await runner.start();
+    const job = await services.jobs.create(jobInput());
+    await fake.calls[0]!.finish('SUCCEEDED');
+    await waitFor(async () => (await runsOf(db.orm, job.id))[0]?.status === 'SUCCEEDED', 5000, 'the run recorded');
+    expect(runner.isRunning(job.id)).toBe(true);
+
+    const cancelled = runner.cancel(job.id);
+    releaseHook();
+    expect(await cancelled).toBe(false);
+    expect(fake.calls[0]!.signal.aborted).toBe(false);
+
+    await services.lifecycle.trigger(job.id);
+    hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
+    await fake.calls[1]!.finish('SUCCEEDED');
+    await waitFor(async () => (await runsOf(db.orm, job.id))[1]?.status === 'SUCCEEDED', 5000, 'the second run recorded');
+    // Held long enough for the update to reach the runner while the hook still holds the slot.
+    setTimeout(releaseHook, 300);
+    await services.lifecycle.update(job.id, { connectorConfig: { prefix: 'other/' } });
+    expect((await runsOf(db.orm, job.id)).map((r) => [r.trigger, r.status])).toEqual([
+      ['CREATED', 'SUCCEEDED'],
+      ['MANUAL', 'SUCCEEDED'],
+    ]);
+    expect(fake.calls).toHaveLength(2);
+  });
+
   it('a failing run marks the job FAILED, keeps its schedule and retries on the next tick', async () => {
     const { orm, clock, fake, runner, services } = await setup({ auto: 'throw' });
     const job = await services.jobs.create(jobInput());
