@@ -1,5 +1,4 @@
 import type { Options } from '@mikro-orm/core';
-import { Migrator } from '@mikro-orm/migrations';
 import type { DbTarget } from '../config/db-url.js';
 import { JobSchema } from './entities/job.entity.js';
 import { SyncObjectSchema } from './entities/sync-object.entity.js';
@@ -18,7 +17,7 @@ import { Migration20261130200000 } from './migrations/Migration20261130200000.js
 import { Migration20261201100000 } from './migrations/Migration20261201100000.js';
 
 /** Released migrations, oldest first. Listed explicitly so the same list works from src/ and dist/. */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   { name: 'Migration20261126000000', class: Migration20261126000000 },
   { name: 'Migration20261129100000', class: Migration20261129100000 },
   { name: 'Migration20261129200000', class: Migration20261129200000 },
@@ -40,7 +39,6 @@ export async function buildOrmConfig(target: DbTarget, overrides: Partial<Option
   return {
     ...connection,
     entities: [JobSchema, SyncRunSchema, SyncObjectSchema, WebhookDeliverySchema, WebhookAttemptSchema],
-    extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     forceUtcTimezone: true,
     debug: false,

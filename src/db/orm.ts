@@ -4,7 +4,7 @@ import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
 import { parseDbUrl, type DbTarget } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { withMigrationLock } from './migration-lock.js';
-import { buildOrmConfig } from './mikro-orm.config.js';
+import { buildOrmConfig, MIGRATIONS } from './mikro-orm.config.js';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
@@ -19,6 +19,23 @@ const engines = new WeakMap<Orm, DbTarget['kind']>();
 async function parseBigintsAsNumbers(): Promise<void> {
   const { default: pg } = await import('pg');
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+}
+
+/** Whether a released migration is not recorded yet (a new database has no migrations table). */
+async function migrationsPending(orm: Orm): Promise<boolean> {
+  const applied = await orm.em
+    .getConnection()
+    .execute<Array<{ name: string }>>('select name from mikro_orm_migrations')
+    .catch(() => []);
+  const names = new Set(applied.map((row) => row.name));
+  return MIGRATIONS.some((migration) => !names.has(migration.name));
+}
+
+/** The migrator and what it brings (umzug and its dependencies) load only when there is something to apply. */
+async function runMigrations(orm: Orm): Promise<void> {
+  const { Migrator } = await import('@mikro-orm/migrations');
+  Migrator.register(orm);
+  await orm.getMigrator().up();
 }
 
 /**
@@ -44,9 +61,9 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
       await connection.execute('pragma synchronous = NORMAL');
       await connection.execute('pragma busy_timeout = 5000');
       await connection.execute('pragma foreign_keys = ON');
-      await orm.getMigrator().up();
-    } else {
-      await withMigrationLock(orm, () => orm.getMigrator().up());
+      if (await migrationsPending(orm)) await runMigrations(orm);
+    } else if (await migrationsPending(orm)) {
+      await withMigrationLock(orm, () => runMigrations(orm));
     }
   } catch (error) {
     await orm.close(true);
