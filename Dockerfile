@@ -5,7 +5,7 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# --- build: native modules (better-sqlite3) and TypeScript -------------------------------------
+# --- build: native modules (better-sqlite3) and the bundle --------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
@@ -13,10 +13,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
 COPY web ./web
-COPY scripts/build-dashboard.ts ./scripts/
+COPY scripts/build-server.ts scripts/build-dashboard.ts ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -1,38 +1,36 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer, SERVICE_ENTRIES } from '../scripts/build-server.js';
 import { benchFile } from './s3-fixture.js';
 
-const TSC = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL('../node_modules', import.meta.url));
-/** Outside the tree (no linter or test runner sees it), kept between runs so tsc can build incrementally. */
+/** Outside the tree (no linter or test runner sees it). */
 const OUT = join(tmpdir(), 'dss-bench-build');
 
 /**
- * Compiles src/ and the children that run our code to plain JS in a temp folder, so our
- * process is measured as `npm start` runs it (compiled), without the tsx loader's start-up and memory.
- * Returns the folder, or null (the caller falls back to tsx) when compiling fails.
+ * Bundles the children that run our code, with the service's entry points and the build of
+ * `npm run build` (scripts/build-server.ts), into a temp folder, so our process is measured as
+ * `npm start` runs it, without the tsx loader's start-up and memory.
+ * Returns the folder, or null (the caller falls back to tsx) when the build fails.
  */
 export async function buildChildren(): Promise<string | null> {
-  await mkdir(OUT, { recursive: true });
-  await writeFile(join(OUT, 'package.json'), '{ "type": "module" }\n');
-  await linkNodeModules(join(OUT, 'node_modules'));
-  const args = [TSC, '-p', benchFile('./tsconfig.children.json'), '--outDir', OUT, '--tsBuildInfoFile', join(OUT, '.tsbuildinfo')];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) console.error(`compiling for the benchmark failed, using tsx instead:\n${output.slice(-2000)}`);
-      resolve(code === 0 ? join(OUT, 'bench') : null);
+  try {
+    await mkdir(OUT, { recursive: true });
+    await buildServer(OUT, {
+      ...SERVICE_ENTRIES,
+      'our-sync-child': benchFile('./our-sync-child.ts'),
+      'api-server-child': benchFile('./api-server-child.ts'),
     });
-  });
+    await writeFile(join(OUT, 'package.json'), '{ "type": "module" }\n');
+    await linkNodeModules(join(OUT, 'node_modules'));
+    return OUT;
+  } catch (err) {
+    console.error(`bundling for the benchmark failed, using tsx instead: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** The folder is shared by every checkout on the machine: the link must name this checkout's modules. */

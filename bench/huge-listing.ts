@@ -1,7 +1,7 @@
 // `npm run bench -- --only=huge-listing [--keys=1000000] [--peer-timeout-s=1200]`: one job over N keys
 // served by the synthetic S3 server (test/helpers/synthetic-s3.ts): first run, no-op rerun, a run
 // killed (-9) half-way through its listing and resumed; then the peers against the same server.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,12 +18,12 @@ import { tree } from './harness.js';
 import { startService } from './huge-service.js';
 import { awsCli, rclone } from './peers.js';
 
-const CLI = join(import.meta.dirname, '../src/cli/sync.ts');
 const ROOT = join(import.meta.dirname, '..');
-/** Node's flags as `npm run sync` passes them (package.json), so the CLI runs here as operators run it. */
-const NODE_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sync!
+/** The CLI as `npm run sync` runs it: built into dist/ (by its pre-step), with the Node flags of its last command. */
+const CLI = join(ROOT, 'dist/sync-cli.js');
+const NODE_FLAGS = ((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sync!.split('&&').at(-1) ?? '')
   .split(' ')
-  .filter((token, index, tokens) => token.startsWith('--') || tokens[index - 1] === '--import');
+  .filter((token) => token.startsWith('--'));
 
 interface Row {
   phase: string;
@@ -49,6 +49,8 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const rows: Row[] = [];
   try {
     log(`huge listing: ${keys} keys on the synthetic S3 server, in ${dir}`);
+    const built = spawnSync(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building dist/ failed');
     const dbFile = join(dir, 'bench.db');
     const orm = await initOrm(`sqlite:${dbFile}`);
     const jobId = randomUUID();

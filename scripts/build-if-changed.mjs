@@ -1,7 +1,7 @@
 // `npm start`'s pre-step: runs `npm run build` (src/ to dist/, and the dashboard) only when the sources
 // changed since the last build.
-// A full tsc run costs ~15-30 s on a small machine, and even an incremental one reloads the whole
-// program (~5-12 s); hashing the inputs takes milliseconds, so an unchanged restart serves at once.
+// A build takes seconds (esbuild, and the dashboard's); hashing the inputs takes milliseconds, so an
+// unchanged restart serves at once.
 // Plain JavaScript on purpose: it runs before anything is compiled, and without tsx's start-up cost.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 
 const STAMP = 'dist/.source-hash';
-const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/build-dashboard.ts'];
+const INPUTS = ['tsconfig.json', 'package-lock.json', 'scripts/build-server.ts', 'scripts/build-dashboard.ts'];
 const SOURCE_DIRS = ['src', 'web'];
 
 function filesUnder(dir) {

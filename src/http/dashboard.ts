@@ -3,8 +3,8 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Route, RouteResult } from './route.js';
 
-/** Built by `npm run build` (scripts/build-dashboard.ts): <repo>/dist/dashboard, from src/http or dist/http alike. */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
+/** Built by `npm run build` (scripts/build-dashboard.ts) into <repo>/dist/dashboard: beside the bundle's modules, two folders up from src/http. */
+export const DASHBOARD_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/dashboard/' : './dashboard/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

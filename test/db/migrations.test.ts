@@ -10,7 +10,7 @@ import { initOrm } from '../../src/db/orm.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 
 async function appliedNames(orm: MikroORM): Promise<string[]> {
-  const rows = await orm.em.getConnection().execute<Array<{ name: string }>>('select name from mikro_orm_migrations order by id');
+  const rows: Array<{ name: string }> = await orm.em.getConnection().execute('select name from mikro_orm_migrations order by id');
   return rows.map((row) => row.name);
 }
 
