@@ -6,9 +6,12 @@
 // starts the child under another command (perf record, strace -c…).
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildChildren, childCommand } from './build-children.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
@@ -16,10 +19,32 @@ import { BENCH_BUCKET, startS3Fixture } from './s3-fixture.js';
 import { FULL } from './scenarios.js';
 import { seedObjects } from './seed.js';
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   hitCount?: number;
+}
+
+const sourceMaps = new Map<string, SourceMap | null>();
+
+/** Where a frame of the bundle came from (the source or package file), through the bundle's `.map` files. */
+function originalPosition(frame: CallFrame): { url: string; lineNumber: number } {
+  if (!frame.url.startsWith('file://') || !frame.url.endsWith('.js')) return frame;
+  let map = sourceMaps.get(frame.url);
+  if (map === undefined) {
+    const file = `${fileURLToPath(frame.url)}.map`;
+    map = existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as SourceMapPayload) : null;
+    sourceMaps.set(frame.url, map);
+  }
+  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber);
+  return entry && 'originalSource' in entry ? { url: entry.originalSource, lineNumber: entry.originalLine } : frame;
 }
 
 const id = process.argv[2] ?? 'small';
@@ -95,7 +120,8 @@ async function summarise(path: string, label: string, functions: number, [from, 
   for (const node of data.nodes) {
     const ms = msById.get(node.id) ?? 0;
     if (!ms) continue;
-    const { url, functionName, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
+    const { url, lineNumber } = originalPosition(node.callFrame);
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? 'src (ours)' : url.startsWith('node:') ? 'node core' : url ? 'other' : functionName);
     add(byPackage, pkg, ms);
     add(byFunction, `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/')}:${lineNumber + 1}`, ms);
