@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Route, RouteResult } from './route.js';
 
 /** Built by `npm run build` (scripts/build-dashboard.ts) into <repo>/dist/dashboard: beside the bundle's modules, two folders up from src/http. */
-export const DASHBOARD_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/dashboard/' : './dashboard/', import.meta.url));
+const DASHBOARD_FROM_HERE = import.meta.url.endsWith('.ts') ? '../../dist/dashboard/' : './dashboard/';
+export const DASHBOARD_DIR = fileURLToPath(new URL(DASHBOARD_FROM_HERE, import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -4,8 +4,9 @@ import { CHECKSUM_ALGORITHMS, expectedValue, mismatchReason, type Expected } fro
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker-thread.js';
 
 /**
- * The worker's module: an entry point of the bundle in dist/, beside the module holding this code. From src (vitest, tsx) its TypeScript
- * source, imported through tsx's API: a worker's entry does not go through tsx's loader otherwise.
+ * The worker's module: an entry point of the bundle in dist/, beside the module holding this code.
+ * From src (vitest, tsx) its TypeScript source, imported through tsx's API: a worker's entry does
+ * not go through tsx's loader otherwise.
  */
 function startThread(): Worker {
   if (import.meta.url.endsWith('.ts')) {
