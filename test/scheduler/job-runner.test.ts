@@ -40,6 +40,35 @@ async function setup(options: Parameters<typeof createFakeExecutor>[1] = {}) {
 const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
 const jobRow = (orm: Orm, id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
+/**
+ * A job whose first run is recorded SUCCEEDED (the API shows it) while the runner is still reporting
+ * its end: the end-of-run hook waits until `releaseHook()`; `holdHook()` holds the next run's the same way.
+ */
+async function finishedRunStillReporting() {
+  const db = await openTestDb();
+  const fake = createFakeExecutor(db.orm);
+  const releases: Array<() => void> = [];
+  let hookHeld: Promise<void> = Promise.resolve();
+  const holdHook = () => {
+    hookHeld = new Promise<void>((resolve) => releases.push(resolve));
+    return releases.at(-1)!;
+  };
+  const releaseHook = holdHook();
+  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR, onRunFinished: () => hookHeld });
+  const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
+  cleanups.push(async () => {
+    for (const release of releases) release();
+    await runner.stop();
+    await db[Symbol.asyncDispose]();
+  });
+  await runner.start();
+  const job = await services.jobs.create(jobInput());
+  await fake.calls[0]!.finish('SUCCEEDED');
+  await waitFor(async () => (await runsOf(db.orm, job.id))[0]?.status === 'SUCCEEDED', 5000, 'the run recorded');
+  expect(runner.isRunning(job.id)).toBe(true);
+  return { orm: db.orm, fake, runner, services, job, releaseHook, holdHook };
+}
+
 describe('job runner', () => {
   it('runs a new job at once, then on its schedule from the stored next run time', async () => {
     const { orm, clock, fake, runner, services } = await setup();
@@ -104,62 +133,29 @@ describe('job runner', () => {
   });
 
   it('a trigger right after a run is recorded finished starts a run, even while the end-of-run hooks still hold the job', async () => {
-    const db = await openTestDb();
-    const fake = createFakeExecutor(db.orm);
-    let releaseHook!: () => void;
-    const hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
-    const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR, onRunFinished: () => hookHeld });
-    const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
-    cleanups.push(async () => {
-      releaseHook();
-      await runner.stop();
-      await db[Symbol.asyncDispose]();
-    });
-    await runner.start();
-    const job = await services.jobs.create(jobInput());
-    await fake.calls[0]!.finish('SUCCEEDED');
-    // The API already shows the run SUCCEEDED; the runner is still reporting its end.
-    await waitFor(async () => (await runsOf(db.orm, job.id))[0]?.status === 'SUCCEEDED', 5000, 'the run recorded');
-    expect(runner.isRunning(job.id)).toBe(true);
-
+    const { orm, fake, runner, job, releaseHook } = await finishedRunStillReporting();
     const triggered = runner.trigger(job.id, 'MANUAL');
     releaseHook();
     expect((await triggered).status).toBe('RUNNING');
-    expect((await runsOf(db.orm, job.id)).map((r) => r.status)).toEqual(['SUCCEEDED', 'RUNNING']);
+    expect((await runsOf(orm, job.id)).map((r) => r.status)).toEqual(['SUCCEEDED', 'RUNNING']);
     await fake.calls[1]!.finish();
   });
 
   it('a cancel or a prefix change right after a run is recorded finished cancels nothing and starts no rerun', async () => {
-    const db = await openTestDb();
-    const fake = createFakeExecutor(db.orm);
-    let releaseHook!: () => void;
-    let hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
-    const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR, onRunFinished: () => hookHeld });
-    const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
-    cleanups.push(async () => {
-      releaseHook();
-      await runner.stop();
-      await db[Symbol.asyncDispose]();
-    });
-    await runner.start();
-    const job = await services.jobs.create(jobInput());
-    await fake.calls[0]!.finish('SUCCEEDED');
-    await waitFor(async () => (await runsOf(db.orm, job.id))[0]?.status === 'SUCCEEDED', 5000, 'the run recorded');
-    expect(runner.isRunning(job.id)).toBe(true);
-
+    const { orm, fake, runner, services, job, releaseHook, holdHook } = await finishedRunStillReporting();
     const cancelled = runner.cancel(job.id);
     releaseHook();
     expect(await cancelled).toBe(false);
     expect(fake.calls[0]!.signal.aborted).toBe(false);
 
     await services.lifecycle.trigger(job.id);
-    hookHeld = new Promise<void>((resolve) => (releaseHook = resolve));
+    const releaseSecond = holdHook();
     await fake.calls[1]!.finish('SUCCEEDED');
-    await waitFor(async () => (await runsOf(db.orm, job.id))[1]?.status === 'SUCCEEDED', 5000, 'the second run recorded');
+    await waitFor(async () => (await runsOf(orm, job.id))[1]?.status === 'SUCCEEDED', 5000, 'the second run recorded');
     // Held long enough for the update to reach the runner while the hook still holds the slot.
-    setTimeout(releaseHook, 300);
+    setTimeout(releaseSecond, 300);
     await services.lifecycle.update(job.id, { connectorConfig: { prefix: 'other/' } });
-    expect((await runsOf(db.orm, job.id)).map((r) => [r.trigger, r.status])).toEqual([
+    expect((await runsOf(orm, job.id)).map((r) => [r.trigger, r.status])).toEqual([
       ['CREATED', 'SUCCEEDED'],
       ['MANUAL', 'SUCCEEDED'],
     ]);
