@@ -4,7 +4,7 @@ import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
 import { parseDbUrl, type DbTarget } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { withMigrationLock } from './migration-lock.js';
-import { buildOrmConfig, MIGRATIONS } from './mikro-orm.config.js';
+import { buildOrmConfig, MIGRATION_NAMES } from './mikro-orm.config.js';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
@@ -28,12 +28,13 @@ async function migrationsPending(orm: Orm): Promise<boolean> {
     .execute<Array<{ name: string }>>('select name from mikro_orm_migrations')
     .catch(() => []);
   const names = new Set(applied.map((row) => row.name));
-  return MIGRATIONS.some((migration) => !names.has(migration.name));
+  return MIGRATION_NAMES.some((name) => !names.has(name));
 }
 
-/** The migrator and what it brings (umzug and its dependencies) load only when there is something to apply. */
+/** The migrations, the migrator and what it brings (umzug and its dependencies) load only when there is something to apply. */
 async function runMigrations(orm: Orm): Promise<void> {
-  const { Migrator } = await import('@mikro-orm/migrations');
+  const [{ Migrator }, { MIGRATIONS }] = await Promise.all([import('@mikro-orm/migrations'), import('./migrations/index.js')]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList: MIGRATIONS });
   Migrator.register(orm);
   await orm.getMigrator().up();
 }

@@ -5,7 +5,8 @@ import { MikroORM } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { describe, expect, it } from 'vitest';
 import { parseDbUrl } from '../../src/config/db-url.js';
-import { buildOrmConfig, MIGRATIONS } from '../../src/db/mikro-orm.config.js';
+import { buildOrmConfig, MIGRATION_NAMES } from '../../src/db/mikro-orm.config.js';
+import { MIGRATIONS } from '../../src/db/migrations/index.js';
 import { initOrm } from '../../src/db/orm.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 
@@ -15,6 +16,11 @@ async function appliedNames(orm: MikroORM): Promise<string[]> {
 }
 
 describe('migrations at start-up', () => {
+  it('the names a start compares with the migrations table are the released migration classes, in order', () => {
+    expect(MIGRATIONS.map((migration) => migration.name)).toEqual(MIGRATION_NAMES);
+    expect(MIGRATIONS.map((migration) => migration.class.name)).toEqual(MIGRATION_NAMES);
+  });
+
   it('applies every migration to a new database, the missing ones to an older one, and nothing to a current one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
     try {
@@ -22,7 +28,8 @@ describe('migrations at start-up', () => {
       const names = MIGRATIONS.map((migration) => migration.name);
 
       // A database left by an older release: only the first three migrations applied.
-      const older = await MikroORM.init({ ...(await buildOrmConfig(parseDbUrl(url))), extensions: [Migrator] });
+      const config = await buildOrmConfig(parseDbUrl(url));
+      const older = await MikroORM.init({ ...config, extensions: [Migrator], migrations: { ...config.migrations, migrationsList: MIGRATIONS } });
       await older.getMigrator().up({ to: names[2] });
       expect(await appliedNames(older)).toEqual(names.slice(0, 3));
       await older.close(true);
