@@ -21,6 +21,25 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return false;
 }
 
+/** PostgreSQL: deadlock detected, serialization failure. The server rolled the transaction back; it may simply run again. */
+const CONFLICT_CODES = new Set(['40P01', '40001']);
+/** Attempts of a write the server keeps choosing as a deadlock victim, before its error is let through. */
+export const CONFLICT_ATTEMPTS = 5;
+
+/** True for a write the server rolled back as a deadlock victim or a serialization failure (not a wrong statement). */
+export function isRetriableConflict(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONFLICT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/** A short random pause before a conflicting write goes again, longer with each attempt, so the two sides do not meet again. */
+export function conflictPause(attempt: number): Promise<void> {
+  return delay(20 + Math.random() * 50 * attempt);
+}
+
 export interface OutageOptions {
   /** Give up (and throw the last error) after this long unreachable. */
   maxWaitMs?: number;
@@ -30,15 +49,24 @@ export interface OutageOptions {
 
 /**
  * Runs a database write, and again (backing off up to 2 s) while the database is unreachable, so a
- * restart of the server pauses the caller instead of failing it. Only for idempotent writes.
+ * restart of the server pauses the caller instead of failing it. On PostgreSQL, two writes of one run
+ * can lock the same rows in opposite orders (a listing page marking its keys in key order while a
+ * batch of finished objects is updated in id order, which differ when the listing is not in key
+ * order): the server rolls one back as the deadlock victim, and that one goes again, up to
+ * CONFLICT_ATTEMPTS times. Only for idempotent writes.
  */
 export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait }: OutageOptions = {}): Promise<T> {
   const deadline = Date.now() + maxWaitMs;
   let pause = 100;
+  let conflicts = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       return await write();
     } catch (error) {
+      if (isRetriableConflict(error) && ++conflicts < CONFLICT_ATTEMPTS) {
+        await conflictPause(conflicts);
+        continue;
+      }
       if (!isDatabaseUnreachable(error) || Date.now() >= deadline) throw error;
       if (attempt === 0) onWait?.(error);
       await delay(pause);

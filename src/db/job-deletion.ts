@@ -1,10 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { CONFLICT_ATTEMPTS, conflictPause, isRetriableConflict } from './database-outage.js';
 import { Job } from './entities/job.entity.js';
 import type { Orm } from './orm.js';
-
-/** PostgreSQL: deadlock detected, serialization failure. The server rolled the statement back; it may simply run again. */
-const RETRIABLE_CONFLICTS = new Set(['40P01', '40001']);
-const ATTEMPTS = 5;
 
 /**
  * Deletes jobs (their runs, objects and webhook rows go by cascade). On PostgreSQL the cascade
@@ -19,9 +15,8 @@ export async function deleteJobs(orm: Orm, ids: string[]): Promise<void> {
       await orm.em.fork().nativeDelete(Job, { id: { $in: ids } });
       return;
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (attempt >= ATTEMPTS || typeof code !== 'string' || !RETRIABLE_CONFLICTS.has(code)) throw error;
-      await delay(20 + Math.random() * 50 * attempt);
+      if (attempt >= CONFLICT_ATTEMPTS || !isRetriableConflict(error)) throw error;
+      await conflictPause(attempt);
     }
   }
 }
