@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/env.js';
-import type { Logger } from '../../src/config/logger.js';
+import { createLogger, type Logger } from '../../src/config/logger.js';
 import type { Orm } from '../../src/db/orm.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { JobRunner } from '../../src/scheduler/job-runner-types.js';
@@ -24,6 +24,8 @@ export interface TestApp {
   runner: JobRunner;
   /** Holds `scheduler.db` and `downloads/`; kept when the test that started the app fails. */
   tmpDir: string;
+  /** The app's error-level log lines (the last 100), when the test gave no logger: printed if its test fails. */
+  errorLines: string[];
   app: App;
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -32,7 +34,7 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Environment variables merged over the test defaults, then parsed by loadConfig like a real start. */
   env?: Record<string, string>;
-  /** A logger to capture log lines; by default LOG_LEVEL=silent. */
+  /** A logger to capture log lines; by default the app's errors only, kept in `errorLines`. */
   logger?: Logger;
   /** Swaps parts of the app: a hand-driven `execute` instead of the sync engine, another bus `eventTarget`. */
   build?: Pick<BuildAppOptions, 'execute' | 'eventTarget' | 'webhookPollMs'>;
@@ -68,7 +70,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...offlineS3,
     ...env,
   });
-  const app = await buildApp(config, { ...options.build, logger: options.logger, stopGraceMs: 2_000 });
+  const errorLines: string[] = [];
+  const keepError = (line: string) => {
+    errorLines.push(line.trimEnd());
+    if (errorLines.length > 100) errorLines.shift();
+  };
+  const logger = options.logger ?? createLogger('error', { write: keepError });
+  const app = await buildApp(config, { ...options.build, logger, stopGraceMs: 2_000 });
   const { port } = await app.start();
 
   let stopped = false;
@@ -82,7 +90,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     onTestFinished(async ({ task }) => {
       const leaked = !stopped;
       if (leaked) await stop();
-      if (task.result?.state === 'fail') console.error(`test failed; its app's files are kept in ${tmpDir}`);
+      if (task.result?.state === 'fail') console.error(`test failed; its app's files are kept in ${tmpDir}${errorLines.length ? `; its errors:\n${errorLines.join('\n')}` : ''}`);
       else await rm(tmpDir, { recursive: true, force: true });
       if (leaked) throw new Error('startTestApp: the test did not stop its app (use `await using app = await startTestApp()`)');
     });
@@ -102,6 +110,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     bus: app.bus,
     runner: app.runner,
     tmpDir,
+    errorLines,
     app,
     stop,
     [Symbol.asyncDispose]: stop,

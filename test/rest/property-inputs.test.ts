@@ -25,7 +25,7 @@ afterAll(() => app.stop());
 
 /** Never a 5xx, never an internal detail; a refusal is JSON with a readable message or error. */
 function expectHandled(res: HttpResult): void {
-  expect(res.status, res.text).toBeLessThan(500);
+  expect(res.status, `${res.text}\n${app.errorLines.join('\n')}`).toBeLessThan(500);
   expect(leaksInternals(res.text), res.text).toBe(false);
   if (res.status >= 400) {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
