@@ -13,10 +13,14 @@ const LOST_CONNECTION = /connection terminated|connection ended unexpectedly|ter
  * connection cut), not that the statement is wrong: the same statement may succeed later.
  */
 export function isDatabaseUnreachable(error: unknown): boolean {
+  return someCause(error, (e, code) => (code !== undefined && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || code.startsWith('08'))) || LOST_CONNECTION.test(e.message));
+}
+
+/** Whether `error` or one of its causes (the driver's error under the ORM's) passes `test`, given its string `code`. */
+function someCause(error: unknown, test: (e: Error, code: string | undefined) => boolean): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || code.startsWith('08'))) return true;
-    if (LOST_CONNECTION.test(e.message)) return true;
+    if (test(e, typeof code === 'string' ? code : undefined)) return true;
   }
   return false;
 }
@@ -28,11 +32,7 @@ export const CONFLICT_ATTEMPTS = 5;
 
 /** True for a write the server rolled back as a deadlock victim or a serialization failure (not a wrong statement). */
 export function isRetriableConflict(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && CONFLICT_CODES.has(code)) return true;
-  }
-  return false;
+  return someCause(error, (_e, code) => code !== undefined && CONFLICT_CODES.has(code));
 }
 
 /** A short random pause before a conflicting write goes again, longer with each attempt, so the two sides do not meet again. */
