@@ -1,3 +1,4 @@
+import { MIGRATION_NAMES } from '../mikro-orm.config.js';
 import { Migration20261126000000 } from './Migration20261126000000.js';
 import { Migration20261129100000 } from './Migration20261129100000.js';
 import { Migration20261129200000 } from './Migration20261129200000.js';
@@ -9,16 +10,19 @@ import { Migration20261130100000 } from './Migration20261130100000.js';
 import { Migration20261130200000 } from './Migration20261130200000.js';
 import { Migration20261201100000 } from './Migration20261201100000.js';
 
-/** Released migrations, oldest first; their names are MIGRATION_NAMES (mikro-orm.config.ts), which a test keeps equal. */
-export const MIGRATIONS = [
-  { name: 'Migration20261126000000', class: Migration20261126000000 },
-  { name: 'Migration20261129100000', class: Migration20261129100000 },
-  { name: 'Migration20261129200000', class: Migration20261129200000 },
-  { name: 'Migration20261129400000', class: Migration20261129400000 },
-  { name: 'Migration20261129500000', class: Migration20261129500000 },
-  { name: 'Migration20261129700000', class: Migration20261129700000 },
-  { name: 'Migration20261129900000', class: Migration20261129900000 },
-  { name: 'Migration20261130100000', class: Migration20261130100000 },
-  { name: 'Migration20261130200000', class: Migration20261130200000 },
-  { name: 'Migration20261201100000', class: Migration20261201100000 },
+/** The classes, in the order of MIGRATION_NAMES (mikro-orm.config.ts); a test checks each class is the one named there. */
+const CLASSES = [
+  Migration20261126000000,
+  Migration20261129100000,
+  Migration20261129200000,
+  Migration20261129400000,
+  Migration20261129500000,
+  Migration20261129700000,
+  Migration20261129900000,
+  Migration20261130100000,
+  Migration20261130200000,
+  Migration20261201100000,
 ];
+
+/** Released migrations, oldest first, as the migrator takes them. */
+export const MIGRATIONS = CLASSES.map((migration, index) => ({ name: MIGRATION_NAMES[index]!, class: migration }));
