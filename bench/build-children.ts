@@ -40,12 +40,18 @@ async function linkNodeModules(link: string): Promise<void> {
   await symlink(NODE_MODULES, link, 'dir');
 }
 
-/** The node flags of `npm start` (package.json), so the children run as the service does. */
-export const SERVICE_NODE_FLAGS: string[] = (() => {
+/** The Node flags of an npm script's last `node` command (package.json), so children run as that script runs them. */
+function nodeFlagsOf(script: 'start' | 'sync'): string[] {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts?: Record<string, string> };
-  const flags = /\bnode((?:\s+--\S+)*)\s/.exec(manifest.scripts?.start ?? '')?.[1] ?? '';
+  const command = (manifest.scripts?.[script] ?? '').split('&&').at(-1) ?? '';
+  const flags = /\bnode((?:\s+--\S+)*)\s/.exec(command)?.[1] ?? '';
   return flags.split(/\s+/).filter(Boolean);
-})();
+}
+
+/** The node flags of `npm start`, so the children run as the service does. */
+export const SERVICE_NODE_FLAGS = nodeFlagsOf('start');
+/** The node flags of `npm run sync` (the CLI). */
+export const CLI_NODE_FLAGS = nodeFlagsOf('sync');
 
 /** The environment `npm start` gives the service (see package.json), so the children run as it does. */
 export const SERVICE_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };

@@ -4,7 +4,6 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +14,13 @@ import { startSyntheticS3, type SyntheticS3 } from '../test/helpers/synthetic-s3
 import { runMeasured } from './measure.js';
 import { deepPageSampler, latencies, type ApiSamples } from './deep-page-sampler.js';
 import { tree } from './harness.js';
+import { CLI_NODE_FLAGS } from './build-children.js';
 import { startService } from './huge-service.js';
 import { awsCli, rclone } from './peers.js';
 
 const ROOT = join(import.meta.dirname, '..');
-/** The CLI as `npm run sync` runs it: built into dist/ (by its pre-step), with the Node flags of its last command. */
+/** The CLI as `npm run sync` runs it: built into dist/ (by its pre-step), with its Node flags. */
 const CLI = join(ROOT, 'dist/sync-cli.js');
-const NODE_FLAGS = ((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sync!.split('&&').at(-1) ?? '')
-  .split(' ')
-  .filter((token) => token.startsWith('--'));
 
 interface Row {
   phase: string;
@@ -67,7 +64,7 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
     const ours = async (phase: string, extra: string[] = []) => {
       s3.resetCounts();
-      const result = await runMeasured(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
+      const result = await runMeasured(process.execPath, [...CLI_NODE_FLAGS, CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
       const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as {
         status?: string;
         objectsTotal?: number;
@@ -198,7 +195,7 @@ function format(r: Row): string {
 /** Runs the CLI until its run row's listing position passes `killAt`, then kills it with SIGKILL; returns the ms it ran. */
 async function killMidListing(orm: Awaited<ReturnType<typeof initOrm>>, jobId: string, killAt: string, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, '--job', jobId], { env, cwd: ROOT, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let running = true;
   void exited.then(() => (running = false));

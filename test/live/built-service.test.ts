@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard, DASHBOARD_DIST } from '../../scripts/build-dashboard.js';
-import { SERVICE_NODE_FLAGS } from '../../bench/build-children.js';
+import { CLI_NODE_FLAGS, SERVICE_NODE_FLAGS } from '../../bench/build-children.js';
 import { gqlData, http } from '../helpers/clients.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -96,7 +96,7 @@ describe('the built service (dist/)', () => {
 
       // The CLI of `npm run sync` on the same database: nothing left to fetch, exit 0. Not spawnSync:
       // the S3 server answers from this process.
-      const cli = spawn(process.execPath, ['--max-semi-space-size=4', join(dist, 'sync-cli.js'), '--job', jobId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const cli = spawn(process.execPath, [...CLI_NODE_FLAGS, join(dist, 'sync-cli.js'), '--job', jobId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let cliOutput = '';
       cli.stdout.on('data', (d: Buffer) => (cliOutput += d.toString()));
       cli.stderr.on('data', (d: Buffer) => (cliOutput += d.toString()));
