@@ -5,6 +5,7 @@ import { parseDbUrl, type DbTarget } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { withMigrationLock } from './migration-lock.js';
 import { buildOrmConfig, MIGRATION_NAMES } from './mikro-orm.config.js';
+import { beginImmediate } from './sqlite-write-transactions.js';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
@@ -41,7 +42,8 @@ async function runMigrations(orm: Orm): Promise<void> {
 
 /**
  * Opens the database and runs pending migrations. On SQLite, applies the pragmas the sync engine
- * relies on (WAL, NORMAL sync, busy timeout, foreign keys); on PostgreSQL, migrations run under an
+ * relies on (WAL, NORMAL sync, busy timeout, foreign keys) and immediate write transactions (several
+ * connections write: the service's engine thread, the CLI); on PostgreSQL, migrations run under an
  * advisory lock so instances starting together apply them once. The one entry point for the app,
  * the CLI and tests.
  */
@@ -62,6 +64,7 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
       await connection.execute('pragma synchronous = NORMAL');
       await connection.execute('pragma busy_timeout = 5000');
       await connection.execute('pragma foreign_keys = ON');
+      beginImmediate(connection);
       if (await migrationsPending(orm)) await runMigrations(orm);
     } else if (await migrationsPending(orm)) {
       await withMigrationLock(orm, () => runMigrations(orm));
