@@ -95,6 +95,16 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
       await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
     },
 
+    /**
+     * Clears this instance's claims on the job's rows that a run of this instance left behind when
+     * it died (a killed process restarted with the same INSTANCE_ID, a lost engine thread): they
+     * would stay unclaimable until they expire, and the holder does not wait for its own claims.
+     * Called by the run's holder before it claims: a job has one run at a time, and it is this one.
+     */
+    async releaseStale(jobId: string): Promise<void> {
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { jobId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
+    },
+
     /** Renews this instance's claims every TTL/3 until `stop`. */
     start: renewal.start,
     stop: renewal.stop,

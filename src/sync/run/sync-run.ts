@@ -173,6 +173,7 @@ export async function executeSyncRun(
   // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches
   // them as their rows describe them (the listing's size, ETag and checksum algorithms).
   let listingDone = false;
+  if (claims && !options.helper) await claims.releaseStale(job.id);
   const claimedWork =
     claims &&
     workClaimedObjects({
