@@ -44,9 +44,11 @@ describe('sync through a faulty network', () => {
     for (const [key, body] of data) expect(await sha256File(join(f.root, key)), key).toBe(sha256(body));
     expect((await f.rows()).every((r) => r.status === 'PROCESSED' && r.lastPosition === r.size)).toBe(true);
     expect(proxy.counts.faults).toBe(10);
-    // A reset before any byte of the answer, on a kept-alive connection, is sent again at once on a
-    // new connection (the keep-alive race), without a retry; the other faults are retried.
-    expect(result.stats.retries).toBeGreaterThanOrEqual(8);
+    // Nine of the faults are on GETs (one is the listing's). A reset before any byte of the answer,
+    // on a kept-alive connection, is sent again at once on a new connection (the keep-alive race),
+    // without a retry: each of the two resets is, when it lands on a reused connection. The other
+    // seven are retried.
+    expect(result.stats.retries).toBeGreaterThanOrEqual(7);
     // After a body cut at byte 7000, the next GETs (a 503, then a success) ask only for the rest.
     expect(oneRanges).toEqual([undefined, 'bytes=7000-19999', 'bytes=7000-19999']);
   });
