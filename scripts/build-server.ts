@@ -1,7 +1,8 @@
 /**
  * Builds the service (src/) into dist/ with esbuild: the entry points `main.js` (npm start),
- * `sync-cli.js` (npm run sync) and `hash-worker-thread.js` (the hashing worker), and the chunks they
- * share, all in dist/ itself (hash-worker.ts and dashboard.ts find their files next to the module).
+ * `sync-cli.js` (npm run sync), `hash-worker-thread.js` (the hashing worker) and `engine-thread.js`
+ * (the service's runs), and the chunks they share, all in dist/ itself (hash-worker.ts,
+ * thread-executor.ts and dashboard.ts find their files next to the module).
  * Why a bundle: Node 20 loads ES modules one file at a time, and MikroORM, knex and the AWS SDK are
  * hundreds of them; a bundle halves the CPU of a start (figures in the README's benchmark section).
  * Types are checked by `npm test` (tsc), not here. Part of `npm run build`; `--outdir <dir>` builds
@@ -18,6 +19,7 @@ export const SERVICE_ENTRIES: Record<string, string> = {
   main: join(ROOT, 'src/main.ts'),
   'sync-cli': join(ROOT, 'src/cli/sync.ts'),
   'hash-worker-thread': join(ROOT, 'src/sync/verify/hash-worker-thread.ts'),
+  'engine-thread': join(ROOT, 'src/sync/engine-thread/engine-thread.ts'),
 };
 
 /**

@@ -26,7 +26,9 @@ import { createJobRunner } from './scheduler/job-runner.js';
 import { createObjectCountFolder } from './scheduler/count-folder.js';
 import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
+import { createThreadRunExecutor, type ThreadRunExecutor } from './sync/engine-thread/thread-executor.js';
 import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
+import type { SyncRunResult } from './sync/run/sync-run.js';
 import { createConnectorCache } from './sync/transport/connector-cache.js';
 import { retryCause } from './sync/transport/retry.js';
 import { resolveTuning } from './sync/transfer/sync-tuning.js';
@@ -45,6 +47,8 @@ export interface App {
   config: Config;
   logger: Logger;
   webhooks: DeliveryLoop;
+  /** The thread the runs execute on (SYNC_THREAD, the default), unless `execute` was given. */
+  engineThread?: ThreadRunExecutor;
   /** Listens on config.host:config.port (0 = any free port), then starts the schedules. */
   start(): Promise<{ port: number }>;
   /** Stops accepting, finishes in-flight requests, cancels syncs at a chunk boundary, closes the database. */
@@ -104,20 +108,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm);
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
-  const execute =
-    options.execute ??
-    createRunExecutor({
-      orm,
-      bus,
-      config,
-      logger,
-      connectors,
-      onRetry: jobMetrics.retry,
-      onRunResult: (runId, result) => {
-        if (result.deletes?.kind !== 'blocked') return;
-        notifyDeletesBlocked(orm, runId, result.deletes.message).catch((err: unknown) => logger.error({ err, runId }, 'could not queue the DELETES_BLOCKED webhooks'));
-      },
-    });
+  const onRunResult = (runId: number, result: SyncRunResult) => {
+    if (result.deletes?.kind !== 'blocked') return;
+    notifyDeletesBlocked(orm, runId, result.deletes.message).catch((err: unknown) => logger.error({ err, runId }, 'could not queue the DELETES_BLOCKED webhooks'));
+  };
+  const engineThread =
+    !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry, onRunResult }) : undefined;
+  const execute = options.execute ?? engineThread ?? createRunExecutor({ orm, bus, config, logger, connectors, onRetry: jobMetrics.retry, onRunResult });
   const webhooks = createDeliveryLoop({
     orm,
     config: config.webhooks,
@@ -147,7 +144,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     logger,
     secrets,
     syncConcurrency: config.syncConcurrency,
-    connectors,
+    connectors: { forget: (jobId: string) => (connectors.forget(jobId), engineThread?.forget(jobId)) },
     previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot }, job),
   });
   const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
@@ -215,6 +212,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await historyPruner.stop();
     await countFolder.stop();
     await runner.stop();
+    await engineThread?.close();
     await webhooks.stop();
     connectors.close();
     stopSyncMetrics();
@@ -234,6 +232,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     config,
     logger,
     webhooks,
+    engineThread,
     start: () => (started ??= listen()),
     stop: () => (stopped ??= shutdown()),
     [Symbol.asyncDispose]: () => app.stop(),

@@ -140,6 +140,7 @@ export const envSchema = z.object({
   RETRY_DELAY: decimal('1', 0, 300).default(1),
   RETRY_BACKOFF: decimal('2', 1, 10).default(2),
   SYNC_CONCURRENCY: integer('8', 1, 256).default(8),
+  SYNC_THREAD: optional(booleanFlag),
   DB_ROWS_RETRIEVAL_LIMIT: integer('100', 1, MAX_PAGE_SIZE).default(100),
   AWS_REGION: optional(z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1')),
   AWS_ENDPOINT_URL_S3: optional(url),
@@ -173,6 +174,8 @@ export interface Config {
   chunkSize: number;
   retry: { count: number; delaySeconds: number; backoff: number };
   syncConcurrency: number;
+  /** The service's runs execute on a thread of their own (false: on the thread serving the API). */
+  syncThread: boolean;
   defaultPageSize: number;
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
   apiToken?: string;
@@ -243,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chunkSize: e.S3_CHUNK_SIZE,
     retry: { count: e.RETRY_COUNT, delaySeconds: e.RETRY_DELAY, backoff: e.RETRY_BACKOFF },
     syncConcurrency: e.SYNC_CONCURRENCY,
+    syncThread: e.SYNC_THREAD ?? true,
     defaultPageSize: e.DB_ROWS_RETRIEVAL_LIMIT,
     s3: {
       region: e.AWS_REGION,

@@ -24,6 +24,7 @@ describe('loadConfig defaults', () => {
       chunkSize: 10485760,
       retry: { count: 3, delaySeconds: 1, backoff: 2 },
       syncConcurrency: 8,
+      syncThread: true,
       defaultPageSize: 100,
       s3: { region: undefined, endpoint: undefined, forcePathStyle: false },
       apiToken: undefined,

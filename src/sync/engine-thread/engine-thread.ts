@@ -1,0 +1,103 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../../config/logger.js';
+import { createSecretBox } from '../../config/secret-box.js';
+import { initOrm } from '../../db/orm.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { createRunExecutor } from '../run-executor.js';
+import type { SyncRunResult } from '../run/sync-run.js';
+import { resolveTuning } from '../transfer/sync-tuning.js';
+import { createConnectorCache } from '../transport/connector-cache.js';
+import { retryCause } from '../transport/retry.js';
+import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
+
+/**
+ * The engine thread (started by thread-executor.ts): its own database connection and S3 clients,
+ * runs executed as the service asks, and everything a run tells the service (progress events,
+ * retries, log lines, the outcome) posted back.
+ */
+
+/**
+ * Linux: this thread (not the process) a little below the thread serving the API, which then wins
+ * the CPU for a request's few milliseconds while a run keeps the cores busy; the hash workers it
+ * starts go lower still (hash-worker-thread.ts).
+ */
+const ENGINE_NICE = 5;
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), ENGINE_NICE);
+} catch {
+  // Not Linux, or not allowed: the service's priority.
+}
+const port = parentPort;
+if (!port) throw new Error('engine-thread.ts runs as a worker thread only');
+const data = workerData as EngineThreadData;
+// A Buffer arrives as a plain Uint8Array.
+const config = { ...data.config, secretsKey: data.config.secretsKey && Buffer.from(data.config.secretsKey) };
+const post = (message: FromEngine) => port.postMessage(message);
+
+const logger = createLogger(data.logLevel, { write: (line: string) => post({ type: 'log', line }) });
+const orm = await initOrm(config.dbUrl);
+const tuning = resolveTuning(config);
+const connectors = createConnectorCache({
+  config,
+  secrets: createSecretBox(config.secretsKey),
+  maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
+  socketTimeoutMs: tuning.socketTimeoutMs,
+  onRetry: (jobId, error) => post({ type: 'retry', jobId, cause: retryCause(error) }),
+});
+/** Only publish is the engine's: subscribers live in the service. */
+const bus = { publish: (event) => post({ type: 'event', event }) } as Pick<EventBus, 'publish'> as EventBus;
+const results = new Map<number, SyncRunResult>();
+const execute = createRunExecutor({
+  orm,
+  bus,
+  config,
+  logger,
+  connectors,
+  onRetry: (jobId, cause) => post({ type: 'retry', jobId, cause }),
+  onRunResult: (runId, result) => results.set(runId, result),
+});
+const aborts = new Map<number, AbortController>();
+const working = new Set<Promise<void>>();
+
+function track(id: number, work: (signal: AbortSignal) => Promise<void>): void {
+  const abort = new AbortController();
+  aborts.set(id, abort);
+  const done = work(abort.signal).finally(() => {
+    aborts.delete(id);
+    working.delete(done);
+  });
+  working.add(done);
+}
+
+async function close(): Promise<void> {
+  for (const abort of aborts.values()) abort.abort();
+  await Promise.allSettled(working);
+  connectors.close();
+  await orm.close();
+  post({ type: 'closed' });
+}
+
+port.on('message', (message: ToEngine) => {
+  switch (message.type) {
+    case 'run':
+      return track(message.id, async (signal) => {
+        const status = await execute(message.runId, signal);
+        const result = results.get(message.runId);
+        results.delete(message.runId);
+        post({ type: 'ran', id: message.id, runId: message.runId, status, result });
+      });
+    case 'help':
+      return track(message.id, async (signal) => {
+        await execute.help?.(message.runId, signal);
+        post({ type: 'helped', id: message.id });
+      });
+    case 'abort':
+      return aborts.get(message.id)?.abort();
+    case 'forget':
+      return connectors.forget(message.jobId);
+    case 'close':
+      return void close();
+  }
+});
