@@ -59,7 +59,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
       ['data/notes.txt', 'n'],
       ['data/tmp/e.csv', 'e'],
     ]);
-    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0' } });
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' } });
     const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
       input: {
         name: 'filtered',

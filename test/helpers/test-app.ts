@@ -32,7 +32,10 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
-  /** Environment variables merged over the test defaults, then parsed by loadConfig like a real start. */
+  /**
+   * Environment variables merged over the test defaults, then parsed by loadConfig like a real start.
+   * The defaults differ from a real start's in one setting: SYNC_THREAD is false (see below).
+   */
   env?: Record<string, string>;
   /** A logger to capture log lines; by default the app's errors only, kept in `errorLines`. */
   logger?: Logger;
@@ -67,6 +70,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DB_URL: env.DB_URL ?? (await freshDbUrl(tmpDir)),
     DOWNLOAD_ROOT_FOLDER: join(tmpDir, 'downloads'),
     LOG_LEVEL: 'silent',
+    // Runs on the test's own thread unless the test asks for the engine thread (SYNC_THREAD: 'true'):
+    // a thread loads the engine's TypeScript afresh (~2 s under tsx), and the suite starts ~100 apps.
+    SYNC_THREAD: 'false',
     ...offlineS3,
     ...env,
   });

@@ -37,7 +37,7 @@ export async function startLiveEnv(options: { env?: Record<string, string>; s3En
   try {
     const endpoint = options.s3Endpoint ? await options.s3Endpoint(s3) : s3.endpoint;
     const app = await startTestApp({
-      env: { ...s3.env, AWS_ENDPOINT_URL_S3: endpoint, S3_CHUNK_SIZE: String(CHUNK_SIZE), RETRY_DELAY: '0.01', ...options.env },
+      env: { ...s3.env, AWS_ENDPOINT_URL_S3: endpoint, S3_CHUNK_SIZE: String(CHUNK_SIZE), RETRY_DELAY: '0.01', SYNC_THREAD: 'true', ...options.env },
     });
     const stop = async () => {
       await app.stop();

@@ -35,7 +35,7 @@ describe('per-job metrics after a real sync', () => {
     });
     await using receiver = await startWebhookReceiver();
     await using app = await startTestApp({
-      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '2', RETRY_DELAY: '0.01' },
+      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '2', RETRY_DELAY: '0.01', SYNC_THREAD: 'true' },
       build: { webhookPollMs: 10 },
     });
 

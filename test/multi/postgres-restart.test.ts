@@ -43,6 +43,8 @@ describe('PostgreSQL restarting under a running sync', () => {
         S3_CHUNK_SIZE: String(CHUNK),
         RUN_LEASE_TTL: '2s',
         INSTANCE_ID: 'a',
+        // The run's engine thread loses its own connection while the database is down.
+        SYNC_THREAD: 'true',
       };
       await using app = await startTestApp({ env, logger: logs.logger });
       const job = await app.services.jobs.create({

@@ -33,7 +33,7 @@ describe('progress events through Redis', () => {
     ];
     await s3.putObjects(objects);
     await using shared = await sharedEnv({ ...s3.env, REDIS_URL: inject('redisUrl'), INSTANCE_ID: 'worker' });
-    await using worker = await startTestApp({ env: shared.env });
+    await using worker = await startTestApp({ env: { ...shared.env, SYNC_THREAD: 'true' } });
     await using api = await startTestApp({ env: { ...shared.env, INSTANCE_ID: 'api' } });
     expect((await http(api, 'GET', '/readyz')).body).toEqual({ status: 'ok', database: 'ok', redis: 'ok' });
 

@@ -23,7 +23,7 @@ describe('run logs', () => {
     });
     const { logger, lines, raw } = captureLogs();
     await using app = await startTestApp({
-      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '2', RETRY_DELAY: '0.01' },
+      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '2', RETRY_DELAY: '0.01', SYNC_THREAD: 'true' },
       logger,
     });
     const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {

@@ -6,7 +6,8 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { seededBytes, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { freshDbUrl } from '../helpers/db-url.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -27,7 +28,7 @@ async function createJob(app: TestApp, bucket: string, name: string): Promise<st
 
 const finishedRuns = (app: TestApp, jobId: string) => app.orm.em.fork().find(SyncRun, { jobId, finishedAt: { $ne: null } }, { orderBy: { id: 'asc' } });
 
-describe('the engine thread (SYNC_THREAD, the default)', () => {
+describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
   it('runs a job off the service thread: files and rows as before, its events and log lines reach the service, and it ends with the app', async () => {
     await using s3 = await startS3Server();
     const big = seededBytes(5 * CHUNK + 17, 1);
@@ -36,7 +37,7 @@ describe('the engine thread (SYNC_THREAD, the default)', () => {
       ['data/big.bin', big],
     ]);
     const { logger, lines } = captureLogs();
-    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0' }, logger });
+    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_THREAD: 'true' }, logger });
     const events = app.bus.subscribe();
     const seen: SyncProgressEvent[] = [];
     void (async () => {
@@ -83,7 +84,7 @@ describe('the engine thread (SYNC_THREAD, the default)', () => {
     let slow = true;
     proxy.setRule((req) => (slow && req.method === 'GET' && req.key === 'data/big.bin' ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
     await using app = await startTestApp({
-      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_CONCURRENCY: '1' },
+      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_CONCURRENCY: '1', SYNC_THREAD: 'true' },
     });
     const jobId = await createJob(app, s3.bucket, 'thread-dies');
     await waitFor(async () => ((await app.orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0) >= 4 * CHUNK, 20_000, 'some chunks committed');
@@ -109,6 +110,47 @@ describe('the engine thread (SYNC_THREAD, the default)', () => {
     expect(app.app.engineThread!.currentThread()).not.toBe(first);
     expect(await sha256File(join(app.config.downloadRoot, jobId, 'data/big.bin'))).toBe(sha256(big));
     // Resumed: the committed prefix was not fetched again.
+    expect(proxy.counts.bytesToClient).toBeLessThanOrEqual(big.length - committed + CHUNK);
+  });
+
+  it('a graceful stop mid-run ends the thread and hands the run back; the next start resumes it from its checkpoints', async () => {
+    await using s3 = await startS3Server();
+    const big = seededBytes(40 * CHUNK, 3);
+    await s3.putObjects([['data/big.bin', big]]);
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    let slow = true;
+    proxy.setRule((req) => (slow && req.method === 'GET' && req.key === 'data/big.bin' ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+    await using dir = await tempDir();
+    const env = {
+      ...s3.env,
+      AWS_ENDPOINT_URL_S3: proxy.endpoint,
+      DB_URL: await freshDbUrl(dir.path),
+      DOWNLOAD_ROOT_FOLDER: join(dir.path, 'downloads'),
+      S3_CHUNK_SIZE: '64KiB',
+      RETRY_COUNT: '0',
+      SYNC_CONCURRENCY: '1',
+      SYNC_THREAD: 'true',
+    };
+    const first = await startTestApp({ env });
+    const jobId = await createJob(first, s3.bucket, 'stopped');
+    await waitFor(async () => ((await first.orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0) >= 4 * CHUNK, 20_000, 'some chunks committed');
+    const exited = once(first.app.engineThread!.currentThread()!, 'exit');
+    await first.stop();
+    await exited;
+
+    await using second = await startTestApp({ env });
+    const handedBack = await second.orm.em.fork().findOneOrFail(SyncRun, { jobId });
+    const committed = (await second.orm.em.fork().findOneOrFail(SyncObject, { jobId })).lastPosition;
+    expect(committed).toBeGreaterThanOrEqual(4 * CHUNK);
+    slow = false;
+    proxy.resetCounts();
+    const run = await waitFor(async () => {
+      const found = await second.orm.em.fork().findOne(SyncRun, { id: handedBack.id, finishedAt: { $ne: null } });
+      return found ?? undefined;
+    }, 20_000, 'the resumed run to end');
+    expect(run.status).toBe('SUCCEEDED');
+    expect(await second.orm.em.fork().count(SyncRun, { jobId })).toBe(1);
+    expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, jobId, 'data/big.bin'))).toBe(sha256(big));
     expect(proxy.counts.bytesToClient).toBeLessThanOrEqual(big.length - committed + CHUNK);
   });
 
