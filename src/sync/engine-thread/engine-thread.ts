@@ -61,10 +61,15 @@ const execute = createRunExecutor({
 const aborts = new Map<number, AbortController>();
 const working = new Set<Promise<void>>();
 
-function track(id: number, work: (signal: AbortSignal) => Promise<void>): void {
+/** Runs one request's work; if it throws (its report could not be posted), `fallback` tells the service it ended. */
+function track(id: number, work: (signal: AbortSignal) => Promise<void>, fallback: FromEngine): void {
   const abort = new AbortController();
   aborts.set(id, abort);
-  const done = work(abort.signal).finally(() => {
+  const reported = work(abort.signal).catch((error: unknown) => {
+    logger.error({ err: error }, 'the engine thread could not report the end of its work');
+    post(fallback);
+  });
+  const done = reported.finally(() => {
     aborts.delete(id);
     working.delete(done);
   });
@@ -86,13 +91,19 @@ port.on('message', (message: ToEngine) => {
         const status = await execute(message.runId, signal);
         const result = results.get(message.runId);
         results.delete(message.runId);
-        post({ type: 'ran', id: message.id, runId: message.runId, status, result });
-      });
+        const ran = { type: 'ran', id: message.id, runId: message.runId, status } as const;
+        try {
+          post({ ...ran, result });
+        } catch (error) {
+          logger.error({ err: error }, 'the outcome of a run could not be sent to the service');
+          post(ran);
+        }
+      }, { type: 'ran', id: message.id, runId: message.runId, status: 'FAILED' });
     case 'help':
       return track(message.id, async (signal) => {
         await execute.help?.(message.runId, signal);
         post({ type: 'helped', id: message.id });
-      });
+      }, { type: 'helped', id: message.id });
     case 'abort':
       return aborts.get(message.id)?.abort();
     case 'forget':

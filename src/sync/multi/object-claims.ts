@@ -96,13 +96,16 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
     },
 
     /**
-     * Clears this instance's claims on the job's rows that a run of this instance left behind when
-     * it died (a killed process restarted with the same INSTANCE_ID, a lost engine thread): they
-     * would stay unclaimable until they expire, and the holder does not wait for its own claims.
-     * Called by the run's holder before it claims: a job has one run at a time, and it is this one.
+     * Clears this instance's claims on the job's rows that an earlier run of this instance left
+     * behind when it died (a lost engine thread, a killed process restarted with the same
+     * INSTANCE_ID): they would stay unclaimable until they expire, and the holder does not wait for
+     * its own claims. Called by the run's holder before it lists. Claims on this run's own rows stay:
+     * this instance may have been helping with the run before it took the run over.
      */
     async releaseStale(jobId: string): Promise<void> {
-      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { jobId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
+      await whileDatabaseDown(() =>
+        orm.em.fork().nativeUpdate(SyncObject, { jobId, claimOwner: instanceId, runId: { $ne: runId } }, { claimOwner: null, claimExpiresAt: null }),
+      );
     },
 
     /** Renews this instance's claims every TTL/3 until `stop`. */
