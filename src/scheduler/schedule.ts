@@ -43,8 +43,9 @@ export function parseSchedule(text: string, timezone?: string | null): ScheduleR
   if (!isValidTimezone(zone)) {
     return { ok: false, field: 'timezone', message: `Invalid timezone "${timezone}", expected an IANA name such as Europe/Paris` };
   }
-  const everyMs = NAMED_SCHEDULES[trimmed.toLowerCase()];
-  if (everyMs !== undefined) return { ok: true, schedule: { kind: 'interval', name: trimmed.toLowerCase(), everyMs } };
+  const name = trimmed.toLowerCase();
+  // Own keys only: "__proto__" or "constructor" must not read the object's prototype.
+  if (Object.hasOwn(NAMED_SCHEDULES, name)) return { ok: true, schedule: { kind: 'interval', name, everyMs: NAMED_SCHEDULES[name]! } };
 
   const fields = trimmed.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) return { ok: false, field: 'schedule', message: INVALID_SCHEDULE_MESSAGE };

@@ -30,6 +30,10 @@ describe('named schedules', () => {
     expect(parseSchedule('0 3 * * *', 'Mars/Olympus')).toMatchObject({ ok: false, field: 'timezone' });
     expect(parseSchedule('61 * * * *')).toMatchObject({ ok: false, field: 'schedule' });
     expect(parseSchedule('* * *')).toMatchObject({ ok: false, field: 'schedule' });
+    // Names of the lookup object's prototype are not schedules (once a 500: next_run_at = NaN).
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(parseSchedule(name), name).toMatchObject({ ok: false, field: 'schedule' });
+    }
     const plan = planJob({ schedule: 'nope', timezone: null, createdAt: new Date() }, new Date());
     expect(plan.ok).toBe(false);
   });
