@@ -26,7 +26,39 @@ async function createJob(app: TestApp, bucket: string, name: string): Promise<st
   return created.body.job_id as string;
 }
 
-const finishedRuns = (app: TestApp, jobId: string) => app.orm.em.fork().find(SyncRun, { jobId, finishedAt: { $ne: null } }, { orderBy: { id: 'asc' } });
+/** The job's ended runs, oldest first, once there are at least `count`. */
+const finishedRuns = (app: TestApp, jobId: string, count: number, what: string) =>
+  waitFor(async () => {
+    const runs = await app.orm.em.fork().find(SyncRun, { jobId, finishedAt: { $ne: null } }, { orderBy: { id: 'asc' } });
+    return runs.length >= count ? runs : undefined;
+  }, 20_000, what);
+
+/** One 40-chunk object behind a proxy that trickles it out until `fast()`: a run is caught mid-object. */
+async function slowObject(seed: number) {
+  const s3 = await startS3Server();
+  const big = seededBytes(40 * CHUNK, seed);
+  await s3.putObjects([['data/big.bin', big]]);
+  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+  let slow = true;
+  proxy.setRule((req) => (slow && req.method === 'GET' && req.key === 'data/big.bin' ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+  const env = { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_CONCURRENCY: '1', SYNC_THREAD: 'true' };
+  const fast = () => {
+    slow = false;
+    proxy.resetCounts();
+  };
+  const stop = async () => {
+    await proxy.stop();
+    await s3.stop();
+  };
+  return { bucket: s3.bucket, big, env, proxy, fast, [Symbol.asyncDispose]: stop };
+}
+
+/** The object's committed bytes once at least four chunks are. */
+const fourChunksCommitted = (app: TestApp, jobId: string) =>
+  waitFor(async () => {
+    const committed = (await app.orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0;
+    return committed >= 4 * CHUNK ? committed : undefined;
+  }, 20_000, 'some chunks committed');
 
 describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
   it('runs a job off the service thread: files and rows as before, its events and log lines reach the service, and it ends with the app', async () => {
@@ -45,10 +77,7 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     })();
     const jobId = await createJob(app, s3.bucket, 'threaded');
 
-    const [run] = await waitFor(async () => {
-      const runs = await finishedRuns(app, jobId);
-      return runs.length > 0 ? runs : undefined;
-    }, 15_000, 'the first run to end');
+    const [run] = await finishedRuns(app, jobId, 1, 'the first run to end');
     expect(run!.status).toBe('SUCCEEDED');
     const thread = app.app.engineThread?.currentThread();
     expect(thread, 'the run went to a thread').toBeDefined();
@@ -77,63 +106,35 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
   });
 
   it('a thread that dies mid-run leaves its run FAILED; the next run gets a new thread and resumes from the checkpoints', async () => {
-    await using s3 = await startS3Server();
-    const big = seededBytes(40 * CHUNK, 2);
-    await s3.putObjects([['data/big.bin', big]]);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    let slow = true;
-    proxy.setRule((req) => (slow && req.method === 'GET' && req.key === 'data/big.bin' ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
-    await using app = await startTestApp({
-      env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_CONCURRENCY: '1', SYNC_THREAD: 'true' },
-    });
-    const jobId = await createJob(app, s3.bucket, 'thread-dies');
-    await waitFor(async () => ((await app.orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0) >= 4 * CHUNK, 20_000, 'some chunks committed');
+    await using source = await slowObject(2);
+    await using app = await startTestApp({ env: source.env });
+    const jobId = await createJob(app, source.bucket, 'thread-dies');
+    await fourChunksCommitted(app, jobId);
     const first = app.app.engineThread!.currentThread()!;
     await first.terminate();
 
-    const [failed] = await waitFor(async () => {
-      const runs = await finishedRuns(app, jobId);
-      return runs.length > 0 ? runs : undefined;
-    }, 10_000, 'the run to be recorded');
+    const [failed] = await finishedRuns(app, jobId, 1, 'the run to be recorded');
     expect(failed!).toMatchObject({ status: 'FAILED', error: 'internal error' });
     const committed = (await app.orm.em.fork().findOneOrFail(SyncObject, { jobId })).lastPosition;
     expect(committed).toBeGreaterThanOrEqual(4 * CHUNK);
 
-    slow = false;
-    proxy.resetCounts();
+    source.fast();
     expect((await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: jobId })).status).toBe(200);
-    const runs = await waitFor(async () => {
-      const list = await finishedRuns(app, jobId);
-      return list.length > 1 ? list : undefined;
-    }, 20_000, 'the second run to end');
+    const runs = await finishedRuns(app, jobId, 2, 'the second run to end');
     expect(runs[1]!.status).toBe('SUCCEEDED');
     expect(app.app.engineThread!.currentThread()).not.toBe(first);
-    expect(await sha256File(join(app.config.downloadRoot, jobId, 'data/big.bin'))).toBe(sha256(big));
+    expect(await sha256File(join(app.config.downloadRoot, jobId, 'data/big.bin'))).toBe(sha256(source.big));
     // Resumed: the committed prefix was not fetched again.
-    expect(proxy.counts.bytesToClient).toBeLessThanOrEqual(big.length - committed + CHUNK);
+    expect(source.proxy.counts.bytesToClient).toBeLessThanOrEqual(source.big.length - committed + CHUNK);
   });
 
   it('a graceful stop mid-run ends the thread and hands the run back; the next start resumes it from its checkpoints', async () => {
-    await using s3 = await startS3Server();
-    const big = seededBytes(40 * CHUNK, 3);
-    await s3.putObjects([['data/big.bin', big]]);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    let slow = true;
-    proxy.setRule((req) => (slow && req.method === 'GET' && req.key === 'data/big.bin' ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+    await using source = await slowObject(3);
     await using dir = await tempDir();
-    const env = {
-      ...s3.env,
-      AWS_ENDPOINT_URL_S3: proxy.endpoint,
-      DB_URL: await freshDbUrl(dir.path),
-      DOWNLOAD_ROOT_FOLDER: join(dir.path, 'downloads'),
-      S3_CHUNK_SIZE: '64KiB',
-      RETRY_COUNT: '0',
-      SYNC_CONCURRENCY: '1',
-      SYNC_THREAD: 'true',
-    };
+    const env = { ...source.env, DB_URL: await freshDbUrl(dir.path), DOWNLOAD_ROOT_FOLDER: join(dir.path, 'downloads') };
     const first = await startTestApp({ env });
-    const jobId = await createJob(first, s3.bucket, 'stopped');
-    await waitFor(async () => ((await first.orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0) >= 4 * CHUNK, 20_000, 'some chunks committed');
+    const jobId = await createJob(first, source.bucket, 'stopped');
+    await fourChunksCommitted(first, jobId);
     const exited = once(first.app.engineThread!.currentThread()!, 'exit');
     await first.stop();
     await exited;
@@ -142,16 +143,12 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     const handedBack = await second.orm.em.fork().findOneOrFail(SyncRun, { jobId });
     const committed = (await second.orm.em.fork().findOneOrFail(SyncObject, { jobId })).lastPosition;
     expect(committed).toBeGreaterThanOrEqual(4 * CHUNK);
-    slow = false;
-    proxy.resetCounts();
-    const run = await waitFor(async () => {
-      const found = await second.orm.em.fork().findOne(SyncRun, { id: handedBack.id, finishedAt: { $ne: null } });
-      return found ?? undefined;
-    }, 20_000, 'the resumed run to end');
-    expect(run.status).toBe('SUCCEEDED');
+    source.fast();
+    const [run] = await finishedRuns(second, jobId, 1, 'the resumed run to end');
+    expect(run!).toMatchObject({ id: handedBack.id, status: 'SUCCEEDED' });
     expect(await second.orm.em.fork().count(SyncRun, { jobId })).toBe(1);
-    expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, jobId, 'data/big.bin'))).toBe(sha256(big));
-    expect(proxy.counts.bytesToClient).toBeLessThanOrEqual(big.length - committed + CHUNK);
+    expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, jobId, 'data/big.bin'))).toBe(sha256(source.big));
+    expect(source.proxy.counts.bytesToClient).toBeLessThanOrEqual(source.big.length - committed + CHUNK);
   });
 
   it('SYNC_THREAD=false runs on the service thread, with the same result', async () => {
@@ -160,10 +157,7 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'false' } });
     expect(app.app.engineThread).toBeUndefined();
     const jobId = await createJob(app, s3.bucket, 'in-process');
-    const [run] = await waitFor(async () => {
-      const runs = await finishedRuns(app, jobId);
-      return runs.length > 0 ? runs : undefined;
-    }, 15_000, 'the run to end');
+    const [run] = await finishedRuns(app, jobId, 1, 'the run to end');
     expect(run!.status).toBe('SUCCEEDED');
     expect(await sha256File(join(app.config.downloadRoot, jobId, 'data/a.txt'))).toBe(sha256('alpha'));
   });
