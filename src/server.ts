@@ -27,11 +27,8 @@ import { createObjectCountFolder } from './scheduler/count-folder.js';
 import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-history.js';
 import { createServices, type Services } from './services/services.js';
 import { createThreadRunExecutor, type ThreadRunExecutor } from './sync/engine-thread/thread-executor.js';
-import { createRunExecutor, type RunExecutor } from './sync/run-executor.js';
+import { createRunConnectors, createRunExecutor, type RunExecutor } from './sync/run-executor.js';
 import type { SyncRunResult } from './sync/run/sync-run.js';
-import { createConnectorCache } from './sync/transport/connector-cache.js';
-import { retryCause } from './sync/transport/retry.js';
-import { resolveTuning } from './sync/transfer/sync-tuning.js';
 import { previewSync } from './sync/sync-preview.js';
 import { createSecretBox } from './config/secret-box.js';
 import { checkStoredSecrets } from './db/stored-secrets-check.js';
@@ -91,14 +88,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await orm.close();
     throw error;
   });
-  const tuning = resolveTuning(config);
-  const connectors = createConnectorCache({
-    config,
-    secrets,
-    maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
-    socketTimeoutMs: tuning.socketTimeoutMs,
-    onRetry: (jobId, error) => jobMetrics.retry(jobId, retryCause(error)),
-  });
+  const connectors = createRunConnectors(config, secrets, (jobId, cause) => jobMetrics.retry(jobId, cause));
   const bus = createEventBus({
     eventTarget: options.eventTarget ?? redis?.eventTarget,
     onListenerError: (err) => logger.error({ err }, 'event listener failed'),

@@ -80,3 +80,5 @@ function revive(event: SyncProgressEvent): SyncProgressEvent {
 }
 
 export type EventBus = ReturnType<typeof createEventBus>;
+/** What the sync engine needs of the bus: it only publishes (its observers subscribe elsewhere). */
+export type ProgressPublisher = Pick<EventBus, 'publish'>;

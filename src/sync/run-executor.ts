@@ -1,7 +1,13 @@
+import type { Config } from '../config/env.js';
 import { runLogger, type Logger } from '../config/logger.js';
+import type { SecretBox } from '../config/secret-box.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Orm } from '../db/orm.js';
 import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
+import { resolveTuning } from './transfer/sync-tuning.js';
+import { createConnectorCache, type ConnectorCache } from './transport/connector-cache.js';
+import { retryCause, type RetryCause } from './transport/retry.js';
 
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
@@ -46,13 +52,33 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       log.error({ err: error }, 'sync run failed');
-      await deps.orm.em
-        .fork()
-        .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })
-        .catch(() => {});
+      await recordInternalFailure(deps.orm, runId);
       return 'FAILED';
     }
   };
   execute.help = help;
   return execute;
+}
+
+/** Ends a run the engine could not finish (still RUNNING) as FAILED with "internal error"; never throws. */
+export async function recordInternalFailure(orm: Orm, runId: number): Promise<void> {
+  await orm.em
+    .fork()
+    .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })
+    .catch(() => {});
+}
+
+/**
+ * The per-job S3 clients of the service's runs and previews: a socket for every span slot and object
+ * in flight, and a few for listings; `onRetry` is told of every retried listing or HEAD (metrics).
+ */
+export function createRunConnectors(config: Config, secrets: SecretBox, onRetry: (jobId: string, cause: RetryCause) => void): ConnectorCache {
+  const tuning = resolveTuning(config);
+  return createConnectorCache({
+    config,
+    secrets,
+    maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
+    socketTimeoutMs: tuning.socketTimeoutMs,
+    onRetry: (jobId, error) => onRetry(jobId, retryCause(error)),
+  });
 }

@@ -1,15 +1,12 @@
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../config/logger.js';
 import { createSecretBox } from '../../config/secret-box.js';
+import { niceThisThread } from '../../config/worker-threads.js';
 import { initOrm } from '../../db/orm.js';
-import type { EventBus } from '../../events/event-bus.js';
-import { createRunExecutor } from '../run-executor.js';
+import type { ProgressPublisher } from '../../events/event-bus.js';
+import { createRunConnectors, createRunExecutor } from '../run-executor.js';
 import type { SyncRunResult } from '../run/sync-run.js';
-import { resolveTuning } from '../transfer/sync-tuning.js';
-import { createConnectorCache } from '../transport/connector-cache.js';
-import { retryCause } from '../transport/retry.js';
+import type { RetryCause } from '../transport/retry.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 
 /**
@@ -24,11 +21,7 @@ import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
  * starts go lower still (hash-worker-thread.ts).
  */
 const ENGINE_NICE = 5;
-try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), ENGINE_NICE);
-} catch {
-  // Not Linux, or not allowed: the service's priority.
-}
+niceThisThread(ENGINE_NICE);
 const port = parentPort;
 if (!port) throw new Error('engine-thread.ts runs as a worker thread only');
 const data = workerData as EngineThreadData;
@@ -38,16 +31,9 @@ const post = (message: FromEngine) => port.postMessage(message);
 
 const logger = createLogger(data.logLevel, { write: (line: string) => post({ type: 'log', line }) });
 const orm = await initOrm(config.dbUrl);
-const tuning = resolveTuning(config);
-const connectors = createConnectorCache({
-  config,
-  secrets: createSecretBox(config.secretsKey),
-  maxSockets: tuning.spanSlots + config.syncConcurrency + 4,
-  socketTimeoutMs: tuning.socketTimeoutMs,
-  onRetry: (jobId, error) => post({ type: 'retry', jobId, cause: retryCause(error) }),
-});
-/** Only publish is the engine's: subscribers live in the service. */
-const bus = { publish: (event) => post({ type: 'event', event }) } as Pick<EventBus, 'publish'> as EventBus;
+const onRetry = (jobId: string, cause: RetryCause) => post({ type: 'retry', jobId, cause });
+const connectors = createRunConnectors(config, createSecretBox(config.secretsKey), onRetry);
+const bus: ProgressPublisher = { publish: (event) => post({ type: 'event', event }) };
 const results = new Map<number, SyncRunResult>();
 const execute = createRunExecutor({
   orm,
@@ -55,7 +41,7 @@ const execute = createRunExecutor({
   config,
   logger,
   connectors,
-  onRetry: (jobId, cause) => post({ type: 'retry', jobId, cause }),
+  onRetry,
   onRunResult: (runId, result) => results.set(runId, result),
 });
 const aborts = new Map<number, AbortController>();

@@ -1,17 +1,17 @@
-import { SHARE_ENV, Worker, type WorkerOptions } from 'node:worker_threads';
+import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/env.js';
+import { startWorkerModule } from '../../config/worker-threads.js';
 import type { Logger } from '../../config/logger.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
-import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { Orm } from '../../db/orm.js';
-import type { EventBus } from '../../events/event-bus.js';
-import type { RunExecutor, RunExecutorDeps } from '../run-executor.js';
+import type { ProgressPublisher } from '../../events/event-bus.js';
+import { recordInternalFailure, type RunExecutor, type RunExecutorDeps } from '../run-executor.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 
 export interface ThreadExecutorDeps extends Pick<RunExecutorDeps, 'onRetry' | 'onRunResult'> {
   orm: Orm;
-  bus: EventBus;
+  bus: ProgressPublisher;
   config: Config;
   logger: Logger;
 }
@@ -24,16 +24,6 @@ export type ThreadRunExecutor = RunExecutor & {
   /** The thread now running, if any (diagnostics and tests). */
   currentThread(): Worker | undefined;
 };
-
-/** The thread's module: an entry point of the bundle beside this one, or (vitest, tsx) its TypeScript source through tsx. */
-function startThread(data: EngineThreadData): Worker {
-  // The environment shared, not copied: the SDK reads AWS_* variables and profiles as the service does.
-  const options: WorkerOptions = { workerData: data, env: SHARE_ENV };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engine-thread.js', import.meta.url), options);
-  const source = new URL('./engine-thread.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(bootstrap, { ...options, eval: true });
-}
 
 interface Pending {
   runId: number;
@@ -89,17 +79,15 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
     logger.error({ err: error, runs: [...pending.values()].map((p) => p.runId) }, 'the sync engine thread stopped');
     for (const [id, waiter] of pending) {
       if (waiter.runId >= 0) {
-        void deps.orm.em
-          .fork()
-          .nativeUpdate(SyncRun, { id: waiter.runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })
-          .catch(() => {})
-          .then(() => settle(id, 'FAILED'));
+        void recordInternalFailure(deps.orm, waiter.runId).then(() => settle(id, 'FAILED'));
       } else settle(id, null);
     }
   };
   const ensureThread = () => {
     if (thread) return thread;
-    const worker = startThread({ config: deps.config, logLevel: logger.level });
+    const workerData: EngineThreadData = { config: deps.config, logLevel: logger.level };
+    // The environment shared, not copied: the SDK reads AWS_* variables and profiles as the service does.
+    const worker = startWorkerModule('engine-thread', import.meta.url, { workerData, env: SHARE_ENV });
     worker.on('message', onMessage);
     worker.on('error', (error) => lost(worker, error));
     worker.on('exit', () => lost(worker));

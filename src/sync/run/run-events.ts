@@ -1,5 +1,5 @@
 import type { ObjectStatus, RunStatus } from '../../db/entities/statuses.js';
-import type { EventBus } from '../../events/event-bus.js';
+import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { ProgressKind } from '../../events/progress-event.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 
@@ -8,7 +8,7 @@ import type { RemoteObject } from '../transport/s3-connector.js';
  * each object's `bytesTransferred` from going backwards within the run (a restart after a 412
  * stays silent until it passes what was already reported).
  */
-export function createRunEvents(bus: EventBus, jobId: string, runId: number) {
+export function createRunEvents(bus: ProgressPublisher, jobId: string, runId: number) {
   const reported = new Map<string, number>();
   const base = { jobId, runId: String(runId) };
 

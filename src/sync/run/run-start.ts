@@ -5,7 +5,7 @@ import type { Logger } from '../../config/logger.js';
 import type { Job } from '../../db/entities/job.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import type { EventBus } from '../../events/event-bus.js';
+import type { ProgressPublisher } from '../../events/event-bus.js';
 import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
 import { PARTIAL_DIR } from '../local/safe-path.js';
 import type { ResolvedTuning } from '../transfer/sync-tuning.js';
@@ -66,7 +66,7 @@ export function openRunConnector({ config, connector, connectors, tuning, onRetr
 
 /** A job whose credentials cannot be opened never runs with the process's instead: the run ends FAILED before listing. */
 export async function failBeforeListing(
-  deps: { orm: Orm; bus: EventBus; logger: Logger },
+  deps: { orm: Orm; bus: ProgressPublisher; logger: Logger },
   run: SyncRun,
   jobId: string,
   error: unknown,

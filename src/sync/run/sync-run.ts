@@ -5,7 +5,7 @@ import { Job } from '../../db/entities/job.entity.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import type { EventBus } from '../../events/event-bus.js';
+import type { ProgressPublisher } from '../../events/event-bus.js';
 import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
@@ -40,7 +40,7 @@ const SMALL_WRITES_IN_FLIGHT = 32;
 
 export interface SyncRunDeps {
   orm: Orm;
-  bus: EventBus;
+  bus: ProgressPublisher;
   config: Config;
   logger: Logger;
   connector?: S3Connector;

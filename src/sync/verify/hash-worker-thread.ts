@@ -1,6 +1,6 @@
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { niceThisThread } from '../../config/worker-threads.js';
 import { createRunningChecksum, type RunningChecksum } from './checksum.js';
 
 /**
@@ -35,13 +35,8 @@ const files = new Map<number, FollowedFile>();
 const port = parentPort;
 if (!port) throw new Error('hash-worker-thread.ts runs as a worker thread only');
 
-// Linux: this thread (not the process) at a lower priority, so the thread serving the API and
-// driving the downloads wins the CPU when both want it; hashing catches up when it is free.
-try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
-} catch {
-  // Not Linux, or not allowed: same priority as the main thread.
-}
+// Below the threads serving the API and driving the downloads; hashing catches up when the CPU is free.
+niceThisThread(10);
 
 function open(id: number, path: string, algorithm: string): void {
   const checksum = createRunningChecksum(algorithm);

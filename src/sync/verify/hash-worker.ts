@@ -1,21 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerModule } from '../../config/worker-threads.js';
 import { CHECKSUM_ALGORITHMS, expectedValue, mismatchReason, type Expected } from './checksum.js';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker-thread.js';
-
-/**
- * The worker's module: an entry point of the bundle in dist/, beside the module holding this code.
- * From src (vitest, tsx) its TypeScript source, imported through tsx's API: a worker's entry does
- * not go through tsx's loader otherwise.
- */
-function startThread(): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const source = new URL('./hash-worker-thread.ts', import.meta.url).href;
-    const bootstrap = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`;
-    return new Worker(bootstrap, { eval: true });
-  }
-  return new Worker(new URL('./hash-worker-thread.js', import.meta.url));
-}
 
 /**
  * Worker threads (up to `maxWorkers`, one per core by default) that hash large `.partial` files as
@@ -31,7 +18,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
   const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
 
   const start = () => {
-    const slot = { thread: startThread(), ids: new Set<number>() };
+    const slot = { thread: startWorkerModule('hash-worker-thread', import.meta.url), ids: new Set<number>() };
     slot.thread.unref();
     slot.thread.on('message', (message: HashWorkerReply) => {
       const waiter = pending.get(message.id);
