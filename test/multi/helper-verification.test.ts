@@ -40,7 +40,7 @@ describe('a helper instance verifies the objects it fetches as the lister would'
       lastModified: new Date(),
       checksumAlgorithms: ['SHA256'],
     }));
-    await createCheckpointStore(f.orm, f.jobId, runId, 'holder', true).upsert(listed.map((remote) => ({ remote, stored: undefined, lastPosition: 0 })));
+    await createCheckpointStore(f.orm, f.jobId, runId, 'holder', 'holder/session').upsert(listed.map((remote) => ({ remote, stored: undefined, lastPosition: 0 })));
 
     // This instance helps: it claims the rows and fetches them, knowing nothing of the listing.
     await executeSyncRun(

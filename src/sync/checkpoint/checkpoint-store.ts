@@ -32,10 +32,10 @@ export class JobGoneError extends Error {
 
 /**
  * Every write the sync engine makes to SyncObject rows, for one job and run; rows name `instanceId`
- * as their worker. With `claimed` (work sharing), a checkpoint is written only while this instance
+ * as their worker. With `claimOwner` (work sharing), a checkpoint is written only while that session
  * still holds the row's claim: once another instance has taken the object over, `commit` is false.
  */
-export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimed = false) {
+export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimOwner?: string) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
   const bytewise = !isPostgres(orm);
@@ -125,7 +125,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async commit(key: string, update: ObjectUpdate): Promise<boolean> {
       const affected = await fork().nativeUpdate(
         SyncObject,
-        { jobId, key, ...(claimed ? { claimOwner: instanceId } : {}) },
+        { jobId, key, ...(claimOwner ? { claimOwner } : {}) },
         { ...update, runId, instanceId, updatedAt: new Date() },
       );
       return affected > 0;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
@@ -22,6 +23,7 @@ export interface ClaimedObject {
 
 export interface ObjectClaimsDeps {
   orm: Orm;
+  jobId: string;
   runId: number;
   instanceId: string;
   /** RUN_LEASE_TTL: a claim not renewed for this long may be taken by another instance. */
@@ -31,16 +33,30 @@ export interface ObjectClaimsDeps {
 }
 
 /**
- * The claims one instance holds on the object rows of one run (work sharing on PostgreSQL). A row
- * is claimed in batches with `FOR UPDATE SKIP LOCKED`, so two instances never take the same row;
- * claims are renewed every TTL/3 and handed back on stop; a killed instance's claims expire.
+ * The claim owners of the sessions alive in this process (this thread, which runs every session of
+ * the process: the engine thread, or the main thread without one). A claim of this instance whose
+ * owner is not among them was left by a dead process or thread under the same INSTANCE_ID.
  */
-export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now = () => new Date() }: ObjectClaimsDeps) {
+const liveOwners = new Set<string>();
+
+/** INSTANCE_ID cannot contain a '/' (config/env.ts), so `<instance>/` prefixes only this instance's owners. */
+const ownerPrefix = (instanceId: string) => `${instanceId}/`;
+
+/**
+ * The claims one session (a run's holder or a helper) holds on the object rows of one run (work
+ * sharing on PostgreSQL). A row is claimed in batches with `FOR UPDATE SKIP LOCKED`, so two sessions
+ * never take the same row; claims are renewed every TTL/3 and handed back on stop; a killed
+ * instance's claims expire, or are cleared at once when the instance comes back under the same id.
+ * Each session owns its claims under its own name, `<INSTANCE_ID>/<random>`: a holder and a helper
+ * of one instance on one run wait for each other's claims like any two instances.
+ */
+export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => new Date() }: ObjectClaimsDeps) {
   const platform = orm.em.getPlatform();
   const at = (date: Date) => platform.processDateProperty(date) as unknown;
   const skipLocked = isPostgres(orm) ? ' for update skip locked' : '';
+  const owner = `${ownerPrefix(instanceId)}${randomBytes(6).toString('hex')}`;
   const openRows = { runId, status: { $in: [...OPEN] }, size: { $gt: 0 } };
-  const mine = { runId, claimOwner: instanceId, status: { $in: [...OPEN] } };
+  const mine = { runId, claimOwner: owner, status: { $in: [...OPEN] } };
   const renewal = createHeartbeat(
     () => orm.em.fork().nativeUpdate(SyncObject, mine, { claimExpiresAt: new Date(now().getTime() + ttlMs) }),
     ttlMs,
@@ -48,6 +64,9 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
   );
 
   return {
+    /** The name this session's claims are held under; a checkpoint is written only while it holds the row. */
+    owner,
+
     /**
      * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
      * order; none once the run has ended or its cancel was asked.
@@ -62,7 +81,7 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
              and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
            order by id limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
-        [instanceId, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
+        [owner, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
       ))) as Array<Record<string, unknown>>;
       return rows
         .map((row) => ({
@@ -78,39 +97,46 @@ export function createObjectClaims({ orm, runId, instanceId, ttlMs, logger, now 
     },
 
     /**
-     * True while the run has rows not finished yet, unclaimed or claimed by another instance. Asked
-     * with nothing of this instance in flight: its own remaining claims are objects whose transfer
+     * True while the run has rows not finished yet, unclaimed or claimed by another session. Asked
+     * with nothing of this session in flight: its own remaining claims are objects whose transfer
      * ended without a result (an internal error), not work to wait for.
      */
     async hasOpenWork(): Promise<boolean> {
-      const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: instanceId } }] };
+      const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: owner } }] };
       return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }))) > 0;
     },
 
     /**
-     * Clears this instance's claims on the run's rows when it stops working on the run: unfinished
-     * ones go back at once (graceful stop), finished ones must not hold up the job's next run.
+     * Starts the session: clears the claims on the job's rows that this instance's dead sessions
+     * left (a lost engine thread, a process killed and restarted with the same INSTANCE_ID; they
+     * would stay unclaimable until they expire), then renews this session's claims every TTL/3
+     * until `stop`.
      */
-    async releaseAll(): Promise<void> {
-      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: instanceId }, { claimOwner: null, claimExpiresAt: null }));
+    async start(): Promise<void> {
+      liveOwners.add(owner);
+      await whileDatabaseDown(async () => {
+        const em = orm.em.fork();
+        const claimed = await em.find(SyncObject, { jobId, claimOwner: { $ne: null } }, { fields: ['claimOwner'] });
+        const owners = new Set(claimed.map((row) => row.claimOwner ?? ''));
+        const dead = [...owners].filter((name) => name.startsWith(ownerPrefix(instanceId)) && !liveOwners.has(name));
+        if (dead.length > 0) await em.nativeUpdate(SyncObject, { jobId, claimOwner: { $in: dead } }, { claimOwner: null, claimExpiresAt: null });
+      });
+      renewal.start();
+    },
+
+    /** Stops renewing; `releaseAll` hands back what is left. */
+    async stop(): Promise<void> {
+      liveOwners.delete(owner);
+      await renewal.stop();
     },
 
     /**
-     * Clears this instance's claims on the job's rows that an earlier run of this instance left
-     * behind when it died (a lost engine thread, a killed process restarted with the same
-     * INSTANCE_ID): they would stay unclaimable until they expire, and the holder does not wait for
-     * its own claims. Called by the run's holder before it lists. Claims on this run's own rows stay:
-     * this instance may have been helping with the run before it took the run over.
+     * Clears this session's claims when it stops working on the run: unfinished ones go back at
+     * once (graceful stop), finished ones must not hold up the job's next run.
      */
-    async releaseStale(jobId: string): Promise<void> {
-      await whileDatabaseDown(() =>
-        orm.em.fork().nativeUpdate(SyncObject, { jobId, claimOwner: instanceId, runId: { $ne: runId } }, { claimOwner: null, claimExpiresAt: null }),
-      );
+    async releaseAll(): Promise<void> {
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: owner }, { claimOwner: null, claimExpiresAt: null }));
     },
-
-    /** Renews this instance's claims every TTL/3 until `stop`. */
-    start: renewal.start,
-    stop: renewal.stop,
   };
 }
 

@@ -31,8 +31,8 @@ export interface ClaimedWorkOptions {
 /** Claims batches of a run's open object rows and works on them, until the run's objects are all done. */
 export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<void> {
   const { claims, limiter, signal } = options;
-  claims.start();
   try {
+    await claims.start();
     while (!signal.aborted && !options.shouldStop?.()) {
       const batch = await claims.claim(CLAIM_BATCH);
       // Every claimed row is started before the next batch is claimed: claims never pile up unworked.

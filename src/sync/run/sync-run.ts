@@ -109,9 +109,9 @@ export async function executeSyncRun(
   // On PostgreSQL the objects are claimed in batches, so several instances share one run.
   const claims =
     isPostgres(orm) && deps.shareWork !== false
-      ? createObjectClaims({ orm, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
+      ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
       : undefined;
-  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims !== undefined);
+  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner);
   const listing = createListingCheckpoint(orm, job.id, runId);
   const events = createRunEvents(deps.bus, job.id, runId);
   const progress = createRunProgress(store, tally.counters, {
@@ -173,7 +173,6 @@ export async function executeSyncRun(
   // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches
   // them as their rows describe them (the listing's size, ETag and checksum algorithms).
   let listingDone = false;
-  if (claims && !options.helper) await claims.releaseStale(job.id);
   const claimedWork =
     claims &&
     workClaimedObjects({
