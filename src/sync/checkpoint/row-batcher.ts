@@ -1,10 +1,10 @@
 import type { SyncRun } from '../../db/entities/sync-run.entity.js';
-import type { CheckpointStore, ObjectUpdate } from './checkpoint-store.js';
+import type { BatchUpdate, CheckpointStore } from './checkpoint-store.js';
 import type { RunStats } from './run-stats.js';
 
 interface Entry {
   key: string;
-  update: ObjectUpdate;
+  update: BatchUpdate;
   /** Runs after the commit (publishes the object's events): never before, never on rollback. */
   after?: () => void;
 }
@@ -50,7 +50,7 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
   };
 
   return {
-    add(key: string, update: ObjectUpdate, after?: () => void) {
+    add(key: string, update: BatchUpdate, after?: () => void) {
       queue.push({ key, update, after });
       if (queue.length >= maxRows) void flush();
       else timer ??= setTimeout(() => void flush(), maxDelayMs);

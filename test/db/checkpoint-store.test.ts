@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { readObjectCounts } from '../../src/db/object-counts.js';
+import { createCheckpointStore, JobGoneError } from '../../src/sync/checkpoint/checkpoint-store.js';
+import { startSyncFixture } from '../sync/sync-fixture.js';
+
+const KEYS = ['plain.txt', `it's "quoted" \\ back/slash`, 'ünïcödé/☃ snow.bin', 'percent %_ under_score', 'a'.repeat(900)];
+
+describe('the checkpoint store commits a batch of object states (row batcher)', () => {
+  it('sets each row as given, whatever its key, the latest update of a key winning; the run counters in the same commit', async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const store = createCheckpointStore(f.orm, f.jobId, runId, 'inst-1');
+    await store.upsert(KEYS.map((key, i) => ({ remote: { key, size: 100 + i, etag: `"e${i}"`, lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 })));
+    const keys = [...Array(450).keys()].map((i) => `many/${String(i).padStart(4, '0')}`);
+    await store.upsert(keys.map((key) => ({ remote: { key, size: 7, etag: '"x"', lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 })));
+
+    await store.commitMany(
+      [
+        { key: KEYS[0]!, update: { status: 'FAILED', error: 'first try' } },
+        { key: KEYS[1]!, update: { status: 'PROCESSED', lastPosition: 101, localPath: '/d/1', error: null } },
+        { key: KEYS[2]!, update: { status: 'FAILED', error: 'bad', lastPosition: 0 } },
+        { key: KEYS[3]!, update: { status: 'EXCLUDED' } },
+        { key: KEYS[4]!, update: { status: 'PROCESSED', lastPosition: 104, localPath: `/d/${KEYS[4]}`, error: null } },
+        { key: KEYS[0]!, update: { status: 'PROCESSED', lastPosition: 100, localPath: '/d/0', error: null } },
+        // More rows of one shape than one statement takes (200).
+        ...keys.map((key) => ({ key, update: { status: 'PROCESSED' as const, lastPosition: 7, localPath: `/d/${key}`, error: null } })),
+      ],
+      { objectsDone: 3, bytesDone: 305 },
+    );
+
+    const rows = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId, key: { $in: KEYS } });
+    const byKey = new Map(rows.map((r) => [r.key, [r.status, Number(r.lastPosition), r.localPath, r.error, r.runId, r.instanceId]]));
+    expect(Object.fromEntries(byKey)).toEqual({
+      [KEYS[0]!]: ['PROCESSED', 100, '/d/0', null, runId, 'inst-1'],
+      [KEYS[1]!]: ['PROCESSED', 101, '/d/1', null, runId, 'inst-1'],
+      [KEYS[2]!]: ['FAILED', 0, null, 'bad', runId, 'inst-1'],
+      [KEYS[3]!]: ['EXCLUDED', 0, null, null, runId, 'inst-1'],
+      [KEYS[4]!]: ['PROCESSED', 104, `/d/${KEYS[4]}`, null, runId, 'inst-1'],
+    });
+    const many = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId, key: { $like: 'many/%' } }, { orderBy: { key: 'asc' } });
+    expect(many.map((r) => [r.key, r.status, Number(r.lastPosition), r.localPath])).toEqual(keys.map((key) => [key, 'PROCESSED', 7, `/d/${key}`]));
+    expect(await f.orm.em.fork().findOne(SyncRun, { id: runId })).toMatchObject({ objectsDone: 3, bytesDone: 305 });
+    // The triggers that keep the job's counts ran for every changed row.
+    expect(Object.fromEntries(await readObjectCounts(f.orm, f.jobId))).toEqual({ PROCESSED: 453, FAILED: 1, EXCLUDED: 1 });
+  });
+
+  it('refuses with JobGoneError, changing nothing, once the job is deleted', async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const store = createCheckpointStore(f.orm, f.jobId, runId, 'inst-1');
+    await store.upsert([{ remote: { key: 'a', size: 1, etag: '"a"', lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 }]);
+    await f.orm.em.fork().nativeDelete(Job, { id: f.jobId });
+    await expect(store.commitMany([{ key: 'a', update: { status: 'PROCESSED', lastPosition: 1, localPath: '/d/a', error: null } }], { objectsDone: 1 })).rejects.toBeInstanceOf(JobGoneError);
+  });
+});
