@@ -3,6 +3,7 @@
 // exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { wrap } from '@mikro-orm/core';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -98,9 +99,11 @@ if (!job) {
   job.prefix = options.prefix;
 }
 job.status = 'RUNNING';
+// Native inserts, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
+if (wrap(job).isManaged()) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
+else await em.insert(job);
 const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-em.persist([job, run]);
-await em.flush();
+run.id = await em.insert(run);
 
 const baselineRssKb = process.resourceUsage().maxRSS;
 const startupMs = performance.now() - started;

@@ -36,7 +36,8 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
     const startedAt = new Date();
     const run = new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt, scheduledFor: startedAt, ...leases.newLease() });
     try {
-      await em.persistAndFlush(run);
+      // A native insert: a flush would switch on the promise hooks for the run (db/plain-transaction.ts).
+      run.id = await em.insert(run);
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) throw new RunInProgressError(`job ${jobId} has a run in progress; try again when it has finished`);
       throw error;

@@ -9,6 +9,7 @@ import { leasedTo } from '../multi/run-leases.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
+import { inPlainTransaction } from '../../db/plain-transaction.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -87,7 +88,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       if (changes.length === 0) return;
       const now = new Date();
       const platform = orm.em.getPlatform();
-      await fork().transactional(async (em) => {
+      await inPlainTransaction(orm, async (em) => {
         const inserts = changes.filter((c) => !c.stored);
         if (inserts.length > 0) {
           await ensureJob(em);
@@ -160,7 +161,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
         rows.push([key, update]);
       }
       const now = orm.em.getPlatform().processDateProperty(new Date()) as Date | number;
-      await fork().transactional(async (em) => {
+      await inPlainTransaction(orm, async (em) => {
         const knex = em.getKnex();
         const trx = em.getTransactionContext();
         for (const [shape, rows] of shapes) {

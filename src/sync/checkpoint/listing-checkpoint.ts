@@ -7,6 +7,7 @@ import { isStorableKey } from '../local/safe-path.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
+import { inPlainTransaction } from '../../db/plain-transaction.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {
@@ -57,7 +58,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
       const keptKeys = listedKeys.filter(isStorableKey);
       // A position no database can hold: a resumed run lists from the start instead.
       const listAfter = position !== null && isStorableKey(position) ? position : null;
-      await fork().transactional(async (em) => {
+      await inPlainTransaction(orm, async (em) => {
         for (let start = 0; start < keptKeys.length; start += 500) {
           const slice = keptKeys.slice(start, start + 500);
           await em.nativeUpdate(SyncObject, { jobId, key: { $in: slice } }, { listedRunId: runId });
