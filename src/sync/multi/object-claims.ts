@@ -116,10 +116,12 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
       liveOwners.add(owner);
       await whileDatabaseDown(async () => {
         const em = orm.em.fork();
-        const claimed = await em.find(SyncObject, { jobId, claimOwner: { $ne: null } }, { fields: ['claimOwner'] });
+        // Only open rows matter: a claim on a finished row keeps nobody from anything.
+        const open = { jobId, status: { $in: [...OPEN] } };
+        const claimed = await em.find(SyncObject, { ...open, claimOwner: { $ne: null } }, { fields: ['claimOwner'] });
         const owners = new Set(claimed.map((row) => row.claimOwner ?? ''));
         const dead = [...owners].filter((name) => name.startsWith(ownerPrefix(instanceId)) && !liveOwners.has(name));
-        if (dead.length > 0) await em.nativeUpdate(SyncObject, { jobId, claimOwner: { $in: dead } }, { claimOwner: null, claimExpiresAt: null });
+        if (dead.length > 0) await em.nativeUpdate(SyncObject, { ...open, claimOwner: { $in: dead } }, { claimOwner: null, claimExpiresAt: null });
       });
       renewal.start();
     },
