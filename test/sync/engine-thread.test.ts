@@ -64,10 +64,9 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
   it('runs a job off the service thread: files and rows as before, its events and log lines reach the service, and it ends with the app', async () => {
     await using s3 = await startS3Server();
     const big = seededBytes(5 * CHUNK + 17, 1);
-    await s3.putObjects([
-      ['data/a.txt', 'alpha'],
-      ['data/big.bin', big],
-    ]);
+    // Enough small objects that a batched row commit publishes hundreds of events in one turn.
+    const small = Array.from({ length: 200 }, (_, i): [string, string] => [`data/small/${String(i).padStart(3, '0')}.txt`, `small ${i}`]);
+    await s3.putObjects([['data/a.txt', 'alpha'], ['data/big.bin', big], ...small]);
     const { logger, lines } = captureLogs();
     await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_THREAD: 'true' }, logger });
     const events = app.bus.subscribe();
@@ -87,6 +86,7 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     expect(rows.map((r) => [r.key, r.status])).toEqual([
       ['data/a.txt', 'PROCESSED'],
       ['data/big.bin', 'PROCESSED'],
+      ...small.map(([key]) => [key, 'PROCESSED']),
     ]);
     expect(await sha256File(join(app.config.downloadRoot, jobId, 'data/big.bin'))).toBe(sha256(big));
 
@@ -97,7 +97,13 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     expect(kinds.at(-1)).toBe('RUN_FINISHED');
     expect(kinds).toContain('CHUNK');
     const done = seen.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey);
-    expect(done.sort()).toEqual(['data/a.txt', 'data/big.bin']);
+    expect(done.sort()).toEqual(['data/a.txt', 'data/big.bin', ...small.map(([key]) => key)]);
+    // Events cross in batches but keep their order: each object's last CHUNK comes before its OBJECT_DONE.
+    const ofRun = seen.filter((e) => e.runId === String(run!.id));
+    for (const key of done) {
+      const lastChunk = ofRun.findLastIndex((e) => e.kind === 'CHUNK' && e.objectKey === key);
+      expect(lastChunk, String(key)).toBeLessThan(ofRun.findIndex((e) => e.kind === 'OBJECT_DONE' && e.objectKey === key));
+    }
     expect(lines.some((l) => l.msg === 'sync run started' && l.runId === run!.id)).toBe(true);
 
     const exited = once(thread!, 'exit');

@@ -19,9 +19,9 @@ export type ToEngine =
   | { type: 'forget'; jobId: string }
   | { type: 'close' };
 
-/** From the engine thread to the service. */
+/** From the engine thread to the service. Progress events travel in batches, in the order published. */
 export type FromEngine =
-  | { type: 'event'; event: SyncProgressEvent }
+  | { type: 'events'; events: SyncProgressEvent[] }
   | { type: 'retry'; jobId: string; cause: RetryCause }
   | { type: 'log'; line: string }
   | { type: 'ran'; id: number; runId: number; status: RunStatus; result?: SyncRunResult }

@@ -49,8 +49,9 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
 
   const onMessage = (message: FromEngine) => {
     switch (message.type) {
-      case 'event':
-        return deps.bus.publish(message.event);
+      case 'events':
+        for (const event of message.events) deps.bus.publish(event);
+        return;
       case 'retry':
         return deps.onRetry?.(message.jobId, message.cause);
       case 'log':
