@@ -3,7 +3,6 @@
 // exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { wrap } from '@mikro-orm/core';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -93,15 +92,15 @@ const bus = createEventBus();
 const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning });
 
 const em = orm.em.fork();
+// Native writes, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
 let job = await em.findOne(Job, { id: options.jobId });
-if (!job) {
+if (job) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
+else {
   job = new Job({ id: options.jobId || randomUUID(), name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
   job.prefix = options.prefix;
+  job.status = 'RUNNING';
+  await em.insert(job);
 }
-job.status = 'RUNNING';
-// Native inserts, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
-if (wrap(job).isManaged()) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
-else await em.insert(job);
 const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
 run.id = await em.insert(run);
 
