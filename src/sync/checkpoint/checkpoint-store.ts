@@ -153,19 +153,18 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
      */
     async commitMany(updates: Array<{ key: string; update: BatchUpdate }>, runCounters?: Partial<SyncRun>) {
       const latest = new Map(updates.map(({ key, update }) => [key, update]));
-      const shapes = new Map<string, Array<[string, BatchUpdate]>>();
+      // Grouped by the fields they set, named by those fields.
+      const shapes = new Map<string, { fields: BatchField[]; rows: Array<[string, BatchUpdate]> }>();
       for (const [key, update] of latest) {
         const fields = batchFields(update);
         const shape = fields.join(',');
-        const rows = shapes.get(shape) ?? shapes.set(shape, []).get(shape)!;
-        rows.push([key, update]);
+        if (!shapes.has(shape)) shapes.set(shape, { fields, rows: [] });
+        shapes.get(shape)!.rows.push([key, update]);
       }
       const now = orm.em.getPlatform().processDateProperty(new Date()) as Date | number;
-      await inPlainTransaction(orm, async (em) => {
+      await inPlainTransaction(orm, async (em, transaction) => {
         const knex = em.getKnex();
-        const trx = em.getTransactionContext();
-        for (const [shape, rows] of shapes) {
-          const fields = (shape ? shape.split(',') : []) as BatchField[];
+        for (const { fields, rows } of shapes.values()) {
           for (let start = 0; start < rows.length; start += 200) {
             const slice = rows.slice(start, start + 200);
             const query = knex.raw(batchUpdateSql(fields, slice.length), [
@@ -175,7 +174,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
               now,
               jobId,
             ]);
-            const result = (await (trx ? query.transacting(trx) : query)) as { changes?: number; rowCount?: number };
+            const result = (await query.transacting(transaction)) as { changes?: number; rowCount?: number };
             if ((result.changes ?? result.rowCount ?? slice.length) < slice.length) throw new JobGoneError(`job ${jobId} was deleted`);
           }
         }
