@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runMeasured } from './measure.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
 import { childCommand, SERVICE_ENV } from './build-children.js';
+import { ensureMigratedDatabase } from './migrated-db.js';
 import { failure, processRun, type RunTarget, type Tool } from './tool.js';
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
@@ -35,6 +36,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         statsFile: join(target.workDir, 'stats.json'),
         tuning,
       };
+      await ensureMigratedDatabase(options.dbFile);
       const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {
         timeoutMs: target.timeoutMs,
         env: SERVICE_ENV,

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { buildChildren, childCommand } from './build-children.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
+import { ensureMigratedDatabase, removeDatabaseTemplate } from './migrated-db.js';
 import { BENCH_BUCKET, startS3Fixture } from './s3-fixture.js';
 import { FULL } from './scenarios.js';
 import { seedObjects } from './seed.js';
@@ -76,6 +77,7 @@ try {
       sampleThreads: true,
       tuning,
     };
+    await ensureMigratedDatabase(options.dbFile);
     const profile = label === 'profiled' && !threadsOnly ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
     const words = (value: string | undefined) => (value ? value.split(' ') : []);
     const command = [...words(process.env.PROFILE_WRAP), process.execPath, ...words(process.env.PROFILE_NODE_FLAGS), ...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)];
@@ -99,6 +101,7 @@ try {
   }
   console.log(`\nprofiles kept in ${profiles} (open them in Chrome DevTools); the rest of ${root} is removed`);
 } finally {
+  await removeDatabaseTemplate();
   await fixture.stop();
   await rm(join(root, 'server'), { recursive: true, force: true });
   await rm(join(root, 'dest'), { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { FULL, QUICK } from './scenarios.js';
 import { runHugeListing } from './huge-listing.js';
 import { runInstancesBench } from './instances.js';
 import { seedObjects } from './seed.js';
+import { removeDatabaseTemplate } from './migrated-db.js';
 
 const args = process.argv.slice(2);
 const profile = args.includes('--quick') ? QUICK : FULL;
@@ -61,6 +62,7 @@ const root = await mkdtemp(join(tmpdir(), 'dss-bench-'));
 let fixture: S3Fixture | undefined;
 const cleanup = async () => {
   await fixture?.stop();
+  await removeDatabaseTemplate();
   await rm(root, { recursive: true, force: true });
 };
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
