@@ -1,5 +1,6 @@
 // The service itself (buildApp) in its own process for the API benchmark, with one paused job holding
 // `rows` SyncObject rows inserted by one raw SQL statement in a transaction on the ORM's connection.
+import '../src/config/v8-tiering.js';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { pino } from 'pino';

@@ -1,6 +1,7 @@
 // The service's API (buildApp, its sync engine replaced by one that never runs) over the huge-listing
 // bench's SQLite file, in its own process: while the CLI syncs, it samples deep object pages
 // (deep-page-sampler.ts) and reports their latencies.
+import '../src/config/v8-tiering.js';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';

@@ -1,6 +1,7 @@
 // Our sync for the benchmark, alone in its own process so its peak RSS is ours: opens the SQLite database,
 // creates (or reuses) the Job row, inserts a RUNNING SyncRun and runs createRunExecutor(...)(runId, signal),
 // exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
+import '../src/config/v8-tiering.js';
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { pino } from 'pino';

@@ -1,3 +1,4 @@
+import './config/v8-tiering.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/env.js';
 import { buildApp } from './server.js';

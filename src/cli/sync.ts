@@ -1,4 +1,5 @@
 // `npm run sync -- --job <id>`: runs one job's sync once, in the foreground, for operators and tests.
+import '../config/v8-tiering.js';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/env.js';
