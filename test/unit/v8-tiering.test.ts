@@ -11,7 +11,7 @@ describe('V8 tiering flags', () => {
     expect(tieringFlags('10.2.154.26-node.26')).toEqual([]);
   });
 
-  test("this Node's V8 knows every flag chosen for it, and the service starts with them set", () => {
+  test("this Node's V8 knows every flag chosen for it and takes them without a word", () => {
     const flags = tieringFlags(process.versions.v8);
     const known = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout;
     for (const flag of flags) expect(known).toContain(`  ${flag.split('=')[0]} (`);
