@@ -32,7 +32,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /app/data /app/downloads && chown node:node /app/data /app/downloads
+# dist/ stays root's; the service may write only its code cache there (src/config/code-cache.ts).
+RUN mkdir -p /app/data /app/downloads /app/dist/.code-cache \
+ && chown node:node /app/data /app/downloads /app/dist/.code-cache \
+ && chmod 700 /app/dist/.code-cache
 USER node
 EXPOSE 5000
 VOLUME ["/app/data", "/app/downloads"]

@@ -88,67 +88,71 @@ const logger = createLogger('info', {
     if (entry.level >= 40) stderr.write(line);
   },
 });
-const orm = await initOrm(config.dbUrl);
-const bus = createEventBus();
-const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning });
+async function main(): Promise<void> {
+  const orm = await initOrm(config.dbUrl);
+  const bus = createEventBus();
+  const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning });
 
-const em = orm.em.fork();
-// Native writes, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
-let job = await em.findOne(Job, { id: options.jobId });
-if (job) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
-else {
-  job = new Job({ id: options.jobId || randomUUID(), name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
-  job.prefix = options.prefix;
-  job.status = 'RUNNING';
-  await em.insert(job);
+  const em = orm.em.fork();
+  // Native writes, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
+  let job = await em.findOne(Job, { id: options.jobId });
+  if (job) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
+  else {
+    job = new Job({ id: options.jobId || randomUUID(), name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
+    job.prefix = options.prefix;
+    job.status = 'RUNNING';
+    await em.insert(job);
+  }
+  const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
+  run.id = await em.insert(run);
+
+  const baselineRssKb = process.resourceUsage().maxRSS;
+  const startupMs = performance.now() - started;
+  const controller = new AbortController();
+  const runStart = performance.now();
+  const runStartUs = Number(process.hrtime.bigint() / 1000n);
+  const cpuAtStart = process.cpuUsage();
+  const threadsBefore: ThreadTimes = new Map();
+  const threadsLatest: ThreadTimes = new Map();
+  if (options.sampleThreads) await sampleThreads(threadsBefore);
+  const threadSampler = options.sampleThreads ? setInterval(() => void sampleThreads(threadsLatest), 100) : undefined;
+  let memoryAtPeak: NodeJS.MemoryUsage = process.memoryUsage();
+  const sampler = setInterval(() => {
+    const now = process.memoryUsage();
+    if (now.rss > memoryAtPeak.rss) memoryAtPeak = now;
+  }, 50);
+  let status: string = 'FAILED';
+  let error: string | null = null;
+  try {
+    status = await execute(run.id, controller.signal);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const runMs = performance.now() - runStart;
+  const runEndUs = Number(process.hrtime.bigint() / 1000n);
+  const runCpu = process.cpuUsage(cpuAtStart);
+  clearInterval(threadSampler);
+  if (options.sampleThreads) await sampleThreads(threadsLatest);
+  clearInterval(sampler);
+
+  const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+  const stats: OurSyncStats = {
+    status,
+    runMs,
+    startupMs,
+    maxRssKb: process.resourceUsage().maxRSS,
+    baselineRssKb,
+    engine,
+    objectsDone: after.objectsDone,
+    bytesDone: after.bytesDone,
+    error: error ?? after.error,
+    runWindowUs: [runStartUs, runEndUs],
+    runCpuMs: { user: Math.round(runCpu.user / 1000), system: Math.round(runCpu.system / 1000) },
+    threadCpuMs: options.sampleThreads ? threadDeltas(threadsBefore, threadsLatest) : undefined,
+    memoryAtPeak: Object.fromEntries(Object.entries(memoryAtPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+  };
+  await writeFile(options.statsFile, JSON.stringify(stats));
+  await orm.close();
 }
-const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-run.id = await em.insert(run);
 
-const baselineRssKb = process.resourceUsage().maxRSS;
-const startupMs = performance.now() - started;
-const controller = new AbortController();
-const runStart = performance.now();
-const runStartUs = Number(process.hrtime.bigint() / 1000n);
-const cpuAtStart = process.cpuUsage();
-const threadsBefore: ThreadTimes = new Map();
-const threadsLatest: ThreadTimes = new Map();
-if (options.sampleThreads) await sampleThreads(threadsBefore);
-const threadSampler = options.sampleThreads ? setInterval(() => void sampleThreads(threadsLatest), 100) : undefined;
-let memoryAtPeak: NodeJS.MemoryUsage = process.memoryUsage();
-const sampler = setInterval(() => {
-  const now = process.memoryUsage();
-  if (now.rss > memoryAtPeak.rss) memoryAtPeak = now;
-}, 50);
-let status: string = 'FAILED';
-let error: string | null = null;
-try {
-  status = await execute(run.id, controller.signal);
-} catch (err) {
-  error = err instanceof Error ? err.message : String(err);
-}
-const runMs = performance.now() - runStart;
-const runEndUs = Number(process.hrtime.bigint() / 1000n);
-const runCpu = process.cpuUsage(cpuAtStart);
-clearInterval(threadSampler);
-if (options.sampleThreads) await sampleThreads(threadsLatest);
-clearInterval(sampler);
-
-const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
-const stats: OurSyncStats = {
-  status,
-  runMs,
-  startupMs,
-  maxRssKb: process.resourceUsage().maxRSS,
-  baselineRssKb,
-  engine,
-  objectsDone: after.objectsDone,
-  bytesDone: after.bytesDone,
-  error: error ?? after.error,
-  runWindowUs: [runStartUs, runEndUs],
-  runCpuMs: { user: Math.round(runCpu.user / 1000), system: Math.round(runCpu.system / 1000) },
-  threadCpuMs: options.sampleThreads ? threadDeltas(threadsBefore, threadsLatest) : undefined,
-  memoryAtPeak: Object.fromEntries(Object.entries(memoryAtPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
-};
-await writeFile(options.statsFile, JSON.stringify(stats));
-await orm.close();
+void main();

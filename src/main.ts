@@ -3,15 +3,17 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/env.js';
 import { buildApp } from './server.js';
 
-try {
+async function start(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const app = await buildApp(loadConfig());
   await app.start();
   const stop = () => void app.stop().then(() => process.exit(0), () => process.exit(1));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-} catch (error) {
+}
+
+start().catch((error: unknown) => {
   // One readable line (one per bad variable for a ConfigError), never a stack trace.
   console.error(error instanceof ConfigError ? error.message : `failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
-}
+});

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ const MiB = 1024 * 1024;
 /**
  * What `npm run build` ships, run as `npm start` and `npm run sync` run it: the rest of the suite
  * runs src/ through tsx, so this is where the bundle's own ways of finding things (the hash
- * worker's module, the dashboard's folder, the lazily loaded database driver and GraphiQL) are tried.
+ * worker's module, the dashboard's folder, the lazily loaded database driver and GraphiQL) and its
+ * code cache are tried.
  */
 describe('the built service (dist/)', () => {
   let dist: string;
@@ -93,6 +94,9 @@ describe('the built service (dist/)', () => {
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+      // Its compiled code, saved on exit for the next start (src/config/code-cache.ts).
+      const cachedBundles = async () => (await readdir(join(dist, '.code-cache'))).map((name) => name.split('.cjs.')[0]);
+      expect(await cachedBundles()).toContain('main');
 
       // The CLI of `npm run sync` on the same database: nothing left to fetch, exit 0. Not spawnSync:
       // the S3 server answers from this process.
@@ -103,6 +107,7 @@ describe('the built service (dist/)', () => {
       expect(await new Promise((resolve) => cli.once('exit', resolve)), cliOutput).toBe(0);
       const summary = cliOutput.trim().split('\n').at(-1)!;
       expect(JSON.parse(summary)).toMatchObject({ status: 'SUCCEEDED', objectsTotal: 2 });
+      expect(await cachedBundles()).toEqual(expect.arrayContaining(['main', 'sync-cli']));
     } finally {
       child.kill('SIGKILL');
       await rm(work, { recursive: true, force: true });

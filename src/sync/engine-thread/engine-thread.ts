@@ -23,8 +23,8 @@ import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
  */
 const ENGINE_NICE = 5;
 niceThisThread(ENGINE_NICE);
+if (!parentPort) throw new Error('engine-thread.ts runs as a worker thread only');
 const port = parentPort;
-if (!port) throw new Error('engine-thread.ts runs as a worker thread only');
 const data = workerData as EngineThreadData;
 // A Buffer arrives as a plain Uint8Array.
 const config = { ...data.config, secretsKey: data.config.secretsKey && Buffer.from(data.config.secretsKey) };
@@ -48,75 +48,82 @@ const post = (message: FromEngine) => {
 };
 
 const logger = createLogger(data.logLevel, { write: (line: string) => post({ type: 'log', line }) });
-const orm = await initOrm(config.dbUrl);
-const onRetry = (jobId: string, cause: RetryCause) => post({ type: 'retry', jobId, cause });
-const connectors = createRunConnectors(config, createSecretBox(config.secretsKey), onRetry);
-const bus: ProgressPublisher = {
-  publish: (event) => {
-    if (events.push(event) === 1) setImmediate(sendEvents);
-  },
-};
-const results = new Map<number, SyncRunResult>();
-const execute = createRunExecutor({
-  orm,
-  bus,
-  config,
-  logger,
-  connectors,
-  onRetry,
-  onRunResult: (runId, result) => results.set(runId, result),
-});
-const aborts = new Map<number, AbortController>();
-const working = new Set<Promise<void>>();
 
-/** Runs one request's work; if it throws (its report could not be posted), `fallback` tells the service it ended. */
-function track(id: number, work: (signal: AbortSignal) => Promise<void>, fallback: FromEngine): void {
-  const abort = new AbortController();
-  aborts.set(id, abort);
-  const reported = work(abort.signal).catch((error: unknown) => {
-    logger.error({ err: error }, 'the engine thread could not report the end of its work');
-    post(fallback);
+/** Opens the database, then serves the service's requests (they wait in the port until then). */
+async function serve(): Promise<void> {
+  const orm = await initOrm(config.dbUrl);
+  const onRetry = (jobId: string, cause: RetryCause) => post({ type: 'retry', jobId, cause });
+  const connectors = createRunConnectors(config, createSecretBox(config.secretsKey), onRetry);
+  const bus: ProgressPublisher = {
+    publish: (event) => {
+      if (events.push(event) === 1) setImmediate(sendEvents);
+    },
+  };
+  const results = new Map<number, SyncRunResult>();
+  const execute = createRunExecutor({
+    orm,
+    bus,
+    config,
+    logger,
+    connectors,
+    onRetry,
+    onRunResult: (runId, result) => results.set(runId, result),
   });
-  const done = reported.finally(() => {
-    aborts.delete(id);
-    working.delete(done);
-  });
-  working.add(done);
-}
+  const aborts = new Map<number, AbortController>();
+  const working = new Set<Promise<void>>();
 
-async function close(): Promise<void> {
-  for (const abort of aborts.values()) abort.abort();
-  await Promise.allSettled(working);
-  connectors.close();
-  await orm.close();
-  post({ type: 'closed' });
-}
-
-port.on('message', (message: ToEngine) => {
-  switch (message.type) {
-    case 'run':
-      return track(message.id, async (signal) => {
-        const status = await execute(message.runId, signal);
-        const result = results.get(message.runId);
-        results.delete(message.runId);
-        const ran = { type: 'ran', id: message.id, runId: message.runId, status } as const;
-        try {
-          post({ ...ran, result });
-        } catch (error) {
-          logger.error({ err: error }, 'the outcome of a run could not be sent to the service');
-          post(ran);
-        }
-      }, { type: 'ran', id: message.id, runId: message.runId, status: 'FAILED' });
-    case 'help':
-      return track(message.id, async (signal) => {
-        await execute.help?.(message.runId, signal);
-        post({ type: 'helped', id: message.id });
-      }, { type: 'helped', id: message.id });
-    case 'abort':
-      return aborts.get(message.id)?.abort();
-    case 'forget':
-      return connectors.forget(message.jobId);
-    case 'close':
-      return void close();
+  /** Runs one request's work; if it throws (its report could not be posted), `fallback` tells the service it ended. */
+  function track(id: number, work: (signal: AbortSignal) => Promise<void>, fallback: FromEngine): void {
+    const abort = new AbortController();
+    aborts.set(id, abort);
+    const reported = work(abort.signal).catch((error: unknown) => {
+      logger.error({ err: error }, 'the engine thread could not report the end of its work');
+      post(fallback);
+    });
+    const done = reported.finally(() => {
+      aborts.delete(id);
+      working.delete(done);
+    });
+    working.add(done);
   }
-});
+
+  async function close(): Promise<void> {
+    for (const abort of aborts.values()) abort.abort();
+    await Promise.allSettled(working);
+    connectors.close();
+    await orm.close();
+    post({ type: 'closed' });
+  }
+
+  port.on('message', (message: ToEngine) => {
+    switch (message.type) {
+      case 'run':
+        return track(message.id, async (signal) => {
+          const status = await execute(message.runId, signal);
+          const result = results.get(message.runId);
+          results.delete(message.runId);
+          const ran = { type: 'ran', id: message.id, runId: message.runId, status } as const;
+          try {
+            post({ ...ran, result });
+          } catch (error) {
+            logger.error({ err: error }, 'the outcome of a run could not be sent to the service');
+            post(ran);
+          }
+        }, { type: 'ran', id: message.id, runId: message.runId, status: 'FAILED' });
+      case 'help':
+        return track(message.id, async (signal) => {
+          await execute.help?.(message.runId, signal);
+          post({ type: 'helped', id: message.id });
+        }, { type: 'helped', id: message.id });
+      case 'abort':
+        return aborts.get(message.id)?.abort();
+      case 'forget':
+        return connectors.forget(message.jobId);
+      case 'close':
+        return void close();
+    }
+  });
+}
+
+// A database that cannot be opened ends the thread with that error, which the service reports (thread-executor.ts).
+void serve();

@@ -1,0 +1,70 @@
+import './v8-tiering.js';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants, Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
+
+/** Beside the bundles: as private as dist/ itself, and emptied by every build. */
+export const CODE_CACHE_DIR = '.code-cache';
+
+const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
+
+/**
+ * Where the cache of `bundle` (a file of `source`) lives. V8 checks its own version and flags, but
+ * of the source only its length, so the name carries a checksum of the source: a rebuilt bundle of
+ * the same length never runs the old one's code. Node's version and flags are in the name too, so
+ * the service and the CLI (different flags) keep their own caches instead of rewriting each other's.
+ */
+export function codeCacheFile(bundle: string, source: string): string {
+  const flags = crc32(process.execArgv.join(' ')).toString(16);
+  const name = `${basename(bundle)}.${crc32(source).toString(16)}.${process.version}-${process.arch}-${flags}.bin`;
+  return join(dirname(bundle), CODE_CACHE_DIR, name);
+}
+
+/** A cache only this user could have written; anything else is ignored (and later replaced). */
+function readOwnCache(file: string): Buffer | undefined {
+  try {
+    const stat = statSync(file);
+    const ownedHere = process.getuid === undefined || stat.uid === process.getuid();
+    return ownedHere && (stat.mode & 0o022) === 0 ? readFileSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole under a temporary name, then renamed: a reader sees the old cache, the new one, or none. */
+function writeCache(file: string, data: Buffer): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    chmodSync(dirname(file), 0o700);
+    const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
+    writeFileSync(partial, data, { mode: 0o600 });
+    renameSync(partial, file);
+  } catch {
+    // A read-only install (dist/ owned by another user): the next start compiles again.
+  }
+}
+
+/**
+ * Runs a CommonJS bundle of the service (built by scripts/build-server.ts) with V8's code cache: the
+ * first start compiles it and, on exit, saves the compiled code (the functions that ran by then
+ * included); later starts skip parsing and compiling it. Node 20 has no cache for ES modules, and a
+ * start spent more CPU parsing and compiling the bundle than running it (figures in the README).
+ */
+export function runBundle(bundleUrl: URL): void {
+  const file = fileURLToPath(bundleUrl);
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = codeCacheFile(file, source);
+  const cachedData = readOwnCache(cacheFile);
+  const script = new Script(CJS_WRAPPER[0] + source + CJS_WRAPPER[1], {
+    filename: file,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
+  const module = { exports: {} };
+  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  run(module.exports, createRequire(file), module, file, dirname(file));
+}
