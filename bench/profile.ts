@@ -80,7 +80,9 @@ try {
       tuning,
     };
     await ensureMigratedDatabase(options.dbFile);
-    const profile = label === 'profiled' && !threadsOnly ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+    // Every start has the same flags (the code cache is kept per set of Node flags); only the last one's profile is kept.
+    const profile = threadsOnly ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
+    await rm(profiles, { recursive: true, force: true });
     const words = (value: string | undefined) => (value ? value.split(' ') : []);
     const command = [...words(process.env.PROFILE_WRAP), process.execPath, ...words(process.env.PROFILE_NODE_FLAGS), ...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)];
     const result = spawnSync(command[0]!, command.slice(1), { stdio: 'inherit' });
