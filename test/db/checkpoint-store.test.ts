@@ -47,6 +47,35 @@ describe('the checkpoint store commits a batch of object states (row batcher)', 
     expect(Object.fromEntries(await readObjectCounts(f.orm, f.jobId))).toEqual({ PROCESSED: 453, FAILED: 1, EXCLUDED: 1 });
   });
 
+  it('records new keys as the listing gave them, and writes the counters only of a run this instance may write', async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const store = createCheckpointStore(f.orm, f.jobId, runId, 'inst-1');
+    const lastModified = new Date('2026-11-02T03:04:05.678Z');
+    const before = Date.now();
+    await store.upsert([
+      { remote: { key: 'dated', size: 2 ** 40, etag: '"d"', lastModified, checksumAlgorithms: ['CRC32C', 'SHA256'] }, stored: undefined, lastPosition: 0 },
+      { remote: { key: 'plain', size: 0, etag: null, lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 },
+    ]);
+    const rows = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId }, { orderBy: { key: 'asc' } });
+    expect(rows.map((r) => [r.key, Number(r.size), r.etag, r.lastModified?.toISOString() ?? null, r.checksumAlgorithms, Number(r.lastPosition), r.status])).toEqual([
+      ['dated', 2 ** 40, '"d"', lastModified.toISOString(), 'CRC32C,SHA256', 0, 'PENDING'],
+      ['plain', 0, null, null, null, 0, 'PENDING'],
+    ]);
+    for (const row of rows) {
+      expect([row.runId, row.instanceId, row.localPath, row.error, row.checksum, row.listedRunId, row.claimOwner]).toEqual([runId, 'inst-1', null, null, null, null, null]);
+      expect(row.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(row.updatedAt.getTime()).toBe(row.createdAt.getTime());
+    }
+
+    await f.orm.em.fork().nativeUpdate(SyncRun, { id: runId }, { leaseOwner: 'inst-2' });
+    await store.commitMany([{ key: 'plain', update: { status: 'PROCESSED', lastPosition: 0, localPath: '/d/plain', error: null } }], { objectsDone: 1 });
+    expect(await f.orm.em.fork().findOne(SyncRun, { id: runId })).toMatchObject({ objectsDone: 0 });
+    await f.orm.em.fork().nativeUpdate(SyncRun, { id: runId }, { leaseOwner: 'inst-1' });
+    await store.commitMany([{ key: 'dated', update: { status: 'PROCESSED', lastPosition: 2 ** 40, localPath: '/d/dated', error: null } }], { objectsDone: 2, bytesDone: 2 ** 40 });
+    expect(await f.orm.em.fork().findOne(SyncRun, { id: runId })).toMatchObject({ objectsDone: 2, bytesDone: 2 ** 40 });
+  });
+
   it('refuses with JobGoneError, changing nothing, once the job is deleted', async () => {
     await using f = await startSyncFixture();
     const runId = await f.createRun();

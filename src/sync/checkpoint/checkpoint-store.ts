@@ -10,6 +10,7 @@ import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
+import { runPerRow } from '../../db/sqlite-statements.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -49,6 +50,17 @@ function batchUpdateSql(fields: BatchField[], rows: number): string {
   );
 }
 
+/** SQLite: one row's UPDATE of `fields`; bindings: the fields, run id, instance id, time, job id, key. */
+function rowUpdateSql(fields: BatchField[]): string {
+  const set = [...fields.map((field) => BATCH_COLUMNS[field]), 'run_id', 'instance_id', 'updated_at'].map((column) => `${column} = ?`);
+  return `update sync_objects set ${set.join(', ')} where job_id = ? and object_key = ?`;
+}
+
+/** SQLite: one new row, as the listing records it (the other columns start null). */
+const ROW_INSERT_SQL =
+  'insert into sync_objects (job_id, object_key, size, etag, last_modified, checksum_algorithms, last_position, status, run_id, instance_id, created_at, updated_at) ' +
+  "values (?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, ?, ?, ?)";
+
 /** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
 export class JobGoneError extends Error {
   override name = 'JobGoneError';
@@ -62,7 +74,18 @@ export class JobGoneError extends Error {
 export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimOwner?: string) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
-  const bytewise = !isPostgres(orm);
+  // SQLite: keys compare bytewise, and rows are written through prepared statements (sqlite-statements.ts).
+  const onSqlite = !isPostgres(orm);
+
+  /** SQLite: the UPDATE of `fields` of the run's row, and its one row of bindings (the row filter is `runRow`'s). */
+  function runRowUpdate(fields: Partial<SyncRun>): [string, unknown[][]] {
+    const properties = orm.getMetadata().get<SyncRun>(SyncRun.name).properties;
+    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    const columns = set.map(([property]) => `${properties[property as keyof typeof properties].fieldNames[0]} = ?`);
+    const values = set.map(([, value]) => (value instanceof Date ? value.getTime() : value));
+    const sql = `update sync_runs set ${columns.join(', ')} where id = ? and (lease_owner is null or lease_owner = ?)`;
+    return [sql, [[...values, runId, instanceId]]];
+  }
 
   async function ensureJob(em: EntityManager) {
     if (!(await em.count(Job, { id: jobId }))) throw new JobGoneError(`job ${jobId} was deleted`);
@@ -72,7 +95,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     /** One query for a whole listing page: the stored rows of these keys. */
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
       const rows = await selectRowsOfKeys<StoredObject>(fork(), keys, {
-        bytewise,
+        bytewise: onSqlite,
         columns: ['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'],
         where: { jobId },
       });
@@ -80,18 +103,37 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     },
 
     /**
-     * In one transaction: inserts rows for new keys and records the listed state of changed ones
-     * (one UPDATE for all of them: the run passes a slice of a page, PAGE_SLICE rows at most).
+     * In one transaction: inserts rows for new keys (on SQLite through one prepared INSERT) and
+     * records the listed state of changed ones (one UPDATE for all of them: the run passes a slice of
+     * a page, PAGE_SLICE rows at most).
      * `lastPosition` is kept when the object is the same version (a checkpoint to resume from).
      */
     async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
       if (changes.length === 0) return;
       const now = new Date();
       const platform = orm.em.getPlatform();
-      await inPlainTransaction(orm, async (em) => {
+      await inPlainTransaction(orm, async (em, transaction) => {
         const inserts = changes.filter((c) => !c.stored);
-        if (inserts.length > 0) {
-          await ensureJob(em);
+        if (inserts.length > 0) await ensureJob(em);
+        if (inserts.length > 0 && onSqlite) {
+          const at = now.getTime();
+          await runPerRow(
+            transaction,
+            ROW_INSERT_SQL,
+            inserts.map(({ remote }) => [
+              jobId,
+              remote.key,
+              remote.size,
+              remote.etag,
+              remote.lastModified?.getTime() ?? null,
+              algorithmsColumn(remote.checksumAlgorithms),
+              runId,
+              instanceId,
+              at,
+              at,
+            ]),
+          );
+        } else if (inserts.length > 0) {
           await em.insertMany(
             SyncObject,
             inserts.map(({ remote }) => ({
@@ -147,9 +189,10 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     },
 
     /**
-     * Commits many objects' states and the run's counters in one transaction: one UPDATE … FROM a
-     * VALUES list of (key, fields) per 200 rows of one shape (the cheap path for thousands of small
-     * files: no id lookup, no CASE per column). The latest update of a key wins.
+     * Commits many objects' states and the run's counters in one transaction (the cheap path for
+     * thousands of small files: no id lookup, no CASE per column): on PostgreSQL one UPDATE … FROM a
+     * VALUES list of (key, fields) per 200 rows of one shape, on SQLite one prepared UPDATE per row.
+     * The latest update of a key wins.
      */
     async commitMany(updates: Array<{ key: string; update: BatchUpdate }>, runCounters?: Partial<SyncRun>) {
       const latest = new Map(updates.map(({ key, update }) => [key, update]));
@@ -165,6 +208,11 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       await inPlainTransaction(orm, async (em, transaction) => {
         const knex = em.getKnex();
         for (const { fields, rows } of shapes.values()) {
+          if (onSqlite) {
+            const params = rows.map(([key, update]) => [...fields.map((field) => update[field] ?? null), runId, instanceId, now, jobId, key]);
+            if ((await runPerRow(transaction, rowUpdateSql(fields), params)).includes(0)) throw new JobGoneError(`job ${jobId} was deleted`);
+            continue;
+          }
           for (let start = 0; start < rows.length; start += 200) {
             const slice = rows.slice(start, start + 200);
             const query = knex.raw(batchUpdateSql(fields, slice.length), [
@@ -178,7 +226,8 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
             if ((result.changes ?? result.rowCount ?? slice.length) < slice.length) throw new JobGoneError(`job ${jobId} was deleted`);
           }
         }
-        if (runCounters) await em.nativeUpdate(SyncRun, runRow, runCounters);
+        if (runCounters && onSqlite) await runPerRow(transaction, ...runRowUpdate(runCounters));
+        else if (runCounters) await em.nativeUpdate(SyncRun, runRow, runCounters);
       });
     },
 
