@@ -55,12 +55,12 @@ describe('the checkpoint store commits a batch of object states (row batcher)', 
     const before = Date.now();
     await store.upsert([
       { remote: { key: 'dated', size: 2 ** 40, etag: '"d"', lastModified, checksumAlgorithms: ['CRC32C', 'SHA256'] }, stored: undefined, lastPosition: 0 },
-      { remote: { key: 'plain', size: 0, etag: null, lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 },
+      { remote: { key: 'plain', size: 0, etag: '"p"', lastModified: null, checksumAlgorithms: [] }, stored: undefined, lastPosition: 0 },
     ]);
     const rows = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId }, { orderBy: { key: 'asc' } });
     expect(rows.map((r) => [r.key, Number(r.size), r.etag, r.lastModified?.toISOString() ?? null, r.checksumAlgorithms, Number(r.lastPosition), r.status])).toEqual([
       ['dated', 2 ** 40, '"d"', lastModified.toISOString(), 'CRC32C,SHA256', 0, 'PENDING'],
-      ['plain', 0, null, null, null, 0, 'PENDING'],
+      ['plain', 0, '"p"', null, null, 0, 'PENDING'],
     ]);
     for (const row of rows) {
       expect([row.runId, row.instanceId, row.localPath, row.error, row.checksum, row.listedRunId, row.claimOwner]).toEqual([runId, 'inst-1', null, null, null, null, null]);
