@@ -1,12 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { SignatureV4 } from '@smithy/signature-v4';
 
 /** Where and how a hand-signed GET of one bucket is sent: what the SDK would do for GetObject. */
 export interface GetTarget {
   /** The endpoint URL for the bucket (path style: ends with the bucket; virtual-hosted: the bucket's host). */
   url: URL;
-  signer: SignatureV4;
+  signingName: string;
   signingRegion: string;
   /** Headers a configured endpoint asks for on every request. */
   headers: Record<string, string>;
@@ -36,17 +35,9 @@ export async function resolveGetTarget(client: S3Client, bucket: string, key: st
   const scheme = schemes[0];
   if (scheme && scheme.name !== 'sigv4') return null;
   const signingRegion = scheme?.signingRegion ?? (await config.region());
-  const signer = new SignatureV4({
-    service: scheme?.signingName ?? 's3',
-    region: signingRegion,
-    credentials: config.credentials,
-    sha256: config.sha256,
-    // S3 signs the path as sent (no second round of escaping).
-    uriEscapePath: false,
-  });
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(endpoint.headers ?? {})) headers[name.toLowerCase()] = values.join(',');
-  return { url: new URL(endpoint.url.toString()), signer, signingRegion, headers };
+  return { url: new URL(endpoint.url.toString()), signingName: scheme?.signingName ?? 's3', signingRegion, headers };
 }
 
 /** The signing time the SDK would use: this host's clock corrected by the offset the client learnt from S3. */

@@ -2,14 +2,15 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readAll } from './byte-source.js';
 import { learnClockSkew, resolveGetTarget, skewCorrectedNow, type GetTarget } from './get-target.js';
 import type { Http1Client, Http1Response } from './http1-client.js';
+import { signGet } from './sigv4.js';
 
 /**
  * GetObject without the SDK's per-request middleware: the URL, addressing style, region and
  * signing name come from the SDK's own endpoint resolution on the same client that lists
- * (get-target.ts, once per bucket), the request is signed with SigV4 using the client's credential
- * chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of http1-client.ts. For
- * many small objects the SDK's per-request cost is a large share of the CPU; for large ones, the
- * stream machinery per byte.
+ * (get-target.ts, once per bucket), the request is signed with SigV4 (sigv4.ts) using the client's
+ * credential chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of
+ * http1-client.ts. For many small objects the SDK's per-request cost is a large share of the CPU;
+ * for large ones, the stream machinery per byte.
  */
 export interface SignedGetOptions {
   client: S3Client;
@@ -61,21 +62,14 @@ export function createSignedGet(options: SignedGetOptions) {
     const path = `${basePath}/${encodeKey(req.key)}`;
     const secure = url.protocol === 'https:';
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
-    const signed = await target.signer.sign(
-      {
-        method: 'GET',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? port : undefined,
-        path,
-        query: {},
-        headers: { ...target.headers, ...req.headers, host: url.host },
-      },
-      { signingRegion: target.signingRegion, signingDate: skewCorrectedNow(client) },
-    );
+    const headers = signGet({ path, headers: { ...target.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
+      region: target.signingRegion,
+      service: target.signingName,
+      date: skewCorrectedNow(client),
+    });
     // A bracketed IPv6 literal in the URL is a bare address to connect to.
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const response = await options.http.request({ secure, host, port, path, headers: signed.headers, signal: req.signal });
+    const response = await options.http.request({ secure, host, port, path, headers, signal: req.signal });
     const status = response.status;
     const skewCorrected = learnClockSkew(client, response.headers.date);
     if (status >= 200 && status < 300) return response;
