@@ -1,5 +1,5 @@
 import './v8-tiering.js';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,8 @@ const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname
  * Where the cache of `bundle` (a file of `source`) lives. V8 checks its own version and flags, but
  * of the source only its length, so the name carries a checksum of the source: a rebuilt bundle of
  * the same length never runs the old one's code. Node's version and flags are in the name too, so
- * the service and the CLI (different flags) keep their own caches instead of rewriting each other's.
+ * a bundle started with other flags (by hand, under a profiler) keeps a cache of its own instead of
+ * having V8 reject, and the exit rewrite, the other one at every alternate start.
  */
 export function codeCacheFile(bundle: string, source: string): string {
   const flags = crc32(process.execArgv.join(' ')).toString(16);
@@ -36,22 +37,27 @@ function readOwnCache(file: string): Buffer | undefined {
 
 /** Written whole under a temporary name, then renamed: a reader sees the old cache, the new one, or none. */
 function writeCache(file: string, data: Buffer): void {
+  const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     chmodSync(dirname(file), 0o700);
-    const partial = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
   } catch {
-    // A read-only install (dist/ owned by another user): the next start compiles again.
+    // A read-only install (dist/ owned by another user), a full disk: the next start compiles again.
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // Nothing was written, or it cannot be removed either.
+    }
   }
 }
 
 /**
  * Runs a CommonJS bundle of the service (built by scripts/build-server.ts) with V8's code cache: the
  * first start compiles it and, on exit, saves the compiled code (the functions that ran by then
- * included); later starts skip parsing and compiling it. Node 20 has no cache for ES modules, and a
- * start spent more CPU parsing and compiling the bundle than running it (figures in the README).
+ * included); later starts skip parsing and compiling it. Node 20 has no cache for ES modules, and
+ * parsing and compiling the bundle was about a third of a start's CPU (figures in the README).
  */
 export function runBundle(bundleUrl: URL): void {
   const file = fileURLToPath(bundleUrl);
@@ -61,6 +67,7 @@ export function runBundle(bundleUrl: URL): void {
   const script = new Script(CJS_WRAPPER[0] + source + CJS_WRAPPER[1], {
     filename: file,
     cachedData,
+    // The build turns import() into require(); should one remain, it loads as it would in an ES module.
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
