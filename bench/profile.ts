@@ -83,6 +83,7 @@ try {
     // Every start has the same flags (the code cache is kept per set of Node flags); only the last one's profile is kept.
     const profile = threadsOnly ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
     await rm(profiles, { recursive: true, force: true });
+    await mkdir(profiles, { recursive: true });
     const words = (value: string | undefined) => (value ? value.split(' ') : []);
     const command = [...words(process.env.PROFILE_WRAP), process.execPath, ...words(process.env.PROFILE_NODE_FLAGS), ...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)];
     const result = spawnSync(command[0]!, command.slice(1), { stdio: 'inherit' });
@@ -93,7 +94,6 @@ try {
     return stats;
   };
   const jobId = randomUUID();
-  await mkdir(profiles, { recursive: true });
   // The first start after a build compiles the bundle and writes its code cache; measured are later starts.
   await run('first start after the build (another job)', randomUUID(), 'dest-first');
   await rm(join(root, 'dest-first'), { recursive: true, force: true });
