@@ -1,11 +1,11 @@
-import type { SqlEntityManager as EntityManager } from '@mikro-orm/knex';
+import type { SqlEntityManager as EntityManager, Knex } from '@mikro-orm/knex';
 import { Job } from '../../db/entities/job.entity.js';
 import type { ObjectStatus } from '../../db/entities/statuses.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import { selectRowsOfKeys } from './key-span.js';
-import { leasedTo } from '../multi/run-leases.js';
+import { LEASED_TO_SQL, leasedTo } from '../multi/run-leases.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
@@ -80,11 +80,34 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
   /** SQLite: the UPDATE of `fields` of the run's row, and its one row of bindings (the row filter is `runRow`'s). */
   function runRowUpdate(fields: Partial<SyncRun>): [string, unknown[][]] {
     const properties = orm.getMetadata().get<SyncRun>(SyncRun.name).properties;
+    const platform = orm.em.getPlatform();
     const set = Object.entries(fields).filter(([, value]) => value !== undefined);
     const columns = set.map(([property]) => `${properties[property as keyof typeof properties].fieldNames[0]} = ?`);
-    const values = set.map(([, value]) => (value instanceof Date ? value.getTime() : value));
-    const sql = `update sync_runs set ${columns.join(', ')} where id = ? and (lease_owner is null or lease_owner = ?)`;
+    const values = set.map(([, value]) => (value instanceof Date ? platform.processDateProperty(value) : value));
+    const sql = `update sync_runs set ${columns.join(', ')} where id = ? and ${LEASED_TO_SQL}`;
     return [sql, [[...values, runId, instanceId]]];
+  }
+
+  /** SQLite: the listing's new rows, created at `now`, through one prepared INSERT. */
+  async function insertOnSqlite(transaction: Knex.Transaction, inserts: Array<{ remote: RemoteObject }>, now: Date) {
+    const platform = orm.em.getPlatform();
+    const at = platform.processDateProperty(now);
+    await runPerRow(
+      transaction,
+      ROW_INSERT_SQL,
+      inserts.map(({ remote }) => [
+        jobId,
+        remote.key,
+        remote.size,
+        remote.etag,
+        remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
+        algorithmsColumn(remote.checksumAlgorithms),
+        runId,
+        instanceId,
+        at,
+        at,
+      ]),
+    );
   }
 
   async function ensureJob(em: EntityManager) {
@@ -114,46 +137,31 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       const platform = orm.em.getPlatform();
       await inPlainTransaction(orm, async (em, transaction) => {
         const inserts = changes.filter((c) => !c.stored);
-        if (inserts.length > 0) await ensureJob(em);
-        if (inserts.length > 0 && onSqlite) {
-          const at = now.getTime();
-          await runPerRow(
-            transaction,
-            ROW_INSERT_SQL,
-            inserts.map(({ remote }) => [
-              jobId,
-              remote.key,
-              remote.size,
-              remote.etag,
-              remote.lastModified?.getTime() ?? null,
-              algorithmsColumn(remote.checksumAlgorithms),
-              runId,
-              instanceId,
-              at,
-              at,
-            ]),
-          );
-        } else if (inserts.length > 0) {
-          await em.insertMany(
-            SyncObject,
-            inserts.map(({ remote }) => ({
-              jobId,
-              key: remote.key,
-              size: remote.size,
-              etag: remote.etag,
-              lastModified: remote.lastModified,
-              checksum: null,
-              checksumAlgorithms: algorithmsColumn(remote.checksumAlgorithms),
-              lastPosition: 0,
-              status: 'PENDING' as const,
-              localPath: null,
-              error: null,
-              runId,
-              instanceId,
-              createdAt: now,
-              updatedAt: now,
-            })),
-          );
+        if (inserts.length > 0) {
+          await ensureJob(em);
+          if (onSqlite) await insertOnSqlite(transaction, inserts, now);
+          else {
+            await em.insertMany(
+              SyncObject,
+              inserts.map(({ remote }) => ({
+                jobId,
+                key: remote.key,
+                size: remote.size,
+                etag: remote.etag,
+                lastModified: remote.lastModified,
+                checksum: null,
+                checksumAlgorithms: algorithmsColumn(remote.checksumAlgorithms),
+                lastPosition: 0,
+                status: 'PENDING' as const,
+                localPath: null,
+                error: null,
+                runId,
+                instanceId,
+                createdAt: now,
+                updatedAt: now,
+              })),
+            );
+          }
         }
         const updates = changes.filter((c) => c.stored);
         if (updates.length === 0) return;

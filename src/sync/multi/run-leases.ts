@@ -11,6 +11,9 @@ export function leasedTo(instanceId: string) {
   return { $or: [{ leaseOwner: null }, { leaseOwner: instanceId }] };
 }
 
+/** `leasedTo` as an SQL condition on `sync_runs`, for raw statements; its one binding is the instance id. */
+export const LEASED_TO_SQL = '(lease_owner is null or lease_owner = ?)';
+
 export interface RunLeaseDeps {
   orm: Orm;
   instanceId: string;
