@@ -23,6 +23,7 @@ export async function buildChildren(): Promise<string | null> {
       ...SERVICE_ENTRIES,
       'our-sync-child': benchFile('./our-sync-child.ts'),
       'api-server-child': benchFile('./api-server-child.ts'),
+      'node-floor-child': benchFile('./node-floor-child.ts'),
     });
     await writeFile(join(OUT, 'package.json'), '{ "type": "module" }\n');
     await linkNodeModules(join(OUT, 'node_modules'));
@@ -57,6 +58,6 @@ export const CLI_NODE_FLAGS = nodeFlagsOf('sync');
 export const SERVICE_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
 
 /** How to start one of our children: compiled when available, else through tsx. */
-export function childCommand(build: string | null, name: 'our-sync-child' | 'api-server-child'): string[] {
+export function childCommand(build: string | null, name: 'our-sync-child' | 'api-server-child' | 'node-floor-child'): string[] {
   return build ? [...SERVICE_NODE_FLAGS, join(build, `${name}.js`)] : [...SERVICE_NODE_FLAGS, '--openssl-legacy-provider', '--import', 'tsx', benchFile(`./${name}.ts`)];
 }

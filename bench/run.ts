@@ -9,6 +9,7 @@ import { runScenario, type ToolResult } from './harness.js';
 import { median } from './measure.js';
 import { awsCli, rclone } from './peers.js';
 import { ourSync, CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
+import { nodeFloor } from './node-floor.js';
 import { rawGet } from './raw-get.js';
 import { ratios, table, targetLines, targets } from './report.js';
 import { BENCH_BUCKET, startS3Fixture, type S3Fixture } from './s3-fixture.js';
@@ -22,7 +23,7 @@ const args = process.argv.slice(2);
 const profile = args.includes('--quick') ? QUICK : FULL;
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const skipApi = args.includes('--no-api');
-/** `--no-peers`: only this service and the raw-GET baseline, for quicker tuning rounds. */
+/** `--no-peers`: only this service and the raw-GET baseline (no aws, rclone or Node floor), for quicker tuning rounds. */
 const skipPeers = args.includes('--no-peers');
 const numberArg = (name: string) => {
   const value = args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -90,7 +91,9 @@ try {
   for (const scenario of scenarios) {
     log(`\n${scenario.title} (${scenario.runs} run${scenario.runs > 1 ? 's' : ''})`);
     const raw = { tool: rawGet(scenario.noop), skipped: null };
-    results.push(...(await runScenario(scenario, [...available, raw], fixture, root, log)));
+    // The floor is about CPU on this machine: the scenarios without a proxy, where there are bytes to write.
+    const floor = skipPeers || scenario.noop || scenario.latencyMs ? [] : [{ tool: nodeFloor(build, concurrency), skipped: null }];
+    results.push(...(await runScenario(scenario, [...available, ...floor, raw], fixture, root, log)));
   }
 
   let api: ApiResult | undefined;
@@ -109,7 +112,7 @@ try {
     log(table(results, titles));
     log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
     log('commit ms: chunk checkpoints (fdatasync + row commit), small files\' fdatasync and batched row commits, summed over objects in flight.');
-    for (const tool of [...tools, rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
+    for (const tool of [...tools, nodeFloor(build, concurrency), rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
   }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
   if (ours.length) log(`  this service, process spawn to exit: ${ours.map((r) => `${r.scenario} ${(r.processWallMs! / 1000).toFixed(2)} s`).join(', ')}`);

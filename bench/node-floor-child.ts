@@ -1,0 +1,167 @@
+// The Node floor: the least a Node program does to download a prefix verified and durable, with
+// this service's concurrency and none of its engine (no database, no signing, no checkpoints, no
+// events). List, then per object one plain GET over keep-alive sockets, MD5 of the body against
+// its ETag, a temp file written, fdatasync'ed, renamed into place. What our CPU above this buys is
+// the engine; what this costs above rclone is Node's own.
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasync, futimesSync, mkdirSync, open, renameSync, writeSync } from 'node:fs';
+import { open as openHandle } from 'node:fs/promises';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+export interface NodeFloorOptions {
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  dest: string;
+  concurrency: number;
+}
+
+export interface NodeFloorStats {
+  objects: number;
+  bytes: number;
+  listMs: number;
+  totalMs: number;
+}
+
+const openFd = promisify(open);
+const fdatasyncFd = promisify(fdatasync);
+/** Bodies up to this size are gathered in memory and written with one call, as the engine does. */
+const IN_MEMORY_MAX_BYTES = 256 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+const options = JSON.parse(process.argv[2] ?? '') as NodeFloorOptions;
+const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+
+function get(path: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${options.endpoint}${path}`, { agent }, (res) => {
+      if (res.statusCode === 200) return resolve(res);
+      res.resume();
+      reject(new Error(`GET ${path}: ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function bodyOf(path: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of await get(path)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+async function list(): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const query = new URLSearchParams({ 'list-type': '2', prefix: options.prefix });
+    if (token) query.set('continuation-token', token);
+    const xml = (await bodyOf(`/${options.bucket}?${query}`)).toString('utf8');
+    for (const match of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unescape(match[1]!));
+    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? unescape(/<NextContinuationToken>([^<]*)</.exec(xml)?.[1] ?? '') : undefined;
+  } while (token);
+  return keys;
+}
+
+function checkEtag(key: string, res: IncomingMessage, md5: string): void {
+  const etag = String(res.headers.etag ?? '').replace(/"/g, '');
+  if (!etag.includes('-') && etag !== md5) throw new Error(`${key}: MD5 ${md5} is not the ETag ${etag}`);
+}
+
+const madeDirs = new Set<string>();
+function ensureDir(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+async function writeSmall(partial: string, data: Buffer, mtime: Date): Promise<void> {
+  const fd = await openFd(partial, 'w');
+  try {
+    writeSync(fd, data, 0, data.length, 0);
+    futimesSync(fd, mtime, mtime);
+    await fdatasyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Streams the body into `partial` in batches, one write in flight while the next batch fills. */
+async function writeStreamed(partial: string, res: IncomingMessage, hash: ReturnType<typeof createHash>, mtime: Date): Promise<number> {
+  const file = await openHandle(partial, 'w');
+  try {
+    let position = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let writing: Promise<unknown> = Promise.resolve();
+    for await (const chunk of res) {
+      const piece = chunk as Buffer;
+      hash.update(piece);
+      batch.push(piece);
+      batchBytes += piece.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) {
+        await writing;
+        writing = file.writev(batch, position);
+        position += batchBytes;
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    await writing;
+    if (batchBytes > 0) await file.writev(batch, position);
+    await file.utimes(mtime, mtime);
+    await file.datasync();
+    return position + batchBytes;
+  } finally {
+    await file.close();
+  }
+}
+
+// One CommonJS bundle for the benchmark (bench/build-children.ts): no top-level await.
+async function main(): Promise<void> {
+  const started = performance.now();
+  const keys = await list();
+  const listMs = performance.now() - started;
+  const partials = join(options.dest, '.floor-partial');
+  ensureDir(partials);
+  let next = 0;
+  let bytes = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const index = next++;
+      const key = keys[index]!;
+      const final = join(options.dest, key.slice(options.prefix.length));
+      const partial = join(partials, `${index}.partial`);
+      const res = await get(`/${options.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+      const size = Number(res.headers['content-length']);
+      const mtime = new Date(String(res.headers['last-modified']));
+      const hash = createHash('md5');
+      ensureDir(dirname(final));
+      if (size <= IN_MEMORY_MAX_BYTES) {
+        const parts: Buffer[] = [];
+        for await (const chunk of res) parts.push(chunk as Buffer);
+        const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        checkEtag(key, res, hash.update(data).digest('hex'));
+        await writeSmall(partial, data, mtime);
+        bytes += data.length;
+      } else {
+        bytes += await writeStreamed(partial, res, hash, mtime);
+        checkEtag(key, res, hash.digest('hex'));
+      }
+      renameSync(partial, final);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, keys.length) }, worker));
+  const stats: NodeFloorStats = { objects: keys.length, bytes, listMs, totalMs: performance.now() - started };
+  agent.destroy();
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
