@@ -17,11 +17,12 @@ import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
  */
 
 /**
- * Linux: this thread (not the process) a little below the thread serving the API, which then wins
- * the CPU for a request's few milliseconds while a run keeps the cores busy; the hash workers it
- * starts go lower still (hash-worker-thread.ts).
+ * Linux: this thread (not the process) below the thread serving the API, which then wins the CPU
+ * for a request's few milliseconds while a run keeps the cores busy; the hash workers it starts
+ * run at the same value (hash-worker-thread.ts). A run's GETs wait on the network and the server
+ * far more than on this thread's CPU share (figures: README, "Where the time goes").
  */
-const ENGINE_NICE = 5;
+const ENGINE_NICE = 10;
 niceThisThread(ENGINE_NICE);
 if (!parentPort) throw new Error('engine-thread.ts runs as a worker thread only');
 const port = parentPort;
