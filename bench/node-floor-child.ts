@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasync, futimesSync, mkdirSync, open, renameSync, writeSync } from 'node:fs';
 import { open as openHandle } from 'node:fs/promises';
-import { Agent, request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { drain, plainS3 } from './plain-s3.js';
 
 export interface NodeFloorOptions {
   endpoint: string;
@@ -32,40 +33,7 @@ const IN_MEMORY_MAX_BYTES = 256 * 1024;
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 const options = JSON.parse(process.argv[2] ?? '') as NodeFloorOptions;
-const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-
-function get(path: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${options.endpoint}${path}`, { agent }, (res) => {
-      if (res.statusCode === 200) return resolve(res);
-      res.resume();
-      reject(new Error(`GET ${path}: ${res.statusCode}`));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function bodyOf(path: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of await get(path)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-async function list(): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const query = new URLSearchParams({ 'list-type': '2', prefix: options.prefix });
-    if (token) query.set('continuation-token', token);
-    const xml = (await bodyOf(`/${options.bucket}?${query}`)).toString('utf8');
-    for (const match of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unescape(match[1]!));
-    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? unescape(/<NextContinuationToken>([^<]*)</.exec(xml)?.[1] ?? '') : undefined;
-  } while (token);
-  return keys;
-}
+const s3 = plainS3(options.endpoint, options.concurrency);
 
 function checkEtag(key: string, res: IncomingMessage, md5: string): void {
   const etag = String(res.headers.etag ?? '').replace(/"/g, '');
@@ -124,7 +92,7 @@ async function writeStreamed(partial: string, res: IncomingMessage, hash: Return
 // One CommonJS bundle for the benchmark (bench/build-children.ts): no top-level await.
 async function main(): Promise<void> {
   const started = performance.now();
-  const keys = await list();
+  const keys = await s3.list(options.bucket, options.prefix);
   const listMs = performance.now() - started;
   const partials = join(options.dest, '.floor-partial');
   ensureDir(partials);
@@ -136,14 +104,14 @@ async function main(): Promise<void> {
       const key = keys[index]!;
       const final = join(options.dest, key.slice(options.prefix.length));
       const partial = join(partials, `${index}.partial`);
-      const res = await get(`/${options.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+      const res = await s3.get(s3.objectPath(options.bucket, key));
       const size = Number(res.headers['content-length']);
       const mtime = new Date(String(res.headers['last-modified']));
       const hash = createHash('md5');
       ensureDir(dirname(final));
       if (size <= IN_MEMORY_MAX_BYTES) {
         const parts: Buffer[] = [];
-        for await (const chunk of res) parts.push(chunk as Buffer);
+        await drain(res, (chunk) => parts.push(chunk));
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         checkEtag(key, res, hash.update(data).digest('hex'));
         await writeSmall(partial, data, mtime);
@@ -157,7 +125,7 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, keys.length) }, worker));
   const stats: NodeFloorStats = { objects: keys.length, bytes, listMs, totalMs: performance.now() - started };
-  agent.destroy();
+  s3.close();
   process.stdout.write(`${JSON.stringify(stats)}\n`);
 }
 
