@@ -87,7 +87,7 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
     const kept: string[] = [];
     for (let start = 0; start < page.length; start += PAGE_SLICE) {
       if (start > 0) await yieldToEventLoop();
-      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE))));
+      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE), replay)));
     }
     if (!replay) await listing.recordPage(kept, position.advance(page.map((remote) => remote.key)));
   };
@@ -101,7 +101,7 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
   };
 
   /** Records and queues a slice of a page; returns the keys the filters kept. */
-  const handleSlice = async (listed: RemoteObject[]): Promise<string[]> => {
+  const handleSlice = async (listed: RemoteObject[], replay: boolean): Promise<string[]> => {
     listedCount += listed.length;
     const page = keep ? await setAsideExcluded(listed, keep) : listed;
     if (page.length === 0) return [];
@@ -110,7 +110,10 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
     const changes = decisions.flatMap((d) =>
       d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
     );
-    await store.upsert(changes);
+    // Replayed rows are this run's own records already. Written again from what was just read,
+    // they could undo a transfer finishing meanwhile (a shared run claims them at once): a
+    // PROCESSED row put back to PROCESSING, a checkpoint moved back.
+    if (!replay) await store.upsert(changes);
     await restoreIncluded(decisions);
     for (const decision of decisions) {
       const { remote } = decision;
