@@ -4,11 +4,11 @@
 // its ETag, a temp file written, fdatasync'ed, renamed into place. What our CPU above this buys is
 // the engine; what this costs above rclone is Node's own.
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, futimesSync, mkdirSync, open, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { open as openHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { IN_MEMORY_MAX_BYTES, writeSmallFile } from '../src/sync/transfer/small-file.js';
 import { drain, plainS3 } from './plain-s3.js';
 
 export interface NodeFloorOptions {
@@ -26,10 +26,6 @@ export interface NodeFloorStats {
   totalMs: number;
 }
 
-const openFd = promisify(open);
-const fdatasyncFd = promisify(fdatasync);
-/** Bodies up to this size are gathered in memory and written with one call, as the engine does. */
-const IN_MEMORY_MAX_BYTES = 256 * 1024;
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 const options = JSON.parse(process.argv[2] ?? '') as NodeFloorOptions;
@@ -45,17 +41,6 @@ function ensureDir(dir: string): void {
   if (madeDirs.has(dir)) return;
   mkdirSync(dir, { recursive: true });
   madeDirs.add(dir);
-}
-
-async function writeSmall(partial: string, data: Buffer, mtime: Date): Promise<void> {
-  const fd = await openFd(partial, 'w');
-  try {
-    writeSync(fd, data, 0, data.length, 0);
-    futimesSync(fd, mtime, mtime);
-    await fdatasyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Streams the body into `partial` in batches, one write in flight while the next batch fills. */
@@ -109,12 +94,13 @@ async function main(): Promise<void> {
       const mtime = new Date(String(res.headers['last-modified']));
       const hash = createHash('md5');
       ensureDir(dirname(final));
+      // Small bodies gathered in memory and written as the engine writes them; larger ones streamed.
       if (size <= IN_MEMORY_MAX_BYTES) {
         const parts: Buffer[] = [];
         await drain(res, (chunk) => parts.push(chunk));
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         checkEtag(key, res, hash.update(data).digest('hex'));
-        await writeSmall(partial, data, mtime);
+        await writeSmallFile(partial, data, mtime);
         bytes += data.length;
       } else {
         bytes += await writeStreamed(partial, res, hash, mtime);
