@@ -107,13 +107,16 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
     if (page.length === 0) return [];
     const stored = await store.load(page.map((o) => o.key));
     const decisions = resolveMissing(jobRoot, planPage(jobRoot, page, stored));
-    const changes = decisions.flatMap((d) =>
-      d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
-    );
     // Replayed rows are this run's own records already. Written again from what was just read,
     // they could undo a transfer finishing meanwhile (a shared run claims them at once): a
     // PROCESSED row put back to PROCESSING, a checkpoint moved back.
-    if (!replay) await store.upsert(changes);
+    if (!replay) {
+      await store.upsert(
+        decisions.flatMap((d) =>
+          d.kind === 'unchanged' ? [] : [{ remote: d.remote, stored: d.stored, lastPosition: d.kind === 'fetch' ? d.lastPosition : 0 }],
+        ),
+      );
+    }
     await restoreIncluded(decisions);
     for (const decision of decisions) {
       const { remote } = decision;
