@@ -76,6 +76,39 @@ describe('the checkpoint store commits a batch of object states (row batcher)', 
     expect(await f.orm.em.fork().findOne(SyncRun, { id: runId })).toMatchObject({ objectsDone: 2, bytesDone: 2 ** 40 });
   });
 
+  it('writes a known row from the listing only while it is as read or open: a row finished meanwhile keeps its result', async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const holder = createCheckpointStore(f.orm, f.jobId, runId, 'holder');
+    const helper = createCheckpointStore(f.orm, f.jobId, runId, 'helper');
+    const listed = (key: string, etag: string, size = 10) => ({ key, size, etag, lastModified: null, checksumAlgorithms: [] });
+    const keys = ['done-meanwhile', 'failed-meanwhile', 'checkpointed-meanwhile', 'still-pending', 'read-as-processed'];
+    await holder.upsert(keys.map((key) => ({ remote: listed(key, '"v1"'), stored: undefined, lastPosition: 0 })));
+    await holder.commit('read-as-processed', { status: 'PROCESSED', lastPosition: 10, localPath: '/d/gone' });
+
+    // A holder taking the run over lists again and reads the rows; a helper then works on them.
+    const read = await holder.load(keys);
+    await helper.commit('done-meanwhile', { status: 'PROCESSED', lastPosition: 10, localPath: '/d/done' });
+    await helper.commit('failed-meanwhile', { status: 'FAILED', error: 'access denied' });
+    await helper.commit('checkpointed-meanwhile', { status: 'PROCESSING', lastPosition: 4 });
+    await holder.upsert(keys.map((key) => ({ remote: listed(key, '"v2"', 20), stored: read.get(key), lastPosition: 0 })));
+
+    const rows = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId }, { orderBy: { key: 'asc' } });
+    expect(Object.fromEntries(rows.map((r) => [r.key, [r.status, r.etag, Number(r.size), Number(r.lastPosition), r.error, r.instanceId]]))).toEqual({
+      'done-meanwhile': ['PROCESSED', '"v1"', 10, 10, null, 'helper'],
+      'failed-meanwhile': ['FAILED', '"v1"', 10, 0, 'access denied', 'helper'],
+      // Still open: the listing's newer version wins, as before.
+      'checkpointed-meanwhile': ['PENDING', '"v2"', 20, 0, null, 'helper'],
+      'still-pending': ['PENDING', '"v2"', 20, 0, null, 'holder'],
+      // Read as PROCESSED (its file was gone, so the listing fetches it again) and still so: written.
+      'read-as-processed': ['PENDING', '"v2"', 20, 0, null, 'holder'],
+    });
+    expect(Object.fromEntries(await readObjectCounts(f.orm, f.jobId))).toEqual({ PROCESSED: 1, FAILED: 1, PENDING: 3 });
+
+    await f.orm.em.fork().nativeDelete(Job, { id: f.jobId });
+    await expect(holder.upsert([{ remote: listed('still-pending', '"v3"'), stored: read.get('still-pending'), lastPosition: 0 }])).rejects.toBeInstanceOf(JobGoneError);
+  });
+
   it('refuses with JobGoneError, changing nothing, once the job is deleted', async () => {
     await using f = await startSyncFixture();
     const runId = await f.createRun();

@@ -11,6 +11,18 @@ import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
 import { runPerRow } from '../../db/sqlite-statements.js';
+import {
+  batchFields,
+  batchUpdateSql,
+  LISTED_STATE_ROW_SQL,
+  listedStateSql,
+  ROW_INSERT_SQL,
+  rowUpdateSql,
+  type BatchField,
+  type BatchUpdate,
+} from './object-row-sql.js';
+
+export type { BatchUpdate } from './object-row-sql.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
 export interface StoredObject {
@@ -26,40 +38,6 @@ export interface StoredObject {
 export type ObjectUpdate = Partial<
   Pick<SyncObject, 'status' | 'lastPosition' | 'localPath' | 'error' | 'etag' | 'size' | 'lastModified' | 'checksum'>
 >;
-
-/** The fields a batched commit sets, with their columns (an object's final state, or its exclusion). */
-const BATCH_COLUMNS = { status: 'status', lastPosition: 'last_position', localPath: 'local_path', error: 'error' } as const;
-type BatchField = keyof typeof BATCH_COLUMNS;
-export type BatchUpdate = Pick<ObjectUpdate, BatchField>;
-
-const batchFields = (update: BatchUpdate) => (Object.keys(BATCH_COLUMNS) as BatchField[]).filter((field) => update[field] !== undefined);
-
-/**
- * One UPDATE of `rows` rows of the job that set `fields`, joined on the key from a VALUES list
- * (SQLite ≥ 3.33 and PostgreSQL alike); bindings: key and fields per row, then run id, instance id,
- * time, job id. VALUES columns bound as parameters are text on PostgreSQL: the position is cast.
- */
-function batchUpdateSql(fields: BatchField[], rows: number): string {
-  const columns = fields.map((field) => BATCH_COLUMNS[field]);
-  const row = `(${['?', ...fields.map(() => '?')].join(', ')})`;
-  const set = columns.map((column) => `${column} = ${column === 'last_position' ? 'cast(v.last_position as bigint)' : `v.${column}`}`);
-  return (
-    `with v(object_key${columns.map((c) => `, ${c}`).join('')}) as (values ${Array.from({ length: rows }, () => row).join(', ')}) ` +
-    `update sync_objects set ${[...set, 'run_id = ?', 'instance_id = ?', 'updated_at = ?'].join(', ')} ` +
-    'from v where sync_objects.job_id = ? and sync_objects.object_key = v.object_key'
-  );
-}
-
-/** SQLite: one row's UPDATE of `fields`; bindings: the fields, run id, instance id, time, job id, key. */
-function rowUpdateSql(fields: BatchField[]): string {
-  const set = [...fields.map((field) => BATCH_COLUMNS[field]), 'run_id', 'instance_id', 'updated_at'].map((column) => `${column} = ?`);
-  return `update sync_objects set ${set.join(', ')} where job_id = ? and object_key = ?`;
-}
-
-/** SQLite: one new row, as the listing records it (the other columns start null). */
-const ROW_INSERT_SQL =
-  'insert into sync_objects (job_id, object_key, size, etag, last_modified, checksum_algorithms, last_position, status, run_id, instance_id, created_at, updated_at) ' +
-  "values (?, ?, ?, ?, ?, ?, 0, 'PENDING', ?, ?, ?, ?)";
 
 /** Raised when the job (and with it, by cascade, its rows) was deleted while the run was going. */
 export class JobGoneError extends Error {
@@ -127,9 +105,10 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
 
     /**
      * In one transaction: inserts rows for new keys (on SQLite through one prepared INSERT) and
-     * records the listed state of changed ones (one UPDATE for all of them: the run passes a slice of
-     * a page, PAGE_SLICE rows at most).
-     * `lastPosition` is kept when the object is the same version (a checkpoint to resume from).
+     * records the listed state of known ones (on PostgreSQL one UPDATE for all of them: the run passes
+     * a slice of a page, PAGE_SLICE rows at most), each only while it is as the listing read it or
+     * still open (object-row-sql.ts). `lastPosition` is kept when the object is the same version (a
+     * checkpoint to resume from).
      */
     async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
       if (changes.length === 0) return;
@@ -165,24 +144,27 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
         }
         const updates = changes.filter((c) => c.stored);
         if (updates.length === 0) return;
-        // One UPDATE with a CASE per column keyed by primary key.
-        const result = await em.getDriver().nativeUpdateMany(
-          SyncObject.name,
-          updates.map(({ stored }) => ({ id: stored!.id })),
-          updates.map(({ remote, stored, lastPosition }) => ({
-            size: remote.size,
-            etag: remote.etag,
-            lastModified: remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
-            checksumAlgorithms: algorithmsColumn(remote.checksumAlgorithms),
-            lastPosition,
-            status: stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
-            error: null,
-            runId,
-            updatedAt: platform.processDateProperty(now),
-          })) as never,
-          { ctx: em.getTransactionContext() },
-        );
-        if ((result.affectedRows ?? updates.length) < updates.length) throw new JobGoneError(`job ${jobId} was deleted`);
+        const at = platform.processDateProperty(now);
+        const rows = updates.map(({ remote, stored, lastPosition }) => [
+          stored!.id,
+          remote.size,
+          remote.etag,
+          remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
+          algorithmsColumn(remote.checksumAlgorithms),
+          lastPosition,
+          stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
+          stored!.status,
+        ]);
+        let written: number;
+        if (onSqlite) {
+          const changed = await runPerRow(transaction, LISTED_STATE_ROW_SQL, rows.map((row) => [...row, runId, at, jobId]));
+          written = changed.reduce((sum, n) => sum + n, 0);
+        } else {
+          const result = (await em.getKnex().raw(listedStateSql(rows.length), [...rows.flat(), runId, at, jobId]).transacting(transaction)) as { rowCount?: number };
+          written = result.rowCount ?? rows.length;
+        }
+        // Rows left as they were were finished by another session of this run, unless the job is gone.
+        if (written < rows.length) await ensureJob(em);
       });
     },
 
