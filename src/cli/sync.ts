@@ -32,11 +32,14 @@ async function main(): Promise<number> {
       console.error(`job not found: ${jobId}`);
       return 2;
     }
-    const leases = createRunLeases({ orm, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger });
+    const leases = createRunLeases({ orm, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger, sharesWork: false });
+    // Renewed from the start: taking a run over may wait for its helpers to leave.
+    leases.start();
     let acquired: Awaited<ReturnType<typeof acquireCliRun>>;
     try {
       acquired = await acquireCliRun(orm, config, leases, jobId);
     } catch (error) {
+      await leases.stop();
       if (!(error instanceof RunInProgressError || error instanceof RunLockedError)) throw error;
       console.error(error.message);
       return 1;
@@ -45,8 +48,7 @@ async function main(): Promise<number> {
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
-    leases.start();
-    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger, shareWork: false }, run.id, controller.signal).finally(
+    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal).finally(
       async () => {
         await leases.stop();
         await acquired.release();

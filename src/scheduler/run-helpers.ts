@@ -19,11 +19,11 @@ export interface RunHelpersDeps {
 export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelpersDeps) {
   const helping = new Map<number, { controller: AbortController; done: Promise<void> }>();
 
-  /** Helping stops (at a chunk boundary) on runs that ended or whose cancel was asked. */
+  /** Helping stops (at a chunk boundary) on runs that ended, whose cancel was asked, or that `npm run sync` took over. */
   async function stopEnded(): Promise<void> {
     if (helping.size === 0) return;
     const ids = [...helping.keys()];
-    const going = await orm.em.fork().find(SyncRun, { id: { $in: ids }, status: 'RUNNING', cancelRequestedAt: null }, { fields: ['id'] });
+    const going = await orm.em.fork().find(SyncRun, { id: { $in: ids }, status: 'RUNNING', cancelRequestedAt: null, sharesWork: true }, { fields: ['id'] });
     const live = new Set(going.map((run) => run.id));
     for (const id of ids) if (!live.has(id)) helping.get(id)?.controller.abort();
   }
@@ -35,7 +35,7 @@ export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelp
       await stopEnded();
       const runs = await orm.em
         .fork()
-        .find(SyncRun, { status: 'RUNNING', leaseOwner: { $ne: instanceId }, leaseExpiresAt: { $gt: at } }, { fields: ['id', 'jobId', 'leaseOwner'] });
+        .find(SyncRun, { status: 'RUNNING', sharesWork: true, leaseOwner: { $ne: instanceId }, leaseExpiresAt: { $gt: at } }, { fields: ['id', 'jobId', 'leaseOwner'] });
       for (const run of runs) {
         if (helping.has(run.id) || skip(run.jobId)) continue;
         if ((await countClaimable(orm, run.id, at)) === 0) continue;

@@ -1,10 +1,12 @@
 import { resolve, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Config } from '../config/env.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { acquireRunLock, type RunLock } from './local/run-lock.js';
+import { countLiveClaims } from './multi/object-claims.js';
 import type { RunLeases } from './multi/run-leases.js';
 import { PARTIAL_DIR } from './local/safe-path.js';
 
@@ -30,7 +32,10 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
     const em = orm.em.fork();
     const running = await em.findOne(SyncRun, { jobId, status: 'RUNNING' });
     if (running) {
-      if (await leases.claim(running.id, { any: lock !== undefined })) return { runId: running.id, release };
+      if (await leases.claim(running.id, { any: lock !== undefined })) {
+        if (!lock) await untilHelpersLeft(orm, config, leases, running.id);
+        return { runId: running.id, release };
+      }
       throw new RunInProgressError(`job ${jobId} has a run in progress (run ${running.id} on ${running.leaseOwner}); try again when it has finished`);
     }
     const startedAt = new Date();
@@ -47,5 +52,23 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
   } catch (error) {
     await release();
     throw error;
+  }
+}
+
+/**
+ * PostgreSQL: a run taken over from a service instance may still have helpers fetching its objects.
+ * Taken by the CLI, the run no longer shares work: they stop at their next look (every
+ * RUN_LEASE_TTL/3) and hand their claims back, or their claims expire. The CLI lists only once no
+ * one else may be writing the job's files; it gives the run back if they are still at it after
+ * 2 × RUN_LEASE_TTL + 5 s.
+ */
+async function untilHelpersLeft(orm: Orm, config: Config, leases: RunLeases, runId: number): Promise<void> {
+  const deadline = Date.now() + 2 * config.runLeaseTtlMs + 5000;
+  while ((await countLiveClaims(orm, runId, new Date())) > 0) {
+    if (Date.now() > deadline) {
+      await leases.handBack([runId]);
+      throw new RunInProgressError(`run ${runId} still has other instances fetching its objects; try again when they have stopped`);
+    }
+    await sleep(250);
   }
 }

@@ -1,6 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { CHUNK, type SyncFixture } from './sync-fixture.js';
+import { CHUNK } from './sync-fixture.js';
+
+/** What the CLI is pointed at: a job, its database and download folder, the S3 server's credentials (a SyncFixture has them). */
+export interface CliTarget {
+  jobId: string;
+  s3: { env: Record<string, string> };
+  config: { dbUrl: string; downloadRoot: string };
+}
 
 const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
 
@@ -11,9 +18,9 @@ export interface CliExit {
   stderr: string;
 }
 
-/** `npm run sync -- --job <id>` as a real child process (so a test can kill -9 it) on the fixture's database. */
+/** `npm run sync -- --job <id>` as a real child process (so a test can kill -9 it) on the target's database. */
 export function startCli(
-  f: SyncFixture,
+  f: CliTarget,
   endpoint: string,
   options: { args?: string[]; env?: Record<string, string> } = {},
 ): { child: ChildProcess; exit: Promise<CliExit> } {

@@ -21,6 +21,7 @@ export class SyncRun {
     | 'leaseOwner'
     | 'leaseExpiresAt'
     | 'cancelRequestedAt'
+    | 'sharesWork'
     | 'listAfter'
     | 'listingComplete';
 
@@ -58,6 +59,11 @@ export class SyncRun {
   leaseExpiresAt: Date | null = null;
   /** Set by a cancel asked through another instance than the lease holder; the holder stops the run. */
   cancelRequestedAt: Date | null = null;
+  /**
+   * The run's objects are claimed, so other instances may help (work sharing, on PostgreSQL); false
+   * while `npm run sync` holds it: it fetches from its own listing.
+   */
+  sharesWork = true;
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
     Object.assign(this, init);
@@ -91,5 +97,6 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     leaseOwner: { type: 'string', length: 128, nullable: true },
     leaseExpiresAt: { type: 'datetime', nullable: true },
     cancelRequestedAt: { type: 'datetime', nullable: true },
+    sharesWork: { type: 'boolean', default: true },
   },
 });

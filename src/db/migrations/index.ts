@@ -9,6 +9,7 @@ import { Migration20261129900000 } from './Migration20261129900000.js';
 import { Migration20261130100000 } from './Migration20261130100000.js';
 import { Migration20261130200000 } from './Migration20261130200000.js';
 import { Migration20261201100000 } from './Migration20261201100000.js';
+import { Migration20261201200000 } from './Migration20261201200000.js';
 
 /** The classes, in the order of MIGRATION_NAMES (mikro-orm.config.ts); a test checks each class is the one named there. */
 const CLASSES = [
@@ -22,6 +23,7 @@ const CLASSES = [
   Migration20261130100000,
   Migration20261130200000,
   Migration20261201100000,
+  Migration20261201200000,
 ];
 
 /** Released migrations, oldest first, as the migrator takes them. */

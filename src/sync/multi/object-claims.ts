@@ -69,7 +69,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
 
     /**
      * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
-     * order; none once the run has ended or its cancel was asked.
+     * order; none once the run has ended, its cancel was asked or `npm run sync` took it over.
      */
     async claim(limit: number): Promise<ClaimedObject[]> {
       const time = now();
@@ -78,7 +78,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
          where id in (select id from sync_objects
            where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
              and (claim_owner is null or claim_expires_at <= ?)
-             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null)
+             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null and shares_work)
            order by id limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
         [owner, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
@@ -152,4 +152,9 @@ export async function countClaimable(orm: Orm, runId: number, at: Date): Promise
     size: { $gt: 0 },
     $or: [{ claimOwner: null }, { claimExpiresAt: { $lte: at } }],
   });
+}
+
+/** Unexpired claims on the open rows of a run: sessions that may still be fetching its objects. */
+export async function countLiveClaims(orm: Orm, runId: number, at: Date): Promise<number> {
+  return orm.em.fork().count(SyncObject, { runId, status: { $in: [...OPEN] }, claimOwner: { $ne: null }, claimExpiresAt: { $gt: at } });
 }

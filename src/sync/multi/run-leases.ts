@@ -19,6 +19,8 @@ export interface RunLeaseDeps {
   instanceId: string;
   ttlMs: number;
   logger: Logger;
+  /** Whether the runs this holder starts or takes over let other instances help (default); false for `npm run sync`. */
+  sharesWork?: boolean;
   now?: () => Date;
   /** Called when another instance took a held run over (this one stalled past its lease): stop working on it. */
   onLost?: (runId: number) => void;
@@ -31,7 +33,16 @@ export interface RunLeaseDeps {
  * `lease_expires_at` is in the future; a heartbeat every TTL/3 moves it on, so only an instance that
  * stopped (killed, frozen, cut off from the database) loses its runs, and another takes them over.
  */
-export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => new Date(), onLost = () => {}, onCancelRequested = () => {} }: RunLeaseDeps) {
+export function createRunLeases({
+  orm,
+  instanceId,
+  ttlMs,
+  logger,
+  sharesWork = true,
+  now = () => new Date(),
+  onLost = () => {},
+  onCancelRequested = () => {},
+}: RunLeaseDeps) {
   const held = new Set<number>();
   const expiry = () => new Date(now().getTime() + ttlMs);
 
@@ -60,10 +71,11 @@ export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => ne
   return {
     instanceId,
     /** Fields of a new run row owned by this instance. */
-    newLease: (): Pick<SyncRun, 'instanceId' | 'leaseOwner' | 'leaseExpiresAt'> => ({
+    newLease: (): Pick<SyncRun, 'instanceId' | 'leaseOwner' | 'leaseExpiresAt' | 'sharesWork'> => ({
       instanceId,
       leaseOwner: instanceId,
       leaseExpiresAt: expiry(),
+      sharesWork,
     }),
     hold(runId: number): void {
       held.add(runId);
@@ -86,7 +98,7 @@ export function createRunLeases({ orm, instanceId, ttlMs, logger, now = () => ne
         .nativeUpdate(
           SyncRun,
           { id: runId, status: 'RUNNING', ...free },
-          { leaseOwner: instanceId, instanceId, leaseExpiresAt: expiry() },
+          { leaseOwner: instanceId, instanceId, leaseExpiresAt: expiry(), sharesWork },
         );
       if (claimed === 1) held.add(runId);
       return claimed === 1;

@@ -51,8 +51,6 @@ export interface SyncRunDeps {
   onRetry?: (jobId: string, cause: RetryCause) => void;
   /** Replaces how partial files are opened (tests inject disk faults through it). */
   openPartial?: OpenPartial;
-  /** False: fetch from the listing, claiming nothing (the CLI, a one-off process). Default: on PostgreSQL. */
-  shareWork?: boolean;
 }
 
 export interface SyncRunResult {
@@ -106,9 +104,10 @@ export async function executeSyncRun(
   // The run's parts: what it records, what it counts, how it transfers.
   const jobRoot = resolve(config.downloadRoot, job.id);
   const tally = createRunTally();
-  // On PostgreSQL the objects are claimed in batches, so several instances share one run.
+  // On PostgreSQL the objects are claimed in batches, so several instances share one run, unless its
+  // holder fetches from its own listing (`npm run sync`: a killed one-off process would leave claims behind).
   const claims =
-    isPostgres(orm) && deps.shareWork !== false
+    isPostgres(orm) && run.sharesWork
       ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
       : undefined;
   const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner);
