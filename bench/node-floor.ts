@@ -1,7 +1,6 @@
 import { childCommand, SERVICE_ENV } from './build-children.js';
-import { runMeasured } from './measure.js';
-import type { NodeFloorOptions, NodeFloorStats } from './node-floor-child.js';
-import { failure, processRun, type RunTarget, type Tool } from './tool.js';
+import type { NodeFloorOptions } from './node-floor-child.js';
+import { selfTimedChild, type RunTarget, type Tool } from './tool.js';
 
 export const NODE_FLOOR = 'node floor';
 
@@ -16,13 +15,7 @@ export function nodeFloor(build: string | null, concurrency: number): Tool {
     unavailable: async () => null,
     async run(target: RunTarget) {
       const options: NodeFloorOptions = { endpoint: target.endpoint, bucket: target.bucket, prefix: target.prefix, dest: target.dest, concurrency };
-      const result = await runMeasured(process.execPath, [...childCommand(build, 'node-floor-child'), JSON.stringify(options)], {
-        timeoutMs: target.timeoutMs,
-        env: SERVICE_ENV,
-      });
-      if (failure(result)) return processRun(result);
-      const stats = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as NodeFloorStats;
-      return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: true, processWallMs: result.wallMs };
+      return selfTimedChild([...childCommand(build, 'node-floor-child'), JSON.stringify(options)], { timeoutMs: target.timeoutMs, env: SERVICE_ENV });
     },
   };
 }

@@ -1,13 +1,5 @@
-import { runMeasured } from './measure.js';
 import { benchFile, tsxArgs } from './s3-fixture.js';
-import { failure, processRun, type RunTarget, type Tool } from './tool.js';
-
-interface RawStats {
-  objects: number;
-  bytes: number;
-  listMs: number;
-  totalMs: number;
-}
+import { selfTimedChild, type RunTarget, type Tool } from './tool.js';
 
 /** Plain GETs to nowhere; with `listOnly` (the no-op scenario) just the listing, the floor for a rerun. */
 export function rawGet(listOnly: boolean): Tool {
@@ -18,10 +10,7 @@ export function rawGet(listOnly: boolean): Tool {
     async run(target: RunTarget) {
       const args = [...tsxArgs, benchFile('./raw-get-child.ts'), target.endpoint, target.bucket, target.prefix, String(target.inflight)];
       if (listOnly) args.push('list-only');
-      const result = await runMeasured(process.execPath, args, { timeoutMs: target.timeoutMs });
-      if (failure(result)) return processRun(result);
-      const stats = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as RawStats;
-      return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: true, processWallMs: result.wallMs };
+      return selfTimedChild(args, { timeoutMs: target.timeoutMs });
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ProcessResult } from './measure.js';
+import { runMeasured, type ProcessResult, type RunOptions } from './measure.js';
 
 /** Where one measured run reads from and writes to. */
 export interface RunTarget {
@@ -59,4 +59,15 @@ export function failure(result: { code: number | null; timedOut: boolean; stderr
 export function processRun(result: ProcessResult): ToolRun {
   const error = failure(result);
   return { wallMs: result.wallMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: !error, error };
+}
+
+/**
+ * A baseline child that times its own work and prints `{ totalMs }` as its last stdout line: that
+ * time is the figure compared, with the whole process's peak RSS and CPU.
+ */
+export async function selfTimedChild(args: string[], options: RunOptions): Promise<ToolRun> {
+  const result = await runMeasured(process.execPath, args, options);
+  if (failure(result)) return processRun(result);
+  const stats = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { totalMs: number };
+  return { wallMs: stats.totalMs, maxRssKb: result.maxRssKb, cpuMs: result.cpuMs, ok: true, processWallMs: result.wallMs };
 }
