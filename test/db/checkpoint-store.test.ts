@@ -81,7 +81,7 @@ describe('the checkpoint store commits a batch of object states (row batcher)', 
     const runId = await f.createRun();
     const holder = createCheckpointStore(f.orm, f.jobId, runId, 'holder');
     const helper = createCheckpointStore(f.orm, f.jobId, runId, 'helper');
-    const listed = (key: string, etag: string, size = 10) => ({ key, size, etag, lastModified: null, checksumAlgorithms: [] });
+    const listed = (key: string, etag: string, size = 10) => ({ key, size, etag, lastModified: null as Date | null, checksumAlgorithms: [] as string[] });
     const keys = ['done-meanwhile', 'failed-meanwhile', 'checkpointed-meanwhile', 'still-pending', 'read-as-processed'];
     await holder.upsert(keys.map((key) => ({ remote: listed(key, '"v1"'), stored: undefined, lastPosition: 0 })));
     await holder.commit('read-as-processed', { status: 'PROCESSED', lastPosition: 10, localPath: '/d/gone' });
@@ -91,18 +91,23 @@ describe('the checkpoint store commits a batch of object states (row batcher)', 
     await helper.commit('done-meanwhile', { status: 'PROCESSED', lastPosition: 10, localPath: '/d/done' });
     await helper.commit('failed-meanwhile', { status: 'FAILED', error: 'access denied' });
     await helper.commit('checkpointed-meanwhile', { status: 'PROCESSING', lastPosition: 4 });
-    await holder.upsert(keys.map((key) => ({ remote: listed(key, '"v2"', 20), stored: read.get(key), lastPosition: 0 })));
+    const lastModified = new Date('2026-11-30T01:02:03.456Z');
+    const newVersion = (key: string) => ({ ...listed(key, '"v2"', 2 ** 40), lastModified, checksumAlgorithms: ['CRC64NVME'] });
+    await holder.upsert(keys.map((key) => ({ remote: newVersion(key), stored: read.get(key), lastPosition: 0 })));
 
     const rows = await f.orm.em.fork().find(SyncObject, { jobId: f.jobId }, { orderBy: { key: 'asc' } });
     expect(Object.fromEntries(rows.map((r) => [r.key, [r.status, r.etag, Number(r.size), Number(r.lastPosition), r.error, r.instanceId]]))).toEqual({
       'done-meanwhile': ['PROCESSED', '"v1"', 10, 10, null, 'helper'],
       'failed-meanwhile': ['FAILED', '"v1"', 10, 0, 'access denied', 'helper'],
       // Still open: the listing's newer version wins, as before.
-      'checkpointed-meanwhile': ['PENDING', '"v2"', 20, 0, null, 'helper'],
-      'still-pending': ['PENDING', '"v2"', 20, 0, null, 'holder'],
+      'checkpointed-meanwhile': ['PENDING', '"v2"', 2 ** 40, 0, null, 'helper'],
+      'still-pending': ['PENDING', '"v2"', 2 ** 40, 0, null, 'holder'],
       // Read as PROCESSED (its file was gone, so the listing fetches it again) and still so: written.
-      'read-as-processed': ['PENDING', '"v2"', 20, 0, null, 'holder'],
+      'read-as-processed': ['PENDING', '"v2"', 2 ** 40, 0, null, 'holder'],
     });
+    for (const row of rows.filter((r) => r.etag === '"v2"')) {
+      expect([row.lastModified?.toISOString(), row.checksumAlgorithms, row.runId]).toEqual([lastModified.toISOString(), 'CRC64NVME', runId]);
+    }
     expect(Object.fromEntries(await readObjectCounts(f.orm, f.jobId))).toEqual({ PROCESSED: 1, FAILED: 1, PENDING: 3 });
 
     await f.orm.em.fork().nativeDelete(Job, { id: f.jobId });
