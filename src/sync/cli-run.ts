@@ -18,7 +18,8 @@ export class RunInProgressError extends Error {
 /**
  * The run `npm run sync` works on: the job's RUNNING run when nobody works on it any more (same run
  * id, continued from its checkpoints), else a new one. Who works on it: on PostgreSQL the run's
- * lease; on SQLite (one host) the job folder's pid lock, held here until `release`.
+ * lease (a run taken over is returned once its helpers have left); on SQLite (one host) the job
+ * folder's pid lock, held here until `release`.
  */
 export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases, jobId: string): Promise<{ runId: number; release(): Promise<void> }> {
   let lock: RunLock | undefined;
