@@ -7,8 +7,13 @@ export interface RunStats {
    * run beside the transfers (the next chunks keep downloading), so this is not time the run waited.
    */
   checkpointMs: number;
-  /** Time objects waited for their last checkpoint before verification: what checkpoints added to the run. */
+  /**
+   * Wall time during which at least one object waited for its last checkpoint before verification,
+   * overlapping waits counted once: the most that checkpoints added to the run.
+   */
   checkpointWaitMs: number;
+  /** The same waits summed over objects (objects that finish together each count theirs). */
+  checkpointWaitSummedMs: number;
   checkpoints: number;
   /** Sum of the fdatasync times of small (single-GET) files before their batched row commit. */
   fileSyncMs: number;
@@ -24,5 +29,25 @@ export interface RunStats {
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
+  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
+}
+
+/** Times waits on the wall clock, each moment once however many waits overlap it. */
+export interface OverlapClock {
+  time<T>(wait: Promise<T>): Promise<T>;
+}
+
+export function createOverlapClock(add: (ms: number) => void): OverlapClock {
+  let waiting = 0;
+  let since = 0;
+  return {
+    async time(wait) {
+      if (waiting++ === 0) since = performance.now();
+      try {
+        return await wait;
+      } finally {
+        if (--waiting === 0) add(performance.now() - since);
+      }
+    },
+  };
 }

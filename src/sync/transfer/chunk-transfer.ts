@@ -51,8 +51,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       etagIsNotMd5 ||= result.etagIsNotMd5;
     });
     const waitStarted = performance.now();
-    await checkpoints.idle();
-    ctx.stats.checkpointWaitMs += performance.now() - waitStarted;
+    await ctx.checkpointWaits.time(checkpoints.idle());
+    ctx.stats.checkpointWaitSummedMs += performance.now() - waitStarted;
     if (failure !== undefined) throw failure;
     if (checkpoints.gone || prefix.end < remote.size) {
       follower?.close();
