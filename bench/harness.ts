@@ -109,6 +109,17 @@ function summarise(result: ToolResult, scenario: Scenario): void {
   if (process.length) result.processWallMs = median(process);
 }
 
+/**
+ * Scenarios with at least this many files keep every run's destination until the benchmark ends.
+ * This VM's ext4 has no journal, and without one the kernel skips, at every file it creates, the
+ * inodes deleted in the last 60 s (360 s while their table block is dirty): after the previous
+ * tool's 2,000 files were unlinked, each new file scanned past them under the group's lock, and
+ * `perf` put ~45% of a small-object run's samples there (`recently_deleted`, `find_get_block`, the
+ * lock's spinning), in every tool, by how recently and how close by files had been deleted. Real
+ * destinations do not lose thousands of files a few seconds before each sync.
+ */
+const KEEP_DESTINATIONS_FROM_FILES = 1000;
+
 /** Runs every tool on one scenario, round-robin (run 1 of each tool, then run 2 …) so drift hits all alike. */
 export async function runScenario(
   scenario: Scenario,
@@ -133,6 +144,10 @@ export async function runScenario(
     return { endpoint, bucket: BENCH_BUCKET, prefix: scenario.set.prefix, dest: join(base, 'dest'), workDir: join(base, 'work'), inflight: scenario.rawInflight, timeoutMs: scenario.timeoutMs };
   });
   const writes = (tool: Tool) => !tool.name.startsWith('raw');
+  // Kept destinations are removed with the benchmark's folder, once every scenario has run.
+  const keep = scenario.set.count >= KEEP_DESTINATIONS_FROM_FILES;
+  const runTarget = (i: number, n: number): RunTarget =>
+    keep && !scenario.noop ? { ...targets[i]!, dest: join(targets[i]!.dest, '..', `dest-${n + 1}`) } : targets[i]!;
   try {
     if (scenario.noop) {
       for (const [i, { tool }] of tools.entries()) {
@@ -148,7 +163,7 @@ export async function runScenario(
       for (const [i, { tool }] of tools.entries()) {
         const result = results[i]!;
         if (result.skipped) continue;
-        const target = targets[i]!;
+        const target = runTarget(i, n);
         if (!scenario.noop) await fresh(target.dest, target.workDir);
         else await mkdir(target.workDir, { recursive: true });
         const record = await measuredRun(tool, target, fixture, writes(tool), scenario.noop ? 0 : expected.bytes);
@@ -158,7 +173,7 @@ export async function runScenario(
         }
         result.runs.push(record);
         // Unlinked at once, a tool's dirty pages are dropped instead of being written back during the next tool's run.
-        if (!scenario.noop) await rm(target.dest, { recursive: true, force: true });
+        if (!scenario.noop && !keep) await rm(target.dest, { recursive: true, force: true });
         const c = record.counts;
         const cpu = record.cpuMs === null ? '' : `, CPU ${(record.cpuMs / 1000).toFixed(2)} s (server ${(c.cpuMs / 1000).toFixed(2)} s)`;
         log(`  ${tool.name} run ${n + 1}: ${(record.wallMs / 1000).toFixed(3)} s, GET ${c.get} HEAD ${c.head} LIST ${c.list}${cpu}${record.ok ? '' : ` FAILED ${record.error}`}`);
@@ -166,7 +181,7 @@ export async function runScenario(
     }
   } finally {
     await proxy?.stop();
-    for (const target of targets) await rm(join(target.dest, '..'), { recursive: true, force: true });
+    if (!keep) for (const target of targets) await rm(join(target.dest, '..'), { recursive: true, force: true });
   }
   for (const result of results) summarise(result, scenario);
   return results;
