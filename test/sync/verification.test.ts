@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
-import { Crc32c } from '@aws-sdk/checksums/crc';
+import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
-/** CRC-32C as S3 states it, by the SDK's implementation (not ours). */
-async function crc32cBase64(data: Buffer): Promise<string> {
-  const crc = new Crc32c();
+/** CRC-32C or CRC-64/NVME as S3 states it, by the SDK's implementation (test/unit/checksum.test.ts pins both to the standard check values). */
+async function sdkCrcBase64(crc: Crc32c | Crc64Nvme, data: Buffer): Promise<string> {
   crc.update(data);
   return Buffer.from(await crc.digest()).toString('base64');
 }
@@ -58,7 +57,7 @@ describe('verification before the rename', () => {
     for (const [key, body] of objects) expect(await sha256File(join(f.root, key))).toBe(sha256(body));
   });
 
-  test('full-object SHA256/CRC32/CRC32C from HEAD are checked when the ETag is not an MD5', async () => {
+  test('full-object SHA256/SHA512/CRC32/CRC32C/CRC64NVME from HEAD are checked when the ETag is not an MD5', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
     const bodies: Record<string, Buffer> = {
@@ -66,13 +65,19 @@ describe('verification before the rename', () => {
       'crc32.bin': seededBytes(2 * CHUNK + 1, 5),
       'crc32c.txt': seededBytes(777, 6),
       'bad-sha.bin': seededBytes(2 * CHUNK + 3, 7),
+      'crc64.bin': seededBytes(4 * CHUNK + 5, 8),
+      'sha512.txt': seededBytes(900, 9),
+      'bad-crc64.bin': seededBytes(2 * CHUNK + 7, 10),
     };
     await f.s3.putObjects(Object.entries(bodies));
     const checksums: Record<string, [string, string]> = {
       'sha.bin': ['SHA256', createHash('sha256').update(bodies['sha.bin']!).digest('base64')],
       'crc32.bin': ['CRC32', crcBase64(crc32(bodies['crc32.bin']!))],
-      'crc32c.txt': ['CRC32C', await crc32cBase64(bodies['crc32c.txt']!)],
+      'crc32c.txt': ['CRC32C', await sdkCrcBase64(new Crc32c(), bodies['crc32c.txt']!)],
       'bad-sha.bin': ['SHA256', createHash('sha256').update('something else').digest('base64')],
+      'crc64.bin': ['CRC64NVME', await sdkCrcBase64(new Crc64Nvme(), bodies['crc64.bin']!)],
+      'sha512.txt': ['SHA512', createHash('sha512').update(bodies['sha512.txt']!).digest('base64')],
+      'bad-crc64.bin': ['CRC64NVME', await sdkCrcBase64(new Crc64Nvme(), Buffer.from('something else'))],
     };
     const multipartEtag = (key: string) => `"${createHash('md5').update(key).digest('hex')}-2"`;
     const listing = listingXml(
@@ -96,14 +101,19 @@ describe('verification before the rename', () => {
 
     expect(result.status).toBe('FAILED');
     const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['sha.bin', 'crc32.bin', 'crc32c.txt']) {
+    for (const key of ['sha.bin', 'crc32.bin', 'crc32c.txt', 'crc64.bin', 'sha512.txt']) {
       expect(rows.get(key)?.status, key).toBe('PROCESSED');
       expect(await sha256File(join(f.root, key))).toBe(sha256(bodies[key]!));
     }
-    expect(rows.get('bad-sha.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0 });
-    expect(rows.get('bad-sha.bin')?.error).toMatch(/^verification failed: SHA256 mismatch: expected /);
-    expect(existsSync(join(f.root, 'bad-sha.bin'))).toBe(false);
-    expect(existsSync(partialPathFor(f.root, 'bad-sha.bin'))).toBe(false);
+    for (const [key, algorithm] of [
+      ['bad-sha.bin', 'SHA256'],
+      ['bad-crc64.bin', 'CRC64NVME'],
+    ] as const) {
+      expect(rows.get(key), key).toMatchObject({ status: 'FAILED', lastPosition: 0 });
+      expect(rows.get(key)?.error).toMatch(new RegExp(`^verification failed: ${algorithm} mismatch: expected `));
+      expect(existsSync(join(f.root, key))).toBe(false);
+      expect(existsSync(partialPathFor(f.root, key))).toBe(false);
+    }
     expect(f.s3.counts.heads).toBe(0); // answered by the proxy
   });
 });

@@ -34,6 +34,8 @@ describe('checksums', () => {
     ['SHA1', { algorithm: 'SHA1', value: createHash('sha1').update('hello world').digest('base64') }],
     ['CRC32', { algorithm: 'CRC32', value: b64(0x0d4a1185) }],
     ['CRC32C', { algorithm: 'CRC32C', value: b64(0xc99465aa) }],
+    ['SHA512', { algorithm: 'SHA512', value: createHash('sha512').update('hello world').digest('base64') }],
+    ['CRC64NVME', { algorithm: 'CRC64NVME', value: Buffer.from('8d29d5c3f6ea8ebe', 'hex').toString('base64') }],
   ])('%s matches the right bytes fed in pieces and rejects others', async (_label, expected) => {
     const good = createDigester(expected)!;
     good.update(Buffer.from('hello '));
@@ -44,8 +46,18 @@ describe('checksums', () => {
     expect(await bad.mismatch()).toMatch(/mismatch/);
   });
 
-  test('an unknown algorithm gives no digester (size check only)', () => {
-    expect(createDigester({ algorithm: 'CRC64NVME', value: 'AAAAAAAAAAA=' })).toBeNull();
+  test('CRC-64/NVME of the standard check string, fed whole or in pieces', async () => {
+    const expected = Buffer.from('ae8b14860a799888', 'hex').toString('base64');
+    const whole = createRunningChecksum('CRC64NVME')!;
+    whole.update(Buffer.from('123456789'));
+    expect(await whole.digest()).toBe(expected);
+    const pieces = createRunningChecksum('CRC64NVME')!;
+    for (const piece of ['1', '2345', '6789']) pieces.update(Buffer.from(piece));
+    expect(await pieces.digest()).toBe(expected);
+  });
+
+  test('an algorithm not verified here gives no digester (size check only)', () => {
+    expect(createDigester({ algorithm: 'XXHASH64', value: 'AAAAAAAAAAA=' })).toBeNull();
   });
 
   describe('the verification verdict', () => {

@@ -151,6 +151,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       if (out.ChecksumType && out.ChecksumType !== 'FULL_OBJECT') return null;
       const candidates: Array<[ChecksumAlgorithm, string | undefined]> = [
         ['SHA256', out.ChecksumSHA256],
+        ['SHA512', out.ChecksumSHA512],
+        ['CRC64NVME', out.ChecksumCRC64NVME],
         ['CRC32C', out.ChecksumCRC32C],
         ['CRC32', out.ChecksumCRC32],
         ['SHA1', out.ChecksumSHA1],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { Crc32c } from '@aws-sdk/checksums/crc';
+import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
 
 /** What a finished file is checked against, besides its size. */
@@ -14,13 +14,19 @@ export interface RunningChecksum {
 }
 
 /** The algorithms verified here (the main thread's digesters and the hash workers alike). */
-export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['MD5', 'SHA256', 'SHA1', 'CRC32', 'CRC32C']);
+export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['MD5', 'SHA256', 'SHA512', 'SHA1', 'CRC32', 'CRC32C', 'CRC64NVME']);
 
-/** Null for an algorithm not verified here (CRC64NVME): the object is then checked by size only. */
+/** The SDK's own checksum classes (those its flexible checksums use): S3 states their digests in base64. */
+function sdkChecksum(checksum: { update(data: Uint8Array): void; digest(): Promise<Uint8Array> }): RunningChecksum {
+  return { update: (data) => checksum.update(data), digest: async () => Buffer.from(await checksum.digest()).toString('base64') };
+}
+
+/** Null for an algorithm not verified here (the XXHASH family): the object is then checked by size only. */
 export function createRunningChecksum(algorithm: string): RunningChecksum | null {
   switch (algorithm) {
     case 'MD5':
     case 'SHA256':
+    case 'SHA512':
     case 'SHA1': {
       const hash = createHash(algorithm.toLowerCase());
       const encoding = algorithm === 'MD5' ? 'hex' : 'base64';
@@ -39,11 +45,10 @@ export function createRunningChecksum(algorithm: string): RunningChecksum | null
         },
       };
     }
-    case 'CRC32C': {
-      // The SDK's own CRC-32C (the same one its flexible checksums use).
-      const crc = new Crc32c();
-      return { update: (data) => crc.update(data), digest: async () => Buffer.from(await crc.digest()).toString('base64') };
-    }
+    case 'CRC32C':
+      return sdkChecksum(new Crc32c());
+    case 'CRC64NVME':
+      return sdkChecksum(new Crc64Nvme());
     default:
       return null;
   }
