@@ -32,21 +32,24 @@ export function emptyStats(): RunStats {
   return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
 }
 
-/** Times waits on the wall clock, each moment once however many waits overlap it. */
-export interface OverlapClock {
+/** Times waits twice: each one on its own, and on the wall clock, each moment once however many waits overlap it. */
+export interface WaitClock {
   time<T>(wait: Promise<T>): Promise<T>;
 }
 
-export function createOverlapClock(add: (ms: number) => void): OverlapClock {
+export function createWaitClock(report: { each(ms: number): void; overlapping(ms: number): void }): WaitClock {
   let waiting = 0;
   let since = 0;
   return {
     async time(wait) {
-      if (waiting++ === 0) since = performance.now();
+      const started = performance.now();
+      if (waiting++ === 0) since = started;
       try {
         return await wait;
       } finally {
-        if (--waiting === 0) add(performance.now() - since);
+        const now = performance.now();
+        report.each(now - started);
+        if (--waiting === 0) report.overlapping(now - since);
       }
     },
   };

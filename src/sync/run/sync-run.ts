@@ -9,7 +9,7 @@ import type { ProgressPublisher } from '../../events/event-bus.js';
 import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
-import { createOverlapClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
+import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, type OpenPartial } from '../local/local-files.js';
 import type { RunLock } from '../local/run-lock.js';
 import { createObjectClaims } from '../multi/object-claims.js';
@@ -142,7 +142,10 @@ export async function executeSyncRun(
     signal: abort.signal,
     logger,
     stats,
-    checkpointWaits: createOverlapClock((ms) => (stats.checkpointWaitMs += ms)),
+    checkpointWaits: createWaitClock({
+      each: (ms) => (stats.checkpointWaitSummedMs += ms),
+      overlapping: (ms) => (stats.checkpointWaitMs += ms),
+    }),
     createdDirs: new Set(),
     openPartial: deps.openPartial ?? openPartial,
     publish: (kind, object, bytes, status, error) => {

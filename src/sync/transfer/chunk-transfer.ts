@@ -50,9 +50,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       const result = await fetchRangeInto(ctx, item, file!, span, { onWritten: chunks.written }).finally(release);
       etagIsNotMd5 ||= result.etagIsNotMd5;
     });
-    const waitStarted = performance.now();
     await ctx.checkpointWaits.time(checkpoints.idle());
-    ctx.stats.checkpointWaitSummedMs += performance.now() - waitStarted;
     if (failure !== undefined) throw failure;
     if (checkpoints.gone || prefix.end < remote.size) {
       follower?.close();

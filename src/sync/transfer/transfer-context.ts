@@ -7,7 +7,7 @@ import type { OpenPartial } from '../local/local-files.js';
 import type { Semaphore } from './limiter.js';
 import type { RowBatcher } from '../checkpoint/row-batcher.js';
 import type { RetryPolicy } from '../transport/retry.js';
-import type { OverlapClock, RunStats } from '../checkpoint/run-stats.js';
+import type { RunStats, WaitClock } from '../checkpoint/run-stats.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 
 /** Everything one object's transfer needs from its run. */
@@ -33,8 +33,8 @@ export interface TransferContext {
   signal: AbortSignal;
   logger: Logger;
   stats: RunStats;
-  /** Times the objects' waits for their last checkpoint into `stats.checkpointWaitMs`. */
-  checkpointWaits: OverlapClock;
+  /** Times the objects' waits for their last checkpoint into `stats.checkpointWaitMs` and `checkpointWaitSummedMs`. */
+  checkpointWaits: WaitClock;
   /** Directories already created in this run. */
   createdDirs: Set<string>;
   /** Opens partial files (local-files.ts openPartial unless a test injects faults). */
