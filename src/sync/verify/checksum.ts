@@ -13,45 +13,47 @@ export interface RunningChecksum {
   digest(): Promise<string>;
 }
 
-/** The algorithms verified here (the main thread's digesters and the hash workers alike). */
-export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['MD5', 'SHA256', 'SHA512', 'SHA1', 'CRC32', 'CRC32C', 'CRC64NVME']);
-
 /** The SDK's own checksum classes (those its flexible checksums use): S3 states their digests in base64. */
 function sdkChecksum(checksum: { update(data: Uint8Array): void; digest(): Promise<Uint8Array> }): RunningChecksum {
   return { update: (data) => checksum.update(data), digest: async () => Buffer.from(await checksum.digest()).toString('base64') };
 }
 
+function nodeHash(algorithm: string, encoding: 'hex' | 'base64'): RunningChecksum {
+  const hash = createHash(algorithm);
+  return { update: (data) => hash.update(data), digest: async () => hash.digest(encoding) };
+}
+
+function crc32Checksum(): RunningChecksum {
+  let value = 0;
+  return {
+    update: (data) => {
+      value = crc32(data, value);
+    },
+    digest: async () => {
+      const bytes = Buffer.alloc(4);
+      bytes.writeUInt32BE(value >>> 0);
+      return bytes.toString('base64');
+    },
+  };
+}
+
+/** Each algorithm verified here, with how to start its checksum. */
+const RUNNING_CHECKSUMS: Readonly<Record<string, () => RunningChecksum>> = {
+  MD5: () => nodeHash('md5', 'hex'),
+  SHA256: () => nodeHash('sha256', 'base64'),
+  SHA512: () => nodeHash('sha512', 'base64'),
+  SHA1: () => nodeHash('sha1', 'base64'),
+  CRC32: crc32Checksum,
+  CRC32C: () => sdkChecksum(new Crc32c()),
+  CRC64NVME: () => sdkChecksum(new Crc64Nvme()),
+};
+
+/** The algorithms verified here (the main thread's digesters and the hash workers alike). */
+export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(RUNNING_CHECKSUMS));
+
 /** Null for an algorithm not verified here (the XXHASH family): the object is then checked by size only. */
 export function createRunningChecksum(algorithm: string): RunningChecksum | null {
-  switch (algorithm) {
-    case 'MD5':
-    case 'SHA256':
-    case 'SHA512':
-    case 'SHA1': {
-      const hash = createHash(algorithm.toLowerCase());
-      const encoding = algorithm === 'MD5' ? 'hex' : 'base64';
-      return { update: (data) => hash.update(data), digest: async () => hash.digest(encoding) };
-    }
-    case 'CRC32': {
-      let value = 0;
-      return {
-        update: (data) => {
-          value = crc32(data, value);
-        },
-        digest: async () => {
-          const bytes = Buffer.alloc(4);
-          bytes.writeUInt32BE(value >>> 0);
-          return bytes.toString('base64');
-        },
-      };
-    }
-    case 'CRC32C':
-      return sdkChecksum(new Crc32c());
-    case 'CRC64NVME':
-      return sdkChecksum(new Crc64Nvme());
-    default:
-      return null;
-  }
+  return Object.hasOwn(RUNNING_CHECKSUMS, algorithm) ? RUNNING_CHECKSUMS[algorithm]!() : null;
 }
 
 export interface Digester {
