@@ -70,6 +70,8 @@ const COMMON = {
   sourcemap: 'linked',
   sourcesContent: false,
   external: EXTERNAL,
+  // Its ES module build, so that only the hashers in use are bundled (its CommonJS build holds ~40 WebAssembly modules).
+  alias: { 'hash-wasm': 'hash-wasm/dist/index.esm.js' },
   legalComments: 'none',
   logLevel: 'warning',
 } satisfies BuildOptions;

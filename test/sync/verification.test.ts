@@ -5,13 +5,17 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
-/** CRC-32C or CRC-64/NVME as S3 states it, by the SDK's implementation (test/unit/checksum.test.ts pins both to the standard check values). */
-async function sdkCrcBase64(crc: Crc32c | Crc64Nvme, data: Buffer): Promise<string> {
+/**
+ * A CRC or XXHASH as S3 states it, by the AWS SDK's JavaScript: not the code under test (hash-wasm).
+ * test/unit/checksum.test.ts pins both to the standard check values.
+ */
+async function sdkBase64(crc: Crc32c | Crc64Nvme | Xxh64 | Xxh3_64 | Xxh3_128, data: Buffer): Promise<string> {
   crc.update(data);
   return Buffer.from(await crc.digest()).toString('base64');
 }
@@ -57,7 +61,7 @@ describe('verification before the rename', () => {
     for (const [key, body] of objects) expect(await sha256File(join(f.root, key))).toBe(sha256(body));
   });
 
-  test('full-object SHA256/SHA512/CRC32/CRC32C/CRC64NVME from HEAD are checked when the ETag is not an MD5', async () => {
+  test('full-object SHA256/SHA512/MD5/CRC32/CRC32C/CRC64NVME/XXHASH from HEAD are checked when the ETag is not an MD5', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
     const bodies: Record<string, Buffer> = {
@@ -68,16 +72,28 @@ describe('verification before the rename', () => {
       'crc64.bin': seededBytes(4 * CHUNK + 5, 8),
       'sha512.txt': seededBytes(900, 9),
       'bad-crc64.bin': seededBytes(2 * CHUNK + 7, 10),
+      'xxh3.bin': seededBytes(4 * CHUNK + 9, 11),
+      'xxh64.txt': seededBytes(1234, 12),
+      'xxh128.bin': seededBytes(2 * CHUNK + 11, 13),
+      'md5.bin': seededBytes(CHUNK + 13, 14),
+      'bad-xxh3.bin': seededBytes(4 * CHUNK + 15, 15),
+      'bad-md5.txt': seededBytes(300, 16),
     };
     await f.s3.putObjects(Object.entries(bodies));
     const checksums: Record<string, [string, string]> = {
       'sha.bin': ['SHA256', createHash('sha256').update(bodies['sha.bin']!).digest('base64')],
       'crc32.bin': ['CRC32', crcBase64(crc32(bodies['crc32.bin']!))],
-      'crc32c.txt': ['CRC32C', await sdkCrcBase64(new Crc32c(), bodies['crc32c.txt']!)],
+      'crc32c.txt': ['CRC32C', await sdkBase64(new Crc32c(), bodies['crc32c.txt']!)],
       'bad-sha.bin': ['SHA256', createHash('sha256').update('something else').digest('base64')],
-      'crc64.bin': ['CRC64NVME', await sdkCrcBase64(new Crc64Nvme(), bodies['crc64.bin']!)],
+      'crc64.bin': ['CRC64NVME', await sdkBase64(new Crc64Nvme(), bodies['crc64.bin']!)],
       'sha512.txt': ['SHA512', createHash('sha512').update(bodies['sha512.txt']!).digest('base64')],
-      'bad-crc64.bin': ['CRC64NVME', await sdkCrcBase64(new Crc64Nvme(), Buffer.from('something else'))],
+      'bad-crc64.bin': ['CRC64NVME', await sdkBase64(new Crc64Nvme(), Buffer.from('something else'))],
+      'xxh3.bin': ['XXHASH3', await sdkBase64(new Xxh3_64(), bodies['xxh3.bin']!)],
+      'xxh64.txt': ['XXHASH64', await sdkBase64(new Xxh64(), bodies['xxh64.txt']!)],
+      'xxh128.bin': ['XXHASH128', await sdkBase64(new Xxh3_128(), bodies['xxh128.bin']!)],
+      'md5.bin': ['MD5', createHash('md5').update(bodies['md5.bin']!).digest('base64')],
+      'bad-xxh3.bin': ['XXHASH3', await sdkBase64(new Xxh3_64(), Buffer.from('something else'))],
+      'bad-md5.txt': ['MD5', createHash('md5').update('something else').digest('base64')],
     };
     const multipartEtag = (key: string) => `"${createHash('md5').update(key).digest('hex')}-2"`;
     const listing = listingXml(
@@ -101,13 +117,15 @@ describe('verification before the rename', () => {
 
     expect(result.status).toBe('FAILED');
     const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['sha.bin', 'crc32.bin', 'crc32c.txt', 'crc64.bin', 'sha512.txt']) {
+    for (const key of ['sha.bin', 'crc32.bin', 'crc32c.txt', 'crc64.bin', 'sha512.txt', 'xxh3.bin', 'xxh64.txt', 'xxh128.bin', 'md5.bin']) {
       expect(rows.get(key)?.status, key).toBe('PROCESSED');
       expect(await sha256File(join(f.root, key))).toBe(sha256(bodies[key]!));
     }
     for (const [key, algorithm] of [
       ['bad-sha.bin', 'SHA256'],
       ['bad-crc64.bin', 'CRC64NVME'],
+      ['bad-xxh3.bin', 'XXHASH3'],
+      ['bad-md5.txt', 'MD5'],
     ] as const) {
       expect(rows.get(key), key).toMatchObject({ status: 'FAILED', lastPosition: 0 });
       expect(rows.get(key)?.error).toMatch(new RegExp(`^verification failed: ${algorithm} mismatch: expected `));

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
+import { chooseExpected, createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
 
+const hexToB64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const b64 = (n: number) => {
   const buf = Buffer.alloc(4);
   buf.writeUInt32BE(n);
@@ -10,13 +11,13 @@ const b64 = (n: number) => {
 
 describe('checksums', () => {
   test('CRC32C of the standard check string, fed whole or in pieces', async () => {
-    const whole = createRunningChecksum('CRC32C')!;
+    const whole = (await createRunningChecksum('CRC32C'))!;
     whole.update(Buffer.from('123456789'));
-    expect(await whole.digest()).toBe(b64(0xe3069283));
-    const pieces = createRunningChecksum('CRC32C')!;
+    expect(Buffer.from(whole.digest()).toString('base64')).toBe(b64(0xe3069283));
+    const pieces = (await createRunningChecksum('CRC32C'))!;
     pieces.update(Buffer.from('1234'));
     pieces.update(Buffer.from('56789'));
-    expect(await pieces.digest()).toBe(b64(0xe3069283));
+    expect(Buffer.from(pieces.digest()).toString('base64')).toBe(b64(0xe3069283));
   });
 
   test.each([
@@ -35,29 +36,75 @@ describe('checksums', () => {
     ['CRC32', { algorithm: 'CRC32', value: b64(0x0d4a1185) }],
     ['CRC32C', { algorithm: 'CRC32C', value: b64(0xc99465aa) }],
     ['SHA512', { algorithm: 'SHA512', value: createHash('sha512').update('hello world').digest('base64') }],
-    ['CRC64NVME', { algorithm: 'CRC64NVME', value: Buffer.from('8d29d5c3f6ea8ebe', 'hex').toString('base64') }],
+    ['CRC64NVME', { algorithm: 'CRC64NVME', value: hexToB64('8d29d5c3f6ea8ebe') }],
+    // "hello world" by xxHash's reference code (hash-wasm) and by the AWS SDK's JavaScript alike.
+    ['XXHASH64', { algorithm: 'XXHASH64', value: hexToB64('45ab6734b21e6968') }],
+    ['XXHASH3', { algorithm: 'XXHASH3', value: hexToB64('d447b1ea40e6988b') }],
+    ['XXHASH128', { algorithm: 'XXHASH128', value: hexToB64('df8d09e93f874900a99b8775cc15b6c7') }],
+    ['full-object MD5 (base64, not an ETag)', { algorithm: 'MD5', value: createHash('md5').update('hello world').digest('base64') }],
   ])('%s matches the right bytes fed in pieces and rejects others', async (_label, expected) => {
-    const good = createDigester(expected)!;
+    const good = (await createDigester(expected))!;
     good.update(Buffer.from('hello '));
     good.update(Buffer.from('world'));
     expect(await good.mismatch()).toBeNull();
-    const bad = createDigester(expected)!;
+    const bad = (await createDigester(expected))!;
     bad.update(Buffer.from('hello w0rld'));
     expect(await bad.mismatch()).toMatch(/mismatch/);
   });
 
   test('CRC-64/NVME of the standard check string, fed whole or in pieces', async () => {
-    const expected = Buffer.from('ae8b14860a799888', 'hex').toString('base64');
-    const whole = createRunningChecksum('CRC64NVME')!;
+    const expected = hexToB64('ae8b14860a799888');
+    const whole = (await createRunningChecksum('CRC64NVME'))!;
     whole.update(Buffer.from('123456789'));
-    expect(await whole.digest()).toBe(expected);
-    const pieces = createRunningChecksum('CRC64NVME')!;
+    expect(Buffer.from(whole.digest()).toString('base64')).toBe(expected);
+    const pieces = (await createRunningChecksum('CRC64NVME'))!;
     for (const piece of ['1', '2345', '6789']) pieces.update(Buffer.from(piece));
-    expect(await pieces.digest()).toBe(expected);
+    expect(Buffer.from(pieces.digest()).toString('base64')).toBe(expected);
   });
 
-  test('an algorithm not verified here gives no digester (size check only)', () => {
-    expect(createDigester({ algorithm: 'XXHASH64', value: 'AAAAAAAAAAA=' })).toBeNull();
+  test.each([
+    ['XXHASH64', 'ef46db3751d8e999'],
+    ['XXHASH3', '2d06800538d394c2'],
+    ['XXHASH128', '99aa06d3014798d86001c324468d497f'],
+  ])('%s of no bytes is the published value; a reused hasher starts afresh', async (algorithm, emptyHex) => {
+    const first = (await createRunningChecksum(algorithm))!;
+    first.update(Buffer.from('bytes that must not leak into the next checksum'));
+    first.digest();
+    expect(() => first.update(Buffer.from('x'))).toThrow(/already digested/);
+    // The hasher just released is the one handed out next.
+    const empty = (await createRunningChecksum(algorithm))!;
+    expect(Buffer.from(empty.digest()).toString('hex')).toBe(emptyHex);
+  });
+
+  test('an algorithm not verified here gives no digester (size check only)', async () => {
+    expect(await createDigester({ algorithm: 'FUTUREHASH', value: 'AAAAAAAAAAA=' })).toBeNull();
+  });
+
+  describe('which checksum is checked', () => {
+    const multipart = { etag: '"0123456789abcdef0123456789abcdef-4"', checksumAlgorithms: ['CRC64NVME'] };
+
+    test('a single-part ETag is its MD5: no HEAD', async () => {
+      const expected = await chooseExpected({ etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', checksumAlgorithms: ['CRC32'] }, () => {
+        throw new Error('no HEAD for a single-part ETag');
+      });
+      expect(expected).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
+    });
+
+    test('of several S3 keeps, a cryptographic digest first, then the widest; unknown ones are skipped', async () => {
+      const kept = [
+        { algorithm: 'CRC32', value: 'a' },
+        { algorithm: 'XXHASH3', value: 'b' },
+        { algorithm: 'SHA1', value: 'c' },
+        { algorithm: 'FUTUREHASH', value: 'd' },
+      ];
+      expect(await chooseExpected(multipart, async () => kept)).toEqual({ algorithm: 'SHA1', value: 'c' });
+      expect(await chooseExpected(multipart, async () => kept.filter((c) => c.algorithm !== 'SHA1'))).toEqual({ algorithm: 'XXHASH3', value: 'b' });
+      expect(await chooseExpected(multipart, async () => [{ algorithm: 'FUTUREHASH', value: 'd' }])).toBeNull();
+    });
+
+    test('no checksum in the listing: no HEAD, size only', async () => {
+      expect(await chooseExpected({ ...multipart, checksumAlgorithms: [] }, () => Promise.reject(new Error('no HEAD')))).toBeNull();
+    });
   });
 
   describe('the verification verdict', () => {
@@ -78,6 +125,8 @@ describe('checksums', () => {
       expect(await verificationFailure({ expected: md5, compare: mismatch, etagIsNotMd5: false })).toBe('checksum mismatch');
       expect(await verificationFailure({ expected: md5, compare: mismatch, etagIsNotMd5: true })).toBeNull();
       expect(await verificationFailure({ expected: sha, compare: mismatch, etagIsNotMd5: true })).toBe('checksum mismatch');
+      // A full-object MD5 checksum is of the plaintext, whatever the encryption.
+      expect(await verificationFailure({ expected: { algorithm: 'MD5', value: 'x' }, compare: mismatch, etagIsNotMd5: true })).toBe('checksum mismatch');
     });
 
     test('nothing to check against: the size decides', async () => {

@@ -34,7 +34,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       return { status: 'CANCELLED' };
     }
     const expected = await expectedChecksum(ctx, item);
-    follower = expected ? createFollower(ctx, item, file, expected) : null;
+    follower = expected ? await createFollower(ctx, item, file, expected) : null;
     follower?.advance(from);
     const checkpoints = createCheckpointer(ctx, item, file, from);
     let etagIsNotMd5 = false;
@@ -101,9 +101,9 @@ interface Follower {
 }
 
 /** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
-function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Follower | null {
+async function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Promise<Follower | null> {
   if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(item.partialPath, expected);
-  const digester = createDigester(expected);
+  const digester = await createDigester(expected);
   return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
 }
 

@@ -23,7 +23,7 @@ export function sourceChangedOr(error: unknown): unknown {
 /** What the object's bytes are checked against (checksum.ts); the HEAD it may take is pinned to the listed ETag. */
 export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
   return chooseExpected(item.remote, () =>
-    ctx.connector.headChecksum(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal).catch((error: unknown) => {
+    ctx.connector.headChecksums(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal).catch((error: unknown) => {
       throw sourceChangedOr(error);
     }),
   );

@@ -20,7 +20,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   try {
     await ensureDir(ctx, dirname(item.finalPath));
     const expected = await expectedChecksum(ctx, item);
-    const digester = expected && createDigester(expected);
+    const digester = expected && (await createDigester(expected));
     file = await ctx.openPartial(item.partialPath, 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
       whole: true,
@@ -50,7 +50,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   let memory: MemoryFile;
   try {
     const [expected] = await Promise.all([expectedChecksum(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
-    const digester = expected && createDigester(expected);
+    const digester = expected && (await createDigester(expected));
     memory = new MemoryFile(remote.size);
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
       whole: true,

@@ -6,7 +6,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
-  type ChecksumAlgorithm,
+  ChecksumAlgorithm,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../../config/env.js';
@@ -33,7 +33,7 @@ export interface RemoteObject {
   checksumAlgorithms: string[];
 }
 
-/** A full-object checksum: `algorithm` is CRC32, CRC32C, SHA1 or SHA256; `value` is base64. */
+/** A full-object checksum: `algorithm` as S3 names it (CRC64NVME, SHA256…); `value` is base64. */
 export interface ObjectChecksum {
   algorithm: string;
   value: string;
@@ -53,8 +53,8 @@ export interface S3Connector {
    * listing: unlike a continuation token, a key never expires); each page request is retried.
    */
   listPages(bucket: string, prefix: string, signal?: AbortSignal, startAfter?: string): AsyncIterable<RemoteObject[]>;
-  /** The object's full-object checksum, when S3 has one. Retried. */
-  headChecksum(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum | null>;
+  /** The object's full-object checksums, every one S3 keeps (none for a COMPOSITE checksum). Retried. */
+  headChecksums(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum[]>;
   /** Current ETag, size and time of the object (after a 412). Retried. */
   head(bucket: string, key: string, signal?: AbortSignal): Promise<Omit<RemoteObject, 'checksumAlgorithms' | 'key'>>;
   /**
@@ -139,7 +139,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       } while (token);
     },
 
-    async headChecksum(bucket, key, etag, signal) {
+    async headChecksums(bucket, key, etag, signal) {
       const out = await retried(
         () =>
           client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED' }), {
@@ -148,19 +148,11 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         signal,
       );
       // A COMPOSITE checksum is a checksum of part checksums, not of the bytes: unusable here.
-      if (out.ChecksumType && out.ChecksumType !== 'FULL_OBJECT') return null;
-      const candidates: Array<[ChecksumAlgorithm, string | undefined]> = [
-        ['SHA256', out.ChecksumSHA256],
-        ['SHA512', out.ChecksumSHA512],
-        ['CRC64NVME', out.ChecksumCRC64NVME],
-        ['CRC32C', out.ChecksumCRC32C],
-        ['CRC32', out.ChecksumCRC32],
-        ['SHA1', out.ChecksumSHA1],
-      ];
-      for (const [algorithm, value] of candidates) {
-        if (value && !value.includes('-')) return { algorithm, value };
-      }
-      return null;
+      if (out.ChecksumType && out.ChecksumType !== 'FULL_OBJECT') return [];
+      return Object.values(ChecksumAlgorithm).flatMap((algorithm) => {
+        const value = out[`Checksum${algorithm}`];
+        return value && !value.includes('-') ? [{ algorithm, value }] : [];
+      });
     },
 
     async head(bucket, key, signal) {

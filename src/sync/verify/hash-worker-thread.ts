@@ -18,7 +18,7 @@ export interface HashWorkerRequest {
   close?: true;
 }
 
-export type HashWorkerReply = { id: number; digest: string } | { id: number; error: string };
+export type HashWorkerReply = { id: number; digest: Uint8Array } | { id: number; error: string };
 
 interface FollowedFile {
   fd: number;
@@ -38,8 +38,8 @@ if (!port) throw new Error('hash-worker-thread.ts runs as a worker thread only')
 // Below the threads serving the API and driving the downloads; hashing catches up when the CPU is free.
 niceThisThread(10);
 
-function open(id: number, path: string, algorithm: string): void {
-  const checksum = createRunningChecksum(algorithm);
+async function open(id: number, path: string, algorithm: string): Promise<void> {
+  const checksum = await createRunningChecksum(algorithm);
   if (!checksum) throw new Error(`no checksum for ${algorithm}`);
   files.set(id, { fd: openSync(path, 'r'), checksum, hashed: 0, target: 0, finish: -1 });
 }
@@ -55,8 +55,8 @@ function reply(message: HashWorkerReply): void {
   port!.postMessage(message);
 }
 
-function handle(message: HashWorkerRequest): void {
-  if (message.open) open(message.id, message.open.path, message.open.algorithm);
+async function handle(message: HashWorkerRequest): Promise<void> {
+  if (message.open) await open(message.id, message.open.path, message.open.algorithm);
   if (message.close) return close(message.id);
   const file = files.get(message.id);
   if (!file) return;
@@ -70,18 +70,17 @@ function handle(message: HashWorkerRequest): void {
   }
   if (file.finish >= 0 && file.hashed >= file.finish) {
     close(message.id);
-    file.checksum.digest().then(
-      (digest) => reply({ id: message.id, digest }),
-      (error: unknown) => reply({ id: message.id, error: String(error) }),
-    );
+    reply({ id: message.id, digest: file.checksum.digest() });
   }
 }
 
+/** Messages are handled one after another: a file's `open` (async: a checksum may instantiate WebAssembly) before its reads. */
+let handled = Promise.resolve();
 port.on('message', (message: HashWorkerRequest) => {
-  try {
-    handle(message);
-  } catch (error) {
-    close(message.id);
-    reply({ id: message.id, error: error instanceof Error ? error.message : String(error) });
-  }
+  handled = handled.then(() =>
+    handle(message).catch((error: unknown) => {
+      close(message.id);
+      reply({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+    }),
+  );
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerModule } from '../../config/worker-threads.js';
-import { CHECKSUM_ALGORITHMS, expectedValue, mismatchReason, type Expected } from './checksum.js';
+import { CHECKSUM_ALGORITHMS, encodeDigest, expectedValue, mismatchReason, type Expected } from './checksum.js';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker-thread.js';
 
 /**
@@ -15,7 +15,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
   /** `ids`: the files a worker is following (its load). */
   const workers: Array<{ thread: Worker; ids: Set<number> }> = [];
   let nextId = 0;
-  const pending = new Map<number, { resolve: (digest: string) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (digest: Uint8Array) => void; reject: (error: Error) => void }>();
 
   const start = () => {
     const slot = { thread: startWorkerModule('hash-worker-thread', import.meta.url), ids: new Set<number>() };
@@ -54,7 +54,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
       slot.ids.add(id);
       const post = (message: HashWorkerRequest) => thread.postMessage(message);
       post({ id, open: { path, algorithm: expected.algorithm } });
-      const result = new Promise<string>((resolve, reject) => pending.set(id, { resolve, reject }));
+      const result = new Promise<Uint8Array>((resolve, reject) => pending.set(id, { resolve, reject }));
       result.catch(() => {});
       return {
         advance(end: number) {
@@ -62,7 +62,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
         },
         async finish(size: number): Promise<string | null> {
           post({ id, finish: size });
-          return mismatchReason(expected.algorithm, want, await result);
+          return mismatchReason(expected.algorithm, want, encodeDigest(expected, await result));
         },
         close() {
           pending.delete(id);
