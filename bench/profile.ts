@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildChildren, childCommand } from './build-children.js';
+import { buildChildren, childCommand, SERVICE_ENV } from './build-children.js';
 import type { OurSyncOptions, OurSyncStats } from './our-sync-child.js';
 import { CHUNK_SIZE, CONCURRENCY } from './our-sync.js';
 import { ensureMigratedDatabase, removeDatabaseTemplate } from './migrated-db.js';
@@ -86,7 +86,7 @@ try {
     await mkdir(profiles, { recursive: true });
     const words = (value: string | undefined) => (value ? value.split(' ') : []);
     const command = [...words(process.env.PROFILE_WRAP), process.execPath, ...words(process.env.PROFILE_NODE_FLAGS), ...profile, ...childCommand(build, 'our-sync-child'), JSON.stringify(options)];
-    const result = spawnSync(command[0]!, command.slice(1), { stdio: 'inherit' });
+    const result = spawnSync(command[0]!, command.slice(1), { stdio: 'inherit', env: SERVICE_ENV });
     const stats = JSON.parse(await readFile(options.statsFile, 'utf8')) as OurSyncStats;
     console.log(`${label}: exit ${result.status}, run ${stats.runMs.toFixed(0)} ms, CPU during the run ${JSON.stringify(stats.runCpuMs)} ms, ${JSON.stringify(stats.engine)}`);
     console.log(`  CPU by thread during the run (ms): ${JSON.stringify(stats.threadCpuMs)}`);
