@@ -146,6 +146,7 @@ export const envSchema = z.object({
   AWS_ENDPOINT_URL_S3: optional(url),
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),
+  S3_VERIFY_MULTIPART_ETAG: optional(booleanFlag),
   API_TOKEN: optional(apiToken),
   WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
   WEBHOOK_ALLOWED_HOSTS: optional(hostList),
@@ -177,7 +178,8 @@ export interface Config {
   /** The service's runs execute on a thread of their own (false: on the thread serving the API). */
   syncThread: boolean;
   defaultPageSize: number;
-  s3: { region?: string; endpoint?: string; forcePathStyle: boolean };
+  /** `verifyMultipartEtag`: absent means true (S3_VERIFY_MULTIPART_ETAG). */
+  s3: { region?: string; endpoint?: string; forcePathStyle: boolean; verifyMultipartEtag?: boolean };
   apiToken?: string;
   webhooks: WebhookConfig;
   /** Key of the per-job credentials (AES-256-GCM); without it, jobs with credentials are refused. */
@@ -252,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       region: e.AWS_REGION,
       endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.S3_ENDPOINT,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? false,
+      verifyMultipartEtag: e.S3_VERIFY_MULTIPART_ETAG ?? true,
     },
     apiToken: e.API_TOKEN,
     webhooks: {

@@ -134,4 +134,68 @@ describe('verification before the rename', () => {
     }
     expect(f.s3.counts.heads).toBe(0); // answered by the proxy
   });
+  test('a multipart ETag without checksums is checked as the MD5 of its parts\' MD5s; uneven parts leave the size to decide', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const md5 = (data: Buffer) => createHash('md5').update(data).digest();
+    /** The ETag S3 gives an upload of `data` in parts of these sizes. */
+    const etagOf = (data: Buffer, partSizes: number[]) => {
+      const digests: Buffer[] = [];
+      let at = 0;
+      for (const size of partSizes) digests.push(md5(data.subarray(at, (at += size))));
+      return `"${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${partSizes.length}"`;
+    };
+    const objects: Record<string, { body: Buffer; parts: number[]; etagFrom?: Buffer }> = {
+      'mp-worker.bin': { body: seededBytes(5 * CHUNK + 100, 21), parts: [2 * CHUNK, 2 * CHUNK, CHUNK + 100] },
+      'mp-page.bin': { body: seededBytes(3 * CHUNK + 7, 22), parts: [CHUNK, CHUNK, CHUNK, 7] },
+      'mp-small.txt': { body: seededBytes(200_000, 23), parts: [70_000, 70_000, 60_000] },
+      'mp-uneven.bin': { body: seededBytes(3 * CHUNK, 24), parts: [CHUNK, CHUNK / 2, CHUNK + CHUNK / 2] },
+      'mp-bad.bin': { body: seededBytes(3 * CHUNK + 5, 25), parts: [CHUNK, CHUNK, CHUNK, 5], etagFrom: seededBytes(3 * CHUNK + 5, 26) },
+      'mp-bad-small.txt': { body: seededBytes(150_000, 27), parts: [60_000, 60_000, 30_000], etagFrom: seededBytes(150_000, 28) },
+      // A store that refuses partNumber: the size decides, the object is not failed for it.
+      'mp-refused.bin': { body: seededBytes(2 * CHUNK, 29), parts: [CHUNK, CHUNK], etagFrom: seededBytes(2 * CHUNK, 30) },
+    };
+    const etags = new Map(Object.entries(objects).map(([key, o]) => [key, etagOf(o.etagFrom ?? o.body, o.parts)]));
+    await f.s3.putObjects(Object.entries(objects).map(([key, o]) => [key, o.body]));
+    const listing = listingXml(f.s3.bucket, Object.entries(objects).map(([key, o]) => ({ key, etag: etags.get(key)!, size: o.body.length })));
+    const partHeads: string[] = [];
+    proxy.setRule((req) => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method !== 'HEAD') return undefined;
+      if (req.key === 'mp-refused.bin') return { kind: 'status', status: 400, code: 'InvalidArgument' };
+      const partNumber = Number(req.query.get('partNumber'));
+      const { parts } = objects[req.key]!;
+      partHeads.push(`${req.key}#${partNumber}`);
+      const headers = { etag: etags.get(req.key)!, 'content-length': String(parts[partNumber - 1]), 'x-amz-mp-parts-count': String(parts.length) };
+      return { kind: 'respond', status: 206, body: '', headers };
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['mp-worker.bin', 'mp-page.bin', 'mp-small.txt', 'mp-uneven.bin', 'mp-refused.bin']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key))).toBe(sha256(objects[key]!.body));
+    }
+    for (const key of ['mp-bad.bin', 'mp-bad-small.txt']) {
+      expect(rows.get(key), key).toMatchObject({ status: 'FAILED', lastPosition: 0 });
+      expect(rows.get(key)?.error).toBe(`verification failed: MD5 mismatch: expected ${etags.get(key)!.replaceAll('"', '')}, got ${etagOf(objects[key]!.body, objects[key]!.parts).replaceAll('"', '')}`);
+      expect(existsSync(join(f.root, key))).toBe(false);
+      expect(existsSync(partialPathFor(f.root, key))).toBe(false);
+    }
+    // Part 1 of each; then, for a mismatch only, the other parts until one is not the size assumed.
+    const headsOf = (key: string) => partHeads.filter((h) => h.startsWith(`${key}#`)).sort();
+    for (const key of ['mp-worker.bin', 'mp-page.bin', 'mp-small.txt']) expect(headsOf(key), key).toEqual([`${key}#1`]);
+    expect(headsOf('mp-uneven.bin')).toEqual(['mp-uneven.bin#1', 'mp-uneven.bin#2']);
+    expect(headsOf('mp-bad-small.txt')).toEqual(['mp-bad-small.txt#1', 'mp-bad-small.txt#2', 'mp-bad-small.txt#3']);
+    expect(new Set(headsOf('mp-bad.bin'))).toEqual(new Set(['mp-bad.bin#1', 'mp-bad.bin#2', 'mp-bad.bin#3', 'mp-bad.bin#4']));
+
+    // S3_VERIFY_MULTIPART_ETAG=false (a store whose multipart ETags are computed otherwise): size only, no HEAD.
+    partHeads.length = 0;
+    const unchecked = { ...f.connectorVia(proxy.endpoint), multipartEtagsAreMd5: false };
+    const again = await f.sync({ connector: unchecked, tuning });
+    expect(again.status).toBe('SUCCEEDED');
+    for (const key of ['mp-bad.bin', 'mp-bad-small.txt']) expect((await f.row(key))?.status, key).toBe('PROCESSED');
+    expect(partHeads).toEqual([]);
+  });
 });

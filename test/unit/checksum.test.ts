@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { chooseExpected, createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
+import { multipartEtag } from '../../src/sync/verify/multipart-etag.js';
 
 const hexToB64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const b64 = (n: number) => {
@@ -81,12 +82,19 @@ describe('checksums', () => {
   });
 
   describe('which checksum is checked', () => {
-    const multipart = { etag: '"0123456789abcdef0123456789abcdef-4"', checksumAlgorithms: ['CRC64NVME'] };
+    /** 4 parts of 1000 bytes but a last one of 500. */
+    const multipart = { etag: '"0123456789abcdef0123456789abcdef-4"', size: 3500, checksumAlgorithms: ['CRC64NVME'] };
+    const noRequest = (): never => {
+      throw new Error('no request expected');
+    };
+    const lookups = (kept: Array<{ algorithm: string; value: string }>, firstPart = { size: 1000, partsCount: 4 as number | null }) => ({
+      headChecksums: async () => kept,
+      headFirstPart: async () => firstPart,
+    });
 
     test('a single-part ETag is its MD5: no HEAD', async () => {
-      const expected = await chooseExpected({ etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', checksumAlgorithms: ['CRC32'] }, () => {
-        throw new Error('no HEAD for a single-part ETag');
-      });
+      const remote = { etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11, checksumAlgorithms: ['CRC32'] };
+      const expected = await chooseExpected(remote, { headChecksums: noRequest, headFirstPart: noRequest });
       expect(expected).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
     });
 
@@ -97,14 +105,51 @@ describe('checksums', () => {
         { algorithm: 'SHA1', value: 'c' },
         { algorithm: 'FUTUREHASH', value: 'd' },
       ];
-      expect(await chooseExpected(multipart, async () => kept)).toEqual({ algorithm: 'SHA1', value: 'c' });
-      expect(await chooseExpected(multipart, async () => kept.filter((c) => c.algorithm !== 'SHA1'))).toEqual({ algorithm: 'XXHASH3', value: 'b' });
-      expect(await chooseExpected(multipart, async () => [{ algorithm: 'FUTUREHASH', value: 'd' }])).toBeNull();
+      expect(await chooseExpected(multipart, lookups(kept))).toEqual({ algorithm: 'SHA1', value: 'c' });
+      expect(await chooseExpected(multipart, lookups(kept.filter((c) => c.algorithm !== 'SHA1')))).toEqual({ algorithm: 'XXHASH3', value: 'b' });
     });
 
-    test('no checksum in the listing: no HEAD, size only', async () => {
-      expect(await chooseExpected({ ...multipart, checksumAlgorithms: [] }, () => Promise.reject(new Error('no HEAD')))).toBeNull();
+    test('no full-object checksum: the multipart ETag, with part 1\'s size, when the object fits equal parts', async () => {
+      const etagOnly = { hex: '0123456789abcdef0123456789abcdef', algorithm: 'MD5' };
+      expect(await chooseExpected(multipart, lookups([{ algorithm: 'FUTUREHASH', value: 'd' }]))).toEqual({ ...etagOnly, parts: { count: 4, size: 1000 } });
+      expect(await chooseExpected({ ...multipart, checksumAlgorithms: [] }, { headChecksums: noRequest, headFirstPart: async () => ({ size: 1000, partsCount: 4 }) })).toEqual({
+        ...etagOnly,
+        parts: { count: 4, size: 1000 },
+      });
+      // Neither kind of ETag (another store's), and no checksum listed: size only, no request.
+      expect(await chooseExpected({ etag: '"abc"', size: 3, checksumAlgorithms: [] }, { headChecksums: noRequest, headFirstPart: noRequest })).toBeNull();
+      // Part 1 too small or too large for 4 parts of 3500 bytes, or another part count: size only.
+      for (const firstPart of [{ size: 800, partsCount: 4 }, { size: 1200, partsCount: 4 }, { size: 1000, partsCount: 3 }, { size: 1000, partsCount: null }]) {
+        expect(await chooseExpected(multipart, lookups([], firstPart)), JSON.stringify(firstPart)).toBeNull();
+      }
     });
+  });
+
+  test.each([
+    ['"0123456789ABCDEF0123456789abcdef-4"', { hex: '0123456789abcdef0123456789abcdef', parts: 4 }],
+    ['W/"0123456789abcdef0123456789abcdef-10000"', { hex: '0123456789abcdef0123456789abcdef', parts: 10000 }],
+    ['"0123456789abcdef0123456789abcdef-0"', null],
+    ['"0123456789abcdef0123456789abcdef-10001"', null],
+    ['"0123456789abcdef0123456789abcdef"', null],
+    ['"0123456789abcdef-4"', null],
+  ])('multipartEtag(%s) → %j', (etag, expected) => {
+    expect(multipartEtag(etag)).toEqual(expected);
+  });
+
+  test('a multipart ETag is the MD5 of the parts\' MD5s, whatever pieces the bytes arrive in', async () => {
+    const data = Buffer.from(Array.from({ length: 3500 }, (_, i) => (i * 7 + 3) & 255));
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+    const partMd5s = [0, 1000, 2000, 3000].map((at) => md5(data.subarray(at, at + 1000)));
+    const etag = createHash('md5').update(Buffer.concat(partMd5s)).digest('hex');
+    const expected = { algorithm: 'MD5' as const, hex: etag, parts: { count: 4, size: 1000 } };
+    for (const piece of [1, 999, 1000, 1001, 3500]) {
+      const digester = (await createDigester(expected))!;
+      for (let at = 0; at < data.length; at += piece) digester.update(data.subarray(at, at + piece));
+      expect(await digester.mismatch(), `pieces of ${piece}`).toBeNull();
+    }
+    const whole = (await createDigester(expected))!;
+    whole.update(Buffer.concat([data.subarray(0, 1234), Buffer.from([data[1234]! ^ 1]), data.subarray(1235)]));
+    expect(await whole.mismatch()).toMatch(new RegExp(`^MD5 mismatch: expected ${etag}-4, got [0-9a-f]{32}-4$`));
   });
 
   describe('the verification verdict', () => {
@@ -127,6 +172,18 @@ describe('checksums', () => {
       expect(await verificationFailure({ expected: sha, compare: mismatch, etagIsNotMd5: true })).toBe('checksum mismatch');
       // A full-object MD5 checksum is of the plaintext, whatever the encryption.
       expect(await verificationFailure({ expected: { algorithm: 'MD5', value: 'x' }, compare: mismatch, etagIsNotMd5: true })).toBe('checksum mismatch');
+    });
+
+    test('a multipart ETag that does not match fails only once every part is known to have the size assumed', async () => {
+      const parts = { ...md5, parts: { count: 3, size: 100 } };
+      expect(await verificationFailure({ expected: parts, compare: mismatch, etagIsNotMd5: false, partsAreUniform: async () => true })).toBe('checksum mismatch');
+      expect(await verificationFailure({ expected: parts, compare: mismatch, etagIsNotMd5: false, partsAreUniform: async () => false })).toBeNull();
+      expect(await verificationFailure({ expected: parts, compare: mismatch, etagIsNotMd5: false })).toBeNull();
+      // A match needs no HEAD of the other parts.
+      const unasked = async (): Promise<boolean> => {
+        throw new Error('not asked when the ETag matches');
+      };
+      expect(await verificationFailure({ expected: parts, compare: async () => null, etagIsNotMd5: false, partsAreUniform: unasked })).toBeNull();
     });
 
     test('nothing to check against: the size decides', async () => {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
-import { expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
@@ -66,6 +66,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       expected,
       compare: async () => (check ? check.finish(remote.size) : null),
       etagIsNotMd5,
+      partsAreUniform: () => partsAreUniform(ctx, item, expected),
     }).finally(() => check?.close());
     await file.close();
     file = undefined;

@@ -1,4 +1,5 @@
-import { chooseExpected, type Expected } from '../verify/checksum.js';
+import { chooseExpected, isEtagMd5, type Expected } from '../verify/checksum.js';
+import { uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
 import { TruncatedBodyError, withRetry } from '../transport/retry.js';
@@ -20,13 +21,36 @@ export function sourceChangedOr(error: unknown): unknown {
   return isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)', { cause: error }) : error;
 }
 
-/** What the object's bytes are checked against (checksum.ts); the HEAD it may take is pinned to the listed ETag. */
+/** What the object's bytes are checked against (checksum.ts); the HEADs it may take are pinned to the listed ETag. */
 export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
-  return chooseExpected(item.remote, () =>
-    ctx.connector.headChecksums(ctx.bucket, item.remote.key, item.remote.etag, ctx.signal).catch((error: unknown) => {
-      throw sourceChangedOr(error);
-    }),
-  );
+  const { bucket, connector, signal } = ctx;
+  const { key, etag } = item.remote;
+  return chooseExpected(item.remote, {
+    headChecksums: () => connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged),
+    headFirstPart: connector.multipartEtagsAreMd5 ? () => connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown) : undefined,
+  });
+}
+
+/** A store that refuses `partNumber` (a 4xx but 412) leaves the part layout unknown: the size decides. */
+function partsUnknown(error: unknown): { size: number; partsCount: null } {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
+  if (status >= 400 && status < 500 && !isPreconditionFailed(error)) return { size: -1, partsCount: null };
+  return rethrowSourceChanged(error);
+}
+
+/** Whether every part of a multipart object has the size its ETag was checked with: a HEAD per part, from part 2. */
+export async function partsAreUniform(ctx: TransferContext, item: WorkItem, expected: Expected | null): Promise<boolean> {
+  if (!expected || !isEtagMd5(expected) || !expected.parts) return false;
+  const { count, size } = expected.parts;
+  for (let partNumber = 2; partNumber <= count; partNumber++) {
+    const part = await ctx.connector.headPart(ctx.bucket, item.remote.key, item.remote.etag, partNumber, ctx.signal).catch(partsUnknown);
+    if (part.size !== uniformPartSize(item.remote.size, count, size, partNumber)) return false;
+  }
+  return true;
+}
+
+function rethrowSourceChanged(error: unknown): never {
+  throw sourceChangedOr(error);
 }
 
 /** How a transfer that threw ended: the source changed (412), the run was aborted, or it failed. */

@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
-import { expectedChecksum, failedOutcome, fetchRangeInto } from './range-fetch.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -32,7 +32,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     ctx.stats.fileSyncMs += performance.now() - syncStarted;
     await file.close();
     file = undefined;
-    return await publishVerified(item, await verdict(expected, digester, etagIsNotMd5));
+    return await publishVerified(item, await verdict(ctx, item, { expected, digester, etagIsNotMd5 }));
   } catch (error) {
     await file?.close().catch(() => {});
     await removeQuietly(item.partialPath);
@@ -56,7 +56,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
       whole: true,
       onWritten: (data) => digester?.update(data),
     });
-    const mismatch = await verdict(expected, digester, etagIsNotMd5);
+    const mismatch = await verdict(ctx, item, { expected, digester, etagIsNotMd5 });
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
     return failedOutcome(ctx, error);
@@ -76,6 +76,12 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
 }
 
 /** fetchRangeInto has enforced the size: only the checksum is left to judge. */
-function verdict(expected: Expected | null, digester: Digester | null, etagIsNotMd5: boolean): Promise<string | null> {
-  return verificationFailure({ expected, compare: async () => (digester ? digester.mismatch() : null), etagIsNotMd5 });
+function verdict(ctx: TransferContext, item: WorkItem, checked: { expected: Expected | null; digester: Digester | null; etagIsNotMd5: boolean }): Promise<string | null> {
+  const { expected, digester, etagIsNotMd5 } = checked;
+  return verificationFailure({
+    expected,
+    compare: async () => (digester ? digester.mismatch() : null),
+    etagIsNotMd5,
+    partsAreUniform: () => partsAreUniform(ctx, item, expected),
+  });
 }

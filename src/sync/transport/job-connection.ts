@@ -33,6 +33,7 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
     region: job.region ?? processS3.region,
     endpoint: job.endpoint ?? processS3.endpoint,
     forcePathStyle: job.forcePathStyle ?? processS3.forcePathStyle,
+    verifyMultipartEtag: processS3.verifyMultipartEtag,
   };
   const cacheKey = JSON.stringify([s3.region ?? null, s3.endpoint ?? null, s3.forcePathStyle, job.accessKeyId, job.sealedCredentials]);
   if (!job.sealedCredentials || !job.accessKeyId) return { s3, cacheKey };

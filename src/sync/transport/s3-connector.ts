@@ -48,6 +48,8 @@ export interface RangeResponse {
 }
 
 export interface S3Connector {
+  /** Whether the store's multipart ETags are the MD5 of the parts' MD5s, as S3's are (S3_VERIFY_MULTIPART_ETAG). */
+  readonly multipartEtagsAreMd5: boolean;
   /**
    * Lists `prefix` page by page (any number of keys), after `startAfter` when given (a resumed
    * listing: unlike a continuation token, a key never expires); each page request is retried.
@@ -55,6 +57,8 @@ export interface S3Connector {
   listPages(bucket: string, prefix: string, signal?: AbortSignal, startAfter?: string): AsyncIterable<RemoteObject[]>;
   /** The object's full-object checksums, every one S3 keeps (none for a COMPOSITE checksum). Retried. */
   headChecksums(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum[]>;
+  /** The size of one part of a multipart upload, and the part count S3 states. Retried. */
+  headPart(bucket: string, key: string, etag: string, partNumber: number, signal?: AbortSignal): Promise<{ size: number; partsCount: number | null }>;
   /** Current ETag, size and time of the object (after a 412). Retried. */
   head(bucket: string, key: string, signal?: AbortSignal): Promise<Omit<RemoteObject, 'checksumAlgorithms' | 'key'>>;
   /**
@@ -111,6 +115,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   return {
+    multipartEtagsAreMd5: options.s3.verifyMultipartEtag ?? true,
+
     async *listPages(bucket, prefix, signal, startAfter) {
       let token: string | undefined;
       do {
@@ -153,6 +159,14 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         const value = out[`Checksum${algorithm}`];
         return value && !value.includes('-') ? [{ algorithm, value }] : [];
       });
+    },
+
+    async headPart(bucket, key, etag, partNumber, signal) {
+      const out = await retried(
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, PartNumber: partNumber }), { abortSignal: signal }),
+        signal,
+      );
+      return { size: Number(out.ContentLength ?? -1), partsCount: out.PartsCount ?? null };
     },
 
     async head(bucket, key, signal) {

@@ -3,12 +3,15 @@ import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { createCRC32, createCRC64, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
+import { fitsUniformParts, multipartEtag, multipartMd5 } from './multipart-etag.js';
 
-/** What a finished file is checked against, besides its size: a single-part ETag's MD5, or a checksum S3 keeps. */
+/** What a finished file is checked against, besides its size: an ETag's MD5, or a checksum S3 keeps. */
 export type Expected = EtagMd5 | ObjectChecksum;
 export interface EtagMd5 {
   algorithm: 'MD5';
   hex: string;
+  /** A multipart upload's ETag: `hex` is the MD5 of its parts' MD5s (multipart-etag.ts). */
+  parts?: { count: number; size: number };
 }
 
 /** An ETag is stated in hex, S3's checksums in base64. */
@@ -93,14 +96,20 @@ const RUNNING_CHECKSUMS: Readonly<Record<string, () => RunningChecksum | Promise
 /** The algorithms verified here (the main thread's digesters and the hash workers alike), in order of preference. */
 export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(RUNNING_CHECKSUMS));
 
-/** Null for an algorithm not verified here (one S3 adds later): the object is then checked by size only. */
-export async function createRunningChecksum(algorithm: string): Promise<RunningChecksum | null> {
+/**
+ * Null for an algorithm not verified here (one S3 adds later): the object is then checked by size
+ * only. `partSize`: the MD5 of a multipart ETag, whose parts are that long.
+ */
+export async function createRunningChecksum(algorithm: string, partSize?: number): Promise<RunningChecksum | null> {
+  if (algorithm === 'MD5' && partSize) return multipartMd5(partSize);
   return Object.hasOwn(RUNNING_CHECKSUMS, algorithm) ? await RUNNING_CHECKSUMS[algorithm]!() : null;
 }
 
-/** A digest in the expected value's encoding. */
+/** A digest as the expected value is written: hex (and `-<parts>`) for an ETag, base64 for a checksum. */
 export function encodeDigest(expected: Expected, digest: Uint8Array): string {
-  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString(isEtagMd5(expected) ? 'hex' : 'base64');
+  const bytes = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
+  if (!isEtagMd5(expected)) return bytes.toString('base64');
+  return expected.parts ? `${bytes.toString('hex')}-${expected.parts.count}` : bytes.toString('hex');
 }
 
 export interface Digester {
@@ -116,28 +125,42 @@ export function md5FromEtag(etag: string): string | null {
   return /^[0-9a-f]{32}$/i.test(bare) ? bare.toLowerCase() : null;
 }
 
+/** The requests `chooseExpected` may make (HEADs pinned to the listed ETag). */
+export interface ChecksumLookups {
+  /** Every full-object checksum S3 keeps for the object. */
+  headChecksums(): Promise<readonly ObjectChecksum[]>;
+  /** The size of part 1 and the part count S3 states; absent: multipart ETags are not checked. */
+  headFirstPart?: () => Promise<{ size: number; partsCount: number | null }>;
+}
+
 /**
  * What an object's bytes are checked against: the MD5 of a single-part ETag when there is one; else
- * the first full-object checksum verified here among those S3 keeps for it (`headChecksums`, a
- * HEAD), if the listing says it has one.
+ * the first full-object checksum verified here among those S3 keeps for it, if the listing says it
+ * has one; else a multipart ETag, when part 1's size fits the object cut in equal parts.
  */
 export async function chooseExpected(
-  remote: { etag: string; checksumAlgorithms: readonly string[] },
-  headChecksums: () => Promise<readonly ObjectChecksum[]>,
+  remote: { etag: string; size: number; checksumAlgorithms: readonly string[] },
+  lookups: ChecksumLookups,
 ): Promise<Expected | null> {
   const md5 = md5FromEtag(remote.etag);
   if (md5) return { algorithm: 'MD5', hex: md5 };
-  if (remote.checksumAlgorithms.length === 0) return null;
-  const kept = await headChecksums();
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
-    const checksum = kept.find((c) => c.algorithm === algorithm);
-    if (checksum) return checksum;
+  if (remote.checksumAlgorithms.length > 0) {
+    const kept = await lookups.headChecksums();
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const checksum = kept.find((c) => c.algorithm === algorithm);
+      if (checksum) return checksum;
+    }
   }
-  return null;
+  const multipart = multipartEtag(remote.etag);
+  if (!multipart || !lookups.headFirstPart) return null;
+  const first = await lookups.headFirstPart();
+  if (first.partsCount !== multipart.parts || !fitsUniformParts(remote.size, multipart.parts, first.size)) return null;
+  return { algorithm: 'MD5', hex: multipart.hex, parts: { count: multipart.parts, size: first.size } };
 }
 
 export function expectedValue(expected: Expected): string {
-  return isEtagMd5(expected) ? expected.hex : expected.value;
+  if (!isEtagMd5(expected)) return expected.value;
+  return expected.parts ? `${expected.hex}-${expected.parts.count}` : expected.hex;
 }
 
 export function mismatchReason(label: string, expected: string, actual: string): string | null {
@@ -145,7 +168,7 @@ export function mismatchReason(label: string, expected: string, actual: string):
 }
 
 export async function createDigester(expected: Expected): Promise<Digester | null> {
-  const checksum = await createRunningChecksum(expected.algorithm);
+  const checksum = await createRunningChecksum(expected.algorithm, isEtagMd5(expected) ? expected.parts?.size : undefined);
   if (!checksum) return null;
   const label = expected.algorithm;
   return {
@@ -164,11 +187,18 @@ export interface VerificationInput {
   compare: () => Promise<string | null>;
   /** S3 said the object is SSE-KMS or SSE-C encrypted: its ETag is then not the MD5 of its bytes. */
   etagIsNotMd5: boolean;
+  /**
+   * For a multipart ETag that does not match: whether every part has the size assumed (HEADs of
+   * the other parts). Absent: not known.
+   */
+  partsAreUniform?: () => Promise<boolean>;
 }
 
 /**
  * The one verification rule for every object, small or chunked: the size must match; then the
- * checksum must, except an ETag's MD5 for an object whose ETag is not an MD5 (then size only).
+ * checksum must, except an ETag's MD5 for an object whose ETag is not an MD5 (then size only), and
+ * a multipart ETag, which fails only once every part is known to have the size assumed (an
+ * uploader that cut uneven parts leaves it unknown: then size only, as before it was checked).
  * Returns the failure reason, or null when the object is verified.
  */
 export async function verificationFailure(input: VerificationInput): Promise<string | null> {
@@ -177,7 +207,9 @@ export async function verificationFailure(input: VerificationInput): Promise<str
   }
   if (!input.expected) return null;
   const mismatch = await input.compare();
-  if (isEtagMd5(input.expected) && input.etagIsNotMd5) return null;
+  if (!isEtagMd5(input.expected)) return mismatch;
+  if (input.etagIsNotMd5) return null;
+  if (mismatch && input.expected.parts && !(await input.partsAreUniform?.())) return null;
   return mismatch;
 }
 

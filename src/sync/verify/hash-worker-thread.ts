@@ -12,7 +12,8 @@ import { createRunningChecksum, type RunningChecksum } from './checksum.js';
 /** From the pool: open a file to follow, hash up to `upTo`, the final size (`finish`), or stop following. */
 export interface HashWorkerRequest {
   id: number;
-  open?: { path: string; algorithm: string };
+  /** `partSize`: the MD5 of a multipart ETag (checksum.ts createRunningChecksum). */
+  open?: { path: string; algorithm: string; partSize?: number };
   upTo?: number;
   finish?: number;
   close?: true;
@@ -38,8 +39,8 @@ if (!port) throw new Error('hash-worker-thread.ts runs as a worker thread only')
 // Below the threads serving the API and driving the downloads; hashing catches up when the CPU is free.
 niceThisThread(10);
 
-async function open(id: number, path: string, algorithm: string): Promise<void> {
-  const checksum = await createRunningChecksum(algorithm);
+async function open(id: number, path: string, algorithm: string, partSize?: number): Promise<void> {
+  const checksum = await createRunningChecksum(algorithm, partSize);
   if (!checksum) throw new Error(`no checksum for ${algorithm}`);
   files.set(id, { fd: openSync(path, 'r'), checksum, hashed: 0, target: 0, finish: -1 });
 }
@@ -56,7 +57,7 @@ function reply(message: HashWorkerReply): void {
 }
 
 async function handle(message: HashWorkerRequest): Promise<void> {
-  if (message.open) await open(message.id, message.open.path, message.open.algorithm);
+  if (message.open) await open(message.id, message.open.path, message.open.algorithm, message.open.partSize);
   if (message.close) return close(message.id);
   const file = files.get(message.id);
   if (!file) return;

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A multipart upload's ETag is `<MD5 of its parts' MD5s>-<parts>`: a hash of the bytes once the part
+ * boundaries are known. Uploaders (the AWS CLI and SDKs, rclone, most others) cut every part but the
+ * last at one size, which a HEAD of part 1 tells; the ETag is then checked like a single-part one.
+ */
+
+/** The hash and part count of a multipart ETag (`"<32 hex>-<n>"`), else null. */
+export function multipartEtag(etag: string): { hex: string; parts: number } | null {
+  const bare = etag.replace(/^W\//, '').replaceAll('"', '');
+  const match = /^([0-9a-f]{32})-(\d{1,5})$/i.exec(bare);
+  const parts = Number(match?.[2]);
+  return match && parts >= 1 && parts <= 10_000 ? { hex: match[1]!.toLowerCase(), parts } : null;
+}
+
+/** Whether `size` bytes can be `parts` parts of `partSize` bytes each but a shorter, non-empty last one. */
+export function fitsUniformParts(size: number, parts: number, partSize: number): boolean {
+  return Number.isSafeInteger(partSize) && partSize > 0 && partSize * (parts - 1) < size && size <= partSize * parts;
+}
+
+/** The size of each part of an object cut as `fitsUniformParts` describes. */
+export function uniformPartSize(size: number, parts: number, partSize: number, partNumber: number): number {
+  return partNumber < parts ? partSize : size - partSize * (parts - 1);
+}
+
+/** The MD5 of each `partSize` bytes fed (the last part may be shorter), then the MD5 of those digests. */
+export function multipartMd5(partSize: number): { update(data: Uint8Array): void; digest(): Uint8Array } {
+  const partDigests: Buffer[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  return {
+    update(data) {
+      let offset = 0;
+      while (offset < data.length) {
+        const take = Math.min(partSize - inPart, data.length - offset);
+        part.update(data.subarray(offset, offset + take));
+        inPart += take;
+        offset += take;
+        if (inPart === partSize) {
+          partDigests.push(part.digest());
+          part = createHash('md5');
+          inPart = 0;
+        }
+      }
+    },
+    digest() {
+      if (inPart > 0) partDigests.push(part.digest());
+      return createHash('md5').update(Buffer.concat(partDigests)).digest();
+    },
+  };
+}
