@@ -1,7 +1,6 @@
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
-import { flushFileSystem, machineBusyMs } from './machine-cpu.js';
 import { median } from './measure.js';
 import { BENCH_BUCKET, type RequestCounts, type S3Fixture } from './s3-fixture.js';
 import type { Scenario } from './scenarios.js';
@@ -12,8 +11,6 @@ export interface RunRecord extends ToolRun {
   /** Files and bytes found at the destination afterwards (`.partial` files excluded). */
   files: number;
   bytes: number;
-  /** The whole machine's CPU for the run and the flush of its data to disk, the S3 server's left out. */
-  machineCpuMs?: number;
 }
 
 export interface ToolResult {
@@ -36,8 +33,6 @@ export interface ToolResult {
   serverCpuMs?: number;
   /** Our sync only: median CPU time of the child during the run itself (start-up left out). */
   runCpuMs?: number;
-  /** Median machine CPU of a durable copy (RunRecord.machineCpuMs). */
-  machineCpuMs?: number;
   checkpointMs?: number;
   processWallMs?: number;
 }
@@ -81,24 +76,13 @@ async function warmPageCache(dir: string, bytes: number): Promise<void> {
   }
 }
 
-/**
- * One run, measured. Besides the tool's own process, the whole machine's CPU from its start until
- * its data is on disk (a `sync -f` after it: rclone and aws leave their writes to the kernel's
- * writeback threads, which no process's CPU time shows, where our fdatasyncs do that work on our
- * threads), the S3 server's CPU left out: what a durable copy costs, whoever does the work.
- */
 async function measuredRun(tool: Tool, target: RunTarget, fixture: S3Fixture, verify: boolean, warmBytes = 0): Promise<RunRecord> {
   if (warmBytes > 0) await warmPageCache(target.dest, warmBytes);
-  flushFileSystem(target.workDir);
   await fixture.counts(true);
-  const busyBefore = machineBusyMs();
   const run = await tool.run(target);
-  if (verify) flushFileSystem(target.dest);
-  const busyAfter = machineBusyMs();
   const counts = await fixture.counts(true);
   const found = verify ? await tree(target.dest) : { files: 0, bytes: 0 };
-  const machineCpuMs = busyBefore === null || busyAfter === null ? undefined : busyAfter - busyBefore - counts.cpuMs;
-  return { ...run, counts, ...found, ...(machineCpuMs === undefined ? {} : { machineCpuMs }) };
+  return { ...run, counts, ...found };
 }
 
 function summarise(result: ToolResult, scenario: Scenario): void {
@@ -118,8 +102,6 @@ function summarise(result: ToolResult, scenario: Scenario): void {
   if (cpu.length) result.cpuMs = median(cpu);
   const runCpu = ok.map((r) => r.runCpuMs).filter((v): v is number => v !== undefined);
   if (runCpu.length) result.runCpuMs = median(runCpu);
-  const machineCpu = ok.map((r) => r.machineCpuMs).filter((v): v is number => v !== undefined);
-  if (machineCpu.length) result.machineCpuMs = median(machineCpu);
   result.serverCpuMs = median(ok.map((r) => r.counts.cpuMs));
   const checkpoints = ok.map((r) => r.checkpointMs).filter((v): v is number => v !== undefined);
   if (checkpoints.length) result.checkpointMs = median(checkpoints);

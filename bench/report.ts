@@ -144,18 +144,8 @@ function cpuTargets(results: ToolResult[]): Target[] {
     const floorRun = find(results, scenario, NODE_FLOOR);
     const floorSeconds = floorRun?.cpuMs ? seconds(floorRun.cpuMs, floorRun) : undefined;
     const floor = floorSeconds === undefined ? '' : `; ${NODE_FLOOR} ${floorSeconds.toFixed(2)} s (${(floorSeconds / theirs).toFixed(2)}×)`;
-    const machine = durableCopyCpu(o, rclone, floorRun, (cpuMs, r) => seconds(cpuMs, r));
-    return verdict(name, ours / theirs, (v) => v <= 1, (v) => `ours ${ours.toFixed(2)} s, rclone ${theirs.toFixed(2)} s (${v.toFixed(2)}×)${inRun}${floor}${machine}`);
+    return verdict(name, ours / theirs, (v) => v <= 1, (v) => `ours ${ours.toFixed(2)} s, rclone ${theirs.toFixed(2)} s (${v.toFixed(2)}×)${inRun}${floor}`);
   });
-}
-
-/** The whole machine's CPU for a durable copy (harness.ts measuredRun), against rclone's: '' when not measured. */
-function durableCopyCpu(ours: ToolResult, rclone: ToolResult, floor: ToolResult | undefined, seconds: (cpuMs: number, r: ToolResult) => number): string {
-  if (ours.machineCpuMs === undefined || rclone.machineCpuMs === undefined) return '';
-  const theirs = seconds(rclone.machineCpuMs, rclone);
-  const ratio = (r: ToolResult) => `${seconds(r.machineCpuMs!, r).toFixed(2)} s (${(seconds(r.machineCpuMs!, r) / theirs).toFixed(2)}×)`;
-  const floorPart = floor?.machineCpuMs === undefined ? '' : `, ${NODE_FLOOR} ${ratio(floor)}`;
-  return `; the machine for a durable copy (writeback included, the server left out): ours ${ratio(ours)}, rclone ${theirs.toFixed(2)} s${floorPart}`;
 }
 
 export function targetLines(list: Target[]): string {
