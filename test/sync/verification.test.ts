@@ -13,11 +13,11 @@ import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 /**
  * A CRC or XXHASH as S3 states it, by the AWS SDK's JavaScript: not the code under test (hash-wasm).
- * test/unit/checksum.test.ts pins both to the standard check values.
+ * test/unit/checksum.test.ts pins our implementations to the standard check values.
  */
-async function sdkBase64(crc: Crc32c | Crc64Nvme | Xxh64 | Xxh3_64 | Xxh3_128, data: Buffer): Promise<string> {
-  crc.update(data);
-  return Buffer.from(await crc.digest()).toString('base64');
+async function sdkBase64(checksum: Crc32c | Crc64Nvme | Xxh64 | Xxh3_64 | Xxh3_128, data: Buffer): Promise<string> {
+  checksum.update(data);
+  return Buffer.from(await checksum.digest()).toString('base64');
 }
 
 const crcBase64 = (value: number) => {
