@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { createCRC32, createCRC64, createXXHash128, createXXHash3, createXXHash64, type IHasher } from 'hash-wasm';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
-import { fitsUniformParts, multipartEtag, multipartMd5 } from './multipart-etag.js';
+import { bareEtag, fitsUniformParts, multipartEtag, multipartMd5 } from './multipart-etag.js';
 
 /** What a finished file is checked against, besides its size: an ETag's MD5, or a checksum S3 keeps. */
 export type Expected = EtagMd5 | ObjectChecksum;
@@ -105,11 +105,20 @@ export async function createRunningChecksum(algorithm: string, partSize?: number
   return Object.hasOwn(RUNNING_CHECKSUMS, algorithm) ? await RUNNING_CHECKSUMS[algorithm]!() : null;
 }
 
-/** A digest as the expected value is written: hex (and `-<parts>`) for an ETag, base64 for a checksum. */
+/** The part size a multipart ETag's MD5 is computed with (createRunningChecksum); undefined otherwise. */
+export function multipartPartSize(expected: Expected): number | undefined {
+  return isEtagMd5(expected) ? expected.parts?.size : undefined;
+}
+
+/** An MD5 in hex written as the ETag it is checked against: with `-<parts>` for a multipart one. */
+function asEtag(expected: EtagMd5, hex: string): string {
+  return expected.parts ? `${hex}-${expected.parts.count}` : hex;
+}
+
+/** A digest as the expected value is written: as an ETag (hex) for an ETag, base64 for a checksum. */
 export function encodeDigest(expected: Expected, digest: Uint8Array): string {
   const bytes = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength);
-  if (!isEtagMd5(expected)) return bytes.toString('base64');
-  return expected.parts ? `${bytes.toString('hex')}-${expected.parts.count}` : bytes.toString('hex');
+  return isEtagMd5(expected) ? asEtag(expected, bytes.toString('hex')) : bytes.toString('base64');
 }
 
 export interface Digester {
@@ -121,7 +130,7 @@ export interface Digester {
 
 /** The MD5 in a single-part ETag (`"<32 hex>"`); multipart ETags (`…-N`) are not a hash of the bytes. */
 export function md5FromEtag(etag: string): string | null {
-  const bare = etag.replace(/^W\//, '').replaceAll('"', '');
+  const bare = bareEtag(etag);
   return /^[0-9a-f]{32}$/i.test(bare) ? bare.toLowerCase() : null;
 }
 
@@ -159,8 +168,7 @@ export async function chooseExpected(
 }
 
 export function expectedValue(expected: Expected): string {
-  if (!isEtagMd5(expected)) return expected.value;
-  return expected.parts ? `${expected.hex}-${expected.parts.count}` : expected.hex;
+  return isEtagMd5(expected) ? asEtag(expected, expected.hex) : expected.value;
 }
 
 export function mismatchReason(label: string, expected: string, actual: string): string | null {
@@ -168,7 +176,7 @@ export function mismatchReason(label: string, expected: string, actual: string):
 }
 
 export async function createDigester(expected: Expected): Promise<Digester | null> {
-  const checksum = await createRunningChecksum(expected.algorithm, isEtagMd5(expected) ? expected.parts?.size : undefined);
+  const checksum = await createRunningChecksum(expected.algorithm, multipartPartSize(expected));
   if (!checksum) return null;
   const label = expected.algorithm;
   return {

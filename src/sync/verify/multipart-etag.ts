@@ -6,10 +6,14 @@ import { createHash } from 'node:crypto';
  * last at one size, which a HEAD of part 1 tells; the ETag is then checked like a single-part one.
  */
 
+/** An ETag as S3 sends it (quoted, perhaps weak: `W/"…"`) without the quotes and the weak marker. */
+export function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replaceAll('"', '');
+}
+
 /** The hash and part count of a multipart ETag (`"<32 hex>-<n>"`), else null. */
 export function multipartEtag(etag: string): { hex: string; parts: number } | null {
-  const bare = etag.replace(/^W\//, '').replaceAll('"', '');
-  const match = /^([0-9a-f]{32})-(\d{1,5})$/i.exec(bare);
+  const match = /^([0-9a-f]{32})-(\d{1,5})$/i.exec(bareEtag(etag));
   const parts = Number(match?.[2]);
   return match && parts >= 1 && parts <= 10_000 ? { hex: match[1]!.toLowerCase(), parts } : null;
 }
