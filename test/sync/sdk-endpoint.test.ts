@@ -14,8 +14,8 @@ import { startSigV4Gateway, type GatewayOptions, type SigV4Gateway } from '../he
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 /**
- * Listings go through the SDK and GETs are signed by hand (signed-get.ts): both must reach the
- * server the SDK's endpoint resolution names, addressed and signed the same way.
+ * Listings and GETs are signed by hand (signed-get.ts): both must reach the server the SDK's
+ * endpoint resolution names, addressed and signed as the SDK would.
  */
 
 const SMALL = 'a small object';
@@ -68,7 +68,7 @@ async function gatewayFor(f: SyncFixture, region = 'us-east-1', options: Gateway
   return startSigV4Gateway(f.s3.endpoint, { region, ...S3RVER_CREDENTIALS, sessionToken }, options);
 }
 
-describe("the hand-signed GET goes where the SDK's listing goes", () => {
+describe("hand-signed listings and GETs go where the SDK's endpoint resolution says", () => {
   test('generic AWS_ENDPOINT_URL, with a session token on every request', async () => {
     await using f = await startSyncFixture();
     await seed(f);

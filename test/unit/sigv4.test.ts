@@ -2,7 +2,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, test } from 'vitest';
 import { encodeKey } from '../../src/sync/transport/signed-get.js';
-import { signGet, type SigningCredentials } from '../../src/sync/transport/sigv4.js';
+import { canonicalQuery, signGet, type SigningCredentials } from '../../src/sync/transport/sigv4.js';
 
 /** A small deterministic generator, so a failure names a reproducible case. */
 function random(seed: number) {
@@ -20,7 +20,7 @@ const CREDENTIALS: SigningCredentials[] = [
 const HEADER_VALUES = ['bytes=0-8388607', 'non\u00a0breaking\vfeed\f', '"9b2cf535f27731c974343645a3985328"', '  padded\tvalue  ', 'line\r\nbreak', 'a  \t b'];
 
 describe('the GET signer (sigv4.ts) against the SDK signer (@smithy/signature-v4)', () => {
-  test('signs 500 random GETs to the same headers, signature included', async () => {
+  test('signs 500 random GETs, listings among them, to the same headers, signature included', async () => {
     const { next, pick } = random(14);
     for (let i = 0; i < 500; i++) {
       const key = Array.from({ length: 1 + Math.floor(next() * 6) }, () => pick(KEY_PARTS)).join('');
@@ -36,9 +36,18 @@ describe('the GET signer (sigv4.ts) against the SDK signer (@smithy/signature-v4
       const service = pick(['s3', 's3-object-lambda']);
       const date = new Date(Date.UTC(2026, Math.floor(next() * 12), 1 + Math.floor(next() * 28), Math.floor(next() * 24), Math.floor(next() * 60), Math.floor(next() * 60), Math.floor(next() * 1000)));
 
+      // A listing's parameters, some of them with characters that need escaping.
+      const query: Record<string, string> = {};
+      if (next() < 0.4) {
+        query['list-type'] = '2';
+        for (const name of ['prefix', 'continuation-token', 'start-after', 'max-keys', 'a-b', 'a']) {
+          if (next() < 0.5) query[name] = Array.from({ length: Math.floor(next() * 4) }, () => pick(KEY_PARTS)).join('');
+        }
+      }
+
       const sdk = new SignatureV4({ service, region, credentials, sha256: Sha256, uriEscapePath: false });
-      const expected = await sdk.sign({ method: 'GET', protocol: 'https:', hostname: 'ignored', path, query: {}, headers: { ...headers } }, { signingRegion: region, signingDate: date });
-      expect(signGet({ path, headers }, credentials, { region, service, date }), `case ${i}: ${path}`).toEqual(expected.headers);
+      const expected = await sdk.sign({ method: 'GET', protocol: 'https:', hostname: 'ignored', path, query, headers: { ...headers } }, { signingRegion: region, signingDate: date });
+      expect(signGet({ path, query: canonicalQuery(query), headers }, credentials, { region, service, date }), `case ${i}: ${path}?${canonicalQuery(query)}`).toEqual(expected.headers);
     }
   });
 

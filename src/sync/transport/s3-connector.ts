@@ -14,24 +14,16 @@ import { sourceFromReadable, type ByteSource } from './byte-source.js';
 import { createHttp1Client } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
+import { listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
 
 /**
  * The first listing page is kept small: a server takes about as long per key listed (s3rver:
- * ~12 ms for 100 keys, ~90-200 ms for 1000), and no download starts before the first page is in.
+ * ~6 ms for 100 keys, ~60 ms for 1000), and no download starts before the first page is in.
  * Later pages use the server's default (1000) and are read one ahead while the work goes on.
  */
 const FIRST_PAGE_KEYS = 100;
 
-/** An object as listed: plain data, no SDK types. */
-export interface RemoteObject {
-  key: string;
-  size: number;
-  /** As S3 sends it, quotes included. */
-  etag: string;
-  lastModified: Date | null;
-  /** Algorithms of the checksums S3 stored with the object (ask HEAD for their values). */
-  checksumAlgorithms: string[];
-}
+export type { RemoteObject } from './list-page.js';
 
 /** A full-object checksum: `algorithm` as S3 names it (CRC64NVME, SHA256…); `value` is base64. */
 export interface ObjectChecksum {
@@ -114,34 +106,36 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const signedGet = createSignedGet({ client, http });
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
+  /** A listing page through the SDK, for buckets the signed sender leaves to it. */
+  const listPageBySdk = async ({ bucket, prefix, token, startAfter, maxKeys }: ListPageRequest, signal?: AbortSignal): Promise<ListPage> => {
+    const command = new ListObjectsV2Command({
+      Bucket: bucket,
+      Prefix: prefix || undefined,
+      ContinuationToken: token,
+      StartAfter: token ? undefined : startAfter,
+      MaxKeys: maxKeys,
+    });
+    const page = await client.send(command, { abortSignal: signal });
+    const objects = (page.Contents ?? []).map((item) => ({
+      key: item.Key ?? '',
+      size: Number(item.Size ?? 0),
+      etag: item.ETag ?? '',
+      lastModified: item.LastModified ?? null,
+      checksumAlgorithms: (item.ChecksumAlgorithm ?? []) as string[],
+    }));
+    return { objects, nextToken: nextTokenOf(page.IsTruncated, page.NextContinuationToken) };
+  };
+
   return {
     multipartEtagsAreMd5: options.s3.verifyMultipartEtag ?? true,
 
     async *listPages(bucket, prefix, signal, startAfter) {
       let token: string | undefined;
       do {
-        const page = await retried(
-          () =>
-            client.send(
-              new ListObjectsV2Command({
-                Bucket: bucket,
-                Prefix: prefix || undefined,
-                ContinuationToken: token,
-                StartAfter: token ? undefined : startAfter,
-                MaxKeys: token ? undefined : FIRST_PAGE_KEYS,
-              }),
-              { abortSignal: signal },
-            ),
-          signal,
-        );
-        yield (page.Contents ?? []).map((item) => ({
-          key: item.Key ?? '',
-          size: Number(item.Size ?? 0),
-          etag: item.ETag ?? '',
-          lastModified: item.LastModified ?? null,
-          checksumAlgorithms: (item.ChecksumAlgorithm ?? []) as string[],
-        }));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        const request: ListPageRequest = { bucket, prefix, token, startAfter, maxKeys: token ? undefined : FIRST_PAGE_KEYS };
+        const page = await retried(async () => (await listPageSigned(signedGet, request, signal)) ?? listPageBySdk(request, signal), signal);
+        yield page.objects;
+        token = page.nextToken;
       } while (token);
     },
 

@@ -2,12 +2,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readAll } from './byte-source.js';
 import { learnClockSkew, resolveGetTarget, skewCorrectedNow, type GetTarget } from './get-target.js';
 import type { Http1Client, Http1Response } from './http1-client.js';
-import { signGet } from './sigv4.js';
+import { canonicalQuery, signGet, uriEscape } from './sigv4.js';
 
 /**
- * GetObject without the SDK's per-request middleware: the URL, addressing style, region and
- * signing name come from the SDK's own endpoint resolution on the same client that lists
- * (get-target.ts, once per bucket), the request is signed with SigV4 (sigv4.ts) using the client's
+ * GetObject and ListObjectsV2 (list-page.ts) without the SDK's per-request middleware: the URL,
+ * addressing style, region and signing name come from the SDK's own endpoint resolution on the
+ * client (get-target.ts, once per bucket), the request is signed with SigV4 (sigv4.ts) using the client's
  * credential chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of
  * http1-client.ts. For many small objects the SDK's per-request cost is a large share of the CPU;
  * for large ones, the stream machinery per byte.
@@ -19,7 +19,10 @@ export interface SignedGetOptions {
 
 export interface SignedGetRequest {
   bucket: string;
-  key: string;
+  /** The object; absent for a request on the bucket itself (a listing). */
+  key?: string;
+  /** Query parameters (a listing's); undefined values are left out. */
+  query?: Record<string, string | undefined>;
   headers: Record<string, string>;
   /** Ends the request at once, before or after its headers (the body then fails with an AbortError). */
   signal?: AbortSignal;
@@ -55,21 +58,23 @@ export function createSignedGet(options: SignedGetOptions) {
   /** Sends one signed GET; resolves with the response for 2xx, rejects with an S3HttpError otherwise. */
   return async (req: SignedGetRequest): Promise<Http1Response | null> => {
     req.signal?.throwIfAborted();
-    const target = await targetFor(req.bucket, req.key);
+    const target = await targetFor(req.bucket, req.key ?? '');
     if (!target) return null;
     const { url } = target;
     const basePath = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-    const path = `${basePath}/${encodeKey(req.key)}`;
+    // As the SDK sends them: a bucket's own requests to "<bucket endpoint>/".
+    const path = `${basePath}/${req.key === undefined ? '' : encodeKey(req.key)}`;
+    const query = req.query ? canonicalQuery(req.query) : '';
     const secure = url.protocol === 'https:';
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
-    const headers = signGet({ path, headers: { ...target.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
+    const headers = signGet({ path, query, headers: { ...target.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
       region: target.signingRegion,
       service: target.signingName,
       date: skewCorrectedNow(client),
     });
     // A bracketed IPv6 literal in the URL is a bare address to connect to.
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const response = await options.http.request({ secure, host, port, path, headers, signal: req.signal });
+    const response = await options.http.request({ secure, host, port, path: query ? `${path}?${query}` : path, headers, signal: req.signal });
     const status = response.status;
     const skewCorrected = learnClockSkew(client, response.headers.date);
     if (status >= 200 && status < 300) return response;
@@ -131,8 +136,5 @@ function decodeXml(text: string): string {
 
 /** As the SDK encodes a greedy path label: each segment with RFC 3986 reserved characters escaped. */
 export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(uriEscape).join('/');
 }

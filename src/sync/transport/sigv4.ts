@@ -11,6 +11,8 @@ export interface GetToSign {
   path: string;
   /** Lower-case names; `host` included. */
   headers: Record<string, string>;
+  /** The query string as sent, from `canonicalQuery` (S3 signs it in that sorted, escaped form). */
+  query?: string;
 }
 
 export interface SigningScope {
@@ -56,6 +58,19 @@ function signingKey(secret: string, day: string, region: string, service: string
   return key;
 }
 
+/** RFC 3986 escaping, as SigV4 wants it: everything but unreserved characters, a space as %20. */
+export function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A query string in SigV4's canonical form (names and values escaped, sorted): sent and signed as is. */
+export function canonicalQuery(params: Record<string, string | undefined>): string {
+  const pairs = Object.entries(params).flatMap(([name, value]) => (value === undefined ? [] : [[uriEscape(name), uriEscape(value)] as const]));
+  // By name, then value; sorting "name=value" strings would put "a-b=" before "a=".
+  pairs.sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  return pairs.map(([name, value]) => `${name}=${value}`).join('&');
+}
+
 /** As the SDK's signer writes a header's value: line breaks and runs of blanks to one space, one space cut at each end. */
 function canonicalValue(value: string): string {
   return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
@@ -81,7 +96,7 @@ export function signGet(request: GetToSign, credentials: SigningCredentials, sco
     .sort();
   const canonicalHeaders = signed.map((name) => `${name}:${canonicalValue(headers[name]!)}\n`).join('');
   const signedHeaders = signed.join(';');
-  const canonicalRequest = `GET\n${request.path}\n\n${canonicalHeaders}\n${signedHeaders}\n${headers['x-amz-content-sha256']}`;
+  const canonicalRequest = `GET\n${request.path}\n${request.query ?? ''}\n${canonicalHeaders}\n${signedHeaders}\n${headers['x-amz-content-sha256']}`;
   const credentialScope = `${day}/${scope.region}/${scope.service}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${credentialScope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
   const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, scope.region, scope.service)).update(stringToSign).digest('hex');
