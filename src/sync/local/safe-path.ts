@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 
 /** The usual file-name limit (ext4, xfs, btrfs, APFS, NTFS): bytes per path segment. */
 export const MAX_SEGMENT_BYTES = 255;
@@ -50,13 +50,21 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
       );
     }
   }
-  const root = resolve(jobRoot);
+  const root = resolvedRoot(jobRoot);
   const path = join(root, ...segments);
-  const rel = relative(root, path);
-  if (rel === '' || rel.split(sep)[0] === '..' || isAbsolute(rel) || !path.startsWith(root + sep)) {
-    return refuse('the key resolves outside the job folder');
-  }
+  // The checks above leave no segment that climbs; this one holds should that reasoning ever fail.
+  if (!path.startsWith(root + sep)) return refuse('the key resolves outside the job folder');
   return { ok: true, path, isDirectory };
+}
+
+/** The last absolute job root resolved: a listing maps thousands of keys under the same one. */
+let lastRoot = { given: '', resolved: '' };
+
+function resolvedRoot(jobRoot: string): string {
+  // A relative root depends on the working directory, so only an absolute one is kept.
+  if (!isAbsolute(jobRoot)) return resolve(jobRoot);
+  if (lastRoot.given !== jobRoot) lastRoot = { given: jobRoot, resolved: resolve(jobRoot) };
+  return lastRoot.resolved;
 }
 
 /**
@@ -66,7 +74,7 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
  */
 export function partialPathFor(jobRoot: string, key: string): string {
   const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
-  return join(resolve(jobRoot), PARTIAL_DIR, `${digest}.partial`);
+  return join(resolvedRoot(jobRoot), PARTIAL_DIR, `${digest}.partial`);
 }
 
 function refuse(reason: string): LocalPath {
