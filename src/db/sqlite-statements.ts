@@ -3,6 +3,7 @@ import type { Knex } from '@mikro-orm/knex';
 /** What is used here of a better-sqlite3 connection and its statements. */
 interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
+  all(...params: unknown[]): unknown[];
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
@@ -30,4 +31,18 @@ export async function runPerRow(transaction: Knex.Transaction, sql: string, rows
   const client = transaction.client as unknown as { acquireConnection(): Promise<SqliteConnection> };
   const statement = statementOf(await client.acquireConnection(), sql);
   return rows.map((params) => statement.run(...params).changes);
+}
+
+/**
+ * SQLite only: the rows `sql` selects, through one statement prepared once per connection, on a
+ * connection taken from knex's pool (waiting, as knex's own queries do, while a transaction holds it).
+ */
+export async function selectAll<T>(knex: Knex, sql: string, params: unknown[]): Promise<T[]> {
+  const client = knex.client as unknown as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(connection: SqliteConnection): Promise<unknown> };
+  const connection = await client.acquireConnection();
+  try {
+    return statementOf(connection, sql).all(...params) as T[];
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }

@@ -1,6 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { selectAll } from '../../db/sqlite-statements.js';
 import { isStorableKey } from '../local/safe-path.js';
 
 /**
@@ -52,8 +53,8 @@ export interface RowsOfKeysQuery {
   /** Keys sort bytewise in the database (SQLite): a page's rows are read by span. */
   bytewise: boolean;
   columns: Array<keyof SyncObject & string>;
-  /** The other conditions on the rows (the job, the run that listed them). */
-  where: FilterQuery<SyncObject>;
+  /** The rows' job, and the run that listed them when only those count. */
+  where: { jobId: string; listedRunId?: number };
 }
 
 /**
@@ -65,10 +66,25 @@ export interface RowsOfKeysQuery {
 export async function selectRowsOfKeys<T extends { key: string }>(em: SqlEntityManager, keys: string[], { bytewise, columns, where }: RowsOfKeysQuery): Promise<T[]> {
   const storable = keys.filter(isStorableKey);
   if (storable.length === 0) return [];
+  const conditions: FilterQuery<SyncObject> = where.listedRunId === undefined ? { jobId: where.jobId } : { jobId: where.jobId, listedRunId: where.listedRunId };
   const query = async (key: KeyCondition, limit?: number) => {
-    const builder = em.createQueryBuilder(SyncObject).select(columns).where({ ...(where as object), key });
+    // The span read of every listed page, through a statement SQLite keeps prepared (knex would build and prepare it anew).
+    if (bytewise && '$gte' in key && limit !== undefined) {
+      const listed = where.listedRunId !== undefined;
+      const params = [where.jobId, ...(listed ? [where.listedRunId] : []), key.$gte, key.$lte, limit];
+      return selectAll<T>(em.getKnex(), spanSql(em, columns, listed), params);
+    }
+    const builder = em.createQueryBuilder(SyncObject).select(columns).where({ ...(conditions as object), key });
     if (limit !== undefined) builder.limit(limit);
     return (await builder.execute('all', true)) as T[];
   };
   return bytewise ? rowsOfKeys(storable, query) : query({ $in: storable });
+}
+
+/** SQLite: the span read of `columns` (named as their properties); bindings: job id, [run id,] first key, last key, limit. */
+function spanSql(em: SqlEntityManager, columns: Array<keyof SyncObject & string>, listed: boolean): string {
+  const properties = em.getMetadata().get<SyncObject>(SyncObject.name).properties;
+  const select = columns.map((property) => `${properties[property].fieldNames[0]} as "${property}"`).join(', ');
+  const byRun = listed ? ' and listed_run_id = ?' : '';
+  return `select ${select} from sync_objects where job_id = ?${byRun} and object_key >= ? and object_key <= ? limit ?`;
 }

@@ -8,6 +8,8 @@ import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
+import { runPerRow } from '../../db/sqlite-statements.js';
+import { LISTED_MARK_ROW_SQL } from './object-row-sql.js';
 
 /** Where a run's listing stands, as recorded on its row. */
 export interface ListingState {
@@ -37,6 +39,7 @@ const UNFINISHED = ['PENDING', 'PROCESSING'] as const;
  */
 export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) {
   const fork = () => orm.em.fork() as EntityManager;
+  const onSqlite = !isPostgres(orm);
 
   return retriedWhileDatabaseDown({
     async state(): Promise<ListingState> {
@@ -46,7 +49,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
 
     /** Keys of `keys` this run already listed (a page repeated across a crash, or a duplicate across pages). */
     async alreadyListed(listedKeys: string[]): Promise<Set<string>> {
-      const rows = await selectRowsOfKeys<{ key: string }>(fork(), listedKeys, { bytewise: !isPostgres(orm), columns: ['key'], where: { jobId, listedRunId: runId } });
+      const rows = await selectRowsOfKeys<{ key: string }>(fork(), listedKeys, { bytewise: onSqlite, columns: ['key'], where: { jobId, listedRunId: runId } });
       return new Set(rows.map((row) => row.key));
     },
 
@@ -58,10 +61,13 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
       const keptKeys = listedKeys.filter(isStorableKey);
       // A position no database can hold: a resumed run lists from the start instead.
       const listAfter = position !== null && isStorableKey(position) ? position : null;
-      await inPlainTransaction(orm, async (em) => {
-        for (let start = 0; start < keptKeys.length; start += 500) {
-          const slice = keptKeys.slice(start, start + 500);
-          await em.nativeUpdate(SyncObject, { jobId, key: { $in: slice } }, { listedRunId: runId });
+      await inPlainTransaction(orm, async (em, transaction) => {
+        if (onSqlite) await runPerRow(transaction, LISTED_MARK_ROW_SQL, keptKeys.map((key) => [runId, jobId, key]));
+        else {
+          for (let start = 0; start < keptKeys.length; start += 500) {
+            const slice = keptKeys.slice(start, start + 500);
+            await em.nativeUpdate(SyncObject, { jobId, key: { $in: slice } }, { listedRunId: runId });
+          }
         }
         await em.nativeUpdate(SyncRun, { id: runId }, { listAfter });
       });

@@ -35,6 +35,9 @@ export function rowUpdateSql(fields: BatchField[]): string {
   return `update sync_objects set ${set.join(', ')} where job_id = ? and object_key = ?`;
 }
 
+/** SQLite: one row marked as listed by the run; bindings: run id, job id, key. */
+export const LISTED_MARK_ROW_SQL = 'update sync_objects set listed_run_id = ? where job_id = ? and object_key = ?';
+
 /** SQLite: one new row, as the listing records it (the other columns start null). */
 export const ROW_INSERT_SQL =
   'insert into sync_objects (job_id, object_key, size, etag, last_modified, checksum_algorithms, last_position, status, run_id, instance_id, created_at, updated_at) ' +
