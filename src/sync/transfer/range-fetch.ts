@@ -2,7 +2,7 @@ import { chooseExpected, isEtagMd5, type Expected } from '../verify/checksum.js'
 import { uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
-import { TruncatedBodyError, withRetry } from '../transport/retry.js';
+import { httpStatusOf, TruncatedBodyError, withRetry } from '../transport/retry.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 import { failureReason } from '../local/failure-reason.js';
 
@@ -12,8 +12,7 @@ export class SourceChangedError extends Error {
 }
 
 export function isPreconditionFailed(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
-  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+  return (error as { name?: string } | null)?.name === 'PreconditionFailed' || httpStatusOf(error) === 412;
 }
 
 /** The one reading of a 412 on a request pinned to the listed ETag (GET or HEAD): the source changed. */
@@ -33,7 +32,7 @@ export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<
 
 /** A store that refuses `partNumber` (a 4xx but 412) leaves the part layout unknown: the size decides. */
 function partsUnknown(error: unknown): { size: number; partsCount: null } {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode ?? 0;
+  const status = httpStatusOf(error) ?? 0;
   if (status >= 400 && status < 500 && !isPreconditionFailed(error)) return { size: -1, partsCount: null };
   return rethrowSourceChanged(error);
 }

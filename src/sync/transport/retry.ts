@@ -93,6 +93,11 @@ const RETRIABLE_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
+/** The HTTP status an S3 answer failed with (the SDK's errors and S3HttpError carry it alike); undefined for other errors. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
 /**
  * The one classifier (cf. rclone's shouldRetry): 5xx, 429, SlowDown/throttling, timeouts,
  * connection resets, a body cut mid-stream and a refusal for a since-corrected clock skew are
@@ -100,11 +105,11 @@ const RETRIABLE_CODES = new Set([
  */
 export function isRetriableS3Error(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean }; $retryable?: unknown };
+  const e = error as { name?: string; code?: string; $metadata?: { clockSkewCorrected?: boolean }; $retryable?: unknown };
   if (e.name === 'AbortError') return false;
   // Refused for a skewed clock that the client has since corrected (the SDK's own rule).
   if (e.$metadata?.clockSkewCorrected) return true;
-  const status = e.$metadata?.httpStatusCode;
+  const status = httpStatusOf(error);
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   if (e.name && RETRIABLE_NAMES.has(e.name)) return true;
   if (e.code && RETRIABLE_CODES.has(e.code)) return true;
@@ -118,8 +123,8 @@ export type RetryCause = 'throttled' | 'server_error' | 'timeout' | 'connection'
 
 export function retryCause(error: unknown): RetryCause {
   if (!error || typeof error !== 'object') return 'other';
-  const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
+  const e = error as { name?: string; code?: string };
+  const status = httpStatusOf(error);
   if (status === 429 || status === 503 || /slowdown|throttl|toomanyrequests|limitexceeded/i.test(e.name ?? '')) return 'throttled';
   if (e.name === 'TruncatedBodyError') return 'truncated_body';
   if (/timeout/i.test(e.name ?? '') || /TIMEDOUT|TIMEOUT/.test(e.code ?? '')) return 'timeout';
