@@ -31,6 +31,8 @@ export type Fault =
   | { kind: 'throttle'; ms: number; bytesPerSecond: number }
   /** Accept the request and never answer (until the proxy stops or the client gives up). */
   | { kind: 'hang' }
+  /** Forward, adding these headers to the answer (what a server states that s3rver does not: checksums, encryption). */
+  | { kind: 'addHeaders'; headers: Record<string, string> }
   /** Answer with this exact response (e.g. a fabricated listing with keys the server cannot store). */
   | { kind: 'respond'; status: number; body: string; contentType?: string; headers?: Record<string, string> };
 
@@ -100,7 +102,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
       });
     }
     const fault = rule?.({ n, method: req.method ?? 'GET', path, key, query: url.searchParams, headers: req.headers });
-    if (fault && fault.kind !== 'latency' && fault.kind !== 'throttle' && fault.kind !== 'respond' && fault.kind !== 'corrupt') counts.faults += 1;
+    if (fault && !['latency', 'throttle', 'respond', 'corrupt', 'addHeaders'].includes(fault.kind)) counts.faults += 1;
     const stall = fault?.kind === 'stallMidBody' ? fault : undefined;
     if (fault?.kind === 'status') {
       req.resume();
@@ -133,7 +135,7 @@ export async function startFaultProxy(upstream: string, options: { bucket?: stri
       const upstreamReq = httpRequest(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          res.writeHead(upstreamRes.statusCode ?? 502, fault?.kind === 'addHeaders' ? { ...upstreamRes.headers, ...fault.headers } : upstreamRes.headers);
           let sent = 0;
           let throttled = Promise.resolve();
           upstreamRes.on('data', (chunk: Buffer) => {

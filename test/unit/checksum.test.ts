@@ -123,6 +123,25 @@ describe('checksums', () => {
         expect(await chooseExpected(multipart, lookups([], firstPart)), JSON.stringify(firstPart)).toBeNull();
       }
     });
+
+    test("a GET's answer: its checksums need no HEAD; an encrypted object's ETag is neither MD5 nor multipart ETag", async () => {
+      const single = { etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11, checksumAlgorithms: ['CRC64NVME'] };
+      const none = { headChecksums: noRequest, headFirstPart: noRequest };
+      const stated = [
+        { algorithm: 'CRC64NVME', value: 'a' },
+        { algorithm: 'SHA256', value: 'b' },
+      ];
+      // Plain: the ETag's MD5 still comes first.
+      expect(await chooseExpected(single, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
+      // Encrypted (SSE-KMS, SSE-C): the stated checksum, in the usual order.
+      expect(await chooseExpected(single, none, { etagIsNotMd5: true, checksums: stated })).toEqual({ algorithm: 'SHA256', value: 'b' });
+      expect(await chooseExpected(multipart, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'SHA256', value: 'b' });
+      // None stated, one listed: the HEAD is asked.
+      expect(await chooseExpected(single, lookups([{ algorithm: 'CRC32', value: 'c' }]), { etagIsNotMd5: true, checksums: [] })).toEqual({ algorithm: 'CRC32', value: 'c' });
+      // Encrypted, none stated or kept: size only, and no part HEAD for an encrypted multipart ETag.
+      expect(await chooseExpected({ ...single, checksumAlgorithms: [] }, none, { etagIsNotMd5: true, checksums: [] })).toBeNull();
+      expect(await chooseExpected(multipart, { headChecksums: async () => [], headFirstPart: noRequest }, { etagIsNotMd5: true, checksums: [] })).toBeNull();
+    });
   });
 
   test.each([

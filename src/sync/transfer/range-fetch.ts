@@ -1,8 +1,8 @@
-import { chooseExpected, isEtagMd5, type Expected } from '../verify/checksum.js';
+import { chooseExpected, isEtagMd5, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
-import { httpStatusOf, TruncatedBodyError, withRetry } from '../transport/retry.js';
+import { httpStatusOf, isRetriableS3Error, TruncatedBodyError, withRetry } from '../transport/retry.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 import { failureReason } from '../local/failure-reason.js';
 
@@ -20,14 +20,18 @@ export function sourceChangedOr(error: unknown): unknown {
   return isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)', { cause: error }) : error;
 }
 
-/** What the object's bytes are checked against (checksum.ts); the HEADs it may take are pinned to the listed ETag. */
-export function expectedChecksum(ctx: TransferContext, item: WorkItem): Promise<Expected | null> {
+/**
+ * What the object's bytes are checked against (checksum.ts), with what a GET's answer said when it
+ * is in; the HEADs it may take are pinned to the listed ETag.
+ */
+export function expectedChecksum(ctx: TransferContext, item: WorkItem, answer?: AnswerFacts): Promise<Expected | null> {
   const { bucket, connector, signal } = ctx;
   const { key, etag } = item.remote;
-  return chooseExpected(item.remote, {
+  const lookups = {
     headChecksums: () => connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged),
     headFirstPart: connector.multipartEtagsAreMd5 ? () => connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown) : undefined,
-  });
+  };
+  return chooseExpected(item.remote, lookups, answer);
 }
 
 /** A store that refuses `partNumber` (a 4xx but 412) leaves the part layout unknown: the size decides. */
@@ -60,8 +64,10 @@ export function failedOutcome(ctx: Pick<TransferContext, 'signal'>, error: unkno
 }
 
 export interface RangeFetchOptions {
-  /** Send the first GET without a Range header (a whole small object). */
+  /** Send the first GET without a Range header (a whole small object), asking for its checksums. */
   whole?: boolean;
+  /** Called once, with the first answer's facts, before any of its body is written (and so passed to onWritten). */
+  onAnswer?: (answer: AnswerFacts) => Promise<void>;
   onWritten?: WrittenListener;
 }
 
@@ -80,6 +86,8 @@ export async function fetchRangeInto(
   let position = range.start;
   let etagIsNotMd5 = false;
   let stopped = false;
+  let onAnswer = options.onAnswer;
+  let answerFailure: unknown;
   await withRetry(
     async (attempt) => {
       ctx.stats.gets += 1;
@@ -89,7 +97,7 @@ export async function fetchRangeInto(
         response = await ctx.connector.getRange(
           ctx.bucket,
           item.remote.key,
-          { etag: item.remote.etag, start: position, end: whole ? undefined : range.end },
+          { etag: item.remote.etag, start: position, end: whole ? undefined : range.end, checksums: whole },
           ctx.signal,
         );
       } catch (error) {
@@ -100,6 +108,17 @@ export async function fetchRangeInto(
       if (response.contentLength !== expected) {
         response.body.destroy();
         throw new Error(`the server sent ${response.contentLength} bytes where ${expected} were asked for`);
+      }
+      if (onAnswer) {
+        try {
+          await onAnswer({ etagIsNotMd5: response.etagIsNotMd5, checksums: response.checksums });
+        } catch (error) {
+          response.body.destroy();
+          // Its HEADs were retried already: the fetch ends here, as it did when they came first.
+          answerFailure = sourceChangedOr(error);
+          throw answerFailure;
+        }
+        onAnswer = undefined;
       }
       const body = response.body;
       const writer = createBatchWriter(file, position, Math.max(1, Math.min(WRITE_BATCH_BYTES, expected)), body, options.onWritten);
@@ -132,6 +151,7 @@ export async function fetchRangeInto(
     ctx.retry,
     {
       signal: ctx.signal,
+      classify: (error) => error !== answerFailure && isRetriableS3Error(error),
       onRetry: (error, attempt, delayMs) => {
         ctx.stats.retries += 1;
         ctx.onRetry?.(error);

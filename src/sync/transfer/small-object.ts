@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
-import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
+import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -19,20 +19,16 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   let file;
   try {
     await ensureDir(ctx, dirname(item.finalPath));
-    const expected = await expectedChecksum(ctx, item);
-    const digester = expected && (await createDigester(expected));
+    const check = createWholeObjectCheck(ctx, item);
     file = await ctx.openPartial(item.partialPath, 'w');
-    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, {
-      whole: true,
-      onWritten: (data) => digester?.update(data),
-    });
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, check.fetchOptions);
     // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
     const syncStarted = performance.now();
     await file.datasync();
     ctx.stats.fileSyncMs += performance.now() - syncStarted;
     await file.close();
     file = undefined;
-    return await publishVerified(item, await verdict(ctx, item, { expected, digester, etagIsNotMd5 }));
+    return await publishVerified(item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
   } catch (error) {
     await file?.close().catch(() => {});
     await removeQuietly(item.partialPath);
@@ -49,14 +45,13 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   const { remote } = item;
   let memory: MemoryFile;
   try {
-    const [expected] = await Promise.all([expectedChecksum(ctx, item), ensureDir(ctx, dirname(item.finalPath))]);
-    const digester = expected && (await createDigester(expected));
+    const check = createWholeObjectCheck(ctx, item);
     memory = new MemoryFile(remote.size);
-    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, {
-      whole: true,
-      onWritten: (data) => digester?.update(data),
-    });
-    const mismatch = await verdict(ctx, item, { expected, digester, etagIsNotMd5 });
+    const [{ etagIsNotMd5 }] = await Promise.all([
+      fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, check.fetchOptions),
+      ensureDir(ctx, dirname(item.finalPath)),
+    ]);
+    const mismatch = await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 });
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
     return failedOutcome(ctx, error);
@@ -73,6 +68,24 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
     }
   };
   return { status: 'FETCHED', finish };
+}
+
+/**
+ * What a whole object is checked against, chosen when the GET's answer is in (it states the
+ * object's full-object checksums and whether it is encrypted so that its ETag is no MD5: no HEAD
+ * is then needed for them), then fed the body as it is written.
+ */
+function createWholeObjectCheck(ctx: TransferContext, item: WorkItem) {
+  const chosen: { expected: Expected | null; digester: Digester | null } = { expected: null, digester: null };
+  const fetchOptions: RangeFetchOptions = {
+    whole: true,
+    onAnswer: async (answer) => {
+      chosen.expected = await expectedChecksum(ctx, item, answer);
+      chosen.digester = chosen.expected && (await createDigester(chosen.expected));
+    },
+    onWritten: (data) => chosen.digester?.update(data),
+  };
+  return { chosen, fetchOptions };
 }
 
 /** fetchRangeInto has enforced the size: only the checksum is left to judge. */

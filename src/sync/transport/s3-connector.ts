@@ -37,6 +37,20 @@ export interface RangeResponse {
   etag: string | undefined;
   /** True when S3 encrypted the object with KMS or a customer key: its ETag is then not an MD5. */
   etagIsNotMd5: boolean;
+  /** The object's full-object checksums, as a whole GET asked for them states them; otherwise none. */
+  checksums: ObjectChecksum[];
+}
+
+/**
+ * The full-object checksums among an answer's `x-amz-checksum-*` values (by the SDK's list of
+ * algorithms): none for a COMPOSITE checksum, a checksum of part checksums, not of the bytes.
+ */
+function fullObjectChecksums(type: string | undefined, valueOf: (algorithm: ChecksumAlgorithm) => string | undefined): ObjectChecksum[] {
+  if (type && type !== 'FULL_OBJECT') return [];
+  return Object.values(ChecksumAlgorithm).flatMap((algorithm) => {
+    const value = valueOf(algorithm);
+    return value && !value.includes('-') ? [{ algorithm, value }] : [];
+  });
 }
 
 export interface S3Connector {
@@ -55,12 +69,20 @@ export interface S3Connector {
   head(bucket: string, key: string, signal?: AbortSignal): Promise<Omit<RemoteObject, 'checksumAlgorithms' | 'key'>>;
   /**
    * One GET pinned with If-Match to `etag`, of bytes [start, end) or the whole object when `end`
-   * is undefined. Not retried here: the caller retries the GET together with reading its body, so a
-   * body cut mid-stream resumes from the last byte written. `signal` ends the GET at once, also
-   * mid-body (the body then fails).
+   * is undefined (asking S3 for its full-object checksums with `checksums`). Not retried here: the
+   * caller retries the GET together with reading its body, so a body cut mid-stream resumes from the
+   * last byte written. `signal` ends the GET at once, also mid-body (the body then fails).
    */
-  getRange(bucket: string, key: string, range: { etag: string; start: number; end?: number }, signal?: AbortSignal): Promise<RangeResponse>;
+  getRange(bucket: string, key: string, range: GetRange, signal?: AbortSignal): Promise<RangeResponse>;
   destroy(): void;
+}
+
+export interface GetRange {
+  etag: string;
+  start: number;
+  end?: number;
+  /** A whole GET: ask for the object's checksums (x-amz-checksum-mode), which S3 sends with its headers. */
+  checksums?: boolean;
 }
 
 export interface S3ConnectorOptions {
@@ -147,12 +169,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           }),
         signal,
       );
-      // A COMPOSITE checksum is a checksum of part checksums, not of the bytes: unusable here.
-      if (out.ChecksumType && out.ChecksumType !== 'FULL_OBJECT') return [];
-      return Object.values(ChecksumAlgorithm).flatMap((algorithm) => {
-        const value = out[`Checksum${algorithm}`];
-        return value && !value.includes('-') ? [{ algorithm, value }] : [];
-      });
+      return fullObjectChecksums(out.ChecksumType, (algorithm) => out[`Checksum${algorithm}`]);
     },
 
     async headPart(bucket, key, etag, partNumber, signal) {
@@ -171,10 +188,11 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       return { size: Number(out.ContentLength ?? 0), etag: out.ETag ?? '', lastModified: out.LastModified ?? null };
     },
 
-    async getRange(bucket, key, { etag, start, end }, signal) {
+    async getRange(bucket, key, { etag, start, end, checksums }, signal) {
       const ranged = end !== undefined;
       const headers: Record<string, string> = { 'if-match': etag };
       if (ranged) headers.range = `bytes=${start}-${end - 1}`;
+      else if (checksums) headers['x-amz-checksum-mode'] = 'ENABLED';
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
       const response = await signedGet({ bucket, key, headers, signal });
       if (response) {
@@ -184,6 +202,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           contentLength: Number(response.headers['content-length'] ?? 0),
           etag: response.headers.etag,
           etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
+          checksums: ranged ? [] : fullObjectChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[`x-amz-checksum-${algorithm.toLowerCase()}`]),
         };
       }
       const out = await client.send(
@@ -200,6 +219,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         contentLength: Number(out.ContentLength ?? 0),
         etag: out.ETag,
         etagIsNotMd5: Boolean(out.SSECustomerAlgorithm) || String(out.ServerSideEncryption ?? '').startsWith('aws:kms'),
+        // Not asked of the SDK, which would check them itself: a HEAD states them when needed.
+        checksums: [],
       };
     },
 

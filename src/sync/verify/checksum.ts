@@ -142,29 +142,48 @@ export interface ChecksumLookups {
   headFirstPart?: () => Promise<{ size: number; partsCount: number | null }>;
 }
 
+/** What a whole GET's answer already said about the object, before its body. */
+export interface AnswerFacts {
+  /** The object is SSE-KMS or SSE-C encrypted: its ETag is not the MD5 of its bytes. */
+  etagIsNotMd5: boolean;
+  /** Its full-object checksums (a GET with x-amz-checksum-mode). */
+  checksums: readonly ObjectChecksum[];
+}
+
 /**
- * What an object's bytes are checked against: the MD5 of a single-part ETag when there is one; else
- * the first full-object checksum verified here among those S3 keeps for it, if the listing says it
- * has one; else a multipart ETag, when part 1's size fits the object cut in equal parts.
+ * What an object's bytes are checked against: the MD5 of a single-part ETag when there is one (and
+ * the GET's answer, when known, does not say the object is encrypted so that it is not); else the
+ * first full-object checksum verified here among those the answer stated or S3 keeps for it (a HEAD,
+ * if the listing says it has one); else a multipart ETag, when part 1's size fits the object cut in
+ * equal parts.
  */
 export async function chooseExpected(
   remote: { etag: string; size: number; checksumAlgorithms: readonly string[] },
   lookups: ChecksumLookups,
+  answer?: AnswerFacts,
 ): Promise<Expected | null> {
-  const md5 = md5FromEtag(remote.etag);
+  const md5 = answer?.etagIsNotMd5 ? null : md5FromEtag(remote.etag);
   if (md5) return { algorithm: 'MD5', hex: md5 };
+  const stated = firstVerifiable(answer?.checksums ?? []);
+  if (stated) return stated;
   if (remote.checksumAlgorithms.length > 0) {
-    const kept = await lookups.headChecksums();
-    for (const algorithm of CHECKSUM_ALGORITHMS) {
-      const checksum = kept.find((c) => c.algorithm === algorithm);
-      if (checksum) return checksum;
-    }
+    const kept = firstVerifiable(await lookups.headChecksums());
+    if (kept) return kept;
   }
-  const multipart = multipartEtag(remote.etag);
+  const multipart = answer?.etagIsNotMd5 ? null : multipartEtag(remote.etag);
   if (!multipart || !lookups.headFirstPart) return null;
   const first = await lookups.headFirstPart();
   if (first.partsCount !== multipart.parts || !fitsUniformParts(remote.size, multipart.parts, first.size)) return null;
   return { algorithm: 'MD5', hex: multipart.hex, parts: { count: multipart.parts, size: first.size } };
+}
+
+/** The checksum chosen among several: the first verified here, in RUNNING_CHECKSUMS's order. */
+function firstVerifiable(checksums: readonly ObjectChecksum[]): ObjectChecksum | undefined {
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const checksum = checksums.find((c) => c.algorithm === algorithm);
+    if (checksum) return checksum;
+  }
+  return undefined;
 }
 
 export function expectedValue(expected: Expected): string {

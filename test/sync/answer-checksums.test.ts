@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { describe, expect, test } from 'vitest';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
+import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
+import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { listingXml } from './listing-xml.js';
+import { startSyncFixture } from './sync-fixture.js';
+
+const KiB = 1024;
+/** Objects up to 256 KiB are fetched into memory; from there up to a chunk, streamed into the .partial file. */
+const CHUNK_SIZE = 1024 * KiB;
+
+async function crc64(data: Buffer): Promise<string> {
+  const checksum = new Crc64Nvme();
+  checksum.update(data);
+  return Buffer.from(await checksum.digest()).toString('base64');
+}
+
+const sha256Base64 = (data: Buffer | string) => createHash('sha256').update(data).digest('base64');
+const multipartEtag = (key: string) => `"${createHash('md5').update(key).digest('hex')}-2"`;
+
+/**
+ * A whole GET asks for the object's checksums (x-amz-checksum-mode: ENABLED), and S3 states them
+ * with its headers: a small object is then checked against them with no HEAD, and an SSE-KMS
+ * object, whose ETag is not an MD5, is checked by its checksum instead of by its size alone.
+ */
+describe("checksums stated by a whole GET's answer", () => {
+  test("multipart and SSE-KMS objects, in memory and streamed: verified against the GET's checksum without a HEAD", async () => {
+    await using f = await startSyncFixture({ chunkSize: CHUNK_SIZE });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const bodies: Record<string, Buffer> = {
+      'multipart-small.bin': seededBytes(100 * KiB, 1),
+      'multipart-streamed.bin': seededBytes(600 * KiB, 2),
+      'kms-small.txt': seededBytes(5000, 3),
+      'kms-streamed.bin': seededBytes(700 * KiB, 4),
+      'bad-multipart-small.bin': seededBytes(90 * KiB, 5),
+      'bad-kms-small.txt': seededBytes(4000, 6),
+      'bad-kms-streamed.bin': seededBytes(500 * KiB, 7),
+      'kms-unchecked.txt': seededBytes(3000, 8),
+    };
+    await f.s3.putObjects(Object.entries(bodies));
+    const kms = { 'x-amz-server-side-encryption': 'aws:kms' };
+    const stated: Record<string, Record<string, string>> = {
+      'multipart-small.bin': { 'x-amz-checksum-crc64nvme': await crc64(bodies['multipart-small.bin']!), 'x-amz-checksum-type': 'FULL_OBJECT' },
+      'multipart-streamed.bin': { 'x-amz-checksum-crc64nvme': await crc64(bodies['multipart-streamed.bin']!) },
+      'kms-small.txt': { ...kms, 'x-amz-checksum-sha256': sha256Base64(bodies['kms-small.txt']!) },
+      'kms-streamed.bin': { ...kms, 'x-amz-checksum-crc64nvme': await crc64(bodies['kms-streamed.bin']!), 'x-amz-checksum-type': 'FULL_OBJECT' },
+      'bad-multipart-small.bin': { 'x-amz-checksum-crc64nvme': await crc64(Buffer.from('something else')) },
+      'bad-kms-small.txt': { ...kms, 'x-amz-checksum-sha256': sha256Base64('something else') },
+      'bad-kms-streamed.bin': { ...kms, 'x-amz-checksum-sha256': sha256Base64('something else') },
+      // Encrypted, and no checksum kept: the size decides, as before.
+      'kms-unchecked.txt': kms,
+    };
+    const isMultipart = (key: string) => key.includes('multipart');
+    // The listing gives the multipart objects an ETag of that form (s3rver's are single-part MD5s).
+    const listing = listingXml(
+      f.s3.bucket,
+      Object.entries(bodies).map(([key, body]) => ({
+        key,
+        size: body.length,
+        etag: isMultipart(key) ? multipartEtag(key) : `"${createHash('md5').update(body).digest('hex')}"`,
+        checksumAlgorithm: isMultipart(key) ? 'CRC64NVME' : undefined,
+      })),
+    );
+    const checksumModes: Array<[string, string | undefined]> = [];
+    let heads = 0;
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'HEAD') heads += 1;
+      if (req.method !== 'GET') return undefined;
+      checksumModes.push([req.key, req.headers['x-amz-checksum-mode'] as string | undefined]);
+      return { kind: 'addHeaders', headers: { ...stated[req.key], ...(isMultipart(req.key) ? { etag: multipartEtag(req.key) } : {}) } };
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['multipart-small.bin', 'multipart-streamed.bin', 'kms-small.txt', 'kms-streamed.bin', 'kms-unchecked.txt']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
+    }
+    for (const [key, algorithm] of [
+      ['bad-multipart-small.bin', 'CRC64NVME'],
+      ['bad-kms-small.txt', 'SHA256'],
+      ['bad-kms-streamed.bin', 'SHA256'],
+    ] as const) {
+      expect(rows.get(key), key).toMatchObject({ status: 'FAILED', lastPosition: 0 });
+      expect(rows.get(key)?.error, key).toMatch(new RegExp(`^verification failed: ${algorithm} mismatch: expected `));
+      expect(existsSync(join(f.root, key)), key).toBe(false);
+      expect(existsSync(partialPathFor(f.root, key)), key).toBe(false);
+    }
+    // The listing's CRC64NVME needed no HEAD: the GET stated it.
+    expect(heads).toBe(0);
+    expect(checksumModes.length).toBe(Object.keys(bodies).length);
+    expect(checksumModes.filter(([, mode]) => mode !== 'ENABLED')).toEqual([]);
+  });
+
+  test('a COMPOSITE checksum in the answer is not used: the HEAD is asked, as without one', async () => {
+    await using f = await startSyncFixture({ chunkSize: CHUNK_SIZE });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const body = seededBytes(50 * KiB, 9);
+    await f.s3.putObjects([['composite.bin', body]]);
+    const listing = listingXml(f.s3.bucket, [{ key: 'composite.bin', etag: multipartEtag('composite.bin'), size: body.length, checksumAlgorithm: 'CRC64NVME' }]);
+    const composite = { 'x-amz-checksum-crc64nvme': 'AAAAAAAAAAA=-2', 'x-amz-checksum-type': 'COMPOSITE', etag: multipartEtag('composite.bin') };
+    let heads = 0;
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'HEAD') {
+        heads += 1;
+        // The full-object checksum S3 keeps, wrong here: the run must have used it to fail.
+        const headers = { etag: multipartEtag('composite.bin'), 'x-amz-checksum-sha256': sha256Base64('something else'), 'x-amz-checksum-type': 'FULL_OBJECT' };
+        return { kind: 'respond', status: 200, body: '', headers };
+      }
+      return req.method === 'GET' ? { kind: 'addHeaders', headers: composite } : undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+
+    expect(result.status).toBe('FAILED');
+    const [row] = await f.rows();
+    expect(row?.error).toMatch(/^verification failed: SHA256 mismatch: expected /);
+    expect(heads).toBe(1);
+  });
+
+  test('ranged GETs of a chunked object do not ask for checksums (S3 states them for whole GETs)', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const body = seededBytes(300 * KiB, 10);
+    await f.s3.putObjects([['chunked.bin', body]]);
+    const gets: Array<{ range: string | undefined; mode: string | undefined }> = [];
+    proxy.setRule((req) => {
+      if (req.method === 'GET' && req.key) gets.push({ range: req.headers.range, mode: req.headers['x-amz-checksum-mode'] as string | undefined });
+      return undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'chunked.bin'))).toBe(sha256(body));
+    expect(gets.length).toBeGreaterThan(0);
+    for (const get of gets) expect(get).toEqual({ range: expect.stringMatching(/^bytes=\d+-\d+$/), mode: undefined });
+  });
+});
