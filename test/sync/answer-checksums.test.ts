@@ -7,7 +7,7 @@ import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
-import { startSyncFixture } from './sync-fixture.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 const KiB = 1024;
 /** Objects up to 256 KiB are fetched into memory; from there up to a chunk, streamed into the .partial file. */
@@ -122,6 +122,55 @@ describe("checksums stated by a whole GET's answer", () => {
     const [row] = await f.rows();
     expect(row?.error).toMatch(/^verification failed: SHA256 mismatch: expected /);
     expect(heads).toBe(1);
+  });
+
+  test('an SSE-KMS object fetched by ranged GETs: checked by the checksum S3 keeps (a HEAD) on both hashing paths, else by size', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const bodies: Record<string, Buffer> = {
+      'kms-worker.bin': seededBytes(4 * CHUNK + 3, 11),
+      'kms-page-cache.bin': seededBytes(2 * CHUNK + 5, 12),
+      'bad-kms-worker.bin': seededBytes(4 * CHUNK + 7, 13),
+      'bad-kms-page-cache.bin': seededBytes(2 * CHUNK + 9, 14),
+      'kms-unchecked.bin': seededBytes(3 * CHUNK + 1, 15),
+      'plain.bin': seededBytes(2 * CHUNK + 11, 16),
+    };
+    await f.s3.putObjects(Object.entries(bodies));
+    const kept: Record<string, string> = {
+      'kms-worker.bin': await crc64(bodies['kms-worker.bin']!),
+      'kms-page-cache.bin': await crc64(bodies['kms-page-cache.bin']!),
+      'bad-kms-worker.bin': await crc64(Buffer.from('something else')),
+      'bad-kms-page-cache.bin': await crc64(Buffer.from('something else')),
+    };
+    // As S3 lists them: a single-part ETag that looks like an MD5, and the algorithm of the checksum kept.
+    const listing = listingXml(
+      f.s3.bucket,
+      Object.entries(bodies).map(([key, body]) => ({ key, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, checksumAlgorithm: kept[key] ? 'CRC64NVME' : undefined })),
+    );
+    const heads: string[] = [];
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'HEAD') {
+        heads.push(req.key);
+        const headers = { etag: `"${createHash('md5').update(bodies[req.key]!).digest('hex')}"`, 'x-amz-checksum-crc64nvme': kept[req.key]!, 'x-amz-checksum-type': 'FULL_OBJECT' };
+        return { kind: 'respond', status: 200, body: '', headers };
+      }
+      return req.method === 'GET' && req.key !== 'plain.bin' ? { kind: 'addHeaders', headers: { 'x-amz-server-side-encryption': 'aws:kms' } } : undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { workerHashMinBytes: 4 * CHUNK } });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['kms-worker.bin', 'kms-page-cache.bin', 'kms-unchecked.bin', 'plain.bin']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
+    }
+    for (const key of ['bad-kms-worker.bin', 'bad-kms-page-cache.bin']) {
+      expect(rows.get(key)?.status, key).toBe('FAILED');
+      expect(rows.get(key)?.error, key).toMatch(/^verification failed: CRC64NVME mismatch: expected /);
+      expect(existsSync(join(f.root, key)), key).toBe(false);
+    }
+    expect(heads.sort()).toEqual(Object.keys(kept).sort());
   });
 
   test('ranged GETs of a chunked object do not ask for checksums (S3 states them for whole GETs)', async () => {

@@ -1,6 +1,6 @@
 import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createDigester, createFileDigestFollower, verificationFailure, type Expected } from '../verify/checksum.js';
+import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
 import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
@@ -33,7 +33,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       ctx.jobGone();
       return { status: 'CANCELLED' };
     }
-    const expected = await expectedChecksum(ctx, item);
+    let expected = await expectedChecksum(ctx, item);
     follower = expected ? await createFollower(ctx, item, file, expected) : null;
     follower?.advance(from);
     const checkpoints = createCheckpointer(ctx, item, file, from);
@@ -44,10 +44,23 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       follower?.advance(end);
       checkpoints.request(end);
     };
+    // The first answer may say the object is encrypted (SSE-KMS, SSE-C), so that the ETag taken for
+    // its MD5 is none: the check is chosen again, a checksum S3 keeps (a HEAD) or the size alone,
+    // and the follower restarts from the file's start. Every span waits for that before its body.
+    let answered: Promise<void> | undefined;
+    const recheck = async (answer: AnswerFacts) => {
+      if (!answer.etagIsNotMd5 || !expected || !isEtagMd5(expected)) return;
+      follower?.close();
+      follower = null;
+      expected = await expectedChecksum(ctx, item, answer);
+      follower = expected ? await createFollower(ctx, item, file!, expected) : null;
+      follower?.advance(prefix.end);
+    };
+    const onAnswer = (answer: AnswerFacts) => (answered ??= recheck(answer));
     const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
       const release = await ctx.spanSlots.acquire();
       const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
-      const result = await fetchRangeInto(ctx, item, file!, span, { onWritten: chunks.written }).finally(release);
+      const result = await fetchRangeInto(ctx, item, file!, span, { onAnswer, onWritten: chunks.written }).finally(release);
       etagIsNotMd5 ||= result.etagIsNotMd5;
     });
     await ctx.checkpointWaits.time(checkpoints.idle());
