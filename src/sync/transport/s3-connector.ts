@@ -47,11 +47,17 @@ export interface RangeResponse {
  */
 function fullObjectChecksums(type: string | undefined, valueOf: (algorithm: ChecksumAlgorithm) => string | undefined): ObjectChecksum[] {
   if (type && type !== 'FULL_OBJECT') return [];
-  return Object.values(ChecksumAlgorithm).flatMap((algorithm) => {
+  const found: ObjectChecksum[] = [];
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
     const value = valueOf(algorithm);
-    return value && !value.includes('-') ? [{ algorithm, value }] : [];
-  });
+    if (value && !value.includes('-')) found.push({ algorithm, value });
+  }
+  return found;
 }
+
+const CHECKSUM_ALGORITHMS = Object.values(ChecksumAlgorithm);
+/** The header that states each algorithm's checksum (read on every whole GET: built once). */
+const CHECKSUM_HEADERS = new Map(CHECKSUM_ALGORITHMS.map((algorithm) => [algorithm, `x-amz-checksum-${algorithm.toLowerCase()}`]));
 
 export interface S3Connector {
   /** Whether the store's multipart ETags are the MD5 of the parts' MD5s, as S3's are (S3_VERIFY_MULTIPART_ETAG). */
@@ -202,7 +208,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           contentLength: Number(response.headers['content-length'] ?? 0),
           etag: response.headers.etag,
           etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
-          checksums: ranged ? [] : fullObjectChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[`x-amz-checksum-${algorithm.toLowerCase()}`]),
+          checksums: ranged ? [] : fullObjectChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[CHECKSUM_HEADERS.get(algorithm)!]),
         };
       }
       const out = await client.send(
