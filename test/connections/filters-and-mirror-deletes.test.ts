@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { gql, wsClient } from '../helpers/clients.js';
+import { listingXml } from '../sync/listing-xml.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }`;
@@ -176,6 +178,32 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     const cut = await trigger(app, jobId);
     expect(cut.status).toBe('FAILED');
     expect(cut.error).toMatch(/^listing failed/);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+    expect(existsSync(join(root, '.dss-trash'))).toBe(false);
+    expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
+  });
+
+  it('a listing page that says it is truncated but gives no continuation token fails the run and deletes nothing', async () => {
+    await using s3 = await startS3Server();
+    const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
+    await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
+    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: { name: 'no-token', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
+    });
+    const jobId = created.body.data!.createJob.job.id;
+    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    const root = join(app.config.downloadRoot, jobId);
+
+    // The first 100 keys, as a page that claims more follow but says nowhere where they start.
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const page = listingXml(s3.bucket, keys.slice(0, 100).map((key) => ({ key, etag: `"${md5(key)}"`, size: key.length })));
+    const truncated = page.replace('<IsTruncated>false</IsTruncated>', '<IsTruncated>true</IsTruncated>');
+    proxy.setRule((req) => (req.method === 'GET' && !req.key ? { kind: 'respond', status: 200, body: truncated } : undefined));
+    const cut = await trigger(app, jobId);
+    expect(cut.status).toBe('FAILED');
+    expect(cut.error).toMatch(/^listing failed.*the listing says it is truncated but gives no continuation token/);
     expect((await listTree(join(root, 'p'))).length).toBe(150);
     expect(existsSync(join(root, '.dss-trash'))).toBe(false);
     expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
