@@ -47,10 +47,11 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   try {
     const check = createWholeObjectCheck(ctx, item);
     memory = new MemoryFile(remote.size);
-    const [{ etagIsNotMd5 }] = await Promise.all([
-      fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, check.fetchOptions),
-      ensureDir(ctx, dirname(item.finalPath)),
-    ]);
+    // The folder is made while the GET runs; the GET is never left running when the folder fails.
+    const folder = ensureDir(ctx, dirname(item.finalPath));
+    folder.catch(() => {});
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, check.fetchOptions);
+    await folder;
     const mismatch = await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 });
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
