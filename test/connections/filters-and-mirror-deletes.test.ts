@@ -50,6 +50,40 @@ async function rows(app: TestApp, jobId: string): Promise<Record<string, string>
   return Object.fromEntries(found.map((row) => [row.key, row.status]));
 }
 
+/** A job with mirror deletes and a 100% guard whose first run synced 150 keys, through a fault proxy. */
+async function mirroredJobOf150Keys(name: string) {
+  const s3 = await startS3Server();
+  const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
+  await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
+  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+  const app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
+  const dispose = async () => {
+    await app[Symbol.asyncDispose]();
+    await proxy[Symbol.asyncDispose]();
+    await s3[Symbol.asyncDispose]();
+  };
+  try {
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: { name, connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
+    });
+    const jobId = created.body.data!.createJob.job.id;
+    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    const root = join(app.config.downloadRoot, jobId);
+    expect((await listTree(join(root, 'p'))).length).toBe(150);
+    return { s3, proxy, app, jobId, root, keys, [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** Every file of the job is in place, none in the trash, every row PROCESSED. */
+async function expectNothingDeleted({ app, jobId, root }: { app: TestApp; jobId: string; root: string }) {
+  expect((await listTree(join(root, 'p'))).length).toBe(150);
+  expect(existsSync(join(root, '.dss-trash'))).toBe(false);
+  expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
+}
+
 describe('include/exclude filters and mirror deletes on a real server', () => {
   it('filters what is synced, marks objects that stop matching EXCLUDED, moves removed files to the trash, and guards deletes', async () => {
     await using s3 = await startS3Server();
@@ -160,42 +194,19 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
   });
 
   it('a listing cut short (its second page fails) deletes nothing, even with a 100% guard', async () => {
-    await using s3 = await startS3Server();
-    const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
-    await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
-    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
-      input: { name: 'cut', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
-    });
-    const jobId = created.body.data!.createJob.job.id;
-    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
-    const root = join(app.config.downloadRoot, jobId);
-    expect((await listTree(join(root, 'p'))).length).toBe(150);
-
+    await using mirrored = await mirroredJobOf150Keys('cut');
+    const { proxy, app, jobId } = mirrored;
     // The first page (100 keys) comes back; the continuation fails: the 50 keys of page two look "gone".
     proxy.setRule((req) => (req.query.has('continuation-token') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
     const cut = await trigger(app, jobId);
     expect(cut.status).toBe('FAILED');
     expect(cut.error).toMatch(/^listing failed/);
-    expect((await listTree(join(root, 'p'))).length).toBe(150);
-    expect(existsSync(join(root, '.dss-trash'))).toBe(false);
-    expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
+    await expectNothingDeleted(mirrored);
   });
 
   it('a listing page that says it is truncated but gives no continuation token fails the run and deletes nothing', async () => {
-    await using s3 = await startS3Server();
-    const keys = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}.txt`);
-    await s3.putObjects(keys.map((key) => [key, key] as [string, string]));
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, RETRY_COUNT: '0' } });
-    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
-      input: { name: 'no-token', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
-    });
-    const jobId = created.body.data!.createJob.job.id;
-    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
-    const root = join(app.config.downloadRoot, jobId);
-
+    await using mirrored = await mirroredJobOf150Keys('no-token');
+    const { s3, proxy, app, jobId, keys } = mirrored;
     // The first 100 keys, as a page that claims more follow but says nowhere where they start.
     const md5 = (text: string) => createHash('md5').update(text).digest('hex');
     const page = listingXml(s3.bucket, keys.slice(0, 100).map((key) => ({ key, etag: `"${md5(key)}"`, size: key.length })));
@@ -204,8 +215,6 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     const cut = await trigger(app, jobId);
     expect(cut.status).toBe('FAILED');
     expect(cut.error).toMatch(/^listing failed.*the listing says it is truncated but gives no continuation token/);
-    expect((await listTree(join(root, 'p'))).length).toBe(150);
-    expect(existsSync(join(root, '.dss-trash'))).toBe(false);
-    expect(Object.values(await rows(app, jobId)).every((status) => status === 'PROCESSED')).toBe(true);
+    await expectNothingDeleted(mirrored);
   });
 });
