@@ -48,16 +48,17 @@ export interface RangeResponse {
 function fullObjectChecksums(type: string | undefined, valueOf: (algorithm: ChecksumAlgorithm) => string | undefined): ObjectChecksum[] {
   if (type && type !== 'FULL_OBJECT') return [];
   const found: ObjectChecksum[] = [];
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
+  for (const algorithm of STATED_ALGORITHMS) {
     const value = valueOf(algorithm);
     if (value && !value.includes('-')) found.push({ algorithm, value });
   }
   return found;
 }
 
-const CHECKSUM_ALGORITHMS = Object.values(ChecksumAlgorithm);
+/** Every algorithm S3 may state a checksum in (the SDK's list; verify/ decides which it checks). */
+const STATED_ALGORITHMS = Object.values(ChecksumAlgorithm);
 /** The header that states each algorithm's checksum (read on every whole GET: built once). */
-const CHECKSUM_HEADERS = new Map(CHECKSUM_ALGORITHMS.map((algorithm) => [algorithm, `x-amz-checksum-${algorithm.toLowerCase()}`]));
+const CHECKSUM_HEADERS = new Map(STATED_ALGORITHMS.map((algorithm) => [algorithm, `x-amz-checksum-${algorithm.toLowerCase()}`]));
 
 export interface S3Connector {
   /** Whether the store's multipart ETags are the MD5 of the parts' MD5s, as S3's are (S3_VERIFY_MULTIPART_ETAG). */

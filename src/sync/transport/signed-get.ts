@@ -7,8 +7,8 @@ import { canonicalQuery, signGet, uriEscape } from './sigv4.js';
 /**
  * GetObject and ListObjectsV2 (list-page.ts) without the SDK's per-request middleware: the URL,
  * addressing style, region and signing name come from the SDK's own endpoint resolution on the
- * client (get-target.ts, once per bucket), the request is signed with SigV4 (sigv4.ts) using the client's
- * credential chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of
+ * client (get-target.ts, once per bucket), the request is signed with SigV4 (sigv4.ts) using the
+ * client's credential chain and clock-skew offset, and sent by the keep-alive HTTP/1.1 client of
  * http1-client.ts. For many small objects the SDK's per-request cost is a large share of the CPU;
  * for large ones, the stream machinery per byte.
  */

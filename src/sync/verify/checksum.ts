@@ -142,11 +142,11 @@ export interface ChecksumLookups {
   headFirstPart?: () => Promise<{ size: number; partsCount: number | null }>;
 }
 
-/** What a whole GET's answer already said about the object, before its body. */
+/** What a GET's answer said about the object, before its body. */
 export interface AnswerFacts {
   /** The object is SSE-KMS or SSE-C encrypted: its ETag is not the MD5 of its bytes. */
   etagIsNotMd5: boolean;
-  /** Its full-object checksums (a GET with x-amz-checksum-mode). */
+  /** Its full-object checksums, as a whole GET with x-amz-checksum-mode states them (a ranged GET: none). */
   checksums: readonly ObjectChecksum[];
 }
 
