@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { describe, expect, test } from 'vitest';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { createCheckpointStore } from '../../src/sync/checkpoint/checkpoint-store.js';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -171,6 +174,54 @@ describe("checksums stated by a whole GET's answer", () => {
       expect(existsSync(join(f.root, key)), key).toBe(false);
     }
     expect(heads.sort()).toEqual(Object.keys(kept).sort());
+  });
+
+  test("a chunked object's HEADs run beside its first GETs, not before them", async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const body = seededBytes(3 * CHUNK + 5, 17);
+    await f.s3.putObjects([['multipart.bin', body]]);
+    // A checksum algorithm listed and a multipart ETag: choosing the check takes a HEAD.
+    const listing = listingXml(f.s3.bucket, [{ key: 'multipart.bin', etag: multipartEtag('multipart.bin'), size: body.length, checksumAlgorithm: 'CRC64NVME' }]);
+    const stop = new AbortController();
+    const giveUp = setTimeout(() => stop.abort(), 5_000);
+    const seen: string[] = [];
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      seen.push(req.method);
+      // The HEAD is never answered: only a GET sent beside it, not after it, reaches the server.
+      if (seen.includes('HEAD') && seen.includes('GET')) stop.abort();
+      return req.method === 'HEAD' ? { kind: 'hang' } : undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), signal: stop.signal });
+    clearTimeout(giveUp);
+
+    expect(seen).toContain('HEAD');
+    expect(seen).toContain('GET');
+    expect(result.status).toBe('CANCELLED');
+  });
+
+  test('a download already complete on disk when its run was cut short is still checked when resumed', async () => {
+    await using f = await startSyncFixture();
+    const body = seededBytes(3 * CHUNK + 5, 18);
+    await f.s3.putObjects([['whole.bin', body]]);
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    // A run cut short after the last checkpoint, before verifying: every byte written (here, wrong
+    // ones) and checkpointed, so the resumed transfer has no span left to fetch and no answer.
+    const runId = await f.createRun();
+    const store = createCheckpointStore(f.orm, f.jobId, runId, f.config.instanceId);
+    const remote = { key: 'whole.bin', size: body.length, etag, lastModified: new Date(), checksumAlgorithms: [] };
+    await store.upsert([{ remote, stored: undefined, lastPosition: 0 }]);
+    await store.commit(remote.key, { status: 'PROCESSING', lastPosition: body.length });
+    await mkdir(dirname(partialPathFor(f.root, remote.key)), { recursive: true });
+    await writeFile(partialPathFor(f.root, remote.key), Buffer.alloc(body.length, 7));
+    await f.orm.em.fork().nativeUpdate(SyncRun, { id: runId }, { status: 'FAILED', finishedAt: new Date() });
+
+    const result = await f.sync();
+
+    expect(result.status).toBe('FAILED');
+    expect((await f.row(remote.key))?.error).toMatch(/^verification failed: MD5 mismatch: expected /);
+    expect(existsSync(join(f.root, remote.key))).toBe(false);
   });
 
   test('ranged GETs of a chunked object do not ask for checksums (S3 states them for whole GETs)', async () => {

@@ -15,7 +15,8 @@ import type { TransferContext, TransferOutcome, WorkItem } from './transfer-cont
 export async function transferChunkedObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
   let file: FileHandle | undefined;
-  let follower: Follower | null = null;
+  // Set by `decide` below, from the first GET's answer (a closure, which TypeScript's narrowing does not follow).
+  let follower = null as Follower | null;
   try {
     await ensureDir(ctx, dirname(item.finalPath));
     if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
@@ -33,9 +34,6 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       ctx.jobGone();
       return { status: 'CANCELLED' };
     }
-    let expected = await expectedChecksum(ctx, item);
-    follower = expected ? await createFollower(ctx, item, file, expected) : null;
-    follower?.advance(from);
     const checkpoints = createCheckpointer(ctx, item, file, from);
     let etagIsNotMd5 = false;
     const prefix = new ContiguousPrefix(from);
@@ -44,19 +42,21 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       follower?.advance(end);
       checkpoints.request(end);
     };
-    // The first answer may say the object is encrypted (SSE-KMS, SSE-C), so that the ETag taken for
-    // its MD5 is none: the check is chosen again, a checksum S3 keeps (a HEAD) or the size alone,
-    // and the follower restarts from the file's start. Every span waits for that before its body.
-    let answered: Promise<void> | undefined;
-    const recheck = async (answer: AnswerFacts) => {
-      if (!answer.etagIsNotMd5 || !expected || !isEtagMd5(expected)) return;
-      follower?.close();
-      follower = null;
-      expected = await expectedChecksum(ctx, item, answer);
+    // What the bytes are checked against is chosen beside the first GETs, not before them: its HEADs
+    // (a checksum S3 keeps, a multipart ETag's part 1) overlap their round trip. The first answer may
+    // also say the object is encrypted (SSE-KMS, SSE-C), so that an ETag taken for its MD5 is none:
+    // the check is then chosen again. Every span waits for the choice before its body.
+    const chosenBeforeAnswer = expectedChecksum(ctx, item);
+    chosenBeforeAnswer.catch(() => {}); // awaited by `decide`; a GET failing first ends the transfer
+    let expected = null as Expected | null;
+    let decided: Promise<void> | undefined;
+    const decide = async (answer?: AnswerFacts) => {
+      expected = await chosenBeforeAnswer;
+      if (answer?.etagIsNotMd5 && expected && isEtagMd5(expected)) expected = await expectedChecksum(ctx, item, answer);
       follower = expected ? await createFollower(ctx, item, file!, expected) : null;
       follower?.advance(prefix.end);
     };
-    const onAnswer = (answer: AnswerFacts) => (answered ??= recheck(answer));
+    const onAnswer = (answer: AnswerFacts) => (decided ??= decide(answer));
     const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
       const release = await ctx.spanSlots.acquire();
       const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
@@ -70,6 +70,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       await file.close();
       return { status: 'CANCELLED' };
     }
+    // A download resumed complete (no span left to fetch) had no answer: the check is chosen now.
+    await (decided ??= decide());
 
     const written = (await file.stat()).size;
     const check = follower;
