@@ -127,6 +127,7 @@ describe('the listing reader (list-page.ts)', () => {
     ['<ListBucketResult><Contents><Key>a&nbsp;b</Key></Contents></ListBucketResult>', 'the listing answer has an unknown reference "&nbsp;"'],
     ['<ListBucketResult><Contents><Key>a&amp b</Key></Contents></ListBucketResult>', 'the listing answer has an unterminated reference "&amp b"'],
     ['<ListBucketResult><Contents><Key>a</Contents></ListBucketResult>', 'the listing answer has an unclosed <Key>'],
+    ['<ListBucketResult><Contents><Key>a<!-- b -->c</Key></Contents></ListBucketResult>', 'the listing answer has markup inside a value: "<!-- b -->c"'],
   ])('refuses %s with a reason', (xml, reason) => {
     expect(() => parseListPage(xml)).toThrow(new ListingFormatError(reason));
   });
@@ -134,6 +135,11 @@ describe('the listing reader (list-page.ts)', () => {
   test("a character reference beyond U+FFFF is that character (the SDK's reader keeps only its low 16 bits)", () => {
     const [listed] = parseListPage('<ListBucketResult><Contents><Key>&#x1F600;&#128512;</Key></Contents></ListBucketResult>').objects;
     expect(listed?.key).toBe('😀😀');
+  });
+
+  test('a CDATA section is taken as it is, references and all', () => {
+    const [listed] = parseListPage('<ListBucketResult><Contents><Key>a &amp; <![CDATA[b &amp; <c>\r\n]]>d</Key></Contents></ListBucketResult>').objects;
+    expect(listed?.key).toBe('a & b &amp; <c>\nd');
   });
 
   test('an empty page, and empty elements written as <Tag/>', () => {

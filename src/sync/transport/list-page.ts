@@ -68,8 +68,8 @@ export async function listPageSigned(
  * Reads a ListObjectsV2 answer as S3 writes it: `<Contents>` elements with `<Key>`, `<Size>`,
  * `<ETag>`, `<LastModified>` and `<ChecksumAlgorithm>` children, `<IsTruncated>` and
  * `<NextContinuationToken>` at the top. Text is XML-decoded (line ends normalised, the five named
- * entities, character references), as the SDK's parser does. A key's text cannot hold `<`, so
- * finding tags by name cannot be fooled by a key's content.
+ * entities, character references), as the SDK's parser does. A key's text cannot hold `<` (S3
+ * escapes it, and writes no CDATA), so finding tags by name cannot be fooled by a key's content.
  */
 export function parseListPage(xml: string): ListPage {
   if (!xml.includes('<ListBucketResult')) throw new ListingFormatError('the listing answer is not a ListBucketResult');
@@ -149,9 +149,27 @@ function textsOf(xml: string, tag: string, firstOnly: boolean): string[] {
 
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** XML character data as a parser reports it: CR LF and lone CR read as LF, then references replaced. */
+/**
+ * XML character data as a parser reports it: CR LF and lone CR read as LF, references replaced,
+ * CDATA sections taken as they are. Any other markup inside an element the engine reads (a
+ * comment, a child element) is refused rather than taken into a key.
+ */
 export function decodeXmlText(raw: string): string {
-  const text = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+  if (!raw.includes('<')) return decodeCharacterData(raw);
+  const parts = raw.split(/<!\[CDATA\[([\s\S]*?)\]\]>/);
+  return parts
+    .map((part, i) => {
+      if (i % 2 === 1) return normaliseLineEnds(part);
+      if (part.includes('<')) throw new ListingFormatError(`the listing answer has markup inside a value: "${part.slice(part.indexOf('<'), part.indexOf('<') + 16)}"`);
+      return decodeCharacterData(part);
+    })
+    .join('');
+}
+
+const normaliseLineEnds = (text: string) => (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
+
+function decodeCharacterData(raw: string): string {
+  const text = normaliseLineEnds(raw);
   if (!text.includes('&')) return text;
   return text.replace(/&([^;&]*);?/g, (whole, name: string) => {
     if (!whole.endsWith(';')) throw new ListingFormatError(`the listing answer has an unterminated reference "${whole.slice(0, 16)}"`);
