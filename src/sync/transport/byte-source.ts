@@ -37,11 +37,15 @@ export function sourceFromReadable(stream: Readable): ByteSource {
   };
 }
 
-/** The whole body in memory (error answers, tests). */
-export async function readAll(source: ByteSource, limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
+/**
+ * The whole body in memory (error answers, listings, tests). Past `limit` bytes the rest is read and
+ * dropped, or, with `overLimit`, the body is ended with that error.
+ */
+export async function readAll(source: ByteSource, limit = Number.POSITIVE_INFINITY, overLimit?: () => Error): Promise<Buffer> {
   const pieces: Buffer[] = [];
   let length = 0;
   await source.pipeTo((piece) => {
+    if (overLimit && length + piece.length > limit) return source.destroy(overLimit());
     if (length >= limit) return;
     const kept = Buffer.from(piece.subarray(0, limit - length));
     pieces.push(kept);

@@ -1,3 +1,4 @@
+import { readAll } from './byte-source.js';
 import type { Http1Response } from './http1-client.js';
 import type { SignedGetRequest } from './signed-get.js';
 
@@ -54,14 +55,8 @@ export async function listPageSigned(
   };
   const response = await send({ bucket, query, headers: {}, signal });
   if (!response) return null;
-  const pieces: Buffer[] = [];
-  let length = 0;
-  await response.body.pipeTo((piece) => {
-    length += piece.length;
-    if (length > MAX_LISTING_BYTES) response.body.destroy(new ListingFormatError(`the listing page is over ${MAX_LISTING_BYTES} bytes`));
-    else pieces.push(Buffer.from(piece));
-  });
-  return parseListPage(Buffer.concat(pieces).toString('utf8'));
+  const tooLong = () => new ListingFormatError(`the listing page is over ${MAX_LISTING_BYTES} bytes`);
+  return parseListPage((await readAll(response.body, MAX_LISTING_BYTES, tooLong)).toString('utf8'));
 }
 
 /**
