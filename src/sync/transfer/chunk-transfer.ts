@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
-import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
+import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
@@ -46,13 +46,14 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     // (a checksum S3 keeps, a multipart ETag's part 1) overlap their round trip. The first answer may
     // also say the object is encrypted (SSE-KMS, SSE-C), so that an ETag taken for its MD5 is none:
     // the check is then chosen again. Every span waits for the choice before its body.
-    const chosenBeforeAnswer = expectedChecksum(ctx, item);
+    const choose = createChecksumChoice(ctx, item);
+    const chosenBeforeAnswer = choose();
     chosenBeforeAnswer.catch(() => {}); // awaited by `decide`; a GET failing first ends the transfer
     let expected = null as Expected | null;
     let decided: Promise<void> | undefined;
     const decide = async (answer?: AnswerFacts) => {
       expected = await chosenBeforeAnswer;
-      if (answer?.etagIsNotMd5 && expected && isEtagMd5(expected)) expected = await expectedChecksum(ctx, item, answer);
+      if (answer?.etagIsNotMd5 && expected && isEtagMd5(expected)) expected = await choose(answer);
       follower = expected ? await createFollower(ctx, item, file!, expected) : null;
       follower?.advance(prefix.end);
     };

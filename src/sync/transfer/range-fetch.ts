@@ -1,4 +1,5 @@
-import { chooseExpected, isEtagMd5, type AnswerFacts, type Expected } from '../verify/checksum.js';
+import { chooseExpected, isEtagMd5, type AnswerFacts, type ChecksumLookups, type Expected } from '../verify/checksum.js';
+import type { ObjectChecksum } from '../transport/s3-connector.js';
 import { uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
@@ -25,13 +26,22 @@ export function sourceChangedOr(error: unknown): unknown {
  * is in; the HEADs it may take are pinned to the listed ETag.
  */
 export function expectedChecksum(ctx: TransferContext, item: WorkItem, answer?: AnswerFacts): Promise<Expected | null> {
+  return createChecksumChoice(ctx, item)(answer);
+}
+
+/**
+ * `expectedChecksum` for an object whose check may be chosen twice (before its first answer, then
+ * again if that answer says it is encrypted): the checksum HEAD is sent once and its answer reused.
+ */
+export function createChecksumChoice(ctx: TransferContext, item: WorkItem): (answer?: AnswerFacts) => Promise<Expected | null> {
   const { bucket, connector, signal } = ctx;
   const { key, etag } = item.remote;
-  const lookups = {
-    headChecksums: () => connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged),
+  let kept: Promise<readonly ObjectChecksum[]> | undefined;
+  const lookups: ChecksumLookups = {
+    headChecksums: () => (kept ??= connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged)),
     headFirstPart: connector.multipartEtagsAreMd5 ? () => connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown) : undefined,
   };
-  return chooseExpected(item.remote, lookups, answer);
+  return (answer) => chooseExpected(item.remote, lookups, answer);
 }
 
 /** A store that refuses `partNumber` (a 4xx but 412) leaves the part layout unknown: the size decides. */
