@@ -42,6 +42,7 @@ describe('the listing reader (list-page.ts)', () => {
   let server: Server;
   let endpoint: string;
   let answer = page(false);
+  let status = 200;
   const requests: string[] = [];
 
   beforeAll(async () => {
@@ -49,7 +50,7 @@ describe('the listing reader (list-page.ts)', () => {
       requests.push(req.url ?? '');
       // Written in two pieces, so the body comes chunked (as S3 sends listings), split inside an element.
       const cut = answer.indexOf('<Key>') + 3;
-      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.writeHead(status, { 'content-type': 'application/xml' });
       res.write(answer.slice(0, cut));
       res.end(answer.slice(cut));
     });
@@ -117,6 +118,21 @@ describe('the listing reader (list-page.ts)', () => {
     await expect(listing()).rejects.toThrow(new ListingFormatError('the listing says it is truncated but gives no continuation token'));
     s3.destroy();
     expect(requests).toHaveLength(1);
+  });
+
+  test.each([
+    ['decoded as the listing is', 'Access to caf&#233; &amp; &#x1F600; denied', 'Access to café & 😀 denied'],
+    ['kept as sent when it is not well-formed', 'Access to 50&percnt; &amp; more denied', 'Access to 50&percnt; &amp; more denied'],
+  ])("an error answer's message is %s", async (_, written, shown) => {
+    status = 403;
+    answer = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${written}</Message><RequestId>R&amp;1</RequestId></Error>`;
+    const s3 = connector();
+    const listing = async () => {
+      for await (const objects of s3.listPages('bucket', '')) void objects;
+    };
+    await expect(listing()).rejects.toMatchObject({ name: 'AccessDenied', message: shown, $metadata: { httpStatusCode: 403, requestId: 'R&1' } });
+    s3.destroy();
+    status = 200;
   });
 
   test.each([

@@ -1,6 +1,7 @@
 import { readAll } from './byte-source.js';
 import type { Http1Response } from './http1-client.js';
 import type { SignedGetRequest } from './signed-get.js';
+import { decodeXmlText, XmlTextError } from './xml-text.js';
 
 /** An object as listed: plain data, no SDK types. */
 export interface RemoteObject {
@@ -132,7 +133,7 @@ function textsOf(xml: string, tag: string, firstOnly: boolean): string[] {
     } else if (xml.startsWith(open, start)) {
       const end = xml.indexOf(close, start);
       if (end < 0) throw new ListingFormatError(`the listing answer has an unclosed <${tag}>`);
-      texts.push(decodeXmlText(xml.slice(start + open.length, end)));
+      texts.push(decodedValue(xml.slice(start + open.length, end)));
       at = end + close.length;
     } else {
       // Another tag starting with this name (<KeyCount> when looking for <Key>).
@@ -142,36 +143,10 @@ function textsOf(xml: string, tag: string, firstOnly: boolean): string[] {
   return texts;
 }
 
-const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/**
- * XML character data as a parser reports it: CR LF and lone CR read as LF, references replaced,
- * CDATA sections taken as they are. Any other markup inside an element the engine reads (a
- * comment, a child element) is refused rather than taken into a key.
- */
-export function decodeXmlText(raw: string): string {
-  if (!raw.includes('<')) return decodeCharacterData(raw);
-  const parts = raw.split(/<!\[CDATA\[([\s\S]*?)\]\]>/);
-  return parts
-    .map((part, i) => {
-      if (i % 2 === 1) return normaliseLineEnds(part);
-      if (part.includes('<')) throw new ListingFormatError(`the listing answer has markup inside a value: "${part.slice(part.indexOf('<'), part.indexOf('<') + 16)}"`);
-      return decodeCharacterData(part);
-    })
-    .join('');
-}
-
-const normaliseLineEnds = (text: string) => (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
-
-function decodeCharacterData(raw: string): string {
-  const text = normaliseLineEnds(raw);
-  if (!text.includes('&')) return text;
-  return text.replace(/&([^;&]*);?/g, (whole, name: string) => {
-    if (!whole.endsWith(';')) throw new ListingFormatError(`the listing answer has an unterminated reference "${whole.slice(0, 16)}"`);
-    const named = NAMED[name];
-    if (named !== undefined) return named;
-    const code = /^#x[0-9a-fA-F]+$/.test(name) ? parseInt(name.slice(2), 16) : /^#\d+$/.test(name) ? parseInt(name.slice(1), 10) : Number.NaN;
-    if (Number.isNaN(code) || code > 0x10ffff) throw new ListingFormatError(`the listing answer has an unknown reference "${whole.slice(0, 16)}"`);
-    return String.fromCodePoint(code);
-  });
+function decodedValue(raw: string): string {
+  try {
+    return decodeXmlText(raw);
+  } catch (error) {
+    throw error instanceof XmlTextError ? new ListingFormatError(`the listing answer has ${error.message}`) : error;
+  }
 }

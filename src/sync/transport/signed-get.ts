@@ -3,6 +3,7 @@ import { readAll } from './byte-source.js';
 import { learnClockSkew, resolveGetTarget, skewCorrectedNow, type GetTarget } from './get-target.js';
 import type { Http1Client, Http1Response } from './http1-client.js';
 import { canonicalQuery, signGet, uriEscape } from './sigv4.js';
+import { decodeXmlTextLeniently } from './xml-text.js';
 
 /**
  * GetObject and ListObjectsV2 (list-page.ts) without the SDK's per-request middleware: the URL,
@@ -127,11 +128,7 @@ function codeForStatus(status: number): string {
 
 function xmlText(xml: string, tag: string): string | undefined {
   const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  return match ? decodeXml(match[1]!) : undefined;
-}
-
-function decodeXml(text: string): string {
-  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[entity]!);
+  return match ? decodeXmlTextLeniently(match[1]!) : undefined;
 }
 
 /** As the SDK encodes a greedy path label: each segment with RFC 3986 reserved characters escaped. */
