@@ -94,6 +94,29 @@ describe('object counts kept per job and status', () => {
     expect(Number(deltas[0]!.n)).toBeLessThanOrEqual(4);
   });
 
+  test('one statement that changes the status of some rows and not of others, then one that changes none, keep the sums', async () => {
+    await using f = await startSyncFixture();
+    const now = new Date();
+    const statuses = ['PENDING', 'PROCESSED', 'FAILED'] as const;
+    await f.orm.em.fork().insertMany(
+      SyncObject,
+      Array.from({ length: 90 }, (_, i) => ({ jobId: f.jobId, key: `k${i}`, size: 1, etag: null, lastPosition: 0, status: statuses[i % 3]!, createdAt: now, updatedAt: now })),
+    );
+    const knex = f.orm.em.getKnex();
+    const deltaRows = async () => Number(((await knex('object_counts').where({ job_id: f.jobId }).count({ n: '*' })) as Array<{ n: string | number }>)[0]!.n);
+    // PENDING rows become PROCESSED, PROCESSED rows are set to what they are, FAILED rows become PENDING.
+    await knex('sync_objects')
+      .where({ job_id: f.jobId })
+      .update({ status: knex.raw(`case status when 'PENDING' then 'PROCESSED' when 'FAILED' then 'PENDING' else status end`), listed_run_id: 7 });
+    expect(await countedByStatus(f.orm, f.jobId)).toEqual({ PROCESSED: 60, PENDING: 30 });
+    expect(await maintained(f.orm, f.jobId)).toEqual({ PROCESSED: 60, PENDING: 30 });
+    // A statement that changes no status (a run's listed marks, its claims) adds no count row.
+    const before = await deltaRows();
+    await knex('sync_objects').where({ job_id: f.jobId }).update({ listed_run_id: 8, claim_owner: 'someone' });
+    expect(await deltaRows()).toBe(before);
+    expect(await maintained(f.orm, f.jobId)).toEqual({ PROCESSED: 60, PENDING: 30 });
+  });
+
   test.skipIf(!onPostgres)('a job with many id blocks is folded for its extra deltas, not for its block count', async () => {
     await using f = await startSyncFixture();
     const knex = f.orm.em.getKnex();
