@@ -11,6 +11,7 @@ import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
 import { runPerRow } from '../../db/sqlite-statements.js';
+import { createStatisticsRefresh } from '../../db/planner-statistics.js';
 import {
   batchFields,
   batchUpdateSql,
@@ -54,6 +55,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
   const runRow = { id: runId, ...leasedTo(instanceId) };
   // SQLite: keys compare bytewise, and rows are written through prepared statements (sqlite-statements.ts).
   const onSqlite = !isPostgres(orm);
+  const statistics = createStatisticsRefresh(orm);
 
   /** SQLite: the UPDATE of `fields` of the run's row, and its one row of bindings (the row filter is `runRow`'s). */
   function runRowUpdate(fields: Partial<SyncRun>): [string, unknown[][]] {
@@ -114,8 +116,8 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       if (changes.length === 0) return;
       const now = new Date();
       const platform = orm.em.getPlatform();
+      const inserts = changes.filter((c) => !c.stored);
       await inPlainTransaction(orm, async (em, transaction) => {
-        const inserts = changes.filter((c) => !c.stored);
         if (inserts.length > 0) {
           await ensureJob(em);
           if (onSqlite) await insertOnSqlite(transaction, inserts, now);
@@ -166,6 +168,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
         // Rows left as they were were finished by another session of this run, unless the job is gone.
         if (written < rows.length) await ensureJob(em);
       });
+      if (inserts.length > 0) await statistics.inserted(inserts.length);
     },
 
     /** Commits one object's state (a checkpoint); false when the row is gone (job deleted). */
