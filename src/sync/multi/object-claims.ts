@@ -53,7 +53,13 @@ const ownerPrefix = (instanceId: string) => `${instanceId}/`;
 export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => new Date() }: ObjectClaimsDeps) {
   const platform = orm.em.getPlatform();
   const at = (date: Date) => platform.processDateProperty(date) as unknown;
-  const skipLocked = isPostgres(orm) ? ' for update skip locked' : '';
+  const onPostgres = isPostgres(orm);
+  const skipLocked = onPostgres ? ' for update skip locked' : '';
+  // PostgreSQL: `run_id = any(…)` with `order by run_id, id` cannot be served by the primary key in
+  // id order, so the planner takes the open rows' index (sync_objects_run_open_index) even when
+  // its statistics say most rows are open and the primary key would seem to find them at once.
+  const ofRun = onPostgres ? 'run_id = any(array[?]::bigint[])' : 'run_id = ?';
+  const claimOrder = onPostgres ? 'run_id, id' : 'id';
   const owner = `${ownerPrefix(instanceId)}${randomBytes(6).toString('hex')}`;
   const openRows = { runId, status: { $in: [...OPEN] }, size: { $gt: 0 } };
   const mine = { runId, claimOwner: owner, status: { $in: [...OPEN] } };
@@ -63,37 +69,54 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
     (err) => logger.error({ err }, 'could not renew object claims'),
   );
 
+  /**
+   * Where this session's next claim starts. The rows of a run finish roughly in id order, and each
+   * finished row leaves a dead entry in the open rows' index until VACUUM: a claim that always
+   * started from the run's first id walked all of them (and PostgreSQL, its statistics saying most
+   * rows are open, often walked the whole table by primary key instead), a cost growing with the run.
+   */
+  let after = 0;
+
+  async function claimFrom(afterId: number, limit: number): Promise<ClaimedObject[]> {
+    const time = now();
+    const rows = (await whileDatabaseDown(() =>
+      orm.em.fork().getConnection().execute(
+        `update sync_objects set claim_owner = ?, claim_expires_at = ?
+         where id in (select id from sync_objects
+           where ${ofRun} and id > ? and status in ('PENDING', 'PROCESSING') and size > 0
+             and (claim_owner is null or claim_expires_at <= ?)
+             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null and shares_work)
+           order by ${claimOrder} limit ?${skipLocked})
+         returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
+        [owner, at(new Date(time.getTime() + ttlMs)), runId, afterId, at(time), runId, limit],
+      ),
+    )) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({
+      id: Number(row.id),
+      key: String(row.object_key),
+      size: Number(row.size),
+      etag: String(row.etag ?? ''),
+      lastModified: row.last_modified == null ? null : new Date(row.last_modified as string | number | Date),
+      lastPosition: Number(row.last_position),
+      checksumAlgorithms: algorithmsOf(row.checksum_algorithms),
+    }));
+  }
+
   return {
     /** The name this session's claims are held under; a checkpoint is written only while it holds the row. */
     owner,
 
     /**
      * Claims up to `limit` open rows of the run that nobody holds (or whose claim expired), in id
-     * order; none once the run has ended, its cancel was asked or `npm run sync` took it over.
+     * order from just past this session's last batch, then, when those run short, from the run's
+     * first id (rows released, expired or listed again since); none once the run has ended, its
+     * cancel was asked or `npm run sync` took it over.
      */
     async claim(limit: number): Promise<ClaimedObject[]> {
-      const time = now();
-      const rows = (await whileDatabaseDown(() => orm.em.fork().getConnection().execute(
-        `update sync_objects set claim_owner = ?, claim_expires_at = ?
-         where id in (select id from sync_objects
-           where run_id = ? and status in ('PENDING', 'PROCESSING') and size > 0
-             and (claim_owner is null or claim_expires_at <= ?)
-             and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null and shares_work)
-           order by id limit ?${skipLocked})
-         returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
-        [owner, at(new Date(time.getTime() + ttlMs)), runId, at(time), runId, limit],
-      ))) as Array<Record<string, unknown>>;
-      return rows
-        .map((row) => ({
-          id: Number(row.id),
-          key: String(row.object_key),
-          size: Number(row.size),
-          etag: String(row.etag ?? ''),
-          lastModified: row.last_modified == null ? null : new Date(row.last_modified as string | number | Date),
-          lastPosition: Number(row.last_position),
-          checksumAlgorithms: algorithmsOf(row.checksum_algorithms),
-        }))
-        .sort((a, b) => a.id - b.id);
+      const rows = await claimFrom(after, limit);
+      if (rows.length < limit && after > 0) rows.push(...(await claimFrom(0, limit - rows.length)));
+      if (rows.length > 0) after = Math.max(...rows.map((row) => row.id));
+      return rows.sort((a, b) => a.id - b.id);
     },
 
     /**

@@ -1,0 +1,49 @@
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { createObjectClaims } from '../../src/sync/multi/object-claims.js';
+import { startSyncFixture } from '../sync/sync-fixture.js';
+
+const TTL_MS = 60_000;
+
+/**
+ * A session claims from just past its last batch, so that a claim does not walk every row the run
+ * has finished; rows that become claimable behind it (released, expired, listed again) are still
+ * claimed once the rows ahead run short.
+ */
+describe('object claims', () => {
+  test('claim in id order from past the last batch, then the rows behind that became claimable', async () => {
+    await using f = await startSyncFixture();
+    const em = f.orm.em.fork();
+    const run = new SyncRun({ jobId: f.jobId, trigger: 'MANUAL', status: 'RUNNING', startedAt: new Date() });
+    await em.persistAndFlush(run);
+    const now = new Date();
+    await em.insertMany(
+      SyncObject,
+      Array.from({ length: 40 }, (_, i) => ({ jobId: f.jobId, key: `k${String(i).padStart(2, '0')}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId: run.id, createdAt: now, updatedAt: now })),
+    );
+    const ids = (await em.find(SyncObject, { runId: run.id }, { orderBy: { id: 'asc' }, fields: ['id'] })).map((row) => row.id);
+    const session = (instanceId: string, clock = () => new Date()) =>
+      createObjectClaims({ orm: f.orm, jobId: f.jobId, runId: run.id, instanceId, ttlMs: TTL_MS, logger: pino({ level: 'silent' }), now: clock });
+    const a = session('a');
+    const b = session('b');
+    const finish = (rowIds: number[]) => f.orm.em.fork().nativeUpdate(SyncObject, { id: { $in: rowIds } }, { status: 'PROCESSED' });
+
+    expect((await a.claim(16)).map((row) => row.id)).toEqual(ids.slice(0, 16));
+    expect((await b.claim(4)).map((row) => row.id)).toEqual(ids.slice(16, 20));
+    expect((await a.claim(16)).map((row) => row.id)).toEqual(ids.slice(20, 36));
+    await finish(ids.slice(0, 36).filter((id) => id !== ids[2] && id !== ids[17]));
+    // Behind a's last batch: row 2 listed again (open, claim gone), row 17 still b's, claim expired.
+    await f.orm.em.fork().nativeUpdate(SyncObject, { id: ids[2] }, { status: 'PENDING', claimOwner: null, claimExpiresAt: null });
+    await f.orm.em.fork().nativeUpdate(SyncObject, { id: ids[17] }, { claimExpiresAt: new Date(Date.now() - 1000) });
+
+    // The rows ahead first (a claim from the run's first id would have taken rows 2 and 17)…
+    expect((await a.claim(2)).map((row) => row.id)).toEqual(ids.slice(36, 38));
+    // …then, as they run short, the ones behind.
+    expect((await a.claim(16)).map((row) => row.id)).toEqual([ids[2], ids[17], ...ids.slice(38, 40)]);
+    expect(await a.claim(16)).toEqual([]);
+    const owners = await f.orm.em.fork().find(SyncObject, { id: { $in: [ids[2]!, ids[17]!, ids[39]!] } }, { fields: ['claimOwner'] });
+    expect(owners.map((row) => row.claimOwner)).toEqual([a.owner, a.owner, a.owner]);
+  });
+});
