@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { createCheckpointStore } from '../../src/sync/checkpoint/checkpoint-store.js';
 import { createObjectClaims } from '../../src/sync/multi/object-claims.js';
 import { startSyncFixture } from '../sync/sync-fixture.js';
 
@@ -45,5 +46,28 @@ describe('object claims', () => {
     expect(await a.claim(16)).toEqual([]);
     const owners = await f.orm.em.fork().find(SyncObject, { id: { $in: [ids[2]!, ids[17]!, ids[39]!] } }, { fields: ['claimOwner'] });
     expect(owners.map((row) => row.claimOwner)).toEqual([a.owner, a.owner, a.owner]);
+  });
+
+  test("a row's claim goes with its final state, so the release at the end touches only unfinished rows", async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const now = new Date();
+    await f.orm.em.fork().insertMany(
+      SyncObject,
+      Array.from({ length: 6 }, (_, i) => ({ jobId: f.jobId, key: `k${i}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId, createdAt: now, updatedAt: now })),
+    );
+    const claims = createObjectClaims({ orm: f.orm, jobId: f.jobId, runId, instanceId: 'a', ttlMs: TTL_MS, logger: pino({ level: 'silent' }) });
+    expect(await claims.claim(16)).toHaveLength(6);
+    const store = createCheckpointStore(f.orm, f.jobId, runId, 'a', claims.owner);
+    await store.commitMany([
+      { key: 'k0', update: { status: 'PROCESSED', lastPosition: 1, localPath: '/x/k0', error: null } },
+      { key: 'k1', update: { status: 'FAILED', error: 'boom' } },
+      { key: 'k2', update: { status: 'EXCLUDED', error: null } },
+    ]);
+    const claimed = async () =>
+      (await f.orm.em.fork().find(SyncObject, { runId, claimOwner: { $ne: null } }, { orderBy: { key: 'asc' }, fields: ['key'] })).map((row) => row.key);
+    expect(await claimed()).toEqual(['k3', 'k4', 'k5']);
+    await claims.releaseAll();
+    expect(await claimed()).toEqual([]);
   });
 });

@@ -15,8 +15,9 @@ export const batchFields = (update: BatchUpdate) => (Object.keys(BATCH_COLUMNS) 
 
 /**
  * One UPDATE of `rows` rows of the job that set `fields`, joined on the key from a VALUES list
- * (SQLite ≥ 3.33 and PostgreSQL alike); bindings: key and fields per row, then run id, instance id,
- * time, job id.
+ * (PostgreSQL); bindings: key and fields per row, then run id, instance id, time, job id. A batched
+ * state is final (done, failed, excluded): the row's claim goes with it, so that the session's
+ * release at its end touches only the rows it did not finish, not every row of a large run.
  */
 export function batchUpdateSql(fields: BatchField[], rows: number): string {
   const columns = fields.map((field) => BATCH_COLUMNS[field]);
@@ -24,7 +25,7 @@ export function batchUpdateSql(fields: BatchField[], rows: number): string {
   const set = columns.map((column) => `${column} = ${column === 'last_position' ? 'cast(v.last_position as bigint)' : `v.${column}`}`);
   return (
     `with v(object_key${columns.map((c) => `, ${c}`).join('')}) as (values ${Array.from({ length: rows }, () => row).join(', ')}) ` +
-    `update sync_objects set ${[...set, 'run_id = ?', 'instance_id = ?', 'updated_at = ?'].join(', ')} ` +
+    `update sync_objects set ${[...set, 'run_id = ?', 'instance_id = ?', 'updated_at = ?', 'claim_owner = null', 'claim_expires_at = null'].join(', ')} ` +
     'from v where sync_objects.job_id = ? and sync_objects.object_key = v.object_key'
   );
 }

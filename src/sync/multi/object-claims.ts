@@ -157,7 +157,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
 
     /**
      * Clears this session's claims when it stops working on the run: unfinished ones go back at
-     * once (graceful stop), finished ones must not hold up the job's next run.
+     * once (graceful stop). A finished row's claim went with its final state (object-row-sql.ts).
      */
     async releaseAll(): Promise<void> {
       await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: owner }, { claimOwner: null, claimExpiresAt: null }));
