@@ -71,6 +71,8 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     silent: true,
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
+    // Virtual-hosted requests to `<bucket>.s3.localhost` name their bucket in the host (requests to 127.0.0.1 are path-style).
+    serviceEndpoint: 'localhost',
   });
   const address = (await server.run()) as AddressInfo;
   const httpServer = (server as unknown as { httpServer: Server }).httpServer;

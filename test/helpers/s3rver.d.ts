@@ -9,6 +9,8 @@ declare module 's3rver' {
     directory?: string;
     resetOnClose?: boolean;
     allowMismatchedSignatures?: boolean;
+    /** Virtual-hosted requests to `<bucket>.s3.<serviceEndpoint>` are mapped to the bucket (default amazonaws.com). */
+    serviceEndpoint?: string;
     configureBuckets?: Array<{ name: string; configs: Array<string | Buffer> }>;
   }
 

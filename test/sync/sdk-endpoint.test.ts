@@ -1,12 +1,12 @@
-import dns from 'node:dns';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/env.js';
 import { readAll } from '../../src/sync/transport/byte-source.js';
 import { withRetry } from '../../src/sync/transport/retry.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { resolveLocalhostSubdomains } from '../helpers/loopback.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { S3RVER_CREDENTIALS } from '../helpers/s3-server.js';
@@ -121,15 +121,7 @@ describe("hand-signed listings and GETs go where the SDK's endpoint resolution s
   });
 
   describe('virtual-hosted addressing', () => {
-    // `<bucket>.localhost` is loopback by RFC 6761; this sandbox's resolver does not know it.
-    const lookup = dns.lookup;
-    beforeAll(() => {
-      dns.lookup = ((host: string, ...rest: unknown[]) =>
-        (lookup as (...args: unknown[]) => void).call(dns, host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest)) as typeof dns.lookup;
-    });
-    afterAll(() => {
-      dns.lookup = lookup;
-    });
+    resolveLocalhostSubdomains();
 
     test('without path style, the bucket is the host name for listings and GETs', async () => {
       await using f = await startSyncFixture();

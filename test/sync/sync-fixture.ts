@@ -48,10 +48,10 @@ export interface SyncFixture extends AsyncDisposable {
 }
 
 export async function startSyncFixture(
-  options: { chunkSize?: number; concurrency?: number; prefix?: string; retryCount?: number } = {},
+  options: { chunkSize?: number; concurrency?: number; prefix?: string; retryCount?: number; bucket?: string } = {},
 ): Promise<SyncFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sync-test-'));
-  const s3 = await startS3Server();
+  const s3 = await startS3Server({ bucket: options.bucket });
   const dbFile = join(dir, 'db.sqlite');
   const dbUrl = await freshDbUrl(dir, 'db.sqlite');
   const orm = await initOrm(dbUrl);
