@@ -62,23 +62,32 @@ export interface RowsOfKeysQuery {
  * by `IN` otherwise (PostgreSQL's collation could leave some of a page's keys outside the span). Keys
  * with a NUL have no row (page-plan.ts records them as ␀) and would break the statement: SQLite stops
  * reading it at the NUL.
+ *
+ * On PostgreSQL the run is not part of the query: the planner would find the rows a run listed
+ * through (job_id, listed_run_id), whose statistics never know a new run's id, reading for each page
+ * every row the run had listed so far. The keys are looked up by (job_id, object_key), and the run's
+ * rows kept here.
  */
 export async function selectRowsOfKeys<T extends { key: string }>(em: SqlEntityManager, keys: string[], { bytewise, columns, where }: RowsOfKeysQuery): Promise<T[]> {
   const storable = keys.filter(isStorableKey);
   if (storable.length === 0) return [];
-  const conditions: FilterQuery<SyncObject> = where.listedRunId === undefined ? { jobId: where.jobId } : { jobId: where.jobId, listedRunId: where.listedRunId };
+  const { jobId, listedRunId } = where;
+  const runInQuery = listedRunId !== undefined && bytewise;
+  const conditions: FilterQuery<SyncObject> = runInQuery ? { jobId, listedRunId } : { jobId };
+  const selected: Array<keyof SyncObject & string> = listedRunId === undefined || runInQuery ? columns : [...columns, 'listedRunId'];
   const query = async (key: KeyCondition, limit?: number) => {
     // The span read of every listed page, through a statement SQLite keeps prepared (knex would build and prepare it anew).
     if (bytewise && '$gte' in key && limit !== undefined) {
-      const listed = where.listedRunId !== undefined;
-      const params = [where.jobId, ...(listed ? [where.listedRunId] : []), key.$gte, key.$lte, limit];
-      return selectAll<T>(em.getKnex(), spanSql(em, columns, listed), params);
+      const params = [jobId, ...(runInQuery ? [listedRunId] : []), key.$gte, key.$lte, limit];
+      return selectAll<T>(em.getKnex(), spanSql(em, columns, runInQuery), params);
     }
-    const builder = em.createQueryBuilder(SyncObject).select(columns).where({ ...(conditions as object), key });
+    const builder = em.createQueryBuilder(SyncObject).select(selected).where({ ...(conditions as object), key });
     if (limit !== undefined) builder.limit(limit);
     return (await builder.execute('all', true)) as T[];
   };
-  return bytewise ? rowsOfKeys(storable, query) : query({ $in: storable });
+  if (bytewise) return rowsOfKeys(storable, query);
+  const rows = (await query({ $in: storable })) as Array<T & { listedRunId?: number | string | null }>;
+  return listedRunId === undefined ? rows : rows.filter((row) => row.listedRunId != null && Number(row.listedRunId) === listedRunId);
 }
 
 /** SQLite: the span read of `columns` (named as their properties); bindings: job id, [run id,] first key, last key, limit. */
