@@ -58,7 +58,7 @@ export const SyncObjectSchema = new EntitySchema<SyncObject>({
   class: SyncObject,
   tableName: 'sync_objects',
   uniques: [{ properties: ['jobId', 'key'] }],
-  indexes: [{ properties: ['jobId', 'status', 'id'] }, { properties: ['jobId', 'id'] }, { properties: ['jobId', 'listedRunId'] }],
+  indexes: [{ properties: ['jobId', 'status', 'id'] }, { properties: ['jobId', 'id'] }],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     jobId: { kind: 'm:1', entity: () => Job, mapToPk: true, fieldName: 'job_id', deleteRule: 'cascade' },

@@ -63,10 +63,10 @@ export interface RowsOfKeysQuery {
  * with a NUL have no row (page-plan.ts records them as ␀) and would break the statement: SQLite stops
  * reading it at the NUL.
  *
- * On PostgreSQL the run is not part of the query: the planner would find the rows a run listed
- * through (job_id, listed_run_id), whose statistics never know a new run's id, reading for each page
- * every row the run had listed so far. The keys are looked up by (job_id, object_key), and the run's
- * rows kept here.
+ * On PostgreSQL the query names only the job and the keys, which leaves the planner one good path,
+ * (job_id, object_key). Asked with the run's id too, it could pick another index on the job (the
+ * statistics never know a new run's id) and read every row the run had listed so far, for each
+ * page. The run's rows are kept here.
  */
 export async function selectRowsOfKeys<T extends { key: string }>(em: SqlEntityManager, keys: string[], { bytewise, columns, where }: RowsOfKeysQuery): Promise<T[]> {
   const storable = keys.filter(isStorableKey);
