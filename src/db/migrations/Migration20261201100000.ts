@@ -5,6 +5,18 @@ import { Migration20261130200000 } from './Migration20261130200000.js';
 const B = OBJECT_COUNT_BLOCK;
 const STATEMENT_FUNCTIONS = ['object_counts_job_deleted', 'object_counts_deleted', 'object_counts_updated', 'object_counts_inserted'];
 
+/** PostgreSQL: the update trigger's function, after `create ` (Migration20261201300000's down() restores it). */
+export const COUNTS_UPDATED_BY_JOIN = `function object_counts_updated() returns trigger language plpgsql as $$
+      begin
+        insert into object_counts (job_id, status, id_block, n)
+          select job_id, status, id_block, sum(d) from (
+            select n.job_id, n.status, n.id / ${B} as id_block, 1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
+            union all
+            select o.job_id, o.status, o.id / ${B} as id_block, -1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
+          ) changed group by job_id, status, id_block having sum(d) <> 0;
+        return null;
+      end $$;`;
+
 /**
  * The object counts of Migration20261130200000 kept per (job, status, id block) rather than per
  * (job, status), with the same trigger design: an offset page finds the block holding its offset
@@ -47,16 +59,7 @@ export class Migration20261201100000 extends DialectMigration {
           select job_id, status, id / ${B}, count(*) from new_rows group by job_id, status, id / ${B};
         return null;
       end $$;`);
-    this.addSql(`create function object_counts_updated() returns trigger language plpgsql as $$
-      begin
-        insert into object_counts (job_id, status, id_block, n)
-          select job_id, status, id_block, sum(d) from (
-            select n.job_id, n.status, n.id / ${B} as id_block, 1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
-            union all
-            select o.job_id, o.status, o.id / ${B} as id_block, -1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
-          ) changed group by job_id, status, id_block having sum(d) <> 0;
-        return null;
-      end $$;`);
+    this.addSql(`create ${COUNTS_UPDATED_BY_JOIN}`);
     // Rows deleted with their job (cascade) leave no delta behind: the job's counters go with it.
     this.addSql(`create function object_counts_deleted() returns trigger language plpgsql as $$
       begin

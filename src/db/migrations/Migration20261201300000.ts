@@ -1,5 +1,6 @@
 import { OBJECT_COUNT_BLOCK } from '../object-count-block.js';
 import { DialectMigration } from './dialect-migration.js';
+import { COUNTS_UPDATED_BY_JOIN } from './Migration20261201100000.js';
 
 const B = OBJECT_COUNT_BLOCK;
 
@@ -30,16 +31,6 @@ export class Migration20261201300000 extends DialectMigration {
 
   /** Migration20261201100000's function. */
   override async down(): Promise<void> {
-    if (!this.dialect.isPostgres) return;
-    this.addSql(`create or replace function object_counts_updated() returns trigger language plpgsql as $$
-      begin
-        insert into object_counts (job_id, status, id_block, n)
-          select job_id, status, id_block, sum(d) from (
-            select n.job_id, n.status, n.id / ${B} as id_block, 1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
-            union all
-            select o.job_id, o.status, o.id / ${B} as id_block, -1 as d from new_rows n join old_rows o on o.id = n.id where o.status <> n.status
-          ) changed group by job_id, status, id_block having sum(d) <> 0;
-        return null;
-      end $$;`);
+    if (this.dialect.isPostgres) this.addSql(`create or replace ${COUNTS_UPDATED_BY_JOIN}`);
   }
 }
