@@ -25,8 +25,7 @@ describe('object claims', () => {
       Array.from({ length: 40 }, (_, i) => ({ jobId: f.jobId, key: `k${String(i).padStart(2, '0')}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId: run.id, createdAt: now, updatedAt: now })),
     );
     const ids = (await em.find(SyncObject, { runId: run.id }, { orderBy: { id: 'asc' }, fields: ['id'] })).map((row) => row.id);
-    const session = (instanceId: string, clock = () => new Date()) =>
-      createObjectClaims({ orm: f.orm, jobId: f.jobId, runId: run.id, instanceId, ttlMs: TTL_MS, logger: pino({ level: 'silent' }), now: clock });
+    const session = (instanceId: string) => createObjectClaims({ orm: f.orm, jobId: f.jobId, runId: run.id, instanceId, ttlMs: TTL_MS, logger: pino({ level: 'silent' }) });
     const a = session('a');
     const b = session('b');
     const finish = (rowIds: number[]) => f.orm.em.fork().nativeUpdate(SyncObject, { id: { $in: rowIds } }, { status: 'PROCESSED' });

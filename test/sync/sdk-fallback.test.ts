@@ -31,7 +31,8 @@ describe('a bucket that needs the SDK (S3 Express session auth)', () => {
       'dir/medium.bin': seededBytes(CHUNK - 7, 2),
       'dir/large.bin': seededBytes(3 * CHUNK + 5, 3),
     };
-    // Seeded anonymously, path-style: the SDK would address a directory bucket otherwise.
+    // Seeded with plain PUTs (s3rver takes anonymous ones): for a directory bucket on a custom
+    // endpoint, the SDK's path-style URL doubles the slash before the key, which s3rver does not serve.
     for (const [key, body] of Object.entries(bodies)) {
       const put = await fetch(`${f.s3.endpoint}/${DIRECTORY_BUCKET}/${key}`, { method: 'PUT', body: new Uint8Array(body) });
       expect(put.status, key).toBe(200);

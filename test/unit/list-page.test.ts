@@ -130,9 +130,12 @@ describe('the listing reader (list-page.ts)', () => {
     const listing = async () => {
       for await (const objects of s3.listPages('bucket', '')) void objects;
     };
-    await expect(listing()).rejects.toMatchObject({ name: 'AccessDenied', message: shown, $metadata: { httpStatusCode: 403, requestId: 'R&1' } });
-    s3.destroy();
-    status = 200;
+    try {
+      await expect(listing()).rejects.toMatchObject({ name: 'AccessDenied', message: shown, $metadata: { httpStatusCode: 403, requestId: 'R&1' } });
+    } finally {
+      s3.destroy();
+      status = 200;
+    }
   });
 
   test.each([
