@@ -69,4 +69,31 @@ describe('object claims', () => {
     await claims.releaseAll();
     expect(await claimed()).toEqual([]);
   });
+
+  test('the renewal extends the claims of the open rows the session holds, the lowest among them included', async () => {
+    await using f = await startSyncFixture();
+    const runId = await f.createRun();
+    const now = new Date();
+    await f.orm.em.fork().insertMany(
+      SyncObject,
+      Array.from({ length: 4 }, (_, i) => ({ jobId: f.jobId, key: `k${i}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId, createdAt: now, updatedAt: now })),
+    );
+    // A TTL of 600 ms: renewed every 200 ms.
+    const claims = createObjectClaims({ orm: f.orm, jobId: f.jobId, runId, instanceId: 'a', ttlMs: 600, logger: pino({ level: 'silent' }) });
+    expect(await claims.claim(16)).toHaveLength(4);
+    const expiries = async () =>
+      new Map((await f.orm.em.fork().find(SyncObject, { runId }, { fields: ['key', 'claimExpiresAt'] })).map((row) => [row.key, row.claimExpiresAt?.getTime() ?? null]));
+    const claimedUntil = await expiries();
+    const store = createCheckpointStore(f.orm, f.jobId, runId, 'a', claims.owner);
+    await store.commitMany(['k1', 'k2'].map((key) => ({ key, update: { status: 'PROCESSED', lastPosition: 1, localPath: `/x/${key}`, error: null } })));
+    await claims.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const renewed = await expiries();
+      for (const key of ['k0', 'k3']) expect(renewed.get(key), key).toBeGreaterThan(claimedUntil.get(key)!);
+      for (const key of ['k1', 'k2']) expect(renewed.get(key), key).toBeNull();
+    } finally {
+      await claims.stop();
+    }
+  });
 });

@@ -62,12 +62,27 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
   const claimOrder = onPostgres ? 'run_id, id' : 'id';
   const owner = `${ownerPrefix(instanceId)}${randomBytes(6).toString('hex')}`;
   const openRows = { runId, status: { $in: [...OPEN] }, size: { $gt: 0 } };
-  const mine = { runId, claimOwner: owner, status: { $in: [...OPEN] } };
-  const renewal = createHeartbeat(
-    () => orm.em.fork().nativeUpdate(SyncObject, mine, { claimExpiresAt: new Date(now().getTime() + ttlMs) }),
-    ttlMs,
-    (err) => logger.error({ err }, 'could not renew object claims'),
-  );
+  /** Ids this session claimed and, by its last renewal, still holds (a finished row's claim goes with its final state). */
+  const held = new Set<number>();
+
+  /**
+   * Extends this session's claims on its open rows. The UPDATE names the lowest id held: without it
+   * PostgreSQL, its statistics saying most of the run's rows are open, scanned the whole table
+   * (138–270 ms at a million rows; 5.5 ms by primary key from that id).
+   */
+  async function renew(): Promise<void> {
+    const asked = [...held];
+    if (asked.length === 0) return;
+    const lowest = asked.reduce((low, id) => Math.min(low, id));
+    const rows = (await orm.em.fork().getConnection().execute(
+      `update sync_objects set claim_expires_at = ?
+       where run_id = ? and claim_owner = ? and status in ('PENDING', 'PROCESSING') and id >= ? returning id`,
+      [at(new Date(now().getTime() + ttlMs)), runId, owner, lowest],
+    )) as Array<{ id: number | string }>;
+    const stillHeld = new Set(rows.map((row) => Number(row.id)));
+    for (const id of asked) if (!stillHeld.has(id)) held.delete(id);
+  }
+  const renewal = createHeartbeat(renew, ttlMs, (err) => logger.error({ err }, 'could not renew object claims'));
 
   /**
    * Where this session's next claim starts. The rows of a run finish roughly in id order, and each
@@ -116,6 +131,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
       const rows = await claimFrom(after, limit);
       if (rows.length < limit && after > 0) rows.push(...(await claimFrom(0, limit - rows.length)));
       if (rows.length > 0) after = Math.max(...rows.map((row) => row.id));
+      for (const row of rows) held.add(row.id);
       return rows.sort((a, b) => a.id - b.id);
     },
 
