@@ -1,12 +1,21 @@
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
-import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { createCheckpointStore } from '../../src/sync/checkpoint/checkpoint-store.js';
 import { createObjectClaims } from '../../src/sync/multi/object-claims.js';
-import { startSyncFixture } from '../sync/sync-fixture.js';
+import { startSyncFixture, type SyncFixture } from '../sync/sync-fixture.js';
 
 const TTL_MS = 60_000;
+
+/** `count` open rows of `runId`, keys `k00`, `k01`…, in id order. */
+async function openRows(f: SyncFixture, runId: number, count: number): Promise<number[]> {
+  const now = new Date();
+  await f.orm.em.fork().insertMany(
+    SyncObject,
+    Array.from({ length: count }, (_, i) => ({ jobId: f.jobId, key: `k${String(i).padStart(2, '0')}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId, createdAt: now, updatedAt: now })),
+  );
+  return (await f.orm.em.fork().find(SyncObject, { runId }, { orderBy: { id: 'asc' }, fields: ['id'] })).map((row) => row.id);
+}
 
 /**
  * A session claims from just past its last batch, so that a claim does not walk every row the run
@@ -16,16 +25,9 @@ const TTL_MS = 60_000;
 describe('object claims', () => {
   test('claim in id order from past the last batch, then the rows behind that became claimable', async () => {
     await using f = await startSyncFixture();
-    const em = f.orm.em.fork();
-    const run = new SyncRun({ jobId: f.jobId, trigger: 'MANUAL', status: 'RUNNING', startedAt: new Date() });
-    await em.persistAndFlush(run);
-    const now = new Date();
-    await em.insertMany(
-      SyncObject,
-      Array.from({ length: 40 }, (_, i) => ({ jobId: f.jobId, key: `k${String(i).padStart(2, '0')}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId: run.id, createdAt: now, updatedAt: now })),
-    );
-    const ids = (await em.find(SyncObject, { runId: run.id }, { orderBy: { id: 'asc' }, fields: ['id'] })).map((row) => row.id);
-    const session = (instanceId: string) => createObjectClaims({ orm: f.orm, jobId: f.jobId, runId: run.id, instanceId, ttlMs: TTL_MS, logger: pino({ level: 'silent' }) });
+    const runId = await f.createRun();
+    const ids = await openRows(f, runId, 40);
+    const session = (instanceId: string) => createObjectClaims({ orm: f.orm, jobId: f.jobId, runId, instanceId, ttlMs: TTL_MS, logger: pino({ level: 'silent' }) });
     const a = session('a');
     const b = session('b');
     const finish = (rowIds: number[]) => f.orm.em.fork().nativeUpdate(SyncObject, { id: { $in: rowIds } }, { status: 'PROCESSED' });
@@ -50,22 +52,18 @@ describe('object claims', () => {
   test("a row's claim goes with its final state, so the release at the end touches only unfinished rows", async () => {
     await using f = await startSyncFixture();
     const runId = await f.createRun();
-    const now = new Date();
-    await f.orm.em.fork().insertMany(
-      SyncObject,
-      Array.from({ length: 6 }, (_, i) => ({ jobId: f.jobId, key: `k${i}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId, createdAt: now, updatedAt: now })),
-    );
+    await openRows(f, runId, 6);
     const claims = createObjectClaims({ orm: f.orm, jobId: f.jobId, runId, instanceId: 'a', ttlMs: TTL_MS, logger: pino({ level: 'silent' }) });
     expect(await claims.claim(16)).toHaveLength(6);
     const store = createCheckpointStore(f.orm, f.jobId, runId, 'a', claims.owner);
     await store.commitMany([
-      { key: 'k0', update: { status: 'PROCESSED', lastPosition: 1, localPath: '/x/k0', error: null } },
-      { key: 'k1', update: { status: 'FAILED', error: 'boom' } },
-      { key: 'k2', update: { status: 'EXCLUDED', error: null } },
+      { key: 'k00', update: { status: 'PROCESSED', lastPosition: 1, localPath: '/x/k00', error: null } },
+      { key: 'k01', update: { status: 'FAILED', error: 'boom' } },
+      { key: 'k02', update: { status: 'EXCLUDED', error: null } },
     ]);
     const claimed = async () =>
       (await f.orm.em.fork().find(SyncObject, { runId, claimOwner: { $ne: null } }, { orderBy: { key: 'asc' }, fields: ['key'] })).map((row) => row.key);
-    expect(await claimed()).toEqual(['k3', 'k4', 'k5']);
+    expect(await claimed()).toEqual(['k03', 'k04', 'k05']);
     await claims.releaseAll();
     expect(await claimed()).toEqual([]);
   });
@@ -73,11 +71,7 @@ describe('object claims', () => {
   test('the renewal extends the claims of the open rows the session holds, the lowest among them included', async () => {
     await using f = await startSyncFixture();
     const runId = await f.createRun();
-    const now = new Date();
-    await f.orm.em.fork().insertMany(
-      SyncObject,
-      Array.from({ length: 4 }, (_, i) => ({ jobId: f.jobId, key: `k${i}`, size: 1, etag: null, lastPosition: 0, status: 'PENDING' as const, runId, createdAt: now, updatedAt: now })),
-    );
+    await openRows(f, runId, 4);
     // A TTL of 600 ms: renewed every 200 ms.
     const claims = createObjectClaims({ orm: f.orm, jobId: f.jobId, runId, instanceId: 'a', ttlMs: 600, logger: pino({ level: 'silent' }) });
     expect(await claims.claim(16)).toHaveLength(4);
@@ -85,13 +79,13 @@ describe('object claims', () => {
       new Map((await f.orm.em.fork().find(SyncObject, { runId }, { fields: ['key', 'claimExpiresAt'] })).map((row) => [row.key, row.claimExpiresAt?.getTime() ?? null]));
     const claimedUntil = await expiries();
     const store = createCheckpointStore(f.orm, f.jobId, runId, 'a', claims.owner);
-    await store.commitMany(['k1', 'k2'].map((key) => ({ key, update: { status: 'PROCESSED', lastPosition: 1, localPath: `/x/${key}`, error: null } })));
+    await store.commitMany(['k01', 'k02'].map((key) => ({ key, update: { status: 'PROCESSED', lastPosition: 1, localPath: `/x/${key}`, error: null } })));
     await claims.start();
     try {
       await new Promise((resolve) => setTimeout(resolve, 700));
       const renewed = await expiries();
-      for (const key of ['k0', 'k3']) expect(renewed.get(key), key).toBeGreaterThan(claimedUntil.get(key)!);
-      for (const key of ['k1', 'k2']) expect(renewed.get(key), key).toBeNull();
+      for (const key of ['k00', 'k03']) expect(renewed.get(key), key).toBeGreaterThan(claimedUntil.get(key)!);
+      for (const key of ['k01', 'k02']) expect(renewed.get(key), key).toBeNull();
     } finally {
       await claims.stop();
     }
