@@ -22,16 +22,10 @@ export function sourceChangedOr(error: unknown): unknown {
 }
 
 /**
- * What the object's bytes are checked against (checksum.ts), with what a GET's answer said when it
- * is in; the HEADs it may take are pinned to the listed ETag.
- */
-export function expectedChecksum(ctx: TransferContext, item: WorkItem, answer?: AnswerFacts): Promise<Expected | null> {
-  return createChecksumChoice(ctx, item)(answer);
-}
-
-/**
- * `expectedChecksum` for an object whose check may be chosen twice (before its first answer, then
- * again if that answer says it is encrypted): the checksum HEAD is sent once and its answer reused.
+ * Chooses what one object's bytes are checked against (checksum.ts), with what a GET's answer said
+ * when it is in; the HEADs it may take are pinned to the listed ETag. A chunked object's check may
+ * be chosen twice (before its first answer, then again if that answer says it is encrypted): the
+ * checksum HEAD is sent once and its answer reused.
  */
 export function createChecksumChoice(ctx: TransferContext, item: WorkItem): (answer?: AnswerFacts) => Promise<Expected | null> {
   const { bucket, connector, signal } = ctx;

@@ -2,7 +2,7 @@ import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
 import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
-import { expectedChecksum, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
+import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
@@ -77,11 +77,12 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
  * is then needed for them), then fed the body as it is written.
  */
 function createWholeObjectCheck(ctx: TransferContext, item: WorkItem) {
+  const choose = createChecksumChoice(ctx, item);
   const chosen: { expected: Expected | null; digester: Digester | null } = { expected: null, digester: null };
   const fetchOptions: RangeFetchOptions = {
     whole: true,
     onAnswer: async (answer) => {
-      chosen.expected = await expectedChecksum(ctx, item, answer);
+      chosen.expected = await choose(answer);
       chosen.digester = chosen.expected && (await createDigester(chosen.expected));
     },
     onWritten: (data) => chosen.digester?.update(data),
