@@ -12,19 +12,23 @@ export const DEFAULT_SUBSCRIBER_CAPACITY = 256;
  * The only link between the sync engine and its observers (subscriptions, metrics, tests).
  * Events travel as `CustomEvent`s with the payload in `detail`, the same shape as graphql-yoga's
  * createPubSub, so a distributed target (e.g. @graphql-yoga/redis-event-target) can be passed as
- * `eventTarget` to run several instances; no caller changes. Publishing is synchronous and never
- * waits on a subscriber: each subscriber reads from its own bounded queue.
+ * `eventTarget` to run several instances; no caller changes. Subscriptions (`subscribe`) then get
+ * every instance's events, while in-process observers (`on`: metrics) get only this process's,
+ * so each instance's counters stay its own and summing them does not count an object once per
+ * instance. Publishing is synchronous and never waits on a subscriber: each subscriber reads from
+ * its own bounded queue.
  */
 export function createEventBus(
   options: { eventTarget?: EventTarget; subscriberCapacity?: number; onListenerError?: (error: unknown) => void } = {},
 ) {
-  const target = options.eventTarget ?? localTarget();
+  const local = localTarget();
+  const shared = options.eventTarget ?? local;
   const capacity = options.subscriberCapacity ?? DEFAULT_SUBSCRIBER_CAPACITY;
   const onListenerError = options.onListenerError ?? (() => {});
   const queues = new Set<ProgressQueue>();
   let droppedByClosedQueues = 0;
 
-  function listen(topic: string, onEvent: (event: SyncProgressEvent) => void): () => void {
+  function listen(target: EventTarget, topic: string, onEvent: (event: SyncProgressEvent) => void): () => void {
     // A throwing listener must not reach EventTarget, which would turn it into an uncaught exception.
     const listener = (event: Event) => {
       try {
@@ -39,8 +43,10 @@ export function createEventBus(
 
   return {
     publish(event: SyncProgressEvent): void {
-      target.dispatchEvent(new CustomEvent(jobTopic(event.jobId), { detail: event }));
-      target.dispatchEvent(new CustomEvent(ALL_JOBS_TOPIC, { detail: event }));
+      for (const target of shared === local ? [local] : [local, shared]) {
+        target.dispatchEvent(new CustomEvent(jobTopic(event.jobId), { detail: event }));
+        target.dispatchEvent(new CustomEvent(ALL_JOBS_TOPIC, { detail: event }));
+      }
     },
     /** Events of one job, or of every job when `jobId` is undefined, through a bounded queue. */
     subscribe(jobId?: string): ProgressQueue {
@@ -50,7 +56,7 @@ export function createEventBus(
         queues.delete(queue);
         droppedByClosedQueues += queue.dropped;
       });
-      unlisten = listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => queue.push(event));
+      unlisten = listen(shared, jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => queue.push(event));
       queues.add(queue);
       return queue;
     },
@@ -60,9 +66,9 @@ export function createEventBus(
       for (const queue of queues) dropped += queue.dropped;
       return { subscribers: queues.size, droppedEvents: dropped };
     },
-    /** A synchronous listener for in-process observers (metrics, tests); returns the unsubscribe function. */
+    /** A synchronous listener for this process's own events (metrics, tests); returns the unsubscribe function. */
     on(listener: (event: SyncProgressEvent) => void, jobId?: string): () => void {
-      return listen(jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), listener);
+      return listen(local, jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), listener);
     },
   };
 }

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { http, wsClient } from '../helpers/clients.js';import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { http, wsClient } from '../helpers/clients.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { metricValue as sample } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-
-/** The value of the series `name{…}` whose labels include every pair of `labels`; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text
-    .split('\n')
-    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && pairs.every((p) => l.slice(0, l.lastIndexOf(' ')).includes(p)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('per-job metrics after a real sync', () => {
   it('count bytes, objects, outcomes, durations, retries by cause, webhooks and subscribers by job; a deleted job leaves no series', async () => {

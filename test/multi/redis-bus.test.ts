@@ -6,6 +6,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { metricValue } from '../helpers/metrics.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -24,7 +25,7 @@ async function sharedEnv(extra: Record<string, string>) {
 }
 
 describe('progress events through Redis', () => {
-  it('a subscriber on one instance sees every event of a run on another; /readyz reports Redis', async () => {
+  it('a subscriber on one instance sees every event of a run on another; /metrics count only their own; /readyz reports Redis', async () => {
     await using s3 = await startS3Server();
     const objects: Array<[string, Buffer]> = [
       ['t/big.bin', seededBytes(3 * CHUNK_SIZE + 9, 5)],
@@ -58,6 +59,18 @@ describe('progress events through Redis', () => {
       const row = await api.orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
       expect(row).toMatchObject({ status: 'SUCCEEDED', instanceId: 'worker' });
       for (const [key, body] of objects) expect(await sha256File(join(shared.env.DOWNLOAD_ROOT_FOLDER, job.id, key))).toBe(sha256(body));
+      // Each instance counts what it did, so a sum over instances counts each object once.
+      const metrics = async (app: typeof api) => (await http(app, 'GET', '/metrics')).text;
+      const [onWorker, onApi] = [await metrics(worker), await metrics(api)];
+      expect(metricValue(onWorker, 'dss_sync_objects_total', { result: 'done' })).toBe(3);
+      expect(metricValue(onWorker, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBe(3);
+      expect(metricValue(onWorker, 'dss_sync_bytes_downloaded_total')).toBe(objects.reduce((sum, [, body]) => sum + body.length, 0));
+      expect(metricValue(onApi, 'dss_sync_objects_total', { result: 'done' })).toBe(0);
+      expect(metricValue(onApi, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBeUndefined();
+      expect(metricValue(onApi, 'dss_sync_bytes_downloaded_total')).toBe(0);
+      expect(metricValue(onWorker, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
+      expect(metricValue(onWorker, 'dss_sync_runs_in_progress')).toBe(0);
+      expect(metricValue(onApi, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBeUndefined();
     } finally {
       await client.dispose();
     }

@@ -2,13 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/logs.js';
+import { metricValue as sample } from '../helpers/metrics.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { validJob } from './rest-env.js';
-
-const sample = (text: string, name: string, labels: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-};
 
 describe('health and readiness', () => {
   it('/healthz is 200; /readyz is 200, then 503 once the database is gone', async () => {
@@ -73,18 +69,18 @@ describe('metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = res.text;
-    expect(sample(text, 'http_requests_total', 'method="GET",route="/healthz",status="200"')).toBe(2);
-    expect(sample(text, 'http_requests_total', 'method="GET",route="/api/v1/jobs/:job_id/objects",status="404"')).toBe(1);
-    expect(sample(text, 'http_requests_total', 'method="GET",route="/api/v1/jobs/:job_id/objects",status="400"')).toBe(1);
-    expect(sample(text, 'http_requests_total', 'method="GET",route="unmatched",status="404"')).toBe(1);
+    expect(sample(text, 'http_requests_total', { method: 'GET', route: '/healthz', status: '200' })).toBe(2);
+    expect(sample(text, 'http_requests_total', { method: 'GET', route: '/api/v1/jobs/:job_id/objects', status: '404' })).toBe(1);
+    expect(sample(text, 'http_requests_total', { method: 'GET', route: '/api/v1/jobs/:job_id/objects', status: '400' })).toBe(1);
+    expect(sample(text, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     expect(text).toContain('http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz",status="200"}');
     expect(text).toContain('process_cpu_user_seconds_total');
-    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(3 * chunk);
-    expect(sample(text, 'dss_sync_objects_total', 'result="done"')).toBe(1);
-    expect(sample(text, 'dss_sync_objects_total', 'result="skipped"')).toBe(1);
-    expect(sample(text, 'dss_sync_objects_total', 'result="failed"')).toBe(1);
-    expect(sample(text, 'dss_sync_runs_finished_total', 'status="FAILED"')).toBe(1);
-    expect(sample(text, 'dss_sync_runs_in_progress', '')).toBe(0);
+    expect(sample(text, 'dss_sync_bytes_downloaded_total')).toBe(3 * chunk);
+    expect(sample(text, 'dss_sync_objects_total', { result: 'done' })).toBe(1);
+    expect(sample(text, 'dss_sync_objects_total', { result: 'skipped' })).toBe(1);
+    expect(sample(text, 'dss_sync_objects_total', { result: 'failed' })).toBe(1);
+    expect(sample(text, 'dss_sync_runs_finished_total', { status: 'FAILED' })).toBe(1);
+    expect(sample(text, 'dss_sync_runs_in_progress')).toBe(0);
   });
 
   it('counts a checkpoint that covers several chunks in full, and never counts bytes twice', async () => {
@@ -96,7 +92,7 @@ describe('metrics', () => {
     app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 'r', bytesTransferred: 5 * chunk + 100 });
     app.bus.publish({ ...base, kind: 'CHUNK', objectKey: 's', bytesTransferred: 100 });
     const text = (await http(app, 'GET', '/metrics')).text;
-    expect(sample(text, 'dss_sync_bytes_downloaded_total', '')).toBe(5 * chunk + 200);
+    expect(sample(text, 'dss_sync_bytes_downloaded_total')).toBe(5 * chunk + 200);
   });
 });
 

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
+import { metricValue as sample } from '../helpers/metrics.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 const CHUNK = 64 * 1024;
-
-const sample = (text: string, series: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
 
 describe('a real sync seen through REST and /metrics', () => {
   it('lists the synced objects with the old wire shape and counts bytes, objects and runs', async () => {
@@ -35,12 +31,12 @@ describe('a real sync seen through REST and /metrics', () => {
 
     const metrics = await waitFor(async () => {
       const text = (await http(app, 'GET', '/metrics')).text;
-      return sample(text, 'dss_sync_runs_finished_total{status="SUCCEEDED"}') === 1 ? text : undefined;
+      return sample(text, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' }) === 1 ? text : undefined;
     }, 15_000, 'the first run to finish');
     expect(sample(metrics, 'dss_sync_bytes_downloaded_total')).toBe(10 + big.length);
-    expect(sample(metrics, 'dss_sync_objects_total{result="done"}')).toBe(2);
-    expect(sample(metrics, 'dss_sync_objects_total{result="skipped"}')).toBe(2);
-    expect(sample(metrics, 'dss_sync_objects_total{result="failed"}')).toBe(0);
+    expect(sample(metrics, 'dss_sync_objects_total', { result: 'done' })).toBe(2);
+    expect(sample(metrics, 'dss_sync_objects_total', { result: 'skipped' })).toBe(2);
+    expect(sample(metrics, 'dss_sync_objects_total', { result: 'failed' })).toBe(0);
     expect(sample(metrics, 'dss_sync_runs_in_progress')).toBe(0);
 
     const listed = await http(app, 'GET', `/api/v1/jobs/${jobId}/objects?limit=10`);
