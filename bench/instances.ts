@@ -1,6 +1,9 @@
-// `npm run bench -- --only=instances [--small=4000] [--large=8]`: one large run shared by 1, 2 and 3
-// instances of the service on a throwaway PostgreSQL + Redis (started as the tests start them) and
-// the s3rver fixture; objects/s, MB/s and the CPU time of every process, to see what bounds it.
+// `npm run bench -- --only=instances [--small=4000] [--large=8] [--keys=200000]`: one large run shared
+// by 1, 2 and 3 instances of the service on a throwaway PostgreSQL + Redis (started as the tests start
+// them) and the s3rver fixture; objects/s, MB/s and the CPU time of every process, to see what bounds
+// it. `--keys=N` runs N generated keys (1–64 bytes each) from the synthetic S3 server instead, which
+// serves a listing page or a GET in microseconds: runs of hundreds of thousands of objects, where the
+// cost per object of PostgreSQL and of the claims shows.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { findPostgresBin, findRedisServer, INSTALL_HINT, startThrowawayPostgres,
 import { cpuSeconds, treeCpuSeconds } from './proc-cpu.js';
 import { benchServiceEnv, BENCH_BUCKET, startS3Fixture } from './s3-fixture.js';
 import { seedObjects, type ObjectSet } from './seed.js';
+import { startSyntheticS3 } from '../test/helpers/synthetic-s3.js';
 
 const INSTANCE_COUNTS = [1, 2, 3];
 const CONCURRENCY = 8;
@@ -40,20 +44,26 @@ export async function runInstancesBench(args: string[], log: (line: string) => v
     log(`skipping instances: ${postgresBin ? '' : 'PostgreSQL '}${redisBin ? '' : 'redis-server '}not installed (install with: ${INSTALL_HINT})`);
     return;
   }
-  const sets: ObjectSet[] = [
-    { prefix: 'small/', count: Number(arg('small') ?? 4000), size: 16 * 1024 },
-    { prefix: 'large/', count: Number(arg('large') ?? 8), size: 32 * 2 ** 20 },
-  ].filter((set) => set.count > 0);
+  const keys = Number(arg('keys') ?? 0);
+  const sets: ObjectSet[] = keys
+    ? [{ prefix: '', count: keys, size: 0 }]
+    : [
+        { prefix: 'small/', count: Number(arg('small') ?? 4000), size: 16 * 1024 },
+        { prefix: 'large/', count: Number(arg('large') ?? 8), size: 32 * 2 ** 20 },
+      ].filter((set) => set.count > 0);
   const root = await mkdtemp(join(tmpdir(), 'dss-bench-instances-'));
   const postgres = await startThrowawayPostgres(postgresBin);
   const redis = await startThrowawayRedis(redisBin);
   const rows: Row[] = [];
   try {
-    for (const [i, set] of sets.entries()) await seedObjects(join(root, 'server'), BENCH_BUCKET, set, i * 100_000);
-    const s3 = await startS3Fixture(join(root, 'server'));
+    if (!keys) for (const [i, set] of sets.entries()) await seedObjects(join(root, 'server'), BENCH_BUCKET, set, i * 100_000);
+    // The synthetic server runs in this process: its CPU is this process's, the harness's polling included.
+    const s3 = keys
+      ? await startSyntheticS3({ keys, bucket: BENCH_BUCKET, sizeOf: (i) => 1 + (i % 64) }).then((server) => ({ ...server, pid: process.pid }))
+      : await startS3Fixture(join(root, 'server'));
     try {
       log(`${cpus().length} CPUs, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-      log(`instances: ${sets.map((s) => `${s.count} × ${s.size / 1024} KiB`).join(', ')} on s3rver, PostgreSQL ${postgresBin.split('/').at(-2)}, Redis; SYNC_CONCURRENCY=${CONCURRENCY} per instance`);
+      log(`instances: ${sets.map(setName).join(', ')} on ${keys ? 'the synthetic S3 server (in this process)' : 's3rver'}, PostgreSQL ${postgresBin.split('/').at(-2)}, Redis; SYNC_CONCURRENCY=${CONCURRENCY} per instance`);
       for (const count of INSTANCE_COUNTS) {
         for (const set of sets) {
           const row = await measure(count, set, { root, postgresUrl: postgres.url, redisUrl: redis.url, s3Endpoint: s3.endpoint, pids: { s3: s3.pid, postgres: postgres.pid(), redis: redis.pid() } });
@@ -64,7 +74,7 @@ export async function runInstancesBench(args: string[], log: (line: string) => v
     } finally {
       await s3.stop();
     }
-    log(`\n| objects | instances | time (s) | objects/s | MB/s | vs 1 instance | objects per instance | CPU s: instances / s3rver / PostgreSQL / Redis |\n|---|---|---|---|---|---|---|---|`);
+    log(`\n| objects | instances | time (s) | objects/s | MB/s | vs 1 instance | objects per instance | CPU s: instances / S3 server / PostgreSQL / Redis |\n|---|---|---|---|---|---|---|---|`);
     for (const r of rows) {
       const one = rows.find((o) => o.set === r.set && o.instances === 1)!;
       const ratio = (r.objects / r.seconds) / (one.objects / one.seconds);
@@ -140,7 +150,7 @@ async function measure(count: number, set: ObjectSet, target: Target): Promise<R
     )) as Array<{ instance_id: string; n: string | number }>;
     const share = (id: string) => Number(shares.find((s) => s.instance_id === id)?.n ?? 0);
     return {
-      set: `${set.count} × ${set.size >= 2 ** 20 ? `${set.size / 2 ** 20} MiB` : `${set.size / 1024} KiB`}`,
+      set: setName(set),
       instances: count,
       seconds,
       objects: run.objectsDone,
@@ -152,13 +162,18 @@ async function measure(count: number, set: ObjectSet, target: Target): Promise<R
         postgres: after.postgres - before.postgres,
         redis: after.redis - before.redis,
       },
-      status: run.status === 'SUCCEEDED' ? '' : `${run.status}: ${run.error ?? ''}`,
+      status: run.status !== 'SUCCEEDED' ? `${run.status}: ${run.error ?? ''}` : run.objectsDone !== set.count ? `${run.objectsDone} of ${set.count} objects done` : '',
     };
   } finally {
     await Promise.all(instances.map((p) => p.stop()));
     await orm.close();
     await rm(downloadRoot, { recursive: true, force: true });
   }
+}
+
+function setName(set: ObjectSet): string {
+  if (set.size === 0) return `${set.count} keys × 1–64 B`;
+  return `${set.count} × ${set.size >= 2 ** 20 ? `${set.size / 2 ** 20} MiB` : `${set.size / 1024} KiB`}`;
 }
 
 function cpuText(r: Row): string {
