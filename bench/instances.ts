@@ -45,6 +45,7 @@ export async function runInstancesBench(args: string[], log: (line: string) => v
     return;
   }
   const keys = Number(arg('keys') ?? 0);
+  // With --keys, one set of the synthetic server's objects, named by size 0 (1–64 bytes each, nothing seeded).
   const sets: ObjectSet[] = keys
     ? [{ prefix: '', count: keys, size: 0 }]
     : [
