@@ -41,7 +41,8 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
   });
 
   it('taking over a dead instance’s run: its helper stops and hands its claims back before the CLI lists; the run ends whole', async () => {
-    const objects = numberedObjects('takeover/', 24, 200_000);
+    // Enough that the helper, still fetching while A's lease runs out and the CLI starts, leaves work for the CLI.
+    const objects = numberedObjects('takeover/', 48, 200_000);
     await using source = await startThrottledSource(objects, 512 * 1024);
     const env = source.instanceEnv({ SYNC_CONCURRENCY: '2' });
     const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
