@@ -41,12 +41,15 @@ export function createEventBus(
     return () => target.removeEventListener(topic, listener);
   }
 
+  function dispatch(target: EventTarget, event: SyncProgressEvent): void {
+    target.dispatchEvent(new CustomEvent(jobTopic(event.jobId), { detail: event }));
+    target.dispatchEvent(new CustomEvent(ALL_JOBS_TOPIC, { detail: event }));
+  }
+
   return {
     publish(event: SyncProgressEvent): void {
-      for (const target of shared === local ? [local] : [local, shared]) {
-        target.dispatchEvent(new CustomEvent(jobTopic(event.jobId), { detail: event }));
-        target.dispatchEvent(new CustomEvent(ALL_JOBS_TOPIC, { detail: event }));
-      }
+      dispatch(local, event);
+      if (shared !== local) dispatch(shared, event);
     },
     /** Events of one job, or of every job when `jobId` is undefined, through a bounded queue. */
     subscribe(jobId?: string): ProgressQueue {
