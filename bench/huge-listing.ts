@@ -40,12 +40,15 @@ export async function runHugeListing(args: string[], log: (line: string) => void
   const peerNames = args.includes('--no-peers') ? [] : (arg('peers') ?? 'rclone,aws').split(',');
   /** `--phases=kill`: only the killed and resumed run (quicker rounds at 1M keys); `service`: the service itself runs the job. */
   const phases = new Set((arg('phases') ?? 'first,rerun,kill,service').split(','));
+  /** `--list-latency-ms=100`: every list answer (ours and the peers') waits this long, as S3's do from afar. */
+  const listLatencyMs = Number(arg('list-latency-ms') ?? 0);
   // Small objects (1–64 bytes): the run's cost is per key (listing, rows, files), as in a data lake of small files.
   const s3 = await startSyntheticS3({ keys, bucket: 'huge', sizeOf: (i) => 1 + (i % 64) });
+  s3.faults.listDelayMs = listLatencyMs;
   const dir = await mkdtemp(join(tmpdir(), 'dss-huge-'));
   const rows: Row[] = [];
   try {
-    log(`huge listing: ${keys} keys on the synthetic S3 server, in ${dir}`);
+    log(`huge listing: ${keys} keys on the synthetic S3 server${listLatencyMs ? `, ${listLatencyMs} ms per list answer` : ''}, in ${dir}`);
     const built = spawnSync(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: ROOT, stdio: 'inherit' });
     if (built.status !== 0) throw new Error('building dist/ failed');
     const dbFile = join(dir, 'bench.db');
@@ -62,9 +65,9 @@ export async function runHugeListing(args: string[], log: (line: string) => void
       LOG_LEVEL: 'warn',
       UV_THREADPOOL_SIZE: '16',
     };
-    const ours = async (phase: string, extra: string[] = []) => {
+    const ours = async (phase: string, extraEnv: Record<string, string> = {}) => {
       s3.resetCounts();
-      const result = await runMeasured(process.execPath, [...CLI_NODE_FLAGS, CLI, '--job', jobId, ...extra], { env, cwd: ROOT, timeoutMs: 4 * 3600_000 });
+      const result = await runMeasured(process.execPath, [...CLI_NODE_FLAGS, CLI, '--job', jobId], { env: { ...env, ...extraEnv }, cwd: ROOT, timeoutMs: 4 * 3600_000 });
       const summary = JSON.parse(result.stdout.trim().split('\n').pop() || '{}') as {
         status?: string;
         objectsTotal?: number;
@@ -81,9 +84,15 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
 
     const api = await startApiSampler(jobId, env);
-    for (const [, phase] of [['first', 'first run'], ['rerun', 'no-op rerun']].filter(([id]) => phases.has(id!))) {
+    // `rerun1`: a no-op rerun listed in one sequence, to compare with the key ranges of `rerun`.
+    const ourPhases: Array<[string, string, Record<string, string>]> = [
+      ['first', 'first run', {}],
+      ['rerun', 'no-op rerun', {}],
+      ['rerun1', 'no-op rerun, one listing (LIST_CONCURRENCY=1)', { LIST_CONCURRENCY: '1' }],
+    ];
+    for (const [, phase, extraEnv] of ourPhases.filter(([id]) => phases.has(id))) {
       api.send({ type: 'start' });
-      await ours(`this service: ${phase}`);
+      await ours(`this service: ${phase}`, extraEnv);
       const samples = once(api, 'message').then(([m]) => m as ApiSamples);
       api.send({ type: 'stop' });
       log(`  objects API during the ${phase}: ${latencies(await samples)}`);

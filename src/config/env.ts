@@ -141,6 +141,7 @@ export const envSchema = z.object({
   RETRY_BACKOFF: decimal('2', 1, 10).default(2),
   SYNC_CONCURRENCY: integer('8', 1, 256).default(8),
   SYNC_THREAD: optional(booleanFlag),
+  LIST_CONCURRENCY: integer('4', 1, 32).default(4),
   DB_ROWS_RETRIEVAL_LIMIT: integer('100', 1, MAX_PAGE_SIZE).default(100),
   AWS_REGION: optional(z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1')),
   AWS_ENDPOINT_URL_S3: optional(url),
@@ -177,6 +178,8 @@ export interface Config {
   syncConcurrency: number;
   /** The service's runs execute on a thread of their own (false: on the thread serving the API). */
   syncThread: boolean;
+  /** Key ranges of one prefix listed side by side in a run that knows the prefix's keys (1 = one listing). */
+  listConcurrency: number;
   defaultPageSize: number;
   /** `verifyMultipartEtag`: absent means true (S3_VERIFY_MULTIPART_ETAG). */
   s3: { region?: string; endpoint?: string; forcePathStyle: boolean; verifyMultipartEtag?: boolean };
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retry: { count: e.RETRY_COUNT, delaySeconds: e.RETRY_DELAY, backoff: e.RETRY_BACKOFF },
     syncConcurrency: e.SYNC_CONCURRENCY,
     syncThread: e.SYNC_THREAD ?? true,
+    listConcurrency: e.LIST_CONCURRENCY,
     defaultPageSize: e.DB_ROWS_RETRIEVAL_LIMIT,
     s3: {
       region: e.AWS_REGION,

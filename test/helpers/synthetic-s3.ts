@@ -20,6 +20,8 @@ export interface SyntheticS3Options {
 export interface SyntheticCounts {
   requests: number;
   lists: number;
+  /** List requests that asked for keys after a start-after key (a listing's first page, not its continuations). */
+  startAfterLists: number;
   gets: number;
   heads: number;
   getBytes: number;
@@ -35,6 +37,10 @@ export interface SyntheticFaults {
   repeatLastKey: boolean;
   /** Each page's keys come in reverse order (out of order). */
   reversePages: boolean;
+  /** start-after is ignored: every listing starts at the prefix's first key (as some S3-compatible servers do). */
+  ignoreStartAfter: boolean;
+  /** Each list answer waits this long (a distant region's round trip and listing time). */
+  listDelayMs: number;
   /** Called before a list request is answered (a test changes the bucket between pages from here). */
   beforeList?: (listNumber: number) => void;
 }
@@ -63,7 +69,7 @@ export interface SyntheticS3 extends AsyncDisposable {
 const LAST_MODIFIED = new Date('2026-01-01T00:00:00.000Z');
 const MAX_KEYS = 1000;
 
-const emptyCounts = (): SyntheticCounts => ({ requests: 0, lists: 0, gets: 0, heads: 0, getBytes: 0, preconditionFailed: 0 });
+const emptyCounts = (): SyntheticCounts => ({ requests: 0, lists: 0, startAfterLists: 0, gets: 0, heads: 0, getBytes: 0, preconditionFailed: 0 });
 
 export async function startSyntheticS3(options: SyntheticS3Options): Promise<SyntheticS3> {
   const bucket = options.bucket ?? 'synthetic';
@@ -73,7 +79,7 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
   const versions = new Map<number, number>();
   const deleted = new Set<number>();
   let counts = emptyCounts();
-  const faults: SyntheticFaults = { failLists: new Set(), repeatLastKey: false, reversePages: false };
+  const faults: SyntheticFaults = { failLists: new Set(), repeatLastKey: false, reversePages: false, ignoreStartAfter: false, listDelayMs: 0 };
 
   const keyAt = (index: number) => keyPrefix + String(index).padStart(width, '0');
   const indexOf = (key: string): number | undefined => {
@@ -111,7 +117,8 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
     const prefix = url.searchParams.get('prefix') ?? '';
     const delimiter = url.searchParams.get('delimiter') ?? '';
     const token = url.searchParams.get('continuation-token');
-    const startAfter = url.searchParams.get('start-after') ?? '';
+    const startAfter = faults.ignoreStartAfter ? '' : (url.searchParams.get('start-after') ?? '');
+    if (url.searchParams.has('start-after')) counts.startAfterLists += 1;
     const maxKeys = Math.min(MAX_KEYS, Math.max(0, Number(url.searchParams.get('max-keys') ?? MAX_KEYS) || 0));
     const after = token ? Buffer.from(token, 'base64url').toString() : startAfter;
     const from = after >= prefix ? after : '';
@@ -229,7 +236,8 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
       return res.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
     }
     if (url.searchParams.get('list-type') !== '2') return sendError(res, 501, 'NotImplemented', 'only ListObjectsV2 (list-type=2)');
-    list(url, res);
+    if (faults.listDelayMs > 0) setTimeout(() => list(url, res), faults.listDelayMs);
+    else list(url, res);
   });
   server.keepAliveTimeout = 30_000;
   const { port, stop } = await listenOnLoopback(server);

@@ -50,6 +50,8 @@ describe('a resumed run replaying the objects it listed before a restart', () =>
         queue: (decision) => void queued.push(decision),
         signal: new AbortController().signal,
         stats: emptyStats(),
+        listRanges: { ranges: 1, minKeys: 1 },
+        logger: { warn: () => {} },
       },
       await listing.state(),
     );

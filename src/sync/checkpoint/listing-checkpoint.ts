@@ -9,6 +9,7 @@ import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
 import { runPerRow } from '../../db/sqlite-statements.js';
+import { listingBoundaries, type BoundaryRequest } from './listing-boundaries.js';
 import { LISTED_MARK_ROW_SQL } from './object-row-sql.js';
 
 /** Where a run's listing stands, as recorded on its row. */
@@ -45,6 +46,11 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
     async state(): Promise<ListingState> {
       const run = await fork().findOne(SyncRun, { id: runId }, { fields: ['listAfter', 'listingComplete'] as never });
       return { listAfter: run?.listAfter ?? null, complete: run?.listingComplete === true };
+    },
+
+    /** Keys splitting what is left of the listing into key ranges (listing-boundaries.ts). */
+    boundaries(request: BoundaryRequest): Promise<string[]> {
+      return listingBoundaries(orm, jobId, request);
     },
 
     /** Keys of `keys` this run already listed (a page repeated across a crash, or a duplicate across pages). */

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
 import { createListingPosition, type createListingCheckpoint, type ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
@@ -9,6 +10,7 @@ import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
+import { listKeyRanges, type PositionedPage } from './key-range-listing.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { LocalRunError } from './run-errors.js';
 import type { RunProgress } from './run-progress.js';
@@ -41,6 +43,9 @@ export interface RunListingDeps {
   queue(decision: FetchDecision): Promise<void> | void;
   signal: AbortSignal;
   stats: RunStats;
+  /** Key ranges listed side by side when the job's stored keys allow (1: one listing in sequence). */
+  listRanges: { ranges: number; minKeys: number };
+  logger: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -61,16 +66,38 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
   if (resumed) for await (const rows of listing.unfinished()) await pages.handle(rows, true).catch(recorded);
   if (!resumeFrom.complete) {
     let listStarted = performance.now();
-    const listed = deps.connector.listPages(deps.bucket, deps.prefix, signal, resumeFrom.listAfter ?? undefined);
-    for await (const page of readAhead(listed)) {
+    for await (const page of readAhead(await listedPages(deps, resumeFrom.listAfter))) {
       stats.listMs += performance.now() - listStarted;
       if (signal.aborted) break;
-      await pages.handle(page).catch(recorded);
+      await pages.handle(page.objects, false, page.position).catch(recorded);
       listStarted = performance.now();
     }
     if (!signal.aborted) await listing.complete().catch(recorded);
   }
   return { listedAny: pages.listedCount() > 0 || resumeFrom.listAfter !== null };
+}
+
+/**
+ * The prefix's listing from `after` on: as key ranges side by side when the keys stored for the job
+ * split it (a rerun), else as one sequence.
+ */
+async function listedPages(deps: RunListingDeps, after: string | null): Promise<AsyncIterable<PositionedPage>> {
+  const { connector, bucket, prefix, signal, listRanges } = deps;
+  const listPages = (startAfter: string | undefined) => connector.listPages(bucket, prefix, signal, startAfter);
+  const boundaries =
+    listRanges.ranges > 1
+      ? await deps.listing.boundaries({ ...listRanges, prefix, after }).catch((error: unknown) => {
+          if (error instanceof JobGoneError) throw error;
+          throw new LocalRunError(`reading the listing's key ranges failed: ${failureReason(error)}`);
+        })
+      : [];
+  if (boundaries.length === 0) return mapPages(listPages(after ?? undefined), (objects) => ({ objects }));
+  const onFallback = (reason: string) => deps.logger.warn({ reason }, 'key ranges given up; listing the rest in one sequence');
+  return listKeyRanges({ listPages, after, boundaries, signal, onFallback });
+}
+
+async function* mapPages<T>(pages: AsyncIterable<RemoteObject[]>, map: (objects: RemoteObject[]) => T): AsyncGenerator<T> {
+  for await (const objects of pages) yield map(objects);
 }
 
 function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof createListingPosition>) {
@@ -80,16 +107,17 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
   /**
    * One listing page (or, with `replay`, rows this run listed before a restart and did not finish):
    * keys already listed by this run are dropped, the rest recorded and queued; then the page is
-   * marked as listed and the listing position moves past it.
+   * marked as listed and the listing position moves past it (to `at` when the listing says where).
    */
-  const handle = async (listedPage: RemoteObject[], replay = false) => {
+  const handle = async (listedPage: RemoteObject[], replay = false, at?: string | null) => {
     const page = replay ? listedPage : await withoutRepeats(listedPage);
     const kept: string[] = [];
     for (let start = 0; start < page.length; start += PAGE_SLICE) {
       if (start > 0) await yieldToEventLoop();
       kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE), replay)));
     }
-    if (!replay) await listing.recordPage(kept, position.advance(page.map((remote) => remote.key)));
+    if (replay) return;
+    await listing.recordPage(kept, at !== undefined ? at : position.advance(page.map((remote) => remote.key)));
   };
 
   /** Drops keys repeated within the page or already listed by this run (across pages, or a page re-listed after a crash). */

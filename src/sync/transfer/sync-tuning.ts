@@ -13,6 +13,9 @@ const DEFAULT_GET_SPAN_BYTES = 32 * 1024 * 1024;
 /** MD5 on the main thread took ~40% of a 1 GB run; a worker costs a few MB of RSS. */
 const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
 
+/** Stored keys per listing range at least (a range costs a request or two more than one sequence). */
+const DEFAULT_LIST_RANGE_MIN_KEYS = 5000;
+
 /** The sync engine's knobs (benchmarks and tests set them; the service uses the defaults). */
 export interface SyncTuning {
   /** Ranged GETs of one large object in flight (default 4). */
@@ -24,6 +27,8 @@ export interface SyncTuning {
   socketTimeoutMs?: number;
   /** Bytes one ranged GET asks for, rounded to whole chunks (default 32 MiB, at least one chunk). */
   getSpanBytes?: number;
+  /** A rerun lists its prefix as key ranges side by side only with at least this many stored keys per range (default 5000). */
+  listRangeMinKeys?: number;
 }
 
 export interface ResolvedTuning {
@@ -32,6 +37,7 @@ export interface ResolvedTuning {
   getSpan: number;
   workerHashMinBytes: number;
   socketTimeoutMs: number | undefined;
+  listRangeMinKeys: number;
 }
 
 /** The knobs with their defaults filled in for this configuration. */
@@ -44,5 +50,6 @@ export function resolveTuning(config: Pick<Config, 'chunkSize' | 'syncConcurrenc
     getSpan: Math.max(1, Math.round((tuning.getSpanBytes ?? DEFAULT_GET_SPAN_BYTES) / config.chunkSize)) * config.chunkSize,
     workerHashMinBytes: tuning.workerHashMinBytes ?? DEFAULT_WORKER_HASH_MIN_BYTES,
     socketTimeoutMs: tuning.socketTimeoutMs,
+    listRangeMinKeys: Math.max(1, tuning.listRangeMinKeys ?? DEFAULT_LIST_RANGE_MIN_KEYS),
   };
 }

@@ -1,0 +1,39 @@
+import { countObjects } from '../../db/object-counts.js';
+import type { Orm } from '../../db/orm.js';
+import { compareBytewise } from './key-span.js';
+
+export interface BoundaryRequest {
+  /** Ranges wanted at most. */
+  ranges: number;
+  /** Stored keys a range must hold at least: below that, fewer ranges (none under two). */
+  minKeys: number;
+  prefix: string;
+  /** A resumed listing's position: only keys after it split what is left. */
+  after: string | null;
+}
+
+/**
+ * Keys that split a job's prefix into listings of about equal size, taken from the keys its runs
+ * recorded: a rerun lists about what the last run listed. Every (count / ranges)-th stored key in
+ * the database's key order, then in UTF-8 byte order, the listing's own (PostgreSQL's collation may
+ * sort otherwise: the ranges are then less even, never wrong, see key-range-listing.ts). Empty when
+ * the job has too few keys for two ranges.
+ */
+export async function listingBoundaries(orm: Orm, jobId: string, request: BoundaryRequest): Promise<string[]> {
+  const { ranges, minKeys, prefix, after } = request;
+  const stored = await countObjects(orm, jobId);
+  const count = Math.min(ranges, Math.floor(stored / minKeys));
+  if (count < 2) return [];
+  const knex = orm.em.getKnex();
+  const keys: string[] = [];
+  for (let index = 1; index < count; index += 1) {
+    const row = (await knex('sync_objects')
+      .where({ job_id: jobId })
+      .orderBy('object_key')
+      .offset(Math.floor((stored * index) / count))
+      .first('object_key')) as { object_key: string } | undefined;
+    if (row) keys.push(row.object_key);
+  }
+  const usable = keys.filter((key) => key.startsWith(prefix) && (after === null || compareBytewise(key, after) > 0));
+  return [...new Set(usable)].sort(compareBytewise);
+}

@@ -1,0 +1,149 @@
+import { compareBytewise } from '../checkpoint/key-span.js';
+import type { RemoteObject } from '../transport/s3-connector.js';
+
+/**
+ * A listed page, and where a resumed listing may start once the page is recorded: a key, null for
+ * the start, undefined when the pages come in one sequence (the caller tracks the position).
+ */
+export interface PositionedPage {
+  objects: RemoteObject[];
+  position?: string | null;
+}
+
+export interface KeyRangeListingInput {
+  /** One listing of the prefix, from after `startAfter` (S3's start-after) to its end, page by page. */
+  listPages(startAfter: string | undefined): AsyncIterable<RemoteObject[]>;
+  /** Where the listing starts: after this key (a resumed run), or null for the start. */
+  after: string | null;
+  /** Keys splitting the listing into ranges, in UTF-8 byte order, each after `after`. */
+  boundaries: string[];
+  signal: AbortSignal;
+  /** Told why the ranges were given up for one listing in sequence (from the last verified key on). */
+  onFallback?(reason: string): void;
+}
+
+/** A range's listing ran out of keys (no key past its end, or none at all). */
+const END = Symbol('end');
+type SeamKey = string | typeof END;
+
+interface KeyRange {
+  /** Listed with start-after this key; null: from the start. */
+  lower: string | null;
+  /** The range's last key (inclusive); null: to the end of the listing. */
+  upper: string | null;
+  /** The first key the range's listing returned (any key, even one out of range); undefined: none yet. */
+  first: SeamKey | undefined;
+  /** The first key past `upper`, set with the range's last page; undefined while it lists. */
+  past: SeamKey | undefined;
+  /** The last key of the range handed out so far. */
+  lastKept: string | null;
+}
+
+type Step = { index: number; result: IteratorResult<RemoteObject[]> } | { index: number; error: unknown };
+
+/**
+ * Lists one prefix as several key ranges side by side: range i is listed with start-after
+ * boundary i and stops at the first key past boundary i+1. Pages are handed out as they come,
+ * each with the position a resumed listing may start from.
+ *
+ * The ranges are checked where they meet, not assumed to meet: the first key past range i's end
+ * must be the first key range i+1's own listing returned (or both listings ran out). That holds
+ * only when nothing lies between range i's last key and range i+1's first in the server's own order,
+ * so together the ranges list every key, whatever order or start-after support the server has.
+ * When a seam does not match (a server that ignores start-after or sorts otherwise, a key added or
+ * removed at the seam meanwhile) or a range's listing fails, the ranges stop and the listing goes
+ * on in one sequence from the last key verified; keys listed twice are the caller's to drop.
+ */
+export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerator<PositionedPage> {
+  const { listPages, signal } = input;
+  const lowers = [input.after, ...input.boundaries];
+  const ranges: KeyRange[] = lowers.map((lower, index) => ({
+    lower,
+    upper: input.boundaries[index] ?? null,
+    first: undefined,
+    past: undefined,
+    lastKept: null,
+  }));
+  const iterators = ranges.map((range) => rangePages(range, listPages(range.lower ?? undefined))[Symbol.asyncIterator]());
+  const pending = new Map<number, Promise<Step>>();
+  const pull = (index: number) => {
+    const step = iterators[index]!.next().then(
+      (result): Step => ({ index, result }),
+      (error: unknown): Step => ({ index, error }),
+    );
+    pending.set(index, step);
+  };
+  ranges.forEach((_, index) => pull(index));
+
+  let fallback: string | undefined;
+  try {
+    while (pending.size > 0 && fallback === undefined) {
+      const step = await Promise.race(pending.values());
+      pending.delete(step.index);
+      const range = ranges[step.index]!;
+      if ('error' in step) {
+        if (signal.aborted) throw step.error;
+        fallback = `listing key range ${step.index + 1} of ${ranges.length} failed: ${step.error instanceof Error ? step.error.message : String(step.error)}`;
+        break;
+      }
+      if (!step.result.done) pull(step.index);
+      fallback = seamMismatch(ranges);
+      if (step.result.done || fallback !== undefined) continue;
+      const objects = step.result.value;
+      if (objects.length === 0) continue;
+      range.lastKept = objects[objects.length - 1]!.key;
+      yield { objects, position: verifiedPosition(ranges) };
+    }
+  } finally {
+    for (const [index] of pending) void iterators[index]!.return?.(undefined).catch(() => {});
+  }
+  if (fallback === undefined || signal.aborted) return;
+  input.onFallback?.(fallback);
+  const from = verifiedPosition(ranges);
+  for await (const objects of listPages(from ?? undefined)) yield { objects };
+}
+
+/** The pages of one range: cut at the first key past its end, where its listing stops. */
+async function* rangePages(range: KeyRange, pages: AsyncIterable<RemoteObject[]>): AsyncGenerator<RemoteObject[]> {
+  for await (const page of pages) {
+    if (range.first === undefined && page.length > 0) range.first = page[0]!.key;
+    const upper = range.upper;
+    const cut = upper === null ? -1 : page.findIndex((object) => compareBytewise(object.key, upper) > 0);
+    if (cut >= 0) {
+      range.past = page[cut]!.key;
+      yield page.slice(0, cut);
+      return;
+    }
+    yield page;
+  }
+  range.first ??= END;
+  range.past = END;
+}
+
+/** Why two finished neighbours do not meet, or undefined while every seam known so far matches. */
+function seamMismatch(ranges: KeyRange[]): string | undefined {
+  for (let index = 0; index + 1 < ranges.length; index += 1) {
+    const { past } = ranges[index]!;
+    const next = ranges[index + 1]!.first;
+    if (past === undefined || next === undefined || past === next) continue;
+    return `key ranges ${index + 1} and ${index + 2} do not meet: the first key after "${ranges[index]!.upper}" was ${describe(past)} in one listing, ${describe(next)} in the other`;
+  }
+  return undefined;
+}
+
+const describe = (key: SeamKey | undefined) => (typeof key === 'string' ? `"${key}"` : 'none');
+
+/**
+ * The last key before which every key has been handed out: the ranges whose ends are verified
+ * (finished, and meeting the next one's first key) are behind it, then the first range still
+ * open, as far as it has come.
+ */
+function verifiedPosition(ranges: KeyRange[]): string | null {
+  for (let index = 0; index < ranges.length; index += 1) {
+    const range = ranges[index]!;
+    const verified = range.past !== undefined && (index + 1 === ranges.length || range.past === ranges[index + 1]!.first);
+    if (!verified) return range.lastKept ?? range.lower;
+  }
+  const last = ranges[ranges.length - 1]!;
+  return last.lastKept ?? last.lower;
+}

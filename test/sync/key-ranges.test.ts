@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { waitFor } from '../helpers/poll.js';
+import { startSyntheticS3, type SyntheticS3 } from '../helpers/synthetic-s3.js';
+import { startCli } from './sync-cli.js';
+import { startSyncFixture, type SyncFixture } from './sync-fixture.js';
+
+const KEYS = 2000;
+/** Four ranges of 500 stored keys (LIST_CONCURRENCY's default), each over this minimum. */
+const tuning = { listRangeMinKeys: 400 };
+/** A first page of 100 keys, then 1000 a page. */
+const SEQUENTIAL_PAGES = 1 + Math.ceil((KEYS - 100) / 1000);
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A first run (one listing: nothing is stored yet), then the bucket changes near the future range seams. */
+async function syncedThenChanged(f: SyncFixture, s3: SyntheticS3) {
+  await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
+  const first = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
+  expect(first.status).toBe('SUCCEEDED');
+  expect(s3.counts.startAfterLists).toBe(0);
+  // Boundaries fall on stored keys 500, 1000 and 1500: change and remove keys on both sides.
+  const changed = [0, 499, 500, 501, 999, 1000, 1501, KEYS - 1];
+  const removed = [498, 1001, 1499, 1500];
+  for (const index of changed) s3.change(index);
+  for (const index of removed) s3.deleted.add(index);
+  s3.resetCounts();
+  return { changed, removed };
+}
+
+/** What a user checks after the rerun: every object's bytes on disk, the removed ones gone, every row listed by the rerun. */
+async function expectMirrored(f: SyncFixture, s3: SyntheticS3, runId: number, removed: number[]) {
+  for (let index = 0; index < KEYS; index += 1) {
+    const path = join(f.root, s3.keyAt(index));
+    if (removed.includes(index)) {
+      await expect(stat(path), s3.keyAt(index)).rejects.toThrow(/ENOENT/);
+      continue;
+    }
+    expect(sha256(await readFile(path)), s3.keyAt(index)).toBe(sha256(s3.body(index)));
+  }
+  const em = f.orm.em.fork();
+  expect(await em.count(SyncObject, { jobId: f.jobId, listedRunId: runId })).toBe(KEYS - removed.length);
+  expect(await em.count(SyncObject, { jobId: f.jobId, status: 'DELETED' })).toBe(removed.length);
+}
+
+describe('a rerun lists its prefix as key ranges side by side', () => {
+  it('four ranges from the stored keys: each change fetched once, each removal mirrored, two requests a range at most', async () => {
+    await using f = await startSyncFixture();
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    const { changed, removed } = await syncedThenChanged(f, s3);
+
+    const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
+    expect(rerun.status).toBe('SUCCEEDED');
+    expect(rerun.run).toMatchObject({ objectsTotal: KEYS - removed.length, objectsDone: KEYS - removed.length, objectsFailed: 0, listingComplete: true });
+    expect(s3.counts.startAfterLists, 'listings started after a boundary').toBe(3);
+    expect(s3.counts.lists).toBeLessThanOrEqual(SEQUENTIAL_PAGES + 2 * 3);
+    expect(s3.counts.gets).toBe(changed.length);
+    await expectMirrored(f, s3, rerun.runId, removed);
+  });
+
+  it('a server that ignores start-after: the ranges are given up at their first seam and nothing is missed', async () => {
+    await using f = await startSyncFixture();
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    const { changed, removed } = await syncedThenChanged(f, s3);
+    s3.faults.ignoreStartAfter = true;
+
+    const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
+    expect(rerun.status).toBe('SUCCEEDED');
+    expect(rerun.run).toMatchObject({ objectsTotal: KEYS - removed.length, objectsDone: KEYS - removed.length, objectsFailed: 0 });
+    expect(s3.counts.startAfterLists).toBeGreaterThanOrEqual(3);
+    expect(s3.counts.gets).toBe(changed.length);
+    await expectMirrored(f, s3, rerun.runId, removed);
+  });
+
+  it('LIST_CONCURRENCY=1 lists in one sequence', async () => {
+    await using f = await startSyncFixture();
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    await syncedThenChanged(f, s3);
+    f.config.listConcurrency = 1;
+
+    const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
+    expect(rerun.status).toBe('SUCCEEDED');
+    expect(s3.counts).toMatchObject({ startAfterLists: 0, lists: SEQUENTIAL_PAGES });
+  });
+});
+
+describe('a rerun killed (-9) while its key ranges list', () => {
+  const MANY = 10_000;
+  /** One object in ten has bytes; the others are empty files (no GET): the first run stays quick. */
+  const sizeOf = (index: number) => (index % 10 === 0 ? 1 + (index % 64) : 0);
+
+  it('resumed from the recorded position: every key listed by the run, each change fetched once, the rest not again', async () => {
+    await using f = await startSyncFixture();
+    await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
+    const first = await f.sync({ connector: f.connectorVia(s3.endpoint) });
+    expect(first.status).toBe('SUCCEEDED');
+    const changed = [10, 2500, 4990, 5000, 5010, 9990];
+    for (const index of changed) s3.change(index);
+    s3.resetCounts();
+    // Slow lists, so the kill lands mid-listing; two ranges of 5,000 stored keys (the default minimum).
+    s3.faults.listDelayMs = 150;
+
+    const cli = startCli(f, s3.endpoint);
+    const { id: runId } = await waitFor(() => f.orm.em.fork().findOne(SyncRun, { jobId: f.jobId, id: { $gt: first.runId } }), 30_000, 'the CLI run');
+    const listedByRun = () => f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId });
+    await waitFor(async () => (await listedByRun()) >= 4000, 60_000, 'the ranges past 4,000 keys');
+    cli.child.kill('SIGKILL');
+    expect((await cli.exit).signal).toBe('SIGKILL');
+    expect(s3.counts.startAfterLists, 'ranges were listing').toBe(1);
+    expect(await listedByRun()).toBeLessThan(MANY);
+    const cut = await f.orm.em.fork().findOneOrFail(SyncRun, { id: runId });
+    // The second range (after stored key 5,000) had listed keys, the first had not finished: the
+    // recorded position is the first range's, so a resumed run cannot skip what it left.
+    const boundary = s3.keyAt(5000);
+    expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $gt: boundary } })).toBeGreaterThan(0);
+    expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $lte: boundary } })).toBeLessThan(5001);
+    expect(cut.listAfter, 'a position recorded from the first range').not.toBeNull();
+    expect(cut.listAfter! < boundary).toBe(true);
+
+    s3.faults.listDelayMs = 0;
+    const resumed = startCli(f, s3.endpoint);
+    const done = await resumed.exit;
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ runId, status: 'SUCCEEDED', objectsTotal: MANY, objectsDone: MANY, objectsFailed: 0 });
+    expect(await listedByRun()).toBe(MANY);
+    expect(s3.counts.gets, 'each changed object fetched once, or again if its row had not committed at the kill').toBeGreaterThanOrEqual(changed.length);
+    for (const index of changed) expect(sha256(await readFile(join(f.root, s3.keyAt(index)))), s3.keyAt(index)).toBe(sha256(s3.body(index)));
+    // Both processes together listed about once: at most a listing's worth and a few pages more.
+    expect(s3.counts.lists).toBeLessThanOrEqual(2 * (1 + Math.ceil((MANY - 100) / 1000)));
+  }, 120_000);
+});
