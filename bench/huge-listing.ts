@@ -84,13 +84,14 @@ export async function runHugeListing(args: string[], log: (line: string) => void
     };
 
     const api = await startApiSampler(jobId, env);
-    // `rerun1`: a no-op rerun listed in one sequence, to compare with the key ranges of `rerun`.
-    const ourPhases: Array<[string, string, Record<string, string>]> = [
-      ['first', 'first run', {}],
-      ['rerun', 'no-op rerun', {}],
-      ['rerun1', 'no-op rerun, one listing (LIST_CONCURRENCY=1)', { LIST_CONCURRENCY: '1' }],
-    ];
-    for (const [, phase, extraEnv] of ourPhases.filter(([id]) => phases.has(id))) {
+    // `rerun<N>` (`rerun1`, `rerun8`): a no-op rerun with LIST_CONCURRENCY=N, beside the default's of `rerun`.
+    const ourPhases: Array<[string, Record<string, string>]> = [...phases].flatMap((id) => {
+      const ranges = /^rerun(\d+)$/.exec(id)?.[1];
+      if (id === 'first') return [['first run', {}]];
+      if (id === 'rerun') return [['no-op rerun', {}]];
+      return ranges ? [[`no-op rerun, LIST_CONCURRENCY=${ranges}`, { LIST_CONCURRENCY: ranges }]] : [];
+    });
+    for (const [phase, extraEnv] of ourPhases) {
       api.send({ type: 'start' });
       await ours(`this service: ${phase}`, extraEnv);
       const samples = once(api, 'message').then(([m]) => m as ApiSamples);

@@ -141,7 +141,7 @@ export const envSchema = z.object({
   RETRY_BACKOFF: decimal('2', 1, 10).default(2),
   SYNC_CONCURRENCY: integer('8', 1, 256).default(8),
   SYNC_THREAD: optional(booleanFlag),
-  LIST_CONCURRENCY: integer('4', 1, 32).default(4),
+  LIST_CONCURRENCY: integer('8', 1, 32).default(8),
   DB_ROWS_RETRIEVAL_LIMIT: integer('100', 1, MAX_PAGE_SIZE).default(100),
   AWS_REGION: optional(z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1')),
   AWS_ENDPOINT_URL_S3: optional(url),

@@ -25,7 +25,7 @@ describe('loadConfig defaults', () => {
       retry: { count: 3, delaySeconds: 1, backoff: 2 },
       syncConcurrency: 8,
       syncThread: true,
-      listConcurrency: 4,
+      listConcurrency: 8,
       defaultPageSize: 100,
       s3: { region: undefined, endpoint: undefined, forcePathStyle: false, verifyMultipartEtag: true },
       apiToken: undefined,

@@ -11,8 +11,8 @@ import { startCli } from './sync-cli.js';
 import { startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const KEYS = 2000;
-/** Four ranges of 500 stored keys (LIST_CONCURRENCY's default), each over this minimum. */
-const tuning = { listRangeMinKeys: 400 };
+/** Four ranges of 500 stored keys: at most KEYS / this minimum, fewer than LIST_CONCURRENCY's default. */
+const tuning = { listRangeMinKeys: 500 };
 /** A first page of 100 keys, then 1000 a page. */
 const SEQUENTIAL_PAGES = 1 + Math.ceil((KEYS - 100) / 1000);
 
