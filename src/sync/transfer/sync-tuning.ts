@@ -13,7 +13,7 @@ const DEFAULT_GET_SPAN_BYTES = 32 * 1024 * 1024;
 /** MD5 on the main thread took ~40% of a 1 GB run; a worker costs a few MB of RSS. */
 const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
 
-/** Stored keys per listing range at least (a range costs a request or two more than one sequence). */
+/** Stored keys per listing range at least (a range costs up to a request more than one sequence). */
 const DEFAULT_LIST_RANGE_MIN_KEYS = 5000;
 
 /** The sync engine's knobs (benchmarks and tests set them; the service uses the defaults). */

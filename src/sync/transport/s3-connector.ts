@@ -17,9 +17,10 @@ import { createSignedGet } from './signed-get.js';
 import { listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
 
 /**
- * The first listing page is kept small: a server takes about as long per key listed (s3rver:
- * ~65-70 ms per 1,000 keys), and no download starts before the first page is in.
- * Later pages use the server's default (1000) and are read one ahead while the work goes on.
+ * The first page of a listing from the prefix's start is kept small: a server takes about as long
+ * per key listed (s3rver: ~65-70 ms per 1,000 keys), and no download starts before the first page
+ * is in. Later pages, and a listing from a start-after key (a key range after the first, a resumed
+ * run), use the server's default (1000) and are read one ahead while the work goes on.
  */
 const FIRST_PAGE_KEYS = 100;
 
@@ -161,7 +162,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     async *listPages(bucket, prefix, signal, startAfter) {
       let token: string | undefined;
       do {
-        const request: ListPageRequest = { bucket, prefix, token, startAfter, maxKeys: token ? undefined : FIRST_PAGE_KEYS };
+        const request: ListPageRequest = { bucket, prefix, token, startAfter, maxKeys: token || startAfter ? undefined : FIRST_PAGE_KEYS };
         const page = await retried(async () => (await listPageSigned(signedGet, request, signal)) ?? listPageBySdk(request, signal), signal);
         yield page.objects;
         token = page.nextToken;
