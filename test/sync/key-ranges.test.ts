@@ -58,6 +58,7 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
     expect(rerun.status).toBe('SUCCEEDED');
     expect(rerun.run).toMatchObject({ objectsTotal: KEYS - removed.length, objectsDone: KEYS - removed.length, objectsFailed: 0, listingComplete: true });
     expect(s3.counts.startAfterLists, 'listings started after a boundary').toBe(3);
+    expect(rerun.stats).toMatchObject({ listRanges: 4, listRangesGivenUp: false });
     expect(s3.counts.lists, 'at most one page more per range: the one read past its end').toBeLessThanOrEqual(SEQUENTIAL_PAGES + 3);
     expect(s3.counts.gets).toBe(changed.length);
     await expectMirrored(f, s3, rerun.runId, removed);
@@ -73,6 +74,7 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
     expect(rerun.status).toBe('SUCCEEDED');
     expect(rerun.run).toMatchObject({ objectsTotal: KEYS - removed.length, objectsDone: KEYS - removed.length, objectsFailed: 0 });
     expect(s3.counts.startAfterLists).toBeGreaterThanOrEqual(3);
+    expect(rerun.stats).toMatchObject({ listRanges: 4, listRangesGivenUp: true });
     expect(s3.counts.gets).toBe(changed.length);
     await expectMirrored(f, s3, rerun.runId, removed);
   });
@@ -86,6 +88,7 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
     const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
     expect(rerun.status).toBe('SUCCEEDED');
     expect(s3.counts).toMatchObject({ startAfterLists: 0, lists: SEQUENTIAL_PAGES });
+    expect(rerun.stats).toMatchObject({ listRanges: 1, listRangesGivenUp: false });
   });
 });
 

@@ -2,6 +2,10 @@
 export interface RunStats {
   wallMs: number;
   listMs: number;
+  /** Key ranges the listing went through side by side (1: one listing in sequence). */
+  listRanges: number;
+  /** The key ranges were given up for one listing in sequence (a seam that did not match, a failed range). */
+  listRangesGivenUp: boolean;
   /**
    * Sum of the durations of chunk checkpoints: fdatasync of the .partial file + the row commit. They
    * run beside the transfers (the next chunks keep downloading), so this is not time the run waited.
@@ -29,7 +33,7 @@ export interface RunStats {
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
+  return { wallMs: 0, listMs: 0, listRanges: 1, listRangesGivenUp: false, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
 }
 
 /** Times waits twice: each one on its own, and on the wall clock, each moment once however many waits overlap it. */

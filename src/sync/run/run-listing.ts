@@ -92,7 +92,11 @@ async function listedPages(deps: RunListingDeps, after: string | null): Promise<
         })
       : [];
   if (boundaries.length === 0) return mapPages(listPages(after ?? undefined), (objects) => ({ objects }));
-  const onFallback = (reason: string) => deps.logger.warn({ reason }, 'key ranges given up; listing the rest in one sequence');
+  deps.stats.listRanges = boundaries.length + 1;
+  const onFallback = (reason: string) => {
+    deps.stats.listRangesGivenUp = true;
+    deps.logger.warn({ reason }, 'key ranges given up; listing the rest in one sequence');
+  };
   return listKeyRanges({ listPages, after, boundaries, signal, onFallback });
 }
 
