@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareBytewise } from '../../src/sync/checkpoint/key-span.js';
-import { listKeyRanges, type PositionedPage } from '../../src/sync/run/key-range-listing.js';
+import { listInSequence, listKeyRanges, type PositionedPage } from '../../src/sync/run/key-range-listing.js';
 import type { RemoteObject } from '../../src/sync/transport/s3-connector.js';
 
 /**
@@ -218,5 +218,30 @@ describe('listing a prefix as key ranges side by side', () => {
     })();
     await expect(listing).rejects.toThrow('aborted');
     expect(fallbacks).toEqual([]);
+  });
+});
+
+describe('one listing in sequence: the position a resumed run starts after', () => {
+  const positions = async (pages: string[][], after: string | null = null) => {
+    const listed: Array<string | null> = [];
+    const listPages = async function* (): AsyncGenerator<RemoteObject[]> {
+      for (const keys of pages) yield keys.map((key) => ({ key, size: 1, etag: '"e"', lastModified: null, checksumAlgorithms: [] }));
+    };
+    for await (const page of listInSequence(listPages, after)) listed.push(page.position);
+    return listed;
+  };
+
+  it('follows the last key of keys in UTF-8 byte order, U+E000 before characters beyond the BMP', async () => {
+    expect(await positions([['a', 'b'], ['c\ue000', 'c\u{1f600}']])).toEqual(['b', 'c\u{1f600}']);
+    expect(await positions([['k/5']], 'k/4')).toEqual(['k/5']);
+  });
+
+  it('a repeat of the last key (a page that starts again with it) keeps the position', async () => {
+    expect(await positions([['a', 'b'], ['b', 'c']])).toEqual(['b', 'c']);
+  });
+
+  it('a key out of order gives the position up for the rest of the listing', async () => {
+    expect(await positions([['a', 'c'], ['b', 'd'], ['e']])).toEqual(['c', null, null]);
+    expect(await positions([['k/3']], 'k/4')).toEqual([null]);
   });
 });

@@ -1,13 +1,11 @@
 import { compareBytewise } from '../checkpoint/key-span.js';
+import { createListingPosition } from '../checkpoint/listing-checkpoint.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 
-/**
- * A listed page, and where a resumed listing may start once the page is recorded: a key, null for
- * the start, undefined when the pages come in one sequence (the caller tracks the position).
- */
+/** A listed page, and where a resumed listing may start once the page is recorded: a key, or null for the start. */
 export interface PositionedPage {
   objects: RemoteObject[];
-  position?: string | null;
+  position: string | null;
 }
 
 export interface KeyRangeListingInput {
@@ -99,8 +97,16 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
   }
   if (fallback === undefined || signal.aborted) return;
   input.onFallback?.(fallback);
-  const from = verifiedPosition(ranges);
-  for await (const objects of listPages(from ?? undefined)) yield { objects };
+  yield* listInSequence(listPages, verifiedPosition(ranges));
+}
+
+/** One listing from after `after` (null: the start), its position kept while its keys come in order (`createListingPosition`). */
+export async function* listInSequence(
+  listPages: KeyRangeListingInput['listPages'],
+  after: string | null,
+): AsyncGenerator<PositionedPage> {
+  const position = createListingPosition(after);
+  for await (const objects of listPages(after ?? undefined)) yield { objects, position: position.advance(objects.map((object) => object.key)) };
 }
 
 /** The pages of one range: cut at the first key past its end, where its listing stops. */

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
-import { createListingPosition, type createListingCheckpoint, type ListingState } from '../checkpoint/listing-checkpoint.js';
+import type { createListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
 import { createEmptyFile, ensureDir, isPresent } from '../local/local-files.js';
 import { partialPathFor } from '../local/safe-path.js';
@@ -10,7 +10,7 @@ import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
-import { listKeyRanges, type PositionedPage } from './key-range-listing.js';
+import { listInSequence, listKeyRanges, type PositionedPage } from './key-range-listing.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { LocalRunError } from './run-errors.js';
 import type { RunProgress } from './run-progress.js';
@@ -57,19 +57,19 @@ export interface RunListingDeps {
  */
 export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState): Promise<{ listedAny: boolean }> {
   const { listing, signal, stats } = deps;
-  const pages = createPageHandler(deps, createListingPosition(resumeFrom.listAfter));
+  const pages = createPageHandler(deps);
   const recorded = (error: unknown) => {
     if (error instanceof JobGoneError) throw error;
     throw new LocalRunError(`recording the listing failed: ${failureReason(error)}`);
   };
   const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
-  if (resumed) for await (const rows of listing.unfinished()) await pages.handle(rows, true).catch(recorded);
+  if (resumed) for await (const rows of listing.unfinished()) await pages.replay(rows).catch(recorded);
   if (!resumeFrom.complete) {
     let listStarted = performance.now();
     for await (const page of readAhead(await listedPages(deps, resumeFrom.listAfter))) {
       stats.listMs += performance.now() - listStarted;
       if (signal.aborted) break;
-      await pages.handle(page.objects, false, page.position).catch(recorded);
+      await pages.record(page).catch(recorded);
       listStarted = performance.now();
     }
     if (!signal.aborted) await listing.complete().catch(recorded);
@@ -78,8 +78,8 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
 }
 
 /**
- * The prefix's listing from `after` on: as key ranges side by side when the keys stored for the job
- * split it (a rerun), else as one sequence.
+ * The prefix's listing from `after` on, each page with the position to record once it is: as key
+ * ranges side by side when the keys stored for the job split it (a rerun), else as one sequence.
  */
 async function listedPages(deps: RunListingDeps, after: string | null): Promise<AsyncIterable<PositionedPage>> {
   const { connector, bucket, prefix, signal, listRanges } = deps;
@@ -91,7 +91,7 @@ async function listedPages(deps: RunListingDeps, after: string | null): Promise<
           throw new LocalRunError(`reading the listing's key ranges failed: ${failureReason(error)}`);
         })
       : [];
-  if (boundaries.length === 0) return mapPages(listPages(after ?? undefined), (objects) => ({ objects }));
+  if (boundaries.length === 0) return listInSequence(listPages, after);
   deps.stats.listRanges = boundaries.length + 1;
   const onFallback = (reason: string) => {
     deps.stats.listRangesGivenUp = true;
@@ -100,28 +100,31 @@ async function listedPages(deps: RunListingDeps, after: string | null): Promise<
   return listKeyRanges({ listPages, after, boundaries, signal, onFallback });
 }
 
-async function* mapPages<T>(pages: AsyncIterable<RemoteObject[]>, map: (objects: RemoteObject[]) => T): AsyncGenerator<T> {
-  for await (const objects of pages) yield map(objects);
-}
-
-function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof createListingPosition>) {
+function createPageHandler(deps: RunListingDeps) {
   const { store, listing, tally, outcomes, keep, jobRoot } = deps;
   let listedCount = 0;
 
   /**
-   * One listing page (or, with `replay`, rows this run listed before a restart and did not finish):
-   * keys already listed by this run are dropped, the rest recorded and queued; then the page is
-   * marked as listed and the listing position moves past it (to `at` when the listing says where).
+   * One listing page: keys already listed by this run are dropped, the rest recorded and queued;
+   * then the page is marked as listed and the run's listing position moves to the page's.
    */
-  const handle = async (listedPage: RemoteObject[], replay = false, at?: string | null) => {
-    const page = replay ? listedPage : await withoutRepeats(listedPage);
+  const record = async ({ objects, position }: PositionedPage) => {
+    const kept = await handleSlices(await withoutRepeats(objects), false);
+    await listing.recordPage(kept, position);
+  };
+
+  /** Rows this run listed before a restart and did not finish: queued again as they are. */
+  const replay = async (rows: RemoteObject[]) => {
+    await handleSlices(rows, true);
+  };
+
+  const handleSlices = async (page: RemoteObject[], replayed: boolean): Promise<string[]> => {
     const kept: string[] = [];
     for (let start = 0; start < page.length; start += PAGE_SLICE) {
       if (start > 0) await yieldToEventLoop();
-      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE), replay)));
+      kept.push(...(await handleSlice(page.slice(start, start + PAGE_SLICE), replayed)));
     }
-    if (replay) return;
-    await listing.recordPage(kept, at !== undefined ? at : position.advance(page.map((remote) => remote.key)));
+    return kept;
   };
 
   /** Drops keys repeated within the page or already listed by this run (across pages, or a page re-listed after a crash). */
@@ -201,7 +204,7 @@ function createPageHandler(deps: RunListingDeps, position: ReturnType<typeof cre
     }
   };
 
-  return { handle, listedCount: () => listedCount };
+  return { record, replay, listedCount: () => listedCount };
 }
 
 /** An unchanged object whose local file is gone or has another size is fetched again (whole). */
