@@ -135,7 +135,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     secrets,
     syncConcurrency: config.syncConcurrency,
     connectors: { forget: (jobId: string) => (connectors.forget(jobId), engineThread?.forget(jobId)) },
-    previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot }, job),
+    previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot, listConcurrency: config.listConcurrency }, job),
   });
   const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
   const countFolder = createObjectCountFolder({ orm, logger });

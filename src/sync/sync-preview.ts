@@ -2,10 +2,14 @@ import { resolve } from 'node:path';
 import type { Job } from '../db/entities/job.entity.js';
 import type { Orm } from '../db/orm.js';
 import { createCheckpointStore } from './checkpoint/checkpoint-store.js';
+import { compareBytewise } from './checkpoint/key-span.js';
+import { listingBoundaries } from './checkpoint/listing-boundaries.js';
+import { DEFAULT_LIST_RANGE_MIN_KEYS } from './transfer/sync-tuning.js';
 import type { ConnectorCache } from './transport/connector-cache.js';
 import { createKeyFilter } from './run/key-filter.js';
 import { isPresent } from './local/local-files.js';
 import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes } from './run/mirror-deletes.js';
+import { listPrefix } from './run/key-range-listing.js';
 import { planPage } from './run/page-plan.js';
 
 /** Keys listed per bucket of a preview. */
@@ -14,7 +18,7 @@ export const PREVIEW_KEYS = 100;
 export interface PreviewBucket {
   objects: number;
   bytes: number;
-  /** The first PREVIEW_KEYS keys, in listing order. */
+  /** The first PREVIEW_KEYS keys, in UTF-8 byte order (S3's listing order). */
   keys: string[];
 }
 
@@ -35,13 +39,21 @@ export interface SyncPreviewDeps {
   orm: Orm;
   connectors: Pick<ConnectorCache, 'acquire'>;
   downloadRoot: string;
+  /** Key ranges listed side by side, as a run lists them (LIST_CONCURRENCY; default 1). */
+  listConcurrency?: number;
 }
 
 const emptyBucket = (): PreviewBucket => ({ objects: 0, bytes: 0, keys: [] });
+/** Counts the object and keeps its key if it is among the PREVIEW_KEYS first (key ranges list out of order). */
 const add = (bucket: PreviewBucket, key: string, bytes: number) => {
   bucket.objects += 1;
   bucket.bytes += bytes;
-  if (bucket.keys.length < PREVIEW_KEYS) bucket.keys.push(key);
+  const { keys } = bucket;
+  if (keys.length === PREVIEW_KEYS && compareBytewise(key, keys[keys.length - 1]!) >= 0) return;
+  let at = keys.length;
+  while (at > 0 && compareBytewise(key, keys[at - 1]!) < 0) at -= 1;
+  keys.splice(at, 0, key);
+  if (keys.length > PREVIEW_KEYS) keys.pop();
 };
 
 /**
@@ -66,10 +78,27 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
       deletesBlocked: null,
     };
     const keptKeys = new Set<string>();
-    for await (const page of lease.connector.listPages(job.bucketName, job.prefix, signal)) {
+    const excludedKeys = new Set<string>();
+    const listPages = (startAfter: string | undefined) => lease.connector.listPages(job.bucketName, job.prefix, signal, startAfter);
+    const boundaries = await listingBoundaries(deps.orm, job.id, {
+      bucket: job.bucketName,
+      ranges: deps.listConcurrency ?? 1,
+      minKeys: DEFAULT_LIST_RANGE_MIN_KEYS,
+      prefix: job.prefix,
+      after: null,
+    });
+    for await (const { objects } of listPrefix({ listPages, after: null, boundaries, signal: signal ?? new AbortController().signal })) {
+      // Keys listed again after key ranges were given up are counted once.
+      const page = objects.filter((remote) => !keptKeys.has(remote.key) && !excludedKeys.has(remote.key));
       preview.listedObjects += page.length;
       const kept = keep ? page.filter((remote) => keep(remote.key)) : page;
-      if (keep) for (const remote of page) if (!keep(remote.key)) add(preview.exclude, remote.key, remote.size);
+      if (keep) {
+        for (const remote of page) {
+          if (keep(remote.key)) continue;
+          excludedKeys.add(remote.key);
+          add(preview.exclude, remote.key, remote.size);
+        }
+      }
       if (kept.length === 0) continue;
       const stored = await store.load(kept.map((remote) => remote.key));
       for (const decision of planPage(jobRoot, kept, stored)) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { previewSync } from '../../src/sync/sync-preview.js';
 import { waitFor } from '../helpers/poll.js';
 import { startSyntheticS3, type SyntheticS3 } from '../helpers/synthetic-s3.js';
 import { startCli } from './sync-cli.js';
@@ -92,10 +93,12 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
   });
 });
 
+/** Two ranges of 5,000 stored keys (the default minimum). */
+const MANY = 10_000;
+/** One object in ten has bytes; the others are empty files (no GET): the first run stays quick. */
+const sizeOf = (index: number) => (index % 10 === 0 ? 1 + (index % 64) : 0);
+
 describe('a rerun killed (-9) while its key ranges list', () => {
-  const MANY = 10_000;
-  /** One object in ten has bytes; the others are empty files (no GET): the first run stays quick. */
-  const sizeOf = (index: number) => (index % 10 === 0 ? 1 + (index % 64) : 0);
 
   it('resumed from the recorded position: every key listed by the run, each change fetched once, the rest not again', async () => {
     await using f = await startSyncFixture();
@@ -137,4 +140,37 @@ describe('a rerun killed (-9) while its key ranges list', () => {
     // recorded position (the second range's pages); 16–18 requests here against 11 for one listing.
     expect(s3.counts.lists).toBeLessThanOrEqual(2 * (1 + Math.ceil((MANY - 100) / 1000)));
   }, 120_000);
+});
+
+describe('a preview of a job with stored keys', () => {
+  it('lists as key ranges too, and counts and samples what one listing would, also when the ranges are given up', async () => {
+    await using f = await startSyncFixture();
+    await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
+    expect((await f.sync({ connector: f.connectorVia(s3.endpoint) })).status).toBe('SUCCEEDED');
+    const changed = [0, 4990, 5000, 5010, 9990];
+    for (const index of changed) s3.change(index);
+    const connector = f.connectorVia(s3.endpoint);
+    const job = await f.orm.em.fork().findOneOrFail(Job, { id: f.jobId }, { populate: ['sealedCredentials'] as never });
+    const connectors = { acquire: () => ({ connector, release: () => {} }) };
+    const preview = (listConcurrency: number) => previewSync({ orm: f.orm, connectors, downloadRoot: f.config.downloadRoot, listConcurrency }, job);
+
+    s3.resetCounts();
+    const ranged = await preview(8);
+    expect(s3.counts.startAfterLists, 'two ranges').toBe(1);
+    s3.faults.ignoreStartAfter = true;
+    const givenUp = await preview(8);
+    s3.faults.ignoreStartAfter = false;
+    s3.resetCounts();
+    const sequential = await preview(1);
+    expect(s3.counts.startAfterLists).toBe(0);
+
+    const unchangedKeys = Array.from({ length: MANY }, (_, index) => index).filter((index) => !changed.includes(index)).map((index) => s3.keyAt(index));
+    expect(sequential).toMatchObject({
+      listedObjects: MANY,
+      fetch: { objects: changed.length, keys: changed.map((index) => s3.keyAt(index)) },
+      skip: { objects: MANY - changed.length, keys: unchangedKeys.slice(0, 100) },
+    });
+    expect(ranged).toEqual(sequential);
+    expect(givenUp).toEqual(sequential);
+  }, 60_000);
 });

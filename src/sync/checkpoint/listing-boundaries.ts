@@ -3,7 +3,8 @@ import type { Orm } from '../../db/orm.js';
 import { compareBytewise } from './key-span.js';
 
 export interface BoundaryRequest {
-  /** Ranges wanted at most. */
+  bucket: string;
+  /** Ranges wanted at most (LIST_CONCURRENCY). */
   ranges: number;
   /** Stored keys a range must hold at least: below that, fewer ranges (none under two). */
   minKeys: number;
@@ -17,10 +18,12 @@ export interface BoundaryRequest {
  * recorded: a rerun lists about what the last run listed. Every (count / ranges)-th stored key in
  * the database's key order, then in UTF-8 byte order, the listing's own (PostgreSQL's collation may
  * sort otherwise: the ranges are then less even, never wrong, see key-range-listing.ts). Empty when
- * the job has too few keys for two ranges.
+ * the job has too few keys for two ranges, and for a directory bucket (`…--x-s3`), which neither
+ * lists in key order nor takes start-after.
  */
 export async function listingBoundaries(orm: Orm, jobId: string, request: BoundaryRequest): Promise<string[]> {
-  const { ranges, minKeys, prefix, after } = request;
+  const { bucket, ranges, minKeys, prefix, after } = request;
+  if (ranges < 2 || bucket.endsWith('--x-s3')) return [];
   const stored = await countObjects(orm, jobId);
   const count = Math.min(ranges, Math.floor(stored / minKeys));
   if (count < 2) return [];

@@ -39,6 +39,11 @@ interface KeyRange {
 
 type Step = { index: number; result: IteratorResult<RemoteObject[]> } | { index: number; error: unknown };
 
+/** The prefix's listing from `after` on: as key ranges side by side at `boundaries`, or in one sequence when there are none. */
+export function listPrefix(input: KeyRangeListingInput): AsyncIterable<PositionedPage> {
+  return input.boundaries.length === 0 ? listInSequence(input.listPages, input.after) : listKeyRanges(input);
+}
+
 /**
  * Lists one prefix as several key ranges side by side: range i is listed with start-after
  * boundary i and stops at the first key past boundary i+1. Pages are handed out as they come,

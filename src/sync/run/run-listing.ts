@@ -10,7 +10,7 @@ import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
-import { listInSequence, listKeyRanges, type PositionedPage } from './key-range-listing.js';
+import { listPrefix, type PositionedPage } from './key-range-listing.js';
 import { planPage, type PageDecision } from './page-plan.js';
 import { LocalRunError } from './run-errors.js';
 import type { RunProgress } from './run-progress.js';
@@ -84,20 +84,16 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
 async function listedPages(deps: RunListingDeps, after: string | null): Promise<AsyncIterable<PositionedPage>> {
   const { connector, bucket, prefix, signal, listRanges } = deps;
   const listPages = (startAfter: string | undefined) => connector.listPages(bucket, prefix, signal, startAfter);
-  const boundaries =
-    listRanges.ranges > 1
-      ? await deps.listing.boundaries({ ...listRanges, prefix, after }).catch((error: unknown) => {
-          if (error instanceof JobGoneError) throw error;
-          throw new LocalRunError(`reading the listing's key ranges failed: ${failureReason(error)}`);
-        })
-      : [];
-  if (boundaries.length === 0) return listInSequence(listPages, after);
+  const boundaries = await deps.listing.boundaries({ ...listRanges, bucket, prefix, after }).catch((error: unknown) => {
+    if (error instanceof JobGoneError) throw error;
+    throw new LocalRunError(`reading the listing's key ranges failed: ${failureReason(error)}`);
+  });
   deps.stats.listRanges = boundaries.length + 1;
   const onFallback = (reason: string) => {
     deps.stats.listRangesGivenUp = true;
     deps.logger.warn({ reason }, 'key ranges given up; listing the rest in one sequence');
   };
-  return listKeyRanges({ listPages, after, boundaries, signal, onFallback });
+  return listPrefix({ listPages, after, boundaries, signal, onFallback });
 }
 
 function createPageHandler(deps: RunListingDeps) {

@@ -223,7 +223,7 @@ export async function executeSyncRun(
         queue: (decision) => (claims ? undefined : limiter.run(() => outcomes.fetch({ ...decision }))),
         signal: abort.signal,
         stats,
-        listRanges: { ranges: listRangesFor(job.bucketName, config), minKeys: tuning.listRangeMinKeys },
+        listRanges: { ranges: config.listConcurrency, minKeys: tuning.listRangeMinKeys },
         logger,
       },
       resumeFrom,
@@ -256,9 +256,4 @@ export async function executeSyncRun(
   }
   const end = await recordRunEnd({ store, events, logger, tally, stats, aborted: abort.signal.aborted, deletes });
   return end.recorded ? { status: end.status, stats, deletes } : { status: end.status, stats };
-}
-
-/** Directory buckets (`…--x-s3`) neither list in key order nor take start-after: one listing. */
-function listRangesFor(bucket: string, config: Pick<Config, 'listConcurrency'>): number {
-  return bucket.endsWith('--x-s3') ? 1 : config.listConcurrency;
 }

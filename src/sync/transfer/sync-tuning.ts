@@ -14,7 +14,7 @@ const DEFAULT_GET_SPAN_BYTES = 32 * 1024 * 1024;
 const DEFAULT_WORKER_HASH_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Stored keys per listing range at least (a range costs up to a request more than one sequence). */
-const DEFAULT_LIST_RANGE_MIN_KEYS = 5000;
+export const DEFAULT_LIST_RANGE_MIN_KEYS = 5000;
 
 /** The sync engine's knobs (benchmarks and tests set them; the service uses the defaults). */
 export interface SyncTuning {
