@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { listingBoundaries } from '../../src/sync/checkpoint/listing-boundaries.js';
 import { previewSync } from '../../src/sync/sync-preview.js';
 import { waitFor } from '../helpers/poll.js';
 import { startSyntheticS3, type SyntheticS3 } from '../helpers/synthetic-s3.js';
@@ -54,6 +55,10 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
     await using f = await startSyncFixture();
     await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
     const { changed, removed } = await syncedThenChanged(f, s3);
+    const request = { bucket: s3.bucket, ranges: 8, minKeys: tuning.listRangeMinKeys, prefix: '', after: null };
+    expect(await listingBoundaries(f.orm, f.jobId, request)).toEqual([500, 1000, 1500].map((index) => s3.keyAt(index)));
+    expect(await listingBoundaries(f.orm, f.jobId, { ...request, after: s3.keyAt(1200) })).toEqual([s3.keyAt(1500)]);
+    expect(await listingBoundaries(f.orm, f.jobId, { ...request, bucket: 'mirror--use1-az4--x-s3' }), 'a directory bucket').toEqual([]);
 
     const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
     expect(rerun.status).toBe('SUCCEEDED');
