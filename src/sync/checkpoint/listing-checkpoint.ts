@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/better-sqlite';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import { compareBytewise, selectRowsOfKeys } from './key-span.js';
+import { selectRowsOfKeys } from './key-span.js';
 import { isStorableKey } from '../local/safe-path.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
@@ -140,25 +140,3 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
 }
 
 export type ListingCheckpoint = ReturnType<typeof createListingCheckpoint>;
-
-/**
- * Tracks whether a listing comes in ascending UTF-8 byte order (S3's ListObjectsV2 does), which
- * makes its last key a safe place to resume from with start-after. A repeat of the last key is
- * a duplicate, not disorder (the page handler drops it). Once a key arrives out of order the
- * position is given up for the rest of the run: a resumed run lists from the start.
- */
-export function createListingPosition(resumeAfter: string | null) {
-  let last = resumeAfter;
-  let ordered = true;
-  return {
-    /** Feeds one page's keys as listed; returns the position to record once the page is. */
-    advance(keys: string[]): string | null {
-      for (const key of keys) {
-        const order = last === null ? 1 : compareBytewise(key, last);
-        if (order < 0) ordered = false;
-        if (order > 0) last = key;
-      }
-      return ordered ? last : null;
-    },
-  };
-}

@@ -1,5 +1,4 @@
 import { compareBytewise } from '../checkpoint/key-span.js';
-import { createListingPosition } from '../checkpoint/listing-checkpoint.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
 
 /** A listed page, and where a resumed listing may start once the page is recorded: a key, or null for the start. */
@@ -105,13 +104,27 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
   yield* listInSequence(listPages, verifiedPosition(ranges));
 }
 
-/** One listing from after `after` (null: the start), its position kept while its keys come in order (`createListingPosition`). */
+/**
+ * One listing from after `after` (null: the start). Its last key is a safe place to resume from
+ * with start-after while its keys come in ascending UTF-8 byte order (S3's ListObjectsV2 does); a
+ * repeat of the last key is a duplicate, not disorder (the page handler drops it). Once a key
+ * arrives out of order the position is given up for the rest of the listing (null: a resumed run
+ * lists from the start).
+ */
 export async function* listInSequence(
   listPages: KeyRangeListingInput['listPages'],
   after: string | null,
 ): AsyncGenerator<PositionedPage> {
-  const position = createListingPosition(after);
-  for await (const objects of listPages(after ?? undefined)) yield { objects, position: position.advance(objects.map((object) => object.key)) };
+  let last = after;
+  let ordered = true;
+  for await (const objects of listPages(after ?? undefined)) {
+    for (const { key } of objects) {
+      const order = last === null ? 1 : compareBytewise(key, last);
+      if (order < 0) ordered = false;
+      if (order > 0) last = key;
+    }
+    yield { objects, position: ordered ? last : null };
+  }
 }
 
 /** The pages of one range: cut at the first key past its end, where its listing stops. */
