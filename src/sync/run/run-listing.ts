@@ -58,10 +58,7 @@ export interface RunListingDeps {
 export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState): Promise<{ listedAny: boolean }> {
   const { listing, signal, stats } = deps;
   const pages = createPageHandler(deps);
-  const recorded = (error: unknown) => {
-    if (error instanceof JobGoneError) throw error;
-    throw new LocalRunError(`recording the listing failed: ${failureReason(error)}`);
-  };
+  const recorded = localFailure('recording the listing');
   const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
   if (resumed) for await (const rows of listing.unfinished()) await pages.replay(rows).catch(recorded);
   if (!resumeFrom.complete) {
@@ -84,16 +81,21 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
 async function listedPages(deps: RunListingDeps, after: string | null): Promise<AsyncIterable<PositionedPage>> {
   const { connector, bucket, prefix, signal, listRanges } = deps;
   const listPages = (startAfter: string | undefined) => connector.listPages(bucket, prefix, signal, startAfter);
-  const boundaries = await deps.listing.boundaries({ ...listRanges, bucket, prefix, after }).catch((error: unknown) => {
-    if (error instanceof JobGoneError) throw error;
-    throw new LocalRunError(`reading the listing's key ranges failed: ${failureReason(error)}`);
-  });
+  const boundaries = await deps.listing.boundaries({ ...listRanges, bucket, prefix, after }).catch(localFailure("reading the listing's key ranges"));
   deps.stats.listRanges = boundaries.length + 1;
   const onFallback = (reason: string) => {
     deps.stats.listRangesGivenUp = true;
     deps.logger.warn({ reason }, 'key ranges given up; listing the rest in one sequence');
   };
   return listPrefix({ listPages, after, boundaries, signal, onFallback });
+}
+
+/** A database failure while `doing` something for the listing: a LocalRunError, unless the job is gone. */
+function localFailure(doing: string) {
+  return (error: unknown): never => {
+    if (error instanceof JobGoneError) throw error;
+    throw new LocalRunError(`${doing} failed: ${failureReason(error)}`);
+  };
 }
 
 function createPageHandler(deps: RunListingDeps) {
