@@ -130,6 +130,7 @@ export async function runScenario(
 ): Promise<ToolResult[]> {
   let proxy: LatencyProxy | undefined;
   if (scenario.latencyMs) proxy = await startLatencyProxy(fixture.port, scenario.latencyMs);
+  if (scenario.statesChecksums) await fixture.statesChecksums(true);
   const endpoint = proxy?.endpoint ?? fixture.endpoint;
   const expected = { files: scenario.set.count, bytes: scenario.set.count * scenario.set.size };
   const results = tools.map(({ tool, skipped }): ToolResult => ({
@@ -185,6 +186,7 @@ export async function runScenario(
       }
     }
   } finally {
+    if (scenario.statesChecksums) await fixture.statesChecksums(false);
     await proxy?.stop();
     if (!keep) for (const target of targets) await rm(join(target.dest, '..'), { recursive: true, force: true });
   }

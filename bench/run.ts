@@ -16,6 +16,7 @@ import { BENCH_BUCKET, startS3Fixture, type S3Fixture } from './s3-fixture.js';
 import { FULL, QUICK } from './scenarios.js';
 import { runHugeListing } from './huge-listing.js';
 import { runInstancesBench } from './instances.js';
+import { runChecksumSpeed } from './checksum-speed.js';
 import { seedObjects } from './seed.js';
 import { removeDatabaseTemplate } from './migrated-db.js';
 
@@ -42,6 +43,11 @@ const started = Date.now();
 // A scenario of its own: N generated keys on the synthetic S3 server, nothing seeded on disk.
 if (only?.includes('huge-listing')) {
   await runHugeListing(args, log);
+  if (only.length === 1) process.exit(0);
+}
+// The checksums' speed on one core, nothing else running.
+if (only?.includes('checksums')) {
+  await runChecksumSpeed(log);
   if (only.length === 1) process.exit(0);
 }
 // Several instances on a throwaway PostgreSQL + Redis sharing one run.
@@ -91,8 +97,9 @@ try {
   for (const scenario of scenarios) {
     log(`\n${scenario.title} (${scenario.runs} run${scenario.runs > 1 ? 's' : ''})`);
     const raw = { tool: rawGet(scenario.noop), skipped: null };
-    // The floor is about CPU on this machine: the scenarios without a proxy, where there are bytes to write.
-    const floor = skipPeers || scenario.noop || scenario.latencyMs ? [] : [{ tool: nodeFloor(build, concurrency), skipped: null }];
+    // The floor is about CPU on this machine: the scenarios without a proxy, where there are bytes to
+    // write; it checks the MD5, so not where the server states a faster checksum.
+    const floor = skipPeers || scenario.noop || scenario.latencyMs || scenario.statesChecksums ? [] : [{ tool: nodeFloor(build, concurrency), skipped: null }];
     results.push(...(await runScenario(scenario, [...available, ...floor, raw], fixture, root, log)));
   }
 

@@ -16,6 +16,8 @@ export interface S3Fixture {
   endpoint: string;
   /** Request counts since the last reset; `reset` zeroes them after reading. */
   counts(reset?: boolean): Promise<RequestCounts>;
+  /** Whether the server states each object's CRC-64/NVME, as S3 does for objects uploaded since 2025 (off at start). */
+  statesChecksums(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export function benchFile(name: string): string {
   return fileURLToPath(new URL(name, import.meta.url));
 }
 
-type ChildMessage = { type: 'ready'; port: number } | { type: 'counts'; id: number; counts: RequestCounts };
+type ChildMessage = { type: 'ready'; port: number } | { type: 'counts'; id: number; counts: RequestCounts } | { type: 'checksums'; id: number };
 
 /** Starts s3rver in its own process over `directory` (already seeded by seed.ts). */
 export async function startS3Fixture(directory: string): Promise<S3Fixture> {
@@ -62,6 +64,7 @@ export async function startS3Fixture(directory: string): Promise<S3Fixture> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (counts: RequestCounts) => void>();
+  const switched = new Map<number, () => void>();
   let nextId = 1;
   const ready = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('s3rver child did not start within 30 s')), 30_000);
@@ -72,6 +75,9 @@ export async function startS3Fixture(directory: string): Promise<S3Fixture> {
       } else if (message.type === 'counts') {
         pending.get(message.id)?.(message.counts);
         pending.delete(message.id);
+      } else if (message.type === 'checksums') {
+        switched.get(message.id)?.();
+        switched.delete(message.id);
       }
     });
     child.once('exit', (code) => reject(new Error(`s3rver child exited with ${code}`)));
@@ -86,6 +92,13 @@ export async function startS3Fixture(directory: string): Promise<S3Fixture> {
       return new Promise((resolve) => {
         pending.set(id, resolve);
         child.send({ type: 'counts', reset, id });
+      });
+    },
+    statesChecksums(on) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        switched.set(id, resolve);
+        child.send({ type: 'checksums', on, id });
       });
     },
     async stop() {
