@@ -176,6 +176,57 @@ describe("checksums stated by a whole GET's answer", () => {
     expect(heads.sort()).toEqual(Object.keys(kept).sort());
   });
 
+  test("a plain object S3 keeps a CRC64NVME for is checked by it, not by its ETag's MD5: stated by a whole GET, or a HEAD beside a chunked object's GETs", async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const bodies: Record<string, Buffer> = {
+      'whole.txt': seededBytes(5000, 21),
+      'bad-whole.txt': seededBytes(6000, 22),
+      'worker.bin': seededBytes(4 * CHUNK + 3, 23),
+      'page-cache.bin': seededBytes(2 * CHUNK + 5, 24),
+      'bad-worker.bin': seededBytes(4 * CHUNK + 7, 25),
+      'bad-page-cache.bin': seededBytes(2 * CHUNK + 9, 26),
+      'sha256-listed.bin': seededBytes(2 * CHUNK + 11, 27),
+    };
+    await f.s3.putObjects(Object.entries(bodies));
+    // Every object's bytes match its ETag's MD5; the bad ones' CRC64NVME is of other bytes, so only
+    // a run that checked the CRC64NVME fails them.
+    const crcs = new Map<string, string>();
+    for (const key of Object.keys(bodies)) crcs.set(key, await crc64(key.startsWith('bad-') ? Buffer.from('something else') : bodies[key]!));
+    const md5Etag = (key: string) => `"${createHash('md5').update(bodies[key]!).digest('hex')}"`;
+    const listing = listingXml(
+      f.s3.bucket,
+      Object.entries(bodies).map(([key, body]) => ({ key, size: body.length, etag: md5Etag(key), checksumAlgorithm: key === 'sha256-listed.bin' ? 'SHA256' : 'CRC64NVME' })),
+    );
+    const heads: string[] = [];
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      const headers = { 'x-amz-checksum-crc64nvme': crcs.get(req.key)!, 'x-amz-checksum-type': 'FULL_OBJECT' };
+      if (req.method === 'HEAD') {
+        heads.push(req.key);
+        return { kind: 'respond', status: 200, body: '', headers: { ...headers, etag: md5Etag(req.key) } };
+      }
+      // As S3 answers: the checksum only on a whole GET that asked for it.
+      return req.headers['x-amz-checksum-mode'] === 'ENABLED' && !req.headers.range ? { kind: 'addHeaders', headers } : undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { workerHashMinBytes: 4 * CHUNK } });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['whole.txt', 'worker.bin', 'page-cache.bin', 'sha256-listed.bin']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
+    }
+    for (const key of ['bad-whole.txt', 'bad-worker.bin', 'bad-page-cache.bin']) {
+      expect(rows.get(key)?.status, key).toBe('FAILED');
+      expect(rows.get(key)?.error, key).toMatch(/^verification failed: CRC64NVME mismatch: expected /);
+      expect(existsSync(join(f.root, key)), key).toBe(false);
+    }
+    // A HEAD for each chunked object listed with a CRC64NVME; none for the whole GETs (their answer
+    // stated it) nor for the one listed with a SHA256, which is not preferred to the MD5.
+    expect(heads.sort()).toEqual(['bad-page-cache.bin', 'bad-worker.bin', 'page-cache.bin', 'worker.bin']);
+  });
+
   test('a chunked SSE-KMS multipart object with only a COMPOSITE checksum: its checksum HEAD is sent once, not again when its answer says encrypted', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });

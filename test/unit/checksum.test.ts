@@ -92,21 +92,47 @@ describe('checksums', () => {
       headFirstPart: async () => firstPart,
     });
 
-    test('a single-part ETag is its MD5: no HEAD', async () => {
-      const remote = { etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11, checksumAlgorithms: ['CRC32'] };
-      const expected = await chooseExpected(remote, { headChecksums: noRequest, headFirstPart: noRequest });
-      expect(expected).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
+    test('a single-part ETag is its MD5: no HEAD, unless the listing names a check preferred to MD5', async () => {
+      for (const listed of [[], ['CRC32'], ['SHA256'], ['MD5'], ['FUTUREHASH']]) {
+        const remote = { etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11, checksumAlgorithms: listed };
+        const expected = await chooseExpected(remote, { headChecksums: noRequest, headFirstPart: noRequest });
+        expect(expected, listed.join()).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
+      }
     });
 
-    test('of several S3 keeps, a cryptographic digest first, then the widest; unknown ones are skipped', async () => {
+    test("before any answer (a chunked object), a listed CRC64NVME or XXHASH is asked for and checked instead of the ETag's MD5", async () => {
+      const single = { etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11, checksumAlgorithms: ['CRC64NVME'] };
+      let heads = 0;
+      const keeps = (kept: Array<{ algorithm: string; value: string }>) => ({
+        headChecksums: async () => {
+          heads += 1;
+          return kept;
+        },
+        headFirstPart: noRequest,
+      });
+      expect(await chooseExpected(single, keeps([{ algorithm: 'CRC64NVME', value: 'a' }]))).toEqual({ algorithm: 'CRC64NVME', value: 'a' });
+      expect(await chooseExpected({ ...single, checksumAlgorithms: ['XXHASH64'] }, keeps([{ algorithm: 'XXHASH64', value: 'x' }]))).toEqual({ algorithm: 'XXHASH64', value: 'x' });
+      expect(heads).toBe(2);
+      // The HEAD finds none (a COMPOSITE one, which is no hash of the bytes), or only a slower one: the MD5.
+      const md5 = { algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' };
+      expect(await chooseExpected(single, keeps([]))).toEqual(md5);
+      expect(await chooseExpected(single, keeps([{ algorithm: 'SHA256', value: 'b' }]))).toEqual(md5);
+      expect(heads).toBe(4);
+    });
+
+    test('of several S3 keeps, the fastest of at least 64 bits first, then MD5, the SHA family, the 32-bit CRCs; unknown ones are skipped', async () => {
       const kept = [
         { algorithm: 'CRC32', value: 'a' },
-        { algorithm: 'XXHASH3', value: 'b' },
         { algorithm: 'SHA1', value: 'c' },
         { algorithm: 'FUTUREHASH', value: 'd' },
+        { algorithm: 'CRC64NVME', value: 'e' },
+        { algorithm: 'XXHASH3', value: 'b' },
       ];
-      expect(await chooseExpected(multipart, lookups(kept))).toEqual({ algorithm: 'SHA1', value: 'c' });
-      expect(await chooseExpected(multipart, lookups(kept.filter((c) => c.algorithm !== 'SHA1')))).toEqual({ algorithm: 'XXHASH3', value: 'b' });
+      const without = (...algorithms: string[]) => kept.filter((c) => !algorithms.includes(c.algorithm));
+      expect(await chooseExpected(multipart, lookups(kept))).toEqual({ algorithm: 'XXHASH3', value: 'b' });
+      expect(await chooseExpected(multipart, lookups(without('XXHASH3')))).toEqual({ algorithm: 'CRC64NVME', value: 'e' });
+      expect(await chooseExpected(multipart, lookups(without('XXHASH3', 'CRC64NVME')))).toEqual({ algorithm: 'SHA1', value: 'c' });
+      expect(await chooseExpected(multipart, lookups(without('XXHASH3', 'CRC64NVME', 'SHA1')))).toEqual({ algorithm: 'CRC32', value: 'a' });
     });
 
     test('no full-object checksum: the multipart ETag, with part 1\'s size, when the object fits equal parts', async () => {
@@ -131,11 +157,16 @@ describe('checksums', () => {
         { algorithm: 'CRC64NVME', value: 'a' },
         { algorithm: 'SHA256', value: 'b' },
       ];
-      // Plain: the ETag's MD5 still comes first.
-      expect(await chooseExpected(single, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' });
-      // Encrypted (SSE-KMS, SSE-C): the stated checksum, in the usual order.
-      expect(await chooseExpected(single, none, { etagIsNotMd5: true, checksums: stated })).toEqual({ algorithm: 'SHA256', value: 'b' });
-      expect(await chooseExpected(multipart, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'SHA256', value: 'b' });
+      // Plain: the stated CRC64NVME is preferred to the ETag's MD5; a SHA or a 32-bit CRC is not.
+      expect(await chooseExpected(single, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'CRC64NVME', value: 'a' });
+      const md5 = { algorithm: 'MD5', hex: '5eb63bbbe01eeed093cb22bb8f5acdc3' };
+      expect(await chooseExpected(single, none, { etagIsNotMd5: false, checksums: [stated[1]!, { algorithm: 'CRC32', value: 'c' }] })).toEqual(md5);
+      // Stated nothing (a store that ignores the checksum mode): the ETag's MD5, with no HEAD for the listed CRC64NVME.
+      expect(await chooseExpected(single, none, { etagIsNotMd5: false, checksums: [] })).toEqual(md5);
+      // Encrypted (SSE-KMS, SSE-C), or a multipart ETag: the stated checksum, in the same order.
+      expect(await chooseExpected(single, none, { etagIsNotMd5: true, checksums: stated })).toEqual({ algorithm: 'CRC64NVME', value: 'a' });
+      expect(await chooseExpected(single, none, { etagIsNotMd5: true, checksums: [stated[1]!] })).toEqual({ algorithm: 'SHA256', value: 'b' });
+      expect(await chooseExpected(multipart, none, { etagIsNotMd5: false, checksums: stated })).toEqual({ algorithm: 'CRC64NVME', value: 'a' });
       // None stated, one listed: the HEAD is asked.
       expect(await chooseExpected(single, lookups([{ algorithm: 'CRC32', value: 'c' }]), { etagIsNotMd5: true, checksums: [] })).toEqual({ algorithm: 'CRC32', value: 'c' });
       // Encrypted, none stated or kept: size only, and no part HEAD for an encrypted multipart ETag.

@@ -77,24 +77,28 @@ const CRC32C_POLYNOMIAL = 0x82f63b78;
 const CRC64NVME_POLYNOMIAL = '9a6c9329ac4bc9b5';
 
 /**
- * Each algorithm verified here, with how to start its checksum, in the order one is chosen when S3
- * keeps several for an object: cryptographic digests first, then the others by width.
+ * Each algorithm verified here, with how to start its checksum, in the order one is preferred when
+ * several are known for an object: the fastest of at least 64 bits first (a download is checked
+ * against accidental damage, which a 64-bit check misses once in 2^64), then MD5, which a single-part
+ * ETag gives with no request; after it the SHA family (stronger, but slower than MD5 on a CPU
+ * without SHA instructions), then the 32-bit CRCs. Their speeds: `npm run bench -- --only=checksums`.
  */
 const RUNNING_CHECKSUMS: Readonly<Record<string, () => RunningChecksum | Promise<RunningChecksum>>> = {
+  XXHASH128: wasmChecksum(createXXHash128),
+  XXHASH64: wasmChecksum(createXXHash64),
+  XXHASH3: wasmChecksum(createXXHash3),
+  CRC64NVME: wasmChecksum(() => createCRC64(CRC64NVME_POLYNOMIAL)),
+  MD5: () => nodeHash('md5'),
   SHA256: () => nodeHash('sha256'),
   SHA512: () => nodeHash('sha512'),
   SHA1: () => nodeHash('sha1'),
-  MD5: () => nodeHash('md5'),
-  XXHASH128: wasmChecksum(createXXHash128),
-  CRC64NVME: wasmChecksum(() => createCRC64(CRC64NVME_POLYNOMIAL)),
-  XXHASH64: wasmChecksum(createXXHash64),
-  XXHASH3: wasmChecksum(createXXHash3),
   CRC32C: wasmChecksum(() => createCRC32(CRC32C_POLYNOMIAL)),
   CRC32: crc32Checksum,
 };
 
 /** The algorithms verified here (the main thread's digesters and the hash workers alike), in order of preference. */
 export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(RUNNING_CHECKSUMS));
+const PREFERENCE = [...CHECKSUM_ALGORITHMS];
 
 /**
  * Null for an algorithm not verified here (one S3 adds later): the object is then checked by size
@@ -151,11 +155,14 @@ export interface AnswerFacts {
 }
 
 /**
- * What an object's bytes are checked against: the MD5 of a single-part ETag when there is one (and
- * the GET's answer, when known, does not say the object is encrypted so that it is not); else the
- * first full-object checksum verified here among those the answer stated or S3 keeps for it (a HEAD,
- * if the listing says it has one); else a multipart ETag, when part 1's size fits the object cut in
- * equal parts.
+ * What an object's bytes are checked against: the first, in RUNNING_CHECKSUMS's order, of the
+ * single-part ETag's MD5 (unless the GET's answer says the object is encrypted so that it is not)
+ * and the full-object checksums the answer stated. A HEAD asks for the checksums S3 keeps when the
+ * listing names one and nothing is known yet, or, before any answer (a chunked object: its HEAD
+ * runs beside its first GETs), when the one it names is preferred to the ETag's MD5, as AWS's
+ * default CRC-64/NVME is: hashing a large object is most of its CPU. A small object's answer
+ * states its checksums, so it never waits on a HEAD for a faster one. Last, a multipart ETag, when
+ * part 1's size fits the object cut in equal parts.
  */
 export async function chooseExpected(
   remote: { etag: string; size: number; checksumAlgorithms: readonly string[] },
@@ -163,13 +170,13 @@ export async function chooseExpected(
   answer?: AnswerFacts,
 ): Promise<Expected | null> {
   const md5 = answer?.etagIsNotMd5 ? null : md5FromEtag(remote.etag);
-  if (md5) return { algorithm: 'MD5', hex: md5 };
-  const stated = firstVerifiable(answer?.checksums ?? []);
-  if (stated) return stated;
-  if (remote.checksumAlgorithms.length > 0) {
-    const kept = firstVerifiable(await lookups.headChecksums());
-    if (kept) return kept;
-  }
+  const etagCheck: Expected[] = md5 ? [{ algorithm: 'MD5', hex: md5 }] : [];
+  const known = preferred([...etagCheck, ...(answer?.checksums ?? [])]);
+  const asksHead = known
+    ? !answer && remote.checksumAlgorithms.some((algorithm) => ranksBefore(algorithm, known.algorithm))
+    : remote.checksumAlgorithms.length > 0;
+  const chosen = asksHead ? preferred([...(known ? [known] : []), ...(await lookups.headChecksums())]) : known;
+  if (chosen) return chosen;
   const multipart = answer?.etagIsNotMd5 ? null : multipartEtag(remote.etag);
   if (!multipart || !lookups.headFirstPart) return null;
   const first = await lookups.headFirstPart();
@@ -177,13 +184,19 @@ export async function chooseExpected(
   return { algorithm: 'MD5', hex: multipart.hex, parts: { count: multipart.parts, size: first.size } };
 }
 
-/** The checksum chosen among several: the first verified here, in RUNNING_CHECKSUMS's order. */
-function firstVerifiable(checksums: readonly ObjectChecksum[]): ObjectChecksum | undefined {
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
-    const checksum = checksums.find((c) => c.algorithm === algorithm);
-    if (checksum) return checksum;
+/** Whether `algorithm` is verified here and preferred to `than`. */
+function ranksBefore(algorithm: string, than: string): boolean {
+  const rank = PREFERENCE.indexOf(algorithm);
+  return rank >= 0 && rank < PREFERENCE.indexOf(than);
+}
+
+/** The check chosen among several: the first verified here, in RUNNING_CHECKSUMS's order (the earlier one on a tie). */
+function preferred(candidates: readonly Expected[]): Expected | null {
+  let best: Expected | null = null;
+  for (const candidate of candidates) {
+    if (CHECKSUM_ALGORITHMS.has(candidate.algorithm) && (!best || ranksBefore(candidate.algorithm, best.algorithm))) best = candidate;
   }
-  return undefined;
+  return best;
 }
 
 export function expectedValue(expected: Expected): string {
