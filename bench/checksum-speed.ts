@@ -1,7 +1,8 @@
 // `npm run bench -- --only=checksums`: how fast each checksum the engine verifies runs on one core of
 // this machine, through the engine's own digesters (verify/checksum.ts), in the order it prefers them.
 import { randomFillSync } from 'node:crypto';
-import { CHECKSUM_ALGORITHMS, createRunningChecksum } from '../src/sync/verify/checksum.js';
+import { CHECKSUM_ALGORITHMS } from '../src/sync/verify/checksum.js';
+import { createRunningChecksum } from '../src/sync/verify/hashers.js';
 import { median } from './measure.js';
 
 const PIECE = randomFillSync(Buffer.alloc(256 * 1024));

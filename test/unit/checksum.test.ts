@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { chooseExpected, createDigester, createRunningChecksum, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
+import { chooseExpected, createDigester, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
+import { createRunningChecksum } from '../../src/sync/verify/hashers.js';
 import { multipartEtag } from '../../src/sync/verify/multipart-etag.js';
 
 const hexToB64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
@@ -200,6 +201,44 @@ describe('checksums', () => {
     const whole = (await createDigester(expected))!;
     whole.update(Buffer.concat([data.subarray(0, 1234), Buffer.from([data[1234]! ^ 1]), data.subarray(1235)]));
     expect(await whole.mismatch()).toMatch(new RegExp(`^MD5 mismatch: expected ${etag}-4, got [0-9a-f]{32}-4$`));
+  });
+
+  test.each(['CRC32', 'CRC32C', 'SHA256', 'CRC64NVME'])(
+    "a COMPOSITE %s is the checksum of the parts' checksums, whatever pieces the bytes arrive in",
+    async (algorithm) => {
+      const data = Buffer.from(Array.from({ length: 3500 }, (_, i) => (i * 13 + 5) & 255));
+      const of = async (bytes: Buffer) => {
+        const checksum = (await createRunningChecksum(algorithm))!;
+        checksum.update(bytes);
+        return Buffer.from(checksum.digest());
+      };
+      const partChecksums = await Promise.all([0, 1000, 2000, 3000].map((at) => of(data.subarray(at, at + 1000))));
+      const value = (await of(Buffer.concat(partChecksums))).toString('base64');
+      const expected = { algorithm, value, parts: { count: 4, size: 1000 } };
+      for (const piece of [1, 999, 1000, 1001, 3500]) {
+        const digester = (await createDigester(expected))!;
+        for (let at = 0; at < data.length; at += piece) digester.update(data.subarray(at, at + piece));
+        expect(await digester.mismatch(), `pieces of ${piece}`).toBeNull();
+      }
+      const flipped = (await createDigester(expected))!;
+      flipped.update(Buffer.concat([data.subarray(0, 2500), Buffer.from([data[2500]! ^ 1]), data.subarray(2501)]));
+      expect(await flipped.mismatch()).toMatch(new RegExp(`^${algorithm} mismatch: expected ${value.replace(/[+/]/g, '\\$&')}-4, got \\S+-4$`));
+    },
+  );
+
+  test('a COMPOSITE checksum is checked where no multipart ETag is (encrypted, or a store whose multipart ETags are otherwise)', async () => {
+    const remote = { etag: '"0123456789abcdef0123456789abcdef-4"', size: 3500, checksumAlgorithms: [] };
+    const composite = { algorithm: 'CRC32', value: 'AAAAAA==', partCount: 4 };
+    const lookups = { headChecksums: async () => [], headFirstPart: async () => ({ size: 1000, partsCount: 4 }) };
+    const parts = { count: 4, size: 1000 };
+    const plain = { etagIsNotMd5: false, checksums: [composite] };
+    // The multipart ETag is S3's own and MD5 is preferred to a 32-bit CRC.
+    expect(await chooseExpected(remote, lookups, plain)).toEqual({ algorithm: 'MD5', hex: '0123456789abcdef0123456789abcdef', parts });
+    expect(await chooseExpected(remote, lookups, { ...plain, etagIsNotMd5: true })).toEqual({ algorithm: 'CRC32', value: 'AAAAAA==', parts });
+    expect(await chooseExpected(remote, { ...lookups, multipartEtagsAreMd5: false }, plain)).toEqual({ algorithm: 'CRC32', value: 'AAAAAA==', parts });
+    // Another part count than the checksum's, or parts that cannot be equal: the size decides.
+    expect(await chooseExpected(remote, { ...lookups, headFirstPart: async () => ({ size: 1000, partsCount: 3 }) }, { ...plain, etagIsNotMd5: true })).toBeNull();
+    expect(await chooseExpected(remote, { ...lookups, headFirstPart: async () => ({ size: 800, partsCount: 4 }) }, { ...plain, etagIsNotMd5: true })).toBeNull();
   });
 
   describe('the verification verdict', () => {

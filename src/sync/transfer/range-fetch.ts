@@ -1,4 +1,4 @@
-import { chooseExpected, isEtagMd5, type AnswerFacts, type ChecksumLookups, type Expected } from '../verify/checksum.js';
+import { chooseExpected, partsOf, type AnswerFacts, type ChecksumLookups, type Expected } from '../verify/checksum.js';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
 import { uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
@@ -24,16 +24,18 @@ export function sourceChangedOr(error: unknown): unknown {
 /**
  * Chooses what one object's bytes are checked against (checksum.ts), with what a GET's answer said
  * when it is in; the HEADs it may take are pinned to the listed ETag. A chunked object's check may
- * be chosen twice (before its first answer, then again if that answer says it is encrypted): the
- * checksum HEAD is sent once and its answer reused.
+ * be chosen twice (before its first answer, then again if that answer says it is encrypted): each
+ * HEAD is sent once and its answer reused.
  */
 export function createChecksumChoice(ctx: TransferContext, item: WorkItem): (answer?: AnswerFacts) => Promise<Expected | null> {
   const { bucket, connector, signal } = ctx;
   const { key, etag } = item.remote;
   let kept: Promise<readonly ObjectChecksum[]> | undefined;
+  let firstPart: Promise<{ size: number; partsCount: number | null }> | undefined;
   const lookups: ChecksumLookups = {
     headChecksums: () => (kept ??= connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged)),
-    headFirstPart: connector.multipartEtagsAreMd5 ? () => connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown) : undefined,
+    headFirstPart: () => (firstPart ??= connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown)),
+    multipartEtagsAreMd5: connector.multipartEtagsAreMd5,
   };
   return (answer) => chooseExpected(item.remote, lookups, answer);
 }
@@ -45,10 +47,11 @@ function partsUnknown(error: unknown): { size: number; partsCount: null } {
   return rethrowSourceChanged(error);
 }
 
-/** Whether every part of a multipart object has the size its ETag was checked with: a HEAD per part, from part 2. */
+/** Whether every part of a multipart object has the size its ETag or COMPOSITE checksum was checked with: a HEAD per part, from part 2. */
 export async function partsAreUniform(ctx: TransferContext, item: WorkItem, expected: Expected | null): Promise<boolean> {
-  if (!expected || !isEtagMd5(expected) || !expected.parts) return false;
-  const { count, size } = expected.parts;
+  const parts = expected && partsOf(expected);
+  if (!parts) return false;
+  const { count, size } = parts;
   for (let partNumber = 2; partNumber <= count; partNumber++) {
     const part = await ctx.connector.headPart(ctx.bucket, item.remote.key, item.remote.etag, partNumber, ctx.signal).catch(partsUnknown);
     if (part.size !== uniformPartSize(item.remote.size, count, size, partNumber)) return false;

@@ -26,10 +26,15 @@ const FIRST_PAGE_KEYS = 100;
 
 export type { RemoteObject } from './list-page.js';
 
-/** A full-object checksum: `algorithm` as S3 names it (CRC64NVME, SHA256…); `value` is base64. */
+/** A checksum S3 keeps: `algorithm` as S3 names it (CRC64NVME, SHA256…); `value` is base64. */
 export interface ObjectChecksum {
   algorithm: string;
   value: string;
+  /**
+   * A COMPOSITE checksum (of a multipart upload's parts' checksums, written `<value>-<parts>`): its
+   * part count. Absent: a full-object checksum, of the bytes.
+   */
+  partCount?: number;
 }
 
 export interface RangeResponse {
@@ -38,20 +43,21 @@ export interface RangeResponse {
   etag: string | undefined;
   /** True when S3 encrypted the object with KMS or a customer key: its ETag is then not an MD5. */
   etagIsNotMd5: boolean;
-  /** The object's full-object checksums, as a whole GET asked for them states them; otherwise none. */
+  /** The object's checksums, as a whole GET asked for them states them; otherwise none. */
   checksums: ObjectChecksum[];
 }
 
 /**
- * The full-object checksums among an answer's `x-amz-checksum-*` values (by the SDK's list of
- * algorithms): none for a COMPOSITE checksum, a checksum of part checksums, not of the bytes.
+ * The checksums among an answer's `x-amz-checksum-*` values (by the SDK's list of algorithms): of
+ * the whole object, or COMPOSITE ones (`<base64>-<parts>`), which only a part layout makes a check.
  */
-function fullObjectChecksums(type: string | undefined, valueOf: (algorithm: ChecksumAlgorithm) => string | undefined): ObjectChecksum[] {
-  if (type && type !== 'FULL_OBJECT') return [];
+function statedChecksums(type: string | undefined, valueOf: (algorithm: ChecksumAlgorithm) => string | undefined): ObjectChecksum[] {
   const found: ObjectChecksum[] = [];
   for (const algorithm of STATED_ALGORITHMS) {
-    const value = valueOf(algorithm);
-    if (value && !value.includes('-')) found.push({ algorithm, value });
+    const stated = valueOf(algorithm);
+    const composite = stated && /^([A-Za-z0-9+/]+={0,2})-(\d{1,5})$/.exec(stated);
+    if (composite) found.push({ algorithm, value: composite[1]!, partCount: Number(composite[2]) });
+    else if (stated && !stated.includes('-') && (!type || type === 'FULL_OBJECT')) found.push({ algorithm, value: stated });
   }
   return found;
 }
@@ -69,7 +75,7 @@ export interface S3Connector {
    * listing: unlike a continuation token, a key never expires); each page request is retried.
    */
   listPages(bucket: string, prefix: string, signal?: AbortSignal, startAfter?: string): AsyncIterable<RemoteObject[]>;
-  /** The object's full-object checksums, every one S3 keeps (none for a COMPOSITE checksum). Retried. */
+  /** The object's checksums, every one S3 keeps (full-object or COMPOSITE). Retried. */
   headChecksums(bucket: string, key: string, etag: string, signal?: AbortSignal): Promise<ObjectChecksum[]>;
   /** The size of one part of a multipart upload, and the part count S3 states. Retried. */
   headPart(bucket: string, key: string, etag: string, partNumber: number, signal?: AbortSignal): Promise<{ size: number; partsCount: number | null }>;
@@ -177,7 +183,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           }),
         signal,
       );
-      return fullObjectChecksums(out.ChecksumType, (algorithm) => out[`Checksum${algorithm}`]);
+      return statedChecksums(out.ChecksumType, (algorithm) => out[`Checksum${algorithm}`]);
     },
 
     async headPart(bucket, key, etag, partNumber, signal) {
@@ -210,7 +216,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           contentLength: Number(response.headers['content-length'] ?? 0),
           etag: response.headers.etag,
           etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
-          checksums: ranged ? [] : fullObjectChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[CHECKSUM_HEADERS.get(algorithm)!]),
+          checksums: ranged ? [] : statedChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[CHECKSUM_HEADERS.get(algorithm)!]),
         };
       }
       const out = await client.send(

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { niceThisThread } from '../../config/worker-threads.js';
-import { createRunningChecksum, type RunningChecksum } from './checksum.js';
+import { createRunningChecksum, type RunningChecksum } from './hashers.js';
 
 /**
  * The hash worker's thread (started by hash-worker.ts): reads each followed `.partial` file back
@@ -12,7 +12,7 @@ import { createRunningChecksum, type RunningChecksum } from './checksum.js';
 /** From the pool: open a file to follow, hash up to `upTo`, the final size (`finish`), or stop following. */
 export interface HashWorkerRequest {
   id: number;
-  /** `partSize`: the MD5 of a multipart ETag (checksum.ts createRunningChecksum). */
+  /** `partSize`: a check over parts, a multipart ETag or a COMPOSITE checksum (hashers.ts createRunningChecksum). */
   open?: { path: string; algorithm: string; partSize?: number };
   upTo?: number;
   finish?: number;

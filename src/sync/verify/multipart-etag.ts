@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-
 /**
  * A multipart upload's ETag is `<MD5 of its parts' MD5s>-<parts>`: a hash of the bytes once the part
  * boundaries are known. Uploaders (the AWS CLI and SDKs, rclone, most others) cut every part but the
- * last at one size, which a HEAD of part 1 tells; the ETag is then checked like a single-part one.
+ * last at one size, which a HEAD of part 1 tells; the ETag is then checked like a single-part one
+ * (hashers.ts computes it part by part), as is a COMPOSITE checksum, the same construction in
+ * another algorithm.
  */
 
 /** An ETag as S3 sends it (quoted, perhaps weak: `W/"…"`) without the quotes and the weak marker. */
@@ -26,31 +26,4 @@ export function fitsUniformParts(size: number, parts: number, partSize: number):
 /** The size of each part of an object cut as `fitsUniformParts` describes. */
 export function uniformPartSize(size: number, parts: number, partSize: number, partNumber: number): number {
   return partNumber < parts ? partSize : size - partSize * (parts - 1);
-}
-
-/** The MD5 of each `partSize` bytes fed (the last part may be shorter), then the MD5 of those digests. */
-export function multipartMd5(partSize: number): { update(data: Uint8Array): void; digest(): Uint8Array } {
-  const partDigests: Buffer[] = [];
-  let part = createHash('md5');
-  let inPart = 0;
-  return {
-    update(data) {
-      let offset = 0;
-      while (offset < data.length) {
-        const take = Math.min(partSize - inPart, data.length - offset);
-        part.update(data.subarray(offset, offset + take));
-        inPart += take;
-        offset += take;
-        if (inPart === partSize) {
-          partDigests.push(part.digest());
-          part = createHash('md5');
-          inPart = 0;
-        }
-      }
-    },
-    digest() {
-      if (inPart > 0) partDigests.push(part.digest());
-      return createHash('md5').update(Buffer.concat(partDigests)).digest();
-    },
-  };
 }
