@@ -228,6 +228,43 @@ describe("checksums stated by a whole GET's answer", () => {
     expect(heads.sort()).toEqual(['bad-page-cache.bin', 'bad-worker.bin', 'page-cache.bin', 'worker.bin']);
   });
 
+  test("a store that refuses the checksum HEAD (a 4xx but 412): the ETag's MD5 decides, or the size", async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const bodies: Record<string, Buffer> = {
+      'plain.bin': seededBytes(2 * CHUNK + 5, 41),
+      'corrupted.bin': seededBytes(2 * CHUNK + 7, 42),
+      'kms.bin': seededBytes(2 * CHUNK + 9, 43),
+    };
+    await f.s3.putObjects(Object.entries(bodies));
+    const listing = listingXml(
+      f.s3.bucket,
+      Object.entries(bodies).map(([key, body]) => ({ key, size: body.length, etag: `"${createHash('md5').update(body).digest('hex')}"`, checksumAlgorithm: 'CRC64NVME' })),
+    );
+    const heads: string[] = [];
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'HEAD') {
+        heads.push(req.key);
+        return { kind: 'respond', status: 400, body: '', headers: {} };
+      }
+      if (req.key === 'corrupted.bin' && !req.headers.range?.toString().startsWith(`bytes=${CHUNK}`)) return { kind: 'corrupt', atByte: 100 };
+      return req.key === 'kms.bin' ? { kind: 'addHeaders', headers: { 'x-amz-server-side-encryption': 'aws:kms' } } : undefined;
+    });
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+
+    expect(result.status).toBe('FAILED');
+    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+    for (const key of ['plain.bin', 'kms.bin']) {
+      expect(rows.get(key)?.status, key).toBe('PROCESSED');
+      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
+    }
+    expect(rows.get('corrupted.bin')?.status).toBe('FAILED');
+    expect(rows.get('corrupted.bin')?.error).toMatch(/^verification failed: MD5 mismatch: expected /);
+    // One checksum HEAD each, refused; not asked again when kms.bin's answer says encrypted.
+    expect(heads.sort()).toEqual(['corrupted.bin', 'kms.bin', 'plain.bin']);
+  });
+
   test('SSE-KMS multipart objects are checked by the COMPOSITE checksum S3 keeps, part by part; uneven parts leave the size to decide', async () => {
     await using f = await startSyncFixture();
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });

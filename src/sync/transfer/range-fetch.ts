@@ -33,17 +33,28 @@ export function createChecksumChoice(ctx: TransferContext, item: WorkItem): (ans
   let kept: Promise<readonly ObjectChecksum[]> | undefined;
   let firstPart: Promise<{ size: number; partsCount: number | null }> | undefined;
   const lookups: ChecksumLookups = {
-    headChecksums: () => (kept ??= connector.headChecksums(bucket, key, etag, signal).catch(rethrowSourceChanged)),
+    headChecksums: () => (kept ??= connector.headChecksums(bucket, key, etag, signal).catch(noneKept)),
     headFirstPart: () => (firstPart ??= connector.headPart(bucket, key, etag, 1, signal).catch(partsUnknown)),
     multipartEtagsAreMd5: connector.multipartEtagsAreMd5,
   };
   return (answer) => chooseExpected(item.remote, lookups, answer);
 }
 
-/** A store that refuses `partNumber` (a 4xx but 412) leaves the part layout unknown: the size decides. */
-function partsUnknown(error: unknown): { size: number; partsCount: null } {
+/** A 4xx other than 412: the store refuses what a HEAD asked (`partNumber`, the checksum mode). */
+function isRefusal(error: unknown): boolean {
   const status = httpStatusOf(error) ?? 0;
-  if (status >= 400 && status < 500 && !isPreconditionFailed(error)) return { size: -1, partsCount: null };
+  return status >= 400 && status < 500 && !isPreconditionFailed(error);
+}
+
+/** A store that refuses `partNumber` leaves the part layout unknown: the size decides. */
+function partsUnknown(error: unknown): { size: number; partsCount: null } {
+  if (isRefusal(error)) return { size: -1, partsCount: null };
+  return rethrowSourceChanged(error);
+}
+
+/** A store that refuses a HEAD in checksum mode keeps no checksum we can use: the ETag or the size decides. */
+function noneKept(error: unknown): readonly ObjectChecksum[] {
+  if (isRefusal(error)) return [];
   return rethrowSourceChanged(error);
 }
 
