@@ -22,6 +22,23 @@ export function sourceChangedOr(error: unknown): unknown {
 }
 
 /**
+ * Reads a HEAD's failure: a 4xx other than 412 means the store refuses what was asked (`partNumber`,
+ * the checksum mode), which reads as `refused`; a 412 means the source changed; the rest is thrown.
+ */
+function whenRefused<T>(refused: T): (error: unknown) => T {
+  return (error) => {
+    const status = httpStatusOf(error) ?? 0;
+    if (status >= 400 && status < 500 && !isPreconditionFailed(error)) return refused;
+    return rethrowSourceChanged(error);
+  };
+}
+
+/** A store that refuses `partNumber` leaves the part layout unknown: the size decides. */
+const partsUnknown = whenRefused<{ size: number; partsCount: number | null }>({ size: -1, partsCount: null });
+/** A store that refuses a HEAD in checksum mode keeps no checksum we can use: the ETag or the size decides. */
+const noneKept = whenRefused<readonly ObjectChecksum[]>([]);
+
+/**
  * Chooses what one object's bytes are checked against (checksum.ts), with what a GET's answer said
  * when it is in; the HEADs it may take are pinned to the listed ETag. A chunked object's check may
  * be chosen twice (before its first answer, then again if that answer says it is encrypted): each
@@ -38,24 +55,6 @@ export function createChecksumChoice(ctx: TransferContext, item: WorkItem): (ans
     multipartEtagsAreMd5: connector.multipartEtagsAreMd5,
   };
   return (answer) => chooseExpected(item.remote, lookups, answer);
-}
-
-/** A 4xx other than 412: the store refuses what a HEAD asked (`partNumber`, the checksum mode). */
-function isRefusal(error: unknown): boolean {
-  const status = httpStatusOf(error) ?? 0;
-  return status >= 400 && status < 500 && !isPreconditionFailed(error);
-}
-
-/** A store that refuses `partNumber` leaves the part layout unknown: the size decides. */
-function partsUnknown(error: unknown): { size: number; partsCount: null } {
-  if (isRefusal(error)) return { size: -1, partsCount: null };
-  return rethrowSourceChanged(error);
-}
-
-/** A store that refuses a HEAD in checksum mode keeps no checksum we can use: the ETag or the size decides. */
-function noneKept(error: unknown): readonly ObjectChecksum[] {
-  if (isRefusal(error)) return [];
-  return rethrowSourceChanged(error);
 }
 
 /** Whether every part of a multipart object has the size its ETag or COMPOSITE checksum was checked with: a HEAD per part, from part 2. */

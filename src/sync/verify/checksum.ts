@@ -43,11 +43,6 @@ const PREFERENCE = ['XXHASH128', 'XXHASH64', 'XXHASH3', 'CRC64NVME', 'MD5', 'SHA
 /** The algorithms verified here (the main thread's digesters and the hash workers alike), in order of preference. */
 export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(PREFERENCE);
 
-/** The part size a multipart ETag or COMPOSITE checksum is computed with (createRunningChecksum); undefined otherwise. */
-export function multipartPartSize(expected: Expected): number | undefined {
-  return partsOf(expected)?.size;
-}
-
 /** A hash as S3 writes it: hex for an ETag, base64 for a checksum, with `-<parts>` after a multipart one. */
 function written(expected: Expected, hash: string): string {
   const parts = partsOf(expected);
@@ -169,7 +164,7 @@ export function mismatchReason(label: string, expected: string, actual: string):
 }
 
 export async function createDigester(expected: Expected): Promise<Digester | null> {
-  const checksum = await createRunningChecksum(expected.algorithm, multipartPartSize(expected));
+  const checksum = await createRunningChecksum(expected.algorithm, partsOf(expected)?.size);
   if (!checksum) return null;
   const label = expected.algorithm;
   return {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerModule } from '../../config/worker-threads.js';
-import { CHECKSUM_ALGORITHMS, encodeDigest, expectedValue, mismatchReason, multipartPartSize, type Expected } from './checksum.js';
+import { CHECKSUM_ALGORITHMS, encodeDigest, expectedValue, mismatchReason, partsOf, type Expected } from './checksum.js';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker-thread.js';
 
 /**
@@ -53,7 +53,7 @@ export function createHashPool(maxWorkers = Math.min(2, availableParallelism()))
       const { thread } = slot;
       slot.ids.add(id);
       const post = (message: HashWorkerRequest) => thread.postMessage(message);
-      post({ id, open: { path, algorithm: expected.algorithm, partSize: multipartPartSize(expected) } });
+      post({ id, open: { path, algorithm: expected.algorithm, partSize: partsOf(expected)?.size } });
       const result = new Promise<Uint8Array>((resolve, reject) => pending.set(id, { resolve, reject }));
       result.catch(() => {});
       return {
