@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { chooseExpected, createDigester, md5FromEtag, verificationFailure } from '../../src/sync/verify/checksum.js';
+import { chooseExpected, createDigester, md5FromEtag, verificationFailure, type Expected } from '../../src/sync/verify/checksum.js';
 import { createRunningChecksum } from '../../src/sync/verify/hashers.js';
 import { multipartEtag } from '../../src/sync/verify/multipart-etag.js';
 
@@ -10,6 +10,17 @@ const b64 = (n: number) => {
   buf.writeUInt32BE(n);
   return buf.toString('base64');
 };
+
+/** Feeds `data` for `expected` (4 parts of 1000 bytes) in pieces within, across and along the parts: each digest must match. */
+async function expectMatchInAnyPieces(expected: Expected, data: Buffer): Promise<void> {
+  for (const piece of [1, 999, 1000, 1001, 3500]) {
+    const digester = (await createDigester(expected))!;
+    for (let at = 0; at < data.length; at += piece) digester.update(data.subarray(at, at + piece));
+    expect(await digester.mismatch(), `pieces of ${piece}`).toBeNull();
+  }
+}
+
+const withByteFlipped = (data: Buffer, at: number) => Buffer.concat([data.subarray(0, at), Buffer.from([data[at]! ^ 1]), data.subarray(at + 1)]);
 
 describe('checksums', () => {
   test('CRC32C of the standard check string, fed whole or in pieces', async () => {
@@ -193,13 +204,9 @@ describe('checksums', () => {
     const partMd5s = [0, 1000, 2000, 3000].map((at) => md5(data.subarray(at, at + 1000)));
     const etag = createHash('md5').update(Buffer.concat(partMd5s)).digest('hex');
     const expected = { algorithm: 'MD5' as const, hex: etag, parts: { count: 4, size: 1000 } };
-    for (const piece of [1, 999, 1000, 1001, 3500]) {
-      const digester = (await createDigester(expected))!;
-      for (let at = 0; at < data.length; at += piece) digester.update(data.subarray(at, at + piece));
-      expect(await digester.mismatch(), `pieces of ${piece}`).toBeNull();
-    }
+    await expectMatchInAnyPieces(expected, data);
     const whole = (await createDigester(expected))!;
-    whole.update(Buffer.concat([data.subarray(0, 1234), Buffer.from([data[1234]! ^ 1]), data.subarray(1235)]));
+    whole.update(withByteFlipped(data, 1234));
     expect(await whole.mismatch()).toMatch(new RegExp(`^MD5 mismatch: expected ${etag}-4, got [0-9a-f]{32}-4$`));
   });
 
@@ -215,13 +222,9 @@ describe('checksums', () => {
       const partChecksums = await Promise.all([0, 1000, 2000, 3000].map((at) => of(data.subarray(at, at + 1000))));
       const value = (await of(Buffer.concat(partChecksums))).toString('base64');
       const expected = { algorithm, value, parts: { count: 4, size: 1000 } };
-      for (const piece of [1, 999, 1000, 1001, 3500]) {
-        const digester = (await createDigester(expected))!;
-        for (let at = 0; at < data.length; at += piece) digester.update(data.subarray(at, at + piece));
-        expect(await digester.mismatch(), `pieces of ${piece}`).toBeNull();
-      }
+      await expectMatchInAnyPieces(expected, data);
       const flipped = (await createDigester(expected))!;
-      flipped.update(Buffer.concat([data.subarray(0, 2500), Buffer.from([data[2500]! ^ 1]), data.subarray(2501)]));
+      flipped.update(withByteFlipped(data, 2500));
       expect(await flipped.mismatch()).toMatch(new RegExp(`^${algorithm} mismatch: expected ${value.replace(/[+/]/g, '\\$&')}-4, got \\S+-4$`));
     },
   );
