@@ -11,7 +11,7 @@ import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
-import { CHUNK, startSyncFixture } from './sync-fixture.js';
+import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const KiB = 1024;
 /** Objects up to 256 KiB are fetched into memory; from there up to a chunk, streamed into the .partial file. */
@@ -21,6 +21,24 @@ async function crc64(data: Buffer): Promise<string> {
   const checksum = new Crc64Nvme();
   checksum.update(data);
   return Buffer.from(await checksum.digest()).toString('base64');
+}
+
+/**
+ * What a user checks after the run: each of `synced` PROCESSED with a byte-identical file, each of
+ * `failedCheck` FAILED for a mismatch of its algorithm with no file in place. Returns the rows.
+ */
+async function expectOutcomes(f: SyncFixture, bodies: Record<string, Buffer>, synced: string[], failedCheck: Record<string, string>) {
+  const rows = new Map((await f.rows()).map((r) => [r.key, r]));
+  for (const key of synced) {
+    expect(rows.get(key)?.status, key).toBe('PROCESSED');
+    expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
+  }
+  for (const [key, algorithm] of Object.entries(failedCheck)) {
+    expect(rows.get(key)?.status, key).toBe('FAILED');
+    expect(rows.get(key)?.error, key).toMatch(new RegExp(`^verification failed: ${algorithm} mismatch: expected `));
+    expect(existsSync(join(f.root, key)), key).toBe(false);
+  }
+  return rows;
 }
 
 const sha256Base64 = (data: Buffer | string) => createHash('sha256').update(data).digest('base64');
@@ -81,19 +99,11 @@ describe("checksums stated by a whole GET's answer", () => {
     const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
 
     expect(result.status).toBe('FAILED');
-    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['multipart-small.bin', 'multipart-streamed.bin', 'kms-small.txt', 'kms-streamed.bin', 'kms-unchecked.txt']) {
-      expect(rows.get(key)?.status, key).toBe('PROCESSED');
-      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
-    }
-    for (const [key, algorithm] of [
-      ['bad-multipart-small.bin', 'CRC64NVME'],
-      ['bad-kms-small.txt', 'SHA256'],
-      ['bad-kms-streamed.bin', 'SHA256'],
-    ] as const) {
+    const failedCheck = { 'bad-multipart-small.bin': 'CRC64NVME', 'bad-kms-small.txt': 'SHA256', 'bad-kms-streamed.bin': 'SHA256' };
+    const synced = ['multipart-small.bin', 'multipart-streamed.bin', 'kms-small.txt', 'kms-streamed.bin', 'kms-unchecked.txt'];
+    const rows = await expectOutcomes(f, bodies, synced, failedCheck);
+    for (const key of Object.keys(failedCheck)) {
       expect(rows.get(key), key).toMatchObject({ status: 'FAILED', lastPosition: 0 });
-      expect(rows.get(key)?.error, key).toMatch(new RegExp(`^verification failed: ${algorithm} mismatch: expected `));
-      expect(existsSync(join(f.root, key)), key).toBe(false);
       expect(existsSync(partialPathFor(f.root, key)), key).toBe(false);
     }
     // The listing's CRC64NVME needed no HEAD: the GET stated it.
@@ -164,16 +174,10 @@ describe("checksums stated by a whole GET's answer", () => {
     const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { workerHashMinBytes: 4 * CHUNK } });
 
     expect(result.status).toBe('FAILED');
-    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['kms-worker.bin', 'kms-page-cache.bin', 'kms-unchecked.bin', 'plain.bin']) {
-      expect(rows.get(key)?.status, key).toBe('PROCESSED');
-      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
-    }
-    for (const key of ['bad-kms-worker.bin', 'bad-kms-page-cache.bin']) {
-      expect(rows.get(key)?.status, key).toBe('FAILED');
-      expect(rows.get(key)?.error, key).toMatch(/^verification failed: CRC64NVME mismatch: expected /);
-      expect(existsSync(join(f.root, key)), key).toBe(false);
-    }
+    await expectOutcomes(f, bodies, ['kms-worker.bin', 'kms-page-cache.bin', 'kms-unchecked.bin', 'plain.bin'], {
+      'bad-kms-worker.bin': 'CRC64NVME',
+      'bad-kms-page-cache.bin': 'CRC64NVME',
+    });
     expect(heads.sort()).toEqual(Object.keys(kept).sort());
   });
 
@@ -213,16 +217,11 @@ describe("checksums stated by a whole GET's answer", () => {
     const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { workerHashMinBytes: 4 * CHUNK } });
 
     expect(result.status).toBe('FAILED');
-    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['whole.txt', 'worker.bin', 'page-cache.bin', 'sha256-listed.bin']) {
-      expect(rows.get(key)?.status, key).toBe('PROCESSED');
-      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
-    }
-    for (const key of ['bad-whole.txt', 'bad-worker.bin', 'bad-page-cache.bin']) {
-      expect(rows.get(key)?.status, key).toBe('FAILED');
-      expect(rows.get(key)?.error, key).toMatch(/^verification failed: CRC64NVME mismatch: expected /);
-      expect(existsSync(join(f.root, key)), key).toBe(false);
-    }
+    await expectOutcomes(f, bodies, ['whole.txt', 'worker.bin', 'page-cache.bin', 'sha256-listed.bin'], {
+      'bad-whole.txt': 'CRC64NVME',
+      'bad-worker.bin': 'CRC64NVME',
+      'bad-page-cache.bin': 'CRC64NVME',
+    });
     // A HEAD for each chunked object listed with a CRC64NVME; none for the whole GETs (their answer
     // stated it) nor for the one listed with a SHA256, which is not preferred to the MD5.
     expect(heads.sort()).toEqual(['bad-page-cache.bin', 'bad-worker.bin', 'page-cache.bin', 'worker.bin']);
@@ -254,13 +253,7 @@ describe("checksums stated by a whole GET's answer", () => {
     const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
 
     expect(result.status).toBe('FAILED');
-    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['plain.bin', 'kms.bin']) {
-      expect(rows.get(key)?.status, key).toBe('PROCESSED');
-      expect(await sha256File(join(f.root, key)), key).toBe(sha256(bodies[key]!));
-    }
-    expect(rows.get('corrupted.bin')?.status).toBe('FAILED');
-    expect(rows.get('corrupted.bin')?.error).toMatch(/^verification failed: MD5 mismatch: expected /);
+    await expectOutcomes(f, bodies, ['plain.bin', 'kms.bin'], { 'corrupted.bin': 'MD5' });
     // One checksum HEAD each, refused; not asked again when kms.bin's answer says encrypted.
     expect(heads.sort()).toEqual(['corrupted.bin', 'kms.bin', 'plain.bin']);
   });
@@ -317,15 +310,11 @@ describe("checksums stated by a whole GET's answer", () => {
     const result = await f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { workerHashMinBytes: 4 * CHUNK } });
 
     expect(result.status).toBe('FAILED');
-    const rows = new Map((await f.rows()).map((r) => [r.key, r]));
-    for (const key of ['whole.bin', 'page-cache.bin', 'worker.bin', 'uneven.bin']) {
-      expect(rows.get(key)?.status, key).toBe('PROCESSED');
-      expect(await sha256File(join(f.root, key)), key).toBe(sha256(objects[key]!.body));
-    }
-    for (const key of ['bad-page-cache.bin', 'bad-whole.bin']) {
-      expect(rows.get(key)?.status, key).toBe('FAILED');
+    const bodies = Object.fromEntries(Object.entries(objects).map(([key, { body }]) => [key, body]));
+    const failedCheck = { 'bad-page-cache.bin': 'CRC32', 'bad-whole.bin': 'CRC32' };
+    const rows = await expectOutcomes(f, bodies, ['whole.bin', 'page-cache.bin', 'worker.bin', 'uneven.bin'], failedCheck);
+    for (const key of Object.keys(failedCheck)) {
       expect(rows.get(key)?.error, key).toMatch(/^verification failed: CRC32 mismatch: expected [A-Za-z0-9+/]+={0,2}-2, got [A-Za-z0-9+/]+={0,2}-2$/);
-      expect(existsSync(join(f.root, key)), key).toBe(false);
     }
     // Each HEAD once per object, though a chunked object's check is chosen again when its first
     // answer says it is encrypted; the other parts' sizes are asked only after a mismatch. The whole
