@@ -2,9 +2,10 @@
 // this service's concurrency and none of its engine (no database, no signing, no checkpoints, no
 // events). List, then per object one plain GET over keep-alive sockets, MD5 of the body against
 // its ETag, a temp file written, fdatasync'ed, renamed into place. What our CPU above this buys is
-// the engine; what this costs above rclone is Node's own.
+// the engine; what this costs above rclone is Node's own. With `durable: false` nothing is
+// fdatasync'ed, as rclone and aws do: the difference is what durability costs.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { open as openHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ export interface NodeFloorOptions {
   prefix: string;
   dest: string;
   concurrency: number;
+  /** fdatasync each file before its rename (the engine's guarantee); false: leave it to the kernel. */
+  durable: boolean;
 }
 
 export interface NodeFloorStats {
@@ -43,6 +46,11 @@ function ensureDir(dir: string): void {
   madeDirs.add(dir);
 }
 
+function writeWithoutSync(partial: string, data: Buffer, mtime: Date): void {
+  writeFileSync(partial, data);
+  utimesSync(partial, mtime, mtime);
+}
+
 /** Streams the body into `partial` in batches, one write in flight while the next batch fills. */
 async function writeStreamed(partial: string, res: IncomingMessage, hash: ReturnType<typeof createHash>, mtime: Date): Promise<number> {
   const file = await openHandle(partial, 'w');
@@ -67,7 +75,7 @@ async function writeStreamed(partial: string, res: IncomingMessage, hash: Return
     await writing;
     if (batchBytes > 0) await file.writev(batch, position);
     await file.utimes(mtime, mtime);
-    await file.datasync();
+    if (options.durable) await file.datasync();
     return position + batchBytes;
   } finally {
     await file.close();
@@ -100,7 +108,8 @@ async function main(): Promise<void> {
         await drain(res, (chunk) => parts.push(chunk));
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         checkEtag(key, res, hash.update(data).digest('hex'));
-        await writeSmallFile(partial, data, mtime);
+        if (options.durable) await writeSmallFile(partial, data, mtime);
+        else writeWithoutSync(partial, data, mtime);
         bytes += data.length;
       } else {
         bytes += await writeStreamed(partial, res, hash, mtime);

@@ -1,7 +1,7 @@
 import type { ApiResult } from './api-bench.js';
 import type { ToolResult } from './harness.js';
 import { median } from './measure.js';
-import { NODE_FLOOR } from './node-floor.js';
+import { NODE_FLOOR, NODE_FLOOR_NO_SYNC } from './node-floor.js';
 
 export const PEERS = ['aws s3 sync', 'rclone copy'];
 export const OURS = 'this service';
@@ -150,9 +150,13 @@ function cpuTargets(results: ToolResult[]): Target[] {
     const ours = seconds(o.cpuMs, o);
     const theirs = seconds(rclone.cpuMs, rclone);
     const inRun = o.runCpuMs === undefined ? '' : `; during the run alone ${seconds(o.runCpuMs, o).toFixed(2)} s (${(seconds(o.runCpuMs, o) / theirs).toFixed(2)}×)`;
-    const floorRun = find(results, scenario, NODE_FLOOR);
-    const floorSeconds = floorRun?.cpuMs ? seconds(floorRun.cpuMs, floorRun) : undefined;
-    const floor = floorSeconds === undefined ? '' : `; ${NODE_FLOOR} ${floorSeconds.toFixed(2)} s (${(floorSeconds / theirs).toFixed(2)}×)`;
+    const floor = [NODE_FLOOR, NODE_FLOOR_NO_SYNC]
+      .map((tool) => {
+        const run = find(results, scenario, tool);
+        const floorSeconds = run?.cpuMs ? seconds(run.cpuMs, run) : undefined;
+        return floorSeconds === undefined ? '' : `; ${tool} ${floorSeconds.toFixed(2)} s (${(floorSeconds / theirs).toFixed(2)}×)`;
+      })
+      .join('');
     return verdict(name, ours / theirs, (v) => v <= 1, (v) => `ours ${ours.toFixed(2)} s, rclone ${theirs.toFixed(2)} s (${v.toFixed(2)}×)${inRun}${floor}`);
   });
 }

@@ -99,7 +99,9 @@ try {
     const raw = { tool: rawGet(scenario.noop), skipped: null };
     // The floor is about CPU on this machine: the scenarios without a proxy, where there are bytes to
     // write; it checks the MD5, so not where the server states a faster checksum.
-    const floor = skipPeers || scenario.noop || scenario.latencyMs || scenario.statesChecksums ? [] : [{ tool: nodeFloor(build, concurrency), skipped: null }];
+    // Beside it, the same without fdatasync: what durability costs, which the peers do not pay.
+    const floorRuns = skipPeers || scenario.noop || scenario.latencyMs || scenario.statesChecksums;
+    const floor = floorRuns ? [] : [true, false].map((durable) => ({ tool: nodeFloor(build, concurrency, durable), skipped: null }));
     results.push(...(await runScenario(scenario, [...available, ...floor, raw], fixture, root, log)));
   }
 
@@ -119,7 +121,7 @@ try {
     log(table(results, titles));
     log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
     log('commit ms: chunk checkpoints (fdatasync + row commit), small files\' fdatasync and batched row commits, summed over objects in flight.');
-    for (const tool of [...tools, nodeFloor(build, concurrency), rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
+    for (const tool of [...tools, nodeFloor(build, concurrency), nodeFloor(build, concurrency, false), rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
   }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);
   if (ours.length) log(`  this service, process spawn to exit: ${ours.map((r) => `${r.scenario} ${(r.processWallMs! / 1000).toFixed(2)} s`).join(', ')}`);
