@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { ByteSource } from './byte-source.js';
+import { BodyExchange, type BodyLine } from './http1-body.js';
 import { framerFor, HttpProtocolError, MAX_HEAD_BYTES, parseHead, type BodyFramer, type ResponseHead } from './http1-framing.js';
 import { abortError, timeoutError, whenAborted } from './request-signals.js';
 import { TruncatedBodyError } from './retry.js';
@@ -43,25 +44,6 @@ export interface Pool {
 
 type Phase = 'idle' | 'head' | 'body' | 'closed';
 
-/** One response's body as it is handed over: pieces that came before `pipeTo`, then the consumer. */
-class BodyExchange {
-  sink: ((piece: Buffer) => void) | null = null;
-  /** Body bytes that arrived before `pipeTo` (copied: the read buffer is reused). */
-  early: Buffer[] = [];
-  waiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
-  outcome: { error: Error | null } | null = null;
-  /** The consumer asked for a pause. */
-  held = false;
-
-  settle(error: Error | null): void {
-    if (this.outcome) return;
-    this.outcome = { error };
-    this.sink = null;
-    if (error) this.waiter?.reject(error);
-    else this.waiter?.resolve();
-  }
-}
-
 /** One socket, one request at a time. */
 export class Connection {
   private phase: Phase = 'idle';
@@ -84,6 +66,12 @@ export class Connection {
   private paused = false;
 
   private readonly socket: Socket;
+  /** What this connection's bodies may ask of it. */
+  private readonly line: BodyLine = {
+    carries: (body) => this.body === body,
+    read: (on) => this.read(on),
+    fail: (error) => this.fail(error),
+  };
 
   private constructor(
     req: Http1Request,
@@ -185,7 +173,7 @@ export class Connection {
         data = data.subarray(used);
       } else if (this.phase === 'body') {
         const body = this.body!;
-        const used = this.framer!.feed(data, (piece) => this.deliver(body, piece));
+        const used = this.framer!.feed(data, (piece) => body.deliver(piece, this.line));
         data = data.subarray(used);
         if (this.framer!.done) return this.bodyDone(data.length > 0);
       } else {
@@ -228,40 +216,8 @@ export class Connection {
     this.body = body;
     const answer = this.answer!;
     this.answer = null;
-    answer.resolve({ status: head.status, headers: head.headers, body: this.sourceFor(body) });
+    answer.resolve({ status: head.status, headers: head.headers, body: body.source(this.line) });
     return end + 4 - before;
-  }
-
-  private deliver(body: BodyExchange, piece: Buffer): void {
-    if (body.sink) return body.sink(piece);
-    body.early.push(Buffer.from(piece));
-    this.read(false);
-  }
-
-  private sourceFor(body: BodyExchange): ByteSource {
-    const current = () => this.body === body;
-    return {
-      pipeTo: (onData) =>
-        new Promise<void>((resolve, reject) => {
-          for (const piece of body.early.splice(0)) onData(piece);
-          if (body.outcome) return body.outcome.error ? reject(body.outcome.error) : resolve();
-          body.sink = onData;
-          body.waiter = { resolve, reject };
-          if (current() && !body.held) this.read(true);
-        }),
-      pause: () => {
-        body.held = true;
-        if (current()) this.read(false);
-      },
-      resume: () => {
-        body.held = false;
-        if (current() && body.sink) this.read(true);
-      },
-      destroy: (error) => {
-        if (current()) this.fail(error ?? new Error('the body was destroyed'));
-        else body.settle(error ?? new Error('the body was destroyed'));
-      },
-    };
   }
 
   private bodyDone(trailing: boolean): void {
