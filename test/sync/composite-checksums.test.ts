@@ -92,4 +92,5 @@ describe('COMPOSITE checksums', () => {
         'worker.bin part 1',
       ].sort(),
     );
-  });});
+  });
+});
