@@ -72,8 +72,8 @@ export function md5FromEtag(etag: string): string | null {
 export interface ChecksumLookups {
   /** Every checksum S3 keeps for the object, full-object or COMPOSITE. */
   headChecksums(): Promise<readonly ObjectChecksum[]>;
-  /** The size of part 1 and the part count S3 states; absent: no check over parts is made. */
-  headFirstPart?: () => Promise<{ size: number; partsCount: number | null }>;
+  /** The size of part 1 and the part count S3 states. */
+  headFirstPart(): Promise<{ size: number; partsCount: number | null }>;
   /** False for a store whose multipart ETags are not S3's MD5 of the parts' MD5s (S3_VERIFY_MULTIPART_ETAG). */
   multipartEtagsAreMd5?: boolean;
 }
@@ -132,7 +132,7 @@ async function partwise(
     ...checksums.flatMap(({ algorithm, value, partCount }) => (partCount === undefined ? [] : [{ algorithm, value, count: partCount, etag: false }])),
   ];
   const chosen = preferred(candidates);
-  if (!chosen || !lookups.headFirstPart) return null;
+  if (!chosen) return null;
   const first = await lookups.headFirstPart();
   const { count } = chosen;
   if (first.partsCount !== count || !fitsUniformParts(remote.size, count, first.size)) return null;
