@@ -20,6 +20,8 @@ export class BodyExchange {
   /** The consumer asked for a pause. */
   held = false;
 
+  constructor(private readonly line: BodyLine) {}
+
   settle(error: Error | null): void {
     if (this.outcome) return;
     this.outcome = { error };
@@ -29,14 +31,15 @@ export class BodyExchange {
   }
 
   /** Passes a piece to the consumer, or keeps a copy (and stops reading) until it comes. */
-  deliver(piece: Buffer, line: BodyLine): void {
+  deliver(piece: Buffer): void {
     if (this.sink) return this.sink(piece);
     this.early.push(Buffer.from(piece));
-    line.read(false);
+    this.line.read(false);
   }
 
   /** The consumer's side: pausing or destroying it acts on the connection only while it still carries this body. */
-  source(line: BodyLine): ByteSource {
+  source(): ByteSource {
+    const { line } = this;
     const current = () => line.carries(this);
     return {
       pipeTo: (onData) =>

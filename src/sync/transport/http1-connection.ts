@@ -173,7 +173,7 @@ export class Connection {
         data = data.subarray(used);
       } else if (this.phase === 'body') {
         const body = this.body!;
-        const used = this.framer!.feed(data, (piece) => body.deliver(piece, this.line));
+        const used = this.framer!.feed(data, (piece) => body.deliver(piece));
         data = data.subarray(used);
         if (this.framer!.done) return this.bodyDone(data.length > 0);
       } else {
@@ -212,11 +212,11 @@ export class Connection {
     }
     this.keepAlive = head.keepAlive && !this.framer.untilClose;
     this.phase = 'body';
-    const body = new BodyExchange();
+    const body = new BodyExchange(this.line);
     this.body = body;
     const answer = this.answer!;
     this.answer = null;
-    answer.resolve({ status: head.status, headers: head.headers, body: body.source(this.line) });
+    answer.resolve({ status: head.status, headers: head.headers, body: body.source() });
     return end + 4 - before;
   }
 
