@@ -5,11 +5,10 @@
 // the engine; what this costs above rclone is Node's own. With `durable: false` nothing is
 // fdatasync'ed, as rclone and aws do: the difference is what durability costs.
 import { createHash } from 'node:crypto';
-import { closeSync, futimesSync, mkdirSync, open, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { open as openHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { IN_MEMORY_MAX_BYTES, writeSmallFile } from '../src/sync/transfer/small-file.js';
 import { drain, plainS3 } from './plain-s3.js';
 
@@ -45,20 +44,6 @@ function ensureDir(dir: string): void {
   if (madeDirs.has(dir)) return;
   mkdirSync(dir, { recursive: true });
   madeDirs.add(dir);
-}
-
-const openFd = promisify(open);
-
-/** writeSmallFile's calls but its fdatasync: the two floors differ by that call alone. */
-async function writeWithoutSync(partial: string, data: Buffer, mtime: Date): Promise<void> {
-  const fd = await openFd(partial, 'w');
-  try {
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, offset);
-    futimesSync(fd, mtime, mtime);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Streams the body into `partial` in batches, one write in flight while the next batch fills. */
@@ -118,8 +103,7 @@ async function main(): Promise<void> {
         await drain(res, (chunk) => parts.push(chunk));
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         checkEtag(key, res, hash.update(data).digest('hex'));
-        if (options.durable) await writeSmallFile(partial, data, mtime);
-        else await writeWithoutSync(partial, data, mtime);
+        await writeSmallFile(partial, data, mtime, { datasync: options.durable });
         bytes += data.length;
       } else {
         bytes += await writeStreamed(partial, res, hash, mtime);

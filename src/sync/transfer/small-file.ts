@@ -10,18 +10,21 @@ export const IN_MEMORY_MAX_BYTES = 256 * 1024;
 /**
  * Writes a whole small file at `path` (the .partial), with `mtime` set on the open file (a rename
  * keeps it) and its data fdatasync'ed before returning; returns the time spent in fdatasync.
+ * `datasync: false` leaves the writeback to the kernel: only the benchmark's Node floor without
+ * fdatasync asks for it, to differ from the engine's writes by that call alone.
  * Write, futimes and close of a file this small only touch the page cache: done synchronously they
  * cost a few µs each, while each async call is a thread-pool round trip (two thread switches; ~9%
  * of the run time on 2000 × 4 KB objects on a 2-core host). Creating the file can wait on the file
  * system's journal (~0.2 ms measured while fdatasyncs run), and fdatasync waits for the disk: both
  * stay on the thread pool.
  */
-export async function writeSmallFile(path: string, data: Buffer, mtime: Date | null): Promise<number> {
+export async function writeSmallFile(path: string, data: Buffer, mtime: Date | null, { datasync = true } = {}): Promise<number> {
   const fd = await openFd(path, 'w');
   try {
     let offset = 0;
     while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, offset);
     if (mtime) futimesSync(fd, mtime, mtime);
+    if (!datasync) return 0;
     const started = performance.now();
     await fdatasyncFd(fd);
     return performance.now() - started;
