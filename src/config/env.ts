@@ -5,6 +5,7 @@ import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { parseSecretsKey } from './secret-box.js';
 import { parseOriginList } from './origins.js';
+import { noProxyProblem, proxyUrlProblem, splitNoProxy, withScheme, type ProxySettings } from './outbound-proxy.js';
 
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
@@ -103,6 +104,25 @@ const hostList = z
     (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)),
     'must be a comma-separated list of host names, e.g. hooks.example.com,*.internal.example.com',
   );
+const proxyUrl = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const problem = proxyUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform(withScheme);
+
+const noProxyList = z.string().transform((text, ctx) => {
+  const entries = splitNoProxy(text);
+  const problem = noProxyProblem(entries);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 const secretsKey = z.string().transform((text, ctx) => {
   const key = parseSecretsKey(text);
   if (!key) {
@@ -164,6 +184,13 @@ export const envSchema = z.object({
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
   RUN_HISTORY_MAX: integer('1000', 0, 10_000_000).default(1000),
   CORS_ORIGINS: originList.default([]),
+  // Both spellings, as curl and Go read them; the lower-case one wins.
+  HTTPS_PROXY: optional(proxyUrl),
+  https_proxy: optional(proxyUrl),
+  HTTP_PROXY: optional(proxyUrl),
+  http_proxy: optional(proxyUrl),
+  NO_PROXY: optional(noProxyList),
+  no_proxy: optional(noProxyList),
 });
 
 type ParsedEnv = z.output<typeof envSchema>;
@@ -199,6 +226,8 @@ export interface Config {
   /** Names this instance in run rows, leases and logs. */
   instanceId: string;
   runLeaseTtlMs: number;
+  /** Outbound proxies of S3 requests and webhook deliveries (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  proxy: ProxySettings;
 }
 
 /** A value as the error line shows it: quoted, escaped (a newline must not break the line), at most 200 characters. */
@@ -275,5 +304,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     runLeaseTtlMs: e.RUN_LEASE_TTL,
+    proxy: {
+      https: e.https_proxy ?? e.HTTPS_PROXY,
+      http: e.http_proxy ?? e.HTTP_PROXY,
+      noProxy: e.no_proxy ?? e.NO_PROXY ?? [],
+    },
   };
 }

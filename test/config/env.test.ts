@@ -37,6 +37,7 @@ describe('loadConfig defaults', () => {
       redisUrl: undefined,
       instanceId: `${hostname()}-${process.pid}`,
       runLeaseTtlMs: 30_000,
+      proxy: { noProxy: [] },
     } satisfies Config);
   });
 });

@@ -10,7 +10,7 @@ export interface ConnectorLease {
 }
 
 export interface ConnectorCacheOptions {
-  config: Pick<Config, 's3' | 'retry'>;
+  config: Pick<Config, 's3' | 'retry' | 'proxy'>;
   secrets: SecretBox;
   maxSockets: number;
   socketTimeoutMs?: number;
@@ -52,6 +52,7 @@ export function createConnectorCache(options: ConnectorCacheOptions) {
           s3: connection.s3,
           credentials: connection.credentials,
           retry: options.config.retry,
+          proxy: options.config.proxy,
           maxSockets: options.maxSockets,
           socketTimeoutMs: options.socketTimeoutMs,
           onRetry: options.onRetry && ((error: unknown) => options.onRetry?.(job.id, error)),

@@ -1,3 +1,4 @@
+import { proxyFor } from '../../config/outbound-proxy.js';
 import { Connection, type Http1ClientOptions, type Http1Request, type Http1Response } from './http1-connection.js';
 
 export type { Http1ClientOptions, Http1Request, Http1Response };
@@ -9,8 +10,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
  * A keep-alive HTTP/1.1 client for GETs whose bodies go straight to their consumer: each socket
  * reads into one reused buffer (net's `onread`), and body bytes are passed on from there, with no
  * per-read allocation, no parser copy and no stream in between: the main thread's CPU per GB is
- * what it saves (README, "Where the time goes"). Plain HTTP or TLS; no proxies (neither had the
- * agents it replaces).
+ * what it saves (README, "Where the time goes"). Plain HTTP or TLS, directly or through an HTTP
+ * proxy (absolute-form requests for http://, a CONNECT tunnel for https://).
  */
 export function createHttp1Client(options: Http1ClientOptions) {
   const idle = new Map<string, Connection[]>();
@@ -31,9 +32,10 @@ export function createHttp1Client(options: Http1ClientOptions) {
   };
 
   const send = async (req: Http1Request, reuse: boolean): Promise<Http1Response> => {
-    const origin = `${req.secure ? 'https' : 'http'}://${req.host}:${req.port}`;
+    const proxy = proxyFor(options.proxy, req);
+    const origin = `${req.secure ? 'https' : 'http'}://${req.host}:${req.port}${proxy ? ` via ${proxy.host}:${proxy.port}` : ''}`;
     const parked = reuse ? idle.get(origin)?.pop() : undefined;
-    const connection = parked ?? (await Connection.open(req, origin, options, { release, forget }));
+    const connection = parked ?? (await Connection.open(req, origin, options, { release, forget }, proxy));
     try {
       return await connection.request(req);
     } catch (error) {

@@ -1,8 +1,10 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { ProxyServer, ProxySettings } from '../../config/outbound-proxy.js';
 import type { ByteSource } from './byte-source.js';
 import { BodyExchange, type BodyLine } from './http1-body.js';
 import { framerFor, HttpProtocolError, MAX_HEAD_BYTES, parseHead, type BodyFramer, type ResponseHead } from './http1-framing.js';
+import { authorityOf, openTunnel } from './proxy-tunnel.js';
 import { abortError, timeoutError, whenAborted } from './request-signals.js';
 import { TruncatedBodyError } from './retry.js';
 
@@ -16,6 +18,8 @@ export interface Http1ClientOptions {
   idleTimeoutMs?: number;
   /** Extra TLS options (tests: a private CA). */
   tls?: Pick<ConnectionOptions, 'ca'>;
+  /** Outbound proxies (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); absent: every connection is direct. */
+  proxy?: ProxySettings;
 }
 
 export interface Http1Request {
@@ -66,6 +70,8 @@ export class Connection {
   private paused = false;
 
   private readonly socket: Socket;
+  /** Plain HTTP through a proxy: requests in absolute form, with the proxy's credentials. */
+  private readonly forwardingProxy: ProxyServer | null;
   /** What this connection's bodies may ask of it. */
   private readonly line: BodyLine = {
     carries: (body) => this.body === body,
@@ -78,6 +84,7 @@ export class Connection {
     readonly origin: string,
     private readonly options: Http1ClientOptions,
     private readonly pool: Pool,
+    route: { proxy: ProxyServer | null; tunnel?: Socket },
   ) {
     const onread = {
       buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
@@ -94,9 +101,14 @@ export class Connection {
       ALPNProtocols: ['http/1.1'],
       onread,
       ...options.tls,
+      ...(route.tunnel ? { socket: route.tunnel } : {}),
     };
-    const socket = req.secure ? tlsConnect(tlsOptions) : netConnect({ host: req.host, port: req.port, onread });
+    this.forwardingProxy = req.secure ? null : route.proxy;
+    const to = this.forwardingProxy ?? req;
+    const socket = req.secure ? tlsConnect(tlsOptions) : netConnect({ host: to.host, port: to.port, onread });
     this.socket = socket;
+    // TLS over a given socket (a proxy's tunnel) ignores `onread`: its reads come as 'data' events.
+    if (route.tunnel) socket.on('data', (chunk: Buffer) => this.received(chunk, chunk.length));
     socket.on('error', (error) => this.fail(error));
     socket.on('end', () => this.ended());
     socket.on('close', () => this.fail(Object.assign(new Error('the connection closed'), { code: 'ECONNRESET' })));
@@ -108,9 +120,10 @@ export class Connection {
     socket.setKeepAlive(true, 1_000);
   }
 
-  /** A new connection, once it is established (and its TLS handshake done). */
-  static open(req: Http1Request, origin: string, options: Http1ClientOptions, pool: Pool): Promise<Connection> {
-    const connection = new Connection(req, origin, options, pool);
+  /** A new connection, once it is established (through `proxy` when given) and its TLS handshake done. */
+  static async open(req: Http1Request, origin: string, options: Http1ClientOptions, pool: Pool, proxy: ProxyServer | null): Promise<Connection> {
+    const tunnel = proxy && req.secure ? await openTunnel(proxy, req, options.connectionTimeoutMs, req.signal) : undefined;
+    const connection = new Connection(req, origin, options, pool, { proxy, tunnel });
     const { socket } = connection;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => socket.destroy(timeoutError(`no connection after ${options.connectionTimeoutMs} ms`)), options.connectionTimeoutMs);
@@ -129,7 +142,9 @@ export class Connection {
 
   request(req: Http1Request): Promise<Http1Response> {
     if (this.phase !== 'idle') return Promise.reject(new Error('the connection is busy'));
-    const lines = [`GET ${req.path} HTTP/1.1`];
+    const proxy = this.forwardingProxy;
+    const lines = [`GET ${proxy ? `http://${authorityOf(req)}${req.path}` : req.path} HTTP/1.1`];
+    if (proxy?.authorization) lines.push(`proxy-authorization: ${proxy.authorization}`);
     for (const [name, value] of Object.entries(req.headers)) {
       if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) return Promise.reject(new Error(`header ${name} holds a line break`));
       lines.push(`${name}: ${value}`);

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -10,8 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../../config/env.js';
+import { createOutboundAgents } from '../../config/proxy-agents.js';
 import { sourceFromReadable, type ByteSource } from './byte-source.js';
-import { createHttp1Client } from './http1-client.js';
+import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
 import { listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
@@ -111,6 +110,10 @@ export interface S3ConnectorOptions {
   connectionTimeoutMs?: number;
   /** Told about each retried listing or HEAD (metrics). */
   onRetry?: (error: unknown) => void;
+  /** Outbound proxies (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); absent: every request is direct. */
+  proxy?: Config['proxy'];
+  /** Extra TLS options (tests: a private CA; operators use NODE_EXTRA_CA_CERTS). */
+  tls?: Http1ClientOptions['tls'];
 }
 
 /**
@@ -122,9 +125,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   // says nothing about this service, whose SDK version the lockfile pins and which supports Node 20,
   // so it is turned off with the SDK's documented switch (an operator's own value wins).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
-  const httpAgent = new HttpAgent(agentOptions);
-  const httpsAgent = new HttpsAgent(agentOptions);
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, ...options.tls };
+  const { httpAgent, httpsAgent } = createOutboundAgents(agentOptions, options.proxy);
   const connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
   const socketTimeoutMs = options.socketTimeoutMs ?? 60_000;
   const client = new S3Client({
@@ -138,7 +140,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: connectionTimeoutMs, socketTimeout: socketTimeoutMs }),
   });
-  const http = createHttp1Client({ connectionTimeoutMs, socketTimeoutMs, maxIdlePerOrigin: options.maxSockets });
+  const http = createHttp1Client({ connectionTimeoutMs, socketTimeoutMs, maxIdlePerOrigin: options.maxSockets, proxy: options.proxy, tls: options.tls });
   const signedGet = createSignedGet({ client, http });
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 

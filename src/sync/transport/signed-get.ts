@@ -97,7 +97,7 @@ async function errorFrom(response: Http1Response): Promise<S3HttpError> {
     // The status alone still classifies the error.
   }
   const code = xmlText(body, 'Code') ?? codeForStatus(status);
-  const message = xmlText(body, 'Message') ?? `HTTP ${status}`;
+  const message = xmlText(body, 'Message') ?? (status === 407 ? 'the proxy (HTTP_PROXY) refused the request: its credentials are missing or wrong' : `HTTP ${status}`);
   const requestId = xmlText(body, 'RequestId') ?? response.headers['x-amz-request-id'];
   return new S3HttpError(code, status, message, requestId);
 }
@@ -113,6 +113,8 @@ function codeForStatus(status: number): string {
       return 'AccessDenied';
     case 404:
       return 'NoSuchKey';
+    case 407:
+      return 'ProxyAuthenticationRequired';
     case 412:
       return 'PreconditionFailed';
     case 416:
