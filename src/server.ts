@@ -108,6 +108,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const webhooks = createDeliveryLoop({
     orm,
     config: config.webhooks,
+    proxy: config.proxy,
     logger,
     pollMs: options.webhookPollMs,
     onOutcome: jobMetrics.webhookOutcome,

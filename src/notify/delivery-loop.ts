@@ -1,5 +1,6 @@
-import type { WebhookConfig } from '../config/env.js';
+import type { Config, WebhookConfig } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
+import { createOutboundAgents } from '../config/proxy-agents.js';
 import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -18,6 +19,8 @@ export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
 export interface DeliveryLoopDeps {
   orm: Orm;
   config: WebhookConfig;
+  /** Outbound proxies of the deliveries (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); absent: direct. */
+  proxy?: Config['proxy'];
   logger: Logger;
   /** How often due deliveries are looked for (default 1 s). */
   pollMs?: number;
@@ -56,7 +59,9 @@ export function retryDelayMs(attemptsMade: number, baseMs: number): number {
  * new state in one transaction; a process that dies mid-attempt leaves the row to be retried when
  * its claim runs out (the same X-DSS-Delivery id, so receivers can drop a duplicate).
  */
-export function createDeliveryLoop({ orm, config, logger, pollMs = 1000, onOutcome, now = () => new Date() }: DeliveryLoopDeps): DeliveryLoop {
+export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, onOutcome, now = () => new Date() }: DeliveryLoopDeps): DeliveryLoop {
+  // One connection per attempt: deliveries are rare, and a receiver is not kept waiting on an idle socket.
+  const agents = createOutboundAgents({ keepAlive: false }, proxy);
   const inFlight = new Set<Promise<void>>();
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -115,7 +120,7 @@ export function createDeliveryLoop({ orm, config, logger, pollMs = 1000, onOutco
     };
     const allowed = isHostAllowed(hostnameOf(delivery.url), config.allowedHosts);
     const result: SendResult = allowed
-      ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal)
+      ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal, agents)
       : { ok: false, statusCode: null, error: 'host is not in WEBHOOK_ALLOWED_HOSTS', durationMs: 0 };
     if (stopping.signal.aborted && !result.ok) {
       // Cut short by shutdown: not an attempt. The row is due again for the next start.

@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { OutboundAgents } from '../config/proxy-agents.js';
 import { signBody } from './signature.js';
 
 export interface WebhookRequest {
@@ -30,11 +33,12 @@ function describeFailure(error: unknown, timeoutMs: number): string {
 }
 
 /**
- * POSTs one delivery attempt. Never follows redirects (a 3xx is a failed attempt: a redirect could
- * lead past WEBHOOK_ALLOWED_HOSTS) and never reads the answer's body. `stop` aborts it for shutdown;
- * the caller tells that case apart by checking `stop.aborted`.
+ * POSTs one delivery attempt, through `agents` (the outbound proxies) when given. Never follows
+ * redirects (a 3xx is a failed attempt: a redirect could lead past WEBHOOK_ALLOWED_HOSTS) and never
+ * reads the answer's body. `stop` aborts it for shutdown; the caller tells that case apart by
+ * checking `stop.aborted`.
  */
-export async function sendWebhook(request: WebhookRequest, timeoutMs: number, stop: AbortSignal): Promise<SendResult> {
+export async function sendWebhook(request: WebhookRequest, timeoutMs: number, stop: AbortSignal, agents?: OutboundAgents): Promise<SendResult> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
@@ -47,21 +51,30 @@ export async function sendWebhook(request: WebhookRequest, timeoutMs: number, st
   const elapsed = () => Math.round(performance.now() - started);
   const attempt = abortAfter(timeoutMs, stop);
   try {
-    const response = await fetch(request.url, {
-      method: 'POST',
-      headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: attempt.signal,
-    });
-    await response.body?.cancel().catch(() => undefined);
-    const ok = response.status >= 200 && response.status < 300;
-    return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}`, durationMs: elapsed() };
+    const status = await post(request.url, headers, request.body, attempt.signal, agents);
+    const ok = status >= 200 && status < 300;
+    return { ok, statusCode: status, error: ok ? null : `HTTP ${status}`, durationMs: elapsed() };
   } catch (error) {
     return { ok: false, statusCode: null, error: describeFailure(error, timeoutMs), durationMs: elapsed() };
   } finally {
     attempt.done();
   }
+}
+
+/** The answer's status; its body is not read (the connection is closed instead). */
+function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agents?: OutboundAgents): Promise<number> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  const agent = agents && (secure ? agents.httpsAgent : agents.httpAgent);
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent, signal }, (answer) => {
+      resolve(answer.statusCode ?? 0);
+      answer.destroy();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
