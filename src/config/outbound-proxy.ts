@@ -23,12 +23,10 @@ export interface ProxyTarget {
 
 /** The proxy a request goes through. */
 export interface ProxyServer {
-  host: string;
-  port: number;
+  readonly host: string;
+  readonly port: number;
   /** `Basic …` from the URL's user and password; absent without them. */
-  authorization?: string;
-  /** The URL as configured (with its credentials: never log it). */
-  url: string;
+  readonly authorization?: string;
 }
 
 /** Why a proxy URL cannot be used (for the config error); null when it can. */
@@ -42,6 +40,11 @@ export function proxyUrlProblem(text: string): string | null {
   if (url.protocol !== 'http:') return `must be an http:// URL (${url.protocol}// proxies are not supported), e.g. http://proxy.example.com:3128`;
   if (!url.hostname) return 'must name a host, e.g. http://proxy.example.com:3128';
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return 'must have no path, e.g. http://proxy.example.com:3128';
+  try {
+    decodeURIComponent(url.username + url.password);
+  } catch {
+    return 'has a malformed %-escape in its user or password (write a % as %25), e.g. http://user:p%40ss@proxy.example.com:3128';
+  }
   return null;
 }
 
@@ -59,16 +62,23 @@ export function splitNoProxy(text: string): string[] {
 export function proxyFor(settings: ProxySettings | undefined, target: ProxyTarget): ProxyServer | null {
   const configured = target.secure ? settings?.https : settings?.http;
   if (!configured || isLoopback(target.host) || settings!.noProxy.some((entry) => bypasses(entry, target))) return null;
-  const url = new URL(configured);
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  return {
-    host: bareHost(url.hostname),
-    port: url.port ? Number(url.port) : 80,
-    authorization: user || password ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined,
-    url: url.href,
-  };
+  let server = servers.get(configured);
+  if (!server) {
+    const url = new URL(configured);
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    server = {
+      host: bareHost(url.hostname),
+      port: url.port ? Number(url.port) : 80,
+      authorization: user || password ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined,
+    };
+    servers.set(configured, server);
+  }
+  return server;
 }
+
+/** Each configured proxy URL, parsed once (a proxy is looked up for every request). */
+const servers = new Map<string, ProxyServer>();
 
 /** `proxy:3128` means `http://proxy:3128`, as curl and Go read it. */
 export function withScheme(text: string): string {

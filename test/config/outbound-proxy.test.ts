@@ -59,6 +59,7 @@ describe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go read them', () => 
     ['https_proxy', 'https://proxy.example', /invalid https_proxy .*https:\/\/ proxies are not supported/],
     ['HTTP_PROXY', 'http://proxy.example:3128/some/path', /invalid HTTP_PROXY .*must have no path/],
     ['HTTP_PROXY', 'http://', /invalid HTTP_PROXY .*must be an http:\/\/ URL/],
+    ['HTTP_PROXY', 'http://user:hunter22%zz@proxy.example:3128', /invalid HTTP_PROXY .*malformed %-escape/],
     ['NO_PROXY', 'ok.example,bad host!', /invalid NO_PROXY .*"host!" is not a host name, domain, IP address or CIDR block/],
     ['NO_PROXY', '10.0.0.0/33', /invalid NO_PROXY .*"10\.0\.0\.0\/33"/],
   ])('%s=%j is refused with a line naming it, never echoing a password', (name, value, message) => {
