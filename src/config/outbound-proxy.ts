@@ -25,6 +25,8 @@ export interface ProxyTarget {
 export interface ProxyServer {
   readonly host: string;
   readonly port: number;
+  /** `http://host:port`, without the credentials (what a library may print in its debug output). */
+  readonly origin: string;
   /** `Basic …` from the URL's user and password; absent without them. */
   readonly authorization?: string;
 }
@@ -62,14 +64,21 @@ export function splitNoProxy(text: string): string[] {
 export function proxyFor(settings: ProxySettings | undefined, target: ProxyTarget): ProxyServer | null {
   const configured = target.secure ? settings?.https : settings?.http;
   if (!configured || isLoopback(target.host) || settings!.noProxy.some((entry) => bypasses(entry, target))) return null;
+  return proxyServerOf(configured);
+}
+
+/** The proxy at `configured` (a URL the configuration accepted), parsed once. */
+export function proxyServerOf(configured: string): ProxyServer {
   let server = servers.get(configured);
   if (!server) {
     const url = new URL(configured);
     const user = decodeURIComponent(url.username);
     const password = decodeURIComponent(url.password);
+    const port = url.port ? Number(url.port) : 80;
     server = {
       host: bareHost(url.hostname),
-      port: url.port ? Number(url.port) : 80,
+      port,
+      origin: `http://${url.hostname}:${port}`,
       authorization: user || password ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined,
     };
     servers.set(configured, server);

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type AgentOptions, type ClientRequest, type Request
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { proxyFor, type ProxySettings } from './outbound-proxy.js';
+import { proxyFor, proxyServerOf, type ProxySettings } from './outbound-proxy.js';
 
 /** The hook `http.ClientRequest` hands each request to its agent by (what agent-base builds on). */
 interface RequestTaking {
@@ -26,9 +26,18 @@ export function createOutboundAgents(options: AgentOptions & Pick<HttpsAgentOpti
   // https-proxy-agent verifies the server at the tunnel's end with the request's options only.
   const serverTls = options.ca ? { ca: options.ca } : {};
   return {
-    httpAgent: proxy?.http ? routed(new HttpAgent(), false, httpAgent, new HttpProxyAgent(proxy.http, options), proxy, {}) : httpAgent,
-    httpsAgent: proxy?.https ? routed(new HttpsAgent(), true, httpsAgent, new HttpsProxyAgent(proxy.https, options), proxy, serverTls) : httpsAgent,
+    httpAgent: proxy?.http ? routed(new HttpAgent(), false, httpAgent, new HttpProxyAgent(...proxyAgentArgs(proxy.http, options)), proxy, {}) : httpAgent,
+    httpsAgent: proxy?.https ? routed(new HttpsAgent(), true, httpsAgent, new HttpsProxyAgent(...proxyAgentArgs(proxy.https, options)), proxy, serverTls) : httpsAgent,
   };
+}
+
+/**
+ * The proxy's URL without its credentials, which travel as a header instead: the agents print
+ * their URL in their debug output (DEBUG=https-proxy-agent).
+ */
+function proxyAgentArgs(configured: string, options: AgentOptions): [string, AgentOptions & { headers: Record<string, string> }] {
+  const { origin, authorization } = proxyServerOf(configured);
+  return [origin, { ...options, headers: authorization ? { 'Proxy-Authorization': authorization } : {} }];
 }
 
 /**
