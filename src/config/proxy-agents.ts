@@ -15,7 +15,7 @@ export interface OutboundAgents {
 }
 
 /**
- * Keep-alive agents for `node:http(s)` requests (the SDK's, webhook deliveries) that follow the
+ * Agents (pooling as `options` say) for `node:http(s)` requests (the SDK's, webhook deliveries) that follow the
  * proxy settings per request: through HTTPS_PROXY's CONNECT tunnel or HTTP_PROXY's absolute-form
  * requests (https-proxy-agent, http-proxy-agent), or directly for NO_PROXY's and loopback hosts.
  * Each route keeps its own pool.
