@@ -209,7 +209,7 @@ export interface Config {
   listConcurrency: number;
   defaultPageSize: number;
   /** `verifyMultipartEtag`: absent means true (S3_VERIFY_MULTIPART_ETAG). */
-  s3: { region?: string; endpoint?: string; forcePathStyle: boolean; verifyMultipartEtag?: boolean };
+  s3: { region?: string; endpoint?: string; forcePathStyle: boolean; verifyMultipartEtag?: boolean; requesterPays?: boolean };
   apiToken?: string;
   webhooks: WebhookConfig;
   /** Key of the per-job credentials (AES-256-GCM); without it, jobs with credentials are refused. */

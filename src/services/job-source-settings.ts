@@ -42,6 +42,7 @@ export function applySourceSettings(job: Job, input: SourceSettingsInput, deps: 
   set('region', input.region);
   set('endpoint', input.endpoint);
   set('forcePathStyle', input.forcePathStyle);
+  set('requesterPays', input.requesterPays);
   set('includePatterns', patternsOrNull(input.include));
   set('excludePatterns', patternsOrNull(input.exclude));
   set('mirrorDeletes', input.mirrorDeletes);

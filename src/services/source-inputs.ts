@@ -12,6 +12,7 @@ const named = (graphql: string, rest: string) => (graphql === rest ? graphql : `
 export const REGION_MESSAGE = `Invalid region, must be a region name such as eu-west-1`;
 export const ENDPOINT_MESSAGE = `Invalid ${named('endpoint', 'endpoint_url')}, must be an http:// or https:// URL such as https://s3.eu-west-1.amazonaws.com`;
 export const FORCE_PATH_STYLE_MESSAGE = `Invalid ${named('forcePathStyle', 'force_path_style')}, must be true or false`;
+export const REQUESTER_PAYS_MESSAGE = `Invalid ${named('requesterPays', 'requester_pays')}, must be true or false`;
 export const ACCESS_KEY_ID_MESSAGE = `Invalid ${named('credentials.accessKeyId', 'aws_access_key_id')}, must be 3 to 128 printable characters without spaces`;
 export const SECRET_ACCESS_KEY_MESSAGE = `Invalid ${named('credentials.secretAccessKey', 'aws_secret_access_key')}, must be a string of 1 to 512 characters`;
 export const SESSION_TOKEN_MESSAGE = `Invalid ${named('credentials.sessionToken', 'aws_session_token')}, must be a string of at most 8192 characters`;
@@ -80,6 +81,7 @@ export const sourceSettingsInput = z.object({
   region: z.string({ message: REGION_MESSAGE }).trim().regex(/^[a-z0-9-]{2,64}$/, REGION_MESSAGE).nullish(),
   endpoint: z.string({ message: ENDPOINT_MESSAGE }).trim().max(2048, ENDPOINT_MESSAGE).refine(isHttpUrl, ENDPOINT_MESSAGE).nullish(),
   forcePathStyle: z.boolean({ message: FORCE_PATH_STYLE_MESSAGE }).nullish(),
+  requesterPays: z.boolean({ message: REQUESTER_PAYS_MESSAGE }).nullish(),
   credentials: credentialsInput.nullish(),
   include: patterns('include').nullish(),
   exclude: patterns('exclude').nullish(),

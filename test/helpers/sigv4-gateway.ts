@@ -48,6 +48,8 @@ export interface GatewayRequest {
   verified: boolean;
   /** Refused because its date was too far from the gateway's clock. */
   skewed?: boolean;
+  /** Accepted the requester-pays charge (the header signed). */
+  requesterPays: boolean;
 }
 
 export interface SigV4Gateway extends AsyncDisposable {
@@ -69,6 +71,11 @@ export interface GatewayOptions {
    * than 15 minutes from its time (403 RequestTimeTooSkewed) and dates every answer in its time.
    */
   clockSkewMs?: number;
+  /**
+   * The bucket is requester-pays: like S3, a request that does not accept the charge (a signed
+   * `x-amz-request-payer: requester`) is refused with 403 AccessDenied.
+   */
+  requesterPays?: boolean;
 }
 
 /**
@@ -93,20 +100,27 @@ export async function startSigV4Gateway(
       verifySigV4({ method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers }, credentials) &&
       sessionToken === credentials.sessionToken;
     const host = String(req.headers.host ?? '');
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(String(req.headers.authorization ?? ''))?.[1]?.split(';') ?? [];
+    const requesterPays = req.headers['x-amz-request-payer'] === 'requester' && signedHeaders.includes('x-amz-request-payer');
     const now = new Date(Date.now() + (options.clockSkewMs ?? 0));
     res.setHeader('date', now.toUTCString());
     if (options.clockSkewMs !== undefined && Math.abs(amzDate(req.headers['x-amz-date']) - now.getTime()) > 15 * 60_000) {
-      requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified: false, skewed: true });
+      requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified: false, skewed: true, requesterPays });
       req.resume();
       const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>the request time is too far from the server time</Message></Error>';
       res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
     }
-    requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified });
-    if (!verified) {
+    requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified, requesterPays });
+    const refusal = !verified
+      ? '<Code>SignatureDoesNotMatch</Code><Message>signature does not verify at the gateway</Message>'
+      : options.requesterPays && !requesterPays
+        ? '<Code>AccessDenied</Code><Message>Access Denied (the bucket is requester-pays)</Message>'
+        : null;
+    if (refusal) {
       req.resume();
-      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>signature does not verify at the gateway</Message></Error>';
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${refusal}</Error>`;
       res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;

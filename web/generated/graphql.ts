@@ -91,6 +91,8 @@ export type S3ConnectorConfigInput = {
   prefix?: string | null | undefined;
   /** The bucket's region */
   region?: string | null | undefined;
+  /** The bucket is requester-pays: send x-amz-request-payer on every request; default false */
+  requesterPays?: boolean | null | undefined;
 };
 
 /** Static credentials of a job: stored encrypted under SECRETS_KEY, never returned */

@@ -21,6 +21,8 @@ export class Job {
   region: string | null = null;
   endpoint: string | null = null;
   forcePathStyle: boolean | null = null;
+  /** The bucket is requester-pays: every request accepts the charge (null: false). */
+  requesterPays: boolean | null = null;
   accessKeyId: string | null = null;
   /** `{secretAccessKey, sessionToken}` sealed by config/secret-box.ts with the job id as context; never in clear. */
   sealedCredentials: string | null = null;
@@ -45,6 +47,7 @@ export type JobSourceSettings = Pick<
   | 'region'
   | 'endpoint'
   | 'forcePathStyle'
+  | 'requesterPays'
   | 'accessKeyId'
   | 'sealedCredentials'
   | 'includePatterns'
@@ -72,6 +75,7 @@ export const JobSchema = new EntitySchema<Job>({
     region: { type: 'string', length: 64, nullable: true },
     endpoint: { type: 'text', nullable: true },
     forcePathStyle: { type: 'boolean', nullable: true },
+    requesterPays: { type: 'boolean', nullable: true },
     accessKeyId: { type: 'string', length: 128, nullable: true },
     sealedCredentials: { type: 'text', nullable: true, lazy: true },
     includePatterns: { type: 'json', nullable: true },

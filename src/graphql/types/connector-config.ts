@@ -26,6 +26,10 @@ export const S3ConnectorConfig = builder.objectRef<Job>('S3ConnectorConfig').imp
       description: "Path-style addressing for this job; null: the process's S3_FORCE_PATH_STYLE",
       resolve: (job) => job.forcePathStyle,
     }),
+    requesterPays: t.boolean({
+      description: 'The bucket is requester-pays: every request accepts the charge to this account',
+      resolve: (job) => job.requesterPays === true,
+    }),
     hasCredentials: t.boolean({ description: 'The job has its own static credentials', resolve: (job) => job.accessKeyId !== null }),
     accessKeyId: t.exposeString('accessKeyId', { nullable: true }),
     include: t.stringList({ description: 'Glob patterns relative to the prefix; [] syncs every key', resolve: (job) => job.includePatterns ?? [] }),
@@ -51,6 +55,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
   region: t.string({ description: "The bucket's region" }),
   endpoint: t.string({ description: 'An S3-compatible server for this job, http(s):// URL' }),
   forcePathStyle: t.boolean({ description: 'Path-style addressing for this job' }),
+  requesterPays: t.boolean({ description: 'The bucket is requester-pays: send x-amz-request-payer on every request; default false' }),
   credentials: t.field({ type: S3CredentialsInput, description: 'Static credentials; on update, null removes them' }),
   include: t.stringList({ description: 'Glob patterns relative to the prefix: * within a segment, ** across, ?, [abc], {a,b}' }),
   exclude: t.stringList({ description: 'Glob patterns; a key matching any is not synced' }),

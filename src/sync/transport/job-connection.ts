@@ -26,7 +26,7 @@ export class ConnectionError extends Error {
   override name = 'ConnectionError';
 }
 
-export type JobConnectionFields = Pick<Job, 'id' | 'region' | 'endpoint' | 'forcePathStyle' | 'accessKeyId' | 'sealedCredentials'>;
+export type JobConnectionFields = Pick<Job, 'id' | 'region' | 'endpoint' | 'forcePathStyle' | 'requesterPays' | 'accessKeyId' | 'sealedCredentials'>;
 
 export function resolveJobConnection(job: JobConnectionFields, processS3: Config['s3'], secrets: SecretBox): JobConnection {
   const s3 = {
@@ -34,8 +34,9 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
     endpoint: job.endpoint ?? processS3.endpoint,
     forcePathStyle: job.forcePathStyle ?? processS3.forcePathStyle,
     verifyMultipartEtag: processS3.verifyMultipartEtag,
+    requesterPays: job.requesterPays === true,
   };
-  const cacheKey = JSON.stringify([s3.region ?? null, s3.endpoint ?? null, s3.forcePathStyle, job.accessKeyId, job.sealedCredentials]);
+  const cacheKey = JSON.stringify([s3.region ?? null, s3.endpoint ?? null, s3.forcePathStyle, s3.requesterPays, job.accessKeyId, job.sealedCredentials]);
   if (!job.sealedCredentials || !job.accessKeyId) return { s3, cacheKey };
   return { s3, credentials: openCredentials(job, secrets), cacheKey };
 }

@@ -141,7 +141,9 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     requestHandler: new NodeHttpHandler({ httpAgent, httpsAgent, connectionTimeout: connectionTimeoutMs, socketTimeout: socketTimeoutMs }),
   });
   const http = createHttp1Client({ connectionTimeoutMs, socketTimeoutMs, maxIdlePerOrigin: options.maxSockets, proxy: options.proxy, tls: options.tls });
-  const signedGet = createSignedGet({ client, http });
+  // A requester-pays bucket refuses (403) every request that does not accept the charge.
+  const payer = options.s3.requesterPays ? 'requester' : undefined;
+  const signedGet = createSignedGet({ client, http, headers: payer && { 'x-amz-request-payer': payer } });
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   /** A listing page through the SDK, for buckets the signed sender leaves to it. */
@@ -152,6 +154,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       ContinuationToken: token,
       StartAfter: token ? undefined : startAfter,
       MaxKeys: maxKeys,
+      RequestPayer: payer,
     });
     const page = await client.send(command, { abortSignal: signal });
     const objects = (page.Contents ?? []).map((item) => ({
@@ -180,7 +183,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     async headChecksums(bucket, key, etag, signal) {
       const out = await retried(
         () =>
-          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED' }), {
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED', RequestPayer: payer }), {
             abortSignal: signal,
           }),
         signal,
@@ -190,7 +193,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async headPart(bucket, key, etag, partNumber, signal) {
       const out = await retried(
-        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, PartNumber: partNumber }), { abortSignal: signal }),
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, PartNumber: partNumber, RequestPayer: payer }), { abortSignal: signal }),
         signal,
       );
       return { size: Number(out.ContentLength ?? -1), partsCount: out.PartsCount ?? null };
@@ -198,7 +201,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async head(bucket, key, signal) {
       const out = await retried(
-        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, RequestPayer: payer }), { abortSignal: signal }),
         signal,
       );
       return { size: Number(out.ContentLength ?? 0), etag: out.ETag ?? '', lastModified: out.LastModified ?? null };
@@ -227,6 +230,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           Key: key,
           IfMatch: etag,
           Range: ranged ? `bytes=${start}-${end - 1}` : undefined,
+          RequestPayer: payer,
         }),
         { abortSignal: signal },
       );

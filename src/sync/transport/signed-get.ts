@@ -16,6 +16,8 @@ import { decodeXmlTextLeniently } from './xml-text.js';
 export interface SignedGetOptions {
   client: S3Client;
   http: Http1Client;
+  /** Sent (and signed) with every request: a requester-pays bucket's x-amz-request-payer. */
+  headers?: Record<string, string>;
 }
 
 export interface SignedGetRequest {
@@ -68,7 +70,7 @@ export function createSignedGet(options: SignedGetOptions) {
     const query = req.query ? canonicalQuery(req.query) : '';
     const secure = url.protocol === 'https:';
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
-    const headers = signGet({ path, query, headers: { ...target.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
+    const headers = signGet({ path, query, headers: { ...target.headers, ...options.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
       region: target.signingRegion,
       service: target.signingName,
       date: skewCorrectedNow(client),
