@@ -2,6 +2,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createHttp1Client } from '../../src/sync/transport/http1-client.js';
+import { isRetriableS3Error } from '../../src/sync/transport/retry.js';
 import { createS3Connector } from '../../src/sync/transport/s3-connector.js';
 import { startForwardProxy, startHttpsFront } from '../helpers/forward-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -128,5 +129,24 @@ describe('S3 through an outbound HTTP proxy', () => {
       patient.close();
       silent.close();
     }
+  });
+
+  test("a proxy's 502 (it could not reach the server) is retried like S3's; its 407 is not", async () => {
+    await using proxy = await startForwardProxy({ routes: {}, credentials: CREDENTIALS });
+    const refusal = async (proxyUrl: string) => {
+      const client = createHttp1Client({ connectionTimeoutMs: 2_000, socketTimeoutMs: 2_000, maxIdlePerOrigin: 1, proxy: { https: proxyUrl, noProxy: [] } });
+      try {
+        return await client.request({ secure: true, host: HOST, port: 443, path: '/', headers: {} }).catch((error: unknown) => error);
+      } finally {
+        client.close();
+      }
+    };
+    const unreachable = await refusal(proxy.url);
+    expect(unreachable).toMatchObject({ name: 'ProxyRefusalError', $metadata: { httpStatusCode: 502 } });
+    expect(isRetriableS3Error(unreachable)).toBe(true);
+    const refused = await refusal(proxy.url.replace(encodeURIComponent(CREDENTIALS.password), 'not-it'));
+    expect(refused).toMatchObject({ name: 'ProxyRefusalError', $metadata: { httpStatusCode: 407 } });
+    expect((refused as Error).message).toBe(`the proxy 127.0.0.1:${new URL(proxy.url).port} refused a tunnel to ${HOST}:443: HTTP 407 Proxy Authentication Required`);
+    expect(isRetriableS3Error(refused)).toBe(false);
   });
 });
