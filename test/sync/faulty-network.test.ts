@@ -90,6 +90,21 @@ describe('sync through a faulty network', () => {
     expect(proxy.counts.requests).toBe(2);
   });
 
+  test('an archived object (403 InvalidObjectState) fails with what to do about it, not retried; the others sync', async () => {
+    await using f = await startSyncFixture({ retryCount: 3 });
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    await f.s3.putObjects([['cold/old.csv', 'archived long ago'], ['hot/new.csv', 'fresh']]);
+    proxy.setRule((req) => (req.method === 'GET' && req.key === 'cold/old.csv' ? { kind: 'status', status: 403, code: 'InvalidObjectState' } : undefined));
+    const result = await f.sync({ connector: f.connectorVia(proxy.endpoint) });
+    expect(result.status).toBe('FAILED');
+    const cold = await f.row('cold/old.csv');
+    expect(cold?.status).toBe('FAILED');
+    expect(cold?.error).toMatch(/^InvalidObjectState \(HTTP 403\): .*; the object is archived \(GLACIER, DEEP_ARCHIVE .*restore it, or exclude its key, to sync it$/);
+    expect(existsSync(join(f.root, 'cold/old.csv'))).toBe(false);
+    expect(proxy.counts.gets).toBe(2);
+    expect(await sha256File(join(f.root, 'hot/new.csv'))).toBe(sha256('fresh'));
+  });
+
   test('412 on If-Match (object replaced at the source): the object is re-read and fetched again from byte 0', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });

@@ -25,5 +25,12 @@ export function failureReason(error: unknown): string {
   }
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
-  return `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}`;
+  const hint = e?.name ? S3_ERROR_HINTS[e.name] : undefined;
+  return `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}${hint ? `; ${hint}` : ''}`;
 }
+
+/** What a user can do about an S3 error whose own message does not say. */
+const S3_ERROR_HINTS: Record<string, string | undefined> = {
+  InvalidObjectState:
+    'the object is archived (GLACIER, DEEP_ARCHIVE or an Intelligent-Tiering archive tier) and not restored: restore it, or exclude its key, to sync it',
+};
