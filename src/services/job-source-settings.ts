@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { SecretBox } from '../config/secret-box.js';
-import type { Job } from '../db/entities/job.entity.js';
+import { sseCustomerKeyContext, type Job } from '../db/entities/job.entity.js';
 import { InputError } from './errors.js';
 import { maxConcurrencyMessage, type CredentialsInput, type SourceSettingsInput } from './source-inputs.js';
 
 export const SECRETS_KEY_REQUIRED_MESSAGE =
-  'Per-job credentials are stored encrypted and need SECRETS_KEY: start the service with SECRETS_KEY set to 32 random bytes (base64 or hex, e.g. `openssl rand -base64 32`)';
+  'Per-job credentials and SSE-C keys are stored encrypted and need SECRETS_KEY: start the service with SECRETS_KEY set to 32 random bytes (base64 or hex, e.g. `openssl rand -base64 32`)';
 
 /** Told when a job's connection changes or the job goes, so its cached S3 client is dropped. */
 export interface ConnectorEviction {
@@ -35,6 +36,14 @@ export function applySourceSettings(job: Job, input: SourceSettingsInput, deps: 
   else if (input.credentials === null) {
     job.accessKeyId = null;
     job.sealedCredentials = null;
+  }
+  if (input.sseCustomerKey) {
+    if (!deps.secrets.available) throw new InputError(`${fieldPrefix}.sseCustomerKey`, SECRETS_KEY_REQUIRED_MESSAGE);
+    job.sealedSseCustomerKey = deps.secrets.seal(input.sseCustomerKey, sseCustomerKeyContext(job.id));
+    job.sseCustomerKeyMd5 = createHash('md5').update(Buffer.from(input.sseCustomerKey, 'base64')).digest('base64');
+  } else if (input.sseCustomerKey === null) {
+    job.sealedSseCustomerKey = null;
+    job.sseCustomerKeyMd5 = null;
   }
   const set = <K extends keyof Job>(key: K, value: Job[K] | undefined) => {
     if (value !== undefined) job[key] = value;

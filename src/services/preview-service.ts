@@ -33,7 +33,7 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
     /** Lists the source now; transfers and deletes nothing. */
     async previewSync(rawId: unknown, field = 'jobId'): Promise<SyncPreview> {
       const id = parseJobId(rawId, field);
-      const job = await orm.em.fork().findOne(Job, { id }, { populate: ['sealedCredentials'] as never });
+      const job = await orm.em.fork().findOne(Job, { id }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never });
       if (!job) throw new NotFoundError('Job', 'Job not found');
       if (!previewSync) throw new ConflictError('Previews need the sync engine, which this instance does not run');
       try {

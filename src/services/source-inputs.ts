@@ -16,6 +16,7 @@ export const REQUESTER_PAYS_MESSAGE = `Invalid ${named('requesterPays', 'request
 export const ACCESS_KEY_ID_MESSAGE = `Invalid ${named('credentials.accessKeyId', 'aws_access_key_id')}, must be 3 to 128 printable characters without spaces`;
 export const SECRET_ACCESS_KEY_MESSAGE = `Invalid ${named('credentials.secretAccessKey', 'aws_secret_access_key')}, must be a string of 1 to 512 characters`;
 export const SESSION_TOKEN_MESSAGE = `Invalid ${named('credentials.sessionToken', 'aws_session_token')}, must be a string of at most 8192 characters`;
+export const SSE_CUSTOMER_KEY_MESSAGE = `Invalid ${named('sseCustomerKey', 'sse_customer_key')}, must be a 256-bit AES key as base64 (32 bytes), e.g. the output of \`openssl rand -base64 32\``;
 export const MIRROR_DELETES_MESSAGE = `Invalid ${named('mirrorDeletes', 'mirror_deletes')}, must be true or false`;
 export const MAX_DELETE_PERCENT_MESSAGE = `Invalid ${named('maxDeletePercent', 'max_delete_percent')}, must be a number from 0 to 100`;
 export const BANDWIDTH_LIMIT_MESSAGE = `Invalid ${named('bandwidthLimit', 'bandwidth_limit')}, must be at least ${MIN_BANDWIDTH_LIMIT} bytes per second, as an integer or with a unit such as 20MiB`;
@@ -73,6 +74,12 @@ export const credentialsInput = z.object(
 );
 export type CredentialsInput = z.output<typeof credentialsInput>;
 
+/** An SSE-C key: base64 of exactly 32 bytes, kept as given (S3 takes it as base64). */
+const sseCustomerKey = z
+  .string({ message: SSE_CUSTOMER_KEY_MESSAGE })
+  .trim()
+  .refine((text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32, SSE_CUSTOMER_KEY_MESSAGE);
+
 /**
  * Every field optional; on update an explicit null resets the field to its default (null
  * `credentials` removes them), an absent one keeps it.
@@ -83,6 +90,7 @@ export const sourceSettingsInput = z.object({
   forcePathStyle: z.boolean({ message: FORCE_PATH_STYLE_MESSAGE }).nullish(),
   requesterPays: z.boolean({ message: REQUESTER_PAYS_MESSAGE }).nullish(),
   credentials: credentialsInput.nullish(),
+  sseCustomerKey: sseCustomerKey.nullish(),
   include: patterns('include').nullish(),
   exclude: patterns('exclude').nullish(),
   mirrorDeletes: z.boolean({ message: MIRROR_DELETES_MESSAGE }).nullish(),

@@ -253,13 +253,13 @@ describe('a job with its own endpoint, region and credentials', () => {
         (error: Error) => error,
       );
       expect(wrongKey?.name).toBe('ConfigError');
-      expect(wrongKey?.message).toMatch(/^invalid SECRETS_KEY: it does not decrypt the stored credentials of 1 of 1 job\(s\) \(first: job [0-9a-f-]{36}\)/);
+      expect(wrongKey?.message).toMatch(/^invalid SECRETS_KEY: it does not decrypt the stored secrets \(credentials, SSE-C keys\) of 1 of 1 job\(s\) \(first: job [0-9a-f-]{36}\)/);
       expect(wrongKey?.message).not.toContain('\n');
       const noKey = await buildApp(loadConfig(base)).then(
         () => null,
         (error: Error) => error,
       );
-      expect(noKey?.message).toMatch(/^invalid SECRETS_KEY: not set, but 1 job\(s\) have stored credentials/);
+      expect(noKey?.message).toMatch(/^invalid SECRETS_KEY: not set, but 1 job\(s\) have stored secrets/);
     } finally {
       await app.stop();
     }

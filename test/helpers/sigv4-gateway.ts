@@ -50,6 +50,8 @@ export interface GatewayRequest {
   skewed?: boolean;
   /** Accepted the requester-pays charge (the header signed). */
   requesterPays: boolean;
+  /** The SSE-C key it carried (all three headers, signed), or undefined. */
+  sseCustomerKey?: string;
 }
 
 export interface SigV4Gateway extends AsyncDisposable {
@@ -76,6 +78,13 @@ export interface GatewayOptions {
    * `x-amz-request-payer: requester`) is refused with 403 AccessDenied.
    */
   requesterPays?: boolean;
+  /**
+   * The bucket's objects are encrypted with this customer key (SSE-C, base64): like S3, a GET or
+   * HEAD of an object must carry the key's three signed headers (400 InvalidRequest otherwise), and
+   * every answer states the algorithm and the key's MD5. The headers are not forwarded (s3rver
+   * keeps the objects in clear).
+   */
+  sseCustomerKey?: string;
 }
 
 /**
@@ -102,6 +111,8 @@ export async function startSigV4Gateway(
     const host = String(req.headers.host ?? '');
     const signedHeaders = /SignedHeaders=([^,]+)/.exec(String(req.headers.authorization ?? ''))?.[1]?.split(';') ?? [];
     const requesterPays = req.headers['x-amz-request-payer'] === 'requester' && signedHeaders.includes('x-amz-request-payer');
+    const sseCustomerKey = sseCustomerKeyOf(req.headers, signedHeaders);
+    const onObject = /^\/[^/]+\/.+/.test(decodeURIComponent(rawPath)) && !rawQuery.includes('list-type');
     const now = new Date(Date.now() + (options.clockSkewMs ?? 0));
     res.setHeader('date', now.toUTCString());
     if (options.clockSkewMs !== undefined && Math.abs(amzDate(req.headers['x-amz-date']) - now.getTime()) > 15 * 60_000) {
@@ -112,23 +123,26 @@ export async function startSigV4Gateway(
       res.end(body);
       return;
     }
-    requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified, requesterPays });
+    requests.push({ method: req.method ?? 'GET', host, path: decodeURIComponent(rawPath), query: rawQuery, accessKeyId, sessionToken, verified, requesterPays, sseCustomerKey });
     const refusal = !verified
       ? '<Code>SignatureDoesNotMatch</Code><Message>signature does not verify at the gateway</Message>'
       : options.requesterPays && !requesterPays
         ? '<Code>AccessDenied</Code><Message>Access Denied (the bucket is requester-pays)</Message>'
-        : null;
+        : options.sseCustomerKey && onObject && sseCustomerKey !== options.sseCustomerKey
+          ? '<Code>InvalidRequest</Code><Message>The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.</Message>'
+          : null;
     if (refusal) {
       req.resume();
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${refusal}</Error>`;
-      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(refusal.includes('InvalidRequest') ? 400 : 403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
     }
     const headers: IncomingHttpHeaders = { ...req.headers, host: target.host };
-    for (const name of ['authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256']) delete headers[name];
+    for (const name of ['authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256', ...SSE_C_HEADERS]) delete headers[name];
+    const encryption = options.sseCustomerKey && onObject ? sseCustomerAnswer(options.sseCustomerKey) : {};
     const forwarded = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: upstreamPath(req.url ?? '/', host, options), headers }, (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode ?? 502, { ...upstreamRes.headers, date: now.toUTCString() });
+      res.writeHead(upstreamRes.statusCode ?? 502, { ...upstreamRes.headers, ...encryption, date: now.toUTCString() });
       upstreamRes.pipe(res);
     });
     forwarded.on('error', () => res.destroy());
@@ -139,6 +153,27 @@ export async function startSigV4Gateway(
   });
   const { port, stop } = await listenOnLoopback(server);
   return { endpoint: `http://127.0.0.1:${port}`, requests, connections: () => connections, stop, [Symbol.asyncDispose]: stop };
+}
+
+const SSE_C_HEADERS = [
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
+] as const;
+
+/** The SSE-C key a request carries: all three headers present, signed and consistent; else undefined. */
+function sseCustomerKeyOf(headers: IncomingHttpHeaders, signed: string[]): string | undefined {
+  const [algorithm, key, md5] = SSE_C_HEADERS.map((name) => headers[name]);
+  if (typeof key !== 'string' || algorithm !== 'AES256' || !SSE_C_HEADERS.every((name) => signed.includes(name))) return undefined;
+  return md5 === createHash('md5').update(Buffer.from(key, 'base64')).digest('base64') ? key : undefined;
+}
+
+/** What S3 states on every answer about an object encrypted with the customer key `key`. */
+function sseCustomerAnswer(key: string): Record<string, string> {
+  return {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(Buffer.from(key, 'base64')).digest('base64'),
+  };
 }
 
 /** `x-amz-date` (`20261130T002800Z`) as epoch milliseconds; NaN when absent or malformed. */

@@ -93,6 +93,8 @@ export type S3ConnectorConfigInput = {
   region?: string | null | undefined;
   /** The bucket is requester-pays: send x-amz-request-payer on every request; default false */
   requesterPays?: boolean | null | undefined;
+  /** The SSE-C key (base64 of 32 bytes) the objects were encrypted with: write-only, stored encrypted under SECRETS_KEY; on update, null removes it */
+  sseCustomerKey?: string | null | undefined;
 };
 
 /** Static credentials of a job: stored encrypted under SECRETS_KEY, never returned */

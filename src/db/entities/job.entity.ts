@@ -26,6 +26,13 @@ export class Job {
   accessKeyId: string | null = null;
   /** `{secretAccessKey, sessionToken}` sealed by config/secret-box.ts with the job id as context; never in clear. */
   sealedCredentials: string | null = null;
+  /**
+   * The SSE-C key (base64 of 32 bytes) of the job's objects, sealed with `<job id>/sse-customer-key`
+   * as context; never in clear.
+   */
+  sealedSseCustomerKey: string | null = null;
+  /** Base64 MD5 of that key, as S3 states it on each answer (not a secret): shown so a user can tell which key is set. */
+  sseCustomerKeyMd5: string | null = null;
   includePatterns: string[] | null = null;
   excludePatterns: string[] | null = null;
   mirrorDeletes: boolean | null = null;
@@ -41,6 +48,11 @@ export class Job {
   }
 }
 
+/** The associated data a job's SSE-C key is sealed with: the job's own, and not its credentials'. */
+export function sseCustomerKeyContext(jobId: string): string {
+  return `${jobId}/sse-customer-key`;
+}
+
 /** The optional per-job settings of contract §6 (null: the process's default). */
 export type JobSourceSettings = Pick<
   Job,
@@ -50,6 +62,8 @@ export type JobSourceSettings = Pick<
   | 'requesterPays'
   | 'accessKeyId'
   | 'sealedCredentials'
+  | 'sealedSseCustomerKey'
+  | 'sseCustomerKeyMd5'
   | 'includePatterns'
   | 'excludePatterns'
   | 'mirrorDeletes'
@@ -78,6 +92,8 @@ export const JobSchema = new EntitySchema<Job>({
     requesterPays: { type: 'boolean', nullable: true },
     accessKeyId: { type: 'string', length: 128, nullable: true },
     sealedCredentials: { type: 'text', nullable: true, lazy: true },
+    sealedSseCustomerKey: { type: 'text', nullable: true, lazy: true },
+    sseCustomerKeyMd5: { type: 'string', length: 24, nullable: true },
     includePatterns: { type: 'json', nullable: true },
     excludePatterns: { type: 'json', nullable: true },
     mirrorDeletes: { type: 'boolean', nullable: true },

@@ -2,15 +2,15 @@ import { Kind, type GraphQLError, print, visit, type DocumentNode, type Executio
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 
 /** Input fields whose values are secrets: never repeated in an error message. */
-const SECRET_FIELDS = new Set(['secretAccessKey', 'sessionToken']);
+const SECRET_FIELDS = new Set(['secretAccessKey', 'sessionToken', 'sseCustomerKey']);
 const REDACTED = '[redacted]';
 
 /**
  * graphql-js repeats input values in its own coercion and validation errors
  * (`Variable "$input" got invalid value { accessKeyId: "AK", secretAccessKey: 123 }…`,
  * `String cannot represent a non string value: 123`). This replaces every secret value of the
- * request (variables and literals under secretAccessKey/sessionToken) in those messages, on HTTP
- * and WebSocket alike, before any other plugin, the logger or the client sees them.
+ * request (variables and literals under secretAccessKey, sessionToken and sseCustomerKey) in those
+ * messages, on HTTP and WebSocket alike, before any other plugin, the logger or the client sees them.
  */
 export function useSecretRedaction(): Plugin {
   return {

@@ -32,6 +32,10 @@ export const S3ConnectorConfig = builder.objectRef<Job>('S3ConnectorConfig').imp
     }),
     hasCredentials: t.boolean({ description: 'The job has its own static credentials', resolve: (job) => job.accessKeyId !== null }),
     accessKeyId: t.exposeString('accessKeyId', { nullable: true }),
+    sseCustomerKeyMd5: t.exposeString('sseCustomerKeyMd5', {
+      nullable: true,
+      description: "Base64 MD5 of the job's SSE-C key, as S3 states it on each object (the key itself is never shown); null: no key",
+    }),
     include: t.stringList({ description: 'Glob patterns relative to the prefix; [] syncs every key', resolve: (job) => job.includePatterns ?? [] }),
     exclude: t.stringList({ resolve: (job) => job.excludePatterns ?? [] }),
     mirrorDeletes: t.boolean({ resolve: (job) => job.mirrorDeletes === true }),
@@ -57,6 +61,9 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
   forcePathStyle: t.boolean({ description: 'Path-style addressing for this job' }),
   requesterPays: t.boolean({ description: 'The bucket is requester-pays: send x-amz-request-payer on every request; default false' }),
   credentials: t.field({ type: S3CredentialsInput, description: 'Static credentials; on update, null removes them' }),
+  sseCustomerKey: t.string({
+    description: 'The SSE-C key (base64 of 32 bytes) the objects were encrypted with: write-only, stored encrypted under SECRETS_KEY; on update, null removes it',
+  }),
   include: t.stringList({ description: 'Glob patterns relative to the prefix: * within a segment, ** across, ?, [abc], {a,b}' }),
   exclude: t.stringList({ description: 'Glob patterns; a key matching any is not synced' }),
   mirrorDeletes: t.boolean({ description: 'Move local files whose object is gone (or excluded) to .dss-trash/<run id>/; default false' }),

@@ -77,7 +77,7 @@ export async function executeSyncRun(
   const { orm, config } = deps;
   const em = orm.em.fork();
   const run = await em.findOne(SyncRun, { id: runId });
-  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials'] as never }) : null;
+  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never }) : null;
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);
   if (!run || !job) {

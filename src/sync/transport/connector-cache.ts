@@ -51,6 +51,7 @@ export function createConnectorCache(options: ConnectorCacheOptions) {
         const connector = createS3Connector({
           s3: connection.s3,
           credentials: connection.credentials,
+          sseCustomerKey: connection.sseCustomerKey,
           retry: options.config.retry,
           proxy: options.config.proxy,
           maxSockets: options.maxSockets,

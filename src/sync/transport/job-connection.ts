@@ -1,6 +1,6 @@
 import type { Config } from '../../config/env.js';
 import type { SecretBox } from '../../config/secret-box.js';
-import type { Job } from '../../db/entities/job.entity.js';
+import { sseCustomerKeyContext, type Job } from '../../db/entities/job.entity.js';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -17,6 +17,8 @@ export interface JobConnection {
   s3: Config['s3'];
   /** Undefined: the SDK's default credential chain (the process's). */
   credentials?: StaticCredentials;
+  /** The SSE-C key (base64) every object GET and HEAD sends; undefined: none. */
+  sseCustomerKey?: string;
   /** Equal for equal settings and credential versions (a re-sealed credential changes it). */
   cacheKey: string;
 }
@@ -26,7 +28,10 @@ export class ConnectionError extends Error {
   override name = 'ConnectionError';
 }
 
-export type JobConnectionFields = Pick<Job, 'id' | 'region' | 'endpoint' | 'forcePathStyle' | 'requesterPays' | 'accessKeyId' | 'sealedCredentials'>;
+export type JobConnectionFields = Pick<
+  Job,
+  'id' | 'region' | 'endpoint' | 'forcePathStyle' | 'requesterPays' | 'accessKeyId' | 'sealedCredentials' | 'sealedSseCustomerKey'
+>;
 
 export function resolveJobConnection(job: JobConnectionFields, processS3: Config['s3'], secrets: SecretBox): JobConnection {
   const s3 = {
@@ -36,9 +41,30 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
     verifyMultipartEtag: processS3.verifyMultipartEtag,
     requesterPays: job.requesterPays === true,
   };
-  const cacheKey = JSON.stringify([s3.region ?? null, s3.endpoint ?? null, s3.forcePathStyle, s3.requesterPays, job.accessKeyId, job.sealedCredentials]);
-  if (!job.sealedCredentials || !job.accessKeyId) return { s3, cacheKey };
-  return { s3, credentials: openCredentials(job, secrets), cacheKey };
+  const cacheKey = JSON.stringify([
+    s3.region ?? null,
+    s3.endpoint ?? null,
+    s3.forcePathStyle,
+    s3.requesterPays,
+    job.accessKeyId,
+    job.sealedCredentials,
+    job.sealedSseCustomerKey ?? null,
+  ]);
+  return {
+    s3,
+    cacheKey,
+    ...(job.sealedCredentials && job.accessKeyId ? { credentials: openCredentials(job, secrets) } : {}),
+    ...(job.sealedSseCustomerKey ? { sseCustomerKey: openSseCustomerKey(job.sealedSseCustomerKey, job.id, secrets) } : {}),
+  };
+}
+
+function openSseCustomerKey(sealed: string, jobId: string, secrets: SecretBox): string {
+  if (!secrets.available) throw new ConnectionError("the job's SSE-C key is stored encrypted but SECRETS_KEY is not set");
+  try {
+    return secrets.open(sealed, sseCustomerKeyContext(jobId));
+  } catch {
+    throw new ConnectionError("the job's SSE-C key does not decrypt with this SECRETS_KEY");
+  }
 }
 
 function openCredentials(job: JobConnectionFields, secrets: SecretBox): StaticCredentials {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -61,6 +62,15 @@ function statedChecksums(type: string | undefined, valueOf: (algorithm: Checksum
   return found;
 }
 
+/** The three headers of a GET of an object encrypted with the customer key `key` (base64). */
+function sseCustomerHeaders(key: string): Record<string, string> {
+  return {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key': key,
+    'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(Buffer.from(key, 'base64')).digest('base64'),
+  };
+}
+
 /** Every algorithm S3 may state a checksum in (the SDK's list; verify/ decides which it checks). */
 const STATED_ALGORITHMS = Object.values(ChecksumAlgorithm);
 /** The header that states each algorithm's checksum (read on every whole GET: built once). */
@@ -102,6 +112,8 @@ export interface S3ConnectorOptions {
   s3: Config['s3'];
   /** A job's static credentials; absent: the SDK's default chain (the process's). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** The SSE-C key (base64 of 32 bytes) of the objects: sent with every object GET and HEAD. */
+  sseCustomerKey?: string;
   retry: RetryPolicy;
   /** At least the number of requests kept in flight. */
   maxSockets: number;
@@ -144,6 +156,9 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   // A requester-pays bucket refuses (403) every request that does not accept the charge.
   const payer = options.s3.requesterPays ? 'requester' : undefined;
   const signedGet = createSignedGet({ client, http, headers: payer && { 'x-amz-request-payer': payer } });
+  // Objects encrypted with a customer key are read (and HEADed) only with that key's headers.
+  const sseC = options.sseCustomerKey ? sseCustomerHeaders(options.sseCustomerKey) : undefined;
+  const sdkSseC = options.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: options.sseCustomerKey } : {};
   const retried = <T>(fn: () => Promise<T>, signal?: AbortSignal) => withRetry(fn, options.retry, { signal, onRetry: options.onRetry });
 
   /** A listing page through the SDK, for buckets the signed sender leaves to it. */
@@ -183,7 +198,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
     async headChecksums(bucket, key, etag, signal) {
       const out = await retried(
         () =>
-          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED', RequestPayer: payer }), {
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, ChecksumMode: 'ENABLED', RequestPayer: payer, ...sdkSseC }), {
             abortSignal: signal,
           }),
         signal,
@@ -193,7 +208,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async headPart(bucket, key, etag, partNumber, signal) {
       const out = await retried(
-        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, PartNumber: partNumber, RequestPayer: payer }), { abortSignal: signal }),
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, PartNumber: partNumber, RequestPayer: payer, ...sdkSseC }), { abortSignal: signal }),
         signal,
       );
       return { size: Number(out.ContentLength ?? -1), partsCount: out.PartsCount ?? null };
@@ -201,7 +216,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async head(bucket, key, signal) {
       const out = await retried(
-        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, RequestPayer: payer }), { abortSignal: signal }),
+        () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, RequestPayer: payer, ...sdkSseC }), { abortSignal: signal }),
         signal,
       );
       return { size: Number(out.ContentLength ?? 0), etag: out.ETag ?? '', lastModified: out.LastModified ?? null };
@@ -209,7 +224,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async getRange(bucket, key, { etag, start, end, checksums }, signal) {
       const ranged = end !== undefined;
-      const headers: Record<string, string> = { 'if-match': etag };
+      const headers: Record<string, string> = { 'if-match': etag, ...sseC };
       if (ranged) headers.range = `bytes=${start}-${end - 1}`;
       else if (checksums) headers['x-amz-checksum-mode'] = 'ENABLED';
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
@@ -231,6 +246,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
           IfMatch: etag,
           Range: ranged ? `bytes=${start}-${end - 1}` : undefined,
           RequestPayer: payer,
+          ...sdkSseC,
         }),
         { abortSignal: signal },
       );
