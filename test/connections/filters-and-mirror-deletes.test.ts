@@ -11,34 +11,11 @@ import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { gql, wsClient } from '../helpers/clients.js';
 import { listingXml } from '../sync/listing-xml.js';
+import { runAfter, triggerAndWait } from './job-runs.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }`;
-const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id status } } }`;
-const RUN = `query ($id: ID!) { job(id: $id) { lastRun { id status error } } }`;
 const PROGRESS = `subscription ($jobId: ID) { syncProgress(jobId: $jobId) { kind runId objectKey status } }`;
-
-interface Run {
-  id: string;
-  status: string;
-  error: string | null;
-}
-
-async function lastRun(app: TestApp, jobId: string, after: number): Promise<Run> {
-  return waitFor(
-    async () => {
-      const run = (await gql<{ job: { lastRun: Run | null } }, unknown>(app, RUN, { id: jobId })).body.data?.job.lastRun;
-      return run && Number(run.id) > after && run.status !== 'RUNNING' ? run : undefined;
-    },
-    15_000,
-    'the run to finish',
-  );
-}
-
-async function trigger(app: TestApp, jobId: string): Promise<Run> {
-  const started = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: jobId });
-  return lastRun(app, jobId, Number(started.body.data!.triggerJob.run.id) - 1);
-}
 
 async function update(app: TestApp, id: string, connectorConfig: Record<string, unknown>) {
   const response = await gql(app, UPDATE, { id, input: { connectorConfig } });
@@ -67,7 +44,7 @@ async function mirroredJobOf150Keys(name: string) {
       input: { name, connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: s3.bucket, prefix: 'p/', mirrorDeletes: true, maxDeletePercent: 100 } },
     });
     const jobId = created.body.data!.createJob.job.id;
-    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await runAfter(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     const root = join(app.config.downloadRoot, jobId);
     expect((await listTree(join(root, 'p'))).length).toBe(150);
     return { s3, proxy, app, jobId, root, keys, [Symbol.asyncDispose]: dispose };
@@ -106,24 +83,24 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     });
     const jobId = created.body.data!.createJob.job.id;
     const root = join(app.config.downloadRoot, jobId);
-    expect(await lastRun(app, jobId, 0)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await runAfter(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'b.csv', 'c.csv', 'sub/', 'sub/d.csv']);
     expect(await rows(app, jobId)).toEqual({ 'data/a.csv': 'PROCESSED', 'data/b.csv': 'PROCESSED', 'data/c.csv': 'PROCESSED', 'data/sub/d.csv': 'PROCESSED' });
 
     // b.csv stops matching: EXCLUDED, its file stays (mirror deletes are off).
     await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
-    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggerAndWait(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
     expect(existsSync(join(root, 'data/b.csv'))).toBe(true);
 
     // Included again while its file is intact: back to PROCESSED without a GET.
     await update(app, jobId, { exclude: ['tmp/**'] });
     s3.resetCounts();
-    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggerAndWait(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
     expect(s3.counts.gets).toBe(0);
     await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
-    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggerAndWait(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await rows(app, jobId))['data/b.csv']).toBe('EXCLUDED');
 
     // Mirror deletes on: b.csv (excluded) and c.csv (gone at the source) go to the run's trash, 2 of 4 files = 50%.
@@ -142,7 +119,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
         app.bus.publish(probe);
         return events.some((e) => e.objectKey === 'probe') || undefined;
       }, 5_000, 'the subscription to be live');
-      const mirrored = await trigger(app, jobId);
+      const mirrored = await triggerAndWait(app, jobId);
       expect(mirrored).toMatchObject({ status: 'SUCCEEDED', error: null });
       await waitFor(() => events.filter((e) => e.kind === 'OBJECT_DELETED').length === 2 || undefined, 5_000, 'two OBJECT_DELETED events');
       expect(
@@ -166,17 +143,17 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
 
     // b.csv included again after its file went to the trash: fetched anew.
     await update(app, jobId, { exclude: ['tmp/**'] });
-    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggerAndWait(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect(await readFile(join(root, 'data/b.csv'), 'utf8')).toBe('b');
     expect((await rows(app, jobId))['data/b.csv']).toBe('PROCESSED');
     await update(app, jobId, { exclude: ['tmp/**', 'b.csv'] });
-    expect(await trigger(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggerAndWait(app, jobId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await rows(app, jobId))['data/b.csv']).toBe('DELETED');
 
     // Removing 1 of 2 local files is 50%: over a 40% guard, nothing moves and the run fails saying so.
     await s3.deleteObject('data/a.csv');
     await update(app, jobId, { maxDeletePercent: 40 });
-    const guarded = await trigger(app, jobId);
+    const guarded = await triggerAndWait(app, jobId);
     expect(guarded.status).toBe('FAILED');
     expect(guarded.error).toBe(
       'mirror deletes blocked: would have removed 1 of 2 local files; that is 50% of them, over maxDeletePercent (40%); nothing was removed',
@@ -187,7 +164,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     // An empty listing never deletes, whatever the percentage allows.
     await update(app, jobId, { maxDeletePercent: 100 });
     for (const key of ['data/b.csv', 'data/sub/d.csv', 'data/notes.txt', 'data/tmp/e.csv']) await s3.deleteObject(key);
-    const empty = await trigger(app, jobId);
+    const empty = await triggerAndWait(app, jobId);
     expect(empty.status).toBe('FAILED');
     expect(empty.error).toMatch(/^mirror deletes blocked: would have removed 2 of 2 local files; the source listing was empty/);
     expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
@@ -198,7 +175,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     const { proxy, app, jobId } = mirrored;
     // The first page (100 keys) comes back; the continuation fails: the 50 keys of page two look "gone".
     proxy.setRule((req) => (req.query.has('continuation-token') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
-    const cut = await trigger(app, jobId);
+    const cut = await triggerAndWait(app, jobId);
     expect(cut.status).toBe('FAILED');
     expect(cut.error).toMatch(/^listing failed/);
     await expectNothingDeleted(mirrored);
@@ -212,7 +189,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     const page = listingXml(s3.bucket, keys.slice(0, 100).map((key) => ({ key, etag: `"${md5(key)}"`, size: key.length })));
     const truncated = page.replace('<IsTruncated>false</IsTruncated>', '<IsTruncated>true</IsTruncated>');
     proxy.setRule((req) => (req.method === 'GET' && !req.key ? { kind: 'respond', status: 200, body: truncated } : undefined));
-    const cut = await trigger(app, jobId);
+    const cut = await triggerAndWait(app, jobId);
     expect(cut.status).toBe('FAILED');
     expect(cut.error).toMatch(/^listing failed.*the listing says it is truncated but gives no continuation token/);
     await expectNothingDeleted(mirrored);

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/config/logger.js';
-import { buildApp } from '../../src/server.js';
 import { gql, http } from '../helpers/clients.js';import { sha256, sha256File } from '../helpers/files.js';
-import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startSigV4Gateway } from '../helpers/sigv4-gateway.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { capturedLog, restartError, runAfter } from './job-runs.js';
 
 /** The second account: distinctive, so a leak or a fallback to the process's credentials shows. */
 const JOB_KEYS = {
@@ -27,31 +24,7 @@ const JOB = `query ($id: ID!) { job(id: $id) { id status lastRun { id status err
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { connectorConfig { hasCredentials accessKeyId } } } }`;
 const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id status } } }`;
 
-/** Every log line the app writes, at the most verbose level, as raw text. */
-function capturedLog() {
-  const text: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return { logger: createLogger('trace', stream), text: () => text.join('') };
-}
-
 const secretsKey = () => randomBytes(32).toString('base64');
-
-async function runFinished(app: TestApp, jobId: string, after = 0) {
-  return waitFor(
-    async () => {
-      const run = (await gql<{ job: { lastRun: { id: string; status: string; error: string | null } | null } }, unknown>(app, JOB, { id: jobId }))
-        .body.data?.job.lastRun;
-      return run && Number(run.id) > after && run.status !== 'RUNNING' ? run : undefined;
-    },
-    15_000,
-    'the run to finish',
-  );
-}
 
 /** Every column of every row of the app's tables, as text: what a database dump would show. */
 async function databaseText(app: TestApp): Promise<string> {
@@ -97,7 +70,7 @@ describe('a job with its own endpoint, region and credentials', () => {
       hasCredentials: true,
       accessKeyId: JOB_KEYS.accessKeyId,
     });
-    const run = await runFinished(app, job.id);
+    const run = await runAfter(app, job.id);
     expect(run).toMatchObject({ status: 'SUCCEEDED', error: null });
     const root = join(app.config.downloadRoot, job.id);
     expect(await sha256File(join(root, 'reports/a.bin'))).toBe(sha256(body));
@@ -135,7 +108,7 @@ describe('a job with its own endpoint, region and credentials', () => {
     // A second run reuses the job's client: its keep-alive connection, no new one.
     const connectionsBefore = gateway.connections();
     const again = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
-    const second = await runFinished(app, job.id, Number(again.body.data!.triggerJob.run.id) - 1);
+    const second = await runAfter(app, job.id, Number(again.body.data!.triggerJob.run.id) - 1);
     expect(second.status).toBe('SUCCEEDED');
     expect(gateway.connections()).toBe(connectionsBefore);
 
@@ -143,7 +116,7 @@ describe('a job with its own endpoint, region and credentials', () => {
     const renamed = await gql(app, UPDATE, { id: job.id, input: { name: 'renamed', connectorConfig: { maxConcurrency: 4, include: ['**'] } } });
     expect(renamed.body.errors).toBeUndefined();
     const third = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
-    expect((await runFinished(app, job.id, Number(third.body.data!.triggerJob.run.id) - 1)).status).toBe('SUCCEEDED');
+    expect((await runAfter(app, job.id, Number(third.body.data!.triggerJob.run.id) - 1)).status).toBe('SUCCEEDED');
 
     // A wrong secret really fails at the verifying gateway; the process's credentials are never tried instead.
     const replaced = await gql<{ updateJob: { job: { connectorConfig: unknown } } }, unknown>(app, UPDATE, {
@@ -153,7 +126,7 @@ describe('a job with its own endpoint, region and credentials', () => {
     expect(replaced.body.data?.updateJob.job.connectorConfig).toEqual({ hasCredentials: true, accessKeyId: JOB_KEYS.accessKeyId });
     const seen = gateway.requests.length;
     const wrong = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
-    const failed = await runFinished(app, job.id, Number(wrong.body.data!.triggerJob.run.id) - 1);
+    const failed = await runAfter(app, job.id, Number(wrong.body.data!.triggerJob.run.id) - 1);
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toMatch(/SignatureDoesNotMatch|signature/i);
     expect(failed.error).not.toContain('not-the-secret');
@@ -202,7 +175,7 @@ describe('a job with its own endpoint, region and credentials', () => {
     const connection = app.orm.em.fork().getConnection();
     await connection.execute('update jobs set sealed_credentials = (select sealed_credentials from jobs where id = ?) where id = ?', [owner, thief]);
     const started = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: thief });
-    const run = await runFinished(app, thief, Number(started.body.data!.triggerJob.run.id) - 1);
+    const run = await runAfter(app, thief, Number(started.body.data!.triggerJob.run.id) - 1);
     expect(run).toMatchObject({ status: 'FAILED', error: "connection: the job's credentials do not decrypt with this SECRETS_KEY; no other credentials are used" });
     expect(gateway.requests).toEqual([]);
     expect(s3.counts.requests).toBe(0);
@@ -247,18 +220,11 @@ describe('a job with its own endpoint, region and credentials', () => {
     expect(created.status).toBe(200);
     await app.app.stop();
     try {
-      const base = { PORT: '0', HOST: '127.0.0.1', DB_URL: app.config.dbUrl, DOWNLOAD_ROOT_FOLDER: app.config.downloadRoot, LOG_LEVEL: 'silent' };
-      const wrongKey = await buildApp(loadConfig({ ...base, SECRETS_KEY: randomBytes(32).toString('hex') })).then(
-        () => null,
-        (error: Error) => error,
-      );
+      const wrongKey = await restartError(app, { SECRETS_KEY: randomBytes(32).toString('hex') });
       expect(wrongKey?.name).toBe('ConfigError');
       expect(wrongKey?.message).toMatch(/^invalid SECRETS_KEY: it does not decrypt the stored secrets \(credentials, SSE-C keys\) of 1 of 1 job\(s\) \(first: job [0-9a-f-]{36}\)/);
       expect(wrongKey?.message).not.toContain('\n');
-      const noKey = await buildApp(loadConfig(base)).then(
-        () => null,
-        (error: Error) => error,
-      );
+      const noKey = await restartError(app);
       expect(noKey?.message).toMatch(/^invalid SECRETS_KEY: not set, but 1 job\(s\) have stored secrets/);
     } finally {
       await app.stop();

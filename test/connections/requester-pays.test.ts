@@ -4,28 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { createS3Connector } from '../../src/sync/transport/s3-connector.js';
 import { gql, http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
-import { waitFor } from '../helpers/poll.js';
 import { S3RVER_CREDENTIALS, S3RVER_REGION, startS3Server } from '../helpers/s3-server.js';
 import { startSigV4Gateway } from '../helpers/sigv4-gateway.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { runAfter, triggerAndWait } from './job-runs.js';
 
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id connectorConfig { requesterPays } } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { connectorConfig { requesterPays } } } }`;
-const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id } } }`;
-const LAST_RUN = `query ($id: ID!) { job(id: $id) { lastRun { id status error } } }`;
-
-async function runAfter(app: TestApp, jobId: string, after: number) {
-  return waitFor(
-    async () => {
-      const run = (await gql<{ job: { lastRun: { id: string; status: string; error: string | null } | null } }, unknown>(app, LAST_RUN, { id: jobId })).body
-        .data?.job.lastRun;
-      return run && Number(run.id) > after && run.status !== 'RUNNING' ? run : undefined;
-    },
-    15_000,
-    'the run to finish',
-  );
-}
-
 describe('a requester-pays bucket (requesterPays / requester_pays)', () => {
   it('is refused until the job accepts the charge; then every listing and GET carries the signed x-amz-request-payer', async () => {
     await using s3 = await startS3Server({ bucket: 'open-data' });
@@ -40,7 +25,7 @@ describe('a requester-pays bucket (requesterPays / requester_pays)', () => {
     expect(created.body.errors).toBeUndefined();
     const job = created.body.data!.createJob.job;
     expect(job.connectorConfig.requesterPays).toBe(false);
-    const refused = await runAfter(app, job.id, 0);
+    const refused = await runAfter(app, job.id);
     expect(refused.status).toBe('FAILED');
     expect(refused.error).toMatch(/AccessDenied.*requester-pays/);
 
@@ -50,8 +35,7 @@ describe('a requester-pays bucket (requesterPays / requester_pays)', () => {
     });
     expect(updated.body.data?.updateJob.job.connectorConfig.requesterPays).toBe(true);
     const seen = gateway.requests.length;
-    const triggered = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
-    const paid = await runAfter(app, job.id, Number(triggered.body.data!.triggerJob.run.id) - 1);
+    const paid = await triggerAndWait(app, job.id);
     expect(paid).toMatchObject({ status: 'SUCCEEDED', error: null });
     const root = join(app.config.downloadRoot, job.id);
     expect(await sha256File(join(root, 'set/a.bin'))).toBe(sha256(body));

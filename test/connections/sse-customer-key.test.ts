@@ -1,48 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/config/logger.js';
-import { buildApp } from '../../src/server.js';
 import { createS3Connector } from '../../src/sync/transport/s3-connector.js';
 import { gql, http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
-import { waitFor } from '../helpers/poll.js';
 import { S3RVER_CREDENTIALS, S3RVER_REGION, startS3Server } from '../helpers/s3-server.js';
 import { startSigV4Gateway } from '../helpers/sigv4-gateway.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { capturedLog, restartError, runAfter, triggerAndWait } from './job-runs.js';
 
 const KEY = randomBytes(32).toString('base64');
 const KEY_MD5 = createHash('md5').update(Buffer.from(KEY, 'base64')).digest('base64');
 const CREATE = `mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id connectorConfig { sseCustomerKeyMd5 } } } }`;
 const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { connectorConfig { sseCustomerKeyMd5 } } } }`;
-const TRIGGER = `mutation ($id: ID!) { triggerJob(id: $id) { run { id } } }`;
-const LAST_RUN = `query ($id: ID!) { job(id: $id) { lastRun { id status error } } }`;
-
-async function runAfter(app: TestApp, jobId: string, after: number) {
-  return waitFor(
-    async () => {
-      const run = (await gql<{ job: { lastRun: { id: string; status: string; error: string | null } | null } }, unknown>(app, LAST_RUN, { id: jobId })).body
-        .data?.job.lastRun;
-      return run && Number(run.id) > after && run.status !== 'RUNNING' ? run : undefined;
-    },
-    15_000,
-    'the run to finish',
-  );
-}
-
-function capturedLog() {
-  const text: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  return { logger: createLogger('trace', stream), text: () => text.join('') };
-}
-
 const restJob = (config: Record<string, unknown>) => ({
   job_name: 'sse-c',
   connector_type: 'S3',
@@ -66,7 +36,7 @@ describe('objects encrypted with a customer key (sseCustomerKey / sse_customer_k
     });
     const job = created.body.data!.createJob.job;
     expect(job.connectorConfig.sseCustomerKeyMd5).toBeNull();
-    const refused = await runAfter(app, job.id, 0);
+    const refused = await runAfter(app, job.id);
     expect(refused.status).toBe('FAILED');
     expect(refused.error).toMatch(/InvalidRequest \(HTTP 400\): The object was stored using a form of Server Side Encryption/);
 
@@ -76,8 +46,7 @@ describe('objects encrypted with a customer key (sseCustomerKey / sse_customer_k
     });
     expect(updated.body.data?.updateJob.job.connectorConfig.sseCustomerKeyMd5).toBe(KEY_MD5);
     const seen = gateway.requests.length;
-    const triggered = await gql<{ triggerJob: { run: { id: string } } }, unknown>(app, TRIGGER, { id: job.id });
-    const run = await runAfter(app, job.id, Number(triggered.body.data!.triggerJob.run.id) - 1);
+    const run = await triggerAndWait(app, job.id);
     expect(run).toMatchObject({ status: 'SUCCEEDED', error: null });
     const root = join(app.config.downloadRoot, job.id);
     expect(await sha256File(join(root, 'x/a.bin'))).toBe(sha256(body));
@@ -149,11 +118,7 @@ describe('objects encrypted with a customer key (sseCustomerKey / sse_customer_k
     expect((await http(app, 'POST', '/api/v1/scheduler/create_job', restJob({ sse_customer_key: KEY }))).status).toBe(200);
     await app.app.stop();
     try {
-      const base = { PORT: '0', HOST: '127.0.0.1', DB_URL: app.config.dbUrl, DOWNLOAD_ROOT_FOLDER: app.config.downloadRoot, LOG_LEVEL: 'silent' };
-      const wrongKey = await buildApp(loadConfig({ ...base, SECRETS_KEY: randomBytes(32).toString('hex') })).then(
-        () => null,
-        (error: Error) => error,
-      );
+      const wrongKey = await restartError(app, { SECRETS_KEY: randomBytes(32).toString('hex') });
       expect(wrongKey?.message).toMatch(/^invalid SECRETS_KEY: it does not decrypt the stored secrets \(credentials, SSE-C keys\) of 1 of 1 job\(s\)/);
     } finally {
       await app.stop();
