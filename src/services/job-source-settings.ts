@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { SecretBox } from '../config/secret-box.js';
-import { sseCustomerKeyContext, type Job } from '../db/entities/job.entity.js';
+import { sseCustomerKeyContext, sseCustomerKeyMd5, type Job } from '../db/entities/job.entity.js';
 import { InputError } from './errors.js';
 import { maxConcurrencyMessage, type CredentialsInput, type SourceSettingsInput } from './source-inputs.js';
 
@@ -40,7 +39,7 @@ export function applySourceSettings(job: Job, input: SourceSettingsInput, deps: 
   if (input.sseCustomerKey) {
     if (!deps.secrets.available) throw new InputError(`${fieldPrefix}.sseCustomerKey`, SECRETS_KEY_REQUIRED_MESSAGE);
     job.sealedSseCustomerKey = deps.secrets.seal(input.sseCustomerKey, sseCustomerKeyContext(job.id));
-    job.sseCustomerKeyMd5 = createHash('md5').update(Buffer.from(input.sseCustomerKey, 'base64')).digest('base64');
+    job.sseCustomerKeyMd5 = sseCustomerKeyMd5(input.sseCustomerKey);
   } else if (input.sseCustomerKey === null) {
     job.sealedSseCustomerKey = null;
     job.sseCustomerKeyMd5 = null;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/core';
 import type { ConnectorType, JobStatus } from './statuses.js';
 import type { JobWebhook } from './webhook-statuses.js';
@@ -46,6 +47,11 @@ export class Job {
   constructor(init: Pick<Job, 'id' | 'name' | 'connectorType' | 'bucketName' | 'schedule'> & Partial<Job>) {
     Object.assign(this, init);
   }
+}
+
+/** Base64 MD5 of an SSE-C key (base64): what S3 states on each answer and takes in the key-MD5 header. */
+export function sseCustomerKeyMd5(key: string): string {
+  return createHash('md5').update(Buffer.from(key, 'base64')).digest('base64');
 }
 
 /** The associated data a job's SSE-C key is sealed with: the job's own, and not its credentials'. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -9,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../../config/env.js';
+import { sseCustomerKeyMd5 } from '../../db/entities/job.entity.js';
 import { createOutboundAgents } from '../../config/proxy-agents.js';
 import { sourceFromReadable, type ByteSource } from './byte-source.js';
 import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
@@ -67,7 +67,7 @@ function sseCustomerHeaders(key: string): Record<string, string> {
   return {
     'x-amz-server-side-encryption-customer-algorithm': 'AES256',
     'x-amz-server-side-encryption-customer-key': key,
-    'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(Buffer.from(key, 'base64')).digest('base64'),
+    'x-amz-server-side-encryption-customer-key-md5': sseCustomerKeyMd5(key),
   };
 }
 
