@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { listenOnLoopback } from './loopback.js';
+import { selfSignedCertificate } from './self-signed.js';
 
 /** What the proxy was asked: CONNECT with an authority, or a method with an absolute URL. */
 export interface ProxiedCall {
@@ -100,25 +97,18 @@ export interface HttpsFront extends AsyncDisposable {
 
 /** An https:// server for `host` (a self-signed certificate) that passes each request on to `upstream` (http://host:port). */
 export async function startHttpsFront(host: string, upstream: string): Promise<HttpsFront> {
-  const dir = mkdtempSync(join(tmpdir(), 'dss-front-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`], { stdio: 'ignore' });
-    const key = readFileSync(join(dir, 'key.pem'));
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const to = new URL(upstream);
-    const requests: string[] = [];
-    const server = createHttpsServer({ key, cert }, (req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      const forwarded = httpRequest({ host: to.hostname, port: Number(to.port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forwarded.on('error', () => res.destroy());
-      req.pipe(forwarded);
+  const { key, cert } = selfSignedCertificate(host, `DNS:${host}`);
+  const to = new URL(upstream);
+  const requests: string[] = [];
+  const server = createHttpsServer({ key, cert }, (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const forwarded = httpRequest({ host: to.hostname, port: Number(to.port), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
     });
-    const { port, stop } = await listenOnLoopback(server);
-    return { port, ca: cert, requests, close: stop, [Symbol.asyncDispose]: stop };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  const { port, stop } = await listenOnLoopback(server);
+  return { port, ca: cert, requests, close: stop, [Symbol.asyncDispose]: stop };
 }

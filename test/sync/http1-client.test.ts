@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
-import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { readAll } from '../../src/sync/transport/byte-source.js';
 import { createHttp1Client, type Http1ClientOptions, type Http1Request } from '../../src/sync/transport/http1-client.js';
 import { isRetriableS3Error } from '../../src/sync/transport/retry.js';
 import { seededBytes, sha256 } from '../helpers/files.js';
+import { selfSignedCertificate } from '../helpers/self-signed.js';
 import { waitFor } from '../helpers/poll.js';
 
 /**
@@ -213,16 +210,11 @@ describe('the HTTP/1.1 GET client', () => {
 });
 
 describe('over TLS', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dss-tls-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   test('a body read over TLS (the same reused read buffer) arrives whole, verified against a private CA', async () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-    const tlsServer = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const { key, cert } = selfSignedCertificate('localhost', 'DNS:localhost,IP:127.0.0.1');
+    const tlsServer = createTlsServer({ key, cert });
     const server = await startScripted((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY])), tlsServer);
-    const c = client({ tls: { ca: readFileSync(cert) } });
+    const c = client({ tls: { ca: cert } });
     for (const host of ['localhost', '127.0.0.1']) {
       const response = await c.request(get(server.port, { secure: true, host }));
       expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
