@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createCheckpointStore } from '../../src/sync/checkpoint/checkpoint-store.js';
 import type { RemoteObject } from '../../src/sync/transport/s3-connector.js';
 import { executeSyncRun } from '../../src/sync/run/sync-run.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture } from '../sync/sync-fixture.js';
 
@@ -23,11 +23,12 @@ describe('a helper instance verifies the objects it fetches as the lister would'
     };
     // Multipart ETags (no MD5 to check): only the full-object checksum from HEAD can verify them.
     const multipartEtag = (key: string) => `"${createHash('md5').update(key).digest('hex')}-2"`;
-    proxy.setRule((req) =>
-      req.method === 'HEAD'
-        ? { kind: 'respond', status: 200, body: '', headers: { etag: multipartEtag(req.key), 'x-amz-checksum-sha256': checksums[req.key]!, 'x-amz-checksum-type': 'FULL_OBJECT' } }
-        : undefined,
-    );
+    // A GET answers the ETag the listing named, as a store that computed it does.
+    proxy.setRule((req): Fault | undefined => {
+      if (req.method === 'GET' && req.key) return { kind: 'addHeaders', headers: { etag: multipartEtag(req.key) } };
+      if (req.method !== 'HEAD') return undefined;
+      return { kind: 'respond', status: 200, body: '', headers: { etag: multipartEtag(req.key), 'x-amz-checksum-sha256': checksums[req.key]!, 'x-amz-checksum-type': 'FULL_OBJECT' } };
+    });
 
     // The holder (another instance) made the job's partial folder on the shared volume, listed the
     // objects and recorded them as rows of its run.

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { Xxh3_128, Xxh3_64, Xxh64 } from '@aws-sdk/checksums/xxh';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
@@ -100,8 +100,10 @@ describe('verification before the rename', () => {
       f.s3.bucket,
       Object.entries(bodies).map(([key, body]) => ({ key, etag: multipartEtag(key), size: body.length, checksumAlgorithm: checksums[key]![0] })),
     );
-    proxy.setRule((req) => {
+    proxy.setRule((req): Fault | undefined => {
       if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      // A GET answers the ETag its listing named, as a store that computed it does.
+      if (req.method === 'GET') return { kind: 'addHeaders', headers: { etag: multipartEtag(req.key) } };
       if (req.method === 'HEAD') {
         const [algorithm, value] = checksums[req.key]!;
         return {
@@ -161,6 +163,7 @@ describe('verification before the rename', () => {
     const partHeads: string[] = [];
     proxy.setRule((req) => {
       if (req.method === 'GET' && !req.key) return { kind: 'respond', status: 200, body: listing };
+      if (req.method === 'GET') return { kind: 'addHeaders', headers: { etag: etags.get(req.key)! } };
       if (req.method !== 'HEAD') return undefined;
       if (req.key === 'mp-refused.bin') return { kind: 'status', status: 400, code: 'InvalidArgument' };
       const partNumber = Number(req.query.get('partNumber'));

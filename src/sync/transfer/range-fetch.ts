@@ -1,6 +1,6 @@
 import { chooseExpected, partsOf, type AnswerFacts, type ChecksumLookups, type Expected } from '../verify/checksum.js';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
-import { uniformPartSize } from '../verify/multipart-etag.js';
+import { bareEtag, uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
 import { httpStatusOf, isRetriableS3Error, TruncatedBodyError, withRetry } from '../transport/retry.js';
@@ -69,6 +69,15 @@ export async function partsAreUniform(ctx: TransferContext, item: WorkItem, expe
   return true;
 }
 
+/**
+ * Whether an answer's ETag names another version than the listed one. S3 answers a changed object
+ * with 412 to If-Match; a store that ignores If-Match serves the new version under its new ETag,
+ * which reads the same way. An answer without an ETag says nothing.
+ */
+function answersAnotherVersion(listed: string, answered: string | undefined): boolean {
+  return answered !== undefined && answered !== '' && bareEtag(answered).toLowerCase() !== bareEtag(listed).toLowerCase();
+}
+
 function rethrowSourceChanged(error: unknown): never {
   throw sourceChangedOr(error);
 }
@@ -119,6 +128,10 @@ export async function fetchRangeInto(
         );
       } catch (error) {
         throw sourceChangedOr(error);
+      }
+      if (answersAnotherVersion(item.remote.etag, response.etag)) {
+        response.body.destroy();
+        throw new SourceChangedError(`the object changed at the source (its answer names ETag ${response.etag})`);
       }
       etagIsNotMd5 ||= response.etagIsNotMd5;
       const expected = range.end - position;
