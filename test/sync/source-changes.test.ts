@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import type { S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
@@ -24,10 +27,70 @@ function beforeEachGet(f: SyncFixture, hook: (key: string, n: number) => Promise
   };
 }
 
+const accessDenied = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 /** One GET per chunk, one at a time, so a hook before GET n runs with n - 1 chunks on disk. */
 const chunkByChunk = { getSpanBytes: CHUNK, spansPerObject: 1 };
 
 describe('objects deleted or replaced at the source', () => {
+  test('a chunked object deleted mid-download: FAILED saying so, its partial file removed and its checkpoint reset', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    await f.s3.putObjects([['big.bin', seededBytes(6 * CHUNK, 2)], ['other.txt', 'other']]);
+    const connector = beforeEachGet(f, async (key, n) => {
+      if (key === 'big.bin' && n === 2) await f.s3.deleteObject(key);
+    });
+    const first = await f.sync({ connector, tuning: chunkByChunk });
+    expect(first.status).toBe('FAILED');
+    expect(await f.row('big.bin')).toMatchObject({
+      status: 'FAILED',
+      lastPosition: 0,
+      error: 'NoSuchKey (HTTP 404): The specified key does not exist.; the object was deleted at the source after it was listed',
+    });
+    expect(existsSync(partialPathFor(f.root, 'big.bin'))).toBe(false);
+    expect(await readFile(join(f.root, 'other.txt'), 'utf8')).toBe('other');
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+  });
+
+  test('downloads left unfinished (failed, cancelled) of keys gone by the next run: partials removed, rows FAILED at 0; a listed one keeps its own', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    await f.s3.putObjects([
+      ['a.bin', seededBytes(4 * CHUNK, 1)],
+      ['b.bin', seededBytes(4 * CHUNK, 2)],
+      ['z.bin', seededBytes(4 * CHUNK, 3)],
+    ]);
+    const cancel = new AbortController();
+    // a and b fail after their first chunk; the run is cancelled during z's second GET.
+    const first = await f.sync({
+      signal: cancel.signal,
+      tuning: chunkByChunk,
+      connector: beforeEachGet(f, (key, n) => {
+        if (n < 2) return;
+        if (key === 'z.bin') return cancel.abort();
+        throw accessDenied();
+      }),
+    });
+    expect(first.status).toBe('CANCELLED');
+    expect(await f.row('a.bin')).toMatchObject({ status: 'FAILED', lastPosition: CHUNK });
+    expect(await f.row('z.bin')).toMatchObject({ status: 'PROCESSING', lastPosition: CHUNK });
+    for (const key of ['a.bin', 'b.bin', 'z.bin']) expect(existsSync(partialPathFor(f.root, key))).toBe(true);
+
+    await f.s3.deleteObject('a.bin');
+    await f.s3.deleteObject('z.bin');
+    // b is still at the source and fails again: its partial and checkpoint are the next run's to resume.
+    const second = await f.sync({ tuning: chunkByChunk, connector: beforeEachGet(f, () => Promise.reject(accessDenied())) });
+    expect(second.status).toBe('FAILED');
+    expect(await f.row('a.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0, error: 'AccessDenied (HTTP 403): Access Denied' });
+    expect(await f.row('z.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0, error: 'deleted at the source before its download finished' });
+    expect(existsSync(partialPathFor(f.root, 'a.bin'))).toBe(false);
+    expect(existsSync(partialPathFor(f.root, 'z.bin'))).toBe(false);
+    expect(await f.row('b.bin')).toMatchObject({ status: 'FAILED', lastPosition: CHUNK });
+    expect(existsSync(partialPathFor(f.root, 'b.bin'))).toBe(true);
+
+    f.s3.resetCounts();
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    expect(f.s3.counts.getRanges.map((get) => get.key)).toEqual(['b.bin']);
+    expect(await sha256File(join(f.root, 'b.bin'))).toBe(sha256(seededBytes(4 * CHUNK, 2)));
+  });
+
   for (const [what, size, replacedBeforeGet] of [
     ['a small object', 1000, 1],
     ['a chunked object, after its first chunk', 4 * CHUNK + 5, 2],

@@ -31,6 +31,7 @@ export function failureReason(error: unknown): string {
 
 /** What a user can do about an S3 error whose own message does not say. */
 const S3_ERROR_HINTS: Record<string, string | undefined> = {
+  NoSuchKey: 'the object was deleted at the source after it was listed',
   InvalidObjectState:
     'the object is archived (GLACIER, DEEP_ARCHIVE or an Intelligent-Tiering archive tier) and not restored: restore it, or exclude its key, to sync it',
 };

@@ -34,6 +34,7 @@ import { listIntoRun } from './run-listing.js';
 import { createRunProgress } from './run-progress.js';
 import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder } from './run-start.js';
 import { createRunTally } from './run-tally.js';
+import { removeUnlistedPartials } from './unlisted-partials.js';
 
 /** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
 const SMALL_WRITES_IN_FLIGHT = 32;
@@ -241,11 +242,10 @@ export async function executeSyncRun(
   await batcher.flush();
   await progress.stop();
 
-  // End: mirror deletes after a clean listing, the shared run's counts, the run's record.
-  const deletes =
-    job.mirrorDeletes === true && !abort.gone && tally.clean && !abort.signal.aborted
-      ? await mirrorDeleteStep({ orm, logger, job, runId, jobRoot, listedAny, events, tally })
-      : undefined;
+  // End: after a clean listing, unfinished downloads of keys gone and mirror deletes; the shared run's counts; the run's record.
+  const listingIsWhole = !abort.gone && tally.clean && !abort.signal.aborted;
+  if (listingIsWhole && listedAny) await removeUnlistedPartials({ orm, logger, jobId: job.id, runId, jobRoot });
+  const deletes = job.mirrorDeletes === true && listingIsWhole ? await mirrorDeleteStep({ orm, logger, job, runId, jobRoot, listedAny, events, tally }) : undefined;
   // Helpers' objects are committed as rows: the run's counts come from the database.
   if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, runId, tally.counters));
   await release();

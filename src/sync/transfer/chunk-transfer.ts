@@ -2,8 +2,9 @@ import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { ensureDir, publishVerified, sizeOf } from '../local/local-files.js';
-import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform } from './range-fetch.js';
+import { ensureDir, publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
+import { failureReason } from '../local/failure-reason.js';
+import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
 
 /**
@@ -90,7 +91,12 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   } catch (error) {
     follower?.close();
     await file?.close().catch(() => {});
-    // On FAILED the partial file and its checkpoint stay: the next run resumes from there.
+    // A version gone from the source can never be resumed: its bytes so far go with it.
+    if (isGoneAtSource(error) && !ctx.signal.aborted) {
+      await removeQuietly(item.partialPath);
+      return { status: 'FAILED', error: failureReason(error), restart: true };
+    }
+    // On any other failure the partial file and its checkpoint stay: the next run resumes from there.
     return failedOutcome(ctx, error);
   }
 }

@@ -16,6 +16,11 @@ export function isPreconditionFailed(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === 'PreconditionFailed' || httpStatusOf(error) === 412;
 }
 
+/** The object (or its bucket) is gone from the source: a 404 on a GET or HEAD. */
+export function isGoneAtSource(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === 'NoSuchKey' || httpStatusOf(error) === 404;
+}
+
 /** The one reading of a 412 on a request pinned to the listed ETag (GET or HEAD): the source changed. */
 export function sourceChangedOr(error: unknown): unknown {
   return isPreconditionFailed(error) ? new SourceChangedError('the object changed at the source (412)', { cause: error }) : error;
