@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import type { S3Connector } from '../../src/sync/transport/s3-connector.js';
-import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 /** The fixture's connector, running `hook(key, n)` before the n-th GET of each key (n from 1). */
@@ -28,6 +29,7 @@ function beforeEachGet(f: SyncFixture, hook: (key: string, n: number) => Promise
 }
 
 const accessDenied = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+const mirrorDeletes = (f: SyncFixture) => f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
 /** One GET per chunk, one at a time, so a hook before GET n runs with n - 1 chunks on disk. */
 const chunkByChunk = { getSpanBytes: CHUNK, spansPerObject: 1 };
 
@@ -110,4 +112,25 @@ describe('objects deleted or replaced at the source', () => {
       expect(await sha256File(join(f.root, 'o.bin'))).toBe(sha256(v2));
     });
   }
+
+  test('mirror deletes remove the folders they empty (not a folder marker\'s), so a key now stored as a file there syncs', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['a/b/c', 'under a'], ['m/', ''], ['m/n', 'under marker'], ['k1', 'keep'], ['k2', 'keep'], ['k3', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    // The source is reorganised: a/b/c and m/n go, a is now a file.
+    await f.s3.deleteObject('a/b/c');
+    await f.s3.deleteObject('m/n');
+    await f.s3.putObject('a', 'now a file');
+    // a is fetched before the mirror deletes empty its folder: it fails here, and syncs next time.
+    const second = await f.sync();
+    expect(second.status).toBe('FAILED');
+    expect((await f.row('a/b/c'))?.status).toBe('DELETED');
+    expect((await listTree(f.root)).filter((path) => !path.startsWith('.dss-'))).toEqual(['k1', 'k2', 'k3', 'm/']);
+    expect(await listTree(join(f.root, '.dss-trash', String(second.runId)))).toEqual(['a/', 'a/b/', 'a/b/c', 'm/', 'm/n']);
+    const third = await f.sync();
+    expect(third.status).toBe('SUCCEEDED');
+    expect(await readFile(join(f.root, 'a'), 'utf8')).toBe('now a file');
+    expect(await f.row('a')).toMatchObject({ status: 'PROCESSED', error: null });
+  });
 });

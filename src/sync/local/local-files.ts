@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
-import { mkdir, open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 
 /**
  * Opens a download's partial file. The file layer's seam: a run's deps may replace it
@@ -73,4 +74,29 @@ export async function createEmptyFile(path: string, lastModified: Date | null): 
 
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => {});
+}
+
+/**
+ * Removes `dir` and then each parent that is left empty, up to (not including) `root`, skipping
+ * those `keep` names; stops at the first folder that is not empty or cannot be removed. `keep` is
+ * asked only about empty folders: removing many files from one folder asks it once.
+ */
+export async function removeEmptyFolders(root: string, dir: string, keep: (dir: string) => Promise<boolean>): Promise<void> {
+  for (let current = dir; current.startsWith(root + sep); current = dirname(current)) {
+    if (!(await isEmptyFolder(current)) || (await keep(current))) return;
+    if (!(await rmdir(current).then(() => true, () => false))) return;
+  }
+}
+
+/** Reads one entry at most, whatever the folder's size. */
+async function isEmptyFolder(path: string): Promise<boolean> {
+  const folder = await opendir(path).catch(() => null);
+  if (!folder) return false;
+  try {
+    return (await folder.read()) === null;
+  } catch {
+    return false;
+  } finally {
+    await folder.close().catch(() => {});
+  }
 }

@@ -1,10 +1,11 @@
 import { mkdir, rename, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/better-sqlite';
 import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
+import { removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -45,6 +46,8 @@ const DELETE_BATCH = 500;
  * moved to `<job root>/.dss-trash/<run id>/<key>` and its row marked DELETED. Removes nothing when
  * the listing is empty while local files exist, or when it would remove more than
  * `maxDeletePercent` of the job's local files. Counted and read from the database in batches.
+ * A folder left empty is removed too (unless a folder marker key `<folder>/` of the job names it),
+ * so that a key the source now stores as a file where the folder was can be synced.
  */
 export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<MirrorDeleteOutcome> {
   const { orm, jobId, runId } = input;
@@ -69,6 +72,7 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
           const target = join(trash, row.key);
           await mkdir(dirname(target), { recursive: true });
           await rename(row.localPath, target);
+          await removeEmptyFolders(root, dirname(row.localPath), (folder) => isMarkedFolder(orm, jobId, relative(root, folder)));
         }
         const em = orm.em.fork() as EntityManager;
         await em.nativeUpdate(SyncObject, { id: row.id }, { status: 'DELETED', localPath: null, lastPosition: 0, error: null, runId });
@@ -91,6 +95,12 @@ function localRows(orm: Orm, jobId: string, unlistedBy?: number) {
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, $not: { key: { $like: '%/' } } });
   if (unlistedBy !== undefined) query.andWhere({ $or: [{ listedRunId: null }, { listedRunId: { $ne: unlistedBy } }] });
   return query;
+}
+
+/** Whether a folder marker key (`<folder>/`) of the job names this folder: it is one of the source's objects. */
+async function isMarkedFolder(orm: Orm, jobId: string, folder: string): Promise<boolean> {
+  const em = orm.em.fork() as EntityManager;
+  return (await em.count(SyncObject, { jobId, key: `${folder.split(sep).join('/')}/`, status: { $ne: 'DELETED' } })) > 0;
 }
 
 async function countLocalFiles(orm: Orm, jobId: string, unlistedBy?: number): Promise<number> {
