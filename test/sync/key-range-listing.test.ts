@@ -50,12 +50,14 @@ interface Listed {
   fallbacks: string[];
 }
 
-async function listAll(bucket: Bucket, boundaries: string[], after: string | null = null): Promise<Listed> {
+/** `slowConsumer`: each page takes the consumer a few turns of the event loop (as recording it in the database does), while the ranges go on listing. */
+async function listAll(bucket: Bucket, boundaries: string[], after: string | null = null, { slowConsumer = false } = {}): Promise<Listed> {
   const fallbacks: string[] = [];
   const pages: PositionedPage[] = [];
   const signal = new AbortController().signal;
   for await (const page of listKeyRanges({ listPages: listPagesOf(bucket), after, boundaries, signal, onFallback: (reason) => fallbacks.push(reason) })) {
     pages.push(page);
+    for (let turn = 0; slowConsumer && turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
   }
   return { pages, keys: pages.flatMap((page) => page.objects.map((o) => o.key)), fallbacks };
 }
@@ -100,7 +102,10 @@ function boundariesFrom(keys: string[], count: number, next: () => number): stri
 }
 
 describe('listing a prefix as key ranges side by side', () => {
-  it('lists every key once, with safe positions, on a bucket in UTF-8 byte order (40 random buckets)', async () => {
+  it.each([
+    ['a consumer that takes each page at once', false],
+    ['a slow consumer', true],
+  ])('lists every key once, with safe positions, on a bucket in UTF-8 byte order (40 random buckets), for %s', async (_, slowConsumer) => {
     for (let seed = 1; seed <= 40; seed += 1) {
       const next = random(seed);
       const keys = randomKeys(60 + Math.floor(next() * 200), next);
@@ -108,7 +113,7 @@ describe('listing a prefix as key ranges side by side', () => {
       // Some boundaries are keys gone since they were stored.
       const gone = randomKeys(3, next).filter((key) => !bucket.keys.has(key));
       const boundaries = [...new Set([...boundariesFrom(keys, 1 + Math.floor(next() * 6), next), ...gone])].sort(compareBytewise);
-      const listed = await listAll(bucket, boundaries);
+      const listed = await listAll(bucket, boundaries, null, { slowConsumer });
       expect(listed.fallbacks, `seed ${seed}`).toEqual([]);
       expect([...listed.keys].sort(compareBytewise), `seed ${seed}`).toEqual([...keys].sort(compareBytewise));
       expect(listed.pages.every((page) => page.position !== undefined)).toBe(true);

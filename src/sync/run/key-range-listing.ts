@@ -30,8 +30,10 @@ interface KeyRange {
   upper: string | null;
   /** The first key the range's listing returned (any key, even one out of range); undefined: none yet. */
   first: SeamKey | undefined;
-  /** The first key past `upper`, set with the range's last page; undefined while it lists. */
+  /** The first key past `upper`, set when the range's last page is fetched (before it is handed out); undefined while it lists. */
   past: SeamKey | undefined;
+  /** Every page of the range has been handed out. */
+  finished: boolean;
   /** The last key of the range handed out so far. */
   lastKept: string | null;
 }
@@ -64,6 +66,7 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
     upper: input.boundaries[index] ?? null,
     first: undefined,
     past: undefined,
+    finished: false,
     lastKept: null,
   }));
   const iterators = ranges.map((range) => rangePages(range, listPages(range.lower ?? undefined))[Symbol.asyncIterator]());
@@ -88,7 +91,8 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
         fallback = `listing key range ${step.index + 1} of ${ranges.length} failed: ${step.error instanceof Error ? step.error.message : String(step.error)}`;
         break;
       }
-      if (!step.result.done) pull(step.index);
+      if (step.result.done) range.finished = true;
+      else pull(step.index);
       fallback = seamMismatch(ranges);
       if (step.result.done || fallback !== undefined) continue;
       const objects = step.result.value;
@@ -159,13 +163,14 @@ const describe = (key: SeamKey | undefined) => (typeof key === 'string' ? `"${ke
 
 /**
  * The last key before which every key has been handed out: the ranges whose ends are verified
- * (finished, and meeting the next one's first key) are behind it, then the first range still
- * open, as far as it has come.
+ * (every page handed out, and meeting the next one's first key) are behind it, then the first range
+ * still open, as far as it has come. A range whose last page is fetched but not yet handed out is
+ * open: its `past` is known, but the keys before its cut are not the consumer's yet.
  */
 function verifiedPosition(ranges: KeyRange[]): string | null {
   for (let index = 0; index < ranges.length; index += 1) {
     const range = ranges[index]!;
-    const verified = range.past !== undefined && (index + 1 === ranges.length || range.past === ranges[index + 1]!.first);
+    const verified = range.finished && (index + 1 === ranges.length || range.past === ranges[index + 1]!.first);
     if (!verified) return range.lastKept ?? range.lower;
   }
   const last = ranges[ranges.length - 1]!;
