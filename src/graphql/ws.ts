@@ -4,6 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { isAuthorized } from '../http/auth.js';
+import { MAX_BODY_BYTES } from '../http/body.js';
 import type { OriginPolicy } from '../http/origin-policy.js';
 import type { GraphqlDeps } from './context.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
@@ -48,6 +49,9 @@ export function attachGraphqlWs(
   const wss = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
+    // A message is held whole before it is parsed: one larger than an HTTP body may be closes the
+    // socket (1009) as its frame header arrives, where ws's default (100 MiB) would buffer it first.
+    maxPayload: MAX_BODY_BYTES,
     // Browsers send Origin on every upgrade and apply no CORS to WebSockets: a page of another origin
     // is refused here (403) unless CORS_ORIGINS lists it. Clients without Origin (Node, curl) pass.
     verifyClient: ({ req }, done) => {
@@ -96,6 +100,20 @@ export function attachGraphqlWs(
     },
     wss,
   );
+  // graphql-ws prints a socket's error with console.error, stack and all. The one a client can
+  // cause, a message over maxPayload, has already closed the socket with 1009: it is a refusal, logged
+  // as such; anything else closes the socket as graphql-ws would (1011), logged without a stack.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        deps.logger.info({ limitBytes: MAX_BODY_BYTES }, 'WebSocket message over the size limit; socket closed (1009)');
+        return;
+      }
+      deps.logger.warn({ err: error.message }, 'WebSocket socket error; socket closed');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  });
 
   return {
     async close() {

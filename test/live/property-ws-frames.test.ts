@@ -98,3 +98,39 @@ describe('WebSocket: generated frames never break the server or store anything',
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe('WebSocket: message size', () => {
+  it('a message larger than an HTTP body may be (1 MiB) closes the socket with 1009, before or after connection_init, and is not executed', async () => {
+    const jobs = await app.orm.em.fork().count(Job, {});
+    const createJob = (padding: string) =>
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: {
+          query: `mutation { createJob(input: {name: "big", connectorType: S3, schedule: "hourly", paused: true, connectorConfig: {bucketName: "bkt"}}) { job { id } } } # ${padding}`,
+        },
+      });
+    for (const init of [false, true]) {
+      const outcome = await exchange(init, [createJob('x'.repeat(1024 * 1024))]);
+      expect(outcome.closeCode).toBe(1009);
+    }
+    expect(await app.orm.em.fork().count(Job, {})).toBe(jobs);
+    // Under the limit, the same message is an ordinary operation.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(app.wsUrl, 'graphql-transport-ws');
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+      ws.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as { type: string };
+        if (message.type === 'connection_ack') ws.send(createJob('x'.repeat(512 * 1024)));
+        else if (message.type === 'next') {
+          resolve(data.toString());
+          ws.close();
+        }
+      });
+      ws.on('close', (code) => reject(new Error(`closed with ${code}`)));
+      ws.on('error', reject);
+    });
+    expect(answer).toContain('"createJob":{"job":{"id":');
+    expect(await app.orm.em.fork().count(Job, {})).toBe(jobs + 1);
+  });
+});
