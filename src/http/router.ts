@@ -36,8 +36,25 @@ export interface RouterDeps {
 
 type Entry = { kind: 'route'; route: Route } | { kind: 'mount'; mount: Mount };
 
-const METHODS: HTTPMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const noop = () => undefined;
+/** The status logged and counted for a request whose client went away before it was answered (nginx's). */
+const CLIENT_CLOSED_REQUEST = 499;
+
+/** The client closed the connection while its request body was still arriving. */
+function clientAborted(req: IncomingMessage, error: unknown): boolean {
+  return req.destroyed && (error as { code?: string } | null)?.code === 'ECONNRESET';
+}
+
+/** A path with a `%` not followed by two hex digits (or escaping invalid UTF-8): no route parameter can be read from it. */
+function hasMalformedEscape(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 export function send(res: ServerResponse, { status, body, headers = {} }: RouteResult): void {
   if (res.headersSent) {
@@ -70,7 +87,11 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
       }
       const { mediaTypes = JSON_MEDIA_TYPES, errorBody = restErrorBody } = entry.mount;
       const refused = checkMediaType(req, mediaTypes, errorBody);
-      return refused ? send(res, refused) : entry.mount.handle(req, res);
+      if (refused) return send(res, refused);
+      // HEAD is a GET whose answer has no body: the response knows (it read the method when it was
+      // made) and drops the body the handler writes; the handler (yoga) only knows GET and POST.
+      if (req.method === 'HEAD') req.method = 'GET';
+      return entry.mount.handle(req, res);
     }
     const { route } = entry;
     if (route.auth !== false && !isAuthorized(req.headers.authorization, apiToken)) {
@@ -81,6 +102,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     try {
       send(res, await route.handler({ req, params: match, query, services, readJsonObject: () => readJsonObject(req) }));
     } catch (error) {
+      if (clientAborted(req, error)) return;
       const result = route.mapError?.(error) ?? mapError(error);
       if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
       // A refused body may still be arriving: close the connection rather than read the rest.
@@ -105,15 +127,17 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     res.once('close', () => {
       inFlight.delete(res);
       const seconds = (performance.now() - started) / 1000;
-      metrics.observeRequest({ method, route: pattern ?? 'unmatched', status: res.statusCode, seconds });
+      const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
+      metrics.observeRequest({ method, route: pattern ?? 'unmatched', status, seconds });
       const level = entry?.kind === 'route' ? (entry.route.logLevel ?? 'info') : 'info';
-      logRequest(logger, { method, route: pattern ?? path.slice(0, 200), status: res.statusCode, durationMs: seconds * 1000, level });
+      logRequest(logger, { method, route: pattern ?? path.slice(0, 200), status, durationMs: seconds * 1000, level });
     });
 
     const refusedOrigin = checkOrigin(req, res, originPolicy, (entry?.kind === 'mount' && entry.mount.errorBody) || restErrorBody);
     if (refusedOrigin) return send(res, refusedOrigin);
 
     if (!found || !entry) {
+      if (hasMalformedEscape(path)) return send(res, { status: 400, body: { message: 'Malformed percent-encoding in the URL path' } });
       const allowed = METHODS.filter((m) => m !== method && router.find(m, url) !== null);
       if (allowed.length > 0) {
         return send(res, { status: 405, body: { message: `Method ${method} not allowed, use ${allowed.join(', ')}` }, headers: { allow: allowed.join(', ') } });

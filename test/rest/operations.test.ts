@@ -1,8 +1,10 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { http } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/logs.js';
 import { metricValue as sample } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { validJob } from './rest-env.js';
 
@@ -40,6 +42,46 @@ describe('unknown routes and methods', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body.message).toEqual(expect.any(String));
     if (status === 405) expect(res.headers.get('allow')).toMatch(/^(GET|POST|DELETE)/);
+  });
+
+  it('a 405 on a GET route allows HEAD too; HEAD is answered there, /graphql included', async () => {
+    const put = await http(shared, 'PUT', '/api/v1/scheduler/list_jobs');
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, HEAD');
+    expect((await fetch(`${shared.url}/api/v1/scheduler/list_jobs`, { method: 'HEAD' })).status).toBe(200);
+    const graphiql = await fetch(`${shared.url}/graphql`, { method: 'HEAD', headers: { accept: 'text/html' } });
+    expect(graphiql.status).toBe(200);
+    expect(graphiql.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
+  it.each(['/api/v1/jobs/%ZZ/objects', '/api/v1/jobs/%E0%A4%A/objects', '/api/v1/scheduler/list_%jobs'])(
+    'a malformed percent-escape in the path (%s) is a 400 JSON, not a 404',
+    async (path) => {
+      const res = await http(shared, 'GET', path);
+      expect(res).toMatchObject({ status: 400, body: { message: 'Malformed percent-encoding in the URL path' } });
+    },
+  );
+});
+
+describe('a client that goes away mid-body', () => {
+  it('is counted and logged as 499 (client closed request), with no error line', async () => {
+    const { logger, lines } = captureLogs();
+    await using app = await startTestApp({ logger });
+    const { port } = new URL(app.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /api/v1/scheduler/create_job HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"job_name":');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const request = await waitFor(() => lines.find((line) => line.msg === 'request' && line.route === '/api/v1/scheduler/create_job'), 2_000, 'the request line');
+    expect(request).toMatchObject({ method: 'POST', status: 499 });
+    expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+    const metrics = await http(app, 'GET', '/metrics');
+    expect(sample(metrics.text, 'http_requests_total', { method: 'POST', route: '/api/v1/scheduler/create_job', status: '499' })).toBe(1);
+    expect(sample(metrics.text, 'http_requests_total', { method: 'POST', route: '/api/v1/scheduler/create_job', status: '200' })).toBeUndefined();
   });
 });
 
