@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
+import { Job } from '../../src/db/entities/job.entity.js';
 import { startGraphqlApp, TOKEN } from './graphql-env.js';
 
 /** A system Chromium (CHROMIUM_PATH or a usual location); the test is skipped on machines without one. */
@@ -23,6 +24,7 @@ const chunk = (bytes: number): SyncProgressEvent => ({
 describe('GraphiQL in a browser', () => {
   it.skipIf(!executablePath)('loads with no request leaving the service and runs a subscription over WebSocket with the token', async () => {
     await using api = await startGraphqlApp({ API_TOKEN: TOKEN });
+    await api.app.orm.em.fork().insert(new Job({ id: JOB, name: 'graphiql', connectorType: 'S3', bucketName: 'bkt', schedule: 'hourly' }));
     const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();

@@ -2,11 +2,12 @@ import type { FormattedExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
+import { Job } from '../../src/db/entities/job.entity.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { SyncProgressDocument, type SyncProgressSubscription } from '../generated/graphql.js';
 import { wsClient } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
-import { startGraphqlApp, TOKEN } from './graphql-env.js';
+import { startGraphqlApp, TOKEN, type GraphqlTestApp } from './graphql-env.js';
 
 const JOB_A = '11111111-1111-4111-8111-111111111111';
 const JOB_B = '22222222-2222-4222-8222-222222222222';
@@ -22,6 +23,12 @@ const chunk = (jobId: string, bytes: number): SyncProgressEvent => ({
   at: new Date('2026-11-24T10:00:00Z'),
 });
 
+/** Job rows with these ids, so that their progress can be subscribed to. */
+async function jobsExist(api: GraphqlTestApp, ...ids: string[]): Promise<void> {
+  const em = api.app.orm.em.fork();
+  for (const id of ids) await em.insert(new Job({ id, name: `job ${id.slice(0, 4)}`, connectorType: 'S3', bucketName: 'bkt', schedule: 'hourly' }));
+}
+
 /** Subscribes and collects every `next` payload (and the end: error or completion) into arrays. */
 function collect(client: Client, jobId?: string) {
   const results: FormattedExecutionResult<SyncProgressSubscription, unknown>[] = [];
@@ -36,6 +43,7 @@ function collect(client: Client, jobId?: string) {
 describe('syncProgress over graphql-ws', () => {
   it('delivers bus events over a real socket; the jobId filter keeps other jobs out', async () => {
     await using api = await startGraphqlApp();
+    await jobsExist(api, JOB_A, JOB_B);
     const client = wsClient(api.wsUrl);
     try {
       const onlyA = collect(client, JOB_A);
@@ -76,6 +84,19 @@ describe('syncProgress over graphql-ws', () => {
     }
   });
 
+  it('a job that does not exist is NOT_FOUND, as in objects and runs', async () => {
+    await using api = await startGraphqlApp();
+    const client = wsClient(api.wsUrl);
+    try {
+      const sub = collect(client, JOB_A);
+      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
+      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      expect(errors).toEqual([expect.objectContaining({ message: 'Job not found', extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('a malformed jobId is BAD_USER_INPUT', async () => {
     await using api = await startGraphqlApp();
     const client = wsClient(api.wsUrl);
@@ -91,6 +112,7 @@ describe('syncProgress over graphql-ws', () => {
 
   it('with API_TOKEN set, the socket needs connectionParams.authorization; else it is closed with 4401', async () => {
     await using api = await startGraphqlApp({ API_TOKEN: TOKEN });
+    await jobsExist(api, JOB_A);
     const closes: number[] = [];
     const denied = wsClient(api.wsUrl, { connectionParams: { authorization: 'Bearer wrong-token-0123456789' } });
     denied.on('closed', (event) => closes.push((event as { code: number }).code));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
 import { seededBytes } from '../helpers/files.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -48,6 +49,8 @@ describe('the event bus on another transport', () => {
       paused: true,
       connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
     });
+    // Instances share one database; these two test apps have one each: the subscriber's needs the job too.
+    await api.orm.em.fork().insert(new Job({ id: job.id, name: job.name, connectorType: 'S3', bucketName: s3.bucket, schedule: 'hourly' }));
     const client = wsClient(api.wsUrl, { lazy: false });
     try {
       const sub = collect(client, job.id);

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { Job } from '../../src/db/entities/job.entity.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { seededBytes } from '../helpers/files.js';
 import { wsClient } from '../helpers/clients.js';
@@ -76,6 +77,7 @@ describe('a subscriber that stops reading', () => {
 
   it('gets coalesced CHUNKs instead of a growing backlog, while a reading subscriber gets them all', async () => {
     await using env = await startLiveEnv();
+    await env.app.orm.em.fork().insert(new Job({ id: JOB, name: 'slow', connectorType: 'S3', bucketName: env.s3.bucket, schedule: 'hourly' }));
     const slowSocket = pausableWebSocket();
     const slow = wsClient(env.app.wsUrl, { lazy: false, webSocketImpl: slowSocket.Pausable });
     const fast = wsClient(env.app.wsUrl, { lazy: false });
@@ -124,9 +126,10 @@ describe('a subscriber that stops reading', () => {
 
   it('is ended with SUBSCRIBER_TOO_SLOW when it falls too far behind on events that are never dropped; the socket stays usable', async () => {
     await using env = await startLiveEnv();
+    const OTHER = '44444444-4444-4444-8444-444444444444';
+    for (const id of [JOB, OTHER]) await env.app.orm.em.fork().insert(new Job({ id, name: 'slow', connectorType: 'S3', bucketName: env.s3.bucket, schedule: 'hourly' }));
     const slowSocket = pausableWebSocket();
     const client = wsClient(env.app.wsUrl, { lazy: false, webSocketImpl: slowSocket.Pausable });
-    const OTHER = '44444444-4444-4444-8444-444444444444';
     const closes: number[] = [];
     client.on('closed', (e) => closes.push((e as { code: number }).code));
     try {

@@ -1,5 +1,4 @@
 import { PROGRESS_KINDS, type SyncProgressEvent } from '../../events/progress-event.js';
-import { parseJobId } from '../../services/ids.js';
 import { builder } from '../builder.js';
 import { DateTime } from './scalars.js';
 import { ObjectStatus } from './sync-object.js';
@@ -28,9 +27,9 @@ export const SyncProgressEventType = builder.objectRef<SyncProgressEvent>('SyncP
 builder.subscriptionField('syncProgress', (t) =>
   t.field({
     type: SyncProgressEventType,
-    description: "A job's progress events, or every job's when jobId is omitted",
+    description: "A job's progress events, or every job's when jobId is omitted; NOT_FOUND for a job that does not exist",
     args: { jobId: t.arg.id() },
-    subscribe: (_root, { jobId }, ctx) => ctx.bus.subscribe(jobId == null ? undefined : parseJobId(jobId, 'jobId')),
+    subscribe: async (_root, { jobId }, ctx) => ctx.bus.subscribe(jobId == null ? undefined : (await ctx.services.jobs.require(jobId, 'jobId')).id),
     resolve: (event) => event,
   }),
 );
