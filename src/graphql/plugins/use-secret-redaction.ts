@@ -36,11 +36,23 @@ export function useSecretRedaction(): Plugin {
   };
 }
 
-/** Every leaf value (any type) under a secret field, as the text an error could show. */
-function secretsIn(value: unknown, underSecret = false): string[] {
-  if (value === null || value === undefined) return [];
-  if (typeof value !== 'object') return underSecret ? [String(value)].filter((text) => text.length > 0) : [];
-  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => secretsIn(inner, underSecret || SECRET_FIELDS.has(key)));
+/**
+ * Every leaf value (any type) under a secret field, as the text an error could show. Iterative:
+ * variables are client JSON and may nest thousands of levels deep.
+ */
+function secretsIn(value: unknown): string[] {
+  const found: string[] = [];
+  const pending: Array<[unknown, boolean]> = [[value, false]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, underSecret] = next;
+    if (current === null || current === undefined) continue;
+    if (typeof current !== 'object') {
+      if (underSecret) found.push(String(current));
+      continue;
+    }
+    for (const [key, inner] of Object.entries(current as Record<string, unknown>)) pending.push([inner, underSecret || SECRET_FIELDS.has(key)]);
+  }
+  return found.filter((text) => text.length > 0);
 }
 
 function secretsInDocument(document: DocumentNode): string[] {
@@ -57,10 +69,32 @@ function secretsInDocument(document: DocumentNode): string[] {
 
 function redact(error: GraphQLError, secrets: string[]): GraphQLError {
   // Longest first, so a secret containing another is replaced whole.
-  const ordered = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+  const ordered = [...new Set(secrets.flatMap(shownAs))].sort((a, b) => b.length - a.length);
   let message = error.message;
   for (const secret of ordered) message = message.split(secret).join(REDACTED);
   // In place: the error keeps its class (graphql-ws checks it) and everything but the message.
   if (message !== error.message) error.message = message;
   return error;
 }
+
+/**
+ * A secret as an error message may spell it: as is, escaped as graphql-js's `inspect` writes a
+ * string (JSON.stringify: `"` and `\` and control characters escaped, `\u001b` in lower case, lone
+ * surrogates escaped) and as its printer writes a string literal (printString: the same, plus
+ * U+007F–U+009F, hex in upper case).
+ */
+function shownAs(secret: string): string[] {
+  return [secret, JSON.stringify(secret).slice(1, -1), printedString(secret)].filter((text) => text.length > 0);
+}
+
+/** graphql-js's printString (language/printString.js, not exported) without the quotes. */
+function printedString(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the characters graphql escapes
+  return text.replace(/[\x00-\x1f\x22\x5c\x7f-\x9f]/g, (char) => {
+    const named = PRINTED_ESCAPES[char];
+    if (named !== undefined) return named;
+    return `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  });
+}
+
+const PRINTED_ESCAPES: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
