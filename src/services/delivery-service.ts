@@ -35,8 +35,7 @@ export function createDeliveryService({ orm, defaultPageSize }: DeliveryServiceD
       const size = pageSize(args.first, defaultPageSize);
       let where: object = { jobId };
       if (args.after) {
-        const [createdAt, id] = decodeCursor(args.after, ['number', 'string'] as const);
-        const at = new Date(createdAt);
+        const [at, id] = decodeCursor(args.after, ['timestamp', 'string'] as const);
         where = { jobId, $or: [{ createdAt: { $lt: at } }, { createdAt: at, id: { $lt: id } }] };
       }
       const em = orm.em.fork();

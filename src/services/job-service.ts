@@ -79,8 +79,7 @@ export function createJobService({
       const where: FilterQuery<Job> = args.status ? { status: args.status } : {};
       let keyset: FilterQuery<Job> = {};
       if (args.after) {
-        const [createdAt, id] = decodeCursor(args.after, ['number', 'string'] as const);
-        const at = new Date(createdAt);
+        const [at, id] = decodeCursor(args.after, ['timestamp', 'string'] as const);
         keyset = { $or: [{ createdAt: { $gt: at } }, { createdAt: at, id: { $gt: id } }] };
       }
       const [rows, totalCount] = await Promise.all([

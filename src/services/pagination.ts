@@ -34,24 +34,49 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** Decodes an opaque cursor made by `encodeCursor`, checking each value's type against `shape`. */
-export function decodeCursor<T extends readonly ('string' | 'number')[]>(
+/**
+ * The instants a timestamp cursor may hold: years 1 to 9999. Every stored row is inside (rows are
+ * stamped when written); outside, `new Date` gives an Invalid Date past ±8.64e15 ms, and PostgreSQL
+ * refuses a timestamp before 4713 BC or past 294276 AD (its driver writes years from 10000 on badly).
+ */
+export const MIN_CURSOR_TIME = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
+export const MAX_CURSOR_TIME = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+/** What a cursor value may be: a string, an integer (a row id), or an instant (kept as ms since 1970). */
+export type CursorValueKind = 'string' | 'number' | 'timestamp';
+type CursorValue<K> = K extends 'string' ? string : K extends 'timestamp' ? Date : number;
+
+/**
+ * A value both databases can store and compare: a string without a NUL or a lone surrogate (`\p{Cs}`
+ * in a `u` regex; a pair is one code point), a safe integer, or for a timestamp a safe integer within
+ * MIN_CURSOR_TIME..MAX_CURSOR_TIME.
+ */
+function isCursorValue(value: unknown, kind: CursorValueKind): boolean {
+  if (kind === 'string') return typeof value === 'string' && !/[\0\p{Cs}]/u.test(value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
+  return kind === 'number' || (value >= MIN_CURSOR_TIME && value <= MAX_CURSOR_TIME);
+}
+
+/**
+ * Decodes an opaque cursor made by `encodeCursor`, checking each value against `shape`; a
+ * 'timestamp' comes back as a Date. A cursor is the client's to forge: anything `encodeCursor` could
+ * not have made is refused as "<field> is not a valid cursor".
+ */
+export function decodeCursor<T extends readonly CursorValueKind[]>(
   cursor: string,
   shape: T,
   field = 'after',
-): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+): { [K in keyof T]: CursorValue<T[K]> } {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     values = undefined;
   }
-  const valid =
-    Array.isArray(values) &&
-    values.length === shape.length &&
-    values.every((value, i) => typeof value === shape[i] && (typeof value === 'number' ? Number.isFinite(value) : !value.includes('\0')));
-  if (!valid) throw new InputError(field, `${field} is not a valid cursor`);
-  return values as { [K in keyof T]: T[K] extends 'string' ? string : number };
+  if (!Array.isArray(values) || values.length !== shape.length || !values.every((value, i) => isCursorValue(value, shape[i]!))) {
+    throw new InputError(field, `${field} is not a valid cursor`);
+  }
+  return values.map((value, i) => (shape[i] === 'timestamp' ? new Date(value as number) : value)) as { [K in keyof T]: CursorValue<T[K]> };
 }
 
 /** Fetches one row more than asked for, to know whether there is a next page. */

@@ -78,6 +78,25 @@ describe('malformed input never crashes the API or writes a row', () => {
     await fc.assert(fc.asyncProperty(argument, async (call) => expectClientError(await call())), { numRuns: 60 });
   });
 
+  it('jobs(after) with a forged [number, string] cursor (60 cases): a page or "after is not a valid cursor", never a 500', async () => {
+    // Any number (no Date holds 1e300; PostgreSQL keeps no timestamp before 4713 BC), any UTF-16 text (lone surrogates, NUL).
+    const number = fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constantFrom(1e300, -1e300, 9e15, 8.64e15, -8.64e15, -210866803200001, 1700000000000));
+    const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 8 });
+    const cursor = fc.tuple(number, fc.oneof(utf16, fc.uuid())).map((values) => Buffer.from(JSON.stringify(values)).toString('base64url'));
+    await fc.assert(
+      fc.asyncProperty(cursor, async (after) => {
+        const { status, body } = await gql(api, JobsDocument, { after });
+        expect(status).toBe(200);
+        if (body.errors) {
+          expect(body.errors).toEqual([expect.objectContaining({ message: 'after is not a valid cursor', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }) })]);
+        } else {
+          expect(body.data?.jobs).toMatchObject({ totalCount: 0 });
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('arbitrary query text (30 cases) is a parse or validation error', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 80 }).filter((s) => !/^\s*[{]?\s*(__typename)?\s*[}]?\s*$/.test(s)), async (query) => {

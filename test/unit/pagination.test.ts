@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/services/errors.js';
 import { parseJobId, parseRowId } from '../../src/services/ids.js';
-import { decodeCursor, encodeCursor, pageSize, toPage } from '../../src/services/pagination.js';
+import { decodeCursor, encodeCursor, MAX_CURSOR_TIME, MIN_CURSOR_TIME, pageSize, toPage } from '../../src/services/pagination.js';
 
 describe('page size', () => {
   it('defaults, accepts 0..1000, refuses the rest naming the field', () => {
@@ -32,6 +32,35 @@ describe('cursors', () => {
       expect(() => decodeCursor(cursor, ['number', 'string'] as const)).toThrow(/after is not a valid cursor/);
     },
   );
+
+  it('give a timestamp back as a Date', () => {
+    const [at, id] = decodeCursor(encodeCursor([1700000000000, 'a-b']), ['timestamp', 'string'] as const);
+    expect(at).toEqual(new Date(1700000000000));
+    expect(id).toBe('a-b');
+    expect(decodeCursor(encodeCursor([MIN_CURSOR_TIME]), ['timestamp'] as const)[0].toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(decodeCursor(encodeCursor([MAX_CURSOR_TIME]), ['timestamp'] as const)[0].toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    expect(decodeCursor(encodeCursor(['\u{1F600}']), ['string'] as const)).toEqual(['\u{1F600}']);
+  });
+
+  // Forged: no Date holds 1e300 or 9e15 ms (Invalid time value), PostgreSQL keeps no timestamp
+  // before 4713 BC, and neither database stores a NUL or a lone surrogate.
+  it.each([
+    ['WzFlMzAwLCJ4Il0', ['timestamp', 'string']],
+    [encodeCursor([9e15, 'x']), ['timestamp', 'string']],
+    [encodeCursor([-8.64e15, 'x']), ['timestamp', 'string']],
+    [encodeCursor([MIN_CURSOR_TIME - 1, 'x']), ['timestamp', 'string']],
+    [encodeCursor([MAX_CURSOR_TIME + 1, 'x']), ['timestamp', 'string']],
+    [encodeCursor([1700000000000.5, 'x']), ['timestamp', 'string']],
+    [encodeCursor([-1e300, '\ud800']), ['timestamp', 'string']],
+    [encodeCursor([1700000000000, '\ud800']), ['timestamp', 'string']],
+    [encodeCursor([1700000000000, 'x\udfff']), ['timestamp', 'string']],
+    [encodeCursor([1e300]), ['number']],
+    [encodeCursor([1.5]), ['number']],
+    [Buffer.from('[9007199254740993]').toString('base64url'), ['number']],
+  ] as const)('refuse the forged cursor %s as %j', (cursor, shape) => {
+    expect(() => decodeCursor(cursor, shape)).toThrow(InputError);
+    expect(() => decodeCursor(cursor, shape, 'after')).toThrow(/^after is not a valid cursor$/);
+  });
 
   it('know whether a next page exists from one extra row', () => {
     const page = toPage([1, 2, 3], 2, 10, undefined, (n) => String(n));
