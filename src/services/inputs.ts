@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONNECTOR_TYPES } from '../db/entities/statuses.js';
+import { hasControlOrUnstorableText, hasUnstorableText } from '../db/storable-text.js';
 import { INVALID_SCHEDULE_MESSAGE, parseSchedule } from '../scheduler/schedule.js';
 import { InputError } from './errors.js';
 import { sourceSettingsInput } from './source-inputs.js';
@@ -11,14 +12,15 @@ export const BUCKET_NAME_MESSAGE =
   'Invalid bucket name, must be 3 to 63 characters of lowercase letters, digits, dots and hyphens';
 export const PREFIX_MESSAGE = 'Invalid prefix, must be a string of at most 1024 bytes';
 
-export const JOB_NAME_CONTROL_MESSAGE = 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …)';
+export const JOB_NAME_CONTROL_MESSAGE = 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …) or unpaired surrogates';
+export const PREFIX_TEXT_MESSAGE = 'Invalid prefix, must not contain a NUL character or an unpaired surrogate';
 
 const jobName = z
   .string({ message: JOB_NAME_MESSAGE })
   .trim()
   .min(3, JOB_NAME_MESSAGE)
   .max(25, JOB_NAME_MESSAGE)
-  .refine((name) => !/\p{Cc}/u.test(name), JOB_NAME_CONTROL_MESSAGE);
+  .refine((name) => !hasControlOrUnstorableText(name), JOB_NAME_CONTROL_MESSAGE);
 
 const connectorType = z
   .string({ message: CONNECTOR_TYPE_MESSAGE })
@@ -37,7 +39,8 @@ const bucketName = z
 
 const prefix = z
   .string({ message: PREFIX_MESSAGE })
-  .refine((p) => Buffer.byteLength(p) <= 1024 && !p.includes('\0'), PREFIX_MESSAGE);
+  .refine((p) => Buffer.byteLength(p) <= 1024, PREFIX_MESSAGE)
+  .refine((p) => !hasUnstorableText(p), PREFIX_TEXT_MESSAGE);
 
 export const connectorConfigInput = z.object(
   { bucketName, prefix: prefix.nullish().transform((p) => p ?? ''), ...sourceSettingsInput.shape },

@@ -1,3 +1,4 @@
+import { hasUnstorableText } from '../db/storable-text.js';
 import { InputError } from './errors.js';
 
 /** S3's own limit on a key, so on a prefix of one. */
@@ -7,7 +8,7 @@ const MAX_PREFIX_BYTES = 1024;
 export function parseKeyPrefix(raw: unknown, field = 'keyPrefix'): string | null {
   if (raw === undefined || raw === null || raw === '') return null;
   if (typeof raw !== 'string') throw new InputError(field, `${field} must be a string`);
-  if (raw.includes('\0')) throw new InputError(field, `${field} must not contain a NUL character`);
+  if (hasUnstorableText(raw)) throw new InputError(field, `${field} must not contain a NUL character or an unpaired surrogate`);
   if (Buffer.byteLength(raw) > MAX_PREFIX_BYTES) throw new InputError(field, `${field} must be at most ${MAX_PREFIX_BYTES} bytes`);
   return raw;
 }

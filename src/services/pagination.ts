@@ -1,4 +1,5 @@
 import { MAX_PAGE_SIZE } from '../config/env.js';
+import { hasUnstorableText } from '../db/storable-text.js';
 import { InputError } from './errors.js';
 
 export interface PageArgs {
@@ -52,7 +53,7 @@ type CursorValue<K> = K extends 'string' ? string : K extends 'timestamp' ? Date
  * MIN_CURSOR_TIME..MAX_CURSOR_TIME.
  */
 function isCursorValue(value: unknown, kind: CursorValueKind): boolean {
-  if (kind === 'string') return typeof value === 'string' && !/[\0\p{Cs}]/u.test(value);
+  if (kind === 'string') return typeof value === 'string' && !hasUnstorableText(value);
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
   return kind === 'number' || (value >= MIN_CURSOR_TIME && value <= MAX_CURSOR_TIME);
 }

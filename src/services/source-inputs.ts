@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { parseByteSize } from '../config/byte-size.js';
+import { hasControlOrUnstorableText, hasUnstorableText } from '../db/storable-text.js';
 
 /** The optional per-job settings of contract §6, as both APIs accept them (GraphQL names; REST maps its names). */
 export const MAX_PATTERNS = 100;
@@ -18,12 +19,18 @@ export const SECRET_ACCESS_KEY_MESSAGE = `Invalid ${named('credentials.secretAcc
 export const SESSION_TOKEN_MESSAGE = `Invalid ${named('credentials.sessionToken', 'aws_session_token')}, must be a string of at most 8192 characters`;
 export const SSE_CUSTOMER_KEY_MESSAGE = `Invalid ${named('sseCustomerKey', 'sse_customer_key')}, must be a 256-bit AES key as base64 (32 bytes), e.g. the output of \`openssl rand -base64 32\``;
 export const MIRROR_DELETES_MESSAGE = `Invalid ${named('mirrorDeletes', 'mirror_deletes')}, must be true or false`;
-export const MAX_DELETE_PERCENT_MESSAGE = `Invalid ${named('maxDeletePercent', 'max_delete_percent')}, must be a number from 0 to 100`;
+export const MAX_DELETE_PERCENT_MESSAGE = `Invalid ${named('maxDeletePercent', 'max_delete_percent')}, must be a whole number from 0 to 100`;
 export const BANDWIDTH_LIMIT_MESSAGE = `Invalid ${named('bandwidthLimit', 'bandwidth_limit')}, must be at least ${MIN_BANDWIDTH_LIMIT} bytes per second, as an integer or with a unit such as 20MiB`;
 export const maxConcurrencyMessage = (max: number) =>
   `Invalid ${named('maxConcurrency', 'max_concurrency')}, must be a whole number from 1 to SYNC_CONCURRENCY (${max})`;
 const patternsMessage = (field: string) =>
   `Invalid ${field}, must be a list of at most ${MAX_PATTERNS} glob patterns, each a string of 1 to ${MAX_PATTERN_LENGTH} characters`;
+
+const NO_CONTROL_CHARACTERS = 'must not contain control characters (NUL, tab, line breaks, …) or unpaired surrogates';
+const patternTextMessage = (field: string) => `Invalid ${field}, a pattern must not contain a NUL character or an unpaired surrogate`;
+export const ENDPOINT_TEXT_MESSAGE = `Invalid ${named('endpoint', 'endpoint_url')}, ${NO_CONTROL_CHARACTERS}`;
+export const SECRET_ACCESS_KEY_TEXT_MESSAGE = `Invalid ${named('credentials.secretAccessKey', 'aws_secret_access_key')}, ${NO_CONTROL_CHARACTERS}`;
+export const SESSION_TOKEN_TEXT_MESSAGE = `Invalid ${named('credentials.sessionToken', 'aws_session_token')}, ${NO_CONTROL_CHARACTERS}`;
 
 function isHttpUrl(text: string): boolean {
   try {
@@ -50,6 +57,7 @@ const patterns = (field: string) =>
         .string({ message: patternsMessage(field) })
         .min(1, patternsMessage(field))
         .max(MAX_PATTERN_LENGTH, patternsMessage(field))
+        .refine((pattern) => !hasUnstorableText(pattern), patternTextMessage(field))
         .refine(isGlob, `Invalid ${field}, not a glob pattern (check its brackets)`),
       { message: patternsMessage(field) },
     )
@@ -67,8 +75,18 @@ const bandwidthLimit = z.union([z.number(), z.string()], { message: BANDWIDTH_LI
 export const credentialsInput = z.object(
   {
     accessKeyId: z.string({ message: ACCESS_KEY_ID_MESSAGE }).trim().regex(/^[\x21-\x7e]{3,128}$/, ACCESS_KEY_ID_MESSAGE),
-    secretAccessKey: z.string({ message: SECRET_ACCESS_KEY_MESSAGE }).min(1, SECRET_ACCESS_KEY_MESSAGE).max(512, SECRET_ACCESS_KEY_MESSAGE),
-    sessionToken: z.string({ message: SESSION_TOKEN_MESSAGE }).max(8192, SESSION_TOKEN_MESSAGE).nullish(),
+    // Sealed, so stored whatever they hold; refused all the same: the secret is read as UTF-8 to sign
+    // requests, the token travels in a header (X-Amz-Security-Token), and real ones are printable ASCII.
+    secretAccessKey: z
+      .string({ message: SECRET_ACCESS_KEY_MESSAGE })
+      .min(1, SECRET_ACCESS_KEY_MESSAGE)
+      .max(512, SECRET_ACCESS_KEY_MESSAGE)
+      .refine((text) => !hasControlOrUnstorableText(text), SECRET_ACCESS_KEY_TEXT_MESSAGE),
+    sessionToken: z
+      .string({ message: SESSION_TOKEN_MESSAGE })
+      .max(8192, SESSION_TOKEN_MESSAGE)
+      .refine((text) => !hasControlOrUnstorableText(text), SESSION_TOKEN_TEXT_MESSAGE)
+      .nullish(),
   },
   { message: `Invalid ${named('credentials', 'aws_access_key_id')}, must hold an access key id and a secret access key` },
 );
@@ -86,7 +104,14 @@ const sseCustomerKey = z
  */
 export const sourceSettingsInput = z.object({
   region: z.string({ message: REGION_MESSAGE }).trim().regex(/^[a-z0-9-]{2,64}$/, REGION_MESSAGE).nullish(),
-  endpoint: z.string({ message: ENDPOINT_MESSAGE }).trim().max(2048, ENDPOINT_MESSAGE).refine(isHttpUrl, ENDPOINT_MESSAGE).nullish(),
+  // Checked before it is read as a URL: the URL parser percent-encodes a NUL in the path, but the text is stored as given.
+  endpoint: z
+    .string({ message: ENDPOINT_MESSAGE })
+    .trim()
+    .max(2048, ENDPOINT_MESSAGE)
+    .refine((text) => !hasControlOrUnstorableText(text), { message: ENDPOINT_TEXT_MESSAGE, abort: true })
+    .refine(isHttpUrl, ENDPOINT_MESSAGE)
+    .nullish(),
   forcePathStyle: z.boolean({ message: FORCE_PATH_STYLE_MESSAGE }).nullish(),
   requesterPays: z.boolean({ message: REQUESTER_PAYS_MESSAGE }).nullish(),
   credentials: credentialsInput.nullish(),
@@ -94,7 +119,13 @@ export const sourceSettingsInput = z.object({
   include: patterns('include').nullish(),
   exclude: patterns('exclude').nullish(),
   mirrorDeletes: z.boolean({ message: MIRROR_DELETES_MESSAGE }).nullish(),
-  maxDeletePercent: z.number({ message: MAX_DELETE_PERCENT_MESSAGE }).min(0, MAX_DELETE_PERCENT_MESSAGE).max(100, MAX_DELETE_PERCENT_MESSAGE).nullish(),
+  // A whole number: the column is an integer (PostgreSQL would round 50.5 to 51, SQLite keep 50.5).
+  maxDeletePercent: z
+    .number({ message: MAX_DELETE_PERCENT_MESSAGE })
+    .int(MAX_DELETE_PERCENT_MESSAGE)
+    .min(0, MAX_DELETE_PERCENT_MESSAGE)
+    .max(100, MAX_DELETE_PERCENT_MESSAGE)
+    .nullish(),
   // Checked against SYNC_CONCURRENCY by the service, which knows it.
   maxConcurrency: z.number({ message: maxConcurrencyMessage(256) }).int(maxConcurrencyMessage(256)).min(1, maxConcurrencyMessage(256)).nullish(),
   bandwidthLimit: bandwidthLimit.nullish(),

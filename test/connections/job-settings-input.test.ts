@@ -43,6 +43,9 @@ const restBody = (config: Record<string, unknown>) => ({
   connector_config: { bucket_name: 'my-bucket', ...config },
 });
 
+/** REST's refusal of a fractional percentage, and GraphQL's (its Int type refuses it first). */
+const FRACTIONAL_PERCENT = /maxDeletePercent(?: \(max_delete_percent\), must be a whole number from 0 to 100|"; Int cannot represent non-integer value: 50\.5)$/;
+
 describe('per-job settings: bad input names the field and stores nothing', () => {
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, RegExp]> = [
     ['an ftp:// endpoint', { endpoint: 'ftp://files.example.com' }, { endpoint_url: 'ftp://files.example.com' }, /endpoint \(endpoint_url\).*http/],
@@ -56,6 +59,27 @@ describe('per-job settings: bad input names the field and stores nothing', () =>
     ['maxDeletePercent below 0', { maxDeletePercent: -0.5 }, { max_delete_percent: -0.5 }, /maxDeletePercent/],
     ['an unclosed bracket in a pattern', { include: ['logs/[a-z'] }, { include: ['logs/[a-z'] }, /include/],
     ['too many patterns', { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, /exclude.*at most 100/],
+    // Text no database stores (PostgreSQL refused the INSERT with a 500; SQLite kept it).
+    ['a NUL in an include pattern', { include: ['a\u0000b'] }, { include: ['a\u0000b'] }, /Invalid include, a pattern must not contain a NUL character/],
+    ['a lone surrogate in an include pattern', { include: ['\ud800'] }, { include: ['\ud800'] }, /Invalid include, .*unpaired surrogate/],
+    ['a NUL in an exclude pattern', { exclude: ['*.tmp', 'x\u0000'] }, { exclude: ['*.tmp', 'x\u0000'] }, /Invalid exclude, a pattern must not contain a NUL/],
+    ['a lone low surrogate in an exclude pattern', { exclude: ['logs/\udc00*'] }, { exclude: ['logs/\udc00*'] }, /Invalid exclude, .*unpaired surrogate/],
+    ['a NUL in the endpoint', { endpoint: 'https://s3.example.com/a\u0000b' }, { endpoint_url: 'https://s3.example.com/a\u0000b' }, /Invalid endpoint \(endpoint_url\), must not contain control characters/],
+    ['a lone surrogate in the endpoint', { endpoint: 'https://s3.example.com/\ud800' }, { endpoint_url: 'https://s3.example.com/\ud800' }, /Invalid endpoint \(endpoint_url\), .*unpaired surrogates/],
+    [
+      'a NUL in the secret access key',
+      { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'a\u0000b' } },
+      { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'a\u0000b' },
+      /Invalid credentials.secretAccessKey \(aws_secret_access_key\), must not contain control characters/,
+    ],
+    [
+      'a line break in the session token',
+      { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'tok\r\nX-Injected: 1' } },
+      { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'secret', aws_session_token: 'tok\r\nX-Injected: 1' },
+      /Invalid credentials.sessionToken \(aws_session_token\), must not contain control characters/,
+    ],
+    // The column is an integer: PostgreSQL stored 51, SQLite 50.5. GraphQL's Int refuses it before our validation (REST's words first).
+    ['a fractional maxDeletePercent', { maxDeletePercent: 50.5 }, { max_delete_percent: 50.5 }, FRACTIONAL_PERCENT],
   ];
 
   it.each(cases)('%s', async (_name, graphqlConfig, restConfig, message) => {
@@ -103,6 +127,45 @@ describe('per-job settings: bad input names the field and stores nothing', () =>
       });
     } finally {
       await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id });
+    }
+  });
+});
+
+describe('an update with unstorable text or a fractional percent changes nothing', () => {
+  const UPDATE = `mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }`;
+  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, RegExp]> = [
+    ['include ["a\\u0000b"]', { include: ['a\u0000b'] }, { include: ['a\u0000b'] }, /Invalid include, a pattern must not contain a NUL/],
+    ['exclude ["\\ud800"]', { exclude: ['\ud800'] }, { exclude: ['\ud800'] }, /Invalid exclude, .*unpaired surrogate/],
+    ['endpoint with a NUL', { endpoint: 'https://s3.example.com/\u0000' }, { endpoint_url: 'https://s3.example.com/\u0000' }, /Invalid endpoint \(endpoint_url\)/],
+    ['maxDeletePercent 50.5', { maxDeletePercent: 50.5 }, { max_delete_percent: 50.5 }, FRACTIONAL_PERCENT],
+  ];
+
+  it.each(cases)('%s', async (_name, graphqlConfig, restConfig, message) => {
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, { input: input({ include: ['*.csv'], maxDeletePercent: 20 }) });
+    const id = created.body.data!.createJob.job.id;
+    try {
+      const graphql = await gql(app, UPDATE, { id, input: { connectorConfig: graphqlConfig } });
+      expect(graphql.status).toBe(200);
+      expect(graphql.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(message), extensions: { code: 'BAD_USER_INPUT' } });
+      const rest = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: restConfig });
+      expect(rest.status).toBe(400);
+      expect(rest.body.message).toMatch(message);
+      const after = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${id}`);
+      expect(after.body.job.connector_config).toEqual({ bucket_name: 'my-bucket', prefix: '', include: ['*.csv'], max_delete_percent: 20 });
+    } finally {
+      await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id });
+    }
+    expect(await countJobs(app)).toBe(0);
+  });
+
+  it('a whole maxDeletePercent is kept as given on both databases', async () => {
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', restBody({ max_delete_percent: 51 }));
+    expect(created.status).toBe(200);
+    try {
+      const read = await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${created.body.job_id}`);
+      expect(read.body.job.connector_config.max_delete_percent).toBe(51);
+    } finally {
+      await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: created.body.job_id });
     }
   });
 });

@@ -83,7 +83,7 @@ export type S3ConnectorConfigInput = {
   include?: Array<string> | null | undefined;
   /** Objects in flight for this job (at most SYNC_CONCURRENCY) */
   maxConcurrency?: number | null | undefined;
-  /** Mirror deletes remove nothing when they would remove more than this share of local files; default 50 */
+  /** Mirror deletes remove nothing when they would remove more than this percentage of local files (0 to 100); default 50 */
   maxDeletePercent?: number | null | undefined;
   /** Move local files whose object is gone (or excluded) to .dss-trash/<run id>/; default false */
   mirrorDeletes?: boolean | null | undefined;

@@ -120,7 +120,7 @@ describe('REST ?key_prefix=', () => {
   it('a bad prefix is 400 {"error"} naming key_prefix', async () => {
     const res = await http(app, 'GET', `/api/v1/jobs/${jobId}/objects?key_prefix=${encodeURIComponent('x\u0000')}`);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'key_prefix must not contain a NUL character' });
+    expect(res.body).toEqual({ error: 'key_prefix must not contain a NUL character or an unpaired surrogate' });
   });
 });
 

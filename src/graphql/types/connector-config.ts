@@ -39,7 +39,7 @@ export const S3ConnectorConfig = builder.objectRef<Job>('S3ConnectorConfig').imp
     include: t.stringList({ description: 'Glob patterns relative to the prefix; [] syncs every key', resolve: (job) => job.includePatterns ?? [] }),
     exclude: t.stringList({ resolve: (job) => job.excludePatterns ?? [] }),
     mirrorDeletes: t.boolean({ resolve: (job) => job.mirrorDeletes === true }),
-    maxDeletePercent: t.float({ resolve: (job) => job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT }),
+    maxDeletePercent: t.int({ resolve: (job) => job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT }),
     maxConcurrency: t.int({ nullable: true, description: 'Objects in flight for this job; null: SYNC_CONCURRENCY', resolve: (job) => job.maxConcurrency }),
     bandwidthLimit: t.float({ nullable: true, description: 'Bytes per second across the job’s GETs; null: unlimited', resolve: (job) => job.bandwidthLimit }),
   }),
@@ -67,7 +67,7 @@ const settingsFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['f
   include: t.stringList({ description: 'Glob patterns relative to the prefix: * within a segment, ** across, ?, [abc], {a,b}' }),
   exclude: t.stringList({ description: 'Glob patterns; a key matching any is not synced' }),
   mirrorDeletes: t.boolean({ description: 'Move local files whose object is gone (or excluded) to .dss-trash/<run id>/; default false' }),
-  maxDeletePercent: t.float({ description: 'Mirror deletes remove nothing when they would remove more than this share of local files; default 50' }),
+  maxDeletePercent: t.int({ description: 'Mirror deletes remove nothing when they would remove more than this percentage of local files (0 to 100); default 50' }),
   maxConcurrency: t.int({ description: 'Objects in flight for this job (at most SYNC_CONCURRENCY)' }),
   bandwidthLimit: t.field({ type: ByteSize, description: 'Bytes per second across this job’s transfers, e.g. 20971520 or "20MiB"' }),
 });
