@@ -8,8 +8,28 @@ export function isPostgresUrl(dbUrl: string): boolean {
 }
 
 /**
+ * The first part of `url` among `parts` that is not %-decodable (a `%` not followed by two hex
+ * digits, or escapes that are not UTF-8), or null. Drivers decode these parts with
+ * decodeURIComponent, which throws a bare "URI malformed" naming neither the variable nor the part.
+ */
+export function malformedEscapeIn(parts: ReadonlyArray<readonly [name: string, text: string]>): string | null {
+  for (const [name, text] of parts) {
+    try {
+      decodeURIComponent(text);
+    } catch {
+      return name;
+    }
+  }
+  return null;
+}
+
+/** The advice of a malformed %-escape; never the value (it may be a password). */
+export const malformedEscapeProblem = (part: string) => `has a malformed %-escape in its ${part} (write a % as %25)`;
+
+/**
  * Why a `postgresql://` URL cannot be used, or null when it can: a host and a database name are
- * required (the driver would otherwise fall back to its own defaults and a typo would go unnoticed).
+ * required (the driver would otherwise fall back to its own defaults and a typo would go unnoticed),
+ * and every part MikroORM decodes (user, password, host, database, `?schema=`) must decode.
  */
 export function postgresUrlProblem(dbUrl: string): string | null {
   let url: URL;
@@ -21,7 +41,14 @@ export function postgresUrlProblem(dbUrl: string): string | null {
   if (!url.hostname) return 'has no host';
   if (url.port && !/^\d+$/.test(url.port)) return 'has an invalid port';
   if (url.pathname.replace(/^\//, '') === '') return 'names no database (…/<database>)';
-  return null;
+  const malformed = malformedEscapeIn([
+    ['user', url.username],
+    ['password', url.password],
+    ['host', url.hostname],
+    ['database name', url.pathname],
+    ['schema', url.searchParams.get('schema') ?? ''],
+  ]);
+  return malformed ? malformedEscapeProblem(malformed) : null;
 }
 
 /** `sqlite:<path>` → a resolved file path (`sqlite::memory:` stays in memory); `postgresql://…` as is. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isPostgresUrl, postgresUrlProblem } from './db-url.js';
+import { isPostgresUrl, malformedEscapeIn, malformedEscapeProblem, postgresUrlProblem } from './db-url.js';
 import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { parseSecretsKey } from './secret-box.js';
@@ -82,14 +82,24 @@ const dbUrl = z
 const redisUrl = z
   .string()
   .trim()
-  .refine((v) => {
-    if (!/^rediss?:\/\//i.test(v)) return false;
+  .superRefine((v, ctx) => {
+    let url: URL | null;
     try {
-      return new URL(v).hostname !== '';
+      url = /^rediss?:\/\//i.test(v) ? new URL(v) : null;
     } catch {
-      return false;
+      url = null;
     }
-  }, 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379');
+    if (!url?.hostname) {
+      ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' });
+      return;
+    }
+    // ioredis decodes the user and password with decodeURIComponent ("URI malformed" otherwise).
+    const malformed = malformedEscapeIn([
+      ['user', url.username],
+      ['password', url.password],
+    ]);
+    if (malformed) ctx.addIssue({ code: 'custom', message: `${malformedEscapeProblem(malformed)}, e.g. redis://:p%40ss@127.0.0.1:6379` });
+  });
 
 const url = z
   .string()
@@ -252,9 +262,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** A URL's password (DB_URL, REDIS_URL) never reaches a log line. */
+/**
+ * A URL's password (DB_URL, REDIS_URL) never reaches a log line: all of it up to the last `@` of
+ * the authority, as a URL parser reads it (a password may hold a raw `@` or a space).
+ */
 function withoutPassword(value: string): string {
-  return value.replace(/^([a-z][\w+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1***@');
+  return value.replace(/^(\s*[a-z][\w+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, '$1***@');
 }
 
 /** Validates the environment; throws a ConfigError whose message is one line per bad variable. */

@@ -197,6 +197,41 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     expect(message).toContain('invalid REDIS_URL');
   });
 
+  // The drivers decode these parts with decodeURIComponent: a bad escape failed the start with a bare
+  // "URI malformed", naming neither the variable nor the part.
+  it.each([
+    ['DB_URL', 'postgresql://u:hunter2%ZZPASS@h/db', 'password', 'postgresql://u:***@h/db'],
+    ['DB_URL', 'postgresql://u:hunter2%C3@h/db', 'password', 'postgresql://u:***@h/db'],
+    ['DB_URL', 'postgres://u:hunter2@x%ZZ@h:5432/db', 'password', 'postgres://u:***@h:5432/db'],
+    ['DB_URL', 'postgresql://u%ZZ:hunter2@h/db', 'user', 'postgresql://u%ZZ:***@h/db'],
+    ['DB_URL', 'postgresql://u%ZZ@h/db', 'user', 'postgresql://u%ZZ@h/db'],
+    ['DB_URL', 'postgresql://u:hunter2@h/d%ZZb', 'database name', 'postgresql://u:***@h/d%ZZb'],
+    ['DB_URL', 'postgresql://u:hunter2@h%ZZ/db', 'host', 'postgresql://u:***@h%ZZ/db'],
+    ['DB_URL', 'postgresql://u:hunter2@h/db?schema=s%25ZZ', 'schema', 'postgresql://u:***@h/db?schema=s%25ZZ'],
+    ['REDIS_URL', 'redis://:red%ZZis-hunter2@127.0.0.1:1', 'password', 'redis://:***@127.0.0.1:1'],
+    ['REDIS_URL', 'rediss://us%ZZer:hunter2@cache:6380/2', 'user', 'rediss://us%ZZer:***@cache:6380/2'],
+  ])('%s=%j: one line naming the variable and the part with a bad percent-escape, never the password', (name, value, part, shown) => {
+    const message = configError({ [name]: value });
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message.startsWith(`invalid ${name} (got ${JSON.stringify(shown)}): `)).toBe(true);
+    expect(message).toContain(`has a malformed %-escape in its ${part} (write a % as %25), e.g.`);
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toMatch(/URI malformed/);
+  });
+
+  it('a password with a raw @ or space is masked whole', () => {
+    const message = configError({ DB_URL: 'postgresql://dss:hunter2 q@zz9@db:5432', REDIS_URL: 'redis://:hunter2@zz9 q@' });
+    expect(message.split('\n')).toHaveLength(2);
+    expect(message).not.toMatch(/hunter2|zz9/);
+    expect(message).toContain('invalid DB_URL (got "postgresql://dss:***@db:5432")');
+    expect(message).toContain('invalid REDIS_URL (got "redis://:***@")');
+  });
+
+  it('accepts %-escapes that decode', () => {
+    expect(loadConfig({ DB_URL: 'postgresql://d%C3%A9v:p%40ss%25word@db/d%20b' }).dbUrl).toBe('postgresql://d%C3%A9v:p%40ss%25word@db/d%20b');
+    expect(loadConfig({ REDIS_URL: 'redis://:p%40ss%25@127.0.0.1:6379' }).redisUrl).toBe('redis://:p%40ss%25@127.0.0.1:6379');
+  });
+
   it('never echoes an API_TOKEN value, even next to other errors', () => {
     const secret = 'tooshort-secret';
     const message = configError({ API_TOKEN: secret, PORT: 'x' });
