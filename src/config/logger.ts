@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { withoutStatement } from './statement-text.js';
 
 export type { Logger };
 
@@ -35,7 +36,21 @@ const REDACT = [
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? pino.destination(1));
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: errWithoutStatement } }, destination ?? pino.destination(1));
+}
+
+type SerializedError = ReturnType<typeof pino.stdSerializers.err>;
+
+/**
+ * pino's error serializer, but a database error's statement (and its values) is left out: of such
+ * an error only its type, code, message (without the statement) and stack frames are written.
+ */
+function errWithoutStatement(error: Error): SerializedError | Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(error);
+  if (typeof serialized.message !== 'string' || withoutStatement(serialized.message) === serialized.message) return serialized;
+  const frames = (serialized.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  const { code, sqlState } = error as { code?: unknown; sqlState?: unknown };
+  return { type: serialized.type, message: withoutStatement(serialized.message), code, sqlState, stack: frames.join('\n') };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Job } from '../db/entities/job.entity.js';
+import { withoutStatement } from '../config/statement-text.js';
 import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
@@ -38,7 +39,7 @@ const LEASE_LOST = new Error('run lease lost to another instance');
 const MAX_ERROR_LENGTH = 2000;
 
 function errorText(err: unknown): string {
-  const text = err instanceof Error ? err.message || err.name : String(err);
+  const text = err instanceof Error ? withoutStatement(err.message) || err.name : String(err);
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 

@@ -1,4 +1,5 @@
 import { Job } from '../db/entities/job.entity.js';
+import { withoutStatement } from '../config/statement-text.js';
 import type { Orm } from '../db/orm.js';
 import { upcomingRuns } from '../scheduler/job-timing.js';
 import type { SyncPreview } from '../sync/sync-preview.js';
@@ -39,7 +40,7 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
       try {
         return await previewSync(job);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = error instanceof Error ? withoutStatement(error.message) : String(error);
         throw new ConflictError(`The source of this job could not be listed: ${reason}`);
       }
     },

@@ -1,3 +1,5 @@
+import { withoutStatement } from '../../config/statement-text.js';
+
 /**
  * Why a file operation or a request failed, in one line for rows and logs: the local file system's
  * codes in words, otherwise the error's name, HTTP status and message. Never includes credentials
@@ -26,7 +28,7 @@ export function failureReason(error: unknown): string {
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
   const hint = e?.name ? S3_ERROR_HINTS[e.name] : undefined;
-  return `${name}${status ? ` (HTTP ${status})` : ''}: ${e?.message ?? String(error)}${hint ? `; ${hint}` : ''}`;
+  return `${name}${status ? ` (HTTP ${status})` : ''}: ${withoutStatement(e?.message ?? String(error))}${hint ? `; ${hint}` : ''}`;
 }
 
 /** What a user can do about an S3 error whose own message does not say. */
