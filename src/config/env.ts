@@ -106,14 +106,28 @@ const url = z
   .trim()
   .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
 
-/** Host names (or `*.example.com` suffixes) webhooks may target: lower-cased, comma-separated. */
+/**
+ * Host names (or `*.example.com` suffixes) webhooks may target: comma-separated, each written as a
+ * URL's host reads (lower case, `127.1` → `127.0.0.1`, `[0:0::1]` → `[::1]`), so an entry matches
+ * the URLs that name it.
+ */
 const hostList = z
   .string()
   .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
   .refine(
-    (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)),
+    (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h) && urlHostOf(h) !== null),
     'must be a comma-separated list of host names, e.g. hooks.example.com,*.internal.example.com',
-  );
+  )
+  .transform((hosts) => hosts.map((h) => (h.startsWith('*.') ? h : urlHostOf(h)!)));
+
+/** A host as `new URL` writes it, or null when no URL can have it. */
+function urlHostOf(host: string): string | null {
+  try {
+    return new URL(`http://${host.startsWith('*.') ? host.slice(2) : host}/`).hostname;
+  } catch {
+    return null;
+  }
+}
 const proxyUrl = z
   .string()
   .trim()

@@ -1,6 +1,7 @@
 import type { Config, WebhookConfig } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { createOutboundAgents } from '../config/proxy-agents.js';
+import { Job } from '../db/entities/job.entity.js';
 import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -76,22 +77,13 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     return claimed === 1;
   }
 
-  async function record(delivery: WebhookDelivery, attempt: number, result: SendResult, giveUp: boolean): Promise<DeliveryOutcome> {
+  /** Records an attempt with its delivery's new state; null when the delivery is gone meanwhile (its job deleted). */
+  async function record(delivery: WebhookDelivery, attempt: number, result: SendResult, giveUp: boolean): Promise<DeliveryOutcome | null> {
     const at = now();
     const outcome: DeliveryOutcome = result.ok ? 'delivered' : giveUp || attempt >= MAX_ATTEMPTS ? 'failed' : 'retrying';
-    await orm.em.fork().transactional(async (em) => {
-      em.persist(
-        new WebhookAttempt({
-          deliveryId: delivery.id,
-          attempt,
-          statusCode: result.statusCode,
-          error: result.error,
-          durationMs: result.durationMs,
-          attemptedAt: at,
-        }),
-      );
-      await em.flush();
-      await em.nativeUpdate(
+    return orm.em.fork().transactional(async (em) => {
+      // The delivery first: its row (deleted with its job) decides whether there is an attempt to record.
+      const updated = await em.nativeUpdate(
         WebhookDelivery,
         { id: delivery.id },
         {
@@ -104,8 +96,26 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
           updatedAt: at,
         },
       );
+      if (updated === 0) return null;
+      em.persist(
+        new WebhookAttempt({
+          deliveryId: delivery.id,
+          attempt,
+          statusCode: result.statusCode,
+          error: result.error,
+          durationMs: result.durationMs,
+          attemptedAt: at,
+        }),
+      );
+      await em.flush();
+      return outcome;
     });
-    return outcome;
+  }
+
+  /** Whether the delivery's job still has its webhook (URL and event): one removed by an update is not retried. */
+  async function stillWanted(delivery: WebhookDelivery): Promise<boolean> {
+    const job = await orm.em.fork().findOne(Job, { id: delivery.jobId }, { fields: ['webhooks'] });
+    return job?.webhooks.some((hook) => hook.url === delivery.url && hook.events.includes(delivery.event)) ?? false;
   }
 
   async function deliver(delivery: WebhookDelivery): Promise<void> {
@@ -118,16 +128,25 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
       attempt,
       target: webhookOrigin(delivery.url),
     };
-    const allowed = isHostAllowed(hostnameOf(delivery.url), config.allowedHosts);
-    const result: SendResult = allowed
-      ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal, agents)
-      : { ok: false, statusCode: null, error: 'host is not in WEBHOOK_ALLOWED_HOSTS', durationMs: 0 };
+    const refusal = !isHostAllowed(hostnameOf(delivery.url), config.allowedHosts)
+      ? 'host is not in WEBHOOK_ALLOWED_HOSTS'
+      : !(await stillWanted(delivery))
+        ? 'the webhook was removed from the job'
+        : null;
+    const result: SendResult =
+      refusal === null
+        ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal, agents)
+        : { ok: false, statusCode: null, error: refusal, durationMs: 0 };
     if (stopping.signal.aborted && !result.ok) {
       // Cut short by shutdown: not an attempt. The row is due again for the next start.
       await orm.em.fork().nativeUpdate(WebhookDelivery, { id: delivery.id, status: 'PENDING' }, { nextAttemptAt: now() });
       return;
     }
-    const outcome = await record(delivery, attempt, result, !allowed);
+    const outcome = await record(delivery, attempt, result, refusal !== null);
+    if (outcome === null) {
+      logger.debug({ ...target }, 'webhook delivery gone (its job was deleted); attempt not recorded');
+      return;
+    }
     onOutcome?.(delivery.jobId, outcome);
     if (outcome === 'delivered') logger.debug({ ...target, statusCode: result.statusCode }, 'webhook delivered');
     else logger.warn({ ...target, statusCode: result.statusCode, error: result.error, outcome }, 'webhook attempt failed');

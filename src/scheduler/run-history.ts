@@ -114,8 +114,19 @@ export function createRunHistoryPruner({
       removed += await pruneJob(job, keep, cutoff);
       await yieldToLoop();
     }
-    if (removed > 0) logger.info({ removed, ...policy }, 'pruned run history');
+    const deliveries = stopped ? 0 : await pruneDeliveriesOfRemovedRuns();
+    if (removed > 0 || deliveries > 0) logger.info({ removed, deliveries, ...policy }, 'pruned run history');
     return removed;
+  }
+
+  /**
+   * The webhook deliveries (and, by cascade, their attempts) of runs no longer kept: those that
+   * ended; one still being retried stays until it ends, and goes at the next pass.
+   */
+  async function pruneDeliveriesOfRemovedRuns(): Promise<number> {
+    const knex = orm.em.getKnex();
+    const runGone = knex('sync_runs').select(knex.raw('1')).whereRaw('sync_runs.id = webhook_deliveries.run_id');
+    return knex('webhook_deliveries').whereNot('status', 'PENDING').whereNotNull('run_id').whereNotExists(runGone).delete();
   }
 
   /** One pass at a time: a call during a pass waits for it, then makes its own (it may have rows the other missed). */

@@ -19,6 +19,7 @@ describe('delivery claims', () => {
       schedule: 'hourly',
       connector_config: { bucket_name: 'my-bucket' },
       paused: true,
+      webhooks: [{ url: receiver.url }],
     });
     const jobId = created.body.job_id as string;
     const em = app.orm.em.fork();
