@@ -68,7 +68,14 @@ export function nextFireTime(schedule: Schedule, after: Date, anchor: Date = aft
     const periods = Math.floor(elapsed / schedule.everyMs) + 1;
     return new Date(anchor.getTime() + periods * schedule.everyMs);
   }
-  const next = new Cron(schedule.expression, { timezone: schedule.timezone, paused: true }).nextRun(after);
+  const cron = new Cron(schedule.expression, { timezone: schedule.timezone, paused: true });
+  let next = cron.nextRun(after);
+  // Asked from inside a repeated hour (the autumn DST change), croner may answer the hour's first
+  // pass, before `after`; from a fire time it moves forward. A few steps at most.
+  for (let step = 0; next !== null && next <= after; step += 1) {
+    if (step === 100) throw new Error(`cron "${schedule.expression}" gives no run after ${after.toISOString()}`);
+    next = cron.nextRun(next);
+  }
   if (next === null) throw new Error(`cron "${schedule.expression}" has no future run`);
   return next;
 }

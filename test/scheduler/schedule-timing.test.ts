@@ -91,3 +91,23 @@ it('maps a run outcome to the job status', () => {
   expect(jobStatusAfterRun('FAILED')).toBe('FAILED');
   expect(jobStatusAfterRun('CANCELLED')).toBe('CANCELLED');
 });
+
+describe('the autumn DST change: asked from inside the repeated hour', () => {
+  // Europe/Paris, 25 Oct 2026: 02:00–03:00 comes twice, first CEST (00:00–01:00Z), then CET (01:00–02:00Z).
+  const repeatedHour = at('2026-10-25T01:10:00Z'); // 02:10 CET, the second pass
+
+  it.each([
+    ['30 2 * * *', '2026-10-26T01:30:00.000Z'],
+    // croner runs the repeated hour once (its first pass): the next quarter is 03:00 CET.
+    ['*/15 * * * *', '2026-10-25T02:00:00.000Z'],
+    ['0 30 2 * * *', '2026-10-26T01:30:00.000Z'],
+    ['10 2 * * *', '2026-10-26T01:10:00.000Z'],
+  ])('%s: the next fire time is after now, never the hour\'s first pass', (expression, expected) => {
+    expect(nextFireTime(cron(expression, 'Europe/Paris'), repeatedHour).toISOString()).toBe(expected);
+  });
+
+  it('planJob never plans a time in the past there', () => {
+    const plan = planJob({ schedule: '*/15 * * * *', timezone: 'Europe/Paris', createdAt: at('2026-01-01T00:00:00Z') }, repeatedHour);
+    expect(plan.ok && plan.entry.nextRunAt.getTime()).toBeGreaterThan(repeatedHour.getTime());
+  });
+});
