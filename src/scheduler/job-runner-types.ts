@@ -25,3 +25,6 @@ export interface JobRunner {
   isRunning(jobId: string): boolean;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** A run's error while the pause of its job stops it: a process gone meanwhile leaves it to be closed at start-up. */
+export const STOPPING_FOR_PAUSE = 'Stopping: the job was paused';

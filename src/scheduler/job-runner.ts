@@ -4,7 +4,7 @@ import type { Logger } from '../config/logger.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
-import type { JobRunner } from './job-runner-types.js';
+import { STOPPING_FOR_PAUSE, type JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots, type RunFinishedHook } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
@@ -78,8 +78,9 @@ export function createJobRunner({
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 
   // A pause that lands while a tick is storing its time wins: paused jobs keep nextRunAt null.
-  async function storeNextRunAt(jobId: string, nextRunAt: Date): Promise<void> {
-    await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt });
+  /** False when the job is paused (or gone): it has no next run. */
+  async function storeNextRunAt(jobId: string, nextRunAt: Date): Promise<boolean> {
+    return (await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt })) > 0;
   }
 
   /**
@@ -101,13 +102,16 @@ export function createJobRunner({
     }
     for (const job of jobs) {
       const run = toResume.get(job.id);
-      if (job.status === 'PAUSED') {
+      // A paused job's run (a manual trigger) is resumed, unscheduled, unless it is one the pause was
+      // stopping when the process went (the pause marks it).
+      const pausedJobsOwnRun = job.status === 'PAUSED' && run !== undefined && run.error !== STOPPING_FOR_PAUSE;
+      if (job.status === 'PAUSED' && !pausedJobsOwnRun) {
         if (run) stale.push(run.id);
         continue;
       }
       const missedAt = job.nextRunAt;
       const missed = missedAt === null || missedAt.getTime() <= at.getTime();
-      await runner.schedule(job);
+      if (!pausedJobsOwnRun) await runner.schedule(job);
       try {
         if (run) {
           if (await leases.claim(run.id, { any: embedded })) await slots.resume(job.id, run.id);
@@ -125,7 +129,7 @@ export function createJobRunner({
       await em.nativeUpdate(
         SyncRun,
         { id: { $in: stale } },
-        { status: 'CANCELLED', finishedAt: at, error: 'Cancelled at start-up: the job was paused or has a newer run' },
+        { status: 'CANCELLED', finishedAt: at, error: 'Cancelled at start-up: the job was paused during the run, or has a newer run' },
       );
     }
   }
@@ -191,7 +195,8 @@ export function createJobRunner({
       schedules.set(job.id, plan.entry);
       signatures.set(job.id, scheduleSignature(job));
       job.nextRunAt = plan.entry.nextRunAt;
-      await storeNextRunAt(job.id, plan.entry.nextRunAt);
+      // Paused meanwhile (a pause racing an update): the row says so, the schedule goes.
+      if (!(await storeNextRunAt(job.id, plan.entry.nextRunAt)) && schedules.get(job.id) === plan.entry) schedules.delete(job.id);
     },
 
     unschedule(jobId) {
@@ -216,7 +221,11 @@ export function createJobRunner({
         // Moved on before any await, so a concurrent tick cannot fire the same time twice.
         entry.nextRunAt = advance(entry, at, minIntervalMs);
         try {
-          await storeNextRunAt(jobId, entry.nextRunAt);
+          // The row decides: a job paused (or deleted) however its schedule got here is not run.
+          if (!(await storeNextRunAt(jobId, entry.nextRunAt))) {
+            if (schedules.get(jobId) === entry) schedules.delete(jobId);
+            continue;
+          }
           if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE', dueAt);
         } catch (err) {
           logger.error({ err, jobId }, 'could not start a scheduled run');

@@ -35,7 +35,10 @@ export async function recordSkippedRun(orm: Orm, tick: SkippedTick): Promise<Ski
   const scheduled = SCHEDULED_TRIGGERS.includes(tick.trigger);
   try {
     const latest = await em.findOne(SyncRun, { jobId: tick.jobId }, { orderBy: { id: 'desc' } });
-    if (latest && latest.status === 'SKIPPED' && latest.trigger === tick.trigger) {
+    // Only a row recorded while this busy run went is of the same series: a busy run whose row is not
+    // in yet (a trigger racing another) leaves the newest row one of an earlier series.
+    const sameSeries = latest && tick.busyRunId !== null && latest.id > tick.busyRunId;
+    if (latest && sameSeries && latest.status === 'SKIPPED' && latest.trigger === tick.trigger) {
       const updated = await em.nativeUpdate(
         SyncRun,
         { id: latest.id, status: 'SKIPPED', ...(scheduled ? { scheduledFor: { $lt: tick.scheduledFor } } : {}) },
@@ -56,7 +59,8 @@ export async function recordSkippedRun(orm: Orm, tick: SkippedTick): Promise<Ski
       skippedCount: 1,
       error,
     });
-    await em.persistAndFlush(run);
+    // A fork of its own: flushing `em` would also write back `latest` as loaded (its lease included).
+    await orm.em.fork().persistAndFlush(run);
     return { run, coalesced: false };
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) return null;

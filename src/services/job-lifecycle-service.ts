@@ -1,11 +1,11 @@
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
-import type { SyncRun } from '../db/entities/sync-run.entity.js';
+import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import { removeRowsOutOfScope } from '../sync/local/job-scope.js';
-import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError, NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
@@ -65,6 +65,7 @@ export function createJobLifecycleService({
       const em = orm.em.fork();
       const job = await em.findOne(Job, { id });
       if (!job) throw new NotFoundError('Job', 'Job not found');
+      const before = updatableFieldsOf(job);
       const schedule = input.schedule ?? job.schedule;
       // An explicit null or "" clears the timezone (UTC); an absent one keeps it.
       const timezone = input.timezone === undefined ? job.timezone : input.timezone || null;
@@ -83,7 +84,10 @@ export function createJobLifecycleService({
       if (webhooks) job.webhooks = webhooks;
       job.schedule = schedule;
       job.timezone = timezone;
-      await em.flush();
+      // Only what this update changed is written: a flush would write the row back whole (next_run_at
+      // included, which a tick, a pause or a resume may have moved meanwhile).
+      const changed = changedFields(before, updatableFieldsOf(job));
+      if (changed) await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() });
       connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
       if (scopeChanged) await applyNewScope(job);
@@ -94,8 +98,11 @@ export function createJobLifecycleService({
     async pause(rawId: unknown, field = 'id'): Promise<Job> {
       const job = await load(rawId, field);
       if (job.status === 'PAUSED') throw new ConflictError('Job is already paused');
+      // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
+      await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() });
       runner.unschedule(job.id);
-      await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null });
+      // Marked, so that a process gone before the run stops closes it at its next start rather than resuming it.
+      await orm.em.fork().nativeUpdate(SyncRun, { jobId: job.id, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE });
       await runner.cancel(job.id);
       return reload(job.id);
     },
@@ -160,3 +167,38 @@ function parseJobIdAt(raw: unknown, field: string, index: number): string {
 }
 
 export type JobLifecycleService = ReturnType<typeof createJobLifecycleService>;
+
+/** The columns an update may change. */
+const UPDATABLE_FIELDS = [
+  'name',
+  'prefix',
+  'schedule',
+  'timezone',
+  'webhooks',
+  'region',
+  'endpoint',
+  'forcePathStyle',
+  'requesterPays',
+  'accessKeyId',
+  'sealedCredentials',
+  'sealedSseCustomerKey',
+  'sseCustomerKeyMd5',
+  'includePatterns',
+  'excludePatterns',
+  'mirrorDeletes',
+  'maxDeletePercent',
+  'maxConcurrency',
+  'bandwidthLimit',
+] as const satisfies ReadonlyArray<keyof Job>;
+
+type UpdatableFields = Pick<Job, (typeof UPDATABLE_FIELDS)[number]>;
+
+function updatableFieldsOf(job: Job): UpdatableFields {
+  return Object.fromEntries(UPDATABLE_FIELDS.map((name) => [name, structuredClone(job[name])])) as UpdatableFields;
+}
+
+/** The fields whose value differs (lists and objects compared by content), or null when none does. */
+function changedFields(before: UpdatableFields, after: UpdatableFields): Partial<UpdatableFields> | null {
+  const changed = UPDATABLE_FIELDS.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+  return changed.length ? (Object.fromEntries(changed.map((name) => [name, after[name]])) as Partial<UpdatableFields>) : null;
+}

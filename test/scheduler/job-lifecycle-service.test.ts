@@ -18,10 +18,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup() {
+async function setup(fakeOptions: Parameters<typeof createFakeExecutor>[1] = {}) {
   const db = await openTestDb();
   const clock = { t: Date.now() };
-  const fake = createFakeExecutor(db.orm);
+  const fake = createFakeExecutor(db.orm, fakeOptions);
   const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
   cleanups.push(async () => {
     await runner.stop();
@@ -118,5 +118,48 @@ describe('job lifecycle service', () => {
     expect(await row(orm, other.id)).toBeNull();
     expect(await runsOf(orm, job.id)).toHaveLength(0);
     expect(await lifecycle.deleteMany([])).toEqual({ deletedJobIds: [], unknownJobIds: [] });
+  });
+});
+
+describe('a pause racing an update', () => {
+  async function setupAutoRuns() {
+    const env = await setup({ auto: 'SUCCEEDED' });
+    await waitFor(() => !env.runner.isRunning(env.job.id));
+    return env;
+  }
+
+  it('an update of the schedule started first, the pause landing during it: the paused job gets no scheduled run', async () => {
+    const { orm, clock, fake, runner, lifecycle, job } = await setupAutoRuns();
+    await Promise.all([lifecycle.update(job.id, { schedule: 'daily' }), lifecycle.pause(job.id)]);
+    expect(await row(orm, job.id)).toMatchObject({ status: 'PAUSED', nextRunAt: null, schedule: 'daily' });
+    clock.t += 25 * HOUR;
+    await runner.tick();
+    await waitFor(() => !runner.isRunning(job.id));
+    expect((await runsOf(orm, job.id)).map((r) => `${r.trigger}:${r.status}`)).toEqual(['CREATED:SUCCEEDED']);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it('the pause started first, the update landing during it: the update writes only what it changed (next_run_at stays null)', async () => {
+    const { orm, lifecycle, job } = await setupAutoRuns();
+    await Promise.all([lifecycle.pause(job.id), lifecycle.update(job.id, { schedule: 'daily' })]);
+    expect(await row(orm, job.id)).toMatchObject({ status: 'PAUSED', nextRunAt: null, schedule: 'daily' });
+  });
+});
+
+describe('triggers', () => {
+  it('two triggers at once after an earlier skipped series: a SKIPPED row of its own, the old series untouched', async () => {
+    const { orm, fake, runner, lifecycle, job } = await setup();
+    const first = await lifecycle.trigger(job.id); // skipped: the CREATED run goes on
+    expect(first.run).toMatchObject({ status: 'SKIPPED', skippedCount: 1 });
+    await fake.calls[0]!.finish();
+    await waitFor(() => !runner.isRunning(job.id));
+    const [a, b] = await Promise.all([lifecycle.trigger(job.id), lifecycle.trigger(job.id)]);
+    expect([a.run.status, b.run.status].sort()).toEqual(['RUNNING', 'SKIPPED']);
+    const runs = await runsOf(orm, job.id);
+    expect(runs.find((r) => r.id === first.run.id)?.skippedCount).toBe(1);
+    // The new run's row and the new skip's are written in either order.
+    const rows = runs.map((r) => `${r.trigger}:${r.status}:${r.skippedCount}`);
+    expect([...rows.slice(0, 2), ...rows.slice(2).sort()]).toEqual(['CREATED:SUCCEEDED:0', 'MANUAL:SKIPPED:1', 'MANUAL:RUNNING:0', 'MANUAL:SKIPPED:1']);
+    await fake.calls[1]?.finish();
   });
 });

@@ -3,6 +3,7 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { Orm } from '../../src/db/orm.js';
 import { createJobRunner, type SchedulingJobRunner } from '../../src/scheduler/job-runner.js';
+import { STOPPING_FOR_PAUSE } from '../../src/scheduler/job-runner-types.js';
 import { createServices } from '../../src/services/services.js';
 import { waitFor } from '../helpers/poll.js';
 import { createFakeExecutor } from './fake-executor.js';
@@ -113,13 +114,32 @@ describe('restart', () => {
 
   it('leaves paused jobs alone at start and closes their stale runs', async () => {
     const { db, first, job, created } = await firstProcess();
-    // Paused in the database while a run was still recorded RUNNING (a crash mid-pause).
+    // Paused in the database while a run was still recorded RUNNING, marked by the pause (a crash mid-pause).
     await db.orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null });
+    await db.orm.em.fork().nativeUpdate(SyncRun, { jobId: job.id, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE });
     const second = await boot(await db.reopen(), created + 3 * HOUR);
     expect(second.fake.calls).toHaveLength(0);
     await second.runner.tick();
     expect(second.fake.calls).toHaveLength(0);
     expect((await runsOf(db.orm, job.id)).map((r) => r.status)).toEqual(['CANCELLED']);
     expect(first.fake.calls).toHaveLength(1);
+  });
+});
+
+describe('restart with a paused job', () => {
+  it("a manual run of the paused job, handed back by a graceful stop, is resumed (same run id) and the job stays paused", async () => {
+    const db = await openTestDb();
+    cleanups.push(() => db[Symbol.asyncDispose]());
+    const first = await boot(db.orm, Date.now());
+    const job = await first.services.jobs.create({ ...input, paused: true });
+    const { run } = await first.services.lifecycle.trigger(job.id);
+    await first.runner.stop();
+
+    const second = await boot(await db.reopen(), Date.now());
+    expect(second.fake.calls.map((call) => call.runId)).toEqual([run.id]);
+    expect((await runsOf(db.orm, job.id)).map((r) => `${r.id}:${r.status}`)).toEqual([`${run.id}:RUNNING`]);
+    await second.fake.calls[0]!.finish();
+    await waitFor(() => !second.runner.isRunning(job.id));
+    expect(await jobRow(db.orm, job.id)).toMatchObject({ status: 'PAUSED', nextRunAt: null });
   });
 });
