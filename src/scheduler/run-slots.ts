@@ -104,7 +104,9 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     try {
       const status = await runToEnd(jobId, runId, slot.controller.signal);
       const em = orm.em.fork();
-      if (slot.controller.signal.reason === LEASE_LOST) {
+      // Taken over, told (the lease lost) or not (its row another instance's now, as after a database
+      // outage longer than the lease): the row, the job's status and the end's hooks are the new owner's.
+      if (slot.controller.signal.reason === LEASE_LOST || (await whileDatabaseDown(() => em.count(SyncRun, { id: runId, ...mine }))) === 0) {
         logger.warn({ jobId, runId }, 'sync run taken over by another instance');
         return;
       }

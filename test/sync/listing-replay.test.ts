@@ -19,7 +19,7 @@ describe('a resumed run replaying the objects it listed before a restart', () =>
     await store.upsert([{ remote, stored: undefined, lastPosition: 0 }]);
     await listing.recordPage([remote.key], remote.key);
     await listing.complete();
-    expect(await store.commit(remote.key, { status: 'PROCESSING', lastPosition: 2 * CHUNK })).toBe(true);
+    expect(await store.commit(remote.key, { status: 'PROCESSING', lastPosition: 2 * CHUNK })).toBe('committed');
 
     // A shared run's claim finishes the object right after the replay has read its row.
     const racing: CheckpointStore = {

@@ -23,6 +23,9 @@ import {
   type BatchUpdate,
 } from './object-row-sql.js';
 
+/** How one object's commit went: see `commit`. */
+export type CommitOutcome = 'committed' | 'claim-lost' | 'job-gone';
+
 export type { BatchUpdate } from './object-row-sql.js';
 
 /** The columns of a SyncObject row that decide what a run does with it. */
@@ -171,14 +174,20 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       if (inserts.length > 0) await statistics.inserted(inserts.length);
     },
 
-    /** Commits one object's state (a checkpoint); false when the row is gone (job deleted). */
-    async commit(key: string, update: ObjectUpdate): Promise<boolean> {
-      const affected = await fork().nativeUpdate(
+    /**
+     * Commits one object's state (a checkpoint). `claim-lost`: another session of the run has claimed
+     * the object since (this one's claim ran out): this session stops working on it, and only on it.
+     * `job-gone`: the row is gone with its job.
+     */
+    async commit(key: string, update: ObjectUpdate): Promise<CommitOutcome> {
+      const em = fork();
+      const affected = await em.nativeUpdate(
         SyncObject,
         { jobId, key, ...(claimOwner ? { claimOwner } : {}) },
         { ...update, runId, instanceId, updatedAt: new Date() },
       );
-      return affected > 0;
+      if (affected > 0) return 'committed';
+      return claimOwner && (await em.count(Job, { id: jobId })) > 0 ? 'claim-lost' : 'job-gone';
     },
 
     /**

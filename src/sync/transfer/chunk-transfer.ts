@@ -31,8 +31,9 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     file = await ctx.openPartial(item.partialPath, from > 0 ? 'r+' : 'w+');
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
-    if (!(await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) {
-      ctx.jobGone();
+    const started = await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null });
+    if (started !== 'committed') {
+      if (started === 'job-gone') ctx.jobGone();
       return { status: 'CANCELLED' };
     }
     const checkpoints = createCheckpointer(ctx, item, file, from);
@@ -193,12 +194,13 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
         const target = wanted;
         const started = performance.now();
         await file.datasync();
-        const ok = await ctx.store.commit(item.remote.key, { lastPosition: target, status: 'PROCESSING' });
+        const outcome = await ctx.store.commit(item.remote.key, { lastPosition: target, status: 'PROCESSING' });
         ctx.stats.checkpointMs += performance.now() - started;
         ctx.stats.checkpoints += 1;
-        if (!ok) {
+        if (outcome !== 'committed') {
+          // The object stops here; the run stops only when its job is gone.
           gone = true;
-          ctx.jobGone();
+          if (outcome === 'job-gone') ctx.jobGone();
           return;
         }
         committed = target;

@@ -27,7 +27,11 @@ async function restartChanged(ctx: TransferContext, item: WorkItem, onResized: (
     item.remote = { ...item.remote, ...current };
     item.lastPosition = 0;
     const update = { etag: current.etag, size: current.size, lastModified: current.lastModified, lastPosition: 0 };
-    if (!(await ctx.store.commit(item.remote.key, { ...update, status: 'PENDING' }))) return ctx.jobGone(), { status: 'CANCELLED' };
+    const reset = await ctx.store.commit(item.remote.key, { ...update, status: 'PENDING' });
+    if (reset !== 'committed') {
+      if (reset === 'job-gone') ctx.jobGone();
+      return { status: 'CANCELLED' };
+    }
     const again: TransferOutcome =
       current.size === 0 ? (await createEmptyFile(item.finalPath, item.remote.lastModified), { status: 'PROCESSED' }) : await transferOnce(ctx, item);
     return again.status === 'CHANGED' ? { status: 'FAILED', error: 'the object kept changing at the source during the run' } : again;
