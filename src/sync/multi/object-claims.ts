@@ -93,9 +93,11 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
   let after = 0;
 
   async function claimFrom(afterId: number, limit: number): Promise<ClaimedObject[]> {
-    const time = now();
-    const rows = (await whileDatabaseDown(() =>
-      orm.em.fork().getConnection().execute(
+    // The time is taken at each attempt: one retried across a database outage must not write a claim
+    // that has already run out (its row would be claimable again at once, by this session too).
+    const rows = (await whileDatabaseDown(() => {
+      const time = now();
+      return orm.em.fork().getConnection().execute(
         `update sync_objects set claim_owner = ?, claim_expires_at = ?
          where id in (select id from sync_objects
            where ${ofRun} and id > ? and status in ('PENDING', 'PROCESSING') and size > 0
@@ -104,8 +106,8 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
            order by ${claimOrder} limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
         [owner, at(new Date(time.getTime() + ttlMs)), runId, afterId, at(time), runId, limit],
-      ),
-    )) as Array<Record<string, unknown>>;
+      );
+    })) as Array<Record<string, unknown>>;
     return rows.map((row) => ({
       id: Number(row.id),
       key: String(row.object_key),
