@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { OutboundAgents } from '../config/proxy-agents.js';
-import { signBody } from './signature.js';
+import { signBody, signDelivery } from './signature.js';
 
 export interface WebhookRequest {
   deliveryId: string;
@@ -46,7 +46,12 @@ export async function sendWebhook(request: WebhookRequest, timeoutMs: number, st
     'x-dss-delivery': request.deliveryId,
     'x-dss-attempt': String(request.attempt),
   };
-  if (request.secret) headers['x-dss-signature'] = signBody(request.body, request.secret);
+  if (request.secret) {
+    const timestamp = Math.floor(Date.now() / 1000);
+    headers['x-dss-timestamp'] = String(timestamp);
+    headers['x-dss-signature'] = signBody(request.body, request.secret);
+    headers['x-dss-signature-v2'] = signDelivery(timestamp, request.deliveryId, request.body, request.secret);
+  }
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const attempt = abortAfter(timeoutMs, stop);

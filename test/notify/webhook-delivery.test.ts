@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,19 @@ function signatureIsValid(hook: ReceivedWebhook, secret: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The README's check of `X-DSS-Signature-V2`: HMAC-SHA256 of `<X-DSS-Timestamp>.<X-DSS-Delivery>.<raw body>`,
+ * and a timestamp within five minutes of the receiver's clock.
+ */
+function deliverySignatureIsValid(headers: Record<string, string | string[] | undefined>, body: string, secret: string, nowSeconds = Date.now() / 1000): boolean {
+  const timestamp = Number(headers['x-dss-timestamp']);
+  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > 300) return false;
+  const signed = `${timestamp}.${String(headers['x-dss-delivery'])}.${body}`;
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`);
+  const given = Buffer.from(String(headers['x-dss-signature-v2'] ?? ''));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 async function deliveries(app: TestApp, jobId: string) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads the response shape directly
   const { body } = await gql<any, unknown>(app, DELIVERIES, { id: jobId });
@@ -63,6 +76,11 @@ describe('webhook deliveries', () => {
     expect(hook!.headers['content-type']).toBe('application/json');
     expect(hook!.headers['x-dss-event']).toBe('RUN_FAILED');
     expect(hook!.headers['x-dss-delivery']).toMatch(UUID);
+    // The timestamped signature binds the delivery id and the time: a replay under another id, or too late, does not verify.
+    expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET)).toBe(true);
+    expect(deliverySignatureIsValid({ ...hook!.headers, 'x-dss-delivery': randomUUID() }, hook!.body, SECRET)).toBe(false);
+    expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET, Date.now() / 1000 + 600)).toBe(false);
+    expect(deliverySignatureIsValid(hook!.headers, hook!.body, 'another-secret-0123456')).toBe(false);
 
     const run = await app.orm.em.fork().findOneOrFail(SyncRun, { jobId }, { orderBy: { id: 'desc' } });
     expect(hook!.json).toEqual({
@@ -238,6 +256,7 @@ describe('webhook deliveries', () => {
     await createJob(app, [{ url: receiver.url }]);
     await waitFor(() => receiver.received.length === 1, 10_000, 'the webhook');
     expect(receiver.received[0]!.headers['x-dss-signature']).toBeUndefined();
+    expect(receiver.received[0]!.headers['x-dss-signature-v2']).toBeUndefined();
     expect(receiver.received[0]!.headers['x-dss-delivery']).toMatch(UUID);
   });
 });
