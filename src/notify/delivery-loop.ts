@@ -12,6 +12,10 @@ import { isHostAllowed, webhookOrigin } from './webhook-url.js';
 export const MAX_ATTEMPTS = 5;
 /** Deliveries POSTed at once by one process; a hanging receiver holds one of them for at most the timeout. */
 const MAX_IN_FLIGHT = 8;
+/** Of those, to one origin: a receiver that hangs holds two slots at most, never every one. */
+const MAX_IN_FLIGHT_PER_ORIGIN = 2;
+/** Due rows read per poll for each free slot, so that rows of a busy origin can be passed over. */
+const DUE_ROWS_PER_SLOT = 4;
 /** Added to the timeout when claiming a row, so a claim outlives its attempt even on a busy loop. */
 const CLAIM_MARGIN_MS = 30_000;
 
@@ -64,6 +68,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
   // One connection per attempt: deliveries are rare, and a receiver is not kept waiting on an idle socket.
   const agents = createOutboundAgents({ keepAlive: false }, proxy);
   const inFlight = new Set<Promise<void>>();
+  const perOrigin = new Map<string, number>();
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | null = null;
@@ -158,12 +163,22 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     if (room <= 0) return;
     const due = await orm.em
       .fork()
-      .find(WebhookDelivery, { status: 'PENDING', nextAttemptAt: { $lte: at } }, { orderBy: { nextAttemptAt: 'asc' }, limit: room });
+      .find(WebhookDelivery, { status: 'PENDING', nextAttemptAt: { $lte: at } }, { orderBy: { nextAttemptAt: 'asc' }, limit: room * DUE_ROWS_PER_SLOT });
     for (const delivery of due) {
+      if (inFlight.size >= MAX_IN_FLIGHT) break;
+      const origin = webhookOrigin(delivery.url);
+      // Left due for a later poll: the origin's slots are taken (a slow or hanging receiver).
+      if ((perOrigin.get(origin) ?? 0) >= MAX_IN_FLIGHT_PER_ORIGIN) continue;
       if (stopping.signal.aborted || !(await claim(delivery, at))) continue;
+      perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + 1);
       const sending = deliver(delivery)
         .catch((err: unknown) => logger.error({ err, deliveryId: delivery.id, jobId: delivery.jobId, runId: delivery.runId }, 'could not record a webhook attempt'))
-        .finally(() => inFlight.delete(sending));
+        .finally(() => {
+          inFlight.delete(sending);
+          const left = (perOrigin.get(origin) ?? 1) - 1;
+          if (left > 0) perOrigin.set(origin, left);
+          else perOrigin.delete(origin);
+        });
       inFlight.add(sending);
     }
   }

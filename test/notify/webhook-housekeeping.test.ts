@@ -122,6 +122,21 @@ describe('webhook deliveries: what is kept, stopped and logged', () => {
     expect((line.err as { message: string }).message).toMatch(/simulated failure.*\(statement not shown\)$/);
   });
 
+  it("a receiver that hangs holds two of the loop's slots, not all eight: another origin's delivery goes out meanwhile", async () => {
+    await using hanging = await startWebhookReceiver([], 'hang');
+    await using healthy = await startWebhookReceiver();
+    // Timeouts far longer than the waits below: nothing may wait for one.
+    await using app = await startTestApp({ env: { WEBHOOK_TIMEOUT: '60' }, build: { webhookPollMs: 20 } });
+    const noisy = await pausedJob(app, Array.from({ length: 10 }, (_, i) => ({ url: `${hanging.url}?n=${i}` })));
+    const quiet = await pausedJob(app, [{ url: healthy.url }]);
+    for (let i = 0; i < 10; i++) await addDelivery(app, { jobId: noisy, url: `${hanging.url}?n=${i}` });
+    await waitFor(() => hanging.hanging === 2, 5_000, 'two attempts to hang');
+    await addDelivery(app, { jobId: quiet, url: healthy.url });
+    await waitFor(() => healthy.received.length === 1, 5_000, "the other origin's delivery");
+    expect(hanging.hanging).toBe(2);
+    expect(hanging.received).toHaveLength(2);
+  });
+
   it.each([
     ['[0:0:0:0:0:0:0:1]', 'http://[0:0:0:0:0:0:0:1]/h'],
     ['[::ffff:127.0.0.1]', 'http://[::ffff:127.0.0.1]/h'],
