@@ -5,7 +5,7 @@ import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chu
 import { ensureDir, publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
-import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
 /**
  * One object larger than a chunk: ranged GETs of spans (`getSpan` bytes, whole chunks), several in flight, each written at its
@@ -31,11 +31,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     file = await ctx.openPartial(item.partialPath, from > 0 ? 'r+' : 'w+');
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
-    const started = await ctx.store.commit(remote.key, { status: 'PROCESSING', lastPosition: from, error: null });
-    if (started !== 'committed') {
-      if (started === 'job-gone') ctx.jobGone();
-      return { status: 'CANCELLED' };
-    }
+    if (!(await commitForTransfer(ctx, remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) return { status: 'CANCELLED' };
     const checkpoints = createCheckpointer(ctx, item, file, from);
     let etagIsNotMd5 = false;
     const prefix = new ContiguousPrefix(from);
@@ -194,13 +190,11 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
         const target = wanted;
         const started = performance.now();
         await file.datasync();
-        const outcome = await ctx.store.commit(item.remote.key, { lastPosition: target, status: 'PROCESSING' });
+        const goesOn = await commitForTransfer(ctx, item.remote.key, { lastPosition: target, status: 'PROCESSING' });
         ctx.stats.checkpointMs += performance.now() - started;
         ctx.stats.checkpoints += 1;
-        if (outcome !== 'committed') {
-          // The object stops here; the run stops only when its job is gone.
+        if (!goesOn) {
           gone = true;
-          if (outcome === 'job-gone') ctx.jobGone();
           return;
         }
         committed = target;

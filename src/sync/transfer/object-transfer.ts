@@ -2,7 +2,7 @@ import { createEmptyFile, removeQuietly } from '../local/local-files.js';
 import { transferChunkedObject } from './chunk-transfer.js';
 import { failureReason } from '../local/failure-reason.js';
 import { transferSmallObject } from './small-object.js';
-import type { TransferContext, TransferOutcome, WorkItem } from './transfer-context.js';
+import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
 /**
  * One object, small (one GET) or chunked by its size. When the source changed under the transfer
@@ -27,11 +27,7 @@ async function restartChanged(ctx: TransferContext, item: WorkItem, onResized: (
     item.remote = { ...item.remote, ...current };
     item.lastPosition = 0;
     const update = { etag: current.etag, size: current.size, lastModified: current.lastModified, lastPosition: 0 };
-    const reset = await ctx.store.commit(item.remote.key, { ...update, status: 'PENDING' });
-    if (reset !== 'committed') {
-      if (reset === 'job-gone') ctx.jobGone();
-      return { status: 'CANCELLED' };
-    }
+    if (!(await commitForTransfer(ctx, item.remote.key, { ...update, status: 'PENDING' }))) return { status: 'CANCELLED' };
     const again: TransferOutcome =
       current.size === 0 ? (await createEmptyFile(item.finalPath, item.remote.lastModified), { status: 'PROCESSED' }) : await transferOnce(ctx, item);
     return again.status === 'CHANGED' ? { status: 'FAILED', error: 'the object kept changing at the source during the run' } : again;

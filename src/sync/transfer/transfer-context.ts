@@ -68,3 +68,18 @@ export type TransferOutcome =
    * caller runs it outside the object's download slot, so the next GET overlaps with the disk work.
    */
   | { status: 'FETCHED'; finish: () => Promise<TransferOutcome> };
+
+/**
+ * Commits one object's state for its transfer; false when the transfer stops there: the object's
+ * claim went to another session (only this object stops), or its job is gone (the run stops:
+ * `jobGone` is told).
+ */
+export async function commitForTransfer(
+  ctx: Pick<TransferContext, 'store' | 'jobGone'>,
+  key: string,
+  update: Parameters<CheckpointStore['commit']>[1],
+): Promise<boolean> {
+  const outcome = await ctx.store.commit(key, update);
+  if (outcome === 'job-gone') ctx.jobGone();
+  return outcome === 'committed';
+}
