@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
+import { databaseClockOffsetMs } from './db/database-clock.js';
 import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { createRedisTransport, type RedisTransport } from './events/redis-transport.js';
@@ -32,6 +33,9 @@ import type { SyncRunResult } from './sync/run/sync-run.js';
 import { previewSync } from './sync/sync-preview.js';
 import { createSecretBox } from './config/secret-box.js';
 import { checkStoredSecrets } from './db/stored-secrets-check.js';
+
+/** Past this, the start-up log says the host clock is off (everything that instances compare already follows the database's). */
+const CLOCK_OFFSET_WARN_MS = 1000;
 
 export interface App {
   server: Server;
@@ -72,6 +76,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // The query builder's own warnings (a connection lost while the database restarts) as log lines, not bare stdout.
   const knexLog = (level: 'warn' | 'debug') => (message: unknown) => logger[level]({ detail: String(message) }, 'database driver');
   const orm = await initOrm(config.dbUrl, { driverOptions: { log: { warn: knexLog('warn'), error: knexLog('warn'), deprecate: knexLog('debug'), debug: knexLog('debug') } } });
+  const clockOffsetMs = databaseClockOffsetMs(orm);
+  if (Math.abs(clockOffsetMs) > CLOCK_OFFSET_WARN_MS) {
+    logger.warn({ clockOffsetMs }, "this host's clock differs from the database's: leases, claims, schedules and webhook retries follow the database's; log times follow this host's");
+  }
   let redis: RedisTransport | undefined;
   try {
     redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, logger) : undefined;

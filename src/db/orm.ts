@@ -3,6 +3,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
 import { parseDbUrl, type DbTarget } from '../config/db-url.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
+import { startDatabaseClock } from './database-clock.js';
 import { withMigrationLock } from './migration-lock.js';
 import { buildOrmConfig, MIGRATION_NAMES } from './mikro-orm.config.js';
 import { beginImmediate } from './sqlite-write-transactions.js';
@@ -66,8 +67,9 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
       await connection.execute('pragma foreign_keys = ON');
       beginImmediate(connection);
       if (await migrationsPending(orm)) await runMigrations(orm);
-    } else if (await migrationsPending(orm)) {
-      await withMigrationLock(orm, () => runMigrations(orm));
+    } else {
+      if (await migrationsPending(orm)) await withMigrationLock(orm, () => runMigrations(orm));
+      await startDatabaseClock(orm);
     }
   } catch (error) {
     await orm.close(true);

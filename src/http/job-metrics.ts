@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { databaseClockOffsetMs } from '../db/database-clock.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -81,6 +82,14 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm) {
     registers,
     collect() {
       this.set(bus.subscriberStats().droppedEvents);
+    },
+  });
+  new Gauge({
+    name: 'dss_database_clock_offset_seconds',
+    help: "The database's clock less this host's, as last measured (0 on SQLite); leases, claims and schedules follow the database's",
+    registers,
+    collect() {
+      this.set(databaseClockOffsetMs(orm) / 1000);
     },
   });
   const perJob = [bytes, objects, runs, durations, retries, webhooks];

@@ -1,6 +1,7 @@
 import type { Config, WebhookConfig } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { createOutboundAgents } from '../config/proxy-agents.js';
+import { databaseNow } from '../db/database-clock.js';
 import { Job } from '../db/entities/job.entity.js';
 import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
@@ -64,7 +65,7 @@ export function retryDelayMs(attemptsMade: number, baseMs: number): number {
  * new state in one transaction; a process that dies mid-attempt leaves the row to be retried when
  * its claim runs out (the same X-DSS-Delivery id, so receivers can drop a duplicate).
  */
-export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, onOutcome, now = () => new Date() }: DeliveryLoopDeps): DeliveryLoop {
+export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, onOutcome, now = () => databaseNow(orm) }: DeliveryLoopDeps): DeliveryLoop {
   // One connection per attempt: deliveries are rare, and a receiver is not kept waiting on an idle socket.
   const agents = createOutboundAgents({ keepAlive: false }, proxy);
   const inFlight = new Set<Promise<void>>();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RunStatus } from '../db/entities/statuses.js';
+import { databaseNow } from '../db/database-clock.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { WebhookEvent } from '../db/entities/webhook-statuses.js';
 import type { Orm } from '../db/orm.js';
@@ -23,7 +24,7 @@ export async function enqueueRunEvent(orm: Orm, runId: number, event: WebhookEve
   const targets = job.webhooks.filter((hook) => hook.events.includes(event));
   if (!targets.length) return [];
   const body = JSON.stringify(payload);
-  const now = new Date();
+  const now = databaseNow(orm);
   const deliveries = targets.map(
     (hook) => new WebhookDelivery({ id: randomUUID(), jobId: job.id, runId, url: hook.url, event, body, nextAttemptAt: now }),
   );

@@ -1,6 +1,7 @@
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
+import { databaseNow } from '../db/database-clock.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
@@ -44,7 +45,7 @@ export function createJobRunner({
   orm,
   execute,
   logger,
-  now = () => new Date(),
+  now = () => databaseNow(orm),
   tickMs = 500,
   stopTimeoutMs = 5000,
   onRunFinished,

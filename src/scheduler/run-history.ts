@@ -1,6 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../config/logger.js';
+import { databaseNow } from '../db/database-clock.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { createTickLoop } from './tick-loop.js';
@@ -48,7 +49,7 @@ export function createRunHistoryPruner({
   orm,
   logger,
   policy,
-  now = () => new Date(),
+  now = () => databaseNow(orm),
   everyMs = 10 * 60_000,
   batchSize = 500,
 }: RunHistoryPrunerDeps): RunHistoryPruner {

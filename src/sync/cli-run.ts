@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Config } from '../config/env.js';
+import { databaseNow } from '../db/database-clock.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { acquireRunLock, type RunLock } from './local/run-lock.js';
@@ -65,7 +66,7 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
  */
 async function untilHelpersLeft(orm: Orm, config: Config, leases: RunLeases, runId: number): Promise<void> {
   const deadline = Date.now() + 2 * config.runLeaseTtlMs + 5000;
-  while ((await countLiveClaims(orm, runId, new Date())) > 0) {
+  while ((await countLiveClaims(orm, runId, databaseNow(orm))) > 0) {
     if (Date.now() > deadline) {
       await leases.handBack([runId]);
       throw new RunInProgressError(`run ${runId} still has other instances fetching its objects; try again when they have stopped`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../config/logger.js';
+import { databaseNow } from '../../db/database-clock.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import { whileDatabaseDown } from '../../db/database-outage.js';
@@ -50,7 +51,7 @@ const ownerPrefix = (instanceId: string) => `${instanceId}/`;
  * Each session owns its claims under its own name, `<INSTANCE_ID>/<random>`: a holder and a helper
  * of one instance on one run wait for each other's claims like any two instances.
  */
-export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => new Date() }: ObjectClaimsDeps) {
+export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => databaseNow(orm) }: ObjectClaimsDeps) {
   const platform = orm.em.getPlatform();
   const at = (date: Date) => platform.processDateProperty(date) as unknown;
   const onPostgres = isPostgres(orm);

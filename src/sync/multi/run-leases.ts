@@ -1,4 +1,5 @@
 import type { Logger } from '../../config/logger.js';
+import { databaseNow } from '../../db/database-clock.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { createHeartbeat } from './heartbeat.js';
@@ -39,7 +40,7 @@ export function createRunLeases({
   ttlMs,
   logger,
   sharesWork = true,
-  now = () => new Date(),
+  now = () => databaseNow(orm),
   onLost = () => {},
   onCancelRequested = () => {},
 }: RunLeaseDeps) {

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { databaseClockOffsetMs, databaseNow } from '../../src/db/database-clock.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { initOrm } from '../../src/db/orm.js';
+import { freshDbUrl } from '../helpers/db-url.js';
+import { sha256, sha256File } from '../helpers/files.js';
+import { waitFor } from '../helpers/poll.js';
+import { startInstance } from './instance-process.js';
+import { numberedObjects, startThrottledSource } from './throttled-source.js';
+
+const SKEWED_CLOCK = fileURLToPath(new URL('./skewed-clock.mjs', import.meta.url));
+
+/** This host's true time, whatever Date says (fake timers replace Date, not performance). */
+const trueNow = () => performance.timeOrigin + performance.now();
+
+describe("leases follow the database's clock, not the host's", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('measures how far the host clock is off PostgreSQL, and reads the time as the database would', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-clock-'));
+    vi.useFakeTimers({ toFake: ['Date'], now: trueNow() + 20_000 });
+    const orm = await initOrm(await freshDbUrl(dir));
+    try {
+      expect(Math.abs(databaseClockOffsetMs(orm) + 20_000)).toBeLessThan(1000);
+      expect(Math.abs(databaseNow(orm).getTime() - trueNow())).toBeLessThan(1000);
+      expect(Math.abs(Date.now() - trueNow() - 20_000)).toBeLessThan(1000);
+    } finally {
+      await orm.close(true);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an instance whose clock runs 10 s ahead never takes over the run of a live instance', async () => {
+    const objects = numberedObjects('d/', 8, 200_000);
+    await using source = await startThrottledSource(objects, 256 * 1024);
+    const env = source.instanceEnv({ S3_CHUNK_SIZE: '64KiB', SYNC_CONCURRENCY: '2' });
+    const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
+    const b = await startInstance({ ...env, INSTANCE_ID: 'b', NODE_OPTIONS: `--import ${SKEWED_CLOCK}`, CLOCK_OFFSET_MS: '10000' });
+    const orm = await initOrm(env.DB_URL);
+    try {
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      const offset = Number(/^dss_database_clock_offset_seconds (\S+)$/m.exec(metrics)?.[1]);
+      expect(Math.abs(offset + 10)).toBeLessThan(1);
+
+      const created = await fetch(`${a.url}/api/v1/scheduler/create_job`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ job_name: 'skewed', connector_type: 'S3', schedule: 'daily', connector_config: { bucket_name: source.s3.bucket, prefix: 'd/' } }),
+      });
+      expect(created.status).toBe(200);
+      const { job_id: jobId } = (await created.json()) as { job_id: string };
+      const owners = new Set<string>();
+      const finished = await waitFor(async () => {
+        const row = await orm.em.fork().findOne(SyncRun, { jobId });
+        if (row?.leaseOwner) owners.add(row.leaseOwner);
+        return row && row.status !== 'RUNNING' ? row : undefined;
+      }, 60_000, 'the run to finish');
+      // `a` renewed its lease all along: by the database's clock it never ran out.
+      expect([...owners]).toEqual(['a']);
+      expect(finished).toMatchObject({ status: 'SUCCEEDED', objectsFailed: 0, objectsDone: objects.length, instanceId: 'a' });
+      for (const [key, body] of objects) expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, jobId, key)), key).toBe(sha256(body));
+    } finally {
+      await Promise.all([a.kill9(), b.kill9()]);
+      await orm.close(true);
+    }
+  }, 120_000);
+});
