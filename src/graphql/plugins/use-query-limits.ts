@@ -1,8 +1,8 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import { Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { Kind, type ASTVisitor, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { GraphqlDeps } from '../context.js';
-import { badVariableField } from '../error-mapping.js';
+import { badVariableField, isGraphQLError } from '../error-mapping.js';
 import { maxDepthRule } from './max-depth-rule.js';
 
 export interface QueryLimits {
@@ -44,7 +44,7 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
       let measured: Measured | undefined;
       addValidationRule(depthRule);
       addValidationRule(
-        createComplexityRule({
+        withoutThrownArgumentErrors(createComplexityRule({
           context: { ...context, ...deps },
           variableValues: params?.variables ?? {},
           operationName: params?.operationName,
@@ -53,7 +53,7 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
           validate: (result) => {
             measured = { complexity: result.complexity, depth: result.depth, breadth: result.breadth };
           },
-        }),
+        })),
       );
       addValidationRule(
         limitsRule(limits, params?.operationName ?? undefined, {
@@ -70,6 +70,37 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
         }
       };
     },
+  };
+}
+
+/**
+ * The complexity rule reads each field's arguments with graphql's getArgumentValues, which throws on
+ * a literal of the wrong type (`jobs(first: "x")`). Thrown out of a rule, that ends validation: the
+ * client got graphql's bare message with no `extensions.code`, and none of the standard rules'
+ * errors. Graphql's own rules (ValuesOfCorrectType, ProvidedRequiredArguments,
+ * VariablesInAllowedPosition) report every such argument, so the throw is dropped here and the
+ * operation still fails validation, with GRAPHQL_VALIDATION_FAILED like any other invalid literal.
+ */
+function withoutThrownArgumentErrors(rule: ValidationRule): ValidationRule {
+  return (context) => {
+    const visitor = rule(context) as ASTVisitor & { OperationDefinition?: { enter?: (...args: unknown[]) => unknown } };
+    const operation = visitor.OperationDefinition;
+    const enter = operation?.enter;
+    if (!operation || !enter) return visitor;
+    return {
+      ...visitor,
+      OperationDefinition: {
+        ...operation,
+        enter(...args: unknown[]) {
+          try {
+            return enter(...args);
+          } catch (error) {
+            if (isGraphQLError(error)) return undefined;
+            throw error;
+          }
+        },
+      },
+    } as ASTVisitor;
   };
 }
 

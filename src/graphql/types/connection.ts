@@ -18,7 +18,8 @@ export function toConnection<T>(page: Page<T>) {
 
 /** A connection's cost: its sub-selection is paid once per row it may return. */
 export function connectionComplexity(args: { first?: number | null }, ctx: GraphqlContext) {
-  const rows = args.first ?? ctx.config.defaultPageSize;
+  // A variable declared with another type (`$f: String`) reaches here uncoerced: validation refuses it.
+  const rows = typeof args.first === 'number' ? args.first : ctx.config.defaultPageSize;
   return { field: 1, multiplier: Math.max(1, Math.min(rows, 1000)) };
 }
 
