@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config/env.js';
+import { ConfigError, quoteValue, type Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
 import { databaseClockOffsetMs } from './db/database-clock.js';
@@ -175,9 +175,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   async function listen(): Promise<{ port: number }> {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const fail = (error: NodeJS.ErrnoException) => reject(hostError(error, config.host) ?? error);
+      server.once('error', fail);
       server.listen(config.port, config.host, () => {
-        server.off('error', reject);
+        server.off('error', fail);
         resolve();
       });
     });
@@ -237,4 +238,17 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     [Symbol.asyncDispose]: () => app.stop(),
   };
   return app;
+}
+
+/**
+ * A listen error that HOST caused, as the start-up line naming it (main.ts prints a ConfigError as
+ * is): the contract's "one clear line naming the variable … and an example of a good value".
+ */
+function hostError(error: NodeJS.ErrnoException, host: string): ConfigError | null {
+  const example = 'e.g. 0.0.0.0 (every interface) or 127.0.0.1';
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EAI_NONAME') {
+    return new ConfigError(`invalid HOST (got ${quoteValue(host)}): no address found for this name, ${example}`);
+  }
+  if (error.code === 'EADDRNOTAVAIL') return new ConfigError(`invalid HOST (got ${quoteValue(host)}): not an address of this machine, ${example}`);
+  return null;
 }
