@@ -28,7 +28,14 @@ const connectorType = z
   .toUpperCase()
   .pipe(z.enum(CONNECTOR_TYPES, { message: CONNECTOR_TYPE_MESSAGE }));
 
-const scheduleText = z.string({ message: INVALID_SCHEDULE_MESSAGE }).trim().min(1, INVALID_SCHEDULE_MESSAGE).max(128, INVALID_SCHEDULE_MESSAGE);
+// The schedule's own syntax is checked here, in field order (README: values are validated in the
+// order job_name, connector_type, schedule, connector_config); checkSchedule then reads it in its timezone.
+const scheduleText = z
+  .string({ message: INVALID_SCHEDULE_MESSAGE })
+  .trim()
+  .min(1, INVALID_SCHEDULE_MESSAGE)
+  .max(128, INVALID_SCHEDULE_MESSAGE)
+  .refine((text) => parseSchedule(text).ok, INVALID_SCHEDULE_MESSAGE);
 
 const timezone = z.string({ message: 'Invalid timezone, must be an IANA name such as Europe/Paris' }).trim().max(64).nullish();
 
