@@ -1,4 +1,5 @@
 import type { Route } from '../http/route.js';
+import { parseJobId } from '../services/ids.js';
 import type { PreviewBucket } from '../sync/sync-preview.js';
 import { queryCount } from './request.js';
 import { httpDate } from './wire.js';
@@ -13,7 +14,8 @@ export const previewRoutes: Route[] = [
     async handler({ query, services }) {
       const jobId = query.get('job_id');
       const times = await services.previews.upcomingRuns(jobId ?? undefined, queryCount(query, 'count'), 'job_id', 'count');
-      return { status: 200, body: { job_id: jobId?.trim(), upcoming_runs: times.map(httpDate) } };
+      // The job's id as every other route answers it (trimmed and lower-case); the service has accepted it.
+      return { status: 200, body: { job_id: parseJobId(jobId, 'job_id'), upcoming_runs: times.map(httpDate) } };
     },
   },
   {
@@ -25,7 +27,7 @@ export const previewRoutes: Route[] = [
       return {
         status: 200,
         body: {
-          job_id: jobId?.trim(),
+          job_id: parseJobId(jobId, 'job_id'),
           listed_objects: preview.listedObjects,
           fetch: wireBucket(preview.fetch),
           skip: wireBucket(preview.skip),
