@@ -93,6 +93,7 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['RUN_LEASE_TTL', '10', (c) => c.runLeaseTtlMs, 10_000],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
+  ['LOG_LEVEL', ' WARN ', (c) => c.logLevel, 'warn'],
 ];
 
 describe('loadConfig accepts good values', () => {
