@@ -13,6 +13,8 @@ export function failureReason(error: unknown): string {
     case 'ENOTDIR':
     case 'EEXIST':
       return 'a parent folder of the local path is a file (another key uses that name)';
+    case 'ELOOP':
+      return 'the local path goes through a symbolic link; nothing is written through links';
     case 'ENAMETOOLONG':
       return 'the local path is too long for the file system';
     case 'ENOSPC':

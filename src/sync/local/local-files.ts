@@ -1,6 +1,17 @@
-import { statSync } from 'node:fs';
-import { dirname, sep } from 'node:path';
-import { mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { constants, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { lstat, mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+
+/**
+ * open(2) flags that never follow a symbolic link at the file itself (ELOOP instead): a link planted
+ * in the job folder (or at a partial download's predictable name) must not redirect a write.
+ */
+const { O_CREAT, O_NOFOLLOW, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+export const NOFOLLOW_FLAGS = {
+  w: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+  'w+': O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW,
+  'r+': O_RDWR | O_NOFOLLOW,
+} as const;
 
 /**
  * Opens a download's partial file. The file layer's seam: a run's deps may replace it
@@ -9,13 +20,34 @@ import { mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHan
  */
 export type OpenPartial = (path: string, flags: 'w' | 'w+' | 'r+') => Promise<FileHandle>;
 
-export const openPartial: OpenPartial = (path, flags) => open(path, flags);
+export const openPartial: OpenPartial = (path, flags) => open(path, NOFOLLOW_FLAGS[flags]);
 
-/** mkdir -p, once per directory per run. */
-export async function ensureDir(ctx: { createdDirs: Set<string> }, dir: string): Promise<void> {
+/** mkdir -p, once per directory per run; with `jobRoot`, refuses a folder reached through a symbolic link. */
+export async function ensureDir(ctx: { createdDirs: Set<string>; jobRoot?: string }, dir: string): Promise<void> {
   if (ctx.createdDirs.has(dir)) return;
   await mkdir(dir, { recursive: true });
+  if (ctx.jobRoot !== undefined) await refuseLinkedFolders(ctx.jobRoot, dir);
   ctx.createdDirs.add(dir);
+}
+
+/**
+ * Throws (code ELOOP) when `dir` is not under `root` or any folder from `root` (excluded) down to
+ * `dir` (included) is a symbolic link: mkdir, open and rename follow links in parent folders, so a
+ * folder of the job replaced by a link would take the write outside DOWNLOAD_ROOT_FOLDER/<job_id>.
+ */
+export async function refuseLinkedFolders(root: string, dir: string): Promise<void> {
+  const rel = relative(root, dir);
+  if (rel === '') return;
+  if (rel.startsWith('..') || isAbsolute(rel)) throw linkError(dir);
+  let current = root;
+  for (const part of rel.split(sep)) {
+    current = join(current, part);
+    if ((await lstat(current)).isSymbolicLink()) throw linkError(current);
+  }
+}
+
+function linkError(path: string): Error {
+  return Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' });
 }
 
 /**
@@ -67,9 +99,12 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
 
 /** An empty object's file, with the object's time as mtime. */
 export async function createEmptyFile(path: string, lastModified: Date | null): Promise<void> {
-  const file = await open(path, 'w');
-  await file.close();
-  if (lastModified) await utimes(path, lastModified, lastModified);
+  const file = await open(path, NOFOLLOW_FLAGS.w);
+  try {
+    if (lastModified) await file.utimes(lastModified, lastModified);
+  } finally {
+    await file.close();
+  }
 }
 
 export async function removeQuietly(path: string): Promise<void> {

@@ -1,11 +1,11 @@
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/better-sqlite';
 import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
-import { removeEmptyFolders } from '../local/local-files.js';
+import { refuseLinkedFolders, removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -67,10 +67,13 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
     for (const row of rows) {
       try {
         if (!row.localPath.startsWith(root + sep)) continue;
-        const present = await stat(row.localPath).then((s) => s.isFile(), () => false);
+        // Never through a folder replaced by a link: the file there is not the one this job wrote.
+        await refuseLinkedFolders(root, dirname(row.localPath));
+        const present = await lstat(row.localPath).then((s) => s.isFile(), () => false);
         if (present) {
           const target = join(trash, row.key);
           await mkdir(dirname(target), { recursive: true });
+          await refuseLinkedFolders(root, dirname(target));
           await rename(row.localPath, target);
           await removeEmptyFolders(root, dirname(row.localPath), (folder) => isMarkedFolder(orm, jobId, relative(root, folder)));
         }

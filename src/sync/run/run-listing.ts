@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
@@ -38,7 +37,7 @@ export interface RunListingDeps {
   progress: RunProgress;
   outcomes: Pick<ObjectOutcomes, 'done' | 'failed'>;
   /** Directories created in this run (shared with the transfers). */
-  dirs: { createdDirs: Set<string> };
+  dirs: { createdDirs: Set<string>; jobRoot?: string };
   /** Hands an object to fetch to the run: a transfer slot, or the claims of a shared run. */
   queue(decision: FetchDecision): Promise<void> | void;
   signal: AbortSignal;
@@ -193,8 +192,7 @@ function createPageHandler(deps: RunListingDeps) {
 
   const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean) => {
     try {
-      if (isDirectory) await mkdir(path, { recursive: true });
-      else await ensureDir(deps.dirs, dirname(path));
+      await ensureDir(deps.dirs, isDirectory ? path : dirname(path));
       if (!isDirectory) await createEmptyFile(path, remote.lastModified);
       outcomes.done(remote, 'SKIPPED', path);
     } catch (error) {

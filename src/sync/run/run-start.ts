@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../config/logger.js';
@@ -88,6 +88,9 @@ export async function prepareJobFolder(orm: Orm, jobRoot: string): Promise<RunLo
   await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
     throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${failureReason(error)}`);
   });
+  if ((await lstat(join(jobRoot, PARTIAL_DIR))).isSymbolicLink()) {
+    throw new LocalRunError(`${join(jobRoot, PARTIAL_DIR)} is a symbolic link: partial downloads are never written through links`);
+  }
   if (isPostgres(orm)) return undefined;
   return acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
     if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });

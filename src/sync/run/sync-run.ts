@@ -148,6 +148,7 @@ export async function executeSyncRun(
       overlapping: (ms) => (stats.checkpointWaitMs += ms),
     }),
     createdDirs: new Set(),
+    jobRoot,
     openPartial: deps.openPartial ?? openPartial,
     publish: (kind, object, bytes, status, error) => {
       if (kind === 'CHUNK') progress.chunk(object.key, bytes);

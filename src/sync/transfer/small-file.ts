@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, futimesSync, open, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { NOFOLLOW_FLAGS } from '../local/local-files.js';
 
 const openFd = promisify(open);
 const fdatasyncFd = promisify(fdatasync);
@@ -19,7 +20,7 @@ export const IN_MEMORY_MAX_BYTES = 256 * 1024;
  * stay on the thread pool.
  */
 export async function writeSmallFile(path: string, data: Buffer, mtime: Date | null, { datasync = true } = {}): Promise<number> {
-  const fd = await openFd(path, 'w');
+  const fd = await openFd(path, NOFOLLOW_FLAGS.w);
   try {
     let offset = 0;
     while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset, offset);

@@ -37,6 +37,8 @@ export interface TransferContext {
   checkpointWaits: WaitClock;
   /** Directories already created in this run. */
   createdDirs: Set<string>;
+  /** `<root>/<job_id>`: no folder below it may be a symbolic link. */
+  jobRoot: string;
   /** Opens partial files (local-files.ts openPartial unless a test injects faults). */
   openPartial: OpenPartial;
   publish(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string): void;

@@ -1,0 +1,115 @@
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Job } from '../../src/db/entities/job.entity.js';
+import { partialPathFor } from '../../src/sync/local/safe-path.js';
+import { startSyncFixture } from './sync-fixture.js';
+
+/**
+ * README, "Safety": "Nothing is written outside DOWNLOAD_ROOT_FOLDER/<job_id>/". A folder of the
+ * job replaced by a symbolic link between two runs (by anyone who can write in the download
+ * folder) redirects the next run's writes, and its mirror deletes, outside the job folder.
+ */
+describe('symlinks inside a job folder', () => {
+  test('a job sub-folder replaced by a symlink between runs: the next run writes nothing through it', async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObject('data/a.txt', 'first');
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      // Between runs: data/ becomes a link to a folder outside the download root.
+      await rm(join(f.root, 'data'), { recursive: true });
+      await symlink(outside, join(f.root, 'data'));
+      await f.s3.putObject('data/b.txt', 'written through the link');
+      await f.sync();
+
+      // What a defender expects: nothing lands outside the job folder.
+      const escaped = await readFile(join(outside, 'b.txt'), 'utf8').catch(() => null);
+      expect(escaped, `file written outside the job folder at ${join(outside, 'b.txt')}`).toBeNull();
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('.dss-partial replaced by a symlink: the run writes no lock or partial file in the folder it points to', async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await mkdir(f.root, { recursive: true });
+      await symlink(outside, join(f.root, '.dss-partial'));
+      const past = new Date('2001-01-01T00:00:00Z');
+      await utimes(outside, past, past);
+      await f.s3.putObject('a.txt', 'x'.repeat(300 * 1024));
+      await f.sync();
+      // The folder outside the download root was written to (run.lock, run.lock.<pid>, <sha>.partial created and removed there).
+      const after = await stat(outside);
+      expect(after.mtime.getTime(), 'a folder outside the job folder was modified by the run').toBe(past.getTime());
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('mirror deletes never follow a symlinked folder to move a file from outside the job folder', async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
+      await f.s3.putObjects([
+        ['keep.txt', 'keep'],
+        ['data/victim.txt', 'synced copy'],
+      ]);
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      // Between runs: data/ becomes a link to a folder holding someone else's file of the same name.
+      await rm(join(f.root, 'data'), { recursive: true });
+      await writeFile(join(outside, 'victim.txt'), 'not ours: must never be touched');
+      await symlink(outside, join(f.root, 'data'));
+      await f.s3.deleteObject('data/victim.txt');
+      await f.sync();
+
+      const still = await readFile(join(outside, 'victim.txt'), 'utf8').catch(() => null);
+      expect(still, 'a file outside the job folder was moved away by mirror deletes').toBe('not ours: must never be touched');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("an empty object's file replaced by a symlink: the next run leaves the file the link points to alone", async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObject('marker.txt', '');
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      // Between runs: the empty file becomes a link to someone else's file (e.g. the service's own database).
+      const victim = join(outside, 'precious.db');
+      await writeFile(victim, 'precious data, not the job\'s');
+      await rm(join(f.root, 'marker.txt'));
+      await symlink(victim, join(f.root, 'marker.txt'));
+      await f.sync();
+
+      expect(await readFile(victim, 'utf8'), 'a file outside the job folder was truncated through a symlink').toBe("precious data, not the job's");
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('a symlink planted at a key\'s partial-download name: the file it points to keeps its bytes', async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      const victim = join(outside, 'authorized_keys');
+      await writeFile(victim, 'original content');
+      // The partial name is public: sha256 of the key (safe-path.ts partialPathFor).
+      await mkdir(join(f.root, '.dss-partial'), { recursive: true });
+      await symlink(victim, partialPathFor(f.root, 'payload.txt'));
+      await f.s3.putObject('payload.txt', 'ssh-ed25519 AAAA attacker');
+      await f.sync();
+      expect(await readFile(victim, 'utf8'), 'a file outside the job folder was overwritten with the object').toBe('original content');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+});
