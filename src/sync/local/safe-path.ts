@@ -35,8 +35,11 @@ export function resolveLocalPath(jobRoot: string, key: string): LocalPath {
   }
   const isDirectory = key.endsWith('/');
   const segments = (isDirectory ? key.slice(0, -1) : key).split('/');
-  if (segments[0] === PARTIAL_DIR) return refuse(`the folder "${PARTIAL_DIR}" is where this service keeps partial downloads`);
-  if (segments[0] === TRASH_DIR) return refuse(`the folder "${TRASH_DIR}" is where this service moves files removed by mirror deletes`);
+  // Compared case- and compatibility-folded: on a case-insensitive file system (a macOS or Windows
+  // folder mounted into a container, a casefold directory) `.DSS-PARTIAL` is the partial-downloads folder.
+  const first = folded(segments[0]!);
+  if (first === PARTIAL_DIR) return refuse(`the folder "${PARTIAL_DIR}" is where this service keeps partial downloads`);
+  if (first === TRASH_DIR) return refuse(`the folder "${TRASH_DIR}" is where this service moves files removed by mirror deletes`);
   for (const segment of segments) {
     if (segment === '') return refuse('the key has an empty path segment ("//")');
     if (segment === '..' || segment === '.') return refuse(`the key has a "${segment}" path segment`);
@@ -75,6 +78,11 @@ function resolvedRoot(jobRoot: string): string {
 export function partialPathFor(jobRoot: string, key: string): string {
   const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
   return join(resolvedRoot(jobRoot), PARTIAL_DIR, `${digest}.partial`);
+}
+
+/** A name as case-insensitive file systems compare it, near enough for the reserved ASCII names (`ſ` → `s`, `Ｄ` → `d`). */
+function folded(name: string): string {
+  return name.normalize('NFKC').toUpperCase().toLowerCase();
 }
 
 function refuse(reason: string): LocalPath {
