@@ -1,4 +1,4 @@
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
@@ -30,6 +30,20 @@ function yogaLogger(logger: Logger, reported: WeakSet<object>): YogaLogger {
 }
 
 /**
+ * GraphiQL runs the query of its URL (`?query=`) with the service's origin: a page of another origin
+ * must not frame it (clickjacking its run button), as the dashboard's CSP already says for `/`.
+ */
+function useNoFraming(): Plugin {
+  return {
+    onResponse({ response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      response.headers.set('content-security-policy', "frame-ancestors 'none'");
+      response.headers.set('x-frame-options', 'DENY');
+    },
+  };
+}
+
+/**
  * The GraphQL API on `/graphql`: POST/GET over HTTP, GraphiQL (bundled, no CDN) for browsers, and
  * the same envelop (context, auth, limits, masking) for graphql-ws through attachGraphqlWs.
  */
@@ -48,7 +62,7 @@ export function buildYoga(deps: GraphqlDeps) {
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,
-    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps)],
+    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps), useNoFraming()],
   });
 }
 
