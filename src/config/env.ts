@@ -277,11 +277,17 @@ export class ConfigError extends Error {
 }
 
 /**
- * A URL's password (DB_URL, REDIS_URL) never reaches a log line: all of it up to the last `@` of
- * the authority, as a URL parser reads it (a password may hold a raw `@` or a space).
+ * A URL's password (DB_URL, REDIS_URL, HTTP(S)_PROXY) never reaches a log line. The value shown is
+ * one the configuration refused, so no URL parser can be trusted to find the password: everything
+ * from the first `:` after the scheme (or the start: a bare proxy `user:password@host`) to the last
+ * `@` is hidden, whatever the password holds (`/`, `?`, `#`, `@`, spaces). Over-hiding is harmless.
  */
 function withoutPassword(value: string): string {
-  return value.replace(/^(\s*[a-z][\w+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, '$1***@');
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const scheme = /^\s*[a-z][\w+.-]*:\/\//i.exec(value)?.[0].length ?? 0;
+  const colon = value.indexOf(':', scheme);
+  return colon >= 0 && colon < at ? `${value.slice(0, colon + 1)}***${value.slice(at)}` : value;
 }
 
 /** Validates the environment; throws a ConfigError whose message is one line per bad variable. */

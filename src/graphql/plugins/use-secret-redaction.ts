@@ -16,14 +16,14 @@ export function useSecretRedaction(): Plugin {
   return {
     onValidate({ context, params }) {
       const variables = (context as Partial<YogaInitialContext>).params?.variables;
-      const secrets = [...secretsIn(variables), ...secretsInDocument(params.documentAST)];
+      const secrets = [...secretsIn(variables), ...secretsInDocument(params.documentAST, variables)];
       if (secrets.length === 0) return;
       return ({ result, setResult }) => {
         if (result.length) setResult(result.map((error) => redact(error, secrets)));
       };
     },
     onExecute({ args }) {
-      const secrets = [...secretsIn(args.variableValues), ...secretsInDocument(args.document)];
+      const secrets = [...secretsIn(args.variableValues), ...secretsInDocument(args.document, args.variableValues)];
       if (secrets.length === 0) return;
       return {
         onExecuteDone({ result, setResult }) {
@@ -40,9 +40,9 @@ export function useSecretRedaction(): Plugin {
  * Every leaf value (any type) under a secret field, as the text an error could show. Iterative:
  * variables are client JSON and may nest thousands of levels deep.
  */
-function secretsIn(value: unknown): string[] {
+function secretsIn(value: unknown, underSecret = false): string[] {
   const found: string[] = [];
-  const pending: Array<[unknown, boolean]> = [[value, false]];
+  const pending: Array<[unknown, boolean]> = [[value, underSecret]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [current, underSecret] = next;
     if (current === null || current === undefined) continue;
@@ -55,13 +55,22 @@ function secretsIn(value: unknown): string[] {
   return found.filter((text) => text.length > 0);
 }
 
-function secretsInDocument(document: DocumentNode): string[] {
+/**
+ * Literals under a secret field, and the values of the variables used there (`secretAccessKey:
+ * $secret`): graphql-js repeats such a variable's value when it does not fit the declared type.
+ */
+function secretsInDocument(document: DocumentNode, variables?: Readonly<Record<string, unknown>> | null): string[] {
   const found: string[] = [];
   visit(document, {
     ObjectField(node) {
       if (!SECRET_FIELDS.has(node.name.value)) return;
-      found.push(print(node.value));
+      if (node.value.kind !== Kind.VARIABLE) found.push(print(node.value));
       if (node.value.kind === Kind.STRING || node.value.kind === Kind.INT || node.value.kind === Kind.FLOAT) found.push(node.value.value);
+      visit(node.value, {
+        Variable(variable) {
+          found.push(...secretsIn(variables?.[variable.name.value], true));
+        },
+      });
     },
   });
   return found.filter((text) => text.length > 0);
