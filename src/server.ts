@@ -128,6 +128,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     minIntervalMs: config.minScheduleIntervalMs,
     instanceId: config.instanceId,
     leaseTtlMs: config.runLeaseTtlMs,
+    bus,
     onRunFinished: async (run) => {
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);

@@ -3,6 +3,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
 import { isPostgres, type Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from './job-runner-types.js';
@@ -29,6 +30,8 @@ export interface JobRunnerDeps {
   instanceId?: string;
   /** RUN_LEASE_TTL: a run whose lease is not renewed for this long is taken over (default 30 s). */
   leaseTtlMs?: number;
+  /** Announces the end of runs this instance ends without executing them (a gone holder's, cancelled). */
+  bus?: ProgressPublisher;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
@@ -52,6 +55,7 @@ export function createJobRunner({
   minIntervalMs = 0,
   instanceId = 'local',
   leaseTtlMs = 30_000,
+  bus,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
   const leases = createRunLeases({
@@ -69,7 +73,7 @@ export function createJobRunner({
   /** A run held by another instance (PostgreSQL) is cancelled through the database. */
   const cancelElsewhere = embedded
     ? undefined
-    : createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished });
+    : createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
   /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
   const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
   let lastTakeOver = 0;

@@ -2,6 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../config/logger.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
+import { createRunEvents } from '../sync/run/run-events.js';
 import { recordJobStatusAfterRun, reportRunEnd, type RunFinishedHook } from './run-slots.js';
 
 export interface RemoteCancelDeps {
@@ -13,6 +15,8 @@ export interface RemoteCancelDeps {
   /** How often the run row is read while waiting. */
   pollMs?: number;
   onRunFinished?: RunFinishedHook;
+  /** Where the end of a run whose holder is gone is announced (its subscribers saw RUN_STARTED). */
+  bus?: ProgressPublisher;
 }
 
 /**
@@ -20,7 +24,7 @@ export interface RemoteCancelDeps {
  * lease heartbeat sees it and stops the run at a chunk boundary (the run ends CANCELLED there), and
  * helpers stop claiming its objects. A run whose lease expired (its holder is gone) is ended here.
  */
-export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onRunFinished }: RemoteCancelDeps) {
+export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onRunFinished, bus }: RemoteCancelDeps) {
   async function endUnheld(jobId: string, runId: number): Promise<boolean> {
     const em = orm.em.fork();
     const at = now();
@@ -30,6 +34,8 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
       { status: 'CANCELLED', finishedAt: at },
     );
     if (ended !== 1) return false;
+    const { bytesDone } = await em.findOneOrFail(SyncRun, { id: runId }, { fields: ['bytesDone'] });
+    if (bus) createRunEvents(bus, jobId, runId).run('RUN_FINISHED', Number(bytesDone), 'CANCELLED');
     await recordJobStatusAfterRun(orm, jobId, 'CANCELLED');
     logger.info({ jobId, runId }, 'sync run cancelled (its lease had expired)');
     await reportRunEnd(logger, onRunFinished, { jobId, runId, status: 'CANCELLED' });
@@ -39,7 +45,7 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
   /** Cancels the job's RUNNING run, wherever it runs, and waits for its end. False when it has none. */
   return async function cancelElsewhere(jobId: string): Promise<boolean> {
     const run = await orm.em.fork().findOne(SyncRun, { jobId, status: 'RUNNING' }, { fields: ['id', 'leaseOwner'] });
-    // A run without a lease (the CLI's) is nobody's to stop through the database.
+    // A run without a lease (a test's) is nobody's to stop through the database; the CLI's has one.
     if (!run || run.leaseOwner === null) return false;
     await orm.em.fork().nativeUpdate(SyncRun, { id: run.id, status: 'RUNNING', cancelRequestedAt: null }, { cancelRequestedAt: now() });
     logger.info({ jobId, runId: run.id, holder: run.leaseOwner }, 'cancel asked of the instance holding the sync run');

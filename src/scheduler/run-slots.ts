@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.js';
 import { whileDatabaseDown } from '../db/database-outage.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
+import { ShutdownAbort } from '../sync/run/run-start.js';
 import { recordDueRun } from './due-runs.js';
 import { jobStatusAfterRun } from './job-timing.js';
 
@@ -231,7 +232,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       const pending = [...slots.values()];
       for (const slot of pending) {
         slot.shutdown = true;
-        slot.controller.abort(new Error('shutting down'));
+        slot.controller.abort(new ShutdownAbort());
       }
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));

@@ -4,6 +4,8 @@ import type { SecretBox } from '../config/secret-box.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
+import { createRunEvents } from './run/run-events.js';
 import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
 import { resolveTuning } from './transfer/sync-tuning.js';
 import { createConnectorCache, type ConnectorCache } from './transport/connector-cache.js';
@@ -52,7 +54,7 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       log.error({ err: error }, 'sync run failed');
-      await recordInternalFailure(deps.orm, runId);
+      await recordInternalFailure(deps.orm, runId, deps.bus);
       return 'FAILED';
     }
   };
@@ -60,12 +62,19 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
   return execute;
 }
 
-/** Ends a run the engine could not finish (still RUNNING) as FAILED with "internal error"; never throws. */
-export async function recordInternalFailure(orm: Orm, runId: number): Promise<void> {
-  await orm.em
-    .fork()
+/**
+ * Ends a run the engine could not finish (still RUNNING) as FAILED with "internal error" and, when it
+ * did, tells the run's subscribers (RUN_FINISHED), who saw its RUN_STARTED; never throws.
+ */
+export async function recordInternalFailure(orm: Orm, runId: number, bus?: ProgressPublisher): Promise<void> {
+  const em = orm.em.fork();
+  const ended = await em
     .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })
-    .catch(() => {});
+    .catch(() => 0);
+  if (ended !== 1 || !bus) return;
+  const run = await em.findOne(SyncRun, { id: runId }, { fields: ['jobId', 'bytesDone'] }).catch(() => null);
+  if (!run) return;
+  createRunEvents(bus, run.jobId, runId).run('RUN_FINISHED', Number(run.bytesDone), 'FAILED', 'internal error');
 }
 
 /**

@@ -9,6 +9,7 @@ import { createRunConnectors, createRunExecutor } from '../run-executor.js';
 import type { SyncRunResult } from '../run/sync-run.js';
 import type { RetryCause } from '../transport/retry.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
+import { ShutdownAbort } from '../run/run-start.js';
 
 /**
  * The engine thread (started by thread-executor.ts): its own database connection and S3 clients,
@@ -89,7 +90,7 @@ async function serve(): Promise<void> {
   }
 
   async function close(): Promise<void> {
-    for (const abort of aborts.values()) abort.abort();
+    for (const abort of aborts.values()) abort.abort(new ShutdownAbort());
     await Promise.allSettled(working);
     connectors.close();
     await orm.close();
@@ -117,7 +118,7 @@ async function serve(): Promise<void> {
           post({ type: 'helped', id: message.id });
         }, { type: 'helped', id: message.id });
       case 'abort':
-        return aborts.get(message.id)?.abort();
+        return aborts.get(message.id)?.abort(message.shutdown ? new ShutdownAbort() : undefined);
       case 'forget':
         return connectors.forget(message.jobId);
       case 'close':

@@ -15,7 +15,7 @@ export interface EngineThreadData {
 export type ToEngine =
   | { type: 'run'; id: number; runId: number }
   | { type: 'help'; id: number; runId: number }
-  | { type: 'abort'; id: number }
+  | { type: 'abort'; id: number; shutdown?: boolean }
   | { type: 'forget'; jobId: string }
   | { type: 'close' };
 

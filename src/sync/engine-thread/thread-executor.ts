@@ -8,6 +8,7 @@ import type { Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import { recordInternalFailure, type RunExecutor, type RunExecutorDeps } from '../run-executor.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
+import { ShutdownAbort } from '../run/run-start.js';
 
 export interface ThreadExecutorDeps extends Pick<RunExecutorDeps, 'onRetry' | 'onRunResult'> {
   orm: Orm;
@@ -80,7 +81,7 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
     logger.error({ err: error, runs: [...pending.values()].map((p) => p.runId) }, 'the sync engine thread stopped');
     for (const [id, waiter] of pending) {
       if (waiter.runId >= 0) {
-        void recordInternalFailure(deps.orm, waiter.runId).then(() => settle(id, 'FAILED'));
+        void recordInternalFailure(deps.orm, waiter.runId, deps.bus).then(() => settle(id, 'FAILED'));
       } else settle(id, null);
     }
   };
@@ -100,7 +101,7 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
       const worker = ensureThread();
       const id = nextId++;
       const post = (message: ToEngine) => worker.postMessage(message);
-      const onAbort = () => post({ type: 'abort', id });
+      const onAbort = () => post({ type: 'abort', id, shutdown: signal.reason instanceof ShutdownAbort });
       signal.addEventListener('abort', onAbort, { once: true });
       pending.set(id, { runId: type === 'run' ? runId : -1, resolve, detach: () => signal.removeEventListener('abort', onAbort) });
       post({ type, id, runId });

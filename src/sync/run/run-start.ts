@@ -16,6 +16,17 @@ import { LocalRunError } from './run-errors.js';
 import { createRunEvents } from './run-events.js';
 
 /**
+ * The abort reason of a graceful stop: the run is handed back (RUNNING, resumed with the same id at
+ * the next start or by another instance), so it is not recorded or announced as CANCELLED.
+ */
+export class ShutdownAbort extends Error {
+  override name = 'ShutdownAbort';
+  constructor() {
+    super('shutting down');
+  }
+}
+
+/**
  * A run's own abort: the caller's signal (cancel, graceful stop) or the job's deletion, which the
  * run notices itself (`jobGone`). `detach` unhooks it from the caller's signal at the run's end.
  */

@@ -32,7 +32,7 @@ import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
 import { createRunProgress } from './run-progress.js';
-import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder } from './run-start.js';
+import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder, ShutdownAbort } from './run-start.js';
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
@@ -203,11 +203,12 @@ export async function executeSyncRun(
   // List (resuming where a run cut short stopped) and fetch.
   let listedAny = false;
   try {
+    // Announced before the folder and its lock: a run that fails on them still reads RUN_STARTED … RUN_FINISHED.
+    events.run('RUN_STARTED', 0);
     lock = await prepareJobFolder(orm, jobRoot);
     const resumeFrom = await listing.state();
     if (resumeFrom.listAfter !== null || resumeFrom.complete) tally.resume(await listing.countListed());
     await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
-    events.run('RUN_STARTED', 0);
     const listed = await listIntoRun(
       {
         connector,
@@ -253,6 +254,12 @@ export async function executeSyncRun(
   stats.wallMs = performance.now() - started;
   if (abort.gone) {
     logger.info('job deleted during its sync run; stopped');
+    return { status: 'CANCELLED', stats };
+  }
+  if (signal.reason instanceof ShutdownAbort) {
+    // Handed back, not ended: the row stays RUNNING, and no RUN_FINISHED is sent; whoever resumes the
+    // run (this instance at its next start, or another one) announces it with RUN_STARTED again.
+    logger.info('sync run stopped for shutdown; handed back');
     return { status: 'CANCELLED', stats };
   }
   const end = await recordRunEnd({ store, events, logger, tally, stats, aborted: abort.signal.aborted, deletes });
