@@ -3,6 +3,8 @@ import { ProgressQueue } from './bounded-queue.js';
 import type { SyncProgressEvent } from './progress-event.js';
 
 const ALL_JOBS_TOPIC = 'syncProgressAll';
+/** Sent on a job's topic only (never to every-job subscribers or metrics): its subscriptions complete. */
+const JOB_DELETED = 'JOB_DELETED';
 const jobTopic = (jobId: string) => `syncProgress:${jobId}`;
 
 /** Queued events per subscriber before CHUNK events are coalesced. */
@@ -59,9 +61,18 @@ export function createEventBus(
         queues.delete(queue);
         droppedByClosedQueues += queue.dropped;
       });
-      unlisten = listen(shared, jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => queue.push(event));
+      unlisten = listen(shared, jobId === undefined ? ALL_JOBS_TOPIC : jobTopic(jobId), (event) => {
+        // The job is gone: its subscriptions complete instead of waiting forever for events that cannot come.
+        if ((event.kind as string) === JOB_DELETED) void queue.return();
+        else queue.push(event);
+      });
       queues.add(queue);
       return queue;
+    },
+    /** Completes every subscription to this job, on every instance sharing the target (the job was deleted). */
+    jobDeleted(jobId: string): void {
+      const detail = { kind: JOB_DELETED, jobId, runId: null, objectKey: null, bytesTransferred: 0, objectSize: null, status: null, at: new Date() };
+      shared.dispatchEvent(new CustomEvent(jobTopic(jobId), { detail }));
     },
     /** Live subscriptions of this process, and CHUNK events dropped or coalesced for slow ones since start. */
     subscriberStats(): { subscribers: number; droppedEvents: number } {

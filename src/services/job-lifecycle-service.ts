@@ -23,6 +23,7 @@ export interface JobLifecycleServiceDeps extends SourceSettingsDeps {
   downloadRoot?: string;
   logger?: Logger;
   connectors: ConnectorEviction;
+  onJobsDeleted?: (jobIds: string[]) => void;
 }
 
 export const MAX_BULK_IDS = 1000;
@@ -30,6 +31,7 @@ export const MAX_BULK_IDS = 1000;
 /** Update, pause, resume, run-now, cancel and bulk delete: the operations on a job's life after creation. */
 export function createJobLifecycleService({
   orm,
+  onJobsDeleted,
   runner,
   webhookAllowedHosts = null,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
@@ -151,6 +153,7 @@ export function createJobLifecycleService({
       for (const id of deletedJobIds) runner.unschedule(id);
       await Promise.all(deletedJobIds.map((id) => runner.cancel(id)));
       await deleteJobs(orm, deletedJobIds);
+      onJobsDeleted?.(deletedJobIds);
       await cleanUpDeletedJobFiles(files, deletedJobIds, purge);
       for (const id of deletedJobIds) connectors.forget(id);
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };

@@ -26,12 +26,14 @@ export interface JobServiceDeps extends SourceSettingsDeps {
   downloadRoot?: string;
   logger?: Logger;
   connectors: ConnectorEviction;
+  onJobsDeleted?: (jobIds: string[]) => void;
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
 
 export function createJobService({
   orm,
+  onJobsDeleted,
   runner,
   defaultPageSize,
   webhookAllowedHosts = null,
@@ -116,6 +118,7 @@ export function createJobService({
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       await deleteJobs(orm, [job.id]);
+      onJobsDeleted?.([job.id]);
       connectors.forget(job.id);
       await cleanUpDeletedJobFiles(files, [job.id], purge);
       return job.id;

@@ -30,6 +30,8 @@ export interface ServiceDeps {
   connectors?: ConnectorEviction;
   /** Lists a job's source for previewSync (sync/sync-preview.ts). */
   previewSync?: PreviewServiceDeps['previewSync'];
+  /** Told once jobs are deleted (their live progress subscriptions complete). */
+  onJobsDeleted?: (jobIds: string[]) => void;
 }
 
 export interface ResolvedServiceDeps extends ServiceDeps {
