@@ -1,8 +1,10 @@
 // `npm run sync -- --job <id>`: runs one job's sync once, in the foreground, for operators and tests.
 import '../config/v8-tiering.js';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/env.js';
+import { withoutStatement } from '../config/statement-text.js';
 import { createLogger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -16,12 +18,21 @@ import { executeSyncRun } from '../sync/run/sync-run.js';
 const USAGE = 'usage: npm run sync -- --job <job id>';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { job: { type: 'string' }, help: { type: 'boolean' } } });
+  let values: { job?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { job: { type: 'string' }, help: { type: 'boolean' } } }));
+  } catch (error) {
+    // Unknown options, a missing value, positional arguments: bad usage (exit 2), not a failed sync.
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   const jobId = values.job?.trim();
   if (values.help || !jobId) {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
+  // Settings come from the environment or a .env file in the working directory, as for `npm start`.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   // Logs go to stderr; stdout carries one JSON summary line.
   const logger = createLogger(config.logLevel, pino.destination(2));
@@ -32,7 +43,18 @@ async function main(): Promise<number> {
       console.error(`job not found: ${jobId}`);
       return 2;
     }
-    const leases = createRunLeases({ orm, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger, sharesWork: false });
+    const controller = new AbortController();
+    // A cancel, pause or delete asked through a service instance (PostgreSQL) is seen by the lease
+    // heartbeat, as on an instance; a run taken over meanwhile is no longer ours to work on.
+    const leases = createRunLeases({
+      orm,
+      instanceId: config.instanceId,
+      ttlMs: config.runLeaseTtlMs,
+      logger,
+      sharesWork: false,
+      onCancelRequested: () => controller.abort(),
+      onLost: () => controller.abort(),
+    });
     // Renewed from the start: taking a run over may wait for its helpers to leave.
     leases.start();
     let acquired: Awaited<ReturnType<typeof acquireCliRun>>;
@@ -45,7 +67,6 @@ async function main(): Promise<number> {
       return 1;
     }
     const run = { id: acquired.runId };
-    const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
     const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal).finally(
@@ -80,7 +101,8 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `sync failed: ${(error as Error).message}`);
+    // Never a database statement (its values may hold keys, prefixes, URLs): the driver's reason only.
+    console.error(error instanceof ConfigError ? error.message : `sync failed: ${withoutStatement((error as Error).message)}`);
     process.exitCode = error instanceof ConfigError ? 2 : 1;
   },
 );

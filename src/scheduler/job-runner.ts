@@ -96,8 +96,13 @@ export function createJobRunner({
     const em = orm.em.fork();
     const at = now();
     const jobs = await em.find(Job, {}, { orderBy: { createdAt: 'asc' } });
+    // On SQLite every RUNNING run is this process's own, except one `npm run sync` is still at: its
+    // lease is renewed (and its folder locked) by that live process. It is left to it; if that process
+    // dies, its lease runs out and takeOver() resumes the run.
+    const cliStillAtIt = (run: SyncRun) =>
+      run.trigger === 'CLI' && run.leaseOwner !== instanceId && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() > at.getTime();
     const leftRunning = embedded
-      ? await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })
+      ? (await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })).filter((run) => !cliStillAtIt(run))
       : await leases.findUnowned({ startUp: true });
     const toResume = new Map<string, SyncRun>();
     const stale: number[] = [];
