@@ -34,6 +34,8 @@ export function parseByteSize(text: string): { bytes: number } | { error: string
     if (unit === undefined) return { error: `unknown unit ${JSON.stringify(unitText)}` };
     bytes *= Number(digits) * unit;
   }
-  if (!Number.isSafeInteger(bytes)) return { error: 'is not a whole number of bytes' };
+  if (!Number.isInteger(bytes) && Number.isFinite(bytes)) return { error: 'is not a whole number of bytes' };
+  // Too large to count exactly: the callers' range checks refuse it as out of range.
+  if (!Number.isSafeInteger(bytes)) return { bytes: Number.POSITIVE_INFINITY };
   return { bytes };
 }

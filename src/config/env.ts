@@ -101,10 +101,18 @@ const redisUrl = z
     if (malformed) ctx.addIssue({ code: 'custom', message: `${malformedEscapeProblem(malformed)}, e.g. redis://:p%40ss@127.0.0.1:6379` });
   });
 
+/** An http(s) URL as the SDK will read it: a port over 65535, no host or an unclosed [ would fail every request later. */
 const url = z
   .string()
   .trim()
-  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/i, 'must be an http(s) URL, e.g. http://127.0.0.1:9000');
+  .superRefine((value, ctx) => {
+    const problem = !/^https?:\/\/[^\s/]+(\/\S*)?$/i.test(value)
+      ? 'must be an http(s) URL'
+      : !URL.canParse(value) || new URL(value).hostname === ''
+        ? 'must be an http(s) URL with a valid host and port'
+        : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, e.g. http://127.0.0.1:9000` });
+  });
 
 /**
  * Host names (or `*.example.com` suffixes) webhooks may target: comma-separated, each written as a
