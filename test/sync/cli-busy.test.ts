@@ -1,22 +1,10 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './sync-cli.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { startSyncFixture } from '../sync/sync-fixture.js';
 
-const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
-const TSX = import.meta.resolve('tsx');
 
-function runCli(args: string[], env: Record<string, string>) {
-  const started = Date.now();
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: join(import.meta.dirname, '../..'), env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
-}
 
 describe.skipIf(onPostgres)('npm run sync on a busy SQLite database', () => {
   it('a database locked by another process: one clear line, exit 1, no stack', async () => {

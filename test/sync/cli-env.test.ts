@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,20 +9,10 @@ import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { startCli } from '../sync/sync-cli.js';
+import { runCli, startCli } from './sync-cli.js';
 import { CHUNK, startSyncFixture } from '../sync/sync-fixture.js';
 
-const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
-const TSX = import.meta.resolve('tsx');
 
-function runCli(cwd: string, args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('npm run sync', () => {
   it('reads the .env file of its working directory, as the service and the README say', async () => {
@@ -43,7 +32,7 @@ describe('npm run sync', () => {
           '',
         ].join('\n'),
       );
-      const done = await runCli(cwd, ['--job', f.jobId], {});
+      const done = await runCli(['--job', f.jobId], {}, cwd);
       expect(done.stderr).not.toContain('job not found');
       expect(done.code, done.stderr).toBe(0);
       expect(await sha256File(join(f.root, 'a.txt'))).toBe(sha256('alpha'));
@@ -61,7 +50,7 @@ describe('npm run sync', () => {
   ])('bad usage %j exits 2 with the usage line, not "sync failed" (exit 1)', async (args) => {
     const cwd = await mkdtemp(join(tmpdir(), 'dss-cli-'));
     try {
-      const done = await runCli(cwd, args, { DB_URL: `sqlite:${join(cwd, 'db.sqlite')}`, LOG_LEVEL: 'silent' });
+      const done = await runCli(args, { DB_URL: `sqlite:${join(cwd, 'db.sqlite')}`, LOG_LEVEL: 'silent' }, cwd);
       expect(done.stderr).toContain('usage: npm run sync -- --job <job id>');
       expect(done.code).toBe(2);
     } finally {

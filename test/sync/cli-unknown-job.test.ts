@@ -1,20 +1,9 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './sync-cli.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { startTestApp } from '../helpers/test-app.js';
 
-const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
-const TSX = import.meta.resolve('tsx');
 
-function runCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: join(import.meta.dirname, '../..'), env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('npm run sync on PostgreSQL', () => {
   it.each(['not-a-uuid', '11111111-1111-4111-8111-111111111111'])('an unknown job id (%s) exits 2 with "job not found", as on SQLite, and prints no SQL or password', async (id) => {

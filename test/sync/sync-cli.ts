@@ -51,3 +51,13 @@ export function startCli(
   const exit = new Promise<CliExit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
   return { child, exit };
 }
+
+/** `npm run sync <args>` with `env` (and PATH) as its whole environment, in `cwd` (the repository by default), to its exit. */
+export function runCli(args: string[], env: Record<string, string>, cwd = join(import.meta.dirname, '../..')): Promise<CliExit> {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<CliExit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
