@@ -70,10 +70,11 @@ export function createJobRunner({
   const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
-  /** A run held by another instance (PostgreSQL) is cancelled through the database. */
-  const cancelElsewhere = embedded
-    ? undefined
-    : createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
+  /**
+   * A run held by another process (an instance on PostgreSQL, `npm run sync` on either database) is
+   * cancelled through the database: its lease heartbeat sees the request.
+   */
+  const cancelElsewhere = createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
   /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
   const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
   let lastTakeOver = 0;
@@ -219,7 +220,7 @@ export function createJobRunner({
       return (await slots.start(jobId, trigger))!;
     },
 
-    cancel: async (jobId) => (await slots.cancel(jobId)) || ((await cancelElsewhere?.(jobId)) ?? false),
+    cancel: async (jobId) => (await slots.cancel(jobId)) || (await cancelElsewhere(jobId)),
     isRunning: (jobId) => slots.isRunning(jobId),
 
     async tick() {
