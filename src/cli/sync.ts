@@ -69,12 +69,14 @@ async function main(): Promise<number> {
     const run = { id: acquired.runId };
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
-    const { status, stats } = await executeSyncRun({ orm, bus: createEventBus(), config, logger }, run.id, controller.signal).finally(
-      async () => {
-        await leases.stop();
-        await acquired.release();
-      },
-    );
+    // With REDIS_URL the run's progress reaches the service's subscribers and dashboard, as an instance's does.
+    const redis = config.redisUrl ? await (await import('../events/redis-transport.js')).createRedisTransport(config.redisUrl, logger) : undefined;
+    const bus = createEventBus({ eventTarget: redis?.eventTarget });
+    const { status, stats } = await executeSyncRun({ orm, bus, config, logger }, run.id, controller.signal).finally(async () => {
+      await leases.stop();
+      await acquired.release();
+      await redis?.close();
+    });
     const row = await orm.em.fork().findOne(SyncRun, { id: run.id });
     const summary = {
       runId: run.id,
