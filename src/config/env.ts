@@ -115,7 +115,7 @@ const url = z
   });
 
 /**
- * Host names (or `*.example.com` suffixes) webhooks may target: comma-separated, each written as a
+ * Host names (or `*.example.com` suffixes) webhooks or jobs' endpoints may target: comma-separated, each written as a
  * URL's host reads (lower case, `127.1` → `127.0.0.1`, `[0:0::1]` → `[::1]`), so an entry matches
  * the URLs that name it.
  */
@@ -203,6 +203,7 @@ export const envSchema = z.object({
   API_TOKEN: optional(apiToken),
   WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`')),
   WEBHOOK_ALLOWED_HOSTS: optional(hostList),
+  S3_ENDPOINT_ALLOWED_HOSTS: optional(hostList),
   WEBHOOK_TIMEOUT: decimal('10', 0.01, 300).default(10),
   WEBHOOK_RETRY_BASE: decimal('30', 0.01, 3600).default(30),
   SECRETS_KEY: optional(secretsKey),
@@ -241,7 +242,15 @@ export interface Config {
   listConcurrency: number;
   defaultPageSize: number;
   /** `verifyMultipartEtag`: absent means true (S3_VERIFY_MULTIPART_ETAG). */
-  s3: { region?: string; endpoint?: string; forcePathStyle: boolean; verifyMultipartEtag?: boolean; requesterPays?: boolean };
+  s3: {
+    region?: string;
+    endpoint?: string;
+    forcePathStyle: boolean;
+    verifyMultipartEtag?: boolean;
+    requesterPays?: boolean;
+    /** S3_ENDPOINT_ALLOWED_HOSTS: other servers a job's own endpoint may send the process's credentials to. */
+    endpointAllowedHosts?: string[] | null;
+  };
   apiToken?: string;
   webhooks: WebhookConfig;
   /** Key of the per-job credentials (AES-256-GCM); without it, jobs with credentials are refused. */
@@ -329,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.S3_ENDPOINT,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? false,
       verifyMultipartEtag: e.S3_VERIFY_MULTIPART_ETAG ?? true,
+      endpointAllowedHosts: e.S3_ENDPOINT_ALLOWED_HOSTS ?? null,
     },
     apiToken: e.API_TOKEN,
     webhooks: {

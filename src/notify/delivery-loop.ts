@@ -1,5 +1,6 @@
 import type { Config, WebhookConfig } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
+import { isHostAllowed } from '../config/host-list.js';
 import { createOutboundAgents } from '../config/proxy-agents.js';
 import { databaseNow } from '../db/database-clock.js';
 import { Job } from '../db/entities/job.entity.js';
@@ -7,7 +8,7 @@ import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
 import { sendWebhook, type SendResult } from './send-webhook.js';
-import { isHostAllowed, webhookOrigin } from './webhook-url.js';
+import { webhookOrigin } from './webhook-url.js';
 
 /** Attempts per delivery, the first included. */
 export const MAX_ATTEMPTS = 5;

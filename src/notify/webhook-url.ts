@@ -1,14 +1,8 @@
+import { isHostAllowed } from '../config/host-list.js';
 import { hasControlOrUnstorableText } from '../db/storable-text.js';
 
 /** Longest webhook URL accepted (browsers and proxies commonly stop near 2,000 characters). */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
-
-/** `hooks.example.com` matches itself; `*.example.com` matches its sub-domains (not example.com itself). */
-export function isHostAllowed(hostname: string, allowedHosts: readonly string[] | null): boolean {
-  if (!allowedHosts) return true;
-  const host = hostname.toLowerCase();
-  return allowedHosts.some((allowed) => (allowed.startsWith('*.') ? host.endsWith(allowed.slice(1)) : host === allowed));
-}
 
 /**
  * Why `text` cannot be a webhook target, or null when it can: an absolute http(s) URL, no user

@@ -17,7 +17,7 @@ describe('a requester-pays bucket (requesterPays / requester_pays)', () => {
     const body = randomBytes(200_000);
     await s3.putObjects([['set/a.bin', body], ['set/b.txt', 'requester pays']]);
     await using gateway = await startSigV4Gateway(s3.endpoint, { region: S3RVER_REGION, ...S3RVER_CREDENTIALS }, { requesterPays: true });
-    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB' } });
+    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', S3_ENDPOINT_ALLOWED_HOSTS: '127.0.0.1' } });
 
     const created = await gql<{ createJob: { job: { id: string; connectorConfig: { requesterPays: boolean } } } }, unknown>(app, CREATE, {
       input: { name: 'open data', connectorType: 'S3', schedule: 'hourly', connectorConfig: { bucketName: 'open-data', prefix: 'set/', endpoint: gateway.endpoint, forcePathStyle: true } },

@@ -28,7 +28,7 @@ describe('objects encrypted with a customer key (sseCustomerKey / sse_customer_k
     await s3.putObjects([['x/a.bin', body], ['x/b.txt', 'secret text']]);
     await using gateway = await startSigV4Gateway(s3.endpoint, { region: S3RVER_REGION, ...S3RVER_CREDENTIALS }, { sseCustomerKey: KEY });
     const log = capturedLog();
-    await using app = await startTestApp({ env: { ...s3.env, SECRETS_KEY: randomBytes(32).toString('base64'), S3_CHUNK_SIZE: '64KiB' }, logger: log.logger });
+    await using app = await startTestApp({ env: { ...s3.env, SECRETS_KEY: randomBytes(32).toString('base64'), S3_CHUNK_SIZE: '64KiB', S3_ENDPOINT_ALLOWED_HOSTS: '127.0.0.1' }, logger: log.logger });
 
     const config = { bucketName: 'vault', prefix: 'x/', endpoint: gateway.endpoint, forcePathStyle: true };
     const created = await gql<{ createJob: { job: { id: string; connectorConfig: { sseCustomerKeyMd5: string | null } } } }, unknown>(app, CREATE, {

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/env.js';
+import { isHostAllowed } from '../../config/host-list.js';
 import type { SecretBox } from '../../config/secret-box.js';
 import { sseCustomerKeyContext, type Job } from '../../db/entities/job.entity.js';
 
@@ -50,12 +51,32 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
     job.sealedCredentials,
     job.sealedSseCustomerKey ?? null,
   ]);
+  const ownCredentials = Boolean(job.sealedCredentials && job.accessKeyId);
+  if (job.endpoint && !ownCredentials && !mayReceiveProcessCredentials(job.endpoint, processS3)) {
+    throw new ConnectionError(
+      `the job's endpoint ${new URL(job.endpoint).host} gets no credentials of this process (only AWS, the process's own endpoint and S3_ENDPOINT_ALLOWED_HOSTS do): give the job credentials of its own, or list the host in S3_ENDPOINT_ALLOWED_HOSTS`,
+    );
+  }
   return {
     s3,
     cacheKey,
-    ...(job.sealedCredentials && job.accessKeyId ? { credentials: openCredentials(job, secrets) } : {}),
+    ...(ownCredentials ? { credentials: openCredentials(job, secrets) } : {}),
     ...(job.sealedSseCustomerKey ? { sseCustomerKey: openSseCustomerKey(job.sealedSseCustomerKey, job.id, secrets) } : {}),
   };
+}
+
+/**
+ * Whether a job's own endpoint may be signed with the process's credentials (its role or AWS_*
+ * variables): whoever can create jobs chooses endpoints, and every listing and GET would hand that
+ * server the access key id and session token. AWS's own hosts, the process's endpoint (same host and
+ * port) and the hosts of S3_ENDPOINT_ALLOWED_HOSTS may.
+ */
+function mayReceiveProcessCredentials(endpoint: string, processS3: Config['s3']): boolean {
+  const url = new URL(endpoint);
+  const hostname = url.hostname.toLowerCase();
+  if (hostname === 'amazonaws.com' || hostname.endsWith('.amazonaws.com') || hostname.endsWith('.amazonaws.com.cn')) return true;
+  if (processS3.endpoint && URL.canParse(processS3.endpoint) && new URL(processS3.endpoint).host === url.host) return true;
+  return processS3.endpointAllowedHosts != null && isHostAllowed(hostname, processS3.endpointAllowedHosts);
 }
 
 function openSseCustomerKey(sealed: string, jobId: string, secrets: SecretBox): string {
