@@ -57,7 +57,9 @@ export function buildYoga(deps: GraphqlDeps) {
     logging: yogaLogger(deps.logger, reported),
     // Cross-origin policy lives at the HTTP edge (http/cross-origin.ts); yoga's default allows every origin.
     cors: false,
-    graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS' },
+    // Yoga's GraphiQL persists the Headers tab (the bearer token) in localStorage unless told not to:
+    // the token would outlive the browser session, on the dashboard's origin.
+    graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS', shouldPersistHeaders: false },
     renderGraphiQL: renderGraphiqlPage,
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },

@@ -1,47 +1,19 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../scripts/build-dashboard.js';
 import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { CHUNK_SIZE, createPausedJob, startLiveEnv } from '../live/live-env.js';
+import { CHROMIUM, hasChromium, launchChromium, watchedPage } from './browser-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** The large object crosses a slow link: the run lasts seconds, long enough to watch its bar move. */
 const SLOW = { kind: 'throttle', ms: 5, bytesPerSecond: 512 * 1024 } as const;
 
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`test/browser/dashboard.test.ts SKIPPED: ${CHROMIUM} is not installed`);
-
-interface Watched {
-  page: Page;
-  /** Requests to anything but loopback (each was aborted). */
-  offMachine: string[];
-  consoleErrors: string[];
-}
-
-/** A page that can reach only loopback (everything else is aborted and recorded) and records console errors. */
-async function watchedPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Watched> {
-  const page = await browser.newPage({ viewport });
-  const watched: Watched = { page, offMachine: [], consoleErrors: [] };
-  await page.route('**/*', (route) => {
-    const { protocol, hostname } = new URL(route.request().url());
-    if (protocol === 'data:' || LOOPBACK.has(hostname)) return route.continue();
-    watched.offMachine.push(route.request().url());
-    return route.abort();
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error') watched.consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => watched.consoleErrors.push(String(error)));
-  return watched;
-}
 
 const overall = (page: Page) =>
   page.locator('#overall-progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
@@ -50,7 +22,7 @@ let browser: Browser;
 beforeAll(async () => {
   await buildDashboard();
   await mkdir(ARTIFACTS, { recursive: true });
-  if (hasChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if (hasChromium) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

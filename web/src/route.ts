@@ -5,9 +5,18 @@ export type Route = { page: 'jobs' } | { page: 'job'; jobId: string };
 
 export const jobHref = (jobId: string) => `#/jobs/${encodeURIComponent(jobId)}`;
 
+/** decodeURIComponent, or the text as it is when its escapes are malformed (a hand-edited address). */
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export function parseRoute(hash: string): Route {
   const match = /^#\/jobs\/([^/?#]+)/.exec(hash);
-  return match?.[1] ? { page: 'job', jobId: decodeURIComponent(match[1]) } : { page: 'jobs' };
+  return match?.[1] ? { page: 'job', jobId: decode(match[1]) } : { page: 'jobs' };
 }
 
 export function useRoute(): Route {

@@ -51,13 +51,15 @@ export async function request<TResult, TVariables>(
   } catch {
     throw new ApiError(0, [{ message: 'The service cannot be reached' }]);
   }
-  let body: { data?: TResult | null; errors?: ApiErrorDetail[] } = {};
+  // GraphQL answers `{ data, errors }`; the HTTP edge's refusals (413, 415, 400…) answer `{ message }`.
+  let body: { data?: TResult | null; errors?: ApiErrorDetail[]; message?: unknown } = {};
   try {
     body = (await response.json()) as typeof body;
   } catch {
     body = { errors: [{ message: `HTTP ${response.status} ${response.statusText}` }] };
   }
-  const error = body.errors?.length || !body.data ? new ApiError(response.status, body.errors ?? []) : null;
+  const edgeError = typeof body.message === 'string' ? [{ message: body.message }] : [];
+  const error = body.errors?.length || !body.data ? new ApiError(response.status, body.errors ?? edgeError) : null;
   if (error) {
     if (error.unauthenticated) for (const listener of unauthenticatedListeners) listener();
     throw error;

@@ -44,8 +44,10 @@ function liveClient(): Client {
         setState('live', missed);
       },
       closed: (event) => {
-        dropped = true;
         const code = (event as { code?: number } | undefined)?.code;
+        // 1000: the client itself closed the socket (lazy: no subscription left), nothing was lost.
+        if (code === 1000) return setState('connecting');
+        dropped = true;
         setState(code === 4401 || code === 4403 ? 'refused' : 'reconnecting');
       },
     },
@@ -58,9 +60,10 @@ const RESUBSCRIBE_MS = 3_000;
 /**
  * Subscribes to syncProgress (one job or all); returns the unsubscribe function. graphql-ws gives
  * up on some close codes (1011, 4500…) and ends the subscription with an error: it is then started
- * again after a pause, for as long as the page wants it.
+ * again after a pause, for as long as the page wants it. The service completes a job's stream when
+ * the job is deleted: `onComplete` is told.
  */
-export function subscribeProgress(jobId: string | null, onEvent: (event: ProgressEvent) => void): () => void {
+export function subscribeProgress(jobId: string | null, onEvent: (event: ProgressEvent) => void, onComplete?: () => void): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let dispose = () => {};
@@ -76,7 +79,9 @@ export function subscribeProgress(jobId: string | null, onEvent: (event: Progres
           if (state !== 'refused') setState('reconnecting');
           if (!stopped) timer = setTimeout(start, RESUBSCRIBE_MS);
         },
-        complete: () => undefined,
+        complete: () => {
+          if (!stopped) onComplete?.();
+        },
       },
     );
   };

@@ -7,6 +7,7 @@ import { JobActions } from './job-actions.js';
 import { LivePanel } from './live-panel.js';
 import { ObjectsSection } from './objects-section.js';
 import { RunsSection } from './runs-section.js';
+import { visible } from '../text.js';
 import { Status } from './status.js';
 
 const RUNS_SHOWN = 30;
@@ -23,7 +24,9 @@ export function JobPage({ jobId }: { jobId: string }) {
   const reloadSoon = useThrottled(reloadAll, 2_000);
 
   const job = page.data?.job;
-  if (page.error && !page.error.unauthenticated) {
+  // A deleted (or never created) job: `runs(jobId)` answers NOT_FOUND, so the query as a whole fails.
+  const notFound = page.error?.errors.some((e) => e.extensions?.code === 'NOT_FOUND') || (page.data && !job);
+  if (page.error && !page.error.unauthenticated && !notFound) {
     return (
       <main>
         <p class="error" role="alert">
@@ -32,8 +35,8 @@ export function JobPage({ jobId }: { jobId: string }) {
       </main>
     );
   }
-  if (!page.data) return <main aria-busy="true">Loading…</main>;
-  if (!job) {
+  if (!notFound && !page.data) return <main aria-busy="true">Loading…</main>;
+  if (notFound || !page.data || !job) {
     return (
       <main>
         <h1>Job not found</h1>
@@ -56,7 +59,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <div>
           <dt>Source</dt>
           <dd class="mono">
-            s3://{job.connectorConfig.bucketName}/{job.connectorConfig.prefix}
+            {visible(`s3://${job.connectorConfig.bucketName}/${job.connectorConfig.prefix}`)}
           </dd>
         </div>
         <div>
@@ -82,7 +85,13 @@ export function JobPage({ jobId }: { jobId: string }) {
           else reloadAll();
         }}
       />
-      <LivePanel jobId={job.id} latest={runs.find((r) => r.status !== 'SKIPPED') ?? null} onRunChange={reloadAll} onObjectChange={reloadSoon} />
+      <LivePanel
+        jobId={job.id}
+        latest={runs.find((r) => r.status !== 'SKIPPED') ?? null}
+        onRunChange={reloadAll}
+        onObjectChange={reloadSoon}
+        onJobGone={page.reload}
+      />
       <RunsSection runs={runs} total={page.data.runs.totalCount} />
       <ObjectsSection jobId={job.id} version={objectsVersion} />
     </main>

@@ -8,6 +8,7 @@ import { jobHref } from '../route.js';
 import { CreateJobForm } from './create-job-form.js';
 import { JobActions } from './job-actions.js';
 import { ProgressBar } from './progress-bar.js';
+import { visible } from '../text.js';
 import { Status } from './status.js';
 
 const PAGE_SIZE = 20;
@@ -70,7 +71,7 @@ export function JobsPage() {
 
 function JobRow({ job, onChanged }: { job: JobFieldsFragment; onChanged(): void }) {
   const run = job.lastRun;
-  const source = `s3://${job.connectorConfig.bucketName}/${job.connectorConfig.prefix}`;
+  const source = visible(`s3://${job.connectorConfig.bucketName}/${job.connectorConfig.prefix}`);
   return (
     <tr>
       <td data-label="Name">
@@ -98,7 +99,7 @@ function JobRow({ job, onChanged }: { job: JobFieldsFragment; onChanged(): void 
               {run.status !== 'RUNNING' && run.startedAt ? `, took ${formatDuration(runDuration(run.startedAt, run.finishedAt) ?? 0)}` : ''}
             </span>
             {run.status === 'RUNNING' && <ProgressBar done={run.bytesDone} total={run.bytesTotal} label={`${job.name}: bytes done`} />}
-            {run.error && <div class="sub error-text">{run.error}</div>}
+            {run.error && <div class="sub error-text">{visible(run.error)}</div>}
           </>
         ) : (
           'never'

@@ -5,6 +5,7 @@ import { subscribeProgress, type ProgressEvent } from '../api/live.js';
 import { formatBytes, formatDuration, formatRate, percent } from '../format.js';
 import { useLiveState, useThrottled } from '../hooks.js';
 import { applyEvent, newLiveRun, overview, rebase, type LiveRun } from '../live-run.js';
+import { visible } from '../text.js';
 import { ProgressBar } from './progress-bar.js';
 import { Status } from './status.js';
 
@@ -18,10 +19,12 @@ interface Props {
   onRunChange(): void;
   /** An object finished or failed (the page refreshes its tables, throttled). */
   onObjectChange(): void;
+  /** The service ended the job's stream: the job was deleted. */
+  onJobGone(): void;
 }
 
 /** The job's current run as it happens, from syncProgress (and the run row, re-read when events say it moved). */
-export function LivePanel({ jobId, latest, onRunChange, onObjectChange }: Props) {
+export function LivePanel({ jobId, latest, onRunChange, onObjectChange, onJobGone }: Props) {
   const live = useRef<LiveRun | null>(latest ? newLiveRun(latest.id, latest) : null);
   const [, setVersion] = useState(0);
   const redraw = () => setVersion((v) => v + 1);
@@ -29,6 +32,8 @@ export function LivePanel({ jobId, latest, onRunChange, onObjectChange }: Props)
   changed.current = onRunChange;
   const objectChanged = useRef(onObjectChange);
   objectChanged.current = onObjectChange;
+  const gone = useRef(onJobGone);
+  gone.current = onJobGone;
 
   const readRow = async () => {
     const row = (await request(DashboardLatestRunDocument, { jobId }).catch(() => null))?.runs.edges[0]?.node;
@@ -64,7 +69,7 @@ export function LivePanel({ jobId, latest, onRunChange, onObjectChange }: Props)
         } else readRowSoon();
         if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') objectChanged.current();
         redraw();
-      }),
+      }, () => gone.current()),
     [jobId],
   );
 
@@ -115,7 +120,7 @@ function RunProgress({ run }: { run: LiveRun }) {
       {run.finished && (
         <p class={`run-end run-end-${run.finished.status.toLowerCase()}`} role="status">
           Run finished: {run.finished.status}
-          {run.finished.error ? ` (${run.finished.error})` : ''}
+          {run.finished.error ? ` (${visible(run.finished.error)})` : ''}
         </p>
       )}
       {inFlight.length > 0 && (
@@ -124,8 +129,8 @@ function RunProgress({ run }: { run: LiveRun }) {
           <ul class="in-flight">
             {inFlight.slice(0, SHOWN_IN_FLIGHT).map((object) => (
               <li key={object.key}>
-                <span class="mono key">{object.key}</span>
-                <progress value={object.bytes} max={Math.max(object.size, 1)} aria-label={`${object.key}: bytes done`} />
+                <span class="mono key">{visible(object.key)}</span>
+                <progress value={object.bytes} max={Math.max(object.size, 1)} aria-label={`${visible(object.key)}: bytes done`} />
                 <span class="sub">
                   {formatBytes(object.bytes)} / {formatBytes(object.size)} ({percent(object.bytes, object.size).toFixed(0)}%)
                 </span>
@@ -141,7 +146,7 @@ function RunProgress({ run }: { run: LiveRun }) {
           <ul class="failures" role="log" aria-live="polite">
             {run.failures.map((f) => (
               <li key={`${f.key}-${f.at}`}>
-                <span class="mono">{f.key}</span>: {f.error}
+                <span class="mono">{visible(f.key)}</span>: {visible(f.error)}
               </li>
             ))}
           </ul>

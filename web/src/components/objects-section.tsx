@@ -3,6 +3,7 @@ import { DashboardObjectsDocument, type ObjectStatus } from '../../generated/gra
 import { request } from '../api/client.js';
 import { formatBytes, formatDateTime, percent } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { visible } from '../text.js';
 import { Status } from './status.js';
 
 const PAGE_SIZE = 50;
@@ -79,8 +80,8 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
               {page.edges.map(({ node }) => (
                 <tr key={node.id}>
                   <td data-label="Key" class="mono">
-                    {node.key}
-                    {node.error && <div class="error-text">{node.error}</div>}
+                    {visible(node.key)}
+                    {node.error && <div class="error-text">{visible(node.error)}</div>}
                   </td>
                   <td data-label="Status">
                     <Status value={node.status} />
@@ -90,7 +91,7 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
                     {formatBytes(node.size)}
                   </td>
                   <td data-label="Local path" class="mono">
-                    {node.localPath ?? '–'}
+                    {node.localPath ? visible(node.localPath) : '–'}
                   </td>
                   <td data-label="Updated">{formatDateTime(node.updatedAt)}</td>
                 </tr>

@@ -1,5 +1,6 @@
 import type { DashboardJobQuery } from '../../generated/graphql.js';
 import { formatBytes, formatDateTime, formatDuration, runDuration } from '../format.js';
+import { visible } from '../text.js';
 import { Status } from './status.js';
 
 type RunRow = DashboardJobQuery['runs']['edges'][number]['node'];
@@ -48,12 +49,12 @@ export function RunsSection({ runs, total }: { runs: RunRow[]; total: number }) 
                       {formatBytes(run.bytesDone)} / {formatBytes(run.bytesTotal)}
                     </td>
                     <td data-label="Errors">
-                      {run.error && <div class="error-text">{run.error}</div>}
+                      {run.error && <div class="error-text">{visible(run.error)}</div>}
                       {run.failures.length > 0 && (
                         <ul class="first-errors">
                           {run.failures.map((f) => (
                             <li key={f.key}>
-                              <span class="mono">{f.key}</span>: {f.error}
+                              <span class="mono">{visible(f.key)}</span>: {visible(f.error ?? '')}
                             </li>
                           ))}
                         </ul>

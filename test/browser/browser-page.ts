@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's chromium (CI installs it in .ci/run); the browser tests are skipped without it. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+
+export interface Watched {
+  page: Page;
+  /** Requests to anything but loopback (each was aborted). */
+  offMachine: string[];
+  consoleErrors: string[];
+  /** Every request the page made, with its headers. */
+  requests: Array<{ url: string; headers: Record<string, string> }>;
+}
+
+/** A page that can reach only loopback (everything else is aborted and recorded) and records its requests and console errors. */
+export async function watchedPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Watched> {
+  const page = await browser.newPage({ viewport });
+  const watched: Watched = { page, offMachine: [], consoleErrors: [], requests: [] };
+  await page.route('**/*', (route) => {
+    const { protocol, hostname } = new URL(route.request().url());
+    if (protocol === 'data:' || LOOPBACK.has(hostname)) return route.continue();
+    watched.offMachine.push(route.request().url());
+    return route.abort();
+  });
+  page.on('request', (r) => watched.requests.push({ url: r.url(), headers: r.headers() }));
+  page.on('console', (message) => {
+    if (message.type() === 'error') watched.consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => watched.consoleErrors.push(String(error)));
+  return watched;
+}

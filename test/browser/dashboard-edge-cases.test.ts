@@ -1,0 +1,178 @@
+/** The dashboard and GraphiQL where users' data or actions are unusual: each test asserts what a user sees. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { buildDashboard } from '../../scripts/build-dashboard.js';
+import { http } from '../helpers/clients.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { createPausedJob, startLiveEnv } from '../live/live-env.js';
+import { hasChromium, launchChromium, watchedPage } from './browser-page.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+/**
+ * Whether the characters of each text node under `selector` are laid out left to right in their
+ * logical order (comparing characters on the same line), i.e. the text reads as it is.
+ * Bidi control characters themselves are skipped.
+ */
+async function readsInOrder(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).evaluateAll((elements) => {
+    const reversed: string[] = [];
+    for (const element of elements) {
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent ?? '';
+        let previous: DOMRect | null = null;
+        for (let i = 0; i < text.length; i++) {
+          if (/[\s\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(text[i]!)) continue;
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const rect = range.getBoundingClientRect();
+          if (rect.width === 0) continue;
+          if (previous && Math.abs(previous.top - rect.top) < 2 && rect.left < previous.left - 0.5) {
+            reversed.push(text);
+            break;
+          }
+          previous = rect;
+        }
+      }
+    }
+    return reversed;
+  });
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  await buildDashboard();
+  if (hasChromium) browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () => {
+  it('a job deleted while its page is open: the page says it is gone (not a live job stuck on "reconnecting…")', async () => {
+    await using app = await startTestApp();
+    const jobId = await createPausedJob(app, 'bkt', 'gone/');
+    const { page, consoleErrors } = await watchedPage(browser);
+    await page.goto(`${app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+
+    // Someone else (another tab, the REST API) deletes it.
+    expect((await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: jobId })).status).toBe(200);
+
+    await page.waitForTimeout(4_000);
+    const shown = await page.locator('main').innerText();
+    // Observed: the job's facts and its Trigger/Pause/Delete buttons stay, and the live label says "reconnecting…" for ever.
+    expect(shown).not.toContain('reconnecting…');
+    expect(shown).toContain('Job not found');
+    expect(await page.getByRole('button', { name: 'Trigger' }).count()).toBe(0);
+    // And the dedicated "Job not found" view is what a reload shows too (not "Could not load the job: …").
+    await page.reload();
+    await page.getByRole('heading', { name: 'Job not found' }).waitFor({ timeout: 5_000 });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('an S3 key holding a bidi override neither disguises itself nor reverses the failure reason shown beside it', async () => {
+    let proxy: FaultProxy | undefined;
+    await using env = await startLiveEnv({
+      s3Endpoint: async (s3) => {
+        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+        proxy.setRule((req) => (req.method === 'GET' && req.key.includes('denied') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
+        return proxy.endpoint;
+      },
+    });
+    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
+    // Displayed naively, "invoice-\u202Efdp.exe" reads "invoice-exe.pdf".
+    await env.s3.putObjects([
+      ['bidi/invoice-\u202Efdp.exe', 'MZ'],
+      ['bidi/denied-\u202Etxt.md', 'x'],
+    ]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'bidi/');
+    const { page, consoleErrors } = await watchedPage(browser);
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    await page.locator('.run-end').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('table.objects tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('table.runs').innerText(), { timeout: 10_000 }).toContain('1 failed');
+
+    // Every key, path and failure reason on the page reads in its own order.
+    const reversed = [
+      ...(await readsInOrder(page, '.failures li')),
+      ...(await readsInOrder(page, '.run-end')),
+      ...(await readsInOrder(page, 'table.runs td[data-label="Errors"]')),
+      ...(await readsInOrder(page, 'table.objects td[data-label="Key"]')),
+      ...(await readsInOrder(page, 'table.objects td[data-label="Local path"]')),
+    ];
+    expect(reversed).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('a malformed job address (bad percent-escape) still shows the dashboard, not a blank page', async () => {
+    await using app = await startTestApp();
+    const { page, consoleErrors } = await watchedPage(browser);
+    await page.goto(`${app.url}/#/jobs/%E0%A4%A`);
+    await page.waitForTimeout(1_500);
+    // Observed: an empty <div id="app"> and "URIError: URI malformed".
+    expect(await page.getByRole('link', { name: 'Jobs' }).count()).toBe(1);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("a request the service refuses before GraphQL (413) shows the service's message, not \"HTTP 413\"", async () => {
+    await using app = await startTestApp();
+    const { page } = await watchedPage(browser);
+    await page.goto(`${app.url}/`);
+    await page.getByText('No jobs yet').waitFor();
+    // A large paste into a field: the body is over the 1 MiB limit.
+    await page.getByLabel('Name').fill('n'.repeat(1_100_000));
+    await page.getByLabel('Bucket').fill('some-bucket');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    const error = page.locator('form.create-job p.error');
+    await error.waitFor();
+    expect(await error.innerText()).toContain('Request body too large');
+    await page.close();
+  });
+
+  it('a token that cannot travel in a header (non-ASCII) is refused at the prompt, not reported as "The service cannot be reached"', async () => {
+    await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
+    const { page } = await watchedPage(browser);
+    await page.goto(`${app.url}/`);
+    await page.getByLabel('API token').fill('test—token-0123456789abcdef');
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.waitForTimeout(1_500);
+    const text = await page.locator('main').innerText();
+    // Observed: the prompt is gone, the bad token kept in sessionStorage, and the jobs page says the service is unreachable.
+    expect(text).not.toContain('The service cannot be reached');
+    expect(await page.getByLabel('API token').count()).toBe(1);
+    expect(await page.locator('#api-token-error').count()).toBe(1);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.close();
+  });
+
+  it('GraphiQL does not write the API token to localStorage', async () => {
+    await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
+    const { page } = await watchedPage(browser, { width: 1400, height: 900 });
+    await page.goto(`${app.graphqlUrl}?query=${encodeURIComponent('{ jobs { totalCount } }')}`);
+    await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
+    // As README says: the token in the Headers tab, re-fetch the schema, run.
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${TOKEN}` }));
+    const introspected = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 200);
+    await page.getByRole('button', { name: /re-fetch/i }).click();
+    await introspected;
+    await page.click('.graphiql-execute-button');
+    await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 10_000 }).toContain('totalCount');
+    await page.waitForTimeout(1_000); // GraphiQL stores its tabs 500 ms after a change
+    const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    // Observed: graphiql:tabState (and graphiql:headers) hold "Bearer <token>", kept after the browser closes.
+    expect(local).not.toContain(TOKEN);
+    await page.close();
+  });
+});
