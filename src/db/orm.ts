@@ -82,12 +82,23 @@ export function isPostgres(orm: Orm): boolean {
   return engines.get(orm) === 'postgresql';
 }
 
-/** True when the database answers a trivial query; used by /readyz. */
+/** How long /readyz waits for the database: a probe must answer within its own timeout, even when a connection hangs. */
+const READY_TIMEOUT_MS = 2_000;
+
+/** True when the database answers a trivial query within READY_TIMEOUT_MS; used by /readyz. */
 export async function isDatabaseReady(orm: Orm): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
+  const answered = orm.em
+    .getConnection()
+    .execute('select 1')
+    .then(
+      () => true,
+      () => false,
+    );
   try {
-    await orm.em.getConnection().execute('select 1');
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
