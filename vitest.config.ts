@@ -45,6 +45,8 @@ const LONGEST_FIRST = [
   'test/sync/rerun.test.ts',
   'test/browser/graphiql.test.ts',
   'test/notify/webhook-delivery.test.ts',
+  'test/browser/dashboard-edge-cases.test.ts',
+  'test/sync/cli-env.test.ts',
 ];
 
 class LongestFirstSequencer extends BaseSequencer {

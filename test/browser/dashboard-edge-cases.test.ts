@@ -63,7 +63,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     // Someone else (another tab, the REST API) deletes it.
     expect((await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: jobId })).status).toBe(200);
 
-    await page.waitForTimeout(4_000);
+    await page.getByRole('heading', { name: 'Job not found' }).waitFor({ timeout: 10_000 });
     const shown = await page.locator('main').innerText();
     // Observed: the job's facts and its Trigger/Pause/Delete buttons stay, and the live label says "reconnecting…" for ever.
     expect(shown).not.toContain('reconnecting…');
@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await using app = await startTestApp();
     const { page, consoleErrors } = await watchedPage(browser);
     await page.goto(`${app.url}/#/jobs/%E0%A4%A`);
-    await page.waitForTimeout(1_500);
+    await page.getByRole('link', { name: 'Jobs' }).waitFor({ timeout: 5_000 });
     // Observed: an empty <div id="app"> and "URIError: URI malformed".
     expect(await page.getByRole('link', { name: 'Jobs' }).count()).toBe(1);
     expect(consoleErrors).toEqual([]);
@@ -145,7 +145,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await page.goto(`${app.url}/`);
     await page.getByLabel('API token').fill('test—token-0123456789abcdef');
     await page.getByRole('button', { name: 'Use token' }).click();
-    await page.waitForTimeout(1_500);
+    await page.locator('#api-token-error').waitFor({ timeout: 5_000 });
     const text = await page.locator('main').innerText();
     // Observed: the prompt is gone, the bad token kept in sessionStorage, and the jobs page says the service is unreachable.
     expect(text).not.toContain('The service cannot be reached');
