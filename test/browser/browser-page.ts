@@ -35,3 +35,13 @@ export async function watchedPage(browser: Browser, viewport = { width: 1280, he
   page.on('pageerror', (error) => watched.consoleErrors.push(String(error)));
   return watched;
 }
+
+/** As the README tells a user: the token in GraphiQL's Headers tab, the schema re-fetched with it. */
+export async function enterGraphiqlToken(page: Page, token: string): Promise<void> {
+  await page.getByRole('button', { name: 'Headers' }).click();
+  await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
+  await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${token}` }));
+  const introspected = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 200);
+  await page.getByRole('button', { name: /re-fetch/i }).click();
+  await introspected;
+}

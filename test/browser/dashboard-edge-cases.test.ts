@@ -4,10 +4,9 @@ import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.js';
 import { http } from '../helpers/clients.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { createPausedJob, startLiveEnv } from '../live/live-env.js';
-import { hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { createPausedJob, startLiveEnvDenying } from '../live/live-env.js';
+import { enterGraphiqlToken, hasChromium, launchChromium, watchedPage } from './browser-page.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -77,15 +76,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
   });
 
   it('an S3 key holding a bidi override neither disguises itself nor reverses the failure reason shown beside it', async () => {
-    let proxy: FaultProxy | undefined;
-    await using env = await startLiveEnv({
-      s3Endpoint: async (s3) => {
-        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => (req.method === 'GET' && req.key.includes('denied') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
-        return proxy.endpoint;
-      },
-    });
-    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
+    await using env = await startLiveEnvDenying('denied');
     // Displayed naively, "invoice-\u202Efdp.exe" reads "invoice-exe.pdf".
     await env.s3.putObjects([
       ['bidi/invoice-\u202Efdp.exe', 'MZ'],
@@ -160,13 +151,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     const { page } = await watchedPage(browser, { width: 1400, height: 900 });
     await page.goto(`${app.graphqlUrl}?query=${encodeURIComponent('{ jobs { totalCount } }')}`);
     await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
-    // As README says: the token in the Headers tab, re-fetch the schema, run.
-    await page.getByRole('button', { name: 'Headers' }).click();
-    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
-    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${TOKEN}` }));
-    const introspected = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 200);
-    await page.getByRole('button', { name: /re-fetch/i }).click();
-    await introspected;
+    await enterGraphiqlToken(page, TOKEN);
     await page.click('.graphiql-execute-button');
     await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 10_000 }).toContain('totalCount');
     await page.waitForTimeout(1_000); // GraphiQL stores its tabs 500 ms after a change

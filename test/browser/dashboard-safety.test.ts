@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.js';
 import { http } from '../helpers/clients.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { createPausedJob, startLiveEnv, triggerJob } from '../live/live-env.js';
+import { createPausedJob, startLiveEnvDenying, triggerJob } from '../live/live-env.js';
 import { hasChromium, launchChromium, watchedPage } from './browser-page.js';
 
 let browser: Browser;
@@ -17,17 +16,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe.skipIf(!hasChromium)('held', () => {
+describe.skipIf(!hasChromium)('the dashboard with hostile data and a restarting service', () => {
   it('hostile keys and failure reasons are text: no script runs, no element is injected, long keys wrap, nothing leaves the machine, strict CSP', async () => {
-    let proxy: FaultProxy | undefined;
-    await using env = await startLiveEnv({
-      s3Endpoint: async (s3) => {
-        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => (req.method === 'GET' && req.key.includes('broken') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
-        return proxy.endpoint;
-      },
-    });
-    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
+    await using env = await startLiveEnvDenying('broken');
     await env.s3.putObjects([
       ['x/<img src=x onerror="window.__xss=1">.txt', 'a'],
       ['x/"><svg onload=window.__xss=2>.txt', 'b'],

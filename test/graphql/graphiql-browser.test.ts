@@ -3,6 +3,7 @@ import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { Job } from '../../src/db/entities/job.entity.js';
+import { enterGraphiqlToken } from '../browser/browser-page.js';
 import { startGraphqlApp, TOKEN } from './graphql-env.js';
 
 /** A system Chromium (CHROMIUM_PATH or a usual location); the test is skipped on machines without one. */
@@ -40,13 +41,7 @@ describe('GraphiQL in a browser', () => {
       await page.goto(`${api.graphqlUrl}?query=${encodeURIComponent(query)}`);
       await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
 
-      // As a user would: put the token in the Headers tab, re-fetch the schema with it, run.
-      await page.getByRole('button', { name: 'Headers' }).click();
-      await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)').click();
-      await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${TOKEN}` }));
-      const introspected = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 200);
-      await page.getByRole('button', { name: /re-fetch/i }).click();
-      await introspected;
+      await enterGraphiqlToken(page, TOKEN);
       await page.click('.graphiql-execute-button');
 
       // The subscription goes live asynchronously: publish until GraphiQL shows an event (bounded).

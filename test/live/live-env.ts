@@ -2,6 +2,7 @@ import Database, { type SqliteDatabase } from 'better-sqlite3';
 import type { FormattedExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { gqlData } from '../helpers/clients.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
@@ -150,3 +151,20 @@ export function committedPosition(db: SqliteDatabase, jobId: string, key: string
 
 /** Events of one object in arrival order. */
 export const ofObject = (events: WireEvent[], key: string) => events.filter((e) => e.objectKey === key);
+
+/** startLiveEnv behind a fault proxy that answers 403 AccessDenied to every GET of a key containing `marker`. */
+export async function startLiveEnvDenying(marker: string): Promise<LiveEnv> {
+  let proxy: FaultProxy | undefined;
+  const env = await startLiveEnv({
+    s3Endpoint: async (s3) => {
+      proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+      proxy.setRule((req) => (req.method === 'GET' && req.key.includes(marker) ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
+      return proxy.endpoint;
+    },
+  });
+  const stop = async () => {
+    await env.stop();
+    await proxy?.stop();
+  };
+  return { ...env, stop, [Symbol.asyncDispose]: stop };
+}
