@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { buildDashboard } from '../../scripts/build-dashboard.js';
 
 /** Debian's chromium (CI installs it in .ci/run); the browser tests are skipped without it. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -44,4 +46,17 @@ export async function enterGraphiqlToken(page: Page, token: string): Promise<voi
   const introspected = page.waitForResponse((r) => r.request().method() === 'POST' && r.status() === 200);
   await page.getByRole('button', { name: /re-fetch/i }).click();
   await introspected;
+}
+
+/** Builds the dashboard and starts Chromium before the file's tests (closed after them); call at the top of a test file. */
+export function useDashboardBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await buildDashboard();
+    if (hasChromium) browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
 }

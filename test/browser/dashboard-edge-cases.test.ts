@@ -1,12 +1,10 @@
 /** The dashboard and GraphiQL where users' data or actions are unusual: each test asserts what a user sees. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Browser } from 'playwright-core';
-import { buildDashboard } from '../../scripts/build-dashboard.js';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { createPausedJob, startLiveEnvDenying } from '../live/live-env.js';
-import { enterGraphiqlToken, hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { enterGraphiqlToken, hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -42,20 +40,13 @@ async function readsInOrder(page: Page, selector: string): Promise<string[]> {
   });
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  await buildDashboard();
-  if (hasChromium) browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useDashboardBrowser();
 
 describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () => {
   it('a job deleted while its page is open: the page says it is gone (not a live job stuck on "reconnecting…")', async () => {
     await using app = await startTestApp();
     const jobId = await createPausedJob(app, 'bkt', 'gone/');
-    const { page, consoleErrors } = await watchedPage(browser);
+    const { page, consoleErrors } = await watchedPage(browser());
     await page.goto(`${app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
 
@@ -83,7 +74,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
       ['bidi/denied-\u202Etxt.md', 'x'],
     ]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'bidi/');
-    const { page, consoleErrors } = await watchedPage(browser);
+    const { page, consoleErrors } = await watchedPage(browser());
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await page.getByRole('button', { name: 'Trigger' }).click();
@@ -106,7 +97,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
 
   it('a malformed job address (bad percent-escape) still shows the dashboard, not a blank page', async () => {
     await using app = await startTestApp();
-    const { page, consoleErrors } = await watchedPage(browser);
+    const { page, consoleErrors } = await watchedPage(browser());
     await page.goto(`${app.url}/#/jobs/%E0%A4%A`);
     await page.getByRole('link', { name: 'Jobs' }).waitFor({ timeout: 5_000 });
     // Observed: an empty <div id="app"> and "URIError: URI malformed".
@@ -117,7 +108,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
 
   it("a request the service refuses before GraphQL (413) shows the service's message, not \"HTTP 413\"", async () => {
     await using app = await startTestApp();
-    const { page } = await watchedPage(browser);
+    const { page } = await watchedPage(browser());
     await page.goto(`${app.url}/`);
     await page.getByText('No jobs yet').waitFor();
     // A large paste into a field: the body is over the 1 MiB limit.
@@ -132,7 +123,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
 
   it('a token that cannot travel in a header (non-ASCII) is refused at the prompt, not reported as "The service cannot be reached"', async () => {
     await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
-    const { page } = await watchedPage(browser);
+    const { page } = await watchedPage(browser());
     await page.goto(`${app.url}/`);
     await page.getByLabel('API token').fill('test—token-0123456789abcdef');
     await page.getByRole('button', { name: 'Use token' }).click();
@@ -148,7 +139,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
 
   it('GraphiQL does not write the API token to localStorage', async () => {
     await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
-    const { page } = await watchedPage(browser, { width: 1400, height: 900 });
+    const { page } = await watchedPage(browser(), { width: 1400, height: 900 });
     await page.goto(`${app.graphqlUrl}?query=${encodeURIComponent('{ jobs { totalCount } }')}`);
     await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
     await enterGraphiqlToken(page, TOKEN);

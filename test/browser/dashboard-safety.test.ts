@@ -1,20 +1,11 @@
 /** Hostile data shown as text, and a page that recovers from a service restart by itself. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { buildDashboard } from '../../scripts/build-dashboard.js';
+import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { createPausedJob, startLiveEnvDenying, triggerJob } from '../live/live-env.js';
-import { hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  await buildDashboard();
-  if (hasChromium) browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useDashboardBrowser();
 
 describe.skipIf(!hasChromium)('the dashboard with hostile data and a restarting service', () => {
   it('hostile keys and failure reasons are text: no script runs, no element is injected, long keys wrap, nothing leaves the machine, strict CSP', async () => {
@@ -27,7 +18,7 @@ describe.skipIf(!hasChromium)('the dashboard with hostile data and a restarting 
       ['x/' + Array.from({ length: 9 }, () => 'a'.repeat(100)).join('/'), 'e'],
     ]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'x/');
-    const { page, consoleErrors, offMachine } = await watchedPage(browser);
+    const { page, consoleErrors, offMachine } = await watchedPage(browser());
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await page.getByRole('button', { name: 'Trigger' }).click();
@@ -49,7 +40,7 @@ describe.skipIf(!hasChromium)('the dashboard with hostile data and a restarting 
     const first = await startTestApp();
     const port = new URL(first.url).port;
     const jobId = await createPausedJob(first, 'bkt', 'p/');
-    const { page, consoleErrors } = await watchedPage(browser);
+    const { page, consoleErrors } = await watchedPage(browser());
     await page.goto(`${first.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await first.stop();
