@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
 /**
@@ -42,5 +43,35 @@ const FORWARD_AUTHORIZATION = `(() => {
  */
 export async function renderGraphiqlPage(options: GraphiQLOptions): Promise<string> {
   const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-  return renderGraphiQL(options).replace('<head>', () => `<head><script>${FORWARD_AUTHORIZATION}</script>`);
+  const page = renderGraphiQL(options).replace('<head>', () => `<head><script>${FORWARD_AUTHORIZATION}</script>`);
+  pagePolicy ??= contentSecurityPolicyFor(page);
+  return page;
+}
+
+/** The Content-Security-Policy of the GraphiQL page, once it has been rendered (its inline scripts' hashes). */
+let pagePolicy: string | undefined;
+
+export const graphiqlContentSecurityPolicy = (): string | undefined => pagePolicy;
+
+/**
+ * Only the page's own inline scripts run (by their SHA-256), everything else comes from this origin,
+ * and no page may frame it: GraphiQL runs what its URL holds with the service's origin.
+ */
+function contentSecurityPolicyFor(page: string): string {
+  const scripts = [...page.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+    ([, body]) => `'sha256-${createHash('sha256').update(body ?? '').digest('base64')}'`,
+  );
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${scripts.join(' ')}`,
+    // GraphiQL's editor and panes set style attributes.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }

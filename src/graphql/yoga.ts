@@ -2,7 +2,7 @@ import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
-import { renderGraphiqlPage } from './graphiql.js';
+import { graphiqlContentSecurityPolicy, renderGraphiqlPage } from './graphiql.js';
 import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -37,7 +37,7 @@ function useNoFraming(): Plugin {
   return {
     onResponse({ response }) {
       if (!response.headers.get('content-type')?.startsWith('text/html')) return;
-      response.headers.set('content-security-policy', "frame-ancestors 'none'");
+      response.headers.set('content-security-policy', graphiqlContentSecurityPolicy() ?? "frame-ancestors 'none'");
       response.headers.set('x-frame-options', 'DENY');
     },
   };

@@ -70,6 +70,10 @@ describe('GraphiQL in headless Chromium', () => {
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     page.on('websocket', (socket) => requested.push(socket.url()));
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) refused.push(message.text());
+    });
     await mkdir(ARTIFACTS, { recursive: true });
 
     await runInGraphiql(page, env.app.graphqlUrl, '{ jobs(first: 5) { totalCount edges { node { id name status } } } }', 'jobs');
@@ -96,5 +100,10 @@ describe('GraphiQL in headless Chromium', () => {
 
     expect(requested.some((url) => url.startsWith('ws://127.0.0.1'))).toBe(true);
     expect(nonLoopback(requested)).toEqual([]);
+    // The page's policy lets only its own inline scripts run, and GraphiQL needs nothing it forbids.
+    const policy = (await page.request.get(env.app.graphqlUrl, { headers: { accept: 'text/html' } })).headers()['content-security-policy'];
+    expect(policy).toMatch(/script-src 'self'( 'sha256-[A-Za-z0-9+/=]+')+;/);
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(refused).toEqual([]);
   });
 });
