@@ -1,5 +1,5 @@
 import { resolve, join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Config } from '../config/env.js';
@@ -27,6 +27,8 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
   if (!isPostgres(orm)) {
     const dir = join(resolve(config.downloadRoot, jobId), PARTIAL_DIR);
     await mkdir(dir, { recursive: true });
+    // As prepareJobFolder: no lock (nor anything else) is written through a linked .dss-partial.
+    if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${dir} is a symbolic link: partial downloads are never written through links`);
     lock = await acquireRunLock(dir);
   }
   const release = async () => lock?.release();

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -23,11 +23,13 @@ describe('symlinks inside a job folder', () => {
       await rm(join(f.root, 'data'), { recursive: true });
       await symlink(outside, join(f.root, 'data'));
       await f.s3.putObject('data/b.txt', 'written through the link');
+      await f.s3.putObject('data/deep/er/c.txt', 'its folders would be made through the link');
       await f.sync();
 
-      // What a defender expects: nothing lands outside the job folder.
+      // What a defender expects: nothing lands outside the job folder, not even an empty folder.
       const escaped = await readFile(join(outside, 'b.txt'), 'utf8').catch(() => null);
       expect(escaped, `file written outside the job folder at ${join(outside, 'b.txt')}`).toBeNull();
+      expect(await readdir(outside), 'folders created outside the job folder').toEqual([]);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }

@@ -25,6 +25,8 @@ export const openPartial: OpenPartial = (path, flags) => open(path, NOFOLLOW_FLA
 /** mkdir -p, once per directory per run; with `jobRoot`, refuses a folder reached through a symbolic link. */
 export async function ensureDir(ctx: { createdDirs: Set<string>; jobRoot?: string }, dir: string): Promise<void> {
   if (ctx.createdDirs.has(dir)) return;
+  // Checked before mkdir too: mkdir -p through a linked folder would create folders outside the job's.
+  if (ctx.jobRoot !== undefined) await refuseLinkedFolders(ctx.jobRoot, dir, { missingOk: true });
   await mkdir(dir, { recursive: true });
   if (ctx.jobRoot !== undefined) await refuseLinkedFolders(ctx.jobRoot, dir);
   ctx.createdDirs.add(dir);
@@ -35,14 +37,20 @@ export async function ensureDir(ctx: { createdDirs: Set<string>; jobRoot?: strin
  * `dir` (included) is a symbolic link: mkdir, open and rename follow links in parent folders, so a
  * folder of the job replaced by a link would take the write outside DOWNLOAD_ROOT_FOLDER/<job_id>.
  */
-export async function refuseLinkedFolders(root: string, dir: string): Promise<void> {
+export async function refuseLinkedFolders(root: string, dir: string, { missingOk = false } = {}): Promise<void> {
   const rel = relative(root, dir);
   if (rel === '') return;
   if (rel.startsWith('..') || isAbsolute(rel)) throw linkError(dir);
   let current = root;
   for (const part of rel.split(sep)) {
     current = join(current, part);
-    if ((await lstat(current)).isSymbolicLink()) throw linkError(current);
+    const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+      if (missingOk && error.code === 'ENOENT') return null;
+      throw error;
+    });
+    // `missingOk`: the rest of the path does not exist yet (mkdir will create real folders there).
+    if (!info) return;
+    if (info.isSymbolicLink()) throw linkError(current);
   }
 }
 

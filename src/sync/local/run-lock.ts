@@ -1,4 +1,5 @@
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Another live process on this host is syncing the same job folder. */
@@ -22,7 +23,14 @@ export interface RunLock {
 export async function acquireRunLock(dir: string): Promise<RunLock> {
   const path = join(dir, 'run.lock');
   const mine = join(dir, `run.lock.${process.pid}`);
-  await writeFile(mine, `${process.pid}\n`);
+  // Never through a link planted at this predictable name: a fresh file, created here (O_EXCL, O_NOFOLLOW).
+  await unlink(mine).catch(() => {});
+  const file = await open(mine, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    await file.writeFile(`${process.pid}\n`);
+  } finally {
+    await file.close();
+  }
   try {
     if (await tryLink(mine, path)) return { release: () => releaseIfMine(path) };
     const holder = await readPid(path);

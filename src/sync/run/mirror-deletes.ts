@@ -72,6 +72,7 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
         const present = await lstat(row.localPath).then((s) => s.isFile(), () => false);
         if (present) {
           const target = join(trash, row.key);
+          await refuseLinkedFolders(root, dirname(target), { missingOk: true });
           await mkdir(dirname(target), { recursive: true });
           await refuseLinkedFolders(root, dirname(target));
           await rename(row.localPath, target);

@@ -65,6 +65,10 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
   };
 }
 
+/** S3's own host names (regional, dual-stack, FIPS, access points, S3 interface endpoints), not every *.amazonaws.com name. */
+const AWS_S3_HOST =
+  /^(?:[a-z0-9-]+\.)*(?:s3|s3-fips|s3-accesspoint|s3-external-1|s3-[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)(?:\.dualstack|\.accesspoint|-fips)?(?:\.[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)?(?:\.vpce)?\.amazonaws\.com(?:\.cn)?$/;
+
 /**
  * Whether a job's own endpoint may be signed with the process's credentials (its role or AWS_*
  * variables): whoever can create jobs chooses endpoints, and every listing and GET would hand that
@@ -74,8 +78,10 @@ export function resolveJobConnection(job: JobConnectionFields, processS3: Config
 function mayReceiveProcessCredentials(endpoint: string, processS3: Config['s3']): boolean {
   const url = new URL(endpoint);
   const hostname = url.hostname.toLowerCase();
-  if (hostname === 'amazonaws.com' || hostname.endsWith('.amazonaws.com') || hostname.endsWith('.amazonaws.com.cn')) return true;
-  if (processS3.endpoint && URL.canParse(processS3.endpoint) && new URL(processS3.endpoint).host === url.host) return true;
+  // S3's own hosts only: other *.amazonaws.com names (EC2 public DNS, ELB, API Gateway) are servers anyone can rent.
+  if (url.protocol === 'https:' && AWS_S3_HOST.test(hostname)) return true;
+  // Same scheme, host and port (URL.host drops a default port, so compare the origin).
+  if (processS3.endpoint && URL.canParse(processS3.endpoint) && new URL(processS3.endpoint).origin === url.origin) return true;
   return processS3.endpointAllowedHosts != null && isHostAllowed(hostname, processS3.endpointAllowedHosts);
 }
 
