@@ -11,7 +11,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
-import { createRunLeases } from '../sync/multi/run-leases.js';
+import { cliLeaseOwner, createRunLeases } from '../sync/multi/run-leases.js';
 import { RunLockedError } from '../sync/local/run-lock.js';
 import { executeSyncRun } from '../sync/run/sync-run.js';
 
@@ -33,7 +33,10 @@ async function main(): Promise<number> {
   }
   // Settings come from the environment or a .env file in the working directory, as for `npm start`.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig();
+  const loaded = loadConfig();
+  // Never the service's INSTANCE_ID (both read the same .env; README: two live processes must never
+  // share one): the CLI's lease and claims are its own, stable across CLI restarts.
+  const config = { ...loaded, instanceId: cliLeaseOwner(loaded.instanceId) };
   // Logs go to stderr; stdout carries one JSON summary line.
   const logger = createLogger(config.logLevel, pino.destination(2));
   const orm = await initOrm(config.dbUrl);

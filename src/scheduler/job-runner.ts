@@ -4,7 +4,7 @@ import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
-import { createRunLeases } from '../sync/multi/run-leases.js';
+import { createRunLeases, isCliLease } from '../sync/multi/run-leases.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
@@ -98,10 +98,11 @@ export function createJobRunner({
     const at = now();
     const jobs = await em.find(Job, {}, { orderBy: { createdAt: 'asc' } });
     // On SQLite every RUNNING run is this process's own, except one `npm run sync` is still at: its
-    // lease is renewed (and its folder locked) by that live process. It is left to it; if that process
-    // dies, its lease runs out and takeOver() resumes the run.
+    // lease (`<INSTANCE_ID>:cli`, whatever the run's trigger: the CLI also continues runs the service
+    // handed back) is renewed and its folder locked by that live process. It is left to it; if that
+    // process dies, its lease runs out and takeOver() resumes the run.
     const cliStillAtIt = (run: SyncRun) =>
-      run.trigger === 'CLI' && run.leaseOwner !== instanceId && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() > at.getTime();
+      isCliLease(run.leaseOwner) && run.leaseOwner !== instanceId && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() > at.getTime();
     const leftRunning = embedded
       ? (await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })).filter((run) => !cliStillAtIt(run))
       : await leases.findUnowned({ startUp: true });

@@ -35,7 +35,7 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     const runs = await b.orm.em.fork().find(SyncRun, { jobId: job.id });
     expect(runs.map((run) => [run.trigger, run.status, run.objectsDone])).toEqual([['CLI', 'SUCCEEDED', objects.length]]);
     const rows = await b.orm.em.fork().find(SyncObject, { jobId: job.id }, { orderBy: { key: 'asc' } });
-    expect(rows.map((row) => [row.key, row.status, row.instanceId])).toEqual(objects.map(([key]) => [key, 'PROCESSED', 'sync-cli']));
+    expect(rows.map((row) => [row.key, row.status, row.instanceId])).toEqual(objects.map(([key]) => [key, 'PROCESSED', 'sync-cli:cli']));
     expect(source.s3.counts.getBytes).toBe(objects.reduce((sum, [, body]) => sum + body.length, 0));
     for (const [key, body] of objects) expect(await sha256File(`${env.DOWNLOAD_ROOT_FOLDER}/${job.id}/${key}`)).toBe(sha256(body));
   });
@@ -78,10 +78,10 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
           const at = new Date();
           const rows = await em().find(
             SyncObject,
-            { runId, $or: [{ instanceId: 'sync-cli' }, { claimExpiresAt: { $gt: at } }] },
+            { runId, $or: [{ instanceId: 'sync-cli:cli' }, { claimExpiresAt: { $gt: at } }] },
             { fields: ['key', 'instanceId', 'claimOwner', 'claimExpiresAt', 'status'] },
           );
-          cliFetching ||= rows.some((row) => row.instanceId === 'sync-cli');
+          cliFetching ||= rows.some((row) => row.instanceId === 'sync-cli:cli');
           const live = rows.filter((row) => row.claimExpiresAt && row.claimExpiresAt > at && ['PENDING', 'PROCESSING'].includes(row.status));
           if (cliFetching) helperClaimsWhileCliFetched.push(...live.map((row) => `${row.key} ${row.claimOwner}`));
           await new Promise((r) => setTimeout(r, 50));
@@ -95,10 +95,10 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
       expect(helperClaimsWhileCliFetched).toEqual([]);
 
       const run = await em().findOneOrFail(SyncRun, { id: runId });
-      expect([run.status, run.objectsFailed, run.leaseOwner, run.sharesWork]).toEqual(['SUCCEEDED', 0, 'sync-cli', false]);
+      expect([run.status, run.objectsFailed, run.leaseOwner, run.sharesWork]).toEqual(['SUCCEEDED', 0, 'sync-cli:cli', false]);
       const rows = await em().find(SyncObject, { jobId: job.id }, { orderBy: { key: 'asc' } });
       expect(rows.map((row) => [row.key, row.status])).toEqual(objects.map(([key]) => [key, 'PROCESSED']));
-      expect(new Set(rows.map((row) => row.instanceId))).toContain('sync-cli');
+      expect(new Set(rows.map((row) => row.instanceId))).toContain('sync-cli:cli');
       for (const [key, body] of objects) expect(await sha256File(`${env.DOWNLOAD_ROOT_FOLDER}/${job.id}/${key}`), key).toBe(sha256(body));
     } finally {
       await a.kill9();

@@ -12,6 +12,13 @@ export function leasedTo(instanceId: string) {
   return { $or: [{ leaseOwner: null }, { leaseOwner: instanceId }] };
 }
 
+/**
+ * The lease owner of `npm run sync`: never the service's INSTANCE_ID (both read the same .env, and two
+ * live processes must never share one), stable across CLI restarts, and told apart at the service's start.
+ */
+export const cliLeaseOwner = (instanceId: string): string => `${instanceId}:cli`;
+export const isCliLease = (leaseOwner: string | null): boolean => leaseOwner?.endsWith(':cli') ?? false;
+
 /** `leasedTo` as an SQL condition on `sync_runs`, for raw statements; its one binding is the instance id. */
 export const LEASED_TO_SQL = '(lease_owner is null or lease_owner = ?)';
 

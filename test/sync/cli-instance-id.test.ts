@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { seededBytes } from '../helpers/files.js';
+import { onPostgres } from '../helpers/db-url.js';
+import { waitFor } from '../helpers/poll.js';
+import { startTestApp } from '../helpers/test-app.js';
+import { startCli } from '../sync/sync-cli.js';
+import { CHUNK, startSyncFixture } from '../sync/sync-fixture.js';
+
+describe('CLI and service reading the same .env (same INSTANCE_ID)', () => {
+  it.skipIf(onPostgres)('the service starting while the CLI syncs leaves the CLI run alone even when INSTANCE_ID is shared', async () => {
+    await using f = await startSyncFixture();
+    await f.s3.putObject('big.bin', seededBytes(40 * CHUNK, 4));
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    let slow = true;
+    proxy.setRule((req) => (slow && req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+    // README: set a stable INSTANCE_ID (in .env, which npm run sync now reads as well).
+    const cli = startCli(f, proxy.endpoint, { env: { INSTANCE_ID: 'dss-main' } });
+    await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
+    const cliRun = await f.orm.em.fork().findOneOrFail(SyncRun, { jobId: f.jobId, status: 'RUNNING' });
+    await using app = await startTestApp({
+      env: { ...f.s3.env, INSTANCE_ID: 'dss-main', DB_URL: f.config.dbUrl, DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: String(CHUNK) },
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
+    slow = false;
+    await cli.exit;
+    expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
+  });
+  it.skipIf(onPostgres)('the CLI finishing a run the stopped service handed back (trigger SCHEDULE): the service starting meanwhile leaves it alone', async () => {
+    await using f = await startSyncFixture();
+    await f.s3.putObject('big.bin', seededBytes(40 * CHUNK, 5));
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    let slow = true;
+    proxy.setRule((req) => (slow && req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+    // What a graceful stop leaves: RUNNING, its lease expired, trigger SCHEDULE.
+    const handedBack = new SyncRun({ jobId: f.jobId, trigger: 'SCHEDULE', status: 'RUNNING', startedAt: new Date(), scheduledFor: new Date(), instanceId: 'old-service', leaseOwner: 'old-service', leaseExpiresAt: new Date(Date.now() - 1000) } as never);
+    await f.orm.em.fork().persistAndFlush(handedBack);
+    const cli = startCli(f, proxy.endpoint);
+    await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
+    await using app = await startTestApp({
+      env: { ...f.s3.env, DB_URL: f.config.dbUrl, DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: String(CHUNK) },
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: handedBack.id });
+    slow = false;
+    await cli.exit;
+    expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
+  });
+});
+
