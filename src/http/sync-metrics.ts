@@ -32,12 +32,15 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
   for (const result of ['done', 'failed', 'skipped']) objects.inc({ result }, 0);
 
   const committed = new Map<string, number>();
+  /** Runs this process announced (RUN_STARTED): a RUN_FINISHED of another's run (a gone holder's, cancelled here) is not one of them. */
+  const inProgress = new Set<string>();
   const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
 
   function onEvent(event: SyncProgressEvent): void {
     switch (event.kind) {
       case 'RUN_STARTED':
-        running.inc();
+        if (event.runId !== null) inProgress.add(event.runId);
+        running.set(inProgress.size);
         break;
       case 'CHUNK': {
         const key = keyOf(event);
@@ -58,7 +61,8 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
         objects.inc({ result: 'deleted' });
         break;
       case 'RUN_FINISHED':
-        running.dec();
+        if (event.runId !== null) inProgress.delete(event.runId);
+        running.set(inProgress.size);
         runs.inc({ status: event.runStatus ?? 'UNKNOWN' });
         for (const key of committed.keys()) if (key.startsWith(`${event.runId ?? ''}\u0000`)) committed.delete(key);
         break;

@@ -14,8 +14,6 @@ import { jobStatusAfterRun } from './job-timing.js';
 interface Slot {
   runId: number | null;
   controller: AbortController;
-  /** Set when the run is stopped by shutdown: it goes back to RUNNING so the next start resumes it. */
-  shutdown: boolean;
   /** Settles when the slot is free again (run finished and recorded, or never started). */
   done: Promise<void>;
   release: () => void;
@@ -67,7 +65,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
   function reserve(jobId: string): Slot {
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
-    const slot: Slot = { runId: null, controller: new AbortController(), shutdown: false, done, release };
+    const slot: Slot = { runId: null, controller: new AbortController(), done, release };
     slots.set(jobId, slot);
     return slot;
   }
@@ -81,7 +79,10 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     const em = orm.em.fork();
     /** Ends this instance's row if it is still RUNNING (an executor may have closed it already). */
     const closeRow = (status: RunStatus, fields: { error?: string | null } = {}) =>
-      whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
+      // A graceful stop hands the run back: its row stays RUNNING, never CANCELLED on the way (drive()).
+      status === 'CANCELLED' && signal.reason instanceof ShutdownAbort
+        ? Promise.resolve(0)
+        : whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
     if (signal.aborted) {
       await closeRow('CANCELLED');
       return 'CANCELLED';
@@ -111,7 +112,8 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         logger.warn({ jobId, runId }, 'sync run taken over by another instance');
         return;
       }
-      const resumeAtNextStart = slot.shutdown && status === 'CANCELLED';
+      // Only a run the shutdown itself stopped: one cancelled (or paused) just before already ended, RUN_FINISHED sent.
+      const resumeAtNextStart = slot.controller.signal.reason instanceof ShutdownAbort && status === 'CANCELLED';
       if (resumeAtNextStart) {
         // Handed back: RUNNING again with its lease expired now, for the next start or another instance.
         await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
@@ -230,10 +232,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     /** Aborts every run for shutdown (rows go back to RUNNING for the next start) and waits up to `timeoutMs`. */
     async stopAll(timeoutMs: number): Promise<void> {
       const pending = [...slots.values()];
-      for (const slot of pending) {
-        slot.shutdown = true;
-        slot.controller.abort(new ShutdownAbort());
-      }
+      for (const slot of pending) slot.controller.abort(new ShutdownAbort());
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       const result = await Promise.race([Promise.all(pending.map((s) => s.done)), timeout]);
