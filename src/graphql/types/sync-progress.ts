@@ -29,7 +29,14 @@ builder.subscriptionField('syncProgress', (t) =>
     type: SyncProgressEventType,
     description: "A job's progress events, or every job's when jobId is omitted; NOT_FOUND for a job that does not exist",
     args: { jobId: t.arg.id() },
-    subscribe: async (_root, { jobId }, ctx) => ctx.bus.subscribe(jobId == null ? undefined : (await ctx.services.jobs.require(jobId, 'jobId')).id),
+    subscribe: async (_root, { jobId }, ctx) => {
+      if (jobId == null) return ctx.bus.subscribe();
+      const { id } = await ctx.services.jobs.require(jobId, 'jobId');
+      const queue = ctx.bus.subscribe(id);
+      // A delete that landed between the check and the subscription sent its JOB_DELETED to nobody.
+      if (!(await ctx.services.jobs.require(id, 'jobId').then(() => true, () => false))) void queue.return();
+      return queue;
+    },
     resolve: (event) => event,
   }),
 );
