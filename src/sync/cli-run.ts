@@ -1,15 +1,14 @@
-import { resolve, join } from 'node:path';
-import { lstat, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Config } from '../config/env.js';
 import { databaseNow } from '../db/database-clock.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
+import { ensurePartialFolder } from './local/local-files.js';
 import { acquireRunLock, type RunLock } from './local/run-lock.js';
 import { countLiveClaims } from './multi/object-claims.js';
 import type { RunLeases } from './multi/run-leases.js';
-import { PARTIAL_DIR } from './local/safe-path.js';
 
 /** Why a foreground run cannot start: the job's run is going elsewhere. */
 export class RunInProgressError extends Error {
@@ -25,11 +24,7 @@ export class RunInProgressError extends Error {
 export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases, jobId: string): Promise<{ runId: number; release(): Promise<void> }> {
   let lock: RunLock | undefined;
   if (!isPostgres(orm)) {
-    const dir = join(resolve(config.downloadRoot, jobId), PARTIAL_DIR);
-    await mkdir(dir, { recursive: true });
-    // As prepareJobFolder: no lock (nor anything else) is written through a linked .dss-partial.
-    if ((await lstat(dir)).isSymbolicLink()) throw new Error(`${dir} is a symbolic link: partial downloads are never written through links`);
-    lock = await acquireRunLock(dir);
+    lock = await acquireRunLock(await ensurePartialFolder(resolve(config.downloadRoot, jobId)));
   }
   const release = async () => lock?.release();
   try {

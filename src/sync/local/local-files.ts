@@ -1,6 +1,7 @@
 import { constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { lstat, mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { PARTIAL_DIR } from './safe-path.js';
 
 /**
  * open(2) flags that never follow a symbolic link at the file itself (ELOOP instead): a link planted
@@ -52,6 +53,19 @@ export async function refuseLinkedFolders(root: string, dir: string, { missingOk
     if (!info) return;
     if (info.isSymbolicLink()) throw linkError(current);
   }
+}
+
+/** `.dss-partial` is a symbolic link: partial files and the run lock are never written through one. */
+export class LinkedPartialFolderError extends Error {
+  override name = 'LinkedPartialFolderError';
+}
+
+/** Creates the job's `.dss-partial` folder and returns its path; throws LinkedPartialFolderError when it is a link. */
+export async function ensurePartialFolder(jobRoot: string): Promise<string> {
+  const dir = join(jobRoot, PARTIAL_DIR);
+  await mkdir(dir, { recursive: true });
+  if ((await lstat(dir)).isSymbolicLink()) throw new LinkedPartialFolderError(`${dir} is a symbolic link: partial downloads are never written through links`);
+  return dir;
 }
 
 function linkError(path: string): Error {

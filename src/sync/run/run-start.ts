@@ -1,5 +1,3 @@
-import { lstat, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../config/logger.js';
 import type { Job } from '../../db/entities/job.entity.js';
@@ -7,7 +5,7 @@ import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
-import { PARTIAL_DIR } from '../local/safe-path.js';
+import { ensurePartialFolder, LinkedPartialFolderError } from '../local/local-files.js';
 import type { ResolvedTuning } from '../transfer/sync-tuning.js';
 import { failureReason } from '../local/failure-reason.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from '../transport/connector-cache.js';
@@ -96,14 +94,11 @@ export async function failBeforeListing(
  * embedded SQLite service and `npm run sync` apart. Throws a LocalRunError.
  */
 export async function prepareJobFolder(orm: Orm, jobRoot: string): Promise<RunLock | undefined> {
-  await mkdir(join(jobRoot, PARTIAL_DIR), { recursive: true }).catch((error: unknown) => {
-    throw new LocalRunError(`cannot create the download folder ${jobRoot}: ${failureReason(error)}`);
+  const partialFolder = await ensurePartialFolder(jobRoot).catch((error: unknown) => {
+    throw new LocalRunError(error instanceof LinkedPartialFolderError ? error.message : `cannot create the download folder ${jobRoot}: ${failureReason(error)}`);
   });
-  if ((await lstat(join(jobRoot, PARTIAL_DIR))).isSymbolicLink()) {
-    throw new LocalRunError(`${join(jobRoot, PARTIAL_DIR)} is a symbolic link: partial downloads are never written through links`);
-  }
   if (isPostgres(orm)) return undefined;
-  return acquireRunLock(join(jobRoot, PARTIAL_DIR)).catch((error: unknown) => {
+  return acquireRunLock(partialFolder).catch((error: unknown) => {
     if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
     throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${failureReason(error)}`);
   });
