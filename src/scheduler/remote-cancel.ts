@@ -3,7 +3,7 @@ import type { Logger } from '../config/logger.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
-import { createRunEvents } from '../sync/run/run-events.js';
+import { announceRunEnd } from '../sync/run/run-events.js';
 import { recordJobStatusAfterRun, reportRunEnd, type RunFinishedHook } from './run-slots.js';
 
 export interface RemoteCancelDeps {
@@ -34,8 +34,7 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
       { status: 'CANCELLED', finishedAt: at },
     );
     if (ended !== 1) return false;
-    const { bytesDone } = await em.findOneOrFail(SyncRun, { id: runId }, { fields: ['bytesDone'] });
-    if (bus) createRunEvents(bus, jobId, runId).run('RUN_FINISHED', Number(bytesDone), 'CANCELLED');
+    if (bus) await announceRunEnd(orm, bus, runId, 'CANCELLED');
     await recordJobStatusAfterRun(orm, jobId, 'CANCELLED');
     logger.info({ jobId, runId }, 'sync run cancelled (its lease had expired)');
     await reportRunEnd(logger, onRunFinished, { jobId, runId, status: 'CANCELLED' });

@@ -5,7 +5,7 @@ import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
-import { createRunEvents } from './run/run-events.js';
+import { announceRunEnd } from './run/run-events.js';
 import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
 import { resolveTuning } from './transfer/sync-tuning.js';
 import { createConnectorCache, type ConnectorCache } from './transport/connector-cache.js';
@@ -67,14 +67,11 @@ export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
  * did, tells the run's subscribers (RUN_FINISHED), who saw its RUN_STARTED; never throws.
  */
 export async function recordInternalFailure(orm: Orm, runId: number, bus?: ProgressPublisher): Promise<void> {
-  const em = orm.em.fork();
-  const ended = await em
+  const ended = await orm.em
+    .fork()
     .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING' }, { status: 'FAILED', finishedAt: new Date(), error: 'internal error' })
     .catch(() => 0);
-  if (ended !== 1 || !bus) return;
-  const run = await em.findOne(SyncRun, { id: runId }, { fields: ['jobId', 'bytesDone'] }).catch(() => null);
-  if (!run) return;
-  createRunEvents(bus, run.jobId, runId).run('RUN_FINISHED', Number(run.bytesDone), 'FAILED', 'internal error');
+  if (ended === 1 && bus) await announceRunEnd(orm, bus, runId, 'FAILED', 'internal error').catch(() => {});
 }
 
 /**

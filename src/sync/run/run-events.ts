@@ -1,4 +1,6 @@
 import type { ObjectStatus, RunStatus } from '../../db/entities/statuses.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
+import type { Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { ProgressKind } from '../../events/progress-event.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
@@ -49,3 +51,12 @@ export function createRunEvents(bus: ProgressPublisher, jobId: string, runId: nu
 }
 
 export type RunEvents = ReturnType<typeof createRunEvents>;
+
+/**
+ * RUN_FINISHED for a run this process ended without executing it (the engine thread died, a gone
+ * holder's run cancelled): its subscribers saw RUN_STARTED. Reads the job and bytes from its row.
+ */
+export async function announceRunEnd(orm: Orm, bus: ProgressPublisher, runId: number, status: RunStatus, error?: string): Promise<void> {
+  const run = await orm.em.fork().findOne(SyncRun, { id: runId }, { fields: ['jobId', 'bytesDone'] });
+  if (run) createRunEvents(bus, run.jobId, runId).run('RUN_FINISHED', Number(run.bytesDone), status, error);
+}
