@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
 import { parseDbUrl, type DbTarget } from '../config/db-url.js';
+import { succeedsWithin } from '../config/succeeds-within.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { startDatabaseClock } from './database-clock.js';
 import { withMigrationLock } from './migration-lock.js';
@@ -86,19 +87,6 @@ export function isPostgres(orm: Orm): boolean {
 const READY_TIMEOUT_MS = 2_000;
 
 /** True when the database answers a trivial query within READY_TIMEOUT_MS; used by /readyz. */
-export async function isDatabaseReady(orm: Orm): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
-  const answered = orm.em
-    .getConnection()
-    .execute('select 1')
-    .then(
-      () => true,
-      () => false,
-    );
-  try {
-    return await Promise.race([answered, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function isDatabaseReady(orm: Orm): Promise<boolean> {
+  return succeedsWithin(orm.em.getConnection().execute('select 1'), READY_TIMEOUT_MS);
 }

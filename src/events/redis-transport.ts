@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from '../config/logger.js';
+import { succeedsWithin } from '../config/succeeds-within.js';
 
 /** How long start-up waits for Redis before going on without it (events are then lost until it answers). */
 const CONNECT_WAIT_MS = 5_000;
@@ -39,9 +40,9 @@ export async function createRedisTransport(url: string, logger: Logger): Promise
     client.on('error', onError);
     client.on('ready', onReady);
   }
-  const connected = Promise.all([publisher.connect(), subscriber.connect()]).then(() => true, () => false);
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CONNECT_WAIT_MS).unref());
-  if (!(await Promise.race([connected, timeout]))) onError(new Error(`no answer from Redis within ${CONNECT_WAIT_MS} ms`));
+  if (!(await succeedsWithin(Promise.all([publisher.connect(), subscriber.connect()]), CONNECT_WAIT_MS))) {
+    onError(new Error(`no answer from Redis within ${CONNECT_WAIT_MS} ms`));
+  }
 
   // The event target does not wait for PUBLISH; a refused one (Redis down) must not become an unhandled rejection.
   const publishClient = {
@@ -52,10 +53,7 @@ export async function createRedisTransport(url: string, logger: Logger): Promise
   return {
     eventTarget,
     async isReady() {
-      if (publisher.status !== 'ready') return false;
-      const ping = publisher.ping().then(() => true, () => false);
-      const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS).unref());
-      return Promise.race([ping, late]);
+      return publisher.status === 'ready' && succeedsWithin(publisher.ping(), PING_TIMEOUT_MS);
     },
     async close() {
       publisher.disconnect();
