@@ -30,10 +30,11 @@ function yogaLogger(logger: Logger, reported: WeakSet<object>): YogaLogger {
 }
 
 /**
- * GraphiQL runs the query of its URL (`?query=`) with the service's origin: a page of another origin
- * must not frame it (clickjacking its run button), as the dashboard's CSP already says for `/`.
+ * GraphiQL's page policy. It runs the query of its URL (`?query=`) with the service's origin: no page
+ * may frame it (clickjacking its run button), as the dashboard's CSP already says for `/`, and only
+ * its own inline scripts run (graphiql.ts, once the page has been rendered).
  */
-function useNoFraming(): Plugin {
+function useGraphiqlPagePolicy(): Plugin {
   return {
     onResponse({ response }) {
       if (!response.headers.get('content-type')?.startsWith('text/html')) return;
@@ -64,7 +65,7 @@ export function buildYoga(deps: GraphqlDeps) {
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,
-    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps), useNoFraming()],
+    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps), useGraphiqlPagePolicy()],
   });
 }
 
