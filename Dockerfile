@@ -5,13 +5,15 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# --- build: native modules (better-sqlite3) and the bundle --------------------------------------
+# --- build: native modules (better-sqlite3, native/syncfs) and the bundle ------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# The syncfs addon is a local package (file:native/syncfs), built by npm ci beside better-sqlite3.
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -31,6 +33,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
+# node_modules/dss-syncfs links here.
+COPY --from=build /app/native ./native
 COPY --from=build /app/dist ./dist
 # dist/ stays root's; the service may write only its code cache there (src/config/code-cache.ts).
 RUN mkdir -p /app/data /app/downloads /app/dist/.code-cache \

@@ -14,6 +14,8 @@ export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_MIN_SCHEDULE_INTERVAL_MS = 60_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const FILE_SYNC_MODES = ['filesystem', 'file'] as const;
+export type FileSyncMode = (typeof FILE_SYNC_MODES)[number];
 
 function integer(example: string, min: number, max: number) {
   return z
@@ -194,6 +196,7 @@ export const envSchema = z.object({
   SYNC_CONCURRENCY: integer('8', 1, 256).default(8),
   SYNC_THREAD: optional(booleanFlag),
   LIST_CONCURRENCY: integer('8', 1, 32).default(8),
+  FILE_SYNC: z.string().trim().toLowerCase().pipe(z.enum(FILE_SYNC_MODES, { message: 'must be filesystem or file, e.g. filesystem' })).default('filesystem'),
   DB_ROWS_RETRIEVAL_LIMIT: integer('100', 1, MAX_PAGE_SIZE).default(100),
   AWS_REGION: optional(z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1')),
   AWS_ENDPOINT_URL_S3: optional(url),
@@ -240,6 +243,8 @@ export interface Config {
   syncThread: boolean;
   /** Key ranges of one prefix listed side by side in a run that knows the prefix's keys (1 = one listing). */
   listConcurrency: number;
+  /** How small files are made durable before their rows are committed: one file system sync per batch, or fdatasync each. */
+  fileSync: FileSyncMode;
   defaultPageSize: number;
   /** `verifyMultipartEtag`: absent means true (S3_VERIFY_MULTIPART_ETAG). */
   s3: {
@@ -332,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncConcurrency: e.SYNC_CONCURRENCY,
     syncThread: e.SYNC_THREAD ?? true,
     listConcurrency: e.LIST_CONCURRENCY,
+    fileSync: e.FILE_SYNC,
     defaultPageSize: e.DB_ROWS_RETRIEVAL_LIMIT,
     s3: {
       region: e.AWS_REGION,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { onTestFinished } from 'vitest';
-import { loadConfig, type Config } from '../../src/config/env.js';
+import { loadConfig, type Config, type FileSyncMode } from '../../src/config/env.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
@@ -12,6 +12,7 @@ import { initOrm, type Orm } from '../../src/db/orm.js';
 import { createEventBus, type EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import type { OpenPartial } from '../../src/sync/local/local-files.js';
+import type { OpenFileSystemSync } from '../../src/sync/local/small-file-sync.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { executeSyncRun, type SyncRunResult } from '../../src/sync/run/sync-run.js';
 import type { SyncTuning } from '../../src/sync/transfer/sync-tuning.js';
@@ -39,6 +40,7 @@ export interface SyncFixture extends AsyncDisposable {
     connector?: S3Connector;
     tuning?: SyncTuning;
     openPartial?: OpenPartial;
+    openFileSystemSync?: OpenFileSystemSync;
   }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
   createRun(): Promise<number>;
   rows(): Promise<SyncObject[]>;
@@ -48,7 +50,7 @@ export interface SyncFixture extends AsyncDisposable {
 }
 
 export async function startSyncFixture(
-  options: { chunkSize?: number; concurrency?: number; prefix?: string; retryCount?: number; bucket?: string } = {},
+  options: { chunkSize?: number; concurrency?: number; prefix?: string; retryCount?: number; bucket?: string; fileSync?: FileSyncMode } = {},
 ): Promise<SyncFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sync-test-'));
   const s3 = await startS3Server({ bucket: options.bucket });
@@ -70,6 +72,7 @@ export async function startSyncFixture(
     AWS_REGION: s3.s3Config.region,
     LOG_LEVEL: 'silent',
     INSTANCE_ID: 'test-instance',
+    FILE_SYNC: options.fileSync,
   });
   const jobId = randomUUID();
   await orm.em.fork().persistAndFlush(
@@ -97,10 +100,10 @@ export async function startSyncFixture(
     root: join(config.downloadRoot, jobId),
     events,
     createRun,
-    async sync({ signal, connector, tuning, openPartial } = {}) {
+    async sync({ signal, connector, tuning, openPartial, openFileSystemSync } = {}) {
       const runId = await createRun();
       const result = await executeSyncRun(
-        { orm, bus, config, logger, connector, tuning, openPartial },
+        { orm, bus, config, logger, connector, tuning, openPartial, openFileSystemSync },
         runId,
         signal ?? new AbortController().signal,
       );

@@ -15,6 +15,8 @@ export interface RowBatcherOptions {
   /** The run's counters, written in the same transaction. */
   counters: () => Partial<SyncRun>;
   stats: RunStats;
+  /** Runs before each commit, in the same order (the small files' durability); its failure is the commit's. */
+  beforeCommit?: () => Promise<void>;
   onError: (error: unknown) => void;
 }
 
@@ -35,14 +37,15 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
     const batch = queue;
     queue = [];
     chain = chain.then(async () => {
-      const started = performance.now();
       try {
+        await options.beforeCommit?.();
+        const started = performance.now();
         await store.commitMany(batch, options.counters());
+        options.stats.batchCommitMs += performance.now() - started;
       } catch (error) {
         options.onError(error);
         return;
       }
-      options.stats.batchCommitMs += performance.now() - started;
       options.stats.batchCommits += 1;
       for (const entry of batch) entry.after?.();
     });

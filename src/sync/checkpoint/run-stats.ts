@@ -19,8 +19,13 @@ export interface RunStats {
   /** The same waits summed over objects (objects that finish together each count theirs). */
   checkpointWaitSummedMs: number;
   checkpoints: number;
-  /** Sum of the fdatasync times of small (single-GET) files before their batched row commit. */
+  /**
+   * Sum of the times small (single-GET) files took to become durable before their batched row
+   * commit: their fdatasyncs, or the file system syncs that made them durable together.
+   */
   fileSyncMs: number;
+  /** File system syncs run before batched row commits (0: each small file was fdatasync'ed). */
+  fileSystemSyncs: number;
   /** Time spent in batched row commits (small objects, empty objects, failures). */
   batchCommitMs: number;
   batchCommits: number;
@@ -33,7 +38,7 @@ export interface RunStats {
 }
 
 export function emptyStats(): RunStats {
-  return { wallMs: 0, listMs: 0, listRanges: 1, listRangesGivenUp: false, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
+  return { wallMs: 0, listMs: 0, listRanges: 1, listRangesGivenUp: false, checkpointMs: 0, checkpointWaitMs: 0, checkpointWaitSummedMs: 0, checkpoints: 0, fileSyncMs: 0, fileSystemSyncs: 0, batchCommitMs: 0, batchCommits: 0, gets: 0, bytesFetched: 0, retries: 0, tasksFailed: 0 };
 }
 
 /** Times waits twice: each one on its own, and on the wall clock, each moment once however many waits overlap it. */

@@ -12,6 +12,7 @@ import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, type OpenPartial } from '../local/local-files.js';
 import type { RunLock } from '../local/run-lock.js';
+import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
 import { countSharedResults } from '../multi/shared-run.js';
 import { createLimiter, createSemaphore } from '../transfer/limiter.js';
@@ -36,7 +37,7 @@ import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder, 
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
-/** Small files being written and fdatasync'ed beside the downloads (memory: at most 8 MiB). */
+/** Small files being written beside the downloads (memory: at most 8 MiB). */
 const SMALL_WRITES_IN_FLIGHT = 32;
 
 export interface SyncRunDeps {
@@ -52,6 +53,8 @@ export interface SyncRunDeps {
   onRetry?: (jobId: string, cause: RetryCause) => void;
   /** Replaces how partial files are opened (tests inject disk faults through it). */
   openPartial?: OpenPartial;
+  /** Replaces the file system sync of small files (tests observe and fail it). */
+  openFileSystemSync?: OpenFileSystemSync;
 }
 
 export interface SyncRunResult {
@@ -117,11 +120,25 @@ export async function executeSyncRun(
   const progress = createRunProgress(store, tally.counters, {
     onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
   });
+  const smallFileSync = await createSmallFileSync({
+    mode: config.fileSync,
+    jobRoot,
+    open: deps.openFileSystemSync,
+    onSynced: (ms) => {
+      stats.fileSyncMs += ms;
+      stats.fileSystemSyncs += 1;
+    },
+  });
   const batcher = createRowBatcher(store, {
     counters: progress.snapshot,
     stats,
+    beforeCommit: smallFileSync.beforeCommit,
     onError: (error) => {
       if (error instanceof JobGoneError) return abort.jobGone();
+      if (error instanceof FileSystemSyncError) {
+        tally.internalFailure(`disk: ${error.message}`);
+        return logger.error({ err: error }, 'could not make small files durable; their rows were not committed');
+      }
       tally.internalFailure(`database: ${failureReason(error)}`);
       logger.error({ err: error }, 'could not commit object rows');
     },
@@ -150,6 +167,7 @@ export async function executeSyncRun(
     createdDirs: new Set(),
     jobRoot,
     openPartial: deps.openPartial ?? openPartial,
+    smallFileSync,
     publish: (kind, object, bytes, status, error) => {
       if (kind === 'CHUNK') progress.chunk(object.key, bytes);
       events.object(kind, object, bytes, status, error);
@@ -171,6 +189,7 @@ export async function executeSyncRun(
   const release = async () => {
     abort.detach();
     lease.release();
+    await smallFileSync.close();
     await ctx.hashPool.close();
     await lock?.release();
   };

@@ -11,8 +11,7 @@ export const IN_MEMORY_MAX_BYTES = 256 * 1024;
 /**
  * Writes a whole small file at `path` (the .partial), with `mtime` set on the open file (a rename
  * keeps it) and its data fdatasync'ed before returning; returns the time spent in fdatasync.
- * `datasync: false` leaves the writeback to the kernel: only the benchmark's Node floor without
- * fdatasync asks for it, to differ from the engine's writes by that call alone.
+ * `datasync: false` leaves the writeback to the kernel (or to the caller's file system sync).
  * Write, futimes and close of a file this small only touch the page cache: done synchronously they
  * cost a few µs each, while each async call is a thread-pool round trip (two thread switches; ~9%
  * of the run time on 2000 × 4 KB objects on a 2-core host). Creating the file can wait on the file

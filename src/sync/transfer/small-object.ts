@@ -10,8 +10,8 @@ import type { TransferContext, TransferOutcome, WorkItem } from './transfer-cont
 /**
  * The fast path for an object that fits in one chunk: one GET (no Range header) streamed into the
  * .partial file with its checksum computed inline, verified, renamed into place. No intermediate
- * checkpoint; the file is fdatasync'ed, then the caller commits the final row in a batch with
- * other small objects.
+ * checkpoint; the caller commits the final row in a batch with other small objects, once the file
+ * is durable (its own fdatasync, or the batch's file system sync: ctx.smallFileSync).
  */
 export async function transferSmallObject(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   if (item.remote.size <= IN_MEMORY_MAX_BYTES) return transferInMemory(ctx, item);
@@ -23,12 +23,16 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     file = await ctx.openPartial(item.partialPath, 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, check.fetchOptions);
     // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
-    const syncStarted = performance.now();
-    await file.datasync();
-    ctx.stats.fileSyncMs += performance.now() - syncStarted;
+    if (!ctx.smallFileSync.grouped) {
+      const syncStarted = performance.now();
+      await file.datasync();
+      ctx.stats.fileSyncMs += performance.now() - syncStarted;
+    }
     await file.close();
     file = undefined;
-    return await publishVerified(item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
+    const outcome = await publishVerified(item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
+    if (outcome.status === 'PROCESSED') ctx.smallFileSync.written();
+    return outcome;
   } catch (error) {
     await file?.close().catch(() => {});
     await removeQuietly(item.partialPath);
@@ -38,8 +42,8 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
 
 /**
  * A small object is fetched into memory and verified there; only verified bytes are written, by the
- * returned `finish`: open, one write, mtime set on the open file, fdatasync, close, rename (six
- * file system calls, only open and fdatasync on the thread pool).
+ * returned `finish`: open, one write, mtime set on the open file, close, rename (with fdatasync
+ * when files are not synced together: ctx.smallFileSync), only open and fdatasync on the thread pool.
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
@@ -60,8 +64,10 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   const finish = async (): Promise<TransferOutcome> => {
     try {
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
-      ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified);
+      const { grouped } = ctx.smallFileSync;
+      ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified, { datasync: !grouped });
       renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache (measured: ~20 µs)
+      ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
     } catch (error) {
       await removeQuietly(item.partialPath);

@@ -4,6 +4,7 @@ import type { ObjectStatus } from '../../db/entities/statuses.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { HashPool } from '../verify/hash-worker.js';
 import type { OpenPartial } from '../local/local-files.js';
+import type { SmallFileSync } from '../local/small-file-sync.js';
 import type { Semaphore } from './limiter.js';
 import type { RowBatcher } from '../checkpoint/row-batcher.js';
 import type { RetryPolicy } from '../transport/retry.js';
@@ -41,6 +42,8 @@ export interface TransferContext {
   jobRoot: string;
   /** Opens partial files (local-files.ts openPartial unless a test injects faults). */
   openPartial: OpenPartial;
+  /** Whether small files are fdatasync'ed each, or counted for the file system sync before their rows' commit. */
+  smallFileSync: SmallFileSync;
   publish(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string): void;
   /** Called when a row update finds the job gone. */
   jobGone(): void;
@@ -66,7 +69,7 @@ export type TransferOutcome =
   /** The run was aborted; checkpoints are intact. */
   | { status: 'CANCELLED' }
   /**
-   * A small object's verified bytes are in memory; `finish` writes, fdatasyncs and renames them. The
+   * A small object's verified bytes are in memory; `finish` writes and renames them (see smallFileSync). The
    * caller runs it outside the object's download slot, so the next GET overlaps with the disk work.
    */
   | { status: 'FETCHED'; finish: () => Promise<TransferOutcome> };

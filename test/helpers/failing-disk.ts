@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function run(command: string, args: string[]): string | null {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+}
+
+/** Whether this machine lets the tests build a FailingDisk (root: tmpfs and loop mounts, mkfs.ext4). */
+export const canMakeFailingDisk: boolean = (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'dss-loop-probe-'));
+  try {
+    if (run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]) === null) return false;
+    run('umount', [probe]);
+    return run('losetup', ['--version']) !== null && run('mkfs.ext4', ['-V']) !== null;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+})();
+
+/**
+ * An ext4 file system on a loop device whose backing file lives on a small tmpfs. `failWrites`
+ * fills that tmpfs: from then on, the disk answers every write of a block not yet allocated in
+ * the backing file with an I/O error, as a failing disk would, while reads and the page cache
+ * keep working.
+ */
+export function makeFailingDisk() {
+  const base = mkdtempSync(join(tmpdir(), 'dss-failing-disk-'));
+  const backing = join(base, 'backing');
+  const dir = join(base, 'mnt');
+  execFileSync('mkdir', ['-p', backing, dir]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', backing]);
+  const image = join(backing, 'disk.img');
+  execFileSync('truncate', ['-s', '32M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-E', 'nodiscard', image]);
+  const loop = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  execFileSync('mount', [loop, dir]);
+  return {
+    dir,
+    failWrites(): void {
+      // `cat` ends with ENOSPC once the tmpfs is full: that is the point.
+      run('sh', ['-c', `cat /dev/zero > '${join(backing, 'filler')}'`]);
+    },
+    [Symbol.dispose](): void {
+      run('umount', ['-l', dir]);
+      run('losetup', ['-d', loop]);
+      run('umount', ['-l', backing]);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
