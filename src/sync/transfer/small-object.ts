@@ -42,8 +42,8 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
 
 /**
  * A small object is fetched into memory and verified there; only verified bytes are written, by the
- * returned `finish`: open, one write, mtime set on the open file, close, rename (with fdatasync
- * when files are not synced together: ctx.smallFileSync), only open and fdatasync on the thread pool.
+ * returned `finish`: open, one write, mtime set on the open file, close, rename; when files are not
+ * synced together (ctx.smallFileSync), an fdatasync too, and the open and fdatasync on the thread pool.
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
