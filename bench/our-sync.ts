@@ -11,10 +11,22 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
 export const CONCURRENCY = 8;
 const EXECUTOR = new URL('../src/sync/run-executor.ts', import.meta.url);
 
-/** Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself. */
-export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrency = CONCURRENCY, tuning?: Record<string, number>): Tool {
+/** The name of our sync with FILE_SYNC=file: small files fdatasync'ed one by one, as before the group sync. */
+export const OURS_PER_FILE_SYNC = 'this service, FILE_SYNC=file';
+
+/**
+ * Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself.
+ * `fileSync: 'file'` runs it with FILE_SYNC=file (named OURS_PER_FILE_SYNC).
+ */
+export function ourSync(
+  build: string | null,
+  chunkSize = CHUNK_SIZE,
+  concurrency = CONCURRENCY,
+  tuning?: Record<string, number>,
+  fileSync?: 'file',
+): Tool {
   return {
-    name: 'this service',
+    name: fileSync ? OURS_PER_FILE_SYNC : 'this service',
     timing: `the run inside the child (createRunExecutor call to return; ${build ? 'compiled JS' : 'through tsx'}); start-up and DB open are reported apart`,
     async unavailable() {
       const source = await readFile(EXECUTOR, 'utf8');
@@ -35,6 +47,7 @@ export function ourSync(build: string | null, chunkSize = CHUNK_SIZE, concurrenc
         jobId,
         statsFile: join(target.workDir, 'stats.json'),
         tuning,
+        fileSync,
       };
       await ensureMigratedDatabase(options.dbFile);
       const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {

@@ -36,7 +36,9 @@ const concurrency = numberArg('concurrency') ?? CONCURRENCY;
 /** `--tuning='{"getSpanBytes":8388608}'`: the engine's SyncTuning (src/sync/transfer/sync-tuning.ts), to explore its knobs. */
 const tuningArg = args.find((a) => a.startsWith('--tuning='))?.slice('--tuning='.length);
 const tuning = tuningArg ? (JSON.parse(tuningArg) as Record<string, number>) : undefined;
-const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id));
+/** `--runs=7`: runs per tool and scenario (3 in the full profile, 1 in the quick one); the median is reported. */
+const runs = numberArg('runs');
+const scenarios = profile.scenarios.filter((s) => !only || only.includes(s.id)).map((s) => (runs ? { ...s, runs } : s));
 const log = (line: string) => console.log(line);
 const started = Date.now();
 
@@ -102,7 +104,9 @@ try {
     // Beside it, the same without fdatasync: what durability costs, which the peers do not pay.
     const floorRuns = skipPeers || scenario.noop || scenario.latencyMs || scenario.statesChecksums;
     const floor = floorRuns ? [] : [true, false].map((durable) => ({ tool: nodeFloor(build, concurrency, durable), skipped: null }));
-    results.push(...(await runScenario(scenario, [...available, ...floor, raw], fixture, root, log)));
+    // Where files are many, ours again with each small file fdatasync'ed: what the group sync saves.
+    const perFileSync = floorRuns || scenario.set.count < 1000 ? [] : [{ tool: ourSync(build, chunkSize, concurrency, tuning, 'file'), skipped: null }];
+    results.push(...(await runScenario(scenario, [...available, ...perFileSync, ...floor, raw], fixture, root, log)));
   }
 
   let api: ApiResult | undefined;
@@ -120,7 +124,7 @@ try {
   if (results.length) {
     log(table(results, titles));
     log('× best peer / × raw: speed relative to the fastest of aws and rclone / to the raw-GET baseline (> 1 = faster).');
-    log('commit ms: chunk checkpoints (fdatasync + row commit), small files\' fdatasync and batched row commits, summed over objects in flight.');
+    log('commit ms: chunk checkpoints (fdatasync + row commit), small files\' file system syncs (or fdatasyncs) and batched row commits, summed over objects in flight.');
     for (const tool of [...tools, nodeFloor(build, concurrency), nodeFloor(build, concurrency, false), rawGet(false)]) log(`  ${tool.name}: time = ${tool.timing}`);
   }
   const ours = results.filter((r) => r.tool === 'this service' && r.processWallMs !== undefined);

@@ -28,6 +28,8 @@ export interface BenchTarget {
   endpoint: string;
   chunkSize: number;
   concurrency: number;
+  /** FILE_SYNC of the service (its default when absent). */
+  fileSync?: 'file';
 }
 
 /**
@@ -46,6 +48,7 @@ export function benchServiceEnv(target: BenchTarget): Record<string, string> {
     S3_FORCE_PATH_STYLE: 'true',
     AWS_REGION: DUMMY_CREDENTIALS.region,
     LOG_LEVEL: 'warn',
+    ...(target.fileSync ? { FILE_SYNC: target.fileSync } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ export interface ToolRun {
   error?: string;
   /**
    * Our sync only: time spent committing state, summed over objects in flight: chunk checkpoints
-   * (fdatasync + row commit), fdatasync of small files and their batched row commits, as the engine reports them.
+   * (fdatasync + row commit), small files' file system syncs (or fdatasyncs) and their batched row commits, as the engine reports them.
    */
   checkpointMs?: number;
   /** Our sync only: the engine's counters for the run. */
