@@ -122,3 +122,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/**
+ * Closes the app's database while its API keeps serving (an outage as the API sees it). The app's
+ * own timers (scheduler ticks, webhook polls, history pruning) are stopped first: one caught
+ * mid-query by the close waits out the pool's 60 s acquire timeout on PostgreSQL (tarn leaves
+ * acquires queued during destroy), and each would log failures of its own.
+ */
+export async function closeDatabaseUnderApi(app: TestApp): Promise<void> {
+  await app.app.runner.stop();
+  await app.app.webhooks.stop();
+  await app.app.historyPruner.stop();
+  await app.orm.close(true);
+}

@@ -5,7 +5,7 @@ import { http } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/logs.js';
 import { metricValue as sample } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/poll.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { closeDatabaseUnderApi, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { validJob } from './rest-env.js';
 
 describe('health and readiness', () => {
@@ -13,7 +13,7 @@ describe('health and readiness', () => {
     await using app = await startTestApp();
     expect(await http(app, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await http(app, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    await app.orm.close(true);
+    await closeDatabaseUnderApi(app);
     expect(await http(app, 'GET', '/readyz')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
     expect((await http(app, 'GET', '/healthz')).status).toBe(200);
   });
