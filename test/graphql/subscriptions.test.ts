@@ -110,6 +110,49 @@ describe('syncProgress over graphql-ws', () => {
     }
   });
 
+  /** Makes the subscription's second look at the job (right after it subscribed to the bus) do `second` instead. */
+  function atSecondCheck(api: GraphqlTestApp, second: (id: string) => Promise<unknown>) {
+    const jobs = api.app.services.jobs;
+    const original = jobs.require;
+    let calls = 0;
+    jobs.require = async (rawId, field) => {
+      calls += 1;
+      if (calls === 2) await second(String(rawId));
+      return original(rawId, field);
+    };
+  }
+
+  it('a job deleted between its check and the subscription ends the subscription without an error', async () => {
+    await using api = await startGraphqlApp();
+    await jobsExist(api, JOB_A);
+    atSecondCheck(api, (id) => api.app.orm.em.fork().nativeDelete(Job, { id }));
+    const client = wsClient(api.wsUrl);
+    try {
+      const sub = collect(client, JOB_A);
+      await waitFor(() => sub.ended.length > 0);
+      expect(sub.ended).toEqual(['complete']);
+      expect(sub.results).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a database failure at that second check is an error to the client, not a silent end', async () => {
+    await using api = await startGraphqlApp();
+    await jobsExist(api, JOB_A);
+    atSecondCheck(api, () => Promise.reject(new Error('connection terminated unexpectedly')));
+    const client = wsClient(api.wsUrl);
+    try {
+      const sub = collect(client, JOB_A);
+      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
+      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      expect(errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) })]);
+      expect(JSON.stringify(errors)).not.toMatch(/connection terminated/);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('with API_TOKEN set, the socket needs connectionParams.authorization; else it is closed with 4401', async () => {
     await using api = await startGraphqlApp({ API_TOKEN: TOKEN });
     await jobsExist(api, JOB_A);

@@ -1,4 +1,5 @@
 import { PROGRESS_KINDS, type SyncProgressEvent } from '../../events/progress-event.js';
+import { NotFoundError } from '../../services/errors.js';
 import { builder } from '../builder.js';
 import { DateTime } from './scalars.js';
 import { ObjectStatus } from './sync-object.js';
@@ -33,8 +34,15 @@ builder.subscriptionField('syncProgress', (t) =>
       if (jobId == null) return ctx.bus.subscribe();
       const { id } = await ctx.services.jobs.require(jobId, 'jobId');
       const queue = ctx.bus.subscribe(id);
-      // A delete that landed between the check and the subscription sent its JOB_DELETED to nobody.
-      if (!(await ctx.services.jobs.require(id, 'jobId').then(() => true, () => false))) void queue.return();
+      // A delete that landed between the check and the subscription sent its JOB_DELETED to nobody:
+      // the subscription ends. Any other failure of this check is an error, not "the job is gone".
+      try {
+        await ctx.services.jobs.require(id, 'jobId');
+      } catch (error) {
+        void queue.return();
+        if (error instanceof NotFoundError) return queue;
+        throw error;
+      }
       return queue;
     },
     resolve: (event) => event,
