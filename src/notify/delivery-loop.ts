@@ -1,4 +1,5 @@
 import type { Config, WebhookConfig } from '../config/env.js';
+import { createFailureLog } from '../config/failure-log.js';
 import type { Logger } from '../config/logger.js';
 import { isHostAllowed } from '../config/host-list.js';
 import { createOutboundAgents } from '../config/proxy-agents.js';
@@ -75,6 +76,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | null = null;
   let state: 'idle' | 'started' | 'stopped' = 'idle';
+  const pollFailures = createFailureLog(logger, { failed: 'webhook delivery poll failed', recovered: 'webhook delivery polls succeed again' });
 
   async function claim(delivery: WebhookDelivery, at: Date): Promise<boolean> {
     const until = new Date(at.getTime() + config.timeoutMs + CLAIM_MARGIN_MS);
@@ -187,7 +189,10 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
 
   function poll(): Promise<void> {
     polling ??= pollOnce()
-      .catch((err: unknown) => logger.error({ err }, 'webhook delivery poll failed'))
+      .then(
+        () => pollFailures.succeeded(),
+        (err: unknown) => pollFailures.failed(err),
+      )
       .finally(() => (polling = null));
     return polling;
   }

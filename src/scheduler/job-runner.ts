@@ -1,5 +1,6 @@
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
+import { createFailureLog } from '../config/failure-log.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
 import { isPostgres, type Orm } from '../db/orm.js';
@@ -80,7 +81,8 @@ export function createJobRunner({
   let lastTakeOver = 0;
   /** The schedule text each scheduled job had when this instance (re)planned it. */
   const signatures = new Map<string, string>();
-  const loop = createTickLoop(() => runner.tick(), tickMs, (err) => logger.error({ err }, 'scheduler tick failed'));
+  const tickFailures = createFailureLog(logger, { failed: 'scheduler tick failed', recovered: 'scheduler ticks succeed again' });
+  const loop = createTickLoop(() => runner.tick(), tickMs, (err) => tickFailures.failed(err));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
 
   // A pause that lands while a tick is storing its time wins: paused jobs keep nextRunAt null.
@@ -248,6 +250,8 @@ export function createJobRunner({
         if (!embedded) await followOtherInstances();
         await takeOver();
         await helpers?.check((jobId) => slots.isRunning(jobId));
+        // Most ticks read nothing: only one that reached the database ends a streak of failures.
+        tickFailures.succeeded();
       }
     },
 

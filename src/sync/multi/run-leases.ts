@@ -1,3 +1,4 @@
+import { createFailureLog } from '../../config/failure-log.js';
 import type { Logger } from '../../config/logger.js';
 import { databaseNow } from '../../db/database-clock.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
@@ -54,6 +55,8 @@ export function createRunLeases({
   const held = new Set<number>();
   const expiry = () => new Date(now().getTime() + ttlMs);
 
+  const beatFailures = createFailureLog(logger, { failed: 'run lease heartbeat failed', recovered: 'run lease heartbeats succeed again' });
+
   async function heartbeat(): Promise<void> {
     if (held.size === 0) return;
     const ids = [...held];
@@ -63,6 +66,7 @@ export function createRunLeases({
       { id: { $in: ids }, leaseOwner: instanceId, status: 'RUNNING' },
       { leaseExpiresAt: expiry() },
     );
+    beatFailures.succeeded();
     const cancelled = await em.find(SyncRun, { id: { $in: ids }, leaseOwner: instanceId, cancelRequestedAt: { $ne: null } }, { fields: ['id'] });
     for (const { id } of cancelled) onCancelRequested(id);
     if (renewed === ids.length) return;
@@ -74,7 +78,7 @@ export function createRunLeases({
     }
   }
 
-  const beats = createHeartbeat(heartbeat, ttlMs, (err) => logger.error({ err }, 'run lease heartbeat failed'));
+  const beats = createHeartbeat(heartbeat, ttlMs, (err) => beatFailures.failed(err));
 
   return {
     instanceId,
