@@ -66,6 +66,27 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await page.close();
   });
 
+  it('a job deleted elsewhere leaves the jobs list when the user comes back to the tab', async () => {
+    await using app = await startTestApp();
+    await createPausedJob(app, 'bkt', 'kept/');
+    const goneId = await createPausedJob(app, 'bkt', 'elsewhere/');
+    const { page, consoleErrors } = await watchedPage(browser());
+    await page.goto(`${app.url}/`);
+    const gone = page.getByRole('link', { name: 'job elsewhere/' });
+    await gone.waitFor();
+
+    // Deleted in another tab or through the REST API: the all-jobs progress stream carries no event for it.
+    expect((await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: goneId })).status).toBe(200);
+    // The user comes back to this tab (the window is focused again).
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+
+    await gone.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await page.getByRole('link', { name: 'job kept/' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: /^Jobs/ }).innerText()).toBe('Jobs (1)');
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('an S3 key holding a bidi override neither disguises itself nor reverses the failure reason shown beside it', async () => {
     await using env = await startLiveEnvDenying('denied');
     // Displayed naively, "invoice-\u202Efdp.exe" reads "invoice-exe.pdf".

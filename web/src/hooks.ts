@@ -70,3 +70,25 @@ export function useLiveState(onReconnect?: () => void): LiveState {
   );
   return state;
 }
+
+/**
+ * Runs `action` when the user comes back to the page (its tab shown again, or its window focused):
+ * a change made elsewhere that publishes no progress event (a job deleted in another tab, or through
+ * the REST API) shows without a reload.
+ */
+export function useOnReturn(action: () => void): void {
+  const current = useRef(action);
+  current.current = action;
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') current.current();
+    };
+    const onFocus = () => current.current();
+    document.addEventListener('visibilitychange', onVisible);
+    window.addEventListener('focus', onFocus);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('focus', onFocus);
+    };
+  }, []);
+}

@@ -3,7 +3,7 @@ import { DashboardJobsDocument, type JobFieldsFragment } from '../../generated/g
 import { request } from '../api/client.js';
 import { subscribeProgress } from '../api/live.js';
 import { formatDateTime, formatDuration, formatRelative, runDuration } from '../format.js';
-import { useLiveState, useLoad, useThrottled } from '../hooks.js';
+import { useLiveState, useLoad, useOnReturn, useThrottled } from '../hooks.js';
 import { jobHref } from '../route.js';
 import { CreateJobForm } from './create-job-form.js';
 import { JobActions } from './job-actions.js';
@@ -13,7 +13,7 @@ import { Status } from './status.js';
 
 const PAGE_SIZE = 20;
 
-/** Every job, a page at a time, kept current by the all-jobs syncProgress stream. */
+/** Every job, a page at a time, kept current by the all-jobs syncProgress stream and refetched when the user comes back to the tab. */
 export function JobsPage() {
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const after = cursors.at(-1) ?? null;
@@ -21,6 +21,8 @@ export function JobsPage() {
   const refresh = useThrottled(jobs.reload, 1_000);
   useLiveState(jobs.reload);
   useEffect(() => subscribeProgress(null, refresh), [refresh]);
+  // Both events come when the user switches back to the tab: one fetch for the two.
+  useOnReturn(refresh);
 
   const page = jobs.data?.jobs;
   return (
