@@ -3,6 +3,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { createFailureLog } from '../config/failure-log.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
+import { isDatabaseUnreachable } from '../db/database-outage.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { createRunLeases, isCliLease } from '../sync/multi/run-leases.js';
@@ -242,7 +243,17 @@ export function createJobRunner({
           }
           if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE', dueAt);
         } catch (err) {
-          logger.error({ err, jobId }, 'could not start a scheduled run');
+          if (!isDatabaseUnreachable(err)) {
+            logger.error({ err, jobId }, 'could not start a scheduled run');
+            continue;
+          }
+          // The due time stays due: its run starts at the first tick that reaches the database again
+          // (as after a restart), not at the next due time. Storing the next run time again is
+          // idempotent, and a run row already recorded for this due time is found as taken, not
+          // started twice. The tick fails, and its failure log says so once per outage, not once
+          // per job and tick.
+          if (schedules.get(jobId) === entry) entry.nextRunAt = dueAt;
+          throw err;
         }
       }
       if (state === 'started' && at.getTime() - lastTakeOver >= leaseTtlMs / 3) {
