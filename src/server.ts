@@ -4,6 +4,7 @@ import { ConfigError, quoteValue, type Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
 import { databaseClockOffsetMs } from './db/database-clock.js';
+import { driverLogTo } from './db/driver-log.js';
 import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import { createRedisTransport, type RedisTransport } from './events/redis-transport.js';
@@ -73,9 +74,7 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
-  // The query builder's own warnings (a connection lost while the database restarts) as log lines, not bare stdout.
-  const knexLog = (level: 'warn' | 'debug') => (message: unknown) => logger[level]({ detail: String(message) }, 'database driver');
-  const orm = await initOrm(config.dbUrl, { driverOptions: { log: { warn: knexLog('warn'), error: knexLog('warn'), deprecate: knexLog('debug'), debug: knexLog('debug') } } });
+  const orm = await initOrm(config.dbUrl, driverLogTo(logger));
   const clockOffsetMs = databaseClockOffsetMs(orm);
   if (Math.abs(clockOffsetMs) > CLOCK_OFFSET_WARN_MS) {
     logger.warn({ clockOffsetMs }, "this host's clock differs from the database's: leases, claims, schedules and webhook retries follow the database's; log times follow this host's");

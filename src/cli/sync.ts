@@ -8,6 +8,7 @@ import { withoutStatement } from '../config/statement-text.js';
 import { createLogger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
+import { driverLogTo } from '../db/driver-log.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   const config = { ...loaded, instanceId: cliLeaseOwner(loaded.instanceId) };
   // Logs go to stderr; stdout carries one JSON summary line.
   const logger = createLogger(config.logLevel, pino.destination(2));
-  const orm = await initOrm(config.dbUrl);
+  const orm = await initOrm(config.dbUrl, driverLogTo(logger));
   try {
     const em = orm.em.fork();
     if (!(await em.findOne(Job, { id: jobId }))) {

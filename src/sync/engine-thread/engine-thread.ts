@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../config/logger.js';
 import { createSecretBox } from '../../config/secret-box.js';
 import { niceThisThread } from '../../config/worker-threads.js';
+import { driverLogTo } from '../../db/driver-log.js';
 import { initOrm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { SyncProgressEvent } from '../../events/progress-event.js';
@@ -53,7 +54,7 @@ const logger = createLogger(data.logLevel, { write: (line: string) => post({ typ
 
 /** Opens the database, then serves the service's requests (they wait in the port until then). */
 async function serve(): Promise<void> {
-  const orm = await initOrm(config.dbUrl);
+  const orm = await initOrm(config.dbUrl, driverLogTo(logger));
   const onRetry = (jobId: string, cause: RetryCause) => post({ type: 'retry', jobId, cause });
   const connectors = createRunConnectors(config, createSecretBox(config.secretsKey), onRetry);
   const bus: ProgressPublisher = {
