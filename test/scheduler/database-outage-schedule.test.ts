@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { driverLogTo } from '../../src/db/driver-log.js';
 import { initOrm } from '../../src/db/orm.js';
 import { createJobRunner } from '../../src/scheduler/job-runner.js';
 import { createServices } from '../../src/services/services.js';
@@ -23,7 +24,7 @@ describe.skipIf(!onPostgres)('a scheduled run due while PostgreSQL is down', () 
     await using relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
     url.hostname = '127.0.0.1';
     url.port = String(relay.port);
-    const orm = await initOrm(url.href);
+    const orm = await initOrm(url.href, driverLogTo(silentLogger));
     const clock = { t: Date.now() };
     const fake = createFakeExecutor(orm, { auto: 'SUCCEEDED' });
     // The test steps the loop itself with its fake clock.
