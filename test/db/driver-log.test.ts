@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { driverMessage } from '../../src/db/driver-log.js';
 import { http } from '../helpers/clients.js';
-import { freshDbUrl, onPostgres } from '../helpers/db-url.js';
+import { onPostgres } from '../helpers/db-url.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
-import { startTcpRelay } from '../helpers/tcp-relay.js';
+import { startRelayedPostgres } from '../helpers/tcp-relay.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 const SECRET_URL = 'https://hooks.example.com/services/T0KEN-1234';
@@ -22,15 +19,11 @@ describe('the query builder’s messages', () => {
   });
 
   it.skipIf(!onPostgres)('about connections lost while PostgreSQL restarts go to the log, not to stdout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'driver-log-'));
-    const url = new URL(await freshDbUrl(dir));
-    await using relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
-    url.hostname = '127.0.0.1';
-    url.port = String(relay.port);
+    await using relay = await startRelayedPostgres();
     const { logger, lines } = captureLogs();
     const printed = vi.spyOn(console, 'log');
     try {
-      await using app = await startTestApp({ logger, env: { DB_URL: url.href } });
+      await using app = await startTestApp({ logger, env: { DB_URL: relay.dbUrl } });
       expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
 
       // The server goes down and comes back: the pool's connections are dead, and the driver says so.
@@ -48,7 +41,6 @@ describe('the query builder’s messages', () => {
       expect(printed.mock.calls.flat().join('\n')).not.toMatch(/Connection Error/);
     } finally {
       printed.mockRestore();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { freshDbUrl, onPostgres } from './db-url.js';
 
 /**
  * A TCP relay on loopback in front of `target` that can be cut, as a database server that goes down
@@ -41,4 +42,17 @@ export async function startTcpRelay(target: { host: string; port: number }) {
     mend: listen,
     [Symbol.asyncDispose]: cut,
   };
+}
+
+/**
+ * A fresh database on the PostgreSQL pass's server, reached through a relay: `dbUrl` points at the
+ * relay, so cutting it is that server going down for whoever uses the URL.
+ */
+export async function startRelayedPostgres() {
+  if (!onPostgres) throw new Error('startRelayedPostgres: only in the PostgreSQL pass');
+  const url = new URL(await freshDbUrl(''));
+  const relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
+  url.hostname = '127.0.0.1';
+  url.port = String(relay.port);
+  return Object.assign(relay, { dbUrl: url.href });
 }

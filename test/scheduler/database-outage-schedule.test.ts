@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
@@ -8,9 +5,9 @@ import { driverLogTo } from '../../src/db/driver-log.js';
 import { initOrm } from '../../src/db/orm.js';
 import { createJobRunner } from '../../src/scheduler/job-runner.js';
 import { createServices } from '../../src/services/services.js';
-import { freshDbUrl, onPostgres } from '../helpers/db-url.js';
+import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { startTcpRelay } from '../helpers/tcp-relay.js';
+import { startRelayedPostgres } from '../helpers/tcp-relay.js';
 import { createFakeExecutor } from './fake-executor.js';
 import { silentLogger } from './test-db.js';
 
@@ -19,12 +16,8 @@ const HOUR = 3_600_000;
 // SQLite is a file in the process: it has no outage to ride out.
 describe.skipIf(!onPostgres)('a scheduled run due while PostgreSQL is down', () => {
   it('starts once the database is back, for the due time it missed, instead of being skipped until the next one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'outage-schedule-'));
-    const url = new URL(await freshDbUrl(dir));
-    await using relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
-    url.hostname = '127.0.0.1';
-    url.port = String(relay.port);
-    const orm = await initOrm(url.href, driverLogTo(silentLogger));
+    await using relay = await startRelayedPostgres();
+    const orm = await initOrm(relay.dbUrl, driverLogTo(silentLogger));
     const clock = { t: Date.now() };
     const fake = createFakeExecutor(orm, { auto: 'SUCCEEDED' });
     // The test steps the loop itself with its fake clock.
@@ -54,7 +47,6 @@ describe.skipIf(!onPostgres)('a scheduled run due while PostgreSQL is down', () 
     } finally {
       await runner.stop();
       await orm.close(true);
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
