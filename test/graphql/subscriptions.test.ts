@@ -37,7 +37,12 @@ function collect(client: Client, jobId?: string) {
     { query: print(SyncProgressDocument), variables: jobId === undefined ? {} : { jobId } },
     { next: (r) => results.push(r), error: (e) => ended.push(e), complete: () => ended.push('complete') },
   );
-  return { results, ended, dispose, events: () => results.flatMap((r) => (r.data ? [r.data.syncProgress] : [])) };
+  /** The errors the subscription was refused with: in its first result, or as the error that ended it. */
+  const firstErrors = async () => {
+    await waitFor(() => ended.length > 0 || results.length > 0);
+    return results[0]?.errors ?? (ended[0] as unknown[]);
+  };
+  return { results, ended, dispose, firstErrors, events: () => results.flatMap((r) => (r.data ? [r.data.syncProgress] : [])) };
 }
 
 describe('syncProgress over graphql-ws', () => {
@@ -89,8 +94,7 @@ describe('syncProgress over graphql-ws', () => {
     const client = wsClient(api.wsUrl);
     try {
       const sub = collect(client, JOB_A);
-      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
-      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      const errors = await sub.firstErrors();
       expect(errors).toEqual([expect.objectContaining({ message: 'Job not found', extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]);
     } finally {
       await client.dispose();
@@ -102,8 +106,7 @@ describe('syncProgress over graphql-ws', () => {
     const client = wsClient(api.wsUrl);
     try {
       const sub = collect(client, 'not-a-uuid');
-      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
-      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      const errors = await sub.firstErrors();
       expect(errors).toEqual([expect.objectContaining({ message: 'jobId: Invalid job ID', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
     } finally {
       await client.dispose();
@@ -144,8 +147,7 @@ describe('syncProgress over graphql-ws', () => {
     const client = wsClient(api.wsUrl);
     try {
       const sub = collect(client, JOB_A);
-      await waitFor(() => sub.ended.length > 0 || sub.results.length > 0);
-      const errors = sub.results[0]?.errors ?? (sub.ended[0] as unknown[]);
+      const errors = await sub.firstErrors();
       expect(errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) })]);
       expect(JSON.stringify(errors)).not.toMatch(/connection terminated/);
     } finally {
