@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSystemSyncError, openFileSystemSync, type OpenFileSystemSync } from '../../src/sync/local/small-file-sync.js';
+import type { SyncRunResult } from '../../src/sync/run/sync-run.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { KiB, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
@@ -22,6 +23,14 @@ async function processedKeys(f: SyncFixture): Promise<string[]> {
 
 async function expectOnDisk(f: SyncFixture, objects: Array<[string, Buffer]>): Promise<void> {
   for (const [key, body] of objects) expect(await sha256File(join(f.root, key)), key).toBe(sha256(body));
+}
+
+/** The run succeeded with every file in place, each made durable by its own fdatasync (no file system sync). */
+async function expectEachFileSynced(f: SyncFixture, objects: Array<[string, Buffer]>, result: SyncRunResult): Promise<void> {
+  expect(result.status).toBe('SUCCEEDED');
+  await expectOnDisk(f, objects);
+  expect(result.stats.fileSystemSyncs).toBe(0);
+  expect(result.stats.fileSyncMs).toBeGreaterThan(0);
 }
 
 describe.runIf(process.platform === 'linux')('small files become durable together before their rows are committed', () => {
@@ -98,11 +107,8 @@ describe.runIf(process.platform === 'linux')('small files become durable togethe
 
     const result = await f.sync({ openFileSystemSync: unavailable });
 
-    expect(result.status).toBe('SUCCEEDED');
-    await expectOnDisk(f, objects);
+    await expectEachFileSynced(f, objects, result);
     expect(calls).toEqual([f.dir]); // the job folder's nearest existing parent at the start
-    expect(result.stats.fileSystemSyncs).toBe(0);
-    expect(result.stats.fileSyncMs).toBeGreaterThan(0);
   });
 
   it('a folder the sync cannot open leaves each file to its own fdatasync', async () => {
@@ -115,10 +121,7 @@ describe.runIf(process.platform === 'linux')('small files become durable togethe
 
     const result = await f.sync({ openFileSystemSync: refused });
 
-    expect(result.status).toBe('SUCCEEDED');
-    await expectOnDisk(f, objects);
-    expect(result.stats.fileSystemSyncs).toBe(0);
-    expect(result.stats.fileSyncMs).toBeGreaterThan(0);
+    await expectEachFileSynced(f, objects, result);
   });
 
   it('FILE_SYNC=file fdatasyncs each file and never syncs the file system', async () => {
@@ -133,11 +136,8 @@ describe.runIf(process.platform === 'linux')('small files become durable togethe
 
     const result = await f.sync({ openFileSystemSync: recorded });
 
-    expect(result.status).toBe('SUCCEEDED');
-    await expectOnDisk(f, objects);
+    await expectEachFileSynced(f, objects, result);
     expect(calls).toEqual([]);
-    expect(result.stats.fileSystemSyncs).toBe(0);
-    expect(result.stats.fileSyncMs).toBeGreaterThan(0);
   });
 
   it('syncs through the syncfs addon by default', async () => {
