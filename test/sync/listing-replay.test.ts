@@ -4,6 +4,7 @@ import { createListingCheckpoint } from '../../src/sync/checkpoint/listing-check
 import { emptyStats } from '../../src/sync/checkpoint/run-stats.js';
 import { createRunProgress } from '../../src/sync/run/run-progress.js';
 import { createRunTally } from '../../src/sync/run/run-tally.js';
+import { openJobFolder } from '../../src/sync/local/job-folder.js';
 import { listIntoRun, type FetchDecision } from '../../src/sync/run/run-listing.js';
 import type { RemoteObject } from '../../src/sync/transport/s3-connector.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
@@ -46,7 +47,7 @@ describe('a resumed run replaying the objects it listed before a restart', () =>
         tally,
         progress,
         outcomes: { done: () => {}, failed: () => {} },
-        dirs: { createdDirs: new Set() },
+        folder: openJobFolder(f.root),
         queue: (decision) => void queued.push(decision),
         signal: new AbortController().signal,
         stats: emptyStats(),

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
+import { openPartial } from '../../src/sync/local/local-files.js';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { startSyncFixture } from './sync-fixture.js';
 
@@ -110,6 +111,61 @@ describe('symlinks inside a job folder', () => {
       await f.s3.putObject('payload.txt', 'ssh-ed25519 AAAA attacker');
       await f.sync();
       expect(await readFile(victim, 'utf8'), 'a file outside the job folder was overwritten with the object').toBe('original content');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * The same, with the link swapped in while the run works: after the run has made (and checked) the
+ * folder, and before its file is moved there. Each write reaches its folder through descriptors
+ * opened folder by folder without following links, so the swap is seen at the write itself.
+ */
+describe('symlinks swapped in during a run', () => {
+  test('a folder replaced by a link after the run made it: the file is not moved through it', async () => {
+    await using f = await startSyncFixture({ chunkSize: 64 * 1024 });
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObjects([['swap/big.bin', 'b'.repeat(200 * 1024)], ['other.txt', 'fine']]);
+      const swapFolder = async (path: string) => {
+        if (basename(path) === basename(partialPathFor(f.root, 'swap/big.bin'))) {
+          await rm(join(f.root, 'swap'), { recursive: true });
+          await symlink(outside, join(f.root, 'swap'));
+        }
+      };
+      const run = await f.sync({ openPartial: async (path, flags) => (await swapFolder(path), openPartial(path, flags)) });
+
+      expect(run.status).toBe('FAILED');
+      expect(await readdir(outside), 'a file was moved outside the job folder').toEqual([]);
+      expect(await f.row('swap/big.bin')).toMatchObject({ status: 'FAILED', error: 'the local path goes through a symbolic link; nothing is written through links' });
+      expect(await readFile(join(f.root, 'other.txt'), 'utf8')).toBe('fine');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('.dss-partial replaced by a link during the run: the later partial files stay in the real folder', async () => {
+    await using f = await startSyncFixture({ chunkSize: 64 * 1024, concurrency: 1 });
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      const objects: Array<[string, string]> = ['a', 'b', 'c'].map((name) => [`${name}.bin`, name.repeat(200 * 1024)]);
+      await f.s3.putObjects(objects);
+      let swapped = false;
+      const swapPartialFolder = async () => {
+        if (swapped) return;
+        swapped = true;
+        await rename(join(f.root, '.dss-partial'), join(f.root, 'moved-partials'));
+        await symlink(outside, join(f.root, '.dss-partial'));
+        await utimes(outside, past, past);
+      };
+      const past = new Date('2001-01-01T00:00:00Z');
+      const run = await f.sync({ openPartial: async (path, flags) => (await swapPartialFolder(), openPartial(path, flags)) });
+
+      expect(run.status).toBe('SUCCEEDED');
+      // A partial file created there and moved away later would leave the folder empty but modified.
+      expect((await stat(outside)).mtime.getTime(), 'partial files were written outside the job folder').toBe(past.getTime());
+      for (const [key, body] of objects) expect(await readFile(join(f.root, key), 'utf8')).toBe(body);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }

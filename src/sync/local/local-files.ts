@@ -1,6 +1,7 @@
-import { constants, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { lstat, mkdir, open, opendir, rename, rmdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, futimesSync, lutimesSync, openSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { lstat, mkdir, open, opendir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { JobFolder } from './job-folder.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
 /**
@@ -23,38 +24,6 @@ export type OpenPartial = (path: string, flags: 'w' | 'w+' | 'r+') => Promise<Fi
 
 export const openPartial: OpenPartial = (path, flags) => open(path, NOFOLLOW_FLAGS[flags]);
 
-/** mkdir -p, once per directory per run; with `jobRoot`, refuses a folder reached through a symbolic link. */
-export async function ensureDir(ctx: { createdDirs: Set<string>; jobRoot?: string }, dir: string): Promise<void> {
-  if (ctx.createdDirs.has(dir)) return;
-  // Checked before mkdir too: mkdir -p through a linked folder would create folders outside the job's.
-  if (ctx.jobRoot !== undefined) await refuseLinkedFolders(ctx.jobRoot, dir, { missingOk: true });
-  await mkdir(dir, { recursive: true });
-  if (ctx.jobRoot !== undefined) await refuseLinkedFolders(ctx.jobRoot, dir);
-  ctx.createdDirs.add(dir);
-}
-
-/**
- * Throws (code ELOOP) when `dir` is not under `root` or any folder from `root` (excluded) down to
- * `dir` (included) is a symbolic link: mkdir, open and rename follow links in parent folders, so a
- * folder of the job replaced by a link would take the write outside DOWNLOAD_ROOT_FOLDER/<job_id>.
- */
-export async function refuseLinkedFolders(root: string, dir: string, { missingOk = false } = {}): Promise<void> {
-  const rel = relative(root, dir);
-  if (rel === '') return;
-  if (rel.startsWith('..') || isAbsolute(rel)) throw linkError(dir);
-  let current = root;
-  for (const part of rel.split(sep)) {
-    current = join(current, part);
-    const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
-      if (missingOk && error.code === 'ENOENT') return null;
-      throw error;
-    });
-    // `missingOk`: the rest of the path does not exist yet (mkdir will create real folders there).
-    if (!info) return;
-    if (info.isSymbolicLink()) throw linkError(current);
-  }
-}
-
 /** `.dss-partial` is a symbolic link: partial files and the run lock are never written through one. */
 export class LinkedPartialFolderError extends Error {
   override name = 'LinkedPartialFolderError';
@@ -68,15 +37,12 @@ export async function ensurePartialFolder(jobRoot: string): Promise<string> {
   return dir;
 }
 
-function linkError(path: string): Error {
-  return Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' });
-}
-
 /**
  * The end of every transfer: a failed verification discards the partial file (the object starts
  * over next time); otherwise the file is published.
  */
 export async function publishVerified(
+  folder: JobFolder,
   item: { partialPath: string; finalPath: string; remote: { lastModified: Date | null } },
   mismatch: string | null,
 ): Promise<{ status: 'PROCESSED' } | { status: 'FAILED'; error: string; restart: true }> {
@@ -84,14 +50,19 @@ export async function publishVerified(
     await removeQuietly(item.partialPath);
     return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   }
-  await publishFile(item.partialPath, item.finalPath, item.remote.lastModified);
+  publishFile(folder, item.partialPath, item.finalPath, item.remote.lastModified);
   return { status: 'PROCESSED' };
 }
 
-/** Moves a verified file into place (atomic on one file system) with the object's time as mtime. */
-export async function publishFile(partialPath: string, finalPath: string, lastModified: Date | null): Promise<void> {
-  await rename(partialPath, finalPath);
-  if (lastModified) await utimes(finalPath, lastModified, lastModified);
+/**
+ * Moves a verified file into place (atomic on one file system) with the object's time as mtime (set
+ * on the partial file before the move when `lastModified` is given). Metadata updates in the page
+ * cache, so run here rather than as two thread-pool round trips.
+ */
+export function publishFile(folder: JobFolder, partialPath: string, finalPath: string, lastModified: Date | null): void {
+  const partial = folder.partial(partialPath);
+  if (lastModified) lutimesSync(partial, lastModified, lastModified);
+  folder.at(finalPath, (reached) => renameSync(partial, reached));
 }
 
 export async function sizeOf(path: string): Promise<number | undefined> {
@@ -120,13 +91,15 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
 }
 
 /** An empty object's file, with the object's time as mtime. */
-export async function createEmptyFile(path: string, lastModified: Date | null): Promise<void> {
-  const file = await open(path, NOFOLLOW_FLAGS.w);
-  try {
-    if (lastModified) await file.utimes(lastModified, lastModified);
-  } finally {
-    await file.close();
-  }
+export function createEmptyFile(folder: JobFolder, path: string, lastModified: Date | null): void {
+  folder.at(path, (reached) => {
+    const fd = openSync(reached, NOFOLLOW_FLAGS.w);
+    try {
+      if (lastModified) futimesSync(fd, lastModified, lastModified);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 export async function removeQuietly(path: string): Promise<void> {

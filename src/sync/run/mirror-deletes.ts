@@ -1,11 +1,12 @@
-import { lstat, mkdir, rename } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { lstatSync, renameSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/better-sqlite';
 import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
-import { refuseLinkedFolders, removeEmptyFolders } from '../local/local-files.js';
+import type { JobFolder } from '../local/job-folder.js';
+import { removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -22,7 +23,8 @@ export interface MirrorDeleteInput {
   logger: Logger;
   jobId: string;
   runId: number;
-  jobRoot: string;
+  /** `<root>/<job_id>`: files are moved to its trash without following links. */
+  folder: JobFolder;
   /** False when the complete, error-free listing held no key at all (filtered out or not). */
   listedAny: boolean;
   maxDeletePercent: number;
@@ -56,7 +58,8 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
   if (doomed === 0) return { kind: 'deleted', removed: 0, localFiles };
   const blocked = judge(doomed, localFiles, input.listedAny, input.maxDeletePercent);
   if (blocked) return blocked;
-  const root = resolve(input.jobRoot);
+  const { folder } = input;
+  const { root } = folder;
   const trash = join(root, TRASH_DIR, String(runId));
   let removed = 0;
   let afterId = 0;
@@ -68,14 +71,11 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
       try {
         if (!row.localPath.startsWith(root + sep)) continue;
         // Never through a folder replaced by a link: the file there is not the one this job wrote.
-        await refuseLinkedFolders(root, dirname(row.localPath));
-        const present = await lstat(row.localPath).then((s) => s.isFile(), () => false);
+        const present = folder.at(row.localPath, (reached) => lstatSync(reached, { throwIfNoEntry: false })?.isFile() === true);
         if (present) {
           const target = join(trash, row.key);
-          await refuseLinkedFolders(root, dirname(target), { missingOk: true });
-          await mkdir(dirname(target), { recursive: true });
-          await refuseLinkedFolders(root, dirname(target));
-          await rename(row.localPath, target);
+          folder.ensureDir(dirname(target));
+          folder.at(row.localPath, (from) => folder.at(target, (to) => renameSync(from, to)));
           await removeEmptyFolders(root, dirname(row.localPath), (folder) => isMarkedFolder(orm, jobId, relative(root, folder)));
         }
         const em = orm.em.fork() as EntityManager;

@@ -4,6 +4,7 @@ import type { Orm } from '../../db/orm.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
 import { failureReason } from '../local/failure-reason.js';
+import type { JobFolder } from '../local/job-folder.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import type { RunEvents } from './run-events.js';
 import type { RunTally } from './run-tally.js';
@@ -13,7 +14,7 @@ export interface MirrorDeleteStepInput {
   logger: Logger;
   job: { id: string; maxDeletePercent: number | null };
   runId: number;
-  jobRoot: string;
+  folder: JobFolder;
   listedAny: boolean;
   events: RunEvents;
   tally: RunTally;
@@ -27,7 +28,7 @@ export async function mirrorDeleteStep(input: MirrorDeleteStepInput): Promise<Mi
     logger: input.logger,
     jobId: input.job.id,
     runId: input.runId,
-    jobRoot: input.jobRoot,
+    folder: input.folder,
     listedAny: input.listedAny,
     maxDeletePercent: input.job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT,
     onDeleted: (row) => events.object('OBJECT_DELETED', { key: row.key, size: row.size, etag: '', lastModified: null, checksumAlgorithms: [] }, 0, 'DELETED'),

@@ -3,7 +3,8 @@ import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
 import type { createListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
-import { createEmptyFile, ensureDir, isPresent } from '../local/local-files.js';
+import { createEmptyFile, isPresent } from '../local/local-files.js';
+import type { JobFolder } from '../local/job-folder.js';
 import { partialPathFor } from '../local/safe-path.js';
 import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
 import { failureReason } from '../local/failure-reason.js';
@@ -36,8 +37,8 @@ export interface RunListingDeps {
   tally: RunTally;
   progress: RunProgress;
   outcomes: Pick<ObjectOutcomes, 'done' | 'failed'>;
-  /** Directories created in this run (shared with the transfers). */
-  dirs: { createdDirs: Set<string>; jobRoot?: string };
+  /** The run's job folder, where empty files and folder markers are made (shared with the transfers). */
+  folder: JobFolder;
   /** Hands an object to fetch to the run: a transfer slot, or the claims of a shared run. */
   queue(decision: FetchDecision): Promise<void> | void;
   signal: AbortSignal;
@@ -192,8 +193,8 @@ function createPageHandler(deps: RunListingDeps) {
 
   const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean) => {
     try {
-      await ensureDir(deps.dirs, isDirectory ? path : dirname(path));
-      if (!isDirectory) await createEmptyFile(path, remote.lastModified);
+      deps.folder.ensureDir(isDirectory ? path : dirname(path));
+      if (!isDirectory) createEmptyFile(deps.folder, path, remote.lastModified);
       outcomes.done(remote, 'SKIPPED', path);
     } catch (error) {
       outcomes.failed(remote, failureReason(error), false);

@@ -11,6 +11,7 @@ import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, type OpenPartial } from '../local/local-files.js';
+import { openJobFolder } from '../local/job-folder.js';
 import type { RunLock } from '../local/run-lock.js';
 import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
@@ -164,8 +165,7 @@ export async function executeSyncRun(
       each: (ms) => (stats.checkpointWaitSummedMs += ms),
       overlapping: (ms) => (stats.checkpointWaitMs += ms),
     }),
-    createdDirs: new Set(),
-    jobRoot,
+    folder: openJobFolder(jobRoot),
     openPartial: deps.openPartial ?? openPartial,
     smallFileSync,
     publish: (kind, object, bytes, status, error) => {
@@ -191,6 +191,7 @@ export async function executeSyncRun(
     lease.release();
     await smallFileSync.close();
     await ctx.hashPool.close();
+    ctx.folder.close();
     await lock?.release();
   };
 
@@ -240,7 +241,7 @@ export async function executeSyncRun(
         tally,
         progress,
         outcomes,
-        dirs: ctx,
+        folder: ctx.folder,
         // On a shared run the recorded row is the queue: objects are claimed from it.
         queue: (decision) => (claims ? undefined : limiter.run(() => outcomes.fetch({ ...decision }))),
         signal: abort.signal,
@@ -266,7 +267,7 @@ export async function executeSyncRun(
   // End: after a clean listing, unfinished downloads of keys gone and mirror deletes; the shared run's counts; the run's record.
   const listingIsWhole = !abort.gone && tally.clean && !abort.signal.aborted;
   if (listingIsWhole && listedAny) await removeUnlistedPartials({ orm, logger, jobId: job.id, runId, jobRoot });
-  const deletes = job.mirrorDeletes === true && listingIsWhole ? await mirrorDeleteStep({ orm, logger, job, runId, jobRoot, listedAny, events, tally }) : undefined;
+  const deletes = job.mirrorDeletes === true && listingIsWhole ? await mirrorDeleteStep({ orm, logger, job, runId, folder: ctx.folder, listedAny, events, tally }) : undefined;
   // Helpers' objects are committed as rows: the run's counts come from the database.
   if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, runId, tally.counters));
   await release();

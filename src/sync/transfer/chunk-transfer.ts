@@ -2,7 +2,7 @@ import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { ensureDir, publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
+import { publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
@@ -19,16 +19,16 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   // Set by `decide` below, from the first GET's answer (a closure, which TypeScript's narrowing does not follow).
   let follower = null as Follower | null;
   try {
-    await ensureDir(ctx, dirname(item.finalPath));
+    ctx.folder.ensureDir(dirname(item.finalPath));
     if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
       return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
     }
-    const partialSize = await sizeOf(item.partialPath);
+    const partialSize = await sizeOf(ctx.folder.partial(item.partialPath));
     if (partialSize === undefined && item.lastPosition === remote.size && (await isInPlace(item))) {
       return { status: 'PROCESSED' };
     }
     const from = resumeOffset(item.lastPosition, partialSize, remote.size);
-    file = await ctx.openPartial(item.partialPath, from > 0 ? 'r+' : 'w+');
+    file = await ctx.openPartial(ctx.folder.partial(item.partialPath), from > 0 ? 'r+' : 'w+');
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
     if (!(await commitForTransfer(ctx, remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) return { status: 'CANCELLED' };
@@ -84,7 +84,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }).finally(() => check?.close());
     await file.close();
     file = undefined;
-    return await publishVerified(item, mismatch);
+    return await publishVerified(ctx.folder, item, mismatch);
   } catch (error) {
     follower?.close();
     await file?.close().catch(() => {});
@@ -100,7 +100,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
 
 /**
  * A crash between the rename and the row commit leaves a complete checkpoint, no partial file and
- * the file in place. It is this version when its size and its mtime (set right after the rename)
+ * the file in place. It is this version when its size and its mtime (set before the rename)
  * are the object's; otherwise the object is fetched again.
  */
 async function isInPlace(item: WorkItem): Promise<boolean> {
@@ -122,7 +122,7 @@ interface Follower {
 
 /** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
 async function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Promise<Follower | null> {
-  if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(item.partialPath, expected);
+  if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(ctx.folder.partial(item.partialPath), expected);
   const digester = await createDigester(expected);
   return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;
 }

@@ -29,7 +29,7 @@ async function restartChanged(ctx: TransferContext, item: WorkItem, onResized: (
     const update = { etag: current.etag, size: current.size, lastModified: current.lastModified, lastPosition: 0 };
     if (!(await commitForTransfer(ctx, item.remote.key, { ...update, status: 'PENDING' }))) return { status: 'CANCELLED' };
     const again: TransferOutcome =
-      current.size === 0 ? (await createEmptyFile(item.finalPath, item.remote.lastModified), { status: 'PROCESSED' }) : await transferOnce(ctx, item);
+      current.size === 0 ? (createEmptyFile(ctx.folder, item.finalPath, item.remote.lastModified), { status: 'PROCESSED' }) : await transferOnce(ctx, item);
     return again.status === 'CHANGED' ? { status: 'FAILED', error: 'the object kept changing at the source during the run' } : again;
   } catch (error) {
     if (ctx.signal.aborted) return { status: 'CANCELLED' };

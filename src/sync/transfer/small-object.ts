@@ -1,7 +1,7 @@
 import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
-import { ensureDir, publishVerified, removeQuietly } from '../local/local-files.js';
+import { publishVerified, removeQuietly } from '../local/local-files.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
@@ -18,9 +18,9 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
   const { remote } = item;
   let file;
   try {
-    await ensureDir(ctx, dirname(item.finalPath));
+    ctx.folder.ensureDir(dirname(item.finalPath));
     const check = createWholeObjectCheck(ctx, item);
-    file = await ctx.openPartial(item.partialPath, 'w');
+    file = await ctx.openPartial(ctx.folder.partial(item.partialPath), 'w');
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, file, { start: 0, end: remote.size }, check.fetchOptions);
     // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
     if (!ctx.smallFileSync.grouped) {
@@ -30,7 +30,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     }
     await file.close();
     file = undefined;
-    const outcome = await publishVerified(item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
+    const outcome = await publishVerified(ctx.folder, item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
     if (outcome.status === 'PROCESSED') ctx.smallFileSync.written();
     return outcome;
   } catch (error) {
@@ -51,11 +51,8 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
   try {
     const check = createWholeObjectCheck(ctx, item);
     memory = new MemoryFile(remote.size);
-    // The folder is made while the GET runs; the GET is never left running when the folder fails.
-    const folder = ensureDir(ctx, dirname(item.finalPath));
-    folder.catch(() => {});
+    ctx.folder.ensureDir(dirname(item.finalPath));
     const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, check.fetchOptions);
-    await folder;
     const mismatch = await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 });
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
@@ -65,8 +62,9 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
     try {
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
       const { grouped } = ctx.smallFileSync;
-      ctx.stats.fileSyncMs += await writeSmallFile(item.partialPath, memory.data, remote.lastModified, { datasync: !grouped });
-      renameSync(item.partialPath, item.finalPath); // a metadata update in the page cache (measured: ~20 µs)
+      const partial = ctx.folder.partial(item.partialPath);
+      ctx.stats.fileSyncMs += await writeSmallFile(partial, memory.data, remote.lastModified, { datasync: !grouped });
+      ctx.folder.at(item.finalPath, (reached) => renameSync(partial, reached)); // a metadata update in the page cache (measured: ~20 µs)
       ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
     } catch (error) {

@@ -3,6 +3,7 @@ import type { ProgressKind } from '../../events/progress-event.js';
 import type { ObjectStatus } from '../../db/entities/statuses.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { HashPool } from '../verify/hash-worker.js';
+import type { JobFolder } from '../local/job-folder.js';
 import type { OpenPartial } from '../local/local-files.js';
 import type { SmallFileSync } from '../local/small-file-sync.js';
 import type { Semaphore } from './limiter.js';
@@ -36,10 +37,8 @@ export interface TransferContext {
   stats: RunStats;
   /** Times the objects' waits for their last checkpoint into `stats.checkpointWaitMs` and `checkpointWaitSummedMs`. */
   checkpointWaits: WaitClock;
-  /** Directories already created in this run. */
-  createdDirs: Set<string>;
-  /** `<root>/<job_id>`: no folder below it may be a symbolic link. */
-  jobRoot: string;
+  /** `<root>/<job_id>`: every write beneath it, none through a symbolic link. */
+  folder: JobFolder;
   /** Opens partial files (local-files.ts openPartial unless a test injects faults). */
   openPartial: OpenPartial;
   /** Whether small files are fdatasync'ed each, or counted for the file system sync before their rows' commit. */

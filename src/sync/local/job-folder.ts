@@ -1,0 +1,168 @@
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { PARTIAL_DIR } from './safe-path.js';
+
+const { O_DIRECTORY, O_NOFOLLOW, O_RDONLY } = constants;
+/** open(2) of a folder that fails (ELOOP) when the folder is a symbolic link, ENOTDIR when it is a file. */
+const FOLDER_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+/**
+ * Linux names each open descriptor here; a path through `/proc/self/fd/<fd>/` starts at the folder
+ * the descriptor holds, whatever has been renamed or linked since it was opened.
+ */
+const DESCRIPTOR_FOLDER = '/proc/self/fd';
+
+/**
+ * A run's writes beneath `<DOWNLOAD_ROOT_FOLDER>/<job_id>`, none of them through a symbolic link, and
+ * none open to a folder swapped for a link between a check and the write: every folder on the way is
+ * opened with O_NOFOLLOW from the one above it (through its descriptor), and the write names its
+ * folder by descriptor. Where `/proc/self/fd` is missing (not Linux), each folder is checked with
+ * lstat right before the write instead, which leaves that window open.
+ */
+export interface JobFolder {
+  readonly root: string;
+  /** mkdir -p beneath the root, once per folder per run; throws ELOOP where a folder on the way is a link. */
+  ensureDir(dir: string): void;
+  /** A partial file's path through the run's `.dss-partial` descriptor (created and opened on first use). */
+  partial(path: string): string;
+  /**
+   * Runs `use` with `path` reached folder by folder from the root (ELOOP on a link), its folder
+   * held open until `use` returns. Errors name `path`, not the descriptor's path.
+   */
+  at<T>(path: string, use: (reached: string) => T): T;
+  /** Closes the descriptors: after every write of the run has ended. */
+  close(): void;
+}
+
+export function openJobFolder(root: string, { descriptors = existsSync(DESCRIPTOR_FOLDER) } = {}): JobFolder {
+  return descriptors ? descriptorFolder(root) : checkedFolder(root);
+}
+
+function descriptorFolder(root: string): JobFolder {
+  const createdDirs = new Set<string>();
+  let rootFd: number | undefined;
+  let partialFd: number | undefined;
+  const rootDescriptor = () => {
+    if (rootFd === undefined) {
+      mkdirSync(root, { recursive: true });
+      rootFd = openSync(root, O_RDONLY | O_DIRECTORY);
+    }
+    return rootFd;
+  };
+  /** The descriptor of `dir` (the caller closes it unless it is the root's), opened down from the root. */
+  const openDown = (dir: string, create: boolean): number => {
+    let fd = rootDescriptor();
+    let reached = root;
+    for (const part of relativeParts(root, dir)) {
+      const at = `${DESCRIPTOR_FOLDER}/${fd}/${part}`;
+      let next: number;
+      try {
+        next = openFolder(at, create);
+      } catch (error) {
+        throw named(error, at, join(reached, part));
+      } finally {
+        if (fd !== rootFd) closeSync(fd);
+      }
+      fd = next;
+      reached = join(reached, part);
+    }
+    return fd;
+  };
+  return {
+    root,
+    ensureDir(dir) {
+      if (createdDirs.has(dir)) return;
+      const fd = openDown(dir, true);
+      if (fd !== rootFd) closeSync(fd);
+      createdDirs.add(dir);
+    },
+    partial(path) {
+      partialFd ??= openDown(join(root, PARTIAL_DIR), true);
+      return `${DESCRIPTOR_FOLDER}/${partialFd}/${basename(path)}`;
+    },
+    at(path, use) {
+      const fd = openDown(dirname(path), false);
+      const reached = `${DESCRIPTOR_FOLDER}/${fd}/${basename(path)}`;
+      try {
+        return use(reached);
+      } catch (error) {
+        throw named(error, reached, path);
+      } finally {
+        if (fd !== rootFd) closeSync(fd);
+      }
+    },
+    close() {
+      for (const fd of [partialFd, rootFd]) if (fd !== undefined) closeSync(fd);
+      partialFd = rootFd = undefined;
+    },
+  };
+}
+
+/** Without descriptor paths: the folders are checked with lstat, then written to by name. */
+function checkedFolder(root: string): JobFolder {
+  const createdDirs = new Set<string>();
+  const refuseLinks = (dir: string, { missingOk = false } = {}) => {
+    let current = root;
+    for (const part of relativeParts(root, dir)) {
+      current = join(current, part);
+      const info = lstatSync(current, { throwIfNoEntry: !missingOk });
+      if (!info) return;
+      if (info.isSymbolicLink()) throw linkError(current);
+    }
+  };
+  return {
+    root,
+    ensureDir(dir) {
+      if (createdDirs.has(dir)) return;
+      // Checked before mkdir too: mkdir -p through a linked folder would create folders outside the job's.
+      refuseLinks(dir, { missingOk: true });
+      mkdirSync(dir, { recursive: true });
+      refuseLinks(dir);
+      createdDirs.add(dir);
+    },
+    partial: (path) => path,
+    at(path, use) {
+      refuseLinks(dirname(path));
+      return use(path);
+    },
+    close() {},
+  };
+}
+
+function openFolder(path: string, create: boolean): number {
+  try {
+    return openSync(path, FOLDER_FLAGS);
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    // Linux answers ENOTDIR, not ELOOP, for a link opened with O_DIRECTORY | O_NOFOLLOW.
+    if (code === 'ENOTDIR' && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw linkError(path);
+    if (!create || code !== 'ENOENT') throw error;
+  }
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    // Another transfer of the run made it first.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return openSync(path, FOLDER_FLAGS);
+}
+
+/** The folders from `root` (excluded) down to `dir`; throws ELOOP when `dir` is not beneath `root`. */
+function relativeParts(root: string, dir: string): string[] {
+  const rel = relative(root, dir);
+  if (rel === '') return [];
+  if (rel.startsWith('..') || isAbsolute(rel)) throw linkError(dir);
+  return rel.split(sep);
+}
+
+/** The error with the path the user knows in place of the descriptor's. */
+function named(error: unknown, reached: string, path: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const e = error as NodeJS.ErrnoException & { dest?: string };
+  e.message = e.message.replaceAll(reached, path);
+  if (e.path === reached) e.path = path;
+  return e;
+}
+
+function linkError(path: string): Error {
+  return Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' });
+}
