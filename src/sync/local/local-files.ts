@@ -1,6 +1,6 @@
-import { closeSync, constants, futimesSync, lutimesSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, constants, futimesSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { lstat, mkdir, open, opendir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
@@ -107,26 +107,32 @@ export async function removeQuietly(path: string): Promise<void> {
 }
 
 /**
- * Removes `dir` and then each parent that is left empty, up to (not including) `root`, skipping
- * those `keep` names; stops at the first folder that is not empty or cannot be removed. `keep` is
- * asked only about empty folders: removing many files from one folder asks it once.
+ * Removes `dir` and then each parent that is left empty, up to (not including) the job's folder,
+ * skipping those `keep` names; stops at the first folder that is not empty or cannot be removed
+ * (reached through a link among them). `keep` is asked only about empty folders: removing many
+ * files from one folder asks it once.
  */
-export async function removeEmptyFolders(root: string, dir: string, keep: (dir: string) => Promise<boolean>): Promise<void> {
-  for (let current = dir; current.startsWith(root + sep); current = dirname(current)) {
-    if (!(await isEmptyFolder(current)) || (await keep(current))) return;
-    if (!(await rmdir(current).then(() => true, () => false))) return;
+export async function removeEmptyFolders(folder: JobFolder, dir: string, keep: (dir: string) => Promise<boolean>): Promise<void> {
+  const quietly = (use: (reached: string) => void) => {
+    try {
+      folder.at(dir, use);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (; dir.startsWith(folder.root + sep); dir = dirname(dir)) {
+    if (!quietly(refuseUnlessEmpty) || (await keep(dir))) return;
+    if (!quietly(rmdirSync)) return;
   }
 }
 
 /** Reads one entry at most, whatever the folder's size. */
-async function isEmptyFolder(path: string): Promise<boolean> {
-  const folder = await opendir(path).catch(() => null);
-  if (!folder) return false;
+function refuseUnlessEmpty(path: string): void {
+  const entries = opendirSync(path);
   try {
-    return (await folder.read()) === null;
-  } catch {
-    return false;
+    if (entries.readSync() !== null) throw new Error(`${path} is not empty`);
   } finally {
-    await folder.close().catch(() => {});
+    entries.closeSync();
   }
 }
