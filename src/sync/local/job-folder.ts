@@ -29,6 +29,8 @@ export interface JobFolder {
    * held open until `use` returns. Errors name `path`, not the descriptor's path.
    */
   at<T>(path: string, use: (reached: string) => T): T;
+  /** The error with its partial file and job folder named by path, not by descriptor (for rows and logs). */
+  described(error: unknown): unknown;
   /** Closes the descriptors: after every write of the run has ended. */
   close(): void;
 }
@@ -90,6 +92,10 @@ function descriptorFolder(root: string): JobFolder {
         if (fd !== rootFd) closeSync(fd);
       }
     },
+    described(error) {
+      if (partialFd !== undefined) error = named(error, `${DESCRIPTOR_FOLDER}/${partialFd}/`, `${join(root, PARTIAL_DIR)}/`);
+      return rootFd === undefined ? error : named(error, `${DESCRIPTOR_FOLDER}/${rootFd}/`, `${root}/`);
+    },
     close() {
       for (const fd of [partialFd, rootFd]) if (fd !== undefined) closeSync(fd);
       partialFd = rootFd = undefined;
@@ -120,6 +126,7 @@ function checkedFolder(root: string): JobFolder {
       createdDirs.add(dir);
     },
     partial: (path) => path,
+    described: (error) => error,
     at(path, use) {
       refuseLinks(dirname(path));
       return use(path);
@@ -154,12 +161,13 @@ function relativeParts(root: string, dir: string): string[] {
   return rel.split(sep);
 }
 
-/** The error with the path the user knows in place of the descriptor's. */
+/** The error with the path the user knows in place of the descriptor's (`reached`, or a path below it). */
 function named(error: unknown, reached: string, path: string): unknown {
   if (!(error instanceof Error)) return error;
   const e = error as NodeJS.ErrnoException & { dest?: string };
   e.message = e.message.replaceAll(reached, path);
-  if (e.path === reached) e.path = path;
+  if (e.path?.startsWith(reached)) e.path = path + e.path.slice(reached.length);
+  if (e.dest?.startsWith(reached)) e.dest = path + e.dest.slice(reached.length);
   return e;
 }
 

@@ -37,32 +37,62 @@ export async function ensurePartialFolder(jobRoot: string): Promise<string> {
   return dir;
 }
 
+/** What publishing a downloaded object needs to know of it. */
+export interface PublishedObject {
+  partialPath: string;
+  finalPath: string;
+  remote: { size: number; lastModified: Date | null };
+}
+
 /**
  * The end of every transfer: a failed verification discards the partial file (the object starts
  * over next time); otherwise the file is published.
  */
 export async function publishVerified(
   folder: JobFolder,
-  item: { partialPath: string; finalPath: string; remote: { lastModified: Date | null } },
+  item: PublishedObject,
   mismatch: string | null,
 ): Promise<{ status: 'PROCESSED' } | { status: 'FAILED'; error: string; restart: true }> {
   if (mismatch) {
     await removeQuietly(item.partialPath);
     return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   }
-  publishFile(folder, item.partialPath, item.finalPath, item.remote.lastModified);
+  publishFile(folder, item);
   return { status: 'PROCESSED' };
 }
 
 /**
- * Moves a verified file into place (atomic on one file system) with the object's time as mtime (set
- * on the partial file before the move when `lastModified` is given). Metadata updates in the page
- * cache, so run here rather than as two thread-pool round trips.
+ * Moves a verified file into place (atomic on one file system) with the object's time as mtime, set
+ * on the partial file before the move unless `mtimeSet`. Metadata updates in the page cache, so run
+ * here rather than as thread-pool round trips.
  */
-export function publishFile(folder: JobFolder, partialPath: string, finalPath: string, lastModified: Date | null): void {
-  const partial = folder.partial(partialPath);
-  if (lastModified) lutimesSync(partial, lastModified, lastModified);
-  folder.at(finalPath, (reached) => renameSync(partial, reached));
+export function publishFile(folder: JobFolder, item: PublishedObject, { mtimeSet = false } = {}): void {
+  const partial = folder.partial(item.partialPath);
+  const { lastModified } = item.remote;
+  try {
+    if (lastModified && !mtimeSet) lutimesSync(partial, lastModified, lastModified);
+    folder.at(item.finalPath, (reached) => renameSync(partial, reached));
+  } catch (error) {
+    // Two sessions of a shared run fetched this version into its one partial file (their claims ran
+    // out during a database outage longer than the lease), and the other one published it first.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !isInPlace(item)) throw error;
+  }
+}
+
+/**
+ * Whether the file at the object's final path is this version: its size, and its mtime (set before
+ * the rename) the object's time. A crash between the rename and the row commit leaves it so.
+ */
+export function isInPlace(item: Pick<PublishedObject, 'finalPath' | 'remote'>): boolean {
+  const info = statSync(item.finalPath, { throwIfNoEntry: false });
+  const { size, lastModified } = item.remote;
+  return (
+    info !== undefined &&
+    info.isFile() &&
+    info.size === size &&
+    lastModified !== null &&
+    Math.floor(info.mtimeMs / 1000) === Math.floor(lastModified.getTime() / 1000)
+  );
 }
 
 export async function sizeOf(path: string): Promise<number | undefined> {

@@ -2,7 +2,7 @@ import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
+import { isInPlace, publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
@@ -24,7 +24,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
     }
     const partialSize = await sizeOf(ctx.folder.partial(item.partialPath));
-    if (partialSize === undefined && item.lastPosition === remote.size && (await isInPlace(item))) {
+    if (partialSize === undefined && item.lastPosition === remote.size && isInPlace(item)) {
       return { status: 'PROCESSED' };
     }
     const from = resumeOffset(item.lastPosition, partialSize, remote.size);
@@ -96,22 +96,6 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     // On any other failure the partial file and its checkpoint stay: the next run resumes from there.
     return failedOutcome(ctx, error);
   }
-}
-
-/**
- * A crash between the rename and the row commit leaves a complete checkpoint, no partial file and
- * the file in place. It is this version when its size and its mtime (set before the rename)
- * are the object's; otherwise the object is fetched again.
- */
-async function isInPlace(item: WorkItem): Promise<boolean> {
-  const info = await stat(item.finalPath).catch(() => null);
-  return (
-    info !== null &&
-    info.isFile() &&
-    info.size === item.remote.size &&
-    item.remote.lastModified !== null &&
-    Math.floor(info.mtimeMs / 1000) === Math.floor(item.remote.lastModified.getTime() / 1000)
-  );
 }
 
 interface Follower {

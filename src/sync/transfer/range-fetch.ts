@@ -88,10 +88,10 @@ function rethrowSourceChanged(error: unknown): never {
 }
 
 /** How a transfer that threw ended: the source changed (412), the run was aborted, or it failed. */
-export function failedOutcome(ctx: Pick<TransferContext, 'signal'>, error: unknown): TransferOutcome {
+export function failedOutcome(ctx: Pick<TransferContext, 'signal' | 'folder'>, error: unknown): TransferOutcome {
   if (error instanceof SourceChangedError) return { status: 'CHANGED' };
   if (ctx.signal.aborted) return { status: 'CANCELLED' };
-  return { status: 'FAILED', error: failureReason(error) };
+  return { status: 'FAILED', error: failureReason(ctx.folder.described(error)) };
 }
 
 export interface RangeFetchOptions {

@@ -1,7 +1,6 @@
-import { renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
-import { publishVerified, removeQuietly } from '../local/local-files.js';
+import { publishFile, publishVerified, removeQuietly } from '../local/local-files.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
@@ -62,14 +61,13 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
     try {
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
       const { grouped } = ctx.smallFileSync;
-      const partial = ctx.folder.partial(item.partialPath);
-      ctx.stats.fileSyncMs += await writeSmallFile(partial, memory.data, remote.lastModified, { datasync: !grouped });
-      ctx.folder.at(item.finalPath, (reached) => renameSync(partial, reached)); // a metadata update in the page cache (measured: ~20 µs)
+      ctx.stats.fileSyncMs += await writeSmallFile(ctx.folder.partial(item.partialPath), memory.data, remote.lastModified, { datasync: !grouped });
+      publishFile(ctx.folder, item, { mtimeSet: true });
       ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
     } catch (error) {
       await removeQuietly(item.partialPath);
-      return { status: 'FAILED', error: failureReason(error) };
+      return { status: 'FAILED', error: failureReason(ctx.folder.described(error)) };
     }
   };
   return { status: 'FETCHED', finish };
