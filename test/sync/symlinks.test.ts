@@ -145,6 +145,27 @@ describe('symlinks swapped in during a run', () => {
     }
   });
 
+  test('.dss-partial replaced by a link during the run: a failed download removes nothing from the folder it points to', async () => {
+    await using f = await startSyncFixture({ chunkSize: 512 * 1024 });
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObject('x.bin', 'x'.repeat(300 * 1024));
+      const lookalike = join(outside, basename(partialPathFor(f.root, 'x.bin')));
+      const swapThenFail = async () => {
+        await rename(join(f.root, '.dss-partial'), join(f.root, 'moved-partials'));
+        await symlink(outside, join(f.root, '.dss-partial'));
+        await writeFile(lookalike, 'not ours: must never be removed');
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      };
+      const run = await f.sync({ openPartial: swapThenFail });
+
+      expect(run.status).toBe('FAILED');
+      expect(await readFile(lookalike, 'utf8').catch(() => null), 'a file outside the job folder was removed').toBe('not ours: must never be removed');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
   test('.dss-partial replaced by a link during the run: the later partial files stay in the real folder', async () => {
     await using f = await startSyncFixture({ chunkSize: 64 * 1024, concurrency: 1 });
     const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));

@@ -1,4 +1,5 @@
 import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { PARTIAL_DIR } from './safe-path.js';
 
@@ -29,6 +30,8 @@ export interface JobFolder {
    * held open until `use` returns. Errors name `path`, not the descriptor's path.
    */
   at<T>(path: string, use: (reached: string) => T): T;
+  /** Removes a partial file through the run's `.dss-partial` descriptor; never throws (nothing to remove is fine). */
+  removePartial(path: string): Promise<void>;
   /** The error with its partial file and job folder named by path, not by descriptor (for rows and logs). */
   described(error: unknown): unknown;
   /** Closes the descriptors: after every write of the run has ended. */
@@ -81,6 +84,15 @@ function descriptorFolder(root: string): JobFolder {
       partialFd ??= openDown(join(root, PARTIAL_DIR), true);
       return `${DESCRIPTOR_FOLDER}/${partialFd}/${basename(path)}`;
     },
+    async removePartial(path) {
+      let reached: string;
+      try {
+        reached = this.partial(path);
+      } catch {
+        return;
+      }
+      await unlink(reached).catch(() => {});
+    },
     at(path, use) {
       const fd = openDown(dirname(path), false);
       const reached = `${DESCRIPTOR_FOLDER}/${fd}/${basename(path)}`;
@@ -126,6 +138,7 @@ function checkedFolder(root: string): JobFolder {
       createdDirs.add(dir);
     },
     partial: (path) => path,
+    removePartial: (path) => unlink(path).catch(() => {}),
     described: (error) => error,
     at(path, use) {
       refuseLinks(dirname(path));

@@ -54,7 +54,7 @@ export async function publishVerified(
   mismatch: string | null,
 ): Promise<{ status: 'PROCESSED' } | { status: 'FAILED'; error: string; restart: true }> {
   if (mismatch) {
-    await removeQuietly(item.partialPath);
+    await folder.removePartial(item.partialPath);
     return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   }
   publishFile(folder, item);
@@ -143,17 +143,17 @@ export async function removeQuietly(path: string): Promise<void> {
  * files from one folder asks it once.
  */
 export async function removeEmptyFolders(folder: JobFolder, dir: string, keep: (dir: string) => Promise<boolean>): Promise<void> {
-  const quietly = (use: (reached: string) => void) => {
+  const succeeds = (path: string, use: (reached: string) => void) => {
     try {
-      folder.at(dir, use);
+      folder.at(path, use);
       return true;
     } catch {
       return false;
     }
   };
-  for (; dir.startsWith(folder.root + sep); dir = dirname(dir)) {
-    if (!quietly(refuseUnlessEmpty) || (await keep(dir))) return;
-    if (!quietly(rmdirSync)) return;
+  for (let current = dir; current.startsWith(folder.root + sep); current = dirname(current)) {
+    if (!succeeds(current, refuseUnlessEmpty) || (await keep(current))) return;
+    if (!succeeds(current, rmdirSync)) return;
   }
 }
 

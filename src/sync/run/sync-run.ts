@@ -266,7 +266,7 @@ export async function executeSyncRun(
 
   // End: after a clean listing, unfinished downloads of keys gone and mirror deletes; the shared run's counts; the run's record.
   const listingIsWhole = !abort.gone && tally.clean && !abort.signal.aborted;
-  if (listingIsWhole && listedAny) await removeUnlistedPartials({ orm, logger, jobId: job.id, runId, jobRoot });
+  if (listingIsWhole && listedAny) await removeUnlistedPartials({ orm, logger, jobId: job.id, runId, folder: ctx.folder });
   const deletes = job.mirrorDeletes === true && listingIsWhole ? await mirrorDeleteStep({ orm, logger, job, runId, folder: ctx.folder, listedAny, events, tally }) : undefined;
   // Helpers' objects are committed as rows: the run's counts come from the database.
   if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, runId, tally.counters));

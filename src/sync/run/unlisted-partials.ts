@@ -3,7 +3,7 @@ import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
-import { removeQuietly } from '../local/local-files.js';
+import type { JobFolder } from '../local/job-folder.js';
 import { partialPathFor } from '../local/safe-path.js';
 
 /** Rows read and settled at a time. */
@@ -16,7 +16,8 @@ export interface UnlistedPartialsInput {
   logger: Logger;
   jobId: string;
   runId: number;
-  jobRoot: string;
+  /** The run's job folder: partial files are removed through its `.dss-partial` descriptor. */
+  folder: JobFolder;
 }
 
 /**
@@ -42,7 +43,7 @@ export async function removeUnlistedPartials(input: UnlistedPartialsInput): Prom
         { fields: ['id', 'key', 'status'], orderBy: { id: 'asc' }, limit: BATCH },
       );
       if (rows.length === 0) return settled;
-      await Promise.all(rows.map((row) => removeQuietly(partialPathFor(input.jobRoot, row.key))));
+      await Promise.all(rows.map((row) => input.folder.removePartial(partialPathFor(input.folder.root, row.key))));
       const unfinished = rows.filter((row) => row.status !== 'FAILED').map((row) => row.id);
       const failed = rows.filter((row) => row.status === 'FAILED').map((row) => row.id);
       if (unfinished.length) await em.nativeUpdate(SyncObject, { id: { $in: unfinished } }, { status: 'FAILED', error: GONE_BEFORE_DOWNLOADED, lastPosition: 0 });

@@ -2,7 +2,7 @@ import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { isInPlace, publishVerified, removeQuietly, sizeOf } from '../local/local-files.js';
+import { isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
@@ -90,7 +90,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     await file?.close().catch(() => {});
     // A version gone from the source can never be resumed: its bytes so far go with it.
     if (isGoneAtSource(error) && !ctx.signal.aborted) {
-      await removeQuietly(item.partialPath);
+      await ctx.folder.removePartial(item.partialPath);
       return { status: 'FAILED', error: failureReason(error), restart: true };
     }
     // On any other failure the partial file and its checkpoint stay: the next run resumes from there.

@@ -1,4 +1,4 @@
-import { createEmptyFile, removeQuietly } from '../local/local-files.js';
+import { createEmptyFile } from '../local/local-files.js';
 import { transferChunkedObject } from './chunk-transfer.js';
 import { failureReason } from '../local/failure-reason.js';
 import { transferSmallObject } from './small-object.js';
@@ -22,7 +22,7 @@ function transferOnce(ctx: TransferContext, item: WorkItem): Promise<TransferOut
 async function restartChanged(ctx: TransferContext, item: WorkItem, onResized: (bytes: number) => void): Promise<TransferOutcome> {
   try {
     const current = await ctx.connector.head(ctx.bucket, item.remote.key, ctx.signal);
-    await removeQuietly(item.partialPath);
+    await ctx.folder.removePartial(item.partialPath);
     onResized(current.size - item.remote.size);
     item.remote = { ...item.remote, ...current };
     item.lastPosition = 0;

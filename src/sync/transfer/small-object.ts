@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
-import { publishFile, publishVerified, removeQuietly } from '../local/local-files.js';
+import { publishFile, publishVerified } from '../local/local-files.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
@@ -34,7 +34,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     return outcome;
   } catch (error) {
     await file?.close().catch(() => {});
-    await removeQuietly(item.partialPath);
+    await ctx.folder.removePartial(item.partialPath);
     return failedOutcome(ctx, error);
   }
 }
@@ -66,7 +66,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
       ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
     } catch (error) {
-      await removeQuietly(item.partialPath);
+      await ctx.folder.removePartial(item.partialPath);
       return { status: 'FAILED', error: failureReason(ctx.folder.described(error)) };
     }
   };
