@@ -1,5 +1,6 @@
 import { Job } from '../db/entities/job.entity.js';
 import { withoutStatement } from '../config/statement-text.js';
+import { succeedsWithin } from '../config/succeeds-within.js';
 import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
@@ -233,11 +234,8 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     async stopAll(timeoutMs: number): Promise<void> {
       const pending = [...slots.values()];
       for (const slot of pending) slot.controller.abort(new ShutdownAbort());
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-      const result = await Promise.race([Promise.all(pending.map((s) => s.done)), timeout]);
-      clearTimeout(timer);
-      if (result === 'timeout') logger.warn({ runs: pending.map((s) => s.runId) }, 'runs did not stop in time');
+      const stopped = await succeedsWithin(Promise.all(pending.map((s) => s.done)), timeoutMs, { holdOpen: true });
+      if (!stopped) logger.warn({ runs: pending.map((s) => s.runId) }, 'runs did not stop in time');
     },
   };
 }

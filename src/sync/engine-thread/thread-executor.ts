@@ -2,6 +2,7 @@ import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/env.js';
 import { startWorkerModule } from '../../config/worker-threads.js';
+import { succeedsWithin } from '../../config/succeeds-within.js';
 import type { Logger } from '../../config/logger.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
 import type { Orm } from '../../db/orm.js';
@@ -124,9 +125,7 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
         worker.once('exit', () => resolve());
       });
       worker.postMessage({ type: 'close' } satisfies ToEngine);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
-      clearTimeout(timer);
+      await succeedsWithin(closed, 10_000, { holdOpen: true });
       await worker.terminate();
     })());
   return execute;
