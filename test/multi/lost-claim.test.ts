@@ -17,7 +17,7 @@ describe('a holder whose claim on one object ran out', () => {
       ...[0, 1, 2, 3].map((i): [string, Buffer] => [`d/big-${i}.bin`, seededBytes(12 * CHUNK + 17 * i, 100 + i)]),
       ...Array.from({ length: 20 }, (_, i): [string, Buffer] => [`d/small-${String(i).padStart(2, '0')}.bin`, seededBytes(30_000 + i, 200 + i)]),
     ];
-    await using source = await startThrottledSource(objects, 256 * 1024);
+    await using source = await startThrottledSource(objects, 96 * 1024);
     const env = source.instanceEnv({ S3_CHUNK_SIZE: '64KiB', SYNC_CONCURRENCY: '2', RETRY_COUNT: '2', LIST_CONCURRENCY: '1' });
     const [a, b] = await Promise.all(['a', 'b'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
     const orm = await initOrm(env.DB_URL);
