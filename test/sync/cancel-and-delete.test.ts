@@ -14,6 +14,7 @@ import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 /** One GET spans many chunks; at this rate a run is still mid-object when the test stops it. */
 const SLOW_LINK = { kind: 'throttle', ms: 10, bytesPerSecond: 2 * 1024 * 1024 } as const;
+const VERY_SLOW_LINK = { kind: 'throttle', ms: 10, bytesPerSecond: 256 * 1024 } as const;
 
 describe('cancellation', () => {
   test('an abort stops the run at the next chunk boundary with checkpoints intact; the next run resumes', async () => {
@@ -83,7 +84,9 @@ describe('cancellation', () => {
   test('deleting the job mid-run stops the run quietly (no throw, no rows left)', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW_LINK : undefined));
+    // Slower than the other tests: the deletion must commit before the run's last chunk does,
+    // and on a loaded machine PostgreSQL's deletion has taken longer than 2 MB at 2 MB/s.
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? VERY_SLOW_LINK : undefined));
     await f.s3.putObjects([
       ['big.bin', seededBytes(30 * CHUNK, 1)],
       ...Array.from({ length: 20 }, (_, i): [string, string] => [`s/${i}.txt`, `small ${i}`]),
