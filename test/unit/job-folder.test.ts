@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { openJobFolder } from '../../src/sync/local/job-folder.js';
+import { openJobFolder, removeTree } from '../../src/sync/local/job-folder.js';
 
 const made: string[] = [];
 const tempDir = () => {
@@ -62,5 +62,94 @@ describe.each([
     const folder = openJobFolder(root, { descriptors });
     expect(() => folder.ensureDir(join(root, '..', 'elsewhere'))).toThrow(expect.objectContaining({ code: 'ELOOP' }));
     folder.close();
+  });
+});
+
+/** `outside/b/keep.txt` and `outside/top.txt`: what a link planted in a job folder points to. */
+function outsideFolder(): string {
+  const outside = tempDir();
+  mkdirSync(join(outside, 'b'));
+  writeFileSync(join(outside, 'b', 'keep.txt'), 'not ours');
+  writeFileSync(join(outside, 'top.txt'), 'not ours either');
+  return outside;
+}
+
+function expectOutsideIntact(outside: string): void {
+  expect(readFileSync(join(outside, 'b', 'keep.txt'), 'utf8')).toBe('not ours');
+  expect(readFileSync(join(outside, 'top.txt'), 'utf8')).toBe('not ours either');
+}
+
+describe.each([
+  { mode: 'descriptor paths (Linux)', descriptors: true },
+  { mode: 'lstat checks (elsewhere)', descriptors: false },
+])('removeTree, $mode', ({ descriptors }) => {
+  const runs = !descriptors || process.platform === 'linux';
+
+  test.runIf(runs)('removes a nested folder, and a link in it without touching what it points to', async () => {
+    const root = tempDir();
+    const outside = outsideFolder();
+    mkdirSync(join(root, 'job', 'a', 'deep', 'er'), { recursive: true });
+    mkdirSync(join(root, 'job', 'empty'));
+    writeFileSync(join(root, 'job', 'a', 'deep', 'er', 'file.bin'), 'x');
+    writeFileSync(join(root, 'job', 'top.txt'), 'y');
+    symlinkSync(outside, join(root, 'job', 'a', 'linked'));
+    writeFileSync(join(root, 'sibling.txt'), 'stays');
+
+    await removeTree(root, join(root, 'job'), { descriptors });
+
+    expect(readdirSync(root)).toEqual(['sibling.txt']);
+    expectOutsideIntact(outside);
+  });
+
+  test.runIf(runs)('nothing there is fine; the path itself a link: the link goes, its target stays', async () => {
+    const root = tempDir();
+    const outside = outsideFolder();
+    await removeTree(root, join(root, 'missing', 'deeper'), { descriptors });
+    symlinkSync(outside, join(root, 'job'));
+    await removeTree(root, join(root, 'job'), { descriptors });
+    expect(readdirSync(root)).toEqual([]);
+    expectOutsideIntact(outside);
+  });
+
+  test.runIf(runs)('a folder on the way that is a link: nothing is removed through it', async () => {
+    const root = tempDir();
+    const outside = outsideFolder();
+    symlinkSync(outside, join(root, 'job'));
+    await removeTree(root, join(root, 'job', 'b'), { descriptors });
+    expect(lstatSync(join(root, 'job')).isSymbolicLink()).toBe(true);
+    expectOutsideIntact(outside);
+  });
+
+  test('refuses the root itself and a path outside it', async () => {
+    const root = tempDir();
+    await expect(removeTree(root, root, { descriptors })).rejects.toThrow(/refusing to remove the root itself/);
+    await expect(removeTree(root, join(root, '..', 'elsewhere'), { descriptors })).rejects.toMatchObject({ code: 'ELOOP' });
+  });
+});
+
+describe.runIf(process.platform === 'linux')('removeTree, a folder swapped for a link while it is removed', () => {
+  test('the link goes; the files it points to stay, and the real folder is emptied where it was moved', async () => {
+    const root = tempDir();
+    const outside = outsideFolder();
+    const moved = join(tempDir(), 'moved');
+    mkdirSync(join(root, 'job', 'a', 'b'), { recursive: true });
+    writeFileSync(join(root, 'job', 'a', 'b', 'keep.txt'), 'ours');
+    writeFileSync(join(root, 'job', 'a', 'top.txt'), 'ours too');
+    let swapped = false;
+
+    await removeTree(root, join(root, 'job'), {
+      // Once `a` is open and listed: the same names, but through a link to a folder that is not the job's.
+      afterListing: async (folder) => {
+        if (folder !== join(root, 'job', 'a') || swapped) return;
+        swapped = true;
+        renameSync(join(root, 'job', 'a'), moved);
+        symlinkSync(outside, join(root, 'job', 'a'));
+      },
+    });
+
+    expect(swapped).toBe(true);
+    expectOutsideIntact(outside);
+    expect(existsSync(join(root, 'job'))).toBe(false);
+    expect(readdirSync(moved)).toEqual([]);
   });
 });

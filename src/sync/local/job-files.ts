@@ -1,5 +1,6 @@
-import { rm, rmdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { removeTree } from './job-folder.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,12 +19,13 @@ export function jobFolder(downloadRoot: string, jobId: string): string {
 
 /**
  * Removes a deleted job's files: always its partial downloads (`.dss-partial/`, and the job folder
- * when nothing else is in it), and with `purge` the whole job folder (its downloaded files). Symbolic links are removed, never followed, so
- * nothing outside the job folder is touched. Call once the job's sync has stopped.
+ * when nothing else is in it), and with `purge` the whole job folder (its downloaded files). Symbolic links are removed, never followed,
+ * even one swapped in while the removal runs (see `removeTree`), so nothing outside the job folder is touched. Call once the job's
+ * sync has stopped.
  */
 export async function removeJobFiles(downloadRoot: string, jobId: string, purge: boolean): Promise<void> {
   const folder = jobFolder(downloadRoot, jobId);
-  await rm(purge ? folder : join(folder, PARTIAL_DIR), { recursive: true, force: true, maxRetries: 2 });
+  await removeTree(dirname(folder), purge ? folder : join(folder, PARTIAL_DIR));
   // A job that never downloaded a file leaves no empty folder behind; a folder with files stays.
   if (!purge) await rmdir(folder).catch(() => undefined);
 }

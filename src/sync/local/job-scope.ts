@@ -1,7 +1,8 @@
+import { dirname } from 'node:path';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Job } from '../../db/entities/job.entity.js';
 import type { Orm } from '../../db/orm.js';
-import { removeQuietly } from './local-files.js';
+import { removeTree } from './job-folder.js';
 import { partialPathFor } from './safe-path.js';
 import { jobFolder } from './job-files.js';
 
@@ -37,7 +38,12 @@ export async function removeRowsOutOfScope(orm: Orm, job: Pick<Job, 'id' | 'pref
     const out = rows.filter((row) => !keyBelongsToJob(job, row.key));
     if (out.length) {
       removed += await em.nativeDelete(SyncObject, { id: { $in: out.map((row) => row.id) } });
-      if (root) await Promise.all(out.filter((r) => r.status !== 'PROCESSED').map((r) => removeQuietly(partialPathFor(root, r.key))));
+      if (root) await Promise.all(out.filter((r) => r.status !== 'PROCESSED').map((r) => removePartialOf(root, r.key)));
     }
   }
+}
+
+/** A key's partial download, removed from the download root down without following links; never throws. */
+async function removePartialOf(jobRoot: string, key: string): Promise<void> {
+  await removeTree(dirname(jobRoot), partialPathFor(jobRoot, key)).catch(() => undefined);
 }

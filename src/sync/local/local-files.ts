@@ -1,6 +1,6 @@
 import { closeSync, constants, futimesSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { lstat, mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
@@ -130,10 +130,6 @@ export function createEmptyFile(folder: JobFolder, path: string, lastModified: D
       closeSync(fd);
     }
   });
-}
-
-export async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => {});
 }
 
 /**
