@@ -5,7 +5,7 @@ import type { Config } from '../config/env.js';
 import { databaseNow } from '../db/database-clock.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
-import { ensurePartialFolder } from './local/local-files.js';
+import { openJobFolder, type JobFolder } from './local/job-folder.js';
 import { acquireRunLock, type RunLock } from './local/run-lock.js';
 import { countLiveClaims } from './multi/object-claims.js';
 import type { RunLeases } from './multi/run-leases.js';
@@ -23,10 +23,21 @@ export class RunInProgressError extends Error {
  */
 export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases, jobId: string): Promise<{ runId: number; release(): Promise<void> }> {
   let lock: RunLock | undefined;
+  let folder: JobFolder | undefined;
   if (!isPostgres(orm)) {
-    lock = await acquireRunLock(await ensurePartialFolder(resolve(config.downloadRoot, jobId)));
+    folder = openJobFolder(resolve(config.downloadRoot, jobId));
+    try {
+      lock = await acquireRunLock(folder.partialFolder());
+    } catch (error) {
+      const described = folder.described(error);
+      folder.close();
+      throw described;
+    }
   }
-  const release = async () => lock?.release();
+  const release = async () => {
+    await lock?.release();
+    folder?.close();
+  };
   try {
     const em = orm.em.fork();
     const running = await em.findOne(SyncRun, { jobId, status: 'RUNNING' });

@@ -45,7 +45,8 @@ describe('symlinks inside a job folder', () => {
       const past = new Date('2001-01-01T00:00:00Z');
       await utimes(outside, past, past);
       await f.s3.putObject('a.txt', 'x'.repeat(300 * 1024));
-      await f.sync();
+      const { run } = await f.sync();
+      expect(run).toMatchObject({ status: 'FAILED', error: `${join(f.root, '.dss-partial')} is a symbolic link: partial downloads are never written through links` });
       // The folder outside the download root was written to (run.lock, run.lock.<pid>, <sha>.partial created and removed there).
       const after = await stat(outside);
       expect(after.mtime.getTime(), 'a folder outside the job folder was modified by the run').toBe(past.getTime());

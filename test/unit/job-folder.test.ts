@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openJobFolder, removeTree } from '../../src/sync/local/job-folder.js';
+import { acquireRunLock } from '../../src/sync/local/run-lock.js';
 
 const made: string[] = [];
 const tempDir = () => {
@@ -151,5 +152,25 @@ describe.runIf(process.platform === 'linux')('removeTree, a folder swapped for a
     expectOutsideIntact(outside);
     expect(existsSync(join(root, 'job'))).toBe(false);
     expect(readdirSync(moved)).toEqual([]);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('the run lock, taken in the folder the run holds open', () => {
+  test('.dss-partial swapped for a link after the run opened it: the lock lands in the real folder, nothing outside', async () => {
+    const root = join(tempDir(), 'job');
+    const outside = tempDir();
+    const moved = join(tempDir(), 'moved');
+    const folder = openJobFolder(root);
+    const partials = folder.partialFolder();
+    renameSync(join(root, '.dss-partial'), moved);
+    symlinkSync(outside, join(root, '.dss-partial'));
+
+    const lock = await acquireRunLock(partials);
+    expect(readdirSync(moved)).toEqual(['run.lock']);
+    expect(readFileSync(join(moved, 'run.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    await lock.release();
+    folder.close();
+    expect(readdirSync(moved)).toEqual([]);
+    expect(readdirSync(outside)).toEqual([]);
   });
 });

@@ -23,7 +23,12 @@ export interface JobFolder {
   readonly root: string;
   /** mkdir -p beneath the root, once per folder per run; throws ELOOP where a folder on the way is a link. */
   ensureDir(dir: string): void;
-  /** A partial file's path through the run's `.dss-partial` descriptor (created and opened on first use). */
+  /**
+   * The run's `.dss-partial` folder, created and held open on first use: its descriptor path on Linux.
+   * Throws ELOOP when it (or a folder on the way) is a link.
+   */
+  partialFolder(): string;
+  /** A partial file's path through the run's `.dss-partial` descriptor. */
   partial(path: string): string;
   /**
    * Runs `use` with `path` reached folder by folder from the root (ELOOP on a link), its folder
@@ -80,9 +85,12 @@ function descriptorFolder(root: string): JobFolder {
       if (fd !== rootFd) closeSync(fd);
       createdDirs.add(dir);
     },
-    partial(path) {
+    partialFolder() {
       partialFd ??= openDown(join(root, PARTIAL_DIR), true);
-      return `${DESCRIPTOR_FOLDER}/${partialFd}/${basename(path)}`;
+      return `${DESCRIPTOR_FOLDER}/${partialFd}`;
+    },
+    partial(path) {
+      return `${this.partialFolder()}/${basename(path)}`;
     },
     async removePartial(path) {
       let reached: string;
@@ -136,6 +144,11 @@ function checkedFolder(root: string): JobFolder {
       mkdirSync(dir, { recursive: true });
       refuseLinks(dir);
       createdDirs.add(dir);
+    },
+    partialFolder() {
+      const dir = join(root, PARTIAL_DIR);
+      this.ensureDir(dir);
+      return dir;
     },
     partial: (path) => path,
     removePartial: (path) => unlink(path).catch(() => {}),

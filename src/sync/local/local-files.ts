@@ -1,8 +1,7 @@
 import { closeSync, constants, futimesSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { lstat, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
-import { PARTIAL_DIR } from './safe-path.js';
 
 /**
  * open(2) flags that never follow a symbolic link at the file itself (ELOOP instead): a link planted
@@ -23,19 +22,6 @@ export const NOFOLLOW_FLAGS = {
 export type OpenPartial = (path: string, flags: 'w' | 'w+' | 'r+') => Promise<FileHandle>;
 
 export const openPartial: OpenPartial = (path, flags) => open(path, NOFOLLOW_FLAGS[flags]);
-
-/** `.dss-partial` is a symbolic link: partial files and the run lock are never written through one. */
-export class LinkedPartialFolderError extends Error {
-  override name = 'LinkedPartialFolderError';
-}
-
-/** Creates the job's `.dss-partial` folder and returns its path; throws LinkedPartialFolderError when it is a link. */
-export async function ensurePartialFolder(jobRoot: string): Promise<string> {
-  const dir = join(jobRoot, PARTIAL_DIR);
-  await mkdir(dir, { recursive: true });
-  if ((await lstat(dir)).isSymbolicLink()) throw new LinkedPartialFolderError(`${dir} is a symbolic link: partial downloads are never written through links`);
-  return dir;
-}
 
 /** What publishing a downloaded object needs to know of it. */
 export interface PublishedObject {

@@ -5,7 +5,7 @@ import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
-import { ensurePartialFolder, LinkedPartialFolderError } from '../local/local-files.js';
+import type { JobFolder } from '../local/job-folder.js';
 import type { ResolvedTuning } from '../transfer/sync-tuning.js';
 import { failureReason } from '../local/failure-reason.js';
 import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from '../transport/connector-cache.js';
@@ -89,17 +89,25 @@ export async function failBeforeListing(
 }
 
 /**
- * Creates the job's download folder and, on SQLite, takes its pid lock. On PostgreSQL the run's
- * lease says who works on it (instances may share one host and folder); the pid lock keeps the
- * embedded SQLite service and `npm run sync` apart. Throws a LocalRunError.
+ * Creates the job's download folder and, on SQLite, takes its pid lock, inside the `.dss-partial`
+ * the run's folder holds open (never through a link). On PostgreSQL the run's lease says who works
+ * on it (instances may share one host and folder); the pid lock keeps the embedded SQLite service
+ * and `npm run sync` apart. Throws a LocalRunError.
  */
-export async function prepareJobFolder(orm: Orm, jobRoot: string): Promise<RunLock | undefined> {
-  const partialFolder = await ensurePartialFolder(jobRoot).catch((error: unknown) => {
-    throw new LocalRunError(error instanceof LinkedPartialFolderError ? error.message : `cannot create the download folder ${jobRoot}: ${failureReason(error)}`);
-  });
+export async function prepareJobFolder(orm: Orm, folder: JobFolder): Promise<RunLock | undefined> {
+  let partialFolder: string;
+  try {
+    partialFolder = folder.partialFolder();
+  } catch (error) {
+    throw new LocalRunError(
+      (error as NodeJS.ErrnoException).code === 'ELOOP'
+        ? `${(error as Error).message}: partial downloads are never written through links`
+        : `cannot create the download folder ${folder.root}: ${failureReason(error)}`,
+    );
+  }
   if (isPostgres(orm)) return undefined;
   return acquireRunLock(partialFolder).catch((error: unknown) => {
     if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
-    throw new LocalRunError(`cannot lock the download folder ${jobRoot}: ${failureReason(error)}`);
+    throw new LocalRunError(`cannot lock the download folder ${folder.root}: ${failureReason(folder.described(error))}`);
   });
 }

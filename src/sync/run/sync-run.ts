@@ -191,8 +191,8 @@ export async function executeSyncRun(
     lease.release();
     await smallFileSync.close();
     await ctx.hashPool.close();
-    ctx.folder.close();
     await lock?.release();
+    ctx.folder.close();
   };
 
   // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches
@@ -225,7 +225,7 @@ export async function executeSyncRun(
   try {
     // Announced before the folder and its lock: a run that fails on them still reads RUN_STARTED … RUN_FINISHED.
     events.run('RUN_STARTED', 0);
-    lock = await prepareJobFolder(orm, jobRoot);
+    lock = await prepareJobFolder(orm, ctx.folder);
     const resumeFrom = await listing.state();
     if (resumeFrom.listAfter !== null || resumeFrom.complete) tally.resume(await listing.countListed());
     await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
