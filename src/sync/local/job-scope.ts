@@ -38,7 +38,8 @@ export async function removeRowsOutOfScope(orm: Orm, job: Pick<Job, 'id' | 'pref
     const out = rows.filter((row) => !keyBelongsToJob(job, row.key));
     if (out.length) {
       removed += await em.nativeDelete(SyncObject, { id: { $in: out.map((row) => row.id) } });
-      if (root) await Promise.all(out.filter((r) => r.status !== 'PROCESSED').map((r) => removePartialOf(root, r.key)));
+      // One at a time: each removal holds descriptors while it walks down, and a batch is 1,000 rows.
+      if (root) for (const row of out) if (row.status !== 'PROCESSED') await removePartialOf(root, row.key);
     }
   }
 }
