@@ -2,7 +2,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { openJobFolder, removeTree } from '../../src/sync/local/job-folder.js';
+import { openJobFolder } from '../../src/sync/local/job-folder.js';
+import { removeTree } from '../../src/sync/local/tree-removal.js';
 import { acquireRunLock } from '../../src/sync/local/run-lock.js';
 
 const made: string[] = [];
@@ -152,6 +153,23 @@ describe.runIf(process.platform === 'linux')('removeTree, a folder swapped for a
     expectOutsideIntact(outside);
     expect(existsSync(join(root, 'job'))).toBe(false);
     expect(readdirSync(moved)).toEqual([]);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('removeTree, a file replaced by a folder after the listing', () => {
+  test('the folder and what it holds go too', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'job'));
+    for (let i = 0; i < 40; i++) writeFileSync(join(root, 'job', `f${i}`), 'x');
+    await removeTree(root, join(root, 'job'), {
+      afterListing: async (folder) => {
+        if (folder !== join(root, 'job') || !existsSync(join(root, 'job', 'f7'))) return;
+        rmSync(join(root, 'job', 'f7'));
+        mkdirSync(join(root, 'job', 'f7', 'deeper'), { recursive: true });
+        writeFileSync(join(root, 'job', 'f7', 'deeper', 'new.txt'), 'made meanwhile');
+      },
+    });
+    expect(readdirSync(root)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { removeTree } from './job-folder.js';
+import { removeTree } from './tree-removal.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

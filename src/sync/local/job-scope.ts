@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Job } from '../../db/entities/job.entity.js';
 import type { Orm } from '../../db/orm.js';
-import { removeTree } from './job-folder.js';
+import { removeTree } from './tree-removal.js';
 import { partialPathFor } from './safe-path.js';
 import { jobFolder } from './job-files.js';
 
