@@ -1,8 +1,6 @@
 import type { Route } from '../http/route.js';
 import type { DeliveryView } from '../services/delivery-service.js';
-import { parseJobId } from '../services/ids.js';
-import { mapObjectsError } from './object-routes.js';
-import { queryCount } from './request.js';
+import { jobListRoute } from './job-list-route.js';
 import { httpDate } from './wire.js';
 
 /** A webhook delivery in the REST style: snake_case, RFC 1123 dates, every attempt listed. */
@@ -33,17 +31,5 @@ export function toWireDelivery({ delivery, attempts }: DeliveryView) {
 
 /** A job's webhook deliveries, newest first; paging, ids and errors as in the objects route. */
 export const deliveryRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v1/jobs/:job_id/deliveries',
-    mapError: mapObjectsError,
-    async handler({ params, query, services }) {
-      const jobId = parseJobId(params.job_id, 'job_id');
-      const page = await services.deliveries.listByOffset(jobId, queryCount(query, 'limit'), queryCount(query, 'offset'));
-      return {
-        status: 200,
-        body: { total_deliveries: page.totalCount, limit: page.limit, offset: page.offset, deliveries: page.nodes.map(toWireDelivery) },
-      };
-    },
-  },
+  jobListRoute('deliveries', (services, jobId, limit, offset) => services.deliveries.listByOffset(jobId, limit, offset), toWireDelivery),
 ];
