@@ -66,7 +66,8 @@ describe('GraphQL: generated variables never make a 5xx, an unexpected error, or
         expectHandled(response);
         if (!response.body.errors) created += 1;
       }),
-      { numRuns: RUNS.create },
+      // A key like `:0:0`, echoed in graphql-js's message, is not a stack frame's `line:column`.
+      { numRuns: RUNS.create, examples: [[{ name: { ':0:0': 0 } }]] },
     );
     expect(await countJobs(api.app)).toBe(before + created);
   });

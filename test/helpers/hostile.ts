@@ -24,9 +24,13 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
 export const fieldOr = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 2, arbitrary: good }, { weight: 1, arbitrary: hostileJson });
 
-/** Text that says nothing about the server's inside: no stack frames, no SQL, no file paths of the source. */
+/**
+ * Text that says nothing about the server's inside: no stack frames (`at fn (/path/file.js:1:2)`,
+ * `at node:internal/…:1:2`), no SQL, no file paths of the source. An input echoed back in a
+ * validation message (`… got invalid value { :0:0: 0 } at "input.name"`) is not a stack frame.
+ */
 export function leaksInternals(text: string): boolean {
-  return /\bat .+:\d+:\d+|node_modules|\/src\/.+\.ts|\binsert into\b|\bselect .+ from\b|SQLITE_|DriverException/i.test(text);
+  return /\bat (?:[^()"\n]+? \()?(?:\/|node:|file:|\[)[^\s()"]*:\d+:\d+|node_modules|\/src\/.+\.ts|\binsert into\b|\bselect .+ from\b|SQLITE_|DriverException/i.test(text);
 }
 
 /** encodeURIComponent, or undefined for strings it cannot encode (lone surrogates). */
