@@ -11,8 +11,8 @@ import { parseSecretsKey } from './secret-box.js';
 import { parseOriginList } from './origins.js';
 import { noProxyProblem, proxyUrlProblem, splitNoProxy, withScheme } from './outbound-proxy.js';
 
-export const MIN_CHUNK_SIZE = 64 * 1024;
-export const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
+const MIN_CHUNK_SIZE = 64 * 1024;
+const MAX_CHUNK_SIZE = 5 * 1024 ** 3;
 
 export function integer(example: string, min: number, max: number) {
   return z

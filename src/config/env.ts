@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { ProxySettings } from './outbound-proxy.js';
 import { apiToken, booleanFlag, chunkSize, dbUrl, decimal, duration, hostList, integer, noProxyList, optional, originList, proxyUrl, redisUrl, secretsKey, url } from './env-values.js';
 
-export { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './env-values.js';
 export const MAX_PAGE_SIZE = 1000;
 /** Scheduled runs of one job never come closer than this by default (MIN_SCHEDULE_INTERVAL). */
 export const DEFAULT_MIN_SCHEDULE_INTERVAL_MS = 60_000;
