@@ -65,6 +65,40 @@ describe.each([
     expect(() => folder.ensureDir(join(root, '..', 'elsewhere'))).toThrow(expect.objectContaining({ code: 'ELOOP' }));
     folder.close();
   });
+
+  test.runIf(!descriptors || process.platform === 'linux')('a folder whose name starts with two dots is beneath the root, not outside it', () => {
+    const root = tempDir();
+    const folder = openJobFolder(root, { descriptors });
+    folder.ensureDir(join(root, '..hidden', 'deeper'));
+    folder.at(join(root, '..hidden', 'file.txt'), (reached) => writeFileSync(reached, 'bytes'));
+    folder.close();
+    expect(readFileSync(join(root, '..hidden', 'file.txt'), 'utf8')).toBe('bytes');
+  });
+
+  test.runIf(!descriptors || process.platform === 'linux')('refuses a job folder that is itself a link, and writes nothing through it', () => {
+    const downloads = tempDir();
+    const outside = tempDir();
+    const root = join(downloads, 'job');
+    symlinkSync(outside, root);
+    const folder = openJobFolder(root, { descriptors });
+    expect(() => folder.ensureDir(join(root, 'a'))).toThrow(expect.objectContaining({ code: 'ELOOP', message: `${root} is a symbolic link` }));
+    expect(() => folder.partialFolder()).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    expect(() => folder.at(join(root, 'file.txt'), (reached) => writeFileSync(reached, 'bytes'))).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    folder.close();
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test.runIf(!descriptors || process.platform === 'linux')('a download root that is a link is followed (an admin may place it anywhere)', () => {
+    const real = tempDir();
+    const linkedRoot = join(tempDir(), 'downloads');
+    symlinkSync(real, linkedRoot);
+    const root = join(linkedRoot, 'job');
+    const folder = openJobFolder(root, { descriptors });
+    folder.ensureDir(join(root, 'a'));
+    folder.at(join(root, 'a', 'file.txt'), (reached) => writeFileSync(reached, 'bytes'));
+    folder.close();
+    expect(readFileSync(join(real, 'job', 'a', 'file.txt'), 'utf8')).toBe('bytes');
+  });
 });
 
 /** `outside/b/keep.txt` and `outside/top.txt`: what a link planted in a job folder points to. */

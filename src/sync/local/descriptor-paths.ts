@@ -16,7 +16,7 @@ export const DESCRIPTOR_FOLDER = '/proc/self/fd';
 export function relativeParts(root: string, dir: string): string[] {
   const rel = relative(root, dir);
   if (rel === '') return [];
-  if (rel.startsWith('..') || isAbsolute(rel)) throw linkError(dir);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw linkError(dir);
   return rel.split(sep);
 }
 

@@ -43,10 +43,20 @@ function descriptorFolder(root: string): JobFolder {
   const createdDirs = new Set<string>();
   let rootFd: number | undefined;
   let partialFd: number | undefined;
+  /** The job folder, opened from the download root's descriptor: the download root may be a link (an admin's choice), the job folder may not. */
   const rootDescriptor = () => {
     if (rootFd === undefined) {
-      mkdirSync(root, { recursive: true });
-      rootFd = openSync(root, O_RDONLY | O_DIRECTORY);
+      const parent = dirname(root);
+      mkdirSync(parent, { recursive: true });
+      const parentFd = openSync(parent, O_RDONLY | O_DIRECTORY);
+      const at = `${DESCRIPTOR_FOLDER}/${parentFd}/${basename(root)}`;
+      try {
+        rootFd = openFolder(at, true);
+      } catch (error) {
+        throw named(error, at, root);
+      } finally {
+        closeSync(parentFd);
+      }
     }
     return rootFd;
   };
@@ -120,7 +130,7 @@ function checkedFolder(root: string): JobFolder {
   const createdDirs = new Set<string>();
   const refuseLinks = (dir: string, { missingOk = false } = {}) => {
     let current = root;
-    for (const part of relativeParts(root, dir)) {
+    for (const part of ['', ...relativeParts(root, dir)]) {
       current = join(current, part);
       const info = lstatSync(current, { throwIfNoEntry: !missingOk });
       if (!info) return;
