@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { openPartial } from '../../src/sync/local/local-files.js';
@@ -188,6 +188,70 @@ describe('symlinks swapped in during a run', () => {
       // A partial file created there and moved away later would leave the folder empty but modified.
       expect((await stat(outside)).mtime.getTime(), 'partial files were written outside the job folder').toBe(past.getTime());
       for (const [key, body] of objects) expect(await readFile(join(f.root, key), 'utf8')).toBe(body);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("an unchanged object's file replaced by a link to a file of its size: fetched again, the link replaced, its target kept", async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObject('small.txt', 'the object');
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      const other = join(outside, 'other.txt');
+      await writeFile(other, 'not theirs');
+      await rm(join(f.root, 'small.txt'));
+      await symlink(other, join(f.root, 'small.txt'));
+      f.s3.resetCounts();
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      expect(f.s3.counts.gets, 'the object is fetched again').toBe(1);
+      expect((await lstat(join(f.root, 'small.txt'))).isFile()).toBe(true);
+      expect(await readFile(join(f.root, 'small.txt'), 'utf8')).toBe('the object');
+      expect(await readFile(other, 'utf8')).toBe('not theirs');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("an unchanged object's folder replaced by a link to a folder with a file of its size: not taken for the object, nothing written through it", async () => {
+    await using f = await startSyncFixture();
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObject('data/a.txt', 'the object');
+      expect((await f.sync()).status).toBe('SUCCEEDED');
+
+      await writeFile(join(outside, 'a.txt'), 'lookalike!');
+      await rm(join(f.root, 'data'), { recursive: true });
+      await symlink(outside, join(f.root, 'data'));
+      await f.sync();
+
+      const row = await f.row('data/a.txt');
+      expect(row?.status).toBe('FAILED');
+      expect(row?.error).toMatch(/symbolic link/);
+      expect(await readFile(join(outside, 'a.txt'), 'utf8')).toBe('lookalike!');
+      expect(await readdir(outside)).toEqual(['a.txt']);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('the job folder itself a link before the first run: nothing is written where it points', async () => {
+    await using f = await startSyncFixture({ chunkSize: 64 * 1024 });
+    const outside = await mkdtemp(join(tmpdir(), 'dss-outside-'));
+    try {
+      await f.s3.putObjects([
+        ['a.txt', 'small'],
+        ['d/b.bin', 'x'.repeat(200 * 1024)],
+      ]);
+      await mkdir(dirname(f.root), { recursive: true });
+      await symlink(outside, f.root);
+      const result = await f.sync();
+
+      expect(result.status).not.toBe('SUCCEEDED');
+      expect(await readdir(outside), 'files written through the job folder link').toEqual([]);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }

@@ -15,6 +15,8 @@ export interface JobFolder {
   readonly root: string;
   /** mkdir -p beneath the root, once per folder per run; throws ELOOP where a folder on the way is a link. */
   ensureDir(dir: string): void;
+  /** Whether `dir` is a folder reached from the root through folders only (no link on the way); asked once per folder per run. */
+  reaches(dir: string): boolean;
   /**
    * The run's `.dss-partial` folder, created and held open on first use: its descriptor path on Linux.
    * Throws ELOOP when it (or a folder on the way) is a link.
@@ -79,6 +81,7 @@ function descriptorFolder(root: string): JobFolder {
     }
     return fd;
   };
+  const reached = new Map<string, boolean>();
   return {
     root,
     ensureDir(dir) {
@@ -86,6 +89,12 @@ function descriptorFolder(root: string): JobFolder {
       const fd = openDown(dir, true);
       if (fd !== rootFd) closeSync(fd);
       createdDirs.add(dir);
+    },
+    reaches(dir) {
+      return rememberedIn(reached, dir, () => {
+        const fd = openDown(dir, false);
+        if (fd !== rootFd) closeSync(fd);
+      });
     },
     partialFolder() {
       partialFd ??= openDown(join(root, PARTIAL_DIR), true);
@@ -128,6 +137,7 @@ function descriptorFolder(root: string): JobFolder {
 /** Without descriptor paths: the folders are checked with lstat, then written to by name. */
 function checkedFolder(root: string): JobFolder {
   const createdDirs = new Set<string>();
+  const reached = new Map<string, boolean>();
   const refuseLinks = (dir: string, { missingOk = false } = {}) => {
     let current = root;
     for (const part of ['', ...relativeParts(root, dir)]) {
@@ -147,6 +157,12 @@ function checkedFolder(root: string): JobFolder {
       refuseLinks(dir);
       createdDirs.add(dir);
     },
+    reaches(dir) {
+      return rememberedIn(reached, dir, () => {
+        refuseLinks(dir);
+        if (!lstatSync(dir).isDirectory()) throw linkError(dir);
+      });
+    },
     partialFolder() {
       const dir = join(root, PARTIAL_DIR);
       this.ensureDir(dir);
@@ -161,6 +177,21 @@ function checkedFolder(root: string): JobFolder {
     },
     close() {},
   };
+}
+
+/** Whether `check` passes for `dir` (it throws when not), asked once per folder. */
+function rememberedIn(answers: Map<string, boolean>, dir: string, check: () => void): boolean {
+  let answer = answers.get(dir);
+  if (answer === undefined) {
+    try {
+      check();
+      answer = true;
+    } catch {
+      answer = false;
+    }
+    answers.set(dir, answer);
+  }
+  return answer;
 }
 
 function openFolder(path: string, create: boolean): number {

@@ -1,4 +1,4 @@
-import { closeSync, constants, futimesSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, constants, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
@@ -97,7 +97,8 @@ export async function sizeOf(path: string): Promise<number | undefined> {
  */
 export function isPresent(path: string, size: number, isDirectory: boolean): boolean {
   try {
-    const info = statSync(path, { throwIfNoEntry: false });
+    // A link in the object's place is not the object's file, wherever it points.
+    const info = lstatSync(path, { throwIfNoEntry: false });
     if (!info) return false;
     return isDirectory ? info.isDirectory() : info.isFile() && info.size === size;
   } catch {

@@ -139,7 +139,7 @@ function createPageHandler(deps: RunListingDeps) {
     const page = keep ? await setAsideExcluded(listed, keep) : listed;
     if (page.length === 0) return [];
     const stored = await store.load(page.map((o) => o.key));
-    const decisions = resolveMissing(jobRoot, planPage(jobRoot, page, stored));
+    const decisions = resolveMissing(jobRoot, deps.folder, planPage(jobRoot, page, stored));
     // Replayed rows are this run's own records already. Written again from what was just read,
     // they could undo a transfer finishing meanwhile (a shared run claims them at once): a
     // PROCESSED row put back to PROCESSING, a checkpoint moved back.
@@ -204,10 +204,13 @@ function createPageHandler(deps: RunListingDeps) {
   return { record, replay, listedCount: () => listedCount };
 }
 
-/** An unchanged object whose local file is gone or has another size is fetched again (whole). */
-function resolveMissing(jobRoot: string, decisions: PageDecision[]): PageDecision[] {
+/**
+ * An unchanged object whose local file is gone, has another size, or is reached through a link (a
+ * folder on its way or the file itself) is fetched again (whole).
+ */
+function resolveMissing(jobRoot: string, folder: JobFolder, decisions: PageDecision[]): PageDecision[] {
   return decisions.map((d): PageDecision => {
-    if (d.kind !== 'unchanged' || isPresent(d.path, d.remote.size, d.isDirectory)) return d;
+    if (d.kind !== 'unchanged' || (folder.reaches(dirname(d.path)) && isPresent(d.path, d.remote.size, d.isDirectory))) return d;
     const stored: StoredObject = d.stored;
     if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
     return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
