@@ -10,7 +10,7 @@ import { createKeyFilter } from './run/key-filter.js';
 import { isPresent } from './local/local-files.js';
 import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes } from './run/mirror-deletes.js';
 import { listPrefix } from './run/key-range-listing.js';
-import { planPage } from './run/page-plan.js';
+import { planPage, recordableKey } from './run/page-plan.js';
 
 /** Keys listed per bucket of a preview. */
 export const PREVIEW_KEYS = 100;
@@ -100,7 +100,7 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
         }
       }
       if (kept.length === 0) continue;
-      const stored = await store.load(kept.map((remote) => remote.key));
+      const stored = await store.load(kept.map((remote) => recordableKey(remote.key)));
       for (const decision of planPage(jobRoot, kept, stored)) {
         const { remote } = decision;
         keptKeys.add(remote.key);

@@ -64,5 +64,13 @@ describe('listed keys no database can store', () => {
     expect(rows.get('ctl\u0001char.txt')).toMatchObject({ status: 'FAILED' }); // listed but not at the source
     expect(rows.get('ok.txt')).toMatchObject({ status: 'PROCESSED' });
     expect(await listTree(f.root)).toEqual(['.dss-partial/', 'ok.txt']);
+
+    // The next run finds that row again (not a second insert of the same key), and lists the rest.
+    const second = await f.sync({ connector: f.connectorVia(proxy.endpoint, { retryCount: 0 }) });
+    expect(second.run).toMatchObject({ status: 'FAILED', objectsTotal: 3, objectsDone: 1, objectsFailed: 2 });
+    expect(second.run.error).not.toMatch(/UNIQUE|duplicate key|recording the listing/);
+    const again = await f.rows();
+    expect(again.filter((r) => r.key === 'nul\u2400.txt')).toHaveLength(1);
+    expect(again.find((r) => r.key === 'nul\u2400.txt')).toMatchObject({ status: 'FAILED', listedRunId: second.runId });
   });
 });

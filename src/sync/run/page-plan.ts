@@ -22,14 +22,18 @@ export type PageDecision =
  * reading the statement there, PostgreSQL refuses it), so a NUL is shown as U+2400 (␀): the row
  * then says which key was refused and why, instead of the run dying on its own record.
  */
-function recordable(remote: RemoteObject): RemoteObject {
-  return remote.key.includes('\0') ? { ...remote, key: remote.key.replace(/\0/g, '\u2400') } : remote;
+export function recordableKey(key: string): string {
+  return key.includes('\0') ? key.replace(/\0/g, '\u2400') : key;
 }
 
-/** Decides, for each listed object of a page, what the run does with it (pure). */
+function recordable(remote: RemoteObject): RemoteObject {
+  return remote.key.includes('\0') ? { ...remote, key: recordableKey(remote.key) } : remote;
+}
+
+/** Decides, for each listed object of a page, what the run does with it (pure). `stored`: rows by recordable key. */
 export function planPage(jobRoot: string, page: RemoteObject[], stored: Map<string, StoredObject>): PageDecision[] {
   return page.map((remote) => {
-    const row = stored.get(remote.key);
+    const row = stored.get(recordableKey(remote.key));
     const local = resolveLocalPath(jobRoot, remote.key);
     if (!local.ok) return { kind: 'refused', remote: recordable(remote), reason: local.reason, stored: row };
     if (local.isDirectory && remote.size > 0) {

@@ -11,7 +11,7 @@ import { failureReason } from '../local/failure-reason.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
 import { listPrefix, type PositionedPage } from './key-range-listing.js';
-import { planPage, type PageDecision } from './page-plan.js';
+import { planPage, recordableKey, type PageDecision } from './page-plan.js';
 import { LocalRunError } from './run-errors.js';
 import type { RunProgress } from './run-progress.js';
 import type { RunTally } from './run-tally.js';
@@ -138,7 +138,7 @@ function createPageHandler(deps: RunListingDeps) {
     listedCount += listed.length;
     const page = keep ? await setAsideExcluded(listed, keep) : listed;
     if (page.length === 0) return [];
-    const stored = await store.load(page.map((o) => o.key));
+    const stored = await store.load(page.map((o) => recordableKey(o.key)));
     const decisions = resolveMissing(jobRoot, deps.folder, planPage(jobRoot, page, stored));
     // Replayed rows are this run's own records already. Written again from what was just read,
     // they could undo a transfer finishing meanwhile (a shared run claims them at once): a
@@ -161,7 +161,7 @@ function createPageHandler(deps: RunListingDeps) {
       else await deps.queue(decision);
     }
     deps.progress.changed();
-    return page.map((remote) => remote.key);
+    return page.map((remote) => recordableKey(remote.key));
   };
 
   /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
