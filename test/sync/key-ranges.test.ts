@@ -98,6 +98,28 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
   });
 });
 
+describe('a server that does not list in key order (s3rver: folder by folder)', () => {
+  it('no key ranges after a listing out of order: every key listed again, mirror deletes remove nothing', async () => {
+    await using f = await startSyncFixture();
+    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 50 });
+    // s3rver lists "d/00" … "d/09" before "d 0" and "d 1", though " " sorts below "/".
+    const keys = ['d 0', 'd 1', ...Array.from({ length: 10 }, (_, i) => `d/0${i}`)];
+    await f.s3.putObjects(keys.map((key) => [key, `body of ${key}`]));
+    const few = { listRangeMinKeys: 2 };
+
+    const first = await f.sync({ tuning: few });
+    expect(first.run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: 12, listAfter: null });
+    const request = { bucket: f.s3.bucket, ranges: 8, minKeys: few.listRangeMinKeys, prefix: '', after: null };
+    expect(await listingBoundaries(f.orm, f.jobId, request), 'a listing out of order records no position: no ranges').toEqual([]);
+
+    const rerun = await f.sync({ tuning: few });
+    expect(rerun.run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: 12, objectsDone: 12 });
+    expect(rerun.stats).toMatchObject({ listRanges: 1 });
+    expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, status: 'DELETED' })).toBe(0);
+    for (const key of keys) expect(await readFile(join(f.root, key), 'utf8'), key).toBe(`body of ${key}`);
+  });
+});
+
 /** Two ranges of 5,000 stored keys (the default minimum). */
 const MANY = 10_000;
 /** One object in ten has bytes; the others are empty files (no GET): the first run stays quick. */

@@ -1,4 +1,5 @@
 import { countObjects } from '../../db/object-counts.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { compareBytewise } from './key-span.js';
 
@@ -24,6 +25,7 @@ export interface BoundaryRequest {
 export async function listingBoundaries(orm: Orm, jobId: string, request: BoundaryRequest): Promise<string[]> {
   const { bucket, ranges, minKeys, prefix, after } = request;
   if (ranges < 2 || bucket.endsWith('--x-s3')) return [];
+  if (!(await lastListingInOrder(orm, jobId))) return [];
   const stored = await countObjects(orm, jobId);
   const count = Math.min(ranges, Math.floor(stored / minKeys));
   if (count < 2) return [];
@@ -39,4 +41,14 @@ export async function listingBoundaries(orm: Orm, jobId: string, request: Bounda
   }
   const usable = keys.filter((key) => key.startsWith(prefix) && (after === null || compareBytewise(key, after) > 0));
   return [...new Set(usable)].sort(compareBytewise);
+}
+
+/**
+ * Whether the job's last whole listing came in UTF-8 byte order, which key ranges need (a range
+ * stops at its first key past its end). Its run recorded a position: a listing out of order records
+ * none (key-range-listing.ts `listInSequence`). No whole listing yet: not known, so no ranges.
+ */
+async function lastListingInOrder(orm: Orm, jobId: string): Promise<boolean> {
+  const last = await orm.em.fork().findOne(SyncRun, { jobId, listingComplete: true }, { orderBy: { id: 'desc' }, fields: ['listAfter'] as never });
+  return last !== null && last.listAfter !== null;
 }

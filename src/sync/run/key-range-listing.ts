@@ -36,6 +36,8 @@ interface KeyRange {
   finished: boolean;
   /** The last key of the range handed out so far. */
   lastKept: string | null;
+  /** Set when the range's listing returned a key below one before it (UTF-8 byte order). */
+  disorder?: string;
 }
 
 type Step = { index: number; result: IteratorResult<RemoteObject[]> } | { index: number; error: unknown };
@@ -51,12 +53,14 @@ export function listPrefix(input: KeyRangeListingInput): AsyncIterable<Positione
  * each with the position a resumed listing may start from.
  *
  * The ranges are checked where they meet, not assumed to meet: the first key past range i's end
- * must be the first key range i+1's own listing returned (or both listings ran out). That holds
- * only when nothing lies between range i's last key and range i+1's first in the server's own order,
- * so together the ranges list every key, whatever order or start-after support the server has.
- * When a seam does not match (a server that ignores start-after or sorts otherwise, a key added or
- * removed at the seam meanwhile) or a range's listing fails, the ranges stop and the listing goes
- * on in one sequence from the last key verified; keys listed twice are the caller's to drop.
+ * must be the first key range i+1's own listing returned (or both listings ran out), so nothing
+ * lies between range i's last key and range i+1's first. Cutting a range at its first key past its
+ * end needs a server listing in UTF-8 byte order (S3 does); every key a range reads is checked to
+ * come in that order (`rangePages`), and the caller uses ranges only for a job whose last whole
+ * listing did (listing-boundaries.ts). When a seam does not match (a server that ignores
+ * start-after, a key added or removed at the seam meanwhile) or a range's listing fails, the ranges
+ * stop and the listing goes on in one sequence from the last key verified; when a range reads a key
+ * out of order, from the start. Keys listed twice are the caller's to drop.
  */
 export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerator<PositionedPage> {
   const { listPages, signal } = input;
@@ -93,7 +97,7 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
       }
       if (step.result.done) range.finished = true;
       else pull(step.index);
-      fallback = seamMismatch(ranges);
+      fallback = range.disorder ?? seamMismatch(ranges);
       if (step.result.done || fallback !== undefined) continue;
       const objects = step.result.value;
       if (objects.length === 0) continue;
@@ -105,7 +109,9 @@ export async function* listKeyRanges(input: KeyRangeListingInput): AsyncGenerato
   }
   if (fallback === undefined || signal.aborted) return;
   input.onFallback?.(fallback);
-  yield* listInSequence(listPages, verifiedPosition(ranges));
+  // Out of order, start-after may skip keys anywhere: only a listing from the start is whole.
+  const outOfOrder = ranges.some((range) => range.disorder !== undefined);
+  yield* listInSequence(listPages, outOfOrder ? null : verifiedPosition(ranges));
 }
 
 /**
@@ -131,10 +137,23 @@ export async function* listInSequence(
   }
 }
 
-/** The pages of one range: cut at the first key past its end, where its listing stops. */
+/**
+ * The pages of one range: cut at the first key past its end, where its listing stops. Every key
+ * read, the rest of the page past the cut included, must come in ascending byte order: a server
+ * listing in another order (s3rver walks its folders) can hold a key of this range after the cut,
+ * where no seam check would see it. A key out of order ends the range with `disorder` set.
+ */
 async function* rangePages(range: KeyRange, pages: AsyncIterable<RemoteObject[]>): AsyncGenerator<RemoteObject[]> {
+  let previous: string | null = null;
   for await (const page of pages) {
     if (range.first === undefined && page.length > 0) range.first = page[0]!.key;
+    for (const { key } of page) {
+      if (previous !== null && compareBytewise(key, previous) < 0) {
+        range.disorder = `key range listing out of order: "${key}" came after "${previous}"`;
+        return;
+      }
+      previous = key;
+    }
     const upper = range.upper;
     const cut = upper === null ? -1 : page.findIndex((object) => compareBytewise(object.key, upper) > 0);
     if (cut >= 0) {
