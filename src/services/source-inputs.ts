@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compileGlob, GlobSyntaxError } from '../sync/run/glob.js';
 import { z } from 'zod';
 import { parseByteSize } from '../config/byte-size.js';
 import { hasControlOrUnstorableText, hasUnstorableText } from '../db/storable-text.js';
@@ -41,12 +41,13 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function isGlob(pattern: string): boolean {
+/** Why a pattern is not one the filters take, or null. */
+function globError(pattern: string): string | null {
   try {
-    picomatch.makeRe(pattern, { strictBrackets: true });
-    return true;
-  } catch {
-    return false;
+    compileGlob(pattern);
+    return null;
+  } catch (error) {
+    return error instanceof GlobSyntaxError ? error.message : 'not a glob pattern';
   }
 }
 
@@ -58,7 +59,10 @@ const patterns = (field: string) =>
         .min(1, patternsMessage(field))
         .max(MAX_PATTERN_LENGTH, patternsMessage(field))
         .refine((pattern) => !hasUnstorableText(pattern), patternTextMessage(field))
-        .refine(isGlob, `Invalid ${field}, not a glob pattern (check its brackets)`),
+        .superRefine((pattern, ctx) => {
+          const error = globError(pattern);
+          if (error) ctx.addIssue({ code: 'custom', message: `Invalid ${field}, not a glob pattern the filters take: ${error}` });
+        }),
       { message: patternsMessage(field) },
     )
     .max(MAX_PATTERNS, patternsMessage(field));

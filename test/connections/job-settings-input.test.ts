@@ -58,6 +58,7 @@ describe('per-job settings: bad input names the field and stores nothing', () =>
     ['maxDeletePercent above 100', { maxDeletePercent: 101 }, { max_delete_percent: 101 }, /maxDeletePercent \(max_delete_percent\).*0 to 100/],
     ['maxDeletePercent below 0', { maxDeletePercent: -0.5 }, { max_delete_percent: -0.5 }, /maxDeletePercent/],
     ['an unclosed bracket in a pattern', { include: ['logs/[a-z'] }, { include: ['logs/[a-z'] }, /include/],
+    ['a pattern of 21 wildcards (its matching cost grows with each)', { exclude: ['*a'.repeat(21)] }, { exclude: ['*a'.repeat(21)] }, /Invalid exclude, not a glob pattern the filters take: more than 20 wildcards/],
     ['too many patterns', { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, { exclude: Array.from({ length: 101 }, (_, i) => `${i}/**`) }, /exclude.*at most 100/],
     // Text no database stores (PostgreSQL refused the INSERT with a 500; SQLite kept it).
     ['a NUL in an include pattern', { include: ['a\u0000b'] }, { include: ['a\u0000b'] }, /Invalid include, a pattern must not contain a NUL character/],

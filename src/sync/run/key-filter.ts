@@ -1,7 +1,4 @@
-import picomatch from 'picomatch';
-
-/** Picomatch options of the contract's glob semantics: `*` within one segment, `**` across, dot files matched like others. */
-const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, strictBrackets: true };
+import { compileGlob } from './glob.js';
 
 export interface KeyFilterSettings {
   prefix: string;
@@ -14,8 +11,8 @@ export interface KeyFilterSettings {
  * include pattern (or there are none) and no exclude pattern. Null when the job has no filter.
  */
 export function createKeyFilter(settings: KeyFilterSettings): ((key: string) => boolean) | null {
-  const include = settings.includePatterns?.length ? picomatch(settings.includePatterns, GLOB_OPTIONS) : null;
-  const exclude = settings.excludePatterns?.length ? picomatch(settings.excludePatterns, GLOB_OPTIONS) : null;
+  const include = anyOf(settings.includePatterns);
+  const exclude = anyOf(settings.excludePatterns);
   if (!include && !exclude) return null;
   const { prefix } = settings;
   return (key) => {
@@ -24,4 +21,11 @@ export function createKeyFilter(settings: KeyFilterSettings): ((key: string) => 
     if (relative.startsWith('/') && prefix !== '' && !prefix.endsWith('/')) relative = relative.slice(1);
     return (!include || include(relative)) && !(exclude && exclude(relative));
   };
+}
+
+/** Whether a key matches one of the patterns; null for none. */
+function anyOf(patterns: string[] | null): ((key: string) => boolean) | null {
+  if (!patterns?.length) return null;
+  const globs = patterns.map(compileGlob);
+  return (key) => globs.some((glob) => glob.matches(key));
 }
