@@ -40,7 +40,12 @@ export function createJobLifecycleService({
 }: JobLifecycleServiceDeps) {
   const settingsDeps: SourceSettingsDeps = files;
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
-  const reload = (id: string) => orm.em.fork().findOneOrFail(Job, { id });
+  /** The job as it is after a change; deleted meanwhile (another request), it is not found. */
+  const reload = async (id: string) => {
+    const job = await orm.em.fork().findOne(Job, { id });
+    if (!job) throw new NotFoundError('Job', 'Job not found');
+    return job;
+  };
 
   /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
   async function applyNewScope(job: Job): Promise<void> {
@@ -89,7 +94,7 @@ export function createJobLifecycleService({
       // Only what this update changed is written: a flush would write the row back whole (next_run_at
       // included, which a tick, a pause or a resume may have moved meanwhile).
       const changed = changedFields(before, updatableFieldsOf(job));
-      if (changed) await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() });
+      if (changed && (await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() })) === 0) throw new NotFoundError('Job', 'Job not found');
       connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
       if (scopeChanged) await applyNewScope(job);
@@ -101,7 +106,8 @@ export function createJobLifecycleService({
       const job = await load(rawId, field);
       if (job.status === 'PAUSED') throw new ConflictError('Job is already paused');
       // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
-      await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() });
+      const paused = await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() });
+      if (paused === 0) throw new NotFoundError('Job', 'Job not found');
       runner.unschedule(job.id);
       // Marked, so that a process gone before the run stops closes it at its next start rather than resuming it.
       await orm.em.fork().nativeUpdate(SyncRun, { jobId: job.id, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE });
@@ -114,7 +120,8 @@ export function createJobLifecycleService({
       const job = await load(rawId, field);
       if (job.status !== 'PAUSED') throw new ConflictError('Job is not paused');
       job.status = runner.isRunning(job.id) ? 'RUNNING' : 'SCHEDULED';
-      await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status });
+      // Deleted meanwhile: no schedule for a job that is gone.
+      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status })) === 0) throw new NotFoundError('Job', 'Job not found');
       await runner.schedule(job);
       return reload(job.id);
     },

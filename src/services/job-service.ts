@@ -8,6 +8,7 @@ import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { NotFoundError } from './errors.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
@@ -62,7 +63,7 @@ export function createJobService({
         bucketName: input.connectorConfig.bucketName,
         prefix: input.connectorConfig.prefix,
         schedule: input.schedule,
-        timezone: input.timezone ?? null,
+        timezone: input.timezone || null,
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
         webhooks,
       });
@@ -117,7 +118,8 @@ export function createJobService({
       const job = await require(rawId, field);
       runner.unschedule(job.id);
       await runner.cancel(job.id);
-      await deleteJobs(orm, [job.id]);
+      // Another request may have deleted it while this one waited for the run to stop.
+      if ((await deleteJobs(orm, [job.id])) === 0) throw new NotFoundError('Job', 'Job not found');
       onJobsDeleted?.([job.id]);
       connectors.forget(job.id);
       await cleanUpDeletedJobFiles(files, [job.id], purge);

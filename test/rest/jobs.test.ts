@@ -72,6 +72,7 @@ describe('job routes: the happy path', () => {
     ['connector_type "s3"', { connector_type: 's3' }, { connector_type: 'S3' }],
     ['a named schedule in capitals', { schedule: 'Half-Hourly' }, {}],
     ['a cron schedule with a timezone', { schedule: '*/15 * * * *', timezone: 'Europe/Paris' }, { timezone: 'Europe/Paris' }],
+    ['an empty timezone (none: UTC, as update_job reads it)', { schedule: '0 3 * * *', timezone: '' }, { timezone: null }],
     ['no prefix', { connector_config: { bucket_name: 'my-bucket' } }, { connector_config: { bucket_name: 'my-bucket', prefix: '' } }],
   ])('accepts %s', async (_label, overrides, expected) => {
     const created = await http(app, 'POST', CREATE, validJob(overrides));

@@ -14,6 +14,32 @@ async function createJob(app: { url: string }, body: Record<string, unknown> = c
 }
 
 describe('REST lifecycle routes', () => {
+  it('a job deleted while other calls on it are under way: they answer 404 (or 409), never 500, and one delete wins', async () => {
+    // The run takes 50 ms to stop, as a sync does until its next chunk boundary: every call waits for it, then goes on together.
+    await using app = await startAppWithFakeExecutor({ stopAfterMs: 50 });
+    const statuses = new Set<number>();
+    for (let round = 0; round < 5; round += 1) {
+      const id = await createJob(app);
+      await waitFor(() => app.fake.calls.length === round + 1);
+      const answers = await Promise.all([
+        http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id }),
+        http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: id }),
+        http(app, 'POST', '/api/v1/scheduler/pause_job', { job_id: id }),
+        http(app, 'POST', '/api/v1/scheduler/resume_job', { job_id: id }),
+        http(app, 'POST', '/api/v1/scheduler/cancel_run', { job_id: id }),
+        http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: id, connector_config: { prefix: `round-${round}/` } }),
+      ]);
+      for (const answer of answers) {
+        statuses.add(answer.status);
+        expect([200, 404, 409], JSON.stringify(answer.body)).toContain(answer.status);
+        if (answer.status === 404) expect(answer.body).toEqual({ message: 'Job not found' });
+      }
+      expect(answers.slice(0, 2).filter((answer) => answer.status === 200), 'deletes that answered 200').toHaveLength(1);
+      expect((await http(app, 'GET', `/api/v1/scheduler/list_jobs?job_id=${id}`)).status).toBe(404);
+    }
+    expect(statuses.has(404)).toBe(true);
+  });
+
   it('update_job changes name, schedule, timezone and prefix; bad input is a 400 naming the field', async () => {
     await using app = await startAppWithFakeExecutor();
     const id = await createJob(app);

@@ -15,7 +15,8 @@ export interface FakeCall {
  * A controllable RunExecutor: each call stays open until the test calls `finish`, or ends by itself
  * in `auto` mode; an abort ends it CANCELLED, as the real engine does at a chunk boundary.
  */
-export function createFakeExecutor(db: Orm | (() => Orm), options: { auto?: RunStatus | 'throw' } = {}) {
+/** `auto`: every run ends so at once; `stopAfterMs`: a cancelled run ends that long after its abort (a sync reaching its next chunk boundary). */
+export function createFakeExecutor(db: Orm | (() => Orm), options: { auto?: RunStatus | 'throw'; stopAfterMs?: number } = {}) {
   const ormOf = () => (typeof db === 'function' ? db() : db);
   const calls: FakeCall[] = [];
   let active = 0;
@@ -37,7 +38,8 @@ export function createFakeExecutor(db: Orm | (() => Orm), options: { auto?: RunS
       resolveEnded(status);
     };
     calls.push({ runId, signal, finish, ended });
-    signal.addEventListener('abort', () => void finish('CANCELLED'), { once: true });
+    const stop = () => (options.stopAfterMs ? setTimeout(() => void finish('CANCELLED'), options.stopAfterMs) : void finish('CANCELLED'));
+    signal.addEventListener('abort', stop, { once: true });
     if (signal.aborted) void finish('CANCELLED');
     if (options.auto) void finish(options.auto);
     maxActive = Math.max(maxActive, active);
