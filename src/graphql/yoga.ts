@@ -1,5 +1,6 @@
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
+import { MAX_BODY_BYTES } from '../http/body.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
 import { graphiqlContentSecurityPolicy, renderGraphiqlPage } from './graphiql.js';
@@ -65,6 +66,8 @@ export function buildYoga(deps: GraphqlDeps) {
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,
+    // The router refuses a declared oversize body; this also counts a chunked one as it arrives.
+    maxRequestBodySize: MAX_BODY_BYTES,
     plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps), useGraphiqlPagePolicy()],
   });
 }

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -18,5 +19,29 @@ describe('GraphQL shares the port with REST', () => {
     await using app = await startTestApp();
     const res = await http(app, 'POST', '/graphql', { query: `{ __typename }${' '.repeat(1024 * 1024)}` });
     expect(res.status).toBe(413);
+  });
+
+  it('refuses a chunked GraphQL body (no content-length) over 1 MiB with 413, as REST does', async () => {
+    await using app = await startTestApp();
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write('{"query":"{ __typename }');
+      const chunk = Buffer.alloc(64 * 1024, ' ');
+      let sent = 0;
+      const pump = () => {
+        while (sent++ < 32) if (!req.write(chunk)) return void req.once('drain', pump);
+        req.end('"}');
+      };
+      pump();
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.text).toMatch(/too large/);
+    expect((await http(app, 'GET', '/healthz')).status).toBe(200);
   });
 });
