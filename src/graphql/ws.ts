@@ -1,5 +1,6 @@
 import type http from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -7,9 +8,21 @@ import { isAuthorized } from '../http/auth.js';
 import { MAX_BODY_BYTES } from '../http/body.js';
 import type { OriginPolicy } from '../http/origin-policy.js';
 import type { GraphqlDeps } from './context.js';
+import { isGraphQLError } from './error-mapping.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
 
 type Enveloped = ReturnType<Yoga['getEnveloped']>;
+
+/**
+ * The error as the socket sends it: without yoga's `extensions.http` (a status for HTTP answers,
+ * which yoga drops there). Made by graphql-yoga's createGraphQLError: graphql-ws checks errors with
+ * `instanceof` against the graphql module it loaded, which need not be this file's.
+ */
+function forSocket(error: GraphQLError): GraphQLError {
+  if (!error.extensions || !('http' in error.extensions)) return error;
+  const { http: _status, ...extensions } = error.extensions;
+  return createGraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
+}
 type RootWithEnvelop = { execute: Enveloped['execute']; subscribe: Enveloped['subscribe'] };
 
 /** `authorization` in connection params (any case); Node clients may send the upgrade header instead. */
@@ -80,10 +93,10 @@ export function attachGraphqlWs(
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error as never];
+          return [forSocket(isGraphQLError(error) ? error : createGraphQLError('Syntax Error: the document cannot be parsed.'))];
         }
         const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map(forSocket);
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName,

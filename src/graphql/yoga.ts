@@ -6,6 +6,7 @@ import { createMaskError, isExpectedError, rootCause } from './error-mapping.js'
 import { graphiqlContentSecurityPolicy, renderGraphiqlPage } from './graphiql.js';
 import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
+import { useParseLimits } from './plugins/use-parse-limits.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useSecretRedaction } from './plugins/use-secret-redaction.js';
 import { schema } from './schema.js';
@@ -68,7 +69,7 @@ export function buildYoga(deps: GraphqlDeps) {
     landingPage: false,
     // The router refuses a declared oversize body; this also counts a chunked one as it arrives.
     maxRequestBodySize: MAX_BODY_BYTES,
-    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useQueryLimits(deps), useGraphiqlPagePolicy()],
+    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useParseLimits(), useQueryLimits(deps), useGraphiqlPagePolicy()],
   });
 }
 

@@ -56,3 +56,37 @@ describe('deeply nested variables', () => {
     }
   });
 });
+
+describe('deeply nested documents', () => {
+  /** `{ jobs(after: [[[…]]]) { totalCount } }`, 3,000 lists deep: ~6 KB that overflows graphql-js's recursive parser. */
+  const deepQuery = `{ jobs(after: ${nested(3000)}) { totalCount } }`;
+
+  it('over HTTP: a syntax error like any other, not an internal error', async () => {
+    const response = await http(api.graphqlUrl, 'POST', '', { query: deepQuery }, { accept: 'application/json' });
+    const plainSyntaxError = await http(api.graphqlUrl, 'POST', '', { query: '{ jobs(' }, { accept: 'application/json' });
+    expect(response.status).toBe(plainSyntaxError.status);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ message: 'Syntax Error: the document is nested too deeply.', extensions: expect.objectContaining({ code: 'GRAPHQL_PARSE_FAILED' }) }),
+    ]);
+    expect(response.text).not.toContain('Unexpected error');
+  });
+
+  it('over WebSocket: an error message on the socket (not a 4500 close), without yoga\'s extensions.http', async () => {
+    const client = wsClient(api.wsUrl);
+    try {
+      const outcome = async (query: string) =>
+        new Promise<unknown>((resolve) => {
+          client.subscribe({ query }, { next: resolve, error: resolve, complete: () => resolve('completed without a result') });
+        });
+      expect(await outcome(deepQuery)).toEqual([
+        expect.objectContaining({ message: 'Syntax Error: the document is nested too deeply.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+      ]);
+      const invalid = (await outcome('{ noSuchField }')) as Array<{ extensions?: Record<string, unknown> }>;
+      expect(invalid.length).toBeGreaterThan(0);
+      for (const error of invalid) expect(error.extensions ?? {}).not.toHaveProperty('http');
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
