@@ -108,3 +108,15 @@ describe('breadth still admits what clients send', () => {
     expectTooBroad((await post(api.graphqlUrl, query(' description'))).body, 301);
   });
 });
+
+describe('previewSync lists the whole prefix', () => {
+  it('one per operation: two aliases are refused as too costly before either lists anything', async () => {
+    const jobId = '00000000-0000-4000-8000-000000000000';
+    const one = await post(api.graphqlUrl, `{ p0: previewSync(jobId: "${jobId}") { listedObjects } }`);
+    expect(one.body.errors).toEqual([expect.objectContaining({ message: 'Job not found' })]);
+    const two = await post(api.graphqlUrl, `{ p0: previewSync(jobId: "${jobId}") { listedObjects } p1: previewSync(jobId: "${jobId}") { listedObjects } }`);
+    expect(two.body).not.toHaveProperty('data');
+    expect(onlyError(two.body).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', maxComplexity: 25_000 });
+  });
+});
+

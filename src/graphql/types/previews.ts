@@ -3,6 +3,8 @@ import { builder } from '../builder.js';
 import { JobType } from './job.js';
 import { DateTime } from './scalars.js';
 
+const PREVIEW_SYNC_COMPLEXITY = 20_000;
+
 const SyncPreviewBucket = builder.objectRef<PreviewBucket>('SyncPreviewBucket').implement({
   fields: (t) => ({
     objects: t.exposeInt('objects'),
@@ -38,6 +40,9 @@ builder.queryFields((t) => ({
     type: SyncPreviewType,
     description: 'Lists the job’s source now and says what a run would fetch, skip, exclude and delete, without doing any of it',
     args: { jobId: t.arg.id({ required: true }) },
+    // Each preview lists the job's whole prefix: most of the operation's budget (QueryLimits), so
+    // one operation asks for one, not hundreds of listings through aliases.
+    complexity: PREVIEW_SYNC_COMPLEXITY,
     resolve: (_root, { jobId }, ctx) => ctx.services.previews.previewSync(jobId),
   }),
 }));
