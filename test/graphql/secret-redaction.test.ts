@@ -55,6 +55,14 @@ describe("GraphQL's input errors never repeat a secret in an escaped spelling", 
     }
   });
 
+  it.each([['aws_secret_access_key'], ['secretKey'], ['password'], ['session_token']])('a secret under a field no input has (%s): the unknown-field error does not repeat it', async (field) => {
+    const response = await gql(api, CREATE, { input: withCredentials({ accessKeyId: 'AKIAX', [field]: 'REALSECRETVALUE' }) });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(response.body.errors?.[0]?.message).toContain(`${field}: "[redacted]"`);
+    expect(JSON.stringify(response.body)).not.toContain('REALSECRETVALUE');
+    expect(await countJobs(api.app)).toBe(0);
+  });
+
   it('a secret literal with escapes in the query text', async () => {
     const literal = JSON.stringify(SECRETS[0]![1]); // "wJalr\"XUtnFEMI\\K7MDENG": a GraphQL string literal too
     const response = await gql(

@@ -3,13 +3,21 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 
 /** Input fields whose values are secrets: never repeated in an error message. */
 const SECRET_FIELDS = new Set(['secretAccessKey', 'sessionToken', 'sseCustomerKey']);
+/**
+ * Field names no input has that a client still puts secrets under: the REST spellings
+ * (`aws_secret_access_key`), a guess (`secretKey`, `password`), a typo. The error that names them as
+ * unknown fields repeats their values otherwise.
+ */
+const SECRET_LIKE = /secret|token|passw|private|sse_?customer_?key/i;
+const isSecretField = (name: string) => SECRET_FIELDS.has(name) || SECRET_LIKE.test(name);
 const REDACTED = '[redacted]';
 
 /**
  * graphql-js repeats input values in its own coercion and validation errors
  * (`Variable "$input" got invalid value { accessKeyId: "AK", secretAccessKey: 123 }…`,
  * `String cannot represent a non string value: 123`). This replaces every secret value of the
- * request (variables and literals under secretAccessKey, sessionToken and sseCustomerKey) in those
+ * request (variables and literals under secretAccessKey, sessionToken, sseCustomerKey and any
+ * field named like a secret) in those
  * messages, on HTTP and WebSocket alike, before any other plugin, the logger or the client sees them.
  */
 export function useSecretRedaction(): Plugin {
@@ -50,7 +58,7 @@ function secretsIn(value: unknown, underSecret = false): string[] {
       if (underSecret) found.push(String(current));
       continue;
     }
-    for (const [key, inner] of Object.entries(current as Record<string, unknown>)) pending.push([inner, underSecret || SECRET_FIELDS.has(key)]);
+    for (const [key, inner] of Object.entries(current as Record<string, unknown>)) pending.push([inner, underSecret || isSecretField(key)]);
   }
   return found.filter((text) => text.length > 0);
 }
@@ -63,7 +71,7 @@ function secretsInDocument(document: DocumentNode, variables?: Readonly<Record<s
   const found: string[] = [];
   visit(document, {
     ObjectField(node) {
-      if (!SECRET_FIELDS.has(node.name.value)) return;
+      if (!isSecretField(node.name.value)) return;
       if (node.value.kind !== Kind.VARIABLE) found.push(print(node.value));
       if (node.value.kind === Kind.STRING || node.value.kind === Kind.INT || node.value.kind === Kind.FLOAT) found.push(node.value.value);
       visit(node.value, {
