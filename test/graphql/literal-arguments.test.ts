@@ -52,3 +52,25 @@ describe('a variable of the wrong declared type used as a page size', () => {
     expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 });
+
+describe('a ByteSize (bandwidthLimit) that is neither a number nor a string', () => {
+  const CREATE = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { job { id } } }';
+
+  it.each([[true], [[1]], [{ a: 1 }]])('as a variable (%j): BAD_USER_INPUT naming connectorConfig.bandwidthLimit', async (value) => {
+    const input = { name: 'bytes', connectorType: 'S3', schedule: 'hourly', paused: true, connectorConfig: { bucketName: 'bkt', bandwidthLimit: value } };
+    const { body } = await gql(app, CREATE, { input });
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('at "input.connectorConfig.bandwidthLimit"'),
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'connectorConfig.bandwidthLimit' }),
+      }),
+    ]);
+  });
+
+  it.each([['true'], ['FOO'], ['[1]']])('as a literal (%s): a validation error at its location, not taken for a string', async (literal) => {
+    const { body } = await gql(app, `mutation { createJob(input: { name: "bytes", connectorType: S3, schedule: "hourly", paused: true, connectorConfig: { bucketName: "bkt", bandwidthLimit: ${literal} } }) { job { id } } }`);
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/^Expected value of type "ByteSize", found .*; ByteSize must be a number or a string/), locations: [expect.any(Object)] }),
+    ]);
+  });
+});

@@ -1,16 +1,25 @@
-import { createGraphQLError } from 'graphql-yoga';
+import { Kind } from 'graphql';
 import type { Job } from '../../db/entities/job.entity.js';
 import { builder } from '../builder.js';
 
 const DEFAULT_MAX_DELETE_PERCENT = 50;
 
 /** A byte count given as a number or with a unit (`20MiB`); validated by the service. */
+const BYTE_SIZE_MESSAGE = 'ByteSize must be a number or a string such as "20MiB"';
+
 export const ByteSize = builder.scalarType('ByteSize', {
   description: 'Bytes as a whole number (20971520) or a string with a unit ("20MiB", "10MB")',
   serialize: (value) => value,
+  // Plain errors, not GraphQLErrors: graphql-js then adds where the value is (the variable's path,
+  // the literal's location), which the error mapping turns into the field's name.
   parseValue: (value) => {
     if (typeof value === 'number' || typeof value === 'string') return value;
-    throw createGraphQLError('ByteSize must be a number or a string such as "20MiB"', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new TypeError(BYTE_SIZE_MESSAGE);
+  },
+  parseLiteral: (node) => {
+    if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
+    if (node.kind === Kind.STRING) return node.value;
+    throw new TypeError(BYTE_SIZE_MESSAGE);
   },
 });
 
