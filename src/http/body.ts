@@ -34,12 +34,25 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 /** Parses a JSON body; anything that is not JSON is a 400 naming the problem, never a 500. */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  const text = (await readBody(req, limit)).toString('utf8');
+  const text = utf8Text(await readBody(req, limit));
   if (text.trim() === '') throw new HttpError(400, 'Request body must be a JSON object, got an empty body');
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'Request body must be valid JSON');
+  }
+}
+
+/**
+ * The body as UTF-8 (JSON's encoding; a leading byte-order mark is allowed). Bytes that are not UTF-8
+ * are refused: decoded leniently they would become U+FFFD, and a job would be stored with a name or a
+ * prefix the client never sent.
+ */
+function utf8Text(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new HttpError(400, 'Request body must be valid JSON in UTF-8');
   }
 }
 

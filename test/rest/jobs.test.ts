@@ -137,6 +137,25 @@ describe('create_job refuses bad input with the old service messages', () => {
     expect(await countJobs(app)).toBe(before);
   });
 
+  it('refuses bytes that are not UTF-8 (never stored as U+FFFD), and takes a byte-order mark', async () => {
+    const before = await countJobs(app);
+    const body = (name: string, prefix: string) => `{"job_name":"${name}","connector_type":"S3","schedule":"hourly","connector_config":{"bucket_name":"my-bucket","prefix":"${prefix}"}}`;
+    // A name "ab\xff\xfe" and a prefix "p\xc3/" (a lead byte with nothing after it).
+    const [beforeName, afterName] = body('@@', 'p/').split('@@') as [string, string];
+    const [beforePrefix, afterPrefix] = body('abc', '@@').split('@@') as [string, string];
+    for (const bytes of [
+      Buffer.concat([Buffer.from(beforeName), Buffer.from([0x61, 0x62, 0xff, 0xfe]), Buffer.from(afterName)]),
+      Buffer.concat([Buffer.from(beforePrefix), Buffer.from([0x70, 0xc3, 0x2f]), Buffer.from(afterPrefix)]),
+    ]) {
+      const res = await http(app, 'POST', CREATE, bytes);
+      expect([res.status, res.body]).toEqual([400, { message: 'Request body must be valid JSON in UTF-8' }]);
+    }
+    expect(await countJobs(app)).toBe(before);
+    const withMark = await http(app, 'POST', CREATE, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body('marked', 'p/'))]));
+    expect(withMark.status).toBe(200);
+    expect(await countJobs(app)).toBe(before + 1);
+  });
+
   it('refuses a chunked body (no content-length) once it passes 1 MiB', async () => {
     const before = await countJobs(app);
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
