@@ -7,7 +7,10 @@ export function hasUnstorableText(text: string): boolean {
   return /[\0\p{Cs}]/u.test(text);
 }
 
-/** The same, or any other control character (tab, line breaks, …): for text with no use for them. */
+/**
+ * The same, or any other control character (tab, line breaks, …) or Unicode's own line and
+ * paragraph separators (U+2028, U+2029): for text with no use for them.
+ */
 export function hasControlOrUnstorableText(text: string): boolean {
-  return /[\p{Cc}\p{Cs}]/u.test(text);
+  return /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/u.test(text);
 }

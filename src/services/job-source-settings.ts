@@ -28,7 +28,8 @@ export interface SealedCredentialParts {
  * Throws an InputError (nothing is changed on the row until the caller flushes) for a bad combination.
  */
 export function applySourceSettings(job: Job, input: SourceSettingsInput, deps: SourceSettingsDeps, fieldPrefix = 'connectorConfig'): void {
-  if (input.maxConcurrency != null && input.maxConcurrency > deps.syncConcurrency) {
+  const concurrency = input.maxConcurrency;
+  if (concurrency != null && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > deps.syncConcurrency)) {
     throw new InputError(`${fieldPrefix}.maxConcurrency`, maxConcurrencyMessage(deps.syncConcurrency));
   }
   if (input.credentials) setCredentials(job, input.credentials, deps.secrets, fieldPrefix);

@@ -21,8 +21,8 @@ export const SSE_CUSTOMER_KEY_MESSAGE = `Invalid ${named('sseCustomerKey', 'sse_
 export const MIRROR_DELETES_MESSAGE = `Invalid ${named('mirrorDeletes', 'mirror_deletes')}, must be true or false`;
 export const MAX_DELETE_PERCENT_MESSAGE = `Invalid ${named('maxDeletePercent', 'max_delete_percent')}, must be a whole number from 0 to 100`;
 export const BANDWIDTH_LIMIT_MESSAGE = `Invalid ${named('bandwidthLimit', 'bandwidth_limit')}, must be at least ${MIN_BANDWIDTH_LIMIT} bytes per second, as an integer or with a unit such as 20MiB`;
-export const maxConcurrencyMessage = (max: number) =>
-  `Invalid ${named('maxConcurrency', 'max_concurrency')}, must be a whole number from 1 to SYNC_CONCURRENCY (${max})`;
+export const maxConcurrencyMessage = (max?: number) =>
+  `Invalid ${named('maxConcurrency', 'max_concurrency')}, must be a whole number from 1 to SYNC_CONCURRENCY${max === undefined ? '' : ` (${max})`}`;
 const patternsMessage = (field: string) =>
   `Invalid ${field}, must be a list of at most ${MAX_PATTERNS} glob patterns, each a string of 1 to ${MAX_PATTERN_LENGTH} characters`;
 
@@ -130,8 +130,8 @@ export const sourceSettingsInput = z.object({
     .min(0, MAX_DELETE_PERCENT_MESSAGE)
     .max(100, MAX_DELETE_PERCENT_MESSAGE)
     .nullish(),
-  // Checked against SYNC_CONCURRENCY by the service, which knows it.
-  maxConcurrency: z.number({ message: maxConcurrencyMessage(256) }).int(maxConcurrencyMessage(256)).min(1, maxConcurrencyMessage(256)).nullish(),
+  // A number here; whole and from 1 to SYNC_CONCURRENCY checked by the service, which knows the bound.
+  maxConcurrency: z.number({ message: maxConcurrencyMessage() }).nullish(),
   bandwidthLimit: bandwidthLimit.nullish(),
 });
 export type SourceSettingsInput = z.output<typeof sourceSettingsInput>;

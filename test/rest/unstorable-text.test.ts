@@ -115,9 +115,11 @@ describe('include / exclude patterns that no database can store are refused nami
 describe('a job name, prefix or key prefix that no database can store is refused naming the field', () => {
   it.each([
     ['job_name', { job_name: 'name \ud800' }, 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …) or unpaired surrogates'],
+    ['job_name', { job_name: 'ab\u2028c' }, 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …) or unpaired surrogates'],
+    ['job_name', { job_name: 'ab\u2029c' }, 'Invalid job name, must not contain control characters (NUL, tab, line breaks, …) or unpaired surrogates'],
     ['prefix', { connector_config: { bucket_name: 'bkt', prefix: 'data/\udc00/' } }, 'Invalid prefix, must not contain a NUL character or an unpaired surrogate'],
     ['prefix', { connector_config: { bucket_name: 'bkt', prefix: 'data/\u0000' } }, 'Invalid prefix, must not contain a NUL character or an unpaired surrogate'],
-  ])('REST create_job with a lone surrogate or NUL in %s is a 400 and writes no row', async (_field, overrides, message) => {
+  ])('REST create_job with a lone surrogate, NUL or line separator in %s is a 400 and writes no row', async (_field, overrides, message) => {
     const res = await http(app, 'POST', '/api/v1/scheduler/create_job', validJob({ paused: true, ...overrides }));
     expect(res).toMatchObject({ status: 400, body: { message } });
     expect(await countJobs(app)).toBe(0);
