@@ -69,7 +69,8 @@ export function send(res: ServerResponse, { status, body, headers = {} }: RouteR
 
 /** One request handler for the whole server: route table + mounts, auth, error mapping, metrics and a log line. */
 export function createRouter({ routes, mounts = [], services, apiToken, logger, metrics, originPolicy, mapError }: RouterDeps) {
-  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+  // Any length: a path parameter is validated by its route (an overlong job id is a 400 naming it, not "no route").
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 65_536 });
   for (const route of routes) {
     router.on(route.method, route.path, noop, { kind: 'route', route } satisfies Entry);
     if (route.method === 'GET') router.on('HEAD', route.path, noop, { kind: 'route', route } satisfies Entry);

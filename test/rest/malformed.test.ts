@@ -108,6 +108,13 @@ describe('malformed input never creates a row and never breaks the server', () =
     );
   });
 
+  it('objects: a job id of 3,000 characters is the same 400, not "no route"', async () => {
+    for (const route of ['objects', 'runs']) {
+      const res = await http(app, 'GET', `/api/v1/jobs/${'a'.repeat(3000)}/${route}`);
+      expect([res.status, res.body]).toEqual([400, { error: 'job_id must be a valid UUID string' }]);
+    }
+  });
+
   it('the server still serves and no job was created', async () => {
     expect((await http(app, 'GET', '/healthz')).status).toBe(200);
     expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).body).toEqual({ jobs: [] });
