@@ -120,3 +120,10 @@ describe('previewSync lists the whole prefix', () => {
   });
 });
 
+
+describe('a field the schema does not have', () => {
+  it('is one error, graphql’s own, with its location (not also the cost rule’s "Unknown field selected")', async () => {
+    const { body } = await post(api.graphqlUrl, '{ nope }');
+    expect(body.errors).toEqual([expect.objectContaining({ message: 'Cannot query field "nope" on type "Query".', locations: [{ line: 1, column: 3 }] })]);
+  });
+});

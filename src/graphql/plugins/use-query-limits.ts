@@ -1,5 +1,5 @@
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import { Kind, type ASTVisitor, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { Kind, type ASTVisitor, type FragmentDefinitionNode, type GraphQLError, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { GraphqlDeps } from '../context.js';
 import { badVariableField, isGraphQLError } from '../error-mapping.js';
@@ -44,7 +44,7 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
       let measured: Measured | undefined;
       addValidationRule(depthRule);
       addValidationRule(
-        withoutThrownArgumentErrors(createComplexityRule({
+        withoutThrownArgumentErrors(withoutUnknownFieldReports(createComplexityRule({
           context: { ...context, ...deps },
           variableValues: params?.variables ?? {},
           operationName: params?.operationName,
@@ -53,7 +53,7 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
           validate: (result) => {
             measured = { complexity: result.complexity, depth: result.depth, breadth: result.breadth };
           },
-        })),
+        }))),
       );
       addValidationRule(
         limitsRule(limits, params?.operationName ?? undefined, {
@@ -81,6 +81,20 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
  * VariablesInAllowedPosition) report every such argument, so the throw is dropped here and the
  * operation still fails validation, with GRAPHQL_VALIDATION_FAILED like any other invalid literal.
  */
+/**
+ * The complexity rule reports a field the schema does not have (`Unknown field selected
+ * (Query.nope)`, no location) beside graphql's own error for it (`Cannot query field "nope" on type
+ * "Query"`, located): one error is enough, graphql's.
+ */
+function withoutUnknownFieldReports(rule: ValidationRule): ValidationRule {
+  return (context) => {
+    const reportError = (error: GraphQLError) => {
+      if (!error.message.startsWith('Unknown field selected')) context.reportError(error);
+    };
+    return rule(Object.create(context, { reportError: { value: reportError } }) as ValidationContext);
+  };
+}
+
 function withoutThrownArgumentErrors(rule: ValidationRule): ValidationRule {
   return (context) => {
     const visitor = rule(context) as ASTVisitor & { OperationDefinition?: { enter?: (...args: unknown[]) => unknown } };
