@@ -93,6 +93,28 @@ describe('objects deleted or replaced at the source', () => {
     expect(await sha256File(join(f.root, 'b.bin'))).toBe(sha256(seededBytes(4 * CHUNK, 2)));
   });
 
+  test('downloads left unfinished, then excluded by the filters or replaced by an empty object: their partial files removed', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    await f.s3.putObjects([
+      ['a.bin', seededBytes(4 * CHUNK, 1)],
+      ['b.bin', seededBytes(4 * CHUNK, 2)],
+    ]);
+    // Both fail after their first chunk.
+    const first = await f.sync({ tuning: chunkByChunk, connector: beforeEachGet(f, (_key, n) => (n < 2 ? undefined : Promise.reject(accessDenied()))) });
+    expect(first.status).toBe('FAILED');
+    for (const key of ['a.bin', 'b.bin']) {
+      expect(await f.row(key)).toMatchObject({ status: 'FAILED', lastPosition: CHUNK });
+      expect(existsSync(partialPathFor(f.root, key))).toBe(true);
+    }
+
+    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { excludePatterns: ['a.*'] });
+    await f.s3.putObject('b.bin', '');
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    expect(await f.row('a.bin')).toMatchObject({ status: 'EXCLUDED', lastPosition: 0 });
+    expect(await f.row('b.bin')).toMatchObject({ status: 'SKIPPED' });
+    expect(await listTree(f.root)).toEqual(['.dss-partial/', 'b.bin']);
+  });
+
   for (const [what, size, replacedBeforeGet] of [
     ['a small object', 1000, 1],
     ['a chunked object, after its first chunk', 4 * CHUNK + 5, 2],

@@ -157,7 +157,7 @@ function createPageHandler(deps: RunListingDeps) {
       if (deps.signal.aborted) continue;
       if (decision.kind === 'unchanged') tally.unchanged(remote);
       else if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
-      else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory);
+      else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory, decision.stored);
       else await deps.queue(decision);
     }
     deps.progress.changed();
@@ -180,18 +180,21 @@ function createPageHandler(deps: RunListingDeps) {
     if (kept.length === listed.length) return kept;
     const excluded = listed.filter((remote) => !included(remote.key)).map((remote) => remote.key);
     const rows = await store.load(excluded);
-    const updates = [...rows.values()]
-      .filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED')
-      // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one starts over.
-      .map((row) => ({
-        key: row.key,
-        update: { status: 'EXCLUDED' as const, error: null, ...(row.status === 'PROCESSED' || row.status === 'SKIPPED' ? {} : { lastPosition: 0 }) },
-      }));
+    const newlyExcluded = [...rows.values()].filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED');
+    // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one
+    // starts over, so its partial file goes once the row says so.
+    const updates = newlyExcluded.map((row) => ({
+      key: row.key,
+      update: { status: 'EXCLUDED' as const, error: null, ...(isComplete(row) ? {} : { lastPosition: 0 }) },
+    }));
     if (updates.length) await store.commitMany(updates);
+    await Promise.all(newlyExcluded.filter((row) => !isComplete(row)).map((row) => deps.folder.removePartial(partialPathFor(jobRoot, row.key))));
     return kept;
   };
 
-  const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean) => {
+  const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean, stored: StoredObject | undefined) => {
+    // Replaced by an empty object (or a folder marker): a download of the earlier version left unfinished has nothing to resume.
+    if (stored && !isComplete(stored)) await deps.folder.removePartial(partialPathFor(jobRoot, remote.key));
     try {
       deps.folder.ensureDir(isDirectory ? path : dirname(path));
       if (!isDirectory) createEmptyFile(deps.folder, path, remote.lastModified);
@@ -203,6 +206,9 @@ function createPageHandler(deps: RunListingDeps) {
 
   return { record, replay, listedCount: () => listedCount };
 }
+
+/** A row whose object was downloaded whole (or was empty): no partial file of it is kept. */
+const isComplete = (row: StoredObject) => row.status === 'PROCESSED' || row.status === 'SKIPPED';
 
 /**
  * An unchanged object whose local file is gone, has another size, or is reached through a link (a
