@@ -107,6 +107,21 @@ describe('deleting a job cleans up its files', () => {
     expect(existsSync(folder)).toBe(false);
   });
 
+  it('a job whose one download was unfinished leaves no folder behind, the folders that download made included', async () => {
+    await using env = await startSlowSync();
+    const { app } = env;
+    const jobId = await createJob(app, 'a/big');
+    await waitFor(async () => ((await rowOf(app, jobId, 'a/big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 10_000, 'a checkpoint of a/big.bin');
+    const folder = join(app.config.downloadRoot, jobId);
+    // The partial file (and the run's lock) in .dss-partial/, and the folder the download made.
+    const tree = await listTree(folder);
+    expect(tree.filter((path) => !path.startsWith('.dss-partial/'))).toEqual(['a/']);
+    expect(tree.some((path) => path.endsWith('.partial'))).toBe(true);
+
+    expect((await http(app, 'DELETE', '/api/v1/scheduler/delete_job', { job_id: jobId })).status).toBe(200);
+    expect(existsSync(folder)).toBe(false);
+  });
+
   it('refuses a purge_files that is not a boolean (400 naming it) and deletes nothing', async () => {
     await using app = await startTestApp();
     const jobId = await createJob(app, 'a/');

@@ -1,4 +1,4 @@
-import { rmdir } from 'node:fs/promises';
+import { opendir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { removeTree } from './tree-removal.js';
 import { PARTIAL_DIR } from './safe-path.js';
@@ -19,13 +19,35 @@ export function jobFolder(downloadRoot: string, jobId: string): string {
 
 /**
  * Removes a deleted job's files: always its partial downloads (`.dss-partial/`, and the job folder
- * when nothing else is in it), and with `purge` the whole job folder (its downloaded files). Symbolic links are removed, never followed,
- * even one swapped in while the removal runs (see `removeTree`), so nothing outside the job folder is touched. Call once the job's
- * sync has stopped.
+ * when it holds no file, only folders its unfinished downloads made), and with `purge` the whole job
+ * folder (its downloaded files). Symbolic links are removed, never followed, even one swapped in
+ * while the removal runs (see `removeTree`), so nothing outside the job folder is touched. Call once
+ * the job's sync has stopped.
  */
 export async function removeJobFiles(downloadRoot: string, jobId: string, purge: boolean): Promise<void> {
   const folder = jobFolder(downloadRoot, jobId);
   await removeTree(dirname(folder), purge ? folder : join(folder, PARTIAL_DIR));
-  // A job that never downloaded a file leaves no empty folder behind; a folder with files stays.
-  if (!purge) await rmdir(folder).catch(() => undefined);
+  // A job that never downloaded a file leaves no folder behind; a folder with files (or links) stays.
+  if (!purge && !(await holdsAnyFile(folder))) await removeTree(dirname(folder), folder);
+}
+
+/** Whether anything but a folder is in `folder` or beneath it (a link counts, and is not followed); stops at the first. */
+async function holdsAnyFile(folder: string): Promise<boolean> {
+  const pending = [folder];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    let entries;
+    try {
+      entries = await opendir(dir);
+    } catch (error) {
+      // Gone already: nothing there. Anything else (not a folder, no access): keep it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return true;
+    }
+    // Leaving the loop early closes the folder.
+    for await (const entry of entries) {
+      if (!entry.isDirectory()) return true;
+      pending.push(join(dir, entry.name));
+    }
+  }
+  return false;
 }
