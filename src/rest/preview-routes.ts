@@ -1,7 +1,6 @@
 import type { Route } from '../http/route.js';
 import { parseJobId } from '../services/ids.js';
 import type { PreviewBucket } from '../sync/sync-preview.js';
-import { queryCount } from './request.js';
 import { httpDate } from './wire.js';
 
 const wireBucket = (bucket: PreviewBucket) => ({ objects: bucket.objects, bytes: String(bucket.bytes), keys: bucket.keys });
@@ -13,7 +12,10 @@ export const previewRoutes: Route[] = [
     path: '/api/v1/scheduler/upcoming_runs',
     async handler({ query, services }) {
       const jobId = query.get('job_id');
-      const times = await services.previews.upcomingRuns(jobId ?? undefined, queryCount(query, 'count'), 'job_id', 'count');
+      // Anything but digits reaches the service as NaN, so every bad count gets its one message.
+      const rawCount = query.get('count');
+      const count = rawCount === null ? undefined : /^\d{1,15}$/.test(rawCount) ? Number(rawCount) : Number.NaN;
+      const times = await services.previews.upcomingRuns(jobId ?? undefined, count, 'job_id', 'count');
       // The job's id as every other route answers it (trimmed and lower-case); the service has accepted it.
       return { status: 200, body: { job_id: parseJobId(jobId, 'job_id'), upcoming_runs: times.map(httpDate) } };
     },

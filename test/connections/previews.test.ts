@@ -120,6 +120,10 @@ describe('previews', () => {
       const badRest = await http(app, 'GET', `/api/v1/scheduler/upcoming_runs?job_id=${id}&count=${count}`);
       expect(badRest).toMatchObject({ status: 400, body: { message: 'count must be a whole number from 1 to 100' } });
     }
+    for (const count of ['-1', 'abc', '', '2.5', '+3']) {
+      const badRest = await http(app, 'GET', `/api/v1/scheduler/upcoming_runs?job_id=${id}&count=${encodeURIComponent(count)}`);
+      expect(badRest, count).toMatchObject({ status: 400, body: { message: 'count must be a whole number from 1 to 100' } });
+    }
     expect((await http(app, 'GET', '/api/v1/scheduler/upcoming_runs?job_id=00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await http(app, 'GET', '/api/v1/scheduler/upcoming_runs?job_id=nope')).body).toEqual({ message: 'Invalid job ID' });
   });
