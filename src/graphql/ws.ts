@@ -12,6 +12,7 @@ import { isGraphQLError } from './error-mapping.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
 
 type Enveloped = ReturnType<Yoga['getEnveloped']>;
+type RootWithEnvelop = { execute: Enveloped['execute']; subscribe: Enveloped['subscribe'] };
 
 /**
  * The error as the socket sends it: without yoga's `extensions.http` (a status for HTTP answers,
@@ -23,7 +24,6 @@ function forSocket(error: GraphQLError): GraphQLError {
   const { http: _status, ...extensions } = error.extensions;
   return createGraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions });
 }
-type RootWithEnvelop = { execute: Enveloped['execute']; subscribe: Enveloped['subscribe'] };
 
 /** `authorization` in connection params (any case); Node clients may send the upgrade header instead. */
 function bearerOf(params: Readonly<Record<string, unknown>> | undefined, request: http.IncomingMessage): string | undefined {

@@ -74,14 +74,6 @@ export function useQueryLimits(deps: GraphqlDeps, limits: QueryLimits = DEFAULT_
 }
 
 /**
- * The complexity rule reads each field's arguments with graphql's getArgumentValues, which throws on
- * a literal of the wrong type (`jobs(first: "x")`). Thrown out of a rule, that ends validation: the
- * client got graphql's bare message with no `extensions.code`, and none of the standard rules'
- * errors. Graphql's own rules (ValuesOfCorrectType, ProvidedRequiredArguments,
- * VariablesInAllowedPosition) report every such argument, so the throw is dropped here and the
- * operation still fails validation, with GRAPHQL_VALIDATION_FAILED like any other invalid literal.
- */
-/**
  * The complexity rule reports a field the schema does not have (`Unknown field selected
  * (Query.nope)`, no location) beside graphql's own error for it (`Cannot query field "nope" on type
  * "Query"`, located): one error is enough, graphql's.
@@ -95,6 +87,14 @@ function withoutUnknownFieldReports(rule: ValidationRule): ValidationRule {
   };
 }
 
+/**
+ * The complexity rule reads each field's arguments with graphql's getArgumentValues, which throws on
+ * a literal of the wrong type (`jobs(first: "x")`). Thrown out of a rule, that ends validation: the
+ * client got graphql's bare message with no `extensions.code`, and none of the standard rules'
+ * errors. Graphql's own rules (ValuesOfCorrectType, ProvidedRequiredArguments,
+ * VariablesInAllowedPosition) report every such argument, so the throw is dropped here and the
+ * operation still fails validation, with GRAPHQL_VALIDATION_FAILED like any other invalid literal.
+ */
 function withoutThrownArgumentErrors(rule: ValidationRule): ValidationRule {
   return (context) => {
     const visitor = rule(context) as ASTVisitor & { OperationDefinition?: { enter?: (...args: unknown[]) => unknown } };

@@ -17,8 +17,8 @@ const REDACTED = '[redacted]';
  * (`Variable "$input" got invalid value { accessKeyId: "AK", secretAccessKey: 123 }…`,
  * `String cannot represent a non string value: 123`). This replaces every secret value of the
  * request (variables and literals under secretAccessKey, sessionToken, sseCustomerKey and any
- * field named like a secret) in those
- * messages, on HTTP and WebSocket alike, before any other plugin, the logger or the client sees them.
+ * field named like a secret) in those messages, on HTTP and WebSocket alike, before any other
+ * plugin, the logger or the client sees them.
  */
 export function useSecretRedaction(): Plugin {
   return {

@@ -4,9 +4,9 @@ import { builder } from '../builder.js';
 
 const DEFAULT_MAX_DELETE_PERCENT = 50;
 
-/** A byte count given as a number or with a unit (`20MiB`); validated by the service. */
 const BYTE_SIZE_MESSAGE = 'ByteSize must be a number or a string such as "20MiB"';
 
+/** A byte count given as a number or with a unit (`20MiB`); validated by the service. */
 export const ByteSize = builder.scalarType('ByteSize', {
   description: 'Bytes as a whole number (20971520) or a string with a unit ("20MiB", "10MB")',
   serialize: (value) => value,
