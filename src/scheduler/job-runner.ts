@@ -42,6 +42,8 @@ export interface SchedulingJobRunner extends JobRunner {
   tick(): Promise<void>;
 }
 
+const PAUSED_RUN_ENDED = 'Cancelled: the job was paused during the run, and the instance running it stopped';
+
 /**
  * Owns the schedules: next run times are computed from each job's row (pure, job-timing.ts),
  * stored in `jobs.next_run_at` so a restart can tell what it missed, and fired by one timer loop.
@@ -168,9 +170,17 @@ export function createJobRunner({
   /** Resumes, from their checkpoints, the runs of instances that stopped renewing their leases. */
   async function takeOver(): Promise<void> {
     for (const run of await leases.findUnowned()) {
-      if (state !== 'started' || slots.isRunning(run.jobId) || !schedules.has(run.jobId)) continue;
+      if (state !== 'started' || slots.isRunning(run.jobId)) continue;
+      // A paused job has no schedule here, yet its manual run is resumed as at start-up, unless the
+      // pause was stopping it: that one is ended. A job this instance does not schedule otherwise is gone.
+      const paused = schedules.has(run.jobId) ? false : await orm.em.fork().count(Job, { id: run.jobId, status: 'PAUSED' });
+      if (!schedules.has(run.jobId) && !paused) continue;
       try {
         if (!(await leases.claim(run.id))) continue;
+        if (paused && run.error === STOPPING_FOR_PAUSE) {
+          await orm.em.fork().nativeUpdate(SyncRun, { id: run.id, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: await now(), error: PAUSED_RUN_ENDED });
+          continue;
+        }
         logger.info({ runId: run.id, jobId: run.jobId, from: run.leaseOwner }, 'taking over a sync run whose lease expired');
         await slots.resume(run.jobId, run.id);
       } catch (err) {

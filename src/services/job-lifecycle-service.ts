@@ -119,7 +119,9 @@ export function createJobLifecycleService({
     async resume(rawId: unknown, field = 'id'): Promise<Job> {
       const job = await load(rawId, field);
       if (job.status !== 'PAUSED') throw new ConflictError('Job is not paused');
-      job.status = runner.isRunning(job.id) ? 'RUNNING' : 'SCHEDULED';
+      // Its run may be on another instance: the runs table knows, this instance's runner only its own.
+      const running = runner.isRunning(job.id) || (await orm.em.fork().count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
+      job.status = running ? 'RUNNING' : 'SCHEDULED';
       // Deleted meanwhile: no schedule for a job that is gone.
       if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status })) === 0) throw new NotFoundError('Job', 'Job not found');
       await runner.schedule(job);
