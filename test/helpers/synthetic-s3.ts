@@ -41,6 +41,8 @@ export interface SyntheticFaults {
   ignoreStartAfter: boolean;
   /** Each list answer waits this long (a distant region's round trip and listing time). */
   listDelayMs: number;
+  /** List requests (by number, from 1) answered 200 with the XML cut before its last <Contents> (Content-Length of the cut body). */
+  cutLists: Set<number>;
   /** Called before a list request is answered (a test changes the bucket between pages from here). */
   beforeList?: (listNumber: number) => void;
 }
@@ -79,7 +81,7 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
   const versions = new Map<number, number>();
   const deleted = new Set<number>();
   let counts = emptyCounts();
-  const faults: SyntheticFaults = { failLists: new Set(), repeatLastKey: false, reversePages: false, ignoreStartAfter: false, listDelayMs: 0 };
+  const faults: SyntheticFaults = { failLists: new Set(), repeatLastKey: false, reversePages: false, ignoreStartAfter: false, listDelayMs: 0, cutLists: new Set() };
 
   const keyAt = (index: number) => keyPrefix + String(index).padStart(width, '0');
   const indexOf = (key: string): number | undefined => {
@@ -158,8 +160,9 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
     const last = page[page.length - 1];
     const next = truncated ? `<NextContinuationToken>${Buffer.from(typeof last === 'string' ? last : keyAt(last!)).toString('base64url')}</NextContinuationToken>` : '';
     const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${listed.length + commonPrefixCount}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${next}${contents}${commonPrefixes}</ListBucketResult>`;
-    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-    res.end(xml);
+    const answer = faults.cutLists.delete(number) ? xml.slice(0, xml.lastIndexOf('<Contents>')) : xml;
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(answer) });
+    res.end(answer);
   };
 
   /** First index whose key is ≥ `prefix`. */

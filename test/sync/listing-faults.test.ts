@@ -77,6 +77,30 @@ describe('listing faults on the synthetic S3 server', () => {
     expect(await t.count({ status: 'DELETED' })).toBe(10);
   });
 
+  test('a page cut short (its last <Contents> and the closing tags missing, Content-Length honest): retried, then the run fails and mirror deletes wait', async () => {
+    await using t = await setup({ retryCount: 2 });
+    await t.f.orm.em.fork().nativeUpdate(Job, { id: t.f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
+    expect((await t.sync()).run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: KEYS });
+
+    // The last page, cut on its first attempt only: retried, nothing lost.
+    t.s3.resetCounts();
+    t.s3.faults.cutLists.add(LIST_PAGES);
+    const retried = await t.sync();
+    expect(retried.run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: KEYS, listingComplete: true });
+    expect(t.s3.counts.lists).toBe(LIST_PAGES + 1);
+    expect(await t.count({ status: 'DELETED' })).toBe(0);
+
+    // Cut on every attempt: the listing fails, nothing is taken for deleted.
+    t.s3.resetCounts();
+    for (const n of [LIST_PAGES, LIST_PAGES + 1, LIST_PAGES + 2]) t.s3.faults.cutLists.add(n);
+    const cut = await t.sync();
+    expect(cut.status).toBe('FAILED');
+    expect(cut.run.error).toMatch(/^listing failed.*cut short/);
+    expect(cut.deletes).toBeUndefined();
+    expect(await t.count({ status: 'DELETED' })).toBe(0);
+    expect(existsSync(join(t.f.root, t.s3.keyAt(KEYS - 1)))).toBe(true);
+  });
+
   test('a listing that changes between pages: keys removed ahead are never seen, a key changed ahead is fetched in its new version', async () => {
     await using t = await setup();
     t.s3.faults.beforeList = (n) => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { ListingFormatError, parseListPage } from '../../src/sync/transport/list-page.js';
 import { createS3Connector } from '../../src/sync/transport/s3-connector.js';
+import { isRetriableS3Error } from '../../src/sync/transport/retry.js';
 
 /** Keys as S3 writes them in XML (escaped), and one raw CR LF that an XML reader sees as LF. */
 const LISTED = [
@@ -140,7 +141,6 @@ describe('the listing reader (list-page.ts)', () => {
 
   test.each([
     ['<Error><Code>Odd</Code></Error>', 'the listing answer is not a ListBucketResult'],
-    ['<ListBucketResult><Contents><Key>k</Key><Size>12</Size>', 'the listing answer ends inside a <Contents> element'],
     ['<ListBucketResult><Contents><Size>12</Size></Contents></ListBucketResult>', 'a listed object has no <Key>'],
     ['<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>', 'the listed size of "k" is not a byte count: "-1"'],
     ['<ListBucketResult><Contents><Key>a&nbsp;b</Key></Contents></ListBucketResult>', 'the listing answer has an unknown reference "&nbsp;"'],
@@ -150,6 +150,20 @@ describe('the listing reader (list-page.ts)', () => {
   ])('refuses %s with a reason', (xml, reason) => {
     expect(() => parseListPage(xml)).toThrow(new ListingFormatError(reason));
   });
+
+  test.each([['<ListBucketResult><Contents><Key>k</Key><Size>12</Size>'], ['<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>k</Key><Size>12</Size></Contents>']])(
+    'refuses %s (cut short) as a fault worth another attempt, not a page with fewer keys',
+    (xml) => {
+      expect(() => parseListPage(xml)).toThrow(expect.objectContaining({ name: 'ListingFormatError', message: 'the listing answer was cut short (no closing </ListBucketResult>)' }));
+      let caught: unknown;
+      try {
+        parseListPage(xml);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isRetriableS3Error(caught)).toBe(true);
+    },
+  );
 
   test("a character reference beyond U+FFFF is that character (the SDK's reader keeps only its low 16 bits)", () => {
     const [listed] = parseListPage('<ListBucketResult><Contents><Key>&#x1F600;&#128512;</Key></Contents></ListBucketResult>').objects;

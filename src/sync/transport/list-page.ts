@@ -69,6 +69,11 @@ export async function listPageSigned(
  */
 export function parseListPage(xml: string): ListPage {
   if (!xml.includes('<ListBucketResult')) throw new ListingFormatError('the listing answer is not a ListBucketResult');
+  // A body cut short (a connection closed mid-answer, a lying proxy) can end between two <Contents>:
+  // read as it is, the keys after the cut would be taken for deleted. Retried like a network fault.
+  if (!/<\/ListBucketResult>\s*$/.test(xml)) {
+    throw Object.assign(new ListingFormatError('the listing answer was cut short (no closing </ListBucketResult>)'), { $retryable: {} });
+  }
   const objects: RemoteObject[] = [];
   let at = 0;
   for (;;) {
