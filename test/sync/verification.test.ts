@@ -202,3 +202,33 @@ describe('verification before the rename', () => {
     expect(partHeads).toEqual([]);
   });
 });
+
+describe('a ranged GET answered with other bytes than asked for', () => {
+  // ASCII, so the proxy's text answers carry these very bytes; 17 does not divide a chunk, so a shifted range differs.
+  const body = Buffer.from('0123456789abcdefg'.repeat(Math.ceil((4 * CHUNK) / 17)).slice(0, 4 * CHUNK));
+  const ranged = { getSpanBytes: CHUNK, spansPerObject: 1 };
+  const asked = (req: { headers: Record<string, string | string[] | undefined> }) => /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+
+  test.each([
+    ['206 with the range one byte further on', (start: number, end: number): Fault => ({
+      kind: 'respond',
+      status: 206,
+      contentType: 'application/octet-stream',
+      body: body.subarray(start + 1, end + 2).toString('latin1'),
+      headers: { 'content-range': `bytes ${start + 1}-${end + 1}/${body.length}`, etag: '' },
+    }), /answered bytes=0-65535 with Content-Range "bytes 1-65536\/262144"/],
+    ['200 with the whole object (ranges ignored)', (): Fault => ({ kind: 'respond', status: 200, contentType: 'application/octet-stream', body: body.toString('latin1') }), /answered bytes=0-65535 with HTTP 200, not the range/],
+  ])('%s: the object fails saying so, nothing is written in its place', async (_what, answer, reason) => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    await f.s3.putObject('x.bin', body);
+    proxy.setRule((req) => {
+      const range = req.method === 'GET' && req.key === 'x.bin' ? asked(req) : null;
+      return range ? answer(Number(range[1]), Number(range[2])) : undefined;
+    });
+    const run = await f.sync({ connector: f.connectorVia(proxy.endpoint, { retryCount: 0 }), tuning: ranged });
+    expect(run.status).toBe('FAILED');
+    expect((await f.row('x.bin'))?.error).toMatch(reason);
+    expect(existsSync(join(f.root, 'x.bin'))).toBe(false);
+  });
+});

@@ -230,6 +230,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
       const response = await signedGet({ bucket, key, headers, signal });
       if (response) {
+        if (ranged) checkRangeAnswer(response.status, response.headers['content-range'], start, end, () => response.body.destroy());
         const sse = response.headers['x-amz-server-side-encryption'] ?? '';
         return {
           body: response.body,
@@ -250,6 +251,7 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         }),
         { abortSignal: signal },
       );
+      if (ranged) checkRangeAnswer(out.$metadata.httpStatusCode, out.ContentRange, start, end, () => (out.Body as Readable).destroy());
       return {
         body: sourceFromReadable(out.Body as Readable),
         contentLength: Number(out.ContentLength ?? 0),
@@ -267,4 +269,18 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       httpsAgent.destroy();
     },
   };
+}
+
+/**
+ * A ranged GET must be answered with that range: 206 and a Content-Range naming its first and last
+ * byte. Otherwise the bytes would be written at the wrong place (a server that answers from another
+ * offset), and only a checksum of the whole object could tell; one that answers 200 ignores ranges.
+ * Not retried: such a server answers the same way again.
+ */
+function checkRangeAnswer(status: number | undefined, contentRange: string | undefined, start: number, end: number, discard: () => void): void {
+  const answered = /^bytes (\d+)-(\d+)\/(?:\d+|\*)$/.exec(contentRange?.trim() ?? '');
+  if (status === 206 && answered && Number(answered[1]) === start && Number(answered[2]) === end - 1) return;
+  discard();
+  const got = status === 206 ? `Content-Range ${JSON.stringify(contentRange ?? '')}` : `HTTP ${status ?? 'without a status'}, not the range`;
+  throw new Error(`the server answered bytes=${start}-${end - 1} with ${got}`);
 }
