@@ -19,6 +19,8 @@ const MAX_IN_FLIGHT = 8;
 const MAX_IN_FLIGHT_PER_ORIGIN = 2;
 /** Due rows read per poll for each free slot, so that rows of a busy origin can be passed over. */
 const DUE_ROWS_PER_SLOT = 4;
+/** Pages of due rows one poll reads at most, looking past origins whose slots are taken. */
+const MAX_DUE_PAGES = 25;
 /** Added to the timeout when claiming a row, so a claim outlives its attempt even on a busy loop. */
 const CLAIM_MARGIN_MS = 30_000;
 
@@ -165,9 +167,28 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     const at = now();
     const room = MAX_IN_FLIGHT - inFlight.size;
     if (room <= 0) return;
-    const due = await orm.em
-      .fork()
-      .find(WebhookDelivery, { status: 'PENDING', nextAttemptAt: { $lte: at } }, { orderBy: { nextAttemptAt: 'asc' }, limit: room * DUE_ROWS_PER_SLOT });
+    const pageSize = room * DUE_ROWS_PER_SLOT;
+    // Page on past the rows of saturated origins (a hanging receiver's backlog), so that other
+    // receivers' deliveries are not held behind them; a bounded number of pages per poll.
+    let after: { nextAttemptAt: Date; id: string } | undefined;
+    for (let page = 0; page < MAX_DUE_PAGES && inFlight.size < MAX_IN_FLIGHT; page += 1) {
+      const due = await orm.em.fork().find(
+        WebhookDelivery,
+        {
+          status: 'PENDING',
+          nextAttemptAt: { $lte: at },
+          ...(after ? { $or: [{ nextAttemptAt: { $gt: after.nextAttemptAt } }, { nextAttemptAt: after.nextAttemptAt, id: { $gt: after.id } }] } : {}),
+        },
+        { orderBy: { nextAttemptAt: 'asc', id: 'asc' }, limit: pageSize },
+      );
+      await startDue(due, at);
+      if (due.length < pageSize) return;
+      const last = due[due.length - 1]!;
+      after = { nextAttemptAt: last.nextAttemptAt, id: last.id };
+    }
+  }
+
+  async function startDue(due: WebhookDelivery[], at: Date): Promise<void> {
     for (const delivery of due) {
       if (inFlight.size >= MAX_IN_FLIGHT) break;
       const origin = webhookOrigin(delivery.url);

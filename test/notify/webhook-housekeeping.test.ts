@@ -137,6 +137,23 @@ describe('webhook deliveries: what is kept, stopped and logged', () => {
     expect(hanging.received).toHaveLength(2);
   });
 
+  it("a hanging receiver's backlog of 60 due deliveries does not hold another origin's back: its delivery goes out on the next poll", async () => {
+    await using hanging = await startWebhookReceiver([], 'hang');
+    await using healthy = await startWebhookReceiver();
+    await using app = await startTestApp({ env: { WEBHOOK_TIMEOUT: '60' }, build: { webhookPollMs: 20 } });
+    // Six jobs of ten webhooks (a job's most) to the hanging origin, all due before the other origin's delivery.
+    for (let j = 0; j < 6; j++) {
+      const urls = Array.from({ length: 10 }, (_, i) => `${hanging.url}?n=${j * 10 + i}`);
+      const noisy = await pausedJob(app, urls.map((url) => ({ url })));
+      for (const url of urls) await addDelivery(app, { jobId: noisy, url });
+    }
+    const quiet = await pausedJob(app, [{ url: healthy.url }]);
+    await waitFor(() => hanging.hanging === 2, 5_000, 'two attempts to hang');
+    await addDelivery(app, { jobId: quiet, url: healthy.url });
+    await waitFor(() => healthy.received.length === 1, 5_000, "the other origin's delivery");
+    expect(hanging.received).toHaveLength(2);
+  });
+
   it.each([
     ['[0:0:0:0:0:0:0:1]', 'http://[0:0:0:0:0:0:0:1]/h'],
     ['[::ffff:127.0.0.1]', 'http://[::ffff:127.0.0.1]/h'],
