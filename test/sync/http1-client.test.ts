@@ -200,6 +200,22 @@ describe('the HTTP/1.1 GET client', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  test('a body the reader pauses for longer than the socket timeout (a bandwidth limit) does not time out', async () => {
+    const server = await startScripted((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY])));
+    const response = await client({ socketTimeoutMs: 200 }).request(get(server.port));
+    let received = 0;
+    let paused = false;
+    const done = response.body.pipeTo((piece) => {
+      received += piece.length;
+      if (paused) return;
+      paused = true;
+      response.body.pause();
+      setTimeout(() => response.body.resume(), 600);
+    });
+    await expect(done).resolves.toBeUndefined();
+    expect(received).toBe(BODY.length);
+  });
+
   test('a body idle past the socket timeout fails as a TimeoutError', async () => {
     const server = await startScripted((socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc`));
     const response = await client({ socketTimeoutMs: 200 }).request(get(server.port));

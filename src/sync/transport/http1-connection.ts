@@ -169,6 +169,8 @@ export class Connection {
 
   private read(on: boolean): void {
     this.paused = !on;
+    // Our own pause (a bandwidth limit, a slow disk) is not the server's silence: no idle timeout while it lasts.
+    if (this.phase === 'body') this.socket.setTimeout(on ? this.options.socketTimeoutMs : 0);
     if (on) this.socket.resume();
     else this.socket.pause();
   }
