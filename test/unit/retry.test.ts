@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isRetriableS3Error, retryDelayMs, TruncatedBodyError, withRetry } from '../../src/sync/transport/retry.js';
+import { isRetriableS3Error, MAX_RETRY_WAIT_MS, retryDelayMs, TruncatedBodyError, withRetry } from '../../src/sync/transport/retry.js';
 
 const s3Error = (name: string, status?: number) =>
   Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });
@@ -42,6 +42,13 @@ describe('retryDelayMs (full jitter)', () => {
     [3, 0, 0],
   ])('attempt %i with random %f → %i ms', (attempt, random, expected) => {
     expect(retryDelayMs(policy, attempt, () => random)).toBe(expected);
+  });
+
+  test('waits at most 15 minutes, whatever RETRY_DELAY and RETRY_BACKOFF plan (Node cuts a timer over 2^31 ms to 1 ms)', () => {
+    const gentle = { count: 8, delaySeconds: 300, backoff: 10 };
+    expect(retryDelayMs(gentle, 6, () => 1)).toBe(MAX_RETRY_WAIT_MS);
+    expect(retryDelayMs(gentle, 6, () => 0.5)).toBe(MAX_RETRY_WAIT_MS / 2);
+    expect(MAX_RETRY_WAIT_MS).toBe(900_000);
   });
 });
 

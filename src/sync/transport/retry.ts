@@ -35,9 +35,16 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
   }
 }
 
-/** Full jitter: a uniform pick in [0, delay × backoff^attempt]. */
+/**
+ * The longest wait between two attempts. Without it, RETRY_DELAY 300 and RETRY_BACKOFF 10 planned
+ * days-long waits that Node's timers (at most 2^31 ms) cut to 1 ms: a setting meant to be gentle
+ * retried at once.
+ */
+export const MAX_RETRY_WAIT_MS = 15 * 60 * 1000;
+
+/** Full jitter: a uniform pick in [0, min(delay × backoff^attempt, 15 min)]. */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  return Math.round(random() * policy.delaySeconds * 1000 * policy.backoff ** attempt);
+  return Math.round(random() * Math.min(MAX_RETRY_WAIT_MS, policy.delaySeconds * 1000 * policy.backoff ** attempt));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
