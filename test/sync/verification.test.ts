@@ -232,3 +232,26 @@ describe('a ranged GET answered with other bytes than asked for', () => {
     expect(existsSync(join(f.root, 'x.bin'))).toBe(false);
   });
 });
+
+describe('spans of a chunked object run ahead of its checkpoint by the spans in flight at most', () => {
+  test('with the first span slow, no GET starts past the window (what a crash would fetch again), and the bytes are whole', async () => {
+    await using f = await startSyncFixture();
+    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
+    const body = seededBytes(16 * CHUNK, 5);
+    await f.s3.putObject('ahead.bin', body);
+    const starts: number[] = [];
+    proxy.setRule((req) => {
+      const range = /^bytes=(\d+)-/.exec(String(req.headers.range ?? ''));
+      if (req.method !== 'GET' || req.key !== 'ahead.bin' || !range) return undefined;
+      starts.push(Number(range[1]));
+      // The first span at 16 KiB/s (4 s for its 64 KiB), the others at full speed.
+      return range[1] === '0' ? { kind: 'throttle', ms: 0, bytesPerSecond: 16 * 1024 } : undefined;
+    });
+    // Two spans of one chunk in flight: a window of two chunks ahead of the checkpoint.
+    const run = f.sync({ connector: f.connectorVia(proxy.endpoint), tuning: { getSpanBytes: CHUNK, spansPerObject: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(Math.max(...starts), `GETs started while the first span was still coming: ${starts.join(', ')}`).toBeLessThanOrEqual(2 * CHUNK);
+    expect((await run).status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'ahead.bin'))).toBe(sha256(body));
+  });
+});

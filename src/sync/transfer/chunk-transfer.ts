@@ -56,7 +56,13 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       follower?.advance(prefix.end);
     };
     const onAnswer = (answer: AnswerFacts) => (decided ??= decide(answer));
+    // No span starts further than the spans in flight ahead of the checkpoint: only the contiguous
+    // prefix is checkpointed, so a crash fetches again at most that window, not every span that ran
+    // ahead of a slow first one.
+    const window = ctx.spansPerObject * ctx.getSpan;
     const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
+      await prefix.reached(span.start - window, ctx.signal);
+      if (ctx.signal.aborted) return;
       const release = await ctx.spanSlots.acquire();
       const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
       const result = await fetchRangeInto(ctx, item, file!, span, { onAnswer, onWritten: chunks.written }).finally(release);
