@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { databaseNow } from '../db/database-clock.js';
+import { whileDatabaseDown } from '../db/database-outage.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { WebhookEvent } from '../db/entities/webhook-statuses.js';
 import type { Orm } from '../db/orm.js';
@@ -15,8 +16,14 @@ const RUN_EVENTS: Partial<Record<RunStatus, WebhookEvent>> = {
 /**
  * Stores one PENDING delivery per webhook of the run's job that listens to `event` (the delivery
  * loop sends them). Only database writes: a receiver can never slow the caller. Returns the ids.
+ * Retried while the database is unreachable, as the run's own final status was: the run is final
+ * by now, so nothing would queue these deliveries later.
  */
-export async function enqueueRunEvent(orm: Orm, runId: number, event: WebhookEvent, error?: string): Promise<string[]> {
+export function enqueueRunEvent(orm: Orm, runId: number, event: WebhookEvent, error?: string): Promise<string[]> {
+  return whileDatabaseDown(() => enqueueOnce(orm, runId, event, error));
+}
+
+async function enqueueOnce(orm: Orm, runId: number, event: WebhookEvent, error?: string): Promise<string[]> {
   const em = orm.em.fork();
   const built = await buildRunPayload(em, runId, event, error);
   if (!built) return [];

@@ -7,6 +7,7 @@ import { WebhookAttempt } from '../../src/db/entities/webhook-attempt.entity.js'
 import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.js';
 import type { DeliveryStatus } from '../../src/db/entities/webhook-statuses.js';
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
+import { notifyRunFinished } from '../../src/notify/enqueue.js';
 import { webhookUrlProblem } from '../../src/notify/webhook-url.js';
 import { http } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -95,6 +96,23 @@ describe('webhook deliveries: what is kept, stopped and logged', () => {
     expect(logs.lines.filter((line) => Number(line.level) >= 50).map((line) => line.msg)).toEqual([]);
     expect(await app.orm.em.fork().count(WebhookAttempt, { deliveryId: id })).toBe(0);
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it("a run's deliveries are queued once the database answers again (its first connection refused), not dropped", async () => {
+    await using receiver = await startWebhookReceiver();
+    await using app = await startTestApp({ build: { webhookPollMs: 60_000 } });
+    const jobId = await pausedJob(app, [{ url: receiver.url }]);
+    const run = new SyncRun({ jobId, trigger: 'MANUAL', status: 'FAILED' });
+    await app.orm.em.fork().persistAndFlush(run);
+    let refusals = 1;
+    const refused = () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    };
+    const em = new Proxy(app.orm.em, { get: (target, name) => (name === 'fork' && refusals-- > 0 ? refused : Reflect.get(target, name)) });
+    const flaky = new Proxy(app.orm, { get: (target, name) => (name === 'em' ? em : Reflect.get(target, name)) });
+    expect(await notifyRunFinished(flaky, run.id, 'FAILED')).toHaveLength(1);
+    expect(refusals).toBeLessThan(0);
+    expect(await app.orm.em.fork().count(WebhookDelivery, { runId: run.id, event: 'RUN_FAILED' })).toBe(1);
   });
 
   it("a database error while queueing a run's deliveries is logged without the statement (a URL's token, the body)", async () => {
