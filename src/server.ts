@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, quoteValue, type Config } from './config/env.js';
+import { ConfigError, quoteValue, withoutPassword, type Config } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
 import { databaseClockOffsetMs } from './db/database-clock.js';
+import { isDatabaseUnreachable } from './db/database-outage.js';
 import { driverLogTo } from './db/driver-log.js';
 import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
@@ -74,7 +75,9 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   ensureWritableFolder(config.downloadRoot, { variable: 'DOWNLOAD_ROOT_FOLDER', value: config.downloadRoot, example: './downloads' });
-  const orm = await initOrm(config.dbUrl, driverLogTo(logger));
+  const orm = await initOrm(config.dbUrl, driverLogTo(logger)).catch((error: unknown) => {
+    throw databaseStartError(error, config.dbUrl);
+  });
   const clockOffsetMs = databaseClockOffsetMs(orm);
   if (Math.abs(clockOffsetMs) > CLOCK_OFFSET_WARN_MS) {
     logger.warn({ clockOffsetMs }, "this host's clock differs from the database's: leases, claims, schedules and webhook retries follow the database's; log times follow this host's");
@@ -176,7 +179,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   async function listen(): Promise<{ port: number }> {
     await new Promise<void>((resolve, reject) => {
-      const fail = (error: NodeJS.ErrnoException) => reject(hostError(error, config.host) ?? error);
+      const fail = (error: NodeJS.ErrnoException) => reject(hostError(error, config.host) ?? portError(error, config.port) ?? error);
       server.once('error', fail);
       server.listen(config.port, config.host, () => {
         server.off('error', fail);
@@ -252,4 +255,18 @@ function hostError(error: NodeJS.ErrnoException, host: string): ConfigError | nu
   }
   if (error.code === 'EADDRNOTAVAIL') return new ConfigError(`invalid HOST (got ${quoteValue(host)}): not an address of this machine, ${example}`);
   return null;
+}
+
+/** A listen that fails on the port itself: the variable to change named. */
+function portError(error: NodeJS.ErrnoException, port: number): ConfigError | null {
+  if (error.code === 'EADDRINUSE') return new ConfigError(`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. 5000 or another free port`);
+  if (error.code === 'EACCES') return new ConfigError(`invalid PORT (got "${port}"): this user may not listen on it (EACCES), e.g. 5000 (ports under 1024 need privileges)`);
+  return null;
+}
+
+/** A database that cannot be reached at start: DB_URL named, its password hidden. */
+function databaseStartError(error: unknown, dbUrl: string): unknown {
+  if (!isDatabaseUnreachable(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConfigError(`cannot reach the database of DB_URL (got ${quoteValue(withoutPassword(dbUrl))}): ${reason}`);
 }

@@ -131,7 +131,7 @@ export class ConfigError extends Error {
  * from the first `:` after the scheme (or the start: a bare proxy `user:password@host`) to the last
  * `@` is hidden, whatever the password holds (`/`, `?`, `#`, `@`, spaces). Over-hiding is harmless.
  */
-function withoutPassword(value: string): string {
+export function withoutPassword(value: string): string {
   const at = value.lastIndexOf('@');
   if (at < 0) return value;
   const scheme = /^\s*[a-z][\w+.-]*:\/\//i.exec(value)?.[0].length ?? 0;

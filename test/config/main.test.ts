@@ -84,10 +84,22 @@ describe('npm start entry point (src/main.ts)', () => {
       const { port } = blocker.address() as { port: number };
       const child = startMain(cwd, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
       expect(await child.exited).toBe(1);
-      expect(child.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^failed to start: .*EADDRINUSE/)]);
+      expect(child.stderr().trim().split('\n')).toEqual([`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. 5000 or another free port`]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
+  });
+
+  it('a DB_URL whose server cannot be reached exits 1 with one line naming DB_URL, its password hidden', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_URL: `postgresql://dss:hunter2@127.0.0.1:${port}/dss` });
+    expect(await child.exited).toBe(1);
+    const lines = child.stderr().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^cannot reach the database of DB_URL \\(got "postgresql://dss:\\*\\*\\*@127\\.0\\.0\\.1:${port}/dss"\\): .*ECONNREFUSED`))]);
+    expect(lines[0]).not.toContain('hunter2');
   });
 
   it('a DOWNLOAD_ROOT_FOLDER that is a file exits 1 at start-up with one line naming it', async () => {
