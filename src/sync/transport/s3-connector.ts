@@ -234,7 +234,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         const sse = response.headers['x-amz-server-side-encryption'] ?? '';
         return {
           body: response.body,
-          contentLength: Number(response.headers['content-length'] ?? 0),
+          // A chunked answer states no length: a range's is its own (its Content-Range was checked above).
+          contentLength: Number(response.headers['content-length'] ?? (ranged ? end - start : 0)),
           etag: response.headers.etag,
           etagIsNotMd5: Boolean(response.headers['x-amz-server-side-encryption-customer-algorithm']) || sse.startsWith('aws:kms'),
           checksums: ranged ? [] : statedChecksums(response.headers['x-amz-checksum-type'], (algorithm) => response.headers[CHECKSUM_HEADERS.get(algorithm)!]),
