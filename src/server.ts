@@ -69,6 +69,8 @@ export interface BuildAppOptions {
   eventTarget?: EventTarget;
   /** How often the webhook delivery loop looks for due deliveries (default 1 s). */
   webhookPollMs?: number;
+  /** false: this instance never takes over another's run (tests of the CLI taking one over). */
+  takeOverRuns?: boolean;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
@@ -131,6 +133,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     instanceId: config.instanceId,
     leaseTtlMs: config.runLeaseTtlMs,
     bus,
+    takeOverRuns: options.takeOverRuns,
     onRunFinished: async (run) => {
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);

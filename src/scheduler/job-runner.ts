@@ -34,6 +34,8 @@ export interface JobRunnerDeps {
   leaseTtlMs?: number;
   /** Announces the end of runs this instance ends without executing them (a gone holder's, cancelled). */
   bus?: ProgressPublisher;
+  /** false: never takes over a run whose lease ran out (tests of another taker, the CLI); default true. */
+  takeOverRuns?: boolean;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
@@ -60,6 +62,7 @@ export function createJobRunner({
   instanceId = 'local',
   leaseTtlMs = 30_000,
   bus,
+  takeOverRuns = true,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
   const leases = createRunLeases({
@@ -169,6 +172,7 @@ export function createJobRunner({
 
   /** Resumes, from their checkpoints, the runs of instances that stopped renewing their leases. */
   async function takeOver(): Promise<void> {
+    if (!takeOverRuns) return;
     for (const run of await leases.findUnowned()) {
       if (state !== 'started' || slots.isRunning(run.jobId)) continue;
       // A paused job has no schedule here, yet its manual run is resumed as at start-up, unless the

@@ -47,8 +47,8 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     const env = source.instanceEnv({ SYNC_CONCURRENCY: '2' });
     const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
     try {
-      await using b = await startTestApp({ env: { ...env, INSTANCE_ID: 'b' } });
-      // Paused, so that B does not take the run over itself when A dies: it only helps.
+      // B only helps: it takes no run over, so the dead A's run is the CLI's to take.
+      await using b = await startTestApp({ env: { ...env, INSTANCE_ID: 'b' }, build: { takeOverRuns: false } });
       const job = await b.services.jobs.create({
         name: 'taken over',
         connectorType: 'S3',
