@@ -13,6 +13,7 @@ import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
 import { cliLeaseOwner, createRunLeases } from '../sync/multi/run-leases.js';
+import { JOB_ID } from '../sync/local/job-files.js';
 import { RunLockedError } from '../sync/local/run-lock.js';
 import { executeSyncRun } from '../sync/run/sync-run.js';
 
@@ -27,10 +28,15 @@ async function main(): Promise<number> {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
-  const jobId = values.job?.trim();
+  // As the API reads a job id: surrounding blanks dropped, either case (stored in lower case).
+  const jobId = values.job?.trim().toLowerCase();
   if (values.help || !jobId) {
     console.error(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (!JOB_ID.test(jobId)) {
+    console.error(`not a job id (a UUID): ${jobId}\n${USAGE}`);
+    return 2;
   }
   // Settings come from the environment or a .env file in the working directory, as for `npm start`.
   if (existsSync('.env')) process.loadEnvFile('.env');

@@ -3,14 +3,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { removeTree } from './tree-removal.js';
 import { PARTIAL_DIR } from './safe-path.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A job id: a UUID, in either case (the API stores and answers it in lower case). */
+export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `<root>/<job_id>`, checked to be a direct child of the download root: a job id is a UUID, so no
  * id can name another folder.
  */
 export function jobFolder(downloadRoot: string, jobId: string): string {
-  if (!UUID.test(jobId)) throw new Error(`not a job id: ${JSON.stringify(jobId)}`);
+  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${JSON.stringify(jobId)}`);
   const root = resolve(downloadRoot);
   const folder = join(root, jobId);
   if (dirname(folder) !== root || basename(folder) !== jobId) throw new Error(`job folder outside the download root: ${folder}`);
