@@ -116,6 +116,21 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await page.close();
   });
 
+  it('a job name holding a bidi override is shown with the override as an escape, on the list and on its page', async () => {
+    await using app = await startTestApp();
+    // Displayed naively, "inv\u202Efdp.exe" reads "invexe.pdf".
+    const job = await app.services.jobs.create({ name: 'inv\u202Efdp.exe', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: 'bkt' } });
+    const { page, consoleErrors } = await watchedPage(browser());
+    await page.goto(`${app.url}/`);
+    await expect.poll(() => page.locator('body').innerText(), { timeout: 10_000 }).toContain('inv<U+202E>fdp.exe');
+    await page.goto(`${app.url}/#/jobs/${job.id}`);
+    await page.getByText('connected').waitFor();
+    await expect.poll(() => page.locator('h1, h2').allInnerTexts(), { timeout: 10_000 }).toContainEqual(expect.stringContaining('inv<U+202E>fdp.exe'));
+    expect(await page.locator('body').innerText()).not.toContain('\u202E');
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a malformed job address (bad percent-escape) still shows the dashboard, not a blank page', async () => {
     await using app = await startTestApp();
     const { page, consoleErrors } = await watchedPage(browser());

@@ -7,6 +7,7 @@ import {
   DashboardTriggerJobDocument,
 } from '../../generated/graphql.js';
 import { request } from '../api/client.js';
+import { visible } from '../text.js';
 
 interface Props {
   job: { id: string; name: string; status: string; lastRun?: { status: string } | null };
@@ -32,13 +33,13 @@ export function JobActions({ job, onChanged }: Props) {
   };
   const id = job.id;
   const remove = () => {
-    if (!window.confirm(`Delete the job "${job.name}"? Its schedule and history go; downloaded files stay on disk.`)) return;
+    if (!window.confirm(`Delete the job "${visible(job.name)}"? Its schedule and history go; downloaded files stay on disk.`)) return;
     void run('delete', () => request(DashboardDeleteJobDocument, { id }))();
   };
   const paused = job.status === 'PAUSED';
 
   return (
-    <div class="actions" role="group" aria-label={`Actions for ${job.name}`}>
+    <div class="actions" role="group" aria-label={`Actions for ${visible(job.name)}`}>
       <button type="button" disabled={busy} onClick={run('trigger', () => request(DashboardTriggerJobDocument, { id }))}>
         Trigger
       </button>

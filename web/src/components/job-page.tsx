@@ -53,7 +53,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <a href="#/">← All jobs</a>
       </p>
       <h1>
-        {job.name} <Status value={job.status} />
+        {visible(job.name)} <Status value={job.status} />
       </h1>
       <dl class="job-facts">
         <div>

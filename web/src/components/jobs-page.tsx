@@ -77,7 +77,7 @@ function JobRow({ job, onChanged }: { job: JobFieldsFragment; onChanged(): void 
   return (
     <tr>
       <td data-label="Name">
-        <a href={jobHref(job.id)}>{job.name}</a>
+        <a href={jobHref(job.id)}>{visible(job.name)}</a>
       </td>
       <td data-label="Source" class="mono">
         {source}
@@ -100,7 +100,7 @@ function JobRow({ job, onChanged }: { job: JobFieldsFragment; onChanged(): void 
               {formatRelative(run.startedAt)}
               {run.status !== 'RUNNING' && run.startedAt ? `, took ${formatDuration(runDuration(run.startedAt, run.finishedAt) ?? 0)}` : ''}
             </span>
-            {run.status === 'RUNNING' && <ProgressBar done={run.bytesDone} total={run.bytesTotal} label={`${job.name}: bytes done`} />}
+            {run.status === 'RUNNING' && <ProgressBar done={run.bytesDone} total={run.bytesTotal} label={`${visible(job.name)}: bytes done`} />}
             {run.error && <div class="sub error-text">{visible(run.error)}</div>}
           </>
         ) : (
