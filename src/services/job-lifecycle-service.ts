@@ -6,12 +6,12 @@ import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import { removeRowsOutOfScope } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
-import { ConflictError, InputError, NotFoundError } from './errors.js';
+import { ConflictError, InputError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
-import { findLastRun, requireJob } from './job-lookup.js';
+import { findLastRun, jobNotFound, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
@@ -41,11 +41,7 @@ export function createJobLifecycleService({
   const settingsDeps: SourceSettingsDeps = files;
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   /** The job as it is after a change; deleted meanwhile (another request), it is not found. */
-  const reload = async (id: string) => {
-    const job = await orm.em.fork().findOne(Job, { id });
-    if (!job) throw new NotFoundError('Job', 'Job not found');
-    return job;
-  };
+  const reload = (id: string) => requireJob(orm, id, 'id');
 
   /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
   async function applyNewScope(job: Job): Promise<void> {
@@ -71,7 +67,7 @@ export function createJobLifecycleService({
       const webhooks = webhooksOf(raw, webhookAllowedHosts);
       const em = orm.em.fork();
       const job = await em.findOne(Job, { id });
-      if (!job) throw new NotFoundError('Job', 'Job not found');
+      if (!job) throw jobNotFound();
       const before = updatableFieldsOf(job);
       const schedule = input.schedule ?? job.schedule;
       // An explicit null or "" clears the timezone (UTC); an absent one keeps it.
@@ -94,7 +90,7 @@ export function createJobLifecycleService({
       // Only what this update changed is written: a flush would write the row back whole (next_run_at
       // included, which a tick, a pause or a resume may have moved meanwhile).
       const changed = changedFields(before, updatableFieldsOf(job));
-      if (changed && (await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() })) === 0) throw new NotFoundError('Job', 'Job not found');
+      if (changed && (await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() })) === 0) throw jobNotFound();
       connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
       if (scopeChanged) await applyNewScope(job);
@@ -107,7 +103,7 @@ export function createJobLifecycleService({
       if (job.status === 'PAUSED') throw new ConflictError('Job is already paused');
       // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
       const paused = await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() });
-      if (paused === 0) throw new NotFoundError('Job', 'Job not found');
+      if (paused === 0) throw jobNotFound();
       runner.unschedule(job.id);
       // Marked, so that a process gone before the run stops closes it at its next start rather than resuming it.
       await orm.em.fork().nativeUpdate(SyncRun, { jobId: job.id, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE });
@@ -123,7 +119,7 @@ export function createJobLifecycleService({
       const running = runner.isRunning(job.id) || (await orm.em.fork().count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
       job.status = running ? 'RUNNING' : 'SCHEDULED';
       // Deleted meanwhile: no schedule for a job that is gone.
-      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status })) === 0) throw new NotFoundError('Job', 'Job not found');
+      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status })) === 0) throw jobNotFound();
       await runner.schedule(job);
       return reload(job.id);
     },

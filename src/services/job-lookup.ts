@@ -10,10 +10,13 @@ export function findJob(orm: Orm, rawId: unknown, field: string): Promise<Job | 
   return orm.em.fork().findOne(Job, { id: parseJobId(rawId, field) });
 }
 
+/** The error of a job that is not there (never was, or was deleted meanwhile by another request). */
+export const jobNotFound = (): NotFoundError => new NotFoundError('Job', 'Job not found');
+
 /** findJob, or NotFoundError when there is no such job. */
 export async function requireJob(orm: Orm, rawId: unknown, field: string): Promise<Job> {
   const job = await findJob(orm, rawId, field);
-  if (!job) throw new NotFoundError('Job', 'Job not found');
+  if (!job) throw jobNotFound();
   return job;
 }
 

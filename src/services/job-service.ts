@@ -8,11 +8,10 @@ import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
-import { NotFoundError } from './errors.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
-import { findJob, findLastRuns, requireJob } from './job-lookup.js';
+import { findJob, findLastRuns, jobNotFound, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import type { OffsetPage } from './object-service.js';
 import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
@@ -119,7 +118,7 @@ export function createJobService({
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       // Another request may have deleted it while this one waited for the run to stop.
-      if ((await deleteJobs(orm, [job.id])) === 0) throw new NotFoundError('Job', 'Job not found');
+      if ((await deleteJobs(orm, [job.id])) === 0) throw jobNotFound();
       onJobsDeleted?.([job.id]);
       connectors.forget(job.id);
       await cleanUpDeletedJobFiles(files, [job.id], purge);

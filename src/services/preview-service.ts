@@ -3,8 +3,9 @@ import { withoutStatement } from '../config/statement-text.js';
 import type { Orm } from '../db/orm.js';
 import { upcomingRuns } from '../scheduler/job-timing.js';
 import type { SyncPreview } from '../sync/sync-preview.js';
-import { ConflictError, InputError, NotFoundError } from './errors.js';
+import { ConflictError, InputError } from './errors.js';
 import { parseJobId } from './ids.js';
+import { jobNotFound, requireJob } from './job-lookup.js';
 
 export const MAX_UPCOMING_RUNS = 100;
 export const DEFAULT_UPCOMING_RUNS = 5;
@@ -20,10 +21,7 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
   return {
     async upcomingRuns(rawId: unknown, rawCount: unknown, field = 'id', countField = 'count'): Promise<Date[]> {
       const count = parseCount(rawCount, countField);
-      const id = parseJobId(rawId, field);
-      const job = await orm.em.fork().findOne(Job, { id });
-      if (!job) throw new NotFoundError('Job', 'Job not found');
-      return upcomingRuns(job, new Date(), count);
+      return upcomingRuns(await requireJob(orm, rawId, field), new Date(), count);
     },
 
     /** For a job already loaded (GraphQL's Job.upcomingRuns: no query per job of a page). */
@@ -35,7 +33,7 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
     async previewSync(rawId: unknown, field = 'jobId'): Promise<SyncPreview> {
       const id = parseJobId(rawId, field);
       const job = await orm.em.fork().findOne(Job, { id }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never });
-      if (!job) throw new NotFoundError('Job', 'Job not found');
+      if (!job) throw jobNotFound();
       if (!previewSync) throw new ConflictError('Previews need the sync engine, which this instance does not run');
       try {
         return await previewSync(job);
