@@ -6,14 +6,13 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { withoutStatement } from '../config/statement-text.js';
 import { createLogger } from '../config/logger.js';
-import { Job } from '../db/entities/job.entity.js';
+import { Job, JOB_ID_PATTERN } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { driverLogTo } from '../db/driver-log.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
 import { acquireCliRun, RunInProgressError } from '../sync/cli-run.js';
 import { cliLeaseOwner, createRunLeases } from '../sync/multi/run-leases.js';
-import { JOB_ID } from '../sync/local/job-files.js';
 import { RunLockedError } from '../sync/local/run-lock.js';
 import { executeSyncRun } from '../sync/run/sync-run.js';
 
@@ -34,7 +33,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!JOB_ID.test(jobId)) {
+  if (!JOB_ID_PATTERN.test(jobId)) {
     console.error(`not a job id (a UUID): ${jobId}\n${USAGE}`);
     return 2;
   }

@@ -1,16 +1,15 @@
+import { JOB_ID_PATTERN } from '../db/entities/job.entity.js';
 import { InputError } from './errors.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Accepts a job UUID with surrounding whitespace (the old service's examples send `"<uuid> "`). */
 export function parseJobId(raw: unknown, field = 'id'): string {
   const text = typeof raw === 'string' ? raw.trim() : '';
-  if (!UUID.test(text)) throw new InputError(field, 'Invalid job ID');
+  if (!JOB_ID_PATTERN.test(text)) throw new InputError(field, 'Invalid job ID');
   return text.toLowerCase();
 }
 
 export function isJobId(raw: unknown): boolean {
-  return typeof raw === 'string' && UUID.test(raw.trim());
+  return typeof raw === 'string' && JOB_ID_PATTERN.test(raw.trim());
 }
 
 /** Run and object ids are positive integers, sent as strings in GraphQL `ID`s. */

@@ -3,6 +3,9 @@ import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/core';
 import type { ConnectorType, JobStatus } from './statuses.js';
 import type { JobWebhook } from './webhook-statuses.js';
 
+/** A job's id: a UUID, in either case (stored, and answered, in lower case). */
+export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class Job {
   [OptionalProps]?: 'status' | 'timezone' | 'prefix' | 'nextRunAt' | 'createdAt' | 'updatedAt' | 'webhooks' | keyof JobSourceSettings;
 

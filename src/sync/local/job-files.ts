@@ -1,17 +1,15 @@
 import { opendir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { JOB_ID_PATTERN } from '../../db/entities/job.entity.js';
 import { removeTree } from './tree-removal.js';
 import { PARTIAL_DIR } from './safe-path.js';
-
-/** A job id: a UUID, in either case (the API stores and answers it in lower case). */
-export const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `<root>/<job_id>`, checked to be a direct child of the download root: a job id is a UUID, so no
  * id can name another folder.
  */
 export function jobFolder(downloadRoot: string, jobId: string): string {
-  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${JSON.stringify(jobId)}`);
+  if (!JOB_ID_PATTERN.test(jobId)) throw new Error(`not a job id: ${JSON.stringify(jobId)}`);
   const root = resolve(downloadRoot);
   const folder = join(root, jobId);
   if (dirname(folder) !== root || basename(folder) !== jobId) throw new Error(`job folder outside the download root: ${folder}`);
