@@ -48,14 +48,9 @@ export class Automaton {
   accepts(key: string): boolean {
     let current = this.startSet;
     for (let i = 0; i < key.length; i += 1) {
-      let code = key.charCodeAt(i);
-      if (code >= 0xd800 && code <= 0xdbff && i + 1 < key.length) {
-        const low = key.charCodeAt(i + 1);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-          i += 1;
-        }
-      }
+      // One character: a surrogate pair is one code point (a lone surrogate its own).
+      const code = key.codePointAt(i)!;
+      if (code > 0xffff) i += 1;
       const set = this.sets[current]!;
       const known = code < 128 ? set.ascii[code]! : (set.next.get(code) ?? -1);
       current = known >= 0 ? known : this.advance(current, code);

@@ -62,10 +62,7 @@ class Parser {
     while (this.at < text.length) {
       const char = text[this.at]!;
       if (inBraces && (char === ',' || char === '}')) break;
-      if (char === '\\' && this.at + 1 < text.length) {
-        this.at += 1;
-        tokens.push(literal(this.codeAt()));
-      } else if (char === '?') {
+      if (char === '?') {
         this.at += 1;
         tokens.push({ kind: 'char', test: notSlash });
       } else if (char === '[') tokens.push(this.bracket());
@@ -76,8 +73,9 @@ class Parser {
     return tokens;
   }
 
-  /** The code point at the cursor, which moves past it. */
+  /** The code point at the cursor (the one after a `\`, which escapes it), which moves past it. */
   private codeAt(): number {
+    if (this.text[this.at] === '\\' && this.at + 1 < this.text.length) this.at += 1;
     const code = this.text.codePointAt(this.at)!;
     this.at += code > 0xffff ? 2 : 1;
     return code;
@@ -98,28 +96,25 @@ class Parser {
 
   private bracket(): Token {
     const { text } = this;
-    let at = this.at + 1;
-    const negated = text[at] === '!' || text[at] === '^';
-    if (negated) at += 1;
+    const open = this.at;
+    this.at += 1;
+    const negated = text[this.at] === '!' || text[this.at] === '^';
+    if (negated) this.at += 1;
     const ranges: Array<[number, number]> = [];
     let first = true;
-    while (at < text.length && (text[at] !== ']' || first)) {
+    while (this.at < text.length && (text[this.at] !== ']' || first)) {
       first = false;
-      if (text[at] === '\\' && at + 1 < text.length) at += 1;
-      const low = text.codePointAt(at)!;
-      at += low > 0xffff ? 2 : 1;
+      const low = this.codeAt();
       let high = low;
-      if (text[at] === '-' && at + 1 < text.length && text[at + 1] !== ']') {
-        at += 1;
-        if (text[at] === '\\' && at + 1 < text.length) at += 1;
-        high = text.codePointAt(at)!;
-        at += high > 0xffff ? 2 : 1;
-        if (high < low) throw new GlobSyntaxError(`a range out of order in ${text.slice(this.at, at)}`);
+      if (text[this.at] === '-' && this.at + 1 < text.length && text[this.at + 1] !== ']') {
+        this.at += 1;
+        high = this.codeAt();
+        if (high < low) throw new GlobSyntaxError(`a range out of order in ${text.slice(open, this.at)}`);
       }
       ranges.push([low, high]);
     }
-    if (at >= text.length) throw new GlobSyntaxError('a [ without its ]');
-    this.at = at + 1;
+    if (this.at >= text.length) throw new GlobSyntaxError('a [ without its ]');
+    this.at += 1;
     const inClass = (code: number) => ranges.some(([low, high]) => code >= low && code <= high);
     return { kind: 'char', test: (code) => code !== SLASH && inClass(code) !== negated };
   }
