@@ -44,8 +44,6 @@ export interface SchedulingJobRunner extends JobRunner {
   tick(): Promise<void>;
 }
 
-const PAUSED_RUN_ENDED = 'Cancelled: the job was paused during the run, and the instance running it stopped';
-
 /**
  * Owns the schedules: next run times are computed from each job's row (pure, job-timing.ts),
  * stored in `jobs.next_run_at` so a restart can tell what it missed, and fired by one timer loop.
@@ -81,7 +79,7 @@ export function createJobRunner({
    * A run held by another process (an instance on PostgreSQL, `npm run sync` on either database) is
    * cancelled through the database: its lease heartbeat sees the request.
    */
-  const cancelElsewhere = createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
+  const remote = createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
   /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
   const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
   let lastTakeOver = 0;
@@ -176,15 +174,17 @@ export function createJobRunner({
     for (const run of await leases.findUnowned()) {
       if (state !== 'started' || slots.isRunning(run.jobId)) continue;
       // A paused job has no schedule here, yet its manual run is resumed as at start-up, unless the
-      // pause was stopping it: that one is ended. A job this instance does not schedule otherwise is gone.
-      const paused = schedules.has(run.jobId) ? false : await orm.em.fork().count(Job, { id: run.jobId, status: 'PAUSED' });
-      if (!schedules.has(run.jobId) && !paused) continue;
+      // pause was stopping it: that one is ended, as a cancel ends a run whose holder is gone. A job
+      // this instance does not schedule otherwise is gone.
+      const scheduled = schedules.has(run.jobId);
+      const paused = !scheduled && (await orm.em.fork().count(Job, { id: run.jobId, status: 'PAUSED' })) > 0;
+      if (!scheduled && !paused) continue;
       try {
-        if (!(await leases.claim(run.id))) continue;
         if (paused && run.error === STOPPING_FOR_PAUSE) {
-          await orm.em.fork().nativeUpdate(SyncRun, { id: run.id, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: await now(), error: PAUSED_RUN_ENDED });
+          await remote.endUnheld(run.jobId, run.id);
           continue;
         }
+        if (!(await leases.claim(run.id))) continue;
         logger.info({ runId: run.id, jobId: run.jobId, from: run.leaseOwner }, 'taking over a sync run whose lease expired');
         await slots.resume(run.jobId, run.id);
       } catch (err) {
@@ -238,7 +238,7 @@ export function createJobRunner({
       return (await slots.start(jobId, trigger))!;
     },
 
-    cancel: async (jobId) => (await slots.cancel(jobId)) || (await cancelElsewhere(jobId)),
+    cancel: async (jobId) => (await slots.cancel(jobId)) || (await remote.cancelElsewhere(jobId)),
     isRunning: (jobId) => slots.isRunning(jobId),
 
     async tick() {

@@ -25,6 +25,7 @@ export interface RemoteCancelDeps {
  * helpers stop claiming its objects. A run whose lease expired (its holder is gone) is ended here.
  */
 export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onRunFinished, bus }: RemoteCancelDeps) {
+  /** Ends a run whose lease expired (its holder is gone): CANCELLED, announced, reported; false when it was not. */
   async function endUnheld(jobId: string, runId: number): Promise<boolean> {
     const em = orm.em.fork();
     const at = now();
@@ -42,7 +43,7 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
   }
 
   /** Cancels the job's RUNNING run, wherever it runs, and waits for its end. False when it has none. */
-  return async function cancelElsewhere(jobId: string): Promise<boolean> {
+  async function cancelElsewhere(jobId: string): Promise<boolean> {
     const run = await orm.em.fork().findOne(SyncRun, { jobId, status: 'RUNNING' }, { fields: ['id', 'leaseOwner'] });
     // A run without a lease (a test's) is nobody's to stop through the database; the CLI's has one.
     if (!run || run.leaseOwner === null) return false;
@@ -59,5 +60,7 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
       }
       await delay(pollMs);
     }
-  };
+  }
+
+  return { cancelElsewhere, endUnheld };
 }

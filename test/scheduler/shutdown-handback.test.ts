@@ -73,7 +73,7 @@ describe('RUN_FINISHED sent by remote-cancel for a run this process never starte
     const bus = createEventBus();
     const registry = new Registry();
     bridgeSyncMetrics(bus, registry);
-    const cancel = createRemoteCancel({ orm: db.orm, logger: silentLogger, now: () => new Date(), waitMs: 2000, pollMs: 10, bus });
+    const { cancelElsewhere: cancel } = createRemoteCancel({ orm: db.orm, logger: silentLogger, now: () => new Date(), waitMs: 2000, pollMs: 10, bus });
     expect(await cancel(job.id)).toBe(true);
     const gauge = (await registry.getSingleMetric('dss_sync_runs_in_progress')!.get()).values[0]!.value;
     expect(gauge).toBeGreaterThanOrEqual(0);
