@@ -27,7 +27,8 @@ export function recordableKey(key: string): string {
 }
 
 function recordable(remote: RemoteObject): RemoteObject {
-  return remote.key.includes('\0') ? { ...remote, key: recordableKey(remote.key) } : remote;
+  const key = recordableKey(remote.key);
+  return key === remote.key ? remote : { ...remote, key };
 }
 
 /** Decides, for each listed object of a page, what the run does with it (pure). `stored`: rows by recordable key. */
