@@ -95,6 +95,10 @@ export function createJobRunner({
     return (await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt })) > 0;
   }
 
+  async function isSchedulable(jobId: string): Promise<boolean> {
+    return (await orm.em.fork().count(Job, { id: jobId, status: { $ne: 'PAUSED' } })) > 0;
+  }
+
   /**
    * Start-up recovery: resume runs a stopped process left RUNNING (on PostgreSQL: those whose lease
    * has expired or that this instance id held), catch up once on missed ticks.
@@ -251,11 +255,15 @@ export function createJobRunner({
         entry.nextRunAt = advance(entry, at, minIntervalMs);
         try {
           // The row decides: a job paused (or deleted) however its schedule got here is not run.
-          if (!(await storeNextRunAt(jobId, entry.nextRunAt))) {
+          if (!(await isSchedulable(jobId))) {
             if (schedules.get(jobId) === entry) schedules.delete(jobId);
             continue;
           }
+          // The due time's run row before the next run time: a process dying between the two
+          // statements leaves the due time stored, and the next start catches it up (or finds its
+          // row), where the other order would skip it.
           if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE', dueAt);
+          if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) schedules.delete(jobId);
         } catch (err) {
           if (!isDatabaseUnreachable(err)) {
             logger.error({ err, jobId }, 'could not start a scheduled run');

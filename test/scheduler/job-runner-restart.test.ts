@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import type { Orm } from '../../src/db/orm.js';
+import { isPostgres, type Orm } from '../../src/db/orm.js';
 import { createJobRunner, type SchedulingJobRunner } from '../../src/scheduler/job-runner.js';
 import { STOPPING_FOR_PAUSE } from '../../src/scheduler/job-runner-types.js';
 import { createServices } from '../../src/services/services.js';
@@ -97,6 +97,31 @@ describe('restart', () => {
     expect(runs.map((r) => [r.id, r.trigger, r.status])).toEqual([[runId, 'CREATED', 'SUCCEEDED']]);
     expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + 3 * HOUR);
     // The dead process's executor never returns; the first runner is disposed by the cleanup.
+  });
+
+  it("a process dying after a due time's tick began and before its run row was in catches that due time up at the next start", async () => {
+    const { db, first, job, created } = await firstProcess();
+    await first.fake.calls[0]!.finish();
+    await waitFor(() => !first.runner.isRunning(job.id));
+    // The run row's insert never lands (the process "dies" there): whatever the tick stored before it stays.
+    const connection = db.orm.em.getConnection();
+    await connection.execute(
+      isPostgres(db.orm)
+        ? `create function zz_die() returns trigger language plpgsql as $$ begin raise exception 'process died'; end $$; create trigger zz_die before insert on sync_runs for each row execute function zz_die()`
+        : `create trigger zz_die before insert on sync_runs begin select raise(abort, 'process died'); end`,
+    );
+    first.clock.t = created + HOUR;
+    await first.runner.tick();
+    await connection.execute(isPostgres(db.orm) ? 'drop trigger zz_die on sync_runs' : 'drop trigger zz_die');
+
+    const second = await boot(await db.reopen(), created + HOUR + 60_000);
+    expect(second.fake.calls).toHaveLength(1);
+    const runs = await runsOf(db.orm, job.id);
+    expect(runs.map((r) => [r.trigger, r.scheduledFor?.getTime()])).toEqual([
+      ['CREATED', expect.any(Number)],
+      ['CATCH_UP', created + HOUR],
+    ]);
+    await second.fake.calls[0]!.finish();
   });
 
   it('a run stopped by a graceful shutdown is resumed by the next start', async () => {
