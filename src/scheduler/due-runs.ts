@@ -22,6 +22,8 @@ export interface DueRunRequest {
   /** Set when this process knows the job is busy (its own run, id null while it starts): no RUNNING insert is tried. */
   busy?: { runId: number | null };
   lease: Pick<SyncRun, 'instanceId' | 'leaseOwner' | 'leaseExpiresAt'>;
+  /** MIN_SCHEDULE_INTERVAL: a schedule's due time this close to another one recorded (by any instance) is taken. */
+  minIntervalMs?: number;
 }
 
 /**
@@ -33,6 +35,9 @@ export interface DueRunRequest {
  */
 export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<DueRun> {
   const { jobId, trigger, scheduledFor, startedAt } = request;
+  if (request.minIntervalMs && SCHEDULED_TRIGGERS.includes(trigger) && (await dueTimeNearby(orm, jobId, scheduledFor, request.minIntervalMs))) {
+    return { kind: 'taken' };
+  }
   if (!request.busy) {
     const run = new SyncRun({ jobId, trigger, status: 'RUNNING', startedAt, scheduledFor, ...request.lease });
     if (await insertUnlessTaken(orm, run)) return { kind: 'started', run };
@@ -63,6 +68,17 @@ async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean> {
 
 async function dueTimeTaken(orm: Orm, jobId: string, scheduledFor: Date): Promise<boolean> {
   return (await orm.em.fork().count(SyncRun, { jobId, scheduledFor, trigger: { $in: SCHEDULED_TRIGGERS } })) > 0;
+}
+
+/**
+ * Every instance advances its own copy of a schedule, each from the due time it fired: a schedule
+ * finer than the minimum (stored before the limit) fires at different times on each, so the spacing
+ * is checked against the due times recorded by all of them.
+ */
+async function dueTimeNearby(orm: Orm, jobId: string, scheduledFor: Date, minIntervalMs: number): Promise<boolean> {
+  const at = scheduledFor.getTime();
+  const nearby = { $gt: new Date(at - minIntervalMs), $lt: new Date(at + minIntervalMs), $ne: scheduledFor };
+  return (await orm.em.fork().count(SyncRun, { jobId, trigger: { $in: SCHEDULED_TRIGGERS }, scheduledFor: nearby })) > 0;
 }
 
 async function runningRunId(orm: Orm, jobId: string): Promise<number | null> {

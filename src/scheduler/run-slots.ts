@@ -28,6 +28,8 @@ export interface RunSlotsDeps {
   leases: RunLeases;
   /** Told once a run's final status is committed (webhooks, metrics); its failure is logged, never the run's. */
   onRunFinished?: RunFinishedHook;
+  /** MIN_SCHEDULE_INTERVAL, checked against the due times every instance recorded. */
+  minIntervalMs?: number;
 }
 
 /** A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown). */
@@ -58,7 +60,7 @@ export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHoo
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, minIntervalMs }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
   const mine = leasedTo(leases.instanceId);
 
@@ -172,6 +174,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
           startedAt,
           busy: busy ? { runId: busy.runId } : undefined,
           lease: leases.newLease(),
+          minIntervalMs,
         });
         if (outcome.kind !== 'started') {
           if (slot) free(jobId, slot);
