@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withoutStatement } from '../config/statement-text.js';
 import { performance } from 'node:perf_hooks';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from '../config/logger.js';
@@ -105,7 +106,9 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     } catch (error) {
       if (clientAborted(req, error)) return;
       const result = route.mapError?.(error) ?? mapError(error);
-      if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
+      // 503: the database is down or restarting (readiness says so too), not a defect of the request or the service.
+      if (result.status === 503) logger.warn({ route: route.path, reason: withoutStatement(String((error as Error).message)) }, 'request failed: service unavailable');
+      else if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
       // A refused body may still be arriving: close the connection rather than read the rest.
       if (result.status === 413) res.setHeader('connection', 'close');
       send(res, result);

@@ -1,6 +1,9 @@
+import { isDatabaseUnreachable } from '../db/database-outage.js';
 import { HttpError } from '../http/http-error.js';
 import type { RouteResult } from '../http/route.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../services/errors.js';
+
+export const DATABASE_UNAVAILABLE = 'Database unavailable, try again later';
 
 /** Service errors → the old service's status codes and `{ "message": … }` bodies. Unknown errors never leak. */
 export function mapRestError(error: unknown): RouteResult {
@@ -9,6 +12,7 @@ export function mapRestError(error: unknown): RouteResult {
   if (error instanceof NotFoundError) return { status: 404, body: { message: error.message } };
   if (error instanceof ConflictError) return { status: 409, body: { message: error.message } };
   if (error instanceof UnauthenticatedError) return { status: 401, body: { message: 'Unauthorized' } };
+  if (isDatabaseUnreachable(error)) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'retry-after': '5' } };
   return { status: 500, body: { message: 'Internal server error' } };
 }
 
