@@ -18,7 +18,7 @@ export function integer(example: string, min: number, max: number) {
   return z
     .string()
     .trim()
-    .regex(/^\d+$/, `must be a whole number, e.g. ${example}`)
+    .regex(/^-?\d+$/, `must be a whole number, e.g. ${example}`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}, e.g. ${example}`);
 }
@@ -27,7 +27,7 @@ export function decimal(example: string, min: number, max: number) {
   return z
     .string()
     .trim()
-    .regex(/^\d+(\.\d+)?$/, `must be a number, e.g. ${example}`)
+    .regex(/^-?\d+(\.\d+)?$/, `must be a number, e.g. ${example}`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}, e.g. ${example}`);
 }

@@ -189,6 +189,16 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     expect(message).toMatch(/e\.g\./);
   });
 
+  // "-1" is a whole number and a number: its problem is the range.
+  it.each([
+    ['RETRY_COUNT', '-1'],
+    ['RETRY_DELAY', '-1'],
+    ['SYNC_CONCURRENCY', '-8'],
+    ['PORT', '-1'],
+  ])('%s=%s names the range, not "must be a (whole) number"', (name, value) => {
+    expect(configError({ [name]: value })).toMatch(new RegExp(`^invalid ${name} \\(got "${value}"\\): must be between`));
+  });
+
   it('reports every bad variable, one line each', () => {
     const message = configError({ PORT: 'x', S3_CHUNK_SIZE: '0', LOG_LEVEL: 'loud' });
     const lines = message.split('\n');
