@@ -1,13 +1,15 @@
 import './config/v8-tiering.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/env.js';
+import { logsWritten } from './config/logger.js';
 import { buildApp } from './server.js';
 
 async function start(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const app = await buildApp(loadConfig());
   await app.start();
-  const stop = () => void app.stop().then(() => process.exit(0), () => process.exit(1));
+  const exit = (code: number) => () => logsWritten(1000).then(() => process.exit(code));
+  const stop = () => void app.stop().then(exit(0), exit(1));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

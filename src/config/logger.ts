@@ -35,8 +35,33 @@ const REDACT = [
   '*.secret',
 ];
 
+/** Standard output as the loggers write it: one asynchronous stream per process, made on first use. */
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: errWithoutStatement } }, destination ?? pino.destination(1));
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: errWithoutStatement } }, destination ?? (stdout ??= pino.destination(1)));
+}
+
+/**
+ * Waits (at most `timeoutMs`) for the log lines written so far to reach standard output, or for
+ * its write to fail. Called before `process.exit`: pino's exit handler writes what is left
+ * synchronously and retries a failed write for ever, so a reader gone (EPIPE, a dead log shipper)
+ * would otherwise keep the process from exiting; a failure seen here makes pino stop writing.
+ */
+export async function logsWritten(timeoutMs: number): Promise<void> {
+  const stream = stdout;
+  if (!stream) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stream.off('drain', done);
+      stream.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    stream.once('drain', done);
+    stream.once('error', done);
+  });
 }
 
 type SerializedError = ReturnType<typeof pino.stdSerializers.err>;

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/poll.js';
@@ -16,6 +17,8 @@ interface Child {
   /** Resolves with the first stdout JSON line matching `predicate` (bounded by the test timeout). */
   line(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   kill(signal: NodeJS.Signals): void;
+  /** The reader of its standard output goes away (a dead log shipper): its next write gets EPIPE. */
+  closeStdout(): void;
 }
 
 function startMain(cwd: string, env: Record<string, string>): Child {
@@ -37,6 +40,7 @@ function startMain(cwd: string, env: Record<string, string>): Child {
     exited,
     stderr: () => stderr,
     kill: (signal) => child.kill(signal),
+    closeStdout: () => child.stdout.destroy(),
     async line(predicate) {
       for (;;) {
         for (const text of stdout.split('\n')) {
@@ -58,6 +62,16 @@ describe('npm start entry point (src/main.ts)', () => {
   });
   afterEach(async () => {
     await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('SIGTERM ends the process (exit 0) even when the reader of its standard output has gone', async () => {
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', DB_URL: `sqlite:${join(cwd, 'db.sqlite')}`, DOWNLOAD_ROOT_FOLDER: join(cwd, 'dl') });
+    await child.line((line) => line.msg === 'listening');
+    child.closeStdout();
+    child.kill('SIGTERM');
+    const ended = await Promise.race([child.exited, delay(10_000, 'still running 10 s after SIGTERM', { ref: false })]);
+    if (typeof ended === 'string') child.kill('SIGKILL');
+    expect(ended).toBe(0);
   });
 
   it('reads .env, and a bad value exits 1 with one line naming the variable, no stack trace', async () => {
