@@ -151,7 +151,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     syncConcurrency: config.syncConcurrency,
     connectors: { forget: (jobId: string) => (connectors.forget(jobId), engineThread?.forget(jobId)) },
     onJobsDeleted: (jobIds) => jobIds.forEach((jobId) => bus.jobDeleted(jobId)),
-    previewSync: (job) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot, listConcurrency: config.listConcurrency }, job),
+    previewSync: (job, signal) => previewSync({ orm, connectors, downloadRoot: config.downloadRoot, listConcurrency: config.listConcurrency }, job, signal),
   });
   const historyPruner = createRunHistoryPruner({ orm, logger, policy: config.runHistory });
   const countFolder = createObjectCountFolder({ orm, logger });

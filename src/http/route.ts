@@ -14,6 +14,8 @@ export interface RouteContext {
   params: Record<string, string | undefined>;
   query: URLSearchParams;
   services: Services;
+  /** Aborted when the client goes away before its answer is sent: long work (a preview's listing) stops. */
+  signal: AbortSignal;
   /** The body as a JSON object; 400 for non-JSON or non-object bodies, 413 above 1 MiB. */
   readJsonObject(): Promise<Record<string, unknown>>;
 }

@@ -47,6 +47,14 @@ function clientAborted(req: IncomingMessage, error: unknown): boolean {
   return req.destroyed && (error as { code?: string } | null)?.code === 'ECONNRESET';
 }
 
+function clientGone(res: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(new Error('the client went away'));
+  });
+  return gone.signal;
+}
+
 /** A path with a `%` not followed by two hex digits (or escaping invalid UTF-8): no route parameter can be read from it. */
 function hasMalformedEscape(path: string): boolean {
   try {
@@ -102,7 +110,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     const refused = checkMediaType(req, JSON_MEDIA_TYPES, restErrorBody);
     if (refused) return send(res, refused);
     try {
-      send(res, await route.handler({ req, params: match, query, services, readJsonObject: () => readJsonObject(req) }));
+      send(res, await route.handler({ req, params: match, query, services, signal: clientGone(res), readJsonObject: () => readJsonObject(req) }));
     } catch (error) {
       if (clientAborted(req, error)) return;
       const result = route.mapError?.(error) ?? mapError(error);

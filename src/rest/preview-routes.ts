@@ -23,9 +23,9 @@ export const previewRoutes: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/scheduler/preview_sync',
-    async handler({ query, services }) {
+    async handler({ query, services, signal }) {
       const jobId = query.get('job_id');
-      const preview = await services.previews.previewSync(jobId ?? undefined, 'job_id');
+      const preview = await services.previews.previewSync(jobId ?? undefined, 'job_id', signal);
       return {
         status: 200,
         body: {

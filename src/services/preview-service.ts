@@ -13,7 +13,7 @@ export const DEFAULT_UPCOMING_RUNS = 5;
 export interface PreviewServiceDeps {
   orm: Orm;
   /** Lists the job's source and classifies its objects (sync/sync-preview.ts); absent in apps without a sync engine. */
-  previewSync?: (job: Job) => Promise<SyncPreview>;
+  previewSync?: (job: Job, signal?: AbortSignal) => Promise<SyncPreview>;
 }
 
 /** Previews that change nothing: the schedule's next run times, and what a run would do now. */
@@ -29,14 +29,14 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
       return upcomingRuns(job, new Date(), parseCount(rawCount, countField));
     },
 
-    /** Lists the source now; transfers and deletes nothing. */
-    async previewSync(rawId: unknown, field = 'jobId'): Promise<SyncPreview> {
+    /** Lists the source now; transfers and deletes nothing. `signal`: the caller went away, the listing stops. */
+    async previewSync(rawId: unknown, field = 'jobId', signal?: AbortSignal): Promise<SyncPreview> {
       const id = parseJobId(rawId, field);
       const job = await orm.em.fork().findOne(Job, { id }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never });
       if (!job) throw jobNotFound();
       if (!previewSync) throw new ConflictError('Previews need the sync engine, which this instance does not run');
       try {
-        return await previewSync(job);
+        return await previewSync(job, signal);
       } catch (error) {
         const reason = error instanceof Error ? withoutStatement(error.message) : String(error);
         throw new ConflictError(`The source of this job could not be listed: ${reason}`);

@@ -43,6 +43,6 @@ builder.queryFields((t) => ({
     // Each preview lists the job's whole prefix: most of the operation's budget (QueryLimits), so
     // one operation asks for one, not hundreds of listings through aliases.
     complexity: PREVIEW_SYNC_COMPLEXITY,
-    resolve: (_root, { jobId }, ctx) => ctx.services.previews.previewSync(jobId),
+    resolve: (_root, { jobId }, ctx) => ctx.services.previews.previewSync(jobId, 'jobId', ctx.request.signal),
   }),
 }));
