@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { announceRunEnd } from './run/run-events.js';
 import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
+import { createProcessSlots } from './transfer/process-slots.js';
 import { resolveTuning } from './transfer/sync-tuning.js';
 import { createConnectorCache, type ConnectorCache } from './transport/connector-cache.js';
 import { retryCause, type RetryCause } from './transport/retry.js';
@@ -37,7 +38,9 @@ export interface RunExecutorDeps extends SyncRunDeps {
  * Executes a RUNNING SyncRun row (new, or left RUNNING by a dead process: executing it again
  * resumes from the checkpoints) and returns its final status. Leaves Job.status to the scheduler.
  */
-export function createRunExecutor(deps: RunExecutorDeps): RunExecutor {
+export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
+  // One set of transfer bounds for every run this executor (the process's engine) executes.
+  const deps = { ...runDeps, slots: runDeps.slots ?? createProcessSlots(runDeps.config, runDeps.tuning) };
   const help: RunHelper = async (runId, signal) => {
     const log = runLogger(deps.logger, null, runId);
     // A helper never records the run: its failures stay in the object rows, the holder ends the run.

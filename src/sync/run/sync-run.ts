@@ -16,7 +16,8 @@ import type { RunLock } from '../local/run-lock.js';
 import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
 import { countSharedResults } from '../multi/shared-run.js';
-import { createLimiter, createSemaphore } from '../transfer/limiter.js';
+import { createLimiter } from '../transfer/limiter.js';
+import { createProcessSlots, type ProcessSlots } from '../transfer/process-slots.js';
 import { failureReason } from '../local/failure-reason.js';
 import { resolveTuning, type SyncTuning } from '../transfer/sync-tuning.js';
 import type { TransferContext } from '../transfer/transfer-context.js';
@@ -38,9 +39,6 @@ import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder, 
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
-/** Small files being written beside the downloads (memory: at most 8 MiB). */
-const SMALL_WRITES_IN_FLIGHT = 32;
-
 export interface SyncRunDeps {
   orm: Orm;
   bus: ProgressPublisher;
@@ -50,6 +48,8 @@ export interface SyncRunDeps {
   /** Per-job S3 clients, reused across runs; without it a run builds its own connector. */
   connectors?: ConnectorCache;
   tuning?: SyncTuning;
+  /** The process's transfer bounds, shared with its other runs; without them the run has bounds of its own. */
+  slots?: ProcessSlots;
   /** Told about every retried S3 call, with the job and the retry's cause (metrics). */
   onRetry?: (jobId: string, cause: RetryCause) => void;
   /** Replaces how partial files are opened (tests inject disk faults through it). */
@@ -67,8 +67,9 @@ export interface SyncRunResult {
 
 /**
  * One run of one job: list the prefix page by page, skip unchanged objects, fetch the rest with at
- * most `syncConcurrency` objects in flight, record the run. Never throws for S3, network or file
- * problems: they end up in the rows and the run's status.
+ * most the job's `maxConcurrency` objects in flight (within the process's `syncConcurrency`, shared
+ * with its other runs), record the run. Never throws for S3, network or file problems: they end up
+ * in the rows and the run's status.
  */
 export async function executeSyncRun(
   deps: SyncRunDeps,
@@ -94,6 +95,7 @@ export async function executeSyncRun(
   // Connect.
   const abort = createRunAbort(signal);
   const tuning = resolveTuning(config, deps.tuning);
+  const slots = deps.slots ?? createProcessSlots(config, deps.tuning);
   const onRetry = deps.onRetry && ((error: unknown) => deps.onRetry?.(job.id, retryCause(error)));
   let lease: ConnectorLease;
   try {
@@ -154,7 +156,7 @@ export async function executeSyncRun(
     chunkSize: config.chunkSize,
     getSpan: tuning.getSpan,
     spansPerObject: tuning.spansPerObject,
-    spanSlots: createSemaphore(tuning.spanSlots),
+    spanSlots: slots.spans,
     workerHashMinBytes: tuning.workerHashMinBytes,
     hashPool: createHashPool(),
     retry: config.retry,
@@ -181,9 +183,10 @@ export async function executeSyncRun(
     tally.internalFailure(`object task: ${failureReason(error)}`);
     logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
   };
-  const limiter = createLimiter(Math.min(config.syncConcurrency, job.maxConcurrency ?? config.syncConcurrency), taskFailed);
+  // An object holds one of the job's maxConcurrency slots and one of the process's SYNC_CONCURRENCY.
+  const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal });
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
-  const writer = createLimiter(SMALL_WRITES_IN_FLIGHT, taskFailed);
+  const writer = createLimiter(Number.MAX_SAFE_INTEGER, taskFailed, { slots: slots.smallWrites });
   const outcomes = createObjectOutcomes({ ctx, tally, progress, batcher, events, writer });
   let lock: RunLock | undefined;
   const release = async () => {

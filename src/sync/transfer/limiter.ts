@@ -3,22 +3,38 @@
  * producer such as a listing is held back), `drain` waits for every started task. A task that
  * throws frees its slot and is handed to `onTaskError` (log it, count it, fail the run): never
  * silently dropped.
+ *
+ * With `shared`, a task also holds one of the `shared.slots` (a bound over several limiters, e.g.
+ * every run of the process) and frees both when it ends. A limiter whose `shared.signal` aborts
+ * while waiting for a shared slot starts no task: `run` then returns without running it.
  */
-export function createLimiter(limit: number, onTaskError: (error: unknown) => void) {
+export function createLimiter(limit: number, onTaskError: (error: unknown) => void, shared?: { slots: Semaphore; signal?: AbortSignal }) {
   let active = 0;
   const waiters: Array<() => void> = [];
   const inFlight = new Set<Promise<void>>();
+  const free = () => {
+    active -= 1;
+    waiters.shift()?.();
+  };
 
   return {
     async run(task: () => Promise<void>): Promise<void> {
       while (active >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
       active += 1;
-      const promise: Promise<void> = task()
+      let releaseShared = () => {};
+      if (shared) {
+        try {
+          releaseShared = await shared.slots.acquire(shared.signal);
+        } catch {
+          return free();
+        }
+      }
+      const promise: Promise<void> = new Promise<void>((resolve) => resolve(task()))
         .catch(onTaskError)
         .finally(() => {
-          active -= 1;
+          releaseShared();
+          free();
           inFlight.delete(promise);
-          waiters.shift()?.();
         });
       inFlight.add(promise);
     },
@@ -28,24 +44,46 @@ export function createLimiter(limit: number, onTaskError: (error: unknown) => vo
   };
 }
 
-/** At most `limit` holders at once; `acquire` resolves with the release function. */
+/**
+ * At most `limit` holders at once; `acquire` resolves with the release function. Waiters are served
+ * in arrival order (a freed slot passes straight to the oldest one), so no holder can keep others
+ * out for ever. An `acquire` whose `signal` aborts while waiting leaves the queue and rejects.
+ */
 export function createSemaphore(limit: number) {
   let held = 0;
   const waiters: Array<() => void> = [];
   const release = () => {
-    held -= 1;
-    waiters.shift()?.();
+    const next = waiters.shift();
+    if (next) next();
+    else held -= 1;
+  };
+  const holder = () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release();
+    };
   };
   return {
-    async acquire(): Promise<() => void> {
-      while (held >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
-      held += 1;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        release();
-      };
+    async acquire(signal?: AbortSignal): Promise<() => void> {
+      signal?.throwIfAborted();
+      if (held < limit) {
+        held += 1;
+        return holder();
+      }
+      return new Promise((resolve, reject) => {
+        const grant = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(holder());
+        };
+        const onAbort = () => {
+          waiters.splice(waiters.indexOf(grant), 1);
+          reject(signal?.reason);
+        };
+        waiters.push(grant);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     },
   };
 }

@@ -20,7 +20,7 @@ export const DEFAULT_LIST_RANGE_MIN_KEYS = 5000;
 export interface SyncTuning {
   /** Ranged GETs of one large object in flight (default 4). */
   spansPerObject?: number;
-  /** Ranged GETs in flight across the run (default max(16, 2 × syncConcurrency)). */
+  /** Ranged GETs in flight across all the runs of the process (default max(16, 2 × syncConcurrency)). */
   spanSlots?: number;
   /** Objects at least this large are hashed on a worker thread instead of the main one (default 64 MiB). */
   workerHashMinBytes?: number;
