@@ -108,7 +108,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const metrics = createMetrics({
     beforeScrape: () => jobMetrics.prune().catch((err: unknown) => logger.warn({ err }, 'could not prune the metrics of deleted jobs')),
   });
-  const jobMetrics = createJobMetrics(metrics.registry, bus, orm);
+  const jobMetrics = createJobMetrics(metrics.registry, bus, orm, redis);
   const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const onRunResult = (runId: number, result: SyncRunResult) => {
     if (result.deletes?.kind !== 'blocked') return;

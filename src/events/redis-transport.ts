@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from '../config/logger.js';
 import { succeedsWithin } from '../config/succeeds-within.js';
+import { createPublishGate, PUBLISH_STALL_MS } from './publish-gate.js';
 
 /** How long start-up waits for Redis before going on without it (events are then lost until it answers). */
 const CONNECT_WAIT_MS = 5_000;
@@ -12,13 +13,15 @@ export interface RedisTransport {
   eventTarget: EventTarget;
   /** True when Redis answers a PING; used by /readyz. */
   isReady(): Promise<boolean>;
+  /** PUBLISHes of progress events dropped since start because Redis did not answer (see publish-gate.ts). */
+  droppedPublishes(): number;
   close(): Promise<void>;
 }
 
 /**
  * Progress events through Redis pub/sub (graphql-yoga's Redis event target on ioredis). Redis is
- * not needed for syncing: while it is down, publishing drops events instead of queueing them (a
- * sync never waits on it or fills memory), subscriptions stay open and receive again once ioredis
+ * not needed for syncing: while it is down or hangs, publishing drops events instead of queueing
+ * them (a sync never waits on it or fills memory), subscriptions stay open and receive again once ioredis
  * has reconnected and resubscribed; the outage and the recovery are logged once each.
  */
 export async function createRedisTransport(url: string, logger: Logger): Promise<RedisTransport> {
@@ -45,9 +48,18 @@ export async function createRedisTransport(url: string, logger: Logger): Promise
   }
 
   // The event target does not wait for PUBLISH; a refused one (Redis down) must not become an unhandled rejection.
-  const publishClient = {
-    publish: (channel: string, message: string) => publisher.publish(channel, message).catch((err: Error) => onError(err)),
-  } as unknown as Redis;
+  const gate = createPublishGate(
+    (channel, message) =>
+      publisher.publish(channel, message).catch((err: Error) => {
+        onError(err);
+        throw err;
+      }),
+    {
+      onStalled: () => onError(new Error(`no answer to PUBLISH within ${PUBLISH_STALL_MS} ms`)),
+      onAnsweredAfterStall: onReady,
+    },
+  );
+  const publishClient = { publish: gate.publish } as unknown as Redis;
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient: subscriber }) as unknown as EventTarget;
 
   return {
@@ -55,7 +67,9 @@ export async function createRedisTransport(url: string, logger: Logger): Promise
     async isReady() {
       return publisher.status === 'ready' && succeedsWithin(publisher.ping(), PING_TIMEOUT_MS);
     },
+    droppedPublishes: () => gate.dropped,
     async close() {
+      gate.close();
       publisher.disconnect();
       subscriber.disconnect();
     },

@@ -6,6 +6,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
+import type { RedisTransport } from '../events/redis-transport.js';
 
 /** Run durations from seconds to hours. */
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
@@ -16,7 +17,7 @@ const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
  * (`prune`). Bytes, objects and objects in flight come from the event bus (as in sync-metrics.ts);
  * run outcomes and durations from the run's row once its final status is committed.
  */
-export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm) {
+export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, redis?: Pick<RedisTransport, 'droppedPublishes'>) {
   const registers = [registry];
   const committed = new Map<string, { jobId: string; bytes: number }>();
   const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
@@ -84,6 +85,16 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm) {
       this.set(bus.subscriberStats().droppedEvents);
     },
   });
+  if (redis) {
+    new Gauge({
+      name: 'dss_redis_publishes_dropped',
+      help: 'PUBLISHes of progress events to Redis dropped since start: Redis did not answer (each event is published on its job channel and on the all-jobs one)',
+      registers,
+      collect() {
+        this.set(redis.droppedPublishes());
+      },
+    });
+  }
   new Gauge({
     name: 'dss_database_clock_offset_seconds',
     help: "The database's clock less this host's, as last measured (0 on SQLite); leases, claims and schedules follow the database's",

@@ -4,6 +4,7 @@ import type { Client } from 'graphql-ws';
 import { gqlData } from '../helpers/clients.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
+import type { Logger } from '../../src/config/logger.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -33,12 +34,15 @@ export interface LiveEnv extends AsyncDisposable {
  * s3rver plus the real app (buildApp: real sync engine, GraphQL + graphql-ws on one port) pointed at
  * it with 64 KiB chunks. `s3Endpoint` replaces s3rver's address (e.g. a latency proxy in front of it).
  */
-export async function startLiveEnv(options: { env?: Record<string, string>; s3Endpoint?: (s3: TestS3Server) => Promise<string> } = {}): Promise<LiveEnv> {
+export async function startLiveEnv(
+  options: { env?: Record<string, string>; s3Endpoint?: (s3: TestS3Server) => Promise<string>; logger?: Logger } = {},
+): Promise<LiveEnv> {
   const s3 = await startS3Server();
   try {
     const endpoint = options.s3Endpoint ? await options.s3Endpoint(s3) : s3.endpoint;
     const app = await startTestApp({
       env: { ...s3.env, AWS_ENDPOINT_URL_S3: endpoint, S3_CHUNK_SIZE: String(CHUNK_SIZE), RETRY_DELAY: '0.01', SYNC_THREAD: 'true', ...options.env },
+      logger: options.logger,
     });
     const stop = async () => {
       await app.stop();
