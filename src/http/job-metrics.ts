@@ -30,7 +30,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
   });
   const objects = new Counter({
     name: 'dss_job_objects_total',
-    help: 'Objects finished, by job and result (done, failed, skipped)',
+    help: 'Objects finished, by job and result (done, failed, skipped; deleted: moved to the trash by mirror deletes)',
     labelNames: ['job_id', 'result'] as const,
     registers,
   });
@@ -117,6 +117,8 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     } else if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') {
       committed.delete(keyOf(event));
       objects.inc({ job_id, result: event.kind.slice('OBJECT_'.length).toLowerCase() });
+    } else if (event.kind === 'OBJECT_DELETED') {
+      objects.inc({ job_id, result: 'deleted' });
     } else if (event.kind === 'RUN_FINISHED') {
       for (const key of committed.keys()) if (key.startsWith(`${event.runId ?? ''}\u0000`)) committed.delete(key);
     }

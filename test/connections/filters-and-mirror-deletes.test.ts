@@ -9,7 +9,8 @@ import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { gql, wsClient } from '../helpers/clients.js';
+import { gql, http, wsClient } from '../helpers/clients.js';
+import { metricValue } from '../helpers/metrics.js';
 import { listingXml } from '../sync/listing-xml.js';
 import { runAfter, triggerAndWait } from './job-runs.js';
 
@@ -136,6 +137,9 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
       expect(await readFile(join(trash, 'data/c.csv'), 'utf8')).toBe('c');
       expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
       expect(await rows(app, jobId)).toMatchObject({ 'data/b.csv': 'DELETED', 'data/c.csv': 'DELETED', 'data/a.csv': 'PROCESSED' });
+      // Counted per job as for the whole process.
+      const metrics = (await http(app, 'GET', '/metrics')).text;
+      expect([metricValue(metrics, 'dss_sync_objects_total', { result: 'deleted' }), metricValue(metrics, 'dss_job_objects_total', { job_id: jobId, result: 'deleted' })]).toEqual([2, 2]);
     } finally {
       unsubscribe();
       await client.dispose();
