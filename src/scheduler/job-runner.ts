@@ -14,6 +14,7 @@ import { createRunSlots, type RunFinishedHook } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
 import { createRemoteCancel } from './remote-cancel.js';
 import { createTickLoop } from './tick-loop.js';
+import { endRunsStoppedForScopeChange, stoppingForScopeChange } from './scope-change-runs.js';
 
 export interface JobRunnerDeps {
   orm: Orm;
@@ -116,9 +117,11 @@ export function createJobRunner({
     const leftRunning = embedded
       ? (await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })).filter((run) => !cliStillAtIt(run))
       : await leases.findUnowned({ startUp: true });
+    const rerun = await endRunsStoppedForScopeChange(orm, leftRunning, at);
     const toResume = new Map<string, SyncRun>();
     const stale: number[] = [];
     for (const run of leftRunning) {
+      if (stoppingForScopeChange(run)) continue;
       if (toResume.has(run.jobId)) stale.push(run.id);
       else toResume.set(run.jobId, run);
     }
@@ -141,7 +144,8 @@ export function createJobRunner({
           const runningElsewhere = !embedded && (await em.count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
           if (job.status === 'RUNNING' && !runningElsewhere) await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED' });
           // The missed due time itself, so instances starting together catch up once between them.
-          if (missed) await slots.start(job.id, 'CATCH_UP', missedAt ?? undefined);
+          if (rerun.has(job.id)) await slots.start(job.id, 'UPDATE');
+          else if (missed) await slots.start(job.id, 'CATCH_UP', missedAt ?? undefined);
         }
       } catch (err) {
         logger.error({ err, jobId: job.id }, 'could not start a job at start-up');
@@ -178,14 +182,14 @@ export function createJobRunner({
     for (const run of await leases.findUnowned()) {
       if (state !== 'started' || slots.isRunning(run.jobId)) continue;
       // A paused job has no schedule here, yet its manual run is resumed as at start-up, unless the
-      // pause was stopping it: that one is ended, as a cancel ends a run whose holder is gone. A job
-      // this instance does not schedule otherwise is gone.
+      // pause was stopping it: that one is ended, as a cancel ends a run whose holder is gone, and so
+      // is one an update of the scope was stopping (run again). A job not scheduled otherwise is gone.
       const scheduled = schedules.has(run.jobId);
       const paused = !scheduled && (await orm.em.fork().count(Job, { id: run.jobId, status: 'PAUSED' })) > 0;
       if (!scheduled && !paused) continue;
       try {
-        if (paused && run.error === STOPPING_FOR_PAUSE) {
-          await remote.endUnheld(run.jobId, run.id);
+        if ((paused && run.error === STOPPING_FOR_PAUSE) || stoppingForScopeChange(run)) {
+          if ((await remote.endUnheld(run.jobId, run.id)) && scheduled && stoppingForScopeChange(run)) await slots.start(run.jobId, 'UPDATE');
           continue;
         }
         if (!(await leases.claim(run.id))) continue;

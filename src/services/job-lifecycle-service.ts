@@ -4,7 +4,7 @@ import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
-import { removeRowsOutOfScope } from '../sync/local/job-scope.js';
+import { removeRowsOutOfScope, STOPPING_FOR_SCOPE_CHANGE } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
 import { ConflictError, InputError } from './errors.js';
 import { parseJobId } from './ids.js';
@@ -90,6 +90,9 @@ export function createJobLifecycleService({
       // Only what this update changed is written: a flush would write the row back whole (next_run_at
       // included, which a tick, a pause or a resume may have moved meanwhile).
       const changed = changedFields(before, updatableFieldsOf(job));
+      // Before the new scope: a process gone between the two ends the run at its next start, where
+      // resuming it would list the new prefix from the old one's position.
+      if (scopeChanged) await em.nativeUpdate(SyncRun, { jobId: id, status: 'RUNNING' }, { error: STOPPING_FOR_SCOPE_CHANGE });
       if (changed && (await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() })) === 0) throw jobNotFound();
       connectors.forget(id);
       if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { raw } from '@mikro-orm/core';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Job } from '../../db/entities/job.entity.js';
 import type { Orm } from '../../db/orm.js';
@@ -8,6 +9,15 @@ import { jobFolder } from './job-files.js';
 
 /** Rows read (and deleted) per statement when a job's scope changes. */
 const BATCH = 1000;
+
+/**
+ * A run's error while an update of its job's prefix or filters stops it, written before the new scope
+ * is: a process gone meanwhile leaves the run to be ended, not resumed with the old listing position.
+ */
+export const STOPPING_FOR_SCOPE_CHANGE = "Stopping: the job's prefix or filters changed";
+
+/** The error of such a run once ended by the next process to find it. */
+export const CANCELLED_FOR_SCOPE_CHANGE = "Cancelled: the job's prefix or filters changed during the run";
 
 /**
  * Whether an object key belongs to the job as it is configured now. The one rule for "this row is
@@ -20,17 +30,23 @@ export function keyBelongsToJob(job: Pick<Job, 'prefix'>, key: string): boolean 
 /**
  * After a job's scope changed (a new prefix): deletes the rows of objects that no longer belong to
  * it, so they stop appearing as its objects, and the partial downloads of those rows. Their
- * downloaded files stay where they are. Call while no sync of the job runs. Returns the rows removed.
+ * downloaded files stay where they are. Call while no sync of the job runs: the update does, and
+ * every run before it lists, so a change whose update was cut short still takes effect before
+ * mirror deletes could take those rows for deleted objects. Returns the rows removed.
  */
 export async function removeRowsOutOfScope(orm: Orm, job: Pick<Job, 'id' | 'prefix'>, downloadRoot: string | undefined): Promise<number> {
+  if (job.prefix === '') return 0;
   const root = downloadRoot === undefined ? undefined : jobFolder(downloadRoot, job.id);
+  // Code points, as substr counts them on SQLite and PostgreSQL: one statement finds the job's rows
+  // outside the prefix, so a job with none (every run's case) costs one pass over its rows.
+  const prefixLength = Array.from(job.prefix).length;
   let afterId = 0;
   let removed = 0;
   for (;;) {
     const em = orm.em.fork();
     const rows = await em.find(
       SyncObject,
-      { jobId: job.id, id: { $gt: afterId } },
+      { jobId: job.id, id: { $gt: afterId }, [raw((alias: string) => `substr(${alias}.object_key, 1, ${prefixLength})`)]: { $ne: job.prefix } },
       { fields: ['id', 'key', 'status'], orderBy: { id: 'asc' }, limit: BATCH },
     );
     if (rows.length === 0) return removed;

@@ -12,6 +12,7 @@ import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
+import { removeRowsOutOfScope } from '../local/job-scope.js';
 import type { RunLock } from '../local/run-lock.js';
 import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
@@ -229,6 +230,7 @@ export async function executeSyncRun(
     // Announced before the folder and its lock: a run that fails on them still reads RUN_STARTED … RUN_FINISHED.
     events.run('RUN_STARTED', 0);
     lock = await prepareJobFolder(orm, ctx.folder);
+    await removeRowsOutOfScope(orm, job, config.downloadRoot);
     const resumeFrom = await listing.state();
     if (resumeFrom.listAfter !== null || resumeFrom.complete) tally.resume(await listing.countListed());
     await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
