@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
@@ -154,5 +154,25 @@ describe('objects deleted or replaced at the source', () => {
     expect(third.status).toBe('SUCCEEDED');
     expect(await readFile(join(f.root, 'a'), 'utf8')).toBe('now a file');
     expect(await f.row('a')).toMatchObject({ status: 'PROCESSED', error: null });
+  });
+
+  test('a folder a crash left emptied (its file moved to the trash, the row not yet DELETED) is removed by the next run, so a key now stored as a file there syncs', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['a/b/c', 'under a'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await f.s3.deleteObject('a/b/c');
+    await f.s3.putObject('a', 'now a file');
+    // What kill -9 leaves right after run 2 moved a/b/c into its trash.
+    const trashed = join(f.root, '.dss-trash', '2', 'a/b/c');
+    await mkdir(dirname(trashed), { recursive: true });
+    await rename(join(f.root, 'a/b/c'), trashed);
+    const second = await f.sync();
+    expect(second.runId).toBe(2);
+    expect((await f.row('a/b/c'))?.status).toBe('DELETED');
+    expect((await listTree(f.root)).filter((path) => !path.startsWith('.dss-'))).toEqual(['k1', 'k2']);
+    const third = await f.sync();
+    expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
+    expect(await readFile(join(f.root, 'a'), 'utf8')).toBe('now a file');
   });
 });

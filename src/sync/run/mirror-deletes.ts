@@ -76,8 +76,9 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
           const target = join(trash, row.key);
           folder.ensureDir(dirname(target));
           folder.at(row.localPath, (from) => folder.at(target, (to) => renameSync(from, to)));
-          await removeEmptyFolders(folder, dirname(row.localPath), (dir) => isMarkedFolder(orm, jobId, relative(root, dir)));
         }
+        // Also when the file is gone already: a run cut short between its move and this leaves the folder.
+        await removeEmptyFolders(folder, dirname(row.localPath), (dir) => isMarkedFolder(orm, jobId, relative(root, dir)));
         const em = orm.em.fork() as EntityManager;
         await em.nativeUpdate(SyncObject, { id: row.id }, { status: 'DELETED', localPath: null, lastPosition: 0, error: null, runId });
         removed += 1;
