@@ -13,6 +13,7 @@ import { attachGraphqlWs } from './graphql/ws.js';
 import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { healthRoutes } from './http/health.js';
+import { closeSilentConnections, IDLE_CONNECTION_MS } from './http/idle-connections.js';
 import { createJobMetrics } from './http/job-metrics.js';
 import { graphqlErrorBody, GRAPHQL_MEDIA_TYPES } from './graphql/edge.js';
 import { withCompression } from './http/compression.js';
@@ -71,6 +72,8 @@ export interface BuildAppOptions {
   webhookPollMs?: number;
   /** false: this instance never takes over another's run (tests of the CLI taking one over). */
   takeOverRuns?: boolean;
+  /** How long a connection may send nothing before its first request is closed (default 60 s). */
+  idleConnectionMs?: number;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
@@ -173,6 +176,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     mapError: mapRestError,
   });
   const server = createServer(withCompression(router.handle));
+  closeSilentConnections(server, options.idleConnectionMs ?? IDLE_CONNECTION_MS);
   // Attached once listening: the WebSocket server re-emits a listen error (EADDRINUSE) and graphql-ws
   // would print it with a stack trace; start() reports it as one line instead.
   let webSockets: ReturnType<typeof attachGraphqlWs> | undefined;
