@@ -11,6 +11,19 @@ const tooLarge = () => new HttpError(413, `Request body too large, the limit is 
  */
 const DRAIN_LIMIT = 16 * MAX_BODY_BYTES;
 
+/** The request declares a body: a length above zero, or a transfer coding (chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * A body is still arriving and nobody reads it. Answering such a request, Node reads and drops the
+ * rest to keep the connection, however large it is: a refusal closes the connection instead.
+ */
+export function hasUnreadBody(req: IncomingMessage): boolean {
+  return hasBody(req) && !req.complete;
+}
+
 /** Reads the whole body, refusing more than `limit` bytes without buffering the excess. */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);

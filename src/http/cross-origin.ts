@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hasBody } from './body.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { RouteResult } from './route.js';
 
@@ -13,10 +14,6 @@ export const JSON_MEDIA_TYPES = ['application/json'];
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type, accept';
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
 
 function mediaTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

@@ -5,7 +5,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from '../config/logger.js';
 import type { Services } from '../services/services.js';
 import { isAuthorized } from './auth.js';
-import { MAX_BODY_BYTES, readJsonObject } from './body.js';
+import { hasUnreadBody, MAX_BODY_BYTES, readJsonObject } from './body.js';
 import { checkMediaType, checkOrigin, JSON_MEDIA_TYPES, restErrorBody, type ErrorBody } from './cross-origin.js';
 import type { Metrics } from './metrics.js';
 import type { OriginPolicy } from './origin-policy.js';
@@ -70,6 +70,8 @@ export function send(res: ServerResponse, { status, body, headers = {} }: RouteR
     res.end();
     return;
   }
+  // A refusal (401, 404, 413, …) leaves the body unread: close rather than read the rest.
+  if (hasUnreadBody(res.req)) res.setHeader('connection', 'close');
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const contentType = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
   res.writeHead(status, { 'content-type': contentType, ...headers, 'content-length': Buffer.byteLength(text) });
@@ -92,7 +94,6 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     if (entry.kind === 'mount') {
       // Mounted handlers buffer their bodies; refuse a declared oversize body before they read it.
       if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
-        res.setHeader('connection', 'close');
         return send(res, { status: 413, body: { message: `Request body too large, the limit is ${MAX_BODY_BYTES} bytes (1 MiB)` } });
       }
       const { mediaTypes = JSON_MEDIA_TYPES, errorBody = restErrorBody } = entry.mount;
@@ -117,7 +118,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
       // 503: the database is down or restarting (readiness says so too), not a defect of the request or the service.
       if (result.status === 503) logger.warn({ route: route.path, reason: withoutStatement(String((error as Error).message)) }, 'request failed: service unavailable');
       else if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
-      // A refused body may still be arriving: close the connection rather than read the rest.
+      // A client that sent an oversize body is not kept, even when its body was read and dropped in full.
       if (result.status === 413) res.setHeader('connection', 'close');
       send(res, result);
     }

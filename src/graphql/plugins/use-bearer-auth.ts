@@ -13,6 +13,11 @@ export const unauthenticatedError = () =>
  * the header to a navigation; the page holds no data): yoga answers it before this hook runs, and
  * the operations GraphiQL then sends carry the header set in its header editor.
  */
+/** The request declares a body (a length above zero, or chunked), which is unread when auth refuses it. */
+function declaresBody(headers: Headers): boolean {
+  return headers.has('transfer-encoding') || Number(headers.get('content-length') ?? 0) > 0;
+}
+
 export function useBearerAuth(apiToken: string | undefined): Plugin {
   return {
     onRequest({ request, fetchAPI, endResponse }) {
@@ -21,7 +26,12 @@ export function useBearerAuth(apiToken: string | undefined): Plugin {
       endResponse(
         new fetchAPI.Response(body, {
           status: 401,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'www-authenticate': 'Bearer',
+            // Kept open, the connection would have Node read and drop the whole body, however large.
+            ...(declaresBody(request.headers) ? { connection: 'close' } : {}),
+          },
         }),
       );
     },
