@@ -7,6 +7,7 @@ import { graphiqlContentSecurityPolicy, renderGraphiqlPage } from './graphiql.js
 import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
 import { useParseLimits } from './plugins/use-parse-limits.js';
+import { usePlainBodyErrors } from './plugins/use-plain-body-errors.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useSecretRedaction } from './plugins/use-secret-redaction.js';
 import { schema } from './schema.js';
@@ -69,7 +70,7 @@ export function buildYoga(deps: GraphqlDeps) {
     landingPage: false,
     // The router refuses a declared oversize body; this also counts a chunked one as it arrives.
     maxRequestBodySize: MAX_BODY_BYTES,
-    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), useParseLimits(), useQueryLimits(deps), useGraphiqlPagePolicy()],
+    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), usePlainBodyErrors(), useParseLimits(), useQueryLimits(deps), useGraphiqlPagePolicy()],
   });
 }
 
