@@ -148,7 +148,10 @@ describe('syncProgress over graphql-ws', () => {
     try {
       const sub = collect(client, JOB_A);
       const errors = await sub.firstErrors();
-      expect(errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) })]);
+      // A lost connection is the database being unreachable: the client is told to come back later.
+      expect(errors).toEqual([
+        expect.objectContaining({ message: 'Database unavailable, try again later', extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) }),
+      ]);
       expect(JSON.stringify(errors)).not.toMatch(/connection terminated/);
     } finally {
       await client.dispose();
