@@ -1,5 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
+/** What a client is told when its request needs the database and the database cannot be reached. */
+export const DATABASE_UNAVAILABLE = 'Database unavailable, try again later';
+
 /** How long a write waits for the database to come back before its error is let through. */
 export const DATABASE_OUTAGE_WAIT_MS = 10 * 60_000;
 

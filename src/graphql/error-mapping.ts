@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { withoutStatement } from '../config/statement-text.js';
 import { createGraphQLError, maskError, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
-import { isDatabaseUnreachable } from '../db/database-outage.js';
+import { withoutStatement } from '../config/statement-text.js';
+import { DATABASE_UNAVAILABLE, isDatabaseUnreachable } from '../db/database-outage.js';
 import { SubscriberTooSlowError } from '../events/bounded-queue.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../services/errors.js';
 
@@ -82,7 +82,7 @@ export function createMaskError(logger: Logger, reported: WeakSet<object> = new 
     if (isDatabaseUnreachable(original)) {
       logger.warn({ path: at.path, reason: withoutStatement(String((original as Error).message)) }, 'GraphQL request failed: database unreachable');
       if (original instanceof Object) reported.add(original);
-      return createGraphQLError('Database unavailable, try again later', { ...at, extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      return createGraphQLError(DATABASE_UNAVAILABLE, { ...at, extensions: { code: 'SERVICE_UNAVAILABLE' } });
     }
     if (isGraphQLError(error) && !error.originalError) return markBadVariable(error);
     if (!isGraphQLError(original) && !(original instanceof Object && reported.has(original))) {

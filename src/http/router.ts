@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { withoutStatement } from '../config/statement-text.js';
 import { performance } from 'node:perf_hooks';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from '../config/logger.js';
+import { withoutStatement } from '../config/statement-text.js';
 import type { Services } from '../services/services.js';
 import { isAuthorized } from './auth.js';
 import { hasUnreadBody, MAX_BODY_BYTES, readJsonObject } from './body.js';

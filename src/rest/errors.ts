@@ -1,9 +1,7 @@
-import { isDatabaseUnreachable } from '../db/database-outage.js';
+import { DATABASE_UNAVAILABLE, isDatabaseUnreachable } from '../db/database-outage.js';
 import { HttpError } from '../http/http-error.js';
 import type { RouteResult } from '../http/route.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../services/errors.js';
-
-export const DATABASE_UNAVAILABLE = 'Database unavailable, try again later';
 
 /** Service errors → the old service's status codes and `{ "message": … }` bodies. Unknown errors never leak. */
 export function mapRestError(error: unknown): RouteResult {

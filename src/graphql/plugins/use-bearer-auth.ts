@@ -7,17 +7,17 @@ export const UNAUTHENTICATED_MESSAGE = 'Missing or invalid bearer token';
 export const unauthenticatedError = () =>
   createGraphQLError(UNAUTHENTICATED_MESSAGE, { extensions: { code: 'UNAUTHENTICATED' } });
 
+/** The request declares a body (a length above zero, or chunked), which is unread when auth refuses it. */
+function declaresBody(headers: Headers): boolean {
+  return headers.has('transfer-encoding') || Number(headers.get('content-length') ?? 0) > 0;
+}
+
 /**
  * When a token is configured, every GraphQL HTTP request needs `Authorization: Bearer <token>`;
  * it is checked before the request is parsed. GraphiQL's HTML page stays open (a browser cannot add
  * the header to a navigation; the page holds no data): yoga answers it before this hook runs, and
  * the operations GraphiQL then sends carry the header set in its header editor.
  */
-/** The request declares a body (a length above zero, or chunked), which is unread when auth refuses it. */
-function declaresBody(headers: Headers): boolean {
-  return headers.has('transfer-encoding') || Number(headers.get('content-length') ?? 0) > 0;
-}
-
 export function useBearerAuth(apiToken: string | undefined): Plugin {
   return {
     onRequest({ request, fetchAPI, endResponse }) {
