@@ -141,6 +141,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);
     },
+    onRunSkipped: jobMetrics.runSkipped,
   });
   const services = createServices({
     orm,

@@ -36,7 +36,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
   });
   const runs = new Counter({
     name: 'dss_job_runs_total',
-    help: 'Runs that reached a final status, by job and status',
+    help: 'Runs that reached a final status, by job and status (SKIPPED: each due time or trigger that found the job\'s run still going)',
     labelNames: ['job_id', 'status'] as const,
     registers,
   });
@@ -132,6 +132,9 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
       if (run?.startedAt && run.finishedAt) {
         durations.observe({ job_id: jobId }, Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
       }
+    },
+    runSkipped(jobId: string): void {
+      runs.inc({ job_id: jobId, status: 'SKIPPED' });
     },
     retry(jobId: string, cause: string): void {
       retries.inc({ job_id: jobId, cause });

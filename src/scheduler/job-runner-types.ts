@@ -1,6 +1,11 @@
 import type { Job } from '../db/entities/job.entity.js';
 import type { RunTrigger } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
+import type { Logger } from '../config/logger.js';
+import type { Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
+import type { RunExecutor } from '../sync/run-executor.js';
+import type { RunFinishedHook } from './run-slots.js';
 
 /** Owns every job's schedule and every running sync; the services layer's only handle on them. */
 export interface JobRunner {
@@ -28,3 +33,34 @@ export interface JobRunner {
 
 /** A run's error while the pause of its job stops it: a process gone meanwhile leaves it to be closed at start-up. */
 export const STOPPING_FOR_PAUSE = 'Stopping: the job was paused';
+
+export interface JobRunnerDeps {
+  orm: Orm;
+  execute: RunExecutor;
+  logger: Logger;
+  now?: () => Date;
+  /** How often the timer checks for due jobs (default 500 ms; the resolution of schedules). */
+  tickMs?: number;
+  /** How long stop() waits for runs to reach a chunk boundary (default 5 s). */
+  stopTimeoutMs?: number;
+  /** Told once each run's final status is committed (webhooks, per-job metrics). */
+  onRunFinished?: RunFinishedHook;
+  /** Told of each due time or trigger this instance recorded as SKIPPED (the job's run still going; metrics). */
+  onRunSkipped?: (jobId: string) => void;
+  /** Scheduled runs of one job start at least this far apart (MIN_SCHEDULE_INTERVAL; default 0). */
+  minIntervalMs?: number;
+  /** Names this instance in run leases (default `local`). */
+  instanceId?: string;
+  /** RUN_LEASE_TTL: a run whose lease is not renewed for this long is taken over (default 30 s). */
+  leaseTtlMs?: number;
+  /** Announces the end of runs this instance ends without executing them (a gone holder's, cancelled). */
+  bus?: ProgressPublisher;
+  /** false: never takes over a run whose lease ran out (tests of another taker, the CLI); default true. */
+  takeOverRuns?: boolean;
+}
+
+/** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
+export interface SchedulingJobRunner extends JobRunner {
+  /** Starts every job whose next run time has come and moves that time on. */
+  tick(): Promise<void>;
+}

@@ -1,49 +1,19 @@
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { createFailureLog } from '../config/failure-log.js';
-import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
 import { isDatabaseUnreachable } from '../db/database-outage.js';
-import { isPostgres, type Orm } from '../db/orm.js';
-import type { ProgressPublisher } from '../events/event-bus.js';
+import { isPostgres } from '../db/orm.js';
 import { createRunLeases, isCliLease } from '../sync/multi/run-leases.js';
-import type { RunExecutor } from '../sync/run-executor.js';
-import { STOPPING_FOR_PAUSE, type JobRunner } from './job-runner-types.js';
+import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type SchedulingJobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
-import { createRunSlots, type RunFinishedHook } from './run-slots.js';
+import { createRunSlots } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
 import { createRemoteCancel } from './remote-cancel.js';
 import { createTickLoop } from './tick-loop.js';
 import { endRunsStoppedForScopeChange, stoppingForScopeChange } from './scope-change-runs.js';
 
-export interface JobRunnerDeps {
-  orm: Orm;
-  execute: RunExecutor;
-  logger: Logger;
-  now?: () => Date;
-  /** How often the timer checks for due jobs (default 500 ms; the resolution of schedules). */
-  tickMs?: number;
-  /** How long stop() waits for runs to reach a chunk boundary (default 5 s). */
-  stopTimeoutMs?: number;
-  /** Told once each run's final status is committed (webhooks, per-job metrics). */
-  onRunFinished?: RunFinishedHook;
-  /** Scheduled runs of one job start at least this far apart (MIN_SCHEDULE_INTERVAL; default 0). */
-  minIntervalMs?: number;
-  /** Names this instance in run leases (default `local`). */
-  instanceId?: string;
-  /** RUN_LEASE_TTL: a run whose lease is not renewed for this long is taken over (default 30 s). */
-  leaseTtlMs?: number;
-  /** Announces the end of runs this instance ends without executing them (a gone holder's, cancelled). */
-  bus?: ProgressPublisher;
-  /** false: never takes over a run whose lease ran out (tests of another taker, the CLI); default true. */
-  takeOverRuns?: boolean;
-}
-
-/** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */
-export interface SchedulingJobRunner extends JobRunner {
-  /** Starts every job whose next run time has come and moves that time on. */
-  tick(): Promise<void>;
-}
+export type { JobRunnerDeps, SchedulingJobRunner } from './job-runner-types.js';
 
 /**
  * Owns the schedules: next run times are computed from each job's row (pure, job-timing.ts),
@@ -57,6 +27,7 @@ export function createJobRunner({
   tickMs = 500,
   stopTimeoutMs = 5000,
   onRunFinished,
+  onRunSkipped,
   minIntervalMs = 0,
   instanceId = 'local',
   leaseTtlMs = 30_000,
@@ -73,7 +44,7 @@ export function createJobRunner({
     onLost: (runId) => slots.abandon(runId),
     onCancelRequested: (runId) => slots.cancelRun(runId),
   });
-  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, minIntervalMs });
+  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
   /**

@@ -28,6 +28,8 @@ export interface RunSlotsDeps {
   leases: RunLeases;
   /** Told once a run's final status is committed (webhooks, metrics); its failure is logged, never the run's. */
   onRunFinished?: RunFinishedHook;
+  /** Told of each due time or trigger recorded SKIPPED here (metrics). */
+  onRunSkipped?: (jobId: string) => void;
   /** MIN_SCHEDULE_INTERVAL, checked against the due times every instance recorded. */
   minIntervalMs?: number;
 }
@@ -60,7 +62,7 @@ export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHoo
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, minIntervalMs }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
   const mine = leasedTo(leases.instanceId);
 
@@ -179,6 +181,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         if (outcome.kind !== 'started') {
           if (slot) free(jobId, slot);
           if (outcome.kind === 'taken') return null;
+          onRunSkipped?.(jobId);
           // One line per series of skipped ticks at info; the ticks that only bump its count at debug.
           logger[outcome.coalesced ? 'debug' : 'info'](
             { jobId, trigger, runId: outcome.run.id, skippedCount: outcome.run.skippedCount },

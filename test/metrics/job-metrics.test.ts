@@ -76,7 +76,7 @@ describe('per-job metrics after a real sync', () => {
     await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_subscribers') === 0, 5_000, 'the subscription to end');
   });
 
-  it('show an object in flight while it downloads, and none once the run ends', async () => {
+  it('show an object in flight while it downloads, and none once the run ends; triggers meanwhile count as SKIPPED', async () => {
     await using s3 = await startS3Server();
     await s3.putObject('slow/big.bin', Buffer.alloc(1024 * 1024, 9));
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
@@ -91,11 +91,14 @@ describe('per-job metrics after a real sync', () => {
     });
     const job_id = created.body.job_id as string;
     await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_job_objects_in_flight', { job_id }) === 1, 10_000, 'the object in flight');
+    // Two triggers while the run goes: one SKIPPED row counting both, each one a skipped run in the metric.
+    for (let i = 0; i < 2; i++) expect((await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id })).status).toBe(200);
     const done = await waitFor(async () => {
       const text = (await http(app, 'GET', '/metrics')).text;
       return sample(text, 'dss_job_runs_total', { job_id, status: 'SUCCEEDED' }) === 1 ? text : undefined;
     }, 15_000, 'the run to end');
     expect(sample(done, 'dss_job_objects_in_flight', { job_id })).toBeUndefined();
     expect(sample(done, 'dss_job_bytes_downloaded_total', { job_id })).toBe(1024 * 1024);
+    expect(sample(done, 'dss_job_runs_total', { job_id, status: 'SKIPPED' })).toBe(2);
   });
 });
