@@ -9,31 +9,25 @@
  * while waiting for a shared slot starts no task: `run` then returns without running it.
  */
 export function createLimiter(limit: number, onTaskError: (error: unknown) => void, shared?: { slots: Semaphore; signal?: AbortSignal }) {
-  let active = 0;
-  const waiters: Array<() => void> = [];
+  const own = createSemaphore(limit);
   const inFlight = new Set<Promise<void>>();
-  const free = () => {
-    active -= 1;
-    waiters.shift()?.();
-  };
 
   return {
     async run(task: () => Promise<void>): Promise<void> {
-      while (active >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
-      active += 1;
+      const releaseOwn = await own.acquire();
       let releaseShared = () => {};
       if (shared) {
         try {
           releaseShared = await shared.slots.acquire(shared.signal);
         } catch {
-          return free();
+          return releaseOwn();
         }
       }
       const promise: Promise<void> = new Promise<void>((resolve) => resolve(task()))
         .catch(onTaskError)
         .finally(() => {
           releaseShared();
-          free();
+          releaseOwn();
           inFlight.delete(promise);
         });
       inFlight.add(promise);
