@@ -11,7 +11,8 @@ import { createRunSlots } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
 import { createRemoteCancel } from './remote-cancel.js';
 import { createTickLoop } from './tick-loop.js';
-import { endRunsStoppedForScopeChange, stoppingForScopeChange } from './scope-change-runs.js';
+import { stoppingForScopeChange } from '../sync/local/job-scope.js';
+import { endRunsStoppedForScopeChange } from './scope-change-runs.js';
 
 export type { JobRunnerDeps, SchedulingJobRunner } from './job-runner-types.js';
 

@@ -6,7 +6,7 @@ import { databaseNow } from '../db/database-clock.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../db/orm.js';
 import { openJobFolder, type JobFolder } from './local/job-folder.js';
-import { CANCELLED_FOR_SCOPE_CHANGE, STOPPING_FOR_SCOPE_CHANGE } from './local/job-scope.js';
+import { endRunStoppedForScopeChange, stoppingForScopeChange } from './local/job-scope.js';
 import { acquireRunLock, type RunLock } from './local/run-lock.js';
 import { countLiveClaims } from './multi/object-claims.js';
 import type { RunLeases } from './multi/run-leases.js';
@@ -45,9 +45,9 @@ export async function acquireCliRun(orm: Orm, config: Config, leases: RunLeases,
     if (running) {
       if (await leases.claim(running.id, { any: lock !== undefined })) {
         if (!lock) await untilHelpersLeft(orm, config, leases, running.id);
-        if (running.error !== STOPPING_FOR_SCOPE_CHANGE) return { runId: running.id, release };
+        if (!stoppingForScopeChange(running)) return { runId: running.id, release };
         // Its listing position is the old scope's: ended, as the service ends it, and a new run lists the new one.
-        await em.nativeUpdate(SyncRun, { id: running.id, status: 'RUNNING' }, { status: 'CANCELLED', finishedAt: new Date(), error: CANCELLED_FOR_SCOPE_CHANGE });
+        await endRunStoppedForScopeChange(orm, running.id, new Date());
         leases.release(running.id);
       } else {
         throw new RunInProgressError(`job ${jobId} has a run in progress (run ${running.id} on ${running.leaseOwner}); try again when it has finished`);

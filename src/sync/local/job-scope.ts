@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { raw } from '@mikro-orm/core';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
+import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { Job } from '../../db/entities/job.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { removeTree } from './tree-removal.js';
@@ -18,6 +19,20 @@ export const STOPPING_FOR_SCOPE_CHANGE = "Stopping: the job's prefix or filters 
 
 /** The error of such a run once ended by the next process to find it. */
 export const CANCELLED_FOR_SCOPE_CHANGE = "Cancelled: the job's prefix or filters changed during the run";
+
+/** The run was being stopped by an update of its job's prefix or filters: it is ended, never resumed. */
+export const stoppingForScopeChange = (run: Pick<SyncRun, 'error'>): boolean => run.error === STOPPING_FOR_SCOPE_CHANGE;
+
+/**
+ * Ends a RUNNING run an update of its job's scope was stopping (its listing position and marks are
+ * the old scope's). False when it is no longer such a run: another process ended it first.
+ */
+export async function endRunStoppedForScopeChange(orm: Orm, runId: number, at: Date): Promise<boolean> {
+  const ended = await orm.em
+    .fork()
+    .nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', error: STOPPING_FOR_SCOPE_CHANGE }, { status: 'CANCELLED', finishedAt: at, error: CANCELLED_FOR_SCOPE_CHANGE });
+  return ended === 1;
+}
 
 /**
  * Whether an object key belongs to the job as it is configured now. The one rule for "this row is
