@@ -13,19 +13,25 @@ import type { JobRunner } from '../../src/scheduler/job-runner-types.js';
 import { createServices } from '../../src/services/services.js';
 import { createRunExecutor } from '../../src/sync/run-executor.js';
 import { waitFor } from '../helpers/poll.js';
-import { startSyncFixture } from './sync-fixture.js';
+import { startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const logger = pino({ level: 'silent' });
 const keys = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
+/** The job (prefix `b/`, mirror deletes on) synced once over `a/` and `b/` keys: the state an update of its prefix to `a/` starts from. */
+async function syncedOverTwoPrefixes(f: SyncFixture, aCount: number, bCount: number) {
+  await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
+  const aKeys = keys('a/', aCount);
+  const bKeys = keys('b/', bCount);
+  await f.s3.putObjects([...aKeys, ...bKeys].map((key): [string, string] => [key, `body of ${key}`]));
+  expect((await f.sync()).status).toBe('SUCCEEDED');
+  return { aKeys, bKeys };
+}
+
 describe('update_job of the prefix, the process killed before its run stopped', () => {
   test('the next start ends that run and syncs the new prefix; the old rows go, their files stay (mirror deletes on)', async () => {
     await using f = await startSyncFixture({ prefix: 'b/' });
-    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
-    const aKeys = keys('a/', 50);
-    const bKeys = keys('b/', 60);
-    await f.s3.putObjects([...aKeys, ...bKeys].map((key): [string, string] => [key, `body of ${key}`]));
-    expect((await f.sync()).status).toBe('SUCCEEDED');
+    const { aKeys, bKeys } = await syncedOverTwoPrefixes(f, 50, 60);
     // A rerun killed after recording its listing position: the page up to b/0029 is in.
     const cutShort = await f.createRun();
     await f.orm.em.fork().nativeUpdate(SyncRun, { id: cutShort }, { listAfter: 'b/0029', listingComplete: false });
@@ -63,11 +69,7 @@ describe('update_job of the prefix, the process killed before its run stopped', 
 
   test('a new prefix committed by an update cut short before it removed the old rows: the next run removes them and trashes none of their files', async () => {
     await using f = await startSyncFixture({ prefix: 'b/' });
-    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
-    const aKeys = keys('a/', 5);
-    const bKeys = keys('b/', 5);
-    await f.s3.putObjects([...aKeys, ...bKeys].map((key): [string, string] => [key, `body of ${key}`]));
-    expect((await f.sync()).status).toBe('SUCCEEDED');
+    const { aKeys, bKeys } = await syncedOverTwoPrefixes(f, 5, 5);
     await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { prefix: 'a/' });
 
     expect((await f.sync()).status).toBe('SUCCEEDED');
