@@ -142,6 +142,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       await jobMetrics.runFinished(run);
     },
     onRunSkipped: jobMetrics.runSkipped,
+    onHelpEnded: jobMetrics.helpEnded,
   });
   const services = createServices({
     orm,

@@ -21,6 +21,9 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
   const registers = [registry];
   const committed = new Map<string, { jobId: string; bytes: number }>();
   const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
+  const forgetRun = (runId: string) => {
+    for (const key of committed.keys()) if (key.startsWith(`${runId}\u0000`)) committed.delete(key);
+  };
 
   const bytes = new Counter({
     name: 'dss_job_bytes_downloaded_total',
@@ -120,7 +123,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     } else if (event.kind === 'OBJECT_DELETED') {
       objects.inc({ job_id, result: 'deleted' });
     } else if (event.kind === 'RUN_FINISHED') {
-      for (const key of committed.keys()) if (key.startsWith(`${event.runId ?? ''}\u0000`)) committed.delete(key);
+      forgetRun(event.runId ?? '');
     }
   }
   const unlisten = bus.on(onEvent);
@@ -135,6 +138,10 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     },
     runSkipped(jobId: string): void {
       runs.inc({ job_id: jobId, status: 'SKIPPED' });
+    },
+    /** A helper's part of another instance's run ended: its objects of the run left in flight were interrupted. */
+    helpEnded(runId: number): void {
+      forgetRun(String(runId));
     },
     retry(jobId: string, cause: string): void {
       retries.inc({ job_id: jobId, cause });

@@ -47,6 +47,11 @@ export interface JobRunnerDeps {
   onRunFinished?: RunFinishedHook;
   /** Told of each due time or trigger this instance recorded as SKIPPED (the job's run still going; metrics). */
   onRunSkipped?: (jobId: string) => void;
+  /**
+   * Told when this instance stops helping with a run another instance holds: none of its objects of
+   * that run is in flight any more, and the holder's RUN_FINISHED never reaches this process (metrics).
+   */
+  onHelpEnded?: (runId: number) => void;
   /** Scheduled runs of one job start at least this far apart (MIN_SCHEDULE_INTERVAL; default 0). */
   minIntervalMs?: number;
   /** Names this instance in run leases (default `local`). */

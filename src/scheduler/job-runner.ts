@@ -29,6 +29,7 @@ export function createJobRunner({
   stopTimeoutMs = 5000,
   onRunFinished,
   onRunSkipped,
+  onHelpEnded,
   minIntervalMs = 0,
   instanceId = 'local',
   leaseTtlMs = 30_000,
@@ -54,7 +55,7 @@ export function createJobRunner({
    */
   const remote = createRemoteCancel({ orm, logger, now, waitMs: Math.max(30_000, 2 * leaseTtlMs + stopTimeoutMs), onRunFinished, bus });
   /** Work sharing (PostgreSQL): this instance also works on the objects of runs other instances hold. */
-  const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now }) : undefined;
+  const helpers = !embedded && execute.help ? createRunHelpers({ orm, help: execute.help, instanceId, logger, now, onHelpEnded }) : undefined;
   let lastTakeOver = 0;
   /** The schedule text each scheduled job had when this instance (re)planned it. */
   const signatures = new Map<string, string>();

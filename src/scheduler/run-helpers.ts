@@ -10,13 +10,15 @@ export interface RunHelpersDeps {
   instanceId: string;
   logger: Logger;
   now: () => Date;
+  /** Told once each helping session has ended, its objects' last events published (must not throw). */
+  onHelpEnded?: (runId: number) => void;
 }
 
 /**
  * Work sharing, the helper's side: RUNNING runs held by other (live) instances that have objects
  * nobody has claimed get this instance's help, one helping session per run at a time.
  */
-export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelpersDeps) {
+export function createRunHelpers({ orm, help, instanceId, logger, now, onHelpEnded }: RunHelpersDeps) {
   const helping = new Map<number, { controller: AbortController; done: Promise<void> }>();
 
   /** Helping stops (at a chunk boundary) on runs that ended, whose cancel was asked, or that `npm run sync` took over. */
@@ -41,7 +43,10 @@ export function createRunHelpers({ orm, help, instanceId, logger, now }: RunHelp
         if ((await countClaimable(orm, run.id, at)) === 0) continue;
         logger.info({ runId: run.id, jobId: run.jobId, holder: run.leaseOwner }, 'helping with a sync run of another instance');
         const controller = new AbortController();
-        const done = help(run.id, controller.signal).finally(() => helping.delete(run.id));
+        const done = help(run.id, controller.signal).finally(() => {
+          helping.delete(run.id);
+          onHelpEnded?.(run.id);
+        });
         helping.set(run.id, { controller, done });
       }
     },
