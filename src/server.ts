@@ -112,7 +112,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     beforeScrape: () => jobMetrics.prune().catch((err: unknown) => logger.warn({ err }, 'could not prune the metrics of deleted jobs')),
   });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm, redis);
-  const stopSyncMetrics = bridgeSyncMetrics(bus, metrics.registry);
+  const syncMetrics = bridgeSyncMetrics(bus, metrics.registry);
   const onRunResult = (runId: number, result: SyncRunResult) => {
     if (result.deletes?.kind !== 'blocked') return;
     notifyDeletesBlocked(orm, runId, result.deletes.message).catch((err: unknown) => logger.error({ err, runId }, 'could not queue the DELETES_BLOCKED webhooks'));
@@ -141,7 +141,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       await notifyRunFinished(orm, run.runId, run.status);
       await jobMetrics.runFinished(run);
     },
-    onRunSkipped: jobMetrics.runSkipped,
+    onRunSkipped: (jobId) => {
+      jobMetrics.runSkipped(jobId);
+      syncMetrics.runSkipped();
+    },
     onHelpEnded: jobMetrics.helpEnded,
   });
   const services = createServices({
@@ -228,7 +231,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await engineThread?.close();
     await webhooks.stop();
     connectors.close();
-    stopSyncMetrics();
+    syncMetrics.stop();
     jobMetrics.stop();
     await redis?.close();
     await orm.close();

@@ -7,9 +7,9 @@ import type { SyncProgressEvent } from '../events/progress-event.js';
  * CHUNK events carry the committed prefix of an object, so bytes are counted as the growth of that
  * prefix within a run. Events do not say where a resumed object started, so its first checkpoint
  * counts from 0: exact for fresh downloads (the usual case), an over-count only after a crash.
- * Returns the unsubscribe function.
+ * A skipped due time or trigger publishes no event: the scheduler reports it (`runSkipped`).
  */
-export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void {
+export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipped(): void; stop(): void } {
   const registers = [registry];
   const bytes = new Counter({
     name: 'dss_sync_bytes_downloaded_total',
@@ -24,7 +24,7 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
   });
   const runs = new Counter({
     name: 'dss_sync_runs_finished_total',
-    help: 'Sync runs finished, by final status',
+    help: "Sync runs finished, by final status (SKIPPED: each due time or trigger that found the job's run still going)",
     labelNames: ['status'] as const,
     registers,
   });
@@ -69,5 +69,8 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): () => void
     }
   }
 
-  return bus.on(onEvent);
+  return {
+    runSkipped: () => runs.inc({ status: 'SKIPPED' }),
+    stop: bus.on(onEvent),
+  };
 }

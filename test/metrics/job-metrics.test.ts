@@ -76,7 +76,7 @@ describe('per-job metrics after a real sync', () => {
     await waitFor(async () => sample((await http(app, 'GET', '/metrics')).text, 'dss_subscribers') === 0, 5_000, 'the subscription to end');
   });
 
-  it('show an object in flight while it downloads, and none once the run ends; triggers meanwhile count as SKIPPED', async () => {
+  it('show an object in flight while it downloads, and none once the run ends; triggers meanwhile count as SKIPPED, per job and process-wide', async () => {
     await using s3 = await startS3Server();
     await s3.putObject('slow/big.bin', Buffer.alloc(1024 * 1024, 9));
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
@@ -100,5 +100,7 @@ describe('per-job metrics after a real sync', () => {
     expect(sample(done, 'dss_job_objects_in_flight', { job_id })).toBeUndefined();
     expect(sample(done, 'dss_job_bytes_downloaded_total', { job_id })).toBe(1024 * 1024);
     expect(sample(done, 'dss_job_runs_total', { job_id, status: 'SKIPPED' })).toBe(2);
+    expect(sample(done, 'dss_sync_runs_finished_total', { status: 'SKIPPED' })).toBe(2);
+    expect(sample(done, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
   });
 });
