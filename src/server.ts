@@ -145,7 +145,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       jobMetrics.runSkipped(jobId);
       syncMetrics.runSkipped();
     },
-    onHelpEnded: jobMetrics.helpEnded,
+    onHelpEnded: (runId) => {
+      jobMetrics.helpEnded(runId);
+      syncMetrics.helpEnded(runId);
+    },
   });
   const services = createServices({
     orm,

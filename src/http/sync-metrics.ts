@@ -9,7 +9,7 @@ import type { SyncProgressEvent } from '../events/progress-event.js';
  * counts from 0: exact for fresh downloads (the usual case), an over-count only after a crash.
  * A skipped due time or trigger publishes no event: the scheduler reports it (`runSkipped`).
  */
-export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipped(): void; stop(): void } {
+export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipped(): void; helpEnded(runId: number): void; stop(): void } {
   const registers = [registry];
   const bytes = new Counter({
     name: 'dss_sync_bytes_downloaded_total',
@@ -35,6 +35,9 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
   /** Runs this process announced (RUN_STARTED): a RUN_FINISHED of another's run (a gone holder's, cancelled here) is not one of them. */
   const inProgress = new Set<string>();
   const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
+  const forgetRun = (runId: string) => {
+    for (const key of committed.keys()) if (key.startsWith(`${runId}\u0000`)) committed.delete(key);
+  };
 
   function onEvent(event: SyncProgressEvent): void {
     switch (event.kind) {
@@ -64,13 +67,15 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
         if (event.runId !== null) inProgress.delete(event.runId);
         running.set(inProgress.size);
         runs.inc({ status: event.runStatus ?? 'UNKNOWN' });
-        for (const key of committed.keys()) if (key.startsWith(`${event.runId ?? ''}\u0000`)) committed.delete(key);
+        forgetRun(event.runId ?? '');
         break;
     }
   }
 
   return {
     runSkipped: () => runs.inc({ status: 'SKIPPED' }),
+    /** A helper's part of another instance's run ended: that run's RUN_FINISHED never reaches this process. */
+    helpEnded: (runId: number) => forgetRun(String(runId)),
     stop: bus.on(onEvent),
   };
 }
