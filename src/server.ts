@@ -22,7 +22,7 @@ import { createOriginPolicy } from './http/origin-policy.js';
 import { createRouter, type Mount } from './http/router.js';
 import { bridgeSyncMetrics } from './http/sync-metrics.js';
 import { createDeliveryLoop, type DeliveryLoop } from './notify/delivery-loop.js';
-import { notifyDeletesBlocked, notifyRunFinished } from './notify/enqueue.js';
+import { notifyRunFinished } from './notify/enqueue.js';
 import { mapRestError } from './rest/errors.js';
 import { restRoutes } from './rest/routes.js';
 import type { JobRunner } from './scheduler/job-runner-types.js';
@@ -32,7 +32,6 @@ import { createRunHistoryPruner, type RunHistoryPruner } from './scheduler/run-h
 import { createServices, type Services } from './services/services.js';
 import { createThreadRunExecutor, type ThreadRunExecutor } from './sync/engine-thread/thread-executor.js';
 import { createRunConnectors, createRunExecutor, type RunExecutor } from './sync/run-executor.js';
-import type { SyncRunResult } from './sync/run/sync-run.js';
 import { previewSync } from './sync/sync-preview.js';
 import { createSecretBox } from './config/secret-box.js';
 import { checkStoredSecrets } from './db/stored-secrets-check.js';
@@ -113,13 +112,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm, redis);
   const syncMetrics = bridgeSyncMetrics(bus, metrics.registry);
-  const onRunResult = (runId: number, result: SyncRunResult) => {
-    if (result.deletes?.kind !== 'blocked') return;
-    notifyDeletesBlocked(orm, runId, result.deletes.message).catch((err: unknown) => logger.error({ err, runId }, 'could not queue the DELETES_BLOCKED webhooks'));
-  };
-  const engineThread =
-    !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry, onRunResult }) : undefined;
-  const execute = options.execute ?? engineThread ?? createRunExecutor({ orm, bus, config, logger, connectors, onRetry: jobMetrics.retry, onRunResult });
+  const engineThread = !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry }) : undefined;
+  const execute = options.execute ?? engineThread ?? createRunExecutor({ orm, bus, config, logger, connectors, onRetry: jobMetrics.retry });
   const webhooks = createDeliveryLoop({
     orm,
     config: config.webhooks,
@@ -138,7 +132,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     bus,
     takeOverRuns: options.takeOverRuns,
     onRunFinished: async (run) => {
-      await notifyRunFinished(orm, run.runId, run.status);
+      await notifyRunFinished(orm, run.runId);
       await jobMetrics.runFinished(run);
     },
     onRunSkipped: (jobId) => {

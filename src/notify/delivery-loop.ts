@@ -8,6 +8,7 @@ import { Job } from '../db/entities/job.entity.js';
 import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
+import { sweepUnqueuedRunEnds } from './run-end-sweep.js';
 import { sendWebhook, type SendResult } from './send-webhook.js';
 import { webhookOrigin } from './webhook-url.js';
 
@@ -40,10 +41,11 @@ export interface DeliveryLoopDeps {
 }
 
 export interface DeliveryLoop {
+  /** Polls at once (ended runs whose deliveries a stopped process never queued, due deliveries), then every `pollMs`. */
   start(): void;
   /** Stops polling, aborts attempts in flight (their rows stay due for the next start) and waits for them. */
   stop(): Promise<void>;
-  /** Looks for due deliveries now and waits for the attempts it started (tests). */
+  /** Sweeps ended runs and looks for due deliveries now, and waits for the attempts it started (tests). */
   poll(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -67,7 +69,8 @@ export function retryDelayMs(attemptsMade: number, baseMs: number): number {
  * PENDING and due → due again only after the claim), so two loops, in one process or several
  * sharing a database, never send the same attempt. Each attempt is recorded with its delivery's
  * new state in one transaction; a process that dies mid-attempt leaves the row to be retried when
- * its claim runs out (the same X-DSS-Delivery id, so receivers can drop a duplicate).
+ * its claim runs out (the same X-DSS-Delivery id, so receivers can drop a duplicate). Each poll
+ * first queues the deliveries of ended runs that were never queued (run-end-sweep.ts).
  */
 export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, onOutcome, now = () => databaseNow(orm) }: DeliveryLoopDeps): DeliveryLoop {
   // One connection per attempt: deliveries are rare, and a receiver is not kept waiting on an idle socket.
@@ -79,6 +82,18 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
   let polling: Promise<void> | null = null;
   let state: 'idle' | 'started' | 'stopped' = 'idle';
   const pollFailures = createFailureLog(logger, { failed: 'webhook delivery poll failed', recovered: 'webhook delivery polls succeed again' });
+  const sweepFailures = createFailureLog(logger, { failed: 'could not queue the webhooks of ended runs', recovered: 'the webhooks of ended runs are queued again' });
+
+  /** Its failure is logged on its own: it never holds up the deliveries already queued. */
+  async function sweepRunEnds(): Promise<void> {
+    try {
+      const runIds = await sweepUnqueuedRunEnds(orm, now());
+      sweepFailures.succeeded();
+      if (runIds.length) logger.info({ runIds }, 'queued the webhooks of ended runs whose end had not been queued');
+    } catch (err) {
+      sweepFailures.failed(err);
+    }
+  }
 
   async function claim(delivery: WebhookDelivery, at: Date): Promise<boolean> {
     const until = new Date(at.getTime() + config.timeoutMs + CLAIM_MARGIN_MS);
@@ -164,6 +179,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
   }
 
   async function pollOnce(): Promise<void> {
+    await sweepRunEnds();
     const at = now();
     const room = MAX_IN_FLIGHT - inFlight.size;
     if (room <= 0) return;
@@ -227,7 +243,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     start() {
       if (state !== 'idle') return;
       state = 'started';
-      schedule();
+      void poll().finally(schedule);
     },
     async stop() {
       if (state === 'stopped') return;

@@ -29,7 +29,7 @@ export type RunHelper = (runId: number, signal: AbortSignal) => Promise<void>;
 export interface RunExecutorDeps extends SyncRunDeps {
   /**
    * Told how each run ended, with what mirror deletes did (`result.deletes`, kind `blocked` with the
-   * reason and counts when the guard stopped them: a notifier's DELETES_BLOCKED). Must not throw.
+   * reason and counts when the guard stopped them). Must not throw.
    */
   onRunResult?: (runId: number, result: SyncRunResult) => void;
 }

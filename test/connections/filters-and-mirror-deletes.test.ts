@@ -9,6 +9,7 @@ import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { gql, http, wsClient } from '../helpers/clients.js';
 import { metricValue } from '../helpers/metrics.js';
 import { listingXml } from '../sync/listing-xml.js';
@@ -73,6 +74,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
       ['data/notes.txt', 'n'],
       ['data/tmp/e.csv', 'e'],
     ]);
+    await using receiver = await startWebhookReceiver();
     await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' } });
     const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
       input: {
@@ -80,6 +82,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
         connectorType: 'S3',
         schedule: 'hourly',
         connectorConfig: { bucketName: s3.bucket, prefix: 'data/', include: ['**/*.csv'], exclude: ['tmp/**'] },
+        webhooks: [{ url: receiver.url, events: ['DELETES_BLOCKED'] }],
       },
     });
     const jobId = created.body.data!.createJob.job.id;
@@ -164,6 +167,8 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     );
     expect(existsSync(join(root, 'data/a.csv'))).toBe(true);
     expect((await rows(app, jobId))['data/a.csv']).toBe('PROCESSED');
+    await waitFor(() => receiver.received.length === 1, 10_000, 'the DELETES_BLOCKED webhook');
+    expect(receiver.received[0]!.json).toMatchObject({ event: 'DELETES_BLOCKED', runId: guarded.id, status: 'FAILED', error: guarded.error });
 
     // An empty listing never deletes, whatever the percentage allows.
     await update(app, jobId, { maxDeletePercent: 100 });

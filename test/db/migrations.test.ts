@@ -7,8 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { parseDbUrl } from '../../src/config/db-url.js';
 import { buildOrmConfig, MIGRATION_NAMES } from '../../src/db/mikro-orm.config.js';
 import { MIGRATIONS } from '../../src/db/migrations/index.js';
+import { Job } from '../../src/db/entities/job.entity.js';
 import { initOrm } from '../../src/db/orm.js';
+import { createLogger } from '../../src/config/logger.js';
+import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
 import { freshDbUrl } from '../helpers/db-url.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 async function appliedNames(orm: MikroORM): Promise<string[]> {
   const rows: Array<{ name: string }> = await orm.em.getConnection().execute('select name from mikro_orm_migrations order by id');
@@ -43,6 +47,42 @@ describe('migrations at start-up', () => {
       const current = await initOrm(url);
       expect(await appliedNames(current)).toEqual(names);
       await current.close(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs that ended before the webhook-queue mark was added are not notified again; a run still going is, once it ends', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
+    try {
+      await using receiver = await startWebhookReceiver();
+      const url = await freshDbUrl(dir);
+      const names = MIGRATIONS.map((migration) => migration.name);
+      const config = await buildOrmConfig(parseDbUrl(url));
+      const older = await MikroORM.init({ ...config, extensions: [Migrator], migrations: { ...config.migrations, migrationsList: MIGRATIONS } });
+      await older.getMigrator().up({ to: names.at(-2) });
+      const job = new Job({ id: '0b6f1c2e-7a3d-4e5f-9a8b-1c2d3e4f5a6b', name: 'upgraded', connectorType: 'S3', bucketName: 'bkt', schedule: 'hourly' });
+      job.webhooks = [{ url: receiver.url, events: ['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED'] }];
+      await older.em.fork().insert(job);
+      const connection = older.em.getConnection();
+      for (const status of ['SUCCEEDED', 'FAILED', 'CANCELLED', 'RUNNING']) {
+        await connection.execute(
+          `insert into sync_runs (job_id, trigger, status, objects_total, objects_done, objects_failed, objects_skipped, bytes_total, bytes_done, skipped_count, created_at)
+           select id, 'MANUAL', ?, 0, 0, 0, 0, 0, 0, 0, created_at from jobs where id = ?`,
+          [status, job.id],
+        );
+      }
+      await older.close(true);
+
+      const upgraded = await initOrm(url);
+      await using loop = createDeliveryLoop({ orm: upgraded, config: { allowedHosts: null, timeoutMs: 5_000, retryBaseMs: 1_000 }, logger: createLogger('silent') });
+      await loop.poll();
+      expect(receiver.received).toHaveLength(0);
+      await upgraded.em.getConnection().execute(`update sync_runs set status = 'SUCCEEDED' where status = 'RUNNING'`);
+      await loop.poll();
+      expect(receiver.received.map((hook) => hook.json.event)).toEqual(['RUN_SUCCEEDED']);
+      await loop.stop();
+      await upgraded.close(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

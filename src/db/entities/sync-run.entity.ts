@@ -23,7 +23,9 @@ export class SyncRun {
     | 'cancelRequestedAt'
     | 'sharesWork'
     | 'listAfter'
-    | 'listingComplete';
+    | 'listingComplete'
+    | 'deletesBlocked'
+    | 'webhooksEnqueuedAt';
 
   id!: number;
   /** The owning job's id (a relation mapped to its key); rows go with the job by a foreign-key cascade. */
@@ -64,6 +66,13 @@ export class SyncRun {
    * while `npm run sync` holds it: it fetches from its own listing.
    */
   sharesWork = true;
+  /** Mirror deletes refused to remove files: the refusal (how many and why), sent as DELETES_BLOCKED's `error`. */
+  deletesBlocked: string | null = null;
+  /**
+   * When the webhook deliveries of the run's end were queued (in the transaction that inserted them),
+   * or found to be none; null until then, so that a process dying in between leaves the run to the sweep.
+   */
+  webhooksEnqueuedAt: Date | null = null;
 
   constructor(init: Pick<SyncRun, 'jobId' | 'trigger'> & Partial<SyncRun>) {
     Object.assign(this, init);
@@ -98,5 +107,7 @@ export const SyncRunSchema = new EntitySchema<SyncRun>({
     leaseExpiresAt: { type: 'datetime', nullable: true },
     cancelRequestedAt: { type: 'datetime', nullable: true },
     sharesWork: { type: 'boolean', default: true },
+    deletesBlocked: { type: 'text', nullable: true },
+    webhooksEnqueuedAt: { type: 'datetime', nullable: true },
   },
 });

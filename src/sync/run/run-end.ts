@@ -49,16 +49,17 @@ export interface RunEndInput {
 }
 
 /**
- * Records the run's end (status, error, counters) on its row and announces it. `recorded` is false
- * when the row could not be written (the run is then reported FAILED) or was no longer RUNNING
- * (cancelled meanwhile).
+ * Records the run's end (status, error, counters, a mirror-deletes refusal) on its row and announces
+ * it. `recorded` is false when the row could not be written (the run is then reported FAILED) or was
+ * no longer RUNNING (cancelled meanwhile).
  */
 export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunStatus; recorded: boolean }> {
   const { tally, logger } = input;
   const deletesBlocked = input.deletes?.kind === 'blocked' ? input.deletes.message : null;
   const { status, error } = tally.outcome(input.aborted, deletesBlocked);
   try {
-    if (!(await input.store.updateRun({ ...tally.counters, status, error, finishedAt: new Date() }))) return { status: 'CANCELLED', recorded: false };
+    const ended = { ...tally.counters, status, error, deletesBlocked, finishedAt: new Date() };
+    if (!(await input.store.updateRun(ended))) return { status: 'CANCELLED', recorded: false };
   } catch (dbError) {
     logger.error({ err: dbError }, 'could not record the end of the sync run');
     return { status: 'FAILED', recorded: false };
