@@ -6,7 +6,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { announceRunEnd } from './run/run-events.js';
-import { executeSyncRun, type SyncRunDeps, type SyncRunResult } from './run/sync-run.js';
+import { executeSyncRun, type SyncRunDeps } from './run/sync-run.js';
 import { createProcessSlots } from './transfer/process-slots.js';
 import { resolveTuning } from './transfer/sync-tuning.js';
 import { createConnectorCache, type ConnectorCache } from './transport/connector-cache.js';
@@ -26,13 +26,7 @@ export type RunExecutor = ((runId: number, signal: AbortSignal, logger?: Logger)
 export type RunHelper = (runId: number, signal: AbortSignal) => Promise<void>;
 
 /** The engine's dependencies; a `connector` given here is shared by all runs (tests, benchmarks). */
-export interface RunExecutorDeps extends SyncRunDeps {
-  /**
-   * Told how each run ended, with what mirror deletes did (`result.deletes`, kind `blocked` with the
-   * reason and counts when the guard stopped them). Must not throw.
-   */
-  onRunResult?: (runId: number, result: SyncRunResult) => void;
-}
+export type RunExecutorDeps = SyncRunDeps;
 
 /**
  * Executes a RUNNING SyncRun row (new, or left RUNNING by a dead process: executing it again
@@ -51,9 +45,7 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
   const execute: RunExecutor = async (runId, signal, logger) => {
     const log = runLogger(logger ?? deps.logger, null, runId);
     try {
-      const result = await executeSyncRun({ ...deps, logger: log }, runId, signal);
-      deps.onRunResult?.(runId, result);
-      return result.status;
+      return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       log.error({ err: error }, 'sync run failed');

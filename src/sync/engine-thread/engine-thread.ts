@@ -7,7 +7,6 @@ import { initOrm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { SyncProgressEvent } from '../../events/progress-event.js';
 import { createRunConnectors, createRunExecutor } from '../run-executor.js';
-import type { SyncRunResult } from '../run/sync-run.js';
 import type { RetryCause } from '../transport/retry.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 import { ShutdownAbort } from '../run/run-start.js';
@@ -62,7 +61,6 @@ async function serve(): Promise<void> {
       if (events.push(event) === 1) setImmediate(sendEvents);
     },
   };
-  const results = new Map<number, SyncRunResult>();
   const execute = createRunExecutor({
     orm,
     bus,
@@ -70,7 +68,6 @@ async function serve(): Promise<void> {
     logger,
     connectors,
     onRetry,
-    onRunResult: (runId, result) => results.set(runId, result),
   });
   const aborts = new Map<number, AbortController>();
   const working = new Set<Promise<void>>();
@@ -103,15 +100,7 @@ async function serve(): Promise<void> {
       case 'run':
         return track(message.id, async (signal) => {
           const status = await execute(message.runId, signal);
-          const result = results.get(message.runId);
-          results.delete(message.runId);
-          const ran = { type: 'ran', id: message.id, runId: message.runId, status } as const;
-          try {
-            post({ ...ran, result });
-          } catch (error) {
-            logger.error({ err: error }, 'the outcome of a run could not be sent to the service');
-            post(ran);
-          }
+          post({ type: 'ran', id: message.id, runId: message.runId, status });
         }, { type: 'ran', id: message.id, runId: message.runId, status: 'FAILED' });
       case 'help':
         return track(message.id, async (signal) => {

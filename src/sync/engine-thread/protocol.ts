@@ -2,7 +2,6 @@ import type { Config } from '../../config/env.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
 import type { SyncProgressEvent } from '../../events/progress-event.js';
 import type { RetryCause } from '../transport/retry.js';
-import type { SyncRunResult } from '../run/sync-run.js';
 
 /** What the engine thread is started with. */
 export interface EngineThreadData {
@@ -24,6 +23,6 @@ export type FromEngine =
   | { type: 'events'; events: SyncProgressEvent[] }
   | { type: 'retry'; jobId: string; cause: RetryCause }
   | { type: 'log'; line: string }
-  | { type: 'ran'; id: number; runId: number; status: RunStatus; result?: SyncRunResult }
+  | { type: 'ran'; id: number; runId: number; status: RunStatus }
   | { type: 'helped'; id: number }
   | { type: 'closed' };

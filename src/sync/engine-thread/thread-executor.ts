@@ -11,7 +11,7 @@ import { recordInternalFailure, type RunExecutor, type RunExecutorDeps } from '.
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 import { ShutdownAbort } from '../run/run-start.js';
 
-export interface ThreadExecutorDeps extends Pick<RunExecutorDeps, 'onRetry' | 'onRunResult'> {
+export interface ThreadExecutorDeps extends Pick<RunExecutorDeps, 'onRetry'> {
   orm: Orm;
   bus: ProgressPublisher;
   config: Config;
@@ -60,7 +60,6 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
         // Already formatted, leveled and redacted by the thread's logger.
         return destination?.write(message.line);
       case 'ran':
-        if (message.result) deps.onRunResult?.(message.runId, message.result);
         return settle(message.id, message.status);
       case 'helped':
         return settle(message.id, null);
