@@ -1,3 +1,4 @@
+import { databaseNow } from '../db/database-clock.js';
 import { Job } from '../db/entities/job.entity.js';
 import { withoutStatement } from '../config/statement-text.js';
 import type { Orm } from '../db/orm.js';
@@ -21,12 +22,12 @@ export function createPreviewService({ orm, previewSync }: PreviewServiceDeps) {
   return {
     async upcomingRuns(rawId: unknown, rawCount: unknown, field = 'id', countField = 'count'): Promise<Date[]> {
       const count = parseCount(rawCount, countField);
-      return upcomingRuns(await requireJob(orm, rawId, field), new Date(), count);
+      return upcomingRuns(await requireJob(orm, rawId, field), databaseNow(orm), count);
     },
 
     /** For a job already loaded (GraphQL's Job.upcomingRuns: no query per job of a page). */
     upcomingRunsOf(job: Pick<Job, 'schedule' | 'timezone' | 'createdAt'>, rawCount: unknown, countField = 'count'): Date[] {
-      return upcomingRuns(job, new Date(), parseCount(rawCount, countField));
+      return upcomingRuns(job, databaseNow(orm), parseCount(rawCount, countField));
     },
 
     /** Lists the source now; transfers and deletes nothing. `signal`: the caller went away, the listing stops. */

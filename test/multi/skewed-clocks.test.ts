@@ -6,9 +6,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { databaseClockOffsetMs, databaseNow } from '../../src/db/database-clock.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../../src/db/orm.js';
+import { createJobRunner } from '../../src/scheduler/job-runner.js';
+import { createServices } from '../../src/services/services.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
+import { createFakeExecutor } from '../scheduler/fake-executor.js';
+import { openTestDb, silentLogger } from '../scheduler/test-db.js';
 import { startInstance } from './instance-process.js';
 import { numberedObjects, startThrottledSource } from './throttled-source.js';
 
@@ -16,6 +20,9 @@ const SKEWED_CLOCK = fileURLToPath(new URL('./skewed-clock.mjs', import.meta.url
 
 /** This host's true time, whatever Date says (fake timers replace Date, not performance). */
 const trueNow = () => performance.timeOrigin + performance.now();
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 describe("leases follow the database's clock, not the host's", () => {
   afterEach(() => vi.useRealTimers());
@@ -68,4 +75,35 @@ describe("leases follow the database's clock, not the host's", () => {
       await orm.close(true);
     }
   }, 120_000);
+});
+
+describe("schedules follow the database's clock, not the host's", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+    vi.useRealTimers();
+  });
+
+  /** A scheduler on a host whose clock runs 50 minutes behind PostgreSQL's (Date keeps running). */
+  async function hostClockBehind() {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: trueNow() - 50 * MINUTE });
+    const db = await openTestDb();
+    cleanups.push(() => db[Symbol.asyncDispose]());
+    expect(Math.abs(databaseClockOffsetMs(db.orm) - 50 * MINUTE)).toBeLessThan(5000);
+    const fake = createFakeExecutor(db.orm);
+    const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, tickMs: HOUR });
+    cleanups.push(() => runner.stop());
+    await runner.start();
+    const services = createServices({ orm: db.orm, runner, defaultPageSize: 100 });
+    const create = (schedule: string) => services.jobs.create({ name: 'skewed', connectorType: 'S3', schedule, connectorConfig: { bucketName: 'bucket-a' } });
+    return { db, fake, services, create };
+  }
+
+  it('upcomingRuns starts at the nextRunAt the scheduler will fire', async () => {
+    const { fake, services, create } = await hostClockBehind();
+    const job = await create('*/5 * * * *');
+    const upcoming = await services.previews.upcomingRuns(job.id, 3);
+    expect(upcoming[0]).toEqual(job.nextRunAt);
+    await fake.calls[0]!.finish();
+  });
 });
