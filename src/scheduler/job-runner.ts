@@ -1,10 +1,9 @@
 import { Job } from '../db/entities/job.entity.js';
-import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { createFailureLog } from '../config/failure-log.js';
 import { databaseNow } from '../db/database-clock.js';
 import { isDatabaseUnreachable } from '../db/database-outage.js';
 import { isPostgres } from '../db/orm.js';
-import { createRunLeases, isCliLease } from '../sync/multi/run-leases.js';
+import { createRunLeases } from '../sync/multi/run-leases.js';
 import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type SchedulingJobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots } from './run-slots.js';
@@ -12,7 +11,7 @@ import { createRunHelpers } from './run-helpers.js';
 import { createRemoteCancel } from './remote-cancel.js';
 import { createTickLoop } from './tick-loop.js';
 import { stoppingForScopeChange } from '../sync/local/job-scope.js';
-import { endRunsStoppedForScopeChange } from './scope-change-runs.js';
+import { recoverAtStartUp } from './start-up-recovery.js';
 
 export type { JobRunnerDeps, SchedulingJobRunner } from './job-runner-types.js';
 
@@ -69,68 +68,28 @@ export function createJobRunner({
     return (await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { nextRunAt })) > 0;
   }
 
-  async function isSchedulable(jobId: string): Promise<boolean> {
-    return (await orm.em.fork().count(Job, { id: jobId, status: { $ne: 'PAUSED' } })) > 0;
+  /** Plans the job's schedule from now and fires it from here on; undefined when its stored schedule is unusable. */
+  function register(job: Job): ScheduledEntry | undefined {
+    const plan = planJob(job, now());
+    if (!plan.ok) {
+      schedules.delete(job.id);
+      logger.error({ jobId: job.id, schedule: job.schedule, reason: plan.message }, 'job has an unusable schedule');
+      return undefined;
+    }
+    schedules.set(job.id, plan.entry);
+    signatures.set(job.id, scheduleSignature(job));
+    return plan.entry;
   }
 
-  /**
-   * Start-up recovery: resume runs a stopped process left RUNNING (on PostgreSQL: those whose lease
-   * has expired or that this instance id held), catch up once on missed ticks.
-   */
-  async function recover(): Promise<void> {
-    const em = orm.em.fork();
-    const at = now();
-    const jobs = await em.find(Job, {}, { orderBy: { createdAt: 'asc' } });
-    // On SQLite every RUNNING run is this process's own, except one `npm run sync` is still at: its
-    // lease (`<INSTANCE_ID>:cli`, whatever the run's trigger: the CLI also continues runs the service
-    // handed back) is renewed and its folder locked by that live process. It is left to it; if that
-    // process dies, its lease runs out and takeOver() resumes the run.
-    const cliStillAtIt = (run: SyncRun) =>
-      isCliLease(run.leaseOwner) && run.leaseOwner !== instanceId && run.leaseExpiresAt !== null && run.leaseExpiresAt.getTime() > at.getTime();
-    const leftRunning = embedded
-      ? (await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })).filter((run) => !cliStillAtIt(run))
-      : await leases.findUnowned({ startUp: true });
-    const rerun = await endRunsStoppedForScopeChange(orm, leftRunning, at);
-    const toResume = new Map<string, SyncRun>();
-    const stale: number[] = [];
-    for (const run of leftRunning) {
-      if (stoppingForScopeChange(run)) continue;
-      if (toResume.has(run.jobId)) stale.push(run.id);
-      else toResume.set(run.jobId, run);
-    }
-    for (const job of jobs) {
-      const run = toResume.get(job.id);
-      // A paused job's run (a manual trigger) is resumed, unscheduled, unless it is one the pause was
-      // stopping when the process went (the pause marks it).
-      const pausedJobsOwnRun = job.status === 'PAUSED' && run !== undefined && run.error !== STOPPING_FOR_PAUSE;
-      if (job.status === 'PAUSED' && !pausedJobsOwnRun) {
-        if (run) stale.push(run.id);
-        continue;
-      }
-      const missedAt = job.nextRunAt;
-      const missed = missedAt === null || missedAt.getTime() <= at.getTime();
-      if (!pausedJobsOwnRun) await runner.schedule(job);
-      try {
-        if (run) {
-          if (await leases.claim(run.id, { any: embedded })) await slots.resume(job.id, run.id);
-        } else {
-          const runningElsewhere = !embedded && (await em.count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
-          if (job.status === 'RUNNING' && !runningElsewhere) await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED' });
-          // The missed due time itself, so instances starting together catch up once between them.
-          if (rerun.has(job.id)) await slots.start(job.id, 'UPDATE');
-          else if (missed) await slots.start(job.id, 'CATCH_UP', missedAt ?? undefined);
-        }
-      } catch (err) {
-        logger.error({ err, jobId: job.id }, 'could not start a job at start-up');
-      }
-    }
-    if (stale.length) {
-      await em.nativeUpdate(
-        SyncRun,
-        { id: { $in: stale } },
-        { status: 'CANCELLED', finishedAt: at, error: 'Cancelled at start-up: the job was paused during the run, or has a newer run' },
-      );
-    }
+  function keepDue(job: Job, dueAt: Date): void {
+    const entry = register(job);
+    if (!entry) return;
+    entry.nextRunAt = dueAt;
+    entry.trigger = 'CATCH_UP';
+  }
+
+  async function isSchedulable(jobId: string): Promise<boolean> {
+    return (await orm.em.fork().count(Job, { id: jobId, status: { $ne: 'PAUSED' } })) > 0;
   }
 
   /**
@@ -178,7 +137,7 @@ export function createJobRunner({
     async start() {
       if (state === 'started') return;
       state = 'started';
-      await recover();
+      await recoverAtStartUp({ orm, logger, now, instanceId, embedded, leases, slots, schedule: (job) => runner.schedule(job), keepDue });
       leases.start();
       loop.start();
       logger.info({ jobs: schedules.size }, 'scheduler started');
@@ -196,17 +155,11 @@ export function createJobRunner({
 
     async schedule(job) {
       if (state === 'stopped') return;
-      const plan = planJob(job, now());
-      if (!plan.ok) {
-        schedules.delete(job.id);
-        logger.error({ jobId: job.id, schedule: job.schedule, reason: plan.message }, 'job has an unusable schedule');
-        return;
-      }
-      schedules.set(job.id, plan.entry);
-      signatures.set(job.id, scheduleSignature(job));
-      job.nextRunAt = plan.entry.nextRunAt;
+      const entry = register(job);
+      if (!entry) return;
+      job.nextRunAt = entry.nextRunAt;
       // Paused meanwhile (a pause racing an update): the row says so, the schedule goes.
-      if (!(await storeNextRunAt(job.id, plan.entry.nextRunAt)) && schedules.get(job.id) === plan.entry) schedules.delete(job.id);
+      if (!(await storeNextRunAt(job.id, entry.nextRunAt)) && schedules.get(job.id) === entry) schedules.delete(job.id);
     },
 
     unschedule(jobId) {
@@ -227,9 +180,10 @@ export function createJobRunner({
       for (const [jobId, entry] of schedules) {
         if (state === 'stopped') return;
         if (entry.nextRunAt.getTime() > at.getTime()) continue;
-        const dueAt = entry.nextRunAt;
+        const { nextRunAt: dueAt, trigger } = entry;
         // Moved on before any await, so a concurrent tick cannot fire the same time twice.
         entry.nextRunAt = advance(entry, at, minIntervalMs);
+        entry.trigger = 'SCHEDULE';
         try {
           // The row decides: a job paused (or deleted) however its schedule got here is not run.
           if (!(await isSchedulable(jobId))) {
@@ -239,7 +193,7 @@ export function createJobRunner({
           // The due time's run row before the next run time: a process dying between the two
           // statements leaves the due time stored, and the next start catches it up (or finds its
           // row), where the other order would skip it.
-          if (schedules.get(jobId) === entry) await slots.start(jobId, 'SCHEDULE', dueAt);
+          if (schedules.get(jobId) === entry) await slots.start(jobId, trigger, dueAt);
           if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) schedules.delete(jobId);
         } catch (err) {
           if (!isDatabaseUnreachable(err)) {
@@ -251,7 +205,7 @@ export function createJobRunner({
           // idempotent, and a run row already recorded for this due time is found as taken, not
           // started twice. The tick fails, and its failure log says so once per outage, not once
           // per job and tick.
-          if (schedules.get(jobId) === entry) entry.nextRunAt = dueAt;
+          if (schedules.get(jobId) === entry) [entry.nextRunAt, entry.trigger] = [dueAt, trigger];
           throw err;
         }
       }

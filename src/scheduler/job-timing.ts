@@ -1,4 +1,4 @@
-import type { JobStatus, RunStatus } from '../db/entities/statuses.js';
+import type { JobStatus, RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { nextFireTime, parseSchedule, type Schedule } from './schedule.js';
 
 /** What the timer loop needs to know about one job's schedule. */
@@ -7,6 +7,8 @@ export interface ScheduledEntry {
   /** Interval schedules count from here (the job's creation), so restarts keep the cadence. */
   anchor: Date;
   nextRunAt: Date;
+  /** How the run of `nextRunAt` is recorded: CATCH_UP for a due time missed while no process ran. */
+  trigger: Extract<RunTrigger, 'SCHEDULE' | 'CATCH_UP'>;
 }
 
 /** Builds a job's timing entry from its row, or explains why its stored schedule is unusable. Pure. */
@@ -17,7 +19,7 @@ export function planJob(
   const parsed = parseSchedule(job.schedule, job.timezone);
   if (!parsed.ok) return { ok: false, message: parsed.message };
   const anchor = job.createdAt;
-  return { ok: true, entry: { schedule: parsed.schedule, anchor, nextRunAt: nextFireTime(parsed.schedule, now, anchor) } };
+  return { ok: true, entry: { schedule: parsed.schedule, anchor, nextRunAt: nextFireTime(parsed.schedule, now, anchor), trigger: 'SCHEDULE' } };
 }
 
 /**

@@ -42,6 +42,22 @@ async function firstProcess() {
   return { db, first, job, created: job.createdAt.getTime() };
 }
 
+/**
+ * Every insert into sync_runs fails until the returned function is called: a process "dying" where it
+ * records a run row, after whatever it stored before.
+ */
+async function dieAtRunInserts(orm: Orm): Promise<() => Promise<void>> {
+  const connection = orm.em.getConnection();
+  await connection.execute(
+    isPostgres(orm)
+      ? `create function zz_die() returns trigger language plpgsql as $$ begin raise exception 'process died'; end $$; create trigger zz_die before insert on sync_runs for each row execute function zz_die()`
+      : `create trigger zz_die before insert on sync_runs begin select raise(abort, 'process died'); end`,
+  );
+  return async () => {
+    await connection.execute(isPostgres(orm) ? 'drop trigger zz_die on sync_runs; drop function zz_die' : 'drop trigger zz_die');
+  };
+}
+
 const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
 const jobRow = (orm: Orm, id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
@@ -104,15 +120,10 @@ describe('restart', () => {
     await first.fake.calls[0]!.finish();
     await waitFor(() => !first.runner.isRunning(job.id));
     // The run row's insert never lands (the process "dies" there): whatever the tick stored before it stays.
-    const connection = db.orm.em.getConnection();
-    await connection.execute(
-      isPostgres(db.orm)
-        ? `create function zz_die() returns trigger language plpgsql as $$ begin raise exception 'process died'; end $$; create trigger zz_die before insert on sync_runs for each row execute function zz_die()`
-        : `create trigger zz_die before insert on sync_runs begin select raise(abort, 'process died'); end`,
-    );
+    const revive = await dieAtRunInserts(db.orm);
     first.clock.t = created + HOUR;
     await first.runner.tick();
-    await connection.execute(isPostgres(db.orm) ? 'drop trigger zz_die on sync_runs' : 'drop trigger zz_die');
+    await revive();
 
     const second = await boot(await db.reopen(), created + HOUR + 60_000);
     expect(second.fake.calls).toHaveLength(1);
@@ -122,6 +133,46 @@ describe('restart', () => {
       ['CATCH_UP', created + HOUR],
     ]);
     await second.fake.calls[0]!.finish();
+  });
+
+  describe('a start cut short before its CATCH_UP row is in', () => {
+    /** Down over the first due time (created + 1h); the next start "dies" where its CATCH_UP row goes in. */
+    async function cutShortStart() {
+      const { db, first, job, created } = await firstProcess();
+      await first.fake.calls[0]!.finish();
+      await waitFor(() => !first.runner.isRunning(job.id));
+      await first.runner.stop();
+      const revive = await dieAtRunInserts(db.orm);
+      const second = await boot(await db.reopen(), created + HOUR + 10 * 60_000);
+      await revive();
+      expect(second.fake.calls).toHaveLength(0);
+      expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + HOUR);
+      return { db, second, job, created };
+    }
+
+    it('leaves the due time stored: the next start catches it up', async () => {
+      const { db, second, job, created } = await cutShortStart();
+      await second.runner.stop();
+      const third = await boot(await db.reopen(), created + HOUR + 20 * 60_000);
+      expect(third.fake.calls).toHaveLength(1);
+      expect((await runsOf(db.orm, job.id)).map((r) => [r.trigger, r.scheduledFor?.getTime()])).toEqual([
+        ['CREATED', expect.any(Number)],
+        ['CATCH_UP', created + HOUR],
+      ]);
+      await third.fake.calls[0]!.finish();
+    });
+
+    it('keeps the due time due: the first tick records it, as CATCH_UP', async () => {
+      const { db, second, job, created } = await cutShortStart();
+      await second.runner.tick();
+      expect(second.fake.calls).toHaveLength(1);
+      expect((await runsOf(db.orm, job.id)).map((r) => [r.trigger, r.scheduledFor?.getTime()])).toEqual([
+        ['CREATED', expect.any(Number)],
+        ['CATCH_UP', created + HOUR],
+      ]);
+      expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + 2 * HOUR);
+      await second.fake.calls[0]!.finish();
+    });
   });
 
   it('a run stopped by a graceful shutdown is resumed by the next start', async () => {
