@@ -7,6 +7,9 @@ import type { ProgressPublisher } from '../events/event-bus.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import type { RunFinishedHook } from './run-slots.js';
 
+/** What of a job's row its schedule is planned from. */
+export type ScheduledJob = Pick<Job, 'id' | 'schedule' | 'timezone' | 'createdAt' | 'nextRunAt'>;
+
 /** Owns every job's schedule and every running sync; the services layer's only handle on them. */
 export interface JobRunner {
   /** Loads active jobs, resumes runs cut short by a crash, runs overdue jobs once, starts the timers. */
@@ -14,7 +17,7 @@ export interface JobRunner {
   /** Stops the timers, cancels running syncs at a chunk boundary and waits for them. */
   stop(): Promise<void>;
   /** (Re)registers a job's schedule from its row (after create, update or resume) and sets `nextRunAt`. */
-  schedule(job: Job): Promise<void>;
+  schedule(job: ScheduledJob): Promise<void>;
   /** Removes a job's schedule (pause, delete). Does not touch a running sync. */
   unschedule(jobId: string): void;
   /**

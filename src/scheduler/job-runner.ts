@@ -4,7 +4,7 @@ import { databaseNow } from '../db/database-clock.js';
 import { isDatabaseUnreachable } from '../db/database-outage.js';
 import { isPostgres } from '../db/orm.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
-import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type SchedulingJobRunner } from './job-runner-types.js';
+import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type ScheduledJob, type SchedulingJobRunner } from './job-runner-types.js';
 import { advance, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
@@ -69,7 +69,7 @@ export function createJobRunner({
   }
 
   /** Plans the job's schedule from now and fires it from here on; undefined when its stored schedule is unusable. */
-  function register(job: Job): ScheduledEntry | undefined {
+  function register(job: ScheduledJob): ScheduledEntry | undefined {
     const plan = planJob(job, now());
     if (!plan.ok) {
       schedules.delete(job.id);
@@ -81,15 +81,16 @@ export function createJobRunner({
     return plan.entry;
   }
 
-  function keepDue(job: Job, dueAt: Date): void {
+  function keepDue(job: ScheduledJob, dueAt: Date): void {
     const entry = register(job);
     if (!entry) return;
     entry.nextRunAt = dueAt;
     entry.trigger = 'CATCH_UP';
   }
 
-  async function isSchedulable(jobId: string): Promise<boolean> {
-    return (await orm.em.fork().count(Job, { id: jobId, status: { $ne: 'PAUSED' } })) > 0;
+  /** What of a job's row decides whether and when it runs, read in one query (null: deleted). */
+  function readScheduleRow(jobId: string) {
+    return orm.em.fork().findOne(Job, { id: jobId }, { fields: ['status', 'schedule', 'timezone', 'createdAt', 'nextRunAt'] });
   }
 
   /**
@@ -186,8 +187,15 @@ export function createJobRunner({
         entry.trigger = 'SCHEDULE';
         try {
           // The row decides: a job paused (or deleted) however its schedule got here is not run.
-          if (!(await isSchedulable(jobId))) {
+          const row = await readScheduleRow(jobId);
+          if (!row || row.status === 'PAUSED') {
             if (schedules.get(jobId) === entry) schedules.delete(jobId);
+            continue;
+          }
+          // Its schedule changed through another instance since this one planned it: this due time is
+          // the old schedule's, so it is not run, and the schedule is planned again from the row.
+          if (signatures.get(jobId) !== scheduleSignature(row)) {
+            if (schedules.get(jobId) === entry) await runner.schedule(row);
             continue;
           }
           // The due time's run row before the next run time: a process dying between the two
@@ -225,6 +233,6 @@ export function createJobRunner({
 }
 
 /** What of a job's row decides its schedule: when it changes, the schedule is planned again. */
-function scheduleSignature(job: Job): string {
+function scheduleSignature(job: Pick<Job, 'schedule' | 'timezone'>): string {
   return `${job.schedule}|${job.timezone ?? ''}`;
 }

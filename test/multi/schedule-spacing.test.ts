@@ -1,48 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import type { Orm } from '../../src/db/orm.js';
-import { createJobRunner, type SchedulingJobRunner } from '../../src/scheduler/job-runner.js';
 import { createServices } from '../../src/services/services.js';
 import { waitFor } from '../helpers/poll.js';
-import { createFakeExecutor } from '../scheduler/fake-executor.js';
-import { openTestDb, silentLogger } from '../scheduler/test-db.js';
+import { openTestDb } from '../scheduler/test-db.js';
+import { startSchedulerInstance } from './scheduler-instance.js';
 
-const HOUR = 3_600_000;
 const MIN_INTERVAL_MS = 10_000;
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-/** One instance on the shared database: its own ORM, clock, executor (each run ends at once) and id. */
-async function instance(orm: Orm, instanceId: string, t: number) {
-  const clock = { t };
-  const runner: SchedulingJobRunner = createJobRunner({
-    orm,
-    execute: createFakeExecutor(orm, { auto: 'SUCCEEDED' }).execute,
-    logger: silentLogger,
-    now: () => new Date(clock.t),
-    tickMs: HOUR,
-    instanceId,
-    minIntervalMs: MIN_INTERVAL_MS,
-  });
-  cleanups.push(() => runner.stop());
-  await runner.start();
-  return { clock, runner };
-}
 
 describe('MIN_SCHEDULE_INTERVAL with several instances', () => {
   it('a schedule finer than the minimum (stored before the limit) runs once per minimum interval between all of them', async () => {
-    const db = await openTestDb();
-    cleanups.push(() => db[Symbol.asyncDispose]());
+    await using db = await openTestDb();
     const start = Date.parse('2026-11-29T10:00:00.000Z');
-    const a = await instance(db.orm, 'a', start);
+    await using a = await startSchedulerInstance(db.orm, 'a', start, MIN_INTERVAL_MS);
     const services = createServices({ orm: db.orm, runner: a.runner, defaultPageSize: 100, minScheduleIntervalMs: 0 });
     const job = await services.jobs.create({ name: 'every second', connectorType: 'S3', schedule: '*/1 * * * * *', connectorConfig: { bucketName: 'bucket-a' } });
     // The second instance starts 3 s later: its copy of the schedule fires at other seconds than the first's.
     a.clock.t += 3000;
-    const b = await instance(await db.reopen(), 'b', a.clock.t);
+    await using b = await startSchedulerInstance(await db.reopen(), 'b', a.clock.t, MIN_INTERVAL_MS);
     const instances = [a, b];
     for (let second = 0; second < 60; second++) {
       for (const { clock, runner } of instances) {
