@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FilterQuery } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
+import { databaseNow } from '../db/database-clock.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -55,6 +56,8 @@ export function createJobService({
       checkSchedule(input.schedule, input.timezone);
       checkScheduleInterval(input.schedule, input.timezone, minScheduleIntervalMs, new Date());
       const webhooks = webhooksOf(raw, webhookAllowedHosts) ?? [];
+      // The database's time, as the scheduler's: an interval schedule counts from the creation.
+      const createdAt = databaseNow(orm);
       const job = new Job({
         id: randomUUID(),
         name: input.name,
@@ -65,6 +68,8 @@ export function createJobService({
         timezone: input.timezone || null,
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
         webhooks,
+        createdAt,
+        updatedAt: createdAt,
       });
       applySourceSettings(job, input.connectorConfig, settingsDeps);
       await orm.em.fork().persistAndFlush(job);

@@ -99,6 +99,14 @@ describe("schedules follow the database's clock, not the host's", () => {
     return { db, fake, services, create };
   }
 
+  it('an hourly job is next due an hour after its first run, by the clock that runs it', async () => {
+    const { db, fake, create } = await hostClockBehind();
+    const job = await create('hourly');
+    const [firstRun] = await db.orm.em.fork().find(SyncRun, { jobId: job.id });
+    expect(job.nextRunAt!.getTime() - firstRun!.startedAt!.getTime()).toBeGreaterThan(HOUR - MINUTE);
+    await fake.calls[0]!.finish();
+  });
+
   it('upcomingRuns starts at the nextRunAt the scheduler will fire', async () => {
     const { fake, services, create } = await hostClockBehind();
     const job = await create('*/5 * * * *');
