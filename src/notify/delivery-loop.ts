@@ -80,6 +80,10 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | null = null;
+  /** The last poll left due rows for want of a free slot: a finished attempt polls again at once. */
+  let leftDue = false;
+  /** A poll was asked for while one ran (an attempt ended meanwhile): another follows it. */
+  let pollAgain = false;
   let state: 'idle' | 'started' | 'stopped' = 'idle';
   const pollFailures = createFailureLog(logger, { failed: 'webhook delivery poll failed', recovered: 'webhook delivery polls succeed again' });
   const sweepFailures = createFailureLog(logger, { failed: 'could not queue the webhooks of ended runs', recovered: 'the webhooks of ended runs are queued again' });
@@ -182,7 +186,10 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     await sweepRunEnds();
     const at = now();
     const room = MAX_IN_FLIGHT - inFlight.size;
-    if (room <= 0) return;
+    if (room <= 0) {
+      leftDue = true;
+      return;
+    }
     const pageSize = room * DUE_ROWS_PER_SLOT;
     // Page on past the rows of saturated origins (a hanging receiver's backlog), so that other
     // receivers' deliveries are not held behind them; a bounded number of pages per poll.
@@ -202,14 +209,21 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
       const last = due[due.length - 1]!;
       after = { nextAttemptAt: last.nextAttemptAt, id: last.id };
     }
+    leftDue = true;
   }
 
   async function startDue(due: WebhookDelivery[], at: Date): Promise<void> {
     for (const delivery of due) {
-      if (inFlight.size >= MAX_IN_FLIGHT) break;
+      if (inFlight.size >= MAX_IN_FLIGHT) {
+        leftDue = true;
+        break;
+      }
       const origin = webhookOrigin(delivery.url);
-      // Left due for a later poll: the origin's slots are taken (a slow or hanging receiver).
-      if ((perOrigin.get(origin) ?? 0) >= MAX_IN_FLIGHT_PER_ORIGIN) continue;
+      // Left due until one of the origin's attempts ends: its slots are taken (a slow or hanging receiver).
+      if ((perOrigin.get(origin) ?? 0) >= MAX_IN_FLIGHT_PER_ORIGIN) {
+        leftDue = true;
+        continue;
+      }
       if (stopping.signal.aborted || !(await claim(delivery, at))) continue;
       perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + 1);
       const sending = deliver(delivery)
@@ -219,18 +233,29 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
           const left = (perOrigin.get(origin) ?? 1) - 1;
           if (left > 0) perOrigin.set(origin, left);
           else perOrigin.delete(origin);
+          // The caps bound the attempts in flight, not the attempts per poll interval.
+          if ((leftDue || polling) && state === 'started') void poll();
         });
       inFlight.add(sending);
     }
   }
 
+  /** One poll at a time; one asked for meanwhile follows it, as the running one may have read its rows before a slot was freed. */
   function poll(): Promise<void> {
-    polling ??= pollOnce()
-      .then(
-        () => pollFailures.succeeded(),
-        (err: unknown) => pollFailures.failed(err),
-      )
-      .finally(() => (polling = null));
+    if (polling) {
+      pollAgain = true;
+      return polling;
+    }
+    polling = (async () => {
+      do {
+        pollAgain = false;
+        leftDue = false;
+        await pollOnce().then(
+          () => pollFailures.succeeded(),
+          (err: unknown) => pollFailures.failed(err),
+        );
+      } while (pollAgain && state !== 'stopped');
+    })().finally(() => (polling = null));
     return polling;
   }
 
