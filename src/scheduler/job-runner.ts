@@ -58,6 +58,11 @@ export function createJobRunner({
   let lastTakeOver = 0;
   /** The schedule text each scheduled job had when this instance (re)planned it. */
   const signatures = new Map<string, string>();
+  /** The job's schedule stops firing here (paused, deleted, unusable): nothing of it is kept. */
+  const forget = (jobId: string) => {
+    schedules.delete(jobId);
+    signatures.delete(jobId);
+  };
   const tickFailures = createFailureLog(logger, { failed: 'scheduler tick failed', recovered: 'scheduler ticks succeed again' });
   const loop = createTickLoop(() => runner.tick(), tickMs, (err) => tickFailures.failed(err));
   let state: 'idle' | 'started' | 'stopped' = 'idle';
@@ -72,7 +77,7 @@ export function createJobRunner({
   function register(job: ScheduledJob): ScheduledEntry | undefined {
     const plan = planJob(job, now());
     if (!plan.ok) {
-      schedules.delete(job.id);
+      forget(job.id);
       logger.error({ jobId: job.id, schedule: job.schedule, reason: plan.message }, 'job has an unusable schedule');
       return undefined;
     }
@@ -106,7 +111,7 @@ export function createJobRunner({
       if (schedules.has(job.id) && signatures.get(job.id) === scheduleSignature(job)) continue;
       await runner.schedule(job);
     }
-    for (const jobId of schedules.keys()) if (!active.has(jobId)) schedules.delete(jobId);
+    for (const jobId of schedules.keys()) if (!active.has(jobId)) forget(jobId);
   }
 
   /** Resumes, from their checkpoints, the runs of instances that stopped renewing their leases. */
@@ -160,11 +165,11 @@ export function createJobRunner({
       if (!entry) return;
       job.nextRunAt = entry.nextRunAt;
       // Paused meanwhile (a pause racing an update): the row says so, the schedule goes.
-      if (!(await storeNextRunAt(job.id, entry.nextRunAt)) && schedules.get(job.id) === entry) schedules.delete(job.id);
+      if (!(await storeNextRunAt(job.id, entry.nextRunAt)) && schedules.get(job.id) === entry) forget(job.id);
     },
 
     unschedule(jobId) {
-      schedules.delete(jobId);
+      forget(jobId);
     },
 
     async trigger(jobId, trigger) {
@@ -189,7 +194,7 @@ export function createJobRunner({
           // The row decides: a job paused (or deleted) however its schedule got here is not run.
           const row = await readScheduleRow(jobId);
           if (!row || row.status === 'PAUSED') {
-            if (schedules.get(jobId) === entry) schedules.delete(jobId);
+            if (schedules.get(jobId) === entry) forget(jobId);
             continue;
           }
           // Its schedule changed through another instance since this one planned it: this due time is
@@ -202,7 +207,7 @@ export function createJobRunner({
           // statements leaves the due time stored, and the next start catches it up (or finds its
           // row), where the other order would skip it.
           if (schedules.get(jobId) === entry) await slots.start(jobId, trigger, dueAt);
-          if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) schedules.delete(jobId);
+          if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) forget(jobId);
         } catch (err) {
           if (!isDatabaseUnreachable(err)) {
             logger.error({ err, jobId }, 'could not start a scheduled run');
