@@ -105,6 +105,10 @@ describe('cancellation', () => {
     await deletion;
 
     expect(status).toBe('CANCELLED');
+    // Whoever saw the run start (a subscriber, the metrics) sees it end, once.
+    const runEvents = f.events.filter((e) => e.kind === 'RUN_STARTED' || e.kind === 'RUN_FINISHED');
+    expect(runEvents.map((e) => [e.kind, e.runStatus])).toEqual([['RUN_STARTED', 'RUNNING'], ['RUN_FINISHED', 'CANCELLED']]);
+    expect(runEvents[1]!.error).toBe('job deleted during the run');
     const em = f.orm.em.fork();
     expect(await em.count(SyncObject, { jobId: f.jobId })).toBe(0);
     expect(await em.count(SyncRun, { jobId: f.jobId })).toBe(0);

@@ -5,3 +5,6 @@
 export class LocalRunError extends Error {
   override name = 'LocalRunError';
 }
+
+/** The `error` of the RUN_FINISHED a run sends when its job was deleted under it (no row is left to record it). */
+export const JOB_DELETED = 'job deleted during the run';

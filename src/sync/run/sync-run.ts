@@ -31,7 +31,7 @@ import { fetchClaimed, workClaimedObjects } from './claimed-work.js';
 import { createKeyFilter } from './key-filter.js';
 import type { MirrorDeleteOutcome } from './mirror-deletes.js';
 import { createObjectOutcomes } from './object-outcomes.js';
-import { LocalRunError } from './run-errors.js';
+import { JOB_DELETED, LocalRunError } from './run-errors.js';
 import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
@@ -278,6 +278,8 @@ export async function executeSyncRun(
   await release();
   stats.wallMs = performance.now() - started;
   if (abort.gone) {
+    // No row to record the end on, but subscribers and metrics saw RUN_STARTED: they are told it ended.
+    events.run('RUN_FINISHED', tally.counters.bytesDone, 'CANCELLED', JOB_DELETED);
     logger.info('job deleted during its sync run; stopped');
     return { status: 'CANCELLED', stats };
   }
