@@ -268,7 +268,7 @@ function hostError(error: NodeJS.ErrnoException, host: string): ConfigError | nu
 
 /** A listen that fails on the port itself: the variable to change named. */
 function portError(error: NodeJS.ErrnoException, port: number): ConfigError | null {
-  if (error.code === 'EADDRINUSE') return new ConfigError(`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. 5000 or another free port`);
+  if (error.code === 'EADDRINUSE') return new ConfigError(`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. ${port === 5000 ? 5001 : 5000}, or 0 for any free port`);
   if (error.code === 'EACCES') return new ConfigError(`invalid PORT (got "${port}"): this user may not listen on it (EACCES), e.g. 5000 (ports under 1024 need privileges)`);
   return null;
 }

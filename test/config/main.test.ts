@@ -98,7 +98,7 @@ describe('npm start entry point (src/main.ts)', () => {
       const { port } = blocker.address() as { port: number };
       const child = startMain(cwd, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
       expect(await child.exited).toBe(1);
-      expect(child.stderr().trim().split('\n')).toEqual([`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. 5000 or another free port`]);
+      expect(child.stderr().trim().split('\n')).toEqual([`invalid PORT (got "${port}"): the port is in use (EADDRINUSE), e.g. 5000, or 0 for any free port`]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
