@@ -47,4 +47,24 @@ describe('run logs', () => {
     for (const line of lines.filter((l) => l.runId !== undefined)) expect(line.jobId).toBe(jobId);
     for (const text of raw) expect(text.match(/"runId":/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
+
+  it('a failed run is logged at warn, so LOG_LEVEL=warn shows it; a successful one at info', async () => {
+    await using s3 = await startS3Server();
+    await s3.putObjects([['data/a.txt', 'alpha']]);
+    const { logger, lines } = captureLogs();
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0' }, logger });
+    const runOf = async (bucket: string) => {
+      const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+        job_name: bucket,
+        connector_type: 'S3',
+        schedule: 'hourly',
+        connector_config: { bucket_name: bucket, prefix: 'data/' },
+      });
+      const jobId = created.body.job_id as string;
+      const run = await waitFor(() => app.orm.em.fork().findOne(SyncRun, { jobId, finishedAt: { $ne: null } }), 15_000, 'the run to end');
+      return waitFor(() => lines.find((l) => l.msg === 'sync run finished' && l.runId === run.id), 5_000, 'its last line');
+    };
+    expect(await runOf('no-such-bucket')).toMatchObject({ level: 40, status: 'FAILED' });
+    expect(await runOf(s3.bucket)).toMatchObject({ level: 30, status: 'SUCCEEDED' });
+  });
 });

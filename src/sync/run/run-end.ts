@@ -65,6 +65,7 @@ export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunSta
     return { status: 'FAILED', recorded: false };
   }
   input.events.run('RUN_FINISHED', tally.counters.bytesDone, status, error);
-  logger.info({ status, ...tally.counters, error, stats: input.stats, deletes: input.deletes }, 'sync run finished');
+  // A failed run is something to look at: it shows at LOG_LEVEL=warn, the others at info.
+  logger[status === 'FAILED' ? 'warn' : 'info']({ status, ...tally.counters, error, stats: input.stats, deletes: input.deletes }, 'sync run finished');
   return { status, recorded: true };
 }
