@@ -6,6 +6,7 @@
  * Optional environment: PORT (5000), DEMO_DIR (.demo), DEMO_BANDWIDTH (download speed from the local S3 per second,
  * default 2MiB; 0 = unthrottled), S3_CHUNK_SIZE (1MiB), SYNC_CONCURRENCY (4), LOG_LEVEL (warn).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseByteSize } from '../src/config/byte-size.js';
@@ -67,6 +68,8 @@ async function main() {
     AWS_ENDPOINT_URL_S3: proxy?.endpoint ?? s3.endpoint,
     S3_FORCE_PATH_STYLE: 'true',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The demo sends no webhooks; a throwaway key keeps the unsigned-deliveries warning out of its narration.
+    WEBHOOK_SECRET: randomBytes(24).toString('hex'),
   });
   app = await buildApp(config);
   const { port } = await app.start();

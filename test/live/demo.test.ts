@@ -26,6 +26,8 @@ describe('npm run demo', () => {
     try {
       await waitFor(() => /run 1 SUCCEEDED/.test(out) || child.exitCode !== null, 60_000, 'the first demo run');
       expect(out, err).toMatch(/run 1 SUCCEEDED/);
+      // Its narration only: no JSON log line at the demo's level (warn) in a run that goes well.
+      expect(out).not.toMatch(/^\{"level"/m);
       for (const { key } of SAMPLES) expect(out).toContain(`✓ ${key}`);
 
       const link = /(http:\/\/127\.0\.0\.1:\d+\/graphql)\?query=(\S+)/.exec(out);
