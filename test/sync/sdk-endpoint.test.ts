@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/env.js';
 import { readAll } from '../../src/sync/transport/byte-source.js';
 import { withRetry } from '../../src/sync/transport/retry.js';
+import { withEnv } from '../helpers/env.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { resolveLocalhostSubdomains } from '../helpers/loopback.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
@@ -20,23 +21,6 @@ import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const SMALL = 'a small object';
 const BIG = seededBytes(3 * CHUNK + 17, 14);
-
-/** Sets (or, for undefined, removes) environment variables for the duration of `fn`. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(saved);
-  }
-}
 
 async function seed(f: SyncFixture) {
   await f.s3.putObjects([

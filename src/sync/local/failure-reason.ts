@@ -27,11 +27,15 @@ export function failureReason(error: unknown): string {
     case 'EPERM':
       return `permission denied writing the local file (${e.code})`;
   }
+  if (e?.name && SETTING_ERRORS.has(e.name)) return e.message ?? e.name;
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
   const hint = e?.name ? S3_ERROR_HINTS[e.name] : undefined;
   return `${name}${status ? ` (HTTP ${status})` : ''}: ${withoutStatement(e?.message ?? String(error))}${hint ? `; ${hint}` : ''}`;
 }
+
+/** Errors whose message already names the setting to change (transport/signing-region.ts): shown as they are. */
+const SETTING_ERRORS = new Set(['MissingRegionError']);
 
 /** What a user can do about an S3 error whose own message does not say. */
 const S3_ERROR_HINTS: Record<string, string | undefined> = {

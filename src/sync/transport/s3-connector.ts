@@ -14,6 +14,7 @@ import { sourceFromReadable, type ByteSource } from './byte-source.js';
 import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
+import { hasConfiguredEndpoint, signingRegion } from './signing-region.js';
 import { listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
 
 /**
@@ -130,7 +131,8 @@ export interface S3ConnectorOptions {
 
 /**
  * The only place that knows the AWS SDK (with signed-get.ts for GETs). Credentials and region come
- * from the job's connection (job-connection.ts), else the SDK's default chain.
+ * from the job's connection (job-connection.ts), else the SDK's default chain (for the region, with
+ * the fallback of signing-region.ts).
  */
 export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   // The SDK prints a NodeVersionSupportWarning on Node 20: future SDK releases will need Node 22. It
@@ -141,8 +143,8 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
   const { httpAgent, httpsAgent } = createOutboundAgents(agentOptions, options.proxy);
   const connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
   const socketTimeoutMs = options.socketTimeoutMs ?? 60_000;
-  const client = new S3Client({
-    region: options.s3.region,
+  const client: S3Client = new S3Client({
+    region: signingRegion(options.s3.region, () => hasConfiguredEndpoint(client)),
     endpoint: options.s3.endpoint,
     forcePathStyle: options.s3.forcePathStyle,
     ...(options.credentials ? { credentials: options.credentials } : {}),
