@@ -179,8 +179,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const server = createServer(withCompression(router.handle));
   closeSilentConnections(server, options.idleConnectionMs ?? IDLE_CONNECTION_MS);
-  // Attached once listening: the WebSocket server re-emits a listen error (EADDRINUSE) and graphql-ws
-  // would print it with a stack trace; start() reports it as one line instead.
+  // Upgrades are taken once listening (graphql/ws.ts); start() reports a listen error as one line.
   let webSockets: ReturnType<typeof attachGraphqlWs> | undefined;
 
   let started: Promise<{ port: number }> | undefined;

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import { CloseCode } from 'graphql-ws';
@@ -7,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { isAuthorized } from '../http/auth.js';
 import { MAX_BODY_BYTES } from '../http/body.js';
 import type { OriginPolicy } from '../http/origin-policy.js';
+import { refuseUpgrade } from '../http/upgrade-refusal.js';
 import type { GraphqlDeps } from './context.js';
 import { isGraphQLError } from './error-mapping.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
@@ -66,8 +68,9 @@ export function attachGraphqlWs(
   yoga: Yoga,
   deps: GraphqlDeps & { originPolicy: OriginPolicy },
 ): { close(): Promise<void> } {
+  // noServer: with `server`, ws answers an upgrade on any other path itself, a plain-text 400.
   const wss = new WebSocketServer({
-    server,
+    noServer: true,
     path: GRAPHQL_PATH,
     // A message is held whole before it is parsed: one larger than an HTTP body may be closes the
     // socket (1009) as its frame header arrives, where ws's default (100 MiB) would buffer it first.
@@ -80,6 +83,12 @@ export function attachGraphqlWs(
       else done(true);
     },
   });
+  const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // ws's own path match (the path without its query string), as `server` mode applied it.
+    if (wss.shouldHandle(request)) wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    else refuseUpgrade(socket, 404, `WebSocket subscriptions are served on ${GRAPHQL_PATH}`);
+  };
+  server.on('upgrade', onUpgrade);
   const disposable = useServer(
     {
       execute: (args) => (args.rootValue as RootWithEnvelop).execute(args),
@@ -142,6 +151,7 @@ export function attachGraphqlWs(
 
   return {
     async close() {
+      server.off('upgrade', onUpgrade);
       for (const socket of wss.clients) socket.terminate();
       await disposable.dispose(); // closes the WebSocketServer (not the http.Server)
     },
