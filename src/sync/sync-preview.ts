@@ -27,7 +27,7 @@ export interface SyncPreview {
   fetch: PreviewBucket;
   skip: PreviewBucket;
   exclude: PreviewBucket;
-  /** Local files mirror deletes would move to the trash (empty when mirror deletes are off or blocked). */
+  /** Local files mirror deletes would move to the trash, then folder markers gone or excluded (empty when mirror deletes are off or blocked). */
   delete: PreviewBucket;
   /** Keys a run would refuse (unsafe for the file system) and record as FAILED. */
   refuse: PreviewBucket;

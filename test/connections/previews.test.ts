@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gql, http } from '../helpers/clients.js';import { listTree } from '../helpers/files.js';
@@ -31,6 +32,7 @@ describe('previews', () => {
       ['d/changes.csv', 'old'],
       ['d/goes.csv', 'bye'],
       ['d/skip.log', 'log'],
+      ['d/m/', ''],
     ]);
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
     await using app = await startTestApp({ env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint } });
@@ -51,6 +53,7 @@ describe('previews', () => {
     await s3.putObject('d/changes.csv', 'new and longer');
     await s3.putObject('d/new.csv', 'fresh');
     await s3.deleteObject('d/goes.csv');
+    await s3.deleteObject('d/m/');
     proxy.resetCounts();
     const response = await gql<{ previewSync: Record<string, unknown> }, unknown>(app, PREVIEW, { jobId: id });
     expect(response.body.errors).toBeUndefined();
@@ -60,7 +63,7 @@ describe('previews', () => {
       fetch: { objects: 2, bytes: 14 + 5, keys: ['d/changes.csv', 'd/new.csv'] },
       skip: { objects: 1, bytes: 4, keys: ['d/keep.csv'] },
       exclude: { objects: 1, bytes: 3, keys: ['d/skip.log'] },
-      delete: { objects: 1, bytes: 3, keys: ['d/goes.csv'] },
+      delete: { objects: 2, bytes: 3, keys: ['d/goes.csv', 'd/m/'] },
       refuse: { objects: 0 },
     });
     expect(proxy.counts.gets).toBe(0);
@@ -69,15 +72,16 @@ describe('previews', () => {
 
     const rest = await http(app, 'GET', `/api/v1/scheduler/preview_sync?job_id=${id}`);
     expect(rest.status).toBe(200);
-    expect(rest.body).toMatchObject({ job_id: id, listed_objects: 4, fetch: { objects: 2, bytes: '19' }, delete: { keys: ['d/goes.csv'] } });
+    expect(rest.body).toMatchObject({ job_id: id, listed_objects: 4, fetch: { objects: 2, bytes: '19' }, delete: { keys: ['d/goes.csv', 'd/m/'] } });
 
-    // The run then does what the preview said: two GETs, one file to the trash.
+    // The run then does what the preview said: two GETs, one file to the trash, the marker's folder removed.
     proxy.resetCounts();
     const triggered = await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: id });
     const second = await finishedRun(app, id, triggered.body.run.run_id - 1);
     expect(second.status).toBe('SUCCEEDED');
     expect(proxy.counts.gets).toBe(2);
     expect(await listTree(join(root, '.dss-trash', String(second.id)))).toEqual(['d/', 'd/goes.csv']);
+    expect(existsSync(join(root, 'd/m'))).toBe(false);
 
     // A source that cannot be listed: a clear error, not a 500.
     proxy.setRule(() => ({ kind: 'status', status: 403, code: 'AccessDenied' }));

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
@@ -154,6 +154,24 @@ describe('objects deleted or replaced at the source', () => {
     expect(third.status).toBe('SUCCEEDED');
     expect(await readFile(join(f.root, 'a'), 'utf8')).toBe('now a file');
     expect(await f.row('a')).toMatchObject({ status: 'PROCESSED', error: null });
+  });
+
+  test('a folder marker gone from the source: its row DELETED, its folder removed once empty (not one holding a user\'s file), so a key now stored as a file there syncs', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['m/', ''], ['m/n', 'under marker'], ['u/', ''], ['k1', 'keep'], ['k2', 'keep'], ['k3', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await writeFile(join(f.root, 'u/mine.txt'), 'the user\'s own');
+    // The source is reorganised: the folders m/ (marker and file) and u/ go, m is now a file.
+    for (const key of ['m/n', 'm/', 'u/']) await f.s3.deleteObject(key);
+    await f.s3.putObject('m', 'now a file');
+    // m is fetched before the mirror deletes empty its folder: it fails here, and syncs next time.
+    expect((await f.sync()).status).toBe('FAILED');
+    expect([(await f.row('m/n'))?.status, (await f.row('m/'))?.status, (await f.row('u/'))?.status]).toEqual(['DELETED', 'DELETED', 'DELETED']);
+    expect((await listTree(f.root)).filter((path) => !path.startsWith('.dss-'))).toEqual(['k1', 'k2', 'k3', 'u/', 'u/mine.txt']);
+    const third = await f.sync();
+    expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
+    expect(await readFile(join(f.root, 'm'), 'utf8')).toBe('now a file');
   });
 
   test('a folder a crash left emptied (its file moved to the trash, the row not yet DELETED) is removed by the next run, so a key now stored as a file there syncs', async () => {

@@ -15,7 +15,8 @@ export const DEFAULT_MAX_DELETE_PERCENT = 50;
 export type DeletesBlockedReason = 'EMPTY_LISTING' | 'OVER_MAX_DELETE_PERCENT';
 
 export type MirrorDeleteOutcome =
-  | { kind: 'deleted'; removed: number; localFiles: number }
+  /** `markersGone`: rows of folder markers gone from the source (or excluded) marked DELETED. */
+  | { kind: 'deleted'; removed: number; localFiles: number; markersGone: number }
   | { kind: 'blocked'; reason: DeletesBlockedReason; wouldRemove: number; localFiles: number; maxDeletePercent: number; message: string };
 
 export interface MirrorDeleteInput {
@@ -48,25 +49,28 @@ const DELETE_BATCH = 500;
  * moved to `<job root>/.dss-trash/<run id>/<key>` and its row marked DELETED. Removes nothing when
  * the listing is empty while local files exist, or when it would remove more than
  * `maxDeletePercent` of the job's local files. Counted and read from the database in batches.
- * A folder left empty is removed too (unless a folder marker key `<folder>/` of the job names it),
- * so that a key the source now stores as a file where the folder was can be synced.
+ * A folder left empty is removed too (unless a folder marker key `<folder>/` this run listed names
+ * it), so that a key the source now stores as a file where the folder was can be synced. Then the
+ * folder markers this run did not list are marked DELETED, their folders removed when empty.
  */
 export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<MirrorDeleteOutcome> {
   const { orm, jobId, runId } = input;
-  const localFiles = await countLocalFiles(orm, jobId);
-  const doomed = await countLocalFiles(orm, jobId, runId);
-  if (doomed === 0) return { kind: 'deleted', removed: 0, localFiles };
-  const blocked = judge(doomed, localFiles, input.listedAny, input.maxDeletePercent);
+  const localFiles = await countLocalRows(orm, jobId, 'files');
+  const doomed = await countLocalRows(orm, jobId, 'files', runId);
+  const blocked = doomed > 0 ? judge(doomed, localFiles, input.listedAny, input.maxDeletePercent) : null;
   if (blocked) return blocked;
-  const { folder } = input;
+  const removed = doomed > 0 ? await trashUnlistedFiles(input) : 0;
+  // An empty listing never deletes: a transient one must not take the markers' folders either.
+  const markersGone = input.listedAny ? await forgetUnlistedMarkers(input) : 0;
+  return { kind: 'deleted', removed, localFiles, markersGone };
+}
+
+async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<number> {
+  const { orm, jobId, runId, folder } = input;
   const { root } = folder;
   const trash = join(root, TRASH_DIR, String(runId));
   let removed = 0;
-  let afterId = 0;
-  for (;;) {
-    const rows = (await localRows(orm, jobId, runId).andWhere({ id: { $gt: afterId } }).orderBy({ id: 'asc' }).limit(DELETE_BATCH).execute('all', true)) as LocalRow[];
-    if (rows.length === 0) break;
-    afterId = rows[rows.length - 1]!.id;
+  for await (const rows of unlistedBatches(orm, jobId, runId, 'files')) {
     for (const row of rows) {
       try {
         if (!row.localPath.startsWith(root + sep)) continue;
@@ -78,9 +82,8 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
           folder.at(row.localPath, (from) => folder.at(target, (to) => renameSync(from, to)));
         }
         // Also when the file is gone already: a run cut short between its move and this leaves the folder.
-        await removeEmptyFolders(folder, dirname(row.localPath), (dir) => isMarkedFolder(orm, jobId, relative(root, dir)));
-        const em = orm.em.fork() as EntityManager;
-        await em.nativeUpdate(SyncObject, { id: row.id }, { status: 'DELETED', localPath: null, lastPosition: 0, error: null, runId });
+        await removeEmptyFolders(folder, dirname(row.localPath), (dir) => isListedMarker(orm, jobId, runId, relative(root, dir)));
+        await markDeleted(orm, row.id, runId);
         removed += 1;
         input.onDeleted({ key: row.key, size: Number(row.size) });
       } catch (error) {
@@ -88,28 +91,66 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
       }
     }
   }
-  return { kind: 'deleted', removed, localFiles };
+  return removed;
 }
 
-/** The job's local files (folder markers are directories: never removed); with `unlistedBy`, those that run's listing did not mark. */
-function localRows(orm: Orm, jobId: string, unlistedBy?: number) {
+/**
+ * Folder markers this run did not list: each row becomes DELETED and its folder goes if empty (with
+ * the parents that leaves empty); a folder holding anything (files of listed keys, a user's own) stays.
+ */
+async function forgetUnlistedMarkers(input: MirrorDeleteInput): Promise<number> {
+  const { orm, jobId, runId, folder } = input;
+  let forgotten = 0;
+  for await (const rows of unlistedBatches(orm, jobId, runId, 'markers')) {
+    for (const row of rows) {
+      if (row.localPath.startsWith(folder.root + sep)) {
+        await removeEmptyFolders(folder, row.localPath, (dir) => isListedMarker(orm, jobId, runId, relative(folder.root, dir)));
+      }
+      await markDeleted(orm, row.id, runId);
+      forgotten += 1;
+    }
+  }
+  return forgotten;
+}
+
+async function markDeleted(orm: Orm, id: number, runId: number): Promise<void> {
   const em = orm.em.fork() as EntityManager;
+  await em.nativeUpdate(SyncObject, { id }, { status: 'DELETED', localPath: null, lastPosition: 0, error: null, runId });
+}
+
+/** Files, or folder markers (keys ending in `/`, local directories). */
+type RowKind = 'files' | 'markers';
+
+/** The job's local rows of one kind; with `unlistedBy`, those that run's listing did not mark. */
+function localRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy?: number) {
+  const em = orm.em.fork() as EntityManager;
+  const markers = { key: { $like: '%/' } };
   const query = em
     .createQueryBuilder(SyncObject)
     .select(['id', 'key', 'size', 'localPath'])
-    .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, $not: { key: { $like: '%/' } } });
+    .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, ...(kind === 'markers' ? markers : { $not: markers }) });
   if (unlistedBy !== undefined) query.andWhere({ $or: [{ listedRunId: null }, { listedRunId: { $ne: unlistedBy } }] });
   return query;
 }
 
-/** Whether a folder marker key (`<folder>/`) of the job names this folder: it is one of the source's objects. */
-async function isMarkedFolder(orm: Orm, jobId: string, folder: string): Promise<boolean> {
-  const em = orm.em.fork() as EntityManager;
-  return (await em.count(SyncObject, { jobId, key: `${folder.split(sep).join('/')}/`, status: { $ne: 'DELETED' } })) > 0;
+/** Rows of one kind that run did not list, DELETE_BATCH at a time; a row left as it was is not read again. */
+async function* unlistedBatches(orm: Orm, jobId: string, runId: number, kind: RowKind): AsyncGenerator<LocalRow[]> {
+  for (let afterId = 0; ; ) {
+    const rows = (await localRows(orm, jobId, kind, runId).andWhere({ id: { $gt: afterId } }).orderBy({ id: 'asc' }).limit(DELETE_BATCH).execute('all', true)) as LocalRow[];
+    if (rows.length === 0) return;
+    afterId = rows[rows.length - 1]!.id;
+    yield rows;
+  }
 }
 
-async function countLocalFiles(orm: Orm, jobId: string, unlistedBy?: number): Promise<number> {
-  return localRows(orm, jobId, unlistedBy).getCount();
+/** Whether a folder marker key (`<folder>/`) this run listed names this folder: it is one of the source's objects. */
+async function isListedMarker(orm: Orm, jobId: string, runId: number, folder: string): Promise<boolean> {
+  const em = orm.em.fork() as EntityManager;
+  return (await em.count(SyncObject, { jobId, key: `${folder.split(sep).join('/')}/`, listedRunId: runId, status: { $ne: 'DELETED' } })) > 0;
+}
+
+async function countLocalRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy?: number): Promise<number> {
+  return localRows(orm, jobId, kind, unlistedBy).getCount();
 }
 
 function judge(doomed: number, localFiles: number, listedAny: boolean, maxDeletePercent: number): Extract<MirrorDeleteOutcome, { kind: 'blocked' }> | null {
@@ -133,7 +174,7 @@ export type MirrorDeletePlan =
   | { kind: 'deleted'; rows: LocalRow[]; localFiles: number }
   | Extract<MirrorDeleteOutcome, { kind: 'blocked' }>;
 
-/** What mirror deletes would remove, from a preview's listing held in memory; nothing is touched. */
+/** What mirror deletes would remove (files, then folder markers), from a preview's listing held in memory; nothing is touched. */
 export async function planMirrorDeletes(
   orm: Orm,
   jobId: string,
@@ -147,13 +188,15 @@ export async function planMirrorDeletes(
     .select(['id', 'key', 'size', 'localPath'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' } })
     .execute('all', true)) as LocalRow[];
-  // Folder markers are directories, not files: never removed.
-  const files = rows.filter((row) => !row.key.endsWith('/')).map((row) => ({ ...row, size: Number(row.size) }));
-  const doomed = files.filter((row) => !keptKeys.has(row.key));
-  const localFiles = files.length;
-  if (doomed.length === 0) return { kind: 'deleted', rows: [], localFiles };
-  return judge(doomed.length, localFiles, listedCount > 0, maxDeletePercent) ?? { kind: 'deleted', rows: doomed, localFiles };
+  const unlisted = rows.filter((row) => !keptKeys.has(row.key)).map((row) => ({ ...row, size: Number(row.size) }));
+  const localFiles = rows.filter((row) => !isMarker(row)).length;
+  const doomed = unlisted.filter((row) => !isMarker(row));
+  const blocked = doomed.length > 0 ? judge(doomed.length, localFiles, listedCount > 0, maxDeletePercent) : null;
+  // As a run does: unlisted folder markers go after the files, never on an empty listing.
+  return blocked ?? { kind: 'deleted', rows: listedCount > 0 ? [...doomed, ...unlisted.filter(isMarker)] : doomed, localFiles };
 }
+
+const isMarker = (row: LocalRow) => row.key.endsWith('/');
 
 function formatPercent(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
