@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
@@ -172,6 +172,26 @@ describe('objects deleted or replaced at the source', () => {
     const third = await f.sync();
     expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
     expect(await readFile(join(f.root, 'm'), 'utf8')).toBe('now a file');
+  });
+
+  test('a file mirror deletes cannot move to the trash: kept, its row unchanged, the run FAILED saying so; the next run moves it', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['gone', 'gone'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await f.s3.deleteObject('gone');
+    // A plain file where the trash folder should be: the move fails.
+    await writeFile(join(f.root, '.dss-trash'), 'not a folder');
+    const second = await f.sync();
+    expect(second.status).toBe('FAILED');
+    expect(second.run.error).toBe('mirror deletes: 1 file(s) could not be moved to the trash; first: gone: a parent folder of the local path is a file (another key uses that name)');
+    expect(await readFile(join(f.root, 'gone'), 'utf8')).toBe('gone');
+    expect(await f.row('gone')).toMatchObject({ status: 'PROCESSED', error: null });
+    await rm(join(f.root, '.dss-trash'));
+    const third = await f.sync();
+    expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
+    expect(await readFile(join(f.root, '.dss-trash', String(third.runId), 'gone'), 'utf8')).toBe('gone');
+    expect((await f.row('gone'))?.status).toBe('DELETED');
   });
 
   test('a folder a crash left emptied (its file moved to the trash, the row not yet DELETED) is removed by the next run, so a key now stored as a file there syncs', async () => {

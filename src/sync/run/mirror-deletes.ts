@@ -15,8 +15,12 @@ export const DEFAULT_MAX_DELETE_PERCENT = 50;
 export type DeletesBlockedReason = 'EMPTY_LISTING' | 'OVER_MAX_DELETE_PERCENT';
 
 export type MirrorDeleteOutcome =
-  /** `markersGone`: rows of folder markers gone from the source (or excluded) marked DELETED. */
-  | { kind: 'deleted'; removed: number; localFiles: number; markersGone: number }
+  /**
+   * `markersGone`: rows of folder markers gone from the source (or excluded) marked DELETED.
+   * `failed`: files that could not be moved to the trash (kept, rows unchanged: the next run tries
+   * again); `error`, when there are some, the run's error.
+   */
+  | { kind: 'deleted'; removed: number; localFiles: number; markersGone: number; failed: number; error: string | null }
   | { kind: 'blocked'; reason: DeletesBlockedReason; wouldRemove: number; localFiles: number; maxDeletePercent: number; message: string };
 
 export interface MirrorDeleteInput {
@@ -59,17 +63,20 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
   const doomed = await countLocalRows(orm, jobId, 'files', runId);
   const blocked = doomed > 0 ? judge(doomed, localFiles, input.listedAny, input.maxDeletePercent) : null;
   if (blocked) return blocked;
-  const removed = doomed > 0 ? await trashUnlistedFiles(input) : 0;
+  const { removed, failed, firstFailure } = doomed > 0 ? await trashUnlistedFiles(input) : { removed: 0, failed: 0, firstFailure: null };
   // An empty listing never deletes: a transient one must not take the markers' folders either.
   const markersGone = input.listedAny ? await forgetUnlistedMarkers(input) : 0;
-  return { kind: 'deleted', removed, localFiles, markersGone };
+  const error = failed > 0 ? `mirror deletes: ${failed} file(s) could not be moved to the trash; first: ${firstFailure}` : null;
+  return { kind: 'deleted', removed, localFiles, markersGone, failed, error };
 }
 
-async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<number> {
+async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: number; failed: number; firstFailure: string | null }> {
   const { orm, jobId, runId, folder } = input;
   const { root } = folder;
   const trash = join(root, TRASH_DIR, String(runId));
   let removed = 0;
+  let failed = 0;
+  let firstFailure: string | null = null;
   for await (const rows of unlistedBatches(orm, jobId, runId, 'files')) {
     for (const row of rows) {
       try {
@@ -87,11 +94,14 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<number> {
         removed += 1;
         input.onDeleted({ key: row.key, size: Number(row.size) });
       } catch (error) {
-        input.logger.warn({ jobId, runId, key: row.key, err: failureReason(error) }, 'mirror delete of one file failed; kept');
+        const reason = failureReason(folder.described(error));
+        failed += 1;
+        firstFailure ??= `${row.key}: ${reason}`;
+        input.logger.warn({ jobId, runId, key: row.key, err: reason }, 'mirror delete of one file failed; kept');
       }
     }
   }
-  return removed;
+  return { removed, failed, firstFailure };
 }
 
 /**

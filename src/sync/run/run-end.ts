@@ -49,14 +49,15 @@ export interface RunEndInput {
 }
 
 /**
- * Records the run's end (status, error, counters, a mirror-deletes refusal) on its row and announces
+ * Records the run's end (status, error, counters, a mirror-deletes refusal or failure) on its row and announces
  * it. `recorded` is false when the row could not be written (the run is then reported FAILED) or was
  * no longer RUNNING (cancelled meanwhile).
  */
 export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunStatus; recorded: boolean }> {
   const { tally, logger } = input;
   const deletesBlocked = input.deletes?.kind === 'blocked' ? input.deletes.message : null;
-  const { status, error } = tally.outcome(input.aborted, deletesBlocked);
+  const deletesFailed = input.deletes?.kind === 'deleted' ? input.deletes.error : null;
+  const { status, error } = tally.outcome(input.aborted, deletesBlocked ?? deletesFailed);
   try {
     const ended = { ...tally.counters, status, error, deletesBlocked, finishedAt: new Date() };
     if (!(await input.store.updateRun(ended))) return { status: 'CANCELLED', recorded: false };

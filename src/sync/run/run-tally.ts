@@ -62,16 +62,17 @@ export function createRunTally() {
     get clean(): boolean {
       return !listingError && !internalError;
     },
-    outcome(aborted: boolean, deletesBlocked: string | null): { status: RunStatus; error: string | null } {
+    /** `deletesError`: mirror deletes refused (DELETES_BLOCKED) or could not move files. */
+    outcome(aborted: boolean, deletesError: string | null): { status: RunStatus; error: string | null } {
       const status: RunStatus = aborted
         ? 'CANCELLED'
-        : listingError || internalError || deletesBlocked || counters.objectsFailed > 0
+        : listingError || internalError || deletesError || counters.objectsFailed > 0
           ? 'FAILED'
           : 'SUCCEEDED';
       const error =
         listingError ??
         internalError ??
-        deletesBlocked ??
+        deletesError ??
         (counters.objectsFailed > 0 ? `${counters.objectsFailed} object(s) failed; first: ${firstFailure}` : null);
       return { status, error };
     },
