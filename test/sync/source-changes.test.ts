@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
@@ -192,6 +192,23 @@ describe('objects deleted or replaced at the source', () => {
     expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
     expect(await readFile(join(f.root, '.dss-trash', String(third.runId), 'gone'), 'utf8')).toBe('gone');
     expect((await f.row('gone'))?.status).toBe('DELETED');
+  });
+
+  test('files the user replaced after the service wrote them (another size, another mtime) are left in place by mirror deletes, their rows DELETED', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['resized', 'ours'], ['touched', 'ours'], ['stale', 'ours'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await writeFile(join(f.root, 'resized'), 'the user\'s longer file');
+    await writeFile(join(f.root, 'touched'), 'mine');
+    await utimes(join(f.root, 'touched'), new Date('2001-01-01'), new Date('2001-01-01'));
+    for (const key of ['resized', 'touched', 'stale']) await f.s3.deleteObject(key);
+    const second = await f.sync();
+    expect(second.status, second.run.error ?? '').toBe('SUCCEEDED');
+    expect(second.deletes).toMatchObject({ kind: 'deleted', removed: 1, leftInPlace: 2 });
+    expect([await readFile(join(f.root, 'resized'), 'utf8'), await readFile(join(f.root, 'touched'), 'utf8')]).toEqual(['the user\'s longer file', 'mine']);
+    expect(await listTree(join(f.root, '.dss-trash', String(second.runId)))).toEqual(['stale']);
+    expect([(await f.row('resized'))?.status, (await f.row('touched'))?.status, (await f.row('stale'))?.status]).toEqual(['DELETED', 'DELETED', 'DELETED']);
   });
 
   test('a folder a crash left emptied (its file moved to the trash, the row not yet DELETED) is removed by the next run, so a key now stored as a file there syncs', async () => {

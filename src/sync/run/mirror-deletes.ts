@@ -6,7 +6,7 @@ import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { JobFolder } from '../local/job-folder.js';
-import { removeEmptyFolders } from '../local/local-files.js';
+import { isInPlace, removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -18,9 +18,10 @@ export type MirrorDeleteOutcome =
   /**
    * `markersGone`: rows of folder markers gone from the source (or excluded) marked DELETED.
    * `failed`: files that could not be moved to the trash (kept, rows unchanged: the next run tries
-   * again); `error`, when there are some, the run's error.
+   * again); `error`, when there are some, the run's error. `leftInPlace`: files no longer as the
+   * service wrote them (another size or mtime: a user's own), left where they are, rows DELETED.
    */
-  | { kind: 'deleted'; removed: number; localFiles: number; markersGone: number; failed: number; error: string | null }
+  | { kind: 'deleted'; removed: number; localFiles: number; markersGone: number; failed: number; error: string | null; leftInPlace: number }
   | { kind: 'blocked'; reason: DeletesBlockedReason; wouldRemove: number; localFiles: number; maxDeletePercent: number; message: string };
 
 export interface MirrorDeleteInput {
@@ -41,6 +42,8 @@ interface LocalRow {
   id: number;
   key: string;
   size: number;
+  /** As the driver returns a datetime column (a Date, or epoch milliseconds on SQLite). */
+  lastModified: Date | number | string | null;
   localPath: string;
 }
 
@@ -63,27 +66,35 @@ export async function applyMirrorDeletes(input: MirrorDeleteInput): Promise<Mirr
   const doomed = await countLocalRows(orm, jobId, 'files', runId);
   const blocked = doomed > 0 ? judge(doomed, localFiles, input.listedAny, input.maxDeletePercent) : null;
   if (blocked) return blocked;
-  const { removed, failed, firstFailure } = doomed > 0 ? await trashUnlistedFiles(input) : { removed: 0, failed: 0, firstFailure: null };
+  const { removed, failed, firstFailure, leftInPlace } = doomed > 0 ? await trashUnlistedFiles(input) : { removed: 0, failed: 0, firstFailure: null, leftInPlace: 0 };
   // An empty listing never deletes: a transient one must not take the markers' folders either.
   const markersGone = input.listedAny ? await forgetUnlistedMarkers(input) : 0;
   const error = failed > 0 ? `mirror deletes: ${failed} file(s) could not be moved to the trash; first: ${firstFailure}` : null;
-  return { kind: 'deleted', removed, localFiles, markersGone, failed, error };
+  return { kind: 'deleted', removed, localFiles, markersGone, failed, error, leftInPlace };
 }
 
-async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: number; failed: number; firstFailure: string | null }> {
+async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: number; failed: number; firstFailure: string | null; leftInPlace: number }> {
   const { orm, jobId, runId, folder } = input;
   const { root } = folder;
   const trash = join(root, TRASH_DIR, String(runId));
   let removed = 0;
   let failed = 0;
   let firstFailure: string | null = null;
+  let leftInPlace = 0;
   for await (const rows of unlistedBatches(orm, jobId, runId, 'files')) {
     for (const row of rows) {
       try {
         if (!row.localPath.startsWith(root + sep)) continue;
         // Never through a folder replaced by a link: the file there is not the one this job wrote.
-        const present = folder.at(row.localPath, (reached) => lstatSync(reached, { throwIfNoEntry: false })?.isFile() === true);
-        if (present) {
+        const found = folder.at(row.localPath, (reached) => localFileState(reached, row));
+        if (found === 'replaced') {
+          // Files the service did not write are never touched: the row goes, the file stays.
+          await markDeleted(orm, row.id, runId);
+          leftInPlace += 1;
+          input.logger.info({ jobId, runId, key: row.key }, 'mirror delete left a file in place: it is no longer the one the service wrote');
+          continue;
+        }
+        if (found === 'written') {
           const target = join(trash, row.key);
           folder.ensureDir(dirname(target));
           folder.at(row.localPath, (from) => folder.at(target, (to) => renameSync(from, to)));
@@ -101,7 +112,19 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: 
       }
     }
   }
-  return { removed, failed, firstFailure };
+  return { removed, failed, firstFailure, leftInPlace };
+}
+
+/**
+ * Whether the file at a row's path is the one the service wrote: a file (not a link) of the row's
+ * size and, when the object had a time, that mtime (set at every write; `isInPlace`).
+ */
+function localFileState(path: string, row: LocalRow): 'written' | 'replaced' | 'missing' {
+  const info = lstatSync(path, { throwIfNoEntry: false });
+  if (!info?.isFile()) return 'missing';
+  const remote = { size: Number(row.size), lastModified: row.lastModified === null ? null : new Date(row.lastModified) };
+  const written = remote.lastModified === null ? info.size === remote.size : isInPlace({ finalPath: path, remote });
+  return written ? 'written' : 'replaced';
 }
 
 /**
@@ -137,7 +160,7 @@ function localRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy?: number) 
   const markers = { key: { $like: '%/' } };
   const query = em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'localPath'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, ...(kind === 'markers' ? markers : { $not: markers }) });
   if (unlistedBy !== undefined) query.andWhere({ $or: [{ listedRunId: null }, { listedRunId: { $ne: unlistedBy } }] });
   return query;
@@ -195,7 +218,7 @@ export async function planMirrorDeletes(
   const em = orm.em.fork() as EntityManager;
   const rows = (await em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'localPath'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' } })
     .execute('all', true)) as LocalRow[];
   const unlisted = rows.filter((row) => !keptKeys.has(row.key)).map((row) => ({ ...row, size: Number(row.size) }));
