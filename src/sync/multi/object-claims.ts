@@ -179,7 +179,9 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
      * once (graceful stop). A finished row's claim went with its final state (object-row-sql.ts).
      */
     async releaseAll(): Promise<void> {
-      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, { runId, claimOwner: owner }, { claimOwner: null, claimExpiresAt: null }));
+      // A claim outlives only an open row: the run's open rows have an index, run_id alone has none.
+      const claimed = { jobId, runId, status: { $in: [...OPEN] }, claimOwner: owner };
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, claimed, { claimOwner: null, claimExpiresAt: null }));
     },
   };
 }

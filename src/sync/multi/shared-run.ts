@@ -14,9 +14,10 @@ interface RunCounters {
  * of them and committed their results as rows. Failures are counted from the run's rows, every other
  * listed object is done. Returns the first failure (`key: error`) when there is one.
  */
-export async function countSharedResults(orm: Orm, runId: number, counters: RunCounters): Promise<string | null> {
+export async function countSharedResults(orm: Orm, jobId: string, runId: number, counters: RunCounters): Promise<string | null> {
   const em = orm.em.fork();
-  const failed = await em.find(SyncObject, { runId, status: 'FAILED' }, { fields: ['key', 'size', 'error'], orderBy: { id: 'asc' } });
+  // By job first: the (job_id, status, id) index; run_id alone is indexed only for open rows.
+  const failed = await em.find(SyncObject, { jobId, status: 'FAILED', runId }, { fields: ['key', 'size', 'error'], orderBy: { id: 'asc' } });
   const failedBytes = failed.reduce((sum, row) => sum + Number(row.size), 0);
   counters.objectsFailed = failed.length;
   counters.objectsDone = Math.max(0, counters.objectsTotal - failed.length);

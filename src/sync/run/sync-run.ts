@@ -274,7 +274,7 @@ export async function executeSyncRun(
   if (listingIsWhole && listedAny) await removeUnlistedPartials({ orm, logger, jobId: job.id, runId, folder: ctx.folder });
   const deletes = job.mirrorDeletes === true && listingIsWhole ? await mirrorDeleteStep({ orm, logger, job, runId, folder: ctx.folder, listedAny, events, tally }) : undefined;
   // Helpers' objects are committed as rows: the run's counts come from the database.
-  if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, runId, tally.counters));
+  if (claims && !abort.signal.aborted) tally.sharedFirstFailure(await countSharedResults(orm, job.id, runId, tally.counters));
   await release();
   stats.wallMs = performance.now() - started;
   if (abort.gone) {
