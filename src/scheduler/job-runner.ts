@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Job } from '../db/entities/job.entity.js';
 import { createFailureLog } from '../config/failure-log.js';
 import { databaseNow } from '../db/database-clock.js';
@@ -190,6 +191,9 @@ export function createJobRunner({
         // Moved on before any await, so a concurrent tick cannot fire the same time twice.
         entry.nextRunAt = advance(entry, at, minIntervalMs);
         entry.trigger = 'SCHEDULE';
+        // SQLite answers synchronously, so awaits alone never let a request in: hundreds of jobs due
+        // at one minute would hold the API for seconds.
+        await nextTurn();
         try {
           // The row decides: a job paused (or deleted) however its schedule got here is not run.
           const row = await readScheduleRow(jobId);

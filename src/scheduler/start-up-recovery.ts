@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
@@ -49,6 +50,8 @@ export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded,
     else toResume.set(run.jobId, run);
   }
   for (const job of jobs) {
+    // The API is up meanwhile, and SQLite's answers never yield the event loop by themselves.
+    await nextTurn();
     const run = toResume.get(job.id);
     // A paused job's run (a manual trigger) is resumed, unscheduled, unless it is one the pause was
     // stopping when the process went (the pause marks it).
