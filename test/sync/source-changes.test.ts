@@ -211,6 +211,41 @@ describe('objects deleted or replaced at the source', () => {
     expect([(await f.row('resized'))?.status, (await f.row('touched'))?.status, (await f.row('stale'))?.status]).toEqual(['DELETED', 'DELETED', 'DELETED']);
   });
 
+  test('an older version the service wrote, left by a failed download of the new one, goes to the trash when the key is deleted', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['doc.txt', 'version one'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    // The listing records the new version's size and time before its GET; the GET fails.
+    await f.s3.putObject('doc.txt', 'version two, a longer body');
+    const failing = beforeEachGet(f, (key) => {
+      if (key === 'doc.txt') throw accessDenied();
+    });
+    expect((await f.sync({ connector: failing })).status).toBe('FAILED');
+    expect(await readFile(join(f.root, 'doc.txt'), 'utf8')).toBe('version one');
+    await f.s3.deleteObject('doc.txt');
+    const third = await f.sync();
+    expect(third.status, third.run.error ?? '').toBe('SUCCEEDED');
+    // Before: left in place as "a user's file", its row DELETED, never looked at again.
+    expect(third.deletes).toMatchObject({ kind: 'deleted', removed: 1, leftInPlace: 0 });
+    expect(existsSync(join(f.root, 'doc.txt'))).toBe(false);
+    expect(await readFile(join(f.root, '.dss-trash', String(third.runId), 'doc.txt'), 'utf8')).toBe('version one');
+  });
+
+  test('a file whose folder the user removed, then deleted at the source: nothing to move, its row DELETED, the run SUCCEEDED', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['sub/x', 'x'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await rm(join(f.root, 'sub'), { recursive: true });
+    await f.s3.deleteObject('sub/x');
+    // Before: FAILED ("could not be moved to the trash": ENOENT opening sub/), and every run after.
+    const second = await f.sync();
+    expect(second.status, second.run.error ?? '').toBe('SUCCEEDED');
+    expect((await f.row('sub/x'))?.status).toBe('DELETED');
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+  });
+
   test('a folder a crash left emptied (its file moved to the trash, the row not yet DELETED) is removed by the next run, so a key now stored as a file there syncs', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await mirrorDeletes(f);

@@ -45,6 +45,7 @@ interface LocalRow {
   /** As the driver returns a datetime column (a Date, or epoch milliseconds on SQLite). */
   lastModified: Date | number | string | null;
   localPath: string;
+  status: string;
 }
 
 /** Rows read and removed at a time: memory stays the same for ten files or ten million. */
@@ -85,8 +86,7 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: 
     for (const row of rows) {
       try {
         if (!row.localPath.startsWith(root + sep)) continue;
-        // Never through a folder replaced by a link: the file there is not the one this job wrote.
-        const found = folder.at(row.localPath, (reached) => localFileState(reached, row));
+        const found = fileAtRow(folder, row);
         if (found === 'replaced') {
           // Files the service did not write are never touched: the row goes, the file stays.
           await markDeleted(orm, row.id, runId);
@@ -115,16 +115,28 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: 
   return { removed, failed, firstFailure, leftInPlace };
 }
 
+/** A folder on the way is gone, is a file, or is a link: the file this job wrote is not there. */
+const NOT_REACHABLE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
 /**
- * Whether the file at a row's path is the one the service wrote: a file (not a link) of the row's
- * size and, when the object had a time, that mtime (set at every write; `isInPlace`).
+ * What is at a row's path: nothing the job can reach (a folder on the way removed, or replaced by a
+ * link, never followed), a file still as the service wrote it, or one replaced since. Only a PROCESSED
+ * row describes the file on disk: a listing records a changed object's new size and time before its
+ * download, so an older version the service wrote, left by a failed download, is still its own.
  */
-function localFileState(path: string, row: LocalRow): 'written' | 'replaced' | 'missing' {
-  const info = lstatSync(path, { throwIfNoEntry: false });
+function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | 'missing' {
+  let info: ReturnType<typeof lstatSync>;
+  try {
+    info = folder.at(row.localPath, (reached) => lstatSync(reached, { throwIfNoEntry: false }));
+  } catch (error) {
+    if (NOT_REACHABLE.has((error as NodeJS.ErrnoException).code ?? '')) return 'missing';
+    throw error;
+  }
   if (!info?.isFile()) return 'missing';
+  if (row.status !== 'PROCESSED') return 'written';
   const remote = { size: Number(row.size), lastModified: row.lastModified === null ? null : new Date(row.lastModified) };
-  const written = remote.lastModified === null ? info.size === remote.size : isInPlace({ finalPath: path, remote });
-  return written ? 'written' : 'replaced';
+  const inPlace = remote.lastModified === null ? info.size === remote.size : folder.at(row.localPath, (finalPath) => isInPlace({ finalPath, remote }));
+  return inPlace ? 'written' : 'replaced';
 }
 
 /**
@@ -160,7 +172,7 @@ function localRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy?: number) 
   const markers = { key: { $like: '%/' } };
   const query = em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'lastModified', 'localPath'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, ...(kind === 'markers' ? markers : { $not: markers }) });
   if (unlistedBy !== undefined) query.andWhere({ $or: [{ listedRunId: null }, { listedRunId: { $ne: unlistedBy } }] });
   return query;
@@ -218,7 +230,7 @@ export async function planMirrorDeletes(
   const em = orm.em.fork() as EntityManager;
   const rows = (await em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'lastModified', 'localPath'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' } })
     .execute('all', true)) as LocalRow[];
   const unlisted = rows.filter((row) => !keptKeys.has(row.key)).map((row) => ({ ...row, size: Number(row.size) }));
