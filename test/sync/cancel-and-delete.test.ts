@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
 import { deleteJobs } from '../../src/db/job-deletion.js';
+import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { createRunExecutor } from '../../src/sync/run-executor.js';
@@ -113,5 +114,29 @@ describe('cancellation', () => {
     expect(await em.count(SyncObject, { jobId: f.jobId })).toBe(0);
     expect(await em.count(SyncRun, { jobId: f.jobId })).toBe(0);
     expect(existsSync(join(f.root, 'big.bin'))).toBe(false);
+  });
+
+  test('a job deleted while its run applies mirror deletes: the run still ends with RUN_FINISHED', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
+    const gone = Array.from({ length: 40 }, (_, i): [string, string] => [`gone/${String(i).padStart(2, '0')}`, `gone ${i}`]);
+    await f.s3.putObjects([...gone, ['keep', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    for (const [key] of gone) await f.s3.deleteObject(key);
+    f.events.length = 0;
+    let deletion: Promise<unknown> | undefined;
+    const unlisten = f.bus.on((e) => {
+      // As another instance deletes the job: no JobGoneError reaches the run, its end finds no row.
+      if (e.kind === 'OBJECT_DELETED' && !deletion) deletion = deleteJobs(f.orm, [f.jobId]);
+    }, f.jobId);
+    const execute = createRunExecutor({ orm: f.orm, bus: f.bus, config: f.config, logger: pino({ level: 'silent' }) });
+    const status = await execute(await f.createRun(), new AbortController().signal);
+    unlisten();
+    await deletion;
+
+    expect(status).toBe('CANCELLED');
+    // Before: RUN_STARTED only.
+    const runEvents = f.events.filter((e) => e.kind === 'RUN_STARTED' || e.kind === 'RUN_FINISHED');
+    expect(runEvents.map((e) => [e.kind, e.runStatus, e.error])).toEqual([['RUN_STARTED', 'RUNNING', null], ['RUN_FINISHED', 'CANCELLED', 'job deleted during the run']]);
   });
 });

@@ -236,6 +236,11 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
       return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
     },
+
+    /** Whether the run's row is still there (its job's deletion takes it). */
+    async runExists(): Promise<boolean> {
+      return (await fork().count(SyncRun, { id: runId })) > 0;
+    },
   });
 }
 

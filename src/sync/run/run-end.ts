@@ -6,6 +6,7 @@ import type { RunStats } from '../checkpoint/run-stats.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { JobFolder } from '../local/job-folder.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
+import { JOB_DELETED } from './run-errors.js';
 import type { RunEvents } from './run-events.js';
 import type { RunTally } from './run-tally.js';
 
@@ -60,7 +61,11 @@ export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunSta
   const { status, error } = tally.outcome(input.aborted, deletesBlocked ?? deletesFailed);
   try {
     const ended = { ...tally.counters, status, error, deletesBlocked, finishedAt: new Date() };
-    if (!(await input.store.updateRun(ended))) return { status: 'CANCELLED', recorded: false };
+    if (!(await input.store.updateRun(ended))) {
+      // Its job deleted meanwhile (another instance): nothing else will tell those who saw it start.
+      if (!(await input.store.runExists())) input.events.run('RUN_FINISHED', tally.counters.bytesDone, 'CANCELLED', JOB_DELETED);
+      return { status: 'CANCELLED', recorded: false };
+    }
   } catch (dbError) {
     logger.error({ err: dbError }, 'could not record the end of the sync run');
     return { status: 'FAILED', recorded: false };
