@@ -211,6 +211,8 @@ export function createJobRunner({
           // statements leaves the due time stored, and the next start catches it up (or finds its
           // row), where the other order would skip it.
           if (schedules.get(jobId) === entry) await slots.start(jobId, trigger, dueAt);
+          // Replaced meanwhile (an update planned the job again): the new plan stored its own time.
+          if (schedules.get(jobId) !== entry) continue;
           if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) forget(jobId);
         } catch (err) {
           if (!isDatabaseUnreachable(err)) {

@@ -86,3 +86,31 @@ it('start-up catching up on many missed due times lets the event loop run betwee
   expect(fake.calls).toHaveLength(missed);
   expect(turns).toBeGreaterThanOrEqual(missed / 10);
 });
+
+it('a schedule replaced while the tick starts its due time keeps the new plan\'s next run time', async () => {
+  const db = await openTestDb();
+  const clock = { t: Date.UTC(2026, 0, 1, 12, 30) };
+  const fake = createFakeExecutor(db.orm);
+  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
+  cleanups.push(async () => {
+    for (const call of fake.calls) await call.finish('SUCCEEDED');
+    await runner.stop();
+    await db[Symbol.asyncDispose]();
+  });
+  const createdAt = new Date(clock.t - HOUR);
+  const job = new Job({ id: randomUUID(), name: 'moved', connectorType: 'S3', bucketName: 'bucket', schedule: '0 * * * *', status: 'SCHEDULED', createdAt, updatedAt: createdAt });
+  await db.orm.em.fork().persistAndFlush(job);
+  await runner.start();
+
+  clock.t = Date.UTC(2026, 0, 1, 13, 0, 0, 5);
+  // An update on this instance lands while the tick is at its due time: the row, then the new plan.
+  await db.orm.em.fork().nativeUpdate(Job, { id: job.id }, { schedule: '45 * * * *' });
+  const ticking = runner.tick();
+  const updated = await db.orm.em.fork().findOneOrFail(Job, { id: job.id });
+  await runner.schedule(updated);
+  await ticking;
+
+  const stored = await db.orm.em.fork().findOneOrFail(Job, { id: job.id });
+  // Before: 14:00, the old schedule's next time, written by the tick after the update's 13:45.
+  expect(stored.nextRunAt?.toISOString()).toBe('2026-01-01T13:45:00.000Z');
+});
