@@ -4,9 +4,8 @@ import { Job } from './entities/job.entity.js';
 import { isPostgres, type Orm } from './orm.js';
 
 /**
- * Object rows one SQLite statement deletes: about 3.5 ms with their count triggers. 1M rows take
- * about as long in all as one cascading statement (2.2–2.9 s against 2.1–3.4 s, batches of 1,000 to
- * 5,000 alike); 10,000 took 26 ms a statement and longer in all.
+ * Object rows one SQLite statement deletes: a few milliseconds with their count triggers, and in all
+ * about as long as one cascading statement; larger batches hold the event loop longer for nothing.
  */
 export const OBJECT_DELETE_BATCH = 2000;
 
@@ -32,8 +31,8 @@ export async function deleteJobs(orm: Orm, ids: string[]): Promise<number> {
 
 /**
  * SQLite only: better-sqlite3 runs a statement on the thread that serves the API, so one cascading
- * delete of a job's 1M object rows (a row trigger each, keeping `object_counts`) held every request,
- * the scheduler and the subscriptions for 3.3 s. The rows go first in id order, a batch per
+ * delete of a job's object rows (a row trigger each, keeping `object_counts`) held every request,
+ * the scheduler and the subscriptions for seconds at a million rows. The rows go first in id order, a batch per
  * statement with the event loop free between them. Each statement commits its rows with their
  * counts, so a crash part-way leaves the job with fewer objects and exact counts, and the next
  * delete goes on; rows a late writer adds meanwhile go with the job's own cascade at the end.
