@@ -4,30 +4,36 @@ import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.j
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
 import { gql, http } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
-import { startTestApp } from '../helpers/test-app.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { FAST } from './fast-webhooks.js';
+
+/** A paused job with a webhook to `url`, and `count` of its deliveries due now. */
+async function jobWithDueDeliveries(app: TestApp, url: string, count: number): Promise<string> {
+  const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+    job_name: 'deliveries',
+    connector_type: 'S3',
+    schedule: 'hourly',
+    connector_config: { bucket_name: 'my-bucket' },
+    paused: true,
+    webhooks: [{ url }],
+  });
+  const jobId = created.body.job_id as string;
+  const em = app.orm.em.fork();
+  const now = new Date();
+  for (let i = 0; i < count; i++) {
+    em.persist(new WebhookDelivery({ id: randomUUID(), jobId, url, event: 'RUN_FAILED', body: `{"n":${i}}`, nextAttemptAt: now }));
+  }
+  await em.flush();
+  return jobId;
+}
 
 describe('delivery claims', () => {
   it('two delivery loops on one database never send the same attempt', async () => {
     await using receiver = await startWebhookReceiver();
     // The app's own loop polls rarely; two more loops share its database and race for the rows.
     await using app = await startTestApp({ env: FAST, build: { webhookPollMs: 60_000 } });
-    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-      job_name: 'claims',
-      connector_type: 'S3',
-      schedule: 'hourly',
-      connector_config: { bucket_name: 'my-bucket' },
-      paused: true,
-      webhooks: [{ url: receiver.url }],
-    });
-    const jobId = created.body.job_id as string;
-    const em = app.orm.em.fork();
-    const now = new Date();
-    for (let i = 0; i < 20; i++) {
-      em.persist(new WebhookDelivery({ id: randomUUID(), jobId, url: receiver.url, event: 'RUN_FAILED', body: `{"n":${i}}`, nextAttemptAt: now }));
-    }
-    await em.flush();
+    const jobId = await jobWithDueDeliveries(app, receiver.url, 20);
 
     const loops = [0, 1].map(() => createDeliveryLoop({ orm: app.orm, config: app.config.webhooks, logger: app.app.logger }));
     try {
@@ -63,5 +69,19 @@ describe('delivery claims', () => {
     const offsetPage = await http(app, 'GET', `/api/v1/jobs/${jobId}/deliveries?limit=5&offset=5`);
     expect(offsetPage.body).toMatchObject({ total_deliveries: 20, limit: 5, offset: 5 });
     expect(offsetPage.body.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual(seen.slice(5, 10));
+  });
+
+  it('a finished attempt starts the next due one to its origin, without waiting for the next poll', async () => {
+    await using receiver = await startWebhookReceiver();
+    // One poll in the test's time: whatever goes out after it went out because attempts ended.
+    await using app = await startTestApp({ env: FAST, build: { webhookPollMs: 60_000 } });
+    const due = 30;
+    const jobId = await jobWithDueDeliveries(app, receiver.url, due);
+
+    await app.app.webhooks.poll();
+    // Before: 2 (one origin's slots), then nothing until the next poll a minute later.
+    await waitFor(() => receiver.received.length === due, 10_000, `${due} deliveries after one poll`);
+    await waitFor(async () => (await app.orm.em.fork().count(WebhookDelivery, { jobId, status: 'DELIVERED' })) === due, 10_000, 'every delivery recorded');
+    expect(new Set(receiver.received.map((r) => r.headers['x-dss-delivery'])).size).toBe(due);
   });
 });

@@ -11,6 +11,48 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** A runner on a fresh database, its clock at `startAt` (moved by setting `clock.t`); runs end SUCCEEDED at cleanup. */
+async function startRunnerAt(startAt: number) {
+  const db = await openTestDb();
+  const clock = { t: startAt };
+  const fake = createFakeExecutor(db.orm);
+  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
+  cleanups.push(async () => {
+    for (const call of fake.calls) await call.finish('SUCCEEDED');
+    await runner.stop();
+    await db[Symbol.asyncDispose]();
+  });
+  return { db, clock, fake, runner };
+}
+
+/** `count` hourly jobs created an hour before `at`, next due at `nextRunAt` (null: planned at start). */
+async function hourlyJobs(db: Awaited<ReturnType<typeof openTestDb>>, at: number, count: number, nextRunAt: Date | null): Promise<Job[]> {
+  const em = db.orm.em.fork();
+  const createdAt = new Date(at - HOUR);
+  const jobs = Array.from(
+    { length: count },
+    (_, i) => new Job({ id: randomUUID(), name: `job-${i}`, connectorType: 'S3', bucketName: 'bucket', schedule: '0 * * * *', status: 'SCHEDULED', nextRunAt, createdAt, updatedAt: createdAt }),
+  );
+  for (const job of jobs) em.persist(job);
+  await em.flush();
+  return jobs;
+}
+
+/** How many turns the event loop took (an HTTP request needs one) while `work` ran. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let working = true;
+  const spin = () => {
+    if (!working) return;
+    turns += 1;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  await work();
+  working = false;
+  return turns;
+}
+
 /**
  * A platform's jobs are often all on `0 * * * *`. When a few hundred fall due in one tick, it starts
  * them one after another; on SQLite every `await` of the tick resolves as a microtask, so without a
@@ -18,99 +60,44 @@ afterEach(async () => {
  * due jobs of 5,000.
  */
 it('a tick that starts many due jobs lets the event loop run between them', async () => {
-  const db = await openTestDb();
-  const clock = { t: Date.UTC(2026, 0, 1, 12, 30) };
-  const fake = createFakeExecutor(db.orm);
-  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
-  cleanups.push(async () => {
-    for (const call of fake.calls) await call.finish('SUCCEEDED');
-    await runner.stop();
-    await db[Symbol.asyncDispose]();
-  });
+  const { db, clock, fake, runner } = await startRunnerAt(Date.UTC(2026, 0, 1, 12, 30));
   const due = 100;
-  const em = db.orm.em.fork();
-  const createdAt = new Date(clock.t - HOUR);
-  for (let i = 0; i < due; i++) {
-    em.persist(new Job({ id: randomUUID(), name: `job-${i}`, connectorType: 'S3', bucketName: 'bucket', schedule: '0 * * * *', status: 'SCHEDULED', nextRunAt: new Date(clock.t + HOUR), createdAt, updatedAt: createdAt }));
-  }
-  await em.flush();
+  await hourlyJobs(db, clock.t, due, new Date(clock.t + HOUR));
   await runner.start();
   expect(fake.calls).toHaveLength(0);
 
   clock.t = Date.UTC(2026, 0, 1, 13, 0, 0, 5);
-  let turns = 0;
-  let ticking = true;
-  const spin = () => {
-    if (!ticking) return;
-    turns += 1;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  await runner.tick();
-  ticking = false;
+  const turns = await turnsDuring(() => runner.tick());
 
   expect(fake.calls).toHaveLength(due);
-  // An HTTP request needs the event loop: at least one turn per 10 jobs started.
+  // At least one turn per 10 jobs started.
   expect(turns).toBeGreaterThanOrEqual(due / 10);
 });
 
 it('start-up catching up on many missed due times lets the event loop run between them', async () => {
-  const db = await openTestDb();
-  const clock = { t: Date.UTC(2026, 0, 1, 13, 0, 5) };
-  const fake = createFakeExecutor(db.orm);
-  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
-  cleanups.push(async () => {
-    for (const call of fake.calls) await call.finish('SUCCEEDED');
-    await runner.stop();
-    await db[Symbol.asyncDispose]();
-  });
+  const { db, clock, fake, runner } = await startRunnerAt(Date.UTC(2026, 0, 1, 13, 0, 5));
   const missed = 100;
-  const em = db.orm.em.fork();
-  const createdAt = new Date(clock.t - 2 * HOUR);
-  for (let i = 0; i < missed; i++) {
-    em.persist(new Job({ id: randomUUID(), name: `job-${i}`, connectorType: 'S3', bucketName: 'bucket', schedule: '0 * * * *', status: 'SCHEDULED', nextRunAt: new Date(clock.t - 5_000), createdAt, updatedAt: createdAt }));
-  }
-  await em.flush();
+  await hourlyJobs(db, clock.t - HOUR, missed, new Date(clock.t - 5_000));
 
-  let turns = 0;
-  let starting = true;
-  const spin = () => {
-    if (!starting) return;
-    turns += 1;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  await runner.start();
-  starting = false;
+  const turns = await turnsDuring(() => runner.start());
 
   expect(fake.calls).toHaveLength(missed);
   expect(turns).toBeGreaterThanOrEqual(missed / 10);
 });
 
-it('a schedule replaced while the tick starts its due time keeps the new plan\'s next run time', async () => {
-  const db = await openTestDb();
-  const clock = { t: Date.UTC(2026, 0, 1, 12, 30) };
-  const fake = createFakeExecutor(db.orm);
-  const runner = createJobRunner({ orm: db.orm, execute: fake.execute, logger: silentLogger, now: () => new Date(clock.t), tickMs: HOUR });
-  cleanups.push(async () => {
-    for (const call of fake.calls) await call.finish('SUCCEEDED');
-    await runner.stop();
-    await db[Symbol.asyncDispose]();
-  });
-  const createdAt = new Date(clock.t - HOUR);
-  const job = new Job({ id: randomUUID(), name: 'moved', connectorType: 'S3', bucketName: 'bucket', schedule: '0 * * * *', status: 'SCHEDULED', createdAt, updatedAt: createdAt });
-  await db.orm.em.fork().persistAndFlush(job);
+it("a schedule replaced while the tick starts its due time keeps the new plan's next run time", async () => {
+  const { db, clock, runner } = await startRunnerAt(Date.UTC(2026, 0, 1, 12, 30));
+  const [job] = await hourlyJobs(db, clock.t, 1, null);
   await runner.start();
 
   clock.t = Date.UTC(2026, 0, 1, 13, 0, 0, 5);
   // An update on this instance lands while the tick is at its due time: the row, then the new plan.
-  await db.orm.em.fork().nativeUpdate(Job, { id: job.id }, { schedule: '45 * * * *' });
+  await db.orm.em.fork().nativeUpdate(Job, { id: job!.id }, { schedule: '45 * * * *' });
   const ticking = runner.tick();
-  const updated = await db.orm.em.fork().findOneOrFail(Job, { id: job.id });
-  await runner.schedule(updated);
+  await runner.schedule(await db.orm.em.fork().findOneOrFail(Job, { id: job!.id }));
   await ticking;
 
-  const stored = await db.orm.em.fork().findOneOrFail(Job, { id: job.id });
+  const stored = await db.orm.em.fork().findOneOrFail(Job, { id: job!.id });
   // Before: 14:00, the old schedule's next time, written by the tick after the update's 13:45.
   expect(stored.nextRunAt?.toISOString()).toBe('2026-01-01T13:45:00.000Z');
 });
