@@ -1,4 +1,4 @@
-import { closeSync, constants, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, constants, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
@@ -71,14 +71,12 @@ export function publishFile(folder: JobFolder, item: PublishedObject, { mtimeSet
  */
 export function isInPlace(item: Pick<PublishedObject, 'finalPath' | 'remote'>): boolean {
   const info = statSync(item.finalPath, { throwIfNoEntry: false });
-  const { size, lastModified } = item.remote;
-  return (
-    info !== undefined &&
-    info.isFile() &&
-    info.size === size &&
-    lastModified !== null &&
-    Math.floor(info.mtimeMs / 1000) === Math.floor(lastModified.getTime() / 1000)
-  );
+  return info !== undefined && isVersionOf(info, item.remote);
+}
+
+/** Whether a file's status says it is this version: a file of its size, with its time as mtime (to the second). */
+export function isVersionOf(info: Stats, { size, lastModified }: Pick<PublishedObject['remote'], 'size' | 'lastModified'>): boolean {
+  return info.isFile() && info.size === size && lastModified !== null && Math.floor(info.mtimeMs / 1000) === Math.floor(lastModified.getTime() / 1000);
 }
 
 export async function sizeOf(path: string): Promise<number | undefined> {

@@ -6,7 +6,7 @@ import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
 import type { JobFolder } from '../local/job-folder.js';
-import { isInPlace, removeEmptyFolders } from '../local/local-files.js';
+import { isVersionOf, removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
 export const DEFAULT_MAX_DELETE_PERCENT = 50;
@@ -135,7 +135,7 @@ function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | '
   if (!info?.isFile()) return 'missing';
   if (row.status !== 'PROCESSED') return 'written';
   const remote = { size: Number(row.size), lastModified: row.lastModified === null ? null : new Date(row.lastModified) };
-  const inPlace = remote.lastModified === null ? info.size === remote.size : folder.at(row.localPath, (finalPath) => isInPlace({ finalPath, remote }));
+  const inPlace = remote.lastModified === null ? info.size === remote.size : isVersionOf(info, remote);
   return inPlace ? 'written' : 'replaced';
 }
 
