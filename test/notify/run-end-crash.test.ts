@@ -12,7 +12,7 @@ import { freshDbUrl } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { FAST } from './fast-webhooks.js';
+import { FAST, failedBeforeObjectsBody } from './fast-webhooks.js';
 
 const ALL_EVENTS = ['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED', 'DELETES_BLOCKED'];
 
@@ -66,20 +66,7 @@ describe("a run's end whose webhook deliveries were never queued", () => {
 
       await using second = await startTestApp({ env, build: { webhookPollMs: 20 } });
       await waitFor(() => failures.received.length === 1 && everything.received.length === 1, 10_000, 'the RUN_FAILED webhooks');
-      const body = {
-        event: 'RUN_FAILED',
-        jobId,
-        jobName: 'crash',
-        runId: String(run.id),
-        status: 'FAILED',
-        startedAt: run.startedAt!.toISOString(),
-        finishedAt: run.finishedAt!.toISOString(),
-        objectsDone: 0,
-        objectsFailed: 0,
-        bytesDone: 0,
-        error: run.error,
-        firstErrors: [],
-      };
+      const body = { ...failedBeforeObjectsBody(run, 'crash'), jobId };
       for (const hook of [failures.received[0]!, everything.received[0]!]) {
         expect(hook.headers['x-dss-event']).toBe('RUN_FAILED');
         expect(hook.json).toEqual(body);
