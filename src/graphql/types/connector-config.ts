@@ -28,7 +28,7 @@ export const S3ConnectorConfig = builder.objectRef<Job>('S3ConnectorConfig').imp
   fields: (t) => ({
     bucketName: t.exposeString('bucketName'),
     prefix: t.exposeString('prefix', { description: 'Key prefix synced; "" for the whole bucket' }),
-    region: t.exposeString('region', { nullable: true, description: "The bucket's region; null: the process's AWS_REGION" }),
+    region: t.exposeString('region', { nullable: true, description: "The bucket's region; null: AWS_REGION or the AWS profile's region, else us-east-1 when an endpoint is set" }),
     endpoint: t.exposeString('endpoint', { nullable: true, description: "S3-compatible server of this job; null: the process's" }),
     forcePathStyle: t.boolean({
       nullable: true,
