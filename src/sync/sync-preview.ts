@@ -8,7 +8,7 @@ import { DEFAULT_LIST_RANGE_MIN_KEYS } from './transfer/sync-tuning.js';
 import type { ConnectorCache } from './transport/connector-cache.js';
 import { createKeyFilter } from './run/key-filter.js';
 import { isPresent } from './local/local-files.js';
-import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes } from './run/mirror-deletes.js';
+import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes, withoutReplacedFiles } from './run/mirror-deletes.js';
 import { listPrefix } from './run/key-range-listing.js';
 import { planPage, recordableKey } from './run/page-plan.js';
 
@@ -27,7 +27,10 @@ export interface SyncPreview {
   fetch: PreviewBucket;
   skip: PreviewBucket;
   exclude: PreviewBucket;
-  /** Local files mirror deletes would move to the trash, then folder markers gone or excluded (empty when mirror deletes are off or blocked). */
+  /**
+   * Local files mirror deletes would move to the trash (not a user's own file where the service's was:
+   * a run leaves it), then folder markers gone or excluded (empty when mirror deletes are off or blocked).
+   */
   delete: PreviewBucket;
   /** Keys a run would refuse (unsafe for the file system) and record as FAILED. */
   refuse: PreviewBucket;
@@ -113,7 +116,7 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
     if (job.mirrorDeletes) {
       const plan = await planMirrorDeletes(deps.orm, job.id, keptKeys, preview.listedObjects, job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT);
       if (plan.kind === 'blocked') preview.deletesBlocked = plan.message;
-      else for (const row of plan.rows) add(preview.delete, row.key, row.size);
+      else for (const row of withoutReplacedFiles(jobRoot, plan.rows)) add(preview.delete, row.key, row.size);
     }
     return preview;
   } finally {

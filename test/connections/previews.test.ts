@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gql, http } from '../helpers/clients.js';import { listTree } from '../helpers/files.js';
@@ -88,6 +89,40 @@ describe('previews', () => {
     const denied = await gql(app, PREVIEW, { jobId: id });
     expect(denied.body.errors?.[0]?.message).toMatch(/could not be listed.*AccessDenied|could not be listed/);
     expect(denied.body.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  });
+
+  it("previewSync does not list under delete a user's own file where a gone object's was: the run leaves it", async () => {
+    await using s3 = await startS3Server();
+    await s3.putObjects([
+      ['d/a.csv', 'aaa'],
+      ['d/mine.csv', 'service'],
+      ['d/gone.csv', 'gone'],
+    ]);
+    await using app = await startTestApp({ env: s3.env });
+    const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
+      input: {
+        name: 'user-files',
+        connectorType: 'S3',
+        schedule: 'hourly',
+        connectorConfig: { bucketName: s3.bucket, prefix: 'd/', mirrorDeletes: true, maxDeletePercent: 100 },
+      },
+    });
+    const id = created.body.data!.createJob.job.id;
+    expect((await finishedRun(app, id)).status).toBe('SUCCEEDED');
+    const root = join(app.config.downloadRoot, id);
+    await writeFile(join(root, 'd/mine.csv'), 'the user wrote this');
+    await s3.deleteObject('d/mine.csv');
+    await s3.deleteObject('d/gone.csv');
+
+    const response = await gql<{ previewSync: { delete: unknown } }, unknown>(app, PREVIEW, { jobId: id });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.previewSync.delete).toEqual({ objects: 1, bytes: 4, keys: ['d/gone.csv'] });
+
+    const triggered = await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: id });
+    const second = await finishedRun(app, id, triggered.body.run.run_id - 1);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(await listTree(join(root, '.dss-trash', String(second.id)))).toEqual(['d/', 'd/gone.csv']);
+    expect(await readFile(join(root, 'd/mine.csv'), 'utf8')).toBe('the user wrote this');
   });
 
   it('upcomingRuns previews a cron schedule in its timezone (GraphQL and REST), with the count validated', async () => {

@@ -20,7 +20,7 @@ const SyncPreviewType = builder.objectRef<SyncPreview>('SyncPreview').implement(
     fetch: t.expose('fetch', { type: SyncPreviewBucket, description: 'New, changed, unfinished or locally missing objects' }),
     skip: t.expose('skip', { type: SyncPreviewBucket, description: 'Unchanged objects whose local file is there, and empty objects' }),
     exclude: t.expose('exclude', { type: SyncPreviewBucket, description: 'Objects the include/exclude patterns leave out' }),
-    delete: t.expose('delete', { type: SyncPreviewBucket, description: 'Local files mirror deletes would move to the trash, then folder markers gone or excluded' }),
+    delete: t.expose('delete', { type: SyncPreviewBucket, description: "Local files mirror deletes would move to the trash (not a user's own file in place of the service's: a run leaves it), then folder markers gone or excluded" }),
     refuse: t.expose('refuse', { type: SyncPreviewBucket, description: 'Keys the run would refuse as unsafe (recorded FAILED)' }),
     deletesBlocked: t.exposeString('deletesBlocked', { nullable: true, description: 'Why mirror deletes would remove nothing (the run would fail)' }),
   }),

@@ -5,7 +5,7 @@ import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
-import type { JobFolder } from '../local/job-folder.js';
+import { openJobFolder, type JobFolder } from '../local/job-folder.js';
 import { isVersionOf, removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
@@ -242,6 +242,28 @@ export async function planMirrorDeletes(
 }
 
 const isMarker = (row: LocalRow) => row.key.endsWith('/');
+
+/**
+ * A plan's rows without the files a run would leave in place (a user's own file where the service's
+ * was), judged as the run judges them; reads the files' status, changes nothing. A file that cannot
+ * be looked at stays in the plan: the run would try it.
+ */
+export function withoutReplacedFiles(jobRoot: string, rows: LocalRow[]): LocalRow[] {
+  if (!rows.some((row) => !isMarker(row)) || !lstatSync(jobRoot, { throwIfNoEntry: false })?.isDirectory()) return rows;
+  const folder = openJobFolder(jobRoot);
+  const replaced = (row: LocalRow) => {
+    try {
+      return fileAtRow(folder, row) === 'replaced';
+    } catch {
+      return false;
+    }
+  };
+  try {
+    return rows.filter((row) => isMarker(row) || !row.localPath.startsWith(jobRoot + sep) || !replaced(row));
+  } finally {
+    folder.close();
+  }
+}
 
 function formatPercent(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
