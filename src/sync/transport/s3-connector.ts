@@ -15,7 +15,7 @@ import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
 import { hasConfiguredEndpoint, signingRegion } from './signing-region.js';
-import { listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
+import { ListingFormatError, listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
 
 /**
  * The first page of a listing from the prefix's start is kept small: a server takes about as long
@@ -189,11 +189,15 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
 
     async *listPages(bucket, prefix, signal, startAfter) {
       let token: string | undefined;
+      // A store that answers a token it gave before would be listed forever (boto3 and the SDK's paginators stop too).
+      const tokens = new Set<string>();
       do {
         const request: ListPageRequest = { bucket, prefix, token, startAfter, maxKeys: token || startAfter ? undefined : FIRST_PAGE_KEYS };
         const page = await retried(async () => (await listPageSigned(signedGet, request, signal)) ?? listPageBySdk(request, signal), signal);
-        yield page.objects;
         token = page.nextToken;
+        if (token !== undefined && tokens.has(token)) throw new ListingFormatError('the listing repeated a continuation token it had already given');
+        if (token !== undefined) tokens.add(token);
+        yield page.objects;
       } while (token);
     },
 
