@@ -27,6 +27,15 @@ export function sourceChangedOr(error: unknown): unknown {
 }
 
 /**
+ * A GET's failure read like S3's answers: a 412 says the object changed; so does a 416 to a range
+ * inside the listed size, the answer of a store that ignores If-Match once the object shrank.
+ */
+function getFailure(error: unknown): unknown {
+  if (httpStatusOf(error) === 416) return new SourceChangedError('the object changed at the source (416: now shorter than listed)', { cause: error });
+  return sourceChangedOr(error);
+}
+
+/**
  * Reads a HEAD's failure: a 4xx other than 412 means the store refuses what was asked (`partNumber`,
  * the checksum mode), which reads as `refused`; a 412 means the source changed; the rest is thrown.
  */
@@ -132,7 +141,7 @@ export async function fetchRangeInto(
           ctx.signal,
         );
       } catch (error) {
-        throw sourceChangedOr(error);
+        throw getFailure(error);
       }
       if (answersAnotherVersion(item.remote.etag, response.etag)) {
         response.body.destroy();
