@@ -7,19 +7,21 @@ import type { RemoteObject } from '../transport/s3-connector.js';
 
 /**
  * Publishes a run's progress events. Callers publish only after the matching commit; this keeps
- * each object's `bytesTransferred` from going backwards within the run (a restart after a 412
- * stays silent until it passes what was already reported).
+ * each version's `bytesTransferred` from going backwards within the run (a retry stays silent until
+ * it passes what was already reported). A new version (the restart after a 412) starts again from
+ * its own bytes: it may be shorter than what the old one reached.
  */
 export function createRunEvents(bus: ProgressPublisher, jobId: string, runId: number) {
-  const reported = new Map<string, number>();
+  const reported = new Map<string, { etag: string; bytes: number }>();
   const base = { jobId, runId: String(runId) };
 
   return {
     object(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string) {
-      const previous = reported.get(object.key) ?? 0;
+      const seen = reported.get(object.key);
+      const previous = seen?.etag === object.etag ? seen.bytes : 0;
       if (kind === 'CHUNK') {
         if (bytes <= previous) return;
-        reported.set(object.key, bytes);
+        reported.set(object.key, { etag: object.etag, bytes });
       } else {
         reported.delete(object.key);
       }
