@@ -211,6 +211,24 @@ describe('objects deleted or replaced at the source', () => {
     expect([(await f.row('resized'))?.status, (await f.row('touched'))?.status, (await f.row('stale'))?.status]).toEqual(['DELETED', 'DELETED', 'DELETED']);
   });
 
+  test("a user's own content in the file of an empty object, or of a key now excluded, is left in place by mirror deletes", async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    await mirrorDeletes(f);
+    await f.s3.putObjects([['notes.txt', ''], ['run.log', 'ours'], ['stale.log', 'ours'], ['k1', 'keep'], ['k2', 'keep']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    expect((await f.row('notes.txt'))?.status).toBe('SKIPPED');
+    await writeFile(join(f.root, 'notes.txt'), 'my own notes, not the empty object');
+    await writeFile(join(f.root, 'run.log'), 'my own log lines');
+    await f.s3.deleteObject('notes.txt');
+    await f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { excludePatterns: ['*.log'] });
+    const second = await f.sync();
+    expect(second.status, second.run.error ?? '').toBe('SUCCEEDED');
+    expect(second.deletes).toMatchObject({ kind: 'deleted', removed: 1, leftInPlace: 2 });
+    expect(await readFile(join(f.root, 'notes.txt'), 'utf8')).toBe('my own notes, not the empty object');
+    expect(await readFile(join(f.root, 'run.log'), 'utf8')).toBe('my own log lines');
+    expect(await listTree(join(f.root, '.dss-trash', String(second.runId)))).toEqual(['stale.log']);
+  });
+
   test('an older version the service wrote, left by a failed download of the new one, goes to the trash when the key is deleted', async () => {
     await using f = await startSyncFixture({ concurrency: 2 });
     await mirrorDeletes(f);

@@ -46,6 +46,7 @@ interface LocalRow {
   lastModified: Date | number | string | null;
   localPath: string;
   status: string;
+  lastPosition: number | string;
 }
 
 /** Rows read and removed at a time: memory stays the same for ten files or ten million. */
@@ -119,10 +120,19 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: 
 const NOT_REACHABLE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 /**
+ * Whether a row's size and time are those of the file the service wrote: a finished row (PROCESSED,
+ * SKIPPED for an empty object, EXCLUDED with its file complete). A listing records a changed object's
+ * new size and time before its download, so the older version a failed download left is not described.
+ */
+function describesFileOnDisk(row: LocalRow): boolean {
+  if (row.status === 'PROCESSED' || row.status === 'SKIPPED') return true;
+  return row.status === 'EXCLUDED' && Number(row.lastPosition) === Number(row.size);
+}
+
+/**
  * What is at a row's path: nothing the job can reach (a folder on the way removed, or replaced by a
- * link, never followed), a file still as the service wrote it, or one replaced since. Only a PROCESSED
- * row describes the file on disk: a listing records a changed object's new size and time before its
- * download, so an older version the service wrote, left by a failed download, is still its own.
+ * link, never followed), a file still as the service wrote it, or one replaced since (judged only
+ * where the row describes the file: otherwise an older version the service wrote is its own).
  */
 function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | 'missing' {
   let info: ReturnType<typeof lstatSync>;
@@ -133,7 +143,7 @@ function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | '
     throw error;
   }
   if (!info?.isFile()) return 'missing';
-  if (row.status !== 'PROCESSED') return 'written';
+  if (!describesFileOnDisk(row)) return 'written';
   const remote = { size: Number(row.size), lastModified: row.lastModified === null ? null : new Date(row.lastModified) };
   const inPlace = remote.lastModified === null ? info.size === remote.size : isVersionOf(info, remote);
   return inPlace ? 'written' : 'replaced';
@@ -172,7 +182,7 @@ function localRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy?: number) 
   const markers = { key: { $like: '%/' } };
   const query = em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status', 'lastPosition'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' }, ...(kind === 'markers' ? markers : { $not: markers }) });
   if (unlistedBy !== undefined) query.andWhere({ $or: [{ listedRunId: null }, { listedRunId: { $ne: unlistedBy } }] });
   return query;
@@ -230,7 +240,7 @@ export async function planMirrorDeletes(
   const em = orm.em.fork() as EntityManager;
   const rows = (await em
     .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status'])
+    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status', 'lastPosition'])
     .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' } })
     .execute('all', true)) as LocalRow[];
   const unlisted = rows.filter((row) => !keptKeys.has(row.key)).map((row) => ({ ...row, size: Number(row.size) }));
