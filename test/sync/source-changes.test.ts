@@ -4,29 +4,9 @@ import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { partialPathFor } from '../../src/sync/local/safe-path.js';
-import type { S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { connectorWithGetHook } from './get-hook.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
-
-/** The fixture's connector, running `hook(key, n)` before the n-th GET of each key (n from 1). */
-function beforeEachGet(f: SyncFixture, hook: (key: string, n: number) => Promise<void> | void): S3Connector {
-  const inner = f.connectorVia(f.s3.endpoint);
-  const counts = new Map<string, number>();
-  return {
-    multipartEtagsAreMd5: inner.multipartEtagsAreMd5,
-    listPages: (...args) => inner.listPages(...args),
-    headChecksums: (...args) => inner.headChecksums(...args),
-    headPart: (...args) => inner.headPart(...args),
-    head: (...args) => inner.head(...args),
-    async getRange(bucket, key, range, signal) {
-      const n = (counts.get(key) ?? 0) + 1;
-      counts.set(key, n);
-      await hook(key, n);
-      return inner.getRange(bucket, key, range, signal);
-    },
-    destroy: () => inner.destroy(),
-  };
-}
 
 const accessDenied = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 const mirrorDeletes = (f: SyncFixture) => f.orm.em.fork().nativeUpdate(Job, { id: f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
@@ -37,7 +17,7 @@ describe('objects deleted or replaced at the source', () => {
   test('a chunked object deleted mid-download: FAILED saying so, its partial file removed and its checkpoint reset', async () => {
     await using f = await startSyncFixture({ concurrency: 1 });
     await f.s3.putObjects([['big.bin', seededBytes(6 * CHUNK, 2)], ['other.txt', 'other']]);
-    const connector = beforeEachGet(f, async (key, n) => {
+    const connector = connectorWithGetHook(f, async (key, n) => {
       if (key === 'big.bin' && n === 2) await f.s3.deleteObject(key);
     });
     const first = await f.sync({ connector, tuning: chunkByChunk });
@@ -64,7 +44,7 @@ describe('objects deleted or replaced at the source', () => {
     const first = await f.sync({
       signal: cancel.signal,
       tuning: chunkByChunk,
-      connector: beforeEachGet(f, (key, n) => {
+      connector: connectorWithGetHook(f, (key, n) => {
         if (n < 2) return;
         if (key === 'z.bin') return cancel.abort();
         throw accessDenied();
@@ -78,7 +58,7 @@ describe('objects deleted or replaced at the source', () => {
     await f.s3.deleteObject('a.bin');
     await f.s3.deleteObject('z.bin');
     // b is still at the source and fails again: its partial and checkpoint are the next run's to resume.
-    const second = await f.sync({ tuning: chunkByChunk, connector: beforeEachGet(f, () => Promise.reject(accessDenied())) });
+    const second = await f.sync({ tuning: chunkByChunk, connector: connectorWithGetHook(f, () => Promise.reject(accessDenied())) });
     expect(second.status).toBe('FAILED');
     expect(await f.row('a.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0, error: 'AccessDenied (HTTP 403): Access Denied' });
     expect(await f.row('z.bin')).toMatchObject({ status: 'FAILED', lastPosition: 0, error: 'deleted at the source before its download finished' });
@@ -100,7 +80,7 @@ describe('objects deleted or replaced at the source', () => {
       ['b.bin', seededBytes(4 * CHUNK, 2)],
     ]);
     // Both fail after their first chunk.
-    const first = await f.sync({ tuning: chunkByChunk, connector: beforeEachGet(f, (_key, n) => (n < 2 ? undefined : Promise.reject(accessDenied()))) });
+    const first = await f.sync({ tuning: chunkByChunk, connector: connectorWithGetHook(f, (_key, n) => (n < 2 ? undefined : Promise.reject(accessDenied()))) });
     expect(first.status).toBe('FAILED');
     for (const key of ['a.bin', 'b.bin']) {
       expect(await f.row(key)).toMatchObject({ status: 'FAILED', lastPosition: CHUNK });
@@ -125,7 +105,7 @@ describe('objects deleted or replaced at the source', () => {
       await f.s3.putObject('o.bin', seededBytes(size, 5));
       let v2Etag = '';
       // s3rver serves whatever the key holds now, whatever If-Match says.
-      const connector = beforeEachGet(f, async (_key, n) => {
+      const connector = connectorWithGetHook(f, async (_key, n) => {
         if (n === replacedBeforeGet) v2Etag = (await f.s3.putObject('o.bin', v2)).etag;
       });
       const run = await f.sync({ connector, tuning: chunkByChunk });
@@ -236,7 +216,7 @@ describe('objects deleted or replaced at the source', () => {
     expect((await f.sync()).status).toBe('SUCCEEDED');
     // The listing records the new version's size and time before its GET; the GET fails.
     await f.s3.putObject('doc.txt', 'version two, a longer body');
-    const failing = beforeEachGet(f, (key) => {
+    const failing = connectorWithGetHook(f, (key) => {
       if (key === 'doc.txt') throw accessDenied();
     });
     expect((await f.sync({ connector: failing })).status).toBe('FAILED');

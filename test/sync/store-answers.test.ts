@@ -1,35 +1,15 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { listingXml } from './listing-xml.js';
-import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
+import { connectorWithGetHook } from './get-hook.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 /** One GET per chunk, one at a time. */
 const chunkByChunk = { getSpanBytes: CHUNK, spansPerObject: 1 };
 const md5Etag = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
-
-/** The fixture's connector through `endpoint`, running `hook(key, n)` before the n-th GET of each key. */
-function beforeEachGet(f: SyncFixture, endpoint: string, hook: (key: string, n: number) => Promise<void> | void): S3Connector {
-  const inner = f.connectorVia(endpoint);
-  const counts = new Map<string, number>();
-  return {
-    multipartEtagsAreMd5: inner.multipartEtagsAreMd5,
-    listPages: (...args) => inner.listPages(...args),
-    headChecksums: (...args) => inner.headChecksums(...args),
-    headPart: (...args) => inner.headPart(...args),
-    head: (...args) => inner.head(...args),
-    async getRange(bucket, key, range, signal) {
-      const n = (counts.get(key) ?? 0) + 1;
-      counts.set(key, n);
-      await hook(key, n);
-      return inner.getRange(bucket, key, range, signal);
-    },
-    destroy: () => inner.destroy(),
-  };
-}
 
 describe('a store answering unlike S3 during a run', () => {
   test('a listing that repeats the same continuation token forever ends the run FAILED instead of listing forever', async () => {
@@ -71,12 +51,12 @@ describe('a store answering unlike S3 during a run', () => {
         ? { kind: 'status', status: 412, code: 'PreconditionFailed' }
         : undefined,
     );
-    const connector = beforeEachGet(f, proxy.endpoint, async (key, n) => {
+    const connector = connectorWithGetHook(f, async (key, n) => {
       if (key === 'big.bin' && n === 5) {
         await f.s3.putObject('big.bin', replacement);
         replaced = true;
       }
-    });
+    }, proxy.endpoint);
     const result = await f.sync({ connector, tuning: chunkByChunk });
 
     expect(result.status).toBe('SUCCEEDED');
@@ -93,7 +73,7 @@ describe('a store answering unlike S3 during a run', () => {
     const replacement = seededBytes(CHUNK + CHUNK / 2, 7);
     await f.s3.putObjects([['big.bin', seededBytes(6 * CHUNK, 2)]]);
     // s3rver ignores If-Match: the 5th GET (bytes 262144-327679) asks past the new version's end.
-    const connector = beforeEachGet(f, f.s3.endpoint, async (key, n) => {
+    const connector = connectorWithGetHook(f, async (key, n) => {
       if (key === 'big.bin' && n === 5) await f.s3.putObject('big.bin', replacement);
     });
     const result = await f.sync({ connector, tuning: chunkByChunk });
