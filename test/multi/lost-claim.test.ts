@@ -12,7 +12,7 @@ import { startThrottledSource } from './throttled-source.js';
 const CHUNK = 64 * 1024;
 
 describe('a holder whose claim on one object ran out', () => {
-  it('stops that object only and the helper that claimed it finishes it: the run ends SUCCEEDED, byte-identical, the job SCHEDULED', async () => {
+  it('stops that object only and the helper that claimed it finishes it: the run ends SUCCEEDED, each byte counted once, byte-identical, the job SCHEDULED', async () => {
     const objects: Array<[string, Buffer]> = [
       ...[0, 1, 2, 3].map((i): [string, Buffer] => [`d/big-${i}.bin`, seededBytes(12 * CHUNK + 17 * i, 100 + i)]),
       ...Array.from({ length: 20 }, (_, i): [string, Buffer] => [`d/small-${String(i).padStart(2, '0')}.bin`, seededBytes(30_000 + i, 200 + i)]),
@@ -49,6 +49,9 @@ describe('a holder whose claim on one object ran out', () => {
         return row && row.status !== 'RUNNING' ? row : undefined;
       }, 120_000, 'the run to finish');
       expect(finished, `error: ${finished.error}`).toMatchObject({ status: 'SUCCEEDED', objectsDone: objects.length, objectsFailed: 0 });
+      // The chunks the holder committed before it lost the claim are not counted on top of the helper's whole object.
+      const totalBytes = objects.reduce((sum, [, body]) => sum + body.length, 0);
+      expect(Number(finished.bytesDone)).toBe(totalBytes);
       await waitFor(async () => (await orm.em.fork().findOneOrFail(Job, { id: jobId })).status === 'SCHEDULED', 10_000, 'the job to be SCHEDULED');
       const rows = await orm.em.fork().find(SyncObject, { jobId });
       expect(rows.filter((row) => row.status !== 'PROCESSED').map((row) => `${row.key}:${row.status}`)).toEqual([]);

@@ -43,6 +43,8 @@ export function createObjectOutcomes({ ctx, tally, progress, batcher, events, wr
   const record = (item: WorkItem, outcome: TransferOutcome) => {
     if (outcome.status === 'PROCESSED') done(item.remote, 'PROCESSED', item.finalPath);
     else if (outcome.status === 'FAILED') failed(item.remote, outcome.error, !outcome.restart);
+    // Stopped with the run still going: its claim went to another session, whose result the shared run counts.
+    else if (outcome.status === 'CANCELLED' && !ctx.signal.aborted) progress.settle(item.remote.key);
   };
 
   /** Fetches one object and records how it ended. */

@@ -8,6 +8,7 @@ import type { JobFolder } from '../local/job-folder.js';
 import { applyMirrorDeletes, DEFAULT_MAX_DELETE_PERCENT, type MirrorDeleteOutcome } from './mirror-deletes.js';
 import { JOB_DELETED } from './run-errors.js';
 import type { RunEvents } from './run-events.js';
+import type { RunCounters } from './run-progress.js';
 import type { RunTally } from './run-tally.js';
 
 export interface MirrorDeleteStepInput {
@@ -44,6 +45,11 @@ export interface RunEndInput {
   events: RunEvents;
   logger: Logger;
   tally: RunTally;
+  /**
+   * As the row showed them while the run went (run-progress.ts `snapshot`): a cancelled run's objects
+   * still in flight keep their committed chunks, which the next run resumes from.
+   */
+  counters: RunCounters;
   stats: RunStats;
   aborted: boolean;
   deletes: MirrorDeleteOutcome | undefined;
@@ -55,23 +61,23 @@ export interface RunEndInput {
  * no longer RUNNING (cancelled meanwhile).
  */
 export async function recordRunEnd(input: RunEndInput): Promise<{ status: RunStatus; recorded: boolean }> {
-  const { tally, logger } = input;
+  const { tally, counters, logger } = input;
   const deletesBlocked = input.deletes?.kind === 'blocked' ? input.deletes.message : null;
   const deletesFailed = input.deletes?.kind === 'deleted' ? input.deletes.error : null;
   const { status, error } = tally.outcome(input.aborted, deletesBlocked ?? deletesFailed);
   try {
-    const ended = { ...tally.counters, status, error, deletesBlocked, finishedAt: new Date() };
+    const ended = { ...counters, status, error, deletesBlocked, finishedAt: new Date() };
     if (!(await input.store.updateRun(ended))) {
       // Its job deleted meanwhile (another instance): nothing else will tell those who saw it start.
-      if (!(await input.store.runExists())) input.events.run('RUN_FINISHED', tally.counters.bytesDone, 'CANCELLED', JOB_DELETED);
+      if (!(await input.store.runExists())) input.events.run('RUN_FINISHED', counters.bytesDone, 'CANCELLED', JOB_DELETED);
       return { status: 'CANCELLED', recorded: false };
     }
   } catch (dbError) {
     logger.error({ err: dbError }, 'could not record the end of the sync run');
     return { status: 'FAILED', recorded: false };
   }
-  input.events.run('RUN_FINISHED', tally.counters.bytesDone, status, error);
+  input.events.run('RUN_FINISHED', counters.bytesDone, status, error);
   // A failed run is something to look at: it shows at LOG_LEVEL=warn, the others at info.
-  logger[status === 'FAILED' ? 'warn' : 'info']({ status, ...tally.counters, error, stats: input.stats, deletes: input.deletes }, 'sync run finished');
+  logger[status === 'FAILED' ? 'warn' : 'info']({ status, ...counters, error, stats: input.stats, deletes: input.deletes }, 'sync run finished');
   return { status, recorded: true };
 }

@@ -279,7 +279,7 @@ export async function executeSyncRun(
   stats.wallMs = performance.now() - started;
   if (abort.gone) {
     // No row to record the end on, but subscribers and metrics saw RUN_STARTED: they are told it ended.
-    events.run('RUN_FINISHED', tally.counters.bytesDone, 'CANCELLED', JOB_DELETED);
+    events.run('RUN_FINISHED', progress.snapshot().bytesDone, 'CANCELLED', JOB_DELETED);
     logger.info('job deleted during its sync run; stopped');
     return { status: 'CANCELLED', stats };
   }
@@ -289,6 +289,6 @@ export async function executeSyncRun(
     logger.info('sync run stopped for shutdown; handed back');
     return { status: 'CANCELLED', stats };
   }
-  const end = await recordRunEnd({ store, events, logger, tally, stats, aborted: abort.signal.aborted, deletes });
+  const end = await recordRunEnd({ store, events, logger, tally, counters: progress.snapshot(), stats, aborted: abort.signal.aborted, deletes });
   return end.recorded ? { status: end.status, stats, deletes } : { status: end.status, stats };
 }
