@@ -34,7 +34,7 @@ export interface MirrorDeleteInput {
   /** False when the complete, error-free listing held no key at all (filtered out or not). */
   listedAny: boolean;
   maxDeletePercent: number;
-  /** Publishes OBJECT_DELETED after the row commits. */
+  /** Publishes OBJECT_DELETED after the row commits: for every row marked DELETED, files trashed, gone or left in place, and folder markers. */
   onDeleted(row: { key: string; size: number }): void;
 }
 
@@ -92,6 +92,7 @@ async function trashUnlistedFiles(input: MirrorDeleteInput): Promise<{ removed: 
           // Files the service did not write are never touched: the row goes, the file stays.
           await markDeleted(orm, row.id, runId);
           leftInPlace += 1;
+          input.onDeleted({ key: row.key, size: Number(row.size) });
           input.logger.info({ jobId, runId, key: row.key }, 'mirror delete left a file in place: it is no longer the one the service wrote');
           continue;
         }
@@ -163,6 +164,8 @@ async function forgetUnlistedMarkers(input: MirrorDeleteInput): Promise<number> 
       }
       await markDeleted(orm, row.id, runId);
       forgotten += 1;
+      // A folder has no bytes of its own.
+      input.onDeleted({ key: row.key, size: 0 });
     }
   }
   return forgotten;
