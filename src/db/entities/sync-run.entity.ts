@@ -49,7 +49,7 @@ export class SyncRun {
   skippedCount = 0;
   /** The last key whose listing page is recorded: a resumed run lists after it (null: from the start). */
   listAfter: string | null = null;
-  /** The whole prefix was listed without error (possibly across a crash and a resume). */
+  /** The whole prefix was listed without error (possibly across a crash and a resume); false once a page is recorded, null before. */
   listingComplete: boolean | null = null;
   createdAt: Date = new Date();
   /** The due time this run is for (unique per job): the schedule's time, or the trigger's moment. */

@@ -16,6 +16,8 @@ import { LISTED_MARK_ROW_SQL } from './object-row-sql.js';
 export interface ListingState {
   /** Last key of the last recorded page: a resumed listing starts after it; null: from the start. */
   listAfter: string | null;
+  /** A page of this run's listing is recorded: a resume finishes its unfinished rows and counts its marked ones. */
+  started: boolean;
   complete: boolean;
 }
 
@@ -45,7 +47,9 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
   return retriedWhileDatabaseDown({
     async state(): Promise<ListingState> {
       const run = await fork().findOne(SyncRun, { id: runId }, { fields: ['listAfter', 'listingComplete'] as never });
-      return { listAfter: run?.listAfter ?? null, complete: run?.listingComplete === true };
+      // `listingComplete` is false from the first recorded page on; `listAfter` covers rows recorded before it was.
+      const started = run !== null && (run.listingComplete !== null || run.listAfter !== null);
+      return { listAfter: run?.listAfter ?? null, started, complete: run?.listingComplete === true };
     },
 
     /** Keys splitting what is left of the listing into key ranges (listing-boundaries.ts). */
@@ -75,7 +79,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
             await em.nativeUpdate(SyncObject, { jobId, key: { $in: slice } }, { listedRunId: runId });
           }
         }
-        await em.nativeUpdate(SyncRun, { id: runId }, { listAfter });
+        await em.nativeUpdate(SyncRun, { id: runId }, { listAfter, listingComplete: false });
       });
     },
 

@@ -59,8 +59,7 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
   const { listing, signal, stats } = deps;
   const pages = createPageHandler(deps);
   const recorded = localFailure('recording the listing');
-  const resumed = resumeFrom.listAfter !== null || resumeFrom.complete;
-  if (resumed) for await (const rows of listing.unfinished()) await pages.replay(rows).catch(recorded);
+  if (resumeFrom.started) for await (const rows of listing.unfinished()) await pages.replay(rows).catch(recorded);
   if (!resumeFrom.complete) {
     let listStarted = performance.now();
     for await (const page of readAhead(await listedPages(deps, resumeFrom.listAfter))) {
@@ -71,7 +70,7 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
     }
     if (!signal.aborted) await listing.complete().catch(recorded);
   }
-  return { listedAny: pages.listedCount() > 0 || resumeFrom.listAfter !== null };
+  return { listedAny: pages.listedCount() > 0 || resumeFrom.started };
 }
 
 /**

@@ -232,7 +232,7 @@ export async function executeSyncRun(
     lock = await prepareJobFolder(orm, ctx.folder);
     await removeRowsOutOfScope(orm, job, config.downloadRoot);
     const resumeFrom = await listing.state();
-    if (resumeFrom.listAfter !== null || resumeFrom.complete) tally.resume(await listing.countListed());
+    if (resumeFrom.started) tally.resume(await listing.countListed());
     await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
     const listed = await listIntoRun(
       {
