@@ -43,15 +43,21 @@ export function createJobLifecycleService({
   /** The job as it is after a change; deleted meanwhile (another request), it is not found. */
   const reload = (id: string) => requireJob(orm, id, 'id');
 
+  const isPaused = async (id: string) => (await orm.em.fork().count(Job, { id, status: 'PAUSED' })) > 0;
+
   /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
   async function applyNewScope(job: Job): Promise<void> {
     const wasRunning = await runner.cancel(job.id);
     await removeRowsOutOfScope(orm, job, files.downloadRoot);
-    if (!wasRunning) return;
+    // A pause that landed while the run stopped wins: a paused job gets no rerun.
+    if (!wasRunning || (await isPaused(job.id))) return;
     // The new prefix is stored: should the rerun not start (the service is stopping), the next scheduled run uses it.
-    await runner
+    const rerun = await runner
       .trigger(job.id, 'UPDATE')
       .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix or filter change'));
+    // A pause stores PAUSED before it looks for runs to stop; the rerun looks at the status after its
+    // row is in. So one of the two sees the other, also across instances, and the rerun is stopped.
+    if (rerun?.status === 'RUNNING' && (await isPaused(job.id))) await runner.cancel(job.id);
   }
 
   return {

@@ -144,6 +144,24 @@ describe('a pause racing an update', () => {
     await Promise.all([lifecycle.pause(job.id), lifecycle.update(job.id, { schedule: 'daily' })]);
     expect(await row(orm, job.id)).toMatchObject({ status: 'PAUSED', nextRunAt: null, schedule: 'daily' });
   });
+
+  it('a pause elsewhere finding no run to stop as the prefix update starts its rerun: the rerun is stopped', async () => {
+    const { orm, fake, runner, job } = await setup();
+    await waitFor(() => fake.calls[0]);
+    // The other instance's pause stores PAUSED just before the rerun's row is in: its own search for runs came too early.
+    const pausedElsewhere: typeof runner = {
+      ...runner,
+      async trigger(jobId, trigger) {
+        await orm.em.fork().nativeUpdate(Job, { id: jobId }, { status: 'PAUSED', nextRunAt: null });
+        return runner.trigger(jobId, trigger);
+      },
+    };
+    const { lifecycle } = createServices({ orm, runner: pausedElsewhere, defaultPageSize: 100 });
+    expect(await lifecycle.update(job.id, { prefix: 'new/' })).toMatchObject({ status: 'PAUSED', prefix: 'new/' });
+    await waitFor(() => !runner.isRunning(job.id));
+    expect((await runsOf(orm, job.id)).map((r) => `${r.trigger}:${r.status}`)).toEqual(['CREATED:CANCELLED', 'UPDATE:CANCELLED']);
+    expect(await row(orm, job.id)).toMatchObject({ status: 'PAUSED' });
+  });
 });
 
 describe('triggers', () => {
