@@ -1,6 +1,8 @@
+import { raw } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
+import type { JobStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
@@ -124,11 +126,8 @@ export function createJobLifecycleService({
     async resume(rawId: unknown, field = 'id'): Promise<Job> {
       const job = await load(rawId, field);
       if (job.status !== 'PAUSED') throw new ConflictError('Job is not paused');
-      // Its run may be on another instance: the runs table knows, this instance's runner only its own.
-      const running = runner.isRunning(job.id) || (await orm.em.fork().count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
-      job.status = running ? 'RUNNING' : 'SCHEDULED';
       // Deleted meanwhile: no schedule for a job that is gone.
-      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: job.status })) === 0) throw jobNotFound();
+      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: statusOnResume(job.id) })) === 0) throw jobNotFound();
       await runner.schedule(job);
       return reload(job.id);
     },
@@ -173,6 +172,15 @@ export function createJobLifecycleService({
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };
+}
+
+/**
+ * RUNNING when a run of the job (on any instance) is going as the row is written, else SCHEDULED.
+ * Read in the write itself: a run whose end is being recorded found the job still paused and left
+ * its status alone, so a RUNNING decided before the write would stay with no run.
+ */
+function statusOnResume(jobId: string): JobStatus {
+  return raw<Job, JobStatus>(`case when exists (select 1 from sync_runs where job_id = ? and status = 'RUNNING') then 'RUNNING' else 'SCHEDULED' end`, [jobId]);
 }
 
 function parseJobIdAt(raw: unknown, field: string, index: number): string {
