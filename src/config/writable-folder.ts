@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, quoteValue } from './env.js';
 
@@ -39,11 +39,18 @@ export function ensureWritableFolder(folder: string, setting: FolderSetting): vo
   }
 }
 
-/** An existing file must open for writing (a read-only database file fails later with a cryptic SQL error). */
+/**
+ * An existing file must be writable (a read-only database file fails later with a cryptic SQL error).
+ * Asked with access(2), never by opening it: closing any descriptor of a file drops every POSIX lock
+ * the process holds on it, SQLite's included, and the engine thread checks the database the main
+ * thread has open. Without its locks, another process closing the database removes the live WAL.
+ */
 export function ensureWritableFile(file: string, setting: FolderSetting): void {
-  if (!existsSync(file)) return;
+  const stats = statSync(file, { throwIfNoEntry: false });
+  if (!stats) return;
+  if (!stats.isFile()) throw refuse(setting, `${file} is not a file`);
   try {
-    closeSync(openSync(file, 'r+'));
+    accessSync(file, constants.R_OK | constants.W_OK);
   } catch (error) {
     throw refuse(setting, `the file ${file} cannot be opened for writing (${code(error)})`);
   }
