@@ -1,7 +1,10 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { Job } from '../db/entities/job.entity.js';
 import type { RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import type { Orm } from '../db/orm.js';
+import { isPostgres, type Orm } from '../db/orm.js';
+import { inPlainTransaction } from '../db/plain-transaction.js';
 import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
 import { recordSkippedRun } from './skipped-runs.js';
 
@@ -12,7 +15,9 @@ export type DueRun =
   /** The job already had a run going: this due time is recorded as SKIPPED (once, whoever recorded it), in a new row or coalesced into the series' row. */
   | { kind: 'skipped'; run: SyncRun; coalesced: boolean }
   /** Another instance recorded this due time first: nothing to do here. */
-  | { kind: 'taken' };
+  | { kind: 'taken' }
+  /** The job is paused (or gone): the schedule's due time is not run. */
+  | { kind: 'paused' };
 
 export interface DueRunRequest {
   jobId: string;
@@ -32,6 +37,7 @@ export interface DueRunRequest {
  * run (partial unique indexes). A manual trigger is a due time of its own: it is never `taken`.
  * Inserting the RUNNING row either wins, or fails because the due time was taken (→ taken) or the
  * job is busy (→ a SKIPPED row for the due time, unless another instance recorded it first).
+ * A schedule's RUNNING row goes in only while its job is not paused, and a pause waits for it.
  */
 export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<DueRun> {
   const { jobId, trigger, scheduledFor, startedAt } = request;
@@ -40,7 +46,9 @@ export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<Du
   }
   if (!request.busy) {
     const run = new SyncRun({ jobId, trigger, status: 'RUNNING', startedAt, scheduledFor, ...request.lease });
-    if (await insertUnlessTaken(orm, run)) return { kind: 'started', run };
+    const inserted = await insertUnlessTaken(orm, run);
+    if (inserted === 'paused') return { kind: 'paused' };
+    if (inserted) return { kind: 'started', run };
     if (await dueTimeTaken(orm, jobId, scheduledFor)) return { kind: 'taken' };
   }
   const runningId = request.busy ? request.busy.runId : await runningRunId(orm, jobId);
@@ -55,8 +63,10 @@ export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<Du
   return skipped ? { kind: 'skipped', ...skipped } : { kind: 'taken' };
 }
 
-async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean> {
+/** False when a unique index refused the row (its due time taken, or the job busy). */
+async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean | 'paused'> {
   try {
+    if (SCHEDULED_TRIGGERS.includes(run.trigger)) return await insertWhileNotPaused(orm, run);
     // A fresh fork each time: on PostgreSQL a failed insert leaves nothing behind in this fork's state.
     await orm.em.fork().persistAndFlush(run);
     return true;
@@ -64,6 +74,26 @@ async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean> {
     if (error instanceof UniqueConstraintViolationException) return false;
     throw error;
   }
+}
+
+/**
+ * A pause (through any instance) either lands first, and the due time is not run, or waits for this
+ * insert to commit: its look-up of the job's RUNNING runs then finds this one and stops it. The tick's
+ * own read of the row is no guard, a pause can land between it and the insert.
+ */
+async function insertWhileNotPaused(orm: Orm, run: SyncRun): Promise<boolean | 'paused'> {
+  return inPlainTransaction(orm, async (em) => {
+    if (!(await lockJobUnlessPaused(orm, em, run.jobId))) return 'paused';
+    await em.insert(run);
+    return true;
+  });
+}
+
+/** Whether the job is there and not paused, its row share-locked until the transaction ends (PostgreSQL). */
+async function lockJobUnlessPaused(orm: Orm, em: SqlEntityManager, jobId: string): Promise<boolean> {
+  // SQLite's transactions already hold the database's write lock from their start (BEGIN IMMEDIATE).
+  const lockMode = isPostgres(orm) ? LockMode.PESSIMISTIC_READ : undefined;
+  return (await em.findOne(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { fields: ['id'], lockMode })) !== null;
 }
 
 async function dueTimeTaken(orm: Orm, jobId: string, scheduledFor: Date): Promise<boolean> {

@@ -160,7 +160,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     /**
      * Records the due time `scheduledFor` of a job (default: now, a trigger of its own) and starts
      * its run, or records it SKIPPED when the job has a run going here or on another instance.
-     * Null when another instance recorded this due time first.
+     * Null when another instance recorded this due time first, or (a schedule's due time) the job is paused.
      */
     async start(jobId: string, trigger: RunTrigger, scheduledFor?: Date): Promise<SyncRun | null> {
       await untilRecordedRunFrees(jobId);
@@ -180,7 +180,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         });
         if (outcome.kind !== 'started') {
           if (slot) free(jobId, slot);
-          if (outcome.kind === 'taken') return null;
+          if (outcome.kind === 'taken' || outcome.kind === 'paused') return null;
           onRunSkipped?.(jobId);
           // One line per series of skipped ticks at info; the ticks that only bump its count at debug.
           logger[outcome.coalesced ? 'debug' : 'info'](
