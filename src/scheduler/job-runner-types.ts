@@ -22,7 +22,7 @@ export interface JobRunner {
   unschedule(jobId: string): void;
   /**
    * Starts a run now. When the job already has a run in progress, records a SKIPPED run instead
-   * and returns it (never two runs of one job at once).
+   * and returns it (never two runs of one job at once). JobGoneError when the job is not there.
    */
   trigger(jobId: string, trigger: RunTrigger): Promise<SyncRun>;
   /**

@@ -1,3 +1,4 @@
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { Job } from '../db/entities/job.entity.js';
 import { withoutStatement } from '../config/statement-text.js';
 import { succeedsWithin } from '../config/succeeds-within.js';
@@ -10,6 +11,7 @@ import type { RunExecutor } from '../sync/run-executor.js';
 import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
 import { ShutdownAbort } from '../sync/run/run-start.js';
 import { recordDueRun } from './due-runs.js';
+import { JobGoneError } from './job-gone-error.js';
 import { jobStatusAfterRun } from './job-timing.js';
 
 interface Slot {
@@ -161,13 +163,14 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
      * Records the due time `scheduledFor` of a job (default: now, a trigger of its own) and starts
      * its run, or records it SKIPPED when the job has a run going here or on another instance.
      * Null when another instance recorded this due time first, or (a schedule's due time) the job is paused.
+     * JobGoneError when the job is not there.
      */
     async start(jobId: string, trigger: RunTrigger, scheduledFor?: Date): Promise<SyncRun | null> {
       await untilRecordedRunFrees(jobId);
       const busy = slots.get(jobId);
       const slot = busy ? undefined : reserve(jobId);
       try {
-        if (slot && !(await orm.em.fork().count(Job, { id: jobId }))) throw new Error(`job ${jobId} does not exist`);
+        if (slot && !(await orm.em.fork().count(Job, { id: jobId }))) throw new JobGoneError(jobId);
         const startedAt = now();
         const outcome = await recordDueRun(orm, {
           jobId,
@@ -197,7 +200,8 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         return run;
       } catch (err) {
         if (slot) free(jobId, slot);
-        throw err;
+        // Deleted between the check above and the insert of its run row.
+        throw err instanceof ForeignKeyConstraintViolationException ? new JobGoneError(jobId) : err;
       }
     },
 

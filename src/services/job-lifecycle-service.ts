@@ -13,7 +13,7 @@ import { parseJobId } from './ids.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
-import { findLastRun, jobNotFound, requireJob } from './job-lookup.js';
+import { findLastRun, jobNotFound, requireJob, rethrowJobGoneAsNotFound } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
@@ -135,7 +135,7 @@ export function createJobLifecycleService({
     /** Runs the job now (also when paused); a run already in progress makes this a recorded SKIPPED run. */
     async trigger(rawId: unknown, field = 'id'): Promise<{ job: Job; run: SyncRun }> {
       const job = await load(rawId, field);
-      const run = await runner.trigger(job.id, 'MANUAL');
+      const run = await runner.trigger(job.id, 'MANUAL').catch(rethrowJobGoneAsNotFound);
       return { job: await reload(job.id), run };
     },
 

@@ -2,6 +2,7 @@ import { raw } from '@mikro-orm/core';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
+import { JobGoneError } from '../scheduler/job-gone-error.js';
 import { NotFoundError } from './errors.js';
 import { parseJobId } from './ids.js';
 
@@ -12,6 +13,11 @@ export function findJob(orm: Orm, rawId: unknown, field: string): Promise<Job | 
 
 /** The error of a job that is not there (never was, or was deleted meanwhile by another request). */
 export const jobNotFound = (): NotFoundError => new NotFoundError('Job', 'Job not found');
+
+/** Rethrows `error`, the runner's JobGoneError (the job deleted meanwhile) as the job not found. */
+export function rethrowJobGoneAsNotFound(error: unknown): never {
+  throw error instanceof JobGoneError ? jobNotFound() : error;
+}
 
 /** findJob, or NotFoundError when there is no such job. */
 export async function requireJob(orm: Orm, rawId: unknown, field: string): Promise<Job> {
