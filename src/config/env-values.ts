@@ -115,22 +115,32 @@ export const url = z
 
 /**
  * Host names (or `*.example.com` suffixes) webhooks or jobs' endpoints may target: comma-separated, each written as a
- * URL's host reads (lower case, `127.1` → `127.0.0.1`, `[0:0::1]` → `[::1]`), so an entry matches
- * the URLs that name it.
+ * URL's host reads (lower case, `127.1` → `127.0.0.1`, `[0:0::1]` → `[::1]`, `bücher.example` →
+ * `xn--bcher-kva.example`), so an entry matches the URLs that name it: any host a URL can name
+ * (a Compose service's `relay_svc` too), never a port, a path or credentials.
  */
 export const hostList = z
   .string()
-  .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
   .refine(
-    (hosts) => hosts.length > 0 && hosts.every((h) => /^(\*\.)?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h) && urlHostOf(h) !== null),
+    (hosts) => hosts.length > 0 && hosts.every((h) => hostEntryOf(h) !== null),
     'must be a comma-separated list of host names, e.g. hooks.example.com,*.internal.example.com',
   )
-  .transform((hosts) => hosts.map((h) => (h.startsWith('*.') ? h : urlHostOf(h)!)));
+  .transform((hosts) => hosts.map((h) => hostEntryOf(h)!));
 
-/** A host as `new URL` writes it, or null when no URL can have it. */
+/** An allow-list entry as URLs write it (a `*.` suffix too), or null when it is not a host alone. */
+function hostEntryOf(entry: string): string | null {
+  if (!entry.startsWith('*.')) return urlHostOf(entry);
+  const suffix = urlHostOf(entry.slice(2));
+  return suffix === null ? null : `*.${suffix}`;
+}
+
+/** A host as `new URL` writes it, or null when no URL can have it or the text holds more than a host. */
 function urlHostOf(host: string): string | null {
   try {
-    return new URL(`http://${host.startsWith('*.') ? host.slice(2) : host}/`).hostname;
+    const url = new URL(`http://${host}/`);
+    const hostAlone = url.port === '' && url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash && !host.endsWith(':');
+    return hostAlone && url.hostname !== '' ? url.hostname : null;
   } catch {
     return null;
   }
