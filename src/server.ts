@@ -4,7 +4,7 @@ import { ConfigError, quoteValue, withoutPassword, type Config } from './config/
 import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
 import { databaseClockOffsetMs } from './db/database-clock.js';
-import { isDatabaseUnreachable } from './db/database-outage.js';
+import { isDatabaseLoginRefused, isDatabaseUnreachable } from './db/database-outage.js';
 import { driverLogTo } from './db/driver-log.js';
 import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
@@ -272,9 +272,11 @@ function portError(error: NodeJS.ErrnoException, port: number): ConfigError | nu
   return null;
 }
 
-/** A database that cannot be reached at start: DB_URL named, its password hidden. */
+/** A database that cannot be reached, or refuses DB_URL's login, at start: DB_URL named, its password hidden. */
 function databaseStartError(error: unknown, dbUrl: string): unknown {
-  if (!isDatabaseUnreachable(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new ConfigError(`cannot reach the database of DB_URL (got ${quoteValue(withoutPassword(dbUrl))}): ${reason}`);
+  const shown = quoteValue(withoutPassword(dbUrl));
+  if (isDatabaseUnreachable(error)) return new ConfigError(`cannot reach the database of DB_URL (got ${shown}): ${reason}`);
+  if (isDatabaseLoginRefused(error)) return new ConfigError(`invalid DB_URL (got ${shown}): ${reason}, e.g. postgresql://user:password@host:5432/dbname`);
+  return error;
 }

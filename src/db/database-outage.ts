@@ -19,6 +19,15 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return someCause(error, (e, code) => (code !== undefined && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || code.startsWith('08'))) || LOST_CONNECTION.test(e.message));
 }
 
+/**
+ * PostgreSQL: the server answered but refused DB_URL's login (class 28: unknown role, wrong password,
+ * no pg_hba.conf entry), its database (3D000), or a right its user needs (42501: among others, to
+ * create the database it names when that does not exist). Unlike an outage, trying again cannot help.
+ */
+export function isDatabaseLoginRefused(error: unknown): boolean {
+  return someCause(error, (_e, code) => code !== undefined && (code.startsWith('28') || code === '3D000' || code === '42501'));
+}
+
 /** Whether `error` or one of its causes (the driver's error under the ORM's) passes `test`, given its string `code`. */
 function someCause(error: unknown, test: (e: Error, code: string | undefined) => boolean): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
