@@ -24,14 +24,23 @@ async function parseBigintsAsNumbers(): Promise<void> {
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
 }
 
-/** Whether a released migration is not recorded yet (a new database has no migrations table). */
-async function migrationsPending(orm: Orm): Promise<boolean> {
+/** The migrations the database records, in one query (a new database has no migrations table: none). */
+async function appliedMigrations(orm: Orm): Promise<Set<string>> {
   const applied = await orm.em
     .getConnection()
     .execute<Array<{ name: string }>>('select name from mikro_orm_migrations')
     .catch(() => []);
-  const names = new Set(applied.map((row) => row.name));
-  return MIGRATION_NAMES.some((name) => !names.has(name));
+  // As the migrator reads them: a name may have been recorded with its file's extension.
+  return new Set(applied.map((row) => row.name.replace(/\.[jt]s$/, '')));
+}
+
+/**
+ * Refuses a database that a newer release has migrated (a rollback): this release would ignore the
+ * migrations it does not know and write rows whose invariants the newer schema relies on.
+ */
+function refuseNewerSchema(applied: Set<string>): void {
+  const unknown = [...applied].filter((name) => !MIGRATION_NAMES.includes(name)).sort();
+  if (unknown.length > 0) throw new Error(`the database was migrated by a newer release (${unknown.join(', ')}): start that release or newer`);
 }
 
 /** The migrations, the migrator and what it brings (umzug and its dependencies) load only when there is something to apply. */
@@ -43,11 +52,11 @@ async function runMigrations(orm: Orm): Promise<void> {
 }
 
 /**
- * Opens the database and runs pending migrations. On SQLite, applies the pragmas the sync engine
- * relies on (WAL, NORMAL sync, busy timeout, foreign keys) and immediate write transactions (several
- * connections write: the service's engine thread, the CLI); on PostgreSQL, migrations run under an
- * advisory lock so instances starting together apply them once. The one entry point for the app,
- * the CLI and tests.
+ * Opens the database and runs pending migrations; refuses one that a newer release migrated. On
+ * SQLite, applies the pragmas the sync engine relies on (WAL, NORMAL sync, busy timeout, foreign
+ * keys) and immediate write transactions (several connections write: the service's engine thread,
+ * the CLI); on PostgreSQL, migrations run under an advisory lock so instances starting together
+ * apply them once. The one entry point for the app, the CLI and tests.
  */
 export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): Promise<Orm> {
   const target = parseDbUrl(dbUrl);
@@ -67,11 +76,13 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
       await connection.execute('pragma busy_timeout = 5000');
       await connection.execute('pragma foreign_keys = ON');
       beginImmediate(connection);
-      if (await migrationsPending(orm)) await runMigrations(orm);
-    } else {
-      if (await migrationsPending(orm)) await withMigrationLock(orm, () => runMigrations(orm));
-      await startDatabaseClock(orm);
     }
+    const applied = await appliedMigrations(orm);
+    refuseNewerSchema(applied);
+    if (MIGRATION_NAMES.some((name) => !applied.has(name))) {
+      await (target.kind === 'sqlite' ? runMigrations(orm) : withMigrationLock(orm, () => runMigrations(orm)));
+    }
+    if (target.kind === 'postgresql') await startDatabaseClock(orm);
   } catch (error) {
     await orm.close(true);
     throw error;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { initOrm } from '../../src/db/orm.js';
 import { waitFor } from '../helpers/poll.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -114,6 +115,26 @@ describe('npm start entry point (src/main.ts)', () => {
     const lines = child.stderr().trim().split('\n');
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^cannot reach the database of DB_URL \\(got "postgresql://dss:\\*\\*\\*@127\\.0\\.0\\.1:${port}/dss"\\): .*ECONNREFUSED`))]);
     expect(lines[0]).not.toContain('hunter2');
+  });
+
+  it('a database that a newer release migrated exits 1 with one line saying so', async () => {
+    const dbUrl = `sqlite:${join(cwd, 'db.sqlite')}`;
+    const migrated = await initOrm(dbUrl);
+    await migrated.em.getConnection().execute(`insert into mikro_orm_migrations (name, executed_at) values ('Migration20991231000000', current_timestamp)`);
+    await migrated.close(true);
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_URL: dbUrl, DOWNLOAD_ROOT_FOLDER: join(cwd, 'dl') });
+    const listening = child.line((line) => line.msg === 'listening').then(
+      () => 'listening',
+      () => 'exited',
+    );
+    try {
+      expect(await Promise.race([child.exited, listening])).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(child.stderr().trim().split('\n')).toEqual([
+      'failed to start: the database was migrated by a newer release (Migration20991231000000): start that release or newer',
+    ]);
   });
 
   it('a DOWNLOAD_ROOT_FOLDER that is a file exits 1 at start-up with one line naming it', async () => {

@@ -11,8 +11,9 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { initOrm } from '../../src/db/orm.js';
 import { createLogger } from '../../src/config/logger.js';
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
-import { freshDbUrl } from '../helpers/db-url.js';
+import { freshDbUrl, onPostgres } from '../helpers/db-url.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { runCli } from '../sync/sync-cli.js';
 
 async function appliedNames(orm: MikroORM): Promise<string[]> {
   const rows: Array<{ name: string }> = await orm.em.getConnection().execute('select name from mikro_orm_migrations order by id');
@@ -47,6 +48,40 @@ describe('migrations at start-up', () => {
       const current = await initOrm(url);
       expect(await appliedNames(current)).toEqual(names);
       await current.close(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a database that a newer release migrated is refused, by the service and the CLI, and left as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
+    try {
+      const url = await freshDbUrl(dir);
+      const migrated = await initOrm(url);
+      await migrated.em.getConnection().execute(`insert into mikro_orm_migrations (name, executed_at) values ('Migration20991231000000', current_timestamp)`);
+      await migrated.close(true);
+      const refusal = 'the database was migrated by a newer release (Migration20991231000000): start that release or newer';
+
+      await expect(initOrm(url)).rejects.toThrow(refusal);
+      const cli = await runCli(['--job', '11111111-1111-4111-8111-111111111111'], { DB_URL: url, LOG_LEVEL: 'silent', DOWNLOAD_ROOT_FOLDER: join(dir, 'dl') });
+      expect({ code: cli.code, stderr: cli.stderr.trim() }).toEqual({ code: 1, stderr: `sync failed: ${refusal}` });
+
+      const config = await buildOrmConfig(parseDbUrl(url));
+      const untouched = await MikroORM.init(config);
+      expect(await appliedNames(untouched)).toEqual([...MIGRATION_NAMES, 'Migration20991231000000']);
+      await untouched.close(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!onPostgres)('instances of this release starting together on a new database all start, each migration applied once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
+    try {
+      const url = await freshDbUrl(dir);
+      const instances = await Promise.all([initOrm(url), initOrm(url), initOrm(url)]);
+      expect(await appliedNames(instances[0])).toEqual(MIGRATION_NAMES);
+      await Promise.all(instances.map((orm) => orm.close(true)));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
