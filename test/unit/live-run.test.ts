@@ -66,18 +66,41 @@ describe("the dashboard's live run", () => {
   it('a re-read run row (e.g. after a reconnect) takes over the totals without the bar going back', () => {
     const run = newLiveRun('1', null);
     applyEvent(run, event('CHUNK', 'a', 500, 5000), 0);
-    rebase(run, row({ bytesDone: 300, bytesTotal: 5000, objectsTotal: 4 }));
+    rebase(run, row({ bytesDone: 300, bytesTotal: 5000, objectsTotal: 4 }), []);
     expect(overview(run, 0)).toMatchObject({ bytesDone: 500, bytesTotal: 5000, objectsTotal: 4 });
     // A row behind the events (written up to 500 ms ago) does not hold the bar back: the next checkpoint moves it.
     applyEvent(run, event('CHUNK', 'a', 700, 5000), 10);
     expect(overview(run, 10).bytesDone).toBe(700);
     // A row ahead of the events (unchanged objects counted at listing, no events) raises it.
-    rebase(run, row({ bytesDone: 2000, bytesTotal: 5000, objectsDone: 2, objectsTotal: 4 }));
+    rebase(run, row({ bytesDone: 2000, bytesTotal: 5000, objectsDone: 2, objectsTotal: 4 }), [{ key: 'a', size: 5000, lastPosition: 700 }]);
     expect(overview(run, 10)).toMatchObject({ bytesDone: 2000, objectsDone: 2 });
     applyEvent(run, event('CHUNK', 'a', 800, 5000), 20);
     expect(overview(run, 20).bytesDone).toBe(2100);
-    rebase(run, row({ status: 'SUCCEEDED', bytesDone: 5000, bytesTotal: 5000, objectsDone: 4, objectsTotal: 4 }));
+    rebase(run, row({ status: 'SUCCEEDED', bytesDone: 5000, bytesTotal: 5000, objectsDone: 4, objectsTotal: 4 }), []);
     expect(run.finished).toEqual({ status: 'SUCCEEDED', error: null });
     expect(overview(run, 0)).toMatchObject({ bytesDone: 5000, objectsDone: 4 });
+  });
+});
+
+describe('the live run adopting a row taken mid-run', () => {
+  // The row's bytesDone holds the committed bytes of the objects still downloading (here 300 of a's 800).
+  const midRun = row({ bytesDone: 500, bytesTotal: 1000, objectsDone: 1, objectsTotal: 2 });
+  const inProgress = [{ key: 'a', size: 800, lastPosition: 300 }];
+
+  it("a page opened mid-run counts an in-flight object's bytes once: the next event adds only what is past its committed position", () => {
+    const run = newLiveRun('1', midRun, inProgress);
+    applyEvent(run, event('CHUNK', 'a', 400, 800), 0);
+    expect(overview(run, 0).bytesDone).toBe(600);
+    applyEvent(run, event('OBJECT_DONE', 'a', 800, 800), 10);
+    expect(overview(run, 10)).toMatchObject({ bytesDone: 1000, objectsDone: 2 });
+  });
+
+  it('a row re-read after missed events (a reconnect) is adopted with its positions: no byte counted twice', () => {
+    const run = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 2 }), []);
+    applyEvent(run, event('CHUNK', 'a', 100, 800), 0);
+    // Offline: b finished (200), a reached 300; the row says so.
+    rebase(run, midRun, inProgress);
+    applyEvent(run, event('CHUNK', 'a', 400, 800), 10);
+    expect(overview(run, 10).bytesDone).toBe(600);
   });
 });

@@ -121,6 +121,8 @@ export type WebhookInput = {
 
 export type RunFieldsFragment = { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null };
 
+export type InProgressObjectsFragment = { inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
+
 export type JobFieldsFragment = { id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null };
 
 export type DashboardJobsQueryVariables = Exact<{
@@ -132,19 +134,19 @@ export type DashboardJobsQueryVariables = Exact<{
 export type DashboardJobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } }> } };
 
 export type DashboardJobQueryVariables = Exact<{
-  id: string;
+  jobId: string;
   runs?: number | null | undefined;
 }>;
 
 
-export type DashboardJobQuery = { job: { createdAt: string, id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, runs: { totalCount: number, edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null, failures: Array<{ key: string, error: string | null }> } }> } };
+export type DashboardJobQuery = { job: { createdAt: string, id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, runs: { totalCount: number, edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null, failures: Array<{ key: string, error: string | null }> } }> }, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
 
 export type DashboardLatestRunQueryVariables = Exact<{
   jobId: string;
 }>;
 
 
-export type DashboardLatestRunQuery = { runs: { edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } }> } };
+export type DashboardLatestRunQuery = { runs: { edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } }> }, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
 
 export type DashboardObjectsQueryVariables = Exact<{
   jobId: string;
@@ -224,6 +226,19 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const InProgressObjectsFragmentDoc = new TypedDocumentString(`
+    fragment InProgressObjects on Query {
+  inProgress: objects(jobId: $jobId, status: PROCESSING, first: 300) {
+    edges {
+      node {
+        key
+        size
+        lastPosition
+      }
+    }
+  }
+}
+    `, {"fragmentName":"InProgressObjects"}) as unknown as TypedDocumentString<InProgressObjectsFragment, unknown>;
 export const RunFieldsFragmentDoc = new TypedDocumentString(`
     fragment RunFields on SyncRun {
   id
@@ -315,12 +330,13 @@ fragment JobFields on Job {
   }
 }`) as unknown as TypedDocumentString<DashboardJobsQuery, DashboardJobsQueryVariables>;
 export const DashboardJobDocument = new TypedDocumentString(`
-    query DashboardJob($id: ID!, $runs: Int) {
-  job(id: $id) {
+    query DashboardJob($jobId: ID!, $runs: Int) {
+  ...InProgressObjects
+  job(id: $jobId) {
     ...JobFields
     createdAt
   }
-  runs(jobId: $id, first: $runs) {
+  runs(jobId: $jobId, first: $runs) {
     totalCount
     edges {
       node {
@@ -347,6 +363,17 @@ export const DashboardJobDocument = new TypedDocumentString(`
   bytesDone
   error
 }
+fragment InProgressObjects on Query {
+  inProgress: objects(jobId: $jobId, status: PROCESSING, first: 300) {
+    edges {
+      node {
+        key
+        size
+        lastPosition
+      }
+    }
+  }
+}
 fragment JobFields on Job {
   id
   name
@@ -364,6 +391,7 @@ fragment JobFields on Job {
 }`) as unknown as TypedDocumentString<DashboardJobQuery, DashboardJobQueryVariables>;
 export const DashboardLatestRunDocument = new TypedDocumentString(`
     query DashboardLatestRun($jobId: ID!) {
+  ...InProgressObjects
   runs(jobId: $jobId, first: 1) {
     edges {
       node {
@@ -385,6 +413,17 @@ export const DashboardLatestRunDocument = new TypedDocumentString(`
   bytesTotal
   bytesDone
   error
+}
+fragment InProgressObjects on Query {
+  inProgress: objects(jobId: $jobId, status: PROCESSING, first: 300) {
+    edges {
+      node {
+        key
+        size
+        lastPosition
+      }
+    }
+  }
 }`) as unknown as TypedDocumentString<DashboardLatestRunQuery, DashboardLatestRunQueryVariables>;
 export const DashboardObjectsDocument = new TypedDocumentString(`
     query DashboardObjects($jobId: ID!, $first: Int, $after: String, $status: ObjectStatus, $keyPrefix: String) {

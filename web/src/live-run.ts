@@ -8,6 +8,13 @@ export interface InFlight {
   size: number;
 }
 
+/** An object the run row counts as in flight, with its committed bytes (read together with the row). */
+export interface CommittedObject {
+  key: string;
+  size: number;
+  lastPosition: number;
+}
+
 export interface Failure {
   key: string;
   error: string;
@@ -19,7 +26,9 @@ export interface Failure {
  * since), so the bar moves with each checkpoint; the run row (`base`, re-read now and then) gives
  * the totals and is a floor: work the events do not tell (unchanged objects skipped at listing)
  * raises the anchor. Events carry each object's absolute committed bytes, so coalesced CHUNK events
- * (the service drops intermediate ones for a slow subscriber) lose nothing.
+ * (the service drops intermediate ones for a slow subscriber) lose nothing. The row's bytesDone
+ * already holds the committed bytes of the objects in flight, so each adopted row comes with those
+ * objects' positions (`seen`): a later event adds only what lies past them.
  */
 export interface LiveRun {
   runId: string;
@@ -41,14 +50,14 @@ export interface LiveRun {
   shownBytes: number;
 }
 
-export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null): LiveRun => ({
+export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null, inProgress: CommittedObject[] = []): LiveRun => ({
   runId,
   base,
   anchorBytes: base?.bytesDone ?? 0,
   anchorObjects: base?.objectsDone ?? 0,
   sinceBase: 0,
   objectsSinceBase: 0,
-  seen: new Map(),
+  seen: base?.status === 'RUNNING' ? committedPositions(inProgress) : new Map(),
   inFlight: new Map(),
   failures: [],
   samples: [],
@@ -56,6 +65,8 @@ export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null)
   finished: base && base.status !== 'RUNNING' ? { status: base.status, error: base.error ?? null } : null,
   shownBytes: base?.bytesDone ?? 0,
 });
+
+const committedPositions = (objects: CommittedObject[]) => new Map(objects.map((object) => [object.key, object.lastPosition]));
 
 const WINDOW_MS = 5_000;
 
@@ -100,12 +111,19 @@ export function applyEvent(run: LiveRun, event: ProgressEvent, now = Date.now())
   return run;
 }
 
-/** A fresh read of the run row: new totals, and a floor for what is done. */
-export function rebase(run: LiveRun, base: RunFieldsFragment): LiveRun {
+/**
+ * A fresh read of the run row (with the objects it counts as in flight): new totals, and a floor for
+ * what is done. A row ahead of the events is adopted with its objects' positions; otherwise those
+ * positions only raise `seen`, as bytes the events missed are not in their count either.
+ */
+export function rebase(run: LiveRun, base: RunFieldsFragment, inProgress: CommittedObject[]): LiveRun {
   run.base = base;
   if (base.bytesDone > run.anchorBytes + run.sinceBase) {
     run.anchorBytes = base.bytesDone;
     run.sinceBase = 0;
+    run.seen = committedPositions(inProgress);
+  } else {
+    for (const object of inProgress) run.seen.set(object.key, Math.max(run.seen.get(object.key) ?? 0, object.lastPosition));
   }
   if (base.objectsDone > run.anchorObjects + run.objectsSinceBase) {
     run.anchorObjects = base.objectsDone;

@@ -14,7 +14,7 @@ const RUNS_SHOWN = 30;
 
 /** One job: its settings and actions, the run in progress live, its runs and its objects. */
 export function JobPage({ jobId }: { jobId: string }) {
-  const page = useLoad(() => request(DashboardJobDocument, { id: jobId, runs: RUNS_SHOWN }), [jobId]);
+  const page = useLoad(() => request(DashboardJobDocument, { jobId, runs: RUNS_SHOWN }), [jobId]);
   const [objectsVersion, setObjectsVersion] = useState(0);
   const reloadAll = useThrottled(() => {
     page.reload();
@@ -88,6 +88,7 @@ export function JobPage({ jobId }: { jobId: string }) {
       <LivePanel
         jobId={job.id}
         latest={runs.find((r) => r.status !== 'SKIPPED') ?? null}
+        inProgress={page.data.inProgress.edges.map((edge) => edge.node)}
         onRunChange={reloadAll}
         onObjectChange={reloadSoon}
         onJobGone={page.reload}

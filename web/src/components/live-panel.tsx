@@ -4,7 +4,7 @@ import { request } from '../api/client.js';
 import { subscribeProgress, type ProgressEvent } from '../api/live.js';
 import { formatBytes, formatDuration, formatRate, percent } from '../format.js';
 import { useLiveState, useThrottled } from '../hooks.js';
-import { applyEvent, newLiveRun, overview, rebase, type LiveRun } from '../live-run.js';
+import { applyEvent, newLiveRun, overview, rebase, type CommittedObject, type LiveRun } from '../live-run.js';
 import { visible } from '../text.js';
 import { ProgressBar } from './progress-bar.js';
 import { Status } from './status.js';
@@ -15,6 +15,8 @@ interface Props {
   jobId: string;
   /** The newest run as the page loaded it. */
   latest: RunFieldsFragment | null;
+  /** The objects in flight, read with `latest`. */
+  inProgress: CommittedObject[];
   /** A run started or ended: the page reloads its runs and objects. */
   onRunChange(): void;
   /** An object finished or failed (the page refreshes its tables, throttled). */
@@ -24,8 +26,8 @@ interface Props {
 }
 
 /** The job's current run as it happens, from syncProgress (and the run row, re-read when events say it moved). */
-export function LivePanel({ jobId, latest, onRunChange, onObjectChange, onJobGone }: Props) {
-  const live = useRef<LiveRun | null>(latest ? newLiveRun(latest.id, latest) : null);
+export function LivePanel({ jobId, latest, inProgress, onRunChange, onObjectChange, onJobGone }: Props) {
+  const live = useRef<LiveRun | null>(latest ? newLiveRun(latest.id, latest, inProgress) : null);
   const [, setVersion] = useState(0);
   const redraw = () => setVersion((v) => v + 1);
   const changed = useRef(onRunChange);
@@ -36,10 +38,12 @@ export function LivePanel({ jobId, latest, onRunChange, onObjectChange, onJobGon
   gone.current = onJobGone;
 
   const readRow = async () => {
-    const row = (await request(DashboardLatestRunDocument, { jobId }).catch(() => null))?.runs.edges[0]?.node;
-    if (!row) return;
-    if (!live.current || live.current.runId !== row.id) live.current = newLiveRun(row.id, row);
-    else rebase(live.current, row);
+    const answer = await request(DashboardLatestRunDocument, { jobId }).catch(() => null);
+    const row = answer?.runs.edges[0]?.node;
+    if (!answer || !row) return;
+    const objects = answer.inProgress.edges.map((edge) => edge.node);
+    if (!live.current || live.current.runId !== row.id) live.current = newLiveRun(row.id, row, objects);
+    else rebase(live.current, row, objects);
     redraw();
   };
   const readRowSoon = useThrottled(() => void readRow(), 1_000);
@@ -49,7 +53,7 @@ export function LivePanel({ jobId, latest, onRunChange, onObjectChange, onJobGon
   });
 
   useEffect(() => {
-    live.current = latest ? newLiveRun(latest.id, latest) : null;
+    live.current = latest ? newLiveRun(latest.id, latest, inProgress) : null;
     redraw();
     // Only a different job resets the panel; later page reloads do not.
   }, [jobId]);

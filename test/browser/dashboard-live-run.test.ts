@@ -1,0 +1,59 @@
+/** The live panel during real (throttled) syncs, compared with the run row in the database. */
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { seededBytes } from '../helpers/files.js';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob, type LiveEnv } from '../live/live-env.js';
+import { hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
+
+const browser = useDashboardBrowser();
+/** 4 chunks a second: a run of a few MiB lasts long enough to open its page and act on it. */
+const SLOW = { kind: 'throttle', ms: 5, bytesPerSecond: 256 * 1024 } as const;
+const slowObjects: FaultRule = (req) => (req.method === 'GET' && req.key.endsWith('.bin') ? SLOW : undefined);
+
+const overall = (page: Page) =>
+  page.locator('#overall-progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
+
+/** The app with s3rver behind a fault proxy applying `rule`. */
+async function proxiedEnv(rule: FaultRule = slowObjects): Promise<LiveEnv> {
+  let proxy: FaultProxy | undefined;
+  const env = await startLiveEnv({
+    s3Endpoint: async (s3) => {
+      proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+      proxy.setRule(rule);
+      return proxy.endpoint;
+    },
+  });
+  const stop = async () => {
+    await env.stop();
+    await proxy?.stop();
+  };
+  return { ...env, stop, [Symbol.asyncDispose]: stop };
+}
+
+const latestRun = async (env: LiveEnv, jobId: string) => (await env.app.services.runs.list(jobId, { first: 1 })).nodes[0]!;
+
+describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
+  it('a job page opened mid-run counts the bytes done before it opened once: the bar stays with the run row', async () => {
+    await using env = await proxiedEnv();
+    await env.s3.putObjects([['big/large.bin', seededBytes(64 * CHUNK_SIZE, 3)]]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'big/');
+    await triggerJob(env.app, jobId);
+    await expect.poll(async () => (await latestRun(env, jobId)).bytesDone, { timeout: 20_000 }).toBeGreaterThan(16 * CHUNK_SIZE);
+
+    const { page, consoleErrors } = await watchedPage(browser());
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    const opened = await overall(page);
+    // The events that came after the page opened have moved the bar.
+    await expect.poll(async () => (await overall(page)).value, { timeout: 10_000 }).toBeGreaterThan(opened.value);
+    const shown = await overall(page);
+    const row = await latestRun(env, jobId);
+    expect(row.status).toBe('RUNNING');
+    // Ahead of the row by at most the checkpoints it has not written yet, not by all that was done before the page opened.
+    expect(shown.value).toBeLessThanOrEqual(row.bytesDone + 8 * CHUNK_SIZE);
+    expect(shown.value).toBeLessThan(shown.max);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+});
