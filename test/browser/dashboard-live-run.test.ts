@@ -31,6 +31,24 @@ async function proxiedEnv(rule: FaultRule = slowObjects): Promise<LiveEnv> {
   return { ...env, stop, [Symbol.asyncDispose]: stop };
 }
 
+/** Records every heading the live panel shows ("Run #2: running"), however briefly, from now on. */
+async function recordRunHeadings(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    const record = () => {
+      const heading = document.querySelector('.live .run-progress > p')?.textContent;
+      if (heading) seen.add(heading);
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    record();
+    Object.assign(window, { runHeadings: seen });
+  });
+  return () => page.evaluate(() => [...(window as unknown as { runHeadings: Set<string> }).runHeadings]);
+}
+
+/** Resolves when the page next sends the live panel's re-read of the run row. */
+const nextRowRead = (page: Page) => page.waitForRequest((r) => r.postData()?.includes('query DashboardLatestRun') ?? false, { timeout: 10_000 });
+
 const latestRun = async (env: LiveEnv, jobId: string) => (await env.app.services.runs.list(jobId, { first: 1 })).nodes[0]!;
 
 describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
@@ -54,6 +72,30 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     expect(shown.value).toBeLessThanOrEqual(row.bytesDone + 8 * CHUNK_SIZE);
     expect(shown.value).toBeLessThan(shown.max);
     expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('Trigger pressed while the run goes (a SKIPPED row) says so and does not replace the run being watched', async () => {
+    await using env = await proxiedEnv();
+    await env.s3.putObjects([['dup/large.bin', seededBytes(64 * CHUNK_SIZE, 4)]]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'dup/');
+    const { page } = await watchedPage(browser());
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    const trigger = page.getByRole('group', { name: /^Actions for/ }).getByRole('button', { name: 'Trigger' });
+    await trigger.click();
+    await expect.poll(async () => (await overall(page).catch(() => ({ value: 0 }))).value, { timeout: 10_000 }).toBeGreaterThan(0);
+    const runId = (await latestRun(env, jobId)).id;
+    const headings = await recordRunHeadings(page);
+
+    await trigger.click();
+    await page.getByRole('status').filter({ hasText: 'A run is already going: this trigger was recorded as skipped.' }).waitFor({ timeout: 10_000 });
+    expect(await latestRun(env, jobId)).toMatchObject({ status: 'SKIPPED' });
+    // Two re-reads of the row after the SKIPPED one exists: the first one's answer has been shown.
+    await nextRowRead(page);
+    await nextRowRead(page);
+    expect(await headings()).toEqual([`Run #${runId}: running`]);
+    expect((await env.app.services.runs.list(jobId, { first: 2 })).nodes[1]).toMatchObject({ id: runId, status: 'RUNNING' });
     await page.close();
   });
 });

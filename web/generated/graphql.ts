@@ -146,7 +146,7 @@ export type DashboardLatestRunQueryVariables = Exact<{
 }>;
 
 
-export type DashboardLatestRunQuery = { runs: { edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } }> }, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
+export type DashboardLatestRunQuery = { job: { id: string, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
 
 export type DashboardObjectsQueryVariables = Exact<{
   jobId: string;
@@ -392,11 +392,10 @@ fragment JobFields on Job {
 export const DashboardLatestRunDocument = new TypedDocumentString(`
     query DashboardLatestRun($jobId: ID!) {
   ...InProgressObjects
-  runs(jobId: $jobId, first: 1) {
-    edges {
-      node {
-        ...RunFields
-      }
+  job(id: $jobId) {
+    id
+    lastRun {
+      ...RunFields
     }
   }
 }

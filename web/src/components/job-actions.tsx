@@ -18,10 +18,12 @@ interface Props {
 export function JobActions({ job, onChanged }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const run = (action: Parameters<Props['onChanged']>[0], call: () => Promise<unknown>) => async () => {
     setBusy(true);
     setError(null);
+    setNotice(null);
     try {
       await call();
       onChanged(action);
@@ -37,10 +39,14 @@ export function JobActions({ job, onChanged }: Props) {
     void run('delete', () => request(DashboardDeleteJobDocument, { id }))();
   };
   const paused = job.status === 'PAUSED';
+  const trigger = async () => {
+    const answer = await request(DashboardTriggerJobDocument, { id });
+    if (answer.triggerJob.run.status === 'SKIPPED') setNotice('A run is already going: this trigger was recorded as skipped.');
+  };
 
   return (
     <div class="actions" role="group" aria-label={`Actions for ${visible(job.name)}`}>
-      <button type="button" disabled={busy} onClick={run('trigger', () => request(DashboardTriggerJobDocument, { id }))}>
+      <button type="button" disabled={busy} onClick={run('trigger', trigger)}>
         Trigger
       </button>
       {paused ? (
@@ -58,6 +64,11 @@ export function JobActions({ job, onChanged }: Props) {
       <button type="button" class="danger" disabled={busy} onClick={remove}>
         Delete
       </button>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           {error}

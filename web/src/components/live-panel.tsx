@@ -39,7 +39,7 @@ export function LivePanel({ jobId, latest, inProgress, onRunChange, onObjectChan
 
   const readRow = async () => {
     const answer = await request(DashboardLatestRunDocument, { jobId }).catch(() => null);
-    const row = answer?.runs.edges[0]?.node;
+    const row = answer?.job?.lastRun;
     if (!answer || !row) return;
     const objects = answer.inProgress.edges.map((edge) => edge.node);
     if (!live.current || live.current.runId !== row.id) live.current = newLiveRun(row.id, row, objects);
