@@ -98,4 +98,41 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     expect((await env.app.services.runs.list(jobId, { first: 2 })).nodes[1]).toMatchObject({ id: runId, status: 'RUNNING' });
     await page.close();
   });
+
+  it('after the socket drops and comes back, an object that finished meanwhile leaves the in-flight list', async () => {
+    await using env = await proxiedEnv();
+    await env.s3.putObjects([
+      ['drop/short.bin', seededBytes(8 * CHUNK_SIZE, 5)],
+      ['drop/long.bin', seededBytes(96 * CHUNK_SIZE, 6)],
+    ]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
+    const { page } = await watchedPage(browser());
+    // Every socket goes through this route, so the test can cut them and refuse new ones for a while.
+    let refusing = false;
+    const open: Array<{ close(): Promise<void> }> = [];
+    await page.routeWebSocket(/\/graphql$/, (ws) => {
+      if (refusing) return void ws.close({ code: 1011, reason: 'test: service unreachable' });
+      const server = ws.connectToServer();
+      open.push({ close: async () => void (await Promise.all([ws.close({ code: 1011 }), server.close()])) });
+    });
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    const inFlight = () => page.locator('.in-flight').innerText().catch(() => '');
+    await expect.poll(inFlight, { timeout: 10_000 }).toContain('drop/short.bin');
+
+    refusing = true;
+    await Promise.all(open.splice(0).map((socket) => socket.close()));
+    await page.getByText('reconnecting…').waitFor();
+    const objectStatus = async (key: string) => (await env.app.services.objects.list(jobId, { keyPrefix: key })).nodes[0]?.status;
+    await expect.poll(() => objectStatus('drop/short.bin'), { timeout: 20_000 }).toBe('PROCESSED');
+    refusing = false;
+    const reread = page.waitForResponse((r) => r.request().postData()?.includes('query DashboardLatestRun') ?? false, { timeout: 20_000 });
+    await page.getByText('connected').waitFor({ timeout: 20_000 });
+    await reread;
+    await expect.poll(inFlight).not.toContain('drop/short.bin');
+    expect(await inFlight()).toContain('drop/long.bin');
+    expect(await objectStatus('drop/long.bin')).toBe('PROCESSING');
+    await page.close();
+  });
 });

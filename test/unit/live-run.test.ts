@@ -103,4 +103,12 @@ describe('the live run adopting a row taken mid-run', () => {
     applyEvent(run, event('CHUNK', 'a', 400, 800), 10);
     expect(overview(run, 10).bytesDone).toBe(600);
   });
+
+  it('a re-read row rebuilds the in-flight list: an object that finished while no event came leaves it', () => {
+    const run = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 2 }), []);
+    applyEvent(run, event('CHUNK', 'b', 100, 200), 0);
+    applyEvent(run, event('CHUNK', 'a', 100, 800), 0);
+    rebase(run, midRun, inProgress);
+    expect([...run.inFlight.values()]).toEqual([{ key: 'a', bytes: 300, size: 800 }]);
+  });
 });

@@ -58,7 +58,7 @@ export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null,
   sinceBase: 0,
   objectsSinceBase: 0,
   seen: base?.status === 'RUNNING' ? committedPositions(inProgress) : new Map(),
-  inFlight: new Map(),
+  inFlight: base?.status === 'RUNNING' ? inFlightFrom(inProgress, new Map()) : new Map(),
   failures: [],
   samples: [],
   transferred: 0,
@@ -67,6 +67,10 @@ export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null,
 });
 
 const committedPositions = (objects: CommittedObject[]) => new Map(objects.map((object) => [object.key, object.lastPosition]));
+
+/** The objects the row counts as in flight; one that left them (finished while no event came) goes. */
+const inFlightFrom = (objects: CommittedObject[], shown: Map<string, InFlight>) =>
+  new Map(objects.map(({ key, size, lastPosition }) => [key, { key, size, bytes: Math.max(lastPosition, shown.get(key)?.bytes ?? 0) }]));
 
 const WINDOW_MS = 5_000;
 
@@ -125,6 +129,7 @@ export function rebase(run: LiveRun, base: RunFieldsFragment, inProgress: Commit
   } else {
     for (const object of inProgress) run.seen.set(object.key, Math.max(run.seen.get(object.key) ?? 0, object.lastPosition));
   }
+  run.inFlight = inFlightFrom(inProgress, run.inFlight);
   if (base.objectsDone > run.anchorObjects + run.objectsSinceBase) {
     run.anchorObjects = base.objectsDone;
     run.objectsSinceBase = 0;
