@@ -135,4 +135,24 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     expect(await objectStatus('drop/long.bin')).toBe('PROCESSING');
     await page.close();
   });
+
+  it('when the transfer stalls (no event for the 5 s window), throughput falls to 0 B/s and the ETA to "–"', async () => {
+    // The object's GET sends 16 MiB, then nothing more while keeping the socket open.
+    const stallFrom = 256 * CHUNK_SIZE;
+    await using env = await proxiedEnv((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? { kind: 'stallMidBody', afterBytes: stallFrom } : undefined));
+    await env.s3.putObjects([['stall/large.bin', seededBytes(384 * CHUNK_SIZE, 7)]]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'stall/');
+    const { page } = await watchedPage(browser());
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    await page.getByRole('button', { name: 'Trigger' }).click();
+    const throughput = () => page.getByTestId('throughput').innerText().catch(() => '');
+    await expect.poll(throughput, { timeout: 15_000 }).toMatch(/^[1-9][\d.]* (B|KiB|MiB|GiB)\/s$/);
+    await expect.poll(async () => (await latestRun(env, jobId)).bytesDone, { timeout: 15_000 }).toBe(stallFrom);
+
+    await expect.poll(throughput, { timeout: 15_000 }).toBe('0 B/s');
+    expect(await page.getByTestId('eta').innerText()).toBe('–');
+    expect(await latestRun(env, jobId)).toMatchObject({ status: 'RUNNING', bytesDone: stallFrom });
+    await page.close();
+  });
 });

@@ -63,6 +63,16 @@ describe("the dashboard's live run", () => {
     expect(overview(run, 1300).etaMs).toBeNull();
   });
 
+  it('when no event came for the 5 s window (a stalled transfer), the throughput is 0 and the ETA unknown', () => {
+    const run = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 1 }));
+    applyEvent(run, event('CHUNK', 'a', 200, 1000), 0);
+    applyEvent(run, event('CHUNK', 'a', 600, 1000), 1000);
+    expect(overview(run, 1000)).toMatchObject({ rate: 400, etaMs: 1000 });
+    // The window slides past the events: the rate falls, then is 0.
+    expect(overview(run, 5500).rate).toBe(0);
+    expect(overview(run, 7000)).toMatchObject({ bytesDone: 600, rate: 0, etaMs: null });
+  });
+
   it('a re-read run row (e.g. after a reconnect) takes over the totals without the bar going back', () => {
     const run = newLiveRun('1', null);
     applyEvent(run, event('CHUNK', 'a', 500, 5000), 0);

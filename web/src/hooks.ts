@@ -55,6 +55,16 @@ export function useThrottled(action: () => void, ms: number): () => void {
   }, [ms]);
 }
 
+/** Renders the component again every `ms` while `active` (figures that age with time, such as a rate). */
+export function useRedrawEvery(ms: number, active: boolean): void {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!active) return undefined;
+    const timer = setInterval(() => setTick((tick) => tick + 1), ms);
+    return () => clearInterval(timer);
+  }, [ms, active]);
+}
+
 /** The live socket's state; `onReconnect` runs when it comes back after a drop (refetch what is shown). */
 export function useLiveState(onReconnect?: () => void): LiveState {
   const [state, setState] = useState<LiveState>('connecting');

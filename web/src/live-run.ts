@@ -152,7 +152,7 @@ export interface Overview {
   bytesTotal: number;
   objectsDone: number;
   objectsTotal: number;
-  /** Bytes per second over the last seconds; null before two samples. */
+  /** Bytes per second over the last 5 s before now (0 when no event came in them); null before 500 ms of events. */
   rate: number | null;
   /** Milliseconds left at that rate; null when unknown. */
   etaMs: number | null;
@@ -163,10 +163,13 @@ export function overview(run: LiveRun, now = Date.now()): Overview {
   const objectsTotal = run.base?.objectsTotal ?? 0;
   const counted = run.finished && run.base ? run.base.objectsDone : run.anchorObjects + run.objectsSinceBase;
   const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, counted);
-  const first = run.samples[0];
-  const last = run.samples.at(-1);
+  // Only the window before `now` counts: when events stop (a stalled transfer) the rate falls to 0.
+  const recent = run.samples.filter((sample) => sample.t >= now - WINDOW_MS);
+  const first = recent[0];
+  const last = recent.at(-1);
   const span = first && last ? Math.max(last.t, now) - first.t : 0;
-  const rate = first && last && span >= 500 && !run.finished ? (last.bytes - first.bytes) / (span / 1000) : null;
+  const stalled = run.samples.length > 0 && recent.length === 0;
+  const rate = run.finished ? null : stalled ? 0 : first && last && span >= 500 ? (last.bytes - first.bytes) / (span / 1000) : null;
   const left = bytesTotal - run.shownBytes;
   const etaMs = rate && rate > 0 && !run.finished ? (1000 * left) / rate : null;
   return { bytesDone: run.shownBytes, bytesTotal, objectsDone, objectsTotal, rate, etaMs };

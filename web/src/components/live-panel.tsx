@@ -3,7 +3,7 @@ import { DashboardLatestRunDocument, type RunFieldsFragment } from '../../genera
 import { request } from '../api/client.js';
 import { subscribeProgress, type ProgressEvent } from '../api/live.js';
 import { formatBytes, formatDuration, formatRate, percent } from '../format.js';
-import { useLiveState, useThrottled } from '../hooks.js';
+import { useLiveState, useRedrawEvery, useThrottled } from '../hooks.js';
 import { applyEvent, newLiveRun, overview, rebase, type CommittedObject, type LiveRun } from '../live-run.js';
 import { visible } from '../text.js';
 import { ProgressBar } from './progress-bar.js';
@@ -92,6 +92,8 @@ export function LivePanel({ jobId, latest, inProgress, onRunChange, onObjectChan
 const LIVE_LABELS = { connecting: 'connecting…', live: 'connected', reconnecting: 'reconnecting…', refused: 'refused (token?)' } as const;
 
 function RunProgress({ run }: { run: LiveRun }) {
+  // Between events the throughput and ETA still age (a stalled transfer falls to 0 B/s).
+  useRedrawEvery(1_000, !run.finished);
   const o = overview(run);
   const inFlight = [...run.inFlight.values()];
   return (
