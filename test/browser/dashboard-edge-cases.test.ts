@@ -131,6 +131,27 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await page.close();
   });
 
+  it('a double-click on "Next page" moves one page, and the page number says which page is shown', async () => {
+    await using app = await startTestApp();
+    for (let i = 0; i < 25; i++) await createPausedJob(app, 'bkt', `p${String(i).padStart(2, '0')}/`);
+    const { page, consoleErrors } = await watchedPage(browser());
+    await page.goto(`${app.url}/`);
+    await page.getByRole('link', { name: 'job p00/' }).waitFor();
+    // 20 a page, oldest first: page n starts with job number 20 × (n − 1).
+    const shown = async () => ({
+      page: Number(/Page (\d+)/.exec(await page.locator('nav[aria-label="Jobs pages"] span').innerText())?.[1]),
+      first: await page.locator('table.jobs tbody tr td:first-child').first().innerText(),
+    });
+    const pageStart = (n: number) => `job p${String(20 * (n - 1)).padStart(2, '0')}/`;
+    await page.getByRole('button', { name: 'Next page' }).dblclick();
+    // Observed: "Page 3" above the rows of page 2 (the second click pushed page 1's end cursor again).
+    await expect.poll(shown, { timeout: 5_000 }).toEqual({ page: 2, first: pageStart(2) });
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(shown, { timeout: 5_000 }).toEqual({ page: 1, first: pageStart(1) });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a malformed job address (bad percent-escape) still shows the dashboard, not a blank page', async () => {
     await using app = await startTestApp();
     const { page, consoleErrors } = await watchedPage(browser());

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { DashboardJobsDocument, type JobFieldsFragment } from '../../generated/graphql.js';
 import { request } from '../api/client.js';
 import { subscribeProgress } from '../api/live.js';
@@ -7,6 +7,7 @@ import { useLiveState, useLoad, useOnReturn, useThrottled } from '../hooks.js';
 import { jobHref } from '../route.js';
 import { CreateJobForm } from './create-job-form.js';
 import { JobActions } from './job-actions.js';
+import { Pager, useCursorPages } from './pager.js';
 import { ProgressBar } from './progress-bar.js';
 import { visible } from '../text.js';
 import { Status } from './status.js';
@@ -15,8 +16,8 @@ const PAGE_SIZE = 20;
 
 /** Every job, a page at a time, kept current by the all-jobs syncProgress stream and refetched when the user comes back to the tab. */
 export function JobsPage() {
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const after = cursors.at(-1) ?? null;
+  const pages = useCursorPages();
+  const { after } = pages;
   const jobs = useLoad(() => request(DashboardJobsDocument, { first: PAGE_SIZE, after }), [after]);
   const refresh = useThrottled(jobs.reload, 1_000);
   useLiveState(jobs.reload);
@@ -56,15 +57,7 @@ export function JobsPage() {
             </table>
           </div>
         )}
-        <nav class="pager" aria-label="Jobs pages">
-          <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-            Previous page
-          </button>
-          <span>Page {cursors.length}</span>
-          <button type="button" disabled={!page?.pageInfo.hasNextPage} onClick={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}>
-            Next page
-          </button>
-        </nav>
+        <Pager label="Jobs pages" pages={pages} pageInfo={page?.pageInfo} />
       </section>
       <CreateJobForm onCreated={jobs.reload} />
     </main>

@@ -3,6 +3,7 @@ import { DashboardObjectsDocument, type ObjectStatus } from '../../generated/gra
 import { request } from '../api/client.js';
 import { formatBytes, formatDateTime, percent } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { Pager, useCursorPages } from './pager.js';
 import { visible } from '../text.js';
 import { Status } from './status.js';
 
@@ -14,8 +15,8 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
   const [status, setStatus] = useState<ObjectStatus | ''>('');
   const [prefixInput, setPrefixInput] = useState('');
   const [keyPrefix, setKeyPrefix] = useState('');
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const after = cursors.at(-1) ?? null;
+  const pages = useCursorPages();
+  const { after } = pages;
   const objects = useLoad(
     () => request(DashboardObjectsDocument, { jobId, first: PAGE_SIZE, after, status: status || null, keyPrefix: keyPrefix || null }),
     [jobId, after, status, keyPrefix, version],
@@ -25,7 +26,7 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
   const applyFilter = (event: Event) => {
     event.preventDefault();
     setKeyPrefix(prefixInput);
-    setCursors([null]);
+    pages.first();
   };
 
   return (
@@ -41,7 +42,7 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
             value={status}
             onChange={(e) => {
               setStatus((e.currentTarget as HTMLSelectElement).value as ObjectStatus | '');
-              setCursors([null]);
+              pages.first();
             }}
           >
             <option value="">All</option>
@@ -100,15 +101,7 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Objects pages">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button type="button" disabled={!page?.pageInfo.hasNextPage} onClick={() => setCursors([...cursors, page?.pageInfo.endCursor ?? null])}>
-          Next page
-        </button>
-      </nav>
+      <Pager label="Objects pages" pages={pages} pageInfo={page?.pageInfo} />
     </section>
   );
 }
