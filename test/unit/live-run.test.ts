@@ -121,4 +121,13 @@ describe('the live run adopting a row taken mid-run', () => {
     rebase(run, midRun, inProgress);
     expect([...run.inFlight.values()]).toEqual([{ key: 'a', bytes: 300, size: 800 }]);
   });
+
+  it('before the run row gives totals, the ETA and the object total are unknown, not "0 ms" and "39 / 0"', () => {
+    const run = newLiveRun('1', null);
+    applyEvent(run, event('OBJECT_DONE', 'a', 10, 10), 0);
+    applyEvent(run, event('OBJECT_DONE', 'b', 10, 10), 1000);
+    expect(overview(run, 1000)).toMatchObject({ objectsDone: 2, objectsTotal: null, rate: 10, etaMs: null });
+    rebase(run, row({ bytesTotal: 100, objectsTotal: 10, bytesDone: 20, objectsDone: 2 }), []);
+    expect(overview(run, 1000)).toMatchObject({ objectsTotal: 10, etaMs: 8000 });
+  });
 });

@@ -151,16 +151,17 @@ export interface Overview {
   bytesDone: number;
   bytesTotal: number;
   objectsDone: number;
-  objectsTotal: number;
+  /** null until the run row (the totals) arrived. */
+  objectsTotal: number | null;
   /** Bytes per second over the last 5 s before now (0 when no event came in them); null before 500 ms of events. */
   rate: number | null;
-  /** Milliseconds left at that rate; null when unknown. */
+  /** Milliseconds left at that rate; null when unknown (no rate, or no row with a byte total yet). */
   etaMs: number | null;
 }
 
 export function overview(run: LiveRun, now = Date.now()): Overview {
   const bytesTotal = Math.max(run.base?.bytesTotal ?? 0, run.shownBytes);
-  const objectsTotal = run.base?.objectsTotal ?? 0;
+  const objectsTotal = run.base?.objectsTotal ?? null;
   const counted = run.finished && run.base ? run.base.objectsDone : run.anchorObjects + run.objectsSinceBase;
   const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, counted);
   // Only the window before `now` counts: when events stop (a stalled transfer) the rate falls to 0.
@@ -171,6 +172,7 @@ export function overview(run: LiveRun, now = Date.now()): Overview {
   const stalled = run.samples.length > 0 && recent.length === 0;
   const rate = run.finished ? null : stalled ? 0 : first && last && span >= 500 ? (last.bytes - first.bytes) / (span / 1000) : null;
   const left = bytesTotal - run.shownBytes;
-  const etaMs = rate && rate > 0 && !run.finished ? (1000 * left) / rate : null;
+  // Before the row gives the byte total, "left" would be 0 (the total is only what was shown).
+  const etaMs = rate && rate > 0 && !run.finished && run.base?.bytesTotal ? (1000 * left) / rate : null;
   return { bytesDone: run.shownBytes, bytesTotal, objectsDone, objectsTotal, rate, etaMs };
 }

@@ -107,7 +107,7 @@ function RunProgress({ run }: { run: LiveRun }) {
         <div>
           <dt>Objects</dt>
           <dd>
-            {o.objectsDone} / {o.objectsTotal}
+            {o.objectsDone} / {o.objectsTotal ?? '–'}
           </dd>
         </div>
         {!run.finished && (
