@@ -168,7 +168,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     { path: GRAPHQL_PATH, handle: (req, res) => yoga(req, res), mediaTypes: GRAPHQL_MEDIA_TYPES, errorBody: graphqlErrorBody },
   ];
   const router = createRouter({
-    routes: [...healthRoutes(orm, redis), metrics.route, ...restRoutes, ...dashboardRoutes()],
+    routes: [...healthRoutes(orm, redis), metrics.route, ...restRoutes, ...dashboardRoutes({ tokenRequired: Boolean(config.apiToken) })],
     mounts,
     services,
     apiToken: config.apiToken,

@@ -32,9 +32,10 @@ const notBuilt: RouteResult = {
 /**
  * The dashboard's page and assets. They hold no data (everything comes from /graphql), so they are
  * served without the API token (`auth: false`): exactly `/` and `/assets/<hashed name>`. Assets are
- * cached in memory once read; hashed names make them immutable.
+ * cached in memory once read; hashed names make them immutable. The page says whether the API wants
+ * a token, so a first visit asks for it before any request is refused.
  */
-export function dashboardRoutes(dir = DASHBOARD_DIR): Route[] {
+export function dashboardRoutes({ tokenRequired, dir = DASHBOARD_DIR }: { tokenRequired: boolean; dir?: string }): Route[] {
   const cache = new Map<string, string>();
   const read = async (file: string): Promise<string | null> => {
     const cached = cache.get(file);
@@ -51,7 +52,8 @@ export function dashboardRoutes(dir = DASHBOARD_DIR): Route[] {
       async handler() {
         const html = await read('index.html');
         if (html === null) return notBuilt;
-        return { status: 200, body: html, headers: { ...SECURITY_HEADERS, 'content-type': CONTENT_TYPES['.html']!, 'cache-control': 'no-cache' } };
+        const body = html.replace('%API_TOKEN%', tokenRequired ? 'required' : 'none');
+        return { status: 200, body, headers: { ...SECURITY_HEADERS, 'content-type': CONTENT_TYPES['.html']!, 'cache-control': 'no-cache' } };
       },
     },
     {

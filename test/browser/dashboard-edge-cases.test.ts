@@ -178,6 +178,21 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
     await page.close();
   });
 
+  it('with API_TOKEN, a first visit asks for the token before any request: no refused request in the console', async () => {
+    await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
+    await createPausedJob(app, 'token-bucket', 'first/', { authorization: `Bearer ${TOKEN}` });
+    const { page, consoleErrors, requests } = await watchedPage(browser());
+    await page.goto(`${app.url}/`);
+    await page.getByLabel('API token').fill(TOKEN);
+    // Observed: "Failed to load resource: the server responded with a status of 401" before the prompt.
+    expect(consoleErrors).toEqual([]);
+    expect(requests.filter((r) => r.url.endsWith('/graphql'))).toEqual([]);
+    await page.getByRole('button', { name: 'Use token' }).click();
+    await page.getByRole('link', { name: 'job first/' }).waitFor();
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('a token that cannot travel in a header (non-ASCII) is refused at the prompt, not reported as "The service cannot be reached"', async () => {
     await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
     const { page } = await watchedPage(browser());

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onUnauthenticated } from './api/client.js';
 import { resetLive } from './api/live.js';
-import { readToken, saveToken } from './api/token.js';
+import { readToken, saveToken, tokenRequired } from './api/token.js';
 import { JobPage } from './components/job-page.js';
 import { JobsPage } from './components/jobs-page.js';
 import { TokenPrompt } from './components/token-prompt.js';
@@ -11,7 +11,8 @@ import { useRoute } from './route.js';
 export function App() {
   const route = useRoute();
   const [tokenError, setTokenError] = useState<string | null>(null);
-  const [needToken, setNeedToken] = useState(false);
+  // Asked before the first request when the page says a token is needed: no refused request first.
+  const [needToken, setNeedToken] = useState(() => tokenRequired() && readToken() === null);
   const [session, setSession] = useState(0);
   const [hasToken, setHasToken] = useState(() => readToken() !== null);
 
@@ -39,6 +40,8 @@ export function App() {
     saveToken(null);
     setHasToken(false);
     resetLive();
+    setTokenError(null);
+    setNeedToken(tokenRequired());
     setSession((s) => s + 1);
   };
 

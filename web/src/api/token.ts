@@ -22,3 +22,6 @@ export function saveToken(token: string | null): void {
 }
 
 export const authorizationHeader = (token: string | null): string | null => (token ? `Bearer ${token}` : null);
+
+/** Whether the service has API_TOKEN set, as the page it served says. */
+export const tokenRequired = (): boolean => document.querySelector('meta[name="api-token"]')?.getAttribute('content') === 'required';
