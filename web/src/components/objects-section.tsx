@@ -21,7 +21,8 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
     () => request(DashboardObjectsDocument, { jobId, first: PAGE_SIZE, after, status: status || null, keyPrefix: keyPrefix || null }),
     [jobId, after, status, keyPrefix, version],
   );
-  const page = objects.data?.objects;
+  // A refused filter shows its error alone, not the rows and count of the filter before it.
+  const page = objects.error ? undefined : objects.data?.objects;
 
   const applyFilter = (event: Event) => {
     event.preventDefault();
