@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, rename, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -50,9 +51,11 @@ export async function buildDashboard(options: { force?: boolean } = {}) {
   const styles = outputs.find((name) => name.endsWith('.css'));
   if (!script || !styles) throw new Error(`dashboard build: expected a .js and a .css output, got ${outputs.join(', ')}`);
   const html = (await readFile(join(WEB, 'index.html'), 'utf8')).replace('%SCRIPT%', script).replace('%STYLES%', styles);
-  // index.html last, atomically: a page loaded meanwhile still finds the assets it names.
-  await writeFile(`${INDEX}.tmp`, html);
-  await rename(`${INDEX}.tmp`, INDEX);
+  // index.html last, atomically: a page loaded meanwhile still finds the assets it names. A temp
+  // name of its own: test files in parallel workers may build at once (a fresh clone has no dist).
+  const temp = `${INDEX}.${process.pid}-${threadId}.tmp`;
+  await writeFile(temp, html);
+  await rename(temp, INDEX);
   for (const name of before) if (!outputs.includes(name)) await rm(join(ASSETS, name), { force: true });
   return { built: true, files: await sizes() };
 }
