@@ -190,7 +190,13 @@ export class Connection {
         data = data.subarray(used);
       } else if (this.phase === 'body') {
         const body = this.body!;
-        const used = this.framer!.feed(data, (piece) => body.deliver(piece));
+        let used: number;
+        try {
+          used = this.framer!.feed(data, (piece) => body.deliver(piece));
+        } catch (error) {
+          // A malformed body (a bad chunk line): the exchange fails; never thrown out of the socket's callback.
+          return this.fail(error as Error);
+        }
         data = data.subarray(used);
         if (this.framer!.done) return this.bodyDone(data.length > 0);
       } else {
