@@ -88,6 +88,7 @@ export function toPage<T>(rows: T[], size: number, totalCount: number, after: un
     cursors: nodes.map(cursorOf),
     totalCount,
     hasNextPage: rows.length > size,
-    hasPreviousPage: after !== undefined && after !== null,
+    // "" reads as no cursor, as the list functions read it.
+    hasPreviousPage: Boolean(after),
   };
 }
