@@ -49,6 +49,14 @@ const prefix = z
   .refine((p) => Buffer.byteLength(p) <= 1024, PREFIX_MESSAGE)
   .refine((p) => !hasUnstorableText(p), PREFIX_TEXT_MESSAGE);
 
+/**
+ * In connectorConfig of an update, null resets a field to its default; the prefix's default ("") is
+ * the whole bucket, too much to take from a null: it is refused, and "" says so.
+ */
+const updatedPrefix = prefix
+  .nullish()
+  .refine((p) => p !== null, 'Invalid prefix, must not be null: send "" to sync the whole bucket, or leave it out to keep the prefix');
+
 export const connectorConfigInput = z.object(
   { bucketName, prefix: prefix.nullish().transform((p) => p ?? ''), ...sourceSettingsInput.shape },
   { message: CONNECTOR_CONFIG_MESSAGE },
@@ -70,7 +78,7 @@ export const updateJobInput = z.object({
   timezone,
   prefix: prefix.nullish(),
   /** The prefix and the per-job settings of contract §6; omitted fields keep their values. */
-  connectorConfig: sourceSettingsInput.extend({ prefix: prefix.nullish() }).nullish(),
+  connectorConfig: sourceSettingsInput.extend({ prefix: updatedPrefix }).nullish(),
 });
 export type UpdateJobInput = z.output<typeof updateJobInput>;
 

@@ -90,9 +90,9 @@ export const S3ConnectorConfigInput = builder.inputType('S3ConnectorConfigInput'
 });
 
 export const S3ConnectorConfigUpdateInput = builder.inputType('S3ConnectorConfigUpdateInput', {
-  description: 'Fields to change; an omitted field keeps its value, null resets it to its default',
+  description: 'Fields to change; an omitted field keeps its value, null resets it to its default (not the prefix)',
   fields: (t) => ({
-    prefix: t.string({ description: 'Key prefix to sync; "" for the whole bucket' }),
+    prefix: t.string({ description: 'Key prefix to sync; "" for the whole bucket; null is refused' }),
     ...settingsFields(t),
   }),
 });
