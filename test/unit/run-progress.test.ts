@@ -19,8 +19,8 @@ describe('run progress', () => {
     const { store, writes } = fakeStore();
     const c = { ...counters(), objectsTotal: 2, bytesTotal: 3000 };
     const progress = createRunProgress(store, c, { intervalMs: 500, onError: () => {} });
-    for (let bytes = 10; bytes <= 1000; bytes += 10) progress.chunk('a', bytes);
-    progress.chunk('b', 200);
+    for (let bytes = 10; bytes <= 1000; bytes += 10) progress.chunk({ key: 'a', etag: 'e' }, bytes);
+    progress.chunk({ key: 'b', etag: 'e' }, 200);
     expect(writes).toEqual([]);
     await vi.advanceTimersByTimeAsync(500);
     expect(writes).toEqual([{ ...c, bytesDone: 1200 }]);
@@ -29,12 +29,12 @@ describe('run progress', () => {
     c.objectsDone = 1;
     c.bytesDone = 2000;
     progress.settle('a');
-    progress.chunk('b', 400);
+    progress.chunk({ key: 'b', etag: 'e' }, 400);
     await vi.advanceTimersByTimeAsync(500);
     expect(writes.at(-1)).toMatchObject({ objectsDone: 1, bytesDone: 2400 });
     expect(writes).toHaveLength(2);
     // A late, smaller checkpoint never moves the count back.
-    progress.chunk('b', 300);
+    progress.chunk({ key: 'b', etag: 'e' }, 300);
     expect(progress.snapshot().bytesDone).toBe(2400);
   });
 

@@ -17,8 +17,8 @@ export interface RunProgressOptions {
  */
 export function createRunProgress(store: CheckpointStore, counters: RunCounters, options: RunProgressOptions) {
   const intervalMs = options.intervalMs ?? 500;
-  /** Committed bytes of each object in flight (from its CHUNK checkpoints). */
-  const partial = new Map<string, number>();
+  /** Committed bytes of each object in flight (from its CHUNK checkpoints), of the version being fetched. */
+  const partial = new Map<string, { etag: string; bytes: number }>();
   let partialBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -45,12 +45,16 @@ export function createRunProgress(store: CheckpointStore, counters: RunCounters,
     snapshot,
     /** Counters moved (a listing slice was recorded): the row is written within the interval. */
     changed,
-    /** An object's checkpoint reached `bytes`. */
-    chunk(key: string, bytes: number) {
-      const previous = partial.get(key) ?? 0;
-      if (bytes > previous) {
-        partial.set(key, bytes);
-        partialBytes += bytes - previous;
+    /**
+     * An object's checkpoint reached `bytes`. A new version (the restart after the source changed)
+     * replaces the old one's bytes, whose partial file was discarded.
+     */
+    chunk(object: { key: string; etag: string }, bytes: number) {
+      const previous = partial.get(object.key);
+      const sameVersion = previous?.etag === object.etag;
+      if (!sameVersion || bytes > previous.bytes) {
+        partial.set(object.key, { etag: object.etag, bytes });
+        partialBytes += bytes - (previous?.bytes ?? 0);
       }
       changed();
     },
@@ -59,7 +63,7 @@ export function createRunProgress(store: CheckpointStore, counters: RunCounters,
       const previous = partial.get(key);
       if (previous === undefined) return;
       partial.delete(key);
-      partialBytes -= previous;
+      partialBytes -= previous.bytes;
     },
     /** No more timed writes; waits for one in progress. */
     async stop() {

@@ -172,7 +172,7 @@ export async function executeSyncRun(
     openPartial: deps.openPartial ?? openPartial,
     smallFileSync,
     publish: (kind, object, bytes, status, error) => {
-      if (kind === 'CHUNK') progress.chunk(object.key, bytes);
+      if (kind === 'CHUNK') progress.chunk(object, bytes);
       events.object(kind, object, bytes, status, error);
     },
     jobGone: abort.jobGone,
