@@ -40,4 +40,13 @@ describe('a syntax error in a mutation carrying credentials does not repeat the 
       await client.dispose();
     }
   });
+
+  it('over HTTP, a secret holding a double quote (graphql-js writes the value unescaped)', async () => {
+    const tail = 'MDENGbPxRfiCYEXAMPLEKEY';
+    const mistyped = MISTYPED.replace(`"${SECRET}"`, `"wJalr\\"${tail}"`);
+    const response = await http(api.app, 'POST', '/graphql', { query: mistyped });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(response.body.errors?.[0]?.message).toBe('Syntax Error: Expected ":", found String.');
+    expect(response.text).not.toContain(tail);
+  });
 });

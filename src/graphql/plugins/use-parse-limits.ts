@@ -16,7 +16,7 @@ export function useParseLimits(): Plugin {
         try {
           return parseFn(source, options);
         } catch (error) {
-          const message = isGraphQLError(error) ? error.message.replace(QUOTED_TOKEN, '$1') : undefined;
+          const message = isGraphQLError(error) ? error.message.replace(QUOTED_TOKEN, '$1.') : undefined;
           if (isGraphQLError(error) && message !== error.message) {
             throw createGraphQLError(message!, {
               source: error.source,
@@ -34,5 +34,8 @@ export function useParseLimits(): Plugin {
   };
 }
 
-/** A token graphql-js describes with its value (`found String "…"`, `Unexpected Name "…"`). */
-const QUOTED_TOKEN = /\b(String|BlockString|Name|Int|Float) "(?:[^"\\]|\\.)*"/g;
+/**
+ * A token graphql-js describes with its value (`found String "…".`, `Unexpected Name "…".`): the
+ * value, written unescaped (it may hold `"`), runs to the end of the message.
+ */
+const QUOTED_TOKEN = /\b(String|BlockString|Name|Int|Float) ".*$/s;
