@@ -135,12 +135,16 @@ function hostEntryOf(entry: string): string | null {
   return suffix === null ? null : `*.${suffix}`;
 }
 
-/** A host as `new URL` writes it, or null when no URL can have it or the text holds more than a host. */
+/**
+ * A host as `new URL` writes it, or null when no URL can have it or the text holds more than a host:
+ * a port (read from the text: the parser drops a scheme's default one), a path, credentials, a `*`.
+ */
 function urlHostOf(host: string): string | null {
+  const outsideBrackets = host.replace(/^\[[^\]]*\]/, '');
+  if (/[:/@?#*\\]/.test(outsideBrackets)) return null;
   try {
-    const url = new URL(`http://${host}/`);
-    const hostAlone = url.port === '' && url.pathname === '/' && !url.username && !url.password && !url.search && !url.hash && !host.endsWith(':');
-    return hostAlone && url.hostname !== '' ? url.hostname : null;
+    const { hostname } = new URL(`http://${host}/`);
+    return hostname === '' ? null : hostname;
   } catch {
     return null;
   }

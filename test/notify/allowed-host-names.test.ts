@@ -16,7 +16,7 @@ describe('WEBHOOK_ALLOWED_HOSTS accepts every host a webhook URL may name', () =
     expect(webhookUrlProblem('https://elsewhere.example/hook', allowedHosts)).not.toBeNull();
   });
 
-  it.each(['hooks.example.com:8443', 'hooks.example.com/path', 'user@hooks.example.com', 'a b', '*.', 'hooks.example.com:'])('refuses %j: not a host alone', (entry) => {
+  it.each(['hooks.example.com:8443', 'hooks.example.com:80', 'hooks.example.com:0080', 'hooks.example.com/path', 'user@hooks.example.com', 'a b', '*', '*.', '*.*.example.com', 'hooks.example.com:'])('refuses %j: not a host alone', (entry) => {
     expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: entry })).toThrow(ConfigError);
   });
 });
