@@ -20,6 +20,15 @@ export function isDatabaseUnreachable(error: unknown): boolean {
 }
 
 /**
+ * SQLite: another connection (the service's other thread, `npm run sync`, a `sqlite3` shell) held the
+ * write lock for longer than the busy timeout (better-sqlite3's SQLITE_BUSY, SQLITE_LOCKED and their
+ * extended codes). Nothing of the statement was written, and the same write goes through once the lock is free.
+ */
+export function isDatabaseLocked(error: unknown): boolean {
+  return someCause(error, (_e, code) => code !== undefined && /^SQLITE_(BUSY|LOCKED)($|_)/.test(code));
+}
+
+/**
  * PostgreSQL: the server answered but refused DB_URL's login (class 28: unknown role, wrong password,
  * no pg_hba.conf entry), its database (3D000), or a right its user needs (42501: among others, to
  * create the database it names when that does not exist). Unlike an outage, trying again cannot help.
@@ -57,30 +66,37 @@ export interface OutageOptions {
   maxWaitMs?: number;
   /** Told once per outage, when the first attempt fails. */
   onWait?: (error: unknown) => void;
+  /** Told when a write that waited went through. */
+  onRecovered?: () => void;
 }
 
 /**
- * Runs a database write, and again (backing off up to 2 s) while the database is unreachable, so a
- * restart of the server pauses the caller instead of failing it. On PostgreSQL, two writes of one run
+ * Runs a database write, and again (backing off up to 2 s) while the database is unreachable, or on
+ * SQLite locked by another process's write longer than the busy timeout, so a restart of the server
+ * or a long write elsewhere pauses the caller instead of failing it. On PostgreSQL, two writes of one run
  * can lock the same rows in opposite orders (a listing page marking its keys in key order while a
  * batch of finished objects is updated in id order, which differ when the listing is not in key
  * order): the server rolls one back as the deadlock victim, and that one goes again, up to
  * CONFLICT_ATTEMPTS times. Only for idempotent writes.
  */
-export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait }: OutageOptions = {}): Promise<T> {
+export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered }: OutageOptions = {}): Promise<T> {
   const deadline = Date.now() + maxWaitMs;
   let pause = 100;
   let conflicts = 0;
-  for (let attempt = 0; ; attempt++) {
+  let waited = false;
+  for (;;) {
     try {
-      return await write();
+      const result = await write();
+      if (waited) onRecovered?.();
+      return result;
     } catch (error) {
       if (isRetriableConflict(error) && ++conflicts < CONFLICT_ATTEMPTS) {
         await conflictPause(conflicts);
         continue;
       }
-      if (!isDatabaseUnreachable(error) || Date.now() >= deadline) throw error;
-      if (attempt === 0) onWait?.(error);
+      if (!(isDatabaseUnreachable(error) || isDatabaseLocked(error)) || Date.now() >= deadline) throw error;
+      if (!waited) onWait?.(error);
+      waited = true;
       await delay(pause);
       pause = Math.min(2_000, pause * 2);
     }

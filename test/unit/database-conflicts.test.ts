@@ -37,3 +37,20 @@ describe('a run write rolled back by a lock conflict (PostgreSQL)', () => {
     expect(write.attempts).toBe(1);
   });
 });
+
+describe('a run write that found the SQLite database locked by another process past the busy timeout', () => {
+  it('goes again until the lock is free, telling onWait once and onRecovered once', async () => {
+    const locked = () => withCode('database is locked', 'SQLITE_BUSY');
+    const write = flakyWrite(locked(), new Error('LockWaitTimeoutException', { cause: locked() }), withCode('database table is locked', 'SQLITE_LOCKED'));
+    const told: string[] = [];
+    const written = await whileDatabaseDown(write, { onWait: () => told.push('wait'), onRecovered: () => told.push('recovered') });
+    expect({ written, attempts: write.attempts, told }).toEqual({ written: 'written', attempts: 4, told: ['wait', 'recovered'] });
+  });
+
+  it('throws another SQLite error at once', async () => {
+    const constraint = withCode('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE');
+    const write = flakyWrite(constraint);
+    await expect(whileDatabaseDown(write)).rejects.toBe(constraint);
+    expect(write.attempts).toBe(1);
+  });
+});

@@ -7,7 +7,7 @@ import { isPostgres, type Orm } from '../../db/orm.js';
 import { selectRowsOfKeys } from './key-span.js';
 import { LEASED_TO_SQL, leasedTo } from '../multi/run-leases.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
-import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
+import { retriedWhileDatabaseDown, type OutageOptions } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
 import { runPerRow } from '../../db/sqlite-statements.js';
@@ -53,7 +53,7 @@ export class JobGoneError extends Error {
  * as their worker. With `claimOwner` (work sharing), a checkpoint is written only while that session
  * still holds the row's claim: once another instance has taken the object over, `commit` is false.
  */
-export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimOwner?: string) {
+export function createCheckpointStore(orm: Orm, jobId: string, runId: number, instanceId: string, claimOwner?: string, outage: OutageOptions = {}) {
   const fork = () => orm.em.fork() as EntityManager;
   const runRow = { id: runId, ...leasedTo(instanceId) };
   // SQLite: keys compare bytewise, and rows are written through prepared statements (sqlite-statements.ts).
@@ -241,7 +241,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async runExists(): Promise<boolean> {
       return (await fork().count(SyncRun, { id: runId })) > 0;
     },
-  });
+  }, outage);
 }
 
 export type CheckpointStore = ReturnType<typeof createCheckpointStore>;

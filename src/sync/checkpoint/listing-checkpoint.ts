@@ -5,7 +5,7 @@ import { isPostgres, type Orm } from '../../db/orm.js';
 import { selectRowsOfKeys } from './key-span.js';
 import { isStorableKey } from '../local/safe-path.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
-import { retriedWhileDatabaseDown } from '../../db/database-outage.js';
+import { retriedWhileDatabaseDown, type OutageOptions } from '../../db/database-outage.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
 import { runPerRow } from '../../db/sqlite-statements.js';
@@ -40,7 +40,7 @@ const UNFINISHED = ['PENDING', 'PROCESSING'] as const;
  * this run (`listed_run_id`), then moves the run's position (`list_after`) past it. A crash between
  * the two re-lists one page; keys already marked are then recognised and not counted twice.
  */
-export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) {
+export function createListingCheckpoint(orm: Orm, jobId: string, runId: number, outage: OutageOptions = {}) {
   const fork = () => orm.em.fork() as EntityManager;
   const onSqlite = !isPostgres(orm);
 
@@ -140,7 +140,7 @@ export function createListingCheckpoint(orm: Orm, jobId: string, runId: number) 
         if (rows.length < limit) return;
       }
     },
-  });
+  }, outage);
 }
 
 export type ListingCheckpoint = ReturnType<typeof createListingCheckpoint>;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../config/env.js';
+import { createFailureLog } from '../../config/failure-log.js';
 import { runLogger, type Logger } from '../../config/logger.js';
 import { Job } from '../../db/entities/job.entity.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
@@ -118,8 +119,11 @@ export async function executeSyncRun(
     isPostgres(orm) && run.sharesWork
       ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
       : undefined;
-  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner);
-  const listing = createListingCheckpoint(orm, job.id, runId);
+  // Its writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
+  const waits = createFailureLog(logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
+  const outage = { onWait: waits.failed, onRecovered: waits.succeeded };
+  const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner, outage);
+  const listing = createListingCheckpoint(orm, job.id, runId, outage);
   const events = createRunEvents(deps.bus, job.id, runId);
   const progress = createRunProgress(store, tally.counters, {
     onError: (error) => logger.warn({ err: error, runId }, 'could not record the run progress'),
