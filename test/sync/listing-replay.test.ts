@@ -37,6 +37,7 @@ describe('a resumed run replaying the objects it listed before a restart', () =>
     const progress = createRunProgress(store, tally.counters, { onError: (error) => progressErrors.push(error) });
     await listIntoRun(
       {
+        runId,
         connector: f.connectorVia(f.s3.endpoint),
         bucket: f.s3.bucket,
         prefix: '',

@@ -37,6 +37,8 @@ export interface StoredObject {
   status: ObjectStatus;
   lastPosition: number;
   localPath: string | null;
+  /** The run that last wrote the row (listed it new or changed, or recorded its result). */
+  runId: number | null;
 }
 
 export type ObjectUpdate = Partial<
@@ -102,7 +104,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     async load(keys: string[]): Promise<Map<string, StoredObject>> {
       const rows = await selectRowsOfKeys<StoredObject>(fork(), keys, {
         bytewise: onSqlite,
-        columns: ['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath'],
+        columns: ['id', 'key', 'size', 'etag', 'status', 'lastPosition', 'localPath', 'runId'],
         where: { jobId },
       });
       return new Map(rows.map((row) => [row.key, { ...row, size: Number(row.size), lastPosition: Number(row.lastPosition) }]));

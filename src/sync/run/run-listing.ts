@@ -28,6 +28,7 @@ const PAGE_SLICE = 250;
 export type FetchDecision = Extract<PageDecision, { kind: 'fetch' }>;
 
 export interface RunListingDeps {
+  runId: number;
   connector: S3Connector;
   bucket: string;
   prefix: string;
@@ -161,11 +162,21 @@ function createPageHandler(deps: RunListingDeps) {
       if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
       else if (decision.kind === 'fetch') await deps.queue(decision);
       else if (decision.isDirectory) markers.defer(decision);
-      else if (decision.kind === 'unchanged') tally.unchanged(remote);
+      else if (decision.kind === 'unchanged') countUnchanged(remote, decision.stored);
       else await handleEmpty(remote, decision.path, false, decision.stored);
     }
     deps.progress.changed();
     return page.map((remote) => recordableKey(remote.key));
+  };
+
+  /**
+   * A row this run finished before a restart is re-listed when the crash came before its page was
+   * marked as listed: it counts as the run's own result (as countListed counts a marked one), not as
+   * an object an earlier run left unchanged. Its events went out when it was committed.
+   */
+  const countUnchanged = (remote: RemoteObject, stored: StoredObject) => {
+    if (stored.runId === deps.runId && isComplete(stored)) tally.done(remote, stored.status);
+    else tally.unchanged(remote);
   };
 
   /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
@@ -212,7 +223,7 @@ function createPageHandler(deps: RunListingDeps) {
 }
 
 /** A row whose object was downloaded whole (or was empty): no partial file of it is kept. */
-const isComplete = (row: StoredObject) => row.status === 'PROCESSED' || row.status === 'SKIPPED';
+const isComplete = (row: StoredObject): row is StoredObject & { status: 'PROCESSED' | 'SKIPPED' } => row.status === 'PROCESSED' || row.status === 'SKIPPED';
 
 /**
  * An unchanged object whose local file is gone, has another size, or is reached through a link (a

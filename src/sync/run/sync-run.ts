@@ -240,6 +240,7 @@ export async function executeSyncRun(
     await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
     const listed = await listIntoRun(
       {
+        runId,
         connector,
         bucket: job.bucketName,
         prefix: job.prefix,
