@@ -36,22 +36,22 @@ const FORWARD_AUTHORIZATION = `(() => {
   };
 })();`;
 
+export interface GraphiqlPage {
+  html: Buffer<ArrayBuffer>;
+  /** Lets the page's own inline scripts run, by their SHA-256. */
+  contentSecurityPolicy: string;
+}
+
 /**
  * @graphql-yoga/render-graphiql's page (every asset inline, no CDN) plus the script above. The module
  * holds GraphiQL's whole bundle as source (importing it costs ~32 MB of heap and ~36 MB of RSS,
  * measured), so it is loaded on the first GraphiQL request, not by every service no browser visits.
  */
-export async function renderGraphiqlPage(options: GraphiQLOptions): Promise<string> {
+export async function renderGraphiqlPage(options: GraphiQLOptions): Promise<GraphiqlPage> {
   const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
   const page = renderGraphiQL(options).replace('<head>', () => `<head><script>${FORWARD_AUTHORIZATION}</script>`);
-  pagePolicy ??= contentSecurityPolicyFor(page);
-  return page;
+  return { html: Buffer.from(page), contentSecurityPolicy: contentSecurityPolicyFor(page) };
 }
-
-/** The Content-Security-Policy of the GraphiQL page, once it has been rendered (its inline scripts' hashes). */
-let pagePolicy: string | undefined;
-
-export const graphiqlContentSecurityPolicy = (): string | undefined => pagePolicy;
 
 /**
  * Only the page's own inline scripts run (by their SHA-256), everything else comes from this origin,

@@ -1,11 +1,11 @@
-import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import { MAX_BODY_BYTES } from '../http/body.js';
 import type { GraphqlContext, GraphqlDeps } from './context.js';
 import { createMaskError, isExpectedError, rootCause } from './error-mapping.js';
-import { graphiqlContentSecurityPolicy, renderGraphiqlPage } from './graphiql.js';
 import { createLoaders } from './loaders.js';
 import { useBearerAuth } from './plugins/use-bearer-auth.js';
+import { useGraphiqlPage } from './plugins/use-graphiql-page.js';
 import { useParseLimits } from './plugins/use-parse-limits.js';
 import { usePlainBodyErrors } from './plugins/use-plain-body-errors.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -33,19 +33,10 @@ function yogaLogger(logger: Logger, reported: WeakSet<object>): YogaLogger {
 }
 
 /**
- * GraphiQL's page policy. It runs the query of its URL (`?query=`) with the service's origin: no page
- * may frame it (clickjacking its run button), as the dashboard's CSP already says for `/`, and only
- * its own inline scripts run (graphiql.ts, once the page has been rendered).
+ * Yoga's GraphiQL persists the Headers tab (the bearer token) in localStorage unless told not to: the
+ * token would outlive the browser session, on the dashboard's origin.
  */
-function useGraphiqlPagePolicy(): Plugin {
-  return {
-    onResponse({ response }) {
-      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
-      response.headers.set('content-security-policy', graphiqlContentSecurityPolicy() ?? "frame-ancestors 'none'");
-      response.headers.set('x-frame-options', 'DENY');
-    },
-  };
-}
+const GRAPHIQL_OPTIONS = { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS', shouldPersistHeaders: false } as const;
 
 /**
  * The GraphQL API on `/graphql`: POST/GET over HTTP, GraphiQL (bundled, no CDN) for browsers, and
@@ -61,16 +52,21 @@ export function buildYoga(deps: GraphqlDeps) {
     logging: yogaLogger(deps.logger, reported),
     // Cross-origin policy lives at the HTTP edge (http/cross-origin.ts); yoga's default allows every origin.
     cors: false,
-    // Yoga's GraphiQL persists the Headers tab (the bearer token) in localStorage unless told not to:
-    // the token would outlive the browser session, on the dashboard's origin.
-    graphiql: { title: 'data-sync-scheduler', subscriptionsProtocol: 'WS', shouldPersistHeaders: false },
-    renderGraphiQL: renderGraphiqlPage,
+    // Served by useGraphiqlPage, rendered and compressed once instead of on every request.
+    graphiql: false,
     // Complexity depends on the variables (`first: $n`), so a cached validation result could be wrong.
     parserAndValidationCache: { validationCache: false },
     landingPage: false,
     // The router refuses a declared oversize body; this also counts a chunked one as it arrives.
     maxRequestBodySize: MAX_BODY_BYTES,
-    plugins: [useSecretRedaction(), useBearerAuth(deps.config.apiToken), usePlainBodyErrors(), useParseLimits(), useQueryLimits(deps), useGraphiqlPagePolicy()],
+    plugins: [
+      useGraphiqlPage({ endpoint: GRAPHQL_PATH, options: GRAPHIQL_OPTIONS, logger: deps.logger }),
+      useSecretRedaction(),
+      useBearerAuth(deps.config.apiToken),
+      usePlainBodyErrors(),
+      useParseLimits(),
+      useQueryLimits(deps),
+    ],
   });
 }
 

@@ -6,8 +6,9 @@ export const COMPRESSION_THRESHOLD_BYTES = 1024;
 
 /**
  * Responses compressed (br or gzip, as the client's Accept-Encoding allows) by the `compression`
- * package: GraphiQL's 9 MB page, large JSON listings, GraphQL results. Event streams are left
- * alone (compression would hold their events back); WebSocket upgrades never pass through here.
+ * package: large JSON listings, GraphQL results. Event streams are left alone (compression would
+ * hold their events back), and so are bodies sent already compressed or marked `no-transform`
+ * (GraphiQL's page, compressed once: use-graphiql-page.ts); WebSocket upgrades never pass through here.
  */
 const compress = compression({
   threshold: COMPRESSION_THRESHOLD_BYTES,

@@ -1,35 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest as get } from '../helpers/raw-http.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-
-interface Raw {
-  status: number;
-  encoding: string | undefined;
-  vary: string | undefined;
-  bytes: Buffer;
-  /** The body after undoing its content encoding. */
-  text: string;
-}
-
-/** A request with exactly these headers, the body read as bytes (no client-side decompression). */
-function get(app: TestApp, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest(`${app.url}${path}`, { method, headers: { ...length, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        const encoding = res.headers['content-encoding'];
-        const plain = encoding === 'br' ? brotliDecompressSync(bytes) : encoding === 'gzip' ? gunzipSync(bytes) : bytes;
-        resolve({ status: res.statusCode ?? 0, encoding, vary: res.headers.vary, bytes, text: plain.toString('utf8') });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('HTTP responses are compressed when the client accepts it', () => {
   let app: TestApp;
