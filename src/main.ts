@@ -2,6 +2,7 @@ import './config/v8-tiering.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/env.js';
 import { logsWritten } from './config/logger.js';
+import { withoutStatement } from './config/statement-text.js';
 import { buildApp } from './server.js';
 
 async function start(): Promise<void> {
@@ -15,7 +16,8 @@ async function start(): Promise<void> {
 }
 
 start().catch((error: unknown) => {
-  // One readable line (one per bad variable for a ConfigError), never a stack trace.
-  console.error(error instanceof ConfigError ? error.message : `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  // One readable line (one per bad variable for a ConfigError), never a stack trace, nor an SQL
+  // statement (its values may be secrets or object keys).
+  console.error(error instanceof ConfigError ? error.message : `failed to start: ${withoutStatement(error instanceof Error ? error.message : String(error))}`);
   process.exit(1);
 });

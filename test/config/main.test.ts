@@ -137,6 +137,18 @@ describe('npm start entry point (src/main.ts)', () => {
     ]);
   });
 
+  it('a database error at start-up is one line without its SQL statement', async () => {
+    const dbUrl = `sqlite:${join(cwd, 'db.sqlite')}`;
+    const migrated = await initOrm(dbUrl);
+    await migrated.em.getConnection().execute('drop table jobs');
+    await migrated.close(true);
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_URL: dbUrl, DOWNLOAD_ROOT_FOLDER: join(cwd, 'dl') });
+    expect(await child.exited).toBe(1);
+    const lines = child.stderr().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^failed to start: .*no such table: jobs \(statement not shown\)$/)]);
+    expect(lines[0]).not.toMatch(/\b(select|from)\b/i);
+  });
+
   it('a DOWNLOAD_ROOT_FOLDER that is a file exits 1 at start-up with one line naming it', async () => {
     await writeFile(join(cwd, 'downloads'), 'not a folder');
     const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DOWNLOAD_ROOT_FOLDER: './downloads' });
