@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 /** Where the state lives: an embedded SQLite file (or memory) or a PostgreSQL server. */
-export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
+export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string; schema?: string };
 
 export function isPostgresUrl(dbUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(dbUrl);
@@ -51,9 +51,15 @@ export function postgresUrlProblem(dbUrl: string): string | null {
   return malformed ? malformedEscapeProblem(malformed) : null;
 }
 
-/** `sqlite:<path>` → a resolved file path (`sqlite::memory:` stays in memory); `postgresql://…` as is. */
+/**
+ * `sqlite:<path>` → a resolved file path (`sqlite::memory:` stays in memory); `postgresql://…` as is,
+ * with its `?schema=` decoded as MikroORM decodes it (postgresUrlProblem has checked that it can be).
+ */
 export function parseDbUrl(dbUrl: string): DbTarget {
-  if (isPostgresUrl(dbUrl)) return { kind: 'postgresql', url: dbUrl };
+  if (isPostgresUrl(dbUrl)) {
+    const schema = decodeURIComponent(new URL(dbUrl).searchParams.get('schema') ?? '');
+    return { kind: 'postgresql', url: dbUrl, ...(schema ? { schema } : {}) };
+  }
   const path = dbUrl.replace(/^sqlite:/, '');
   return { kind: 'sqlite', file: path === ':memory:' ? path : resolve(path) };
 }

@@ -34,7 +34,7 @@ export const MIGRATION_NAMES = [
 export async function buildOrmConfig(target: DbTarget, overrides: Partial<Options> = {}): Promise<Options> {
   const connection: Partial<Options> =
     target.kind === 'postgresql'
-      ? { driver: (await import('@mikro-orm/postgresql')).PostgreSqlDriver, clientUrl: target.url }
+      ? { driver: (await import('@mikro-orm/postgresql')).PostgreSqlDriver, clientUrl: target.url, ...inSchema(target.schema) }
       : { driver: (await import('@mikro-orm/better-sqlite')).BetterSqliteDriver, dbName: target.file };
   return {
     ...connection,
@@ -43,5 +43,15 @@ export async function buildOrmConfig(target: DbTarget, overrides: Partial<Option
     forceUtcTimezone: true,
     debug: false,
     ...overrides,
+    driverOptions: { ...connection.driverOptions, ...overrides.driverOptions },
   } as Options;
+}
+
+/**
+ * `?schema=`: MikroORM qualifies the entities' tables and its migrations table with it; the
+ * migrations and the hand-written queries name tables unqualified, so every connection's
+ * search_path is that schema too (knex sets it as a connection opens).
+ */
+function inSchema(schema: string | undefined): Partial<Options> {
+  return schema ? { schema, driverOptions: { searchPath: [schema] } } : {};
 }

@@ -24,6 +24,21 @@ async function parseBigintsAsNumbers(): Promise<void> {
   pg.types.setTypeParser(pg.types.builtins.INT8, Number);
 }
 
+/**
+ * Creates DB_URL's `?schema=` when it does not exist, before anything reads it (an unqualified name
+ * finds no table in a missing schema). Looked up first: a role may use a schema it may not create.
+ */
+async function ensureSchema(orm: Orm, schema: string): Promise<void> {
+  const connection = orm.em.getConnection();
+  const found = await connection.execute<unknown[]>('select 1 from pg_namespace where nspname = ?', [schema]);
+  if (found.length > 0) return;
+  // Another instance starting at the same time may create it first.
+  await connection.execute(`create schema if not exists "${schema.replaceAll('"', '""')}"`).catch(async (error: unknown) => {
+    const again = await connection.execute<unknown[]>('select 1 from pg_namespace where nspname = ?', [schema]);
+    if (again.length === 0) throw error;
+  });
+}
+
 /** The migrations the database records, in one query (a new database has no migrations table: none). */
 async function appliedMigrations(orm: Orm): Promise<Set<string>> {
   const applied = await orm.em
@@ -69,6 +84,7 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
   const orm = (await MikroORM.init(await buildOrmConfig(target, overrides))) as Orm;
   engines.set(orm, target.kind);
   try {
+    if (target.kind === 'postgresql' && target.schema) await ensureSchema(orm, target.schema);
     if (target.kind === 'sqlite') {
       const connection = orm.em.getConnection();
       await connection.execute('pragma journal_mode = WAL');
