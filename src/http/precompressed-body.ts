@@ -3,10 +3,7 @@ import zlib from 'node:zlib';
 
 export type ContentEncoding = 'br' | 'gzip' | 'identity';
 
-/**
- * Brotli's quality 5: on GraphiQL's 9 MB page ~0.2 s for 1.95 MB, where 11 takes many seconds for a
- * few percent less (quality 4, the `compression` package's, gives 2.1 MB).
- */
+/** Brotli's quality 5: a fraction of a second on GraphiQL's page, where 11 takes seconds for a few percent less. */
 const BROTLI_QUALITY = 5;
 
 function compress(bytes: Buffer<ArrayBuffer>, encoding: 'br' | 'gzip'): Promise<Buffer<ArrayBuffer>> {
