@@ -104,8 +104,8 @@ describe('the listing reader (list-page.ts)', () => {
     expect(first.value).toEqual(parseListPage(page(true, 'next page')).objects);
     expect(second.value).toHaveLength(LISTED.length);
     expect(requests).toEqual([
-      '/bucket/?list-type=2&prefix=pre%20fix%2F&start-after=after%2Bthis',
-      '/bucket/?continuation-token=next%20page&list-type=2&prefix=pre%20fix%2F',
+      '/bucket/?encoding-type=url&list-type=2&prefix=pre%20fix%2F&start-after=after%2Bthis',
+      '/bucket/?continuation-token=next%20page&encoding-type=url&list-type=2&prefix=pre%20fix%2F',
     ]);
   });
 

@@ -70,7 +70,10 @@ export function createSignedGet(options: SignedGetOptions) {
     const query = req.query ? canonicalQuery(req.query) : '';
     const secure = url.protocol === 'https:';
     const port = url.port ? Number(url.port) : secure ? 443 : 80;
-    const headers = signGet({ path, query, headers: { ...target.headers, ...options.headers, ...req.headers, host: url.host } }, await client.config.credentials(), {
+    const credentials = await client.config.credentials();
+    // The clock offset this request is dated with: another request may correct it while this one is out.
+    const offsetUsed = client.config.systemClockOffset ?? 0;
+    const headers = signGet({ path, query, headers: { ...target.headers, ...options.headers, ...req.headers, host: url.host } }, credentials, {
       region: target.signingRegion,
       service: target.signingName,
       date: skewCorrectedNow(client),
@@ -83,7 +86,8 @@ export function createSignedGet(options: SignedGetOptions) {
     if (status >= 200 && status < 300) return response;
     const error = await errorFrom(response);
     // As the SDK marks it: signed with a wrong clock, now corrected, so worth one more attempt.
-    if (skewCorrected) error.$metadata.clockSkewCorrected = true;
+    // Also when another request's answer corrected the offset while this one was out (several in flight).
+    if (skewCorrected || (error.name === 'RequestTimeTooSkewed' && (client.config.systemClockOffset ?? 0) !== offsetUsed)) error.$metadata.clockSkewCorrected = true;
     throw error;
   };
 }
