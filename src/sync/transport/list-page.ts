@@ -53,6 +53,8 @@ export async function listPageSigned(
     'continuation-token': token,
     'start-after': token ? undefined : startAfter,
     'max-keys': maxKeys?.toString(),
+    // Keys percent-encoded: XML cannot carry some characters (a CR reads as LF, C0 controls).
+    'encoding-type': 'url',
   };
   const response = await send({ bucket, query, headers: {}, signal });
   if (!response) return null;
@@ -75,13 +77,17 @@ export function parseListPage(xml: string): ListPage {
     throw Object.assign(new ListingFormatError('the listing answer was cut short (no closing </ListBucketResult>)'), { $retryable: {} });
   }
   const objects: RemoteObject[] = [];
+  // Only when the answer says so: a server that ignores encoding-type sends keys as they are.
+  const urlEncoded = childText(xml, 'EncodingType') === 'url';
   let at = 0;
   for (;;) {
     const start = xml.indexOf('<Contents>', at);
     if (start < 0) break;
     const end = xml.indexOf('</Contents>', start);
     if (end < 0) throw new ListingFormatError('the listing answer ends inside a <Contents> element');
-    objects.push(objectOf(xml.slice(start + '<Contents>'.length, end)));
+    const object = objectOf(xml.slice(start + '<Contents>'.length, end));
+    if (urlEncoded) object.key = decodeUrlEncodedKey(object.key);
+    objects.push(object);
     at = end + '</Contents>'.length;
   }
   const truncated = childText(xml, 'IsTruncated') === 'true';
@@ -153,5 +159,14 @@ function decodedValue(raw: string): string {
     return decodeXmlText(raw);
   } catch (error) {
     throw error instanceof XmlTextError ? new ListingFormatError(`the listing answer has ${error.message}`) : error;
+  }
+}
+
+/** A key as S3's encoding-type=url writes it: form-style percent-encoding ("+" for a space). */
+export function decodeUrlEncodedKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    throw new ListingFormatError(`the listing answer has a key that is not URL-encoded: "${encoded.slice(0, 64)}"`);
   }
 }

@@ -15,7 +15,7 @@ import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { createSignedGet } from './signed-get.js';
 import { hasConfiguredEndpoint, signingRegion } from './signing-region.js';
-import { ListingFormatError, listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
+import { decodeUrlEncodedKey, ListingFormatError, listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
 
 /**
  * The first page of a listing from the prefix's start is kept small: a server takes about as long
@@ -172,10 +172,12 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       StartAfter: token ? undefined : startAfter,
       MaxKeys: maxKeys,
       RequestPayer: payer,
+      EncodingType: 'url',
     });
     const page = await client.send(command, { abortSignal: signal });
+    const urlEncoded = page.EncodingType === 'url';
     const objects = (page.Contents ?? []).map((item) => ({
-      key: item.Key ?? '',
+      key: urlEncoded ? decodeUrlEncodedKey(item.Key ?? '') : (item.Key ?? ''),
       size: Number(item.Size ?? 0),
       etag: item.ETag ?? '',
       lastModified: item.LastModified ?? null,
