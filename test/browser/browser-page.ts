@@ -60,3 +60,26 @@ export function useDashboardBrowser(): () => Browser {
   });
   return () => browser!;
 }
+
+/**
+ * Every GraphQL WebSocket of `page` goes through this route, so a test can cut them all (`drop`:
+ * the service seems unreachable, new sockets refused) and let them back (`restore`).
+ */
+export async function cuttableSockets(page: Page): Promise<{ drop(): Promise<void>; restore(): void }> {
+  let refusing = false;
+  const open: Array<{ close(): Promise<void> }> = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    if (refusing) return void ws.close({ code: 1011, reason: 'test: service unreachable' });
+    const server = ws.connectToServer();
+    open.push({ close: async () => void (await Promise.all([ws.close({ code: 1011 }), server.close()])) });
+  });
+  return {
+    async drop() {
+      refusing = true;
+      await Promise.all(open.splice(0).map((socket) => socket.close()));
+    },
+    restore() {
+      refusing = false;
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob, type LiveEnv } from '../live/live-env.js';
-import { hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
+import { cuttableSockets, hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
 
 const browser = useDashboardBrowser();
 /** 4 chunks a second: a run of a few MiB lasts long enough to open its page and act on it. */
@@ -107,26 +107,18 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     ]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
     const { page } = await watchedPage(browser());
-    // Every socket goes through this route, so the test can cut them and refuse new ones for a while.
-    let refusing = false;
-    const open: Array<{ close(): Promise<void> }> = [];
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      if (refusing) return void ws.close({ code: 1011, reason: 'test: service unreachable' });
-      const server = ws.connectToServer();
-      open.push({ close: async () => void (await Promise.all([ws.close({ code: 1011 }), server.close()])) });
-    });
+    const sockets = await cuttableSockets(page);
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await page.getByRole('button', { name: 'Trigger' }).click();
     const inFlight = () => page.locator('.in-flight').innerText().catch(() => '');
     await expect.poll(inFlight, { timeout: 10_000 }).toContain('drop/short.bin');
 
-    refusing = true;
-    await Promise.all(open.splice(0).map((socket) => socket.close()));
+    await sockets.drop();
     await page.getByText('reconnecting…').waitFor();
     const objectStatus = async (key: string) => (await env.app.services.objects.list(jobId, { keyPrefix: key })).nodes[0]?.status;
     await expect.poll(() => objectStatus('drop/short.bin'), { timeout: 20_000 }).toBe('PROCESSED');
-    refusing = false;
+    sockets.restore();
     const reread = page.waitForResponse((r) => r.request().postData()?.includes('query DashboardLatestRun') ?? false, { timeout: 20_000 });
     await page.getByText('connected').waitFor({ timeout: 20_000 });
     await reread;

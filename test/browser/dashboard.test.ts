@@ -7,7 +7,7 @@ import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { CHUNK_SIZE, createPausedJob, startLiveEnv } from '../live/live-env.js';
-import { CHROMIUM, hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { CHROMIUM, cuttableSockets, hasChromium, launchChromium, watchedPage } from './browser-page.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 /** The large object crosses a slow link: the run lasts seconds, long enough to watch its bar move. */
@@ -156,22 +156,14 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await env.s3.putObject('drop/large.bin', large);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
     const { page, consoleErrors } = await watchedPage(browser);
-    // Every socket goes through this route, so the test can cut them and refuse new ones for a while.
-    let refusing = false;
-    const open: Array<{ close(): Promise<void> }> = [];
-    await page.routeWebSocket(/\/graphql$/, (ws) => {
-      if (refusing) return void ws.close({ code: 1011, reason: 'test: service unreachable' });
-      const server = ws.connectToServer();
-      open.push({ close: async () => void (await Promise.all([ws.close({ code: 1011 }), server.close()])) });
-    });
+    const sockets = await cuttableSockets(page);
 
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await page.getByRole('button', { name: 'Trigger' }).click();
     await expect.poll(async () => (await overall(page).catch(() => ({ value: 0 }))).value, { timeout: 20_000 }).toBeGreaterThan(0);
 
-    refusing = true;
-    await Promise.all(open.splice(0).map((socket) => socket.close()));
+    await sockets.drop();
     await page.getByText('reconnecting…').waitFor();
     // The run ends while the page has no socket: its RUN_FINISHED event never reaches the page.
     await expect
@@ -180,7 +172,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.locator('.run-end').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reconnecting.png'), fullPage: true });
 
-    refusing = false;
+    sockets.restore();
     await page.getByText('connected').waitFor({ timeout: 20_000 });
     await expect.poll(() => page.locator('.run-end').innerText(), { timeout: 10_000 }).toContain('Run finished: SUCCEEDED');
     expect(await overall(page)).toEqual({ value: large.length, max: large.length });
