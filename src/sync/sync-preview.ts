@@ -11,10 +11,6 @@ import { isPresent } from './local/local-files.js';
 import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes, withoutReplacedFiles } from './run/mirror-deletes.js';
 import { listPrefix } from './run/key-range-listing.js';
 import { planPage, recordableKey } from './run/page-plan.js';
-import { fileKeyOf, fileWinsOverMarker, type MarkerDecision } from './run/folder-markers.js';
-
-/** Rows read per query: as many as a listing page holds. */
-const PAGE_KEYS = 1000;
 
 /** Keys listed per bucket of a preview. */
 export const PREVIEW_KEYS = 100;
@@ -85,8 +81,6 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
       deletesBlocked: null,
     };
     const keptKeys = new Set<string>();
-    /** Placed once the listing is complete, as a run places them (folder-markers.ts). */
-    const markers: MarkerDecision[] = [];
     const excludedKeys = new Set<string>();
     const listPages = (startAfter: string | undefined) => lease.connector.listPages(job.bucketName, job.prefix, signal, startAfter);
     const boundaries = await listingBoundaries(deps.orm, job.id, {
@@ -114,20 +108,9 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
         const { remote } = decision;
         keptKeys.add(remote.key);
         if (decision.kind === 'refused') add(preview.refuse, remote.key, remote.size);
-        else if (decision.kind !== 'fetch' && decision.isDirectory) markers.push(decision);
         else if (decision.kind === 'unchanged' && isPresent(decision.path, remote.size, decision.isDirectory)) add(preview.skip, remote.key, remote.size);
         else if (decision.kind === 'empty') add(preview.skip, remote.key, 0);
         else add(preview.fetch, remote.key, remote.size);
-      }
-    }
-    for (let start = 0; start < markers.length; start += PAGE_KEYS) {
-      const slice = markers.slice(start, start + PAGE_KEYS);
-      const fileRows = await store.load(slice.map((marker) => fileKeyOf(marker.remote.key)));
-      for (const marker of slice) {
-        const fileKey = fileKeyOf(marker.remote.key);
-        const folderInPlace = marker.kind === 'unchanged' && marker.stored.localPath !== null && isPresent(marker.path, 0, true);
-        const skipped = fileWinsOverMarker(keptKeys.has(fileKey), fileRows.get(fileKey)) || folderInPlace || marker.kind === 'empty';
-        add(skipped ? preview.skip : preview.fetch, marker.remote.key, 0);
       }
     }
     if (job.mirrorDeletes) {

@@ -15,6 +15,8 @@ export interface SyntheticS3Options {
   keyPrefix?: string;
   /** Object size by index; default 1 + (index · 7919 mod 2048) bytes. */
   sizeOf?: (index: number) => number;
+  /** Key by index, in strictly increasing byte order (replaces `<keyPrefix><index>`): e.g. folder markers beside files. */
+  keyAt?: (index: number) => string;
 }
 
 export interface SyntheticCounts {
@@ -83,8 +85,13 @@ export async function startSyntheticS3(options: SyntheticS3Options): Promise<Syn
   let counts = emptyCounts();
   const faults: SyntheticFaults = { failLists: new Set(), repeatLastKey: false, reversePages: false, ignoreStartAfter: false, listDelayMs: 0, cutLists: new Set() };
 
-  const keyAt = (index: number) => keyPrefix + String(index).padStart(width, '0');
+  const customKeyAt = options.keyAt;
+  const keyAt = customKeyAt ?? ((index: number) => keyPrefix + String(index).padStart(width, '0'));
   const indexOf = (key: string): number | undefined => {
+    if (customKeyAt) {
+      const at = lowerBound(key);
+      return at < options.keys && customKeyAt(at) === key && !deleted.has(at) ? at : undefined;
+    }
     if (!key.startsWith(keyPrefix) || key.length !== keyPrefix.length + width) return undefined;
     const digits = key.slice(keyPrefix.length);
     if (!/^\d+$/.test(digits)) return undefined;

@@ -6,11 +6,10 @@ import { withoutStatement } from '../../config/statement-text.js';
  * (SDK errors carry none).
  */
 export function failureReason(error: unknown): string {
-  if (error instanceof PathTakenError) return error.message;
   const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } } | null;
   switch (e?.code) {
     case 'EISDIR':
-      return 'the local path is a folder, where a file cannot be written';
+      return 'the local path is a directory (another key is stored below it)';
     case 'ENOTDIR':
     case 'EEXIST':
       return 'a parent folder of the local path is a file (another key uses that name)';
@@ -33,11 +32,6 @@ export function failureReason(error: unknown): string {
   const name = e?.name && e.name !== 'Error' ? e.name : (e?.code ?? 'Error');
   const hint = e?.name ? S3_ERROR_HINTS[e.name] : undefined;
   return `${name}${status ? ` (HTTP ${status})` : ''}: ${withoutStatement(e?.message ?? String(error))}${hint ? `; ${hint}` : ''}`;
-}
-
-/** Something other than the object's file is at its local path; the message says what. */
-export class PathTakenError extends Error {
-  override name = 'PathTakenError';
 }
 
 /** Errors whose message already names the setting to change (transport/signing-region.ts): shown as they are. */

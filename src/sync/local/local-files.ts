@@ -32,38 +32,19 @@ export interface PublishedObject {
 
 /**
  * The end of every transfer: a failed verification discards the partial file (the object starts
- * over next time); otherwise the file is published (over a folder in its place only once
- * `clearFolder` removed it).
+ * over next time); otherwise the file is published.
  */
 export async function publishVerified(
   folder: JobFolder,
   item: PublishedObject,
   mismatch: string | null,
-  clearFolder: ClearFolder,
 ): Promise<{ status: 'PROCESSED' } | { status: 'FAILED'; error: string; restart: true }> {
   if (mismatch) {
     await folder.removePartial(item.partialPath);
     return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   }
-  await writeOverFolder(() => publishFile(folder, item), clearFolder);
+  publishFile(folder, item);
   return { status: 'PROCESSED' };
-}
-
-/** Removes a folder where a file goes, or throws why it stays. */
-export type ClearFolder = () => Promise<void>;
-
-/**
- * Runs `write`, which puts a file at its path; where a folder is in the file's place (EISDIR),
- * `clearFolder` removes it or throws why it stays, and `write` runs once more.
- */
-export async function writeOverFolder(write: () => void, clearFolder: ClearFolder): Promise<void> {
-  try {
-    write();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
-    await clearFolder();
-    write();
-  }
 }
 
 /**

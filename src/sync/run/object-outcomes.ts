@@ -30,7 +30,7 @@ export function createObjectOutcomes({ ctx, tally, progress, batcher, events, wr
     );
   };
 
-  const done = (remote: RemoteObject, status: 'PROCESSED' | 'SKIPPED', localPath: string | null) => {
+  const done = (remote: RemoteObject, status: 'PROCESSED' | 'SKIPPED', localPath: string) => {
     tally.done(remote, status);
     progress.settle(remote.key);
     batcher.add(remote.key, { status, lastPosition: remote.size, localPath, error: null }, () => {

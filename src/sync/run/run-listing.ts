@@ -3,15 +3,13 @@ import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
 import type { createListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
-import { createEmptyFile, isPresent, writeOverFolder } from '../local/local-files.js';
+import { createEmptyFile, isPresent } from '../local/local-files.js';
 import type { JobFolder } from '../local/job-folder.js';
 import { partialPathFor } from '../local/safe-path.js';
 import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
 import { failureReason } from '../local/failure-reason.js';
-import { clearMarkerFolder } from '../transfer/marker-folder.js';
 import type { RemoteObject, S3Connector } from '../transport/s3-connector.js';
 import type { ObjectOutcomes } from './object-outcomes.js';
-import { createFolderMarkers } from './folder-markers.js';
 import { listPrefix, type PositionedPage } from './key-range-listing.js';
 import { planPage, recordableKey, type PageDecision } from './page-plan.js';
 import { LocalRunError } from './run-errors.js';
@@ -73,7 +71,6 @@ export async function listIntoRun(deps: RunListingDeps, resumeFrom: ListingState
     }
     if (!signal.aborted) await listing.complete().catch(recorded);
   }
-  if (!signal.aborted) await pages.settleMarkers().catch(localFailure('placing the folder markers'));
   return { listedAny: pages.listedCount() > 0 || resumeFrom.started };
 }
 
@@ -104,7 +101,6 @@ function localFailure(doing: string) {
 function createPageHandler(deps: RunListingDeps) {
   const { store, listing, tally, outcomes, keep, jobRoot } = deps;
   let listedCount = 0;
-  const markers = createFolderMarkers(deps, (marker) => handleEmpty(marker.remote, marker.path, true, marker.stored));
 
   /**
    * One listing page: keys already listed by this run are dropped, the rest recorded and queued;
@@ -159,11 +155,10 @@ function createPageHandler(deps: RunListingDeps) {
       const { remote } = decision;
       tally.listed(remote);
       if (deps.signal.aborted) continue;
-      if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
-      else if (decision.kind === 'fetch') await deps.queue(decision);
-      else if (decision.isDirectory) markers.defer(decision);
-      else if (decision.kind === 'unchanged') countUnchanged(remote, decision.stored);
-      else await handleEmpty(remote, decision.path, false, decision.stored);
+      if (decision.kind === 'unchanged') countUnchanged(remote, decision.stored);
+      else if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
+      else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory, decision.stored);
+      else await deps.queue(decision);
     }
     deps.progress.changed();
     return page.map((remote) => recordableKey(remote.key));
@@ -212,14 +207,14 @@ function createPageHandler(deps: RunListingDeps) {
     if (stored && !isComplete(stored)) await deps.folder.removePartial(partialPathFor(jobRoot, remote.key));
     try {
       deps.folder.ensureDir(isDirectory ? path : dirname(path));
-      if (!isDirectory) await writeOverFolder(() => createEmptyFile(deps.folder, path, remote.lastModified), () => clearMarkerFolder(deps, remote.key, path));
+      if (!isDirectory) createEmptyFile(deps.folder, path, remote.lastModified);
       outcomes.done(remote, 'SKIPPED', path);
     } catch (error) {
       outcomes.failed(remote, failureReason(error), false);
     }
   };
 
-  return { record, replay, settleMarkers: markers.settle, listedCount: () => listedCount };
+  return { record, replay, listedCount: () => listedCount };
 }
 
 /** A row whose object was downloaded whole (or was empty): no partial file of it is kept. */
@@ -227,14 +222,13 @@ const isComplete = (row: StoredObject): row is StoredObject & { status: 'PROCESS
 
 /**
  * An unchanged object whose local file is gone, has another size, or is reached through a link (a
- * folder on its way or the file itself) is fetched again (whole). Folder markers are looked at once
- * the listing is complete (folder-markers.ts).
+ * folder on its way or the file itself) is fetched again (whole).
  */
 function resolveMissing(jobRoot: string, folder: JobFolder, decisions: PageDecision[]): PageDecision[] {
   return decisions.map((d): PageDecision => {
-    if (d.kind !== 'unchanged' || d.isDirectory || (folder.reaches(dirname(d.path)) && isPresent(d.path, d.remote.size, false))) return d;
+    if (d.kind !== 'unchanged' || (folder.reaches(dirname(d.path)) && isPresent(d.path, d.remote.size, d.isDirectory))) return d;
     const stored: StoredObject = d.stored;
-    if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: false, stored };
+    if (d.remote.size === 0) return { kind: 'empty', remote: d.remote, path: d.path, isDirectory: d.isDirectory, stored };
     return { kind: 'fetch', remote: d.remote, finalPath: d.path, partialPath: partialPathFor(jobRoot, d.remote.key), lastPosition: 0, stored };
   });
 }

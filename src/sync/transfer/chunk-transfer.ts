@@ -1,10 +1,9 @@
-import type { FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
-import { clearMarkerFolder, folderInTheWay } from './marker-folder.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
@@ -21,9 +20,9 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   let follower = null as Follower | null;
   try {
     ctx.folder.ensureDir(dirname(item.finalPath));
-    // Checked before the download, not only at its end: no gigabytes fetched for a file that cannot be placed.
-    const taken = await folderInTheWay(ctx, remote.key, item.finalPath);
-    if (taken) return { status: 'FAILED', error: taken };
+    if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
+      return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
+    }
     const partialSize = await sizeOf(ctx.folder.partial(item.partialPath));
     if (partialSize === undefined && item.lastPosition === remote.size && isInPlace(item)) {
       return { status: 'PROCESSED' };
@@ -91,7 +90,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }).finally(() => check?.close());
     await file.close();
     file = undefined;
-    return await publishVerified(ctx.folder, item, mismatch, () => clearMarkerFolder(ctx, remote.key, item.finalPath));
+    return await publishVerified(ctx.folder, item, mismatch);
   } catch (error) {
     follower?.close();
     await file?.close().catch(() => {});

@@ -1,7 +1,6 @@
 import { dirname } from 'node:path';
 import { createDigester, verificationFailure, type Digester, type Expected } from '../verify/checksum.js';
-import { publishFile, publishVerified, writeOverFolder } from '../local/local-files.js';
-import { clearMarkerFolder } from './marker-folder.js';
+import { publishFile, publishVerified } from '../local/local-files.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, partsAreUniform, type RangeFetchOptions } from './range-fetch.js';
 import { failureReason } from '../local/failure-reason.js';
 import { IN_MEMORY_MAX_BYTES, MemoryFile, writeSmallFile } from './small-file.js';
@@ -30,7 +29,7 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
     }
     await file.close();
     file = undefined;
-    const outcome = await publishVerified(ctx.folder, item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }), clearFolderOf(ctx, item));
+    const outcome = await publishVerified(ctx.folder, item, await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 }));
     if (outcome.status === 'PROCESSED') ctx.smallFileSync.written();
     return outcome;
   } catch (error) {
@@ -63,7 +62,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
       const { grouped } = ctx.smallFileSync;
       ctx.stats.fileSyncMs += await writeSmallFile(ctx.folder.partial(item.partialPath), memory.data, remote.lastModified, { datasync: !grouped });
-      await writeOverFolder(() => publishFile(ctx.folder, item, { mtimeSet: true }), clearFolderOf(ctx, item));
+      publishFile(ctx.folder, item, { mtimeSet: true });
       ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
     } catch (error) {
@@ -103,6 +102,3 @@ function verdict(ctx: TransferContext, item: WorkItem, checked: { expected: Expe
     partsAreUniform: () => partsAreUniform(ctx, item, expected),
   });
 }
-
-/** The empty folder of a marker `<key>/` in the file's place yields to it (marker-folder.ts). */
-const clearFolderOf = (ctx: TransferContext, item: WorkItem) => () => clearMarkerFolder(ctx, item.remote.key, item.finalPath);
