@@ -46,7 +46,7 @@ export function createJobRunner({
     onLost: (runId) => slots.abandon(runId),
     onCancelRequested: (runId) => slots.cancelRun(runId),
   });
-  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs });
+  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
   /**

@@ -6,9 +6,11 @@ import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
 import { whileDatabaseDown } from '../db/database-outage.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
+import { announceRunEnd } from '../sync/run/run-events.js';
 import { ShutdownAbort } from '../sync/run/run-start.js';
 import { recordDueRun } from './due-runs.js';
 import { JobGoneError } from './job-gone-error.js';
@@ -34,6 +36,8 @@ export interface RunSlotsDeps {
   onRunSkipped?: (jobId: string) => void;
   /** MIN_SCHEDULE_INTERVAL, checked against the due times every instance recorded. */
   minIntervalMs?: number;
+  /** Where the end of a run closed here rather than by its executor is announced (its subscribers saw RUN_STARTED). */
+  bus?: ProgressPublisher;
 }
 
 /** A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown). */
@@ -43,6 +47,12 @@ export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunS
 const LEASE_LOST = new Error('run lease lost to another instance');
 
 const MAX_ERROR_LENGTH = 2000;
+
+/** The error of a run whose executor returned FAILED (or nothing final) without recording why. */
+const UNRECORDED_FAILURE = 'internal error';
+
+/** What runToEnd returns for a run the executor could not end (database unreachable): it is handed back, not closed. */
+const HANDED_BACK = 'HANDED_BACK';
 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? withoutStatement(err.message) || err.name : String(err);
@@ -64,7 +74,7 @@ export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHoo
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
   const mine = leasedTo(leases.instanceId);
 
@@ -82,28 +92,38 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     slot.release();
   }
 
-  async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus> {
+  async function runToEnd(jobId: string, runId: number, signal: AbortSignal): Promise<RunStatus | typeof HANDED_BACK> {
     const em = orm.em.fork();
-    /** Ends this instance's row if it is still RUNNING (an executor may have closed it already). */
-    const closeRow = (status: RunStatus, fields: { error?: string | null } = {}) =>
+    /**
+     * Ends this instance's row if it is still RUNNING (an executor may have closed it already). A row
+     * closed here is announced: no executor sent its RUN_FINISHED.
+     */
+    const closeRow = async (status: RunStatus, error?: string | null) => {
       // A graceful stop hands the run back: its row stays RUNNING, never CANCELLED on the way (drive()).
-      status === 'CANCELLED' && signal.reason instanceof ShutdownAbort
-        ? Promise.resolve(0)
-        : whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
+      if (status === 'CANCELLED' && signal.reason instanceof ShutdownAbort) return;
+      const fields = error === undefined ? {} : { error };
+      const closed = await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
+      if (closed !== 1 || !bus) return;
+      await announceRunEnd(orm, bus, runId, status, error ?? undefined).catch((err: unknown) =>
+        logger.warn({ err, jobId, runId }, 'could not announce the end of a sync run'),
+      );
+    };
     if (signal.aborted) {
       await closeRow('CANCELLED');
       return 'CANCELLED';
     }
     try {
       const returned = await execute(runId, signal, logger.child({ jobId, runId }));
-      const status: RunStatus = returned === 'RUNNING' || returned === 'SKIPPED' ? 'FAILED' : returned;
+      const cancelled = signal.aborted && !(signal.reason instanceof ShutdownAbort);
+      if (returned === 'RUNNING' && !cancelled) return HANDED_BACK;
+      const status: RunStatus = returned === 'RUNNING' ? 'CANCELLED' : returned === 'SKIPPED' ? 'FAILED' : returned;
       // An executor that returns without closing its row must not leave it RUNNING forever.
-      await closeRow(status);
+      await closeRow(status, status === 'FAILED' ? UNRECORDED_FAILURE : undefined);
       return status;
     } catch (err) {
       const status: RunStatus = signal.aborted ? 'CANCELLED' : 'FAILED';
       if (status === 'FAILED') logger.error({ err, jobId, runId }, 'sync run failed');
-      await closeRow(status, { error: status === 'FAILED' ? errorText(err) : null });
+      await closeRow(status, status === 'FAILED' ? errorText(err) : null);
       return status;
     }
   }
@@ -120,7 +140,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         return;
       }
       // Only a run the shutdown itself stopped: one cancelled (or paused) just before already ended, RUN_FINISHED sent.
-      const resumeAtNextStart = slot.controller.signal.reason instanceof ShutdownAbort && status === 'CANCELLED';
+      const resumeAtNextStart = status === HANDED_BACK || (slot.controller.signal.reason instanceof ShutdownAbort && status === 'CANCELLED');
       if (resumeAtNextStart) {
         // Handed back: RUNNING again with its lease expired now, for the next start or another instance.
         await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });

@@ -1,6 +1,7 @@
 import type { Config } from '../config/env.js';
 import { runLogger, type Logger } from '../config/logger.js';
 import type { SecretBox } from '../config/secret-box.js';
+import { isDatabaseUnreachable } from '../db/database-outage.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -15,8 +16,9 @@ import { retryCause, type RetryCause } from './transport/retry.js';
 /**
  * Executes one SyncRun row that is already RUNNING (freshly created, or left RUNNING by a process
  * that died) to its end, updates the row and returns its final status. Stops at the next chunk
- * boundary once `signal` aborts (final status CANCELLED). Made by createRunExecutor below;
- * the scheduler calls it.
+ * boundary once `signal` aborts (final status CANCELLED). RUNNING when the database stayed
+ * unreachable longer than a run's writes wait: the run is not ended, the scheduler hands it back.
+ * Made by createRunExecutor below; the scheduler calls it.
  */
 export type RunExecutor = ((runId: number, signal: AbortSignal, logger?: Logger) => Promise<RunStatus>) & {
   /** Works on the open objects of a run another instance holds (work sharing), until none is left to claim. */
@@ -48,6 +50,10 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
       return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
+      if (isDatabaseUnreachable(error)) {
+        log.warn({ err: error }, 'the database stayed unreachable; sync run handed back');
+        return 'RUNNING';
+      }
       log.error({ err: error }, 'sync run failed');
       await recordInternalFailure(deps.orm, runId, deps.bus);
       return 'FAILED';

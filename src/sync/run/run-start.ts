@@ -1,9 +1,13 @@
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../config/logger.js';
-import type { Job } from '../../db/entities/job.entity.js';
+import { whileDatabaseDown, type OutageOptions } from '../../db/database-outage.js';
+import { Job } from '../../db/entities/job.entity.js';
 import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
+import type { ListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { removeRowsOutOfScope } from '../local/job-scope.js';
 import { acquireRunLock, RunLockedError, type RunLock } from '../local/run-lock.js';
 import type { JobFolder } from '../local/job-folder.js';
 import type { ResolvedTuning } from '../transfer/sync-tuning.js';
@@ -12,6 +16,7 @@ import { openUncachedConnector, type ConnectorCache, type ConnectorLease } from 
 import type { S3Connector } from '../transport/s3-connector.js';
 import { LocalRunError } from './run-errors.js';
 import { createRunEvents } from './run-events.js';
+import type { RunTally } from './run-tally.js';
 
 /**
  * The abort reason of a graceful stop: the run is handed back (RUNNING, resumed with the same id at
@@ -110,4 +115,42 @@ export async function prepareJobFolder(orm: Orm, folder: JobFolder): Promise<Run
     if (error instanceof RunLockedError) throw new LocalRunError(error.message, { cause: error });
     throw new LocalRunError(`cannot lock the download folder ${folder.root}: ${failureReason(folder.described(error))}`);
   });
+}
+
+/**
+ * The run's row and its job (with its sealed secrets), read again while the database is unreachable:
+ * a run whose row went in just before an outage waits for it like the rest of the run. Nulls when gone.
+ */
+export async function readRunAndJob(orm: Orm, runId: number, outage: OutageOptions): Promise<{ run: SyncRun | null; job: Job | null }> {
+  return whileDatabaseDown(async () => {
+    const em = orm.em.fork();
+    const run = await em.findOne(SyncRun, { id: runId });
+    const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never }) : null;
+    return { run, job };
+  }, outage);
+}
+
+export interface RunSetUp {
+  orm: Orm;
+  folder: JobFolder;
+  job: Job;
+  run: SyncRun;
+  downloadRoot: string;
+  store: CheckpointStore;
+  listing: ListingCheckpoint;
+  tally: RunTally;
+  outage: OutageOptions;
+}
+
+/**
+ * Before listing: the job's folder and its lock, the rows a scope change left out, where the listing
+ * resumes, the run row's start. Each database step waits out an outage (each is idempotent).
+ */
+export async function setUpRun({ orm, folder, job, run, downloadRoot, store, listing, tally, outage }: RunSetUp): Promise<{ lock: RunLock | undefined; resumeFrom: ListingState }> {
+  const lock = await prepareJobFolder(orm, folder);
+  await whileDatabaseDown(() => removeRowsOutOfScope(orm, job, downloadRoot), outage);
+  const resumeFrom = await listing.state();
+  if (resumeFrom.started) tally.resume(await listing.countListed());
+  await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
+  return { lock, resumeFrom };
 }

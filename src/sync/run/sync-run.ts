@@ -2,9 +2,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../../config/env.js';
 import { createFailureLog } from '../../config/failure-log.js';
 import { runLogger, type Logger } from '../../config/logger.js';
-import { Job } from '../../db/entities/job.entity.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
-import { SyncRun } from '../../db/entities/sync-run.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
@@ -13,7 +11,6 @@ import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
-import { removeRowsOutOfScope } from '../local/job-scope.js';
 import type { RunLock } from '../local/run-lock.js';
 import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
@@ -37,7 +34,7 @@ import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
 import { createRunProgress } from './run-progress.js';
-import { createRunAbort, failBeforeListing, openRunConnector, prepareJobFolder, ShutdownAbort } from './run-start.js';
+import { createRunAbort, failBeforeListing, openRunConnector, readRunAndJob, setUpRun, ShutdownAbort } from './run-start.js';
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
@@ -83,9 +80,10 @@ export async function executeSyncRun(
   const started = performance.now();
   const stats = emptyStats();
   const { orm, config } = deps;
-  const em = orm.em.fork();
-  const run = await em.findOne(SyncRun, { id: runId });
-  const job = run ? await em.findOne(Job, { id: run.jobId }, { populate: ['sealedCredentials', 'sealedSseCustomerKey'] as never }) : null;
+  // Its reads and writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
+  const waits = createFailureLog(deps.logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
+  const outage = { onWait: waits.failed, onRecovered: waits.succeeded };
+  const { run, job } = await readRunAndJob(orm, runId, outage);
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);
   if (!run || !job) {
@@ -119,9 +117,6 @@ export async function executeSyncRun(
     isPostgres(orm) && run.sharesWork
       ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
       : undefined;
-  // Its writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
-  const waits = createFailureLog(logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
-  const outage = { onWait: waits.failed, onRecovered: waits.succeeded };
   const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner, outage);
   const listing = createListingCheckpoint(orm, job.id, runId, outage);
   const events = createRunEvents(deps.bus, job.id, runId);
@@ -233,11 +228,8 @@ export async function executeSyncRun(
   try {
     // Announced before the folder and its lock: a run that fails on them still reads RUN_STARTED … RUN_FINISHED.
     events.run('RUN_STARTED', 0);
-    lock = await prepareJobFolder(orm, ctx.folder);
-    await removeRowsOutOfScope(orm, job, config.downloadRoot);
-    const resumeFrom = await listing.state();
-    if (resumeFrom.started) tally.resume(await listing.countListed());
-    await store.updateRun({ ...tally.counters, startedAt: run.startedAt ?? new Date(), error: null });
+    const setUp = await setUpRun({ orm, folder: ctx.folder, job, run, downloadRoot: config.downloadRoot, store, listing, tally, outage });
+    lock = setUp.lock;
     const listed = await listIntoRun(
       {
         runId,
@@ -259,7 +251,7 @@ export async function executeSyncRun(
         listRanges: { ranges: config.listConcurrency, minKeys: tuning.listRangeMinKeys },
         logger,
       },
-      resumeFrom,
+      setUp.resumeFrom,
     );
     listedAny = listed.listedAny;
   } catch (error) {
