@@ -144,7 +144,7 @@ export function createJobRunner({
     async start() {
       if (state === 'started') return;
       state = 'started';
-      await recoverAtStartUp({ orm, logger, now, instanceId, embedded, leases, slots, schedule: (job) => runner.schedule(job), keepDue });
+      await recoverAtStartUp({ orm, logger, now, instanceId, embedded, leases, slots, bus, onRunFinished, schedule: (job) => runner.schedule(job), keepDue });
       leases.start();
       loop.start();
       logger.info({ jobs: schedules.size }, 'scheduler started');

@@ -3,8 +3,8 @@ import type { Logger } from '../config/logger.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
-import { announceRunEnd } from '../sync/run/run-events.js';
-import { recordJobStatusAfterRun, reportRunEnd, type RunFinishedHook } from './run-slots.js';
+import { completeClosedRunEnd } from './closed-run-end.js';
+import type { RunFinishedHook } from './run-slots.js';
 
 export interface RemoteCancelDeps {
   orm: Orm;
@@ -35,10 +35,8 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
       { status: 'CANCELLED', finishedAt: at },
     );
     if (ended !== 1) return false;
-    if (bus) await announceRunEnd(orm, bus, runId, 'CANCELLED');
-    await recordJobStatusAfterRun(orm, jobId, 'CANCELLED');
     logger.info({ jobId, runId }, 'sync run cancelled (its lease had expired)');
-    await reportRunEnd(logger, onRunFinished, { jobId, runId, status: 'CANCELLED' });
+    await completeClosedRunEnd({ orm, logger, bus, onRunFinished }, { jobId, runId, status: 'CANCELLED' });
     return true;
   }
 

@@ -3,10 +3,11 @@ import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
+import type { ProgressPublisher } from '../events/event-bus.js';
 import { isCliLease, type RunLeases } from '../sync/multi/run-leases.js';
 import { stoppingForScopeChange } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE } from './job-runner-types.js';
-import type { RunSlots } from './run-slots.js';
+import type { RunFinishedHook, RunSlots } from './run-slots.js';
 import { endRunsStoppedForScopeChange } from './scope-change-runs.js';
 
 export interface StartUpRecoveryDeps {
@@ -18,6 +19,9 @@ export interface StartUpRecoveryDeps {
   embedded: boolean;
   leases: RunLeases;
   slots: RunSlots;
+  /** Where the end of a run closed here is announced, and who is told of it (webhooks, metrics). */
+  bus?: ProgressPublisher;
+  onRunFinished?: RunFinishedHook;
   /** Plans the job's schedule from now and stores its next run time. */
   schedule(job: Job): Promise<void>;
   /** Plans the job's schedule with `dueAt` still due, to be recorded CATCH_UP, and leaves the stored time as it is. */
@@ -28,7 +32,7 @@ export interface StartUpRecoveryDeps {
  * Start-up recovery: resumes runs a stopped process left RUNNING (on PostgreSQL: those whose lease
  * has expired or that this instance id held), catches up once on missed ticks.
  */
-export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded, leases, slots, schedule, keepDue }: StartUpRecoveryDeps): Promise<void> {
+export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded, leases, slots, bus, onRunFinished, schedule, keepDue }: StartUpRecoveryDeps): Promise<void> {
   const em = orm.em.fork();
   const at = now();
   const jobs = await em.find(Job, {}, { orderBy: { createdAt: 'asc' } });
@@ -41,7 +45,7 @@ export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded,
   const leftRunning = embedded
     ? (await em.find(SyncRun, { status: 'RUNNING' }, { orderBy: { id: 'desc' } })).filter((run) => !cliStillAtIt(run))
     : await leases.findUnowned({ startUp: true });
-  const rerun = await endRunsStoppedForScopeChange(orm, leftRunning, at);
+  const rerun = await endRunsStoppedForScopeChange({ orm, logger, bus, onRunFinished }, leftRunning, at);
   const toResume = new Map<string, SyncRun>();
   const stale: number[] = [];
   for (const run of leftRunning) {
