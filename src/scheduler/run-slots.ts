@@ -15,6 +15,7 @@ import { ShutdownAbort } from '../sync/run/run-start.js';
 import { recordDueRun } from './due-runs.js';
 import { JobGoneError } from './job-gone-error.js';
 import { jobStatusAfterRun } from './job-timing.js';
+import { settleJobStatus } from './job-status.js';
 
 interface Slot {
   runId: number | null;
@@ -59,9 +60,9 @@ function errorText(err: unknown): string {
   return text.slice(0, MAX_ERROR_LENGTH);
 }
 
-/** The job's status follows its run's end; a paused job stays paused. */
+/** The job's status follows its run's end, unless a newer run of it is RUNNING (another instance's); a paused job stays paused. */
 export function recordJobStatusAfterRun(orm: Orm, jobId: string, status: RunStatus): Promise<number> {
-  return orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: jobStatusAfterRun(status) });
+  return settleJobStatus(orm, jobId, jobStatusAfterRun(status));
 }
 
 /** Tells the end-of-run hooks (webhooks, metrics) that a run ended; their failure is logged, never the run's. */
