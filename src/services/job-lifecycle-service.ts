@@ -1,13 +1,12 @@
-import { raw } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { Job } from '../db/entities/job.entity.js';
-import type { JobStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import { removeRowsOutOfScope, STOPPING_FOR_SCOPE_CHANGE } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
+import { settleJobStatus, statusFromRuns } from '../scheduler/job-status.js';
 import { ConflictError, InputError } from './errors.js';
 import { parseJobId } from './ids.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
@@ -127,7 +126,11 @@ export function createJobLifecycleService({
       const job = await load(rawId, field);
       if (job.status !== 'PAUSED') throw new ConflictError('Job is not paused');
       // Deleted meanwhile: no schedule for a job that is gone.
-      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: statusOnResume(job.id) })) === 0) throw jobNotFound();
+      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: statusFromRuns(job.id, 'SCHEDULED') })) === 0) throw jobNotFound();
+      // Decided again now that the job is no longer paused: a run whose end was recorded while the
+      // write above waited for the row found the job paused and left it alone, and on PostgreSQL
+      // that write still read the run as RUNNING. A run end recorded after it sets its own status.
+      await settleJobStatus(orm, job.id, 'keepEnded');
       await runner.schedule(job);
       return reload(job.id);
     },
@@ -172,15 +175,6 @@ export function createJobLifecycleService({
       return { deletedJobIds, unknownJobIds: ids.filter((id) => !found.has(id)) };
     },
   };
-}
-
-/**
- * RUNNING when a run of the job (on any instance) is going as the row is written, else SCHEDULED.
- * Read in the write itself: a run whose end is being recorded found the job still paused and left
- * its status alone, so a RUNNING decided before the write would stay with no run.
- */
-function statusOnResume(jobId: string): JobStatus {
-  return raw<Job, JobStatus>(`case when exists (select 1 from sync_runs where job_id = ? and status = 'RUNNING') then 'RUNNING' else 'SCHEDULED' end`, [jobId]);
 }
 
 function parseJobIdAt(raw: unknown, field: string, index: number): string {
