@@ -4,6 +4,7 @@ import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
+import { inPlainTransaction } from '../db/plain-transaction.js';
 import { removeRowsOutOfScope, STOPPING_FOR_SCOPE_CHANGE } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
 import { settleJobStatus, statusFromRuns } from '../scheduler/job-status.js';
@@ -61,6 +62,25 @@ export function createJobLifecycleService({
     if (rerun?.status === 'RUNNING' && (await isPaused(job.id))) await runner.cancel(job.id);
   }
 
+  /**
+   * PAUSED, and the job's RUNNING runs marked and asked to stop, in one transaction: whatever becomes
+   * of this request, the holder's heartbeat stops the run, and a process gone before it stops closes
+   * it at its next start (or another instance's takeover does) rather than resuming it. False when
+   * the job is gone.
+   */
+  function markPaused(jobId: string): Promise<boolean> {
+    return inPlainTransaction(orm, async (em) => {
+      if ((await em.nativeUpdate(Job, { id: jobId }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() })) === 0) return false;
+      await em.nativeUpdate(SyncRun, { jobId, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE, cancelRequestedAt: new Date() });
+      return true;
+    });
+  }
+
+  /** Whether a pause's run is still RUNNING. */
+  async function stillStoppingForPause(jobId: string): Promise<boolean> {
+    return (await orm.em.fork().count(SyncRun, { jobId, status: 'RUNNING', error: STOPPING_FOR_PAUSE })) > 0;
+  }
+
   return {
     /**
      * Changes name, schedule, timezone, prefix or webhooks (a list replaces the job's list; [] removes
@@ -107,16 +127,22 @@ export function createJobLifecycleService({
       return reload(id);
     },
 
-    /** Stops the schedule and cancels a run in progress at its next chunk boundary. */
+    /**
+     * Stops the schedule and cancels a run in progress at its next chunk boundary. A paused job is a
+     * conflict, unless the run its pause was stopping still goes: then the pause is done again.
+     */
     async pause(rawId: unknown, field = 'id'): Promise<Job> {
       const job = await load(rawId, field);
-      if (job.status === 'PAUSED') throw new ConflictError('Job is already paused');
+      if (job.status === 'PAUSED') {
+        if (!(await stillStoppingForPause(job.id))) throw new ConflictError('Job is already paused');
+        // An earlier pause was cut short (its client told to try again): this one finishes it.
+        runner.unschedule(job.id);
+        await runner.cancel(job.id);
+        return reload(job.id);
+      }
       // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
-      const paused = await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: 'PAUSED', nextRunAt: null, updatedAt: new Date() });
-      if (paused === 0) throw jobNotFound();
+      if (!(await markPaused(job.id))) throw jobNotFound();
       runner.unschedule(job.id);
-      // Marked, so that a process gone before the run stops closes it at its next start rather than resuming it.
-      await orm.em.fork().nativeUpdate(SyncRun, { jobId: job.id, status: 'RUNNING' }, { error: STOPPING_FOR_PAUSE });
       await runner.cancel(job.id);
       return reload(job.id);
     },
