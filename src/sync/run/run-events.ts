@@ -4,6 +4,7 @@ import type { Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { ProgressKind } from '../../events/progress-event.js';
 import type { RemoteObject } from '../transport/s3-connector.js';
+import { createVersionBytes } from './version-bytes.js';
 
 /**
  * Publishes a run's progress events. Callers publish only after the matching commit; this keeps
@@ -12,18 +13,16 @@ import type { RemoteObject } from '../transport/s3-connector.js';
  * its own bytes: it may be shorter than what the old one reached.
  */
 export function createRunEvents(bus: ProgressPublisher, jobId: string, runId: number) {
-  const reported = new Map<string, { etag: string; bytes: number }>();
+  const reported = createVersionBytes();
   const base = { jobId, runId: String(runId) };
 
   return {
     object(kind: ProgressKind, object: RemoteObject, bytes: number, status: ObjectStatus, error?: string) {
-      const seen = reported.get(object.key);
-      const previous = seen?.etag === object.etag ? seen.bytes : 0;
+      const previous = reported.reached(object);
       if (kind === 'CHUNK') {
-        if (bytes <= previous) return;
-        reported.set(object.key, { etag: object.etag, bytes });
+        if (reported.advance(object, bytes) === null) return;
       } else {
-        reported.delete(object.key);
+        reported.forget(object.key);
       }
       bus.publish({
         ...base,

@@ -1,5 +1,6 @@
 import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { createVersionBytes, type ObjectVersion } from './version-bytes.js';
 
 export type RunCounters = Pick<SyncRun, 'objectsTotal' | 'objectsDone' | 'objectsFailed' | 'objectsSkipped' | 'bytesTotal' | 'bytesDone'>;
 
@@ -18,7 +19,7 @@ export interface RunProgressOptions {
 export function createRunProgress(store: CheckpointStore, counters: RunCounters, options: RunProgressOptions) {
   const intervalMs = options.intervalMs ?? 500;
   /** Committed bytes of each object in flight (from its CHUNK checkpoints), of the version being fetched. */
-  const partial = new Map<string, { etag: string; bytes: number }>();
+  const partial = createVersionBytes();
   let partialBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -45,25 +46,14 @@ export function createRunProgress(store: CheckpointStore, counters: RunCounters,
     snapshot,
     /** Counters moved (a listing slice was recorded): the row is written within the interval. */
     changed,
-    /**
-     * An object's checkpoint reached `bytes`. A new version (the restart after the source changed)
-     * replaces the old one's bytes, whose partial file was discarded.
-     */
-    chunk(object: { key: string; etag: string }, bytes: number) {
-      const previous = partial.get(object.key);
-      const sameVersion = previous?.etag === object.etag;
-      if (!sameVersion || bytes > previous.bytes) {
-        partial.set(object.key, { etag: object.etag, bytes });
-        partialBytes += bytes - (previous?.bytes ?? 0);
-      }
+    /** An object's checkpoint reached `bytes` (a new version's replace the old one's: version-bytes.ts). */
+    chunk(object: ObjectVersion, bytes: number) {
+      partialBytes += partial.advance(object, bytes) ?? 0;
       changed();
     },
     /** The object ended (its size moved into `counters.bytesDone`, or it failed). */
     settle(key: string) {
-      const previous = partial.get(key);
-      if (previous === undefined) return;
-      partial.delete(key);
-      partialBytes -= previous.bytes;
+      partialBytes -= partial.forget(key);
     },
     /** No more timed writes; waits for one in progress. */
     async stop() {
