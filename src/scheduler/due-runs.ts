@@ -1,10 +1,9 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/knex';
-import { Job } from '../db/entities/job.entity.js';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
-import { isPostgres, type Orm } from '../db/orm.js';
+import type { Orm } from '../db/orm.js';
 import { inPlainTransaction } from '../db/plain-transaction.js';
+import { lockJobUnlessPaused } from './job-status.js';
 import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
 import { recordSkippedRun } from './skipped-runs.js';
 
@@ -83,17 +82,10 @@ async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean | 'pau
  */
 async function insertWhileNotPaused(orm: Orm, run: SyncRun): Promise<boolean | 'paused'> {
   return inPlainTransaction(orm, async (em) => {
-    if (!(await lockJobUnlessPaused(orm, em, run.jobId))) return 'paused';
+    if (!(await lockJobUnlessPaused(orm, em, run.jobId, 'share'))) return 'paused';
     await em.insert(run);
     return true;
   });
-}
-
-/** Whether the job is there and not paused, its row share-locked until the transaction ends (PostgreSQL). */
-async function lockJobUnlessPaused(orm: Orm, em: SqlEntityManager, jobId: string): Promise<boolean> {
-  // SQLite's transactions already hold the database's write lock from their start (BEGIN IMMEDIATE).
-  const lockMode = isPostgres(orm) ? LockMode.PESSIMISTIC_READ : undefined;
-  return (await em.findOne(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { fields: ['id'], lockMode })) !== null;
 }
 
 async function dueTimeTaken(orm: Orm, jobId: string, scheduledFor: Date): Promise<boolean> {

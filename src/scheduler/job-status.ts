@@ -1,4 +1,5 @@
 import { LockMode, raw } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import { isPostgres, type Orm } from '../db/orm.js';
@@ -27,9 +28,17 @@ function runningFromRuns(jobId: string): JobStatus {
  */
 export function settleJobStatus(orm: Orm, jobId: string, idle: JobStatus | 'keepEnded'): Promise<number> {
   return inPlainTransaction(orm, async (em) => {
-    if (isPostgres(orm)) {
-      await em.findOne(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_WRITE });
-    }
+    if (isPostgres(orm)) await lockJobUnlessPaused(orm, em, jobId, 'update');
     return em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: idle === 'keepEnded' ? runningFromRuns(jobId) : statusFromRuns(jobId, idle) });
   });
+}
+
+/**
+ * Whether the job is there and not paused, its row locked until the transaction ends on PostgreSQL
+ * (`share`: against a pause's UPDATE; `update`: against another status write). SQLite's transactions
+ * already hold the database's write lock from their start (BEGIN IMMEDIATE).
+ */
+export async function lockJobUnlessPaused(orm: Orm, em: SqlEntityManager, jobId: string, mode: 'share' | 'update'): Promise<boolean> {
+  const lockMode = isPostgres(orm) ? (mode === 'share' ? LockMode.PESSIMISTIC_READ : LockMode.PESSIMISTIC_WRITE) : undefined;
+  return (await em.findOne(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { fields: ['id'], lockMode })) !== null;
 }
