@@ -28,6 +28,11 @@ export function isDatabaseLocked(error: unknown): boolean {
   return someCause(error, (_e, code) => code !== undefined && /^SQLITE_(BUSY|LOCKED)($|_)/.test(code));
 }
 
+/** A write that failed this way goes through later, unchanged: unreachable, or locked by another process's write. */
+export function isWorthWaitingFor(error: unknown): boolean {
+  return isDatabaseUnreachable(error) || isDatabaseLocked(error);
+}
+
 /**
  * PostgreSQL: the server answered but refused DB_URL's login (class 28: unknown role, wrong password,
  * no pg_hba.conf entry), its database (3D000), or a right its user needs (42501: among others, to
@@ -94,7 +99,7 @@ export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs 
         await conflictPause(conflicts);
         continue;
       }
-      if (!(isDatabaseUnreachable(error) || isDatabaseLocked(error)) || Date.now() >= deadline) throw error;
+      if (!isWorthWaitingFor(error) || Date.now() >= deadline) throw error;
       if (!waited) onWait?.(error);
       waited = true;
       await delay(pause);

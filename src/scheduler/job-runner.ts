@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Job } from '../db/entities/job.entity.js';
 import { createFailureLog } from '../config/failure-log.js';
 import { databaseNow } from '../db/database-clock.js';
-import { isDatabaseLocked, isDatabaseUnreachable } from '../db/database-outage.js';
+import { isWorthWaitingFor } from '../db/database-outage.js';
 import { isPostgres } from '../db/orm.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
 import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type ScheduledJob, type SchedulingJobRunner } from './job-runner-types.js';
@@ -215,7 +215,7 @@ export function createJobRunner({
           if (schedules.get(jobId) !== entry) continue;
           if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) forget(jobId);
         } catch (err) {
-          if (!isDatabaseUnreachable(err) && !isDatabaseLocked(err)) {
+          if (!isWorthWaitingFor(err)) {
             logger.error({ err, jobId }, 'could not start a scheduled run');
             continue;
           }
