@@ -4,6 +4,7 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { createJobRunner } from '../../src/scheduler/job-runner.js';
 import { createFakeExecutor } from './fake-executor.js';
 import { openTestDb, silentLogger } from './test-db.js';
+import { turnsDuring } from '../helpers/event-loop.js';
 
 const HOUR = 3_600_000;
 const cleanups: (() => Promise<void>)[] = [];
@@ -36,21 +37,6 @@ async function hourlyJobs(db: Awaited<ReturnType<typeof openTestDb>>, at: number
   for (const job of jobs) em.persist(job);
   await em.flush();
   return jobs;
-}
-
-/** How many turns the event loop took (an HTTP request needs one) while `work` ran. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let working = true;
-  const spin = () => {
-    if (!working) return;
-    turns += 1;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  await work();
-  working = false;
-  return turns;
 }
 
 /**

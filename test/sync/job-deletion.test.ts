@@ -12,6 +12,7 @@ import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
 import { openTestDb } from '../scheduler/test-db.js';
 import { startSyncFixture } from './sync-fixture.js';
+import { turnsDuring } from '../helpers/event-loop.js';
 
 /** Two jobs whose object rows interleave: `count` rows, two thirds of them the first job's. */
 async function twoJobsWithObjects(orm: Orm, count: number): Promise<{ jobId: string; otherJobId: string }> {
@@ -58,16 +59,7 @@ describe('deleting a job with many object rows', () => {
     const rows = await orm.em.fork().count(SyncObject, { jobId });
     expect(rows).toBe(30_000);
 
-    let turns = 0;
-    let deleting = true;
-    const spin = () => {
-      if (!deleting) return;
-      turns += 1;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
-    expect(await deleteJobs(orm, [jobId])).toBe(1);
-    deleting = false;
+    const turns = await turnsDuring(async () => expect(await deleteJobs(orm, [jobId])).toBe(1));
 
     expect(await orm.em.fork().count(SyncObject, { jobId })).toBe(0);
     // At least one turn of the event loop per 5,000 rows removed.
