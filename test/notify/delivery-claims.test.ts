@@ -6,19 +6,11 @@ import { gql, http } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { FAST } from './fast-webhooks.js';
+import { FAST, pausedJob } from './fast-webhooks.js';
 
 /** A paused job with a webhook to `url`, and `count` of its deliveries due now. */
 async function jobWithDueDeliveries(app: TestApp, url: string, count: number): Promise<string> {
-  const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-    job_name: 'deliveries',
-    connector_type: 'S3',
-    schedule: 'hourly',
-    connector_config: { bucket_name: 'my-bucket' },
-    paused: true,
-    webhooks: [{ url }],
-  });
-  const jobId = created.body.job_id as string;
+  const jobId = await pausedJob(app, [{ url }]);
   const em = app.orm.em.fork();
   const now = new Date();
   for (let i = 0; i < count; i++) {

@@ -1,4 +1,7 @@
+import { expect } from 'vitest';
 import type { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import { http } from '../helpers/clients.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 export const SECRET = 'webhook-secret-0123456789';
 
@@ -21,4 +24,18 @@ export function failedBeforeObjectsBody(run: SyncRun, jobName: string) {
     error: run.error,
     firstErrors: [],
   };
+}
+
+/** A paused job (no run of its own) with these webhooks. */
+export async function pausedJob(app: TestApp, webhooks: unknown[] = []): Promise<string> {
+  const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+    job_name: 'webhooks',
+    connector_type: 'S3',
+    schedule: 'hourly',
+    connector_config: { bucket_name: 'my-bucket' },
+    paused: true,
+    webhooks,
+  });
+  expect(created.status).toBe(200);
+  return created.body.job_id as string;
 }

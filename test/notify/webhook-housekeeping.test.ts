@@ -14,21 +14,7 @@ import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { SECRET } from './fast-webhooks.js';
-
-/** A paused job (no run of its own) with these webhooks. */
-async function pausedJob(app: TestApp, webhooks: unknown[] = []): Promise<string> {
-  const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-    job_name: 'housekeeping',
-    connector_type: 'S3',
-    schedule: 'hourly',
-    connector_config: { bucket_name: 'my-bucket' },
-    paused: true,
-    webhooks,
-  });
-  expect(created.status).toBe(200);
-  return created.body.job_id as string;
-}
+import { pausedJob, SECRET } from './fast-webhooks.js';
 
 async function addDelivery(app: TestApp, init: { jobId: string; url: string; runId?: number; status?: DeliveryStatus }): Promise<string> {
   const id = randomUUID();
