@@ -134,14 +134,12 @@ export function createJobLifecycleService({
     async pause(rawId: unknown, field = 'id'): Promise<Job> {
       const job = await load(rawId, field);
       if (job.status === 'PAUSED') {
-        if (!(await stillStoppingForPause(job.id))) throw new ConflictError('Job is already paused');
         // An earlier pause was cut short (its client told to try again): this one finishes it.
-        runner.unschedule(job.id);
-        await runner.cancel(job.id);
-        return reload(job.id);
+        if (!(await stillStoppingForPause(job.id))) throw new ConflictError('Job is already paused');
+      } else if (!(await markPaused(job.id))) {
+        throw jobNotFound();
       }
       // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
-      if (!(await markPaused(job.id))) throw jobNotFound();
       runner.unschedule(job.id);
       await runner.cancel(job.id);
       return reload(job.id);
