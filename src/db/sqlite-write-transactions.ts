@@ -1,6 +1,7 @@
 interface KnexTransaction {
   begin(connection: unknown): Promise<unknown>;
-  query(connection: unknown, sql: string): Promise<unknown>;
+  /** The client bound to the transaction's connection, set before `begin` is called. */
+  trxClient: { query(connection: unknown, sql: string): Promise<unknown> };
 }
 
 interface KnexClient {
@@ -14,13 +15,17 @@ interface KnexClient {
  * engine thread, or `npm run sync`), SQLite refuses at once with SQLITE_BUSY_SNAPSHOT, no wait
  * helping. knex starts transactions with a plain `BEGIN` and has no option for it; its transaction
  * object calls `begin` only after its constructor returns, so each one is patched as it is made.
+ * The statement goes straight to the connection: knex's own `query` takes a failed BEGIN (the lock
+ * held past the busy timeout) for the end of the transaction and still hands it to the caller, whose
+ * first statement then fails with "Transaction query already complete", the SQLITE_BUSY lost. A
+ * rejected `begin` rejects the transaction with the driver's error instead, nothing run in it.
  */
 export function beginImmediate(connection: { getKnex(): { client: unknown } }): void {
   const client = connection.getKnex().client as KnexClient;
   const transaction = client.transaction.bind(client);
   client.transaction = (...args: unknown[]) => {
     const made = transaction(...args);
-    made.begin = (connection: unknown) => made.query(connection, 'BEGIN IMMEDIATE;');
+    made.begin = (connection: unknown) => made.trxClient.query(connection, 'BEGIN IMMEDIATE;');
     return made;
   };
 }

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from '../config/logger.js';
 import { withoutStatement } from '../config/statement-text.js';
-import { DATABASE_UNAVAILABLE, isDatabaseUnreachable } from '../db/database-outage.js';
+import { DATABASE_UNAVAILABLE, isWorthWaitingFor } from '../db/database-outage.js';
 import { SubscriberTooSlowError } from '../events/bounded-queue.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../services/errors.js';
 
@@ -79,8 +79,8 @@ export function createMaskError(logger: Logger, reported: WeakSet<object> = new 
     if (original instanceof UnauthenticatedError) {
       return createGraphQLError(original.message, { ...at, extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     }
-    if (isDatabaseUnreachable(original)) {
-      logger.warn({ path: at.path, reason: withoutStatement(String((original as Error).message)) }, 'GraphQL request failed: database unreachable');
+    if (isWorthWaitingFor(original)) {
+      logger.warn({ path: at.path, reason: withoutStatement(String((original as Error).message)) }, 'GraphQL request failed: database unreachable or locked');
       if (original instanceof Object) reported.add(original);
       return createGraphQLError(DATABASE_UNAVAILABLE, { ...at, extensions: { code: 'SERVICE_UNAVAILABLE' } });
     }

@@ -115,7 +115,7 @@ export function createRouter({ routes, mounts = [], services, apiToken, logger, 
     } catch (error) {
       if (clientAborted(req, error)) return;
       const result = route.mapError?.(error) ?? mapError(error);
-      // 503: the database is down or restarting (readiness says so too), not a defect of the request or the service.
+      // 503: the database is down, restarting or (SQLite) locked by another process, not a defect of the request or the service.
       if (result.status === 503) logger.warn({ route: route.path, reason: withoutStatement(String((error as Error).message)) }, 'request failed: service unavailable');
       else if (result.status >= 500) logger.error({ err: error, route: route.path }, 'request failed');
       // A client that sent an oversize body is not kept, even when its body was read and dropped in full.

@@ -1,4 +1,4 @@
-import { DATABASE_UNAVAILABLE, isDatabaseUnreachable } from '../db/database-outage.js';
+import { DATABASE_UNAVAILABLE, isWorthWaitingFor } from '../db/database-outage.js';
 import { HttpError } from '../http/http-error.js';
 import type { RouteResult } from '../http/route.js';
 import { ConflictError, InputError, NotFoundError, UnauthenticatedError } from '../services/errors.js';
@@ -10,7 +10,8 @@ export function mapRestError(error: unknown): RouteResult {
   if (error instanceof NotFoundError) return { status: 404, body: { message: error.message } };
   if (error instanceof ConflictError) return { status: 409, body: { message: error.message } };
   if (error instanceof UnauthenticatedError) return { status: 401, body: { message: 'Unauthorized' } };
-  if (isDatabaseUnreachable(error)) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'retry-after': '5' } };
+  // Unreachable, or SQLite locked by another process's write: the same request goes through later.
+  if (isWorthWaitingFor(error)) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'retry-after': '5' } };
   return { status: 500, body: { message: 'Internal server error' } };
 }
 
