@@ -9,6 +9,7 @@ import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import type { JobRunner } from '../scheduler/job-runner-types.js';
+import { JobGoneError } from '../scheduler/job-gone-error.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
@@ -31,6 +32,11 @@ export interface JobServiceDeps extends SourceSettingsDeps {
 }
 
 const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
+
+/** Rethrows `error` unless it is the runner's JobGoneError: the job was deleted by another request after it was stored. */
+function unlessJobGone(error: unknown): void {
+  if (!(error instanceof JobGoneError)) throw error;
+}
 
 export function createJobService({
   orm,
@@ -75,8 +81,9 @@ export function createJobService({
       await orm.em.fork().persistAndFlush(job);
       if (!input.paused) {
         await runner.schedule(job);
-        await runner.trigger(job.id, 'CREATED');
+        await runner.trigger(job.id, 'CREATED').catch(unlessJobGone);
       }
+      // Deleted meanwhile by another request: the create answers as if it had finished just before.
       return (await get(job.id)) ?? job;
     },
 
