@@ -9,11 +9,10 @@ import { WebhookAttempt } from '../db/entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
 import type { Orm } from '../db/orm.js';
 import { sweepUnqueuedRunEnds } from './run-end-sweep.js';
+import { MAX_ATTEMPTS, nextAttemptDelayMs } from './retry-schedule.js';
 import { sendWebhook, type SendResult } from './send-webhook.js';
 import { webhookOrigin } from './webhook-url.js';
 
-/** Attempts per delivery, the first included. */
-export const MAX_ATTEMPTS = 5;
 /** Deliveries POSTed at once by one process; a hanging receiver holds one of them for at most the timeout. */
 const MAX_IN_FLIGHT = 8;
 /** Of those, to one origin: a receiver that hangs holds two slots at most, never every one. */
@@ -56,12 +55,6 @@ function hostnameOf(url: string): string {
   } catch {
     return '';
   }
-}
-
-/** Delay before attempt `n + 1` after `n` failed ones: base × 2^(n-1), plus up to 10% jitter. */
-export function retryDelayMs(attemptsMade: number, baseMs: number): number {
-  const delay = baseMs * 2 ** (attemptsMade - 1);
-  return Math.round(delay + delay * 0.1 * Math.random());
 }
 
 /**
@@ -122,7 +115,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
           lastStatusCode: result.statusCode,
           lastError: result.error,
           deliveredAt: result.ok ? at : null,
-          nextAttemptAt: outcome === 'retrying' ? new Date(at.getTime() + retryDelayMs(attempt, config.retryBaseMs)) : at,
+          nextAttemptAt: outcome === 'retrying' ? new Date(at.getTime() + nextAttemptDelayMs(attempt, config.retryBaseMs, result.retryAfterMs)) : at,
           updatedAt: at,
         },
       );
@@ -166,7 +159,7 @@ export function createDeliveryLoop({ orm, config, proxy, logger, pollMs = 1000, 
     const result: SendResult =
       refusal === null
         ? await sendWebhook({ ...delivery, deliveryId: delivery.id, attempt, secret: config.secret }, config.timeoutMs, stopping.signal, agents)
-        : { ok: false, statusCode: null, error: refusal, durationMs: 0 };
+        : { ok: false, statusCode: null, error: refusal, durationMs: 0, retryAfterMs: null };
     if (stopping.signal.aborted && !result.ok) {
       // Cut short by shutdown: not an attempt. The row is due again for the next start.
       await orm.em.fork().nativeUpdate(WebhookDelivery, { id: delivery.id, status: 'PENDING' }, { nextAttemptAt: now() });

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { OutboundAgents } from '../config/proxy-agents.js';
+import { retryAfterMs } from './retry-after.js';
 import { signBody, signDelivery } from './signature.js';
 
 export interface WebhookRequest {
@@ -18,6 +19,8 @@ export interface SendResult {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** The wait a 429 or 503 answer's `Retry-After` asked for, in ms; null without a valid one. */
+  retryAfterMs: number | null;
 }
 
 export const USER_AGENT = 'data-sync-scheduler-webhook/1';
@@ -56,25 +59,37 @@ export async function sendWebhook(request: WebhookRequest, timeoutMs: number, st
   const elapsed = () => Math.round(performance.now() - started);
   const attempt = abortAfter(timeoutMs, stop);
   try {
-    const status = await post(request.url, headers, request.body, attempt.signal, agents);
-    const ok = status >= 200 && status < 300;
-    return { ok, statusCode: status, error: ok ? null : `HTTP ${status}`, durationMs: elapsed() };
+    const answer = await post(request.url, headers, request.body, attempt.signal, agents);
+    const ok = answer.status >= 200 && answer.status < 300;
+    return {
+      ok,
+      statusCode: answer.status,
+      error: ok ? null : `HTTP ${answer.status}`,
+      durationMs: elapsed(),
+      retryAfterMs: retryAfterMs(answer.status, answer.retryAfter, Date.now()),
+    };
   } catch (error) {
-    return { ok: false, statusCode: null, error: describeFailure(error, timeoutMs), durationMs: elapsed() };
+    return { ok: false, statusCode: null, error: describeFailure(error, timeoutMs), durationMs: elapsed(), retryAfterMs: null };
   } finally {
     attempt.done();
   }
 }
 
-/** The answer's status; its body is not read (the connection is closed instead). */
-function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, agents?: OutboundAgents): Promise<number> {
+/** The answer's status and `Retry-After`; its body is not read (the connection is closed instead). */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  agents?: OutboundAgents,
+): Promise<{ status: number; retryAfter: string | undefined }> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const agent = agents && (secure ? agents.httpsAgent : agents.httpAgent);
   const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent, signal }, (answer) => {
-      resolve(answer.statusCode ?? 0);
+      resolve({ status: answer.statusCode ?? 0, retryAfter: answer.headers['retry-after'] });
       answer.destroy();
     });
     req.on('error', reject);

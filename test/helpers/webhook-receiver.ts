@@ -7,10 +7,12 @@ export interface ReceivedWebhook {
   body: string;
   /** The body parsed as JSON. */
   json: Record<string, unknown>;
+  /** `Date.now()` when the request's body had arrived. */
+  receivedAt: number;
 }
 
-/** How the receiver answers one request: an HTTP status, or `hang` (never answers until stopped). */
-export type Answer = number | 'hang';
+/** How the receiver answers one request: an HTTP status, one with headers, or `hang` (never answers until stopped). */
+export type Answer = number | { status: number; headers: Record<string, string> } | 'hang';
 
 export interface WebhookReceiver extends AsyncDisposable {
   /** `http://127.0.0.1:<port>/hook` */
@@ -40,7 +42,7 @@ export async function startWebhookReceiver(answers: Answer[] = [], fallback: Ans
       } catch {
         // recorded as is; the test's assertions on `json` then fail
       }
-      receiver.received.push({ headers: req.headers, body, json });
+      receiver.received.push({ headers: req.headers, body, json, receivedAt: Date.now() });
       const answer = receiver.answers.shift() ?? receiver.fallback;
       if (answer === 'hang') {
         held.add(res);
@@ -51,7 +53,8 @@ export async function startWebhookReceiver(answers: Answer[] = [], fallback: Ans
         });
         return;
       }
-      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no');
+      const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
+      res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(status < 300 ? 'ok' : 'no');
     });
   });
   const listening = await listenOnLoopback(server);
