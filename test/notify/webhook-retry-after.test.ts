@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDelivery } from '../../src/db/entities/webhook-delivery.entity.js';
 import { gql } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { startWebhookReceiver, type Answer } from '../helpers/webhook-receiver.js';
+import { startWebhookReceiver, type Answer, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { FAST, pausedJob } from './fast-webhooks.js';
 
 /** One second: the schedule's first step is 1–1.1 s and its largest (the cap on Retry-After) 8 s. */
@@ -35,17 +35,31 @@ async function dueDelivery(app: TestApp, url: string): Promise<string> {
   return jobId;
 }
 
+/** One app and receiver for the cases that read the stored wait: starting one per case cost ~1 s each. */
+let shared: { app: TestApp; receiver: WebhookReceiver } | undefined;
+
+beforeAll(async () => {
+  const receiver = await startWebhookReceiver();
+  // The loop polls only when told: each case's one attempt is the listed one.
+  const app = await startTestApp({ env: ENV, build: { webhookPollMs: 60_000 } });
+  shared = { app, receiver };
+});
+
+afterAll(async () => {
+  await shared?.app[Symbol.asyncDispose]();
+  await shared?.receiver.stop();
+});
+
 /** The wait, as listed, between a first failed attempt answered `answer` and the second. */
 async function waitAfter(answer: Answer | (() => Answer)): Promise<number> {
-  await using receiver = await startWebhookReceiver();
-  // The loop polls only when told: the one attempt this test makes is the listed one.
-  await using app = await startTestApp({ env: ENV, build: { webhookPollMs: 60_000 } });
+  const { app, receiver } = shared!;
   const jobId = await dueDelivery(app, receiver.url);
+  const receivedBefore = receiver.received.length;
   receiver.answers.push(typeof answer === 'function' ? answer() : answer);
   await app.app.webhooks.poll();
   const delivery = await listedDelivery(app, jobId);
   expect(delivery).toMatchObject({ status: 'PENDING', attemptCount: 1 });
-  expect(receiver.received).toHaveLength(1);
+  expect(receiver.received).toHaveLength(receivedBefore + 1);
   return Date.parse(delivery.nextAttemptAt!) - Date.parse(delivery.attempts[0]!.attemptedAt);
 }
 
