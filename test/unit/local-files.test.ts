@@ -17,7 +17,7 @@ describe('isPresent: is an unchanged object still on disk as the last run left i
     ['a missing file', 'missing', 4, false, false],
     ['a folder marker whose folder is there', 'folder', 0, true, true],
     ['a folder where a file is expected', 'folder', 0, false, false],
-    ['a file where a folder marker is expected', 'file', 4, true, false],
+    ['a file where a folder marker is (key k beside marker k/): the marker leaves it, done', 'file', 4, true, true],
     ['a path below a file (ENOTDIR)', 'file/below', 4, false, false],
     ['a symlink loop (ELOOP): refetched, not a failed run', 'loop', 4, false, false],
   ])('%s', (_case, path, size, isDirectory, expected) => {

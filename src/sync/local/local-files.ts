@@ -1,4 +1,4 @@
-import { closeSync, constants, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dir, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
@@ -57,7 +57,7 @@ export function publishFile(folder: JobFolder, item: PublishedObject, { mtimeSet
   const { lastModified } = item.remote;
   try {
     if (lastModified && !mtimeSet) lutimesSync(partial, lastModified, lastModified);
-    folder.at(item.finalPath, (reached) => renameSync(partial, reached));
+    inPlaceOfEmptyFolder(folder, item.finalPath, (reached) => renameSync(partial, reached));
   } catch (error) {
     // Two sessions of a shared run fetched this version into its one partial file (their claims ran
     // out during a database outage longer than the lease), and the other one published it first.
@@ -88,7 +88,8 @@ export async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 /**
- * Local state of an unchanged object: present with the right size (or a directory for markers).
+ * Local state of an unchanged object: present with the right size (or, for a marker, a directory or
+ * the file of the key `k` beside the marker `k/`, which the marker leaves in place).
  * Synchronous on purpose: a no-op rerun checks every file, and a stat of a file whose inode is cached
  * costs a few µs, while each async stat is a thread-pool round trip (10,000 files: ~0.4 s of CPU and
  * a thread wake-up each, measured). The caller checks one slice of a listing page at a time.
@@ -98,7 +99,7 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
     // A link in the object's place is not the object's file, wherever it points.
     const info = lstatSync(path, { throwIfNoEntry: false });
     if (!info) return false;
-    return isDirectory ? info.isDirectory() : info.isFile() && info.size === size;
+    return isDirectory ? info.isDirectory() || info.isFile() : info.isFile() && info.size === size;
   } catch {
     // ENOTDIR (a parent became a file), EACCES …: not there as we left it; the fetch reports why.
     return false;
@@ -107,7 +108,7 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
 
 /** An empty object's file, with the object's time as mtime. */
 export function createEmptyFile(folder: JobFolder, path: string, lastModified: Date | null): void {
-  folder.at(path, (reached) => {
+  inPlaceOfEmptyFolder(folder, path, (reached) => {
     const fd = openSync(reached, NOFOLLOW_FLAGS.w);
     try {
       if (lastModified) futimesSync(fd, lastModified, lastModified);
@@ -115,6 +116,57 @@ export function createEmptyFile(folder: JobFolder, path: string, lastModified: D
       closeSync(fd);
     }
   });
+}
+
+/**
+ * A folder marker's folder (key `k/`). Where a file holds its path (the key `k` beside the marker,
+ * as `aws s3 sync` leaves it) the marker has nothing to do: the file stays.
+ */
+export function createMarkerFolder(folder: JobFolder, path: string): void {
+  try {
+    folder.ensureDir(path);
+  } catch (error) {
+    if (!isFileAt(folder, path)) throw error;
+  }
+}
+
+function isFileAt(folder: JobFolder, path: string): boolean {
+  try {
+    return folder.at(path, (reached) => lstatSync(reached, { throwIfNoEntry: false })?.isFile() ?? false);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `write` at `path`; where an empty folder holds the path (a folder marker `k/`'s, beside the
+ * key `k`), the folder is removed and `write` runs once more: the file wins over an empty marker,
+ * as with `aws s3 sync`. rmdir never removes a folder that holds anything (another key's file, a
+ * user's own): then `write`'s error stands.
+ */
+function inPlaceOfEmptyFolder(folder: JobFolder, path: string, write: (reached: string) => void): void {
+  try {
+    folder.at(path, write);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+    try {
+      folder.at(path, rmdirSync);
+    } catch {
+      throw error;
+    }
+    folder.at(path, write);
+  }
+}
+
+/** Whether `path` is a folder with something in it (reached through links: a check before a download, not a write). */
+export function isFolderWithEntries(path: string): boolean {
+  let entries: Dir;
+  try {
+    entries = opendirSync(path);
+  } catch {
+    return false;
+  }
+  return holdsEntry(entries);
 }
 
 /**
@@ -138,11 +190,15 @@ export async function removeEmptyFolders(folder: JobFolder, dir: string, keep: (
   }
 }
 
-/** Reads one entry at most, whatever the folder's size. */
+/** Throws unless `path` is an empty folder. */
 function refuseUnlessEmpty(path: string): void {
-  const entries = opendirSync(path);
+  if (holdsEntry(opendirSync(path))) throw new Error(`${path} is not empty`);
+}
+
+/** Reads one entry at most, whatever the folder's size, then closes it. */
+function holdsEntry(entries: Dir): boolean {
   try {
-    if (entries.readSync() !== null) throw new Error(`${path} is not empty`);
+    return entries.readSync() !== null;
   } finally {
     entries.closeSync();
   }

@@ -3,7 +3,7 @@ import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
 import type { createListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
-import { createEmptyFile, isPresent } from '../local/local-files.js';
+import { createEmptyFile, createMarkerFolder, isPresent } from '../local/local-files.js';
 import type { JobFolder } from '../local/job-folder.js';
 import { partialPathFor } from '../local/safe-path.js';
 import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
@@ -206,8 +206,11 @@ function createPageHandler(deps: RunListingDeps) {
     // Replaced by an empty object (or a folder marker): a download of the earlier version left unfinished has nothing to resume.
     if (stored && !isComplete(stored)) await deps.folder.removePartial(partialPathFor(jobRoot, remote.key));
     try {
-      deps.folder.ensureDir(isDirectory ? path : dirname(path));
-      if (!isDirectory) createEmptyFile(deps.folder, path, remote.lastModified);
+      if (isDirectory) createMarkerFolder(deps.folder, path);
+      else {
+        deps.folder.ensureDir(dirname(path));
+        createEmptyFile(deps.folder, path, remote.lastModified);
+      }
       outcomes.done(remote, 'SKIPPED', path);
     } catch (error) {
       outcomes.failed(remote, failureReason(error), false);

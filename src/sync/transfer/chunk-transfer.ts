@@ -1,8 +1,8 @@
-import { stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
-import { isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
+import { isFolderWithEntries, isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
 import { failureReason } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
@@ -20,7 +20,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   let follower = null as Follower | null;
   try {
     ctx.folder.ensureDir(dirname(item.finalPath));
-    if ((await stat(item.finalPath).catch(() => null))?.isDirectory()) {
+    // Before any byte is fetched: an empty folder (a folder marker's) gives way when the file is published.
+    if (isFolderWithEntries(item.finalPath)) {
       return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
     }
     const partialSize = await sizeOf(ctx.folder.partial(item.partialPath));
