@@ -101,6 +101,8 @@ export const redisUrl = z
   });
 
 /** An http(s) URL as the SDK will read it: a port over 65535, no host or an unclosed [ would fail every request later. */
+export const regionName = z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1');
+
 export const url = z
   .string()
   .trim()

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { ProxySettings } from './outbound-proxy.js';
-import { apiToken, booleanFlag, chunkSize, dbUrl, decimal, duration, hostList, integer, noProxyList, optional, originList, proxyUrl, redisUrl, secretsKey, url } from './env-values.js';
+import { apiToken, booleanFlag, chunkSize, dbUrl, decimal, duration, hostList, integer, noProxyList, optional, originList, proxyUrl, redisUrl, regionName, secretsKey, url } from './env-values.js';
 
 export const MAX_PAGE_SIZE = 1000;
 /** Scheduled runs of one job never come closer than this by default (MIN_SCHEDULE_INTERVAL). */
@@ -25,7 +25,9 @@ export const envSchema = z.object({
   LIST_CONCURRENCY: integer('8', 1, 32).default(8),
   FILE_SYNC: z.string().trim().toLowerCase().pipe(z.enum(FILE_SYNC_MODES, { message: 'must be filesystem or file, e.g. filesystem' })).default('filesystem'),
   DB_ROWS_RETRIEVAL_LIMIT: integer('100', 1, MAX_PAGE_SIZE).default(100),
-  AWS_REGION: optional(z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1')),
+  AWS_REGION: optional(regionName),
+  // Read by the SDK's region chain (sync/transport/signing-region.ts), not by the config: checked here so a bad one stops the start too.
+  AWS_DEFAULT_REGION: optional(regionName),
   AWS_ENDPOINT_URL_S3: optional(url),
   S3_ENDPOINT: optional(url),
   S3_FORCE_PATH_STYLE: optional(booleanFlag),

@@ -154,6 +154,7 @@ const BAD: Array<[string, string]> = [
   ['DB_ROWS_RETRIEVAL_LIMIT', '1001'],
   ['DB_ROWS_RETRIEVAL_LIMIT', 'all'],
   ['AWS_REGION', 'EU West'],
+  ['AWS_DEFAULT_REGION', 'eu west 1'],
   ['AWS_ENDPOINT_URL_S3', 'not a url'],
   ['S3_ENDPOINT', 'minio:9000 please'],
   ['AWS_ENDPOINT_URL_S3', 'minio:9000'],
