@@ -29,7 +29,10 @@ function runningFromRuns(jobId: string): JobStatus {
 export function settleJobStatus(orm: Orm, jobId: string, idle: JobStatus | 'keepEnded'): Promise<number> {
   return inPlainTransaction(orm, async (em) => {
     if (isPostgres(orm)) await lockJobUnlessPaused(orm, em, jobId, 'update');
-    return em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: idle === 'keepEnded' ? runningFromRuns(jobId) : statusFromRuns(jobId, idle) });
+    return em.nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, {
+      status: idle === 'keepEnded' ? runningFromRuns(jobId) : statusFromRuns(jobId, idle),
+      updatedAt: new Date(),
+    });
   });
 }
 

@@ -174,7 +174,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
   }
 
   async function markJobRunning(jobId: string): Promise<void> {
-    await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: 'RUNNING' });
+    await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: 'RUNNING', updatedAt: new Date() });
   }
 
   return {

@@ -73,7 +73,7 @@ export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded,
         if (await leases.claim(run.id, { any: embedded })) await slots.resume(job.id, run.id);
       } else {
         const runningElsewhere = !embedded && (await em.count(SyncRun, { jobId: job.id, status: 'RUNNING' })) > 0;
-        if (job.status === 'RUNNING' && !runningElsewhere) await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED' });
+        if (job.status === 'RUNNING' && !runningElsewhere) await em.nativeUpdate(Job, { id: job.id }, { status: 'SCHEDULED', updatedAt: new Date() });
         if (rerun.has(job.id)) await slots.start(job.id, 'UPDATE');
         // The run row before the next run time, as a tick does: a start cut short between the two
         // leaves the due time stored, for the next start to catch up.

@@ -150,7 +150,7 @@ export function createJobLifecycleService({
       const job = await load(rawId, field);
       if (job.status !== 'PAUSED') throw new ConflictError('Job is not paused');
       // Deleted meanwhile: no schedule for a job that is gone.
-      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: statusFromRuns(job.id, 'SCHEDULED') })) === 0) throw jobNotFound();
+      if ((await orm.em.fork().nativeUpdate(Job, { id: job.id }, { status: statusFromRuns(job.id, 'SCHEDULED'), updatedAt: new Date() })) === 0) throw jobNotFound();
       // Decided again now that the job is no longer paused: a run whose end was recorded while the
       // write above waited for the row found the job paused and left it alone, and on PostgreSQL
       // that write still read the run as RUNNING. A run end recorded after it sets its own status.
