@@ -131,8 +131,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     leaseTtlMs: config.runLeaseTtlMs,
     bus,
     takeOverRuns: options.takeOverRuns,
-    onRunFinished: async (run) => {
-      await notifyRunFinished(orm, run.runId);
+    onRunFinished: async (run, stop) => {
+      await notifyRunFinished(orm, run.runId, stop);
       await jobMetrics.runFinished(run);
     },
     onRunSkipped: (jobId) => {

@@ -73,6 +73,12 @@ export interface OutageOptions {
   onWait?: (error: unknown) => void;
   /** Told when a write that waited went through. */
   onRecovered?: () => void;
+  /**
+   * The process is stopping: once this aborts, a write that fails is not waited for (its error is
+   * thrown), so a stop is not held for the length of an outage. What it would have written is
+   * whatever the next start or another instance resumes from.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -84,7 +90,7 @@ export interface OutageOptions {
  * order): the server rolls one back as the deadlock victim, and that one goes again, up to
  * CONFLICT_ATTEMPTS times. Only for idempotent writes.
  */
-export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered }: OutageOptions = {}): Promise<T> {
+export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered, stop }: OutageOptions = {}): Promise<T> {
   const deadline = Date.now() + maxWaitMs;
   let pause = 100;
   let conflicts = 0;
@@ -99,10 +105,11 @@ export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs 
         await conflictPause(conflicts);
         continue;
       }
-      if (!isWorthWaitingFor(error) || Date.now() >= deadline) throw error;
+      if (!isWorthWaitingFor(error) || Date.now() >= deadline || stop?.aborted) throw error;
       if (!waited) onWait?.(error);
       waited = true;
-      await delay(pause);
+      // A stop ends the pause: the write is tried once more, and its error then goes through.
+      await delay(pause, undefined, { signal: stop }).catch(() => undefined);
       pause = Math.min(2_000, pause * 2);
     }
   }

@@ -50,9 +50,9 @@ export async function enqueueRunEnd(orm: Orm, runId: number): Promise<string[]> 
 
 /**
  * Called by the scheduler once a run's final status is committed. Retried while the database is
- * unreachable, as the run's own final status was; a process that dies first leaves the run to the
- * delivery loop's sweep (run-end-sweep.ts).
+ * unreachable, as the run's own final status was, until `stop` aborts; a process that stops or dies
+ * first leaves the run to the delivery loop's sweep (run-end-sweep.ts).
  */
-export function notifyRunFinished(orm: Orm, runId: number): Promise<string[]> {
-  return whileDatabaseDown(() => enqueueRunEnd(orm, runId));
+export function notifyRunFinished(orm: Orm, runId: number, stop?: AbortSignal): Promise<string[]> {
+  return whileDatabaseDown(() => enqueueRunEnd(orm, runId), { stop });
 }

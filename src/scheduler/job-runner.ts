@@ -155,7 +155,7 @@ export function createJobRunner({
       state = 'stopped';
       await loop.stop();
       schedules.clear();
-      await Promise.all([slots.stopAll(stopTimeoutMs), helpers?.stopAll()]);
+      await Promise.all([slots.stopAll(stopTimeoutMs), helpers?.stopAll(stopTimeoutMs)]);
       await leases.stop();
       logger.info('scheduler stopped');
     },

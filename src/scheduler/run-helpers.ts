@@ -1,8 +1,10 @@
 import type { Logger } from '../config/logger.js';
+import { succeedsWithin } from '../config/succeeds-within.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { countClaimable } from '../sync/multi/object-claims.js';
 import type { RunHelper } from '../sync/run-executor.js';
+import { ShutdownAbort } from '../sync/run/run-start.js';
 
 export interface RunHelpersDeps {
   orm: Orm;
@@ -50,11 +52,15 @@ export function createRunHelpers({ orm, help, instanceId, logger, now, onHelpEnd
         helping.set(run.id, { controller, done });
       }
     },
-    /** Graceful stop: helping stops at a chunk boundary and the claims go back at once. */
-    async stopAll(): Promise<void> {
+    /**
+     * Graceful stop: helping stops at a chunk boundary and the claims go back at once (when the
+     * database answers: a stop does not wait for it); waits up to `timeoutMs`.
+     */
+    async stopAll(timeoutMs: number): Promise<void> {
       const sessions = [...helping.values()];
-      for (const session of sessions) session.controller.abort();
-      await Promise.all(sessions.map((session) => session.done));
+      for (const session of sessions) session.controller.abort(new ShutdownAbort());
+      const stopped = await succeedsWithin(Promise.all(sessions.map((session) => session.done)), timeoutMs, { holdOpen: true });
+      if (!stopped) logger.warn({ runs: [...helping.keys()] }, 'helping sessions did not stop in time');
     },
   };
 }

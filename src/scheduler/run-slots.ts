@@ -7,7 +7,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
-import { whileDatabaseDown } from '../db/database-outage.js';
+import { isWorthWaitingFor, whileDatabaseDown } from '../db/database-outage.js';
 import type { RunExecutor } from '../sync/run-executor.js';
 import { leasedTo, type RunLeases } from '../sync/multi/run-leases.js';
 import { announceRunEnd } from '../sync/run/run-events.js';
@@ -41,8 +41,11 @@ export interface RunSlotsDeps {
   bus?: ProgressPublisher;
 }
 
-/** A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown). */
-export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }) => Promise<void> | void;
+/**
+ * A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown).
+ * `stop` aborts when the process stops: the hook's waits for the database end then.
+ */
+export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }, stop?: AbortSignal) => Promise<void> | void;
 
 /** A run that is no longer this instance's to record (its lease went to another instance). */
 const LEASE_LOST = new Error('run lease lost to another instance');
@@ -66,9 +69,9 @@ export function recordJobStatusAfterRun(orm: Orm, jobId: string, status: RunStat
 }
 
 /** Tells the end-of-run hooks (webhooks, metrics) that a run ended; their failure is logged, never the run's. */
-export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHook | undefined, run: Parameters<RunFinishedHook>[0]): Promise<void> {
+export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHook | undefined, run: Parameters<RunFinishedHook>[0], stop?: AbortSignal): Promise<void> {
   try {
-    await onRunFinished?.(run);
+    await onRunFinished?.(run, stop);
   } catch (err) {
     logger.error({ err, jobId: run.jobId, runId: run.runId }, 'could not report the end of a sync run');
   }
@@ -78,6 +81,9 @@ export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHoo
 export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
   const mine = leasedTo(leases.instanceId);
+  /** Aborted by stopAll: the runs' ends stop waiting for the database (see drive()). */
+  const stopping = new AbortController();
+  const outage = { stop: stopping.signal };
 
   // Synchronous, so two triggers in the same tick cannot both see a free slot.
   function reserve(jobId: string): Slot {
@@ -103,7 +109,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       // A graceful stop hands the run back: its row stays RUNNING, never CANCELLED on the way (drive()).
       if (status === 'CANCELLED' && signal.reason instanceof ShutdownAbort) return;
       const fields = error === undefined ? {} : { error };
-      const closed = await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }));
+      const closed = await whileDatabaseDown(() => em.nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', ...mine }, { status, finishedAt: now(), ...fields }), outage);
       if (closed !== 1 || !bus) return;
       await announceRunEnd(orm, bus, runId, status, error ?? undefined).catch((err: unknown) =>
         logger.warn({ err, jobId, runId }, 'could not announce the end of a sync run'),
@@ -136,7 +142,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       const em = orm.em.fork();
       // Taken over, told (the lease lost) or not (its row another instance's now, as after a database
       // outage longer than the lease): the row, the job's status and the end's hooks are the new owner's.
-      if (slot.controller.signal.reason === LEASE_LOST || (await whileDatabaseDown(() => em.count(SyncRun, { id: runId, ...mine }))) === 0) {
+      if (slot.controller.signal.reason === LEASE_LOST || (await whileDatabaseDown(() => em.count(SyncRun, { id: runId, ...mine }), outage)) === 0) {
         logger.warn({ jobId, runId }, 'sync run taken over by another instance');
         return;
       }
@@ -147,12 +153,15 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         await em.nativeUpdate(SyncRun, { id: runId, ...mine }, { status: 'RUNNING', finishedAt: null, error: null });
         await leases.handBack([runId]);
       } else {
-        await whileDatabaseDown(() => recordJobStatusAfterRun(orm, jobId, status));
+        await whileDatabaseDown(() => recordJobStatusAfterRun(orm, jobId, status), outage);
       }
       logger.info({ jobId, runId, status }, 'sync run ended');
-      if (!resumeAtNextStart) await reportRunEnd(logger, onRunFinished, { jobId, runId, status });
+      if (!resumeAtNextStart) await reportRunEnd(logger, onRunFinished, { jobId, runId, status }, stopping.signal);
     } catch (err) {
-      logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
+      if (stopping.signal.aborted && isWorthWaitingFor(err)) {
+        // Nothing is lost: the run row stays RUNNING, and its checkpoints are committed as they went.
+        logger.warn({ err, jobId, runId }, 'stopping while the database is unreachable: the end of the sync run is not recorded; it resumes from its last committed checkpoint at the next start, or on another instance once its lease expires');
+      } else logger.error({ err, jobId, runId }, 'could not record the end of a sync run');
     } finally {
       leases.release(runId);
       free(jobId, slot);
@@ -264,6 +273,7 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     /** Aborts every run for shutdown (rows go back to RUNNING for the next start) and waits up to `timeoutMs`. */
     async stopAll(timeoutMs: number): Promise<void> {
       const pending = [...slots.values()];
+      stopping.abort();
       for (const slot of pending) slot.controller.abort(new ShutdownAbort());
       const stopped = await succeedsWithin(Promise.all(pending.map((s) => s.done)), timeoutMs, { holdOpen: true });
       if (!stopped) logger.warn({ runs: pending.map((s) => s.runId) }, 'runs did not stop in time');

@@ -7,6 +7,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { announceRunEnd } from './run/run-events.js';
+import { ShutdownAbort } from './run/run-start.js';
 import { executeSyncRun, type SyncRunDeps } from './run/sync-run.js';
 import { createProcessSlots } from './transfer/process-slots.js';
 import { resolveTuning } from './transfer/sync-tuning.js';
@@ -51,7 +52,8 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
       if (isDatabaseUnreachable(error)) {
-        log.warn({ err: error }, 'the database stayed unreachable; sync run handed back');
+        const why = signal.reason instanceof ShutdownAbort ? 'stopping while the database is unreachable' : 'the database stayed unreachable';
+        log.warn({ err: error }, `${why}; sync run handed back, to resume from its last committed checkpoint`);
         return 'RUNNING';
       }
       log.error({ err: error }, 'sync run failed');

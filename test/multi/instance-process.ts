@@ -7,6 +7,8 @@ const TSX = import.meta.resolve('tsx');
 export interface InstanceProcess {
   url: string;
   child: ChildProcess;
+  /** What it wrote so far (its last megabyte or so of stdout, then stderr). */
+  output(): string;
   /** SIGTERM and wait for the exit (graceful stop). */
   stop(): Promise<void>;
   /** SIGKILL and wait for the exit. */
@@ -36,6 +38,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    output: () => stdout + stderr,
     async stop() {
       if (!ended()) child.kill('SIGTERM');
       await exited;

@@ -3,7 +3,7 @@ import type { Logger } from '../../config/logger.js';
 import { databaseNow } from '../../db/database-clock.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import { isPostgres, type Orm } from '../../db/orm.js';
-import { whileDatabaseDown } from '../../db/database-outage.js';
+import { whileDatabaseDown, type OutageOptions } from '../../db/database-outage.js';
 import { createHeartbeat } from './heartbeat.js';
 import { algorithmsOf } from '../../db/checksum-algorithms.js';
 
@@ -31,6 +31,8 @@ export interface ObjectClaimsDeps {
   ttlMs: number;
   logger: Logger;
   now?: () => Date;
+  /** How its reads and writes wait out a database outage (the run's: logged once, ended by a stop). */
+  outage?: OutageOptions;
 }
 
 /**
@@ -51,7 +53,7 @@ const ownerPrefix = (instanceId: string) => `${instanceId}/`;
  * Each session owns its claims under its own name, `<INSTANCE_ID>/<random>`: a holder and a helper
  * of one instance on one run wait for each other's claims like any two instances.
  */
-export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => databaseNow(orm) }: ObjectClaimsDeps) {
+export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logger, now = () => databaseNow(orm), outage = {} }: ObjectClaimsDeps) {
   const platform = orm.em.getPlatform();
   const at = (date: Date) => platform.processDateProperty(date) as unknown;
   const onPostgres = isPostgres(orm);
@@ -108,7 +110,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
          returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
         [owner, at(new Date(time.getTime() + ttlMs)), runId, afterId, at(time), runId, limit],
       );
-    })) as Array<Record<string, unknown>>;
+    }, outage)) as Array<Record<string, unknown>>;
     return rows.map((row) => ({
       id: Number(row.id),
       key: String(row.object_key),
@@ -145,7 +147,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
      */
     async hasOpenWork(): Promise<boolean> {
       const others = { $or: [{ claimOwner: null }, { claimOwner: { $ne: owner } }] };
-      return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }))) > 0;
+      return (await whileDatabaseDown(() => orm.em.fork().count(SyncObject, { ...openRows, ...others }), outage)) > 0;
     },
 
     /**
@@ -164,7 +166,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
         const owners = new Set(claimed.map((row) => row.claimOwner ?? ''));
         const dead = [...owners].filter((name) => name.startsWith(ownerPrefix(instanceId)) && !liveOwners.has(name));
         if (dead.length > 0) await em.nativeUpdate(SyncObject, { ...open, claimOwner: { $in: dead } }, { claimOwner: null, claimExpiresAt: null });
-      });
+      }, outage);
       renewal.start();
     },
 
@@ -181,7 +183,7 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
     async releaseAll(): Promise<void> {
       // A claim outlives only an open row: the run's open rows have an index, run_id alone has none.
       const claimed = { jobId, runId, status: { $in: [...OPEN] }, claimOwner: owner };
-      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, claimed, { claimOwner: null, claimExpiresAt: null }));
+      await whileDatabaseDown(() => orm.em.fork().nativeUpdate(SyncObject, claimed, { claimOwner: null, claimExpiresAt: null }), outage);
     },
   };
 }

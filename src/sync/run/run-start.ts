@@ -30,6 +30,20 @@ export class ShutdownAbort extends Error {
 }
 
 /**
+ * Aborts once `signal` aborts for a graceful stop, and only then: the run's waits for the database
+ * end (OutageOptions.stop), while a cancel's end still waits to be written.
+ */
+export function shutdownSignal(signal: AbortSignal): AbortSignal {
+  const shutdown = new AbortController();
+  const onAbort = () => {
+    if (signal.reason instanceof ShutdownAbort) shutdown.abort(signal.reason);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return shutdown.signal;
+}
+
+/**
  * A run's own abort: the caller's signal (cancel, graceful stop) or the job's deletion, which the
  * run notices itself (`jobGone`). `detach` unhooks it from the caller's signal at the run's end.
  */

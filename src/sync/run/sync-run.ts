@@ -34,7 +34,7 @@ import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
 import { createRunProgress } from './run-progress.js';
-import { createRunAbort, failBeforeListing, openRunConnector, readRunAndJob, setUpRun, ShutdownAbort } from './run-start.js';
+import { createRunAbort, failBeforeListing, openRunConnector, readRunAndJob, setUpRun, shutdownSignal, ShutdownAbort } from './run-start.js';
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
@@ -82,7 +82,7 @@ export async function executeSyncRun(
   const { orm, config } = deps;
   // Its reads and writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
   const waits = createFailureLog(deps.logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
-  const outage = { onWait: waits.failed, onRecovered: waits.succeeded };
+  const outage = { onWait: waits.failed, onRecovered: waits.succeeded, stop: shutdownSignal(signal) };
   const { run, job } = await readRunAndJob(orm, runId, outage);
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);
@@ -115,7 +115,7 @@ export async function executeSyncRun(
   // holder fetches from its own listing (`npm run sync`: a killed one-off process would leave claims behind).
   const claims =
     isPostgres(orm) && run.sharesWork
-      ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger })
+      ? createObjectClaims({ orm, jobId: job.id, runId, instanceId: config.instanceId, ttlMs: config.runLeaseTtlMs, logger, outage })
       : undefined;
   const store = createCheckpointStore(orm, job.id, runId, config.instanceId, claims?.owner, outage);
   const listing = createListingCheckpoint(orm, job.id, runId, outage);
@@ -213,6 +213,8 @@ export async function executeSyncRun(
       idleMs: 100,
       work: (row) => fetchClaimed(jobRoot, row, outcomes.fetch),
     });
+  // Awaited after the listing: its failure meanwhile (the database gone at a stop) is not left unhandled.
+  void claimedWork?.catch(() => undefined);
   if (options.helper) {
     await claimedWork;
     await writer.drain();
