@@ -55,7 +55,7 @@ interface Request {
 
 function requests(base: string, ready: ApiChildReady): Request[] {
   const offset = Math.floor(ready.rows * 0.9);
-  const body = JSON.stringify({ query: GRAPHQL, variables: { jobId: ready.jobId, after: encodeCursor([ready.deepAfterId]) } });
+  const body = JSON.stringify({ query: GRAPHQL, variables: { jobId: ready.jobId, after: encodeCursor('objects', [ready.deepAfterId]) } });
   return [
     {
       route: 'graphql',

@@ -42,7 +42,7 @@ export function deepPageSampler(base: string, jobId: string) {
           return (await response.json()) as { total_objects?: number; objects?: Array<{ id: number }> };
         });
         total = rest.total_objects ?? 0;
-        const after = rest.objects?.[0] ? encodeCursor([rest.objects[0].id]) : null;
+        const after = rest.objects?.[0] ? encodeCursor('objects', [rest.objects[0].id]) : null;
         await timed(samples.graphql, async () => {
           const response = await fetch(`${base}/graphql`, {
             method: 'POST',

@@ -16,7 +16,7 @@ export interface DeliveryView {
   attempts: WebhookAttempt[];
 }
 
-const deliveryCursor = (delivery: WebhookDelivery) => encodeCursor([delivery.createdAt.getTime(), delivery.id]);
+const deliveryCursor = (delivery: WebhookDelivery) => encodeCursor('webhookDeliveries', [delivery.createdAt.getTime(), delivery.id]);
 const NEWEST_FIRST = { createdAt: 'desc', id: 'desc' } as const;
 
 /** A job's webhook deliveries, newest first, each with every attempt made. */
@@ -35,7 +35,7 @@ export function createDeliveryService({ orm, defaultPageSize }: DeliveryServiceD
       const size = pageSize(args.first, defaultPageSize);
       let where: object = { jobId };
       if (args.after) {
-        const [at, id] = decodeCursor(args.after, ['timestamp', 'string'] as const);
+        const [at, id] = decodeCursor(args.after, 'webhookDeliveries', ['timestamp', 'string'] as const);
         where = { jobId, $or: [{ createdAt: { $lt: at } }, { createdAt: at, id: { $lt: id } }] };
       }
       const em = orm.em.fork();

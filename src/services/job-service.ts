@@ -31,7 +31,7 @@ export interface JobServiceDeps extends SourceSettingsDeps {
   onJobsDeleted?: (jobIds: string[]) => void;
 }
 
-const jobCursor = (job: Job) => encodeCursor([job.createdAt.getTime(), job.id]);
+const jobCursor = (job: Job) => encodeCursor('jobs', [job.createdAt.getTime(), job.id]);
 
 /** Rethrows `error` unless it is the runner's JobGoneError: the job was deleted by another request after it was stored. */
 function unlessJobGone(error: unknown): void {
@@ -93,7 +93,7 @@ export function createJobService({
       const where: FilterQuery<Job> = args.status ? { status: args.status } : {};
       let keyset: FilterQuery<Job> = {};
       if (args.after) {
-        const [at, id] = decodeCursor(args.after, ['timestamp', 'string'] as const);
+        const [at, id] = decodeCursor(args.after, 'jobs', ['timestamp', 'string'] as const);
         keyset = { $or: [{ createdAt: { $gt: at } }, { createdAt: at, id: { $gt: id } }] };
       }
       const [rows, totalCount] = await Promise.all([

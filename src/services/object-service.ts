@@ -26,7 +26,7 @@ export interface OffsetPage<T> {
 /** Failed objects a run lists at most (its "first errors"). */
 export const MAX_RUN_FAILURES = 20;
 
-const objectCursor = (object: SyncObject) => encodeCursor([object.id]);
+const objectCursor = (object: SyncObject) => encodeCursor('objects', [object.id]);
 
 export interface ObjectFilter {
   status?: ObjectStatus | null;
@@ -79,7 +79,7 @@ export function createObjectService({ orm, defaultPageSize, keyOrder }: ObjectSe
       const jobId = await requireJobId(rawJobId, field);
       const size = pageSize(args.first, defaultPageSize);
       const where = filterWhere(jobId, args, 'keyPrefix', order);
-      const afterId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : 0;
+      const afterId = args.after ? decodeCursor(args.after, 'objects', ['number'] as const)[0] : 0;
       const em = orm.em.fork();
       const [rows, totalCount] = await Promise.all([
         readObjects(em, { ...where(), id: { $gt: afterId } }, size + 1),

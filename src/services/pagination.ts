@@ -31,8 +31,14 @@ export function pageOffset(offset: number | null | undefined, field = 'offset'):
   return skip;
 }
 
-export function encodeCursor(values: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
+/** The connections that hand out cursors. A cursor names its own, so another connection's is refused. */
+export const CURSOR_CONNECTIONS = ['jobs', 'runs', 'objects', 'webhookDeliveries'] as const;
+export type CursorConnection = (typeof CURSOR_CONNECTIONS)[number];
+
+const isCursorConnection = (value: unknown): value is CursorConnection => CURSOR_CONNECTIONS.includes(value as CursorConnection);
+
+export function encodeCursor(connection: CursorConnection, values: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([connection, ...values])).toString('base64url');
 }
 
 /**
@@ -59,21 +65,28 @@ function isCursorValue(value: unknown, kind: CursorValueKind): boolean {
 }
 
 /**
- * Decodes an opaque cursor made by `encodeCursor`, checking each value against `shape`; a
- * 'timestamp' comes back as a Date. A cursor is the client's to forge: anything `encodeCursor` could
- * not have made is refused as "<field> is not a valid cursor".
+ * Decodes an opaque cursor made by `encodeCursor` for `connection`, checking each value against
+ * `shape`; a 'timestamp' comes back as a Date. A cursor is the client's to forge: anything
+ * `encodeCursor` could not have made for this connection is refused, naming `field`.
  */
 export function decodeCursor<T extends readonly CursorValueKind[]>(
   cursor: string,
+  connection: CursorConnection,
   shape: T,
   field = 'after',
 ): { [K in keyof T]: CursorValue<T[K]> } {
-  let values: unknown;
+  let decoded: unknown;
   try {
-    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    values = undefined;
+    decoded = undefined;
   }
+  if (Array.isArray(decoded) && isCursorConnection(decoded[0]) && decoded[0] !== connection) {
+    throw new InputError(field, `${field} is a cursor of ${decoded[0]}, not of ${connection}`);
+  }
+  // A cursor without a connection name, as clients may hold from earlier versions, cannot say which
+  // connection made it: it is read as this one's (its first value is a number, never a name).
+  const values: unknown = Array.isArray(decoded) && decoded[0] === connection ? decoded.slice(1) : decoded;
   if (!Array.isArray(values) || values.length !== shape.length || !values.every((value, i) => isCursorValue(value, shape[i]!))) {
     throw new InputError(field, `${field} is not a valid cursor`);
   }

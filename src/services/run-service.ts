@@ -9,7 +9,7 @@ export interface RunServiceDeps {
   defaultPageSize: number;
 }
 
-const runCursor = (run: SyncRun) => encodeCursor([run.id]);
+const runCursor = (run: SyncRun) => encodeCursor('runs', [run.id]);
 
 export function createRunService({ orm, defaultPageSize }: RunServiceDeps) {
   return {
@@ -18,7 +18,7 @@ export function createRunService({ orm, defaultPageSize }: RunServiceDeps) {
       const { id: jobId } = await requireJob(orm, rawJobId, field);
       const size = pageSize(args.first, defaultPageSize);
       const em = orm.em.fork();
-      const beforeId = args.after ? decodeCursor(args.after, ['number'] as const)[0] : Number.MAX_SAFE_INTEGER;
+      const beforeId = args.after ? decodeCursor(args.after, 'runs', ['number'] as const)[0] : Number.MAX_SAFE_INTEGER;
       const [rows, totalCount] = await Promise.all([
         em.find(SyncRun, { jobId, id: { $lt: beforeId } }, { orderBy: { id: 'desc' }, limit: size + 1 }),
         em.count(SyncRun, { jobId }),

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { gql } from '../helpers/clients.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { countJobs } from './graphql-env.js';
@@ -86,5 +88,53 @@ describe('a forged cursor is BAD_USER_INPUT naming after, never a 500', () => {
     });
     expect(deliveries.body).toEqual({ data: { job: { webhookDeliveries: { totalCount: 0 } } } });
     expect(await countJobs(app)).toBe(1);
+  });
+});
+
+describe("a cursor from another connection is BAD_USER_INPUT naming after, not a page from the wrong place", () => {
+  const runsQuery = `query ($id: ID!, $after: String) { runs(jobId: $id, first: 1, after: $after) { edges { node { id } } pageInfo { endCursor } } }`;
+  const objectsQuery = `query ($id: ID!, $after: String) { job(id: $id) { objects(first: 1, after: $after) { edges { node { key } } pageInfo { endCursor } } } }`;
+  type RunsPage = { runs: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string } } };
+  type ObjectsPage = { job: { objects: { edges: Array<{ node: { key: string } }>; pageInfo: { endCursor: string } } } };
+
+  it('runs(after: an objects cursor), objects(after: a runs cursor), webhookDeliveries(after: a jobs cursor)', async () => {
+    const em = app.orm.em.fork();
+    const runs = [1, 2, 3].map(() => new SyncRun({ jobId, trigger: 'MANUAL', status: 'SUCCEEDED' }));
+    em.persist([...runs, ...['a', 'b', 'c'].map((key) => new SyncObject({ jobId, key, size: 1, status: 'PENDING' }))]);
+    await em.flush();
+
+    const runsPage = await gql<RunsPage, unknown>(app, runsQuery, { id: jobId });
+    const objectsPage = await gql<ObjectsPage, unknown>(app, objectsQuery, { id: jobId });
+    const runsCursor = runsPage.body.data!.runs.pageInfo.endCursor;
+    const objectsCursor = objectsPage.body.data!.job.objects.pageInfo.endCursor;
+
+    const runsAfterObjects = await gql(app, runsQuery, { id: jobId, after: objectsCursor });
+    expect(runsAfterObjects.status).toBe(200);
+    expect(runsAfterObjects.body).toMatchObject({
+      data: null,
+      errors: [{ message: 'after is a cursor of objects, not of runs', extensions: { code: 'BAD_USER_INPUT', field: 'after' } }],
+    });
+    const objectsAfterRuns = await gql(app, objectsQuery, { id: jobId, after: runsCursor });
+    expect(objectsAfterRuns.body).toMatchObject({
+      data: { job: null },
+      errors: [{ message: 'after is a cursor of runs, not of objects', extensions: { code: 'BAD_USER_INPUT', field: 'after' } }],
+    });
+    const jobsCursor = (await gql<{ jobs: { pageInfo: { endCursor: string } } }, unknown>(app, `{ jobs(first: 1) { pageInfo { endCursor } } }`)).body.data!.jobs.pageInfo.endCursor;
+    const deliveries = await gql(app, `query ($id: ID!, $after: String) { job(id: $id) { webhookDeliveries(after: $after) { totalCount } } }`, { id: jobId, after: jobsCursor });
+    expect((deliveries.body as Errors).errors).toMatchObject([{ message: 'after is a cursor of jobs, not of webhookDeliveries', extensions: { code: 'BAD_USER_INPUT', field: 'after' } }]);
+  });
+
+  it("each connection's own cursor pages on, and one without a connection name (as handed out before) still does", async () => {
+    const first = await gql<RunsPage, unknown>(app, runsQuery, { id: jobId });
+    const [newest] = first.body.data!.runs.edges.map((edge) => Number(edge.node.id));
+    const next = await gql<RunsPage, unknown>(app, runsQuery, { id: jobId, after: first.body.data!.runs.pageInfo.endCursor });
+    expect(next.body.data!.runs.edges).toEqual([{ node: { id: String(newest! - 1) } }]);
+    const unnamed = await gql<RunsPage, unknown>(app, runsQuery, { id: jobId, after: cursorOf([newest]) });
+    expect(unnamed.body.data!.runs.edges).toEqual([{ node: { id: String(newest! - 1) } }]);
+
+    const objects = await gql<ObjectsPage, unknown>(app, objectsQuery, { id: jobId });
+    const after = objects.body.data!.job.objects.pageInfo.endCursor;
+    const nextObjects = await gql<ObjectsPage, unknown>(app, objectsQuery, { id: jobId, after });
+    expect(nextObjects.body.data!.job.objects.edges).toEqual([{ node: { key: 'b' } }]);
   });
 });

@@ -22,44 +22,44 @@ describe('page size', () => {
 
 describe('cursors', () => {
   it('round-trip typed keyset values', () => {
-    const cursor = encodeCursor([1700000000000, 'a-b']);
-    expect(decodeCursor(cursor, ['number', 'string'] as const)).toEqual([1700000000000, 'a-b']);
+    const cursor = encodeCursor('jobs', [1700000000000, 'a-b']);
+    expect(decodeCursor(cursor, 'jobs', ['number', 'string'] as const)).toEqual([1700000000000, 'a-b']);
   });
 
-  it.each(['', 'not-base64!', encodeCursor(['x']), encodeCursor([1, 2]), encodeCursor([1, 'nul\u0000']), Buffer.from('{"a":1}').toString('base64url')])(
+  it.each(['', 'not-base64!', encodeCursor('jobs', ['x']), encodeCursor('jobs', [1, 2]), encodeCursor('jobs', [1, 'nul\u0000']), Buffer.from('{"a":1}').toString('base64url')])(
     'refuse the malformed cursor %j',
     (cursor) => {
-      expect(() => decodeCursor(cursor, ['number', 'string'] as const)).toThrow(/after is not a valid cursor/);
+      expect(() => decodeCursor(cursor, 'jobs', ['number', 'string'] as const)).toThrow(/after is not a valid cursor/);
     },
   );
 
   it('give a timestamp back as a Date', () => {
-    const [at, id] = decodeCursor(encodeCursor([1700000000000, 'a-b']), ['timestamp', 'string'] as const);
+    const [at, id] = decodeCursor(encodeCursor('jobs', [1700000000000, 'a-b']), 'jobs', ['timestamp', 'string'] as const);
     expect(at).toEqual(new Date(1700000000000));
     expect(id).toBe('a-b');
-    expect(decodeCursor(encodeCursor([MIN_CURSOR_TIME]), ['timestamp'] as const)[0].toISOString()).toBe('0001-01-01T00:00:00.000Z');
-    expect(decodeCursor(encodeCursor([MAX_CURSOR_TIME]), ['timestamp'] as const)[0].toISOString()).toBe('9999-12-31T23:59:59.999Z');
-    expect(decodeCursor(encodeCursor(['\u{1F600}']), ['string'] as const)).toEqual(['\u{1F600}']);
+    expect(decodeCursor(encodeCursor('jobs', [MIN_CURSOR_TIME]), 'jobs', ['timestamp'] as const)[0].toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(decodeCursor(encodeCursor('jobs', [MAX_CURSOR_TIME]), 'jobs', ['timestamp'] as const)[0].toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    expect(decodeCursor(encodeCursor('jobs', ['\u{1F600}']), 'jobs', ['string'] as const)).toEqual(['\u{1F600}']);
   });
 
   // Forged: no Date holds 1e300 or 9e15 ms (Invalid time value), PostgreSQL keeps no timestamp
   // before 4713 BC, and neither database stores a NUL or a lone surrogate.
   it.each([
     ['WzFlMzAwLCJ4Il0', ['timestamp', 'string']],
-    [encodeCursor([9e15, 'x']), ['timestamp', 'string']],
-    [encodeCursor([-8.64e15, 'x']), ['timestamp', 'string']],
-    [encodeCursor([MIN_CURSOR_TIME - 1, 'x']), ['timestamp', 'string']],
-    [encodeCursor([MAX_CURSOR_TIME + 1, 'x']), ['timestamp', 'string']],
-    [encodeCursor([1700000000000.5, 'x']), ['timestamp', 'string']],
-    [encodeCursor([-1e300, '\ud800']), ['timestamp', 'string']],
-    [encodeCursor([1700000000000, '\ud800']), ['timestamp', 'string']],
-    [encodeCursor([1700000000000, 'x\udfff']), ['timestamp', 'string']],
-    [encodeCursor([1e300]), ['number']],
-    [encodeCursor([1.5]), ['number']],
+    [encodeCursor('jobs', [9e15, 'x']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [-8.64e15, 'x']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [MIN_CURSOR_TIME - 1, 'x']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [MAX_CURSOR_TIME + 1, 'x']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [1700000000000.5, 'x']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [-1e300, '\ud800']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [1700000000000, '\ud800']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [1700000000000, 'x\udfff']), ['timestamp', 'string']],
+    [encodeCursor('jobs', [1e300]), ['number']],
+    [encodeCursor('jobs', [1.5]), ['number']],
     [Buffer.from('[9007199254740993]').toString('base64url'), ['number']],
   ] as const)('refuse the forged cursor %s as %j', (cursor, shape) => {
-    expect(() => decodeCursor(cursor, shape)).toThrow(InputError);
-    expect(() => decodeCursor(cursor, shape, 'after')).toThrow(/^after is not a valid cursor$/);
+    expect(() => decodeCursor(cursor, 'jobs', shape)).toThrow(InputError);
+    expect(() => decodeCursor(cursor, 'jobs', shape, 'after')).toThrow(/^after is not a valid cursor$/);
   });
 
   it('know whether a next page exists from one extra row', () => {
