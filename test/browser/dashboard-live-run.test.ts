@@ -1,5 +1,5 @@
 /** The live panel during real (throttled) syncs, compared with the run row in the database. */
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
@@ -71,6 +71,33 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     // Ahead of the row by at most the checkpoints it has not written yet, not by all that was done before the page opened.
     expect(shown.value).toBeLessThanOrEqual(row.bytesDone + 8 * CHUNK_SIZE);
     expect(shown.value).toBeLessThan(shown.max);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('a run whose events come before its row shows the bytes done but no overall bar or percentage until the row gives the total', async () => {
+    await using env = await proxiedEnv();
+    await env.s3.putObjects([['early/large.bin', seededBytes(32 * CHUNK_SIZE, 8)]]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'early/');
+    const { page, consoleErrors } = await watchedPage(browser());
+    // The run row's reads are held: the page knows the run only from its events.
+    const heldRowReads: Route[] = [];
+    await page.route('**/graphql', (route) =>
+      route.request().postData()?.includes('query DashboardLatestRun') ? void heldRowReads.push(route) : route.fallback(),
+    );
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    await triggerJob(env.app, jobId);
+    const panel = () => page.locator('.live .run-progress').innerText().catch(() => '');
+    await expect.poll(panel, { timeout: 10_000 }).toMatch(/early\/large\.bin[\s\S]*\(([1-9]\d?)%\)/);
+
+    // Observed: the overall bar full, "<n> / <n> (100%)", while the object was at a few percent.
+    expect(await page.locator('#overall-progress').count()).toBe(0);
+    expect(await page.getByTestId('overall-pending').innerText()).toMatch(/^[1-9][\d.]* (B|KiB|MiB) done, total not known yet$/);
+
+    await page.unroute('**/graphql');
+    for (const route of heldRowReads.splice(0)) await route.fallback();
+    await expect.poll(async () => (await overall(page).catch(() => ({ max: 0 }))).max, { timeout: 10_000 }).toBe(32 * CHUNK_SIZE);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

@@ -126,8 +126,8 @@ describe('the live run adopting a row taken mid-run', () => {
     const run = newLiveRun('1', null);
     applyEvent(run, event('OBJECT_DONE', 'a', 10, 10), 0);
     applyEvent(run, event('OBJECT_DONE', 'b', 10, 10), 1000);
-    expect(overview(run, 1000)).toMatchObject({ objectsDone: 2, objectsTotal: null, rate: 10, etaMs: null });
+    expect(overview(run, 1000)).toMatchObject({ bytesTotal: null, objectsDone: 2, objectsTotal: null, rate: 10, etaMs: null });
     rebase(run, row({ bytesTotal: 100, objectsTotal: 10, bytesDone: 20, objectsDone: 2 }), []);
-    expect(overview(run, 1000)).toMatchObject({ objectsTotal: 10, etaMs: 8000 });
+    expect(overview(run, 1000)).toMatchObject({ bytesTotal: 100, objectsTotal: 10, etaMs: 8000 });
   });
 });

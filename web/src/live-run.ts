@@ -149,7 +149,8 @@ function overallBytes(run: LiveRun): number {
 
 export interface Overview {
   bytesDone: number;
-  bytesTotal: number;
+  /** null until the run row (the totals) arrived: the events alone cannot say how much is left. */
+  bytesTotal: number | null;
   objectsDone: number;
   /** null until the run row (the totals) arrived. */
   objectsTotal: number | null;
@@ -160,7 +161,7 @@ export interface Overview {
 }
 
 export function overview(run: LiveRun, now = Date.now()): Overview {
-  const bytesTotal = Math.max(run.base?.bytesTotal ?? 0, run.shownBytes);
+  const bytesTotal = run.base ? Math.max(run.base.bytesTotal, run.shownBytes) : null;
   const objectsTotal = run.base?.objectsTotal ?? null;
   const counted = run.finished && run.base ? run.base.objectsDone : run.anchorObjects + run.objectsSinceBase;
   const objectsDone = Math.min(objectsTotal || Number.POSITIVE_INFINITY, counted);
@@ -171,8 +172,7 @@ export function overview(run: LiveRun, now = Date.now()): Overview {
   const span = first && last ? Math.max(last.t, now) - first.t : 0;
   const stalled = run.samples.length > 0 && recent.length === 0;
   const rate = run.finished ? null : stalled ? 0 : first && last && span >= 500 ? (last.bytes - first.bytes) / (span / 1000) : null;
-  const left = bytesTotal - run.shownBytes;
-  // Before the row gives the byte total, "left" would be 0 (the total is only what was shown).
-  const etaMs = rate && rate > 0 && !run.finished && run.base?.bytesTotal ? (1000 * left) / rate : null;
+  // A row whose listing has not counted a byte yet knows no total either.
+  const etaMs = rate && rate > 0 && !run.finished && bytesTotal !== null && run.base?.bytesTotal ? (1000 * (bytesTotal - run.shownBytes)) / rate : null;
   return { bytesDone: run.shownBytes, bytesTotal, objectsDone, objectsTotal, rate, etaMs };
 }

@@ -101,8 +101,16 @@ function RunProgress({ run }: { run: LiveRun }) {
       <p>
         Run #{run.runId}: <Status value={run.finished?.status ?? run.base?.status ?? 'RUNNING'} />
       </p>
-      <label for="overall-progress">Overall (bytes done / total)</label>
-      <ProgressBar id="overall-progress" done={o.bytesDone} total={o.bytesTotal} label="Overall progress, bytes done of total" />
+      {o.bytesTotal === null ? (
+        <p class="progress-text" data-testid="overall-pending">
+          {formatBytes(o.bytesDone)} done, total not known yet
+        </p>
+      ) : (
+        <>
+          <label for="overall-progress">Overall (bytes done / total)</label>
+          <ProgressBar id="overall-progress" done={o.bytesDone} total={o.bytesTotal} label="Overall progress, bytes done of total" />
+        </>
+      )}
       <dl class="stats">
         <div>
           <dt>Objects</dt>
