@@ -1,6 +1,7 @@
 /** The live panel during real (throttled) syncs, compared with the run row in the database. */
 import type { Page, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { gql } from '../helpers/clients.js';
 import { seededBytes } from '../helpers/files.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob, type LiveEnv } from '../live/live-env.js';
@@ -15,9 +16,10 @@ const overall = (page: Page) =>
   page.locator('#overall-progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
 
 /** The app with s3rver behind a fault proxy applying `rule`. */
-async function proxiedEnv(rule: FaultRule = slowObjects): Promise<LiveEnv> {
+async function proxiedEnv(rule: FaultRule = slowObjects, appEnv: Record<string, string> = {}): Promise<LiveEnv> {
   let proxy: FaultProxy | undefined;
   const env = await startLiveEnv({
+    env: appEnv,
     s3Endpoint: async (s3) => {
       proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
       proxy.setRule(rule);
@@ -44,6 +46,25 @@ async function recordRunHeadings(page: Page): Promise<() => Promise<string[]>> {
     Object.assign(window, { runHeadings: seen });
   });
   return () => page.evaluate(() => [...(window as unknown as { runHeadings: Set<string> }).runHeadings]);
+}
+
+/** Records every key the in-flight list shows, however briefly, from now on. */
+async function recordInFlightKeys(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    const record = () => document.querySelectorAll('.in-flight .key').forEach((key) => seen.add(key.textContent ?? ''));
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    record();
+    Object.assign(window, { inFlightKeys: seen });
+  });
+  return () => page.evaluate(() => [...(window as unknown as { inFlightKeys: Set<string> }).inFlightKeys]);
+}
+
+/** Resolves when the page has shown the answer of its next re-read of the run row. */
+async function nextRowShown(page: Page): Promise<void> {
+  const response = await page.waitForResponse((r) => r.request().postData()?.includes('query DashboardLatestRun') ?? false, { timeout: 10_000 });
+  await response.finished();
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
 }
 
 /** Resolves when the page next sends the live panel's re-read of the run row. */
@@ -152,6 +173,42 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     await expect.poll(inFlight).not.toContain('drop/short.bin');
     expect(await inFlight()).toContain('drop/long.bin');
     expect(await objectStatus('drop/long.bin')).toBe('PROCESSING');
+    await page.close();
+  });
+
+  it('an object an earlier (cancelled) run left partly downloaded is not in flight while the next run has not restarted it', async () => {
+    // One object at a time: the new first.bin goes first and keeps the slot while the test looks.
+    await using env = await proxiedEnv(slowObjects, { SYNC_CONCURRENCY: '1' });
+    await env.s3.putObjects([['resume/partial.bin', seededBytes(32 * CHUNK_SIZE, 9)]]);
+    const jobId = await createPausedJob(env.app, env.s3.bucket, 'resume/');
+    await triggerJob(env.app, jobId);
+    const row = async (key: string) => (await env.app.services.objects.list(jobId, { keyPrefix: key })).nodes[0];
+    await expect.poll(async () => (await row('resume/partial.bin'))?.lastPosition, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * CHUNK_SIZE);
+    await gql(env.app, 'mutation ($id: ID!) { cancelRun(jobId: $id) { job { id } } }', { id: jobId });
+    await expect.poll(async () => (await latestRun(env, jobId)).status, { timeout: 10_000 }).toBe('CANCELLED');
+    const checkpoint = (await row('resume/partial.bin'))!.lastPosition;
+    expect(checkpoint).toBeGreaterThan(0);
+
+    await env.s3.putObjects([['resume/first.bin', seededBytes(64 * CHUNK_SIZE, 10)]]);
+    const { page, consoleErrors } = await watchedPage(browser());
+    await page.goto(`${env.app.url}/#/jobs/${jobId}`);
+    await page.getByText('connected').waitFor();
+    const inFlightKeys = await recordInFlightKeys(page);
+    const runId = await triggerJob(env.app, jobId);
+    await expect.poll(inFlightKeys, { timeout: 10_000 }).toContain('resume/first.bin');
+    // The new run has listed partial.bin and not restarted it; the page has re-read the row since.
+    await expect.poll(async () => String((await row('resume/partial.bin'))?.runId), { timeout: 10_000 }).toBe(runId);
+    await nextRowShown(page);
+    await nextRowShown(page);
+
+    // Observed: partial.bin in flight at its old checkpoint beside first.bin, until its download restarted.
+    expect(await inFlightKeys()).toEqual(['resume/first.bin']);
+    expect(await row('resume/partial.bin')).toMatchObject({ status: 'PENDING', lastPosition: checkpoint });
+    // The objects table, as a reload shows it, still tells how much of it is kept.
+    await page.reload();
+    const partialRow = page.locator('table.objects tbody tr').filter({ hasText: 'resume/partial.bin' });
+    await expect.poll(() => partialRow.locator('td[data-label="Status"]').innerText(), { timeout: 10_000 }).toMatch(/^pending\s+[1-9]\d?% committed$/);
+    expect(consoleErrors).toEqual([]);
     await page.close();
   });
 

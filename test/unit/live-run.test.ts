@@ -82,7 +82,7 @@ describe("the dashboard's live run", () => {
     applyEvent(run, event('CHUNK', 'a', 700, 5000), 10);
     expect(overview(run, 10).bytesDone).toBe(700);
     // A row ahead of the events (unchanged objects counted at listing, no events) raises it.
-    rebase(run, row({ bytesDone: 2000, bytesTotal: 5000, objectsDone: 2, objectsTotal: 4 }), [{ key: 'a', size: 5000, lastPosition: 700 }]);
+    rebase(run, row({ bytesDone: 2000, bytesTotal: 5000, objectsDone: 2, objectsTotal: 4 }), [{ key: 'a', size: 5000, lastPosition: 700, runId: '1' }]);
     expect(overview(run, 10)).toMatchObject({ bytesDone: 2000, objectsDone: 2 });
     applyEvent(run, event('CHUNK', 'a', 800, 5000), 20);
     expect(overview(run, 20).bytesDone).toBe(2100);
@@ -95,7 +95,7 @@ describe("the dashboard's live run", () => {
 describe('the live run adopting a row taken mid-run', () => {
   // The row's bytesDone holds the committed bytes of the objects still downloading (here 300 of a's 800).
   const midRun = row({ bytesDone: 500, bytesTotal: 1000, objectsDone: 1, objectsTotal: 2 });
-  const inProgress = [{ key: 'a', size: 800, lastPosition: 300 }];
+  const inProgress = [{ key: 'a', size: 800, lastPosition: 300, runId: '1' }];
 
   it("a page opened mid-run counts an in-flight object's bytes once: the next event adds only what is past its committed position", () => {
     const run = newLiveRun('1', midRun, inProgress);
@@ -120,6 +120,18 @@ describe('the live run adopting a row taken mid-run', () => {
     applyEvent(run, event('CHUNK', 'a', 100, 800), 0);
     rebase(run, midRun, inProgress);
     expect([...run.inFlight.values()]).toEqual([{ key: 'a', bytes: 300, size: 800 }]);
+  });
+
+  it("an object an earlier run left PROCESSING is not in flight, and its old checkpoint is not taken as this run's bytes", () => {
+    const earlier = [{ key: 'old', size: 800, lastPosition: 300, runId: '0' }];
+    const run = newLiveRun('1', row({ bytesTotal: 1000, objectsTotal: 2 }), earlier);
+    expect(run.inFlight.size).toBe(0);
+    rebase(run, row({ bytesTotal: 1000, objectsTotal: 2 }), earlier);
+    expect(run.inFlight.size).toBe(0);
+    // Its transfer restarts: the run row counts its committed bytes from here on, all 400 of them.
+    applyEvent(run, event('CHUNK', 'old', 400, 800), 0);
+    expect(overview(run, 0).bytesDone).toBe(400);
+    expect([...run.inFlight.values()]).toEqual([{ key: 'old', bytes: 400, size: 800 }]);
   });
 
   it('before the run row gives totals, the ETA and the object total are unknown, not "0 ms" and "39 / 0"', () => {

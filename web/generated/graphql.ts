@@ -121,7 +121,7 @@ export type WebhookInput = {
 
 export type RunFieldsFragment = { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null };
 
-export type InProgressObjectsFragment = { inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
+export type InProgressObjectsFragment = { inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number, runId: string | null } }> } };
 
 export type JobFieldsFragment = { id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null };
 
@@ -139,14 +139,14 @@ export type DashboardJobQueryVariables = Exact<{
 }>;
 
 
-export type DashboardJobQuery = { job: { createdAt: string, id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, runs: { totalCount: number, edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null, failures: Array<{ key: string, error: string | null }> } }> }, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
+export type DashboardJobQuery = { job: { createdAt: string, id: string, name: string, status: JobStatus, schedule: string, timezone: string | null, nextRunAt: string | null, connectorConfig: { bucketName: string, prefix: string }, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, runs: { totalCount: number, edges: Array<{ node: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null, failures: Array<{ key: string, error: string | null }> } }> }, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number, runId: string | null } }> } };
 
 export type DashboardLatestRunQueryVariables = Exact<{
   jobId: string;
 }>;
 
 
-export type DashboardLatestRunQuery = { job: { id: string, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number } }> } };
+export type DashboardLatestRunQuery = { job: { id: string, lastRun: { id: string, status: RunStatus, trigger: RunTrigger, startedAt: string | null, finishedAt: string | null, objectsTotal: number, objectsDone: number, objectsFailed: number, objectsSkipped: number, bytesTotal: number, bytesDone: number, error: string | null } | null } | null, inProgress: { edges: Array<{ node: { key: string, size: number, lastPosition: number, runId: string | null } }> } };
 
 export type DashboardObjectsQueryVariables = Exact<{
   jobId: string;
@@ -234,6 +234,7 @@ export const InProgressObjectsFragmentDoc = new TypedDocumentString(`
         key
         size
         lastPosition
+        runId
       }
     }
   }
@@ -370,6 +371,7 @@ fragment InProgressObjects on Query {
         key
         size
         lastPosition
+        runId
       }
     }
   }
@@ -420,6 +422,7 @@ fragment InProgressObjects on Query {
         key
         size
         lastPosition
+        runId
       }
     }
   }

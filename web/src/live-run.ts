@@ -13,6 +13,8 @@ export interface CommittedObject {
   key: string;
   size: number;
   lastPosition: number;
+  /** The run that last listed or worked on it. */
+  runId: string | null;
 }
 
 export interface Failure {
@@ -57,14 +59,20 @@ export const newLiveRun = (runId: string, base: RunFieldsFragment | null = null,
   anchorObjects: base?.objectsDone ?? 0,
   sinceBase: 0,
   objectsSinceBase: 0,
-  seen: base?.status === 'RUNNING' ? committedPositions(inProgress) : new Map(),
-  inFlight: base?.status === 'RUNNING' ? inFlightFrom(inProgress, new Map()) : new Map(),
+  seen: base?.status === 'RUNNING' ? committedPositions(ofRun(runId, inProgress)) : new Map(),
+  inFlight: base?.status === 'RUNNING' ? inFlightFrom(ofRun(runId, inProgress), new Map()) : new Map(),
   failures: [],
   samples: [],
   transferred: 0,
   finished: base && base.status !== 'RUNNING' ? { status: base.status, error: base.error ?? null } : null,
   shownBytes: base?.bytesDone ?? 0,
 });
+
+/**
+ * The objects this run is transferring: a row an earlier, interrupted run left PROCESSING stays so
+ * (with that run's id) until this run lists it, which makes it PENDING until its transfer restarts.
+ */
+const ofRun = (runId: string, objects: CommittedObject[]) => objects.filter((object) => object.runId === runId);
 
 const committedPositions = (objects: CommittedObject[]) => new Map(objects.map((object) => [object.key, object.lastPosition]));
 
@@ -120,7 +128,8 @@ export function applyEvent(run: LiveRun, event: ProgressEvent, now = Date.now())
  * what is done. A row ahead of the events is adopted with its objects' positions; otherwise those
  * positions only raise `seen`, as bytes the events missed are not in their count either.
  */
-export function rebase(run: LiveRun, base: RunFieldsFragment, inProgress: CommittedObject[]): LiveRun {
+export function rebase(run: LiveRun, base: RunFieldsFragment, rowObjects: CommittedObject[]): LiveRun {
+  const inProgress = ofRun(run.runId, rowObjects);
   run.base = base;
   if (base.bytesDone > run.anchorBytes + run.sinceBase) {
     run.anchorBytes = base.bytesDone;

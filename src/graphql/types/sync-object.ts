@@ -21,6 +21,7 @@ export const SyncObjectType = builder.objectType(SyncObject, {
     status: t.expose('status', { type: ObjectStatus }),
     localPath: t.exposeString('localPath', { nullable: true }),
     etag: t.exposeString('etag', { nullable: true }),
+    runId: t.exposeID('runId', { nullable: true, description: 'The run that last listed or worked on the object' }),
     instanceId: t.exposeString('instanceId', { nullable: true, description: 'The instance (INSTANCE_ID) that last worked on the object' }),
     error: t.exposeString('error', { nullable: true }),
     lastModified: t.expose('lastModified', { type: DateTime, nullable: true }),

@@ -115,7 +115,8 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
      * records the listed state of known ones (on PostgreSQL one UPDATE for all of them: the run passes
      * a slice of a page, PAGE_SLICE rows at most), each only while it is as the listing read it or
      * still open (object-row-sql.ts). `lastPosition` is kept when the object is the same version (a
-     * checkpoint to resume from).
+     * checkpoint to resume from). A listed row is PENDING even with a checkpoint: PROCESSING says a
+     * transfer of this run has started on it (the dashboard's objects in flight).
      */
     async upsert(changes: Array<{ remote: RemoteObject; stored: StoredObject | undefined; lastPosition: number }>) {
       if (changes.length === 0) return;
@@ -159,7 +160,7 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
           remote.lastModified ? platform.processDateProperty(remote.lastModified) : null,
           algorithmsColumn(remote.checksumAlgorithms),
           lastPosition,
-          stored!.status === 'PROCESSING' && lastPosition > 0 ? 'PROCESSING' : 'PENDING',
+          'PENDING',
           stored!.status,
         ]);
         let written: number;

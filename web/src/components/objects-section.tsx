@@ -87,7 +87,8 @@ export function ObjectsSection({ jobId, version }: { jobId: string; version: num
                   </td>
                   <td data-label="Status">
                     <Status value={node.status} />
-                    {node.status === 'PROCESSING' && <div class="sub">{percent(node.lastPosition, node.size).toFixed(0)}% committed</div>}
+                    {/* PENDING with a checkpoint: partly downloaded by an earlier run, waiting to resume. */}
+                    {(node.status === 'PROCESSING' || (node.status === 'PENDING' && node.lastPosition > 0)) && <div class="sub">{percent(node.lastPosition, node.size).toFixed(0)}% committed</div>}
                   </td>
                   <td data-label="Size" title={`${node.size} bytes`}>
                     {formatBytes(node.size)}
