@@ -7,7 +7,7 @@ import { ensureWritableFile, ensureWritableFolder } from '../config/writable-fol
 import { startDatabaseClock } from './database-clock.js';
 import { withMigrationLock } from './migration-lock.js';
 import { buildOrmConfig, MIGRATION_NAMES } from './mikro-orm.config.js';
-import { beginImmediate } from './sqlite-write-transactions.js';
+import { beginTransactionsDirectly } from './transaction-begin.js';
 
 export type Orm = MikroORM<AbstractSqlDriver, SqlEntityManager>;
 
@@ -84,6 +84,7 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
   const orm = (await MikroORM.init(await buildOrmConfig(target, overrides))) as Orm;
   engines.set(orm, target.kind);
   try {
+    beginTransactionsDirectly(orm.em.getConnection(), target.kind);
     if (target.kind === 'postgresql' && target.schema) await ensureSchema(orm, target.schema);
     if (target.kind === 'sqlite') {
       const connection = orm.em.getConnection();
@@ -91,7 +92,6 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
       await connection.execute('pragma synchronous = NORMAL');
       await connection.execute('pragma busy_timeout = 5000');
       await connection.execute('pragma foreign_keys = ON');
-      beginImmediate(connection);
     }
     const applied = await appliedMigrations(orm);
     refuseNewerSchema(applied);

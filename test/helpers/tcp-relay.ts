@@ -9,6 +9,8 @@ export async function startTcpRelay(target: { host: string; port: number }) {
   const sockets = new Set<Socket>();
   let server: Server | null = null;
   let port = 0;
+  let queryToCut: Buffer | null = null;
+  let queriesCut = 0;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const relay = createServer((client) => {
@@ -18,7 +20,21 @@ export async function startTcpRelay(target: { host: string; port: number }) {
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => {});
         }
-        client.pipe(upstream).pipe(client);
+        client.on('data', (chunk: Buffer) => {
+          if (queryToCut && sendsQuery(chunk, queryToCut)) {
+            queryToCut = null;
+            queriesCut += 1;
+            client.resetAndDestroy();
+            upstream.destroy();
+            return;
+          }
+          if (!upstream.write(chunk)) {
+            client.pause();
+            upstream.once('drain', () => client.resume());
+          }
+        });
+        client.on('end', () => upstream.end());
+        upstream.pipe(client);
       });
       relay.once('error', reject);
       relay.listen(port, '127.0.0.1', () => {
@@ -40,8 +56,26 @@ export async function startTcpRelay(target: { host: string; port: number }) {
     },
     cut,
     mend: listen,
+    /**
+     * The next connection to send a PostgreSQL simple query starting with `text` is reset before
+     * the server sees it (that connection only, once): as a restart met by that one statement.
+     */
+    cutAtQuery(text: string) {
+      queryToCut = Buffer.from(text);
+    },
+    get queriesCut() {
+      return queriesCut;
+    },
     [Symbol.asyncDispose]: cut,
   };
+}
+
+/** Whether a client→server chunk holds a simple query message ('Q', its int32 length, then the SQL) whose SQL starts with `text`. */
+function sendsQuery(chunk: Buffer, text: Buffer): boolean {
+  for (let at = chunk.indexOf(text); at !== -1; at = chunk.indexOf(text, at + 1)) {
+    if (at >= 5 && chunk[at - 5] === 'Q'.charCodeAt(0)) return true;
+  }
+  return false;
 }
 
 /**
