@@ -9,14 +9,19 @@ export const DATABASE_OUTAGE_WAIT_MS = 10 * 60_000;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** PostgreSQL: shutting down, restarting, or starting up (class 08 is any connection exception). */
 const SERVER_CODES = new Set(['57P01', '57P02', '57P03']);
+/**
+ * PostgreSQL: no connection slot free (max_connections, a role's or database's CONNECTION LIMIT); one frees
+ * as other clients leave. The rest of class 53 (disk full, out of memory, a configured limit) is about the statement.
+ */
+const NO_SLOT_CODE = '53300';
 const LOST_CONNECTION = /connection terminated|connection ended unexpectedly|terminating connection|not queryable|timeout acquiring a connection/i;
 
 /**
  * True for an error that says the database cannot be reached right now (server down, restarting,
- * connection cut), not that the statement is wrong: the same statement may succeed later.
+ * connection cut, no connection slot free), not that the statement is wrong: the same statement may succeed later.
  */
 export function isDatabaseUnreachable(error: unknown): boolean {
-  return someCause(error, (e, code) => (code !== undefined && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || code.startsWith('08'))) || LOST_CONNECTION.test(e.message));
+  return someCause(error, (e, code) => (code !== undefined && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || code === NO_SLOT_CODE || code.startsWith('08'))) || LOST_CONNECTION.test(e.message));
 }
 
 /**
