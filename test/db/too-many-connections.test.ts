@@ -4,6 +4,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { captureLogs } from '../helpers/logs.js';
+import { waitFor } from '../helpers/poll.js';
+import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 /**
@@ -15,8 +17,8 @@ import { startTestApp } from '../helpers/test-app.js';
 async function limitedRole() {
   const admin = inject('postgresAdminUrl');
   const name = `dss_lim_${randomBytes(5).toString('hex')}`;
-  const sql = async (text: string) => {
-    const client = new pg.Client({ connectionString: admin });
+  const sql = async (text: string, connectionString = admin) => {
+    const client = new pg.Client({ connectionString });
     await client.connect();
     try {
       return (await client.query(text)).rows;
@@ -34,6 +36,8 @@ async function limitedRole() {
     connections: async () => Number((await sql(`select count(*) as n from pg_stat_activity where usename = '${name}'`))[0].n),
     limit: (n: number) => sql(`alter role ${name} connection limit ${n}`),
     terminate: () => sql(`select pg_terminate_backend(pid) from pg_stat_activity where usename = '${name}'`),
+    /** A query on the role's own database, as the role. */
+    query: (text: string) => sql(text, url.href),
   };
 }
 
@@ -63,4 +67,67 @@ describe.runIf(onPostgres)('PostgreSQL out of connection slots', () => {
     ]);
   });
 
+  it("a run whose engine thread cannot open its connection yet waits for one, rather than failing with 'internal error'", async () => {
+    await using s3 = await startS3Server();
+    await s3.putObjects(Array.from({ length: 5 }, (_, i) => [`p/k${i}.txt`, `body ${i}`] as [string, string]));
+    const role = await limitedRole();
+    await using app = await startTestApp({
+      env: { DB_URL: role.dbUrl, SYNC_THREAD: 'true', AWS_ENDPOINT_URL_S3: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1' },
+    });
+    expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
+    // The service's own pool keeps the connections it has; no new one can be opened (other instances took the slots).
+    await role.limit(await role.connections());
+    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+      job_name: 'slots',
+      connector_type: 'S3',
+      schedule: 'hourly',
+      connector_config: { bucket_name: s3.bucket, prefix: 'p/' },
+    });
+    expect(created.status).toBe(200);
+    const jobId = created.body.job_id as string;
+    // Slots free up a few seconds later (another instance stopped).
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await role.limit(-1);
+    const run = await waitFor(
+      async () => {
+        const runs = await http(app, 'GET', `/api/v1/jobs/${jobId}/runs`);
+        const last = runs.body.runs?.[0];
+        return last && last.status !== 'RUNNING' ? last : null;
+      },
+      { timeoutMs: 30_000, what: 'the run to end' },
+    );
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: null });
+  });
+
+  it('a graceful stop while the engine thread waits for its connection hands the run back (RUNNING), rather than failing it', async () => {
+    const logs = captureLogs();
+    const role = await limitedRole();
+    const app = await startTestApp({ logger: logs.logger, env: { DB_URL: role.dbUrl, SYNC_THREAD: 'true' } });
+    try {
+      expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
+      await role.limit(await role.connections());
+      const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
+        job_name: 'stopped while waiting',
+        connector_type: 'S3',
+        schedule: 'hourly',
+        connector_config: { bucket_name: 'bkt', prefix: 'p/' },
+      });
+      expect(created.status).toBe(200);
+      const jobId = created.body.job_id as string;
+      // Stopped once the thread waits for its database (or, as before, the run ended at once).
+      await waitFor(
+        async () =>
+          logs.lines.some((line) => line.msg === 'the sync engine thread waits for the database') ||
+          (await http(app, 'GET', `/api/v1/jobs/${jobId}/runs`)).body.runs?.[0]?.status === 'FAILED',
+        { timeoutMs: 20_000, what: 'the engine thread to try its database' },
+      );
+    } finally {
+      await app.stop();
+    }
+    await role.limit(-1);
+    // What the next start (or another instance) resumes: the run row as the stop left it.
+    const runs = await role.query('select status, error, finished_at from sync_runs');
+    expect(runs).toEqual([{ status: 'RUNNING', error: null, finished_at: null }]);
+    expect(logs.lines.filter((line) => /handed back/.test(String(line.msg))).map((line) => line.level)).toEqual([40]);
+  });
 });

@@ -1,12 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../../config/logger.js';
+import { createLogger, runLogger } from '../../config/logger.js';
 import { createSecretBox } from '../../config/secret-box.js';
 import { niceThisThread } from '../../config/worker-threads.js';
+import { createFailureLog } from '../../config/failure-log.js';
+import { isWorthWaitingFor, whileDatabaseDown } from '../../db/database-outage.js';
 import { driverLogTo } from '../../db/driver-log.js';
-import { initOrm } from '../../db/orm.js';
+import type { RunStatus } from '../../db/entities/statuses.js';
+import { initOrm, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { SyncProgressEvent } from '../../events/progress-event.js';
-import { createRunConnectors, createRunExecutor } from '../run-executor.js';
+import { createRunConnectors, createRunExecutor, type RunExecutor } from '../run-executor.js';
 import type { RetryCause } from '../transport/retry.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 import { ShutdownAbort } from '../run/run-start.js';
@@ -51,9 +54,31 @@ const post = (message: FromEngine) => {
 
 const logger = createLogger(data.logLevel, { write: (line: string) => post({ type: 'log', line }) });
 
-/** Opens the database, then serves the service's requests (they wait in the port until then). */
-async function serve(): Promise<void> {
-  const orm = await initOrm(config.dbUrl, driverLogTo(logger));
+/**
+ * Opens the thread's database: at the first run, waiting out an outage (down, restarting, no
+ * connection slot free) as a run's reads do, until a graceful stop (`stop`).
+ */
+function openDatabase(stop: AbortSignal): Promise<Orm> {
+  const waits = createFailureLog(logger, { failed: 'the sync engine thread waits for the database', recovered: 'the sync engine thread opened the database' });
+  return whileDatabaseDown(() => initOrm(config.dbUrl, driverLogTo(logger)), { onWait: waits.failed, onRecovered: waits.succeeded, stop });
+}
+
+/**
+ * A run given to the thread while its database could not be opened: handed back (RUNNING, resumed
+ * later) when that was an outage, as run-executor.ts does; FAILED otherwise (the service records it).
+ */
+function withoutDatabase(error: unknown, runId: number): RunStatus {
+  const log = runLogger(logger, null, runId);
+  if (!isWorthWaitingFor(error)) {
+    log.error({ err: error }, 'the sync engine thread could not open the database');
+    return 'FAILED';
+  }
+  log.warn({ err: error }, 'the sync engine thread could not open the database; sync run handed back, to resume from its last committed checkpoint');
+  return 'RUNNING';
+}
+
+/** Serves the service's requests; the database opens at the first run or help session, and is tried again at the next one if it could not. */
+function serve(): void {
   const onRetry = (jobId: string, cause: RetryCause) => post({ type: 'retry', jobId, cause });
   const connectors = createRunConnectors(config, createSecretBox(config.secretsKey), onRetry);
   const bus: ProgressPublisher = {
@@ -61,14 +86,16 @@ async function serve(): Promise<void> {
       if (events.push(event) === 1) setImmediate(sendEvents);
     },
   };
-  const execute = createRunExecutor({
-    orm,
-    bus,
-    config,
-    logger,
-    connectors,
-    onRetry,
-  });
+  const stopping = new AbortController();
+  let opening: Promise<{ orm: Orm; execute: RunExecutor }> | undefined;
+  const engine = () =>
+    (opening ??= openDatabase(stopping.signal).then(
+      (orm) => ({ orm, execute: createRunExecutor({ orm, bus, config, logger, connectors, onRetry }) }),
+      (error: unknown) => {
+        opening = undefined;
+        throw error;
+      },
+    ));
   const aborts = new Map<number, AbortController>();
   const working = new Set<Promise<void>>();
 
@@ -88,10 +115,11 @@ async function serve(): Promise<void> {
   }
 
   async function close(): Promise<void> {
+    stopping.abort();
     for (const abort of aborts.values()) abort.abort(new ShutdownAbort());
     await Promise.allSettled(working);
     connectors.close();
-    await orm.close();
+    await (await opening?.catch(() => undefined))?.orm.close();
     post({ type: 'closed' });
   }
 
@@ -99,15 +127,21 @@ async function serve(): Promise<void> {
     switch (message.type) {
       case 'run':
         return track(message.id, async (signal) => {
-          const status = await execute(message.runId, signal);
+          const status = await engine().then(
+            ({ execute }) => execute(message.runId, signal),
+            (error: unknown) => withoutDatabase(error, message.runId),
+          );
           post({ type: 'ran', id: message.id, runId: message.runId, status });
         }, { type: 'ran', id: message.id, runId: message.runId, status: 'FAILED' });
       case 'help':
         return track(message.id, async (signal) => {
-          await execute.help?.(message.runId, signal);
+          // A helper records nothing: without a database it just ends, and the run's holder carries on.
+          await engine().then(({ execute }) => execute.help?.(message.runId, signal), () => undefined);
           post({ type: 'helped', id: message.id });
         }, { type: 'helped', id: message.id });
       case 'abort':
+        // A graceful stop also ends the wait for the database: the runs waiting on it are handed back.
+        if (message.shutdown) stopping.abort();
         return aborts.get(message.id)?.abort(message.shutdown ? new ShutdownAbort() : undefined);
       case 'forget':
         return connectors.forget(message.jobId);
@@ -117,5 +151,4 @@ async function serve(): Promise<void> {
   });
 }
 
-// A database that cannot be opened ends the thread with that error, which the service reports (thread-executor.ts).
-void serve();
+serve();

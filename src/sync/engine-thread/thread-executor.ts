@@ -37,8 +37,8 @@ interface Pending {
 /**
  * A RunExecutor whose runs execute on one engine thread (engine-thread.ts), started at the first
  * run: the service's event loop then serves the API while a run lists, writes and commits, instead
- * of waiting behind that work. The thread opens its own database connection. If it dies, its runs
- * end FAILED and the next run starts a new one.
+ * of waiting behind that work. The thread opens its own database connection, and hands a run back
+ * (RUNNING) when it could not. If it dies, its runs end FAILED and the next run starts a new one.
  */
 export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExecutor {
   const { logger } = deps;
