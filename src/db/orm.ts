@@ -2,7 +2,6 @@ import { dirname } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/knex';
 import { parseDbUrl, type DbTarget } from '../config/db-url.js';
-import { succeedsWithin } from '../config/succeeds-within.js';
 import { ensureWritableFile, ensureWritableFolder } from '../config/writable-folder.js';
 import { startDatabaseClock } from './database-clock.js';
 import { withMigrationLock } from './migration-lock.js';
@@ -108,12 +107,4 @@ export async function initOrm(dbUrl: string, overrides: Partial<Options> = {}): 
 
 export function isPostgres(orm: Orm): boolean {
   return engines.get(orm) === 'postgresql';
-}
-
-/** How long /readyz waits for the database: a probe must answer within its own timeout, even when a connection hangs. */
-const READY_TIMEOUT_MS = 2_000;
-
-/** True when the database answers a trivial query within READY_TIMEOUT_MS; used by /readyz. */
-export function isDatabaseReady(orm: Orm): Promise<boolean> {
-  return succeedsWithin(orm.em.getConnection().execute('select 1'), READY_TIMEOUT_MS);
 }

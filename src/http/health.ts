@@ -1,4 +1,5 @@
-import { isDatabaseReady, type Orm } from '../db/orm.js';
+import { isDatabaseReady } from '../db/database-readiness.js';
+import type { Orm } from '../db/orm.js';
 import type { RedisTransport } from '../events/redis-transport.js';
 import type { Route } from './route.js';
 
