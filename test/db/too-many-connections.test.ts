@@ -67,6 +67,20 @@ describe.runIf(onPostgres)('PostgreSQL out of connection slots', () => {
     ]);
   });
 
+  it('/readyz probes share one connection: a burst of probes with one slot free all answer 200', async () => {
+    const role = await limitedRole();
+    await using app = await startTestApp({ env: { DB_URL: role.dbUrl } });
+    expect((await http(app, 'GET', '/readyz')).status).toBe(200);
+    // One connection slot beyond those the instance holds: a probe each would take 30.
+    await role.limit((await role.connections()) + 1);
+    try {
+      const probes = await Promise.all(Array.from({ length: 30 }, () => http(app, 'GET', '/readyz')));
+      expect(probes.map((probe) => probe.status)).toEqual(Array.from({ length: 30 }, () => 200));
+    } finally {
+      await role.limit(-1);
+    }
+  });
+
   it("a run whose engine thread cannot open its connection yet waits for one, rather than failing with 'internal error'", async () => {
     await using s3 = await startS3Server();
     await s3.putObjects(Array.from({ length: 5 }, (_, i) => [`p/k${i}.txt`, `body ${i}`] as [string, string]));
