@@ -120,6 +120,25 @@ export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs 
   }
 }
 
+/** How long a request whose first write is committed waits for the database for the writes that complete it. */
+export const AFTER_COMMIT_WAIT_MS = 1_000;
+
+/**
+ * Runs a write that completes a request whose first write is already committed: the request can no
+ * longer answer "try again later" (the retry would find that write done: a second job, a 409), nor
+ * be held for a whole outage. Waits for the database up to `maxWaitMs`; false when it still does not
+ * answer (the caller leaves the rest to the scheduler). Other errors are thrown.
+ */
+export async function wroteAfterCommit(write: () => Promise<unknown>, maxWaitMs = AFTER_COMMIT_WAIT_MS): Promise<boolean> {
+  try {
+    await whileDatabaseDown(write, { maxWaitMs });
+    return true;
+  } catch (error) {
+    if (!isWorthWaitingFor(error)) throw error;
+    return false;
+  }
+}
+
 /** The same methods, each retried while the database is unreachable (see whileDatabaseDown). */
 export function retriedWhileDatabaseDown<T extends object>(methods: T, options: OutageOptions = {}): T {
   const wrapped = { ...methods } as Record<string, unknown>;

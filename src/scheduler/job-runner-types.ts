@@ -18,6 +18,12 @@ export interface JobRunner {
   stop(): Promise<void>;
   /** (Re)registers a job's schedule from its row (after create, update or resume) and sets `nextRunAt`. */
   schedule(job: ScheduledJob): Promise<void>;
+  /**
+   * Registers a job's schedule on this instance without storing anything (the database does not
+   * answer): the tick that fires it stores the next run time. With `firstRun`, that tick is the next
+   * one, recording the run as `firstRun`, and a tick that meets the database down tries again.
+   */
+  scheduleWithoutStoring(job: ScheduledJob, firstRun?: 'CREATED'): void;
   /** Removes a job's schedule (pause, delete). Does not touch a running sync. */
   unschedule(jobId: string): void;
   /**

@@ -169,6 +169,12 @@ export function createJobRunner({
       if (!(await storeNextRunAt(job.id, entry.nextRunAt)) && schedules.get(job.id) === entry) forget(job.id);
     },
 
+    scheduleWithoutStoring(job, firstRun) {
+      if (state === 'stopped') return;
+      const entry = register(job);
+      if (entry && firstRun) [entry.nextRunAt, entry.trigger] = [now(), firstRun];
+    },
+
     unschedule(jobId) {
       forget(jobId);
     },

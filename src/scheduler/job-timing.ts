@@ -7,8 +7,11 @@ export interface ScheduledEntry {
   /** Interval schedules count from here (the job's creation), so restarts keep the cadence. */
   anchor: Date;
   nextRunAt: Date;
-  /** How the run of `nextRunAt` is recorded: CATCH_UP for a due time missed while no process ran. */
-  trigger: Extract<RunTrigger, 'SCHEDULE' | 'CATCH_UP'>;
+  /**
+   * How the run of `nextRunAt` is recorded: CATCH_UP for a due time missed while no process ran,
+   * CREATED for a new job's first run its create could not start (the database did not answer).
+   */
+  trigger: Extract<RunTrigger, 'SCHEDULE' | 'CATCH_UP' | 'CREATED'>;
 }
 
 /** Builds a job's timing entry from its row, or explains why its stored schedule is unusable. Pure. */

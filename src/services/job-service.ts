@@ -3,6 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
+import { wroteAfterCommit } from '../db/database-outage.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -52,6 +53,14 @@ export function createJobService({
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
+  /** The job's row is committed: the create answers with it, and its first run starts now or once the database answers. */
+  async function startFirstRun(job: Job): Promise<void> {
+    const started = (await wroteAfterCommit(() => runner.schedule(job))) && (await wroteAfterCommit(() => runner.trigger(job.id, 'CREATED').catch(unlessJobGone)));
+    if (started) return;
+    runner.scheduleWithoutStoring(job, 'CREATED');
+    files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the new job is stored, its first run starts once the database answers');
+  }
+
   return {
     get,
     require,
@@ -79,10 +88,7 @@ export function createJobService({
       });
       applySourceSettings(job, input.connectorConfig, settingsDeps);
       await orm.em.fork().persistAndFlush(job);
-      if (!input.paused) {
-        await runner.schedule(job);
-        await runner.trigger(job.id, 'CREATED').catch(unlessJobGone);
-      }
+      if (!input.paused) await startFirstRun(job);
       // Deleted meanwhile by another request: the create answers as if it had finished just before.
       return (await get(job.id)) ?? job;
     },
