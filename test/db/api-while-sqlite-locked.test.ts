@@ -1,31 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { parseDbUrl } from '../../src/config/db-url.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
+import { holdWriteLock } from '../helpers/sqlite-write-lock.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
-
-/** Another process (a `sqlite3` shell, a backup) holding SQLite's write lock until `release`. */
-async function holdWriteLock(file: string) {
-  const script = `
-    const Database = require('better-sqlite3');
-    const db = new Database(process.argv[1]);
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    process.stdin.on('end', () => { db.exec('COMMIT'); db.close(); }).resume();`;
-  const child = spawn(process.execPath, ['-e', script, file], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
-  const [data] = (await once(child.stdout, 'data')) as [Buffer];
-  expect(data.toString()).toBe('locked\n');
-  return {
-    async release() {
-      child.stdin.end();
-      await once(child, 'exit');
-    },
-  };
-}
 
 const newJob = { job_name: 'while locked', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' } };
 const unavailable = { message: 'Database unavailable, try again later' };

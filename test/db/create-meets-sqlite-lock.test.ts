@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { parseDbUrl } from '../../src/config/db-url.js';
@@ -7,26 +5,9 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
+import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
 import { waitFor } from '../helpers/poll.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
-
-/** Another process (a `sqlite3` shell, a backup) holding SQLite's write lock until `release`. */
-async function holdWriteLock(file: string) {
-  const script = `
-    const Database = require('better-sqlite3');
-    const db = new Database(process.argv[1]);
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    process.stdin.on('end', () => { db.exec('COMMIT'); db.close(); }).resume();`;
-  const child = spawn(process.execPath, ['-e', script, file], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
-  await once(child.stdout, 'data');
-  return {
-    async release() {
-      child.stdin.end();
-      await once(child, 'exit');
-    },
-  };
-}
 
 const NAME = 'locked after insert';
 const newJob = { job_name: NAME, connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' } };
@@ -39,7 +20,7 @@ describe.skipIf(onPostgres)('create_job whose first run meets another process’
     await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
     const file = parseDbUrl(app.config.dbUrl);
     if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: Awaited<ReturnType<typeof holdWriteLock>> | undefined;
+    let lock: WriteLock | undefined;
     // The lock is taken just after the job row is committed, before its first run is recorded.
     const subscriber: EventSubscriber = {
       async afterFlush({ uow }: FlushEventArgs) {
