@@ -186,6 +186,19 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
     await orm.em.fork().nativeUpdate(Job, { id: jobId, status: { $ne: 'PAUSED' } }, { status: 'RUNNING', updatedAt: new Date() });
   }
 
+  /**
+   * The run row is committed, so its run goes on whatever becomes of this write: failing the start
+   * would leave the row RUNNING with nobody driving it, and a trigger told to try again would be
+   * recorded SKIPPED. The status is written from the job's runs once the database answers, so a run
+   * end recorded first is not undone.
+   */
+  function markJobRunningLater(jobId: string, err: unknown): void {
+    logger.warn({ err, jobId }, 'could not mark the job RUNNING: its status follows its run once the database answers');
+    void whileDatabaseDown(() => settleJobStatus(orm, jobId, 'keepEnded'), outage).catch((error: unknown) =>
+      logger.warn({ err: error, jobId }, 'could not record the status of a job whose run started'),
+    );
+  }
+
   return {
     isRunning: (jobId: string) => slots.has(jobId),
 
@@ -223,8 +236,8 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
           return outcome.run;
         }
         const run = outcome.run;
-        await markJobRunning(jobId);
         slot!.runId = run.id;
+        await markJobRunning(jobId).catch((err: unknown) => markJobRunningLater(jobId, err));
         logger.info({ jobId, trigger, runId: run.id }, 'sync run started');
         void drive(jobId, slot!, run.id);
         return run;
