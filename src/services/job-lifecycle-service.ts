@@ -1,5 +1,6 @@
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
+import { wroteAfterCommit, whileDatabaseDown } from '../db/database-outage.js';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -81,6 +82,16 @@ export function createJobLifecycleService({
     return (await orm.em.fork().count(SyncRun, { jobId, status: 'RUNNING', error: STOPPING_FOR_PAUSE })) > 0;
   }
 
+  /**
+   * The resume's status is committed, so it answers with the job (its retry would be told 409): the
+   * schedule is registered now and its next run time stored once the database answers. A pause or a
+   * delete meanwhile drops it again (the store finds the job paused or gone).
+   */
+  function scheduleOnceDatabaseAnswers(job: Job): void {
+    files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is resumed, its next run time is stored once the database answers');
+    void whileDatabaseDown(() => runner.schedule(job)).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a resumed job'));
+  }
+
   return {
     /**
      * Changes name, schedule, timezone, prefix or webhooks (a list replaces the job's list; [] removes
@@ -154,8 +165,8 @@ export function createJobLifecycleService({
       // Decided again now that the job is no longer paused: a run whose end was recorded while the
       // write above waited for the row found the job paused and left it alone, and on PostgreSQL
       // that write still read the run as RUNNING. A run end recorded after it sets its own status.
-      await settleJobStatus(orm, job.id, 'keepEnded');
-      await runner.schedule(job);
+      const settled = await wroteAfterCommit(() => settleJobStatus(orm, job.id, 'keepEnded'));
+      if (!(settled && (await wroteAfterCommit(() => runner.schedule(job))))) scheduleOnceDatabaseAnswers(job);
       return reload(job.id);
     },
 
