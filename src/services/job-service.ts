@@ -3,7 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
-import { wroteAfterCommit } from '../db/database-outage.js';
+import { isWorthWaitingFor, wroteAfterCommit } from '../db/database-outage.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -90,7 +90,9 @@ export function createJobService({
       await orm.em.fork().persistAndFlush(job);
       if (!input.paused) await startFirstRun(job);
       // Deleted meanwhile by another request: the create answers as if it had finished just before.
-      return (await get(job.id)) ?? job;
+      // The database gone since the insert: the job as stored (a "try again" would create a second one).
+      const stored = await get(job.id).catch((error: unknown) => (isWorthWaitingFor(error) ? job : Promise.reject(error)));
+      return stored ?? job;
     },
 
     async list(args: PageArgs & { status?: JobStatus | null } = {}): Promise<Page<Job>> {
