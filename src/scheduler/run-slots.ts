@@ -154,9 +154,9 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
         await leases.handBack([runId]);
       } else {
         await whileDatabaseDown(() => recordJobStatusAfterRun(orm, jobId, status), outage);
+        logger.info({ jobId, runId, status }, 'sync run ended');
+        await reportRunEnd(logger, onRunFinished, { jobId, runId, status }, stopping.signal);
       }
-      logger.info({ jobId, runId, status }, 'sync run ended');
-      if (!resumeAtNextStart) await reportRunEnd(logger, onRunFinished, { jobId, runId, status }, stopping.signal);
     } catch (err) {
       if (stopping.signal.aborted && isWorthWaitingFor(err)) {
         // Nothing is lost: the run row stays RUNNING, and its checkpoints are committed as they went.

@@ -6,6 +6,7 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { gqlData } from '../helpers/clients.js';
+import { captureLogs } from '../helpers/logs.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
@@ -35,13 +36,17 @@ describe('what subscribers are told when a run stops without ending', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dss-stop-'));
     try {
       const env = { ...source.env, DB_URL: await freshDbUrl(dir), DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads') };
-      const first = await startTestApp({ env });
+      const logs = captureLogs();
+      const first = await startTestApp({ env, logger: logs.logger });
       const jobId = await createPausedJob(first, source.bucket, 'data/');
       const seen: SyncProgressEvent[] = [];
       first.bus.on((e) => seen.push(e));
       const runId = await triggerJob(first, jobId);
       await chunksIn(first, jobId);
       await first.stop();
+      // Its log says so too, not "ended" with the CANCELLED the shutdown's abort gave the engine.
+      const ofRun = logs.lines.filter((line) => line.runId === Number(runId) && /^sync run (ended|stopped)/.test(String(line.msg)));
+      expect(ofRun.map((line) => line.msg)).toEqual(['sync run stopped for shutdown; handed back']);
       const second = await startTestApp({ env: { ...env, S3_CHUNK_SIZE: '64KiB' } });
       try {
         const row = await second.orm.em.fork().findOneOrFail(SyncRun, { id: Number(runId) });
