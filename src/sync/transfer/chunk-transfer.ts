@@ -18,6 +18,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   let file: FileHandle | undefined;
   // Set by `decide` below, from the first GET's answer (a closure, which TypeScript's narrowing does not follow).
   let follower = null as Follower | null;
+  // Read by the failure path: how far the row's checkpoint got.
+  let checkpointer: Checkpointer | undefined;
   try {
     ctx.folder.ensureDir(dirname(item.finalPath));
     // Before any byte is fetched: an empty folder (a folder marker's) gives way when the file is published.
@@ -33,7 +35,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
     if (from === 0) await file.truncate(remote.size);
     if (!(await commitForTransfer(ctx, remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) return { status: 'CANCELLED' };
-    const checkpoints = createCheckpointer(ctx, item, file, from);
+    const checkpoints = (checkpointer = createCheckpointer(ctx, item, file, from));
     let etagIsNotMd5 = false;
     const prefix = new ContiguousPrefix(from);
     const chunkDone = (chunk: ByteRange) => {
@@ -100,8 +102,14 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
       await ctx.folder.removePartial(item.partialPath);
       return { status: 'FAILED', error: failureReason(error), restart: true };
     }
-    // On any other failure the partial file and its checkpoint stay: the next run resumes from there.
-    return failedOutcome(ctx, error);
+    const outcome = failedOutcome(ctx, error);
+    // Without a checkpoint the partial file holds nothing a later run resumes from, and a FAILED row
+    // at last_position 0 is not one whose partial is looked for once the object leaves the source:
+    // it goes now. A cancelled transfer's stays (its claim may have gone to another session, writing
+    // the same file). After a checkpoint both stay: the next run resumes from there.
+    const checkpointed = checkpointer ? checkpointer.committed : item.lastPosition;
+    if (checkpointed === 0 && outcome.status !== 'CANCELLED') await ctx.folder.removePartial(item.partialPath);
+    return outcome;
   }
 }
 
@@ -167,6 +175,8 @@ async function runLimited(
   return failure;
 }
 
+type Checkpointer = ReturnType<typeof createCheckpointer>;
+
 /** Serial group commit of checkpoints: fdatasync, then the row, then the CHUNK event. */
 function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHandle, committed: number) {
   let wanted = committed;
@@ -210,6 +220,10 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
   return {
     get gone() {
       return gone;
+    },
+    /** The position last committed to the row. */
+    get committed() {
+      return committed;
     },
     request(end: number) {
       if (end <= wanted) return;
