@@ -5,7 +5,7 @@ import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { resolveLocalhostSubdomains } from '../helpers/loopback.js';
 import { S3RVER_CREDENTIALS } from '../helpers/s3-server.js';
-import { CHUNK, startSyncFixture } from './sync-fixture.js';
+import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 /** A directory bucket's name: the SDK's endpoint rules give it S3 Express session auth, not plain SigV4. */
 const DIRECTORY_BUCKET = 'dss-test--use1-az4--x-s3';
@@ -44,13 +44,8 @@ describe('a bucket that needs the SDK (S3 Express session auth)', () => {
       seen.push({ what, host: String(req.headers.host), token: req.headers['x-amz-s3session-token'], scope });
       return what === 'CreateSession' ? { kind: 'respond', status: 200, body: SESSION } : undefined;
     });
-    // Virtual-hosted, as S3 Express always is: `<bucket>.s3.localhost`, which s3rver maps to the bucket.
     const port = new URL(proxy.endpoint).port;
-    const connector = createS3Connector({
-      s3: { endpoint: `http://s3.localhost:${port}`, forcePathStyle: false, region: f.s3.s3Config.region },
-      retry: { ...f.config.retry, count: 0 },
-      maxSockets: 8,
-    });
+    const connector = sdkConnector(f, proxy.endpoint);
     const result = await f.sync({ connector }).finally(() => connector.destroy());
 
     expect(result.status, result.run.error ?? '').toBe('SUCCEEDED');
@@ -63,3 +58,37 @@ describe('a bucket that needs the SDK (S3 Express session auth)', () => {
     expect(new Set(seen.map((r) => r.host))).toEqual(new Set([`${DIRECTORY_BUCKET}.s3.localhost:${port}`]));
   });
 });
+
+describe('an object made shorter at the source between the listing and its first GET, through the SDK (If-Match ignored)', () => {
+  resolveLocalhostSubdomains();
+
+  test('is fetched again at its new version, as on the signed path', async () => {
+    await using f = await startSyncFixture({ bucket: DIRECTORY_BUCKET });
+    await using proxy = await startFaultProxy(f.s3.endpoint);
+    const put = (key: string, body: Buffer) => fetch(`${f.s3.endpoint}/${DIRECTORY_BUCKET}/${key}`, { method: 'PUT', body: new Uint8Array(body) });
+    expect((await put('big.bin', seededBytes(16 * CHUNK, 1))).status).toBe(200);
+    const shorter = seededBytes(CHUNK + 1000, 2);
+    let replaced: Promise<Response> | undefined;
+    proxy.setRule((req): Fault | undefined => {
+      if (req.query.has('session')) return { kind: 'respond', status: 200, body: SESSION };
+      if (req.method !== 'GET' || req.path !== '/big.bin' || replaced) return undefined;
+      // The first GET waits while the object is overwritten with a shorter version.
+      replaced = put('big.bin', shorter);
+      return { kind: 'latency', ms: 800 };
+    });
+    const connector = sdkConnector(f, proxy.endpoint);
+    const result = await f.sync({ connector }).finally(() => connector.destroy());
+    expect((await replaced)?.status).toBe(200);
+    expect({ status: result.run.status, error: result.run.error }).toEqual({ status: 'SUCCEEDED', error: null });
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(shorter));
+  });
+});
+
+/** Virtual-hosted, as S3 Express always is: `<bucket>.s3.localhost`, which s3rver maps to the bucket. */
+function sdkConnector(f: SyncFixture, proxyEndpoint: string) {
+  return createS3Connector({
+    s3: { endpoint: `http://s3.localhost:${new URL(proxyEndpoint).port}`, forcePathStyle: false, region: f.s3.s3Config.region },
+    retry: { ...f.config.retry, count: 0 },
+    maxSockets: 8,
+  });
+}

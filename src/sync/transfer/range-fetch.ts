@@ -1,5 +1,6 @@
 import { chooseExpected, partsOf, type AnswerFacts, type ChecksumLookups, type Expected } from '../verify/checksum.js';
-import type { ObjectChecksum } from '../transport/s3-connector.js';
+import type { ObjectChecksum, RemoteObject } from '../transport/s3-connector.js';
+import { RangeAnswerError } from '../transport/range-answer.js';
 import { bareEtag, uniformPartSize } from '../verify/multipart-etag.js';
 import type { ByteRange } from './chunk-plan.js';
 import { createBatchWriter, WRITE_BATCH_BYTES, type PositionalFile, type WrittenListener } from './batch-writer.js';
@@ -28,10 +29,16 @@ export function sourceChangedOr(error: unknown): unknown {
 
 /**
  * A GET's failure read like S3's answers: a 412 says the object changed; so does a 416 to a range
- * inside the listed size, the answer of a store that ignores If-Match once the object shrank.
+ * inside the listed size, the answer of a store that ignores If-Match once the object shrank, and
+ * the wrong range such a store sends from another version (a shorter one holding the range's start):
+ * its ETag is not the listed one, or its Content-Range states another size. The wrong range of the
+ * listed version stays a server's error.
  */
-function getFailure(error: unknown): unknown {
+function getFailure(error: unknown, listed: RemoteObject): unknown {
   if (httpStatusOf(error) === 416) return new SourceChangedError('the object changed at the source (416: now shorter than listed)', { cause: error });
+  if (error instanceof RangeAnswerError && (answersAnotherVersion(listed.etag, error.etag) || (error.total !== undefined && error.total !== listed.size))) {
+    return new SourceChangedError(`the object changed at the source (${error.message}, ETag ${error.etag ?? 'none'})`, { cause: error });
+  }
   return sourceChangedOr(error);
 }
 
@@ -141,7 +148,7 @@ export async function fetchRangeInto(
           ctx.signal,
         );
       } catch (error) {
-        throw getFailure(error);
+        throw getFailure(error, item.remote);
       }
       if (answersAnotherVersion(item.remote.etag, response.etag)) {
         response.body.destroy();

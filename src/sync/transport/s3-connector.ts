@@ -13,6 +13,7 @@ import { createOutboundAgents } from '../../config/proxy-agents.js';
 import { sourceFromReadable, type ByteSource } from './byte-source.js';
 import { createHttp1Client, type Http1ClientOptions } from './http1-client.js';
 import { withRetry, type RetryPolicy } from './retry.js';
+import { checkRangeAnswer } from './range-answer.js';
 import { createSignedGet } from './signed-get.js';
 import { hasConfiguredEndpoint, signingRegion } from './signing-region.js';
 import { decodeUrlEncodedKey, ListingFormatError, listPageSigned, nextTokenOf, type ListPage, type ListPageRequest, type RemoteObject } from './list-page.js';
@@ -238,7 +239,10 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       // The hot path (every small object, every chunk): signed directly, without the SDK's middleware.
       const response = await signedGet({ bucket, key, headers, signal });
       if (response) {
-        if (ranged) checkRangeAnswer(response.status, response.headers['content-range'], start, end, () => response.body.destroy());
+        if (ranged) {
+          const answer = { status: response.status, contentRange: response.headers['content-range'], etag: response.headers.etag };
+          checkRangeAnswer(answer, start, end, () => response.body.destroy());
+        }
         const sse = response.headers['x-amz-server-side-encryption'] ?? '';
         return {
           body: response.body,
@@ -260,7 +264,10 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
         }),
         { abortSignal: signal },
       );
-      if (ranged) checkRangeAnswer(out.$metadata.httpStatusCode, out.ContentRange, start, end, () => (out.Body as Readable).destroy());
+      if (ranged) {
+        const answer = { status: out.$metadata.httpStatusCode, contentRange: out.ContentRange, etag: out.ETag };
+        checkRangeAnswer(answer, start, end, () => (out.Body as Readable).destroy());
+      }
       return {
         body: sourceFromReadable(out.Body as Readable),
         contentLength: Number(out.ContentLength ?? 0),
@@ -278,18 +285,4 @@ export function createS3Connector(options: S3ConnectorOptions): S3Connector {
       httpsAgent.destroy();
     },
   };
-}
-
-/**
- * A ranged GET must be answered with that range: 206 and a Content-Range naming its first and last
- * byte. Otherwise the bytes would be written at the wrong place (a server that answers from another
- * offset), and only a checksum of the whole object could tell; one that answers 200 ignores ranges.
- * Not retried: such a server answers the same way again.
- */
-function checkRangeAnswer(status: number | undefined, contentRange: string | undefined, start: number, end: number, discard: () => void): void {
-  const answered = /^bytes (\d+)-(\d+)\/(?:\d+|\*)$/.exec(contentRange?.trim() ?? '');
-  if (status === 206 && answered && Number(answered[1]) === start && Number(answered[2]) === end - 1) return;
-  discard();
-  const got = status === 206 ? `Content-Range ${JSON.stringify(contentRange ?? '')}` : `HTTP ${status ?? 'without a status'}, not the range`;
-  throw new Error(`the server answered bytes=${start}-${end - 1} with ${got}`);
 }
