@@ -66,6 +66,9 @@ class LongestFirstSequencer extends BaseSequencer {
  */
 const WORKERS = Math.max(2, availableParallelism());
 
+/** Both passes start the service and its CLI as child processes from one bundle built for the pass. */
+const BUNDLE_SETUP = 'test/setup/global-bundle.ts';
+
 const shared = {
   setupFiles: ['test/setup/aws-env.ts'],
   testTimeout: 60_000,
@@ -95,13 +98,13 @@ function postgresPass(): TestProjectInlineConfiguration | null {
       include: ['test/**/*.test.ts'],
       exclude: SQLITE_ONLY,
       env: { TEST_DB: 'postgres' },
-      globalSetup: ['test/setup/global-servers.ts'],
+      globalSetup: [BUNDLE_SETUP, 'test/setup/global-servers.ts'],
     },
   };
 }
 
 const sqlitePass: TestProjectInlineConfiguration | null =
-  wanted === 'postgres' ? null : { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: POSTGRES_ONLY, env: { TEST_DB: 'sqlite' } } };
+  wanted === 'postgres' ? null : { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: POSTGRES_ONLY, env: { TEST_DB: 'sqlite' }, globalSetup: [BUNDLE_SETUP] } };
 
 export default defineConfig({
   test: {

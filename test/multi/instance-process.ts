@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { serviceEntry } from '../helpers/service-bundle.js';
 
 export interface InstanceProcess {
   url: string;
@@ -15,9 +12,9 @@ export interface InstanceProcess {
   kill9(): Promise<void>;
 }
 
-/** One instance started as `npm start` starts it (src/main.ts, configuration from the environment), on a free port. */
+/** One instance started as `npm start` starts it (the built main.js, configuration from the environment), on a free port. */
 export async function startInstance(env: Record<string, string>): Promise<InstanceProcess> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', TSX, MAIN], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', serviceEntry('main')], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
