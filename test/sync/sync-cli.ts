@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { serviceEntry } from '../helpers/service-bundle.js';
 import { CHUNK } from './sync-fixture.js';
 
 /** What the CLI is pointed at: a job, its database and download folder, the S3 server's credentials (a SyncFixture has them). */
@@ -8,8 +9,6 @@ export interface CliTarget {
   s3: { env: Record<string, string> };
   config: { dbUrl: string; downloadRoot: string };
 }
-
-const CLI = join(import.meta.dirname, '../../src/cli/sync.ts');
 
 export interface CliExit {
   code: number | null;
@@ -24,7 +23,7 @@ export function startCli(
   endpoint: string,
   options: { args?: string[]; env?: Record<string, string> } = {},
 ): { child: ChildProcess; exit: Promise<CliExit> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--job', f.jobId, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [serviceEntry('sync-cli'), '--job', f.jobId, ...(options.args ?? [])], {
     cwd: join(import.meta.dirname, '../..'),
     env: {
       ...process.env,
@@ -54,7 +53,7 @@ export function startCli(
 
 /** `npm run sync <args>` with `env` (and PATH) as its whole environment, in `cwd` (the repository by default), to its exit. */
 export function runCli(args: string[], env: Record<string, string>, cwd = join(import.meta.dirname, '../..')): Promise<CliExit> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serviceEntry('sync-cli'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
