@@ -2,17 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { serviceEntry } from '../helpers/service-bundle.js';
 
 /** Runs `npm start`'s entry point with `env` in a fresh folder; resolves with its exit code and stderr. */
 async function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const cwd = await mkdtemp(join(tmpdir(), 'dss-host-'));
   try {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN], { cwd, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [serviceEntry('main')], { cwd, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -4,13 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initOrm } from '../../src/db/orm.js';
 import { waitFor } from '../helpers/poll.js';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { serviceEntry } from '../helpers/service-bundle.js';
 
 interface Child {
   exited: Promise<number | null>;
@@ -23,7 +20,7 @@ interface Child {
 }
 
 function startMain(cwd: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+  const child = spawn(process.execPath, [serviceEntry('main')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +53,7 @@ function startMain(cwd: string, env: Record<string, string>): Child {
   };
 }
 
-describe('npm start entry point (src/main.ts)', () => {
+describe('npm start entry point (main.js, built from src/main.ts)', () => {
   let cwd: string;
   beforeEach(async () => {
     cwd = await mkdtemp(join(tmpdir(), 'dss-main-'));

@@ -3,17 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { onPostgres } from '../helpers/db-url.js';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { serviceEntry } from '../helpers/service-bundle.js';
 
 /** `npm start` with `dbUrl`, to its exit: its code and standard error. */
 async function startWith(cwd: string, dbUrl: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+  const child = spawn(process.execPath, [serviceEntry('main')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_URL: dbUrl, DOWNLOAD_ROOT_FOLDER: join(cwd, 'dl') },
     stdio: ['ignore', 'ignore', 'pipe'],

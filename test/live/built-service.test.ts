@@ -15,10 +15,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
 
 /**
- * What `npm run build` ships, run as `npm start` and `npm run sync` run it: the rest of the suite
- * runs src/ through tsx, so this is where the bundle's own ways of finding things (the hash
- * worker's module, the dashboard's folder, the lazily loaded database driver and GraphiQL) and its
- * code cache are tried.
+ * What `npm run build` ships, run as `npm start` and `npm run sync` run it: built by the script's
+ * command line, with the dashboard built beside it and a code cache of its own (the other tests'
+ * child processes share the pass's bundle, test/setup/global-bundle.ts), so this is where the
+ * bundle's own ways of finding things (the hash worker's module, the dashboard's folder, the lazily
+ * loaded database driver and GraphiQL) and its code cache are tried.
  */
 describe('the built service (dist/)', () => {
   let dist: string;
