@@ -66,7 +66,12 @@ describe('PostgreSQL restarting under a running sync', () => {
       expect((await http(app, 'GET', '/readyz')).status).toBe(200);
 
       await pg.restart(async () => {
-        expect(await http(app, 'GET', '/readyz')).toMatchObject({ status: 503, body: { database: 'unreachable' } });
+        // A probe's answer serves the probes of the next second (database-readiness.ts).
+        const down = await waitFor(async () => {
+          const ready = await http(app, 'GET', '/readyz');
+          return ready.status === 503 ? ready : null;
+        }, 5_000, 'readyz to answer 503');
+        expect(down.body).toMatchObject({ database: 'unreachable' });
         // Down across at least one lease heartbeat and one checkpoint commit of the running sync.
         const failuresBefore = logs.lines.filter((l) => l.level === 50).length;
         await waitFor(() => logs.lines.filter((l) => l.level === 50).length > failuresBefore, 30_000, 'the sync to meet the database down');
