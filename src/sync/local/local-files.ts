@@ -2,6 +2,7 @@ import { closeSync, constants, type Dir, futimesSync, lstatSync, lutimesSync, op
 import { dirname, sep } from 'node:path';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
+import { resolveLocalPath } from './safe-path.js';
 
 /**
  * open(2) flags that never follow a symbolic link at the file itself (ELOOP instead): a link planted
@@ -72,6 +73,26 @@ export function publishFile(folder: JobFolder, item: PublishedObject, { mtimeSet
 export function isInPlace(item: Pick<PublishedObject, 'finalPath' | 'remote'>): boolean {
   const info = statSync(item.finalPath, { throwIfNoEntry: false });
   return info !== undefined && isVersionOf(info, item.remote);
+}
+
+/**
+ * The path of a key's file when it is this version as a run published it (size, and mtime the
+ * object's time) though its row never said so: a crash between the rename, or an empty object's
+ * creation, and the row's batched commit. Reached without following a link; null otherwise.
+ */
+export function publishedPathOf(folder: JobFolder, key: string, version: Pick<PublishedObject['remote'], 'size' | 'lastModified'>): string | null {
+  const local = resolveLocalPath(folder.root, key);
+  if (!local.ok || local.isDirectory) return null;
+  try {
+    const published = folder.at(local.path, (reached) => {
+      const info = lstatSync(reached, { throwIfNoEntry: false });
+      return info !== undefined && isVersionOf(info, version);
+    });
+    return published ? local.path : null;
+  } catch {
+    // A folder on the way is gone or is a link: no file of the job's there.
+    return null;
+  }
 }
 
 /** Whether a file's status says it is this version: a file of its size, with its time as mtime (to the second). */

@@ -3,7 +3,7 @@ import type { Logger } from '../../config/logger.js';
 import { JobGoneError, type CheckpointStore, type StoredObject } from '../checkpoint/checkpoint-store.js';
 import type { createListingCheckpoint, ListingState } from '../checkpoint/listing-checkpoint.js';
 import type { RunStats } from '../checkpoint/run-stats.js';
-import { createEmptyFile, createMarkerFolder, isPresent } from '../local/local-files.js';
+import { createEmptyFile, createMarkerFolder, isPresent, publishedPathOf } from '../local/local-files.js';
 import type { JobFolder } from '../local/job-folder.js';
 import { partialPathFor } from '../local/safe-path.js';
 import { readAhead, yieldToEventLoop } from '../transfer/limiter.js';
@@ -158,6 +158,7 @@ function createPageHandler(deps: RunListingDeps) {
       if (decision.kind === 'unchanged') countUnchanged(remote, decision.stored);
       else if (decision.kind === 'refused') outcomes.failed(remote, decision.reason, false);
       else if (decision.kind === 'empty') await handleEmpty(remote, decision.path, decision.isDirectory, decision.stored);
+      else if (isPublishedUnrecorded(decision)) outcomes.done(remote, 'PROCESSED', decision.finalPath);
       else await deps.queue(decision);
     }
     deps.progress.changed();
@@ -174,6 +175,13 @@ function createPageHandler(deps: RunListingDeps) {
     else tally.unchanged(remote);
   };
 
+  /**
+   * A row a run left unfinished whose file is in place as this version: the run published it and was
+   * cut short before its row's commit. Recorded, not fetched again: the row owns its file before its
+   * object can be deleted or excluded. Rows left so are rare, so the other rows cost no stat.
+   */
+  const isPublishedUnrecorded = ({ stored, remote }: FetchDecision) => stored !== undefined && isUnfinished(stored) && publishedPathOf(deps.folder, remote.key, remote) !== null;
+
   /** EXCLUDED rows matched again with their complete file in place: back to their done status, no GET. */
   const restoreIncluded = async (decisions: PageDecision[]) => {
     const restored = decisions.flatMap((d) =>
@@ -188,18 +196,29 @@ function createPageHandler(deps: RunListingDeps) {
   const setAsideExcluded = async (listed: RemoteObject[], included: (key: string) => boolean): Promise<RemoteObject[]> => {
     const kept = listed.filter((remote) => included(remote.key));
     if (kept.length === listed.length) return kept;
-    const excluded = listed.filter((remote) => !included(remote.key)).map((remote) => remote.key);
-    const rows = await store.load(excluded);
+    const excluded = new Map(listed.filter((remote) => !included(remote.key)).map((remote) => [remote.key, remote]));
+    const rows = await store.load([...excluded.keys()]);
     const newlyExcluded = [...rows.values()].filter((row) => row.status !== 'EXCLUDED' && row.status !== 'DELETED');
     // A complete file keeps its checkpoint (re-included unchanged, it is skipped); an unfinished one
-    // starts over, so its partial file goes once the row says so.
-    const updates = newlyExcluded.map((row) => ({
-      key: row.key,
-      update: { status: 'EXCLUDED' as const, error: null, ...(isComplete(row) ? {} : { lastPosition: 0 }) },
-    }));
+    // starts over, so its partial file goes once the row says so. One a run published without
+    // recording it (cut short before its row's commit) is complete: its row gets its path.
+    const published = new Map(newlyExcluded.flatMap((row) => (isUnfinished(row) ? publishedUnrecorded(row, excluded.get(row.key)) : [])));
+    const updates = newlyExcluded.map((row) => {
+      const localPath = published.get(row.key);
+      const checkpoint = isComplete(row) ? {} : localPath ? { lastPosition: row.size, localPath } : { lastPosition: 0 };
+      return { key: row.key, update: { status: 'EXCLUDED' as const, error: null, ...checkpoint } };
+    });
     if (updates.length) await store.commitMany(updates);
-    await Promise.all(newlyExcluded.filter((row) => !isComplete(row)).map((row) => deps.folder.removePartial(partialPathFor(jobRoot, row.key))));
+    const unfinished = newlyExcluded.filter((row) => !isComplete(row) && !published.has(row.key));
+    await Promise.all(unfinished.map((row) => deps.folder.removePartial(partialPathFor(jobRoot, row.key))));
     return kept;
+  };
+
+  /** An unfinished row's key and path when its file is in place as the listed version, which is the row's (same ETag and size). */
+  const publishedUnrecorded = (row: StoredObject, remote: RemoteObject | undefined): Array<[string, string]> => {
+    if (!remote || remote.etag !== row.etag || remote.size !== row.size) return [];
+    const localPath = publishedPathOf(deps.folder, row.key, remote);
+    return localPath === null ? [] : [[row.key, localPath]];
   };
 
   const handleEmpty = async (remote: RemoteObject, path: string, isDirectory: boolean, stored: StoredObject | undefined) => {
@@ -222,6 +241,9 @@ function createPageHandler(deps: RunListingDeps) {
 
 /** A row whose object was downloaded whole (or was empty): no partial file of it is kept. */
 const isComplete = (row: StoredObject): row is StoredObject & { status: 'PROCESSED' | 'SKIPPED' } => row.status === 'PROCESSED' || row.status === 'SKIPPED';
+
+/** A row a run left before its transfer ended (a crash, a cancel): its file may be in place unrecorded. */
+const isUnfinished = (row: StoredObject) => row.status === 'PENDING' || row.status === 'PROCESSING';
 
 /**
  * An unchanged object whose local file is gone, has another size, or is reached through a link (a
