@@ -8,7 +8,8 @@ import { DEFAULT_LIST_RANGE_MIN_KEYS } from './transfer/sync-tuning.js';
 import type { ConnectorCache } from './transport/connector-cache.js';
 import { createKeyFilter } from './run/key-filter.js';
 import { isPresent } from './local/local-files.js';
-import { DEFAULT_MAX_DELETE_PERCENT, planMirrorDeletes, withoutReplacedFiles } from './run/mirror-deletes.js';
+import { DEFAULT_MAX_DELETE_PERCENT } from './run/mirror-deletes.js';
+import { planMirrorDeletes, withoutReplacedFiles } from './run/mirror-delete-plan.js';
 import { listPrefix } from './run/key-range-listing.js';
 import { planPage, recordableKey } from './run/page-plan.js';
 
@@ -114,7 +115,7 @@ export async function previewSync(deps: SyncPreviewDeps, job: Job, signal?: Abor
       }
     }
     if (job.mirrorDeletes) {
-      const plan = await planMirrorDeletes(deps.orm, job.id, keptKeys, preview.listedObjects, job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT);
+      const plan = await planMirrorDeletes(deps.orm, job.id, jobRoot, keptKeys, preview.listedObjects, job.maxDeletePercent ?? DEFAULT_MAX_DELETE_PERCENT);
       if (plan.kind === 'blocked') preview.deletesBlocked = plan.message;
       else for (const row of withoutReplacedFiles(jobRoot, plan.rows)) add(preview.delete, row.key, row.size);
     }

@@ -11,6 +11,7 @@ import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { executeSyncRun } from '../../src/sync/run/sync-run.js';
+import { previewSync } from '../../src/sync/sync-preview.js';
 import { startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 const GONE_BEFORE_DOWNLOADED = 'deleted at the source before its download finished';
@@ -82,6 +83,23 @@ describe('a file published before a crash, its row never committed', () => {
     expect(existsSync(join(f.root, '.dss-trash'))).toBe(false);
     expect(await f.row('gone.txt')).toMatchObject({ status: 'FAILED', error: GONE_BEFORE_DOWNLOADED, localPath: null });
     expect(await f.row('other.txt')).toMatchObject({ status: 'EXCLUDED', lastPosition: 0, localPath: null });
+  });
+
+  test("previewSync, before a run recorded it, lists it under delete (not a user's own file in another's place)", async () => {
+    await using f = await startSyncFixture();
+    await synced(f);
+    await f.s3.putObjects([['other.txt', 'body of other']]);
+    expect((await f.sync()).status).toBe('SUCCEEDED');
+    await crashedBeforeCommit(f, ['gone.txt', 'other.txt']);
+    await writeFile(join(f.root, 'other.txt'), "the user's own, longer file");
+    await f.s3.deleteObject('gone.txt');
+    await f.s3.deleteObject('other.txt');
+
+    const job = await f.orm.em.fork().findOneOrFail(Job, { id: f.jobId });
+    const connector = f.connectorVia(f.s3.endpoint);
+    const preview = await previewSync({ orm: f.orm, connectors: { acquire: () => ({ connector, release: () => {} }) }, downloadRoot: f.config.downloadRoot }, job);
+    expect(preview.delete).toEqual({ objects: 1, bytes: 'body of gone'.length, keys: ['gone.txt'] });
+    expect(preview.deletesBlocked).toBeNull();
   });
 
   test('the run cut short resumes: the file counts as downloaded without a GET, and goes to the trash once its object is deleted', async () => {

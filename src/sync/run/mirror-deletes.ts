@@ -5,7 +5,7 @@ import type { Logger } from '../../config/logger.js';
 import { SyncObject } from '../../db/entities/sync-object.entity.js';
 import type { Orm } from '../../db/orm.js';
 import { failureReason } from '../local/failure-reason.js';
-import { openJobFolder, type JobFolder } from '../local/job-folder.js';
+import type { JobFolder } from '../local/job-folder.js';
 import { isVersionOf, removeEmptyFolders } from '../local/local-files.js';
 import { TRASH_DIR } from '../local/safe-path.js';
 
@@ -38,7 +38,7 @@ export interface MirrorDeleteInput {
   onDeleted(row: { key: string; size: number }): void;
 }
 
-interface LocalRow {
+export interface LocalRow {
   id: number;
   key: string;
   size: number;
@@ -135,7 +135,7 @@ function describesFileOnDisk(row: LocalRow): boolean {
  * link, never followed), a file still as the service wrote it, or one replaced since (judged only
  * where the row describes the file: otherwise an older version the service wrote is its own).
  */
-function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | 'missing' {
+export function fileAtRow(folder: JobFolder, row: LocalRow): 'written' | 'replaced' | 'missing' {
   let info: ReturnType<typeof lstatSync>;
   try {
     info = folder.at(row.localPath, (reached) => lstatSync(reached, { throwIfNoEntry: false }));
@@ -211,7 +211,7 @@ async function countLocalRows(orm: Orm, jobId: string, kind: RowKind, unlistedBy
   return localRows(orm, jobId, kind, unlistedBy).getCount();
 }
 
-function judge(doomed: number, localFiles: number, listedAny: boolean, maxDeletePercent: number): Extract<MirrorDeleteOutcome, { kind: 'blocked' }> | null {
+export function judge(doomed: number, localFiles: number, listedAny: boolean, maxDeletePercent: number): Extract<MirrorDeleteOutcome, { kind: 'blocked' }> | null {
   const blocked = (reason: DeletesBlockedReason, why: string) => ({
     kind: 'blocked' as const,
     reason,
@@ -226,56 +226,6 @@ function judge(doomed: number, localFiles: number, listedAny: boolean, maxDelete
     return blocked('OVER_MAX_DELETE_PERCENT', `that is ${formatPercent(percent)}% of them, over maxDeletePercent (${maxDeletePercent}%)`);
   }
   return null;
-}
-
-export type MirrorDeletePlan =
-  | { kind: 'deleted'; rows: LocalRow[]; localFiles: number }
-  | Extract<MirrorDeleteOutcome, { kind: 'blocked' }>;
-
-/** What mirror deletes would remove (files, then folder markers), from a preview's listing held in memory; nothing is touched. */
-export async function planMirrorDeletes(
-  orm: Orm,
-  jobId: string,
-  keptKeys: ReadonlySet<string>,
-  listedCount: number,
-  maxDeletePercent: number,
-): Promise<MirrorDeletePlan> {
-  const em = orm.em.fork() as EntityManager;
-  const rows = (await em
-    .createQueryBuilder(SyncObject)
-    .select(['id', 'key', 'size', 'lastModified', 'localPath', 'status', 'lastPosition'])
-    .where({ jobId, localPath: { $ne: null }, status: { $ne: 'DELETED' } })
-    .execute('all', true)) as LocalRow[];
-  const unlisted = rows.filter((row) => !keptKeys.has(row.key)).map((row) => ({ ...row, size: Number(row.size) }));
-  const localFiles = rows.filter((row) => !isMarker(row)).length;
-  const doomed = unlisted.filter((row) => !isMarker(row));
-  const blocked = doomed.length > 0 ? judge(doomed.length, localFiles, listedCount > 0, maxDeletePercent) : null;
-  // As a run does: unlisted folder markers go after the files, never on an empty listing.
-  return blocked ?? { kind: 'deleted', rows: listedCount > 0 ? [...doomed, ...unlisted.filter(isMarker)] : doomed, localFiles };
-}
-
-const isMarker = (row: LocalRow) => row.key.endsWith('/');
-
-/**
- * A plan's rows without the files a run would leave in place (a user's own file where the service's
- * was), judged as the run judges them; reads the files' status, changes nothing. A file that cannot
- * be looked at stays in the plan: the run would try it.
- */
-export function withoutReplacedFiles(jobRoot: string, rows: LocalRow[]): LocalRow[] {
-  if (!rows.some((row) => !isMarker(row)) || !lstatSync(jobRoot, { throwIfNoEntry: false })?.isDirectory()) return rows;
-  const folder = openJobFolder(jobRoot);
-  const replaced = (row: LocalRow) => {
-    try {
-      return fileAtRow(folder, row) === 'replaced';
-    } catch {
-      return false;
-    }
-  };
-  try {
-    return rows.filter((row) => isMarker(row) || !row.localPath.startsWith(jobRoot + sep) || !replaced(row));
-  } finally {
-    folder.close();
-  }
 }
 
 function formatPercent(value: number): string {
