@@ -14,7 +14,7 @@ import { parseJobId } from './ids.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
-import { findLastRun, jobNotFound, requireJob, rethrowJobGoneAsNotFound } from './job-lookup.js';
+import { findLastRun, jobNotFound, orInHandWhenDatabaseGone, requireJob, rethrowJobGoneAsNotFound } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import { checkScheduleInterval } from './schedule-limits.js';
 
@@ -45,6 +45,11 @@ export function createJobLifecycleService({
   const load = (rawId: unknown, field: string) => requireJob(orm, rawId, field);
   /** The job as it is after a change; deleted meanwhile (another request), it is not found. */
   const reload = (id: string) => requireJob(orm, id, 'id');
+  /**
+   * reload after a change whose first write is committed; the database gone since, the job in hand
+   * with what the change wrote (a 503 would have the client repeat that write).
+   */
+  const readBack = (job: Job, written: Partial<Pick<Job, 'status' | 'nextRunAt'>>) => orInHandWhenDatabaseGone(reload(job.id), () => Object.assign(job, written));
 
   const isPaused = async (id: string) => (await orm.em.fork().count(Job, { id, status: 'PAUSED' })) > 0;
 
@@ -89,7 +94,8 @@ export function createJobLifecycleService({
    */
   function scheduleOnceDatabaseAnswers(job: Job): void {
     files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is resumed, its next run time is stored once the database answers');
-    void whileDatabaseDown(() => runner.schedule(job)).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a resumed job'));
+    // A copy: the answer shows the next run time as stored, not as planned here meanwhile.
+    void whileDatabaseDown(() => runner.schedule({ ...job })).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a resumed job'));
   }
 
   return {
@@ -152,8 +158,9 @@ export function createJobLifecycleService({
       }
       // The row first: a schedule registered meanwhile (an update's) is then dropped by the unschedule.
       runner.unschedule(job.id);
-      await runner.cancel(job.id);
-      return reload(job.id);
+      // PAUSED and the stop request are committed: a run not reached now stops at its holder's next heartbeat.
+      if (!(await wroteAfterCommit(() => runner.cancel(job.id)))) files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is paused, its run stops once the database answers');
+      return readBack(job, { status: 'PAUSED', nextRunAt: null });
     },
 
     /** Registers the schedule again; the next run is the next scheduled time (no immediate run). */
@@ -166,15 +173,20 @@ export function createJobLifecycleService({
       // write above waited for the row found the job paused and left it alone, and on PostgreSQL
       // that write still read the run as RUNNING. A run end recorded after it sets its own status.
       const settled = await wroteAfterCommit(() => settleJobStatus(orm, job.id, 'keepEnded'));
-      if (!(settled && (await wroteAfterCommit(() => runner.schedule(job))))) scheduleOnceDatabaseAnswers(job);
-      return reload(job.id);
+      const scheduled = settled && (await wroteAfterCommit(() => runner.schedule(job)));
+      if (!scheduled) scheduleOnceDatabaseAnswers(job);
+      // What statusFromRuns decides, as far as this instance knows its runs.
+      const status = runner.isRunning(job.id) ? 'RUNNING' : 'SCHEDULED';
+      return readBack(job, { status, nextRunAt: scheduled ? job.nextRunAt : null });
     },
 
     /** Runs the job now (also when paused); a run already in progress makes this a recorded SKIPPED run. */
     async trigger(rawId: unknown, field = 'id'): Promise<{ job: Job; run: SyncRun }> {
       const job = await load(rawId, field);
       const run = await runner.trigger(job.id, 'MANUAL').catch(rethrowJobGoneAsNotFound);
-      return { job: await reload(job.id), run };
+      // A run started marks its job RUNNING unless the job is paused; a SKIPPED one leaves it as it was.
+      const status = run.status === 'RUNNING' && job.status !== 'PAUSED' ? 'RUNNING' : job.status;
+      return { job: await readBack(job, { status }), run };
     },
 
     /** Cancels the run in progress at its next chunk boundary (checkpoints stay) and waits for it to stop. */

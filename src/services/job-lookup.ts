@@ -1,4 +1,5 @@
 import { raw } from '@mikro-orm/core';
+import { isWorthWaitingFor } from '../db/database-outage.js';
 import { Job } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -24,6 +25,14 @@ export async function requireJob(orm: Orm, rawId: unknown, field: string): Promi
   const job = await findJob(orm, rawId, field);
   if (!job) throw jobNotFound();
   return job;
+}
+
+/**
+ * `read`, or `inHand` when the database stopped answering: the mutation's first write is committed,
+ * so it answers with what it wrote (its "try again later" would repeat that write).
+ */
+export function orInHandWhenDatabaseGone<T>(read: Promise<T>, inHand: () => T): Promise<T> {
+  return read.catch((error: unknown) => (isWorthWaitingFor(error) ? inHand() : Promise.reject(error)));
 }
 
 /** The most recent run that did work (SKIPPED ticks are history, not the last run). */

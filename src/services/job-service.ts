@@ -3,7 +3,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { DEFAULT_MIN_SCHEDULE_INTERVAL_MS } from '../config/env.js';
 import type { Logger } from '../config/logger.js';
 import { databaseNow } from '../db/database-clock.js';
-import { isWorthWaitingFor, wroteAfterCommit } from '../db/database-outage.js';
+import { wroteAfterCommit } from '../db/database-outage.js';
 import { Job } from '../db/entities/job.entity.js';
 import type { JobStatus } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
@@ -14,7 +14,7 @@ import { JobGoneError } from '../scheduler/job-gone-error.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, createJobInput, parseInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
-import { findJob, findLastRuns, jobNotFound, requireJob } from './job-lookup.js';
+import { findJob, findLastRuns, jobNotFound, orInHandWhenDatabaseGone, requireJob } from './job-lookup.js';
 import { webhooksOf } from './webhook-inputs.js';
 import type { OffsetPage } from './object-service.js';
 import { decodeCursor, encodeCursor, pageOffset, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
@@ -91,7 +91,7 @@ export function createJobService({
       if (!input.paused) await startFirstRun(job);
       // Deleted meanwhile by another request: the create answers as if it had finished just before.
       // The database gone since the insert: the job as stored (a "try again" would create a second one).
-      const stored = await get(job.id).catch((error: unknown) => (isWorthWaitingFor(error) ? job : Promise.reject(error)));
+      const stored = await orInHandWhenDatabaseGone(get(job.id), () => job);
       return stored ?? job;
     },
 
