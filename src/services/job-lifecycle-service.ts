@@ -6,11 +6,12 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { deleteJobs } from '../db/job-deletion.js';
 import { inPlainTransaction } from '../db/plain-transaction.js';
-import { removeRowsOutOfScope, STOPPING_FOR_SCOPE_CHANGE } from '../sync/local/job-scope.js';
+import { STOPPING_FOR_SCOPE_CHANGE } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE, type JobRunner } from '../scheduler/job-runner-types.js';
 import { settleJobStatus, statusFromRuns } from '../scheduler/job-status.js';
 import { ConflictError, InputError } from './errors.js';
 import { parseJobId } from './ids.js';
+import { createScopeChange } from './job-scope-change.js';
 import { applySourceSettings, type ConnectorEviction, type SourceSettingsDeps } from './job-source-settings.js';
 import { checkSchedule, parseInput, updateJobInput } from './inputs.js';
 import { cleanUpDeletedJobFiles, parsePurgeFiles, type DeleteOptions } from './job-files-cleanup.js';
@@ -51,22 +52,7 @@ export function createJobLifecycleService({
    */
   const readBack = (job: Job, written: Partial<Pick<Job, 'status' | 'nextRunAt'>>) => orInHandWhenDatabaseGone(reload(job.id), () => Object.assign(job, written));
 
-  const isPaused = async (id: string) => (await orm.em.fork().count(Job, { id, status: 'PAUSED' })) > 0;
-
-  /** The running sync lists the old prefix: stop it, drop the rows that no longer belong, run again. */
-  async function applyNewScope(job: Job): Promise<void> {
-    const wasRunning = await runner.cancel(job.id);
-    await removeRowsOutOfScope(orm, job, files.downloadRoot);
-    // A pause that landed while the run stopped wins: a paused job gets no rerun.
-    if (!wasRunning || (await isPaused(job.id))) return;
-    // The new prefix is stored: should the rerun not start (the service is stopping), the next scheduled run uses it.
-    const rerun = await runner
-      .trigger(job.id, 'UPDATE')
-      .catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not rerun after a prefix or filter change'));
-    // A pause stores PAUSED before it looks for runs to stop; the rerun looks at the status after its
-    // row is in. So one of the two sees the other, also across instances, and the rerun is stopped.
-    if (rerun?.status === 'RUNNING' && (await isPaused(job.id))) await runner.cancel(job.id);
-  }
+  const applyNewScope = createScopeChange({ orm, runner, downloadRoot: files.downloadRoot, logger: files.logger });
 
   /**
    * PAUSED, and the job's RUNNING runs marked and asked to stop, in one transaction: whatever becomes
@@ -88,14 +74,15 @@ export function createJobLifecycleService({
   }
 
   /**
-   * The resume's status is committed, so it answers with the job (its retry would be told 409): the
-   * schedule is registered now and its next run time stored once the database answers. A pause or a
-   * delete meanwhile drops it again (the store finds the job paused or gone).
+   * A resume's status or an update's schedule is committed, so it answers with the job (a resume's
+   * retry would be told 409, an update's would find the schedule planned already): the schedule is
+   * registered now and its next run time stored once the database answers. A pause or a delete
+   * meanwhile drops it again (the store finds the job paused or gone).
    */
   function scheduleOnceDatabaseAnswers(job: Job): void {
-    files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is resumed, its next run time is stored once the database answers');
+    files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is changed, its next run time is stored once the database answers');
     // A copy: the answer shows the next run time as stored, not as planned here meanwhile.
-    void whileDatabaseDown(() => runner.schedule({ ...job })).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a resumed job'));
+    void whileDatabaseDown(() => runner.schedule({ ...job })).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a changed job'));
   }
 
   return {
@@ -117,6 +104,7 @@ export function createJobLifecycleService({
       // An explicit null or "" clears the timezone (UTC); an absent one keeps it.
       const timezone = input.timezone === undefined ? job.timezone : input.timezone || null;
       const timingChanged = schedule !== job.schedule || timezone !== job.timezone;
+      const storedNextRunAt = job.nextRunAt;
       if (timingChanged) {
         checkSchedule(schedule, timezone);
         checkScheduleInterval(schedule, timezone, minScheduleIntervalMs, new Date());
@@ -139,9 +127,11 @@ export function createJobLifecycleService({
       if (scopeChanged) await em.nativeUpdate(SyncRun, { jobId: id, status: 'RUNNING' }, { error: STOPPING_FOR_SCOPE_CHANGE });
       if (changed && (await em.nativeUpdate(Job, { id }, { ...changed, updatedAt: new Date() })) === 0) throw jobNotFound();
       connectors.forget(id);
-      if (timingChanged && job.status !== 'PAUSED') await runner.schedule(job);
+      // The row is committed: the steps below wait for the database up to a second, then are left for later.
+      const scheduled = !(timingChanged && job.status !== 'PAUSED') || (await wroteAfterCommit(() => runner.schedule(job)));
+      if (!scheduled) scheduleOnceDatabaseAnswers(job);
       if (scopeChanged) await applyNewScope(job);
-      return reload(id);
+      return readBack(job, { nextRunAt: scheduled ? job.nextRunAt : storedNextRunAt });
     },
 
     /**
