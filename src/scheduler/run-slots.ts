@@ -16,6 +16,7 @@ import { recordDueRun } from './due-runs.js';
 import { JobGoneError } from './job-gone-error.js';
 import { jobStatusAfterRun } from './job-timing.js';
 import { settleJobStatus } from './job-status.js';
+import { untilStoppedWhileDatabaseAnswers } from './stop-wait.js';
 
 interface Slot {
   runId: number | null;
@@ -273,13 +274,13 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       void drive(jobId, slot, runId);
     },
 
-    /** False when no run was going: none, or one whose final status is already committed (it is let finish recording). */
+    /** False when no run was going: none, or one whose final status is committed (let finish recording). Waits for it to stop while the database takes writes. */
     async cancel(jobId: string): Promise<boolean> {
       if (await untilRecordedRunFrees(jobId)) return false;
       const slot = slots.get(jobId);
       if (!slot) return false;
       slot.controller.abort(new Error('run cancelled'));
-      await slot.done;
+      await untilStoppedWhileDatabaseAnswers(orm, () => slot.runId, slot.done, now);
       return true;
     },
 
