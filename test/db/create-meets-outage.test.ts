@@ -1,8 +1,8 @@
-import type { EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
+import { afterFlushOf } from '../helpers/flush-hook.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
 import { startRelayedPostgres } from '../helpers/tcp-relay.js';
@@ -14,12 +14,7 @@ describe.runIf(onPostgres)('create_job when PostgreSQL goes away after its job r
   it('answers 200 with the stored job, and a retry is not needed: one job once the database is back', async () => {
     await using relay = await startRelayedPostgres();
     await using app = await startTestApp({ env: { DB_URL: relay.dbUrl } });
-    const cutAfterJobInsert: EventSubscriber = {
-      async afterFlush({ uow }: FlushEventArgs) {
-        if (uow.getChangeSets().some((set) => set.type === 'create' && set.entity instanceof Job)) await relay.cut();
-      },
-    };
-    app.orm.em.getEventManager().registerSubscriber(cutAfterJobInsert);
+    afterFlushOf(app.orm, (set) => set.type === 'create' && set.entity instanceof Job, relay.cut);
 
     const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
       job_name: 'cut after insert',

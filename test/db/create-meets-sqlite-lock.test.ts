@@ -1,11 +1,10 @@
-import type { EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
-import { parseDbUrl } from '../../src/config/db-url.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
-import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
+import { afterFlushOf } from '../helpers/flush-hook.js';
+import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { waitFor } from '../helpers/poll.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
 
@@ -17,22 +16,13 @@ const newJob = { job_name: NAME, connector_type: 'S3', schedule: 'hourly', conne
 describe.skipIf(onPostgres)('create_job whose first run meets another process’s SQLite write lock', () => {
   it('answers 200 with the stored job, not 503 (whose retry would duplicate it), and runs it once the lock is gone', async () => {
     await using app = await startAppWithFakeExecutor({ auto: 'SUCCEEDED' });
-    await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
-    const file = parseDbUrl(app.config.dbUrl);
-    if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: WriteLock | undefined;
+    const lock = await lockWhenTold(app);
     // The lock is taken just after the job row is committed, before its first run is recorded.
-    const subscriber: EventSubscriber = {
-      async afterFlush({ uow }: FlushEventArgs) {
-        const created = uow.getChangeSets().some((set) => set.type === 'create' && set.entity instanceof Job && set.entity.name === NAME);
-        if (created && !lock) lock = await holdWriteLock(file.file);
-      },
-    };
-    app.orm.em.getEventManager().registerSubscriber(subscriber);
+    afterFlushOf(app.orm, (set) => set.type === 'create' && set.entity instanceof Job && set.entity.name === NAME, lock.take);
 
     const first = await http(app, 'POST', '/api/v1/scheduler/create_job', newJob);
-    await lock?.release();
-    expect(lock, 'the lock was taken between the insert and the run').toBeDefined();
+    await lock.release();
+    expect(lock.taken, 'the lock was taken between the insert and the run').toBe(true);
     const jobsAfter503 = await app.orm.em.fork().count(Job, { name: NAME });
     // The client does as told: tries again once the lock is gone.
     const retry = first.status === 503 ? await http(app, 'POST', '/api/v1/scheduler/create_job', newJob) : first;

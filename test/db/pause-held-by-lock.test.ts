@@ -1,6 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { parseDbUrl } from '../../src/config/db-url.js';
 import { whileDatabaseDown } from '../../src/db/database-outage.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { Orm } from '../../src/db/orm.js';
@@ -8,7 +7,7 @@ import type { RunExecutor } from '../../src/sync/run-executor.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
+import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { startTestApp } from '../helpers/test-app.js';
 
 /** The lock's longest hold: released earlier once the pause answers. */
@@ -34,26 +33,23 @@ describe.skipIf(onPostgres)('pause_job whose run stops while another process hol
     ref.orm = app.orm;
     const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', { job_name: 'paused while locked', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' } })).body.job_id as string;
     await waitFor(() => started.length === 1, { what: 'the first run' });
-    await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
-    const file = parseDbUrl(app.config.dbUrl);
-    if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: WriteLock | undefined;
+    const lock = await lockWhenTold(app);
     // The lock is taken once the pause has committed PAUSED, as it stops the run.
     const cancel = app.runner.cancel.bind(app.runner);
     app.runner.cancel = async (id) => {
-      if (id === jobId) lock ??= await holdWriteLock(file.file);
+      if (id === jobId) await lock.take();
       return cancel(id);
     };
     let lockReleased = false;
     let release: Promise<void> | undefined;
-    const releaseLock = () => (release ??= (lock?.release() ?? Promise.resolve()).then(() => void (lockReleased = true)));
+    const releaseLock = () => (release ??= lock.release().then(() => void (lockReleased = true)));
     const safetyNet = new AbortController();
     void delay(LOCK_MS, undefined, { signal: safetyNet.signal }).then(releaseLock, () => undefined);
     const paused = await http(app, 'POST', '/api/v1/scheduler/pause_job', { job_id: jobId });
     const answeredWhileLocked = !lockReleased;
     safetyNet.abort();
     await releaseLock();
-    expect(lock, 'the lock was taken after PAUSED was committed').toBeDefined();
+    expect(lock.taken, 'the lock was taken after PAUSED was committed').toBe(true);
     expect({ status: paused.status, jobStatus: paused.body?.job?.job_status, answeredWhileLocked }).toEqual({ status: 200, jobStatus: 'PAUSED', answeredWhileLocked: true });
     // The run records its end once the lock is gone.
     await waitFor(async () => (await app.orm.em.fork().findOneOrFail(SyncRun, { id: started[0]! })).status === 'CANCELLED', { what: 'the run CANCELLED' });

@@ -1,7 +1,7 @@
-import type { EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
+import { afterFlushOf } from '../helpers/flush-hook.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
 import { startRelayedPostgres } from '../helpers/tcp-relay.js';
@@ -19,15 +19,12 @@ describe.runIf(onPostgres)('trigger_job / resume_job / pause_job when PostgreSQL
     await using app = await startAppWithFakeExecutorAt(relay.dbUrl);
     const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', newJob)).body.job_id as string;
     let cut = false;
-    const subscriber: EventSubscriber = {
-      async afterFlush({ uow }: FlushEventArgs) {
-        if (!cut && uow.getChangeSets().some((set) => set.type === 'create' && set.entity instanceof SyncRun && set.entity.trigger === 'MANUAL')) {
-          cut = true;
-          await relay.cut();
-        }
-      },
+    const cutOnce = async () => {
+      if (cut) return;
+      cut = true;
+      await relay.cut();
     };
-    app.orm.em.getEventManager().registerSubscriber(subscriber);
+    afterFlushOf(app.orm, (set) => set.type === 'create' && set.entity instanceof SyncRun && set.entity.trigger === 'MANUAL', cutOnce);
 
     const triggered = await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: jobId });
     await relay.mend();

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseDbUrl } from '../../src/config/db-url.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
+import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
 
 const newJob = { job_name: 'resumed while locked', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' }, paused: true };
@@ -15,20 +14,17 @@ describe.skipIf(onPostgres)('resume_job whose scheduling meets another processâ€
   it('answers 200 with the resumed job, not 503, and stores its next run time once the lock is gone', async () => {
     await using app = await startAppWithFakeExecutor();
     const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', newJob)).body.job_id as string;
-    await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
-    const file = parseDbUrl(app.config.dbUrl);
-    if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: WriteLock | undefined;
+    const lock = await lockWhenTold(app);
     // The lock is taken once the resume's status is written, as its schedule is stored.
     const schedule = app.runner.schedule.bind(app.runner);
     app.runner.schedule = async (job) => {
-      if (job.id === jobId) lock ??= await holdWriteLock(file.file);
+      if (job.id === jobId) await lock.take();
       return schedule(job);
     };
 
     const resumed = await http(app, 'POST', '/api/v1/scheduler/resume_job', { job_id: jobId });
-    await lock?.release();
-    expect(lock, 'the lock was taken between the status and the schedule').toBeDefined();
+    await lock.release();
+    expect(lock.taken, 'the lock was taken between the status and the schedule').toBe(true);
 
     // Before the fix: 503, and the retry it asks for answers 409.
     expect(resumed.status).toBe(200);

@@ -1,12 +1,11 @@
-import type { EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
-import { parseDbUrl } from '../../src/config/db-url.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
+import { afterFlushOf } from '../helpers/flush-hook.js';
+import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
 
 const newJob = { job_name: 'triggered while locked', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' }, paused: true };
@@ -18,22 +17,13 @@ describe.skipIf(onPostgres)('trigger_job whose job status meets another processâ
     await using app = await startAppWithFakeExecutor();
     const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', newJob)).body.job_id as string;
     expect((await http(app, 'POST', '/api/v1/scheduler/resume_job', { job_id: jobId })).status).toBe(200);
-    await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
-    const file = parseDbUrl(app.config.dbUrl);
-    if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: WriteLock | undefined;
+    const lock = await lockWhenTold(app);
     // The lock is taken just after the run row is committed, before the job is marked RUNNING.
-    const subscriber: EventSubscriber = {
-      async afterFlush({ uow }: FlushEventArgs) {
-        const inserted = uow.getChangeSets().some((set) => set.type === 'create' && set.entity instanceof SyncRun && set.entity.trigger === 'MANUAL');
-        if (inserted && !lock) lock = await holdWriteLock(file.file);
-      },
-    };
-    app.orm.em.getEventManager().registerSubscriber(subscriber);
+    afterFlushOf(app.orm, (set) => set.type === 'create' && set.entity instanceof SyncRun && set.entity.trigger === 'MANUAL', lock.take);
 
     const triggered = await http(app, 'POST', '/api/v1/scheduler/trigger_job', { job_id: jobId });
-    await lock?.release();
-    expect(lock, 'the lock was taken between the run insert and the job status').toBeDefined();
+    await lock.release();
+    expect(lock.taken, 'the lock was taken between the run insert and the job status').toBe(true);
 
     // Before the fix: 503, and the run row RUNNING with no executor call.
     expect(triggered.status).toBe(200);

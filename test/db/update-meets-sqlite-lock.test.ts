@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseDbUrl } from '../../src/config/db-url.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { holdWriteLock, type WriteLock } from '../helpers/sqlite-write-lock.js';
+import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { startAppWithFakeExecutor } from '../scheduler/api-app.js';
 
 const newJob = { job_name: 'updated while locked', connector_type: 'S3', schedule: 'weekly', connector_config: { bucket_name: 'bkt', prefix: 'p/' }, paused: true };
@@ -17,19 +16,16 @@ describe.skipIf(onPostgres)('update_job whose scheduling meets another processâ€
     const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', newJob)).body.job_id as string;
     expect((await http(app, 'POST', '/api/v1/scheduler/resume_job', { job_id: jobId })).status).toBe(200);
     const before = (await app.orm.em.fork().findOneOrFail(Job, { id: jobId })).nextRunAt!;
-    await app.orm.em.getConnection().execute('pragma busy_timeout = 50');
-    const file = parseDbUrl(app.config.dbUrl);
-    if (file.kind !== 'sqlite') throw new Error('expected a SQLite DB_URL');
-    let lock: WriteLock | undefined;
+    const lock = await lockWhenTold(app);
     const schedule = app.runner.schedule.bind(app.runner);
     app.runner.schedule = async (job) => {
-      if (job.id === jobId) lock ??= await holdWriteLock(file.file);
+      if (job.id === jobId) await lock.take();
       return schedule(job);
     };
 
     const first = await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: jobId, schedule: 'hourly' });
-    await lock?.release();
-    expect(lock, 'the lock was taken between the row and the schedule').toBeDefined();
+    await lock.release();
+    expect(lock.taken, 'the lock was taken between the row and the schedule').toBe(true);
     // The client does as told by a 503: the same request again once the lock is gone.
     const retry = first.status === 503 ? await http(app, 'POST', '/api/v1/scheduler/update_job', { job_id: jobId, schedule: 'hourly' }) : first;
     expect(retry.status).toBe(200);
