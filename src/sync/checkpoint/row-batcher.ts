@@ -17,7 +17,8 @@ export interface RowBatcherOptions {
   stats: RunStats;
   /** Runs before each commit, in the same order (the small files' durability); its failure is the commit's. */
   beforeCommit?: () => Promise<void>;
-  onError: (error: unknown) => void;
+  /** The batch whose commit failed (its rows are not written), with why. */
+  onError: (error: unknown, batch: ReadonlyArray<{ key: string; update: BatchUpdate }>) => void;
 }
 
 /**
@@ -43,7 +44,7 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
         await store.commitMany(batch, options.counters());
         options.stats.batchCommitMs += performance.now() - started;
       } catch (error) {
-        options.onError(error);
+        options.onError(error, batch);
         return;
       }
       options.stats.batchCommits += 1;

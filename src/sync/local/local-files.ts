@@ -1,4 +1,4 @@
-import { closeSync, constants, type Dir, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, type Dir, futimesSync, lstatSync, lutimesSync, opendirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { JobFolder } from './job-folder.js';
@@ -124,6 +124,15 @@ export function isPresent(path: string, size: number, isDirectory: boolean): boo
   } catch {
     // ENOTDIR (a parent became a file), EACCES …: not there as we left it; the fetch reports why.
     return false;
+  }
+}
+
+/** Removes a file the run published, reached without following a link; one already gone (or unreachable) is left. */
+export function removeQuietly(folder: JobFolder, path: string): void {
+  try {
+    folder.at(path, unlinkSync);
+  } catch {
+    // Gone, or a folder on the way is: nothing of the run's to remove there.
   }
 }
 

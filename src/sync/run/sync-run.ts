@@ -9,7 +9,7 @@ import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-st
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
-import { openPartial, type OpenPartial } from '../local/local-files.js';
+import { openPartial, removeQuietly, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
 import type { RunLock } from '../local/run-lock.js';
 import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
@@ -132,14 +132,17 @@ export async function executeSyncRun(
       stats.fileSystemSyncs += 1;
     },
   });
+  const folder = openJobFolder(jobRoot);
   const batcher = createRowBatcher(store, {
     counters: progress.snapshot,
     stats,
     beforeCommit: smallFileSync.beforeCommit,
-    onError: (error) => {
+    onError: (error, batch) => {
       if (error instanceof JobGoneError) return abort.jobGone();
       if (error instanceof FileSystemSyncError) {
         tally.internalFailure(`disk: ${error.message}`);
+        // Not known to be on disk: the next run fetches them again, not taking the files in place for published.
+        for (const { update } of batch) if (update.localPath) removeQuietly(folder, update.localPath);
         return logger.error({ err: error }, 'could not make small files durable; their rows were not committed');
       }
       tally.internalFailure(`database: ${failureReason(error)}`);
@@ -167,7 +170,7 @@ export async function executeSyncRun(
       each: (ms) => (stats.checkpointWaitSummedMs += ms),
       overlapping: (ms) => (stats.checkpointWaitMs += ms),
     }),
-    folder: openJobFolder(jobRoot),
+    folder,
     openPartial: deps.openPartial ?? openPartial,
     smallFileSync,
     publish: (kind, object, bytes, status, error) => {
