@@ -100,9 +100,10 @@ export const redisUrl = z
     if (malformed) ctx.addIssue({ code: 'custom', message: `${malformedEscapeProblem(malformed)}, e.g. redis://:p%40ss@127.0.0.1:6379` });
   });
 
-/** An http(s) URL as the SDK will read it: a port over 65535, no host or an unclosed [ would fail every request later. */
+/** An AWS region name (AWS_REGION, AWS_DEFAULT_REGION). */
 export const regionName = z.string().trim().regex(/^[a-z0-9-]+$/, 'must be a region name, e.g. us-east-1');
 
+/** An http(s) URL as the SDK will read it: a port over 65535, no host or an unclosed [ would fail every request later. */
 export const url = z
   .string()
   .trim()
