@@ -1,5 +1,8 @@
 import { withoutStatement } from '../../config/statement-text.js';
 
+/** An object's path holds a folder with something in it, where its file would go. */
+export const PATH_IS_FOLDER = 'the local path is a directory (another key is stored below it)';
+
 /**
  * Why a file operation or a request failed, in one line for rows and logs: the local file system's
  * codes in words, otherwise the error's name, HTTP status and message. Never includes credentials
@@ -9,7 +12,7 @@ export function failureReason(error: unknown): string {
   const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } } | null;
   switch (e?.code) {
     case 'EISDIR':
-      return 'the local path is a directory (another key is stored below it)';
+      return PATH_IS_FOLDER;
     case 'ENOTDIR':
     case 'EEXIST':
       return 'a parent folder of the local path is a file (another key uses that name)';

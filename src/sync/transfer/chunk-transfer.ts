@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { isFolderWithEntries, isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
-import { failureReason } from '../local/failure-reason.js';
+import { failureReason, PATH_IS_FOLDER } from '../local/failure-reason.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
@@ -24,7 +24,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     ctx.folder.ensureDir(dirname(item.finalPath));
     // Before any byte is fetched: an empty folder (a folder marker's) gives way when the file is published.
     if (isFolderWithEntries(item.finalPath)) {
-      return { status: 'FAILED', error: 'the local path is a directory (another key is stored below it)' };
+      return { status: 'FAILED', error: PATH_IS_FOLDER };
     }
     const partialSize = await sizeOf(ctx.folder.partial(item.partialPath));
     if (partialSize === undefined && item.lastPosition === remote.size && isInPlace(item)) {
