@@ -29,12 +29,11 @@ async function parseBigintsAsNumbers(): Promise<void> {
  */
 async function ensureSchema(orm: Orm, schema: string): Promise<void> {
   const connection = orm.em.getConnection();
-  const found = await connection.execute<unknown[]>('select 1 from pg_namespace where nspname = ?', [schema]);
-  if (found.length > 0) return;
+  const exists = async () => (await connection.execute<unknown[]>('select 1 from pg_namespace where nspname = ?', [schema])).length > 0;
+  if (await exists()) return;
   // Another instance starting at the same time may create it first.
   await connection.execute(`create schema if not exists "${schema.replaceAll('"', '""')}"`).catch(async (error: unknown) => {
-    const again = await connection.execute<unknown[]>('select 1 from pg_namespace where nspname = ?', [schema]);
-    if (again.length === 0) throw error;
+    if (!(await exists())) throw error;
   });
 }
 
