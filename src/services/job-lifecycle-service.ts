@@ -52,6 +52,8 @@ export function createJobLifecycleService({
    */
   const readBack = (job: Job, written: Partial<Pick<Job, 'status' | 'nextRunAt'>>) => orInHandWhenDatabaseGone(reload(job.id), () => Object.assign(job, written));
 
+  const readJobAndLastRun = async (id: string) => ({ job: await reload(id), run: await findLastRun(orm, id) });
+
   const applyNewScope = createScopeChange({ orm, runner, downloadRoot: files.downloadRoot, logger: files.logger });
 
   /**
@@ -182,8 +184,11 @@ export function createJobLifecycleService({
     /** Cancels the run in progress at its next chunk boundary (checkpoints stay) and waits for it to stop. */
     async cancelRun(rawJobId: unknown, field = 'jobId'): Promise<{ job: Job; run: SyncRun | null }> {
       const job = await load(rawJobId, field);
+      // The run as it goes: the answer when the database is gone once the cancel is done.
+      const running = await findLastRun(orm, job.id);
       if (!(await runner.cancel(job.id))) throw new ConflictError('Job has no run in progress');
-      return { job: await reload(job.id), run: await findLastRun(orm, job.id) };
+      // The run is stopped or asked to stop: a 503's retry would be told 409, no run in progress.
+      return orInHandWhenDatabaseGone(readJobAndLastRun(job.id), () => ({ job, run: running }));
     },
 
     /**
