@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../config/logger.js';
+import { isWorthWaitingFor } from '../db/database-outage.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
@@ -47,14 +48,25 @@ export function createRemoteCancel({ orm, logger, now, waitMs, pollMs = 100, onR
     if (!run || run.leaseOwner === null) return false;
     await orm.em.fork().nativeUpdate(SyncRun, { id: run.id, status: 'RUNNING', cancelRequestedAt: null }, { cancelRequestedAt: now() });
     logger.info({ jobId, runId: run.id, holder: run.leaseOwner }, 'cancel asked of the instance holding the sync run');
+    // The request is recorded: the holder stops the run whatever becomes of the wait, and a cancel
+    // asked again once it has would be told that nothing runs.
+    await untilEnded(jobId, run.id).catch((error: unknown) => {
+      if (!isWorthWaitingFor(error)) throw error;
+      logger.warn({ err: error, jobId, runId: run.id }, 'database locked or unreachable: the cancel is recorded, the instance holding the sync run stops it at its next heartbeat that reaches the database');
+    });
+    return true;
+  }
+
+  /** Waits for the run's end as the holder records it, up to `waitMs`; ends it here when its holder is gone. */
+  async function untilEnded(jobId: string, runId: number): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const row = await orm.em.fork().findOne(SyncRun, { id: run.id }, { fields: ['status', 'leaseExpiresAt'] });
-      if (!row || row.status !== 'RUNNING') return true;
-      if ((row.leaseExpiresAt === null || row.leaseExpiresAt.getTime() <= now().getTime()) && (await endUnheld(jobId, run.id))) return true;
+      const row = await orm.em.fork().findOne(SyncRun, { id: runId }, { fields: ['status', 'leaseExpiresAt'] });
+      if (!row || row.status !== 'RUNNING') return;
+      if ((row.leaseExpiresAt === null || row.leaseExpiresAt.getTime() <= now().getTime()) && (await endUnheld(jobId, runId))) return;
       if (Date.now() >= deadline) {
-        logger.warn({ jobId, runId: run.id }, 'the instance holding the sync run has not stopped it yet; it will at its next heartbeat');
-        return true;
+        logger.warn({ jobId, runId }, 'the instance holding the sync run has not stopped it yet; it will at its next heartbeat');
+        return;
       }
       await delay(pollMs);
     }
