@@ -1,18 +1,16 @@
 import './config/v8-tiering.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/env.js';
-import { logsWritten } from './config/logger.js';
 import { withoutStatement } from './config/statement-text.js';
 import { buildApp } from './server.js';
+import { stopOnSignal } from './stop-on-signal.js';
 
 async function start(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const app = await buildApp(loadConfig());
+  const config = loadConfig();
+  const app = await buildApp(config);
   await app.start();
-  const exit = (code: number) => () => logsWritten(1000).then(() => process.exit(code));
-  const stop = () => void app.stop().then(exit(0), exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignal(app, config.shutdownTimeoutMs);
 }
 
 start().catch((error: unknown) => {

@@ -56,6 +56,8 @@ export interface App {
   start(): Promise<{ port: number }>;
   /** Stops accepting, finishes in-flight requests, cancels syncs at a chunk boundary, closes the database. */
   stop(): Promise<void>;
+  /** The part of stop() it is waiting for (undefined before and after): named when a stop is cut short. */
+  stopPending(): string | undefined;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -218,19 +220,26 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     }
   }
 
+  let stopPending: string | undefined;
   async function shutdown(): Promise<void> {
+    stopPending = 'in-flight requests and subscriptions';
     if (server.listening) await closeServer();
     else await webSockets?.close();
+    stopPending = 'run history pruning and object counts';
     await historyPruner.stop();
     await countFolder.stop();
+    stopPending = 'runs (their last writes and lease hand-back)';
     await runner.stop();
     await engineThread?.close();
+    stopPending = 'webhook deliveries';
     await webhooks.stop();
     connectors.close();
     syncMetrics.stop();
     jobMetrics.stop();
+    stopPending = 'closing Redis and the database';
     await redis?.close();
     await orm.close();
+    stopPending = undefined;
     logger.info('stopped');
   }
 
@@ -247,6 +256,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     engineThread,
     start: () => (started ??= listen()),
     stop: () => (stopped ??= shutdown()),
+    stopPending: () => stopPending,
     [Symbol.asyncDispose]: () => app.stop(),
   };
   return app;

@@ -44,6 +44,7 @@ export const envSchema = z.object({
     z.string().trim().regex(/^[\w.:@-]{1,64}$/, 'must be 1–64 letters, digits or . _ : @ -, e.g. dss-a'),
   ),
   RUN_LEASE_TTL: duration('30s', 1000, 3_600_000, '1s and 1h').default(30_000),
+  SHUTDOWN_TIMEOUT: duration('20s', 1000, 600_000, '1s and 10m').default(20_000),
   LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` })).default('info'),
   MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
@@ -101,6 +102,8 @@ export interface Config {
   /** Names this instance in run rows, leases and logs. */
   instanceId: string;
   runLeaseTtlMs: number;
+  /** A stop (SIGTERM, SIGINT) not finished by then ends the process anyway, with code 1. */
+  shutdownTimeoutMs: number;
   /** Outbound proxies of S3 requests and webhook deliveries (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
   proxy: ProxySettings;
 }
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     runLeaseTtlMs: e.RUN_LEASE_TTL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     proxy: {
       https: e.https_proxy ?? e.HTTPS_PROXY,
       http: e.http_proxy ?? e.HTTP_PROXY,

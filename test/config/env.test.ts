@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       redisUrl: undefined,
       instanceId: `${hostname()}-${process.pid}`,
       runLeaseTtlMs: 30_000,
+      shutdownTimeoutMs: 20_000,
       proxy: { noProxy: [] },
     } satisfies Config);
   });
@@ -95,6 +96,9 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['RUN_LEASE_TTL', '45s', (c) => c.runLeaseTtlMs, 45_000],
   ['RUN_LEASE_TTL', '2m', (c) => c.runLeaseTtlMs, 120_000],
   ['RUN_LEASE_TTL', '10', (c) => c.runLeaseTtlMs, 10_000],
+  ['SHUTDOWN_TIMEOUT', '2s', (c) => c.shutdownTimeoutMs, 2_000],
+  ['SHUTDOWN_TIMEOUT', '1m', (c) => c.shutdownTimeoutMs, 60_000],
+  ['SHUTDOWN_TIMEOUT', '25', (c) => c.shutdownTimeoutMs, 25_000],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
   ['LOG_LEVEL', ' WARN ', (c) => c.logLevel, 'warn'],
@@ -128,6 +132,9 @@ const BAD: Array<[string, string]> = [
   ['INSTANCE_ID', 'two words'],
   ['RUN_LEASE_TTL', '0s'],
   ['RUN_LEASE_TTL', 'soon'],
+  ['SHUTDOWN_TIMEOUT', '0s'],
+  ['SHUTDOWN_TIMEOUT', '11m'],
+  ['SHUTDOWN_TIMEOUT', 'never'],
   ['DOWNLOAD_ROOT_FOLDER', '  '],
   ['S3_CHUNK_SIZE', '0'],
   ['S3_CHUNK_SIZE', '-1'],

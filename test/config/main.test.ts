@@ -80,6 +80,16 @@ describe('npm start entry point (main.js, built from src/main.ts)', () => {
     expect(lines).toEqual([expect.stringMatching(/^invalid PORT \(got "abc"\): must be a whole number, e\.g\. 5000$/)]);
   });
 
+  it('a bad SHUTDOWN_TIMEOUT exits 1 with one line naming it and its range', async () => {
+    const child = startMain(cwd, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_URL: `sqlite:${join(cwd, 'db.sqlite')}`, DOWNLOAD_ROOT_FOLDER: join(cwd, 'dl'), SHUTDOWN_TIMEOUT: 'never' });
+    try {
+      expect(await Promise.race([child.exited, delay(10_000, 'still running', { ref: false })])).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(child.stderr().trim().split('\n')).toEqual(['invalid SHUTDOWN_TIMEOUT (got "never"): must be a duration between 1s and 10m, e.g. 20s']);
+  });
+
   it('reports each bad variable on its own line and never prints the token', async () => {
     const child = startMain(cwd, { S3_CHUNK_SIZE: "require('x')", API_TOKEN: 'short-secret' });
     expect(await child.exited).toBe(1);

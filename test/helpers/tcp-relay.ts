@@ -3,7 +3,8 @@ import { freshDbUrl, onPostgres } from './db-url.js';
 
 /**
  * A TCP relay on loopback in front of `target` that can be cut, as a database server that goes down
- * (open connections reset, new ones refused: ECONNREFUSED) and mended (listening again on the same port).
+ * (open connections reset, new ones refused: ECONNREFUSED) and mended (listening again on the same port),
+ * or black-holed, as a host that hangs (open and new connections stay up and nothing crosses).
  */
 export async function startTcpRelay(target: { host: string; port: number }) {
   const sockets = new Set<Socket>();
@@ -11,16 +12,20 @@ export async function startTcpRelay(target: { host: string; port: number }) {
   let port = 0;
   let queryToCut: Buffer | null = null;
   let queriesCut = 0;
+  let blackHoled = false;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      const relay = createServer((client) => {
-        const upstream = createConnection(target);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {});
+      // Half-open allowed: a black-holed connection must not answer the client's FIN either.
+      const relay = createServer({ allowHalfOpen: true }, (client) => {
+        track(client);
+        if (blackHoled) {
+          client.on('data', () => {});
+          return;
         }
+        const upstream = createConnection(target);
+        track(upstream);
         client.on('data', (chunk: Buffer) => {
+          if (blackHoled) return;
           if (queryToCut && sendsQuery(chunk, queryToCut)) {
             queryToCut = null;
             queriesCut += 1;
@@ -33,8 +38,19 @@ export async function startTcpRelay(target: { host: string; port: number }) {
             upstream.once('drain', () => client.resume());
           }
         });
-        client.on('end', () => upstream.end());
-        upstream.pipe(client);
+        client.on('end', () => {
+          if (!blackHoled) upstream.end();
+        });
+        upstream.on('data', (chunk: Buffer) => {
+          if (blackHoled) return;
+          if (!client.write(chunk)) {
+            upstream.pause();
+            client.once('drain', () => upstream.resume());
+          }
+        });
+        upstream.on('end', () => {
+          if (!blackHoled) client.end();
+        });
       });
       relay.once('error', reject);
       relay.listen(port, '127.0.0.1', () => {
@@ -43,7 +59,13 @@ export async function startTcpRelay(target: { host: string; port: number }) {
         resolve();
       });
     });
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
   const cut = async () => {
+    blackHoled = false;
     const relay = server;
     server = null;
     for (const socket of sockets) socket.resetAndDestroy();
@@ -56,6 +78,10 @@ export async function startTcpRelay(target: { host: string; port: number }) {
     },
     cut,
     mend: listen,
+    /** From now on nothing crosses: bytes either way are dropped, new connections accepted and never answered. */
+    blackHole() {
+      blackHoled = true;
+    },
     /**
      * The next connection to send a PostgreSQL simple query starting with `text` is reset before
      * the server sees it (that connection only, once): as a restart met by that one statement.
