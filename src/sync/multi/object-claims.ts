@@ -97,18 +97,20 @@ export function createObjectClaims({ orm, jobId, runId, instanceId, ttlMs, logge
 
   async function claimFrom(afterId: number, limit: number): Promise<ClaimedObject[]> {
     // The time is taken at each attempt: one retried across a database outage must not write a claim
-    // that has already run out (its row would be claimable again at once, by this session too).
+    // that has already run out (its row would be claimable again at once, by another session).
+    // This session's own claims that ran out (renewals missed in an outage) are rows it is still
+    // fetching, or has fetched and not yet committed: claiming them again would fetch them twice.
     const rows = (await whileDatabaseDown(() => {
       const time = now();
       return orm.em.fork().getConnection().execute(
         `update sync_objects set claim_owner = ?, claim_expires_at = ?
          where id in (select id from sync_objects
            where ${ofRun} and id > ? and status in ('PENDING', 'PROCESSING') and size > 0
-             and (claim_owner is null or claim_expires_at <= ?)
+             and (claim_owner is null or (claim_expires_at <= ? and claim_owner <> ?))
              and exists (select 1 from sync_runs where sync_runs.id = ? and status = 'RUNNING' and cancel_requested_at is null and shares_work)
            order by ${claimOrder} limit ?${skipLocked})
          returning id, object_key, size, etag, last_modified, last_position, checksum_algorithms`,
-        [owner, at(new Date(time.getTime() + ttlMs)), runId, afterId, at(time), runId, limit],
+        [owner, at(new Date(time.getTime() + ttlMs)), runId, afterId, at(time), owner, runId, limit],
       );
     }, outage)) as Array<Record<string, unknown>>;
     return rows.map((row) => ({
