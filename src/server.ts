@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './config/logger.js';
 import { ensureWritableFolder } from './config/writable-folder.js';
 import { databaseClockOffsetMs } from './db/database-clock.js';
 import { isDatabaseLoginRefused, isDatabaseUnreachable } from './db/database-outage.js';
+import { readDeploymentId } from './db/deployment-id.js';
 import { driverLogTo } from './db/driver-log.js';
 import { initOrm, isPostgres, type Orm } from './db/orm.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
@@ -90,7 +91,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   }
   let redis: RedisTransport | undefined;
   try {
-    redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, logger) : undefined;
+    redis = !options.eventTarget && config.redisUrl ? await createRedisTransport(config.redisUrl, await readDeploymentId(orm), logger) : undefined;
   } catch (error) {
     await orm.close();
     throw error;

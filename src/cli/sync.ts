@@ -8,6 +8,7 @@ import { withoutStatement } from '../config/statement-text.js';
 import { createLogger } from '../config/logger.js';
 import { Job, JOB_ID_PATTERN } from '../db/entities/job.entity.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
+import { readDeploymentId } from '../db/deployment-id.js';
 import { driverLogTo } from '../db/driver-log.js';
 import { initOrm } from '../db/orm.js';
 import { createEventBus } from '../events/event-bus.js';
@@ -52,6 +53,8 @@ async function main(): Promise<number> {
       console.error(`job not found: ${jobId}`);
       return 2;
     }
+    // Its run's events go to this deployment's channels; read before the run is taken, so a failed read leaves none behind.
+    const deploymentId = config.redisUrl ? await readDeploymentId(orm) : undefined;
     const controller = new AbortController();
     // A cancel, pause or delete asked through a service instance (PostgreSQL) is seen by the lease
     // heartbeat, as on an instance; a run taken over meanwhile is no longer ours to work on.
@@ -79,7 +82,8 @@ async function main(): Promise<number> {
     const stop = () => controller.abort();
     process.once('SIGINT', stop).once('SIGTERM', stop);
     // With REDIS_URL the run's progress reaches the service's subscribers and dashboard, as an instance's does.
-    const redis = config.redisUrl ? await (await import('../events/redis-transport.js')).createRedisTransport(config.redisUrl, logger) : undefined;
+    const redis =
+      config.redisUrl && deploymentId ? await (await import('../events/redis-transport.js')).createRedisTransport(config.redisUrl, deploymentId, logger) : undefined;
     const bus = createEventBus({ eventTarget: redis?.eventTarget });
     const { status, stats } = await executeSyncRun({ orm, bus, config, logger }, run.id, controller.signal).finally(async () => {
       await leases.stop();

@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from '../config/logger.js';
 import { succeedsWithin } from '../config/succeeds-within.js';
+import { namespacedTarget } from './namespaced-target.js';
 import { createPublishGate, PUBLISH_STALL_MS } from './publish-gate.js';
 
 /** How long start-up waits for Redis before going on without it (events are then lost until it answers). */
@@ -9,7 +10,7 @@ const CONNECT_WAIT_MS = 5_000;
 const PING_TIMEOUT_MS = 1_000;
 
 export interface RedisTransport {
-  /** The event bus's target: every instance's events reach every instance's subscribers. */
+  /** The event bus's target: every instance's events reach every instance's subscribers of the same deployment. */
   eventTarget: EventTarget;
   /** True when Redis answers a PING; used by /readyz. */
   isReady(): Promise<boolean>;
@@ -22,9 +23,10 @@ export interface RedisTransport {
  * Progress events through Redis pub/sub (graphql-yoga's Redis event target on ioredis). Redis is
  * not needed for syncing: while it is down or hangs, publishing drops events instead of queueing
  * them (a sync never waits on it or fills memory), subscriptions stay open and receive again once ioredis
- * has reconnected and resubscribed; the outage and the recovery are logged once each.
+ * has reconnected and resubscribed; the outage and the recovery are logged once each. Channels are
+ * named `dss:<deploymentId>:<topic>` (deployment-id.ts).
  */
-export async function createRedisTransport(url: string, logger: Logger): Promise<RedisTransport> {
+export async function createRedisTransport(url: string, deploymentId: string, logger: Logger): Promise<RedisTransport> {
   const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   // The subscriber keeps its offline queue: SUBSCRIBE commands sent while reconnecting wait for it.
   const subscriber = new Redis(url, { lazyConnect: true });
@@ -60,7 +62,8 @@ export async function createRedisTransport(url: string, logger: Logger): Promise
     },
   );
   const publishClient = { publish: gate.publish } as unknown as Redis;
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient: subscriber }) as unknown as EventTarget;
+  const redisTarget = createRedisEventTarget({ publishClient, subscribeClient: subscriber }) as unknown as EventTarget;
+  const eventTarget = namespacedTarget(redisTarget, `dss:${deploymentId}`);
 
   return {
     eventTarget,

@@ -8,6 +8,7 @@ import { parseDbUrl } from '../../src/config/db-url.js';
 import { buildOrmConfig, MIGRATION_NAMES } from '../../src/db/mikro-orm.config.js';
 import { MIGRATIONS } from '../../src/db/migrations/index.js';
 import { Job } from '../../src/db/entities/job.entity.js';
+import { readDeploymentId } from '../../src/db/deployment-id.js';
 import { initOrm } from '../../src/db/orm.js';
 import { createLogger } from '../../src/config/logger.js';
 import { createDeliveryLoop } from '../../src/notify/delivery-loop.js';
@@ -53,6 +54,27 @@ describe('migrations at start-up', () => {
     }
   });
 
+  it('each database has a deployment id of its own, the same at every start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
+    try {
+      const [urlA, urlB] = [await freshDbUrl(dir, 'a.db'), await freshDbUrl(dir, 'b.db')];
+      const read = async (url: string) => {
+        const orm = await initOrm(url);
+        try {
+          return await readDeploymentId(orm);
+        } finally {
+          await orm.close(true);
+        }
+      };
+      const idA = await read(urlA);
+      expect(idA).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(await read(urlA)).toBe(idA);
+      expect(await read(urlB)).not.toBe(idA);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a database that a newer release migrated is refused, by the service and the CLI, and left as it was', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dss-migrations-'));
     try {
@@ -81,6 +103,8 @@ describe('migrations at start-up', () => {
       const url = await freshDbUrl(dir);
       const instances = await Promise.all([initOrm(url), initOrm(url), initOrm(url)]);
       expect(await appliedNames(instances[0])).toEqual(MIGRATION_NAMES);
+      // One deployment: its Redis channels are the same for all of them.
+      expect(new Set(await Promise.all(instances.map(readDeploymentId))).size).toBe(1);
       await Promise.all(instances.map((orm) => orm.close(true)));
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -95,7 +119,7 @@ describe('migrations at start-up', () => {
       const names = MIGRATIONS.map((migration) => migration.name);
       const config = await buildOrmConfig(parseDbUrl(url));
       const older = await MikroORM.init({ ...config, extensions: [Migrator], migrations: { ...config.migrations, migrationsList: MIGRATIONS } });
-      await older.getMigrator().up({ to: names.at(-2) });
+      await older.getMigrator().up({ to: names[names.indexOf('Migration20261203100000') - 1] });
       const job = new Job({ id: '0b6f1c2e-7a3d-4e5f-9a8b-1c2d3e4f5a6b', name: 'upgraded', connectorType: 'S3', bucketName: 'bkt', schedule: 'hourly' });
       job.webhooks = [{ url: receiver.url, events: ['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED'] }];
       await older.em.fork().insert(job);

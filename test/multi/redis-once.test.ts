@@ -35,8 +35,7 @@ describe.skipIf(!onPostgres)('two instances on Redis, each event seen once', () 
         const rows = await worker.orm.em.fork().find(SyncObject, { jobId: job.id }, { fields: ['key', 'instanceId'] });
         const fetchedBy = new Map(rows.map((row) => [row.key, row.instanceId]));
         for (const [i, sub] of subs.entries()) {
-          // Run ids count from 1 in each database, and the pass's other test files run deployments of
-          // their own on the same Redis: the every-job subscriptions get their events too.
+          // Run ids count from 1 in each database: the job id tells this run's events from others'.
           const ofRun = sub.events.filter((e) => e.jobId === job.id && e.runId === String(run.id));
           const count = (kind: string, key: string | null = null) => ofRun.filter((e) => e.kind === kind && e.objectKey === key).length;
           expect([count('RUN_STARTED'), count('RUN_FINISHED'), count('OBJECT_DONE', 'r/big.bin'), count('OBJECT_DONE', 'r/small.txt')], `sub ${i}`).toEqual([1, 1, 1, 1]);
