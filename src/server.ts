@@ -134,8 +134,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     leaseTtlMs: config.runLeaseTtlMs,
     bus,
     takeOverRuns: options.takeOverRuns,
+    databaseOutageWaitMs: config.databaseOutageWaitMs,
     onRunFinished: async (run, stop) => {
-      await notifyRunFinished(orm, run.runId, stop);
+      await notifyRunFinished(orm, run.runId, { maxWaitMs: config.databaseOutageWaitMs, stop });
       await jobMetrics.runFinished(run);
     },
     onRunSkipped: (jobId) => {
@@ -153,6 +154,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     defaultPageSize: config.defaultPageSize,
     webhookAllowedHosts: config.webhooks.allowedHosts,
     minScheduleIntervalMs: config.minScheduleIntervalMs,
+    databaseOutageWaitMs: config.databaseOutageWaitMs,
     downloadRoot: config.downloadRoot,
     logger,
     secrets,

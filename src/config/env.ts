@@ -6,6 +6,8 @@ import { apiToken, booleanFlag, chunkSize, dbUrl, decimal, duration, hostList, i
 export const MAX_PAGE_SIZE = 1000;
 /** Scheduled runs of one job never come closer than this by default (MIN_SCHEDULE_INTERVAL). */
 export const DEFAULT_MIN_SCHEDULE_INTERVAL_MS = 60_000;
+/** How long a write waits for an unreachable database by default before its error is let through (DB_OUTAGE_WAIT). */
+export const DEFAULT_DATABASE_OUTAGE_WAIT_MS = 10 * 60_000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FILE_SYNC_MODES = ['filesystem', 'file'] as const;
@@ -45,6 +47,7 @@ export const envSchema = z.object({
   ),
   RUN_LEASE_TTL: duration('30s', 1000, 3_600_000, '1s and 1h').default(30_000),
   SHUTDOWN_TIMEOUT: duration('20s', 1000, 600_000, '1s and 10m').default(20_000),
+  DB_OUTAGE_WAIT: duration('10m', 1000, 86_400_000, '1s and 24h').default(DEFAULT_DATABASE_OUTAGE_WAIT_MS),
   LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}, e.g. info` })).default('info'),
   MIN_SCHEDULE_INTERVAL: duration('60s', 0, 86_400_000, '0s and 24h').default(DEFAULT_MIN_SCHEDULE_INTERVAL_MS),
   RUN_HISTORY_DAYS: integer('30', 0, 36500).default(30),
@@ -104,6 +107,11 @@ export interface Config {
   runLeaseTtlMs: number;
   /** A stop (SIGTERM, SIGINT) not finished by then ends the process anyway, with code 1. */
   shutdownTimeoutMs: number;
+  /**
+   * How long a running sync's reads and writes, the engine thread's opening of its database and the
+   * scheduler's records of a run wait for an unreachable database before giving up (the run is then handed back).
+   */
+  databaseOutageWaitMs: number;
   /** Outbound proxies of S3 requests and webhook deliveries (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
   proxy: ProxySettings;
 }
@@ -194,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     runLeaseTtlMs: e.RUN_LEASE_TTL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    databaseOutageWaitMs: e.DB_OUTAGE_WAIT,
     proxy: {
       https: e.https_proxy ?? e.HTTPS_PROXY,
       http: e.http_proxy ?? e.HTTP_PROXY,

@@ -1,10 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULT_DATABASE_OUTAGE_WAIT_MS } from '../config/env.js';
 
 /** What a client is told when its request needs the database and the database cannot be reached. */
 export const DATABASE_UNAVAILABLE = 'Database unavailable, try again later';
-
-/** How long a write waits for the database to come back before its error is let through. */
-export const DATABASE_OUTAGE_WAIT_MS = 10 * 60_000;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** PostgreSQL: shutting down, restarting, or starting up (class 08 is any connection exception). */
@@ -72,7 +70,7 @@ export function conflictPause(attempt: number): Promise<void> {
 }
 
 export interface OutageOptions {
-  /** Give up (and throw the last error) after this long unreachable. */
+  /** Give up (and throw the last error) after this long unreachable; the service passes DB_OUTAGE_WAIT. */
   maxWaitMs?: number;
   /** Told once per outage, when the first attempt fails. */
   onWait?: (error: unknown) => void;
@@ -95,7 +93,7 @@ export interface OutageOptions {
  * order): the server rolls one back as the deadlock victim, and that one goes again, up to
  * CONFLICT_ATTEMPTS times. Only for idempotent writes.
  */
-export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered, stop }: OutageOptions = {}): Promise<T> {
+export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DEFAULT_DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered, stop }: OutageOptions = {}): Promise<T> {
   const deadline = Date.now() + maxWaitMs;
   let pause = 100;
   let conflicts = 0;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { databaseNow } from '../db/database-clock.js';
-import { whileDatabaseDown } from '../db/database-outage.js';
+import { whileDatabaseDown, type OutageOptions } from '../db/database-outage.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import { WebhookDelivery } from '../db/entities/webhook-delivery.entity.js';
@@ -50,9 +50,9 @@ export async function enqueueRunEnd(orm: Orm, runId: number): Promise<string[]> 
 
 /**
  * Called by the scheduler once a run's final status is committed. Retried while the database is
- * unreachable, as the run's own final status was, until `stop` aborts; a process that stops or dies
- * first leaves the run to the delivery loop's sweep (run-end-sweep.ts).
+ * unreachable, as the run's own final status was, up to `maxWaitMs` or until `stop` aborts; a process
+ * that stops, dies or gives up first leaves the run to the delivery loop's sweep (run-end-sweep.ts).
  */
-export function notifyRunFinished(orm: Orm, runId: number, stop?: AbortSignal): Promise<string[]> {
-  return whileDatabaseDown(() => enqueueRunEnd(orm, runId), { stop });
+export function notifyRunFinished(orm: Orm, runId: number, outage: Pick<OutageOptions, 'maxWaitMs' | 'stop'> = {}): Promise<string[]> {
+  return whileDatabaseDown(() => enqueueRunEnd(orm, runId), outage);
 }

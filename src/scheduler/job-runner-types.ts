@@ -71,6 +71,8 @@ export interface JobRunnerDeps {
   bus?: ProgressPublisher;
   /** false: never takes over a run whose lease ran out (tests of another taker, the CLI); default true. */
   takeOverRuns?: boolean;
+  /** DB_OUTAGE_WAIT: how long the records of a run's end wait for an unreachable database (default 10 min). */
+  databaseOutageWaitMs?: number;
 }
 
 /** A JobRunner whose timer loop can also be stepped by hand (tests drive it with a fake clock). */

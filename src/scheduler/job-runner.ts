@@ -35,6 +35,7 @@ export function createJobRunner({
   leaseTtlMs = 30_000,
   bus,
   takeOverRuns = true,
+  databaseOutageWaitMs,
 }: JobRunnerDeps): SchedulingJobRunner {
   const schedules = new Map<string, ScheduledEntry>();
   const leases = createRunLeases({
@@ -46,7 +47,7 @@ export function createJobRunner({
     onLost: (runId) => slots.abandon(runId),
     onCancelRequested: (runId) => slots.cancelRun(runId),
   });
-  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus });
+  const slots = createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus, databaseOutageWaitMs });
   /** The embedded database serves one process: at start-up every run left RUNNING is its own. */
   const embedded = !isPostgres(orm);
   /**

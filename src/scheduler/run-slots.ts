@@ -40,6 +40,8 @@ export interface RunSlotsDeps {
   minIntervalMs?: number;
   /** Where the end of a run closed here rather than by its executor is announced (its subscribers saw RUN_STARTED). */
   bus?: ProgressPublisher;
+  /** DB_OUTAGE_WAIT: how long a run's end waits for an unreachable database. */
+  databaseOutageWaitMs?: number;
 }
 
 /**
@@ -79,12 +81,12 @@ export async function reportRunEnd(logger: Logger, onRunFinished: RunFinishedHoo
 }
 
 /** The in-flight guard: at most one run per job, every run driven to a recorded end, never an unhandled rejection. */
-export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus }: RunSlotsDeps) {
+export function createRunSlots({ orm, execute, logger, now, leases, onRunFinished, onRunSkipped, minIntervalMs, bus, databaseOutageWaitMs }: RunSlotsDeps) {
   const slots = new Map<string, Slot>();
   const mine = leasedTo(leases.instanceId);
   /** Aborted by stopAll: the runs' ends stop waiting for the database (see drive()). */
   const stopping = new AbortController();
-  const outage = { stop: stopping.signal };
+  const outage = { maxWaitMs: databaseOutageWaitMs, stop: stopping.signal };
 
   // Synchronous, so two triggers in the same tick cannot both see a free slot.
   function reserve(jobId: string): Slot {

@@ -24,6 +24,7 @@ export interface JobLifecycleServiceDeps extends SourceSettingsDeps {
   runner: JobRunner;
   webhookAllowedHosts?: readonly string[] | null;
   minScheduleIntervalMs?: number;
+  databaseOutageWaitMs?: number;
   downloadRoot?: string;
   logger?: Logger;
   connectors: ConnectorEviction;
@@ -39,6 +40,7 @@ export function createJobLifecycleService({
   runner,
   webhookAllowedHosts = null,
   minScheduleIntervalMs = DEFAULT_MIN_SCHEDULE_INTERVAL_MS,
+  databaseOutageWaitMs,
   connectors,
   ...files
 }: JobLifecycleServiceDeps) {
@@ -54,7 +56,7 @@ export function createJobLifecycleService({
 
   const readJobAndLastRun = async (id: string) => ({ job: await reload(id), run: await findLastRun(orm, id) });
 
-  const applyNewScope = createScopeChange({ orm, runner, downloadRoot: files.downloadRoot, logger: files.logger });
+  const applyNewScope = createScopeChange({ orm, runner, downloadRoot: files.downloadRoot, logger: files.logger, databaseOutageWaitMs });
 
   /**
    * PAUSED, and the job's RUNNING runs marked and asked to stop, in one transaction: whatever becomes
@@ -84,7 +86,7 @@ export function createJobLifecycleService({
   function scheduleOnceDatabaseAnswers(job: Job): void {
     files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is changed, its next run time is stored once the database answers');
     // A copy: the answer shows the next run time as stored, not as planned here meanwhile.
-    void whileDatabaseDown(() => runner.schedule({ ...job })).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a changed job'));
+    void whileDatabaseDown(() => runner.schedule({ ...job }), { maxWaitMs: databaseOutageWaitMs }).catch((err: unknown) => files.logger?.warn({ err, jobId: job.id }, 'could not store the next run time of a changed job'));
   }
 
   return {

@@ -10,6 +10,8 @@ export interface ScopeChangeDeps {
   runner: JobRunner;
   downloadRoot?: string;
   logger?: Logger;
+  /** DB_OUTAGE_WAIT: how long a change left for later waits for an unreachable database. */
+  databaseOutageWaitMs?: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface ScopeChangeDeps {
  * does not answer, this is done once it does (a run that starts first drops those rows itself
  * before it lists).
  */
-export function createScopeChange({ orm, runner, downloadRoot, logger }: ScopeChangeDeps) {
+export function createScopeChange({ orm, runner, downloadRoot, logger, databaseOutageWaitMs }: ScopeChangeDeps) {
   const isPaused = async (id: string) => (await orm.em.fork().count(Job, { id, status: 'PAUSED' })) > 0;
 
   async function rerunInNewScope(job: Job, wasRunning: boolean): Promise<void> {
@@ -46,7 +48,7 @@ export function createScopeChange({ orm, runner, downloadRoot, logger }: ScopeCh
     };
     if (await wroteAfterCommit(stopAndDrop)) return rerunInNewScope(job, wasRunning).catch(couldNotRerun(job.id));
     logger?.warn({ jobId: job.id }, 'database locked or unreachable: the job is updated, its new scope is applied once the database answers');
-    void whileDatabaseDown(stopAndDrop)
+    void whileDatabaseDown(stopAndDrop, { maxWaitMs: databaseOutageWaitMs })
       .then(() => rerunInNewScope(job, wasRunning))
       .catch((err: unknown) => logger?.warn({ err, jobId: job.id }, 'could not apply the new scope of an updated job'));
   };

@@ -18,6 +18,8 @@ export interface ServiceDeps {
   webhookAllowedHosts?: readonly string[] | null;
   /** MIN_SCHEDULE_INTERVAL in ms (default 60 s); 0 = no limit. */
   minScheduleIntervalMs?: number;
+  /** DB_OUTAGE_WAIT: how long what a committed change leaves for later waits for an unreachable database (default 10 min). */
+  databaseOutageWaitMs?: number;
   /** DOWNLOAD_ROOT_FOLDER: where deletes clean up a job's files. Without it, deletes leave files alone. */
   downloadRoot?: string;
   /** Reports what a request cannot (files a delete could not remove). */

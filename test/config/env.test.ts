@@ -39,6 +39,7 @@ describe('loadConfig defaults', () => {
       instanceId: `${hostname()}-${process.pid}`,
       runLeaseTtlMs: 30_000,
       shutdownTimeoutMs: 20_000,
+      databaseOutageWaitMs: 600_000,
       proxy: { noProxy: [] },
     } satisfies Config);
   });
@@ -99,6 +100,9 @@ const GOOD: Array<[string, string, (c: Config) => unknown, unknown]> = [
   ['SHUTDOWN_TIMEOUT', '2s', (c) => c.shutdownTimeoutMs, 2_000],
   ['SHUTDOWN_TIMEOUT', '1m', (c) => c.shutdownTimeoutMs, 60_000],
   ['SHUTDOWN_TIMEOUT', '25', (c) => c.shutdownTimeoutMs, 25_000],
+  ['DB_OUTAGE_WAIT', '2s', (c) => c.databaseOutageWaitMs, 2_000],
+  ['DB_OUTAGE_WAIT', '30m', (c) => c.databaseOutageWaitMs, 1_800_000],
+  ['DB_OUTAGE_WAIT', '24h', (c) => c.databaseOutageWaitMs, 86_400_000],
   ['LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
   ['LOG_LEVEL', 'silent', (c) => c.logLevel, 'silent'],
   ['LOG_LEVEL', ' WARN ', (c) => c.logLevel, 'warn'],
@@ -135,6 +139,9 @@ const BAD: Array<[string, string]> = [
   ['SHUTDOWN_TIMEOUT', '0s'],
   ['SHUTDOWN_TIMEOUT', '11m'],
   ['SHUTDOWN_TIMEOUT', 'never'],
+  ['DB_OUTAGE_WAIT', '0s'],
+  ['DB_OUTAGE_WAIT', '25h'],
+  ['DB_OUTAGE_WAIT', 'forever'],
   ['DOWNLOAD_ROOT_FOLDER', '  '],
   ['S3_CHUNK_SIZE', '0'],
   ['S3_CHUNK_SIZE', '-1'],
@@ -205,6 +212,10 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['PORT', '-1'],
   ])('%s=%s names the range, not "must be a (whole) number"', (name, value) => {
     expect(configError({ [name]: value })).toMatch(new RegExp(`^invalid ${name} \\(got "${value}"\\): must be between`));
+  });
+
+  it('DB_OUTAGE_WAIT out of range names its bounds', () => {
+    expect(configError({ DB_OUTAGE_WAIT: '0s' })).toBe('invalid DB_OUTAGE_WAIT (got "0s"): must be a duration between 1s and 24h, e.g. 10m');
   });
 
   it('reports every bad variable, one line each', () => {

@@ -99,6 +99,12 @@ describe('npm start entry point (main.js, built from src/main.ts)', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a DB_OUTAGE_WAIT that is no duration exits 1 with one line naming it', async () => {
+    const child = startMain(cwd, { DB_OUTAGE_WAIT: 'forever' });
+    expect(await child.exited).toBe(1);
+    expect(child.stderr().trim().split('\n')).toEqual(['invalid DB_OUTAGE_WAIT (got "forever"): must be a duration between 1s and 24h, e.g. 10m']);
+  });
+
   it('a port already in use exits 1 with one line, no stack trace', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -56,11 +56,11 @@ const logger = createLogger(data.logLevel, { write: (line: string) => post({ typ
 
 /**
  * Opens the thread's database: at the first run, waiting out an outage (down, restarting, no
- * connection slot free) as a run's reads do, until a graceful stop (`stop`).
+ * connection slot free) as a run's reads do, up to DB_OUTAGE_WAIT or a graceful stop (`stop`).
  */
 function openDatabase(stop: AbortSignal): Promise<Orm> {
   const waits = createFailureLog(logger, { failed: 'the sync engine thread waits for the database', recovered: 'the sync engine thread opened the database' });
-  return whileDatabaseDown(() => initOrm(config.dbUrl, driverLogTo(logger)), { onWait: waits.failed, onRecovered: waits.succeeded, stop });
+  return whileDatabaseDown(() => initOrm(config.dbUrl, driverLogTo(logger)), { maxWaitMs: config.databaseOutageWaitMs, onWait: waits.failed, onRecovered: waits.succeeded, stop });
 }
 
 /**

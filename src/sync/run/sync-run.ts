@@ -82,7 +82,7 @@ export async function executeSyncRun(
   const { orm, config } = deps;
   // Its reads and writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
   const waits = createFailureLog(deps.logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
-  const outage = { onWait: waits.failed, onRecovered: waits.succeeded, stop: shutdownSignal(signal) };
+  const outage = { maxWaitMs: config.databaseOutageWaitMs, onWait: waits.failed, onRecovered: waits.succeeded, stop: shutdownSignal(signal) };
   const { run, job } = await readRunAndJob(orm, runId, outage);
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);

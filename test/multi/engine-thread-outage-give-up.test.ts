@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
+import type { RunExecutor } from '../../src/sync/run-executor.js';
+import { createThreadRunExecutor, type ThreadRunExecutor } from '../../src/sync/engine-thread/thread-executor.js';
+import { http } from '../helpers/clients.js';
+import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { captureLogs } from '../helpers/logs.js';
+import { waitFor } from '../helpers/poll.js';
+import { startS3Server } from '../helpers/s3-server.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { findPostgresBin, startThrowawayPostgres } from '../setup/throwaway-servers.js';
+
+/** DB_OUTAGE_WAIT of these tests: each outage below lasts until the give-up is logged, so longer than this. */
+const OUTAGE_WAIT = '2s';
+
+type Logs = ReturnType<typeof captureLogs>;
+
+/** A PostgreSQL server of the test's own: stopping the pass's shared one would cut off the other test files. */
+async function ownPostgres() {
+  const pg = await startThrowawayPostgres(findPostgresBin()!);
+  return Object.assign(pg, { [Symbol.asyncDispose]: () => pg.stop() });
+}
+
+function logged(logs: Logs, msg: string | RegExp, runId?: number): boolean {
+  return logs.lines.some((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))) && (runId === undefined || l.runId === runId));
+}
+
+async function runEnd(app: TestApp, runId: number): Promise<SyncRun> {
+  return waitFor(async () => {
+    const row = await app.orm.em.fork().findOne(SyncRun, { id: runId });
+    return row && row.status !== 'RUNNING' ? row : undefined;
+  }, 60_000, 'the run to end');
+}
+
+async function expectMirrored(app: TestApp, jobId: string, objects: Array<[string, Buffer]>): Promise<void> {
+  const root = join(app.config.downloadRoot, jobId);
+  expect((await listTree(root)).filter((path) => !path.endsWith('/'))).toEqual(objects.map(([key]) => key).sort());
+  for (const [key, body] of objects) expect(await sha256File(join(root, key)), key).toBe(sha256(body));
+}
+
+describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL down for longer', () => {
+  it("the thread's first opening of its database gives up: the run is handed back and resumed, the service keeps serving", async () => {
+    await using pg = await ownPostgres();
+    await using s3 = await startS3Server();
+    const objects: Array<[string, Buffer]> = [
+      ['data/a.bin', seededBytes(10_000, 1)],
+      ['data/b.bin', seededBytes(20_000, 2)],
+    ];
+    await s3.putObjects(objects);
+    const logs = captureLogs();
+    const dir = await mkdtemp(join(tmpdir(), 'dss-outage-give-up-'));
+    // The engine thread, built once the app's ORM is up; PostgreSQL is stopped before its first run reaches it.
+    const real: { thread?: ThreadRunExecutor } = {};
+    let outage: Promise<void> | undefined;
+    const execute: RunExecutor = async (runId, signal, logger) => {
+      if (!outage) {
+        let down!: () => void;
+        const isDown = new Promise<void>((resolve) => (down = resolve));
+        outage = pg.restart(async () => {
+          down();
+          await waitFor(() => logged(logs, /^the sync engine thread could not open the database; sync run handed back/, runId), 30_000, 'the thread to give up opening its database');
+        });
+        await isDown;
+      }
+      return real.thread!(runId, signal, logger);
+    };
+    try {
+      const env = { ...s3.env, DB_URL: pg.url, DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'), RUN_LEASE_TTL: '2s', INSTANCE_ID: 'a', DB_OUTAGE_WAIT: OUTAGE_WAIT };
+      await using app = await startTestApp({ env, logger: logs.logger, build: { execute } });
+      real.thread = createThreadRunExecutor({ orm: app.orm, bus: app.bus, config: app.config, logger: logs.logger });
+      await using _thread = { [Symbol.asyncDispose]: () => real.thread!.close() };
+      const job = await app.services.jobs.create({ name: 'thread opening gives up', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: s3.bucket, prefix: 'data/' } });
+      const { run } = await app.services.lifecycle.trigger(job.id);
+      await waitFor(() => outage !== undefined, 5_000, 'the first run to reach the engine');
+      await outage;
+      expect(logged(logs, 'the sync engine thread waits for the database'), 'the thread waited before giving up').toBe(true);
+      expect((await http(app, 'GET', '/healthz')).status).toBe(200);
+
+      const finished = await runEnd(app, run.id);
+      expect(finished).toMatchObject({ status: 'SUCCEEDED', objectsDone: objects.length, objectsFailed: 0, error: null });
+      expect(logged(logs, 'taking over a sync run whose lease expired', run.id), 'the handed-back run resumed').toBe(true);
+      expect(await app.orm.em.fork().count(SyncRun, { jobId: job.id }), 'the same run resumed, not a new one').toBe(1);
+      await expectMirrored(app, job.id, objects);
+    } finally {
+      await outage?.catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
