@@ -76,6 +76,8 @@ export interface OutageOptions {
   onWait?: (error: unknown) => void;
   /** Told when a write that waited went through. */
   onRecovered?: () => void;
+  /** Told when `maxWaitMs` passed with the database still unreachable, just before the last error is thrown. */
+  onGiveUp?: (error: unknown) => void;
   /**
    * The process is stopping: once this aborts, a write that fails is not waited for (its error is
    * thrown), so a stop is not held for the length of an outage. What it would have written is
@@ -93,7 +95,7 @@ export interface OutageOptions {
  * order): the server rolls one back as the deadlock victim, and that one goes again, up to
  * CONFLICT_ATTEMPTS times. Only for idempotent writes.
  */
-export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DEFAULT_DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered, stop }: OutageOptions = {}): Promise<T> {
+export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs = DEFAULT_DATABASE_OUTAGE_WAIT_MS, onWait, onRecovered, onGiveUp, stop }: OutageOptions = {}): Promise<T> {
   const deadline = Date.now() + maxWaitMs;
   let pause = 100;
   let conflicts = 0;
@@ -108,7 +110,11 @@ export async function whileDatabaseDown<T>(write: () => Promise<T>, { maxWaitMs 
         await conflictPause(conflicts);
         continue;
       }
-      if (!isWorthWaitingFor(error) || Date.now() >= deadline || stop?.aborted) throw error;
+      if (!isWorthWaitingFor(error) || stop?.aborted) throw error;
+      if (Date.now() >= deadline) {
+        onGiveUp?.(error);
+        throw error;
+      }
       if (!waited) onWait?.(error);
       waited = true;
       // A stop ends the pause: the write is tried once more, and its error then goes through.

@@ -44,6 +44,24 @@ export function shutdownSignal(signal: AbortSignal): AbortSignal {
 }
 
 /**
+ * How a run's reads and writes wait out a database outage: each up to `maxWaitMs` (DB_OUTAGE_WAIT),
+ * ended by a graceful stop. The first one that gives up loses the database for the whole run
+ * (`lost`, its reason that write's error): the run stops, its transfers end cancelled rather than
+ * failed (the error is the database's, not the object's), its other writes wait no longer, and its
+ * end throws the error, so the run is handed back and resumed from its last committed checkpoint.
+ */
+export function createRunOutage(signal: AbortSignal, maxWaitMs: number, log: Pick<OutageOptions, 'onWait' | 'onRecovered'>) {
+  const lost = new AbortController();
+  const options: OutageOptions = {
+    ...log,
+    maxWaitMs,
+    stop: AbortSignal.any([shutdownSignal(signal), lost.signal]),
+    onGiveUp: (error) => lost.abort(error),
+  };
+  return { options, lost: lost.signal };
+}
+
+/**
  * A run's own abort: the caller's signal (cancel, graceful stop) or the job's deletion, which the
  * run notices itself (`jobGone`). `detach` unhooks it from the caller's signal at the run's end.
  */

@@ -34,7 +34,7 @@ import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
 import { createRunProgress } from './run-progress.js';
-import { createRunAbort, failBeforeListing, openRunConnector, readRunAndJob, setUpRun, shutdownSignal, ShutdownAbort } from './run-start.js';
+import { createRunAbort, createRunOutage, failBeforeListing, openRunConnector, readRunAndJob, setUpRun, ShutdownAbort } from './run-start.js';
 import { createRunTally } from './run-tally.js';
 import { removeUnlistedPartials } from './unlisted-partials.js';
 
@@ -82,7 +82,7 @@ export async function executeSyncRun(
   const { orm, config } = deps;
   // Its reads and writes wait out a database outage (or on SQLite another process's long write): logged once per wait.
   const waits = createFailureLog(deps.logger, { failed: 'sync run database writes wait', recovered: 'sync run database writes succeed again' });
-  const outage = { maxWaitMs: config.databaseOutageWaitMs, onWait: waits.failed, onRecovered: waits.succeeded, stop: shutdownSignal(signal) };
+  const { options: outage, lost: databaseLost } = createRunOutage(signal, config.databaseOutageWaitMs, { onWait: waits.failed, onRecovered: waits.succeeded });
   const { run, job } = await readRunAndJob(orm, runId, outage);
   // Every line of the run, the transfers' included, carries jobId and runId.
   const logger = runLogger(deps.logger, run?.jobId, runId);
@@ -93,7 +93,7 @@ export async function executeSyncRun(
   if (run.status !== 'RUNNING') return { status: run.status, stats };
 
   // Connect.
-  const abort = createRunAbort(signal);
+  const abort = createRunAbort(AbortSignal.any([signal, databaseLost]));
   const tuning = resolveTuning(config, deps.tuning);
   const slots = deps.slots ?? createProcessSlots(config, deps.tuning);
   const onRetry = deps.onRetry && ((error: unknown) => deps.onRetry?.(job.id, retryCause(error)));
@@ -265,7 +265,8 @@ export async function executeSyncRun(
     else if (!abort.signal.aborted) tally.listingFailed(`listing failed: ${failureReason(error)}`);
   }
   listingDone = true;
-  await claimedWork;
+  // A claim that gave up on the database stopped the run: its transfers still end before it is handed back.
+  await claimedWork?.catch((error: unknown) => { if (!databaseLost.aborted) throw error; });
   await limiter.drain();
   await writer.drain();
   await batcher.flush();
@@ -285,6 +286,8 @@ export async function executeSyncRun(
     logger.info('job deleted during its sync run; stopped');
     return { status: 'CANCELLED', stats };
   }
+  // Not ended: run-executor.ts hands the run back.
+  if (databaseLost.aborted) throw databaseLost.reason;
   if (signal.reason instanceof ShutdownAbort) {
     // Handed back, not ended: the row stays RUNNING, and no RUN_FINISHED is sent; whoever resumes the
     // run (this instance at its next start, or another one) announces it with RUN_STARTED again.
