@@ -29,6 +29,7 @@ export const MIGRATION_NAMES = [
   'Migration20261202200000',
   'Migration20261203100000',
   'Migration20261204100000',
+  'Migration20261204200000',
 ];
 
 /** Only the driver of the configured database is loaded (the other one's modules cost start-up time and memory). */

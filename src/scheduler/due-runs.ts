@@ -4,7 +4,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import { inPlainTransaction } from '../db/plain-transaction.js';
 import { lockJobUnlessPaused } from './job-status.js';
-import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
+import { DUE_TIME_TRIGGERS, SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
 import { recordSkippedRun } from './skipped-runs.js';
 
 
@@ -32,11 +32,11 @@ export interface DueRunRequest {
 
 /**
  * Records one due time of a job through the database, so that every instance can try and exactly
- * one succeeds: `(job_id, scheduled_for)` of the schedule's runs is unique, and so is a job's RUNNING
- * run (partial unique indexes). A manual trigger is a due time of its own: it is never `taken`.
+ * one succeeds: `(job_id, scheduled_for)` of the schedule's runs and of first runs is unique, and so
+ * is a job's RUNNING run (partial unique indexes). A manual trigger is a due time of its own: it is never `taken`.
  * Inserting the RUNNING row either wins, or fails because the due time was taken (→ taken) or the
  * job is busy (→ a SKIPPED row for the due time, unless another instance recorded it first).
- * A schedule's RUNNING row goes in only while its job is not paused, and a pause waits for it.
+ * A due time's RUNNING row goes in only while its job is not paused, and a pause waits for it.
  */
 export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<DueRun> {
   const { jobId, trigger, scheduledFor, startedAt } = request;
@@ -65,7 +65,7 @@ export async function recordDueRun(orm: Orm, request: DueRunRequest): Promise<Du
 /** False when a unique index refused the row (its due time taken, or the job busy). */
 async function insertUnlessTaken(orm: Orm, run: SyncRun): Promise<boolean | 'paused'> {
   try {
-    if (SCHEDULED_TRIGGERS.includes(run.trigger)) return await insertWhileNotPaused(orm, run);
+    if (DUE_TIME_TRIGGERS.includes(run.trigger)) return await insertWhileNotPaused(orm, run);
     // A fresh fork each time: on PostgreSQL a failed insert leaves nothing behind in this fork's state.
     await orm.em.fork().persistAndFlush(run);
     return true;
@@ -89,7 +89,7 @@ async function insertWhileNotPaused(orm: Orm, run: SyncRun): Promise<boolean | '
 }
 
 async function dueTimeTaken(orm: Orm, jobId: string, scheduledFor: Date): Promise<boolean> {
-  return (await orm.em.fork().count(SyncRun, { jobId, scheduledFor, trigger: { $in: SCHEDULED_TRIGGERS } })) > 0;
+  return (await orm.em.fork().count(SyncRun, { jobId, scheduledFor, trigger: { $in: DUE_TIME_TRIGGERS } })) > 0;
 }
 
 /**

@@ -16,14 +16,18 @@ export interface JobRunner {
   start(): Promise<void>;
   /** Stops the timers, cancels running syncs at a chunk boundary and waits for them. */
   stop(): Promise<void>;
-  /** (Re)registers a job's schedule from its row (after create, update or resume) and sets `nextRunAt`. */
+  /**
+   * (Re)registers a job's schedule from its row (after update or resume) and sets `nextRunAt`; a job
+   * whose row says it still owes its first run (job-timing's owesFirstRun) has it started by the next tick.
+   */
   schedule(job: ScheduledJob): Promise<void>;
   /**
-   * Registers a job's schedule on this instance without storing anything (the database does not
-   * answer): the tick that fires it stores the next run time. With `firstRun`, that tick is the next
-   * one, recording the run as `firstRun`, and a tick that meets the database down tries again.
+   * Records a new job's first run (CREATED, for the job's creation) and starts it, then stores the
+   * next run time and sets `nextRunAt`. Rejects when the database does not answer: the run stays due
+   * here, for the next tick, and stays owed in the job's row, for any instance's next start or tick.
+   * JobGoneError when the job is not there.
    */
-  scheduleWithoutStoring(job: ScheduledJob, firstRun?: 'CREATED'): void;
+  startFirstRun(job: ScheduledJob): Promise<void>;
   /** Removes a job's schedule (pause, delete). Does not touch a running sync. */
   unschedule(jobId: string): void;
   /**

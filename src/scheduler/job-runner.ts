@@ -6,7 +6,7 @@ import { isWorthWaitingFor } from '../db/database-outage.js';
 import { isPostgres } from '../db/orm.js';
 import { createRunLeases } from '../sync/multi/run-leases.js';
 import { STOPPING_FOR_PAUSE, type JobRunnerDeps, type ScheduledJob, type SchedulingJobRunner } from './job-runner-types.js';
-import { advance, planJob, type ScheduledEntry } from './job-timing.js';
+import { advance, owesFirstRun, planJob, type ScheduledEntry } from './job-timing.js';
 import { createRunSlots } from './run-slots.js';
 import { createRunHelpers } from './run-helpers.js';
 import { createRemoteCancel } from './remote-cancel.js';
@@ -95,6 +95,13 @@ export function createJobRunner({
     entry.trigger = 'CATCH_UP';
   }
 
+  /** Plans the job's schedule with its first run due now: the tick that fires it records it CREATED, then stores the next run time. */
+  function keepFirstRunDue(job: ScheduledJob): ScheduledEntry | undefined {
+    const entry = register(job);
+    if (entry) [entry.nextRunAt, entry.trigger] = [now(), 'CREATED'];
+    return entry;
+  }
+
   /** What of a job's row decides whether and when it runs, read in one query (null: deleted). */
   function readScheduleRow(jobId: string) {
     return orm.em.fork().findOne(Job, { id: jobId }, { fields: ['status', 'schedule', 'timezone', 'createdAt', 'nextRunAt'] });
@@ -141,6 +148,50 @@ export function createJobRunner({
     }
   }
 
+  /**
+   * Records the run of a due entry, then stores the job's next run time. An error worth waiting for
+   * (the database unreachable or locked) leaves the due time due, and is thrown.
+   */
+  async function fire(jobId: string, entry: ScheduledEntry, at: Date): Promise<void> {
+    const { nextRunAt: dueAt, trigger } = entry;
+    // A first run is for its job's creation: the same due time on every instance that finds it owed.
+    const scheduledFor = trigger === 'CREATED' ? entry.anchor : dueAt;
+    // Moved on before any await, so a concurrent tick cannot fire the same time twice.
+    entry.nextRunAt = advance(entry, at, minIntervalMs);
+    entry.trigger = 'SCHEDULE';
+    // SQLite answers synchronously, so awaits alone never let a request in: hundreds of jobs due
+    // at one minute would hold the API for seconds.
+    await nextTurn();
+    try {
+      // The row decides: a job paused (or deleted) however its schedule got here is not run.
+      const row = await readScheduleRow(jobId);
+      if (!row || row.status === 'PAUSED') {
+        if (schedules.get(jobId) === entry) forget(jobId);
+        return;
+      }
+      // Its schedule changed through another instance since this one planned it: this due time is
+      // the old schedule's, so it is not run, and the schedule is planned again from the row.
+      if (signatures.get(jobId) !== scheduleSignature(row)) {
+        if (schedules.get(jobId) === entry) await runner.schedule(row);
+        return;
+      }
+      // The due time's run row before the next run time: a process dying between the two
+      // statements leaves the due time stored, and the next start catches it up (or finds its
+      // row), where the other order would skip it.
+      if (schedules.get(jobId) === entry) await slots.start(jobId, trigger, scheduledFor);
+      // Replaced meanwhile (an update planned the job again): the new plan stored its own time.
+      if (schedules.get(jobId) !== entry) return;
+      if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) forget(jobId);
+    } catch (err) {
+      // The due time stays due: its run starts at the first tick that reaches the database again
+      // (as after a restart), not at the next due time. Storing the next run time again is
+      // idempotent, and a run row already recorded for this due time is found as taken, not
+      // started twice.
+      if (isWorthWaitingFor(err) && schedules.get(jobId) === entry) [entry.nextRunAt, entry.trigger] = [dueAt, trigger];
+      throw err;
+    }
+  }
+
   const runner: SchedulingJobRunner = {
     async start() {
       if (state === 'started') return;
@@ -163,6 +214,11 @@ export function createJobRunner({
 
     async schedule(job) {
       if (state === 'stopped') return;
+      // The stored time stays as it is, due: it marks the first run as owed until that run's row is in.
+      if (owesFirstRun(job)) {
+        keepFirstRunDue(job);
+        return;
+      }
       const entry = register(job);
       if (!entry) return;
       job.nextRunAt = entry.nextRunAt;
@@ -170,10 +226,16 @@ export function createJobRunner({
       if (!(await storeNextRunAt(job.id, entry.nextRunAt)) && schedules.get(job.id) === entry) forget(job.id);
     },
 
-    scheduleWithoutStoring(job, firstRun) {
+    async startFirstRun(job) {
       if (state === 'stopped') return;
-      const entry = register(job);
-      if (entry && firstRun) [entry.nextRunAt, entry.trigger] = [now(), firstRun];
+      // One entry, fired once: a retry (the database did not answer) finds it due again, and one a
+      // tick is already firing (planned here from the row, as any instance may) is left to that tick.
+      const entry = schedules.get(job.id) ?? keepFirstRunDue(job);
+      if (entry?.trigger !== 'CREATED') return;
+      const firing = fire(job.id, entry, now());
+      // As schedule() does: the job in hand shows its next run time, whether or not the database answers.
+      job.nextRunAt = entry.nextRunAt;
+      await firing;
     },
 
     unschedule(jobId) {
@@ -194,45 +256,12 @@ export function createJobRunner({
       for (const [jobId, entry] of schedules) {
         if (state === 'stopped') return;
         if (entry.nextRunAt.getTime() > at.getTime()) continue;
-        const { nextRunAt: dueAt, trigger } = entry;
-        // Moved on before any await, so a concurrent tick cannot fire the same time twice.
-        entry.nextRunAt = advance(entry, at, minIntervalMs);
-        entry.trigger = 'SCHEDULE';
-        // SQLite answers synchronously, so awaits alone never let a request in: hundreds of jobs due
-        // at one minute would hold the API for seconds.
-        await nextTurn();
         try {
-          // The row decides: a job paused (or deleted) however its schedule got here is not run.
-          const row = await readScheduleRow(jobId);
-          if (!row || row.status === 'PAUSED') {
-            if (schedules.get(jobId) === entry) forget(jobId);
-            continue;
-          }
-          // Its schedule changed through another instance since this one planned it: this due time is
-          // the old schedule's, so it is not run, and the schedule is planned again from the row.
-          if (signatures.get(jobId) !== scheduleSignature(row)) {
-            if (schedules.get(jobId) === entry) await runner.schedule(row);
-            continue;
-          }
-          // The due time's run row before the next run time: a process dying between the two
-          // statements leaves the due time stored, and the next start catches it up (or finds its
-          // row), where the other order would skip it.
-          if (schedules.get(jobId) === entry) await slots.start(jobId, trigger, dueAt);
-          // Replaced meanwhile (an update planned the job again): the new plan stored its own time.
-          if (schedules.get(jobId) !== entry) continue;
-          if (!(await storeNextRunAt(jobId, entry.nextRunAt)) && schedules.get(jobId) === entry) forget(jobId);
+          await fire(jobId, entry, at);
         } catch (err) {
-          if (!isWorthWaitingFor(err)) {
-            logger.error({ err, jobId }, 'could not start a scheduled run');
-            continue;
-          }
-          // The due time stays due: its run starts at the first tick that reaches the database again
-          // (as after a restart), not at the next due time. Storing the next run time again is
-          // idempotent, and a run row already recorded for this due time is found as taken, not
-          // started twice. The tick fails, and its failure log says so once per outage, not once
-          // per job and tick.
-          if (schedules.get(jobId) === entry) [entry.nextRunAt, entry.trigger] = [dueAt, trigger];
-          throw err;
+          // The tick fails, and its failure log says so once per outage, not once per job and tick.
+          if (isWorthWaitingFor(err)) throw err;
+          logger.error({ err, jobId }, 'could not start a scheduled run');
         }
       }
       if (state === 'started' && at.getTime() - lastTakeOver >= leaseTtlMs / 3) {

@@ -9,7 +9,7 @@ export interface ScheduledEntry {
   nextRunAt: Date;
   /**
    * How the run of `nextRunAt` is recorded: CATCH_UP for a due time missed while no process ran,
-   * CREATED for a new job's first run its create could not start (the database did not answer).
+   * CREATED for a new job's first run not recorded yet (for the job's creation: see `owesFirstRun`).
    */
   trigger: Extract<RunTrigger, 'SCHEDULE' | 'CATCH_UP' | 'CREATED'>;
 }
@@ -26,11 +26,22 @@ export function planJob(
 }
 
 /**
+ * Whether the job was created and its first run is not recorded yet: the create stores the job with
+ * `nextRunAt` equal to `createdAt`, to the millisecond, until that run's row goes in (a fire time is
+ * planned after the moment of planning, a moment after the creation). Paused jobs (nextRunAt null) owe none. Pure.
+ */
+export function owesFirstRun(job: { createdAt: Date; nextRunAt: Date | null }): boolean {
+  return job.nextRunAt !== null && job.nextRunAt.getTime() === job.createdAt.getTime();
+}
+
+/**
  * The fire time after `now` for an entry whose `nextRunAt` has just fired, and at least
  * `minIntervalMs` after that fire time: a job stored with a schedule finer than
- * MIN_SCHEDULE_INTERVAL (before the limit existed) skips the fire times in between. Pure.
+ * MIN_SCHEDULE_INTERVAL (before the limit existed) skips the fire times in between. A first run is
+ * none of the schedule's fire times: the schedule goes on from `now`, as if planned at the create. Pure.
  */
 export function advance(entry: ScheduledEntry, now: Date, minIntervalMs = 0): Date {
+  if (entry.trigger === 'CREATED') return nextFireTime(entry.schedule, now, entry.anchor);
   const earliest = Math.max(now.getTime(), entry.nextRunAt.getTime() + minIntervalMs - 1);
   return nextFireTime(entry.schedule, new Date(earliest), entry.anchor);
 }

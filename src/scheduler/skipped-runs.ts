@@ -2,7 +2,7 @@ import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RunTrigger } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
-import { SCHEDULED_TRIGGERS } from './scheduled-triggers.js';
+import { DUE_TIME_TRIGGERS } from './scheduled-triggers.js';
 
 export interface SkippedTick {
   jobId: string;
@@ -32,7 +32,7 @@ export interface SkippedRecord {
 export async function recordSkippedRun(orm: Orm, tick: SkippedTick): Promise<SkippedRecord | null> {
   const em = orm.em.fork();
   const error = `Skipped: ${tick.busyRunId ? `run ${tick.busyRunId}` : 'a run'} of this job is still in progress`;
-  const scheduled = SCHEDULED_TRIGGERS.includes(tick.trigger);
+  const scheduled = DUE_TIME_TRIGGERS.includes(tick.trigger);
   try {
     const latest = await em.findOne(SyncRun, { jobId: tick.jobId }, { orderBy: { id: 'desc' } });
     // Only a row recorded while this busy run went is of the same series: a busy run whose row is not

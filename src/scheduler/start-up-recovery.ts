@@ -7,6 +7,7 @@ import type { ProgressPublisher } from '../events/event-bus.js';
 import { isCliLease, type RunLeases } from '../sync/multi/run-leases.js';
 import { stoppingForScopeChange } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE } from './job-runner-types.js';
+import { owesFirstRun } from './job-timing.js';
 import type { RunFinishedHook, RunSlots } from './run-slots.js';
 import { endRunsStoppedForScopeChange } from './scope-change-runs.js';
 
@@ -22,7 +23,7 @@ export interface StartUpRecoveryDeps {
   /** Where the end of a run closed here is announced, and who is told of it (webhooks, metrics). */
   bus?: ProgressPublisher;
   onRunFinished?: RunFinishedHook;
-  /** Plans the job's schedule from now and stores its next run time. */
+  /** Plans the job's schedule from now and stores its next run time (a first run still owed: keeps it due, nothing stored). */
   schedule(job: Job): Promise<void>;
   /** Plans the job's schedule with `dueAt` still due, to be recorded CATCH_UP, and leaves the stored time as it is. */
   keepDue(job: Job, dueAt: Date): void;
@@ -64,9 +65,10 @@ export async function recoverAtStartUp({ orm, logger, now, instanceId, embedded,
       if (run) stale.push(run.id);
       continue;
     }
-    // The missed due time itself, so instances starting together catch up once between them.
+    // The missed due time itself, so instances starting together catch up once between them. A first
+    // run still owed is no catch-up: schedule() keeps it due, and the first tick records it CREATED.
     const missedAt = job.nextRunAt ?? at;
-    const catchUp = !run && !rerun.has(job.id) && missedAt.getTime() <= at.getTime();
+    const catchUp = !run && !rerun.has(job.id) && !owesFirstRun(job) && missedAt.getTime() <= at.getTime();
     if (!pausedJobsOwnRun && !catchUp) await schedule(job);
     try {
       if (run) {

@@ -53,11 +53,12 @@ export function createJobService({
   const get = (rawId: unknown, field = 'id'): Promise<Job | null> => findJob(orm, rawId, field);
   const require = (rawId: unknown, field = 'id'): Promise<Job> => requireJob(orm, rawId, field);
 
-  /** The job's row is committed: the create answers with it, and its first run starts now or once the database answers. */
+  /**
+   * The job's row is committed, owing its first run: the create answers with it, and the run starts
+   * now or once the database answers, on this instance or, if this one is gone by then, another.
+   */
   async function startFirstRun(job: Job): Promise<void> {
-    const started = (await wroteAfterCommit(() => runner.schedule(job))) && (await wroteAfterCommit(() => runner.trigger(job.id, 'CREATED').catch(unlessJobGone)));
-    if (started) return;
-    runner.scheduleWithoutStoring(job, 'CREATED');
+    if (await wroteAfterCommit(() => runner.startFirstRun(job).catch(unlessJobGone))) return;
     files.logger?.warn({ jobId: job.id }, 'database locked or unreachable: the new job is stored, its first run starts once the database answers');
   }
 
@@ -82,6 +83,8 @@ export function createJobService({
         schedule: input.schedule,
         timezone: input.timezone || null,
         status: input.paused ? 'PAUSED' : 'SCHEDULED',
+        // Due at its creation: the first run is owed from the insert on, whatever becomes of this process.
+        nextRunAt: input.paused ? null : createdAt,
         webhooks,
         createdAt,
         updatedAt: createdAt,

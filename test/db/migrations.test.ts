@@ -119,6 +119,7 @@ describe('migrations at start-up', () => {
       const names = MIGRATIONS.map((migration) => migration.name);
       const config = await buildOrmConfig(parseDbUrl(url));
       const older = await MikroORM.init({ ...config, extensions: [Migrator], migrations: { ...config.migrations, migrationsList: MIGRATIONS } });
+      // The release before the webhook-queue mark.
       await older.getMigrator().up({ to: names[names.indexOf('Migration20261203100000') - 1] });
       const job = new Job({ id: '0b6f1c2e-7a3d-4e5f-9a8b-1c2d3e4f5a6b', name: 'upgraded', connectorType: 'S3', bucketName: 'bkt', schedule: 'hourly' });
       job.webhooks = [{ url: receiver.url, events: ['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED'] }];

@@ -58,6 +58,19 @@ async function dieAtRunInserts(orm: Orm): Promise<() => Promise<void>> {
   };
 }
 
+/** Every write of a job's next run time fails until the returned function is called: a process "dying" just before it. */
+async function dieAtNextRunTimeStores(orm: Orm): Promise<() => Promise<void>> {
+  const connection = orm.em.getConnection();
+  await connection.execute(
+    isPostgres(orm)
+      ? `create function zz_die() returns trigger language plpgsql as $$ begin raise exception 'process died'; end $$; create trigger zz_die before update of next_run_at on jobs for each row execute function zz_die()`
+      : `create trigger zz_die before update of next_run_at on jobs begin select raise(abort, 'process died'); end`,
+  );
+  return async () => {
+    await connection.execute(isPostgres(orm) ? 'drop trigger zz_die on jobs; drop function zz_die' : 'drop trigger zz_die');
+  };
+}
+
 const runsOf = (orm: Orm, jobId: string) => orm.em.fork().find(SyncRun, { jobId }, { orderBy: { id: 'asc' } });
 const jobRow = (orm: Orm, id: string) => orm.em.fork().findOneOrFail(Job, { id });
 
@@ -113,6 +126,27 @@ describe('restart', () => {
     expect(runs.map((r) => [r.id, r.trigger, r.status])).toEqual([[runId, 'CREATED', 'SUCCEEDED']]);
     expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(created + 3 * HOUR);
     // The dead process's executor never returns; the first runner is disposed by the cleanup.
+  });
+
+  it("a process dying after its new job's first run row was in, before the next run time was stored: the next start resumes that run, and records no second one", async () => {
+    const db = await openTestDb();
+    cleanups.push(() => db[Symbol.asyncDispose]());
+    const first = await boot(db.orm, Date.now());
+    const revive = await dieAtNextRunTimeStores(db.orm);
+    await expect(first.services.jobs.create(input)).rejects.toThrow(/process died/);
+    await revive();
+    const job = await db.orm.em.fork().findOneOrFail(Job, { name: input.name });
+    const runId = first.fake.calls[0]!.runId;
+
+    // The job row still says its first run is owed: the next start's first tick finds that due time recorded.
+    const second = await boot(await db.reopen(), job.createdAt.getTime() + 60_000);
+    await second.runner.tick();
+    expect(second.fake.calls.map((c) => c.runId)).toEqual([runId]);
+    await second.fake.calls[0]!.finish();
+    await waitFor(async () => (await jobRow(db.orm, job.id)).status === 'SCHEDULED');
+    const runs = await runsOf(db.orm, job.id);
+    expect(runs.map((r) => [r.id, r.trigger, r.status, r.scheduledFor?.getTime()])).toEqual([[runId, 'CREATED', 'SUCCEEDED', job.createdAt.getTime()]]);
+    expect((await jobRow(db.orm, job.id)).nextRunAt?.getTime()).toBe(job.createdAt.getTime() + HOUR);
   });
 
   it("a process dying after a due time's tick began and before its run row was in catches that due time up at the next start", async () => {

@@ -16,6 +16,7 @@ import { Migration20261202100000 } from './Migration20261202100000.js';
 import { Migration20261202200000 } from './Migration20261202200000.js';
 import { Migration20261203100000 } from './Migration20261203100000.js';
 import { Migration20261204100000 } from './Migration20261204100000.js';
+import { Migration20261204200000 } from './Migration20261204200000.js';
 
 /** The classes, in the order of MIGRATION_NAMES (mikro-orm.config.ts); a test checks each class is the one named there. */
 const CLASSES = [
@@ -36,6 +37,7 @@ const CLASSES = [
   Migration20261202200000,
   Migration20261203100000,
   Migration20261204100000,
+  Migration20261204200000,
 ];
 
 /** Released migrations, oldest first, as the migrator takes them. */
