@@ -52,7 +52,7 @@ export class SyncRun {
   /** The whole prefix was listed without error (possibly across a crash and a resume); false once a page is recorded, null before. */
   listingComplete: boolean | null = null;
   createdAt: Date = new Date();
-  /** The due time this run is for (unique per job): the schedule's time, or the trigger's moment. */
+  /** The due time this run is for (unique per job): the schedule's time, the job's creation for its first run, or a manual trigger's moment. */
   scheduledFor: Date | null = null;
   /** The instance that started the run, or the last one that took it over. */
   instanceId: string | null = null;

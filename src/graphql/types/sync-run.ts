@@ -44,7 +44,7 @@ export const SyncRunType = builder.objectType(SyncRun, {
     scheduledFor: t.expose('scheduledFor', {
       type: DateTime,
       nullable: true,
-      description: "The due time the run is for (the schedule's, or the trigger's moment); one run per due time across instances",
+      description: "The due time the run is for (the schedule's; a first run's is its job's creation; a manual trigger's its moment); one run per due time across instances",
     }),
     instanceId: t.exposeString('instanceId', { nullable: true, description: 'The instance (INSTANCE_ID) that started the run or last took it over' }),
   }),
