@@ -9,6 +9,9 @@ interface Entry {
   after?: () => void;
 }
 
+/** Rows per batched commit unless a run's tuning says otherwise. */
+export const DEFAULT_BATCH_ROWS = 500;
+
 export interface RowBatcherOptions {
   maxRows?: number;
   maxDelayMs?: number;
@@ -24,13 +27,30 @@ export interface RowBatcherOptions {
 /**
  * Groups the final row updates of small objects into one transaction per batch (per-object
  * transactions dominate the cost of small files), then runs each entry's `after`.
+ *
+ * `room` is the back-pressure on the fetching: while a commit waits (a database outage), the
+ * objects finished meanwhile would otherwise pile up in memory and, if the wait gives up, all be
+ * fetched again by the resumed run.
  */
 export function createRowBatcher(store: CheckpointStore, options: RowBatcherOptions) {
-  const maxRows = options.maxRows ?? 500;
+  const maxRows = options.maxRows ?? DEFAULT_BATCH_ROWS;
   const maxDelayMs = options.maxDelayMs ?? 100;
+  // One batch committing and one more filling behind it: commits that keep up never hold a transfer back.
+  const maxUncommitted = 2 * maxRows;
   let queue: Entry[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
+  /** Rows added whose commit has not ended (committed or given up on). */
+  let uncommitted = 0;
+  let roomWaiters: Array<() => void> = [];
+
+  const commitEnded = (rows: number) => {
+    uncommitted -= rows;
+    if (uncommitted >= maxUncommitted) return;
+    const waiters = roomWaiters;
+    roomWaiters = [];
+    for (const wake of waiters) wake();
+  };
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
@@ -46,6 +66,8 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
       } catch (error) {
         options.onError(error, batch);
         return;
+      } finally {
+        commitEnded(batch.length);
       }
       options.stats.batchCommits += 1;
       for (const entry of batch) entry.after?.();
@@ -55,12 +77,29 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
 
   return {
     add(key: string, update: BatchUpdate, after?: () => void) {
+      uncommitted += 1;
       queue.push({ key, update, after });
       if (queue.length >= maxRows) void flush();
       else timer ??= setTimeout(() => void flush(), maxDelayMs);
     },
     /** Commits everything queued so far and waits for it. */
     flush,
+    /**
+     * Undefined while fewer than two batches of rows wait for their commit (no wait); else a promise
+     * that resolves once fewer do, or once `signal` aborts.
+     */
+    room(signal: AbortSignal): Promise<void> | undefined {
+      if (uncommitted < maxUncommitted || signal.aborted) return undefined;
+      return new Promise((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          roomWaiters = roomWaiters.filter((waiter) => waiter !== done);
+          resolve();
+        };
+        roomWaiters.push(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    },
   };
 }
 

@@ -134,6 +134,7 @@ export async function executeSyncRun(
   });
   const folder = openJobFolder(jobRoot);
   const batcher = createRowBatcher(store, {
+    maxRows: tuning.batchRows,
     counters: progress.snapshot,
     stats,
     beforeCommit: smallFileSync.beforeCommit,
@@ -186,8 +187,10 @@ export async function executeSyncRun(
     tally.internalFailure(`object task: ${failureReason(error)}`);
     logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
   };
-  // An object holds one of the job's maxConcurrency slots and one of the process's SYNC_CONCURRENCY.
-  const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal });
+  // An object holds one of the job's maxConcurrency slots and one of the process's SYNC_CONCURRENCY, and
+  // starts (or is claimed) only while the rows waiting for their commit leave room: a stalled commit stops fetching.
+  const admit = () => batcher.room(abort.signal);
+  const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal }, admit);
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
   const writer = createLimiter(Number.MAX_SAFE_INTEGER, taskFailed, { slots: slots.smallWrites });
   const outcomes = createObjectOutcomes({ ctx, tally, progress, batcher, events, writer });

@@ -7,13 +7,23 @@
  * With `shared`, a task also holds one of the `shared.slots` (a bound over several limiters, e.g.
  * every run of the process) and frees both when it ends. A limiter whose `shared.signal` aborts
  * while waiting for a shared slot starts no task: `run` then returns without running it.
+ *
+ * With `admit`, a task first waits for the promise it returns (back-pressure from what the tasks
+ * feed, e.g. their rows' commits); undefined means go on at once, with no wait added.
  */
-export function createLimiter(limit: number, onTaskError: (error: unknown) => void, shared?: { slots: Semaphore; signal?: AbortSignal }) {
+export function createLimiter(
+  limit: number,
+  onTaskError: (error: unknown) => void,
+  shared?: { slots: Semaphore; signal?: AbortSignal },
+  admit?: () => Promise<void> | undefined,
+) {
   const own = createSemaphore(limit);
   const inFlight = new Set<Promise<void>>();
 
   return {
     async run(task: () => Promise<void>): Promise<void> {
+      const admitted = admit?.();
+      if (admitted) await admitted;
       const releaseOwn = await own.acquire();
       let releaseShared = () => {};
       if (shared) {

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/env.js';
+import { DEFAULT_BATCH_ROWS } from '../checkpoint/row-batcher.js';
 
 /**
  * One large object is fetched as this many GETs in flight, each asking for this many bytes (whole
@@ -29,6 +30,8 @@ export interface SyncTuning {
   getSpanBytes?: number;
   /** A rerun lists its prefix as key ranges side by side only with at least this many stored keys per range (default 5000). */
   listRangeMinKeys?: number;
+  /** Finished objects' rows per batched commit (default 500); at most twice as many wait for their commit. */
+  batchRows?: number;
 }
 
 export interface ResolvedTuning {
@@ -38,6 +41,7 @@ export interface ResolvedTuning {
   workerHashMinBytes: number;
   socketTimeoutMs: number | undefined;
   listRangeMinKeys: number;
+  batchRows: number;
 }
 
 /** The knobs with their defaults filled in for this configuration. */
@@ -51,5 +55,6 @@ export function resolveTuning(config: Pick<Config, 'chunkSize' | 'syncConcurrenc
     workerHashMinBytes: tuning.workerHashMinBytes ?? DEFAULT_WORKER_HASH_MIN_BYTES,
     socketTimeoutMs: tuning.socketTimeoutMs,
     listRangeMinKeys: Math.max(1, tuning.listRangeMinKeys ?? DEFAULT_LIST_RANGE_MIN_KEYS),
+    batchRows: Math.max(1, tuning.batchRows ?? DEFAULT_BATCH_ROWS),
   };
 }
