@@ -61,11 +61,13 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     const onAnswer = (answer: AnswerFacts) => (decided ??= decide(answer));
     // No span starts further than the spans in flight ahead of the checkpoint: only the contiguous
     // prefix is checkpointed, so a crash fetches again at most that window, not every span that ran
-    // ahead of a slow first one.
+    // ahead of a slow first one. Nor further than one more window ahead of the committed checkpoint:
+    // while its commit waits (a database outage) the fetching stops instead of running to the end.
     const window = ctx.spansPerObject * ctx.getSpan;
     const failure = await runLimited(planSpans(remote.size, ctx.getSpan, from), ctx, async (span) => {
       await prefix.reached(span.start - window, ctx.signal);
-      if (ctx.signal.aborted) return;
+      await checkpoints.committedReaches(span.start - 2 * window, ctx.signal);
+      if (ctx.signal.aborted || checkpoints.stopped) return;
       const release = await ctx.spanSlots.acquire();
       const chunks = chunkBoundaries(span, ctx.chunkSize, chunkDone, ctx.signal);
       const result = await fetchRangeInto(ctx, item, file!, span, { onAnswer, onWritten: chunks.written }).finally(release);
@@ -184,6 +186,13 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
   let running: Promise<void> | null = null;
   let gone = false;
   let failure: unknown;
+  let waiters: Array<{ position: number; resolve: () => void }> = [];
+  const stopped = () => gone || failure !== undefined;
+  const wakeWaiters = () => {
+    const ready = waiters.filter((waiter) => stopped() || waiter.position <= committed);
+    waiters = waiters.filter((waiter) => !ready.includes(waiter));
+    for (const waiter of ready) waiter.resolve();
+  };
 
   const loop = async () => {
     try {
@@ -199,6 +208,7 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
           return;
         }
         committed = target;
+        wakeWaiters();
         if (target > published) {
           published = target;
           ctx.publish('CHUNK', item.remote, target, 'PROCESSING');
@@ -213,6 +223,7 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
   const start = () => {
     running = loop().finally(() => {
       running = null;
+      wakeWaiters();
       if (wanted > committed && !gone && failure === undefined) start();
     });
   };
@@ -220,6 +231,23 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
   return {
     get gone() {
       return gone;
+    },
+    /** No checkpoint is committed any more: the claim went to another session, or a commit failed. */
+    get stopped() {
+      return stopped();
+    },
+    /** Resolves once the committed checkpoint reaches `position`, the checkpoints stop, or `signal` aborts. */
+    committedReaches(position: number, signal: AbortSignal): Promise<void> {
+      if (committed >= position || stopped() || signal.aborted) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          waiters = waiters.filter((waiter) => waiter.resolve !== done);
+          resolve();
+        };
+        waiters.push({ position, resolve: done });
+        signal.addEventListener('abort', done, { once: true });
+      });
     },
     /** The position last committed to the row. */
     get committed() {
