@@ -63,3 +63,11 @@ export function createWaitClock(report: { each(ms: number): void; overlapping(ms
     },
   };
 }
+
+/** The clock of a run's checkpoint waits, into `stats.checkpointWaitSummedMs` and `stats.checkpointWaitMs`. */
+export function createCheckpointWaitClock(stats: RunStats): WaitClock {
+  return createWaitClock({
+    each: (ms) => (stats.checkpointWaitSummedMs += ms),
+    overlapping: (ms) => (stats.checkpointWaitMs += ms),
+  });
+}

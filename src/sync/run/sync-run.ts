@@ -8,7 +8,7 @@ import type { ProgressPublisher } from '../../events/event-bus.js';
 import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
-import { createWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
+import { createCheckpointWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, removeQuietly, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
 import type { RunLock } from '../local/run-lock.js';
@@ -167,10 +167,7 @@ export async function executeSyncRun(
     signal: abort.signal,
     logger,
     stats,
-    checkpointWaits: createWaitClock({
-      each: (ms) => (stats.checkpointWaitSummedMs += ms),
-      overlapping: (ms) => (stats.checkpointWaitMs += ms),
-    }),
+    checkpointWaits: createCheckpointWaitClock(stats),
     folder,
     openPartial: deps.openPartial ?? openPartial,
     smallFileSync,
@@ -189,8 +186,9 @@ export async function executeSyncRun(
   };
   // An object holds one of the job's maxConcurrency slots and one of the process's SYNC_CONCURRENCY, and
   // starts (or is claimed) only while the rows waiting for their commit leave room: a stalled commit stops fetching.
-  const admit = () => batcher.room(abort.signal);
-  const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal }, admit);
+  const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal }, () =>
+    batcher.room(abort.signal),
+  );
   // Small objects whose verified bytes wait in memory for their write (at most 256 KiB each).
   const writer = createLimiter(Number.MAX_SAFE_INTEGER, taskFailed, { slots: slots.smallWrites });
   const outcomes = createObjectOutcomes({ ctx, tally, progress, batcher, events, writer });
