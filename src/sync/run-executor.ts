@@ -1,7 +1,7 @@
 import type { Config } from '../config/env.js';
 import { runLogger, type Logger } from '../config/logger.js';
 import type { SecretBox } from '../config/secret-box.js';
-import { isDatabaseUnreachable } from '../db/database-outage.js';
+import { isWorthWaitingFor } from '../db/database-outage.js';
 import type { RunStatus } from '../db/entities/statuses.js';
 import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
@@ -51,8 +51,8 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
       return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
-      if (isDatabaseUnreachable(error)) {
-        const why = signal.reason instanceof ShutdownAbort ? 'stopping while the database is unreachable' : 'the database stayed unreachable';
+      if (isWorthWaitingFor(error)) {
+        const why = signal.reason instanceof ShutdownAbort ? 'stopping while the database is unreachable' : 'the database stayed unreachable or locked';
         log.warn({ err: error }, `${why}; sync run handed back, to resume from its last committed checkpoint`);
         return 'RUNNING';
       }

@@ -85,7 +85,7 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
 
       // Down until the run on the engine thread has given up waiting: longer than DB_OUTAGE_WAIT.
       await pg.restart(async () => {
-        await waitFor(() => logged(logs, /^the database stayed unreachable; sync run handed back/, run.id), 30_000, 'the run to give up and be handed back');
+        await waitFor(() => logged(logs, /^the database stayed unreachable or locked; sync run handed back/, run.id), 30_000, 'the run to give up and be handed back');
         s3.resetCounts();
       });
       expect((await http(app, 'GET', '/healthz')).status).toBe(200);
