@@ -71,3 +71,11 @@ export function createCheckpointWaitClock(stats: RunStats): WaitClock {
     overlapping: (ms) => (stats.checkpointWaitMs += ms),
   });
 }
+
+/** Counts one file system sync of small files and its time into `stats`. */
+export function fileSystemSyncCounter(stats: RunStats): (ms: number) => void {
+  return (ms) => {
+    stats.fileSyncMs += ms;
+    stats.fileSystemSyncs += 1;
+  };
+}

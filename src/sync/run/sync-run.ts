@@ -8,7 +8,7 @@ import type { ProgressPublisher } from '../../events/event-bus.js';
 import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-store.js';
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
-import { createCheckpointWaitClock, emptyStats, type RunStats } from '../checkpoint/run-stats.js';
+import { createCheckpointWaitClock, emptyStats, fileSystemSyncCounter, type RunStats } from '../checkpoint/run-stats.js';
 import { openPartial, removeQuietly, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
 import type { RunLock } from '../local/run-lock.js';
@@ -127,10 +127,7 @@ export async function executeSyncRun(
     mode: config.fileSync,
     jobRoot,
     open: deps.openFileSystemSync,
-    onSynced: (ms) => {
-      stats.fileSyncMs += ms;
-      stats.fileSystemSyncs += 1;
-    },
+    onSynced: fileSystemSyncCounter(stats),
   });
   const folder = openJobFolder(jobRoot);
   const batcher = createRowBatcher(store, {
@@ -217,14 +214,20 @@ export async function executeSyncRun(
       idleMs: 100,
       work: (row) => fetchClaimed(jobRoot, row, outcomes.fetch),
     });
+  /** Every transfer ended and its rows committed (or given up on): the run's resources may close. */
+  const settle = async () => {
+    for (const step of [limiter.drain, writer.drain, batcher.flush, progress.stop]) await step();
+  };
   // Awaited after the listing: its failure meanwhile (the database gone at a stop) is not left unhandled.
   void claimedWork?.catch(() => undefined);
   if (options.helper) {
-    await claimedWork;
-    await writer.drain();
-    await batcher.flush();
-    await progress.stop();
-    await release();
+    // Also when its claims gave up on the database: its transfers end, and what it opened closes.
+    try {
+      await claimedWork;
+    } finally {
+      await settle();
+      await release();
+    }
     logger.info({ stats }, 'helped with a sync run held by another instance');
     return { status: 'RUNNING', stats };
   }
@@ -268,10 +271,7 @@ export async function executeSyncRun(
   listingDone = true;
   // A claim that gave up on the database stopped the run: its transfers still end before it is handed back.
   await claimedWork?.catch((error: unknown) => { if (!databaseLost.aborted) throw error; });
-  await limiter.drain();
-  await writer.drain();
-  await batcher.flush();
-  await progress.stop();
+  await settle();
 
   // End: after a clean listing, unfinished downloads of keys gone and mirror deletes; the shared run's counts; the run's record.
   const listingIsWhole = !abort.gone && tally.clean && !abort.signal.aborted;
