@@ -19,6 +19,12 @@ const CHUNK = 256 * 1024;
 const CONCURRENCY = 2;
 /** DB_OUTAGE_WAIT of these tests: each outage below lasts until the give-up is logged, so longer than this. */
 const OUTAGE_WAIT = '2s';
+/**
+ * DB_OUTAGE_WAIT of the thread's first opening, which counts from before its first initOrm: on a
+ * loaded machine that first attempt alone took 1.3 to over 2 s to fail, so with 2 s the thread gave
+ * up after it without ever waiting.
+ */
+const FIRST_OPEN_OUTAGE_WAIT = '8s';
 
 type Logs = ReturnType<typeof captureLogs>;
 
@@ -134,7 +140,7 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
       return real.thread!(runId, signal, logger);
     };
     try {
-      const env = { ...s3.env, DB_URL: pg.url, DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'), RUN_LEASE_TTL: '2s', INSTANCE_ID: 'a', DB_OUTAGE_WAIT: OUTAGE_WAIT };
+      const env = { ...s3.env, DB_URL: pg.url, DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'), RUN_LEASE_TTL: '2s', INSTANCE_ID: 'a', DB_OUTAGE_WAIT: FIRST_OPEN_OUTAGE_WAIT };
       await using app = await startTestApp({ env, logger: logs.logger, build: { execute } });
       real.thread = createThreadRunExecutor({ orm: app.orm, bus: app.bus, config: app.config, logger: logs.logger });
       await using _thread = { [Symbol.asyncDispose]: () => real.thread!.close() };
