@@ -3,7 +3,8 @@ import type { RunStatus } from '../db/entities/statuses.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { announceRunEnd } from '../sync/run/run-events.js';
-import { recordJobStatusAfterRun, reportRunEnd, type RunFinishedHook } from './run-slots.js';
+import type { RunFinishedHook } from './job-runner-types.js';
+import { recordJobStatusAfterRun, reportRunEnd } from './run-slots.js';
 
 export interface ClosedRunEndDeps {
   orm: Orm;

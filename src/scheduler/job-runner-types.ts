@@ -1,11 +1,16 @@
 import type { Job } from '../db/entities/job.entity.js';
-import type { RunTrigger } from '../db/entities/statuses.js';
+import type { RunStatus, RunTrigger } from '../db/entities/statuses.js';
 import type { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Logger } from '../config/logger.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import type { RunExecutor } from '../sync/run-executor.js';
-import type { RunFinishedHook } from './run-slots.js';
+
+/**
+ * A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown).
+ * `stop` aborts when the process stops: the hook's waits for the database end then.
+ */
+export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }, stop?: AbortSignal) => Promise<void> | void;
 
 /** What of a job's row its schedule is planned from. */
 export type ScheduledJob = Pick<Job, 'id' | 'schedule' | 'timezone' | 'createdAt' | 'nextRunAt'>;

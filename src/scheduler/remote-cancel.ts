@@ -5,7 +5,7 @@ import { SyncRun } from '../db/entities/sync-run.entity.js';
 import type { Orm } from '../db/orm.js';
 import type { ProgressPublisher } from '../events/event-bus.js';
 import { completeClosedRunEnd } from './closed-run-end.js';
-import type { RunFinishedHook } from './run-slots.js';
+import type { RunFinishedHook } from './job-runner-types.js';
 
 export interface RemoteCancelDeps {
   orm: Orm;

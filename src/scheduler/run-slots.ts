@@ -16,7 +16,8 @@ import { recordDueRun } from './due-runs.js';
 import { JobGoneError } from './job-gone-error.js';
 import { jobStatusAfterRun } from './job-timing.js';
 import { settleJobStatus } from './job-status.js';
-import { untilStoppedWhileDatabaseAnswers } from './stop-wait.js';
+import type { RunFinishedHook } from './job-runner-types.js';
+import { recordsStopRequest, untilStoppedWhileDatabaseAnswers } from './stop-wait.js';
 
 interface Slot {
   runId: number | null;
@@ -43,12 +44,6 @@ export interface RunSlotsDeps {
   /** DB_OUTAGE_WAIT: how long a run's end waits for an unreachable database. */
   databaseOutageWaitMs?: number;
 }
-
-/**
- * A run that reached its final status (never called for SKIPPED ticks or runs stopped by shutdown).
- * `stop` aborts when the process stops: the hook's waits for the database end then.
- */
-export type RunFinishedHook = (run: { jobId: string; runId: number; status: RunStatus }, stop?: AbortSignal) => Promise<void> | void;
 
 /** A run that is no longer this instance's to record (its lease went to another instance). */
 const LEASE_LOST = new Error('run lease lost to another instance');
@@ -282,6 +277,8 @@ export function createRunSlots({ orm, execute, logger, now, leases, onRunFinishe
       const slot = slots.get(jobId);
       if (!slot) return false;
       slot.controller.abort(new Error('run cancelled'));
+      // A graceful stop aborted it first and hands it back: the request on its row cancels it where it resumes.
+      if (slot.controller.signal.reason instanceof ShutdownAbort && slot.runId !== null) await recordsStopRequest(orm, slot.runId, now());
       await untilStoppedWhileDatabaseAnswers(orm, () => slot.runId, slot.done, now);
       return true;
     },

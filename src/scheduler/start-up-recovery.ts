@@ -8,7 +8,8 @@ import { isCliLease, type RunLeases } from '../sync/multi/run-leases.js';
 import { stoppingForScopeChange } from '../sync/local/job-scope.js';
 import { STOPPING_FOR_PAUSE } from './job-runner-types.js';
 import { owesFirstRun } from './job-timing.js';
-import type { RunFinishedHook, RunSlots } from './run-slots.js';
+import type { RunFinishedHook } from './job-runner-types.js';
+import type { RunSlots } from './run-slots.js';
 import { endRunsStoppedForScopeChange } from './scope-change-runs.js';
 
 export interface StartUpRecoveryDeps {

@@ -21,7 +21,7 @@ export async function untilStoppedWhileDatabaseAnswers(orm: Orm, runId: () => nu
 }
 
 /** False when the database does not take the write (locked by another process, unreachable). */
-async function recordsStopRequest(orm: Orm, runId: number, at: Date): Promise<boolean> {
+export async function recordsStopRequest(orm: Orm, runId: number, at: Date): Promise<boolean> {
   try {
     await orm.em.fork().nativeUpdate(SyncRun, { id: runId, status: 'RUNNING', cancelRequestedAt: null }, { cancelRequestedAt: at });
     return true;

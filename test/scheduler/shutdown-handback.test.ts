@@ -10,6 +10,7 @@ import { bridgeSyncMetrics } from '../../src/http/sync-metrics.js';
 import { ShutdownAbort } from '../../src/sync/run/run-start.js';
 import type { RunExecutor } from '../../src/sync/run-executor.js';
 import { onPostgres } from '../helpers/db-url.js';
+import { waitFor } from '../helpers/poll.js';
 import { openTestDb, silentLogger } from '../scheduler/test-db.js';
 
 const jobInput = () => new Job({ id: crypto.randomUUID(), name: 'j', connectorType: 'S3', bucketName: 'b', prefix: '', schedule: 'hourly' });
@@ -77,5 +78,41 @@ describe('RUN_FINISHED sent by remote-cancel for a run this process never starte
     expect(await cancel(job.id)).toBe(true);
     const gauge = (await registry.getSingleMetric('dss_sync_runs_in_progress')!.get()).values[0]!.value;
     expect(gauge).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('a cancel that meets a graceful stop', () => {
+  it.skipIf(onPostgres)('asked just before the stop aborts the run, it is not lost: the next start cancels the handed-back run', async () => {
+    await using db = await openTestDb();
+    const job = jobInput();
+    await db.orm.em.fork().persistAndFlush(job);
+    // As executeSyncRun does: a shutdown hands the run back (nothing recorded), a cancel records CANCELLED.
+    const execute = (async (runId: number, signal: AbortSignal) => {
+      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+      if (signal.reason instanceof ShutdownAbort) return 'CANCELLED';
+      await db.orm.em.fork().nativeUpdate(SyncRun, { id: runId }, { status: 'CANCELLED', finishedAt: new Date() });
+      return 'CANCELLED';
+    }) as RunExecutor;
+    const first = createJobRunner({ orm: db.orm, execute, logger: silentLogger, tickMs: 3_600_000, instanceId: 'a', leaseTtlMs: 600 });
+    await first.start();
+    const run = await db.orm.em.fork().findOneOrFail(SyncRun, { jobId: job.id, status: 'RUNNING' }); // the start-up catch-up run
+    // The cancel reads the database before it aborts; the stop aborts at once, so it comes first.
+    const cancelled = first.cancel(job.id);
+    await first.stop();
+    expect(await cancelled).toBe(true);
+    expect(await db.orm.em.fork().findOneOrFail(SyncRun, { id: run.id })).toMatchObject({ status: 'RUNNING', cancelRequestedAt: expect.any(Date) });
+
+    const next = createJobRunner({ orm: db.orm, execute, logger: silentLogger, tickMs: 3_600_000, instanceId: 'a', leaseTtlMs: 600 });
+    await next.start();
+    try {
+      const ended = await waitFor(async () => {
+        const row = await db.orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+        return row.status === 'RUNNING' ? undefined : row;
+      }, 10_000, 'the resumed run to be cancelled');
+      expect(ended.status).toBe('CANCELLED');
+      expect(await db.orm.em.fork().count(SyncRun, { jobId: job.id })).toBe(1);
+    } finally {
+      await next.stop();
+    }
   });
 });
