@@ -34,7 +34,7 @@ describe('resume racing the end of the paused job\'s manual run', () => {
       const tx = await knex.transaction();
       await tx.raw('select id from jobs where id = ? for update', [job.id]);
       const resumed = services.lifecycle.resume(job.id);
-      await waitFor(async () => (await knex.raw(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and query like 'update "jobs"%'`)).rows[0].n === 1, 5000, 'the resume to wait for the row');
+      await waitFor(async () => (await knex.raw(`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update "jobs"%'`)).rows[0].n === 1, 5000, 'the resume to wait for the row');
       // The run ends meanwhile, recorded completely (the job is still PAUSED: its status is left alone).
       await fake.calls[0]!.finish('SUCCEEDED');
       await waitFor(() => !runner.isRunning(job.id), 5000, 'the run end to be recorded');

@@ -112,7 +112,7 @@ describe('deleting a job while another transaction updates its object rows', () 
       const deletion = deleteJobs(f.orm, [f.jobId]);
       // Asked outside `other`'s transaction, which would keep seeing one snapshot of the statistics.
       await waitFor(async () => {
-        const rows = (await f.orm.em.getConnection().execute("select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'delete from%jobs%'")) as unknown[];
+        const rows = (await f.orm.em.getConnection().execute("select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'delete from%jobs%'")) as unknown[];
         return rows.length > 0;
       }, 10_000, 'the delete to wait for the held row');
       // The cycle: this update waits for the delete's lock on the first row; the delete is rolled back.
