@@ -51,11 +51,8 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
       return (await executeSyncRun({ ...deps, logger: log }, runId, signal)).status;
     } catch (error) {
       // Only the database can get here (S3, network and file problems are recorded per object).
-      if (isWorthWaitingFor(error)) {
-        const why = signal.reason instanceof ShutdownAbort ? 'stopping while the database is unreachable' : 'the database stayed unreachable or locked';
-        log.warn({ err: error }, `${why}; sync run handed back, to resume from its last committed checkpoint`);
-        return 'RUNNING';
-      }
+      const why = signal.reason instanceof ShutdownAbort ? 'stopping while the database is unreachable' : 'the database stayed unreachable or locked';
+      if (handedBackForDatabase(error, log, why)) return 'RUNNING';
       log.error({ err: error }, 'sync run failed');
       await recordInternalFailure(deps.orm, runId, deps.bus);
       return 'FAILED';
@@ -63,6 +60,17 @@ export function createRunExecutor(runDeps: RunExecutorDeps): RunExecutor {
   };
   execute.help = help;
   return execute;
+}
+
+/**
+ * True (and logged) when the database stopped the run, unreachable or locked: nothing is lost, so the
+ * run is handed back (RUNNING) and resumed from its last committed checkpoint, here or elsewhere.
+ * The one decision of the service's executor and of the engine thread's.
+ */
+export function handedBackForDatabase(error: unknown, log: Logger, why: string): boolean {
+  if (!isWorthWaitingFor(error)) return false;
+  log.warn({ err: error }, `${why}; sync run handed back, to resume from its last committed checkpoint`);
+  return true;
 }
 
 /**

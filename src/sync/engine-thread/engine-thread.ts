@@ -3,13 +3,13 @@ import { createLogger, runLogger } from '../../config/logger.js';
 import { createSecretBox } from '../../config/secret-box.js';
 import { niceThisThread } from '../../config/worker-threads.js';
 import { createFailureLog } from '../../config/failure-log.js';
-import { isWorthWaitingFor, whileDatabaseDown } from '../../db/database-outage.js';
+import { whileDatabaseDown } from '../../db/database-outage.js';
 import { driverLogTo } from '../../db/driver-log.js';
 import type { RunStatus } from '../../db/entities/statuses.js';
 import { initOrm, type Orm } from '../../db/orm.js';
 import type { ProgressPublisher } from '../../events/event-bus.js';
 import type { SyncProgressEvent } from '../../events/progress-event.js';
-import { createRunConnectors, createRunExecutor, type RunExecutor } from '../run-executor.js';
+import { createRunConnectors, createRunExecutor, handedBackForDatabase, type RunExecutor } from '../run-executor.js';
 import type { RetryCause } from '../transport/retry.js';
 import type { EngineThreadData, FromEngine, ToEngine } from './protocol.js';
 import { ShutdownAbort } from '../run/run-start.js';
@@ -69,12 +69,9 @@ function openDatabase(stop: AbortSignal): Promise<Orm> {
  */
 function withoutDatabase(error: unknown, runId: number): RunStatus {
   const log = runLogger(logger, null, runId);
-  if (!isWorthWaitingFor(error)) {
-    log.error({ err: error }, 'the sync engine thread could not open the database');
-    return 'FAILED';
-  }
-  log.warn({ err: error }, 'the sync engine thread could not open the database; sync run handed back, to resume from its last committed checkpoint');
-  return 'RUNNING';
+  if (handedBackForDatabase(error, log, 'the sync engine thread could not open the database')) return 'RUNNING';
+  log.error({ err: error }, 'the sync engine thread could not open the database');
+  return 'FAILED';
 }
 
 /** Serves the service's requests; the database opens at the first run or help session, and is tried again at the next one if it could not. */
