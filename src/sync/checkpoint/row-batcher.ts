@@ -1,3 +1,4 @@
+import { createWaiters } from '../../config/waiters.js';
 import type { SyncRun } from '../../db/entities/sync-run.entity.js';
 import type { BatchUpdate, CheckpointStore } from './checkpoint-store.js';
 import type { RunStats } from './run-stats.js';
@@ -42,14 +43,11 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
   let chain: Promise<void> = Promise.resolve();
   /** Rows added whose commit has not ended (committed or given up on). */
   let uncommitted = 0;
-  let roomWaiters: Array<() => void> = [];
+  const roomWaiters = createWaiters<void>();
 
   const commitEnded = (rows: number) => {
     uncommitted -= rows;
-    if (uncommitted >= maxUncommitted) return;
-    const waiters = roomWaiters;
-    roomWaiters = [];
-    for (const wake of waiters) wake();
+    if (uncommitted < maxUncommitted) roomWaiters.wake(() => true);
   };
 
   const flush = (): Promise<void> => {
@@ -90,15 +88,7 @@ export function createRowBatcher(store: CheckpointStore, options: RowBatcherOpti
      */
     room(signal: AbortSignal): Promise<void> | undefined {
       if (uncommitted < maxUncommitted || signal.aborted) return undefined;
-      return new Promise((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          roomWaiters = roomWaiters.filter((waiter) => waiter !== done);
-          resolve();
-        };
-        roomWaiters.push(done);
-        signal.addEventListener('abort', done, { once: true });
-      });
+      return roomWaiters.wait(undefined, signal);
     },
   };
 }

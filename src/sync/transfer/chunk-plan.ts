@@ -1,3 +1,5 @@
+import { createWaiters } from '../../config/waiters.js';
+
 /** A byte range of an object: `start` inclusive, `end` exclusive. */
 export interface ByteRange {
   start: number;
@@ -30,7 +32,7 @@ export function resumeOffset(lastPosition: number, partialSize: number | undefin
 export class ContiguousPrefix {
   #end: number;
   readonly #done = new Map<number, number>();
-  #waiters: Array<{ end: number; resolve: () => void }> = [];
+  readonly #waiters = createWaiters<number>();
 
   constructor(start: number) {
     this.#end = start;
@@ -47,23 +49,13 @@ export class ContiguousPrefix {
       this.#done.delete(this.#end);
       this.#end = next;
     }
-    const reached = this.#waiters.filter((waiter) => waiter.end <= this.#end);
-    if (reached.length) this.#waiters = this.#waiters.filter((waiter) => waiter.end > this.#end);
-    for (const waiter of reached) waiter.resolve();
+    this.#waiters.wake((end) => end <= this.#end);
     return this.#end;
   }
 
   /** Resolves once the prefix reaches `end` (at once if it has); `signal` resolves it too. */
   reached(end: number, signal: AbortSignal): Promise<void> {
     if (this.#end >= end || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        signal.removeEventListener('abort', done);
-        this.#waiters = this.#waiters.filter((waiter) => waiter.resolve !== done);
-        resolve();
-      };
-      this.#waiters.push({ end, resolve: done });
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.#waiters.wait(end, signal);
   }
 }

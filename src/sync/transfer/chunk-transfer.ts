@@ -1,5 +1,6 @@
 import { type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createWaiters } from '../../config/waiters.js';
 import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailure, type AnswerFacts, type Expected } from '../verify/checksum.js';
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { isFolderWithEntries, isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
@@ -186,13 +187,9 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
   let running: Promise<void> | null = null;
   let gone = false;
   let failure: unknown;
-  let waiters: Array<{ position: number; resolve: () => void }> = [];
+  const waiters = createWaiters<number>();
   const stopped = () => gone || failure !== undefined;
-  const wakeWaiters = () => {
-    const ready = waiters.filter((waiter) => stopped() || waiter.position <= committed);
-    waiters = waiters.filter((waiter) => !ready.includes(waiter));
-    for (const waiter of ready) waiter.resolve();
-  };
+  const wakeWaiters = () => waiters.wake((position) => stopped() || position <= committed);
 
   const loop = async () => {
     try {
@@ -239,15 +236,7 @@ function createCheckpointer(ctx: TransferContext, item: WorkItem, file: FileHand
     /** Resolves once the committed checkpoint reaches `position`, the checkpoints stop, or `signal` aborts. */
     committedReaches(position: number, signal: AbortSignal): Promise<void> {
       if (committed >= position || stopped() || signal.aborted) return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          waiters = waiters.filter((waiter) => waiter.resolve !== done);
-          resolve();
-        };
-        waiters.push({ position, resolve: done });
-        signal.addEventListener('abort', done, { once: true });
-      });
+      return waiters.wait(position, signal);
     },
     /** The position last committed to the row. */
     get committed() {
