@@ -24,7 +24,10 @@ RUN npm run build \
 
 # --- runtime: production node_modules + dist only, non-root ------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# SHUTDOWN_TIMEOUT under `docker stop`'s 10 s: a stop that overruns is logged and exits 1 on its
+# own instead of being killed mid-write without a line.
 ENV NODE_ENV=production \
+    SHUTDOWN_TIMEOUT=8s \
     UV_THREADPOOL_SIZE=16 \
     PORT=5000 \
     HOST=0.0.0.0 \

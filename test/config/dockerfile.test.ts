@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -39,5 +41,22 @@ describe('the Docker build context', () => {
       expect(inBuildContext(kept), `${kept} stays out`).toBe(false);
     }
     expect(inBuildContext('.env.example')).toBe(true);
+  });
+});
+
+/** The image's `ENV` settings (`KEY=value` pairs of its runtime stage's `ENV` instruction). */
+function runtimeEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+  const instruction = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtime)?.[1] ?? '';
+  return Object.fromEntries(instruction.split(/\s*\\\n\s*|\s+/).filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+}
+
+describe('the image', () => {
+  it("stops within docker stop's default 10 s grace period, so an overrunning stop exits with its own log line", () => {
+    const env = runtimeEnv();
+    expect(env.NODE_ENV).toBe('production');
+    const { shutdownTimeoutMs } = loadConfig({ ...env, DOWNLOAD_ROOT_FOLDER: tmpdir() });
+    expect(shutdownTimeoutMs).toBeLessThan(10_000);
   });
 });
