@@ -79,7 +79,15 @@ async function main(): Promise<number> {
       return 1;
     }
     const run = { id: acquired.runId };
-    const stop = () => controller.abort();
+    // A second signal kills the process, as by default; a stop held longer than SHUTDOWN_TIMEOUT
+    // (a database host that hangs) exits 1 with a line saying so, as the service's does.
+    const stop = () => {
+      controller.abort();
+      setTimeout(() => {
+        logger.error(`stop did not finish within ${config.shutdownTimeoutMs / 1000} s (SHUTDOWN_TIMEOUT); exiting`);
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
+    };
     process.once('SIGINT', stop).once('SIGTERM', stop);
     // With REDIS_URL the run's progress reaches the service's subscribers and dashboard, as an instance's does.
     const redis =
