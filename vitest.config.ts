@@ -10,6 +10,23 @@ import { findPostgresBin, findRedisServer, INSTALL_HINT } from './test/setup/thr
 const wanted = process.env.TEST_DB;
 
 /**
+ * About S3 requests (signing, endpoints, the HTTP client, faults on the wire), checksums, local files
+ * and HTTP framing: a run's rows only record their outcome, in SQL that the files of sync, scheduling,
+ * the API and test/multi run on both databases. Run once, they leave the CPU to the rest.
+ */
+function notAboutTheDatabase(): string[] {
+  const sync = [
+    'verification', 'answer-checksums', 'composite-checksums', 'symlinks', 'unsafe-keys', 'cr-keys', 'disk-faults', 'file-system-sync-errors',
+    'sdk-endpoint', 'sdk-fallback', 'default-region', 'signed-get', 'sigv4-verified', 'sigv4-verified-sync', 'http1-client', 'outbound-proxy',
+    'faulty-network', 'clock-skew-concurrent',
+  ].map((name) => `test/sync/${name}.test.ts`);
+  const http = ['rest/idle-connections', 'rest/refused-body-drain', 'rest/compression', 'graphql/graphiql-framing', 'graphql/auth-graphiql', 'graphql/graphiql-served-once'].map(
+    (name) => `test/${name}.test.ts`,
+  );
+  return [...sync, ...http];
+}
+
+/**
  * About SQLite itself (they read the database file; the pid lock that only the embedded database
  * uses), or not about the database at all (units, configuration, the demo, which is SQLite, and the
  * pages in a browser, whose API calls the other tests cover on both databases).
@@ -26,6 +43,7 @@ const SQLITE_ONLY = [
   // 100,000 keys through the CLI (about a minute): the listing logic it checks is the same SQL on both.
   'test/sync/huge-listing.test.ts',
   'test/live/progress-e2e.test.ts',
+  ...notAboutTheDatabase(),
 ];
 /** Several instances on one PostgreSQL + Redis: meaningless on SQLite. */
 const POSTGRES_ONLY = ['test/multi/**'];
