@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
@@ -7,13 +5,11 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import type { RunExecutor } from '../../src/sync/run-executor.js';
 import { createThreadRunExecutor, type ThreadRunExecutor } from '../../src/sync/engine-thread/thread-executor.js';
 import { http } from '../helpers/clients.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
-import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { findPostgresBin, startThrowawayPostgres } from '../setup/throwaway-servers.js';
+import { startOwnPostgresSource } from './own-postgres-source.js';
 
 const CHUNK = 256 * 1024;
 const CONCURRENCY = 2;
@@ -27,12 +23,6 @@ const OUTAGE_WAIT = '2s';
 const FIRST_OPEN_OUTAGE_WAIT = '8s';
 
 type Logs = ReturnType<typeof captureLogs>;
-
-/** A PostgreSQL server of the test's own: stopping the pass's shared one would cut off the other test files. */
-async function ownPostgres() {
-  const pg = await startThrowawayPostgres(findPostgresBin()!);
-  return Object.assign(pg, { [Symbol.asyncDispose]: () => pg.stop() });
-}
 
 function logged(logs: Logs, msg: string | RegExp, runId?: number): boolean {
   return logs.lines.some((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))) && (runId === undefined || l.runId === runId));
@@ -53,77 +43,56 @@ async function expectMirrored(app: TestApp, jobId: string, objects: Array<[strin
 
 describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL down for longer', () => {
   it('a running sync gives up, is handed back, and the same run is resumed from its checkpoints once PostgreSQL is back', async () => {
-    await using pg = await ownPostgres();
-    await using s3 = await startS3Server();
     const objects: Array<[string, Buffer]> = [
       ...Array.from({ length: 12 }, (_, i): [string, Buffer] => [`data/small-${String(i).padStart(2, '0')}.bin`, seededBytes(150_000 + i, i)]),
       ['data/large.bin', seededBytes(12 * CHUNK + 1234, 99)],
     ];
     const totalBytes = objects.reduce((sum, [, body]) => sum + body.length, 0);
-    await s3.putObjects(objects);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 512 * 1024 } : undefined));
-    const dir = await mkdtemp(join(tmpdir(), 'dss-outage-give-up-'));
-    try {
-      const logs = captureLogs();
-      const env = {
-        ...s3.env,
-        AWS_ENDPOINT_URL_S3: proxy.endpoint,
-        DB_URL: pg.url,
-        DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
-        SYNC_CONCURRENCY: String(CONCURRENCY),
-        S3_CHUNK_SIZE: String(CHUNK),
-        RUN_LEASE_TTL: '2s',
-        INSTANCE_ID: 'a',
-        SYNC_THREAD: 'true',
-        DB_OUTAGE_WAIT: OUTAGE_WAIT,
-      };
-      await using app = await startTestApp({ env, logger: logs.logger });
-      const job = await app.services.jobs.create({ name: 'outage give-up', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: s3.bucket, prefix: 'data/' } });
-      const { run } = await app.services.lifecycle.trigger(job.id);
-      // Committed before the outage (at least this much: commits may go on until PostgreSQL stops).
-      const before = await waitFor(async () => {
-        const rows = await app.orm.em.fork().find(SyncObject, { jobId: job.id }, { fields: ['key', 'status', 'lastPosition'] });
-        const processed = rows.filter((r) => r.status === 'PROCESSED').map((r) => r.key);
-        const largeAt = rows.find((r) => r.key === 'data/large.bin')?.lastPosition ?? 0;
-        return processed.length >= 3 && largeAt >= 2 * CHUNK ? { processed, largeAt } : undefined;
-      }, 60_000, 'a few objects and chunks to be committed');
+    await using source = await startOwnPostgresSource(objects, 512 * 1024);
+    const { pg, s3, proxy } = source;
+    const logs = captureLogs();
+    const env = source.instanceEnv({ SYNC_CONCURRENCY: String(CONCURRENCY), S3_CHUNK_SIZE: String(CHUNK), INSTANCE_ID: 'a', SYNC_THREAD: 'true', DB_OUTAGE_WAIT: OUTAGE_WAIT });
+    await using app = await startTestApp({ env, logger: logs.logger });
+    const job = await app.services.jobs.create({ name: 'outage give-up', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: s3.bucket, prefix: 'data/' } });
+    const { run } = await app.services.lifecycle.trigger(job.id);
+    // Committed before the outage (at least this much: commits may go on until PostgreSQL stops).
+    const before = await waitFor(async () => {
+      const rows = await app.orm.em.fork().find(SyncObject, { jobId: job.id }, { fields: ['key', 'status', 'lastPosition'] });
+      const processed = rows.filter((r) => r.status === 'PROCESSED').map((r) => r.key);
+      const largeAt = rows.find((r) => r.key === 'data/large.bin')?.lastPosition ?? 0;
+      return processed.length >= 3 && largeAt >= 2 * CHUNK ? { processed, largeAt } : undefined;
+    }, 60_000, 'a few objects and chunks to be committed');
 
-      // Down until the run on the engine thread has given up waiting: longer than DB_OUTAGE_WAIT.
-      await pg.restart(async () => {
-        await waitFor(() => logged(logs, /^the database stayed unreachable or locked; sync run handed back/, run.id), 30_000, 'the run to give up and be handed back');
-        s3.resetCounts();
-      });
-      expect((await http(app, 'GET', '/healthz')).status).toBe(200);
-      proxy.setRule(undefined);
+    // Down until the run on the engine thread has given up waiting: longer than DB_OUTAGE_WAIT.
+    await pg.restart(async () => {
+      await waitFor(() => logged(logs, /^the database stayed unreachable or locked; sync run handed back/, run.id), 30_000, 'the run to give up and be handed back');
+      s3.resetCounts();
+    });
+    expect((await http(app, 'GET', '/healthz')).status).toBe(200);
+    proxy.setRule(undefined);
 
-      const finished = await runEnd(app, run.id);
-      expect(finished).toMatchObject({ status: 'SUCCEEDED', objectsTotal: objects.length, objectsDone: objects.length, objectsFailed: 0, error: null });
-      expect(logged(logs, 'taking over a sync run whose lease expired', run.id), 'the handed-back run resumed').toBe(true);
-      expect(await app.orm.em.fork().count(SyncRun, { jobId: job.id }), 'the same run resumed, not a new one').toBe(1);
-      await expectMirrored(app, job.id, objects);
-      // Resumed from its checkpoints: nothing committed before the outage is fetched again.
-      const fetchedAgain = s3.counts.getRanges;
-      expect(fetchedAgain.filter(({ key }) => before.processed.includes(key))).toEqual([]);
-      const largeFrom = fetchedAgain.filter(({ key }) => key === 'data/large.bin').map(({ range }) => Number(/^bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0));
-      expect(Math.min(...largeFrom)).toBeGreaterThanOrEqual(before.largeAt);
-      const committedBytes = objects.filter(([key]) => before.processed.includes(key)).reduce((sum, [, body]) => sum + body.length, 0) + before.largeAt;
-      expect(s3.counts.getBytes).toBeLessThanOrEqual(totalBytes - committedBytes);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const finished = await runEnd(app, run.id);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', objectsTotal: objects.length, objectsDone: objects.length, objectsFailed: 0, error: null });
+    expect(logged(logs, 'taking over a sync run whose lease expired', run.id), 'the handed-back run resumed').toBe(true);
+    expect(await app.orm.em.fork().count(SyncRun, { jobId: job.id }), 'the same run resumed, not a new one').toBe(1);
+    await expectMirrored(app, job.id, objects);
+    // Resumed from its checkpoints: nothing committed before the outage is fetched again.
+    const fetchedAgain = s3.counts.getRanges;
+    expect(fetchedAgain.filter(({ key }) => before.processed.includes(key))).toEqual([]);
+    const largeFrom = fetchedAgain.filter(({ key }) => key === 'data/large.bin').map(({ range }) => Number(/^bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0));
+    expect(Math.min(...largeFrom)).toBeGreaterThanOrEqual(before.largeAt);
+    const committedBytes = objects.filter(([key]) => before.processed.includes(key)).reduce((sum, [, body]) => sum + body.length, 0) + before.largeAt;
+    expect(s3.counts.getBytes).toBeLessThanOrEqual(totalBytes - committedBytes);
   }, 120_000);
 
   it("the thread's first opening of its database gives up: the run is handed back and resumed, the service keeps serving", async () => {
-    await using pg = await ownPostgres();
-    await using s3 = await startS3Server();
     const objects: Array<[string, Buffer]> = [
       ['data/a.bin', seededBytes(10_000, 1)],
       ['data/b.bin', seededBytes(20_000, 2)],
     ];
-    await s3.putObjects(objects);
+    await using source = await startOwnPostgresSource(objects);
+    const { pg, s3 } = source;
     const logs = captureLogs();
-    const dir = await mkdtemp(join(tmpdir(), 'dss-outage-give-up-'));
     // The engine thread, built once the app's ORM is up; PostgreSQL is stopped before its first run reaches it.
     const real: { thread?: ThreadRunExecutor } = {};
     let outage: Promise<void> | undefined;
@@ -140,7 +109,7 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
       return real.thread!(runId, signal, logger);
     };
     try {
-      const env = { ...s3.env, DB_URL: pg.url, DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'), RUN_LEASE_TTL: '2s', INSTANCE_ID: 'a', DB_OUTAGE_WAIT: FIRST_OPEN_OUTAGE_WAIT };
+      const env = source.instanceEnv({ INSTANCE_ID: 'a', DB_OUTAGE_WAIT: FIRST_OPEN_OUTAGE_WAIT });
       await using app = await startTestApp({ env, logger: logs.logger, build: { execute } });
       real.thread = createThreadRunExecutor({ orm: app.orm, bus: app.bus, config: app.config, logger: logs.logger });
       await using _thread = { [Symbol.asyncDispose]: () => real.thread!.close() };
@@ -158,7 +127,6 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
       await expectMirrored(app, job.id, objects);
     } finally {
       await outage?.catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

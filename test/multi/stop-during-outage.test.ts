@@ -1,17 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../../src/db/orm.js';
 import { http } from '../helpers/clients.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
-import { startS3Server } from '../helpers/s3-server.js';
-import { findPostgresBin, startThrowawayPostgres } from '../setup/throwaway-servers.js';
 import { startInstance } from './instance-process.js';
+import { startOwnPostgresSource } from './own-postgres-source.js';
 
 const CHUNK = 64 * 1024;
 /** README: requests get up to 5 s, runs up to 5 s more; a few seconds on top for a loaded machine. A bound on a hang, not a timing. */
@@ -19,24 +15,10 @@ const STOP_DEADLINE_MS = 10_000 + 2_000;
 
 describe('SIGTERM while PostgreSQL is down', () => {
   it('exits with code 0 before the stop deadline, and a restart with the database back resumes the run byte-identical', async () => {
-    // A server of its own: stopping the pass's shared one would cut off the other test files.
-    await using pg = await startThrowawayPostgres(findPostgresBin()!).then((server) => Object.assign(server, { [Symbol.asyncDispose]: () => server.stop() }));
-    await using s3 = await startS3Server();
     const body = seededBytes(24 * CHUNK + 321, 7);
-    await s3.putObject('big/large.bin', body);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 256 * 1024 } : undefined));
-    const dir = await mkdtemp(join(tmpdir(), 'dss-stop-outage-'));
-    const env = {
-      ...s3.env,
-      DB_URL: pg.url,
-      DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
-      AWS_ENDPOINT_URL_S3: proxy.endpoint,
-      S3_CHUNK_SIZE: '64KiB',
-      SYNC_CONCURRENCY: '2',
-      RUN_LEASE_TTL: '3s',
-      INSTANCE_ID: 'dss-0',
-    };
+    await using source = await startOwnPostgresSource([['big/large.bin', body]], 256 * 1024);
+    const { pg, s3 } = source;
+    const env = source.instanceEnv({ S3_CHUNK_SIZE: '64KiB', SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '3s', INSTANCE_ID: 'dss-0' });
     let instance = await startInstance(env);
     try {
       const created = await http<{ job_id: string }>(instance, 'POST', '/api/v1/scheduler/create_job', {
@@ -80,7 +62,6 @@ describe('SIGTERM while PostgreSQL is down', () => {
       expect(await sha256File(join(env.DOWNLOAD_ROOT_FOLDER, jobId, 'big/large.bin'))).toBe(sha256(body));
     } finally {
       await instance.kill9();
-      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -3,13 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freshDbUrl } from '../helpers/db-url.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
-import { startS3Server } from '../helpers/s3-server.js';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 /** `count` objects `<prefix>000.bin`, `<prefix>001.bin`…, object i of `size + i` seeded bytes. */
 export function numberedObjects(prefix: string, count: number, size: number): Array<[string, Buffer]> {
   return Array.from({ length: count }, (_, i) => [`${prefix}${String(i).padStart(3, '0')}.bin`, seededBytes(size + i, i)]);
+}
+
+/** A proxy in front of `s3` that sends every object GET's body at `bytesPerSecond` (a slow link). */
+export async function throttleObjectGets(s3: TestS3Server, bytesPerSecond: number): Promise<FaultProxy> {
+  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+  proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond } : undefined));
+  return proxy;
 }
 
 /**
@@ -22,8 +29,7 @@ export async function startThrottledSource(objects: Array<[string, Buffer]>, byt
   const dbUrl = await freshDbUrl(dir);
   const s3 = await startS3Server();
   await s3.putObjects(objects);
-  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-  proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond } : undefined));
+  const proxy = await throttleObjectGets(s3, bytesPerSecond);
   return {
     s3,
     proxy,
