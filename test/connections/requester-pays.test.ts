@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createS3Connector } from '../../src/sync/transport/s3-connector.js';
 import { gql, http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
+import { postCreateJob } from '../helpers/jobs.js';
 import { S3RVER_CREDENTIALS, S3RVER_REGION, startS3Server } from '../helpers/s3-server.js';
 import { startSigV4Gateway } from '../helpers/sigv4-gateway.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -76,12 +77,7 @@ describe('a requester-pays bucket (requesterPays / requester_pays)', () => {
 
   it('REST refuses a requester_pays that is not a boolean, naming it, and stores nothing', async () => {
     await using app = await startTestApp();
-    const refused = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-      job_name: 'open data',
-      connector_type: 'S3',
-      schedule: 'hourly',
-      connector_config: { bucket_name: 'open-data', requester_pays: 'yes' },
-    });
+    const refused = await postCreateJob(app, { name: 'open data', schedule: 'hourly', bucket: 'open-data', connectorConfig: { requester_pays: 'yes' } });
     expect(refused.status).toBe(400);
     expect(refused.body.message).toBe('Invalid requesterPays (requester_pays), must be true or false');
     expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).body.jobs).toEqual([]);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -91,14 +92,7 @@ describe.runIf(onPostgres)('PostgreSQL out of connection slots', () => {
     expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
     // The service's own pool keeps the connections it has; no new one can be opened (other instances took the slots).
     await role.limit(await role.connections());
-    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-      job_name: 'slots',
-      connector_type: 'S3',
-      schedule: 'hourly',
-      connector_config: { bucket_name: s3.bucket, prefix: 'p/' },
-    });
-    expect(created.status).toBe(200);
-    const jobId = created.body.job_id as string;
+    const jobId = await createJobOverRest(app, { name: 'slots', schedule: 'hourly', bucket: s3.bucket, prefix: 'p/' });
     // Slots free up a few seconds later (another instance stopped).
     await new Promise((resolve) => setTimeout(resolve, 4000));
     await role.limit(-1);
@@ -120,14 +114,7 @@ describe.runIf(onPostgres)('PostgreSQL out of connection slots', () => {
     try {
       expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
       await role.limit(await role.connections());
-      const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-        job_name: 'stopped while waiting',
-        connector_type: 'S3',
-        schedule: 'hourly',
-        connector_config: { bucket_name: 'bkt', prefix: 'p/' },
-      });
-      expect(created.status).toBe(200);
-      const jobId = created.body.job_id as string;
+      const jobId = await createJobOverRest(app, { name: 'stopped while waiting', schedule: 'hourly', bucket: 'bkt', prefix: 'p/' });
       // Stopped once the thread waits for its database (or, as before, the run ended at once).
       await waitFor(
         async () =>

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../../src/db/orm.js';
-import { http } from '../helpers/clients.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startInstance } from './instance-process.js';
@@ -39,14 +39,7 @@ describe('an instance killed mid-run and restarted under the same INSTANCE_ID', 
     };
     let instance = await startInstance(env);
     try {
-      const created = await http<{ job_id: string }>(instance, 'POST', '/api/v1/scheduler/create_job', {
-        job_name: 'large',
-        connector_type: 'S3',
-        schedule: 'daily',
-        connector_config: { bucket_name: s3.bucket, prefix: 'big/' },
-      });
-      expect(created.status, created.text).toBe(200);
-      const jobId = created.body.job_id;
+      const jobId = await createJobOverRest(instance, { name: 'large', schedule: 'daily', bucket: s3.bucket, prefix: 'big/' });
       const rows = () => orm.em.fork().find(SyncObject, { jobId });
       const total = objects.reduce((sum, [, body]) => sum + body.length, 0);
       await waitFor(async () => (await rows()).reduce((sum, r) => sum + r.lastPosition, 0) >= 0.3 * total, 60_000, '30 % committed');

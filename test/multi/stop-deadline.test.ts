@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { http } from '../helpers/clients.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startRelayedPostgres } from '../helpers/tcp-relay.js';
@@ -39,13 +39,7 @@ async function instanceOnHangingDatabase(env: Record<string, string>) {
     SYNC_CONCURRENCY: '2',
     ...env,
   });
-  const created = await http<{ job_id: string }>(instance, 'POST', '/api/v1/scheduler/create_job', {
-    job_name: 'large',
-    connector_type: 'S3',
-    schedule: 'daily',
-    connector_config: { bucket_name: s3.bucket, prefix: 'big/' },
-  });
-  expect(created.status, created.text).toBe(200);
+  await createJobOverRest(instance, { name: 'large', schedule: 'daily', bucket: s3.bucket, prefix: 'big/' });
   await waitFor(() => proxy.counts.bytesToClient >= 2 * CHUNK, 30_000, 'the run to be downloading');
   relay.blackHole();
   const exited = new Promise<Exit>((resolve) => instance.child.once('exit', (code, signal) => resolve({ code, signal })));

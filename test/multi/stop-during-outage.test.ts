@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../../src/db/orm.js';
-import { http } from '../helpers/clients.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startInstance } from './instance-process.js';
 import { startOwnPostgresSource } from './own-postgres-source.js';
@@ -21,14 +21,7 @@ describe('SIGTERM while PostgreSQL is down', () => {
     const env = source.instanceEnv({ S3_CHUNK_SIZE: '64KiB', SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '3s', INSTANCE_ID: 'dss-0' });
     let instance = await startInstance(env);
     try {
-      const created = await http<{ job_id: string }>(instance, 'POST', '/api/v1/scheduler/create_job', {
-        job_name: 'large',
-        connector_type: 'S3',
-        schedule: 'daily',
-        connector_config: { bucket_name: s3.bucket, prefix: 'big/' },
-      });
-      expect(created.status, created.text).toBe(200);
-      const jobId = created.body.job_id;
+      const jobId = await createJobOverRest(instance, { name: 'large', schedule: 'daily', bucket: s3.bucket, prefix: 'big/' });
       const committedBefore = await withOrm(pg.url, (orm) =>
         waitFor(async () => {
           const at = (await orm.em.fork().findOne(SyncObject, { jobId }))?.lastPosition ?? 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
 import { metricValue as sample } from '../helpers/metrics.js';
 import { sha256, sha256File } from '../helpers/files.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -20,14 +21,7 @@ describe('a real sync seen through REST and /metrics', () => {
     ]);
     await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0' } });
 
-    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-      job_name: 'observed',
-      connector_type: 'S3',
-      schedule: 'hourly',
-      connector_config: { bucket_name: s3.bucket, prefix: 'data/' },
-    });
-    expect(created.status).toBe(200);
-    const jobId: string = created.body.job_id;
+    const jobId = await createJobOverRest(app, { name: 'observed', schedule: 'hourly', bucket: s3.bucket, prefix: 'data/' });
 
     const metrics = await waitFor(async () => {
       const text = (await http(app, 'GET', '/metrics')).text;

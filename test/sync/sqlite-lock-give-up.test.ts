@@ -3,10 +3,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createJobOverRest } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
@@ -30,14 +30,7 @@ describe.skipIf(onPostgres)('a run whose writes give up on a SQLite lock held pa
       env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, DB_OUTAGE_WAIT: '1s', RUN_LEASE_TTL: '3s', SYNC_CONCURRENCY: '2', SYNC_THREAD: thread },
     });
     const lock = await lockWhenTold(app);
-    const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
-      job_name: 'lock give-up',
-      connector_type: 'S3',
-      schedule: 'daily',
-      connector_config: { bucket_name: s3.bucket, prefix: 'd/' },
-    });
-    expect(created.status).toBe(200);
-    const jobId = created.body.job_id as string;
+    const jobId = await createJobOverRest(app, { name: 'lock give-up', schedule: 'daily', bucket: s3.bucket, prefix: 'd/' });
     await waitFor(async () => (await app.orm.em.fork().count(SyncObject, { jobId, status: 'PROCESSED' })) > 0, 10_000, 'some objects done');
     await lock.take();
     // Past DB_OUTAGE_WAIT (1 s) and its last back-off.
