@@ -1,4 +1,6 @@
 import { expect } from 'vitest';
+import type { Job } from '../../src/db/entities/job.entity.js';
+import type { Services } from '../../src/services/services.js';
 import { http, type HttpResult } from './clients.js';
 
 /** The S3 job a test syncs: `bucket`, under `prefix` when given. */
@@ -26,4 +28,18 @@ export async function createJobOverRest(target: { url: string } | string, job: T
   const created = await postCreateJob(target, job);
   expect(created.status, created.text).toBe(200);
   return created.body.job_id as string;
+}
+
+/**
+ * Creates `job` paused through the service layer (as the API's handlers do), so nothing runs until
+ * the test triggers it. (live-env.ts's `createPausedJob` goes through GraphQL.)
+ */
+export function createPausedJobInService(app: { services: Services }, job: Omit<TestJob, 'connectorConfig'>): Promise<Job> {
+  return app.services.jobs.create({
+    name: job.name,
+    connectorType: 'S3',
+    schedule: job.schedule,
+    paused: true,
+    connectorConfig: { bucketName: job.bucket, prefix: job.prefix },
+  });
 }

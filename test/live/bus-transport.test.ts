@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { seededBytes } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { wsClient } from '../helpers/clients.js';
@@ -42,13 +43,7 @@ describe('the event bus on another transport', () => {
     const env = { ...s3.env, S3_CHUNK_SIZE: String(CHUNK_SIZE) };
     await using worker = await startTestApp({ env, build: { eventTarget: redis.target() } });
     await using api = await startTestApp({ env, build: { eventTarget: redis.target() } });
-    const job = await worker.services.jobs.create({
-      name: 'shared bus',
-      connectorType: 'S3',
-      schedule: 'hourly',
-      paused: true,
-      connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
-    });
+    const job = await createPausedJobInService(worker, { name: 'shared bus', schedule: 'hourly', bucket: s3.bucket, prefix: 't/' });
     // Instances share one database; these two test apps have one each: the subscriber's needs the job too.
     await api.orm.em.fork().insert(new Job({ id: job.id, name: job.name, connectorType: 'S3', bucketName: s3.bucket, schedule: 'hourly' }));
     const client = wsClient(api.wsUrl, { lazy: false });

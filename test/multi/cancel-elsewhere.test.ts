@@ -5,6 +5,7 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startInstance } from './instance-process.js';
@@ -23,13 +24,7 @@ describe('cancel of a run held by another instance', () => {
     const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
     try {
       await using b = await startTestApp({ env: { ...env, INSTANCE_ID: 'b' } });
-      const job = await b.services.jobs.create({
-        name: 'cancelled elsewhere',
-        connectorType: 'S3',
-        schedule: 'daily',
-        paused: true,
-        connectorConfig: { bucketName: s3.bucket, prefix: 'big/' },
-      });
+      const job = await createPausedJobInService(b, { name: 'cancelled elsewhere', schedule: 'daily', bucket: s3.bucket, prefix: 'big/' });
       const triggered = await http(a.url, 'POST', '/api/v1/scheduler/trigger_job', { job_id: job.id });
       expect(triggered.status).toBe(200);
       const runId = Number(triggered.body.run.run_id);

@@ -3,6 +3,7 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { sha256, sha256File } from '../helpers/files.js';
 import { http } from '../helpers/clients.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startCli } from '../sync/sync-cli.js';
@@ -16,13 +17,7 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     await using source = await startThrottledSource(objects, 512 * 1024);
     const env = source.instanceEnv({ INSTANCE_ID: 'b' });
     await using b = await startTestApp({ env });
-    const job = await b.services.jobs.create({
-      name: 'foreground',
-      connectorType: 'S3',
-      schedule: 'daily',
-      paused: true,
-      connectorConfig: { bucketName: source.s3.bucket, prefix: 'cli/' },
-    });
+    const job = await createPausedJobInService(b, { name: 'foreground', schedule: 'daily', bucket: source.s3.bucket, prefix: 'cli/' });
 
     const cli = startCli(
       { jobId: job.id, s3: source.s3, config: { dbUrl: env.DB_URL, downloadRoot: env.DOWNLOAD_ROOT_FOLDER } },
@@ -49,13 +44,7 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     try {
       // B only helps: it takes no run over, so the dead A's run is the CLI's to take.
       await using b = await startTestApp({ env: { ...env, INSTANCE_ID: 'b' }, build: { takeOverRuns: false } });
-      const job = await b.services.jobs.create({
-        name: 'taken over',
-        connectorType: 'S3',
-        schedule: 'daily',
-        paused: true,
-        connectorConfig: { bucketName: source.s3.bucket, prefix: 'takeover/' },
-      });
+      const job = await createPausedJobInService(b, { name: 'taken over', schedule: 'daily', bucket: source.s3.bucket, prefix: 'takeover/' });
       const triggered = await http(a.url, 'POST', '/api/v1/scheduler/trigger_job', { job_id: job.id });
       expect(triggered.status).toBe(200);
       const runId = Number(triggered.body.run.run_id);

@@ -6,6 +6,7 @@ import type { RunExecutor } from '../../src/sync/run-executor.js';
 import { createThreadRunExecutor, type ThreadRunExecutor } from '../../src/sync/engine-thread/thread-executor.js';
 import { http } from '../helpers/clients.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -53,7 +54,7 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
     const logs = captureLogs();
     const env = source.instanceEnv({ SYNC_CONCURRENCY: String(CONCURRENCY), S3_CHUNK_SIZE: String(CHUNK), INSTANCE_ID: 'a', SYNC_THREAD: 'true', DB_OUTAGE_WAIT: OUTAGE_WAIT });
     await using app = await startTestApp({ env, logger: logs.logger });
-    const job = await app.services.jobs.create({ name: 'outage give-up', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: s3.bucket, prefix: 'data/' } });
+    const job = await createPausedJobInService(app, { name: 'outage give-up', schedule: 'daily', bucket: s3.bucket, prefix: 'data/' });
     const { run } = await app.services.lifecycle.trigger(job.id);
     // Committed before the outage (at least this much: commits may go on until PostgreSQL stops).
     const before = await waitFor(async () => {
@@ -113,7 +114,7 @@ describe('DB_OUTAGE_WAIT on the engine thread (SYNC_THREAD=true), PostgreSQL dow
       await using app = await startTestApp({ env, logger: logs.logger, build: { execute } });
       real.thread = createThreadRunExecutor({ orm: app.orm, bus: app.bus, config: app.config, logger: logs.logger });
       await using _thread = { [Symbol.asyncDispose]: () => real.thread!.close() };
-      const job = await app.services.jobs.create({ name: 'thread opening gives up', connectorType: 'S3', schedule: 'daily', paused: true, connectorConfig: { bucketName: s3.bucket, prefix: 'data/' } });
+      const job = await createPausedJobInService(app, { name: 'thread opening gives up', schedule: 'daily', bucket: s3.bucket, prefix: 'data/' });
       const { run } = await app.services.lifecycle.trigger(job.id);
       await waitFor(() => outage !== undefined, 5_000, 'the first run to reach the engine');
       await outage;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../helpers/clients.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { captureLogs } from '../helpers/logs.js';
 import { metricValue as sample } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/poll.js';
@@ -17,13 +18,7 @@ describe("a helper instance's metrics of a run another instance holds", () => {
     try {
       const logs = captureLogs();
       await using helper = await startTestApp({ env: { ...env, INSTANCE_ID: 'helper' }, logger: logs.logger });
-      const job = await helper.services.jobs.create({
-        name: 'helped',
-        connectorType: 'S3',
-        schedule: 'daily',
-        paused: true,
-        connectorConfig: { bucketName: source.s3.bucket, prefix: 'big/' },
-      });
+      const job = await createPausedJobInService(helper, { name: 'helped', schedule: 'daily', bucket: source.s3.bucket, prefix: 'big/' });
       const job_id = job.id;
       expect((await http(holder.url, 'POST', '/api/v1/scheduler/trigger_job', { job_id })).status).toBe(200);
       const scrape = async () => (await http(helper, 'GET', '/metrics')).text;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { startThrottledSource } from './throttled-source.js';
@@ -19,13 +20,7 @@ describe('a session whose own claims ran out while it still works on them', () =
     // A lease of an hour: no renewal comes between the claims' expiry and the session's next claim.
     const env = source.instanceEnv({ SYNC_CONCURRENCY: '1', RUN_LEASE_TTL: '1h', INSTANCE_ID: 'a' });
     await using app = await startTestApp({ env });
-    const job = await app.services.jobs.create({
-      name: 'own expired claims',
-      connectorType: 'S3',
-      schedule: 'daily',
-      paused: true,
-      connectorConfig: { bucketName: source.s3.bucket, prefix: 'd/' },
-    });
+    const job = await createPausedJobInService(app, { name: 'own expired claims', schedule: 'daily', bucket: source.s3.bucket, prefix: 'd/' });
     const { run } = await app.services.lifecycle.trigger(job.id);
     const connection = app.orm.em.getConnection();
     await waitFor(async () => {

@@ -4,6 +4,7 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -31,13 +32,7 @@ describe('PostgreSQL restarting under a running sync', () => {
       SYNC_THREAD: 'true',
     });
     await using app = await startTestApp({ env, logger: logs.logger });
-    const job = await app.services.jobs.create({
-      name: 'database restart',
-      connectorType: 'S3',
-      schedule: 'daily',
-      paused: true,
-      connectorConfig: { bucketName: s3.bucket, prefix: 'data/' },
-    });
+    const job = await createPausedJobInService(app, { name: 'database restart', schedule: 'daily', bucket: s3.bucket, prefix: 'data/' });
     const { run } = await app.services.lifecycle.trigger(job.id);
     const committed = async () => {
       const rows = await app.orm.em.fork().find(SyncObject, { jobId: job.id }, { fields: ['key', 'status', 'lastPosition'] });

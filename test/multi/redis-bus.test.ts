@@ -6,6 +6,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
 import { freshDbUrl } from '../helpers/db-url.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { metricValue } from '../helpers/metrics.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -38,13 +39,7 @@ describe('progress events through Redis', () => {
     await using api = await startTestApp({ env: { ...shared.env, INSTANCE_ID: 'api' } });
     expect((await http(api, 'GET', '/readyz')).body).toEqual({ status: 'ok', database: 'ok', redis: 'ok' });
 
-    const job = await worker.services.jobs.create({
-      name: 'shared bus',
-      connectorType: 'S3',
-      schedule: 'hourly',
-      paused: true,
-      connectorConfig: { bucketName: s3.bucket, prefix: 't/' },
-    });
+    const job = await createPausedJobInService(worker, { name: 'shared bus', schedule: 'hourly', bucket: s3.bucket, prefix: 't/' });
     const client = wsClient(api.wsUrl, { lazy: false });
     try {
       const sub = collect(client, job.id);

@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { wsClient } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { seededBytes } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
@@ -15,13 +16,7 @@ describe.skipIf(!onPostgres)('two deployments on one Redis server', () => {
     // Each app gets a fresh database of its own: two deployments, one Redis.
     await using deploymentA = await startTestApp({ env });
     await using deploymentB = await startTestApp({ env });
-    const job = await deploymentA.services.jobs.create({
-      name: 'a-only',
-      connectorType: 'S3',
-      schedule: 'hourly',
-      paused: true,
-      connectorConfig: { bucketName: s3.bucket, prefix: 'secret/' },
-    });
+    const job = await createPausedJobInService(deploymentA, { name: 'a-only', schedule: 'hourly', bucket: s3.bucket, prefix: 'secret/' });
     const onA = wsClient(deploymentA.wsUrl, { lazy: false });
     const onB = wsClient(deploymentB.wsUrl, { lazy: false });
     try {

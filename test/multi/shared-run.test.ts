@@ -5,6 +5,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { readObjectCounts } from '../../src/db/object-counts.js';
 import { CLAIM_BATCH } from '../../src/sync/run/claimed-work.js';
 import { sha256, sha256File } from '../helpers/files.js';
+import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { wsClient } from '../helpers/clients.js';
@@ -25,13 +26,7 @@ describe('one large run shared by three instances (object claims)', () => {
     const [a, b] = await Promise.all(['a', 'b'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
     try {
       await using c = await startTestApp({ env: { ...env, INSTANCE_ID: 'c' } });
-      const job = await c.services.jobs.create({
-        name: 'shared run',
-        connectorType: 'S3',
-        schedule: 'daily',
-        paused: true,
-        connectorConfig: { bucketName: s3.bucket, prefix: 'many/' },
-      });
+      const job = await createPausedJobInService(c, { name: 'shared run', schedule: 'daily', bucket: s3.bucket, prefix: 'many/' });
       const client = wsClient(c.wsUrl, { lazy: false });
       try {
         const sub = collect(client, job.id);
