@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { whileDatabaseDown } from '../../src/db/database-outage.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import type { Orm } from '../../src/db/orm.js';
-import type { RunExecutor } from '../../src/sync/run-executor.js';
 import { gql, http } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
+import { startRunUntilCancelled } from '../helpers/run-until-cancelled.js';
 import { startRelayedPostgres } from '../helpers/tcp-relay.js';
-import { startTestApp } from '../helpers/test-app.js';
 
 const CANCEL = 'mutation($jobId: ID!) { cancelRun(jobId: $jobId) { job { id } run { id status } } }';
 
@@ -17,28 +14,15 @@ const CANCEL = 'mutation($jobId: ID!) { cancelRun(jobId: $jobId) { job { id } ru
  */
 async function runCutAtItsCancel() {
   const relay = await startRelayedPostgres();
-  const ref: { orm?: Orm } = {};
-  const started: number[] = [];
-  const execute: RunExecutor = (runId, signal) => {
-    started.push(runId);
-    return new Promise((resolve) => {
-      signal.addEventListener('abort', () => {
-        void relay.cut().then(() => whileDatabaseDown(() => ref.orm!.em.fork().nativeUpdate(SyncRun, { id: runId }, { status: 'CANCELLED', finishedAt: new Date() })).then(() => resolve('CANCELLED')));
-      }, { once: true });
-    });
-  };
-  const app = await startTestApp({ env: { DB_URL: relay.dbUrl }, build: { execute } });
-  ref.orm = app.orm;
-  const jobId = (await http(app, 'POST', '/api/v1/scheduler/create_job', { job_name: 'cancel cut', connector_type: 'S3', schedule: 'hourly', connector_config: { bucket_name: 'bkt', prefix: 'p/' } })).body.job_id as string;
-  await waitFor(() => started.length === 1, { what: 'the first run' });
+  const running = await startRunUntilCancelled({ name: 'cancel cut', env: { DB_URL: relay.dbUrl }, beforeEnd: () => relay.cut() });
   const runStatus = async () => {
     try {
-      return (await app.orm.em.fork().findOneOrFail(SyncRun, { id: started[0]! })).status;
+      return (await running.app.orm.em.fork().findOneOrFail(SyncRun, { id: running.runId })).status;
     } catch {
       return undefined;
     }
   };
-  return { app, relay, jobId, runId: started[0]!, runStatus, [Symbol.asyncDispose]: async () => (await app[Symbol.asyncDispose](), await relay[Symbol.asyncDispose]()) };
+  return { ...running, relay, runStatus, [Symbol.asyncDispose]: async () => (await running[Symbol.asyncDispose](), await relay[Symbol.asyncDispose]()) };
 }
 
 // README: a mutation whose first write is committed when the database goes away answers with what is
