@@ -4,9 +4,8 @@ import { seededBytes } from '../helpers/files.js';
 import { createPausedJobInService } from '../helpers/jobs.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { wsClient } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
-import { CHUNK_SIZE, collect, LIVE_WAIT_MS, untilLive } from './live-env.js';
+import { CHUNK_SIZE, LIVE_WAIT_MS, subscribeLive } from './live-env.js';
 
 /**
  * What @graphql-yoga/redis-event-target does, without Redis: each instance gets its own EventTarget;
@@ -46,19 +45,13 @@ describe('the event bus on another transport', () => {
     const job = await createPausedJobInService(worker, { name: 'shared bus', schedule: 'hourly', bucket: s3.bucket, prefix: 't/' });
     // Instances share one database; these two test apps have one each: the subscriber's needs the job too.
     await api.orm.em.fork().insert(new Job({ id: job.id, name: job.name, connectorType: 'S3', bucketName: s3.bucket, schedule: 'hourly' }));
-    const client = wsClient(api.wsUrl, { lazy: false });
-    try {
-      const sub = collect(client, job.id);
-      await untilLive(api.bus, [job.id], [sub]);
-      await worker.services.lifecycle.trigger(job.id);
-      await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
-      expect(sub.results.filter((r) => r.errors)).toEqual([]);
-      expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id });
-      expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
-      expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/small.txt']);
-      expect(sub.events.every((e) => !Number.isNaN(Date.parse(e.at)) && e.at.endsWith('Z'))).toBe(true);
-    } finally {
-      await client.dispose();
-    }
+    await using sub = await subscribeLive(api, job.id);
+    await worker.services.lifecycle.trigger(job.id);
+    await waitFor(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
+    expect(sub.results.filter((r) => r.errors)).toEqual([]);
+    expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id });
+    expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
+    expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/small.txt']);
+    expect(sub.events.every((e) => !Number.isNaN(Date.parse(e.at)) && e.at.endsWith('Z'))).toBe(true);
   });
 });

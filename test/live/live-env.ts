@@ -1,7 +1,7 @@
 import Database, { type SqliteDatabase } from 'better-sqlite3';
 import type { FormattedExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { gqlData } from '../helpers/clients.js';
+import { gqlData, wsClient } from '../helpers/clients.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import type { Logger } from '../../src/config/logger.js';
@@ -137,6 +137,25 @@ export async function untilLive(bus: EventBus, jobIds: string[], collectors: Col
       },
     },
   );
+}
+
+/**
+ * A graphql-ws client on `app` with one syncProgress subscription, to `jobId` (to every job with
+ * `everyJob`), returned once it is live (probe events for `jobId` reach it). Disposing it closes the client.
+ */
+export async function subscribeLive(app: { wsUrl: string; bus: EventBus }, jobId: string, options: { everyJob?: boolean } = {}): Promise<Collector & AsyncDisposable> {
+  const client = wsClient(app.wsUrl, { lazy: false });
+  try {
+    const sub = collect(client, options.everyJob ? undefined : jobId);
+    await untilLive(app.bus, [jobId], [sub]);
+    const dispose = async () => {
+      await client.dispose();
+    };
+    return Object.assign(sub, { [Symbol.asyncDispose]: dispose });
+  } catch (error) {
+    await client.dispose();
+    throw error;
+  }
 }
 
 /**

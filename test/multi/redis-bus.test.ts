@@ -11,8 +11,7 @@ import { metricValue } from '../helpers/metrics.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { wsClient } from '../helpers/clients.js';
-import { CHUNK_SIZE, collect, LIVE_WAIT_MS, untilLive } from '../live/live-env.js';
+import { CHUNK_SIZE, LIVE_WAIT_MS, subscribeLive } from '../live/live-env.js';
 import { findRedisServer, startThrowawayRedis } from '../setup/throwaway-servers.js';
 
 /** Two instances on one PostgreSQL database and one download folder, as the README's "Running several instances" says. */
@@ -40,35 +39,29 @@ describe('progress events through Redis', () => {
     expect((await http(api, 'GET', '/readyz')).body).toEqual({ status: 'ok', database: 'ok', redis: 'ok' });
 
     const job = await createPausedJobInService(worker, { name: 'shared bus', schedule: 'hourly', bucket: s3.bucket, prefix: 't/' });
-    const client = wsClient(api.wsUrl, { lazy: false });
-    try {
-      const sub = collect(client, job.id);
-      await untilLive(api.bus, [job.id], [sub]);
-      const { run } = await worker.services.lifecycle.trigger(job.id);
-      await poll(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
-      expect(sub.results.filter((r) => r.errors)).toEqual([]);
-      expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id, runId: String(run.id) });
-      expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
-      expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/mid.bin', 't/small.txt']);
-      // The run is recorded as the worker's, and the api instance reads the same rows.
-      const row = await api.orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
-      expect(row).toMatchObject({ status: 'SUCCEEDED', instanceId: 'worker' });
-      for (const [key, body] of objects) expect(await sha256File(join(shared.env.DOWNLOAD_ROOT_FOLDER, job.id, key))).toBe(sha256(body));
-      // Each instance counts what it did, so a sum over instances counts each object once.
-      const metrics = async (app: typeof api) => (await http(app, 'GET', '/metrics')).text;
-      const [onWorker, onApi] = [await metrics(worker), await metrics(api)];
-      expect(metricValue(onWorker, 'dss_sync_objects_total', { result: 'done' })).toBe(3);
-      expect(metricValue(onWorker, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBe(3);
-      expect(metricValue(onWorker, 'dss_sync_bytes_downloaded_total')).toBe(objects.reduce((sum, [, body]) => sum + body.length, 0));
-      expect(metricValue(onApi, 'dss_sync_objects_total', { result: 'done' })).toBe(0);
-      expect(metricValue(onApi, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBeUndefined();
-      expect(metricValue(onApi, 'dss_sync_bytes_downloaded_total')).toBe(0);
-      expect(metricValue(onWorker, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
-      expect(metricValue(onWorker, 'dss_sync_runs_in_progress')).toBe(0);
-      expect(metricValue(onApi, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBeUndefined();
-    } finally {
-      await client.dispose();
-    }
+    await using sub = await subscribeLive(api, job.id);
+    const { run } = await worker.services.lifecycle.trigger(job.id);
+    await poll(() => sub.events.some((e) => e.kind === 'RUN_FINISHED') || sub.results.some((r) => r.errors), LIVE_WAIT_MS);
+    expect(sub.results.filter((r) => r.errors)).toEqual([]);
+    expect(sub.events[0]).toMatchObject({ kind: 'RUN_STARTED', jobId: job.id, runId: String(run.id) });
+    expect(sub.events.at(-1)).toMatchObject({ kind: 'RUN_FINISHED', runStatus: 'SUCCEEDED' });
+    expect(sub.events.filter((e) => e.kind === 'OBJECT_DONE').map((e) => e.objectKey).sort()).toEqual(['t/big.bin', 't/mid.bin', 't/small.txt']);
+    // The run is recorded as the worker's, and the api instance reads the same rows.
+    const row = await api.orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+    expect(row).toMatchObject({ status: 'SUCCEEDED', instanceId: 'worker' });
+    for (const [key, body] of objects) expect(await sha256File(join(shared.env.DOWNLOAD_ROOT_FOLDER, job.id, key))).toBe(sha256(body));
+    // Each instance counts what it did, so a sum over instances counts each object once.
+    const metrics = async (app: typeof api) => (await http(app, 'GET', '/metrics')).text;
+    const [onWorker, onApi] = [await metrics(worker), await metrics(api)];
+    expect(metricValue(onWorker, 'dss_sync_objects_total', { result: 'done' })).toBe(3);
+    expect(metricValue(onWorker, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBe(3);
+    expect(metricValue(onWorker, 'dss_sync_bytes_downloaded_total')).toBe(objects.reduce((sum, [, body]) => sum + body.length, 0));
+    expect(metricValue(onApi, 'dss_sync_objects_total', { result: 'done' })).toBe(0);
+    expect(metricValue(onApi, 'dss_job_objects_total', { job_id: job.id, result: 'done' })).toBeUndefined();
+    expect(metricValue(onApi, 'dss_sync_bytes_downloaded_total')).toBe(0);
+    expect(metricValue(onWorker, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBe(1);
+    expect(metricValue(onWorker, 'dss_sync_runs_in_progress')).toBe(0);
+    expect(metricValue(onApi, 'dss_sync_runs_finished_total', { status: 'SUCCEEDED' })).toBeUndefined();
   });
 
   it.skipIf(!findRedisServer())('Redis down: the sync goes on and succeeds, /readyz says redis unreachable (200, degraded)', async () => {

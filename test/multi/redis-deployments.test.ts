@@ -1,12 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
-import { wsClient } from '../helpers/clients.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { seededBytes } from '../helpers/files.js';
 import { createPausedJobInService } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { collect, LIVE_WAIT_MS, untilLive } from '../live/live-env.js';
+import { LIVE_WAIT_MS, subscribeLive, untilLive } from '../live/live-env.js';
 
 describe.skipIf(!onPostgres)('two deployments on one Redis server', () => {
   it("an every-job subscription on one deployment never sees the other's runs", async () => {
@@ -17,31 +16,22 @@ describe.skipIf(!onPostgres)('two deployments on one Redis server', () => {
     await using deploymentA = await startTestApp({ env });
     await using deploymentB = await startTestApp({ env });
     const job = await createPausedJobInService(deploymentA, { name: 'a-only', schedule: 'hourly', bucket: s3.bucket, prefix: 'secret/' });
-    const onA = wsClient(deploymentA.wsUrl, { lazy: false });
-    const onB = wsClient(deploymentB.wsUrl, { lazy: false });
-    try {
-      const subA = collect(onA, undefined);
-      const subB = collect(onB, undefined);
-      await untilLive(deploymentA.bus, [job.id], [subA]);
-      await untilLive(deploymentB.bus, [job.id], [subB]);
+    await using subA = await subscribeLive(deploymentA, job.id, { everyJob: true });
+    await using subB = await subscribeLive(deploymentB, job.id, { everyJob: true });
 
-      await deploymentA.services.lifecycle.trigger(job.id);
-      await waitFor(() => subA.events.some((e) => e.jobId === job.id && e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS, "RUN_FINISHED on A's subscriber");
-      const runOnA = subA.events.filter((e) => e.jobId === job.id && e.kind !== 'CHUNK');
-      expect(runOnA.map((e) => [e.kind, e.objectKey])).toEqual([
-        ['RUN_STARTED', null],
-        ['OBJECT_DONE', 'secret/report.csv'],
-        ['RUN_FINISHED', null],
-      ]);
+    await deploymentA.services.lifecycle.trigger(job.id);
+    await waitFor(() => subA.events.some((e) => e.jobId === job.id && e.kind === 'RUN_FINISHED'), LIVE_WAIT_MS, "RUN_FINISHED on A's subscriber");
+    const runOnA = subA.events.filter((e) => e.jobId === job.id && e.kind !== 'CHUNK');
+    expect(runOnA.map((e) => [e.kind, e.objectKey])).toEqual([
+      ['RUN_STARTED', null],
+      ['OBJECT_DONE', 'secret/report.csv'],
+      ['RUN_FINISHED', null],
+    ]);
 
-      // B's own event, published after A's run ended, reaches B on the channel A's events would
-      // have come by: anything of A's that could reach B has arrived before it.
-      subB.probed = false;
-      await untilLive(deploymentB.bus, [job.id], [subB]);
-      expect(subB.events).toEqual([]);
-    } finally {
-      await onA.dispose();
-      await onB.dispose();
-    }
+    // B's own event, published after A's run ended, reaches B on the channel A's events would
+    // have come by: anything of A's that could reach B has arrived before it.
+    subB.probed = false;
+    await untilLive(deploymentB.bus, [job.id], [subB]);
+    expect(subB.events).toEqual([]);
   });
 });
