@@ -40,7 +40,7 @@ const SQLITE_ONLY = [
   'test/sync/progress-events.test.ts',
   'test/sync/run-lock.test.ts',
   'test/db/sqlite-write-transactions.test.ts',
-  // 100,000 keys through the CLI (about a minute): the listing logic it checks is the same SQL on both.
+  // 40,000 keys through the CLI: the listing logic it checks is the same SQL on both.
   'test/sync/huge-listing.test.ts',
   'test/live/progress-e2e.test.ts',
   ...notAboutTheDatabase(),
