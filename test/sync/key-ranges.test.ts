@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
@@ -17,6 +17,12 @@ const KEYS = 2000;
 const tuning = { listRangeMinKeys: 500 };
 /** A first page of 100 keys, then 1000 a page. */
 const SEQUENTIAL_PAGES = 1 + Math.ceil((KEYS - 100) / 1000);
+/** Changed at the source after the first run: on both sides of the future range seams (stored keys 500, 1000 and 1500). */
+const CHANGED = [0, 499, 500, 501, 999, 1000, 1501, KEYS - 1];
+/** Removed at the source after the first run, on both sides of the seams too. */
+const REMOVED = [498, 1001, 1499, 1500];
+/** The changed objects and one in ten have bytes; the others are empty files (no GET): the first run stays quick. */
+const sizeOfKeys = (index: number) => (CHANGED.includes(index) || index % 10 === 0 ? 1 + (index % 64) : 0);
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -26,13 +32,10 @@ async function syncedThenChanged(f: SyncFixture, s3: SyntheticS3) {
   const first = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
   expect(first.status, first.run.error ?? '').toBe('SUCCEEDED');
   expect(s3.counts.startAfterLists).toBe(0);
-  // Boundaries fall on stored keys 500, 1000 and 1500: change and remove keys on both sides.
-  const changed = [0, 499, 500, 501, 999, 1000, 1501, KEYS - 1];
-  const removed = [498, 1001, 1499, 1500];
-  for (const index of changed) s3.change(index);
-  for (const index of removed) s3.deleted.add(index);
+  for (const index of CHANGED) s3.change(index);
+  for (const index of REMOVED) s3.deleted.add(index);
   s3.resetCounts();
-  return { changed, removed };
+  return { changed: CHANGED, removed: REMOVED };
 }
 
 /** What a user checks after the rerun: every object's bytes on disk, the removed ones gone, every row listed by the rerun. */
@@ -53,7 +56,7 @@ async function expectMirrored(f: SyncFixture, s3: SyntheticS3, runId: number, re
 describe('a rerun lists its prefix as key ranges side by side', () => {
   it('four ranges from the stored keys: each change fetched once, each removal mirrored, a request more per range at most', async () => {
     await using f = await startSyncFixture();
-    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket, sizeOf: sizeOfKeys });
     const { changed, removed } = await syncedThenChanged(f, s3);
     const request = { bucket: s3.bucket, ranges: 8, minKeys: tuning.listRangeMinKeys, prefix: '', after: null };
     expect(await listingBoundaries(f.orm, f.jobId, request)).toEqual([500, 1000, 1500].map((index) => s3.keyAt(index)));
@@ -72,7 +75,7 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
 
   it('a server that ignores start-after: the ranges are given up at their first seam and nothing is missed', async () => {
     await using f = await startSyncFixture();
-    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket, sizeOf: sizeOfKeys });
     const { changed, removed } = await syncedThenChanged(f, s3);
     s3.faults.ignoreStartAfter = true;
 
@@ -87,7 +90,7 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
 
   it('LIST_CONCURRENCY=1 lists in one sequence', async () => {
     await using f = await startSyncFixture();
-    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket });
+    await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket, sizeOf: sizeOfKeys });
     await syncedThenChanged(f, s3);
     f.config.listConcurrency = 1;
 
@@ -125,79 +128,94 @@ const MANY = 10_000;
 /** One object in ten has bytes; the others are empty files (no GET): the first run stays quick. */
 const sizeOf = (index: number) => (index % 10 === 0 ? 1 + (index % 64) : 0);
 
-describe('a rerun killed (-9) while its key ranges list', () => {
-
-  it('resumed from the recorded position: every key listed by the run, each change fetched once, the rest not again', async () => {
-    await using f = await startSyncFixture();
+/**
+ * One first run for both tests, the preview's first: a preview writes nothing (sync-preview.ts), so
+ * the rerun killed after it starts from the state the first run left. Each test brings its own
+ * server, whose objects are at the versions the first run stored.
+ */
+describe('a job with 10,000 stored keys', () => {
+  let f: SyncFixture;
+  let firstRunId: number;
+  beforeAll(async () => {
+    f = await startSyncFixture();
     await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
     const first = await f.sync({ connector: f.connectorVia(s3.endpoint) });
     expect(first.status).toBe('SUCCEEDED');
-    const changed = [10, 2500, 4990, 5000, 5010, 9990];
-    for (const index of changed) s3.change(index);
-    s3.resetCounts();
-    // Slow lists, so the kill lands mid-listing; two ranges of 5,000 stored keys (the default minimum).
-    s3.faults.listDelayMs = 150;
-
-    const cli = startCli(f, s3.endpoint);
-    const { id: runId } = await waitFor(() => f.orm.em.fork().findOne(SyncRun, { jobId: f.jobId, id: { $gt: first.runId } }), 30_000, 'the CLI run');
-    const listedByRun = () => f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId });
-    await waitFor(async () => (await listedByRun()) >= 4000, 60_000, 'the ranges past 4,000 keys');
-    cli.child.kill('SIGKILL');
-    expect((await cli.exit).signal).toBe('SIGKILL');
-    expect(s3.counts.startAfterLists, 'ranges were listing').toBe(1);
-    expect(await listedByRun()).toBeLessThan(MANY);
-    const cut = await f.orm.em.fork().findOneOrFail(SyncRun, { id: runId });
-    // The second range (after stored key 5,000) had listed keys, the first had not finished: the
-    // recorded position is the first range's, so a resumed run cannot skip what it left.
-    const boundary = s3.keyAt(5000);
-    expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $gt: boundary } })).toBeGreaterThan(0);
-    expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $lte: boundary } })).toBeLessThan(5001);
-    expect(cut.listAfter, 'a position recorded from the first range').not.toBeNull();
-    expect(cut.listAfter! < boundary).toBe(true);
-
-    s3.faults.listDelayMs = 0;
-    const resumed = startCli(f, s3.endpoint);
-    const done = await resumed.exit;
-    expect(done.code, done.stderr).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ runId, status: 'SUCCEEDED', objectsTotal: MANY, objectsDone: MANY, objectsFailed: 0 });
-    expect(await listedByRun()).toBe(MANY);
-    expect(s3.counts.gets, 'each changed object fetched once, or again if its row had not committed at the kill').toBeGreaterThanOrEqual(changed.length);
-    for (const index of changed) expect(sha256(await readFile(join(f.root, s3.keyAt(index)))), s3.keyAt(index)).toBe(sha256(s3.body(index)));
-    // Both processes together: one listing, and again what the killed one had listed past the
-    // recorded position (the second range's pages); 16–18 requests here against 11 for one listing.
-    expect(s3.counts.lists).toBeLessThanOrEqual(2 * (1 + Math.ceil((MANY - 100) / 1000)));
-  }, 120_000);
-});
-
-describe('a preview of a job with stored keys', () => {
-  it('lists as key ranges too, and counts and samples what one listing would, also when the ranges are given up', async () => {
-    await using f = await startSyncFixture();
-    await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
-    expect((await f.sync({ connector: f.connectorVia(s3.endpoint) })).status).toBe('SUCCEEDED');
-    const changed = [0, 4990, 5000, 5010, 9990];
-    for (const index of changed) s3.change(index);
-    const connector = f.connectorVia(s3.endpoint);
-    const job = await f.orm.em.fork().findOneOrFail(Job, { id: f.jobId }, { populate: ['sealedCredentials'] as never });
-    const connectors = { acquire: () => ({ connector, release: () => {} }) };
-    const preview = (listConcurrency: number) => previewSync({ orm: f.orm, connectors, downloadRoot: f.config.downloadRoot, listConcurrency }, job);
-
-    s3.resetCounts();
-    const ranged = await preview(8);
-    expect(s3.counts.startAfterLists, 'two ranges').toBe(1);
-    s3.faults.ignoreStartAfter = true;
-    const givenUp = await preview(8);
-    s3.faults.ignoreStartAfter = false;
-    s3.resetCounts();
-    const sequential = await preview(1);
-    expect(s3.counts.startAfterLists).toBe(0);
-
-    const unchangedKeys = Array.from({ length: MANY }, (_, index) => index).filter((index) => !changed.includes(index)).map((index) => s3.keyAt(index));
-    expect(sequential).toMatchObject({
-      listedObjects: MANY,
-      fetch: { objects: changed.length, keys: changed.map((index) => s3.keyAt(index)) },
-      skip: { objects: MANY - changed.length, keys: unchangedKeys.slice(0, 100) },
-    });
-    expect(ranged).toEqual(sequential);
-    expect(givenUp).toEqual(sequential);
+    firstRunId = first.runId;
   }, 60_000);
+  afterAll(() => f?.[Symbol.asyncDispose]());
+  /** The first run is the job's only one: no test before has run it again. */
+  const expectFirstRunOnly = async () => expect(await f.orm.em.fork().find(SyncRun, { jobId: f.jobId }, { fields: ['id'] as never })).toMatchObject([{ id: firstRunId }]);
+
+  describe('a preview of a job with stored keys', () => {
+    it('lists as key ranges too, and counts and samples what one listing would, also when the ranges are given up', async () => {
+      await expectFirstRunOnly();
+      await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
+      const changed = [0, 4990, 5000, 5010, 9990];
+      for (const index of changed) s3.change(index);
+      const connector = f.connectorVia(s3.endpoint);
+      const job = await f.orm.em.fork().findOneOrFail(Job, { id: f.jobId }, { populate: ['sealedCredentials'] as never });
+      const connectors = { acquire: () => ({ connector, release: () => {} }) };
+      const preview = (listConcurrency: number) => previewSync({ orm: f.orm, connectors, downloadRoot: f.config.downloadRoot, listConcurrency }, job);
+
+      s3.resetCounts();
+      const ranged = await preview(8);
+      expect(s3.counts.startAfterLists, 'two ranges').toBe(1);
+      s3.faults.ignoreStartAfter = true;
+      const givenUp = await preview(8);
+      s3.faults.ignoreStartAfter = false;
+      s3.resetCounts();
+      const sequential = await preview(1);
+      expect(s3.counts.startAfterLists).toBe(0);
+
+      const unchangedKeys = Array.from({ length: MANY }, (_, index) => index).filter((index) => !changed.includes(index)).map((index) => s3.keyAt(index));
+      expect(sequential).toMatchObject({
+        listedObjects: MANY,
+        fetch: { objects: changed.length, keys: changed.map((index) => s3.keyAt(index)) },
+        skip: { objects: MANY - changed.length, keys: unchangedKeys.slice(0, 100) },
+      });
+      expect(ranged).toEqual(sequential);
+      expect(givenUp).toEqual(sequential);
+    });
+  });
+
+  describe('a rerun killed (-9) while its key ranges list', () => {
+    it('resumed from the recorded position: every key listed by the run, each change fetched once, the rest not again', async () => {
+      await expectFirstRunOnly();
+      await using s3 = await startSyntheticS3({ keys: MANY, bucket: f.s3.bucket, sizeOf });
+      const changed = [10, 2500, 4990, 5000, 5010, 9990];
+      for (const index of changed) s3.change(index);
+      // Slow lists, so the kill lands mid-listing; two ranges of 5,000 stored keys (the default minimum).
+      s3.faults.listDelayMs = 150;
+
+      const cli = startCli(f, s3.endpoint);
+      const { id: runId } = await waitFor(() => f.orm.em.fork().findOne(SyncRun, { jobId: f.jobId, id: { $gt: firstRunId } }), 30_000, 'the CLI run');
+      const listedByRun = () => f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId });
+      await waitFor(async () => (await listedByRun()) >= 4000, 60_000, 'the ranges past 4,000 keys');
+      cli.child.kill('SIGKILL');
+      expect((await cli.exit).signal).toBe('SIGKILL');
+      expect(s3.counts.startAfterLists, 'ranges were listing').toBe(1);
+      expect(await listedByRun()).toBeLessThan(MANY);
+      const cut = await f.orm.em.fork().findOneOrFail(SyncRun, { id: runId });
+      // The second range (after stored key 5,000) had listed keys, the first had not finished: the
+      // recorded position is the first range's, so a resumed run cannot skip what it left.
+      const boundary = s3.keyAt(5000);
+      expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $gt: boundary } })).toBeGreaterThan(0);
+      expect(await f.orm.em.fork().count(SyncObject, { jobId: f.jobId, listedRunId: runId, key: { $lte: boundary } })).toBeLessThan(5001);
+      expect(cut.listAfter, 'a position recorded from the first range').not.toBeNull();
+      expect(cut.listAfter! < boundary).toBe(true);
+
+      s3.faults.listDelayMs = 0;
+      const resumed = startCli(f, s3.endpoint);
+      const done = await resumed.exit;
+      expect(done.code, done.stderr).toBe(0);
+      expect(JSON.parse(done.stdout)).toMatchObject({ runId, status: 'SUCCEEDED', objectsTotal: MANY, objectsDone: MANY, objectsFailed: 0 });
+      expect(await listedByRun()).toBe(MANY);
+      expect(s3.counts.gets, 'each changed object fetched once, or again if its row had not committed at the kill').toBeGreaterThanOrEqual(changed.length);
+      for (const index of changed) expect(sha256(await readFile(join(f.root, s3.keyAt(index)))), s3.keyAt(index)).toBe(sha256(s3.body(index)));
+      // Both processes together: one listing, and again what the killed one had listed past the
+      // recorded position (the second range's pages); 16–18 requests here against 11 for one listing.
+      expect(s3.counts.lists).toBeLessThanOrEqual(2 * (1 + Math.ceil((MANY - 100) / 1000)));
+    }, 120_000);
+  });
 });
