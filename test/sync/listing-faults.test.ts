@@ -7,9 +7,10 @@ import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { startSyntheticS3 } from '../helpers/synthetic-s3.js';
 import { startSyncFixture } from './sync-fixture.js';
 
-const KEYS = 2500;
+/** Three pages: enough for a page in the middle, one at the end, and keys ahead of the page being answered. */
+const KEYS = 1200;
 /** A first page of 100 keys, then 1000 a page. */
-const LIST_PAGES = 4;
+const LIST_PAGES = 3;
 const sizeOf = (index: number) => (index % 5 === 0 ? 10 + (index % 50) : 0);
 const WITH_BYTES = KEYS / 5;
 
@@ -53,15 +54,15 @@ describe('listing faults on the synthetic S3 server', () => {
   test('a page that fails once is retried and the listing completes; one that keeps failing fails the run and mirror deletes wait', async () => {
     await using t = await setup({ retryCount: 2 });
     await t.f.orm.em.fork().nativeUpdate(Job, { id: t.f.jobId }, { mirrorDeletes: true, maxDeletePercent: 100 });
-    t.s3.faults.failLists.add(3);
+    t.s3.faults.failLists.add(2);
     const first = await t.sync();
     expect(first.run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: KEYS, listingComplete: true });
     expect(t.s3.counts.lists).toBe(LIST_PAGES + 1);
 
-    // Gone at the source: 10 files. The third page then fails on every attempt (1 + 2 retries).
+    // Gone at the source: 10 files. The second page then fails on every attempt (1 + 2 retries).
     for (let index = 0; index < 50; index += 5) t.s3.deleted.add(index);
     t.s3.resetCounts();
-    for (const n of [3, 4, 5]) t.s3.faults.failLists.add(n);
+    for (const n of [2, 3, 4]) t.s3.faults.failLists.add(n);
     const cut = await t.sync();
     expect(cut.status).toBe('FAILED');
     expect(cut.run.error).toMatch(/^listing failed/);
@@ -105,12 +106,12 @@ describe('listing faults on the synthetic S3 server', () => {
     await using t = await setup();
     t.s3.faults.beforeList = (n) => {
       if (n !== 2) return;
-      t.s3.deleted.add(2000);
-      t.s3.change(1500);
+      t.s3.deleted.add(1150);
+      t.s3.change(1120);
     };
     const run = await t.sync();
     expect(run.run).toMatchObject({ status: 'SUCCEEDED', objectsTotal: KEYS - 1, objectsFailed: 0 });
-    expect(await t.count({ key: t.s3.keyAt(2000) })).toBe(0);
-    expect(await readFile(join(t.f.root, t.s3.keyAt(1500)))).toEqual(t.s3.body(1500));
+    expect(await t.count({ key: t.s3.keyAt(1150) })).toBe(0);
+    expect(await readFile(join(t.f.root, t.s3.keyAt(1120)))).toEqual(t.s3.body(1120));
   });
 });
