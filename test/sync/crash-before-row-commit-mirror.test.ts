@@ -34,6 +34,7 @@ describe.skipIf(onPostgres)('kill -9 between a new file renamed into place and i
     const keys = Array.from({ length: 200 }, (_, i) => `data/${String(i).padStart(4, '0')}.txt`);
     await s3.putObjects(keys.map((key): [string, string] => [key, `body of ${key}`]), 16);
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+    // Slow GETs until the crash: files land in place while the batched row commits wait for the lock.
     proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 20 } : undefined));
     const work = await mkdtemp(join(tmpdir(), 'dss-crash-commit-'));
     const dbFile = join(work, 'scheduler.db');
@@ -64,9 +65,9 @@ describe.skipIf(onPostgres)('kill -9 between a new file renamed into place and i
       const uncommitted = await waitFor(() => (onDiskNotCommitted().length >= 3 ? onDiskNotCommitted() : undefined), 20_000, 'files in place whose rows are not committed');
       await instance.kill9();
       lock.release();
+      proxy.setRule(undefined);
       // The crash left them so: the file complete at its final path, the row unfinished and without a local path.
       expect(uncommitted[0]).toMatchObject({ local_path: null });
-      db.close();
 
       // Those objects are deleted at the source (or left out by the job's filters) before the next run.
       const gone = uncommitted.map((row) => row.key);
@@ -79,13 +80,13 @@ describe.skipIf(onPostgres)('kill -9 between a new file renamed into place and i
       // The resumed run, then one more: the source no longer holds `gone`.
       const api = () => ({ graphqlUrl: `${instance.url}/graphql` });
       const RUNS = `query ($id: ID!) { runs(jobId: $id, first: 20) { edges { node { id status error } } } }`;
-      const idle = async () => {
-        const runs = (await gqlData(api(), RUNS, { id: jobId })).runs.edges.map((e: { node: { status: string } }) => e.node);
-        return runs.every((run: { status: string }) => run.status !== 'RUNNING') ? runs : undefined;
-      };
+      // Waited for in the database file: an API request every few milliseconds would take the CPU from the run.
+      const idle = () => query<{ n: number }>(`select count(*) as n from sync_runs where job_id = ? and status = 'RUNNING'`, jobId)[0]!.n === 0;
       await waitFor(idle, { timeoutMs: 60_000, what: 'the resumed run to end' });
       const trigger = await gqlData(api(), `mutation ($id: ID!) { triggerJob(id: $id) { run { id } } }`, { id: jobId });
-      const runs = await waitFor(idle, { timeoutMs: 60_000, what: 'the run to end' });
+      await waitFor(idle, { timeoutMs: 60_000, what: 'the run to end' });
+      db.close();
+      const runs = (await gqlData(api(), RUNS, { id: jobId })).runs.edges.map((e: { node: { id: string; status: string } }) => e.node);
       expect(runs.find((run: { id: string }) => run.id === trigger.triggerJob.run.id)).toMatchObject({ status: 'SUCCEEDED' });
 
       // What a user checks: the local tree is the source's.
