@@ -76,6 +76,8 @@ export interface BuildAppOptions {
   takeOverRuns?: boolean;
   /** How long a connection may send nothing before its first request is closed (default 60 s). */
   idleConnectionMs?: number;
+  /** The engine thread's module (tests start the bundle's: the source loads through tsx, far slower); by default the one beside the server's. */
+  engineThreadEntry?: URL;
 }
 
 /** Wires every layer onto one http.Server: REST, health, metrics and GraphQL (HTTP + WebSocket) share the port. */
@@ -115,7 +117,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const jobMetrics = createJobMetrics(metrics.registry, bus, orm, redis);
   const syncMetrics = bridgeSyncMetrics(bus, metrics.registry);
-  const engineThread = !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry }) : undefined;
+  const engineThread = !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry, entry: options.engineThreadEntry }) : undefined;
   const execute = options.execute ?? engineThread ?? createRunExecutor({ orm, bus, config, logger, connectors, onRetry: jobMetrics.retry });
   const webhooks = createDeliveryLoop({
     orm,

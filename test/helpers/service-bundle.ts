@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { inject } from 'vitest';
 
 /**
@@ -8,4 +9,13 @@ import { inject } from 'vitest';
  */
 export function serviceEntry(name: 'main' | 'sync-cli'): string {
   return join(inject('serviceBundleDir'), `${name}.js`);
+}
+
+/**
+ * The engine thread's module from the same bundle, for an app of a test run with SYNC_THREAD=true
+ * (`build: { engineThreadEntry: builtEngineThread() }`): the thread starts as the built service's
+ * does, without tsx loading the engine's source afresh in each thread.
+ */
+export function builtEngineThread(): URL {
+  return pathToFileURL(join(inject('serviceBundleDir'), 'engine-thread.js'));
 }

@@ -40,7 +40,7 @@ export interface TestAppOptions {
   /** A logger to capture log lines; by default the app's errors only, kept in `errorLines`. */
   logger?: Logger;
   /** Swaps parts of the app: a hand-driven `execute` instead of the sync engine, another bus `eventTarget`. */
-  build?: Pick<BuildAppOptions, 'execute' | 'eventTarget' | 'webhookPollMs' | 'takeOverRuns' | 'idleConnectionMs'>;
+  build?: Pick<BuildAppOptions, 'execute' | 'eventTarget' | 'webhookPollMs' | 'takeOverRuns' | 'idleConnectionMs' | 'engineThreadEntry'>;
 }
 
 /** S3 at a closed loopback port: a run fails fast (no retries) and nothing leaves the machine. */

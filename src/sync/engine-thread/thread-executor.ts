@@ -1,4 +1,4 @@
-import { SHARE_ENV, type Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker, type WorkerOptions } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/env.js';
 import { startWorkerModule } from '../../config/worker-threads.js';
@@ -16,6 +16,8 @@ export interface ThreadExecutorDeps extends Pick<RunExecutorDeps, 'onRetry'> {
   bus: ProgressPublisher;
   config: Config;
   logger: Logger;
+  /** The thread's module, when not engine-thread's own beside this one (see BuildAppOptions.engineThreadEntry). */
+  entry?: URL;
 }
 
 export type ThreadRunExecutor = RunExecutor & {
@@ -89,7 +91,8 @@ export function createThreadRunExecutor(deps: ThreadExecutorDeps): ThreadRunExec
     if (thread) return thread;
     const workerData: EngineThreadData = { config: deps.config, logLevel: logger.level };
     // The environment shared, not copied: the SDK reads AWS_* variables and profiles as the service does.
-    const worker = startWorkerModule('engine-thread', import.meta.url, { workerData, env: SHARE_ENV });
+    const options: WorkerOptions = { workerData, env: SHARE_ENV };
+    const worker = deps.entry ? new Worker(deps.entry, options) : startWorkerModule('engine-thread', import.meta.url, options);
     worker.on('message', onMessage);
     worker.on('error', (error) => lost(worker, error));
     worker.on('exit', () => lost(worker));
