@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
+import { builtEngineThread } from '../helpers/service-bundle.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { gql, http, wsClient } from '../helpers/clients.js';
@@ -75,7 +76,9 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
       ['data/tmp/e.csv', 'e'],
     ]);
     await using receiver = await startWebhookReceiver();
-    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' } });
+    // Deliveries polled every 50 ms (1 s in the service): the DELETES_BLOCKED webhook is waited for below;
+    // the engine thread is the built one, as the service's.
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' }, build: { webhookPollMs: 50, engineThreadEntry: builtEngineThread() } });
     const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
       input: {
         name: 'filtered',
@@ -178,9 +181,22 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     expect(empty.error).toMatch(/^mirror deletes blocked: would have removed 2 of 2 local files; the source listing was empty/);
     expect(await listTree(join(root, 'data'))).toEqual(['a.csv', 'sub/', 'sub/d.csv']);
   });
+});
+
+/**
+ * One job synced once for both tests (its first run is the costly part): each test's run fails its
+ * listing and must delete nothing, so each starts by checking that nothing was deleted before it.
+ */
+describe('mirror deletes after a listing that fails, on a real server', () => {
+  let mirrored: Awaited<ReturnType<typeof mirroredJobOf150Keys>>;
+  beforeAll(async () => {
+    mirrored = await mirroredJobOf150Keys('mirrored');
+  });
+  afterEach(() => mirrored?.proxy.setRule(undefined));
+  afterAll(() => mirrored?.[Symbol.asyncDispose]());
 
   it('a listing cut short (its second page fails) deletes nothing, even with a 100% guard', async () => {
-    await using mirrored = await mirroredJobOf150Keys('cut');
+    await expectNothingDeleted(mirrored);
     const { proxy, app, jobId } = mirrored;
     // The first page (100 keys) comes back; the continuation fails: the 50 keys of page two look "gone".
     proxy.setRule((req) => (req.query.has('continuation-token') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
@@ -191,7 +207,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
   });
 
   it('a listing page that says it is truncated but gives no continuation token fails the run and deletes nothing', async () => {
-    await using mirrored = await mirroredJobOf150Keys('no-token');
+    await expectNothingDeleted(mirrored);
     const { s3, proxy, app, jobId, keys } = mirrored;
     // The first 100 keys, as a page that claims more follow but says nowhere where they start.
     const md5 = (text: string) => createHash('md5').update(text).digest('hex');
