@@ -4,6 +4,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { listTree, seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { storeObjects } from '../helpers/s3rver-store.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 const data = (): Array<[string, Buffer]> => [
@@ -117,7 +118,7 @@ describe('re-running a sync', () => {
   test('a prefix with more than 1000 keys (1005) is listed page by page and synced fully; nothing outside the prefix', async () => {
     await using f = await startSyncFixture({ prefix: 'many/', concurrency: 8 });
     const objects: Array<[string, string]> = Array.from({ length: 1005 }, (_, i) => [`many/${String(i).padStart(4, '0')}.txt`, `object ${i}`]);
-    await f.s3.putObjects([...objects, ['other/outside.txt', 'not mine'], ['many-not/x', 'nope']], 32);
+    await storeObjects(f.s3, [...objects, ['other/outside.txt', 'not mine'], ['many-not/x', 'nope']]);
     const first = await f.sync();
     expect(first.status).toBe('SUCCEEDED');
     expect(f.s3.counts.lists).toBeGreaterThanOrEqual(2);
