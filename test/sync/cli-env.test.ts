@@ -91,8 +91,10 @@ describe('npm run sync', () => {
     const big = seededBytes(40 * CHUNK, 4);
     await f.s3.putObject('big.bin', big);
     await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    let slow = true;
-    proxy.setRule((req) => (slow && req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 8 * CHUNK } : undefined));
+    // One GET for the whole object, trickled until the test lifts the throttle (the proxy reads its
+    // rate at each piece it forwards): the CLI is still at it while the service starts, then ends at once.
+    const trickle = { kind: 'throttle' as const, ms: 0, bytesPerSecond: 8 * CHUNK };
+    proxy.setRule((req) => (req.method === 'GET' && req.key ? trickle : undefined));
     const cli = startCli(f, proxy.endpoint);
     await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
     const cliRun = await f.orm.em.fork().findOneOrFail(SyncRun, { jobId: f.jobId, status: 'RUNNING' });
@@ -102,7 +104,7 @@ describe('npm run sync', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
-    slow = false;
+    trickle.bytesPerSecond = Number.POSITIVE_INFINITY;
     const done = await cli.exit;
     const after = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
     expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
