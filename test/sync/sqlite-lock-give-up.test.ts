@@ -25,7 +25,7 @@ describe.skipIf(onPostgres)('a run whose writes give up on a SQLite lock held pa
     const objects = Array.from({ length: 40 }, (_, i): [string, Buffer] => [`d/o${String(i).padStart(2, '0')}.bin`, seededBytes(2048, i)]);
     await s3.putObjects(objects);
     await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    // Slow GETs: the run is still going when the lock is taken.
+    // Slow GETs until the lock is released: the run is still going when the lock is taken.
     proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'latency', ms: 100 } : undefined));
     const { logger, lines } = captureLogs();
     await using app = await startTestApp({
@@ -40,6 +40,7 @@ describe.skipIf(onPostgres)('a run whose writes give up on a SQLite lock held pa
     // Held until the run's row commits give up on it: past the busy timeout, DB_OUTAGE_WAIT (1 s) and its last back-off.
     await waitFor(() => lines.some((line) => line.msg === 'could not commit object rows'), 20_000, 'the row commits to give up on the lock');
     await lock.release();
+    proxy.setRule(undefined);
 
     const run = await waitFor(async () => {
       const rows = await app.orm.em.fork().find(SyncRun, { jobId });
