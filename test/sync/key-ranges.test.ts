@@ -12,15 +12,16 @@ import { startSyntheticS3, type SyntheticS3 } from '../helpers/synthetic-s3.js';
 import { startCli } from './sync-cli.js';
 import { startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
-const KEYS = 2000;
-/** Four ranges of 500 stored keys: at most KEYS / this minimum, fewer than LIST_CONCURRENCY's default. */
-const tuning = { listRangeMinKeys: 500 };
-/** A first page of 100 keys, then 1000 a page. */
+/** Four ranges of 300 stored keys: at most KEYS / this minimum, fewer than LIST_CONCURRENCY's default. */
+const RANGE = 300;
+const KEYS = 4 * RANGE;
+const tuning = { listRangeMinKeys: RANGE };
+/** A first page of 100 keys, then 1000 a page: three pages in one sequence. */
 const SEQUENTIAL_PAGES = 1 + Math.ceil((KEYS - 100) / 1000);
-/** Changed at the source after the first run: on both sides of the future range seams (stored keys 500, 1000 and 1500). */
-const CHANGED = [0, 499, 500, 501, 999, 1000, 1501, KEYS - 1];
+/** Changed at the source after the first run: on both sides of the future range seams (stored keys 300, 600 and 900). */
+const CHANGED = [0, RANGE - 1, RANGE, RANGE + 1, 2 * RANGE - 1, 2 * RANGE, 3 * RANGE + 1, KEYS - 1];
 /** Removed at the source after the first run, on both sides of the seams too. */
-const REMOVED = [498, 1001, 1499, 1500];
+const REMOVED = [RANGE - 2, 2 * RANGE + 1, 3 * RANGE - 1, 3 * RANGE];
 /** The changed objects and one in ten have bytes; the others are empty files (no GET): the first run stays quick. */
 const sizeOfKeys = (index: number) => (CHANGED.includes(index) || index % 10 === 0 ? 1 + (index % 64) : 0);
 
@@ -59,8 +60,8 @@ describe('a rerun lists its prefix as key ranges side by side', () => {
     await using s3 = await startSyntheticS3({ keys: KEYS, bucket: f.s3.bucket, sizeOf: sizeOfKeys });
     const { changed, removed } = await syncedThenChanged(f, s3);
     const request = { bucket: s3.bucket, ranges: 8, minKeys: tuning.listRangeMinKeys, prefix: '', after: null };
-    expect(await listingBoundaries(f.orm, f.jobId, request)).toEqual([500, 1000, 1500].map((index) => s3.keyAt(index)));
-    expect(await listingBoundaries(f.orm, f.jobId, { ...request, after: s3.keyAt(1200) })).toEqual([s3.keyAt(1500)]);
+    expect(await listingBoundaries(f.orm, f.jobId, request)).toEqual([RANGE, 2 * RANGE, 3 * RANGE].map((index) => s3.keyAt(index)));
+    expect(await listingBoundaries(f.orm, f.jobId, { ...request, after: s3.keyAt(2 * RANGE + RANGE / 2) })).toEqual([s3.keyAt(3 * RANGE)]);
     expect(await listingBoundaries(f.orm, f.jobId, { ...request, bucket: 'mirror--use1-az4--x-s3' }), 'a directory bucket').toEqual([]);
 
     const rerun = await f.sync({ connector: f.connectorVia(s3.endpoint), tuning });
