@@ -1,11 +1,12 @@
 /** The live panel during real (throttled) syncs, compared with the run row in the database. */
 import type { Page, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { gql } from '../helpers/clients.js';
+import { gql, gqlData } from '../helpers/clients.js';
 import { seededBytes } from '../helpers/files.js';
-import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob, type LiveEnv } from '../live/live-env.js';
+import type { FaultRule } from '../helpers/fault-proxy.js';
+import { CHUNK_SIZE, createPausedJob, triggerJob, type LiveEnv } from '../live/live-env.js';
 import { cuttableSockets, hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
+import { useSharedLiveEnv } from './shared-live-env.js';
 
 const browser = useDashboardBrowser();
 /** 4 chunks a second: a run of a few MiB lasts long enough to open its page and act on it. */
@@ -14,24 +15,6 @@ const slowObjects: FaultRule = (req) => (req.method === 'GET' && req.key.endsWit
 
 const overall = (page: Page) =>
   page.locator('#overall-progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
-
-/** The app with s3rver behind a fault proxy applying `rule`. */
-async function proxiedEnv(rule: FaultRule = slowObjects, appEnv: Record<string, string> = {}): Promise<LiveEnv> {
-  let proxy: FaultProxy | undefined;
-  const env = await startLiveEnv({
-    env: appEnv,
-    s3Endpoint: async (s3) => {
-      proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-      proxy.setRule(rule);
-      return proxy.endpoint;
-    },
-  });
-  const stop = async () => {
-    await env.stop();
-    await proxy?.stop();
-  };
-  return { ...env, stop, [Symbol.asyncDispose]: stop };
-}
 
 /** Records every heading the live panel shows ("Run #2: running"), however briefly, from now on. */
 async function recordRunHeadings(page: Page): Promise<() => Promise<string[]>> {
@@ -70,12 +53,19 @@ async function nextRowShown(page: Page): Promise<void> {
 /** Resolves when the page next sends the live panel's re-read of the run row. */
 const nextRowRead = (page: Page) => page.waitForRequest((r) => r.postData()?.includes('query DashboardLatestRun') ?? false, { timeout: 10_000 });
 
+const UPDATE_JOB = 'mutation ($id: ID!, $input: UpdateJobInput!) { updateJob(id: $id, input: $input) { job { id } } }';
+
 const latestRun = async (env: LiveEnv, jobId: string) => (await env.app.services.runs.list(jobId, { first: 1 })).nodes[0]!;
 
 describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
+  const shared = useSharedLiveEnv();
+
   it('a job page opened mid-run counts the bytes done before it opened once: the bar stays with the run row', async () => {
-    await using env = await proxiedEnv();
-    await env.s3.putObjects([['big/large.bin', seededBytes(64 * CHUNK_SIZE, 3)]]);
+    const env = shared();
+    // 16 chunks a second: the test waits for 16 chunks before it opens the page, then the run has
+    // seconds left to go while the page opens and its bar moves.
+    env.proxy.setRule((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? { ...SLOW, bytesPerSecond: 1024 * 1024 } : undefined));
+    await env.s3.putObjects([['big/large.bin', seededBytes(128 * CHUNK_SIZE, 3)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'big/');
     await triggerJob(env.app, jobId);
     await expect.poll(async () => (await latestRun(env, jobId)).bytesDone, { timeout: 20_000 }).toBeGreaterThan(16 * CHUNK_SIZE);
@@ -97,7 +87,8 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
   });
 
   it('a run whose events come before its row shows the bytes done but no overall bar or percentage until the row gives the total', async () => {
-    await using env = await proxiedEnv();
+    const env = shared();
+    env.proxy.setRule(slowObjects);
     await env.s3.putObjects([['early/large.bin', seededBytes(32 * CHUNK_SIZE, 8)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'early/');
     const { page, consoleErrors } = await watchedPage(browser());
@@ -124,7 +115,8 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
   });
 
   it('Trigger pressed while the run goes (a SKIPPED row) says so and does not replace the run being watched', async () => {
-    await using env = await proxiedEnv();
+    const env = shared();
+    env.proxy.setRule(slowObjects);
     await env.s3.putObjects([['dup/large.bin', seededBytes(64 * CHUNK_SIZE, 4)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'dup/');
     const { page } = await watchedPage(browser());
@@ -148,7 +140,8 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
   });
 
   it('after the socket drops and comes back, an object that finished meanwhile leaves the in-flight list', async () => {
-    await using env = await proxiedEnv();
+    const env = shared();
+    env.proxy.setRule(slowObjects);
     await env.s3.putObjects([
       ['drop/short.bin', seededBytes(8 * CHUNK_SIZE, 5)],
       ['drop/long.bin', seededBytes(96 * CHUNK_SIZE, 6)],
@@ -177,10 +170,12 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
   });
 
   it('an object an earlier (cancelled) run left partly downloaded is not in flight while the next run has not restarted it', async () => {
-    // One object at a time: the new first.bin goes first and keeps the slot while the test looks.
-    await using env = await proxiedEnv(slowObjects, { SYNC_CONCURRENCY: '1' });
+    const env = shared();
+    env.proxy.setRule(slowObjects);
     await env.s3.putObjects([['resume/partial.bin', seededBytes(32 * CHUNK_SIZE, 9)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'resume/');
+    // One object at a time: the new first.bin goes first and keeps the slot while the test looks.
+    await gqlData(env.app, UPDATE_JOB, { id: jobId, input: { connectorConfig: { maxConcurrency: 1 } } });
     await triggerJob(env.app, jobId);
     const row = async (key: string) => (await env.app.services.objects.list(jobId, { keyPrefix: key })).nodes[0];
     await expect.poll(async () => (await row('resume/partial.bin'))?.lastPosition, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * CHUNK_SIZE);
@@ -213,10 +208,11 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
   });
 
   it('when the transfer stalls (no event for the 5 s window), throughput falls to 0 B/s and the ETA to "–"', async () => {
-    // The object's GET sends 16 MiB, then nothing more while keeping the socket open.
-    const stallFrom = 256 * CHUNK_SIZE;
-    await using env = await proxiedEnv((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? { kind: 'stallMidBody', afterBytes: stallFrom } : undefined));
-    await env.s3.putObjects([['stall/large.bin', seededBytes(384 * CHUNK_SIZE, 7)]]);
+    // The object's GET sends 4 MiB, then nothing more while keeping the socket open.
+    const stallFrom = 64 * CHUNK_SIZE;
+    const env = shared();
+    env.proxy.setRule((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? { kind: 'stallMidBody', afterBytes: stallFrom } : undefined));
+    await env.s3.putObjects([['stall/large.bin', seededBytes(96 * CHUNK_SIZE, 7)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'stall/');
     const { page } = await watchedPage(browser());
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
