@@ -4,10 +4,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../scripts/build-dashboard.js';
 import { seededBytes } from '../helpers/files.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { CHUNK_SIZE, createPausedJob, startLiveEnv } from '../live/live-env.js';
+import { CHUNK_SIZE, createPausedJob } from '../live/live-env.js';
 import { CHROMIUM, cuttableSockets, hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { useSharedLiveEnv } from './shared-live-env.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 /** The large object crosses a slow link: the run lasts seconds, long enough to watch its bar move. */
@@ -29,21 +29,16 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
+  /** The app of the two tests that run syncs, two objects in flight at a time. */
+  const shared = useSharedLiveEnv({ SYNC_CONCURRENCY: '2' });
+
   it('lists jobs, shows the API validation message at its field, and shows a run started from the page live to its end', async () => {
-    let proxy: FaultProxy | undefined;
-    await using env = await startLiveEnv({
-      env: { SYNC_CONCURRENCY: '2' },
-      s3Endpoint: async (s3) => {
-        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => {
-          if (req.method !== 'GET' || !req.key) return undefined;
-          if (req.key.endsWith('broken.txt')) return { kind: 'status', status: 403, code: 'AccessDenied' };
-          return req.key.endsWith('.bin') ? SLOW : undefined;
-        });
-        return proxy.endpoint;
-      },
+    const env = shared();
+    env.proxy.setRule((req) => {
+      if (req.method !== 'GET' || !req.key) return undefined;
+      if (req.key.endsWith('broken.txt')) return { kind: 'status', status: 403, code: 'AccessDenied' };
+      return req.key.endsWith('.bin') ? SLOW : undefined;
     });
-    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
     const large = seededBytes(40 * CHUNK_SIZE, 5);
     await env.s3.putObjects([
       ['media/large.bin', large],
@@ -143,15 +138,8 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
   });
 
   it('when the socket drops mid-run, the page reconnects and refetches: it shows the end it missed', async () => {
-    let proxy: FaultProxy | undefined;
-    await using env = await startLiveEnv({
-      s3Endpoint: async (s3) => {
-        proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW : undefined));
-        return proxy.endpoint;
-      },
-    });
-    await using _proxy = { [Symbol.asyncDispose]: () => proxy!.stop() };
+    const env = shared();
+    env.proxy.setRule((req) => (req.method === 'GET' && req.key ? SLOW : undefined));
     const large = seededBytes(24 * CHUNK_SIZE, 9);
     await env.s3.putObject('drop/large.bin', large);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
