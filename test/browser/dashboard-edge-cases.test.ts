@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { http } from '../helpers/clients.js';
 import { startTestApp } from '../helpers/test-app.js';
-import { createPausedJob, startLiveEnv, startLiveEnvDenying, triggerJob } from '../live/live-env.js';
+import { createPausedJob, triggerJob } from '../live/live-env.js';
 import { enterGraphiqlToken, hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
+import { useSharedLiveEnv } from './shared-live-env.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -40,9 +41,23 @@ async function readsInOrder(page: Page, selector: string): Promise<string[]> {
   });
 }
 
+/** A page script: marks the window once GraphiQL stores its tabs while its response pane shows a result. */
+function noteTabsStoredAfterResponse(): void {
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key: string, value: string) {
+    if (key === 'graphiql:tabState' && document.querySelector('.graphiql-response')?.textContent?.includes('totalCount')) {
+      Object.assign(window, { tabsStoredAfterResponse: true });
+    }
+    return setItem.call(this, key, value);
+  };
+}
+
 const browser = useDashboardBrowser();
 
 describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () => {
+  /** One app and s3rver for the tests that run syncs. */
+  const shared = useSharedLiveEnv();
+
   it('a job deleted while its page is open: the page says it is gone (not a live job stuck on "reconnecting…")', async () => {
     await using app = await startTestApp();
     const jobId = await createPausedJob(app, 'bkt', 'gone/');
@@ -88,7 +103,8 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
   });
 
   it('an S3 key holding a bidi override neither disguises itself nor reverses the failure reason shown beside it', async () => {
-    await using env = await startLiveEnvDenying('denied');
+    const env = shared();
+    env.proxy.setRule((req) => (req.method === 'GET' && req.key.includes('denied') ? { kind: 'status', status: 403, code: 'AccessDenied' } : undefined));
     // Displayed naively, "invoice-\u202Efdp.exe" reads "invoice-exe.pdf".
     await env.s3.putObjects([
       ['bidi/invoice-\u202Efdp.exe', 'MZ'],
@@ -153,7 +169,7 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
   });
 
   it("a key-prefix filter the API refuses shows its error without the previous filter's rows and count", async () => {
-    await using env = await startLiveEnv();
+    const env = shared();
     await env.s3.putObjects([
       ['kp/a.txt', 'a\n'],
       ['kp/b.txt', 'b\n'],
@@ -234,12 +250,15 @@ describe.skipIf(!hasChromium)('the dashboard and GraphiQL at their edges', () =>
   it('GraphiQL does not write the API token to localStorage', async () => {
     await using app = await startTestApp({ env: { API_TOKEN: TOKEN } });
     const { page } = await watchedPage(browser(), { width: 1400, height: 900 });
+    await page.addInitScript(noteTabsStoredAfterResponse);
     await page.goto(`${app.graphqlUrl}?query=${encodeURIComponent('{ jobs { totalCount } }')}`);
     await page.locator('.graphiql-execute-button').waitFor({ timeout: 30_000 });
     await enterGraphiqlToken(page, TOKEN);
     await page.click('.graphiql-execute-button');
     await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 10_000 }).toContain('totalCount');
-    await page.waitForTimeout(1_000); // GraphiQL stores its tabs 500 ms after a change
+    // GraphiQL stores its tabs a moment after each change: once it has since the response showed,
+    // what the edits before it (the Headers tab) would store is stored.
+    await page.waitForFunction(() => 'tabsStoredAfterResponse' in window, undefined, { timeout: 10_000 });
     const local = await page.evaluate(() => JSON.stringify({ ...localStorage }));
     // Observed: graphiql:tabState (and graphiql:headers) hold "Bearer <token>", kept after the browser closes.
     expect(local).not.toContain(TOKEN);
