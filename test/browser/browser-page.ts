@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { buildDashboard } from '../../scripts/build-dashboard.js';
 
@@ -21,8 +21,9 @@ export interface Watched {
 }
 
 /** A page that can reach only loopback (everything else is aborted and recorded) and records its requests and console errors. */
-export async function watchedPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Watched> {
-  const page = await browser.newPage({ viewport });
+export async function watchedPage(context: BrowserContext, viewport = { width: 1280, height: 900 }): Promise<Watched> {
+  const page = await context.newPage();
+  await page.setViewportSize(viewport);
   const watched: Watched = { page, offMachine: [], consoleErrors: [], requests: [] };
   await page.route('**/*', (route) => {
     const { protocol, hostname } = new URL(route.request().url());
@@ -48,17 +49,33 @@ export async function enterGraphiqlToken(page: Page, token: string): Promise<voi
   await introspected;
 }
 
-/** Builds the dashboard and starts Chromium before the file's tests (closed after them); call at the top of a test file. */
-export function useDashboardBrowser(): () => Browser {
+/** A document of the apps' site (http://127.0.0.1, whatever the port), answered by the page's own route. */
+const SITE_PAGE = 'http://127.0.0.1:1/';
+
+/**
+ * Builds the dashboard and starts Chromium with one browser context before the file's tests (closed
+ * after them); call at the top of a test file. The tests open their pages in that context, where a
+ * page of the apps' site stays open: each new page then reuses that site's renderer process instead
+ * of starting one (a new context, or a site's last page closed, starts one afresh). The pages share
+ * nothing a test looks at: each has its own sessionStorage (where the dashboard keeps the token),
+ * localStorage and the HTTP cache are per origin (an app's port), and the service sets no cookie.
+ */
+export function useDashboardBrowser(): () => BrowserContext {
   let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
   beforeAll(async () => {
     await buildDashboard();
-    if (hasChromium) browser = await launchChromium();
+    if (!hasChromium) return;
+    browser = await launchChromium();
+    context = await browser.newContext();
+    const sitePage = await context.newPage();
+    await sitePage.route(SITE_PAGE, (route) => route.fulfill({ contentType: 'text/html', body: '' }));
+    await sitePage.goto(SITE_PAGE);
   });
   afterAll(async () => {
     await browser?.close();
   });
-  return () => browser!;
+  return () => context!;
 }
 
 /**

@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../scripts/build-dashboard.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seededBytes } from '../helpers/files.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { CHUNK_SIZE, createPausedJob } from '../live/live-env.js';
-import { CHROMIUM, cuttableSockets, hasChromium, launchChromium, watchedPage } from './browser-page.js';
+import { CHROMIUM, cuttableSockets, hasChromium, useDashboardBrowser, watchedPage } from './browser-page.js';
 import { useSharedLiveEnv } from './shared-live-env.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -18,14 +17,9 @@ if (!hasChromium) console.warn(`test/browser/dashboard.test.ts SKIPPED: ${CHROMI
 const overall = (page: Page) =>
   page.locator('#overall-progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
 
-let browser: Browser;
+const browser = useDashboardBrowser();
 beforeAll(async () => {
-  await buildDashboard();
   await mkdir(ARTIFACTS, { recursive: true });
-  if (hasChromium) browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
@@ -47,7 +41,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
       ['media/broken.txt', 'never fetched\n'],
     ]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'media/');
-    const { page, offMachine, consoleErrors } = await watchedPage(browser);
+    const { page, offMachine, consoleErrors } = await watchedPage(browser());
 
     await page.goto(`${env.app.url}/`);
     const link = page.getByRole('link', { name: 'job media/' });
@@ -143,7 +137,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     const large = seededBytes(24 * CHUNK_SIZE, 9);
     await env.s3.putObject('drop/large.bin', large);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'drop/');
-    const { page, consoleErrors } = await watchedPage(browser);
+    const { page, consoleErrors } = await watchedPage(browser());
     const sockets = await cuttableSockets(page);
 
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
@@ -174,7 +168,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     await using app = await startTestApp({ env: { API_TOKEN: token } });
     const headers = { authorization: `Bearer ${token}` };
     await createPausedJob(app, 'token-bucket', 'secret/', headers);
-    const { page, offMachine } = await watchedPage(browser);
+    const { page, offMachine } = await watchedPage(browser());
 
     await page.goto(`${app.url}/`);
     const input = page.getByLabel('API token');
