@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SyncObject } from '../../src/db/entities/sync-object.entity.js';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { initOrm } from '../../src/db/orm.js';
@@ -25,37 +25,67 @@ async function post(instance: InstanceProcess, path: string, body: unknown): Pro
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** Three instances on one PostgreSQL database, one Redis and one download folder. */
-async function startCluster(extraEnv: Record<string, string>) {
+/**
+ * Three instances on one PostgreSQL database, one Redis and one download folder, reading one bucket
+ * through a proxy that throttles the GETs of the large objects (under `big/`). Both tests share them:
+ * starting three instances costs seconds on a loaded machine.
+ */
+async function startCluster() {
+  const s3 = await startS3Server();
+  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
+  // A slow link for the large run, so the kill lands mid-run; the every-second job's object is not throttled.
+  proxy.setRule((req) => (req.method === 'GET' && req.key?.startsWith('big/') ? { kind: 'throttle', ms: 0, bytesPerSecond: 1024 * 1024 } : undefined));
   const dir = await mkdtemp(join(tmpdir(), 'dss-cluster-'));
   const dbUrl = await freshDbUrl(dir);
-  const env = { DB_URL: dbUrl, REDIS_URL: inject('redisUrl'), DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'), ...extraEnv };
+  const env = {
+    ...s3.env,
+    AWS_ENDPOINT_URL_S3: proxy.endpoint,
+    DB_URL: dbUrl,
+    REDIS_URL: inject('redisUrl'),
+    DOWNLOAD_ROOT_FOLDER: join(dir, 'downloads'),
+    // A schedule every second needs the minimum interval lifted (MIN_SCHEDULE_INTERVAL defaults to 60s).
+    MIN_SCHEDULE_INTERVAL: '0s',
+    S3_CHUNK_SIZE: '64KiB',
+    SYNC_CONCURRENCY: '2',
+    // The shortest lease: a killed instance's run is taken over about a second later.
+    RUN_LEASE_TTL: '1s',
+  };
   const instances = await Promise.all(['a', 'b', 'c'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
   const orm = await initOrm(dbUrl);
   return {
+    s3,
+    proxy,
     env,
     instances,
     orm,
     async [Symbol.asyncDispose]() {
       await Promise.all(instances.map((i) => i.kill9()));
       await orm.close(true);
+      await proxy[Symbol.asyncDispose]();
+      await s3[Symbol.asyncDispose]();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
 describe('three instances on one PostgreSQL and Redis', () => {
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await cluster?.[Symbol.asyncDispose]();
+  });
+
   it('each scheduled due time of a job yields exactly one run row across the instances', async () => {
-    await using s3 = await startS3Server();
-    await s3.putObjects([['a.txt', 'tiny']]);
-    // A schedule every second needs the minimum interval lifted (MIN_SCHEDULE_INTERVAL defaults to 60s).
-    await using cluster = await startCluster({ ...s3.env, RETRY_COUNT: '0', MIN_SCHEDULE_INTERVAL: '0s' });
+    const { s3 } = cluster;
+    await s3.putObjects([['tiny/a.txt', 'tiny']]);
     const [a] = cluster.instances;
     const { job_id: jobId } = await post(a!, '/api/v1/scheduler/create_job', {
       job_name: 'every second',
       connector_type: 'S3',
       schedule: '*/1 * * * * *',
-      connector_config: { bucket_name: s3.bucket, prefix: '' },
+      connector_config: { bucket_name: s3.bucket, prefix: 'tiny/' },
     });
     const scheduled = () => cluster.orm.em.fork().find(SyncRun, { jobId: jobId as string, trigger: 'SCHEDULE' }, { orderBy: { scheduledFor: 'asc' } });
     await waitFor(async () => (await scheduled()).length >= DUE_TIMES, 60_000, `${DUE_TIMES} scheduled due times`);
@@ -70,13 +100,9 @@ describe('three instances on one PostgreSQL and Redis', () => {
   });
 
   it('kill -9 of the instance running a large run: another takes it over (same run id), from the checkpoints, byte-identical', async () => {
-    await using s3 = await startS3Server();
+    const { s3, proxy } = cluster;
     const objects: Array<[string, Buffer]> = Array.from({ length: 6 }, (_, i) => [`big/${i}.bin`, seededBytes(16 * CHUNK + i, i)]);
     await s3.putObjects(objects);
-    await using proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-    // A slow link, so the kill lands mid-run.
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond: 1024 * 1024 } : undefined));
-    await using cluster = await startCluster({ ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: '64KiB', SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '2s' });
     const [a] = cluster.instances;
     const { job_id: jobId } = await post(a!, '/api/v1/scheduler/create_job', {
       job_name: 'large',
@@ -93,6 +119,8 @@ describe('three instances on one PostgreSQL and Redis', () => {
     // What the dead instance had committed: nothing of it may be fetched again.
     const atKill = new Map((await rows()).map((r) => [r.key, r.lastPosition]));
     s3.resetCounts();
+    // The kill landed mid-run: the rest need not crawl.
+    proxy.setRule(undefined);
 
     const finished = await waitFor(async () => {
       const row = await cluster.orm.em.fork().findOne(SyncRun, { id: run!.id });
