@@ -14,14 +14,18 @@ import { startOwnPostgresSource } from './own-postgres-source.js';
 
 const CHUNK = 256 * 1024;
 const CONCURRENCY = 2;
-/** DB_OUTAGE_WAIT of these tests: each outage below lasts until the give-up is logged, so longer than this. */
-const OUTAGE_WAIT = '2s';
+/**
+ * DB_OUTAGE_WAIT of the running sync (its minimum): each outage below lasts until the give-up is
+ * logged, so longer than this.
+ */
+const OUTAGE_WAIT = '1s';
 /**
  * DB_OUTAGE_WAIT of the thread's first opening, which counts from before its first initOrm: on a
- * loaded machine that first attempt alone took 1.3 to over 2 s to fail, so with 2 s the thread gave
- * up after it without ever waiting.
+ * loaded machine that first attempt alone can take seconds to fail, and the thread must still wait
+ * after it. Waits double from 100 ms, so with a first attempt of a second or two the give-up comes at
+ * about the same attempt for anything from 4 to 6 s.
  */
-const FIRST_OPEN_OUTAGE_WAIT = '8s';
+const FIRST_OPEN_OUTAGE_WAIT = '5s';
 
 type Logs = ReturnType<typeof captureLogs>;
 
