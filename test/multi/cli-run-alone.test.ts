@@ -39,7 +39,9 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     // Enough that the helper, still fetching while A's lease runs out and the CLI starts, leaves work for the CLI.
     const objects = numberedObjects('takeover/', 48, 200_000);
     await using source = await startThrottledSource(objects, 512 * 1024);
-    const env = source.instanceEnv({ SYNC_CONCURRENCY: '2' });
+    // The shortest lease: A's runs out a second after its kill, and B, which checks the run's lease
+    // every RUN_LEASE_TTL/3, sees the CLI's sooner.
+    const env = source.instanceEnv({ SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '1s' });
     const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
     try {
       // B only helps: it takes no run over, so the dead A's run is the CLI's to take.
@@ -56,7 +58,8 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
       const cli = startCli(
         { jobId: job.id, s3: source.s3, config: { dbUrl: env.DB_URL, downloadRoot: env.DOWNLOAD_ROOT_FOLDER } },
         source.proxy.endpoint,
-        { env: { RUN_LEASE_TTL: '2s' } },
+        // Eight GETs at a time: the CLI still fetches across several of B's lease checks.
+        { env: { RUN_LEASE_TTL: '1s', SYNC_CONCURRENCY: '8' } },
       );
       // Once the CLI fetches, no helper may hold a live claim on the run (the dead A's have expired).
       let cliFetching = false;
