@@ -2,7 +2,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { notifyRunFinished } from '../../src/notify/enqueue.js';
 import { gql, http } from '../helpers/clients.js';
@@ -64,111 +64,118 @@ async function deliveries(app: TestApp, jobId: string) {
 }
 
 describe('webhook deliveries', () => {
-  it('POSTs the contract body, signed with WEBHOOK_SECRET, when a run fails', async () => {
-    await using receiver = await startWebhookReceiver();
-    await using app = await startTestApp({ env: FAST, build });
-    const jobId = await createJob(app, [{ url: receiver.url }]);
-
-    await waitFor(() => receiver.received.length === 1, 10_000, 'the RUN_FAILED webhook');
-    const [hook] = receiver.received;
-    expect(signatureIsValid(hook!, SECRET)).toBe(true);
-    expect(signatureIsValid(hook!, 'another-secret-0123456')).toBe(false);
-    expect(hook!.headers['content-type']).toBe('application/json');
-    expect(hook!.headers['x-dss-event']).toBe('RUN_FAILED');
-    expect(hook!.headers['x-dss-delivery']).toMatch(UUID);
-    // The timestamped signature binds the delivery id and the time: a replay under another id, or too late, does not verify.
-    expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET)).toBe(true);
-    expect(deliverySignatureIsValid({ ...hook!.headers, 'x-dss-delivery': randomUUID() }, hook!.body, SECRET)).toBe(false);
-    expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET, Date.now() / 1000 + 600)).toBe(false);
-    expect(deliverySignatureIsValid(hook!.headers, hook!.body, 'another-secret-0123456')).toBe(false);
-
-    const run = await app.orm.em.fork().findOneOrFail(SyncRun, { jobId }, { orderBy: { id: 'desc' } });
-    expect(hook!.json).toEqual({ ...failedBeforeObjectsBody(run, 'nightly'), jobId });
-    expect(run.error).toBeTruthy();
-
-    const [delivery] = await waitFor(async () => {
-      const list = await deliveries(app, jobId);
-      return list[0]?.status === 'DELIVERED' ? list : null;
+  describe('one app for the tests with WEBHOOK_SECRET and fast retries (each its own job and receivers)', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp({ env: FAST, build });
     });
-    expect(delivery).toMatchObject({
-      id: hook!.headers['x-dss-delivery'],
-      event: 'RUN_FAILED',
-      url: receiver.url,
-      runId: String(run.id),
-      attemptCount: 1,
-      lastStatusCode: 200,
-      lastError: null,
-      nextAttemptAt: null,
-      attempts: [{ attempt: 1, statusCode: 200, error: null }],
+    afterAll(async () => {
+      await app?.stop();
     });
-  });
 
-  it('sends only the events a webhook asked for (default RUN_FAILED)', async () => {
-    await using failures = await startWebhookReceiver();
-    await using successes = await startWebhookReceiver();
-    await using app = await startTestApp({ env: FAST, build });
-    const jobId = await createJob(app, [{ url: failures.url }, { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] }]);
-    const { body } = await gql<{ job: { webhooks: unknown } }, unknown>(app, `query($id: ID!) { job(id: $id) { webhooks { url events } } }`, { id: jobId });
-    expect(body.data?.job.webhooks).toEqual([
-      { url: failures.url, events: ['RUN_FAILED'] },
-      { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] },
-    ]);
-    await waitFor(() => failures.received.length === 1, 10_000, 'the RUN_FAILED webhook');
-    await app.app.webhooks.poll();
-    expect(successes.received).toHaveLength(0);
-    expect((await deliveries(app, jobId)).map((d: { url: string }) => d.url)).toEqual([failures.url]);
-  });
+    it('POSTs the contract body, signed with WEBHOOK_SECRET, when a run fails', async () => {
+      await using receiver = await startWebhookReceiver();
+      const jobId = await createJob(app, [{ url: receiver.url }]);
 
-  it('retries after 500s with the same delivery id and lists every attempt', async () => {
-    await using receiver = await startWebhookReceiver([500, 503], 200);
-    await using app = await startTestApp({ env: FAST, build });
-    const jobId = await createJob(app, [{ url: receiver.url, events: ['RUN_FAILED'] }]);
+      await waitFor(() => receiver.received.length === 1, 10_000, 'the RUN_FAILED webhook');
+      const [hook] = receiver.received;
+      expect(signatureIsValid(hook!, SECRET)).toBe(true);
+      expect(signatureIsValid(hook!, 'another-secret-0123456')).toBe(false);
+      expect(hook!.headers['content-type']).toBe('application/json');
+      expect(hook!.headers['x-dss-event']).toBe('RUN_FAILED');
+      expect(hook!.headers['x-dss-delivery']).toMatch(UUID);
+      // The timestamped signature binds the delivery id and the time: a replay under another id, or too late, does not verify.
+      expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET)).toBe(true);
+      expect(deliverySignatureIsValid({ ...hook!.headers, 'x-dss-delivery': randomUUID() }, hook!.body, SECRET)).toBe(false);
+      expect(deliverySignatureIsValid(hook!.headers, hook!.body, SECRET, Date.now() / 1000 + 600)).toBe(false);
+      expect(deliverySignatureIsValid(hook!.headers, hook!.body, 'another-secret-0123456')).toBe(false);
 
-    await waitFor(() => receiver.received.length === 3, 10_000, 'three attempts');
-    const ids = new Set(receiver.received.map((r) => r.headers['x-dss-delivery']));
-    expect(ids.size).toBe(1);
-    expect(receiver.received.map((r) => r.headers['x-dss-attempt'])).toEqual(['1', '2', '3']);
-    expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
-    expect(receiver.received.every((r) => signatureIsValid(r, SECRET))).toBe(true);
+      const run = await app.orm.em.fork().findOneOrFail(SyncRun, { jobId }, { orderBy: { id: 'desc' } });
+      expect(hook!.json).toEqual({ ...failedBeforeObjectsBody(run, 'nightly'), jobId });
+      expect(run.error).toBeTruthy();
 
-    const rest = await waitFor(async () => {
-      const res = await http(app, 'GET', `/api/v1/jobs/${jobId}/deliveries`);
-      return res.body.deliveries?.[0]?.status === 'DELIVERED' ? res : null;
+      const [delivery] = await waitFor(async () => {
+        const list = await deliveries(app, jobId);
+        return list[0]?.status === 'DELIVERED' ? list : null;
+      });
+      expect(delivery).toMatchObject({
+        id: hook!.headers['x-dss-delivery'],
+        event: 'RUN_FAILED',
+        url: receiver.url,
+        runId: String(run.id),
+        attemptCount: 1,
+        lastStatusCode: 200,
+        lastError: null,
+        nextAttemptAt: null,
+        attempts: [{ attempt: 1, statusCode: 200, error: null }],
+      });
     });
-    expect(rest.status).toBe(200);
-    expect(rest.body).toMatchObject({ total_deliveries: 1, limit: 100, offset: 0 });
-    const [delivery] = rest.body.deliveries;
-    expect(delivery).toMatchObject({
-      delivery_id: [...ids][0],
-      job_id: jobId,
-      event: 'RUN_FAILED',
-      status: 'DELIVERED',
-      attempt_count: 3,
-      last_status_code: 200,
-      next_attempt_at: null,
+
+    it('sends only the events a webhook asked for (default RUN_FAILED)', async () => {
+      await using failures = await startWebhookReceiver();
+      await using successes = await startWebhookReceiver();
+      const jobId = await createJob(app, [{ url: failures.url }, { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] }]);
+      const { body } = await gql<{ job: { webhooks: unknown } }, unknown>(app, `query($id: ID!) { job(id: $id) { webhooks { url events } } }`, { id: jobId });
+      expect(body.data?.job.webhooks).toEqual([
+        { url: failures.url, events: ['RUN_FAILED'] },
+        { url: successes.url, events: ['RUN_SUCCEEDED', 'RUN_CANCELLED'] },
+      ]);
+      await waitFor(() => failures.received.length === 1, 10_000, 'the RUN_FAILED webhook');
+      await app.app.webhooks.poll();
+      expect(successes.received).toHaveLength(0);
+      expect((await deliveries(app, jobId)).map((d: { url: string }) => d.url)).toEqual([failures.url]);
     });
-    expect(delivery.attempts.map((a: { status_code: number; error: string | null }) => [a.status_code, a.error])).toEqual([
-      [500, 'HTTP 500'],
-      [503, 'HTTP 503'],
-      [200, null],
-    ]);
-    // Receiver down for good: unchanged.
-    expect(receiver.received).toHaveLength(3);
-  });
 
-  it('gives up after 5 attempts and records each', async () => {
-    await using receiver = await startWebhookReceiver([], 500);
-    await using app = await startTestApp({ env: FAST, build });
-    const jobId = await createJob(app, [{ url: receiver.url }]);
+    it('retries after 500s with the same delivery id and lists every attempt', async () => {
+      await using receiver = await startWebhookReceiver([500, 503], 200);
+      const jobId = await createJob(app, [{ url: receiver.url, events: ['RUN_FAILED'] }]);
 
-    const [delivery] = await waitFor(async () => {
-      const list = await deliveries(app, jobId);
-      return list[0]?.status === 'FAILED' ? list : null;
-    }, 15_000);
-    expect(delivery.attemptCount).toBe(5);
-    expect(delivery.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
-    await app.app.webhooks.poll();
-    expect(receiver.received).toHaveLength(5);
+      await waitFor(() => receiver.received.length === 3, 10_000, 'three attempts');
+      const ids = new Set(receiver.received.map((r) => r.headers['x-dss-delivery']));
+      expect(ids.size).toBe(1);
+      expect(receiver.received.map((r) => r.headers['x-dss-attempt'])).toEqual(['1', '2', '3']);
+      expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+      expect(receiver.received.every((r) => signatureIsValid(r, SECRET))).toBe(true);
+
+      const rest = await waitFor(async () => {
+        const res = await http(app, 'GET', `/api/v1/jobs/${jobId}/deliveries`);
+        return res.body.deliveries?.[0]?.status === 'DELIVERED' ? res : null;
+      });
+      expect(rest.status).toBe(200);
+      expect(rest.body).toMatchObject({ total_deliveries: 1, limit: 100, offset: 0 });
+      const [delivery] = rest.body.deliveries;
+      expect(delivery).toMatchObject({
+        delivery_id: [...ids][0],
+        job_id: jobId,
+        event: 'RUN_FAILED',
+        status: 'DELIVERED',
+        attempt_count: 3,
+        last_status_code: 200,
+        next_attempt_at: null,
+      });
+      expect(delivery.attempts.map((a: { status_code: number; error: string | null }) => [a.status_code, a.error])).toEqual([
+        [500, 'HTTP 500'],
+        [503, 'HTTP 503'],
+        [200, null],
+      ]);
+      // Receiver down for good: unchanged.
+      expect(receiver.received).toHaveLength(3);
+    });
+
+    it('gives up after 5 attempts and records each', async () => {
+      await using receiver = await startWebhookReceiver([], 500);
+      const jobId = await createJob(app, [{ url: receiver.url }]);
+
+      const [delivery] = await waitFor(async () => {
+        const list = await deliveries(app, jobId);
+        return list[0]?.status === 'FAILED' ? list : null;
+      }, 15_000);
+      expect(delivery.attemptCount).toBe(5);
+      expect(delivery.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
+      await app.app.webhooks.poll();
+      expect(receiver.received).toHaveLength(5);
+    });
+
   });
 
   it('a hanging receiver holds neither the runs nor the API', async () => {
@@ -209,10 +216,10 @@ describe('webhook deliveries', () => {
     const shared = await mkdtemp(join(tmpdir(), 'dss-webhook-restart-'));
     try {
       await using receiver = await startWebhookReceiver([], 500);
-      // One second between attempts: the first app is stopped while the delivery waits for its retry.
+      // Half a second before the first retry: the first app is stopped while the delivery waits for it.
       const env = {
         ...FAST,
-        WEBHOOK_RETRY_BASE: '1',
+        WEBHOOK_RETRY_BASE: '0.5',
         DB_URL: `sqlite:${join(shared, 'scheduler.db')}`,
         DOWNLOAD_ROOT_FOLDER: join(shared, 'downloads'),
       };
