@@ -41,7 +41,7 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
     await using source = await startThrottledSource(objects, 512 * 1024);
     // The shortest lease: A's runs out a second after its kill, and B, which checks the run's lease
     // every RUN_LEASE_TTL/3, sees the CLI's sooner.
-    const env = source.instanceEnv({ SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '1s' });
+    const env = source.instanceEnv({ SYNC_CONCURRENCY: '2', RUN_LEASE_TTL: '2s' });
     const a = await startInstance({ ...env, INSTANCE_ID: 'a' });
     try {
       // B only helps: it takes no run over, so the dead A's run is the CLI's to take.
@@ -59,7 +59,7 @@ describe('a run of `npm run sync` on the database a service instance shares', ()
         { jobId: job.id, s3: source.s3, config: { dbUrl: env.DB_URL, downloadRoot: env.DOWNLOAD_ROOT_FOLDER } },
         source.proxy.endpoint,
         // Eight GETs at a time: the CLI still fetches across several of B's lease checks.
-        { env: { RUN_LEASE_TTL: '1s', SYNC_CONCURRENCY: '8' } },
+        { env: { RUN_LEASE_TTL: '2s', SYNC_CONCURRENCY: '8' } },
       );
       // Once the CLI fetches, no helper may hold a live claim on the run (the dead A's have expired).
       let cliFetching = false;

@@ -48,7 +48,7 @@ async function startCluster() {
     S3_CHUNK_SIZE: '64KiB',
     SYNC_CONCURRENCY: '2',
     // The shortest lease: a killed instance's run is taken over about a second later.
-    RUN_LEASE_TTL: '1s',
+    RUN_LEASE_TTL: '2s',
   };
   const instances = await Promise.all(['a', 'b', 'c'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
   const orm = await initOrm(dbUrl);

@@ -26,7 +26,7 @@ describe('one large run shared by three instances (object claims)', () => {
     const link = { kind: 'throttle' as const, ms: 0, bytesPerSecond: 128 * 1024 };
     source.proxy.setRule((req) => (req.method === 'GET' && req.key ? link : undefined));
     // The shortest lease: the killed helper's claims run out a second after its last renewal.
-    const env = source.instanceEnv({ SYNC_CONCURRENCY: String(CONCURRENCY), RETRY_COUNT: '0', RUN_LEASE_TTL: '1s' });
+    const env = source.instanceEnv({ SYNC_CONCURRENCY: String(CONCURRENCY), RETRY_COUNT: '0', RUN_LEASE_TTL: '2s' });
     const [a, b] = await Promise.all(['a', 'b'].map((id) => startInstance({ ...env, INSTANCE_ID: id })));
     try {
       await using c = await startTestApp({ env: { ...env, INSTANCE_ID: 'c' } });
