@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FaultProxy } from '../helpers/fault-proxy.js';
+import { throttleObjectGets, type ThrottledProxy } from '../helpers/fault-proxy.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from '../setup/throwaway-servers.js';
-import { throttleObjectGets } from './throttled-source.js';
 
 export interface OwnPostgresSource extends AsyncDisposable {
   /** The test's own server: it may stop or restart it. */
@@ -24,8 +23,8 @@ export interface OwnPostgresSource extends AsyncDisposable {
  * the database away mid-way.
  */
 export async function startOwnPostgresSource(objects: Array<[string, Buffer]>): Promise<OwnPostgresSource>;
-export async function startOwnPostgresSource(objects: Array<[string, Buffer]>, bytesPerSecond: number): Promise<OwnPostgresSource & { proxy: FaultProxy }>;
-export async function startOwnPostgresSource(objects: Array<[string, Buffer]>, bytesPerSecond?: number): Promise<OwnPostgresSource & { proxy?: FaultProxy }> {
+export async function startOwnPostgresSource(objects: Array<[string, Buffer]>, bytesPerSecond: number): Promise<OwnPostgresSource & { proxy: ThrottledProxy }>;
+export async function startOwnPostgresSource(objects: Array<[string, Buffer]>, bytesPerSecond?: number): Promise<OwnPostgresSource & { proxy?: ThrottledProxy }> {
   const pg = await startThrowawayPostgres(findPostgresBin()!);
   const s3 = await startS3Server();
   await s3.putObjects(objects);

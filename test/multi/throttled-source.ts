@@ -3,25 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freshDbUrl } from '../helpers/db-url.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { throttleObjectGets } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
+import { startS3Server } from '../helpers/s3-server.js';
 
 /** `count` objects `<prefix>000.bin`, `<prefix>001.bin`…, object i of `size + i` seeded bytes. */
 export function numberedObjects(prefix: string, count: number, size: number): Array<[string, Buffer]> {
   return Array.from({ length: count }, (_, i) => [`${prefix}${String(i).padStart(3, '0')}.bin`, seededBytes(size + i, i)]);
 }
 
-/** A proxy in front of `s3` that sends every object GET's body at `bytesPerSecond` (a slow link). */
-export async function throttleObjectGets(s3: TestS3Server, bytesPerSecond: number): Promise<FaultProxy> {
-  const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-  proxy.setRule((req) => (req.method === 'GET' && req.key ? { kind: 'throttle', ms: 0, bytesPerSecond } : undefined));
-  return proxy;
-}
-
 /**
  * A bucket holding `objects` behind a proxy that throttles every object GET to `bytesPerSecond`, so
- * a run lasts long enough to act on mid-way, and a fresh database and download folder for the
+ * a run lasts long enough to act on mid-way (`proxy.liftThrottle()` ends the slow link), and a fresh database and download folder for the
  * instances sharing the run; `instanceEnv` is an instance's environment against them.
  */
 export async function startThrottledSource(objects: Array<[string, Buffer]>, bytesPerSecond: number) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, throttleObjectGets } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
@@ -90,11 +90,9 @@ describe('npm run sync', () => {
     await using f = await startSyncFixture();
     const big = seededBytes(40 * CHUNK, 4);
     await f.s3.putObject('big.bin', big);
-    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    // One GET for the whole object, trickled until the test lifts the throttle (the proxy reads its
-    // rate at each piece it forwards): the CLI is still at it while the service starts, then ends at once.
-    const trickle = { kind: 'throttle' as const, ms: 0, bytesPerSecond: 8 * CHUNK };
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? trickle : undefined));
+    // One GET for the whole object, trickled until the test lifts the throttle: the CLI is still at
+    // it while the service starts, then ends at once.
+    await using proxy = await throttleObjectGets(f.s3, 8 * CHUNK);
     const cli = startCli(f, proxy.endpoint);
     await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
     const cliRun = await f.orm.em.fork().findOneOrFail(SyncRun, { jobId: f.jobId, status: 'RUNNING' });
@@ -104,7 +102,7 @@ describe('npm run sync', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
-    trickle.bytesPerSecond = Number.POSITIVE_INFINITY;
+    proxy.liftThrottle();
     const done = await cli.exit;
     const after = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
     expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { throttleObjectGets } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
 import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
@@ -8,21 +8,14 @@ import { startTestApp } from '../helpers/test-app.js';
 import { startCli } from '../sync/sync-cli.js';
 import { CHUNK, startSyncFixture } from '../sync/sync-fixture.js';
 
-/**
- * A link slow enough that the CLI is still syncing while the service starts and looks at its run.
- * One object for every GET: raising its rate speeds up the GETs in flight too (the proxy reads the
- * rate before each piece it sends), so the CLI then finishes at once.
- */
-const slowLink = () => ({ kind: 'throttle' as const, ms: 0, bytesPerSecond: 8 * CHUNK });
-const FAST_LINK = 1024 * 1024 * 1024;
+/** A link slow enough that the CLI is still syncing while the service starts and looks at its run. */
+const SLOW_LINK = 8 * CHUNK;
 
 describe('CLI and service reading the same .env (same INSTANCE_ID)', () => {
   it.skipIf(onPostgres)('the service starting while the CLI syncs leaves the CLI run alone even when INSTANCE_ID is shared', async () => {
     await using f = await startSyncFixture();
     await f.s3.putObject('big.bin', seededBytes(40 * CHUNK, 4));
-    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    const link = slowLink();
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? link : undefined));
+    await using proxy = await throttleObjectGets(f.s3, SLOW_LINK);
     // README: set a stable INSTANCE_ID (in .env, which npm run sync now reads as well).
     const cli = startCli(f, proxy.endpoint, { env: { INSTANCE_ID: 'dss-main' } });
     await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
@@ -32,16 +25,14 @@ describe('CLI and service reading the same .env (same INSTANCE_ID)', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
-    link.bytesPerSecond = FAST_LINK;
+    proxy.liftThrottle();
     await cli.exit;
     expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
   });
   it.skipIf(onPostgres)('the CLI finishing a run the stopped service handed back (trigger SCHEDULE): the service starting meanwhile leaves it alone', async () => {
     await using f = await startSyncFixture();
     await f.s3.putObject('big.bin', seededBytes(40 * CHUNK, 5));
-    await using proxy = await startFaultProxy(f.s3.endpoint, { bucket: f.s3.bucket });
-    const link = slowLink();
-    proxy.setRule((req) => (req.method === 'GET' && req.key ? link : undefined));
+    await using proxy = await throttleObjectGets(f.s3, SLOW_LINK);
     // What a graceful stop leaves: RUNNING, its lease expired, trigger SCHEDULE.
     const handedBack = new SyncRun({ jobId: f.jobId, trigger: 'SCHEDULE', status: 'RUNNING', startedAt: new Date(), scheduledFor: new Date(), instanceId: 'old-service', leaseOwner: 'old-service', leaseExpiresAt: new Date(Date.now() - 1000) } as never);
     await f.orm.em.fork().persistAndFlush(handedBack);
@@ -52,7 +43,7 @@ describe('CLI and service reading the same .env (same INSTANCE_ID)', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: handedBack.id });
-    link.bytesPerSecond = FAST_LINK;
+    proxy.liftThrottle();
     await cli.exit;
     expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
   });
