@@ -8,7 +8,7 @@ import type { WorkItem } from '../transfer/transfer-context.js';
 export const CLAIM_BATCH = 16;
 
 export interface ClaimedWorkOptions {
-  claims: ObjectClaims;
+  claims: Pick<ObjectClaims, 'start' | 'claim' | 'hasOpenWork' | 'stop' | 'releaseAll'>;
   /** The run's transfer limiter: `run` waits for a free slot, `drain` for every started transfer. */
   limiter: { run(task: () => Promise<void>): Promise<void>; drain(): Promise<void> };
   signal: AbortSignal;
@@ -26,6 +26,43 @@ export interface ClaimedWorkOptions {
   work: (row: ClaimedObject) => Promise<void>;
   /** How long to wait before claiming again when nothing was claimable. */
   idleMs: number;
+  /** Ends that wait early: the holder's own listing recorded claimable rows, or ended. */
+  wakeUp?: ClaimWakeUp;
+}
+
+export type ClaimWakeUp = ReturnType<typeof createClaimWakeUp>;
+
+/**
+ * What the holder's listing rings when it has recorded rows to claim or has ended, so its claim loop
+ * starts on them at once instead of at its next poll (the poll stays for other instances' changes:
+ * helpers' claims finishing or expiring).
+ */
+export function createClaimWakeUp() {
+  let rung = false;
+  let wake: (() => void) | null = null;
+  return {
+    ring(): void {
+      rung = true;
+      wake?.();
+    },
+    /** Waits `ms`, or until rung (at once when rung since the last wait), or until `signal` aborts. */
+    async wait(ms: number, signal: AbortSignal): Promise<void> {
+      if (!rung && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = null;
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          signal.addEventListener('abort', done, { once: true });
+          wake = done;
+        });
+      }
+      rung = false;
+    },
+  };
 }
 
 /** Claims batches of a run's open object rows and works on them, until the run's objects are all done. */
@@ -44,7 +81,8 @@ export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<v
         await options.settle();
         if (!(await claims.hasOpenWork())) break;
       }
-      await delay(options.idleMs, undefined, { signal }).catch(() => {});
+      if (options.wakeUp) await options.wakeUp.wait(options.idleMs, signal);
+      else await delay(options.idleMs, undefined, { signal }).catch(() => {});
     }
     await limiter.drain();
     await options.settle();

@@ -25,7 +25,7 @@ import type { ConnectorCache, ConnectorLease } from '../transport/connector-cach
 import { retryCause, type RetryCause } from '../transport/retry.js';
 import type { S3Connector } from '../transport/s3-connector.js';
 import { createHashPool } from '../verify/hash-worker.js';
-import { fetchClaimed, workClaimedObjects } from './claimed-work.js';
+import { createClaimWakeUp, fetchClaimed, workClaimedObjects } from './claimed-work.js';
 import { createKeyFilter } from './key-filter.js';
 import type { MirrorDeleteOutcome } from './mirror-deletes.js';
 import { createObjectOutcomes } from './object-outcomes.js';
@@ -202,6 +202,7 @@ export async function executeSyncRun(
   // A shared run: this instance claims listed objects (the holder) or open ones (a helper) and fetches
   // them as their rows describe them (the listing's size, ETag and checksum algorithms).
   let listingDone = false;
+  const wakeUp = createClaimWakeUp();
   const claimedWork =
     claims &&
     workClaimedObjects({
@@ -212,6 +213,7 @@ export async function executeSyncRun(
       shouldStop: () => tally.listingFailedAlready || abort.gone,
       settle: () => batcher.flush(),
       idleMs: 100,
+      wakeUp,
       work: (row) => fetchClaimed(jobRoot, row, outcomes.fetch),
     });
   /** Every transfer ended and its rows committed (or given up on): the run's resources may close. */
@@ -254,7 +256,7 @@ export async function executeSyncRun(
         outcomes,
         folder: ctx.folder,
         // On a shared run the recorded row is the queue: objects are claimed from it.
-        queue: (decision) => (claims ? undefined : limiter.run(() => outcomes.fetch({ ...decision }))),
+        queue: (decision) => (claims ? wakeUp.ring() : limiter.run(() => outcomes.fetch({ ...decision }))),
         signal: abort.signal,
         stats,
         listRanges: { ranges: config.listConcurrency, minKeys: tuning.listRangeMinKeys },
@@ -269,6 +271,7 @@ export async function executeSyncRun(
     else if (!abort.signal.aborted) tally.listingFailed(`listing failed: ${failureReason(error)}`);
   }
   listingDone = true;
+  wakeUp.ring();
   // A claim that gave up on the database stopped the run: its transfers still end before it is handed back.
   await claimedWork?.catch((error: unknown) => { if (!databaseLost.aborted) throw error; });
   await settle();
