@@ -1,7 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { initOrm } from '../../src/db/orm.js';
 
 /** True in the PostgreSQL pass of the suite (`TEST_DB=postgres`, see vitest.config.ts). */
 export const onPostgres = process.env.TEST_DB === 'postgres';
@@ -12,15 +17,72 @@ export const onPostgres = process.env.TEST_DB === 'postgres';
  */
 export async function freshDbUrl(dir: string, file = 'scheduler.db'): Promise<string> {
   if (!onPostgres) return `sqlite:${join(dir, file)}`;
+  return createDatabase('');
+}
+
+/** A new database on the pass's PostgreSQL server (`clause`: what follows CREATE DATABASE's name). */
+async function createDatabase(clause: string): Promise<string> {
   const admin = new URL(inject('postgresAdminUrl'));
   const name = `dss_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin.href });
   await client.connect();
   try {
-    await client.query(`create database ${name}`);
+    await client.query(`create database ${name} ${clause}`);
   } finally {
     await client.end();
   }
   admin.pathname = `/${name}`;
   return admin.href;
+}
+
+let templates: { sqlite?: Promise<string>; postgres?: Promise<string> } = {};
+
+/** Migrates a new database once per test worker, as the template of `migratedDbUrl`. */
+async function migratedTemplate(): Promise<string> {
+  if (!onPostgres) {
+    const dir = mkdtempSync(join(tmpdir(), 'dss-db-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'template.db');
+    await (await initOrm(`sqlite:${file}`)).close(true);
+    return file;
+  }
+  const url = new URL(await freshDbUrl(''));
+  await (await initOrm(url.href)).close(true);
+  return url.pathname.slice(1);
+}
+
+/**
+ * A DB_URL for a database holding every migration and no row, as a first start leaves one: a copy of
+ * a template migrated once per test worker (PostgreSQL: `CREATE DATABASE … TEMPLATE`, ~0.1 s less
+ * per database than running the migrations; SQLite: the file copied) with a deployment id of its own. Opening it runs initOrm's
+ * checks with nothing to migrate; the tests about migrating use `freshDbUrl`.
+ */
+export async function migratedDbUrl(dir: string, file = 'scheduler.db'): Promise<string> {
+  const kind = onPostgres ? 'postgres' : 'sqlite';
+  const template = await (templates[kind] ??= migratedTemplate().catch((error: unknown) => {
+    templates = {};
+    throw error;
+  }));
+  // A copy holds the template's deployment id (deployment-id.ts): each gets its own, as after a first start.
+  const setNewDeploymentId = `update deployment set id = '${randomUUID()}'`;
+  if (!onPostgres) {
+    const target = join(dir, file);
+    await copyFile(template, target);
+    const db = new Database(target);
+    try {
+      db.exec(setNewDeploymentId);
+    } finally {
+      db.close();
+    }
+    return `sqlite:${target}`;
+  }
+  const url = await createDatabase(`template ${template}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(setNewDeploymentId);
+  } finally {
+    await client.end();
+  }
+  return url;
 }

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../../src/config/logger.js';
 import type { Orm } from '../../src/db/orm.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { JobRunner } from '../../src/scheduler/job-runner-types.js';
-import { freshDbUrl } from './db-url.js';
+import { migratedDbUrl } from './db-url.js';
 import { buildApp, type App, type BuildAppOptions } from '../../src/server.js';
 import type { Services } from '../../src/services/services.js';
 
@@ -52,8 +52,8 @@ const OFFLINE_S3_ENV = {
 };
 
 /**
- * A real server on an ephemeral loopback port with a fresh database (a SQLite file; in the PostgreSQL
- * pass a new PostgreSQL database), migrations run by initOrm.
+ * A real server on an ephemeral loopback port with a new, migrated database (a SQLite file; in the
+ * PostgreSQL pass a new PostgreSQL database; see `migratedDbUrl`), opened by initOrm as at any start.
  * Without AWS_ENDPOINT_URL_S3/S3_ENDPOINT in `env`, S3 points at a closed loopback port (never real AWS).
  * Started inside a test, it must be stopped by that test (`await using app = await startTestApp()`);
  * otherwise the test fails. Its temp dir is removed on stop unless the test failed.
@@ -67,7 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    DB_URL: env.DB_URL ?? (await freshDbUrl(tmpDir)),
+    DB_URL: env.DB_URL ?? (await migratedDbUrl(tmpDir)),
     DOWNLOAD_ROOT_FOLDER: join(tmpDir, 'downloads'),
     LOG_LEVEL: 'silent',
     // Runs on the test's own thread unless the test asks for the engine thread (SYNC_THREAD: 'true'):

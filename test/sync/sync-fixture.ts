@@ -16,7 +16,7 @@ import type { OpenFileSystemSync } from '../../src/sync/local/small-file-sync.js
 import { createS3Connector, type S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { executeSyncRun, type SyncRunResult } from '../../src/sync/run/sync-run.js';
 import type { SyncTuning } from '../../src/sync/transfer/sync-tuning.js';
-import { freshDbUrl } from '../helpers/db-url.js';
+import { migratedDbUrl } from '../helpers/db-url.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 
 export const KiB = 1024;
@@ -55,7 +55,7 @@ export async function startSyncFixture(
   const dir = await mkdtemp(join(tmpdir(), 'sync-test-'));
   const s3 = await startS3Server({ bucket: options.bucket });
   const dbFile = join(dir, 'db.sqlite');
-  const dbUrl = await freshDbUrl(dir, 'db.sqlite');
+  const dbUrl = await migratedDbUrl(dir, 'db.sqlite');
   const orm = await initOrm(dbUrl);
   const bus = createEventBus();
   // Parsed like a real start, so the fixture cannot hold a configuration the service would refuse.
