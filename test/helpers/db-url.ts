@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database, { type SqliteDatabase } from 'better-sqlite3';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { initOrm } from '../../src/db/orm.js';
@@ -35,8 +35,6 @@ async function createDatabase(clause: string): Promise<string> {
   return admin.href;
 }
 
-let templates: { sqlite?: Promise<string>; postgres?: Promise<string> } = {};
-
 /** Migrates a new database once per test worker, as the template of `migratedDbUrl`. */
 async function migratedTemplate(): Promise<string> {
   if (!onPostgres) {
@@ -54,35 +52,56 @@ async function migratedTemplate(): Promise<string> {
 /**
  * A DB_URL for a database holding every migration and no row, as a first start leaves one: a copy of
  * a template migrated once per test worker (PostgreSQL: `CREATE DATABASE … TEMPLATE`, ~0.1 s less
- * per database than running the migrations; SQLite: the file copied) with a deployment id of its own. Opening it runs initOrm's
- * checks with nothing to migrate; the tests about migrating use `freshDbUrl`.
+ * per database than running the migrations; SQLite: the file copied) with a deployment id of its
+ * own. Opening it runs initOrm's checks with nothing to migrate; the tests about migrating use
+ * `freshDbUrl`. On PostgreSQL the next copy is made while the test runs, so a test waits for none.
  */
 export async function migratedDbUrl(dir: string, file = 'scheduler.db'): Promise<string> {
-  const kind = onPostgres ? 'postgres' : 'sqlite';
-  const template = await (templates[kind] ??= migratedTemplate().catch((error: unknown) => {
-    templates = {};
-    throw error;
-  }));
-  // A copy holds the template's deployment id (deployment-id.ts): each gets its own, as after a first start.
-  const setNewDeploymentId = `update deployment set id = '${randomUUID()}'`;
   if (!onPostgres) {
     const target = join(dir, file);
-    await copyFile(template, target);
-    const db = new Database(target);
-    try {
-      db.exec(setNewDeploymentId);
-    } finally {
-      db.close();
-    }
+    await copyFile(await template(), target);
+    await withSqlite(target, (db) => db.exec(setNewDeploymentId()));
     return `sqlite:${target}`;
   }
-  const url = await createDatabase(`template ${template}`);
+  const url = await (spareCopy ?? postgresCopy());
+  spareCopy = postgresCopy();
+  // Dropped with the server at the end of the pass when no test takes it.
+  spareCopy.catch(() => (spareCopy = undefined));
+  return url;
+}
+
+let spareCopy: Promise<string> | undefined;
+let migrated: Promise<string> | undefined;
+
+/** The template: a SQLite file, or the name of a PostgreSQL database. */
+function template(): Promise<string> {
+  migrated ??= migratedTemplate().catch((error: unknown) => {
+    migrated = undefined;
+    throw error;
+  });
+  return migrated;
+}
+
+/** A copy holds the template's deployment id (deployment-id.ts): each gets its own, as after a first start. */
+const setNewDeploymentId = () => `update deployment set id = '${randomUUID()}'`;
+
+async function postgresCopy(): Promise<string> {
+  const url = await createDatabase(`template ${await template()}`);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(setNewDeploymentId);
+    await client.query(setNewDeploymentId());
   } finally {
     await client.end();
   }
   return url;
+}
+
+function withSqlite(file: string, use: (db: SqliteDatabase) => void): void {
+  const db = new Database(file);
+  try {
+    use(db);
+  } finally {
+    db.close();
+  }
 }
