@@ -60,7 +60,7 @@ export async function migratedDbUrl(dir: string, file = 'scheduler.db'): Promise
   if (!onPostgres) {
     const target = join(dir, file);
     await copyFile(await template(), target);
-    await withSqlite(target, (db) => db.exec(setNewDeploymentId()));
+    withSqlite(target, (db) => db.exec(setNewDeploymentId()));
     return `sqlite:${target}`;
   }
   const url = await (spareCopy ?? postgresCopy());
