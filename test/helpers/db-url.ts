@@ -50,7 +50,7 @@ async function migratedTemplate(): Promise<string> {
 }
 
 /**
- * A DB_URL for a database holding every migration and no row, as a first start leaves one: a copy of
+ * A DB_URL for a database with every migration applied and no job yet, as a first start leaves one: a copy of
  * a template migrated once per test worker (PostgreSQL: `CREATE DATABASE … TEMPLATE`, ~0.1 s less
  * per database than running the migrations; SQLite: the file copied) with a deployment id of its
  * own. Opening it runs initOrm's checks with nothing to migrate; the tests about migrating use
