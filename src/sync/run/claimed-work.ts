@@ -39,26 +39,18 @@ export type ClaimWakeUp = ReturnType<typeof createClaimWakeUp>;
  */
 export function createClaimWakeUp() {
   let rung = false;
-  let wake: (() => void) | null = null;
+  let waiting: AbortController | null = null;
   return {
     ring(): void {
       rung = true;
-      wake?.();
+      waiting?.abort();
     },
-    /** Waits `ms`, or until rung (at once when rung since the last wait), or until `signal` aborts. */
-    async wait(ms: number, signal: AbortSignal): Promise<void> {
-      if (!rung && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            wake = null;
-            resolve();
-          };
-          const timer = setTimeout(done, ms);
-          signal.addEventListener('abort', done, { once: true });
-          wake = done;
-        });
+    /** Waits `ms`, or until rung (at once when rung since the last wait). */
+    async wait(ms: number): Promise<void> {
+      if (!rung) {
+        waiting = new AbortController();
+        await delay(ms, undefined, { signal: waiting.signal }).catch(() => {});
+        waiting = null;
       }
       rung = false;
     },
@@ -68,6 +60,9 @@ export function createClaimWakeUp() {
 /** Claims batches of a run's open object rows and works on them, until the run's objects are all done. */
 export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<void> {
   const { claims, limiter, signal } = options;
+  // The run's abort ends a wait as a ring does; the loop then sees the signal and stops.
+  const wakeUp = options.wakeUp ?? createClaimWakeUp();
+  signal.addEventListener('abort', wakeUp.ring, { once: true });
   try {
     await claims.start();
     while (!signal.aborted && !options.shouldStop?.()) {
@@ -81,12 +76,12 @@ export async function workClaimedObjects(options: ClaimedWorkOptions): Promise<v
         await options.settle();
         if (!(await claims.hasOpenWork())) break;
       }
-      if (options.wakeUp) await options.wakeUp.wait(options.idleMs, signal);
-      else await delay(options.idleMs, undefined, { signal }).catch(() => {});
+      await wakeUp.wait(options.idleMs);
     }
     await limiter.drain();
     await options.settle();
   } finally {
+    signal.removeEventListener('abort', wakeUp.ring);
     await claims.stop();
     // Whatever is still claimed here was not finished (stopped, cancelled): it goes back at once.
     await claims.releaseAll();
