@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database, { type SqliteDatabase } from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { initOrm } from '../../src/db/orm.js';
@@ -24,15 +24,20 @@ export async function freshDbUrl(dir: string, file = 'scheduler.db'): Promise<st
 async function createDatabase(clause: string): Promise<string> {
   const admin = new URL(inject('postgresAdminUrl'));
   const name = `dss_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin.href });
+  await queryOnce(admin.href, `create database ${name} ${clause}`);
+  admin.pathname = `/${name}`;
+  return admin.href;
+}
+
+/** One statement on a connection of its own. */
+async function queryOnce(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`create database ${name} ${clause}`);
+    await client.query(sql);
   } finally {
     await client.end();
   }
-  admin.pathname = `/${name}`;
-  return admin.href;
 }
 
 /** Migrates a new database once per test worker, as the template of `migratedDbUrl`. */
@@ -50,17 +55,22 @@ async function migratedTemplate(): Promise<string> {
 }
 
 /**
- * A DB_URL for a database with every migration applied and no job yet, as a first start leaves one: a copy of
- * a template migrated once per test worker (PostgreSQL: `CREATE DATABASE … TEMPLATE`, ~0.1 s less
- * per database than running the migrations; SQLite: the file copied) with a deployment id of its
- * own. Opening it runs initOrm's checks with nothing to migrate; the tests about migrating use
- * `freshDbUrl`. On PostgreSQL the next copy is made while the test runs, so a test waits for none.
+ * A DB_URL for a database with every migration applied and no job yet, as a first start leaves one:
+ * a copy of a template migrated once per test worker (PostgreSQL: `CREATE DATABASE … TEMPLATE`,
+ * ~0.1 s less per database than running the migrations; SQLite: the file copied) with a deployment
+ * id of its own. Opening it runs initOrm's checks with nothing to migrate; the tests about migrating
+ * use `freshDbUrl`. On PostgreSQL the next copy is made while the test runs, so a test waits for none.
  */
 export async function migratedDbUrl(dir: string, file = 'scheduler.db'): Promise<string> {
   if (!onPostgres) {
     const target = join(dir, file);
     await copyFile(await template(), target);
-    withSqlite(target, (db) => db.exec(setNewDeploymentId()));
+    const db = new Database(target);
+    try {
+      db.exec(setNewDeploymentId());
+    } finally {
+      db.close();
+    }
     return `sqlite:${target}`;
   }
   const url = await (spareCopy ?? postgresCopy());
@@ -87,21 +97,6 @@ const setNewDeploymentId = () => `update deployment set id = '${randomUUID()}'`;
 
 async function postgresCopy(): Promise<string> {
   const url = await createDatabase(`template ${await template()}`);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(setNewDeploymentId());
-  } finally {
-    await client.end();
-  }
+  await queryOnce(url, setNewDeploymentId());
   return url;
-}
-
-function withSqlite(file: string, use: (db: SqliteDatabase) => void): void {
-  const db = new Database(file);
-  try {
-    use(db);
-  } finally {
-    db.close();
-  }
 }
