@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readAll } from '../../src/sync/transport/byte-source.js';
+import { readAll, type ByteSource } from '../../src/sync/transport/byte-source.js';
 import { createHttp1Client, type Http1ClientOptions, type Http1Request } from '../../src/sync/transport/http1-client.js';
 import { isRetriableS3Error } from '../../src/sync/transport/retry.js';
 import { seededBytes, sha256 } from '../helpers/files.js';
@@ -74,6 +74,22 @@ async function dribble(socket: Socket, data: Buffer, piece: number): Promise<voi
 
 const BODY = seededBytes(300_000, 7);
 
+/**
+ * Reads a body the way the batch writer does: offering `into`, from where the last piece ended, for
+ * the socket's reads, and copying only the pieces that did not land there. Returns the bytes read.
+ */
+async function readInPlace(body: ByteSource, into: Buffer): Promise<{ length: number; inPlace: number }> {
+  let filled = 0;
+  let inPlace = 0;
+  body.readInto?.(() => into.subarray(filled));
+  await body.pipeTo((piece) => {
+    if (piece.buffer === into.buffer && piece.byteOffset === into.byteOffset + filled) inPlace += 1;
+    else piece.copy(into, filled);
+    filled += piece.length;
+  });
+  return { length: filled, inPlace };
+}
+
 describe('the HTTP/1.1 GET client', () => {
   test('a Content-Length body arrives whole even when the head and body are split across reads; the connection is reused', async () => {
     const server = await startScripted((socket, _request, index) => {
@@ -120,6 +136,34 @@ describe('the HTTP/1.1 GET client', () => {
     expect(sha256(await readAll((await c.request(get(server.port))).body))).toBe(sha256(BODY));
     expect(sha256(await readAll((await c.request(get(server.port))).body))).toBe(sha256(BODY));
     expect(server.connections).toBe(2);
+  });
+
+  test('a body read in place lands in the memory its consumer offers, whole; once it ends, no read lands there', async () => {
+    let idleSocket: Socket | null = null;
+    const server = await startScripted((socket, _request, index) => {
+      idleSocket = socket;
+      const body = index === 0 ? BODY : Buffer.concat([Buffer.from(`${BODY.length.toString(16)}\r\n`), BODY, Buffer.from('\r\n0\r\n\r\n')]);
+      const head = `HTTP/1.1 200 OK\r\n${index === 0 ? `Content-Length: ${BODY.length}` : 'Transfer-Encoding: chunked'}\r\n\r\n`;
+      void dribble(socket, Buffer.concat([Buffer.from(head), body]), 50_000);
+    });
+    const c = client();
+    // Room past the body, so the offer outlives it.
+    const into = Buffer.alloc(BODY.length + 100_000);
+    const first = await readInPlace((await c.request(get(server.port))).body, into);
+    expect(first.length).toBe(BODY.length);
+    expect(sha256(into.subarray(0, BODY.length))).toBe(sha256(BODY));
+    expect(first.inPlace).toBeGreaterThan(0);
+    // Chunked framing moves pieces off the read's start: those are copied, and still arrive whole.
+    into.fill(0);
+    expect((await readInPlace((await c.request(get(server.port))).body, into)).length).toBe(BODY.length);
+    expect(sha256(into.subarray(0, BODY.length))).toBe(sha256(BODY));
+
+    // The consumer still offers its memory: bytes sent to the parked connection must not land there.
+    into.fill(0);
+    const dropped = new Promise((resolve) => idleSocket!.once('close', resolve));
+    idleSocket!.write(Buffer.alloc(200_000, 0x6a));
+    await dropped;
+    expect(into.every((byte) => byte === 0)).toBe(true);
   });
 
   test('a body cut before its length fails as retriable; a malformed answer too', async () => {

@@ -86,15 +86,18 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
     kick();
   };
 
+  source.readInto?.(() => (stopped || closed || failure !== undefined ? null : filling.subarray(filled)));
+
   return {
-    /** Takes one piece of the body (copied: the source reuses its memory). */
+    /** Takes one piece of the body: copied, unless the source read it in place (see `readInto`). */
     take(piece: Buffer): void {
       if (stopped || closed || failure !== undefined) return;
+      const inPlace = piece.buffer === filling.buffer && piece.byteOffset === filling.byteOffset + filled && piece.length <= filling.length - filled;
       let at = 0;
       while (at < piece.length) {
-        const copied = piece.copy(filling, filled, at);
-        filled += copied;
-        at += copied;
+        const taken = inPlace ? piece.length : piece.copy(filling, filled, at);
+        filled += taken;
+        at += taken;
         if (filled === filling.length) queueFilling();
       }
       if (full.length >= 2 && !paused) {

@@ -74,5 +74,6 @@ function pacedSource(source: ByteSource, bucket: TokenBucket): ByteSource {
       apply();
     },
     destroy: (error) => source.destroy(error),
+    ...(source.readInto ? { readInto: (region: () => Buffer | null) => source.readInto!(region) } : {}),
   };
 }

@@ -16,6 +16,13 @@ export interface ByteSource {
   resume(): void;
   /** Ends the body now: `pipeTo` rejects with `error` (or a plain "destroyed" error). */
   destroy(error?: Error): void;
+  /**
+   * Offers the consumer's memory for the socket's next reads: `region` is asked after each read for
+   * where the next may land (null: the source's own buffer), and a piece passed to `onData` may then
+   * lie at the start of that region, already where the consumer wants it. Sources that cannot read in
+   * place leave this out.
+   */
+  readInto?(region: () => Buffer | null): void;
 }
 
 /** A Node stream (the SDK's GetObject body, a test's stream) as a ByteSource. */

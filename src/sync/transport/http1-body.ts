@@ -19,6 +19,8 @@ export class BodyExchange {
   outcome: { error: Error | null } | null = null;
   /** The consumer asked for a pause. */
   held = false;
+  /** Where the consumer wants the next read to land (see `ByteSource.readInto`). */
+  region: (() => Buffer | null) | null = null;
 
   constructor(private readonly line: BodyLine) {}
 
@@ -57,6 +59,9 @@ export class BodyExchange {
       resume: () => {
         this.held = false;
         if (current() && this.sink) line.read(true);
+      },
+      readInto: (region) => {
+        this.region = region;
       },
       destroy: (error) => {
         if (current()) line.fail(error ?? new Error('the body was destroyed'));

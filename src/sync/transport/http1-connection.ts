@@ -37,7 +37,7 @@ export interface Http1Response {
   body: ByteSource;
 }
 
-/** Each socket reads into its own buffer of this size, reused for every read. */
+/** Each socket reads into its own buffer of this size, reused for every read its consumer does not take in place. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /** What a connection tells the pool of http1-client.ts. */
@@ -70,6 +70,7 @@ export class Connection {
   private paused = false;
 
   private readonly socket: Socket;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** Plain HTTP through a proxy: requests in absolute form, with the proxy's credentials. */
   private readonly forwardingProxy: ProxyServer | null;
   /** What this connection's bodies may ask of it. */
@@ -87,7 +88,7 @@ export class Connection {
     route: { proxy: ProxyServer | null; tunnel?: Socket },
   ) {
     const onread = {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      buffer: () => this.nextReadBuffer(),
       callback: (n: number, buffer: Uint8Array) => {
         this.received(buffer as Buffer, n);
         return !this.paused;
@@ -179,6 +180,12 @@ export class Connection {
     this.phase = 'closed';
     this.pool.forget(this);
     this.socket.destroy();
+  }
+
+  /** Asked after each read: the body's consumer's memory while it offers some (no copy), else our own buffer. */
+  private nextReadBuffer(): Buffer {
+    const region = this.phase === 'body' ? this.body?.region?.() : null;
+    return region && region.length > 0 ? region : this.readBuffer;
   }
 
   private received(buffer: Buffer, n: number): void {
