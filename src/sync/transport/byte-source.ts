@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 /**
  * A response body handed over piece by piece, without a stream in between: the hot path reads
  * sockets into one reused buffer (http1-client.ts), so a piece is valid only during the `onData`
- * call that carries it. Whoever keeps bytes copies them.
+ * call that carries it. Whoever keeps bytes copies them, unless they were read in place (`readInto`).
  */
 export interface ByteSource {
   /**

@@ -8,7 +8,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
 
 /**
  * A keep-alive HTTP/1.1 client for GETs whose bodies go straight to their consumer: each socket
- * reads into one reused buffer (net's `onread`), and body bytes are passed on from there, with no
+ * reads into one reused buffer (net's `onread`), or where the body's consumer offers (see
+ * `ByteSource.readInto`), and body bytes are passed on from there, with no
  * per-read allocation, no parser copy and no stream in between: the main thread's CPU per GB is
  * what it saves (README, "Where the time goes"). Plain HTTP or TLS, directly or through an HTTP
  * proxy (absolute-form requests for http://, a CONNECT tunnel for https://).
