@@ -3,12 +3,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
-import { startFaultProxy, throttleObjectGets } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
-import { onPostgres } from '../helpers/db-url.js';
 import { waitFor } from '../helpers/poll.js';
-import { startTestApp } from '../helpers/test-app.js';
 import { runCli, startCli } from './sync-cli.js';
 import { CHUNK, startSyncFixture } from '../sync/sync-fixture.js';
 
@@ -84,29 +81,5 @@ describe('npm run sync', () => {
     expect(proxy.counts.bytesToClient).toBeLessThanOrEqual(big.length - committed + CHUNK);
     // secrets never printed
     expect(done.stdout + done.stderr).not.toContain('S3RVER"');
-  });
-
-  it.skipIf(onPostgres)('the service starting on the same SQLite database while the CLI syncs a job leaves the CLI run alone', async () => {
-    await using f = await startSyncFixture();
-    const big = seededBytes(40 * CHUNK, 4);
-    await f.s3.putObject('big.bin', big);
-    // One GET for the whole object, trickled until the test lifts the throttle: the CLI is still at
-    // it while the service starts, then ends at once.
-    await using proxy = await throttleObjectGets(f.s3, 8 * CHUNK);
-    const cli = startCli(f, proxy.endpoint);
-    await waitFor(async () => ((await f.row('big.bin'))?.lastPosition ?? 0) >= 2 * CHUNK, 30_000, 'chunks committed');
-    const cliRun = await f.orm.em.fork().findOneOrFail(SyncRun, { jobId: f.jobId, status: 'RUNNING' });
-    // The operator starts the service (same DB_URL and download root) while the CLI is still at it.
-    await using app = await startTestApp({
-      env: { ...f.s3.env, DB_URL: f.config.dbUrl, DOWNLOAD_ROOT_FOLDER: f.config.downloadRoot, AWS_ENDPOINT_URL_S3: proxy.endpoint, S3_CHUNK_SIZE: String(CHUNK) },
-    });
-    await new Promise((r) => setTimeout(r, 1500));
-    const meanwhile = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
-    proxy.liftThrottle();
-    const done = await cli.exit;
-    const after = await app.orm.em.fork().findOneOrFail(SyncRun, { id: cliRun.id });
-    expect({ status: meanwhile.status, error: meanwhile.error }).toEqual({ status: 'RUNNING', error: null });
-    expect(done.code, done.stdout + done.stderr).toBe(0);
-    expect(after.status).toBe('SUCCEEDED');
   });
 });
