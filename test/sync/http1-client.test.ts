@@ -270,7 +270,7 @@ describe('the HTTP/1.1 GET client', () => {
 });
 
 describe('over TLS', () => {
-  test('a body read over TLS (the same reused read buffer) arrives whole, verified against a private CA', async () => {
+  test('a body read over TLS (into the reused read buffer, or in place) arrives whole, verified against a private CA', async () => {
     const { key, cert } = selfSignedCertificate('localhost', 'DNS:localhost,IP:127.0.0.1');
     const tlsServer = createTlsServer({ key, cert });
     const server = await startScripted((socket) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`), BODY])), tlsServer);
@@ -279,6 +279,11 @@ describe('over TLS', () => {
       const response = await c.request(get(server.port, { secure: true, host }));
       expect(sha256(await readAll(response.body))).toBe(sha256(BODY));
     }
+    // Decrypted records land in the consumer's memory as plain reads do.
+    const into = Buffer.alloc(BODY.length);
+    const inPlace = await readInPlace((await c.request(get(server.port, { secure: true, host: 'localhost' }))).body, into);
+    expect({ length: inPlace.length, sha: sha256(into) }).toEqual({ length: BODY.length, sha: sha256(BODY) });
+    expect(inPlace.inPlace).toBeGreaterThan(0);
     const untrusted = await client().request(get(server.port, { secure: true, host: 'localhost' })).catch((e: unknown) => e);
     expect(untrusted).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });
