@@ -85,21 +85,26 @@ describe.runIf(onPostgres)('PostgreSQL out of connection slots', () => {
   it("a run whose engine thread cannot open its connection yet waits for one, rather than failing with 'internal error'", async () => {
     await using s3 = await startS3Server();
     await s3.putObjects(Array.from({ length: 5 }, (_, i) => [`p/k${i}.txt`, `body ${i}`] as [string, string]));
+    const logs = captureLogs();
     const role = await limitedRole();
     await using app = await startTestApp({
+      logger: logs.logger,
       env: { DB_URL: role.dbUrl, SYNC_THREAD: 'true', AWS_ENDPOINT_URL_S3: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1' },
     });
     expect((await http(app, 'GET', '/api/v1/scheduler/list_jobs')).status).toBe(200);
     // The service's own pool keeps the connections it has; no new one can be opened (other instances took the slots).
     await role.limit(await role.connections());
     const jobId = await createJobOverRest(app, { name: 'slots', schedule: 'hourly', bucket: s3.bucket, prefix: 'p/' });
-    // Slots free up a few seconds later (another instance stopped).
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const lastRun = async () => (await http(app, 'GET', `/api/v1/jobs/${jobId}/runs`)).body.runs?.[0];
+    // Slots free up once the thread has been refused one (another instance stopped), or never if the run already ended.
+    await waitFor(
+      async () => logs.lines.some((line) => line.msg === 'the sync engine thread waits for the database') || ((await lastRun())?.status ?? 'RUNNING') !== 'RUNNING',
+      { timeoutMs: 20_000, what: 'the engine thread to try its database' },
+    );
     await role.limit(-1);
     const run = await waitFor(
       async () => {
-        const runs = await http(app, 'GET', `/api/v1/jobs/${jobId}/runs`);
-        const last = runs.body.runs?.[0];
+        const last = await lastRun();
         return last && last.status !== 'RUNNING' ? last : null;
       },
       { timeoutMs: 30_000, what: 'the run to end' },
