@@ -215,6 +215,8 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     await env.s3.putObjects([['stall/large.bin', seededBytes(96 * CHUNK_SIZE, 7)]]);
     const jobId = await createPausedJob(env.app, env.s3.bucket, 'stall/');
     const { page } = await watchedPage(browser());
+    // The page's clock runs as the real one until the test moves it on past the window.
+    await page.clock.install();
     await page.goto(`${env.app.url}/#/jobs/${jobId}`);
     await page.getByText('connected').waitFor();
     await page.getByRole('button', { name: 'Trigger' }).click();
@@ -222,6 +224,7 @@ describe.skipIf(!hasChromium)('the live panel during real syncs', () => {
     await expect.poll(throughput, { timeout: 15_000 }).toMatch(/^[1-9][\d.]* (B|KiB|MiB|GiB)\/s$/);
     await expect.poll(async () => (await latestRun(env, jobId)).bytesDone, { timeout: 15_000 }).toBe(stallFrom);
 
+    await page.clock.fastForward(5_000);
     await expect.poll(throughput, { timeout: 15_000 }).toBe('0 B/s');
     expect(await page.getByTestId('eta').innerText()).toBe('–');
     expect(await latestRun(env, jobId)).toMatchObject({ status: 'RUNNING', bytesDone: stallFrom });
