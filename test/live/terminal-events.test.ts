@@ -56,7 +56,7 @@ describe('a terminal RUN_FINISHED for every run end', () => {
     const row = await app.orm.em.fork().findOneOrFail(SyncRun, { id: Number(runId) });
     expect(row.status).toBe('FAILED');
     // …and what a subscriber was told: it must not be left waiting on RUN_STARTED forever.
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(() => rec.seen.some((e) => e.runId === runId && e.kind === 'RUN_FINISHED'), 1_000, 'RUN_FINISHED').catch(() => {});
     rec.stop();
     const ofRun = rec.seen.filter((e) => e.runId === runId);
     expect(ofRun[0]?.kind).toBe('RUN_STARTED');
@@ -112,7 +112,7 @@ describe('subscriptions of a deleted job', () => {
       await waitFor(() => again.results.length > 0 || again.ended.length > 0, 5_000, 'the new subscription to be refused');
       expect(JSON.stringify(again.results[0]?.errors ?? again.ended)).toContain('NOT_FOUND');
       // …but the one opened before the delete stays open forever, sending nothing, holding its queue.
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitFor(() => sub.ended.length > 0, 1_500, 'the subscription to end').catch(() => {});
       expect(sub.ended.length, 'the subscription of the deleted job is still open').toBeGreaterThan(0);
       expect(app.bus.subscriberStats().subscribers).toBeLessThan(before);
     } finally {
