@@ -7,7 +7,6 @@ import { waitFor as poll } from '../helpers/poll.js';
 import { gqlData } from '../helpers/clients.js';
 import { CHUNK_SIZE, createPausedJob, startLiveEnv, triggerJob } from './live-env.js';
 
-
 interface RunRow {
   status: string;
   objectsTotal: number;
