@@ -2,11 +2,9 @@
 // batched row commit of small files), then the object deleted at the source: with mirror deletes on,
 // the next run must move that file to the trash like any other file the service wrote. Likewise when
 // the object is left out by a filter instead. Found by a crash fuzzer.
-import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,18 +13,8 @@ import { onPostgres } from '../helpers/db-url.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
+import { holdWriteLock } from '../helpers/sqlite-write-lock.js';
 import { startInstance } from '../multi/instance-process.js';
-
-const require = createRequire(import.meta.url);
-const betterSqlite = require.resolve('better-sqlite3');
-
-/** Another process holds SQLite's write lock until it is killed: the service's batched row commits wait. */
-function holdWriteLock(file: string) {
-  const script = `const D = require(${JSON.stringify(betterSqlite)}); const d = new D(${JSON.stringify(file)}); d.exec('begin immediate'); console.log('locked'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const locked = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-  return { locked, release: () => child.kill('SIGKILL') };
-}
 
 describe.skipIf(onPostgres)('kill -9 between a new file renamed into place and its row commit, then the object deleted at the source', () => {
   it.each(['deleted at the source', 'excluded by a filter'])('%s: mirror deletes move the file the service wrote to the trash (the local tree equals the source)', async (how) => {
@@ -56,15 +44,14 @@ describe.skipIf(onPostgres)('kill -9 between a new file renamed into place and i
       await waitFor(() => committed() >= 20, 30_000, 'some objects committed');
 
       // The batched row commits now wait; downloads go on and files are renamed into place.
-      const lock = holdWriteLock(dbFile);
-      await lock.locked;
+      const lock = await holdWriteLock(dbFile);
       const onDiskNotCommitted = () => {
         const rows = query<{ key: string; status: string; local_path: string | null }>(`select object_key as key, status, local_path from sync_objects where job_id = ?`, jobId);
         return rows.filter((row) => row.status !== 'PROCESSED' && existsSync(join(root, jobId, row.key)));
       };
       const uncommitted = await waitFor(() => (onDiskNotCommitted().length >= 3 ? onDiskNotCommitted() : undefined), 20_000, 'files in place whose rows are not committed');
       await instance.kill9();
-      lock.release();
+      await lock.release();
       proxy.setRule(undefined);
       // The crash left them so: the file complete at its final path, the row unfinished and without a local path.
       expect(uncommitted[0]).toMatchObject({ local_path: null });
