@@ -8,7 +8,6 @@ import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { listTree } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
-import { builtEngineThread } from '../helpers/service-bundle.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { gql, http, wsClient } from '../helpers/clients.js';
@@ -78,7 +77,7 @@ describe('include/exclude filters and mirror deletes on a real server', () => {
     await using receiver = await startWebhookReceiver();
     // Deliveries polled every 50 ms (1 s in the service): the DELETES_BLOCKED webhook is waited for below;
     // the engine thread is the built one, as the service's.
-    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' }, build: { webhookPollMs: 50, engineThreadEntry: builtEngineThread() } });
+    await using app = await startTestApp({ env: { ...s3.env, RETRY_COUNT: '0', SYNC_THREAD: 'true' }, build: { webhookPollMs: 50 } });
     const created = await gql<{ createJob: { job: { id: string } } }, unknown>(app, CREATE, {
       input: {
         name: 'filtered',

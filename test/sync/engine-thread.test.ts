@@ -11,13 +11,9 @@ import { freshDbUrl } from '../helpers/db-url.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
-import { builtEngineThread } from '../helpers/service-bundle.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CHUNK = 64 * 1024;
-/** Threads of the built engine, as the service starts them. */
-const build = { engineThreadEntry: builtEngineThread() };
-
 async function createJob(app: TestApp, bucket: string, name: string): Promise<string> {
   const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
     job_name: name,
@@ -71,7 +67,7 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     const small = Array.from({ length: 200 }, (_, i): [string, string] => [`data/small/${String(i).padStart(3, '0')}.txt`, `small ${i}`]);
     await s3.putObjects([['data/a.txt', 'alpha'], ['data/big.bin', big], ...small]);
     const { logger, lines } = captureLogs();
-    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_THREAD: 'true' }, logger, build });
+    await using app = await startTestApp({ env: { ...s3.env, S3_CHUNK_SIZE: '64KiB', RETRY_COUNT: '0', SYNC_THREAD: 'true' }, logger });
     const events = app.bus.subscribe();
     const seen: SyncProgressEvent[] = [];
     void (async () => {
@@ -116,7 +112,7 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
 
   it('a thread that dies mid-run leaves its run FAILED; the next run gets a new thread and resumes from the checkpoints', async () => {
     await using source = await slowObject(2);
-    await using app = await startTestApp({ env: source.env, build });
+    await using app = await startTestApp({ env: source.env });
     const jobId = await createJob(app, source.bucket, 'thread-dies');
     await fourChunksCommitted(app, jobId);
     const first = app.app.engineThread!.currentThread()!;
@@ -141,14 +137,14 @@ describe('the engine thread (SYNC_THREAD, the default outside tests)', () => {
     await using source = await slowObject(3);
     await using dir = await tempDir();
     const env = { ...source.env, DB_URL: await freshDbUrl(dir.path), DOWNLOAD_ROOT_FOLDER: join(dir.path, 'downloads') };
-    const first = await startTestApp({ env, build });
+    const first = await startTestApp({ env });
     const jobId = await createJob(first, source.bucket, 'stopped');
     await fourChunksCommitted(first, jobId);
     const exited = once(first.app.engineThread!.currentThread()!, 'exit');
     await first.stop();
     await exited;
 
-    await using second = await startTestApp({ env, build });
+    await using second = await startTestApp({ env });
     const handedBack = await second.orm.em.fork().findOneOrFail(SyncRun, { jobId });
     const committed = (await second.orm.em.fork().findOneOrFail(SyncObject, { jobId })).lastPosition;
     expect(committed).toBeGreaterThanOrEqual(4 * CHUNK);

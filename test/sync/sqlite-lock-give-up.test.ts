@@ -9,7 +9,6 @@ import { createJobOverRest } from '../helpers/jobs.js';
 import { captureLogs } from '../helpers/logs.js';
 import { waitFor } from '../helpers/poll.js';
 import { startS3Server } from '../helpers/s3-server.js';
-import { builtEngineThread } from '../helpers/service-bundle.js';
 import { lockWhenTold } from '../helpers/sqlite-write-lock.js';
 import { startTestApp } from '../helpers/test-app.js';
 
@@ -31,7 +30,6 @@ describe.skipIf(onPostgres)('a run whose writes give up on a SQLite lock held pa
     await using app = await startTestApp({
       env: { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, DB_OUTAGE_WAIT: '1s', RUN_LEASE_TTL: '3s', SYNC_CONCURRENCY: '2', SYNC_THREAD: thread },
       logger,
-      build: { engineThreadEntry: builtEngineThread() },
     });
     const lock = await lockWhenTold(app);
     const jobId = await createJobOverRest(app, { name: 'lock give-up', schedule: 'daily', bucket: s3.bucket, prefix: 'd/' });
