@@ -9,10 +9,10 @@ import { createCheckpointStore, JobGoneError } from '../checkpoint/checkpoint-st
 import { createListingCheckpoint } from '../checkpoint/listing-checkpoint.js';
 import { createRowBatcher } from '../checkpoint/row-batcher.js';
 import { createCheckpointWaitClock, emptyStats, fileSystemSyncCounter, type RunStats } from '../checkpoint/run-stats.js';
-import { openPartial, removeQuietly, type OpenPartial } from '../local/local-files.js';
+import { openPartial, type OpenPartial } from '../local/local-files.js';
 import { openJobFolder } from '../local/job-folder.js';
 import type { RunLock } from '../local/run-lock.js';
-import { createSmallFileSync, FileSystemSyncError, type OpenFileSystemSync } from '../local/small-file-sync.js';
+import { createSmallFileSync, type OpenFileSystemSync } from '../local/small-file-sync.js';
 import { createObjectClaims } from '../multi/object-claims.js';
 import { countSharedResults } from '../multi/shared-run.js';
 import { createLimiter } from '../transfer/limiter.js';
@@ -29,7 +29,7 @@ import { createClaimWakeUp, fetchClaimed, workClaimedObjects } from './claimed-w
 import { createKeyFilter } from './key-filter.js';
 import type { MirrorDeleteOutcome } from './mirror-deletes.js';
 import { createObjectOutcomes } from './object-outcomes.js';
-import { JOB_DELETED, LocalRunError } from './run-errors.js';
+import { JOB_DELETED, LocalRunError, objectTaskFailed, rowCommitFailed } from './run-errors.js';
 import { mirrorDeleteStep, recordRunEnd } from './run-end.js';
 import { createRunEvents } from './run-events.js';
 import { listIntoRun } from './run-listing.js';
@@ -130,22 +130,13 @@ export async function executeSyncRun(
     onSynced: fileSystemSyncCounter(stats),
   });
   const folder = openJobFolder(jobRoot);
+  const failures = { jobGone: abort.jobGone, tally, logger };
   const batcher = createRowBatcher(store, {
     maxRows: tuning.batchRows,
     counters: progress.snapshot,
     stats,
     beforeCommit: smallFileSync.beforeCommit,
-    onError: (error, batch) => {
-      if (error instanceof JobGoneError) return abort.jobGone();
-      if (error instanceof FileSystemSyncError) {
-        tally.internalFailure(`disk: ${error.message}`);
-        // Not known to be on disk: the next run fetches them again, not taking the files in place for published.
-        for (const { update } of batch) if (update.localPath) removeQuietly(folder, update.localPath);
-        return logger.error({ err: error }, 'could not make small files durable; their rows were not committed');
-      }
-      tally.internalFailure(`database: ${failureReason(error)}`);
-      logger.error({ err: error }, 'could not commit object rows');
-    },
+    onError: rowCommitFailed(failures, folder),
   });
   const ctx: TransferContext = {
     connector,
@@ -175,12 +166,7 @@ export async function executeSyncRun(
     jobGone: abort.jobGone,
     onRetry,
   };
-  const taskFailed = (error: unknown) => {
-    stats.tasksFailed += 1;
-    if (error instanceof JobGoneError) return abort.jobGone();
-    tally.internalFailure(`object task: ${failureReason(error)}`);
-    logger.error({ err: error, runId }, 'an object task failed without recording an outcome');
-  };
+  const taskFailed = objectTaskFailed(failures, stats);
   // An object holds one of the job's maxConcurrency slots and one of the process's SYNC_CONCURRENCY, and
   // starts (or is claimed) only while the rows waiting for their commit leave room: a stalled commit stops fetching.
   const limiter = createLimiter(job.maxConcurrency ?? config.syncConcurrency, taskFailed, { slots: slots.objects, signal: abort.signal }, () =>
