@@ -7,6 +7,7 @@ import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
 import type { RedisTransport } from '../events/redis-transport.js';
+import { createCommittedBytes } from './committed-bytes.js';
 
 /** Run durations from seconds to hours. */
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
@@ -14,16 +15,12 @@ const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
 /**
  * Per-job metrics, labelled by `job_id` only (plus a small fixed second label), so the series grow
  * with the number of jobs and no further: a deleted job's series are removed at the next scrape
- * (`prune`). Bytes, objects and objects in flight come from the event bus (as in sync-metrics.ts);
+ * (`prune`). Bytes, objects and objects in flight come from the event bus (committed-bytes.ts, as in sync-metrics.ts);
  * run outcomes and durations from the run's row once its final status is committed.
  */
 export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, redis?: Pick<RedisTransport, 'droppedPublishes'>) {
   const registers = [registry];
-  const committed = new Map<string, { jobId: string; bytes: number }>();
-  const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
-  const forgetRun = (runId: string) => {
-    for (const key of committed.keys()) if (key.startsWith(`${runId}\u0000`)) committed.delete(key);
-  };
+  const committed = createCommittedBytes();
 
   const bytes = new Counter({
     name: 'dss_job_bytes_downloaded_total',
@@ -69,7 +66,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     registers,
     collect() {
       inFlight.reset();
-      for (const { jobId } of committed.values()) inFlight.inc({ job_id: jobId });
+      for (const jobId of committed.inFlightJobs()) inFlight.inc({ job_id: jobId });
     },
   });
   new Gauge({
@@ -111,19 +108,15 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
   function onEvent(event: SyncProgressEvent): void {
     const job_id = event.jobId;
     if (event.kind === 'CHUNK') {
-      const key = keyOf(event);
-      const previous = committed.get(key)?.bytes ?? 0;
-      if (event.bytesTransferred > previous) {
-        bytes.inc({ job_id }, event.bytesTransferred - previous);
-        committed.set(key, { jobId: job_id, bytes: event.bytesTransferred });
-      }
+      const grown = committed.grown(event);
+      if (grown > 0) bytes.inc({ job_id }, grown);
     } else if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') {
-      committed.delete(keyOf(event));
+      committed.ended(event);
       objects.inc({ job_id, result: event.kind.slice('OBJECT_'.length).toLowerCase() });
     } else if (event.kind === 'OBJECT_DELETED') {
       objects.inc({ job_id, result: 'deleted' });
     } else if (event.kind === 'RUN_FINISHED') {
-      forgetRun(event.runId ?? '');
+      committed.forgetRun(event.runId ?? '');
     }
   }
   const unlisten = bus.on(onEvent);
@@ -141,7 +134,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     },
     /** A helper's part of another instance's run ended: its objects of the run left in flight were interrupted. */
     helpEnded(runId: number): void {
-      forgetRun(String(runId));
+      committed.forgetRun(String(runId));
     },
     retry(jobId: string, cause: string): void {
       retries.inc({ job_id: jobId, cause });

@@ -1,13 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EventBus } from '../events/event-bus.js';
+import { createCommittedBytes } from './committed-bytes.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
 
 /**
- * Feeds sync metrics from the event bus (the engine knows nothing about metrics).
- * CHUNK events carry the committed prefix of an object, so bytes are counted as the growth of that
- * prefix within a run. Events do not say where a resumed object started, so its first checkpoint
- * counts from 0: exact for fresh downloads (the usual case), an over-count only after a crash.
- * A skipped due time or trigger publishes no event: the scheduler reports it (`runSkipped`).
+ * Feeds sync metrics from the event bus (the engine knows nothing about metrics); bytes are counted
+ * as each object's committed prefix grows (committed-bytes.ts). A skipped due time or trigger
+ * publishes no event: the scheduler reports it (`runSkipped`).
  */
 export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipped(): void; helpEnded(runId: number): void; stop(): void } {
   const registers = [registry];
@@ -31,13 +30,9 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
   const running = new Gauge({ name: 'dss_sync_runs_in_progress', help: 'Sync runs in progress', registers });
   for (const result of ['done', 'failed', 'skipped']) objects.inc({ result }, 0);
 
-  const committed = new Map<string, number>();
+  const committed = createCommittedBytes();
   /** Runs this process announced (RUN_STARTED): a RUN_FINISHED of another's run (a gone holder's, cancelled here) is not one of them. */
   const inProgress = new Set<string>();
-  const keyOf = (e: SyncProgressEvent) => `${e.runId ?? ''}\u0000${e.objectKey ?? ''}`;
-  const forgetRun = (runId: string) => {
-    for (const key of committed.keys()) if (key.startsWith(`${runId}\u0000`)) committed.delete(key);
-  };
 
   function onEvent(event: SyncProgressEvent): void {
     switch (event.kind) {
@@ -46,18 +41,14 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
         running.set(inProgress.size);
         break;
       case 'CHUNK': {
-        const key = keyOf(event);
-        const previous = committed.get(key) ?? 0;
-        if (event.bytesTransferred > previous) {
-          bytes.inc(event.bytesTransferred - previous);
-          committed.set(key, event.bytesTransferred);
-        }
+        const grown = committed.grown(event);
+        if (grown > 0) bytes.inc(grown);
         break;
       }
       case 'OBJECT_DONE':
       case 'OBJECT_FAILED':
       case 'OBJECT_SKIPPED':
-        committed.delete(keyOf(event));
+        committed.ended(event);
         objects.inc({ result: event.kind.slice('OBJECT_'.length).toLowerCase() });
         break;
       case 'OBJECT_DELETED':
@@ -67,7 +58,7 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
         if (event.runId !== null) inProgress.delete(event.runId);
         running.set(inProgress.size);
         runs.inc({ status: event.runStatus ?? 'UNKNOWN' });
-        forgetRun(event.runId ?? '');
+        committed.forgetRun(event.runId ?? '');
         break;
     }
   }
@@ -75,7 +66,7 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
   return {
     runSkipped: () => runs.inc({ status: 'SKIPPED' }),
     /** A helper's part of another instance's run ended: that run's RUN_FINISHED never reaches this process. */
-    helpEnded: (runId: number) => forgetRun(String(runId)),
+    helpEnded: (runId: number) => committed.forgetRun(String(runId)),
     stop: bus.on(onEvent),
   };
 }
