@@ -3,6 +3,11 @@ import type { ByteSource } from '../transport/byte-source.js';
 /** Where fetched bytes go: a FileHandle, or memory for a small object (see small-file.ts). */
 export interface PositionalFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  /**
+   * The file's bytes themselves, when it is memory: batches are then filled where the bytes belong
+   * (and read there by the socket, see `readInto`), and writing one to its own offset copies nothing.
+   */
+  readonly memory?: Buffer;
 }
 
 /**
@@ -39,7 +44,15 @@ function giveBack(buffers: Buffer[]): void {
  * before it, the source is paused; memory stays at two or three batches whatever the body's size.
  */
 export function createBatchWriter(file: PositionalFile, start: number, batchBytes: number, source: ByteSource, onWritten?: WrittenListener) {
-  let filling: Buffer = batchBuffer(batchBytes);
+  const { memory } = file;
+  /** Where the batch being filled starts in the file. */
+  let fillingAt = start;
+  const nextBatch = (): Buffer => (memory ? memory.subarray(fillingAt, fillingAt + batchBytes) : batchBuffer(batchBytes));
+  /** Batches of the file's own memory are its bytes: never handed to another writer. */
+  const recycle = (buffers: Buffer[]) => {
+    if (!memory) giveBack(buffers);
+  };
+  let filling: Buffer = nextBatch();
   let filled = 0;
   const full: Array<{ buffer: Buffer; length: number }> = [];
   /** The offset after the last byte written. */
@@ -66,7 +79,7 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
         stopped = true;
         source.destroy();
       }
-      giveBack([buffer]);
+      recycle([buffer]);
       if (paused && full.length < 2) {
         paused = false;
         source.resume();
@@ -81,7 +94,8 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
   };
   const queueFilling = () => {
     full.push({ buffer: filling, length: filled });
-    filling = batchBuffer(batchBytes);
+    fillingAt += filled;
+    filling = nextBatch();
     filled = 0;
     kick();
   };
@@ -95,6 +109,11 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
       const inPlace = piece.buffer === filling.buffer && piece.byteOffset === filling.byteOffset + filled && piece.length <= filling.length - filled;
       let at = 0;
       while (at < piece.length) {
+        if (filling.length === 0) {
+          // Past the end of the file's memory: fetchRangeInto ends an overlong body before this.
+          failure = new RangeError('write beyond the object size');
+          return source.destroy(failure as Error);
+        }
         const taken = inPlace ? piece.length : piece.copy(filling, filled, at);
         filled += taken;
         at += taken;
@@ -110,7 +129,7 @@ export function createBatchWriter(file: PositionalFile, start: number, batchByte
       if (filled > 0 && !stopped && failure === undefined) queueFilling();
       while (writing) await writing;
       closed = true;
-      giveBack([filling, ...full.map((batch) => batch.buffer)]);
+      recycle([filling, ...full.map((batch) => batch.buffer)]);
       full.length = 0;
       if (failure !== undefined) throw failure;
     },

@@ -41,8 +41,13 @@ export class MemoryFile {
   constructor(size: number) {
     this.data = Buffer.allocUnsafe(size);
   }
+  get memory(): Buffer {
+    return this.data;
+  }
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
     if (position + length > this.data.length) throw new RangeError('write beyond the object size');
+    // A batch the writer filled in place (see PositionalFile.memory): the bytes are there already.
+    if (buffer.buffer === this.data.buffer && buffer.byteOffset + offset === this.data.byteOffset + position) return { bytesWritten: length };
     return { bytesWritten: buffer.copy(this.data, position, offset, offset + length) };
   }
 }
