@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EventBus } from '../events/event-bus.js';
-import { createCommittedBytes } from './committed-bytes.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
+import { createCommittedBytes } from './committed-bytes.js';
 
 /**
  * Feeds sync metrics from the event bus (the engine knows nothing about metrics); bytes are counted

@@ -14,6 +14,7 @@ import { startS3Server } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CHUNK = 64 * 1024;
+
 async function createJob(app: TestApp, bucket: string, name: string): Promise<string> {
   const created = await http(app, 'POST', '/api/v1/scheduler/create_job', {
     job_name: name,
