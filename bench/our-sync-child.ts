@@ -3,7 +3,8 @@
 // exactly what the scheduler does for a scheduled run. Writes its figures as JSON to the stats file.
 import '../src/config/v8-tiering.js';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
@@ -49,11 +50,29 @@ export interface OurSyncStats {
 
 type ThreadTimes = Map<string, { name: string; user: number; system: number }>;
 
-/** Adds the current user/system CPU (ms) of each live thread, by thread id, from /proc/self/task (Linux). */
-async function sampleThreads(into: ThreadTimes): Promise<void> {
-  const tids = await readdir('/proc/self/task').catch(() => [] as string[]);
+/** Reads a /proc file synchronously (never a disk wait), or '' when the thread has gone. */
+function readProc(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Adds the current user/system CPU (ms) of each live thread, by thread id, from /proc/self/task
+ * (Linux). Synchronous: through the thread pool, each file's open, fstat, read and close took the
+ * main thread ~0.2 ms, ~0.2 s over a 3 s run, which the run's figures then carried.
+ */
+function sampleThreads(into: ThreadTimes): void {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return;
+  }
   for (const tid of tids) {
-    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
+    const stat = readProc(`/proc/self/task/${tid}/stat`);
     const close = stat.lastIndexOf(')');
     if (close < 0) continue;
     const name = Number(tid) === process.pid ? 'main' : stat.slice(stat.indexOf('(') + 1, close).replace(/\d+$/, '');
@@ -114,8 +133,8 @@ async function main(): Promise<void> {
   const cpuAtStart = process.cpuUsage();
   const threadsBefore: ThreadTimes = new Map();
   const threadsLatest: ThreadTimes = new Map();
-  if (options.sampleThreads) await sampleThreads(threadsBefore);
-  const threadSampler = options.sampleThreads ? setInterval(() => void sampleThreads(threadsLatest), 100) : undefined;
+  if (options.sampleThreads) sampleThreads(threadsBefore);
+  const threadSampler = options.sampleThreads ? setInterval(() => sampleThreads(threadsLatest), 100) : undefined;
   let memoryAtPeak: NodeJS.MemoryUsage = process.memoryUsage();
   const sampler = setInterval(() => {
     const now = process.memoryUsage();
@@ -132,7 +151,7 @@ async function main(): Promise<void> {
   const runEndUs = Number(process.hrtime.bigint() / 1000n);
   const runCpu = process.cpuUsage(cpuAtStart);
   clearInterval(threadSampler);
-  if (options.sampleThreads) await sampleThreads(threadsLatest);
+  if (options.sampleThreads) sampleThreads(threadsLatest);
   clearInterval(sampler);
 
   const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
