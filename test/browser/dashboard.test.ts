@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Fault } from '../helpers/fault-proxy.js';
+import { liftableThrottle } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
 import { startTestApp } from '../helpers/test-app.js';
 import { CHUNK_SIZE, createPausedJob } from '../live/live-env.js';
@@ -30,11 +30,11 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
   it('lists jobs, shows the API validation message at its field, and shows a run started from the page live to its end', async () => {
     const env = shared();
     // Lifted (the GET in flight too) once the run has been watched mid-way.
-    const slow: Extract<Fault, { kind: 'throttle' }> = { ...SLOW };
+    const slow = liftableThrottle(SLOW.bytesPerSecond, SLOW.ms);
     env.proxy.setRule((req) => {
       if (req.method !== 'GET' || !req.key) return undefined;
       if (req.key.endsWith('broken.txt')) return { kind: 'status', status: 403, code: 'AccessDenied' };
-      return req.key.endsWith('.bin') ? slow : undefined;
+      return req.key.endsWith('.bin') ? slow.fault : undefined;
     });
     const large = seededBytes(40 * CHUNK_SIZE, 5);
     await env.s3.putObjects([
@@ -99,7 +99,7 @@ describe.skipIf(!hasChromium)('the dashboard in headless Chromium', () => {
     expect(await page.getByTestId('eta').innerText()).toMatch(/^(ETA \d|–)/);
     await expect.poll(() => page.locator('.failures').innerText(), { timeout: 20_000 }).toContain('media/broken.txt');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png'), fullPage: true });
-    slow.bytesPerSecond = Number.POSITIVE_INFINITY;
+    slow.lift();
 
     const end = page.locator('.run-end');
     await expect.poll(() => end.innerText(), { timeout: 40_000 }).toContain('Run finished: FAILED');

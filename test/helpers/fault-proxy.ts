@@ -220,22 +220,31 @@ function keyOf(path: string, bucketPrefix: string | undefined): string {
   return second === -1 ? '' : path.slice(second + 1);
 }
 
+/**
+ * A slow link until `lift()`: one throttle fault for a rule to return for every GET it slows. The
+ * proxy reads its rate at each piece it forwards, so lifting it speeds up the GETs under way as well
+ * as later ones.
+ */
+export function liftableThrottle(bytesPerSecond: number, ms = 0): { fault: Extract<Fault, { kind: 'throttle' }>; lift(): void } {
+  const fault = { kind: 'throttle' as const, ms, bytesPerSecond };
+  return {
+    fault,
+    lift() {
+      fault.bytesPerSecond = Number.POSITIVE_INFINITY;
+    },
+  };
+}
+
 /** A fault proxy whose object GETs are throttled until `liftThrottle()`. */
 export type ThrottledProxy = FaultProxy & { liftThrottle(): void };
 
 /**
  * A proxy in front of `s3` that sends every object GET's body at `bytesPerSecond` (a slow link), so
- * a run lasts long enough to act on mid-way, until `liftThrottle()`. One fault serves every GET and
- * the proxy reads its rate at each piece it forwards, so lifting it speeds up the GETs under way as
- * well as later ones.
+ * a run lasts long enough to act on mid-way, until `liftThrottle()` (see `liftableThrottle`).
  */
 export async function throttleObjectGets(s3: { endpoint: string; bucket: string }, bytesPerSecond: number): Promise<ThrottledProxy> {
   const proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-  const throttle = { kind: 'throttle' as const, ms: 0, bytesPerSecond };
-  proxy.setRule((req) => (req.method === 'GET' && req.key ? throttle : undefined));
-  return Object.assign(proxy, {
-    liftThrottle() {
-      throttle.bytesPerSecond = Number.POSITIVE_INFINITY;
-    },
-  });
+  const throttle = liftableThrottle(bytesPerSecond);
+  proxy.setRule((req) => (req.method === 'GET' && req.key ? throttle.fault : undefined));
+  return Object.assign(proxy, { liftThrottle: throttle.lift });
 }

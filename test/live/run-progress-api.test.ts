@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { http } from '../helpers/clients.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { liftableThrottle, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { seededBytes } from '../helpers/files.js';
 import { waitFor as poll } from '../helpers/poll.js';
 import { gqlData } from '../helpers/clients.js';
@@ -19,12 +19,12 @@ describe('a run row is kept current while the run goes', () => {
   it('GraphQL runs() and REST /runs show totals and bytes done mid-run, growing with the checkpoints', async () => {
     let proxy: FaultProxy | undefined;
     /** A slow link until the test has watched the run mid-way: the large object takes seconds. */
-    const slow = { kind: 'throttle' as const, ms: 5, bytesPerSecond: 1024 * 1024 };
+    const slow = liftableThrottle(1024 * 1024, 5);
     await using env = await startLiveEnv({
       env: { SYNC_CONCURRENCY: '2' },
       s3Endpoint: async (s3) => {
         proxy = await startFaultProxy(s3.endpoint, { bucket: s3.bucket });
-        proxy.setRule((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? slow : undefined));
+        proxy.setRule((req) => (req.method === 'GET' && req.key.endsWith('.bin') ? slow.fault : undefined));
         return proxy.endpoint;
       },
     });
@@ -62,7 +62,7 @@ describe('a run row is kept current while the run goes', () => {
     // It keeps moving before the end, then ends with exact totals.
     await poll(async () => (await graphqlRun()).bytesDone > mid.bytesDone + 4 * CHUNK_SIZE || (await graphqlRun()).status !== 'RUNNING', 30_000, 'bytesDone to grow');
     // Seen moving: the rest of the large object (its GET in flight too) need not crawl.
-    slow.bytesPerSecond = Number.POSITIVE_INFINITY;
+    slow.lift();
     await poll(async () => (await graphqlRun()).status === 'SUCCEEDED', 30_000, 'the run to end');
     const final = await env.app.orm.em.fork().findOneOrFail(SyncRun, { id: Number(runId) });
     expect(final).toMatchObject({ objectsTotal: 6, objectsDone: 6, bytesTotal: totalBytes, bytesDone: totalBytes });
