@@ -1,5 +1,6 @@
 import './v8-tiering.js';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,17 +12,43 @@ export const CODE_CACHE_DIR = '.code-cache';
 
 const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
 
+export interface BundleIdentity {
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
 /**
- * Where the cache of `bundle` (a file of `source`) lives. V8 checks its own version and flags, but
- * of the source only its length, so the name carries a checksum of the source: a rebuilt bundle of
- * the same length never runs the old one's code. Node's version and flags are in the name too, so
- * a bundle started with other flags (by hand, under a profiler) keeps a cache of its own instead of
- * having V8 reject, and the exit rewrite, the other one at every alternate start.
+ * Where the cache of `bundle` lives. V8 checks its own version and flags, but of the source only its
+ * length, so the name carries the file's identity (inode, size and modification time in nanoseconds):
+ * a rebuilt or edited bundle of the same length never runs the old one's code. Its identity, not a
+ * checksum of its source, which every start would pay for with a pass over the bundle. Not the
+ * device number: an overlay file system (a container's) may get another one at each mount, and every
+ * restart would then compile again and leave one more cache file behind.
+ * Node's version and flags are in the name too, so a bundle started with other flags (by hand, under
+ * a profiler) keeps a cache of its own instead of having V8 reject, and the exit rewrite, the other
+ * one at every alternate start.
  */
-export function codeCacheFile(bundle: string, source: string): string {
+export function codeCacheFile(bundle: string, identity: BundleIdentity): string {
   const flags = crc32(process.execArgv.join(' ')).toString(16);
-  const name = `${basename(bundle)}.${crc32(source).toString(16)}.${process.version}-${process.arch}-${flags}.bin`;
+  const id = crc32(`${identity.ino}:${identity.size}:${identity.mtimeNs}`).toString(16);
+  const name = `${basename(bundle)}.${id}.${process.version}-${process.arch}-${flags}.bin`;
   return join(dirname(bundle), CODE_CACHE_DIR, name);
+}
+
+/**
+ * The bundle's source and identity, from one open file. esbuild writes ASCII (non-ASCII characters
+ * escaped), which Latin-1 decodes as a plain copy, cheaper than UTF-8's decoding; anything else is UTF-8.
+ */
+function readBundle(file: string): { source: string; identity: BundleIdentity } {
+  const fd = openSync(file, 'r');
+  try {
+    const { ino, size, mtimeNs } = fstatSync(fd, { bigint: true });
+    const bytes = readFileSync(fd);
+    return { source: bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), identity: { ino, size, mtimeNs } };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A cache only this user could have written; anything else is ignored (and later replaced). */
@@ -61,8 +88,8 @@ function writeCache(file: string, data: Buffer): void {
  */
 export function runBundle(bundleUrl: URL): void {
   const file = fileURLToPath(bundleUrl);
-  const source = readFileSync(file, 'utf8');
-  const cacheFile = codeCacheFile(file, source);
+  const { source, identity } = readBundle(file);
+  const cacheFile = codeCacheFile(file, identity);
   const cachedData = readOwnCache(cacheFile);
   const script = new Script(CJS_WRAPPER[0] + source + CJS_WRAPPER[1], {
     filename: file,

@@ -57,6 +57,13 @@ describe('bundles run through the code cache (src/config/code-cache.ts)', () => 
     expect(cacheFiles()).toContain(cacheOfA);
   });
 
+  test('a bundle with characters beyond ASCII runs them as written, with the cache too', () => {
+    // esbuild escapes them, so a bundle of ours never has any; one written by hand must still run right.
+    writeFileSync(bundle, "console.log('déjà 文字 ' + 'déjà'.length);\n");
+    expect(start().stdout).toBe('déjà 文字 4\n');
+    expect(start().stdout).toBe('déjà 文字 4\n');
+  });
+
   test('a cache others could have written is ignored and replaced', () => {
     start();
     const planted = join(dir, CODE_CACHE_DIR, cacheFiles()[0]!);
