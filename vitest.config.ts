@@ -20,7 +20,7 @@ function notAboutTheDatabase(): string[] {
     'sdk-endpoint', 'sdk-fallback', 'default-region', 'signed-get', 'sigv4-verified', 'sigv4-verified-sync', 'http1-client', 'outbound-proxy',
     'faulty-network', 'clock-skew-concurrent', 'listing-faults', 'small-file-sync', 'cli-env',
   ].map((name) => `test/sync/${name}.test.ts`);
-  const http = ['rest/idle-connections', 'rest/refused-body-drain', 'rest/compression', 'graphql/graphiql-framing', 'graphql/auth-graphiql', 'graphql/graphiql-served-once'].map(
+  const http = ['rest/idle-connections', 'rest/refused-body-drain', 'rest/compression', 'graphql/graphiql-framing', 'graphql/auth-graphiql', 'graphql/graphiql-served-once', 'graphql/ws-peer-gone'].map(
     (name) => `test/${name}.test.ts`,
   );
   // Thousands of generated inputs each: validation answers before any SQL, and the valid ones store

@@ -11,6 +11,7 @@ import type { OriginPolicy } from '../http/origin-policy.js';
 import { refuseUpgrade } from '../http/upgrade-refusal.js';
 import type { GraphqlDeps } from './context.js';
 import { isGraphQLError } from './error-mapping.js';
+import { handleSocketFaults } from './ws-socket-faults.js';
 import { GRAPHQL_PATH, type Yoga } from './yoga.js';
 
 type Enveloped = ReturnType<Yoga['getEnveloped']>;
@@ -134,20 +135,7 @@ export function attachGraphqlWs(
     },
     wss,
   );
-  // graphql-ws prints a socket's error with console.error, stack and all. The one a client can
-  // cause, a message over maxPayload, has already closed the socket with 1009: it is a refusal, logged
-  // as such; anything else closes the socket as graphql-ws would (1011), logged without a stack.
-  wss.on('connection', (socket) => {
-    socket.removeAllListeners('error');
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        deps.logger.info({ limitBytes: MAX_BODY_BYTES }, 'WebSocket message over the size limit; socket closed (1009)');
-        return;
-      }
-      deps.logger.warn({ err: error.message }, 'WebSocket socket error; socket closed');
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
-  });
+  wss.on('connection', (socket) => handleSocketFaults(socket, deps.logger));
 
   return {
     async close() {
