@@ -26,15 +26,15 @@ function recordingFile(size: number): PositionalFile & { data: Buffer } {
 describe('a batch writer into an object held in memory', () => {
   it('fills the object where its bytes belong: the socket is offered the object itself, and no batch of its own is made', async () => {
     const body = randomBytes(10_000);
-    const memory = new MemoryFile(body.length);
+    const object = new MemoryFile(body.length);
     const { source, calls } = testSource();
     const seen: Array<{ end: number; inObject: boolean }> = [];
-    const writer = createBatchWriter(memory, 0, 4096, source, (data, end) => void seen.push({ end, inObject: data.buffer === memory.data.buffer }));
+    const writer = createBatchWriter(object, 0, 4096, source, (data, end) => void seen.push({ end, inObject: data.buffer === object.memory.buffer }));
 
     // The first read lands in the object at offset 0, as the connection would read it in place.
     const region = calls.region!()!;
-    expect(region.buffer).toBe(memory.data.buffer);
-    expect(region.byteOffset).toBe(memory.data.byteOffset);
+    expect(region.buffer).toBe(object.memory.buffer);
+    expect(region.byteOffset).toBe(object.memory.byteOffset);
     body.copy(region, 0, 0, 1000);
     writer.take(region.subarray(0, 1000));
     // The rest arrives in the connection's own buffer, in pieces across the batches' seams.
@@ -42,27 +42,27 @@ describe('a batch writer into an object held in memory', () => {
     await writer.flush();
 
     expect(writer.written).toBe(body.length);
-    expect(memory.data.equals(body)).toBe(true);
+    expect(object.memory.equals(body)).toBe(true);
     expect(seen).toEqual([4096, 8192, 10_000].map((end) => ({ end, inObject: true })));
     expect(calls.destroyed).toBeUndefined();
   });
 
   it('a retry resumes at the bytes written: the object is filled from there', async () => {
     const body = randomBytes(6000);
-    const memory = new MemoryFile(body.length);
-    const first = createBatchWriter(memory, 0, 6000, testSource().source);
+    const object = new MemoryFile(body.length);
+    const first = createBatchWriter(object, 0, 6000, testSource().source);
     first.take(body.subarray(0, 2500));
     await first.flush();
-    const second = createBatchWriter(memory, first.written, 6000, testSource().source);
+    const second = createBatchWriter(object, first.written, 6000, testSource().source);
     second.take(body.subarray(2500));
     await second.flush();
-    expect(memory.data.equals(body)).toBe(true);
+    expect(object.memory.equals(body)).toBe(true);
   });
 
   it('bytes past the object\'s end end the body with an error instead of landing anywhere', async () => {
-    const memory = new MemoryFile(100);
+    const object = new MemoryFile(100);
     const { source, calls } = testSource();
-    const writer = createBatchWriter(memory, 0, 100, source);
+    const writer = createBatchWriter(object, 0, 100, source);
     writer.take(Buffer.alloc(150, 1));
     expect(calls.destroyed).toBeInstanceOf(RangeError);
     await expect(writer.flush()).rejects.toThrow('write beyond the object size');
@@ -70,8 +70,8 @@ describe('a batch writer into an object held in memory', () => {
 
   it('never hands the object\'s memory to another writer, even in full-size batches', async () => {
     const body = randomBytes(WRITE_BATCH_BYTES);
-    const memory = new MemoryFile(body.length);
-    const writer = createBatchWriter(memory, 0, WRITE_BATCH_BYTES, testSource().source);
+    const object = new MemoryFile(body.length);
+    const writer = createBatchWriter(object, 0, WRITE_BATCH_BYTES, testSource().source);
     writer.take(body);
     await writer.flush();
 
@@ -82,11 +82,11 @@ describe('a batch writer into an object held in memory', () => {
       return { writer: createBatchWriter(file, 0, WRITE_BATCH_BYTES, source), file, calls };
     });
     for (const other of others) {
-      expect(other.calls.region!()!.buffer).not.toBe(memory.data.buffer);
+      expect(other.calls.region!()!.buffer).not.toBe(object.memory.buffer);
       other.writer.take(Buffer.alloc(WRITE_BATCH_BYTES + 10, 7));
       await other.writer.flush();
       expect(other.file.data.subarray(0, WRITE_BATCH_BYTES + 10).every((byte) => byte === 7)).toBe(true);
     }
-    expect(memory.data.equals(body), 'the object is unchanged').toBe(true);
+    expect(object.memory.equals(body), 'the object is unchanged').toBe(true);
   });
 });

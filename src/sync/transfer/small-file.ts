@@ -37,17 +37,14 @@ export async function writeSmallFile(path: string, data: Buffer, mtime: Date | n
 
 /** A fixed-size in-memory target for positional writes, shaped like the FileHandle calls fetchRangeInto makes. */
 export class MemoryFile {
-  readonly data: Buffer;
+  readonly memory: Buffer;
   constructor(size: number) {
-    this.data = Buffer.allocUnsafe(size);
-  }
-  get memory(): Buffer {
-    return this.data;
+    this.memory = Buffer.allocUnsafe(size);
   }
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
-    if (position + length > this.data.length) throw new RangeError('write beyond the object size');
+    if (position + length > this.memory.length) throw new RangeError('write beyond the object size');
     // A batch the writer filled in place (see PositionalFile.memory): the bytes are there already.
-    if (buffer.buffer === this.data.buffer && buffer.byteOffset + offset === this.data.byteOffset + position) return { bytesWritten: length };
-    return { bytesWritten: buffer.copy(this.data, position, offset, offset + length) };
+    if (buffer.buffer === this.memory.buffer && buffer.byteOffset + offset === this.memory.byteOffset + position) return { bytesWritten: length };
+    return { bytesWritten: buffer.copy(this.memory, position, offset, offset + length) };
   }
 }

@@ -46,12 +46,12 @@ export async function transferSmallObject(ctx: TransferContext, item: WorkItem):
  */
 async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<TransferOutcome> {
   const { remote } = item;
-  let memory: MemoryFile;
+  let fetched: MemoryFile;
   try {
     const check = createWholeObjectCheck(ctx, item);
-    memory = new MemoryFile(remote.size);
+    fetched = new MemoryFile(remote.size);
     ctx.folder.ensureDir(dirname(item.finalPath));
-    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, memory, { start: 0, end: remote.size }, check.fetchOptions);
+    const { etagIsNotMd5 } = await fetchRangeInto(ctx, item, fetched, { start: 0, end: remote.size }, check.fetchOptions);
     const mismatch = await verdict(ctx, item, { ...check.chosen, etagIsNotMd5 });
     if (mismatch) return { status: 'FAILED', error: `verification failed: ${mismatch}`, restart: true };
   } catch (error) {
@@ -61,7 +61,7 @@ async function transferInMemory(ctx: TransferContext, item: WorkItem): Promise<T
     try {
       // Durable before its row says PROCESSED (the batch commit that follows), like every chunk.
       const { grouped } = ctx.smallFileSync;
-      ctx.stats.fileSyncMs += await writeSmallFile(ctx.folder.partial(item.partialPath), memory.data, remote.lastModified, { datasync: !grouped });
+      ctx.stats.fileSyncMs += await writeSmallFile(ctx.folder.partial(item.partialPath), fetched.memory, remote.lastModified, { datasync: !grouped });
       publishFile(ctx.folder, item, { mtimeSet: true });
       ctx.smallFileSync.written();
       return { status: 'PROCESSED' };
