@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { Job } from '../../src/db/entities/job.entity.js';
 import { enterGraphiqlToken } from '../browser/browser-page.js';
+import { chunkEvent } from '../helpers/progress-events.js';
 import { startGraphqlApp, TOKEN } from './graphql-env.js';
 
 /** A system Chromium (CHROMIUM_PATH or a usual location); the test is skipped on machines without one. */
@@ -11,16 +11,7 @@ const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bi
   (path): path is string => !!path && existsSync(path),
 );
 const JOB = '11111111-1111-4111-8111-111111111111';
-const chunk = (bytes: number): SyncProgressEvent => ({
-  kind: 'CHUNK',
-  jobId: JOB,
-  runId: '1',
-  objectKey: 'k',
-  bytesTransferred: bytes,
-  objectSize: 100,
-  status: 'PROCESSING',
-  at: new Date(),
-});
+const chunk = (bytes: number) => chunkEvent({ jobId: JOB, objectKey: 'k', objectSize: 100, bytesTransferred: bytes });
 
 describe('GraphiQL in a browser', () => {
   it.skipIf(!executablePath)('loads with no request leaving the service and runs a subscription over WebSocket with the token', async () => {

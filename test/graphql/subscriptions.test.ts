@@ -3,25 +3,17 @@ import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { Job } from '../../src/db/entities/job.entity.js';
-import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { SyncProgressDocument, type SyncProgressSubscription } from '../generated/graphql.js';
 import { wsClient } from '../helpers/clients.js';
 import { waitFor } from '../helpers/poll.js';
+import { chunkEvent } from '../helpers/progress-events.js';
 import { startGraphqlApp, TOKEN, type GraphqlTestApp } from './graphql-env.js';
 
 const JOB_A = '11111111-1111-4111-8111-111111111111';
 const JOB_B = '22222222-2222-4222-8222-222222222222';
 
-const chunk = (jobId: string, bytes: number): SyncProgressEvent => ({
-  kind: 'CHUNK',
-  jobId,
-  runId: '7',
-  objectKey: 'data/big.bin',
-  bytesTransferred: bytes,
-  objectSize: 2 ** 53 - 1,
-  status: 'PROCESSING',
-  at: new Date('2026-11-24T10:00:00Z'),
-});
+const chunk = (jobId: string, bytes: number) =>
+  chunkEvent({ jobId, runId: '7', bytesTransferred: bytes, objectSize: 2 ** 53 - 1, at: new Date('2026-11-24T10:00:00Z') });
 
 /** Job rows with these ids, so that their progress can be subscribed to. */
 async function jobsExist(api: GraphqlTestApp, ...ids: string[]): Promise<void> {

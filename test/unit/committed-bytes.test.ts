@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncProgressEvent } from '../../src/events/progress-event.js';
 import { createCommittedBytes } from '../../src/http/committed-bytes.js';
+import { chunkEvent } from '../helpers/progress-events.js';
 
-const chunk = (jobId: string, runId: string, objectKey: string, bytesTransferred: number): SyncProgressEvent => ({
-  kind: 'CHUNK',
-  jobId,
-  runId,
-  objectKey,
-  bytesTransferred,
-  objectSize: 1000,
-  status: 'PROCESSING',
-  at: new Date(),
-});
+const chunk = (jobId: string, runId: string, objectKey: string, bytesTransferred: number) => chunkEvent({ jobId, runId, objectKey, bytesTransferred, objectSize: 1000 });
 
 describe('the committed prefix of objects in flight', () => {
   it('counts each byte once as the prefix grows, per object and run', () => {
