@@ -7,8 +7,8 @@ type SendCallback = (error?: Error) => void;
 type Send = (data: unknown, options: object, callback?: SendCallback) => void;
 
 /**
- * What graphql-ws's `useServer` does with a socket's faults, done as a service should: it prints
- * each with console.error, stack and all, outside the log. Installed on every socket it serves.
+ * A socket's faults, handled as a service should: graphql-ws's `useServer` prints each with
+ * console.error, stack and all, outside the log. Installed on every socket it serves.
  * - A socket error: the one a client can cause, a message over maxPayload, has already closed the
  *   socket with 1009 and is logged as a refusal; anything else closes the socket as graphql-ws
  *   would (1011), logged without a stack.
