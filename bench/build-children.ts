@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,6 @@ export async function buildChildren(): Promise<string | null> {
       'api-server-child': benchFile('./api-server-child.ts'),
       'node-floor-child': benchFile('./node-floor-child.ts'),
     });
-    await writeFile(join(OUT, 'package.json'), '{ "type": "module" }\n');
     await linkNodeModules(join(OUT, 'node_modules'));
     return OUT;
   } catch (err) {

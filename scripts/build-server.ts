@@ -77,10 +77,17 @@ const COMMON = {
   logLevel: 'warning',
 } satisfies BuildOptions;
 
-/** `<name>.js`, the file Node starts: runs `<name>.cjs` through the code cache (src/config/code-cache.ts). */
+/**
+ * `<name>.js`, the file Node starts: runs `<name>.cjs` through the code cache (src/config/code-cache.ts).
+ * CommonJS, as is everything in the folder (its package.json): a process or worker thread started
+ * from it never sets up Node's ES module loader, which an ES module launcher paid for at every start.
+ */
 function launcher(name: string): string {
-  return `import { runBundle } from './code-cache.js';\nrunBundle(new URL('./${name}.cjs', import.meta.url));\n`;
+  return `require('./code-cache.js').runBundle(require('node:url').pathToFileURL(require('node:path').join(__dirname, '${name}.cjs')));\n`;
 }
+
+/** Makes every `.js` of the folder CommonJS, whatever package.json is above it (the repository's says "module"). */
+const FOLDER_PACKAGE_JSON = '{ "type": "commonjs" }\n';
 
 export async function buildServer(outdir = join(ROOT, 'dist'), entryPoints = SERVICE_ENTRIES): Promise<void> {
   await clean(outdir);
@@ -96,7 +103,8 @@ export async function buildServer(outdir = join(ROOT, 'dist'), entryPoints = SER
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
-  await build({ ...COMMON, entryPoints: { 'code-cache': join(ROOT, 'src/config/code-cache.ts') }, outdir, format: 'esm' });
+  await build({ ...COMMON, entryPoints: { 'code-cache': join(ROOT, 'src/config/code-cache.ts') }, outdir, format: 'cjs' });
+  await writeFile(join(outdir, 'package.json'), FOLDER_PACKAGE_JSON);
   for (const name of Object.keys(entryPoints)) await writeFile(join(outdir, `${name}.js`), launcher(name));
 }
 

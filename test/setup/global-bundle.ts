@@ -1,4 +1,4 @@
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -23,8 +23,7 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'dss-test-bundle-'));
   try {
     await buildServer(dir);
-    // As in <repo>/dist: ES module launchers, the externals from node_modules, the dashboard's folder.
-    await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+    // As in <repo>/dist: the externals from node_modules, the dashboard's folder.
     await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     await symlink(DASHBOARD_DIST, join(dir, 'dashboard'), 'dir');
   } catch (error) {
