@@ -71,8 +71,10 @@ const COMMON = {
   sourcemap: 'linked',
   sourcesContent: false,
   external: EXTERNAL,
-  // Its ES module build, so that only the hashers in use are bundled (its CommonJS build holds ~40 WebAssembly modules).
-  alias: { 'hash-wasm': 'hash-wasm/dist/index.esm.js' },
+  // Their ES module builds, so that only what is used is bundled and run at start: the hashers in use
+  // (hash-wasm's CommonJS build holds ~40 WebAssembly modules), and the S3 client with its four
+  // commands (the SDK's CommonJS build is one module defining all of S3's; the package declares no side effects).
+  alias: { 'hash-wasm': 'hash-wasm/dist/index.esm.js', '@aws-sdk/client-s3': '@aws-sdk/client-s3/dist-es/index.js' },
   legalComments: 'none',
   logLevel: 'warning',
 } satisfies BuildOptions;
