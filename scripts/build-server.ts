@@ -72,8 +72,8 @@ const COMMON = {
   sourcesContent: false,
   external: EXTERNAL,
   // Their ES module builds, so that only what is used is bundled and run at start: the hashers in use
-  // (hash-wasm's CommonJS build holds ~40 WebAssembly modules), and the S3 client with its four
-  // commands (the SDK's CommonJS build is one module defining all of S3's; the package declares no side effects).
+  // (hash-wasm's CommonJS build holds ~40 WebAssembly modules), and the S3 client with the commands
+  // in use (the SDK's CommonJS build is one module defining all of S3's; the package declares no side effects).
   alias: { 'hash-wasm': 'hash-wasm/dist/index.esm.js', '@aws-sdk/client-s3': '@aws-sdk/client-s3/dist-es/index.js' },
   legalComments: 'none',
   logLevel: 'warning',
