@@ -37,11 +37,20 @@ export async function runPerRow(transaction: Knex.Transaction, sql: string, rows
  * SQLite only: the rows `sql` selects, through one statement prepared once per connection, on a
  * connection taken from knex's pool (waiting, as knex's own queries do, while a transaction holds it).
  */
-export async function selectAll<T>(knex: Knex, sql: string, params: unknown[]): Promise<T[]> {
+export function selectAll<T>(knex: Knex, sql: string, params: unknown[]): Promise<T[]> {
+  return withPooledConnection(knex, (connection) => statementOf(connection, sql).all(...params) as T[]);
+}
+
+/** SQLite only: runs `sql` once, as `selectAll` does, and returns how many rows it changed. */
+export function runOnce(knex: Knex, sql: string, params: unknown[]): Promise<number> {
+  return withPooledConnection(knex, (connection) => statementOf(connection, sql).run(...params).changes);
+}
+
+async function withPooledConnection<T>(knex: Knex, use: (connection: SqliteConnection) => T): Promise<T> {
   const client = knex.client as unknown as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(connection: SqliteConnection): Promise<unknown> };
   const connection = await client.acquireConnection();
   try {
-    return statementOf(connection, sql).all(...params) as T[];
+    return use(connection);
   } finally {
     await client.releaseConnection(connection);
   }

@@ -10,7 +10,7 @@ import type { RemoteObject } from '../transport/s3-connector.js';
 import { retriedWhileDatabaseDown, type OutageOptions } from '../../db/database-outage.js';
 import { algorithmsColumn } from '../../db/checksum-algorithms.js';
 import { inPlainTransaction } from '../../db/plain-transaction.js';
-import { runPerRow } from '../../db/sqlite-statements.js';
+import { runOnce, runPerRow } from '../../db/sqlite-statements.js';
 import { createStatisticsRefresh } from '../../db/planner-statistics.js';
 import {
   batchFields,
@@ -62,15 +62,21 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
   const onSqlite = !isPostgres(orm);
   const statistics = createStatisticsRefresh(orm);
 
+  /** SQLite: `column = ?` for each field given of an `entity` row, and the values as MikroORM would bind them. */
+  function assignments<T extends object>(entity: string, fields: Partial<T>): { set: string; values: unknown[] } {
+    const properties = orm.getMetadata().get<T>(entity).properties;
+    const platform = orm.em.getPlatform();
+    const given = Object.entries(fields).filter(([, value]) => value !== undefined);
+    return {
+      set: given.map(([property]) => `${properties[property as keyof typeof properties].fieldNames[0]} = ?`).join(', '),
+      values: given.map(([, value]) => (value instanceof Date ? platform.processDateProperty(value) : value)),
+    };
+  }
+
   /** SQLite: the UPDATE of `fields` of the run's row, and its one row of bindings (the row filter is `runRow`'s). */
   function runRowUpdate(fields: Partial<SyncRun>): [string, unknown[][]] {
-    const properties = orm.getMetadata().get<SyncRun>(SyncRun.name).properties;
-    const platform = orm.em.getPlatform();
-    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
-    const columns = set.map(([property]) => `${properties[property as keyof typeof properties].fieldNames[0]} = ?`);
-    const values = set.map(([, value]) => (value instanceof Date ? platform.processDateProperty(value) : value));
-    const sql = `update sync_runs set ${columns.join(', ')} where id = ? and ${LEASED_TO_SQL}`;
-    return [sql, [[...values, runId, instanceId]]];
+    const { set, values } = assignments<SyncRun>(SyncRun.name, fields);
+    return [`update sync_runs set ${set} where id = ? and ${LEASED_TO_SQL}`, [[...values, runId, instanceId]]];
   }
 
   /** SQLite: the listing's new rows, created at `now`, through one prepared INSERT. */
@@ -184,11 +190,13 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
      */
     async commit(key: string, update: ObjectUpdate): Promise<CommitOutcome> {
       const em = fork();
-      const affected = await em.nativeUpdate(
-        SyncObject,
-        { jobId, key, ...(claimOwner ? { claimOwner } : {}) },
-        { ...update, runId, instanceId, updatedAt: new Date() },
-      );
+      const fields = { ...update, runId, instanceId, updatedAt: new Date() };
+      let affected: number;
+      if (onSqlite) {
+        const { set, values } = assignments<SyncObject>(SyncObject.name, fields);
+        const claimed = claimOwner ? ' and claim_owner = ?' : '';
+        affected = await runOnce(em.getKnex(), `update sync_objects set ${set} where job_id = ? and object_key = ?${claimed}`, [...values, jobId, key, ...(claimOwner ? [claimOwner] : [])]);
+      } else affected = await em.nativeUpdate(SyncObject, { jobId, key, ...(claimOwner ? { claimOwner } : {}) }, fields);
       if (affected > 0) return 'committed';
       return claimOwner && (await em.count(Job, { id: jobId })) > 0 ? 'claim-lost' : 'job-gone';
     },
@@ -237,7 +245,9 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     },
 
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
-      return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
+      if (!onSqlite) return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
+      const [sql, [params]] = runRowUpdate(fields);
+      return (await runOnce(orm.em.getKnex(), sql, params!)) > 0;
     },
 
     /** Whether the run's row is still there (its job's deletion takes it). */
