@@ -15,6 +15,7 @@ import { buildYoga, GRAPHQL_PATH } from './graphql/yoga.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { healthRoutes } from './http/health.js';
 import { closeSilentConnections, IDLE_CONNECTION_MS } from './http/idle-connections.js';
+import { followCommittedBytes } from './http/committed-bytes.js';
 import { createJobMetrics } from './http/job-metrics.js';
 import { graphqlErrorBody, GRAPHQL_MEDIA_TYPES } from './graphql/edge.js';
 import { withCompression } from './http/compression.js';
@@ -115,8 +116,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const metrics = createMetrics({
     beforeScrape: () => jobMetrics.prune().catch((err: unknown) => logger.warn({ err }, 'could not prune the metrics of deleted jobs')),
   });
-  const jobMetrics = createJobMetrics(metrics.registry, bus, orm, redis);
-  const syncMetrics = bridgeSyncMetrics(bus, metrics.registry);
+  const committedBytes = followCommittedBytes(bus);
+  const jobMetrics = createJobMetrics(metrics.registry, bus, committedBytes, orm, redis);
+  const syncMetrics = bridgeSyncMetrics(committedBytes, metrics.registry);
   const engineThread = !options.execute && config.syncThread ? createThreadRunExecutor({ orm, bus, config, logger, onRetry: jobMetrics.retry, entry: options.engineThreadEntry }) : undefined;
   const execute = options.execute ?? engineThread ?? createRunExecutor({ orm, bus, config, logger, connectors, onRetry: jobMetrics.retry });
   const webhooks = createDeliveryLoop({
@@ -145,10 +147,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       jobMetrics.runSkipped(jobId);
       syncMetrics.runSkipped();
     },
-    onHelpEnded: (runId) => {
-      jobMetrics.helpEnded(runId);
-      syncMetrics.helpEnded(runId);
-    },
+    onHelpEnded: (runId) => committedBytes.helpEnded(runId),
   });
   const services = createServices({
     orm,
@@ -241,6 +240,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     connectors.close();
     syncMetrics.stop();
     jobMetrics.stop();
+    committedBytes.stop();
     stopPending = 'closing Redis and the database';
     await redis?.close();
     await orm.close();

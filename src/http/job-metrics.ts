@@ -7,7 +7,7 @@ import type { Orm } from '../db/orm.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
 import type { RedisTransport } from '../events/redis-transport.js';
-import { createCommittedBytes } from './committed-bytes.js';
+import type { CommittedBytes } from './committed-bytes.js';
 
 /** Run durations from seconds to hours. */
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
@@ -18,9 +18,8 @@ const DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600];
  * (`prune`). Bytes, objects and objects in flight come from the event bus (committed-bytes.ts, as in sync-metrics.ts);
  * run outcomes and durations from the run's row once its final status is committed.
  */
-export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, redis?: Pick<RedisTransport, 'droppedPublishes'>) {
+export function createJobMetrics(registry: Registry, bus: EventBus, progress: CommittedBytes, orm: Orm, redis?: Pick<RedisTransport, 'droppedPublishes'>) {
   const registers = [registry];
-  const committed = createCommittedBytes();
 
   const bytes = new Counter({
     name: 'dss_job_bytes_downloaded_total',
@@ -66,7 +65,7 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     registers,
     collect() {
       inFlight.reset();
-      for (const jobId of committed.inFlightJobs()) inFlight.inc({ job_id: jobId });
+      for (const jobId of progress.inFlightJobs()) inFlight.inc({ job_id: jobId });
     },
   });
   new Gauge({
@@ -105,21 +104,17 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
   });
   const perJob = [bytes, objects, runs, durations, retries, webhooks];
 
-  function onEvent(event: SyncProgressEvent): void {
+  function onEvent(event: SyncProgressEvent, grown: number): void {
     const job_id = event.jobId;
     if (event.kind === 'CHUNK') {
-      const grown = committed.grown(event);
       if (grown > 0) bytes.inc({ job_id }, grown);
     } else if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') {
-      committed.ended(event);
       objects.inc({ job_id, result: event.kind.slice('OBJECT_'.length).toLowerCase() });
     } else if (event.kind === 'OBJECT_DELETED') {
       objects.inc({ job_id, result: 'deleted' });
-    } else if (event.kind === 'RUN_FINISHED') {
-      committed.forgetRun(event.runId ?? '');
     }
   }
-  const unlisten = bus.on(onEvent);
+  const unlisten = progress.on(onEvent);
 
   return {
     async runFinished({ jobId, runId, status }: { jobId: string; runId: number; status: RunStatus }): Promise<void> {
@@ -131,10 +126,6 @@ export function createJobMetrics(registry: Registry, bus: EventBus, orm: Orm, re
     },
     runSkipped(jobId: string): void {
       runs.inc({ job_id: jobId, status: 'SKIPPED' });
-    },
-    /** A helper's part of another instance's run ended: its objects of the run left in flight were interrupted. */
-    helpEnded(runId: number): void {
-      committed.forgetRun(String(runId));
     },
     retry(jobId: string, cause: string): void {
       retries.inc({ job_id: jobId, cause });

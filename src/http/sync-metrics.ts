@@ -1,14 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { EventBus } from '../events/event-bus.js';
 import type { SyncProgressEvent } from '../events/progress-event.js';
-import { createCommittedBytes } from './committed-bytes.js';
+import type { CommittedBytes } from './committed-bytes.js';
 
 /**
- * Feeds sync metrics from the event bus (the engine knows nothing about metrics); bytes are counted
- * as each object's committed prefix grows (committed-bytes.ts). A skipped due time or trigger
- * publishes no event: the scheduler reports it (`runSkipped`).
+ * Feeds the process-wide sync metrics from the event bus (the engine knows nothing about metrics);
+ * bytes are counted as each object's committed prefix grows (committed-bytes.ts). A skipped due time
+ * or trigger publishes no event: the scheduler reports it (`runSkipped`).
  */
-export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipped(): void; helpEnded(runId: number): void; stop(): void } {
+export function bridgeSyncMetrics(progress: CommittedBytes, registry: Registry): { runSkipped(): void; stop(): void } {
   const registers = [registry];
   const bytes = new Counter({
     name: 'dss_sync_bytes_downloaded_total',
@@ -30,25 +29,21 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
   const running = new Gauge({ name: 'dss_sync_runs_in_progress', help: 'Sync runs in progress', registers });
   for (const result of ['done', 'failed', 'skipped']) objects.inc({ result }, 0);
 
-  const committed = createCommittedBytes();
   /** Runs this process announced (RUN_STARTED): a RUN_FINISHED of another's run (a gone holder's, cancelled here) is not one of them. */
   const inProgress = new Set<string>();
 
-  function onEvent(event: SyncProgressEvent): void {
+  function onEvent(event: SyncProgressEvent, grown: number): void {
     switch (event.kind) {
       case 'RUN_STARTED':
         if (event.runId !== null) inProgress.add(event.runId);
         running.set(inProgress.size);
         break;
-      case 'CHUNK': {
-        const grown = committed.grown(event);
+      case 'CHUNK':
         if (grown > 0) bytes.inc(grown);
         break;
-      }
       case 'OBJECT_DONE':
       case 'OBJECT_FAILED':
       case 'OBJECT_SKIPPED':
-        committed.ended(event);
         objects.inc({ result: event.kind.slice('OBJECT_'.length).toLowerCase() });
         break;
       case 'OBJECT_DELETED':
@@ -58,15 +53,12 @@ export function bridgeSyncMetrics(bus: EventBus, registry: Registry): { runSkipp
         if (event.runId !== null) inProgress.delete(event.runId);
         running.set(inProgress.size);
         runs.inc({ status: event.runStatus ?? 'UNKNOWN' });
-        committed.forgetRun(event.runId ?? '');
         break;
     }
   }
 
   return {
     runSkipped: () => runs.inc({ status: 'SKIPPED' }),
-    /** A helper's part of another instance's run ended: that run's RUN_FINISHED never reaches this process. */
-    helpEnded: (runId: number) => committed.forgetRun(String(runId)),
-    stop: bus.on(onEvent),
+    stop: progress.on(onEvent),
   };
 }

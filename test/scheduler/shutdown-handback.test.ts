@@ -6,6 +6,7 @@ import { SyncRun } from '../../src/db/entities/sync-run.entity.js';
 import { createJobRunner } from '../../src/scheduler/job-runner.js';
 import { createRemoteCancel } from '../../src/scheduler/remote-cancel.js';
 import { createEventBus } from '../../src/events/event-bus.js';
+import { followCommittedBytes } from '../../src/http/committed-bytes.js';
 import { bridgeSyncMetrics } from '../../src/http/sync-metrics.js';
 import { ShutdownAbort } from '../../src/sync/run/run-start.js';
 import type { RunExecutor } from '../../src/sync/run-executor.js';
@@ -73,7 +74,7 @@ describe('RUN_FINISHED sent by remote-cancel for a run this process never starte
     await db.orm.em.fork().persistAndFlush(run);
     const bus = createEventBus();
     const registry = new Registry();
-    bridgeSyncMetrics(bus, registry);
+    bridgeSyncMetrics(followCommittedBytes(bus), registry);
     const { cancelElsewhere: cancel } = createRemoteCancel({ orm: db.orm, logger: silentLogger, now: () => new Date(), waitMs: 2000, pollMs: 10, bus });
     expect(await cancel(job.id)).toBe(true);
     const gauge = (await registry.getSingleMetric('dss_sync_runs_in_progress')!.get()).values[0]!.value;
