@@ -30,8 +30,17 @@ export function followCommittedBytes(bus: EventBus) {
   const stop = bus.on((event) => {
     const growth = event.kind === 'CHUNK' ? grown(event) : 0;
     if (event.kind === 'OBJECT_DONE' || event.kind === 'OBJECT_FAILED' || event.kind === 'OBJECT_SKIPPED') committed.delete(keyOf(event));
-    for (const listener of listeners) listener(event, growth);
+    // As the bus does for its own listeners: one that throws keeps the others from missing the event.
+    const failures: unknown[] = [];
+    for (const listener of listeners) {
+      try {
+        listener(event, growth);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
     if (event.kind === 'RUN_FINISHED') forgetRun(event.runId ?? '');
+    if (failures.length > 0) throw failures[0];
   });
 
   return {

@@ -58,4 +58,20 @@ describe('the committed prefix of objects in flight', () => {
     bus.publish(chunk('j1', '1', 'a', 30));
     expect(told[0]!.map(({ grown }) => grown)).toEqual([10, 10]);
   });
+
+  it('a listener that throws does not keep the others from the event; the bus is told of the error', () => {
+    const errors: unknown[] = [];
+    const bus = createEventBus({ onListenerError: (error) => errors.push(error) });
+    const committed = followCommittedBytes(bus);
+    const seen: number[] = [];
+    committed.on(() => {
+      throw new Error('a metric refused');
+    });
+    committed.on((_event, grown) => seen.push(grown));
+    bus.publish(chunk('j1', '1', 'a', 10));
+    bus.publish({ ...chunk('j1', '1', 'a', 10), kind: 'RUN_FINISHED', objectKey: null });
+    expect(seen).toEqual([10, 0]);
+    expect(errors.map((error) => (error as Error).message)).toEqual(['a metric refused', 'a metric refused']);
+    expect([...committed.inFlightJobs()], 'the run was still forgotten').toEqual([]);
+  });
 });
