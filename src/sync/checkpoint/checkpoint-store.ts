@@ -194,8 +194,8 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
       let affected: number;
       if (onSqlite) {
         const { set, values } = assignments<SyncObject>(SyncObject.name, fields);
-        const claimed = claimOwner ? ' and claim_owner = ?' : '';
-        affected = await runOnce(em.getKnex(), `update sync_objects set ${set} where job_id = ? and object_key = ?${claimed}`, [...values, jobId, key, ...(claimOwner ? [claimOwner] : [])]);
+        const where = claimOwner ? 'job_id = ? and object_key = ? and claim_owner = ?' : 'job_id = ? and object_key = ?';
+        affected = await runOnce(em.getKnex(), `update sync_objects set ${set} where ${where}`, [...values, jobId, key, ...(claimOwner ? [claimOwner] : [])]);
       } else affected = await em.nativeUpdate(SyncObject, { jobId, key, ...(claimOwner ? { claimOwner } : {}) }, fields);
       if (affected > 0) return 'committed';
       return claimOwner && (await em.count(Job, { id: jobId })) > 0 ? 'claim-lost' : 'job-gone';
@@ -246,8 +246,8 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
 
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
       if (!onSqlite) return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
-      const [sql, [params]] = runRowUpdate(fields);
-      return (await runOnce(orm.em.getKnex(), sql, params!)) > 0;
+      const [sql, [params = []]] = runRowUpdate(fields);
+      return (await runOnce(orm.em.getKnex(), sql, params)) > 0;
     },
 
     /** Whether the run's row is still there (its job's deletion takes it). */
