@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,13 +83,32 @@ export interface ThrowawayPostgres extends ThrowawayServer {
   pid(): number | null;
 }
 
+const TMPFS_MAGIC = 0x01021994;
+const MEMORY_FOR_DATA = 8 * 2 ** 30;
+
+/**
+ * Where a throwaway PostgreSQL keeps its data: in memory (/dev/shm) when that has room, else the
+ * temp folder. The PostgreSQL pass creates one database per test app (~11 MB each, ~4 GB by its
+ * end); on this class of VM's disk, creating 357 of them took 18 s against 7 s in memory, and
+ * removing the folder at the end 18 s, as the last step of every run.
+ */
+function dataParent(): string {
+  try {
+    const shm = statfsSync('/dev/shm');
+    if (shm.type === TMPFS_MAGIC && shm.bavail * shm.bsize >= MEMORY_FOR_DATA) return '/dev/shm';
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
+
 /**
  * A PostgreSQL server for tests only: a temp data directory, loopback, a free port, no durability
  * (fsync off: a crash of the test machine loses nothing we keep). The superuser `postgres` trusts
  * local connections, so the URL carries no password.
  */
 export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'dss-pg-'));
+  const dir = mkdtempSync(join(dataParent(), 'dss-pg-'));
   ownedByServerUser(dir);
   const data = join(dir, 'data');
   const [initCmd, initArgs] = asServerUser(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
