@@ -88,9 +88,9 @@ const MEMORY_FOR_DATA = 8 * 2 ** 30;
 
 /**
  * Where a throwaway PostgreSQL keeps its data: in memory (/dev/shm) when that has room, else the
- * temp folder. The PostgreSQL pass creates one database per test app (~11 MB each, ~4 GB by its
- * end); on this class of VM's disk, creating 357 of them took 18 s against 7 s in memory, and
- * removing the folder at the end 18 s, as the last step of every run.
+ * temp folder. The PostgreSQL pass creates a database per test app, gigabytes by its end: on disk,
+ * creating them and removing the folder in the last step of the run cost more than the room in
+ * memory does (README, "Tests").
  */
 function dataParent(): string {
   try {
