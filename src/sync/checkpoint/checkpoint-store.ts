@@ -73,10 +73,10 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
     };
   }
 
-  /** SQLite: the UPDATE of `fields` of the run's row, and its one row of bindings (the row filter is `runRow`'s). */
-  function runRowUpdate(fields: Partial<SyncRun>): [string, unknown[][]] {
+  /** SQLite: the UPDATE of `fields` of the run's row, and its bindings (the row filter is `runRow`'s). */
+  function runRowUpdate(fields: Partial<SyncRun>): { sql: string; params: unknown[] } {
     const { set, values } = assignments<SyncRun>(SyncRun.name, fields);
-    return [`update sync_runs set ${set} where id = ? and ${LEASED_TO_SQL}`, [[...values, runId, instanceId]]];
+    return { sql: `update sync_runs set ${set} where id = ? and ${LEASED_TO_SQL}`, params: [...values, runId, instanceId] };
   }
 
   /** SQLite: the listing's new rows, created at `now`, through one prepared INSERT. */
@@ -239,14 +239,16 @@ export function createCheckpointStore(orm: Orm, jobId: string, runId: number, in
             if ((result.changes ?? result.rowCount ?? slice.length) < slice.length) throw new JobGoneError(`job ${jobId} was deleted`);
           }
         }
-        if (runCounters && onSqlite) await runPerRow(transaction, ...runRowUpdate(runCounters));
-        else if (runCounters) await em.nativeUpdate(SyncRun, runRow, runCounters);
+        if (runCounters && onSqlite) {
+          const { sql, params } = runRowUpdate(runCounters);
+          await runPerRow(transaction, sql, [params]);
+        } else if (runCounters) await em.nativeUpdate(SyncRun, runRow, runCounters);
       });
     },
 
     async updateRun(fields: Partial<SyncRun>): Promise<boolean> {
       if (!onSqlite) return (await fork().nativeUpdate(SyncRun, runRow, fields)) > 0;
-      const [sql, [params = []]] = runRowUpdate(fields);
+      const { sql, params } = runRowUpdate(fields);
       return (await runOnce(orm.em.getKnex(), sql, params)) > 0;
     },
 
