@@ -5,14 +5,14 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# --- build: native modules (better-sqlite3, native/syncfs) and the bundle ------------------------
+# --- build: native modules (better-sqlite3, native/linux-fs) and the bundle ------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The syncfs addon is a local package (file:native/syncfs), built by npm ci beside better-sqlite3.
+# The linux-fs addon (syncfs, fallocate) is a local package (file:native/linux-fs), built by npm ci beside better-sqlite3.
 COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
@@ -36,7 +36,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-# node_modules/dss-syncfs links here.
+# node_modules/dss-linux-fs links here.
 COPY --from=build /app/native ./native
 COPY --from=build /app/dist ./dist
 # dist/ stays root's; the service may write only its code cache there (src/config/code-cache.ts).

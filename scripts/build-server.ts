@@ -25,12 +25,12 @@ export const SERVICE_ENTRIES: Record<string, string> = {
 };
 
 /**
- * Left to node_modules at run time: native addons (better-sqlite3, native/syncfs, pg's optional pg-native), and the
+ * Left to node_modules at run time: native addons (better-sqlite3, native/linux-fs, pg's optional pg-native), and the
  * drivers and tools that knex, MikroORM and ws name but this service never loads.
  */
 const EXTERNAL = [
   'better-sqlite3',
-  'dss-syncfs',
+  'dss-linux-fs',
   'pg',
   'pg-native',
   'pg-query-stream',

@@ -151,7 +151,7 @@ describe.runIf(process.platform === 'linux')('small files become durable togethe
   });
 });
 
-describe.runIf(process.platform === 'linux')('openFileSystemSync (native/syncfs)', () => {
+describe.runIf(process.platform === 'linux')('openFileSystemSync (native/linux-fs)', () => {
   it('syncs through a descriptor of the folder, held open until closed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fs-sync-'));
     try {

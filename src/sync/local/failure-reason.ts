@@ -24,6 +24,8 @@ export function failureReason(error: unknown): string {
       return 'no space left on the download device (ENOSPC); the next run resumes from the last checkpoint once space is freed';
     case 'EDQUOT':
       return 'disk quota exceeded on the download device (EDQUOT); the next run resumes from the last checkpoint';
+    case 'EFBIG':
+      return 'the object is larger than the download file system allows for one file (EFBIG)';
     case 'EROFS':
       return 'the download folder is on a read-only file system (EROFS)';
     case 'EACCES':

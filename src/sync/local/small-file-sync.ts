@@ -1,8 +1,8 @@
 import { open, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import type { FileSyncMode } from '../../config/env.js';
+import { linuxFs } from './linux-fs.js';
 
 /** A file system sync failed: the rows waiting for it are not committed. */
 export class FileSystemSyncError extends Error {}
@@ -16,23 +16,6 @@ export interface FileSystemSync {
 /** Opens a FileSystemSync on the file system holding `folder`; null where syncfs is not available. */
 export type OpenFileSystemSync = (folder: string) => Promise<FileSystemSync | null>;
 
-interface SyncfsAddon {
-  /** Resolves to 0, or to the errno of syncfs(fd) run on the thread pool. */
-  syncfs(fd: number): Promise<number>;
-}
-
-/** native/syncfs, an optional dependency built at install (Linux, with a C compiler); Node has no syncfs. */
-function loadSyncfsAddon(): SyncfsAddon | null {
-  if (process.platform !== 'linux') return null;
-  try {
-    return createRequire(import.meta.url)('dss-syncfs') as SyncfsAddon;
-  } catch {
-    return null;
-  }
-}
-
-let addon: SyncfsAddon | null | undefined;
-
 /**
  * syncfs(2) reports the writeback errors recorded on the file system since its descriptor was
  * opened, whoever else has seen them: a descriptor opened at the start of the run, held to its
@@ -40,7 +23,7 @@ let addon: SyncfsAddon | null | undefined;
  * error someone else had already been told of.
  */
 export const openFileSystemSync: OpenFileSystemSync = async (folder) => {
-  addon ??= loadSyncfsAddon();
+  const addon = linuxFs();
   if (!addon) return null;
   const { syncfs } = addon;
   const handle = await open(folder, 'r');

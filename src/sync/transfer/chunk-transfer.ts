@@ -5,6 +5,7 @@ import { createDigester, createFileDigestFollower, isEtagMd5, verificationFailur
 import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chunk-plan.js';
 import { isFolderWithEntries, isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
 import { failureReason, PATH_IS_FOLDER } from '../local/failure-reason.js';
+import { preallocate } from '../local/linux-fs.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
@@ -33,8 +34,9 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
     }
     const from = resumeOffset(item.lastPosition, partialSize, remote.size);
     file = await ctx.openPartial(ctx.folder.partial(item.partialPath), from > 0 ? 'r+' : 'w+');
-    // Full size up front (sparse): later fdatasyncs then have no file-size change to journal.
-    if (from === 0) await file.truncate(remote.size);
+    // Full size and blocks up front: a full disk fails here, before any GET, and later fdatasyncs
+    // have no size change to journal nor blocks to allocate. On resume, only the holes are allocated.
+    await preallocate(file, remote.size, from);
     if (!(await commitForTransfer(ctx, remote.key, { status: 'PROCESSING', lastPosition: from, error: null }))) return { status: 'CANCELLED' };
     const checkpoints = (checkpointer = createCheckpointer(ctx, item, file, from));
     let etagIsNotMd5 = false;

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "syncfs",
-      "sources": ["syncfs.c"],
+      "target_name": "linux_fs",
+      "sources": ["linux-fs.c"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
     }
   ]

@@ -1,0 +1,47 @@
+import type { FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { getSystemErrorMap } from 'node:util';
+
+/** native/linux-fs: Linux calls Node has no binding for, run on the thread pool; each resolves to 0 or an errno. */
+export interface LinuxFsAddon {
+  /** syncfs(2) of the file system holding `fd`. */
+  syncfs(fd: number): Promise<number>;
+  /** fallocate(2), mode 0, of the bytes [0, length). */
+  fallocate(fd: number, length: number): Promise<number>;
+}
+
+let addon: LinuxFsAddon | null | undefined;
+
+/** The addon, an optional dependency built at install (Linux, with a C compiler); null where it is not. */
+export function linuxFs(): LinuxFsAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.platform === 'linux') {
+    try {
+      addon = createRequire(import.meta.url)('dss-linux-fs') as LinuxFsAddon;
+    } catch {
+      // Not built (no compiler at install): callers fall back to what Node offers.
+    }
+  }
+  return addon;
+}
+
+/** The file system cannot allocate ahead (some network and FUSE file systems): truncating is the fallback. */
+const NOT_SUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'ENOSYS', 'EINVAL']);
+
+/**
+ * Gives `file` its full `size` with its blocks allocated (fallocate, as rclone does by default): a
+ * full disk or quota fails the object before any byte is fetched, and the writeback behind each
+ * chunk's fdatasync has no blocks left to allocate. Where the file system cannot, the file is made
+ * `size` bytes long and sparse instead. A failure (ENOSPC, EDQUOT, EFBIG, thrown as a write's would
+ * be) cuts the file back to the `keep` bytes already checkpointed: what the call allocated before
+ * failing would otherwise hold the space the other files need.
+ */
+export async function preallocate(file: FileHandle, size: number, keep: number): Promise<void> {
+  const errno = size > 0 ? await linuxFs()?.fallocate(file.fd, size) : undefined;
+  if (errno === 0) return;
+  const [code, description] = errno === undefined ? [] : (getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error']);
+  if (code === undefined || NOT_SUPPORTED.has(code)) return file.truncate(size);
+  await file.truncate(keep).catch(() => {});
+  throw Object.assign(new Error(`${code}: ${description}, fallocate`), { code, errno: -errno!, syscall: 'fallocate' });
+}

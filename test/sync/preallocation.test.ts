@@ -1,0 +1,97 @@
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
+import { preallocate } from '../../src/sync/local/linux-fs.js';
+import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { canMountTmpfs, mountTmpfs } from '../helpers/limited-disk.js';
+import { CHUNK, startSyncFixture } from './sync-fixture.js';
+
+if (!canMountTmpfs) console.warn('preallocation: cannot mount a tmpfs here (needs root); the refusal test is skipped');
+
+/** Bytes the file system has given the file (allocated blocks, written or not). */
+async function allocatedBytes(path: string): Promise<number> {
+  return (await stat(path)).blocks * 512;
+}
+
+/** Opens partial files for real, and records how much of each was allocated when its first byte was written. */
+function allocationAtFirstWrite(seen: Map<string, { size: number; allocated: number }>): OpenPartial {
+  return async (path, flags) => {
+    const file = await openPartial(path, flags);
+    const write = async (buffer: Buffer, offset: number, length: number, position: number) => {
+      if (!seen.has(path)) {
+        const info = await file.stat();
+        seen.set(path, { size: info.size, allocated: info.blocks * 512 });
+      }
+      return file.write(buffer, offset, length, position);
+    };
+    return new Proxy(file, {
+      get(target, name) {
+        if (name === 'write') return write;
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+}
+
+describe.runIf(process.platform === 'linux')('preallocation of chunked objects (native/linux-fs)', () => {
+  it('a chunked object’s partial file has its full size and all its blocks before its first byte is written', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    const big = seededBytes(40 * CHUNK, 5); // 2.5 MiB
+    await f.s3.putObject('big.bin', big);
+    const seen = new Map<string, { size: number; allocated: number }>();
+
+    const result = await f.sync({ openPartial: allocationAtFirstWrite(seen) });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+    const [first] = [...seen.values()];
+    expect(first?.size).toBe(big.length);
+    expect(first?.allocated).toBeGreaterThanOrEqual(big.length);
+  });
+
+  it('on resume, the bytes already there stay as they were; only the holes are allocated', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-prealloc-'));
+    try {
+      const path = join(dir, 'object.partial');
+      const kept = seededBytes(3 * CHUNK, 8);
+      const file = await open(path, 'w+');
+      await file.truncate(40 * CHUNK);
+      await file.write(kept, 0, kept.length, 0);
+      expect(await allocatedBytes(path)).toBeLessThan(40 * CHUNK);
+
+      await preallocate(file, 40 * CHUNK, kept.length);
+      const back = Buffer.alloc(40 * CHUNK);
+      await file.read(back, 0, back.length, 0);
+      await file.close();
+      expect(back.subarray(0, kept.length).equals(kept)).toBe(true);
+      expect(back.subarray(kept.length).equals(Buffer.alloc(back.length - kept.length))).toBe(true);
+      expect(await allocatedBytes(path)).toBeGreaterThanOrEqual(40 * CHUNK);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!canMountTmpfs)('a refusal (ENOSPC) is thrown as a write’s would be, and the file is cut back to its checkpointed bytes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-prealloc-full-'));
+    try {
+      using _mount = mountTmpfs(dir, '1m');
+      const path = join(dir, 'object.partial');
+      const written = seededBytes(5 * CHUNK, 9);
+      const file = await open(path, 'w+');
+      await file.write(written, 0, written.length, 0);
+
+      const error = await preallocate(file, 40 * CHUNK, 3 * CHUNK).then(() => null, (e: unknown) => e);
+      const size = (await file.stat()).size;
+      const back = Buffer.alloc(size);
+      await file.read(back, 0, size, 0);
+      await file.close();
+      expect(error).toMatchObject({ code: 'ENOSPC', syscall: 'fallocate', message: 'ENOSPC: no space left on device, fallocate' });
+      expect(size).toBe(3 * CHUNK);
+      expect(back.equals(written.subarray(0, 3 * CHUNK))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
