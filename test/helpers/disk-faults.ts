@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
 
 /** An error shaped like the one Node raises for a failed system call. */
@@ -21,15 +22,20 @@ export function diskFillingAfter(capacity: number): OpenPartial {
       written += length;
       return file.write(buffer, offset, length, position);
     };
-    return new Proxy(file, {
-      get(target, name) {
-        if (name === 'write') return write;
-        const value: unknown = Reflect.get(target, name, target);
-        // FileHandle's methods need the real handle as `this`.
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    return withWrite(file, write);
   };
+}
+
+/** `file`, its positional `write` replaced by `write`; the rest is the real handle's. */
+export function withWrite(file: FileHandle, write: (buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>): FileHandle {
+  return new Proxy(file, {
+    get(target, name) {
+      if (name === 'write') return write;
+      const value: unknown = Reflect.get(target, name, target);
+      // FileHandle's methods need the real handle as `this`.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Partial files whose path `refuse` selects cannot be opened: EACCES, as for a folder the service may not write. */

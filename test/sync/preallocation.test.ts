@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
 import { preallocate } from '../../src/sync/local/linux-fs.js';
+import { withWrite } from '../helpers/disk-faults.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { canMountTmpfs, mountTmpfs } from '../helpers/limited-disk.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
@@ -26,13 +27,7 @@ function allocationAtFirstWrite(seen: Map<string, { size: number; allocated: num
       }
       return file.write(buffer, offset, length, position);
     };
-    return new Proxy(file, {
-      get(target, name) {
-        if (name === 'write') return write;
-        const value: unknown = Reflect.get(target, name, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    return withWrite(file, write);
   };
 }
 
