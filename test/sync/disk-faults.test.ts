@@ -53,6 +53,28 @@ describe('disk full (ENOSPC) during a sync', () => {
     expect(await f.row('big.bin')).toMatchObject({ status: 'PROCESSED', lastPosition: big.length, error: null });
   });
 
+  it.skipIf(!canMountTmpfs)('two objects in flight that do not both fit: one is stored whole, the other fails before its first GET', async () => {
+    await using f = await startSyncFixture({ concurrency: 2 });
+    const bodies = new Map([
+      ['a.bin', seededBytes(11 * CHUNK, 31)],
+      ['b.bin', seededBytes(11 * CHUNK, 32)],
+    ]);
+    await f.s3.putObjects([...bodies]);
+    using _disk = mountTmpfs(f.config.downloadRoot, '1m');
+    f.s3.resetCounts();
+
+    const result = await f.sync();
+    expect(result.status).toBe('FAILED');
+    const rows = await Promise.all([...bodies.keys()].map(async (key) => (await f.row(key))!));
+    const stored = rows.filter((row) => row.status === 'PROCESSED');
+    const refused = rows.filter((row) => row.status === 'FAILED');
+    expect(stored).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(await sha256File(join(f.root, stored[0]!.key))).toBe(sha256(bodies.get(stored[0]!.key)!));
+    expect(refused[0]).toMatchObject({ lastPosition: 0, error: expect.stringMatching(/^no space left on the download device \(ENOSPC\)/) });
+    expect(f.s3.counts.getRanges.filter((g) => g.key === refused[0]!.key)).toEqual([]);
+  });
+
   it.skipIf(!canMountTmpfs)('a disk too full to start the run fails it with a reason about the download folder, not the listing', async () => {
     await using f = await startSyncFixture();
     await f.s3.putObject('a.txt', 'a');
