@@ -25,7 +25,14 @@ typedef struct {
 
 static void Execute(napi_env env, void* data) {
   Request* request = data;
-  int failed = request->call == CALL_SYNCFS ? syncfs(request->fd) : fallocate(request->fd, 0, 0, (off_t)request->length);
+  int failed;
+  if (request->call == CALL_SYNCFS) {
+    failed = syncfs(request->fd);
+  } else {
+    // A signal caught while allocating a large file ends the call with EINTR: it is asked again.
+    do failed = fallocate(request->fd, 0, 0, (off_t)request->length);
+    while (failed != 0 && errno == EINTR);
+  }
   request->error = failed == 0 ? 0 : errno;
 }
 
