@@ -109,4 +109,19 @@ describe.runIf(process.platform === 'linux' && tempFolderAllocatesAhead)('preall
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!canMountTmpfs)('two allocations racing for the last free space: one is given it, the other refused (25 rounds)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-prealloc-race-'));
+    try {
+      for (let round = 0; round < 25; round += 1) {
+        using _mount = mountTmpfs(dir, '1m');
+        const files = await Promise.all(['a', 'b'].map((name) => open(join(dir, name), 'w+')));
+        const outcomes = await Promise.allSettled(files.map((file) => preallocate(file, 11 * CHUNK, 0)));
+        await Promise.all(files.map((file) => file.close()));
+        expect(outcomes.map((outcome) => outcome.status).sort(), `round ${round}`).toEqual(['fulfilled', 'rejected']);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

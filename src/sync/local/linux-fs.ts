@@ -29,15 +29,25 @@ export function linuxFs(): LinuxFsAddon | null {
 /** The file system cannot allocate ahead (some network and FUSE file systems): truncating is the fallback. */
 const NOT_SUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'ENOSYS', 'EINVAL']);
 
+/** The allocation in progress in this process, which the next one waits for. */
+let allocating: Promise<unknown> = Promise.resolve();
+
 /**
  * Gives `file` its full `size` with its blocks allocated (fallocate, as rclone does by default): a
  * full disk or quota fails the object before any byte is fetched, and the writeback behind each
  * chunk's fdatasync has no blocks left to allocate. Where the file system cannot, the file is made
  * `size` bytes long and sparse instead. A failure (ENOSPC, EDQUOT, EFBIG, thrown as a write's would
  * be) cuts the file back to the `keep` bytes already checkpointed: what the call allocated before
- * failing would otherwise hold the space the other files need.
+ * failing would otherwise hold the space the other files need. One runs at a time: two racing for
+ * the last free space could both fail half-way, where one of them fits.
  */
-export async function preallocate(file: FileHandle, size: number, keep: number): Promise<void> {
+export function preallocate(file: FileHandle, size: number, keep: number): Promise<void> {
+  const turn = allocating.then(() => allocate(file, size, keep));
+  allocating = turn.catch(() => {});
+  return turn;
+}
+
+async function allocate(file: FileHandle, size: number, keep: number): Promise<void> {
   const errno = size > 0 ? await linuxFs()?.fallocate(file.fd, size) : undefined;
   if (errno === 0) return;
   const [code, description] = errno === undefined ? [] : (getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error']);
