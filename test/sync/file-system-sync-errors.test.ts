@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSystemSyncError, openFileSystemSync } from '../../src/sync/local/small-file-sync.js';
-import { canMakeFailingDisk, makeFailingDisk } from '../helpers/failing-disk.js';
+import { canMakeLoopDisk, makeFailingDisk } from '../helpers/failing-disk.js';
 
-if (!canMakeFailingDisk) console.warn('file-system-sync-errors: no loop device or tmpfs mount here (needs root); skipped');
+if (!canMakeLoopDisk) console.warn('file-system-sync-errors: no loop device or tmpfs mount here (needs root); skipped');
 
 /** `sync --file-system`, a process opening the folder anew: what it was told. */
 function syncByAnotherProcess(dir: string): string {
@@ -18,7 +18,7 @@ function syncByAnotherProcess(dir: string): string {
 }
 
 describe.runIf(process.platform === 'linux')('a write error under the file system sync', () => {
-  it.skipIf(!canMakeFailingDisk)('is reported through the run’s descriptor even after another process was told of it', async () => {
+  it.skipIf(!canMakeLoopDisk)('is reported through the run’s descriptor even after another process was told of it', async () => {
     using disk = makeFailingDisk();
     // Opened before the file is written, as a run opens it before its first file.
     const sync = (await openFileSystemSync(disk.dir))!;

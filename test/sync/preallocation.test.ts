@@ -1,15 +1,17 @@
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openPartial, type OpenPartial } from '../../src/sync/local/local-files.js';
 import { linuxFs, preallocate } from '../../src/sync/local/linux-fs.js';
 import { withWrite } from '../helpers/disk-faults.js';
+import { canMakeLoopDisk, mountExt2 } from '../helpers/failing-disk.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { canMountTmpfs, mountTmpfs } from '../helpers/limited-disk.js';
 import { CHUNK, startSyncFixture } from './sync-fixture.js';
 
 if (!canMountTmpfs) console.warn('preallocation: cannot mount a tmpfs here (needs root); the refusal test is skipped');
+if (!canMakeLoopDisk) console.warn('preallocation: cannot mount an ext2 loop disk here (needs root); the fallback tests are skipped');
 
 /**
  * Whether the temp folder's file system allocates ahead (ext4, XFS, btrfs, tmpfs do; ZFS and some
@@ -123,5 +125,44 @@ describe.runIf(process.platform === 'linux' && tempFolderAllocatesAhead)('preall
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.runIf(process.platform === 'linux' && canMakeLoopDisk)('where the file system cannot allocate ahead (ext2: fallocate answers EOPNOTSUPP)', () => {
+  it('the partial file is made its full size and sparse, keeping its checkpointed bytes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dss-prealloc-ext2-'));
+    try {
+      using _disk = mountExt2(dir);
+      const path = join(dir, 'object.partial');
+      const kept = seededBytes(3 * CHUNK, 10);
+      const file = await open(path, 'w+');
+      await file.write(kept, 0, kept.length, 0);
+      expect(await linuxFs()?.fallocate(file.fd, 40 * CHUNK)).toBe(constants.errno.EOPNOTSUPP); // the case under test
+
+      await preallocate(file, 40 * CHUNK, kept.length);
+      const back = Buffer.alloc(40 * CHUNK);
+      await file.read(back, 0, back.length, 0);
+      await file.close();
+      expect(back.subarray(0, kept.length).equals(kept)).toBe(true);
+      expect(back.subarray(kept.length).equals(Buffer.alloc(back.length - kept.length))).toBe(true);
+      expect(await allocatedBytes(path)).toBeLessThan(10 * CHUNK);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a chunked object is fetched into that sparse file and stored whole', async () => {
+    await using f = await startSyncFixture({ concurrency: 1 });
+    using _disk = mountExt2(f.config.downloadRoot);
+    const big = seededBytes(40 * CHUNK, 11); // 2.5 MiB
+    await f.s3.putObject('big.bin', big);
+    const seen = new Map<string, { size: number; allocated: number }>();
+
+    const result = await f.sync({ openPartial: allocationAtFirstWrite(seen) });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+    const [first] = [...seen.values()];
+    expect(first?.size).toBe(big.length);
+    expect(first?.allocated).toBeLessThan(big.length);
   });
 });
