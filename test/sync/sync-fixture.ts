@@ -15,6 +15,7 @@ import type { OpenPartial } from '../../src/sync/local/local-files.js';
 import type { OpenFileSystemSync } from '../../src/sync/local/small-file-sync.js';
 import { createS3Connector, type S3Connector } from '../../src/sync/transport/s3-connector.js';
 import { executeSyncRun, type SyncRunResult } from '../../src/sync/run/sync-run.js';
+import type { ProcessSlots } from '../../src/sync/transfer/process-slots.js';
 import type { SyncTuning } from '../../src/sync/transfer/sync-tuning.js';
 import { migratedDbUrl } from '../helpers/db-url.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -41,6 +42,8 @@ export interface SyncFixture extends AsyncDisposable {
     tuning?: SyncTuning;
     openPartial?: OpenPartial;
     openFileSystemSync?: OpenFileSystemSync;
+    /** The process's transfer bounds, shared with other runs (as the run executor shares them); else the run's own. */
+    slots?: ProcessSlots;
   }): Promise<SyncRunResult & { runId: number; run: SyncRun }>;
   createRun(): Promise<number>;
   rows(): Promise<SyncObject[]>;
@@ -100,10 +103,10 @@ export async function startSyncFixture(
     root: join(config.downloadRoot, jobId),
     events,
     createRun,
-    async sync({ signal, connector, tuning, openPartial, openFileSystemSync } = {}) {
+    async sync({ signal, connector, tuning, openPartial, openFileSystemSync, slots } = {}) {
       const runId = await createRun();
       const result = await executeSyncRun(
-        { orm, bus, config, logger, connector, tuning, openPartial, openFileSystemSync },
+        { orm, bus, config, logger, connector, tuning, openPartial, openFileSystemSync, slots },
         runId,
         signal ?? new AbortController().signal,
       );

@@ -24,7 +24,6 @@ import { createTokenBucket, throttleConnector } from '../transport/bandwidth-lim
 import type { ConnectorCache, ConnectorLease } from '../transport/connector-cache.js';
 import { retryCause, type RetryCause } from '../transport/retry.js';
 import type { S3Connector } from '../transport/s3-connector.js';
-import { createHashPool } from '../verify/hash-worker.js';
 import { createClaimWakeUp, fetchClaimed, workClaimedObjects } from './claimed-work.js';
 import { createKeyFilter } from './key-filter.js';
 import type { MirrorDeleteOutcome } from './mirror-deletes.js';
@@ -150,7 +149,7 @@ export async function executeSyncRun(
     spansPerObject: tuning.spansPerObject,
     spanSlots: slots.spans,
     workerHashMinBytes: tuning.workerHashMinBytes,
-    hashPool: createHashPool(),
+    hashPool: slots.hashes,
     retry: config.retry,
     signal: abort.signal,
     logger,
@@ -180,7 +179,8 @@ export async function executeSyncRun(
     abort.detach();
     lease.release();
     await smallFileSync.close();
-    await ctx.hashPool.close();
+    // A run with bounds of its own (no executor) ends its hash workers; shared ones serve the next run.
+    if (!deps.slots) await slots.hashes.close();
     await lock?.release();
     ctx.folder.close();
   };

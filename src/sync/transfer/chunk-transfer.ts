@@ -6,6 +6,7 @@ import { ContiguousPrefix, planSpans, resumeOffset, type ByteRange } from './chu
 import { isFolderWithEntries, isInPlace, publishVerified, sizeOf } from '../local/local-files.js';
 import { failureReason, PATH_IS_FOLDER } from '../local/failure-reason.js';
 import { preallocate } from '../local/linux-fs.js';
+import type { HashFollower } from '../verify/hash-worker.js';
 import { createChecksumChoice, failedOutcome, fetchRangeInto, isGoneAtSource, partsAreUniform } from './range-fetch.js';
 import { commitForTransfer, type TransferContext, type TransferOutcome, type WorkItem } from './transfer-context.js';
 
@@ -19,7 +20,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   const { remote } = item;
   let file: FileHandle | undefined;
   // Set by `decide` below, from the first GET's answer (a closure, which TypeScript's narrowing does not follow).
-  let follower = null as Follower | null;
+  let follower = null as HashFollower | null;
   // Read by the failure path: how far the row's checkpoint got.
   let checkpointer: Checkpointer | undefined;
   try {
@@ -118,14 +119,8 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   }
 }
 
-interface Follower {
-  advance(end: number): void;
-  finish(size: number): Promise<string | null>;
-  close(): void;
-}
-
 /** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
-async function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Promise<Follower | null> {
+async function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Promise<HashFollower | null> {
   if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(ctx.folder.partial(item.partialPath), expected);
   const digester = await createDigester(expected);
   return digester ? { ...createFileDigestFollower(file, digester), close: () => {} } : null;

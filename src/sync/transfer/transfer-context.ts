@@ -27,7 +27,7 @@ export interface TransferContext {
   spansPerObject: number;
   /** Ranged GETs in flight across all objects of the run. */
   spanSlots: Semaphore;
-  /** Objects at least this large are hashed on the run's worker thread. */
+  /** Objects at least this large are hashed on a worker thread of the process's pool. */
   workerHashMinBytes: number;
   hashPool: HashPool;
   retry: RetryPolicy;
