@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { withWrite } from '../helpers/disk-faults.js';
 import { canMakeLoopDisk, mountExt2 } from '../helpers/failing-disk.js';
 import { seededBytes, sha256, sha256File } from '../helpers/files.js';
 import { canMountTmpfs, mountTmpfs } from '../helpers/limited-disk.js';
-import { CHUNK, startSyncFixture } from './sync-fixture.js';
+import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
 if (!canMountTmpfs) console.warn('preallocation: cannot mount a tmpfs here (needs root); the refusal test is skipped');
 if (!canMakeLoopDisk) console.warn('preallocation: cannot mount an ext2 loop disk here (needs root); the fallback tests are skipped');
@@ -53,19 +53,33 @@ function allocationAtFirstWrite(seen: Map<string, { size: number; allocated: num
   };
 }
 
+/** Syncs one chunked object of 2.5 MiB (checked by sha256); returns its partial file at its first write. */
+async function syncedAtFirstWrite(f: SyncFixture, seed: number): Promise<{ size: number; allocated: number }> {
+  const big = seededBytes(40 * CHUNK, seed);
+  await f.s3.putObject('big.bin', big);
+  const seen = new Map<string, { size: number; allocated: number }>();
+
+  const result = await f.sync({ openPartial: allocationAtFirstWrite(seen) });
+  expect(result.status).toBe('SUCCEEDED');
+  expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
+  const [first] = [...seen.values()];
+  expect(first?.size).toBe(big.length);
+  return first!;
+}
+
+/** Preallocates 40 chunks keeping the `kept` bytes written first: they read back as they were, the rest as zeros. */
+async function preallocateKeeping(file: FileHandle, kept: Buffer): Promise<void> {
+  await preallocate(file, 40 * CHUNK, kept.length);
+  const back = Buffer.alloc(40 * CHUNK);
+  await file.read(back, 0, back.length, 0);
+  expect(back.subarray(0, kept.length).equals(kept)).toBe(true);
+  expect(back.subarray(kept.length).equals(Buffer.alloc(back.length - kept.length))).toBe(true);
+}
+
 describe.runIf(process.platform === 'linux' && tempFolderAllocatesAhead)('preallocation of chunked objects (native/linux-fs)', () => {
   it('a chunked object’s partial file has its full size and all its blocks before its first byte is written', async () => {
     await using f = await startSyncFixture({ concurrency: 1 });
-    const big = seededBytes(40 * CHUNK, 5); // 2.5 MiB
-    await f.s3.putObject('big.bin', big);
-    const seen = new Map<string, { size: number; allocated: number }>();
-
-    const result = await f.sync({ openPartial: allocationAtFirstWrite(seen) });
-    expect(result.status).toBe('SUCCEEDED');
-    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
-    const [first] = [...seen.values()];
-    expect(first?.size).toBe(big.length);
-    expect(first?.allocated).toBeGreaterThanOrEqual(big.length);
+    expect((await syncedAtFirstWrite(f, 5)).allocated).toBeGreaterThanOrEqual(40 * CHUNK);
   });
 
   it('on resume, the bytes already there stay as they were; only the holes are allocated', async () => {
@@ -78,12 +92,8 @@ describe.runIf(process.platform === 'linux' && tempFolderAllocatesAhead)('preall
       await file.write(kept, 0, kept.length, 0);
       expect(await allocatedBytes(path)).toBeLessThan(40 * CHUNK);
 
-      await preallocate(file, 40 * CHUNK, kept.length);
-      const back = Buffer.alloc(40 * CHUNK);
-      await file.read(back, 0, back.length, 0);
+      await preallocateKeeping(file, kept);
       await file.close();
-      expect(back.subarray(0, kept.length).equals(kept)).toBe(true);
-      expect(back.subarray(kept.length).equals(Buffer.alloc(back.length - kept.length))).toBe(true);
       expect(await allocatedBytes(path)).toBeGreaterThanOrEqual(40 * CHUNK);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -139,12 +149,8 @@ describe.runIf(process.platform === 'linux' && canMakeLoopDisk)('where the file 
       await file.write(kept, 0, kept.length, 0);
       expect(await linuxFs()?.fallocate(file.fd, 40 * CHUNK)).toBe(constants.errno.EOPNOTSUPP); // the case under test
 
-      await preallocate(file, 40 * CHUNK, kept.length);
-      const back = Buffer.alloc(40 * CHUNK);
-      await file.read(back, 0, back.length, 0);
+      await preallocateKeeping(file, kept);
       await file.close();
-      expect(back.subarray(0, kept.length).equals(kept)).toBe(true);
-      expect(back.subarray(kept.length).equals(Buffer.alloc(back.length - kept.length))).toBe(true);
       expect(await allocatedBytes(path)).toBeLessThan(10 * CHUNK);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -154,15 +160,6 @@ describe.runIf(process.platform === 'linux' && canMakeLoopDisk)('where the file 
   it('a chunked object is fetched into that sparse file and stored whole', async () => {
     await using f = await startSyncFixture({ concurrency: 1 });
     using _disk = mountExt2(f.config.downloadRoot);
-    const big = seededBytes(40 * CHUNK, 11); // 2.5 MiB
-    await f.s3.putObject('big.bin', big);
-    const seen = new Map<string, { size: number; allocated: number }>();
-
-    const result = await f.sync({ openPartial: allocationAtFirstWrite(seen) });
-    expect(result.status).toBe('SUCCEEDED');
-    expect(await sha256File(join(f.root, 'big.bin'))).toBe(sha256(big));
-    const [first] = [...seen.values()];
-    expect(first?.size).toBe(big.length);
-    expect(first?.allocated).toBeLessThan(big.length);
+    expect((await syncedAtFirstWrite(f, 11)).allocated).toBeLessThan(40 * CHUNK);
   });
 });
