@@ -80,7 +80,9 @@ async function measuredRun(tool: Tool, target: RunTarget, fixture: S3Fixture, ve
   if (warmBytes > 0) await warmPageCache(target.dest, warmBytes);
   await fixture.counts(true);
   const run = await tool.run(target);
-  const counts = await fixture.counts(true);
+  const served = await fixture.counts(true);
+  const share = run.runsServed ?? 1;
+  const counts = { get: served.get / share, list: served.list / share, head: served.head / share, other: served.other / share, cpuMs: served.cpuMs / share };
   const found = verify ? await tree(target.dest) : { files: 0, bytes: 0 };
   return { ...run, counts, ...found };
 }

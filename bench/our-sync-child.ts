@@ -4,15 +4,16 @@
 import '../src/config/v8-tiering.js';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/config/logger.js';
 import { Job } from '../src/db/entities/job.entity.js';
 import { SyncRun } from '../src/db/entities/sync-run.entity.js';
-import { initOrm } from '../src/db/orm.js';
+import { initOrm, type Orm } from '../src/db/orm.js';
 import { createEventBus } from '../src/events/event-bus.js';
-import { createRunExecutor } from '../src/sync/run-executor.js';
+import { createRunExecutor, type RunExecutorDeps } from '../src/sync/run-executor.js';
+import { createProcessSlots } from '../src/sync/transfer/process-slots.js';
 import { benchServiceEnv, type BenchTarget } from './s3-fixture.js';
 
 export interface OurSyncOptions extends BenchTarget {
@@ -25,6 +26,11 @@ export interface OurSyncOptions extends BenchTarget {
   tuning?: Record<string, number>;
   /** Sample each thread's CPU during the run (bench/profile.ts). */
   sampleThreads?: boolean;
+  /**
+   * A run of another job into this folder first (removed after it), through the same process's
+   * bounds and hash workers: the measured run is then one a running service makes after another.
+   */
+  warmUpRoot?: string;
 }
 
 export interface OurSyncStats {
@@ -110,7 +116,9 @@ const logger = createLogger('info', {
 async function main(): Promise<void> {
   const orm = await initOrm(config.dbUrl);
   const bus = createEventBus();
-  const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning });
+  const slots = createProcessSlots(config, options.tuning);
+  const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning, slots });
+  if (options.warmUpRoot) await warmUp(orm, { orm, bus, config: { ...config, downloadRoot: options.warmUpRoot }, logger, tuning: options.tuning, slots });
 
   const em = orm.em.fork();
   // Native writes, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
@@ -172,6 +180,19 @@ async function main(): Promise<void> {
   };
   await writeFile(options.statsFile, JSON.stringify(stats));
   await orm.close();
+}
+
+/** One run of a new job with these dependencies (another download folder, this process's slots), its files then removed. */
+async function warmUp(orm: Orm, deps: RunExecutorDeps): Promise<void> {
+  const job = new Job({ id: randomUUID(), name: 'bench warm-up', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
+  job.prefix = options.prefix;
+  job.status = 'RUNNING';
+  await orm.em.fork().insert(job);
+  const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
+  run.id = await orm.em.fork().insert(run);
+  const status = await createRunExecutor(deps)(run.id, new AbortController().signal);
+  if (status !== 'SUCCEEDED') throw new Error(`warm-up run ${status}`);
+  await rm(deps.config.downloadRoot, { recursive: true, force: true });
 }
 
 void main();

@@ -38,6 +38,11 @@ export interface ToolRun {
   baselineRssKb?: number;
   /** Our sync only: process.memoryUsage() in MB when RSS peaked. */
   memoryAtPeak?: Record<string, number>;
+  /**
+   * The runs of the same data the server served during this tool's process (ours measured on a later
+   * run: 2); its request counts and CPU are divided by it, to be one run's.
+   */
+  runsServed?: number;
 }
 
 export interface Tool {
