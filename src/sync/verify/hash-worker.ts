@@ -42,6 +42,8 @@ export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()
   const release = (slot: Slot, id: number) => {
     slot.ids.delete(id);
     if (slot.ids.size > 0 || !workers.includes(slot)) return;
+    // Idle, it no longer keeps the process alive; following a file, it does (its digest is awaited).
+    slot.thread.unref();
     clearTimeout(slot.idle);
     slot.idle = setTimeout(() => {
       remove(slot);
@@ -51,7 +53,6 @@ export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()
   const start = () => {
     const slot: Slot = { thread: startWorkerModule('hash-worker-thread', import.meta.url), ids: new Set<number>() };
     started += 1;
-    slot.thread.unref();
     slot.thread.on('message', (message: HashWorkerReply) => {
       const waiter = pending.get(message.id);
       pending.delete(message.id);
@@ -82,6 +83,7 @@ export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()
       const id = nextId++;
       const slot = leastBusy();
       clearTimeout(slot.idle);
+      slot.thread.ref();
       const { thread } = slot;
       slot.ids.add(id);
       const post = (message: HashWorkerRequest) => thread.postMessage(message);
