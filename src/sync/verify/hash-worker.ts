@@ -19,14 +19,15 @@ const DEFAULT_IDLE_MS = 60_000;
  * speed per object, so several large objects in flight need more than one worker; each object goes
  * to the worker following the fewest files. One pool serves every run of a process (see
  * process-slots.ts): runs together share its threads instead of starting their own, and a run soon
- * after another finds them started (a thread costs ~30 ms of CPU to start). Workers are created on
- * first use and end when idle; `close()` ends them all.
+ * after another finds them started instead of paying for new threads. Workers are created on first
+ * use and end when idle; `close()` ends them all.
  */
 export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()), idleMs = DEFAULT_IDLE_MS }: HashPoolOptions = {}) {
-  /** `ids`: the files a worker is following (its load). */
   interface Slot {
     thread: Worker;
+    /** The files the worker is following (its load). */
     ids: Set<number>;
+    /** Set while it follows none: ends it when it runs out. */
     idle?: NodeJS.Timeout;
   }
   const workers: Slot[] = [];
