@@ -109,7 +109,7 @@ try {
     // Where objects are large, ours again on a run after another in one process: what a running service's
     // scheduled run costs, without the process's start-up and the hash workers' (a run of many small files
     // first would leave thousands of files to delete, which slows the next tool's file creations on this VM).
-    const laterRun = floorRuns || scenario.set.count >= 1000 ? [] : [{ tool: ourSync(build, chunkSize, concurrency, tuning, 'later-run'), skipped: null }];
+    const laterRun = scenario.noop || scenario.latencyMs || scenario.statesChecksums || scenario.set.count >= 1000 ? [] : [{ tool: ourSync(build, chunkSize, concurrency, tuning, 'later-run'), skipped: null }];
     results.push(...(await runScenario(scenario, [...available, ...perFileSync, ...laterRun, ...floor, raw], fixture, root, log)));
   }
 
