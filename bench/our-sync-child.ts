@@ -120,18 +120,7 @@ async function main(): Promise<void> {
   const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning, slots });
   if (options.warmUpRoot) await warmUp(orm, { orm, bus, config: { ...config, downloadRoot: options.warmUpRoot }, logger, tuning: options.tuning, slots });
 
-  const em = orm.em.fork();
-  // Native writes, as the service's engine thread sees its rows: a flush would switch on the promise hooks (plain-transaction.ts).
-  let job = await em.findOne(Job, { id: options.jobId });
-  if (job) await em.nativeUpdate(Job, { id: job.id }, { status: 'RUNNING' });
-  else {
-    job = new Job({ id: options.jobId || randomUUID(), name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
-    job.prefix = options.prefix;
-    job.status = 'RUNNING';
-    await em.insert(job);
-  }
-  const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-  run.id = await em.insert(run);
+  const runId = await startRun(orm, options.jobId || randomUUID());
 
   const baselineRssKb = process.resourceUsage().maxRSS;
   const startupMs = performance.now() - started;
@@ -151,7 +140,7 @@ async function main(): Promise<void> {
   let status: string = 'FAILED';
   let error: string | null = null;
   try {
-    status = await execute(run.id, controller.signal);
+    status = await execute(runId, controller.signal);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
@@ -162,7 +151,7 @@ async function main(): Promise<void> {
   if (options.sampleThreads) sampleThreads(threadsLatest);
   clearInterval(sampler);
 
-  const after = await orm.em.fork().findOneOrFail(SyncRun, { id: run.id });
+  const after = await orm.em.fork().findOneOrFail(SyncRun, { id: runId });
   const stats: OurSyncStats = {
     status,
     runMs,
@@ -182,15 +171,26 @@ async function main(): Promise<void> {
   await orm.close();
 }
 
+/**
+ * A RUNNING SyncRun of job `jobId` (created RUNNING over the bench bucket's prefix, or set RUNNING when it
+ * exists), as the scheduler starts one. Native writes, as the service's engine thread sees its rows: a
+ * flush would switch on the promise hooks (plain-transaction.ts).
+ */
+async function startRun(orm: Orm, jobId: string): Promise<number> {
+  const em = orm.em.fork();
+  if (await em.findOne(Job, { id: jobId })) await em.nativeUpdate(Job, { id: jobId }, { status: 'RUNNING' });
+  else {
+    const job = new Job({ id: jobId, name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
+    job.prefix = options.prefix;
+    job.status = 'RUNNING';
+    await em.insert(job);
+  }
+  return em.insert(new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() }));
+}
+
 /** One run of a new job with these dependencies (another download folder, this process's slots), its files then removed. */
 async function warmUp(orm: Orm, deps: RunExecutorDeps): Promise<void> {
-  const job = new Job({ id: randomUUID(), name: 'bench warm-up', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
-  job.prefix = options.prefix;
-  job.status = 'RUNNING';
-  await orm.em.fork().insert(job);
-  const run = new SyncRun({ jobId: job.id, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() });
-  run.id = await orm.em.fork().insert(run);
-  const status = await createRunExecutor(deps)(run.id, new AbortController().signal);
+  const status = await createRunExecutor(deps)(await startRun(orm, randomUUID()), new AbortController().signal);
   if (status !== 'SUCCEEDED') throw new Error(`warm-up run ${status}`);
   await rm(deps.config.downloadRoot, { recursive: true, force: true });
 }
