@@ -27,10 +27,11 @@ export interface OurSyncOptions extends BenchTarget {
   /** Sample each thread's CPU during the run (bench/profile.ts). */
   sampleThreads?: boolean;
   /**
-   * A run of another job into this folder first (removed after it), through the same process's
-   * bounds and hash workers: the measured run is then one a running service makes after another.
+   * A run of another job over `prefix` into the folder `root` first (removed after it), through the
+   * same process's bounds and hash workers: the measured run is then one a running service makes
+   * after another.
    */
-  warmUpRoot?: string;
+  warmUp?: { root: string; prefix: string };
 }
 
 export interface OurSyncStats {
@@ -48,6 +49,8 @@ export interface OurSyncStats {
   runWindowUs: [number, number];
   /** process.memoryUsage() (MB) at the sample with the highest RSS during the run, sampled every 50 ms. */
   memoryAtPeak: Record<string, number>;
+  /** Objects the warm-up run fetched (see `warmUp`). */
+  warmUpObjects?: number;
   /** CPU time of the whole process (all threads) during the run, in ms. */
   runCpuMs: { user: number; system: number };
   /** With `sampleThreads`: CPU time per thread name during the run, in ms (Linux, sampled every 100 ms). */
@@ -118,9 +121,11 @@ async function main(): Promise<void> {
   const bus = createEventBus();
   const slots = createProcessSlots(config, options.tuning);
   const execute = createRunExecutor({ orm, bus, config, logger, tuning: options.tuning, slots });
-  if (options.warmUpRoot) await warmUp(orm, { orm, bus, config: { ...config, downloadRoot: options.warmUpRoot }, logger, tuning: options.tuning, slots });
+  const warmUpObjects = options.warmUp
+    ? await warmUp(orm, options.warmUp.prefix, { orm, bus, config: { ...config, downloadRoot: options.warmUp.root }, logger, tuning: options.tuning, slots })
+    : undefined;
 
-  const runId = await startRun(orm, options.jobId || randomUUID());
+  const runId = await startRun(orm, options.jobId || randomUUID(), options.prefix);
 
   const baselineRssKb = process.resourceUsage().maxRSS;
   const startupMs = performance.now() - started;
@@ -166,33 +171,39 @@ async function main(): Promise<void> {
     runCpuMs: { user: Math.round(runCpu.user / 1000), system: Math.round(runCpu.system / 1000) },
     threadCpuMs: options.sampleThreads ? threadDeltas(threadsBefore, threadsLatest) : undefined,
     memoryAtPeak: Object.fromEntries(Object.entries(memoryAtPeak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+    warmUpObjects,
   };
   await writeFile(options.statsFile, JSON.stringify(stats));
   await orm.close();
 }
 
 /**
- * A RUNNING SyncRun of job `jobId` (created RUNNING over the bench bucket's prefix, or set RUNNING when it
- * exists), as the scheduler starts one. Native writes, as the service's engine thread sees its rows: a
+ * A RUNNING SyncRun of job `jobId` (created RUNNING over `prefix` of the bench bucket, or set RUNNING when
+ * it exists), as the scheduler starts one. Native writes, as the service's engine thread sees its rows: a
  * flush would switch on the promise hooks (plain-transaction.ts).
  */
-async function startRun(orm: Orm, jobId: string): Promise<number> {
+async function startRun(orm: Orm, jobId: string, prefix: string): Promise<number> {
   const em = orm.em.fork();
   if (await em.findOne(Job, { id: jobId })) await em.nativeUpdate(Job, { id: jobId }, { status: 'RUNNING' });
   else {
     const job = new Job({ id: jobId, name: 'bench', connectorType: 'S3', bucketName: options.bucket, schedule: 'daily' });
-    job.prefix = options.prefix;
+    job.prefix = prefix;
     job.status = 'RUNNING';
     await em.insert(job);
   }
   return em.insert(new SyncRun({ jobId, trigger: 'CLI', status: 'RUNNING', startedAt: new Date() }));
 }
 
-/** One run of a new job with these dependencies (another download folder, this process's slots), its files then removed. */
-async function warmUp(orm: Orm, deps: RunExecutorDeps): Promise<void> {
-  const status = await createRunExecutor(deps)(await startRun(orm, randomUUID()), new AbortController().signal);
+/**
+ * One run of a new job over `prefix` with these dependencies (another download folder, this process's
+ * slots), its files then removed; returns the objects it fetched.
+ */
+async function warmUp(orm: Orm, prefix: string, deps: RunExecutorDeps): Promise<number> {
+  const runId = await startRun(orm, randomUUID(), prefix);
+  const status = await createRunExecutor(deps)(runId, new AbortController().signal);
   if (status !== 'SUCCEEDED') throw new Error(`warm-up run ${status}`);
   await rm(deps.config.downloadRoot, { recursive: true, force: true });
+  return (await orm.em.fork().findOneOrFail(SyncRun, { id: runId })).objectsDone;
 }
 
 void main();

@@ -16,9 +16,14 @@ export const OURS_PER_FILE_SYNC = 'this service, FILE_SYNC=file';
 /** The name of our sync measured on a run after another one in the same process, as a running service makes it. */
 export const OURS_SECOND_RUN = 'this service, a later run';
 
+/** A run after another job's in the same process: the other job's prefix (default: the same data). */
+export interface LaterRun {
+  warmUpPrefix?: string;
+}
+
 /**
  * Our engine, run as a scheduled run would be, in a child process; `wallMs` is the run itself.
- * `file` runs it with FILE_SYNC=file (named OURS_PER_FILE_SYNC); `later-run` measures a run made
+ * `file` runs it with FILE_SYNC=file (named OURS_PER_FILE_SYNC); a `LaterRun` measures a run made
  * after another job's in the same process (named OURS_SECOND_RUN), its CPU that run's alone.
  */
 export function ourSync(
@@ -26,10 +31,10 @@ export function ourSync(
   chunkSize = CHUNK_SIZE,
   concurrency = CONCURRENCY,
   tuning?: Record<string, number>,
-  variant?: 'file' | 'later-run',
+  variant?: 'file' | LaterRun,
 ): Tool {
   const fileSync = variant === 'file' ? 'file' : undefined;
-  const laterRun = variant === 'later-run';
+  const laterRun = typeof variant === 'object' ? variant : undefined;
   return {
     name: fileSync ? OURS_PER_FILE_SYNC : laterRun ? OURS_SECOND_RUN : 'this service',
     timing: laterRun
@@ -55,7 +60,7 @@ export function ourSync(
         statsFile: join(target.workDir, 'stats.json'),
         tuning,
         fileSync,
-        warmUpRoot: laterRun ? join(target.workDir, 'warm-up') : undefined,
+        warmUp: laterRun && { root: join(target.workDir, 'warm-up'), prefix: laterRun.warmUpPrefix ?? target.prefix },
       };
       await ensureMigratedDatabase(options.dbFile);
       const result = await runMeasured(process.execPath, [...childCommand(build, 'our-sync-child'), JSON.stringify(options)], {
@@ -71,7 +76,7 @@ export function ourSync(
         wallMs: stats.runMs,
         maxRssKb: stats.maxRssKb,
         cpuMs: laterRun ? stats.runCpuMs.user + stats.runCpuMs.system : result.cpuMs,
-        runsServed: laterRun ? 2 : 1,
+        runsServed: laterRun ? 1 + (stats.warmUpObjects ?? 0) / Math.max(1, stats.objectsDone) : 1,
         runCpuMs: stats.runCpuMs.user + stats.runCpuMs.system,
         ok: !runError,
         error: runError,

@@ -27,9 +27,15 @@ const SOURCE_TIME = new Date('2026-01-01T00:00:00Z');
 const POOL = randomFillSync(Buffer.alloc(16 * 1024 * 1024));
 const BLOCK = 4 * 1024 * 1024;
 
+const SHARDS = 20;
+
+/** The folder of one of the set's 20 shards (object `i` is in shard `i % 20`). */
+export function shardPrefix(set: ObjectSet, shard: number): string {
+  return `${set.prefix}part-${String(shard).padStart(2, '0')}/`;
+}
+
 export function keyOf(set: ObjectSet, index: number): string {
-  const shard = String(index % 20).padStart(2, '0');
-  return `${set.prefix}part-${shard}/obj-${String(index).padStart(6, '0')}.bin`;
+  return `${shardPrefix(set, index % SHARDS)}obj-${String(index).padStart(6, '0')}.bin`;
 }
 
 /** Block `n` of object `seed`: a slice of the random pool stamped with (seed, n), so no two blocks are equal. */

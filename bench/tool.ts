@@ -39,8 +39,9 @@ export interface ToolRun {
   /** Our sync only: process.memoryUsage() in MB when RSS peaked. */
   memoryAtPeak?: Record<string, number>;
   /**
-   * The runs of the same data the server served during this tool's process (ours measured on a later
-   * run: 2); its request counts and CPU are divided by it, to be one run's.
+   * The runs of the same data the server served during this tool's process, in measured runs (ours
+   * on a later run: 1 plus the run before it, in proportion to its objects: 2 where it fetched the same
+   * data); its request counts and CPU are divided by it, to be one run's.
    */
   runsServed?: number;
 }
