@@ -12,7 +12,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The linux-fs addon (syncfs, fallocate) is a local package (file:native/linux-fs), built by npm ci beside better-sqlite3.
+# The linux-fs addon (syncfs, fallocate, the MD5 file hasher) is a local package (file:native/linux-fs), built by npm ci beside better-sqlite3.
 COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./

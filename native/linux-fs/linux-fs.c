@@ -5,6 +5,7 @@
 //   fallocate(fd, length): fallocate(2), mode 0, of the bytes [0, length): the file's blocks are
 //     allocated now (its size grows to `length`), so a full disk is known before any byte is
 //     fetched, and writeback has no blocks left to allocate.
+// And the file hasher of file-md5.c (md5Create, md5Range, md5Digest).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -90,11 +91,14 @@ static napi_value Fallocate(napi_env env, napi_callback_info info) {
   return Queue(env, CALL_FALLOCATE, fd, length, "fallocate");
 }
 
+void RegisterFileMd5(napi_env env, napi_value exports);
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "syncfs", NAPI_AUTO_LENGTH, SyncFs, NULL, &fn);
   napi_set_named_property(env, exports, "syncfs", fn);
   napi_create_function(env, "fallocate", NAPI_AUTO_LENGTH, Fallocate, NULL, &fn);
   napi_set_named_property(env, exports, "fallocate", fn);
+  RegisterFileMd5(env, exports);
   return exports;
 }

@@ -2,8 +2,18 @@ import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { getSystemErrorMap } from 'node:util';
 
+/** The addon's file hasher (file-md5.c). */
+export interface FileMd5Calls {
+  /** A new MD5 state. */
+  md5Create(): object;
+  /** Feeds the bytes [from, to) of `fd` to `state` on a hash thread (nice +10); resolves to 0 or an errno. */
+  md5Range(state: object, fd: number, from: number, to: number): Promise<number>;
+  /** The state's digest (16 bytes); the state is done with. */
+  md5Digest(state: object): Buffer;
+}
+
 /** native/linux-fs: Linux calls Node has no binding for, run on the thread pool; each resolves to 0 or an errno. */
-export interface LinuxFsAddon {
+export interface LinuxFsAddon extends Partial<FileMd5Calls> {
   /** syncfs(2) of the file system holding `fd`. */
   syncfs(fd: number): Promise<number>;
   /** fallocate(2), mode 0, of the bytes [0, length). */
@@ -24,6 +34,12 @@ export function linuxFs(): LinuxFsAddon | null {
     }
   }
   return addon;
+}
+
+/** The addon's file hasher; null where the addon is not built, or was built before it had one (not installed again). */
+export function fileMd5(): FileMd5Calls | null {
+  const built = linuxFs();
+  return built?.md5Create && built.md5Range && built.md5Digest ? (built as FileMd5Calls) : null;
 }
 
 /** The file system cannot allocate ahead (some network and FUSE file systems): truncating is the fallback. */

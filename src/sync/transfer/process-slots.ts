@@ -1,4 +1,5 @@
 import type { Config } from '../../config/env.js';
+import { fileMd5 } from '../local/linux-fs.js';
 import { createHashPool, type HashPool } from '../verify/hash-worker.js';
 import { createSemaphore, type Semaphore } from './limiter.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
@@ -25,6 +26,6 @@ export function createProcessSlots(config: Pick<Config, 'chunkSize' | 'syncConcu
     objects: createSemaphore(config.syncConcurrency),
     spans: createSemaphore(resolveTuning(config, tuning).spanSlots),
     smallWrites: createSemaphore(SMALL_WRITES_IN_FLIGHT),
-    hashes: createHashPool(),
+    hashes: createHashPool({ native: fileMd5() }),
   };
 }

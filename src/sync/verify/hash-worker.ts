@@ -1,28 +1,34 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerModule } from '../../config/worker-threads.js';
-import { CHECKSUM_ALGORITHMS, encodeDigest, expectedValue, mismatchReason, partsOf, type Expected } from './checksum.js';
+import { CHECKSUM_ALGORITHMS, encodeDigest, expectedValue, isEtagMd5, mismatchReason, partsOf, type Expected } from './checksum.js';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker-thread.js';
+import { createTurns, followWithNativeMd5, type NativeMd5 } from './native-md5.js';
 
 export interface HashPoolOptions {
   /** Threads at most (default: one per core, at most 4: four MD5s outrun a 10 Gbit/s link). */
   maxWorkers?: number;
   /** A worker following no file ends after this long (default 60 s); the next large object starts one again. */
   idleMs?: number;
+  /** The native hasher, when built: an ETag's MD5 is then computed by it, on `maxWorkers` threads, instead of a worker. */
+  native?: NativeMd5 | null;
 }
 
 const DEFAULT_IDLE_MS = 60_000;
 
 /**
  * Worker threads (up to `maxWorkers`) that hash large `.partial` files as their contiguous prefixes
- * grow, keeping the hashes' CPU time off the thread that drives the downloads. MD5 runs at one core's
- * speed per object, so several large objects in flight need more than one worker; each object goes
- * to the worker following the fewest files. One pool serves every run of a process (see
+ * grow, keeping the hashes' CPU time off the thread that drives the downloads. An ETag's MD5 (the
+ * common case) goes to the native hasher instead where it is built (native-md5.ts): as many
+ * threads at the same priority, without a worker's start (a V8 isolate) or its memory. MD5 runs at
+ * one core's speed per object, so several large objects in flight need more than one worker; each
+ * object goes to the worker following the fewest files. One pool serves every run of a process (see
  * process-slots.ts): runs together share its threads instead of starting their own, and a run soon
  * after another finds them started instead of paying for new threads. Workers are created on first
  * use and end when idle; `close()` ends them all.
  */
-export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()), idleMs = DEFAULT_IDLE_MS }: HashPoolOptions = {}) {
+export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()), idleMs = DEFAULT_IDLE_MS, native }: HashPoolOptions = {}) {
+  const nativeTurns = createTurns(Math.max(1, maxWorkers));
   interface Slot {
     thread: Worker;
     /** The files the worker is following (its load). */
@@ -80,6 +86,7 @@ export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()
     /** A follower for one file, or null when the algorithm is not one the worker knows. */
     follow(path: string, expected: Expected): HashFollower | null {
       if (!CHECKSUM_ALGORITHMS.has(expected.algorithm)) return null;
+      if (native && isEtagMd5(expected)) return followWithNativeMd5(native, nativeTurns, path, expected);
       const want = expectedValue(expected);
       const id = nextId++;
       const slot = leastBusy();
@@ -106,7 +113,7 @@ export function createHashPool({ maxWorkers = Math.min(4, availableParallelism()
         },
       };
     },
-    /** Threads alive now, and started since the pool was made. */
+    /** Worker threads alive now, and started since the pool was made (the native hasher's are not counted). */
     threads(): { alive: number; started: number } {
       return { alive: workers.length, started };
     },

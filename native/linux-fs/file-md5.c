@@ -1,0 +1,197 @@
+// MD5 of a file's byte ranges, read back from the page cache, off the JavaScript threads:
+//   md5Create(): a new MD5 state (OpenSSL's, which Node links in).
+//   md5Range(state, fd, from, to): feeds the bytes [from, to) of fd to the state; resolves to 0 or
+//     the read's errno. One call at a time per state, in file order; fd stays open until it settles.
+//   md5Digest(state): the 16 bytes of the digest; the state is done with.
+// Each range is queued from libuv's thread pool to a hash thread at nice +10, the pool thread
+// waiting for it: the hashing then yields the CPU to the threads serving the API and driving the
+// downloads, as the worker threads it replaces did, which a pool thread cannot (an unprivileged
+// thread may raise its nice value but never lower it back). Hash threads are started as calls need
+// them, up to HASH_THREADS, and stay for the process's life, asleep when idle.
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <node_api.h>
+#include <openssl/evp.h>
+
+enum { HASH_BLOCK = 256 * 1024, HASH_THREADS = 16, HASH_NICE = 10 };
+
+typedef struct HashRange {
+  EVP_MD_CTX* md5;
+  int fd;
+  int64_t from;
+  int64_t to;
+  int error;
+  int done;
+  struct HashRange* next;
+  napi_ref state;
+  napi_deferred deferred;
+  napi_async_work work;
+} HashRange;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
+static HashRange* head;
+static HashRange* tail;
+static int threads;
+static int idle;
+
+static int Feed(HashRange* range) {
+  unsigned char* block = malloc(HASH_BLOCK);
+  if (block == NULL) return ENOMEM;
+  int error = 0;
+  for (int64_t at = range->from; at < range->to && error == 0;) {
+    size_t want = range->to - at < HASH_BLOCK ? (size_t)(range->to - at) : HASH_BLOCK;
+    ssize_t got = pread(range->fd, block, want, (off_t)at);
+    if (got < 0) {
+      if (errno != EINTR) error = errno;
+    } else if (got == 0) {
+      error = EIO;  // the file is shorter than the range: it was cut while being hashed
+    } else if (EVP_DigestUpdate(range->md5, block, (size_t)got) != 1) {
+      error = EINVAL;
+    } else {
+      at += got;
+    }
+  }
+  free(block);
+  return error;
+}
+
+static void* HashThread(void* unused) {
+  setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASH_NICE);
+  pthread_mutex_lock(&lock);
+  for (;;) {
+    while (head == NULL) {
+      idle += 1;
+      pthread_cond_wait(&queued, &lock);
+      idle -= 1;
+    }
+    HashRange* range = head;
+    head = range->next;
+    if (head == NULL) tail = NULL;
+    pthread_mutex_unlock(&lock);
+    int error = Feed(range);
+    pthread_mutex_lock(&lock);
+    range->error = error;
+    range->done = 1;
+    pthread_cond_broadcast(&finished);
+  }
+  return NULL;
+}
+
+// On a pool thread: hands the range to a hash thread and waits for it. Without any hash thread
+// (none could be started), the pool thread hashes it itself.
+static void Execute(napi_env env, void* data) {
+  HashRange* range = data;
+  pthread_mutex_lock(&lock);
+  if (idle == 0 && threads < HASH_THREADS) {
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&thread, &attributes, HashThread, NULL) == 0) threads += 1;
+    pthread_attr_destroy(&attributes);
+  }
+  if (threads == 0) {
+    pthread_mutex_unlock(&lock);
+    range->error = Feed(range);
+    return;
+  }
+  if (tail != NULL) tail->next = range;
+  else head = range;
+  tail = range;
+  pthread_cond_signal(&queued);
+  while (!range->done) pthread_cond_wait(&finished, &lock);
+  pthread_mutex_unlock(&lock);
+}
+
+static void Complete(napi_env env, napi_status status, void* data) {
+  HashRange* range = data;
+  napi_value result;
+  napi_create_int32(env, status == napi_ok ? range->error : ECANCELED, &result);
+  napi_resolve_deferred(env, range->deferred, result);
+  napi_delete_reference(env, range->state);
+  napi_delete_async_work(env, range->work);
+  free(range);
+}
+
+static void FreeState(napi_env env, void* md5, void* hint) {
+  EVP_MD_CTX_free(md5);
+}
+
+static napi_value Md5Create(napi_env env, napi_callback_info info) {
+  EVP_MD_CTX* md5 = EVP_MD_CTX_new();
+  if (md5 == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1) {
+    EVP_MD_CTX_free(md5);
+    napi_throw_error(env, NULL, "md5Create: MD5 is not available");
+    return NULL;
+  }
+  napi_value state;
+  napi_create_external(env, md5, FreeState, NULL, &state);
+  return state;
+}
+
+static napi_value Md5Range(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* md5;
+  int32_t fd;
+  int64_t from, to;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_external(env, argv[0], &md5) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 || napi_get_value_int64(env, argv[2], &from) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &to) != napi_ok || from < 0 || to < from) {
+    napi_throw_type_error(env, NULL, "md5Range(state, fd, from, to): a state, an open file descriptor and 0 <= from <= to");
+    return NULL;
+  }
+  HashRange* range = calloc(1, sizeof *range);
+  if (range == NULL) {
+    napi_throw_error(env, NULL, "md5Range: out of memory");
+    return NULL;
+  }
+  range->md5 = md5;
+  range->fd = fd;
+  range->from = from;
+  range->to = to;
+  // The state stays alive (not collected) while a thread feeds it.
+  napi_create_reference(env, argv[0], 1, &range->state);
+  napi_value promise, resource;
+  napi_create_promise(env, &range->deferred, &promise);
+  napi_create_string_utf8(env, "md5Range", NAPI_AUTO_LENGTH, &resource);
+  napi_create_async_work(env, NULL, resource, Execute, Complete, range, &range->work);
+  napi_queue_async_work(env, range->work);
+  return promise;
+}
+
+static napi_value Md5Digest(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void* md5;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], &md5) != napi_ok) {
+    napi_throw_type_error(env, NULL, "md5Digest(state): a state from md5Create");
+    return NULL;
+  }
+  void* bytes;
+  napi_value digest;
+  unsigned int length = 16;
+  napi_create_buffer(env, 16, &bytes, &digest);
+  if (EVP_DigestFinal_ex(md5, bytes, &length) != 1) {
+    napi_throw_error(env, NULL, "md5Digest: the digest failed");
+    return NULL;
+  }
+  return digest;
+}
+
+void RegisterFileMd5(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "md5Create", NAPI_AUTO_LENGTH, Md5Create, NULL, &fn);
+  napi_set_named_property(env, exports, "md5Create", fn);
+  napi_create_function(env, "md5Range", NAPI_AUTO_LENGTH, Md5Range, NULL, &fn);
+  napi_set_named_property(env, exports, "md5Range", fn);
+  napi_create_function(env, "md5Digest", NAPI_AUTO_LENGTH, Md5Digest, NULL, &fn);
+  napi_set_named_property(env, exports, "md5Digest", fn);
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { encodeDigest, expectedValue, mismatchReason, partsOf, type EtagMd5 } from './checksum.js';
+import type { HashFollower } from './hash-worker.js';
+
+/** An opaque MD5 state of the native hasher. */
+export type NativeMd5State = object;
+
+/**
+ * MD5 of a file's byte ranges on native threads at nice +10 (native/linux-fs, file-md5.c): no
+ * worker thread to start, no JavaScript between the page cache and the hash.
+ */
+export interface NativeMd5 {
+  md5Create(): NativeMd5State;
+  /** Feeds the bytes [from, to) of `fd`; resolves to 0 or the read's errno. One call at a time per state. */
+  md5Range(state: NativeMd5State, fd: number, from: number, to: number): Promise<number>;
+  md5Digest(state: NativeMd5State): Buffer;
+}
+
+/** Runs at most `limit` tasks at once, the others in turn. */
+export function createTurns(limit: number) {
+  let free = limit;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (free > 0) free -= 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
+export type Turns = ReturnType<typeof createTurns>;
+
+/**
+ * Follows a file's written prefix with the native hasher: the ETag's MD5 of the whole file, or for a
+ * multipart ETag the MD5 of each part's MD5. Each range waits for one of the process's `turns`
+ * (its hash threads), so no more pool threads wait on hashes than there are hash threads.
+ */
+export function followWithNativeMd5(native: NativeMd5, turns: Turns, path: string, expected: EtagMd5): HashFollower {
+  const partSize = partsOf(expected)?.size;
+  const partDigests: Buffer[] = [];
+  let state = native.md5Create();
+  let hashed = 0;
+  let target = 0;
+  let closed = false;
+  let failure: unknown;
+  let running: Promise<void> | null = null;
+  const file: Promise<FileHandle> = open(path, 'r');
+  file.catch(() => {});
+
+  const hashUpTo = async (to: number) => {
+    const { fd } = await file;
+    const errno = await turns(() => native.md5Range(state, fd, hashed, to));
+    if (errno !== 0) throw new Error(`reading ${path} back to hash it failed: errno ${errno}`);
+    hashed = to;
+  };
+  const pump = async () => {
+    while (hashed < target && !closed) {
+      const partEnd = partSize ? (Math.floor(hashed / partSize) + 1) * partSize : Number.POSITIVE_INFINITY;
+      await hashUpTo(Math.min(target, partEnd));
+      if (hashed === partEnd) {
+        partDigests.push(native.md5Digest(state));
+        state = native.md5Create();
+      }
+    }
+  };
+  const kick = () => {
+    if (running || failure !== undefined || closed) return;
+    running = pump()
+      .catch((error: unknown) => {
+        failure = error;
+      })
+      .finally(() => {
+        running = null;
+        if (hashed < target) kick();
+      });
+  };
+  const digest = (): Buffer => {
+    if (!partSize) return native.md5Digest(state);
+    if (hashed % partSize !== 0) partDigests.push(native.md5Digest(state));
+    return createHash('md5').update(Buffer.concat(partDigests)).digest();
+  };
+
+  return {
+    advance(end: number) {
+      target = Math.max(target, end);
+      kick();
+    },
+    async finish(size: number): Promise<string | null> {
+      target = Math.max(target, size);
+      kick();
+      while (running) await running;
+      if (failure !== undefined) throw failure;
+      return mismatchReason(expected.algorithm, expectedValue(expected), encodeDigest(expected, digest()));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      void (async () => {
+        while (running) await running;
+        await (await file).close();
+      })().catch(() => {});
+    },
+  };
+}

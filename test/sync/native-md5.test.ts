@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileMd5 } from '../../src/sync/local/linux-fs.js';
+import type { EtagMd5 } from '../../src/sync/verify/checksum.js';
+import { createHashPool } from '../../src/sync/verify/hash-worker.js';
+import { createRunningChecksum } from '../../src/sync/verify/hashers.js';
+import { createTurns, followWithNativeMd5 } from '../../src/sync/verify/native-md5.js';
+import { seededBytes } from '../helpers/files.js';
+
+// The addon is built by `npm ci` on Linux; a missing one there is a failure, not a reason to skip.
+const native = process.platform === 'linux' ? fileMd5() : null;
+const onLinux = process.platform === 'linux' ? describe : describe.skip;
+
+const md5Hex = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+/** A multipart upload's ETag of `bytes` in parts of `partSize`, by the hashers the worker uses. */
+async function multipartEtag(bytes: Buffer, partSize: number): Promise<EtagMd5> {
+  const checksum = (await createRunningChecksum('MD5', partSize))!;
+  checksum.update(bytes);
+  return { algorithm: 'MD5', hex: Buffer.from(checksum.digest()).toString('hex'), parts: { count: Math.ceil(bytes.length / partSize), size: partSize } };
+}
+
+/** Nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dss-native-md5-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is built here', () => {
+    expect(native).not.toBeNull();
+  });
+
+  it('follows a growing prefix to the ETag MD5 of the whole file, and names a mismatch', async () => {
+    const bytes = seededBytes(3 * 1024 * 1024 + 123, 7);
+    const path = join(dir, 'whole.partial');
+    await writeFile(path, bytes);
+    const turns = createTurns(2);
+    const good = followWithNativeMd5(native!, turns, path, { algorithm: 'MD5', hex: md5Hex(bytes) });
+    for (const end of [1, 65_536, 1024 * 1024, 2 * 1024 * 1024 + 5]) good.advance(end);
+    expect(await good.finish(bytes.length)).toBeNull();
+    good.close();
+
+    const wrong = md5Hex(Buffer.from('other bytes'));
+    const bad = followWithNativeMd5(native!, turns, path, { algorithm: 'MD5', hex: wrong });
+    expect(await bad.finish(bytes.length)).toBe(`MD5 mismatch: expected ${wrong}, got ${md5Hex(bytes)}`);
+    bad.close();
+  });
+
+  it('computes a multipart ETag part by part, a last part short or whole', async () => {
+    const partSize = 1024 * 1024;
+    for (const size of [2 * partSize + 4321, 3 * partSize]) {
+      const bytes = seededBytes(size, size);
+      const path = join(dir, `parts-${size}.partial`);
+      await writeFile(path, bytes);
+      const expected = await multipartEtag(bytes, partSize);
+      const follower = followWithNativeMd5(native!, createTurns(1), path, expected);
+      // Advances that end inside parts, on a part boundary and past it.
+      for (const end of [partSize - 1, partSize, partSize + 10, 2 * partSize]) follower.advance(end);
+      expect(await follower.finish(size), `${size} bytes`).toBeNull();
+      follower.close();
+    }
+  });
+
+  it('fails the check when the file is shorter than its size, instead of hashing what is there', async () => {
+    const bytes = seededBytes(2 * 1024 * 1024, 3);
+    const path = join(dir, 'cut.partial');
+    await writeFile(path, bytes);
+    await truncate(path, 1024 * 1024);
+    const follower = followWithNativeMd5(native!, createTurns(1), path, { algorithm: 'MD5', hex: md5Hex(bytes) });
+    await expect(follower.finish(bytes.length)).rejects.toThrow(/cut\.partial back to hash it failed: errno 5/);
+    follower.close();
+  });
+
+  it('hashes on threads at nice +10, and a pool given it starts no worker for an ETag', async () => {
+    const bytes = seededBytes(4 * 1024 * 1024, 11);
+    const path = join(dir, 'pool.partial');
+    await writeFile(path, bytes);
+    const pool = createHashPool({ maxWorkers: 1, native });
+    try {
+      const follower = pool.follow(path, { algorithm: 'MD5', hex: md5Hex(bytes) })!;
+      expect(await follower.finish(bytes.length)).toBeNull();
+      follower.close();
+      expect(pool.threads()).toEqual({ alive: 0, started: 0 });
+      expect(threadNiceValues()).toContain(10);
+    } finally {
+      await pool.close();
+    }
+  });
+});
