@@ -10,6 +10,7 @@
 // them, up to HASH_THREADS, and stay for the process's life, asleep when idle.
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -32,6 +33,9 @@ typedef struct HashRange {
   napi_deferred deferred;
   napi_async_work work;
 } HashRange;
+
+// Marks the externals md5Create makes, so a call given any other value throws instead of using it.
+static const napi_type_tag STATE_TAG = {0x6d6435737461746bULL, 0x6473732d66696c65ULL};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
@@ -133,7 +137,14 @@ static napi_value Md5Create(napi_env env, napi_callback_info info) {
   }
   napi_value state;
   napi_create_external(env, md5, FreeState, NULL, &state);
+  napi_type_tag_object(env, state, &STATE_TAG);
   return state;
+}
+
+// The MD5 state held by `value`, when it is one md5Create made.
+static int StateArgument(napi_env env, napi_value value, void** md5) {
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &STATE_TAG, &tagged) == napi_ok && tagged && napi_get_value_external(env, value, md5) == napi_ok;
 }
 
 static napi_value Md5Range(napi_env env, napi_callback_info info) {
@@ -142,7 +153,7 @@ static napi_value Md5Range(napi_env env, napi_callback_info info) {
   void* md5;
   int32_t fd;
   int64_t from, to;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_get_value_external(env, argv[0], &md5) != napi_ok ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || !StateArgument(env, argv[0], &md5) ||
       napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 || napi_get_value_int64(env, argv[2], &from) != napi_ok ||
       napi_get_value_int64(env, argv[3], &to) != napi_ok || from < 0 || to < from) {
     napi_throw_type_error(env, NULL, "md5Range(state, fd, from, to): a state, an open file descriptor and 0 <= from <= to");
@@ -171,7 +182,7 @@ static napi_value Md5Digest(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   void* md5;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_external(env, argv[0], &md5) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !StateArgument(env, argv[0], &md5)) {
     napi_throw_type_error(env, NULL, "md5Digest(state): a state from md5Create");
     return NULL;
   }

@@ -41,8 +41,10 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('is built here', () => {
+  it('is built here, and refuses a state it did not make', () => {
     expect(native).not.toBeNull();
+    expect(() => native!.md5Range({}, 0, 0, 1)).toThrow(TypeError);
+    expect(() => native!.md5Digest(Buffer.alloc(16))).toThrow(TypeError);
   });
 
   it('follows a growing prefix to the ETag MD5 of the whole file, and names a mismatch', async () => {
