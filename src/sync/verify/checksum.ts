@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ObjectChecksum } from '../transport/s3-connector.js';
 import { createRunningChecksum, isHashedHere } from './hashers.js';
 import { bareEtag, fitsUniformParts, multipartEtag } from './multipart-etag.js';
+import { createPrefixFollower } from './prefix-follower.js';
 
 /**
  * What a finished file is checked against, besides its size: an ETag's MD5, a full-object checksum
@@ -216,45 +217,19 @@ const READ_BLOCK = 1024 * 1024;
  * page cache) while later chunks are still arriving, so verification costs little at the end.
  */
 export function createFileDigestFollower(file: FileHandle, digester: Digester) {
-  let hashed = 0;
-  let target = 0;
-  let running: Promise<void> | null = null;
-  let failure: unknown = null;
   const buffer = Buffer.allocUnsafe(READ_BLOCK);
-
-  const pump = async () => {
-    while (hashed < target) {
-      const length = Math.min(READ_BLOCK, target - hashed);
-      const { bytesRead } = await file.read(buffer, 0, length, hashed);
-      if (bytesRead === 0) throw new Error(`file ended at ${hashed} while verifying`);
-      digester.update(buffer.subarray(0, bytesRead));
-      hashed += bytesRead;
-    }
-  };
-  const kick = () => {
-    if (running || failure) return;
-    running = pump()
-      .catch((error: unknown) => {
-        failure = error;
-      })
-      .finally(() => {
-        running = null;
-        if (hashed < target) kick();
-      });
-  };
-
+  const prefix = createPrefixFollower(async (hashed, target) => {
+    const { bytesRead } = await file.read(buffer, 0, Math.min(READ_BLOCK, target - hashed), hashed);
+    if (bytesRead === 0) throw new Error(`file ended at ${hashed} while verifying`);
+    digester.update(buffer.subarray(0, bytesRead));
+    return hashed + bytesRead;
+  });
   return {
     /** The prefix [0, end) is written: hash it in the background. */
-    advance(end: number) {
-      target = Math.max(target, end);
-      kick();
-    },
+    advance: prefix.advance,
     /** Hashes up to `size` and returns the mismatch reason, or null when the bytes match. */
     async finish(size: number): Promise<string | null> {
-      target = Math.max(target, size);
-      kick();
-      while (running) await running;
-      if (failure) throw failure;
+      await prefix.reach(size);
       return await digester.mismatch();
     },
   };

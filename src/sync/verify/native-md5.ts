@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { encodeDigest, expectedValue, mismatchReason, partsOf, type EtagMd5 } from './checksum.js';
 import type { HashFollower } from './hash-worker.js';
+import { createPrefixFollower } from './prefix-follower.js';
 
 /** An opaque MD5 state of the native hasher. */
 export type NativeMd5State = object;
@@ -45,64 +46,40 @@ export function followWithNativeMd5(native: NativeMd5, turns: Turns, path: strin
   const partSize = partsOf(expected)?.size;
   const partDigests: Buffer[] = [];
   let state = native.md5Create();
-  let hashed = 0;
-  let target = 0;
   let closed = false;
-  let failure: unknown;
-  let running: Promise<void> | null = null;
   const file: Promise<FileHandle> = open(path, 'r');
   file.catch(() => {});
 
-  const hashUpTo = async (to: number) => {
+  // Up to the target or the end of the part, whichever comes first: a part's MD5 ends at its end.
+  const prefix = createPrefixFollower(async (hashed, target) => {
     const { fd } = await file;
+    const partEnd = partSize ? (Math.floor(hashed / partSize) + 1) * partSize : Number.POSITIVE_INFINITY;
+    const to = Math.min(target, partEnd);
     const errno = await turns(() => native.md5Range(state, fd, hashed, to));
     if (errno !== 0) throw new Error(`reading ${path} back to hash it failed: errno ${errno}`);
-    hashed = to;
-  };
-  const pump = async () => {
-    while (hashed < target && !closed) {
-      const partEnd = partSize ? (Math.floor(hashed / partSize) + 1) * partSize : Number.POSITIVE_INFINITY;
-      await hashUpTo(Math.min(target, partEnd));
-      if (hashed === partEnd) {
-        partDigests.push(native.md5Digest(state));
-        state = native.md5Create();
-      }
+    if (to === partEnd) {
+      partDigests.push(native.md5Digest(state));
+      state = native.md5Create();
     }
-  };
-  const kick = () => {
-    if (running || failure !== undefined || closed) return;
-    running = pump()
-      .catch((error: unknown) => {
-        failure = error;
-      })
-      .finally(() => {
-        running = null;
-        if (hashed < target) kick();
-      });
-  };
-  const digest = (): Buffer => {
+    return to;
+  });
+  const digest = (size: number): Buffer => {
     if (!partSize) return native.md5Digest(state);
-    if (hashed % partSize !== 0) partDigests.push(native.md5Digest(state));
+    if (size % partSize !== 0) partDigests.push(native.md5Digest(state));
     return createHash('md5').update(Buffer.concat(partDigests)).digest();
   };
 
   return {
-    advance(end: number) {
-      target = Math.max(target, end);
-      kick();
-    },
+    advance: prefix.advance,
     async finish(size: number): Promise<string | null> {
-      target = Math.max(target, size);
-      kick();
-      while (running) await running;
-      if (failure !== undefined) throw failure;
-      return mismatchReason(expected.algorithm, expectedValue(expected), encodeDigest(expected, digest()));
+      await prefix.reach(size);
+      return mismatchReason(expected.algorithm, expectedValue(expected), encodeDigest(expected, digest(size)));
     },
     close() {
       if (closed) return;
       closed = true;
       void (async () => {
-        while (running) await running;
+        await prefix.stop();
         await (await file).close();
       })().catch(() => {});
     },
