@@ -104,3 +104,33 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
     }
   });
 });
+
+describe('the hash turns', () => {
+  it('run no more tasks at once than the limit, the others in order as turns free up', async () => {
+    const turns = createTurns(2);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const releases: Array<() => void> = [];
+    const tasks = [0, 1, 2, 3].map((n) =>
+      turns(async () => {
+        started.push(n);
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+        return n;
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1]);
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1, 2]);
+    while (releases.length > 0 || started.length < 4) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(tasks)).toEqual([0, 1, 2, 3]);
+    expect(most).toBe(2);
+  });
+});
