@@ -8,6 +8,7 @@
 // downloads, as the worker threads it replaces did, which a pool thread cannot (an unprivileged
 // thread may raise its nice value but never lower it back). Hash threads are started as calls need
 // them, up to HASH_THREADS, and stay for the process's life, asleep when idle.
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -21,15 +22,22 @@
 
 enum { HASH_BLOCK = 256 * 1024, HASH_THREADS = 16, HASH_NICE = 10 };
 
-typedef struct HashRange {
+// An MD5 state, held by its JavaScript value and by the range being fed to it, if any: freed by
+// the last to let go. A thread's environment torn down (a worker ended) finalizes its values while
+// a hash thread may still be feeding one.
+typedef struct {
   EVP_MD_CTX* md5;
+  int holders;
+} State;
+
+typedef struct HashRange {
+  State* state;
   int fd;
   int64_t from;
   int64_t to;
   int error;
   int done;
   struct HashRange* next;
-  napi_ref state;
   napi_deferred deferred;
   napi_async_work work;
 } HashRange;
@@ -45,6 +53,16 @@ static HashRange* tail;
 static int threads;
 static int idle;
 
+static void Release(State* state) {
+  pthread_mutex_lock(&lock);
+  int last = --state->holders == 0;
+  pthread_mutex_unlock(&lock);
+  if (last) {
+    EVP_MD_CTX_free(state->md5);
+    free(state);
+  }
+}
+
 static int Feed(HashRange* range) {
   unsigned char* block = malloc(HASH_BLOCK);
   if (block == NULL) return ENOMEM;
@@ -56,7 +74,7 @@ static int Feed(HashRange* range) {
       if (errno != EINTR) error = errno;
     } else if (got == 0) {
       error = EIO;  // the file is shorter than the range: it was cut while being hashed
-    } else if (EVP_DigestUpdate(range->md5, block, (size_t)got) != 1) {
+    } else if (EVP_DigestUpdate(range->state->md5, block, (size_t)got) != 1) {
       error = EINVAL;
     } else {
       at += got;
@@ -104,14 +122,15 @@ static void Execute(napi_env env, void* data) {
   if (threads == 0) {
     pthread_mutex_unlock(&lock);
     range->error = Feed(range);
-    return;
+  } else {
+    if (tail != NULL) tail->next = range;
+    else head = range;
+    tail = range;
+    pthread_cond_signal(&queued);
+    while (!range->done) pthread_cond_wait(&finished, &lock);
+    pthread_mutex_unlock(&lock);
   }
-  if (tail != NULL) tail->next = range;
-  else head = range;
-  tail = range;
-  pthread_cond_signal(&queued);
-  while (!range->done) pthread_cond_wait(&finished, &lock);
-  pthread_mutex_unlock(&lock);
+  Release(range->state);
 }
 
 static void Complete(napi_env env, napi_status status, void* data) {
@@ -119,41 +138,44 @@ static void Complete(napi_env env, napi_status status, void* data) {
   napi_value result;
   napi_create_int32(env, status == napi_ok ? range->error : ECANCELED, &result);
   napi_resolve_deferred(env, range->deferred, result);
-  napi_delete_reference(env, range->state);
   napi_delete_async_work(env, range->work);
   free(range);
 }
 
-static void FreeState(napi_env env, void* md5, void* hint) {
-  EVP_MD_CTX_free(md5);
+static void FinalizeState(napi_env env, void* state, void* hint) {
+  Release(state);
 }
 
 static napi_value Md5Create(napi_env env, napi_callback_info info) {
-  EVP_MD_CTX* md5 = EVP_MD_CTX_new();
+  State* state = calloc(1, sizeof *state);
+  EVP_MD_CTX* md5 = state == NULL ? NULL : EVP_MD_CTX_new();
   if (md5 == NULL || EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1) {
     EVP_MD_CTX_free(md5);
+    free(state);
     napi_throw_error(env, NULL, "md5Create: MD5 is not available");
     return NULL;
   }
-  napi_value state;
-  napi_create_external(env, md5, FreeState, NULL, &state);
-  napi_type_tag_object(env, state, &STATE_TAG);
-  return state;
+  state->md5 = md5;
+  state->holders = 1;
+  napi_value value;
+  napi_create_external(env, state, FinalizeState, NULL, &value);
+  napi_type_tag_object(env, value, &STATE_TAG);
+  return value;
 }
 
 // The MD5 state held by `value`, when it is one md5Create made.
-static int StateArgument(napi_env env, napi_value value, void** md5) {
+static int StateArgument(napi_env env, napi_value value, State** state) {
   bool tagged = false;
-  return napi_check_object_type_tag(env, value, &STATE_TAG, &tagged) == napi_ok && tagged && napi_get_value_external(env, value, md5) == napi_ok;
+  return napi_check_object_type_tag(env, value, &STATE_TAG, &tagged) == napi_ok && tagged && napi_get_value_external(env, value, (void**)state) == napi_ok;
 }
 
 static napi_value Md5Range(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  void* md5;
+  State* state;
   int32_t fd;
   int64_t from, to;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || !StateArgument(env, argv[0], &md5) ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || !StateArgument(env, argv[0], &state) ||
       napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 || napi_get_value_int64(env, argv[2], &from) != napi_ok ||
       napi_get_value_int64(env, argv[3], &to) != napi_ok || from < 0 || to < from) {
     napi_throw_type_error(env, NULL, "md5Range(state, fd, from, to): a state, an open file descriptor and 0 <= from <= to");
@@ -164,12 +186,13 @@ static napi_value Md5Range(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "md5Range: out of memory");
     return NULL;
   }
-  range->md5 = md5;
   range->fd = fd;
   range->from = from;
   range->to = to;
-  // The state stays alive (not collected) while a thread feeds it.
-  napi_create_reference(env, argv[0], 1, &range->state);
+  range->state = state;
+  pthread_mutex_lock(&lock);
+  state->holders += 1;
+  pthread_mutex_unlock(&lock);
   napi_value promise, resource;
   napi_create_promise(env, &range->deferred, &promise);
   napi_create_string_utf8(env, "md5Range", NAPI_AUTO_LENGTH, &resource);
@@ -181,8 +204,8 @@ static napi_value Md5Range(napi_env env, napi_callback_info info) {
 static napi_value Md5Digest(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  void* md5;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !StateArgument(env, argv[0], &md5)) {
+  State* state;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !StateArgument(env, argv[0], &state)) {
     napi_throw_type_error(env, NULL, "md5Digest(state): a state from md5Create");
     return NULL;
   }
@@ -190,14 +213,25 @@ static napi_value Md5Digest(napi_env env, napi_callback_info info) {
   napi_value digest;
   unsigned int length = 16;
   napi_create_buffer(env, 16, &bytes, &digest);
-  if (EVP_DigestFinal_ex(md5, bytes, &length) != 1) {
+  if (EVP_DigestFinal_ex(state->md5, bytes, &length) != 1) {
     napi_throw_error(env, NULL, "md5Digest: the digest failed");
     return NULL;
   }
   return digest;
 }
 
+// The hash threads outlive the thread that loaded the addon: Node unloads an addon loaded by a
+// worker thread when that thread ends, which would unmap the code they run. Opened once more with
+// RTLD_NODELETE, the library stays mapped until the process ends.
+static void KeepLoaded(void) {
+  Dl_info self;
+  if (dladdr((void*)KeepLoaded, &self) != 0 && self.dli_fname != NULL) dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
+static pthread_once_t keep_loaded = PTHREAD_ONCE_INIT;
+
 void RegisterFileMd5(napi_env env, napi_value exports) {
+  pthread_once(&keep_loaded, KeepLoaded);
   napi_value fn;
   napi_create_function(env, "md5Create", NAPI_AUTO_LENGTH, Md5Create, NULL, &fn);
   napi_set_named_property(env, exports, "md5Create", fn);

@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileMd5 } from '../../src/sync/local/linux-fs.js';
 import type { EtagMd5 } from '../../src/sync/verify/checksum.js';
@@ -14,6 +17,36 @@ import { seededBytes } from '../helpers/files.js';
 // The addon is built by `npm ci` on Linux; a missing one there is a failure, not a reason to skip.
 const native = process.platform === 'linux' ? fileMd5() : null;
 const onLinux = process.platform === 'linux' ? describe : describe.skip;
+
+const addonPath = process.platform === 'linux' ? createRequire(import.meta.url).resolve('dss-linux-fs') : '';
+
+/**
+ * A process whose main thread never loads the addon: worker threads load it, start hashing `path`
+ * and are ended mid-hash, one after another; it prints the rounds survived and whether the addon is
+ * still mapped after them.
+ */
+const workersEndedMidHash = `
+const { Worker } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const [addon, path, rounds] = process.argv.slice(1);
+const code = \`
+  const native = require(\${JSON.stringify(addon)});
+  const fd = require('node:fs').openSync(\${JSON.stringify(path)}, 'r');
+  native.md5Range(native.md5Create(), fd, 0, require('node:fs').fstatSync(fd).size);
+  require('node:worker_threads').parentPort.postMessage('hashing');
+\`;
+let ended = 0;
+const round = () => {
+  const worker = new Worker(code, { eval: true });
+  worker.once('message', () => setTimeout(async () => {
+    await worker.terminate();
+    if (++ended < Number(rounds)) return round();
+    const mapped = readFileSync('/proc/self/maps', 'utf8').includes(addon);
+    console.log(JSON.stringify({ ended, mapped }));
+  }, 5));
+};
+round();
+`;
 
 const md5Hex = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
 
@@ -86,6 +119,13 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
     const follower = followWithNativeMd5(native!, createTurns(1), path, { algorithm: 'MD5', hex: md5Hex(bytes) });
     await expect(follower.finish(bytes.length)).rejects.toThrow(/cut\.partial back to hash it failed: errno 5/);
     follower.close();
+  });
+
+  it('stays loaded, its hash threads running, after the worker threads that loaded it end mid-hash', async () => {
+    const path = join(dir, 'ended-mid-hash.partial');
+    await writeFile(path, Buffer.alloc(64 * 1024 * 1024, 1));
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', workersEndedMidHash, addonPath, path, '8'], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ ended: 8, mapped: true });
   });
 
   it('hashes on threads at nice +10, and a pool given it starts no worker for an ETag', async () => {
