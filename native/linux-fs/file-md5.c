@@ -37,6 +37,9 @@ typedef struct HashRange {
   int64_t to;
   int error;
   int done;
+  // Set once a thread has fed it and let go of the state: a range cancelled before that (its
+  // environment torn down first) lets go of it when completed instead.
+  int released;
   struct HashRange* next;
   napi_deferred deferred;
   napi_async_work work;
@@ -131,10 +134,12 @@ static void Execute(napi_env env, void* data) {
     pthread_mutex_unlock(&lock);
   }
   Release(range->state);
+  range->released = 1;
 }
 
 static void Complete(napi_env env, napi_status status, void* data) {
   HashRange* range = data;
+  if (!range->released) Release(range->state);
   napi_value result;
   napi_create_int32(env, status == napi_ok ? range->error : ECANCELED, &result);
   napi_resolve_deferred(env, range->deferred, result);
