@@ -18,11 +18,11 @@ const DEFAULT_IDLE_MS = 60_000;
 
 /**
  * Worker threads (up to `maxWorkers`) that hash large `.partial` files as their contiguous prefixes
- * grow, keeping the hashes' CPU time off the thread that drives the downloads. An ETag's MD5 (the
- * common case) goes to the native hasher instead where it is built (native-md5.ts): as many
- * threads at the same priority, without a worker's start (a V8 isolate) or its memory. MD5 runs at
- * one core's speed per object, so several large objects in flight need more than one worker; each
- * object goes to the worker following the fewest files. One pool serves every run of a process (see
+ * grow, keeping the hashes' CPU time off the thread that drives the downloads. An ETag's MD5 goes
+ * to the native hasher instead where it is built (native-md5.ts): as many threads at the same
+ * priority, without a worker's start (a V8 isolate) or its memory. MD5 runs at one core's speed
+ * per object, so several large objects in flight need more than one worker; each object goes to
+ * the worker following the fewest files. One pool serves every run of a process (see
  * process-slots.ts): runs together share its threads instead of starting their own, and a run soon
  * after another finds them started instead of paying for new threads. Workers are created on first
  * use and end when idle; `close()` ends them all.
