@@ -11,7 +11,7 @@ import { fileMd5 } from '../../src/sync/local/linux-fs.js';
 import type { EtagMd5 } from '../../src/sync/verify/checksum.js';
 import { createHashPool } from '../../src/sync/verify/hash-worker.js';
 import { createRunningChecksum } from '../../src/sync/verify/hashers.js';
-import { createTurns, followWithNativeMd5 } from '../../src/sync/verify/native-md5.js';
+import { createTurns, followWithNativeMd5, RANGE_BYTES, type NativeMd5 } from '../../src/sync/verify/native-md5.js';
 import { seededBytes } from '../helpers/files.js';
 
 // The addon is built by `npm ci` on Linux; a missing one there is a failure, not a reason to skip.
@@ -109,6 +109,26 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
       expect(await follower.finish(size), `${size} bytes`).toBeNull();
       follower.close();
     }
+  });
+
+  it('hashes a long prefix in ranges of RANGE_BYTES at most, so a close is never a whole file away', async () => {
+    const size = 3 * RANGE_BYTES + 5;
+    const path = join(dir, 'resumed.partial');
+    await writeFile(path, '');
+    await truncate(path, size); // sparse: reads as zeros
+    const ranges: Array<[number, number]> = [];
+    const recording: NativeMd5 = { ...native!, md5Range: (state, fd, from, to) => (ranges.push([from, to]), native!.md5Range(state, fd, from, to)) };
+    const follower = followWithNativeMd5(recording, createTurns(1), path, { algorithm: 'MD5', hex: md5Hex(Buffer.alloc(size)) });
+    // A resumed download: its whole checkpointed prefix is there at once.
+    follower.advance(size);
+    expect(await follower.finish(size)).toBeNull();
+    follower.close();
+    expect(ranges).toEqual([
+      [0, RANGE_BYTES],
+      [RANGE_BYTES, 2 * RANGE_BYTES],
+      [2 * RANGE_BYTES, 3 * RANGE_BYTES],
+      [3 * RANGE_BYTES, size],
+    ]);
   });
 
   it('fails the check when the file is shorter than its size, instead of hashing what is there', async () => {

@@ -38,6 +38,12 @@ export function createTurns(limit: number) {
 export type Turns = ReturnType<typeof createTurns>;
 
 /**
+ * The most one call hashes: a close, or the end of the thread that started it (which waits for the
+ * call), is then at most that long in coming, even when a resumed file's whole prefix is hashed.
+ */
+export const RANGE_BYTES = 32 * 1024 * 1024;
+
+/**
  * Follows a file's written prefix with the native hasher: the ETag's MD5 of the whole file, or for a
  * multipart ETag the MD5 of each part's MD5. Each range waits for one of the process's `turns`
  * (its hash threads), so no more pool threads wait on hashes than there are hash threads.
@@ -50,11 +56,11 @@ export function followWithNativeMd5(native: NativeMd5, turns: Turns, path: strin
   const file: Promise<FileHandle> = open(path, 'r');
   file.catch(() => {});
 
-  // Up to the target or the end of the part, whichever comes first: a part's MD5 ends at its end.
+  // Up to the target, the end of the part (a part's MD5 ends there) or RANGE_BYTES on, whichever comes first.
   const prefix = createPrefixFollower(async (hashed, target) => {
     const { fd } = await file;
     const partEnd = partSize ? (Math.floor(hashed / partSize) + 1) * partSize : Number.POSITIVE_INFINITY;
-    const to = Math.min(target, partEnd);
+    const to = Math.min(target, partEnd, hashed + RANGE_BYTES);
     const errno = await turns(() => native.md5Range(state, fd, hashed, to));
     if (errno !== 0) throw new Error(`reading ${path} back to hash it failed: errno ${errno}`);
     if (to === partEnd) {
