@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
+import { getSystemErrorMap } from 'node:util';
 import { encodeDigest, expectedValue, mismatchReason, partsOf, type EtagMd5 } from './checksum.js';
 import type { HashFollower } from './hash-worker.js';
 import { createPrefixFollower } from './prefix-follower.js';
@@ -62,7 +63,10 @@ export function followWithNativeMd5(native: NativeMd5, turns: Turns, path: strin
     const partEnd = partSize ? (Math.floor(hashed / partSize) + 1) * partSize : Number.POSITIVE_INFINITY;
     const to = Math.min(target, partEnd, hashed + RANGE_BYTES);
     const errno = await turns(() => native.md5Range(state, fd, hashed, to));
-    if (errno !== 0) throw new Error(`reading ${path} back to hash it failed: errno ${errno}`);
+    if (errno !== 0) {
+      const code = getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
+      throw Object.assign(new Error(`${code}: reading the downloaded bytes back to hash them failed`), { code, errno: -errno });
+    }
     if (to === partEnd) {
       partDigests.push(native.md5Digest(state));
       state = native.md5Create();
