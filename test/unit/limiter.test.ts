@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createLimiter, createSemaphore } from '../../src/sync/transfer/limiter.js';
+import { createSemaphore } from '../../src/config/semaphore.js';
+import { createLimiter } from '../../src/sync/transfer/limiter.js';
 
 describe('limiter', () => {
   test('a task that throws is handed to onTaskError, frees its slot, and the others still run', async () => {

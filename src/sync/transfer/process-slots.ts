@@ -1,7 +1,7 @@
 import type { Config } from '../../config/env.js';
 import { fileMd5 } from '../local/linux-fs.js';
 import { createHashPool, type HashPool } from '../verify/hash-worker.js';
-import { createSemaphore, type Semaphore } from './limiter.js';
+import { createSemaphore, type Semaphore } from '../../config/semaphore.js';
 import { resolveTuning, type SyncTuning } from './sync-tuning.js';
 
 /** Small files being written beside the downloads (memory: at most 8 MiB). */

@@ -6,7 +6,7 @@ import type { HashPool } from '../verify/hash-worker.js';
 import type { JobFolder } from '../local/job-folder.js';
 import type { OpenPartial } from '../local/local-files.js';
 import type { SmallFileSync } from '../local/small-file-sync.js';
-import type { Semaphore } from './limiter.js';
+import type { Semaphore } from '../../config/semaphore.js';
 import type { RowBatcher } from '../checkpoint/row-batcher.js';
 import type { RetryPolicy } from '../transport/retry.js';
 import type { RunStats, WaitClock } from '../checkpoint/run-stats.js';

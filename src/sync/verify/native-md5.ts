@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { getSystemErrorMap } from 'node:util';
+import { createSemaphore } from '../../config/semaphore.js';
 import { encodeDigest, expectedValue, mismatchReason, partsOf, type EtagMd5 } from './checksum.js';
 import type { HashFollower } from './hash-worker.js';
 import { createPrefixFollower } from './prefix-follower.js';
@@ -21,17 +22,13 @@ export interface NativeMd5 {
 
 /** Runs at most `limit` tasks at once, the others in turn. */
 export function createTurns(limit: number) {
-  let free = limit;
-  const waiting: Array<() => void> = [];
+  const slots = createSemaphore(limit);
   return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (free > 0) free -= 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+    const release = await slots.acquire();
     try {
       return await task();
     } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free += 1;
+      release();
     }
   };
 }
