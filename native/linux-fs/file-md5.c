@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <openssl/evp.h>
+#include "promise-work.h"
 
 enum { HASH_BLOCK = 256 * 1024, HASH_THREADS = 16, HASH_NICE = 10 };
 
@@ -31,18 +32,16 @@ typedef struct {
 } State;
 
 typedef struct HashRange {
+  PromiseWork promise;
   State* state;
   int fd;
   int64_t from;
   int64_t to;
-  int error;
   int done;
   // Set once a thread has fed it and let go of the state: a range cancelled before that (its
   // environment torn down first) lets go of it when completed instead.
   int released;
   struct HashRange* next;
-  napi_deferred deferred;
-  napi_async_work work;
 } HashRange;
 
 // Marks the externals md5Create makes, so a call given any other value throws instead of using it.
@@ -102,7 +101,7 @@ static void* HashThread(void* unused) {
     pthread_mutex_unlock(&lock);
     int error = Feed(range);
     pthread_mutex_lock(&lock);
-    range->error = error;
+    range->promise.error = error;
     range->done = 1;
     pthread_cond_broadcast(&finished);
   }
@@ -124,7 +123,7 @@ static void Execute(napi_env env, void* data) {
   }
   if (threads == 0) {
     pthread_mutex_unlock(&lock);
-    range->error = Feed(range);
+    range->promise.error = Feed(range);
   } else {
     if (tail != NULL) tail->next = range;
     else head = range;
@@ -140,10 +139,7 @@ static void Execute(napi_env env, void* data) {
 static void Complete(napi_env env, napi_status status, void* data) {
   HashRange* range = data;
   if (!range->released) Release(range->state);
-  napi_value result;
-  napi_create_int32(env, status == napi_ok ? range->error : ECANCELED, &result);
-  napi_resolve_deferred(env, range->deferred, result);
-  napi_delete_async_work(env, range->work);
+  SettlePromiseWork(env, status, &range->promise);
   free(range);
 }
 
@@ -198,12 +194,7 @@ static napi_value Md5Range(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&lock);
   state->holders += 1;
   pthread_mutex_unlock(&lock);
-  napi_value promise, resource;
-  napi_create_promise(env, &range->deferred, &promise);
-  napi_create_string_utf8(env, "md5Range", NAPI_AUTO_LENGTH, &resource);
-  napi_create_async_work(env, NULL, resource, Execute, Complete, range, &range->work);
-  napi_queue_async_work(env, range->work);
-  return promise;
+  return QueuePromiseWork(env, "md5Range", &range->promise, Execute, Complete);
 }
 
 static napi_value Md5Digest(napi_env env, napi_callback_info info) {

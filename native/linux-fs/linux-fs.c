@@ -12,16 +12,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <node_api.h>
+#include "promise-work.h"
 
 typedef enum { CALL_SYNCFS, CALL_FALLOCATE } Call;
 
 typedef struct {
+  PromiseWork promise;
   Call call;
   int fd;
   int64_t length;
-  int error;
-  napi_deferred deferred;
-  napi_async_work work;
 } Request;
 
 static void Execute(napi_env env, void* data) {
@@ -34,15 +33,12 @@ static void Execute(napi_env env, void* data) {
     do failed = fallocate(request->fd, 0, 0, (off_t)request->length);
     while (failed != 0 && errno == EINTR);
   }
-  request->error = failed == 0 ? 0 : errno;
+  request->promise.error = failed == 0 ? 0 : errno;
 }
 
 static void Complete(napi_env env, napi_status status, void* data) {
   Request* request = data;
-  napi_value result;
-  napi_create_int32(env, status == napi_ok ? request->error : ECANCELED, &result);
-  napi_resolve_deferred(env, request->deferred, result);
-  napi_delete_async_work(env, request->work);
+  SettlePromiseWork(env, status, &request->promise);
   free(request);
 }
 
@@ -55,12 +51,7 @@ static napi_value Queue(napi_env env, Call call, int fd, int64_t length, const c
   request->call = call;
   request->fd = fd;
   request->length = length;
-  napi_value promise, resource;
-  napi_create_promise(env, &request->deferred, &promise);
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource);
-  napi_create_async_work(env, NULL, resource, Execute, Complete, request, &request->work);
-  napi_queue_async_work(env, request->work);
-  return promise;
+  return QueuePromiseWork(env, name, &request->promise, Execute, Complete);
 }
 
 static int DescriptorArgument(napi_env env, napi_value value, int32_t* fd) {
