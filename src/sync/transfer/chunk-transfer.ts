@@ -119,7 +119,7 @@ export async function transferChunkedObject(ctx: TransferContext, item: WorkItem
   }
 }
 
-/** Large objects are hashed on a worker thread; smaller ones on this thread from the page cache. */
+/** Large objects are hashed by the process's hash pool (native or worker threads); smaller ones on this thread from the page cache. */
 async function createFollower(ctx: TransferContext, item: WorkItem, file: FileHandle, expected: Expected): Promise<HashFollower | null> {
   if (item.remote.size >= ctx.workerHashMinBytes) return ctx.hashPool.follow(ctx.folder.partial(item.partialPath), expected);
   const digester = await createDigester(expected);

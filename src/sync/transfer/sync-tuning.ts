@@ -23,7 +23,7 @@ export interface SyncTuning {
   spansPerObject?: number;
   /** Ranged GETs in flight across all the runs of the process (default max(16, 2 × syncConcurrency)). */
   spanSlots?: number;
-  /** Objects at least this large are hashed on a worker thread instead of the main one (default 64 MiB). */
+  /** Objects at least this large are hashed off the engine's thread, by the hash pool (default 64 MiB). */
   workerHashMinBytes?: number;
   socketTimeoutMs?: number;
   /** Bytes one ranged GET asks for, rounded to whole chunks (default 32 MiB, at least one chunk). */

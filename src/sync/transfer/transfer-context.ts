@@ -27,7 +27,7 @@ export interface TransferContext {
   spansPerObject: number;
   /** Ranged GETs in flight across all objects of the run. */
   spanSlots: Semaphore;
-  /** Objects at least this large are hashed on a worker thread of the process's pool. */
+  /** Objects at least this large are hashed by the process's hash pool (native or worker threads). */
   workerHashMinBytes: number;
   hashPool: HashPool;
   retry: RetryPolicy;
