@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createProcessSlots, type ProcessSlots } from '../../src/sync/transfer/process-slots.js';
 import { createHashPool, type HashPoolOptions } from '../../src/sync/verify/hash-worker.js';
 import { throttleObjectGets } from '../helpers/fault-proxy.js';
-import { seededBytes, sha256, sha256File } from '../helpers/files.js';
+import { seededBytes, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { waitFor } from '../helpers/poll.js';
 import { CHUNK, startSyncFixture, type SyncFixture } from './sync-fixture.js';
 
@@ -89,26 +88,22 @@ describe('one hash pool for every run of a process', () => {
   });
 
   it('a worker keeps its process alive while it hashes a file, and not once it is idle', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dss-hash-exit-'));
-    try {
-      const path = join(dir, 'object.partial');
-      const bytes = seededBytes(16 * CHUNK, 4);
-      await writeFile(path, bytes);
-      const expected = { algorithm: 'MD5', hex: createHash('md5').update(bytes).digest('hex') };
-      // Nothing else keeps this process alive while the digest is awaited; the idle time outlasts the test.
-      const script = `
-        const { createHashPool } = await import(${JSON.stringify(new URL('../../src/sync/verify/hash-worker.ts', import.meta.url).href)});
-        const follower = createHashPool({ idleMs: 600_000 }).follow(${JSON.stringify(path)}, ${JSON.stringify(expected)});
-        follower.advance(${bytes.length});
-        console.log((await follower.finish(${bytes.length})) ?? 'verified');
-        follower.close();`;
-      const child = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000 }).then(
-        ({ stdout }) => ({ code: 0, stdout: stdout.trim() }),
-        (error: { code?: number | string; signal?: string; stdout?: string }) => ({ code: error.signal ?? error.code, stdout: error.stdout?.trim() }),
-      );
-      expect(child).toEqual({ code: 0, stdout: 'verified' });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await using dir = await tempDir('dss-hash-exit-');
+    const path = join(dir.path, 'object.partial');
+    const bytes = seededBytes(16 * CHUNK, 4);
+    await writeFile(path, bytes);
+    const expected = { algorithm: 'MD5', hex: createHash('md5').update(bytes).digest('hex') };
+    // Nothing else keeps this process alive while the digest is awaited; the idle time outlasts the test.
+    const script = `
+      const { createHashPool } = await import(${JSON.stringify(new URL('../../src/sync/verify/hash-worker.ts', import.meta.url).href)});
+      const follower = createHashPool({ idleMs: 600_000 }).follow(${JSON.stringify(path)}, ${JSON.stringify(expected)});
+      follower.advance(${bytes.length});
+      console.log((await follower.finish(${bytes.length})) ?? 'verified');
+      follower.close();`;
+    const child = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000 }).then(
+      ({ stdout }) => ({ code: 0, stdout: stdout.trim() }),
+      (error: { code?: number | string; signal?: string; stdout?: string }) => ({ code: error.signal ?? error.code, stdout: error.stdout?.trim() }),
+    );
+    expect(child).toEqual({ code: 0, stdout: 'verified' });
   });
 });

@@ -1,18 +1,17 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileMd5 } from '../../src/sync/local/linux-fs.js';
 import type { EtagMd5 } from '../../src/sync/verify/checksum.js';
 import { createHashPool } from '../../src/sync/verify/hash-worker.js';
 import { createRunningChecksum } from '../../src/sync/verify/hashers.js';
 import { createTurns, followWithNativeMd5, RANGE_BYTES, type NativeMd5 } from '../../src/sync/verify/native-md5.js';
-import { seededBytes } from '../helpers/files.js';
+import { seededBytes, tempDir } from '../helpers/files.js';
 
 // The addon is built by `npm ci` on Linux; a missing one there is a failure, not a reason to skip.
 const native = process.platform === 'linux' ? fileMd5() : null;
@@ -66,14 +65,6 @@ function threadNiceValues(): number[] {
 }
 
 onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dss-native-md5-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('is built here, and refuses a state it did not make', () => {
     expect(native).not.toBeNull();
     expect(() => native!.md5Range({}, 0, 0, 1)).toThrow(TypeError);
@@ -81,8 +72,9 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
   });
 
   it('follows a growing prefix to the ETag MD5 of the whole file, and names a mismatch', async () => {
+    await using dir = await tempDir('dss-native-md5-');
     const bytes = seededBytes(3 * 1024 * 1024 + 123, 7);
-    const path = join(dir, 'whole.partial');
+    const path = join(dir.path, 'whole.partial');
     await writeFile(path, bytes);
     const turns = createTurns(2);
     const good = followWithNativeMd5(native!, turns, path, { algorithm: 'MD5', hex: md5Hex(bytes) });
@@ -97,10 +89,11 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
   });
 
   it('computes a multipart ETag part by part, a last part short or whole', async () => {
+    await using dir = await tempDir('dss-native-md5-');
     const partSize = 1024 * 1024;
     for (const size of [2 * partSize + 4321, 3 * partSize]) {
       const bytes = seededBytes(size, size);
-      const path = join(dir, `parts-${size}.partial`);
+      const path = join(dir.path, `parts-${size}.partial`);
       await writeFile(path, bytes);
       const expected = await multipartEtag(bytes, partSize);
       const follower = followWithNativeMd5(native!, createTurns(1), path, expected);
@@ -112,8 +105,9 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
   });
 
   it('hashes a long prefix in ranges of RANGE_BYTES at most, so a close is never a whole file away', async () => {
+    await using dir = await tempDir('dss-native-md5-');
     const size = 3 * RANGE_BYTES + 5;
-    const path = join(dir, 'resumed.partial');
+    const path = join(dir.path, 'resumed.partial');
     await writeFile(path, '');
     await truncate(path, size); // sparse: reads as zeros
     const ranges: Array<[number, number]> = [];
@@ -132,8 +126,9 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
   });
 
   it('fails the check when the file is shorter than its size, instead of hashing what is there', async () => {
+    await using dir = await tempDir('dss-native-md5-');
     const bytes = seededBytes(2 * 1024 * 1024, 3);
-    const path = join(dir, 'cut.partial');
+    const path = join(dir.path, 'cut.partial');
     await writeFile(path, bytes);
     await truncate(path, 1024 * 1024);
     const follower = followWithNativeMd5(native!, createTurns(1), path, { algorithm: 'MD5', hex: md5Hex(bytes) });
@@ -142,15 +137,17 @@ onLinux('the native MD5 hasher (native/linux-fs, file-md5.c)', () => {
   });
 
   it('stays loaded, its hash threads running, after the worker threads that loaded it end mid-hash', async () => {
-    const path = join(dir, 'ended-mid-hash.partial');
+    await using dir = await tempDir('dss-native-md5-');
+    const path = join(dir.path, 'ended-mid-hash.partial');
     await writeFile(path, Buffer.alloc(64 * 1024 * 1024, 1));
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', workersEndedMidHash, addonPath, path, '8'], { timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual({ ended: 8, mapped: true });
   });
 
   it('hashes on threads at nice +10, and a pool given it starts no worker for an ETag', async () => {
+    await using dir = await tempDir('dss-native-md5-');
     const bytes = seededBytes(4 * 1024 * 1024, 11);
-    const path = join(dir, 'pool.partial');
+    const path = join(dir.path, 'pool.partial');
     await writeFile(path, bytes);
     const pool = createHashPool({ maxWorkers: 1, native });
     try {
